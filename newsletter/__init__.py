@@ -1,0 +1,76 @@
+"""newsletter: a self-hosted weekly-digest newsletter and mailing-list system."""
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from newsletter import config
+from newsletter.extensions import csrf, db, limiter, migrate
+
+# Email templates live at the top of the repository, beside the package.
+EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.load(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(EMAIL_TEMPLATES)])
+
+    db.init_app(app)
+    _tune_sqlite(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["BROKER_URL"]))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+    from newsletter.queue import celery_init_app
+
+    celery_init_app(app)
+
+    from newsletter import api, archive, errors, pages, subscriptions
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(archive.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)
+    errors.init_app(app)
+    if app.config["OUTBOX_DIR"]:
+        from newsletter import outbox
+
+        app.register_blueprint(outbox.bp, url_prefix="/outbox")
+
+    from newsletter.cli import register_app_commands
+
+    register_app_commands(app)
+    return app
+
+
+def _limiter_storage(broker_url: str) -> str:
+    """Share rate-limit counters through Redis when there is one."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return broker_url
+    return "memory://"
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """SQLite is shared by web, worker and beat: wait for locks and use WAL."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()

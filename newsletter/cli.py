@@ -1,0 +1,147 @@
+"""The `newsletter` command: database, users, tokens, web server, worker, beat, dev."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from newsletter import accounts
+
+
+def main() -> None:
+    from newsletter import create_app
+
+    cli = FlaskGroup(create_app=create_app, help="Self-hosted weekly-digest newsletter.")
+    cli.main(prog_name="newsletter")
+
+
+def register_app_commands(app: Flask) -> None:
+    for command in (users, tokens, serve, worker, beat, dev):
+        app.cli.add_command(command)
+
+
+@click.group(help="Editors and admins.")
+def users():
+    pass
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user(email: str, role: str, password_stdin: bool):
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@click.group(help="API tokens.")
+def tokens():
+    pass
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def create_token(email: str, name: str):
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user {email}; create one with `newsletter users create`.")
+    click.echo(accounts.create_token(user, name))
+
+
+@click.command(help="Run the web app on gunicorn.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int):
+    from gunicorn.app.base import BaseApplication
+
+    from newsletter import create_app
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return create_app()
+
+    Server().run()
+
+
+@click.command(help="Run a Celery worker.")
+@click.option("--concurrency", type=int, default=None)
+@click.option("--beat", "with_beat", is_flag=True, help="Run beat inside the worker too.")
+@click.option("--loglevel", default="INFO", show_default=True)
+@with_appcontext
+def worker(concurrency: int | None, with_beat: bool, loglevel: str):
+    celery_app = current_app.extensions["celery"]
+    argv = ["worker", f"--loglevel={loglevel}", "-Q", celery_app.conf.task_default_queue]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if with_beat:
+        argv += ["--beat", "--schedule", _beat_schedule_file()]
+    celery_app.worker_main(argv)
+
+
+@click.command(help="Run Celery beat: finds due issues, polls feeds.")
+@click.option("--loglevel", default="INFO", show_default=True)
+@with_appcontext
+def beat(loglevel: str):
+    celery_app = current_app.extensions["celery"]
+    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule", _beat_schedule_file()])
+
+
+def _beat_schedule_file() -> str:
+    return str(Path(current_app.instance_path) / "celerybeat-schedule")
+
+
+@click.command(help="Everything in one command on the embedded defaults.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def dev(host: str, port: int):
+    from flask_migrate import upgrade
+
+    from newsletter import demo
+    from newsletter.config import DEFAULT_OUTBOX_PORT
+    from newsletter.outbox.server import start_outbox
+
+    app = current_app._get_current_object()
+    upgrade()
+    outbox = None
+    if app.config["OUTBOX_DIR"]:
+        outbox = start_outbox(app.config["OUTBOX_DIR"], "127.0.0.1", DEFAULT_OUTBOX_PORT)
+    for line in demo.seed():
+        click.echo(line)
+    env = dict(os.environ)
+    celery = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "worker", "--beat", "--concurrency", "2"], env=env
+    )
+    click.echo(f"\n  Web:     {app.config['BASE_URL']}/")
+    if outbox:
+        click.echo(f"  Outbox:  {app.config['BASE_URL']}/outbox/  (every email sent lands here)")
+    click.echo("  Stop with Ctrl+C.\n")
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        celery.terminate()
+        celery.wait(timeout=30)
+        if outbox:
+            outbox.stop()

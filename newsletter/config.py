@@ -1,0 +1,68 @@
+"""Configuration read from the environment, with embedded defaults for a fresh machine."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Each NEWSLETTER_* variable, unset, falls back to something that needs no server.
+ENV_PREFIX = "NEWSLETTER_"
+DEFAULT_OUTBOX_PORT = 2525
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name, "").strip()
+    return value or default
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    """A key kept in the instance folder, so links stay valid across restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance: Path) -> dict:
+    instance.mkdir(parents=True, exist_ok=True)
+    smtp_url = _env("SMTP_URL")
+    base_url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
+    broker_dir = instance / "broker"
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            _env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}")
+        ),
+        "BROKER_URL": _env("BROKER_URL", "filesystem://"),
+        "BROKER_DIR": str(broker_dir),
+        "TASK_QUEUE": _env("TASK_QUEUE", "newsletter"),
+        "SMTP_URL": smtp_url or f"smtp://127.0.0.1:{DEFAULT_OUTBOX_PORT}",
+        # The outbox page only exists when mail goes to the embedded outbox.
+        "OUTBOX_DIR": None if smtp_url else str(instance / "outbox"),
+        "BASE_URL": base_url,
+        "SECRET_KEY": _env("SECRET_KEY") or _secret_key(instance),
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAIL_DOMAIN": _env("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost"),
+        "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
+        "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
+        "BATCH_SIZE": int(_env("BATCH_SIZE", "500")),
+        "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "30")),
+        "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
+        "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
+        "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
+        "STALL_AFTER": float(_env("STALL_AFTER", "900")),
+        "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
+        "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
+        "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    }

@@ -1,0 +1,1 @@
+"""Issues of the weekly digest: composing them from posts and rendering them."""

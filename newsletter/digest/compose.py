@@ -1,0 +1,137 @@
+"""Composing and editing issues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from newsletter.extensions import db
+from newsletter.models import Issue, IssueItem, MailingList, Post
+from newsletter.text import has_line_break, single_line, web_url
+
+SUBJECT_MAX = 300
+EDITABLE = ("draft", "scheduled", "paused")
+
+
+class ComposeError(ValueError):
+    """An issue cannot be composed or edited as asked; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def posts_between(mailing_list: MailingList, since: datetime, until: datetime) -> list[Post]:
+    """Posts of the list dated in [since, until), newest first; undated ones by when first seen."""
+    dated = sa.func.coalesce(Post.published_at, Post.first_seen_at)
+    return list(
+        db.session.scalars(
+            sa.select(Post)
+            .where(Post.list_id == mailing_list.id, dated >= since, dated < until)
+            .order_by(dated.desc(), Post.id.desc())
+        )
+    )
+
+
+def default_subject(mailing_list: MailingList, until: datetime) -> str:
+    return f"{mailing_list.name} Weekly Digest – {until:%B %d, %Y}"
+
+
+def clean_subject(subject: str) -> str:
+    if has_line_break(subject):
+        raise ComposeError("The subject must be one line.", "subject")
+    subject = single_line(subject, SUBJECT_MAX + 1)
+    if not subject:
+        raise ComposeError("The subject cannot be empty.", "subject")
+    if len(subject) > SUBJECT_MAX:
+        raise ComposeError(f"The subject can be at most {SUBJECT_MAX} characters.", "subject")
+    return subject
+
+
+def _item_from_post(post: Post, position: int, section: str = "") -> IssueItem:
+    return IssueItem(
+        post_id=post.id, position=position, section=section, title=post.title, url=post.url,
+        source=post.source, excerpt=post.excerpt, published_at=post.published_at,
+    )
+
+
+def compose_issue(
+    mailing_list: MailingList,
+    since: datetime,
+    until: datetime,
+    subject: str | None = None,
+    intro: str = "",
+) -> Issue:
+    """A draft issue of the posts dated in the range, numbered next for its list."""
+    if until <= since:
+        raise ComposeError("'until' must be after 'since'.", "until")
+    posts = posts_between(mailing_list, since, until)
+    if not posts:
+        raise ComposeError(
+            f"There are no posts between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC.",
+            "since",
+        )
+    subject = clean_subject(subject or default_subject(mailing_list, until))
+    for _ in range(5):  # two editors composing at once: the unique number decides
+        number = 1 + (
+            db.session.scalar(
+                sa.select(sa.func.max(Issue.number)).where(Issue.list_id == mailing_list.id)
+            )
+            or 0
+        )
+        issue = Issue(
+            list_id=mailing_list.id, number=number, subject=subject, intro=intro,
+            since=since, until=until, status="draft",
+            items=[_item_from_post(post, i) for i, post in enumerate(posts)],
+        )
+        db.session.add(issue)
+        try:
+            db.session.commit()
+            return issue
+        except IntegrityError:
+            db.session.rollback()
+    raise ComposeError("Could not number the issue; please try again.")
+
+
+def edit_issue(issue: Issue, changes: dict) -> Issue:
+    """Change subject, preheader, intro or items while the issue has not started sending.
+
+    items: a list of {post_id} or {title, url, source, excerpt, section}, in the new order.
+    """
+    if issue.status not in EDITABLE:
+        raise ComposeError(f"An issue that is {issue.status} cannot be edited.")
+    if "subject" in changes:
+        issue.subject = clean_subject(changes["subject"])
+    if "preheader" in changes:
+        issue.preheader = single_line(changes["preheader"] or "", 300)
+    if "intro" in changes:
+        issue.intro = changes["intro"] or ""
+    if "items" in changes:
+        issue.items = [_edited_item(issue, item, i) for i, item in enumerate(changes["items"])]
+    db.session.commit()
+    return issue
+
+
+def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
+    section = single_line(item.get("section") or "", 200)
+    if item.get("post_id") is not None:
+        post = db.session.get(Post, item["post_id"])
+        if post is None or post.list_id != issue.list_id:
+            raise ComposeError(f"Post {item['post_id']} is not a post of this list.", "items")
+        edited = _item_from_post(post, position, section)
+        for key in ("title", "excerpt", "source"):
+            if item.get(key):
+                setattr(edited, key, single_line(item[key], 5000))
+        return edited
+    if not item.get("title") or not item.get("url"):
+        raise ComposeError("Each item needs a post_id, or a title and a url.", "items")
+    url = web_url(item["url"])
+    if url is None:
+        raise ComposeError(f"Item {position + 1}: the url must start with http:// or https://.", "items")
+    return IssueItem(
+        position=position, section=section, title=single_line(item["title"], 500),
+        url=url, source=single_line(item.get("source") or "", 300),
+        excerpt=single_line(item.get("excerpt") or "", 5000),
+    )

@@ -1,0 +1,89 @@
+"""Rendering an issue: Jinja2 and premailer once, then cheap per-reader personalisation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import groupby
+
+import markdown
+import nh3
+from flask import current_app, render_template
+from markupsafe import Markup, escape
+
+from newsletter.mailer import html_to_text, inline_css
+from newsletter.models import Issue
+from newsletter.text import direction
+
+# Stand-ins for what differs per reader. Letters only, so premailer and html2text keep them.
+NAME = "@@NLNAME@@"
+UNSUBSCRIBE_URL = "@@NLUNSUBSCRIBE@@"
+PREFERENCES_URL = "@@NLPREFERENCES@@"
+_MARKER = re.compile("(@@NL[A-Z]+@@)")
+
+
+@dataclass(frozen=True)
+class Personal:
+    name: str
+    unsubscribe_url: str
+    preferences_url: str
+
+
+class Personaliser:
+    """A rendered body split at its markers once, filled in per reader by a join."""
+
+    def __init__(self, body: str, escape_values: bool):
+        self.parts = _MARKER.split(body)
+        self.escape_values = escape_values
+
+    def fill(self, personal: Personal) -> str:
+        name = str(escape(personal.name)) if self.escape_values else personal.name
+        values = {
+            NAME: (" " + name) if name else "",
+            UNSUBSCRIBE_URL: personal.unsubscribe_url,
+            PREFERENCES_URL: personal.preferences_url,
+        }
+        parts = self.parts[:]
+        parts[1::2] = [values[marker] for marker in parts[1::2]]
+        return "".join(parts)
+
+
+def intro_html(intro: str) -> Markup:
+    """The editor's Markdown, rendered and sanitised."""
+    return Markup(nh3.clean(markdown.markdown(intro or "")))
+
+
+def sections(issue: Issue) -> list[tuple[str, list]]:
+    """Items grouped by section, keeping the editor's order."""
+    return [(name, list(items)) for name, items in groupby(issue.items, key=lambda i: i.section)]
+
+
+def archive_url(issue: Issue) -> str:
+    base = current_app.config["BASE_URL"]
+    return f"{base}/archive/{issue.mailing_list.slug}/{issue.number}"
+
+
+def render_page(issue: Issue, personal: bool) -> str:
+    """The digest as one HTML document; with personal=False it has no reader's links (archive)."""
+    mailing_list = issue.mailing_list
+    return render_template(
+        "email/digest.html",
+        issue=issue,
+        mailing_list=mailing_list,
+        subject=issue.subject,
+        sections=sections(issue),
+        intro=intro_html(issue.intro),
+        direction_of=direction,
+        personal=personal,
+        greeting_name=NAME,
+        unsubscribe_url=UNSUBSCRIBE_URL,
+        preferences_url=PREFERENCES_URL,
+        archive_url=archive_url(issue),
+        subscribe_url=f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}",
+    )
+
+
+def render_issue(issue: Issue) -> tuple[str, str]:
+    """HTML (CSS inlined) and text of the email, with the per-reader markers left in."""
+    html = render_page(issue, personal=True)
+    return inline_css(html), html_to_text(html)

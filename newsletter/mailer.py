@@ -1,0 +1,173 @@
+"""Building MIME messages and speaking SMTP; nothing here knows about lists or issues."""
+
+from __future__ import annotations
+
+import binascii
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formataddr, formatdate, make_msgid
+from secrets import token_hex
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import html2text
+import idna
+import premailer
+from flask import current_app, render_template
+
+from newsletter.text import has_line_break
+
+
+class HeaderInjection(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: str = ""  # "", "starttls" or "ssl"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 30.0) -> SmtpSettings:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP URL must start with smtp:// (got {parts.scheme}://)")
+        tls = parse_qs(parts.query).get("tls", ["ssl" if parts.scheme == "smtps" else ""])[0]
+        if tls not in ("", "starttls", "ssl"):
+            raise ValueError("tls must be starttls or ssl")
+        default_port = 465 if tls == "ssl" else 25
+        return cls(
+            host=parts.hostname or "localhost",
+            port=parts.port or default_port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+            timeout=timeout,
+        )
+
+
+def connect(settings: SmtpSettings | None = None) -> smtplib.SMTP:
+    """One SMTP session; callers reuse it for every message of a batch."""
+    if settings is None:
+        settings = SmtpSettings.from_url(
+            current_app.config["SMTP_URL"], current_app.config["SMTP_TIMEOUT"]
+        )
+    if settings.tls == "ssl":
+        smtp = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        if settings.tls == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    if settings.username:
+        smtp.login(settings.username, settings.password or "")
+    return smtp
+
+
+def smtp_address(email: str) -> str:
+    """The address as SMTP carries it: an internationalised domain in its ASCII form."""
+    local, _, domain = email.rpartition("@")
+    if domain.isascii():
+        return email
+    return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+
+
+def address_header(name: str, email: str) -> str:
+    """A From/To header value with the display name encoded as RFC 2047 needs."""
+    check_header(name)
+    return formataddr((name, smtp_address(email)), charset="utf-8")
+
+
+def check_header(value: str) -> str:
+    if has_line_break(value):
+        raise HeaderInjection("header values cannot contain line breaks")
+    return value
+
+
+def encode_header(value: str) -> str:
+    check_header(value)
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def new_message_id(domain: str) -> str:
+    return make_msgid(idstring=token_hex(4), domain=domain)
+
+
+def _quoted_printable(text: str) -> bytes:
+    crlf = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
+
+
+def mime_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
+    """A multipart/alternative message. Header values must already be encoded."""
+    boundary = "=_nl_" + token_hex(12)
+    head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
+    head += (
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+    )
+    part = (
+        "--{b}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    )
+    return b"".join(
+        [
+            head.encode("ascii"),
+            part.format(b=boundary, kind="plain").encode(),
+            _quoted_printable(text),
+            b"\r\n",
+            part.format(b=boundary, kind="html").encode(),
+            _quoted_printable(html),
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+
+
+def inline_css(html: str) -> str:
+    return premailer.transform(
+        html, keep_style_tags=True, strip_important=False, disable_validation=True,
+        cssutils_logging_level="CRITICAL",
+    )
+
+
+def html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 78
+    converter.ignore_images = True
+    converter.ignore_emphasis = False
+    converter.protect_links = True
+    converter.unicode_snob = True
+    return converter.handle(html).strip() + "\n"
+
+
+def render_email(template: str, **context) -> tuple[str, str]:
+    """HTML (CSS inlined) and text for templates/email/<template>.html."""
+    html = render_template(f"email/{template}.html", **context)
+    return inline_css(html), html_to_text(html)
+
+
+def standard_headers(
+    sender: tuple[str, str], to: tuple[str, str], subject: str, reply_to: str | None = None
+) -> list[tuple[str, str]]:
+    domain = current_app.config["MAIL_DOMAIN"]
+    headers = [
+        ("From", address_header(*sender)),
+        ("To", address_header(*to)),
+        ("Subject", encode_header(subject)),
+        ("Date", formatdate(localtime=False, usegmt=True)),
+        ("Message-ID", new_message_id(domain)),
+    ]
+    if reply_to:
+        headers.append(("Reply-To", address_header("", reply_to)))
+    return headers
+
+
+def send(smtp: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    smtp.sendmail(smtp_address(sender), [smtp_address(recipient)], message)

@@ -1,0 +1,32 @@
+"""The local outbox: an SMTP server that keeps every message in a Maildir."""
+
+import mailbox
+from email.utils import formatdate
+
+from aiosmtpd.controller import Controller
+
+
+class MaildirHandler:
+    """Accepts every message; the envelope recipients are kept in X-Outbox-To."""
+
+    def __init__(self, folder: str):
+        self.maildir = mailbox.Maildir(folder, create=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        head = (
+            f"X-Outbox-To: {', '.join(envelope.rcpt_tos)}\r\n"
+            f"X-Outbox-Received: {formatdate(usegmt=True)}\r\n"
+        ).encode()
+        self.maildir.add(mailbox.MaildirMessage(head + envelope.original_content))
+        return "250 OK: kept in the outbox"
+
+
+def start_smtp(handler, host: str, port: int) -> Controller:
+    """Run an aiosmtpd server in a background thread until .stop()."""
+    controller = Controller(handler, hostname=host, port=port, enable_SMTPUTF8=True)
+    controller.start()
+    return controller
+
+
+def start_outbox(folder: str, host: str = "127.0.0.1", port: int = 2525) -> Controller:
+    return start_smtp(MaildirHandler(folder), host, port)

@@ -1,0 +1,1 @@
+"""Posts: gathered from the organisation's feeds, or entered by hand."""

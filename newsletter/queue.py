@@ -1,0 +1,61 @@
+"""Celery bound to the Flask app: every task runs inside the app context."""
+
+from celery import Celery, Task
+from flask import Flask, current_app
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(_celery_config(app.config))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def _celery_config(config) -> dict:
+    broker_url = config["BROKER_URL"]
+    settings = {
+        "broker_url": broker_url,
+        "broker_connection_retry_on_startup": True,
+        "task_ignore_result": True,
+        # A task is acknowledged only once it has run, so a killed worker's batch is redone.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": config.get("TASK_QUEUE", "newsletter"),
+        "include": ["worker.tasks"],
+        "beat_schedule": {
+            "dispatch-due-issues": {
+                "task": "newsletter.dispatch_due_issues",
+                "schedule": config["BEAT_INTERVAL"],
+            },
+            "poll-feeds": {"task": "newsletter.poll_feeds", "schedule": config["FEED_POLL_INTERVAL"]},
+        },
+        "timezone": "UTC",
+    }
+    if broker_url == "filesystem://":
+        folder = config["BROKER_DIR"]
+        settings["broker_transport_options"] = {
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            "processed_folder": folder + "-processed",
+            "store_processed": False,
+            "polling_interval": 0.5,
+        }
+        from pathlib import Path
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        Path(folder + "-processed").mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
+    """Hand work to a worker by task name, so services need not import the worker."""
+    current_app.extensions["celery"].send_task(
+        task_name, args=args, countdown=countdown
+    )

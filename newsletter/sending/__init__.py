@@ -1,0 +1,1 @@
+"""Sending issues: the lifecycle, the delivery ledger and the batches."""

@@ -1,0 +1,73 @@
+"""The delivery ledger: one row per (issue, subscriber), created and counted set-wise."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, Subscriber, Subscription
+
+
+def create_deliveries(issue: Issue) -> int:
+    """One pending delivery per confirmed, active subscriber of the list, in one statement."""
+    readers = (
+        sa.select(sa.literal(issue.id), Subscription.subscriber_id, sa.literal("pending"), sa.literal(0))
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(
+            Subscription.list_id == issue.list_id,
+            Subscription.status == "confirmed",
+            Subscriber.status == "active",
+        )
+    )
+    result = db.session.execute(
+        sa.insert(Delivery).from_select(
+            ["issue_id", "subscriber_id", "status", "attempts"], readers
+        )
+    )
+    return result.rowcount
+
+
+def counts(issue_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Delivery.status, sa.func.count())
+        .where(Delivery.issue_id == issue_id)
+        .group_by(Delivery.status)
+    ).all()
+    by_status = {status: n for status, n in rows}
+    result = {key: by_status.get(key, 0) for key in ("sent", "failed", "pending")}
+    result["total"] = sum(by_status.values())
+    return result
+
+
+def batch_ranges(issue_id: int, size: int) -> list[tuple[int, int]]:
+    """Subscriber-id ranges of at most `size` pending deliveries, found by index seeks."""
+    ranges, low = [], 0
+    pending = sa.select(Delivery.subscriber_id).where(
+        Delivery.issue_id == issue_id, Delivery.status == "pending"
+    )
+    while True:
+        first = db.session.scalar(
+            pending.where(Delivery.subscriber_id >= low).order_by(Delivery.subscriber_id).limit(1)
+        )
+        if first is None:
+            return ranges
+        last = db.session.scalar(
+            pending.where(Delivery.subscriber_id >= first)
+            .order_by(Delivery.subscriber_id)
+            .offset(size - 1)
+            .limit(1)
+        )
+        if last is None:
+            last = db.session.scalar(
+                sa.select(sa.func.max(Delivery.subscriber_id)).where(
+                    Delivery.issue_id == issue_id, Delivery.status == "pending"
+                )
+            )
+        ranges.append((first, last))
+        low = last + 1
+
+
+def has_pending(issue_id: int) -> bool:
+    return db.session.scalar(
+        sa.select(sa.exists().where(Delivery.issue_id == issue_id, Delivery.status == "pending"))
+    )

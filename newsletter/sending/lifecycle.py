@@ -1,0 +1,150 @@
+"""An issue's states: draft → scheduled → sending ⇄ paused → sent, or cancelled.
+
+Each transition is one function, and each is a guarded UPDATE, so two workers or two
+beats racing for the same issue cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from newsletter.digest.render import render_issue
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, utcnow
+from newsletter.queue import enqueue
+from newsletter.sending import ledger
+
+# A send_at this far in the past still counts as "now" (clock skew, slow forms).
+PAST_GRACE = timedelta(minutes=1)
+
+
+class StateError(ValueError):
+    """The issue is not in a state that allows this."""
+
+
+def _transition(issue: Issue, allowed: tuple[str, ...], new_status: str, **values) -> None:
+    result = db.session.execute(
+        sa.update(Issue)
+        .where(Issue.id == issue.id, Issue.status.in_(allowed))
+        .values(status=new_status, **values)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(issue)
+        raise StateError(f"Issue {issue.number} is {issue.status}; it cannot become {new_status}.")
+    db.session.commit()
+    db.session.refresh(issue)
+
+
+def schedule_issue(issue: Issue, send_at: datetime) -> None:
+    if send_at.tzinfo is None:
+        raise ValueError("send_at needs a time zone offset, for example 2026-12-01T09:00:00+01:00.")
+    if send_at < utcnow() - PAST_GRACE:
+        raise ValueError("send_at is in the past.")
+    if not issue.items:
+        raise StateError("An issue with no items cannot be scheduled.")
+    _transition(issue, ("draft",), "scheduled", send_at=send_at.astimezone(UTC))
+
+
+def unschedule_issue(issue: Issue) -> None:
+    _transition(issue, ("scheduled",), "draft", send_at=None)
+
+
+def send_issue_now(issue: Issue) -> None:
+    if not issue.items:
+        raise StateError("An issue with no items cannot be sent.")
+    _transition(issue, ("draft", "scheduled"), "scheduled", send_at=utcnow())
+    enqueue("newsletter.dispatch_due_issues")
+
+
+def pause_issue(issue: Issue) -> None:
+    _transition(issue, ("sending",), "paused")
+
+
+def resume_issue(issue: Issue) -> None:
+    _transition(issue, ("paused",), "sending", progress_at=utcnow())
+    enqueue_batches(issue.id)
+
+
+def cancel_issue(issue: Issue) -> None:
+    _transition(issue, ("draft", "scheduled", "sending", "paused"), "cancelled", finished_at=utcnow())
+
+
+def claim_due_issues(now: datetime | None = None) -> list[int]:
+    """Start every due issue exactly once: claim, freeze the render, create the ledger.
+
+    All three happen in one transaction, so a crash leaves the issue scheduled, not half-started.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(Issue.id).where(Issue.status == "scheduled", Issue.send_at <= now)
+    ).all()
+    claimed = []
+    for issue_id in due:
+        won = db.session.execute(
+            sa.update(Issue)
+            .where(Issue.id == issue_id, Issue.status == "scheduled")
+            .values(status="sending", started_at=now, progress_at=now)
+        ).rowcount
+        if won != 1:
+            db.session.rollback()
+            continue
+        issue = db.session.get(Issue, issue_id)
+        db.session.refresh(issue)
+        issue.html, issue.text = render_issue(issue)
+        ledger.create_deliveries(issue)
+        db.session.commit()
+        claimed.append(issue_id)
+    return claimed
+
+
+def enqueue_batches(issue_id: int) -> int:
+    ranges = ledger.batch_ranges(issue_id, current_app.config["BATCH_SIZE"])
+    for low, high in ranges:
+        enqueue("newsletter.send_batch", issue_id, low, high)
+    if not ranges:
+        finish_if_done(issue_id)
+    return len(ranges)
+
+
+def stalled_issues(now: datetime | None = None) -> list[int]:
+    """Sending issues with pending deliveries that no batch has touched for a while."""
+    now = now or utcnow()
+    limit = now - timedelta(seconds=current_app.config["STALL_AFTER"])
+    return list(
+        db.session.scalars(
+            sa.select(Issue.id).where(
+                Issue.status == "sending",
+                sa.or_(Issue.progress_at.is_(None), Issue.progress_at < limit),
+            )
+        )
+    )
+
+
+def touch(issue_id: int) -> None:
+    db.session.execute(sa.update(Issue).where(Issue.id == issue_id).values(progress_at=utcnow()))
+
+
+def finish_if_done(issue_id: int) -> bool:
+    """Mark the issue sent once nothing is pending."""
+    pending = sa.exists().where(Delivery.issue_id == Issue.id, Delivery.status == "pending")
+    result = db.session.execute(
+        sa.update(Issue)
+        .where(Issue.id == issue_id, Issue.status == "sending", ~pending)
+        .values(status="sent", finished_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def dispatch(now: datetime | None = None) -> list[int]:
+    """What beat runs: start due issues, and pick up any that stopped moving."""
+    started = claim_due_issues(now)
+    for issue_id in started + [i for i in stalled_issues(now) if i not in started]:
+        touch(issue_id)
+        db.session.commit()
+        enqueue_batches(issue_id)
+    return started

@@ -1,0 +1,187 @@
+"""The rules of joining and leaving a list. Views, the API, the CLI and tasks call these."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
+from newsletter.queue import enqueue
+from newsletter.text import single_line
+
+NAME_MAX = 200
+# A second confirmation email for the same address waits at least this long.
+RESEND_CONFIRMATION_AFTER = timedelta(minutes=5)
+
+
+class InvalidEmail(ValueError):
+    pass
+
+
+def normalise_email(raw: str) -> str:
+    """A valid address in one canonical form: Unicode domain, lower case."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise InvalidEmail("Enter an email address.")
+    if len(raw) > 254:
+        raise InvalidEmail("That email address is too long.")
+    try:
+        result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from exc
+    return result.normalized.lower()
+
+
+def clean_name(raw: str | None) -> str:
+    return single_line(raw or "", NAME_MAX)
+
+
+def find_subscriber(email: str) -> Subscriber | None:
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
+
+
+def _subscriber_for(email: str, name: str) -> Subscriber:
+    subscriber = find_subscriber(email)
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=name, attributes={})
+        db.session.add(subscriber)
+        db.session.flush()
+    elif name and not subscriber.name:
+        subscriber.name = name
+    return subscriber
+
+
+def _subscription_for(subscriber: Subscriber, mailing_list: MailingList) -> Subscription:
+    subscription = db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.subscriber_id == subscriber.id,
+            Subscription.list_id == mailing_list.id,
+        )
+    )
+    if subscription is None:
+        subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list)
+        db.session.add(subscription)
+    return subscription
+
+
+def subscribe(
+    mailing_list: MailingList,
+    email: str,
+    name: str | None = None,
+    *,
+    ip: str | None = None,
+    source: str = "form",
+    user_agent: str | None = None,
+    preconfirmed: bool = False,
+) -> Subscription | None:
+    """Record consent and start opt-in. Callers answer the same whatever happens here.
+
+    Returns the subscription, or None when the address may not be subscribed
+    (blocklisted or bounced): that is not told to the person asking.
+    """
+    email = normalise_email(email)
+    subscriber = _subscriber_for(email, clean_name(name))
+    if subscriber.status != "active":
+        db.session.commit()
+        return None
+    subscription = _subscription_for(subscriber, mailing_list)
+    if subscription.status == "confirmed":
+        db.session.commit()
+        return subscription
+    now = utcnow()
+    subscription.consent_at = now
+    subscription.consent_ip = ip
+    subscription.consent_source = single_line(source, 200)
+    subscription.consent_user_agent = single_line(user_agent or "", 400) or None
+    subscription.unsubscribed_at = None
+    subscription.unsubscribe_reason = None
+    if preconfirmed or mailing_list.opt_in == "single":
+        _mark_confirmed(subscription, now)
+        db.session.commit()
+        if not preconfirmed:
+            enqueue("newsletter.send_notice", "welcome", subscription.id)
+        return subscription
+    subscription.status = "unconfirmed"
+    due = subscription.confirm_sent_at is None or (
+        now - subscription.confirm_sent_at >= RESEND_CONFIRMATION_AFTER
+    )
+    if due:
+        subscription.confirm_sent_at = now
+    db.session.commit()
+    if due:
+        enqueue("newsletter.send_notice", "confirm", subscription.id)
+    return subscription
+
+
+def _mark_confirmed(subscription: Subscription, now: datetime) -> None:
+    subscription.status = "confirmed"
+    subscription.confirmed_at = now
+    subscription.unsubscribed_at = None
+    subscription.unsubscribe_reason = None
+
+
+def get_subscription(subscriber_id: int, list_id: int) -> Subscription | None:
+    return db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id
+        )
+    )
+
+
+def confirm_subscription(subscription: Subscription) -> bool:
+    """Confirm once; True when this call confirmed it (and so a welcome is due)."""
+    if subscription.status == "confirmed":
+        return False
+    if subscription.subscriber.status != "active":
+        return False
+    _mark_confirmed(subscription, utcnow())
+    db.session.commit()
+    enqueue("newsletter.send_notice", "welcome", subscription.id)
+    return True
+
+
+def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = True) -> bool:
+    """Leave at once: pending deliveries of issues now sending are dropped too."""
+    if subscription.status == "unsubscribed":
+        return False
+    was_confirmed = subscription.status == "confirmed"
+    subscription.status = "unsubscribed"
+    subscription.unsubscribed_at = utcnow()
+    subscription.unsubscribe_reason = single_line(reason, 200) or None
+    db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.subscriber_id == subscription.subscriber_id,
+            Delivery.status == "pending",
+            Delivery.issue_id.in_(
+                sa.select(Issue.id).where(Issue.list_id == subscription.list_id)
+            ),
+        )
+    )
+    db.session.commit()
+    if notify and was_confirmed:
+        enqueue("newsletter.send_notice", "goodbye", subscription.id)
+    return True
+
+
+def update_preferences(
+    subscriber: Subscriber, name: str | None, wanted_list_ids: set[int], ip: str | None
+) -> None:
+    """Apply the preferences form: name, and which public lists to be on."""
+    if name is not None:
+        subscriber.name = clean_name(name)
+    db.session.commit()
+    offered = db.session.scalars(sa.select(MailingList).where(MailingList.public.is_(True)))
+    current = {s.list_id: s for s in subscriber.subscriptions}
+    for mailing_list in offered:
+        subscription = current.get(mailing_list.id)
+        active = subscription is not None and subscription.status == "confirmed"
+        if mailing_list.id in wanted_list_ids and not active:
+            # The link proves the address, so no second confirmation is needed.
+            subscribe(
+                mailing_list, subscriber.email, ip=ip, source="preferences", preconfirmed=True
+            )
+        elif mailing_list.id not in wanted_list_ids and subscription and active:
+            unsubscribe(subscription, "preferences", notify=False)

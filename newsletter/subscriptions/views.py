@@ -1,0 +1,106 @@
+"""Public pages for subscribing, confirming, unsubscribing and preferences."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+
+from newsletter import tokens
+from newsletter.extensions import csrf, db, limiter
+from newsletter.lists import public_list_or_404
+from newsletter.models import MailingList, Subscriber
+from newsletter.subscriptions import service
+
+bp = Blueprint("subscriptions", __name__)
+
+
+def _subscribe_limit() -> str:
+    return current_app.config["SUBSCRIBE_RATE_LIMIT"]
+
+
+@bp.get("/subscribe/<slug>")
+def subscribe_form(slug: str):
+    mailing_list = public_list_or_404(slug)
+    return render_template("subscribe.html", mailing_list=mailing_list, values={}, error=None)
+
+
+@bp.post("/subscribe/<slug>")
+@limiter.limit(_subscribe_limit, methods=["POST"])
+def subscribe(slug: str):
+    mailing_list = public_list_or_404(slug)
+    values = {"email": request.form.get("email", ""), "name": request.form.get("name", "")}
+    try:
+        service.subscribe(
+            mailing_list,
+            values["email"],
+            values["name"],
+            ip=request.remote_addr,
+            source=f"form:{request.form.get('source') or request.path}",
+            user_agent=request.headers.get("User-Agent"),
+        )
+    except service.InvalidEmail as exc:
+        return render_template(
+            "subscribe.html", mailing_list=mailing_list, values=values, error=str(exc)
+        ), 400
+    return render_template("subscribed.html", mailing_list=mailing_list)
+
+
+def _read_link(purpose: str, token: str):
+    """The subscription a link points at, or an error page that says what went wrong."""
+    try:
+        target = tokens.read(purpose, token)
+    except tokens.TokenError as exc:
+        _link_error(str(exc), 410 if exc.expired else 400)
+    subscription = service.get_subscription(target.subscriber_id, target.list_id)
+    if subscription is None:
+        _link_error("This link is not valid.", 404)
+    return subscription
+
+
+def _link_error(message: str, status: int):
+    page = render_template("link_error.html", message=message, expired=status == 410)
+    abort(make_response(page, status))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    subscription = _read_link(tokens.CONFIRM, token)
+    if request.method == "GET" and subscription.status != "confirmed":
+        # Mail scanners follow links: only the button's POST confirms.
+        return render_template("confirm.html", subscription=subscription)
+    service.confirm_subscription(subscription)
+    return render_template("confirmed.html", subscription=subscription)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: a bare POST from the mail provider, no cookie, no form token
+def unsubscribe(token: str):
+    subscription = _read_link(tokens.UNSUBSCRIBE, token)
+    if request.method == "GET":
+        return render_template("unsubscribe.html", subscription=subscription, token=token)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    reason = "one-click" if one_click else request.form.get("reason", "")
+    service.unsubscribe(subscription, reason)
+    return render_template("unsubscribed.html", subscription=subscription, token=token)
+
+
+@bp.route("/preferences/<token>", methods=["GET", "POST"])
+def preferences(token: str):
+    subscription = _read_link(tokens.PREFERENCES, token)
+    subscriber: Subscriber = subscription.subscriber
+    saved = False
+    if request.method == "POST":
+        wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
+        service.update_preferences(subscriber, request.form.get("name"), wanted, request.remote_addr)
+        saved = True
+    lists = db.session.scalars(
+        sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
+    ).all()
+    confirmed = {s.list_id for s in subscriber.subscriptions if s.status == "confirmed"}
+    return render_template(
+        "preferences.html", subscription=subscription, subscriber=subscriber,
+        lists=lists, confirmed=confirmed, saved=saved,
+    )
+
+
+@bp.app_template_global()
+def preferences_token(subscription) -> str:
+    return tokens.make(tokens.PREFERENCES, subscription.subscriber_id, subscription.list_id)

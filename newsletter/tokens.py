@@ -1,0 +1,53 @@
+"""Signed links for confirming, leaving and managing a subscription."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+CONFIRM = "confirm"
+UNSUBSCRIBE = "unsubscribe"
+PREFERENCES = "preferences"
+
+
+class TokenError(Exception):
+    """A link that is forged, tampered with, or too old."""
+
+    def __init__(self, message: str, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    subscriber_id: int
+    list_id: int
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"newsletter-{purpose}")
+
+
+def make(purpose: str, subscriber_id: int, list_id: int) -> str:
+    return _serializer(purpose).dumps([subscriber_id, list_id])
+
+
+def read(purpose: str, token: str) -> LinkTarget:
+    max_age = {
+        CONFIRM: current_app.config["CONFIRM_MAX_AGE"],
+        PREFERENCES: current_app.config["PREFERENCES_MAX_AGE"],
+        # Leaving must always work, however old the email.
+        UNSUBSCRIBE: None,
+    }[purpose]
+    try:
+        subscriber_id, list_id = _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenError("This link has expired.", expired=True) from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise TokenError("This link is not valid.") from exc
+    return LinkTarget(int(subscriber_id), int(list_id))
+
+
+def url(purpose: str, subscriber_id: int, list_id: int) -> str:
+    base = current_app.config["BASE_URL"]
+    return f"{base}/{purpose}/{make(purpose, subscriber_id, list_id)}"

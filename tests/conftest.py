@@ -1,0 +1,287 @@
+"""Fixtures: the app on real PostgreSQL and Redis when they are here, a real SMTP server,
+and a real Celery worker. Without the services (and CI unset) the suite runs on SQLite and
+the embedded broker instead; under CI=true a missing service fails the run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from celery.contrib.testing.worker import start_worker
+
+from newsletter import create_app
+from newsletter.extensions import db
+from newsletter.outbox.server import start_smtp
+
+PG_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _service(name: str, host: str, port: int) -> bool:
+    if _reachable(host, port):
+        return True
+    if IN_CI:
+        pytest.exit(f"CI=true but {name} is not reachable at {host}:{port}", returncode=3)
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Backends:
+    database_url: str
+    broker_url: str
+    env: dict = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory) -> Backends:
+    folder = tmp_path_factory.mktemp("instance")
+    if _service("PostgreSQL", "127.0.0.1", 5432):
+        database_url = PG_URL
+        engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        database_url = f"sqlite:///{folder / 'test.sqlite'}"
+    broker_url = REDIS_URL if _service("Redis", "127.0.0.1", 6379) else "filesystem://"
+    return Backends(database_url, broker_url)
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)
+
+    def part(self, subtype: str) -> str:
+        return self.message.get_body(preferencelist=(subtype,)).get_content()
+
+
+class RecordingHandler:
+    """Keeps every message; can be told to refuse some recipients with a given reply."""
+
+    def __init__(self):
+        self.messages: list[Received] = []
+        self.refuse: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+            )
+        return "250 OK"
+
+
+class Inbox:
+    """A real SMTP server on a free port, and what it received."""
+
+    def __init__(self):
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.controller = start_smtp(self.handler, "127.0.0.1", self.port)
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address in m.recipients]
+
+    def clear(self):
+        with self.handler.lock:
+            self.handler.messages.clear()
+        self.handler.refuse.clear()
+
+    def wait_for(self, count: int, timeout: float = 20.0, recipient: str | None = None):
+        """Poll until `count` messages (to `recipient`, if given) have arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(recipient) if recipient else self.messages
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        found = self.to(recipient) if recipient else self.messages
+        raise AssertionError(f"expected {count} messages, got {len(found)} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def inbox_server():
+    server = Inbox()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbox(inbox_server):
+    inbox_server.clear()
+    if inbox_server.controller is None:
+        inbox_server.start()
+    yield inbox_server
+    inbox_server.clear()
+    if inbox_server.controller is None:
+        inbox_server.start()
+
+
+def settings_for(backends: Backends, inbox_server: Inbox, instance: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": backends.database_url.replace(
+            "postgresql://", "postgresql+psycopg://"
+        ),
+        "BROKER_URL": backends.broker_url,
+        "BROKER_DIR": os.path.join(instance, "broker"),
+        "TASK_QUEUE": "newsletter-test",
+        "SMTP_URL": inbox_server.url,
+        "SMTP_TIMEOUT": 5.0,
+        "BASE_URL": "http://newsletter.test",
+        "MAIL_DOMAIN": "newsletter.test",
+        "SECRET_KEY": "test-secret-key",
+        "SEND_RETRY_BASE": 0.2,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "OUTBOX_DIR": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("app-instance"))
+
+
+@pytest.fixture(scope="session")
+def session_app(backends, inbox_server, instance_dir):
+    app = create_app(settings_for(backends, inbox_server, instance_dir))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+def _empty_tables():
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(session_app):
+    """The app with empty tables and a clean task queue, inside an app context."""
+    session_app.extensions["celery"].control.purge()
+    with session_app.app_context():
+        _empty_tables()
+        yield session_app
+        db.session.remove()
+    session_app.extensions["celery"].control.purge()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(session_app):
+    """A real Celery worker consuming the test queue, in a thread of this process."""
+    celery_app = session_app.extensions["celery"]
+    with start_worker(celery_app, pool="threads", concurrency=2, perform_ping_check=False,
+                      shutdown_timeout=30):
+        yield
+
+
+@pytest.fixture
+def worker(app, celery_worker_thread):
+    return celery_worker_thread
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = ""):
+    """Poll a condition with a bound; no fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def make_list(app):
+    """Create a mailing list; keyword arguments override the defaults."""
+    from newsletter.models import MailingList
+
+    def make(**values) -> MailingList:
+        fields = {
+            "slug": "weekly", "name": "Weekly Digest", "from_email": "digest@example.org",
+            "from_name": "Example News", "opt_in": "double",
+            "postal_address": "Example News, 1 Main Street, Springfield",
+        }
+        fields.update(values)
+        mailing_list = MailingList(**fields)
+        db.session.add(mailing_list)
+        db.session.commit()
+        return mailing_list
+
+    return make
+
+
+@pytest.fixture
+def weekly(make_list):
+    return make_list()
