@@ -42,7 +42,7 @@ def load(instance: Path) -> dict:
             _env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}")
         ),
         "BROKER_URL": _env("BROKER_URL", "filesystem://"),
-        "BROKER_DIR": str(broker_dir),
+        "BROKER_DIR": _env("BROKER_DIR", str(broker_dir)),
         "TASK_QUEUE": _env("TASK_QUEUE", "newsletter"),
         "SMTP_URL": smtp_url or f"smtp://127.0.0.1:{DEFAULT_OUTBOX_PORT}",
         # The outbox page only exists when mail goes to the embedded outbox.

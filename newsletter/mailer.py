@@ -139,7 +139,7 @@ def inline_css(html: str) -> str:
 
 def html_to_text(html: str) -> str:
     converter = html2text.HTML2Text()
-    converter.body_width = 78
+    converter.body_width = 0  # wrapping would break long links
     converter.ignore_images = True
     converter.ignore_emphasis = False
     converter.protect_links = True

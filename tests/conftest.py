@@ -4,11 +4,15 @@ the embedded broker instead; under CI=true a missing service fails the run."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -51,22 +55,45 @@ def free_port() -> int:
 class Backends:
     database_url: str
     broker_url: str
-    env: dict = field(default_factory=dict)
+    queue: str
+
+    broker_dir: str = ""
+
+    def env(self) -> dict[str, str]:
+        """The same backends for a worker or beat started as a separate process."""
+        return {
+            "NEWSLETTER_DATABASE_URL": self.database_url,
+            "NEWSLETTER_BROKER_URL": self.broker_url,
+            "NEWSLETTER_BROKER_DIR": self.broker_dir,
+            "NEWSLETTER_TASK_QUEUE": self.queue,
+        }
 
 
 @pytest.fixture(scope="session")
-def backends(tmp_path_factory) -> Backends:
+def backends(tmp_path_factory):
+    """A database and a queue of this run's own, so parallel runs do not meet."""
     folder = tmp_path_factory.mktemp("instance")
-    if _service("PostgreSQL", "127.0.0.1", 5432):
-        database_url = PG_URL
-        engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-    else:
-        database_url = f"sqlite:///{folder / 'test.sqlite'}"
+    run = uuid.uuid4().hex[:10]
+    queue = f"newsletter-test-{run}"
+    broker_dir = str(folder / "broker")
     broker_url = REDIS_URL if _service("Redis", "127.0.0.1", 6379) else "filesystem://"
-    return Backends(database_url, broker_url)
+    if not _service("PostgreSQL", "127.0.0.1", 5432):
+        yield Backends(f"sqlite:///{folder / 'test.sqlite'}", broker_url, queue, broker_dir)
+        return
+    name = f"newsletter_test_{run}"
+    admin = sa.create_engine(_psycopg(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield Backends(PG_URL.rsplit("/", 1)[0] + "/" + name, broker_url, queue, broker_dir)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @dataclass
@@ -172,19 +199,17 @@ def inbox(inbox_server):
 def settings_for(backends: Backends, inbox_server: Inbox, instance: str) -> dict:
     return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": backends.database_url.replace(
-            "postgresql://", "postgresql+psycopg://"
-        ),
+        "SQLALCHEMY_DATABASE_URI": _psycopg(backends.database_url),
         "BROKER_URL": backends.broker_url,
-        "BROKER_DIR": os.path.join(instance, "broker"),
-        "TASK_QUEUE": "newsletter-test",
+        "BROKER_DIR": backends.broker_dir,
+        "TASK_QUEUE": backends.queue,
         "SMTP_URL": inbox_server.url,
         "SMTP_TIMEOUT": 5.0,
         "BASE_URL": "http://newsletter.test",
         "MAIL_DOMAIN": "newsletter.test",
         "SECRET_KEY": "test-secret-key",
         "SEND_RETRY_BASE": 0.2,
-        "RATELIMIT_ENABLED": False,
+        "SUBSCRIBE_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "OUTBOX_DIR": None,
     }
@@ -285,3 +310,89 @@ def make_list(app):
 @pytest.fixture
 def weekly(make_list):
     return make_list()
+
+
+@pytest.fixture
+def worker_process(backends, inbox_server, tmp_path):
+    """Start `newsletter worker` as a separate OS process on the test backends."""
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str, **env: str) -> subprocess.Popen:
+        environment = {
+            **os.environ,
+            **backends.env(),
+            "NEWSLETTER_SMTP_URL": inbox_server.url,
+            "NEWSLETTER_BASE_URL": "http://newsletter.test",
+            "NEWSLETTER_MAIL_DOMAIN": "newsletter.test",
+            "NEWSLETTER_SECRET_KEY": "test-secret-key",
+            "NEWSLETTER_SEND_RETRY_BASE": "0.2",
+            **env,
+        }
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "worker", "--loglevel", "INFO", *args],
+            env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def web_files():
+    """A real HTTP server on loopback serving the bytes put in its `files` dict."""
+    files: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = files.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.files = files
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def api_headers(app) -> dict[str, str]:
+    """Authorization headers of a fresh editor's API token."""
+    from newsletter import accounts
+
+    user = accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    return {"Authorization": f"Bearer {accounts.create_token(user)}"}
+
+
+@pytest.fixture
+def make_app(app, backends, inbox_server, instance_dir):
+    """A second app on the same database, with some settings changed."""
+
+    def make(**overrides):
+        settings = settings_for(backends, inbox_server, instance_dir)
+        settings.update(overrides)
+        return create_app(settings)
+
+    return make

@@ -1,12 +1,16 @@
 """Celery tasks: thin wrappers that call the services inside the app context."""
 
 import random
+import smtplib
 
 from celery import shared_task
+from celery.utils.log import get_task_logger
 from flask import current_app
 
 from newsletter.sending import batch, lifecycle
 from newsletter.subscriptions import notices
+
+logger = get_task_logger(__name__)
 
 # SMTP trouble while mailing one person: retry for about a day.
 NOTICE_RETRIES = 12
@@ -22,8 +26,19 @@ def backoff(retries: int) -> float:
 def send_notice(self, kind: str, subscription_id: int) -> bool:
     try:
         return notices.send_notice(kind, subscription_id)
-    except (OSError, notices.mailer.smtplib.SMTPException) as exc:
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+        if not is_temporary(exc):
+            logger.warning("%s notice for subscription %s refused: %s", kind, subscription_id, exc)
+            return False
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    except OSError as exc:  # the server is down or dropped us
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+def is_temporary(exc: smtplib.SMTPException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _ in exc.recipients.values())
+    return exc.smtp_code < 500
 
 
 @shared_task(name="newsletter.dispatch_due_issues")

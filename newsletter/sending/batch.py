@@ -115,11 +115,9 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
                     outcome.stopped = status
                     return outcome
             message_id, message = letter.build(subscriber_id, email, name)
+            # SMTP exceptions are OSErrors too: the server's refusals are caught first.
             try:
                 mailer.send(smtp, letter.envelope_from, email, message)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                _defer_all(readers[index:], f"SMTP connection lost: {exc}", max_attempts, outcome)
-                raise SmtpUnavailable(str(exc)) from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = next(iter(exc.recipients.values()))
                 _record_refusal(outcome, delivery_id, attempts, code, text, max_attempts)
@@ -127,6 +125,9 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
                 _record_refusal(
                     outcome, delivery_id, attempts, exc.smtp_code, exc.smtp_error, max_attempts
                 )
+            except OSError as exc:
+                _defer_all(readers[index:], f"SMTP connection lost: {exc}", max_attempts, outcome)
+                raise SmtpUnavailable(str(exc)) from exc
             else:
                 outcome.sent += 1
                 outcome.updates.append(

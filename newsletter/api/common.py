@@ -1,0 +1,102 @@
+"""What every API endpoint shares: authentication, errors, body validation, documentation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from newsletter import accounts
+
+bp = Blueprint("api", __name__)
+
+# Routes anyone may read without a token.
+PUBLIC_ENDPOINTS = {"api.openapi_spec"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    body = {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}}
+    response = jsonify(body)
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
+    return response
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+    user = accounts.user_for_token(token.strip())
+    if user is None:
+        raise ApiError(401, "unauthorized", "That API token is not valid.")
+    g.api_user = user
+
+
+def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
+    """Validate a JSON body (or the given data); field errors become a 422 in the API shape."""
+    if data is None:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = {}
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "body"
+            fields.setdefault(name, error["msg"])
+        raise ApiError(422, "invalid", "Some fields are not valid.", fields) from exc
+
+
+def invalid(field_name: str | None, message: str, status: int = 422) -> ApiError:
+    """An ApiError for a rule a service enforced, naming the field when there is one."""
+    fields = {field_name: message} if field_name else {}
+    return ApiError(status, "invalid" if status == 422 else "conflict", message, fields)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None = None
+    response: dict = field(default_factory=dict)
+    status: int = 200
+    content_type: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+
+
+def route(
+    rule: str,
+    method: str,
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    response: dict | None = None,
+    status: int = 200,
+    content_type: str = "application/json",
+):
+    """bp.route that also records the operation for openapi.json."""
+    OPERATIONS.append(
+        Operation(rule, method.lower(), summary, body, response or {}, status, content_type)
+    )
+    return bp.route(rule, methods=[method])

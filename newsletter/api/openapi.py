@@ -1,0 +1,73 @@
+"""GET /api/v1/openapi.json, built from the operations each module registered."""
+
+import re
+
+from flask import current_app
+
+from newsletter.api.common import OPERATIONS, bp
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+}
+
+
+def _path(rule: str) -> tuple[str, list[dict]]:
+    """Flask's /issues/<int:issue_id> as OpenAPI's /issues/{issue_id}, with its parameters."""
+    params = []
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+
+
+def build_spec() -> dict:
+    paths: dict = {}
+    for op in OPERATIONS:
+        path, params = _path(op.rule)
+        entry = {
+            "summary": op.summary,
+            "parameters": params,
+            "responses": {
+                str(op.status): {
+                    "description": "OK",
+                    "content": {op.content_type: {"schema": op.response or {"type": "object"}}},
+                },
+                "default": {
+                    "description": "Error",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+        }
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": op.body.model_json_schema()}},
+            }
+        paths.setdefault("/api/v1" + path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "newsletter API", "version": "1"},
+        "servers": [{"url": current_app.config["BASE_URL"]}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR_SCHEMA},
+        },
+        "paths": paths,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_spec():
+    return build_spec()

@@ -1,0 +1,223 @@
+"""Sending an issue: claiming, the ledger, batches over SMTP, and what goes wrong."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from conftest import wait_until
+
+from newsletter.digest.compose import compose_issue
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, Post, Subscriber, Subscription
+from newsletter.sending import ledger, lifecycle
+from newsletter.subscriptions import service
+
+SINCE = datetime(2019, 8, 1, tzinfo=UTC)
+UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
+
+
+def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Subscriber]:
+    readers = []
+    for i in range(count):
+        subscriber = Subscriber(email=f"reader{i}@example.org", name=f"Reader {i}", attributes={})
+        subscriber.subscriptions.append(Subscription(list_id=mailing_list.id, status=status))
+        readers.append(subscriber)
+    db.session.add_all(readers)
+    db.session.commit()
+    return readers
+
+
+def draft(mailing_list) -> Issue:
+    db.session.add(
+        Post(
+            list_id=mailing_list.id, guid="p1", url="https://example.org/p1", title="First post",
+            source="Example", excerpt="Something happened.",
+            published_at=datetime(2019, 8, 2, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    return compose_issue(mailing_list, SINCE, UNTIL)
+
+
+def states(issue_id: int) -> dict[str, int]:
+    return ledger.counts(issue_id)
+
+
+def test_an_issue_is_claimed_once_however_many_beats_race(app, weekly):
+    add_readers(weekly, 3)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    results: list[list[int]] = []
+
+    def beat():
+        with app.app_context():
+            results.append(lifecycle.claim_due_issues())
+
+    threads = [threading.Thread(target=beat) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r) for r in results) == [0, 0, 0, 1]
+    assert states(issue.id) == {"total": 3, "sent": 0, "failed": 0, "pending": 3}
+
+
+def test_deliveries_go_only_to_confirmed_active_readers(app, weekly):
+    add_readers(weekly, 2)
+    unconfirmed = Subscriber(email="later@example.org", attributes={})
+    unconfirmed.subscriptions.append(Subscription(list_id=weekly.id, status="unconfirmed"))
+    blocked = Subscriber(email="blocked@example.org", status="blocklisted", attributes={})
+    blocked.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+    db.session.add_all([unconfirmed, blocked])
+    db.session.commit()
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    assert states(issue.id)["total"] == 2
+
+
+def test_the_render_is_frozen_when_sending_starts(app, weekly):
+    add_readers(weekly, 1)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    db.session.refresh(issue)
+    assert "First post" in issue.html and "@@NLUNSUBSCRIBE@@" in issue.html
+    assert "First post" in issue.text
+
+
+def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, worker):
+    app.config["BATCH_SIZE"] = 2
+    add_readers(weekly, 5)
+    issue = draft(weekly)
+    lifecycle.send_issue_now(issue)
+    wait_until(lambda: lifecycle.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent")
+    app.config["BATCH_SIZE"] = 500
+    assert states(issue.id) == {"total": 5, "sent": 5, "failed": 0, "pending": 0}
+    assert sorted(r for m in inbox.messages for r in m.recipients) == [
+        f"reader{i}@example.org" for i in range(5)
+    ]
+    mail = inbox.to("reader3@example.org")[0]
+    assert "Hello Reader 3," in mail.part("html")
+    assert mail.message["List-Unsubscribe"].count("http://newsletter.test/unsubscribe/") == 1
+    ids = {m.message["Message-ID"] for m in inbox.messages}
+    assert len(ids) == 5
+    message_ids = db.session.scalars(sa.select(Delivery.message_id)).all()
+    assert set(message_ids) == ids
+
+
+def test_smtp_down_keeps_deliveries_pending_and_retries(app, weekly, inbox, worker):
+    add_readers(weekly, 2)
+    issue = draft(weekly)
+    inbox.stop()
+    lifecycle.send_issue_now(issue)
+    wait_until(
+        lambda: db.session.scalar(sa.select(sa.func.min(Delivery.attempts))) or 0 >= 1,
+        message="no attempt was recorded",
+    )
+    delivery = db.session.scalars(sa.select(Delivery)).first()
+    assert delivery.status == "pending"
+    assert "SMTP server unavailable" in delivery.last_error
+    assert db.session.get(Issue, issue.id).status == "sending"
+    inbox.start()
+    wait_until(lambda: db.session.get(Issue, issue.id).status == "sent", timeout=30)
+    assert states(issue.id) == {"total": 2, "sent": 2, "failed": 0, "pending": 0}
+    assert len(inbox.messages) == 2
+
+
+def test_a_permanent_refusal_is_recorded_as_failed_with_its_reason(app, weekly, inbox, worker):
+    add_readers(weekly, 3)
+    inbox.handler.refuse["reader1@example.org"] = "550 5.1.1 No such user"
+    issue = draft(weekly)
+    lifecycle.send_issue_now(issue)
+    wait_until(lambda: db.session.get(Issue, issue.id).status == "sent")
+    assert states(issue.id) == {"total": 3, "sent": 2, "failed": 1, "pending": 0}
+    failed = db.session.scalar(sa.select(Delivery).where(Delivery.status == "failed"))
+    assert failed.last_error.startswith("550")
+
+
+def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
+    add_readers(weekly, 2)
+    inbox.handler.refuse["reader0@example.org"] = "451 4.7.1 Try again later"
+    issue = draft(weekly)
+    lifecycle.send_issue_now(issue)
+    wait_until(lambda: db.session.scalar(
+        sa.select(Delivery.attempts).where(Delivery.last_error.like("451%"))
+    ))
+    assert db.session.get(Issue, issue.id).status == "sending"
+    del inbox.handler.refuse["reader0@example.org"]
+    wait_until(lambda: db.session.get(Issue, issue.id).status == "sent", timeout=30)
+    assert states(issue.id) == {"total": 2, "sent": 2, "failed": 0, "pending": 0}
+
+
+def test_a_reader_who_leaves_during_a_send_is_not_mailed(app, weekly):
+    readers = add_readers(weekly, 3)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    service.unsubscribe(readers[1].subscriptions[0], "one-click")
+    assert states(issue.id) == {"total": 2, "sent": 0, "failed": 0, "pending": 2}
+
+
+def test_paused_issues_send_nothing_until_resumed(app, weekly, inbox, worker):
+    add_readers(weekly, 2)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    lifecycle.pause_issue(issue)
+    lifecycle.enqueue_batches(issue.id)  # a batch already queued when the pause came
+    with pytest.raises(lifecycle.StateError):
+        lifecycle.pause_issue(issue)
+    assert states(issue.id)["pending"] == 2
+    lifecycle.resume_issue(issue)
+    wait_until(lambda: db.session.get(Issue, issue.id).status == "sent")
+    assert len(inbox.messages) == 2
+
+
+def test_a_cancelled_issue_stops(app, weekly):
+    add_readers(weekly, 1)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(hours=1))
+    lifecycle.cancel_issue(issue)
+    assert issue.status == "cancelled"
+    assert lifecycle.claim_due_issues(datetime.now(UTC) + timedelta(hours=2)) == []
+    with pytest.raises(lifecycle.StateError):
+        lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(hours=1))
+
+
+def test_scheduling_in_the_past_twice_or_without_offset_is_refused(app, weekly):
+    issue = draft(weekly)
+    with pytest.raises(ValueError, match="past"):
+        lifecycle.schedule_issue(issue, datetime.now(UTC) - timedelta(hours=1))
+    with pytest.raises(ValueError, match="offset"):
+        lifecycle.schedule_issue(issue, datetime(2030, 1, 1, 9, 0))
+    lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(days=1))
+    with pytest.raises(lifecycle.StateError):
+        lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(days=2))
+    assert db.session.get(Issue, issue.id).status == "scheduled"
+
+
+def test_send_at_is_stored_in_utc(app, weekly):
+    issue = draft(weekly)
+    tehran = datetime.fromisoformat("2030-03-01T09:00:00+03:30")
+    lifecycle.schedule_issue(issue, tehran)
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).send_at == datetime(2030, 3, 1, 5, 30, tzinfo=UTC)
+
+
+def test_an_issue_without_readers_is_sent_at_once(app, weekly):
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.dispatch()
+    assert db.session.get(Issue, issue.id).status == "sent"
+
+
+def test_a_stalled_send_is_picked_up_again(app, weekly):
+    add_readers(weekly, 1)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    later = datetime.now(UTC) + timedelta(seconds=app.config["STALL_AFTER"] + 60)
+    assert lifecycle.stalled_issues(later) == [issue.id]
+    assert lifecycle.stalled_issues() == []
