@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter import config
 from newsletter.extensions import csrf, db, limiter, migrate
@@ -18,6 +19,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.load(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    if app.config["PROXY_COUNT"]:
+        # Behind a reverse proxy the client address (for rate limits, consent) is in X-Forwarded-For.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(EMAIL_TEMPLATES)])
 
     db.init_app(app)

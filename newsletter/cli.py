@@ -118,6 +118,7 @@ def _beat_schedule_file() -> str:
 @with_appcontext
 def dev(host: str, port: int):
     from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
 
     from newsletter import demo
     from newsletter.config import DEFAULT_OUTBOX_PORT
@@ -139,7 +140,8 @@ def dev(host: str, port: int):
         click.echo(f"  Outbox:  {app.config['BASE_URL']}/outbox/  (every email sent lands here)")
     click.echo("  Stop with Ctrl+C.\n")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # Not app.run(): Flask refuses it inside a CLI command.
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         celery.terminate()
         celery.wait(timeout=30)

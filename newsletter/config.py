@@ -64,5 +64,6 @@ def load(instance: Path) -> dict:
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
         "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
+        "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     }
