@@ -1,0 +1,126 @@
+"""Composing and rendering: once per issue, then cheap and safe per reader."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from newsletter import mailer
+from newsletter.digest import render
+from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
+from newsletter.extensions import db
+from newsletter.models import Issue, Post
+
+SINCE = datetime(2019, 8, 1, tzinfo=UTC)
+UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
+
+
+def post(mailing_list, guid, title, excerpt="", day=2, source="Example"):
+    item = Post(
+        list_id=mailing_list.id, guid=guid, url=f"https://example.org/{guid}", title=title,
+        source=source, excerpt=excerpt, published_at=datetime(2019, 8, day, tzinfo=UTC),
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def test_compose_numbers_issues_per_list_newest_first(app, weekly, make_list):
+    other = make_list(slug="other")
+    post(weekly, "a", "Older", day=2)
+    post(weekly, "b", "Newer", day=5)
+    post(other, "c", "Elsewhere", day=3)
+    first = compose_issue(weekly, SINCE, UNTIL)
+    second = compose_issue(weekly, SINCE, UNTIL)
+    elsewhere = compose_issue(other, SINCE, UNTIL)
+    assert (first.number, second.number, elsewhere.number) == (1, 2, 1)
+    assert [i.title for i in first.items] == ["Newer", "Older"]
+    assert first.subject == "Weekly Digest Weekly Digest – August 08, 2019"
+
+
+def test_compose_with_no_posts_is_an_error_and_makes_no_issue(app, weekly):
+    with pytest.raises(ComposeError, match="no posts"):
+        compose_issue(weekly, SINCE, UNTIL)
+    assert Issue.query.count() == 0
+
+
+def test_a_subject_with_a_line_break_is_refused(app, weekly):
+    post(weekly, "a", "A post")
+    with pytest.raises(ComposeError):
+        compose_issue(weekly, SINCE, UNTIL, subject="Hi\r\nBcc: everyone@example.org")
+    issue = compose_issue(weekly, SINCE, UNTIL)
+    with pytest.raises(ComposeError):
+        edit_issue(issue, {"subject": "Hi\nthere"})
+    with pytest.raises(mailer.HeaderInjection):
+        mailer.encode_header("Hi\r\nBcc: x@example.org")
+
+
+def test_editing_reorders_and_sections_items(app, weekly):
+    a = post(weekly, "a", "Alpha", day=2)
+    b = post(weekly, "b", "Beta", day=3)
+    issue = compose_issue(weekly, SINCE, UNTIL)
+    edit_issue(issue, {"items": [
+        {"post_id": a.id, "section": "Analysis", "title": "Alpha, edited"},
+        {"post_id": b.id, "section": "News"},
+        {"title": "By hand", "url": "https://example.org/hand", "section": "News"},
+    ]})
+    assert [(i.section, i.title) for i in issue.items] == [
+        ("Analysis", "Alpha, edited"), ("News", "Beta"), ("News", "By hand"),
+    ]
+    assert db.session.get(Post, a.id).title == "Alpha"
+    with pytest.raises(ComposeError):
+        edit_issue(issue, {"items": [{"title": "x", "url": "javascript:alert(1)"}]})
+
+
+def test_personal_fields_are_escaped_in_html_and_plain_in_text(app, weekly):
+    post(weekly, "a", "A <b>bold</b> & title", excerpt="Fish & chips")
+    issue = compose_issue(weekly, SINCE, UNTIL, intro="**Welcome** <script>alert(1)</script>")
+    html, text = render.render_issue(issue)
+    assert "<script>" not in html
+    assert "<strong>Welcome</strong>" in html
+    assert "A &lt;b&gt;bold&lt;/b&gt; &amp; title" in html
+    person = render.Personal("Ana <i>x</i>", "https://u/unsub", "https://u/prefs")
+    personal_html = render.Personaliser(html, escape_values=True).fill(person)
+    personal_text = render.Personaliser(text, escape_values=False).fill(person)
+    assert "Hello Ana &lt;i&gt;x&lt;/i&gt;," in personal_html
+    assert "Hello Ana <i>x</i>," in personal_text
+    assert "https://u/unsub" in personal_html and "https://u/prefs" in personal_text
+    assert "@@NL" not in personal_html + personal_text
+
+
+def test_css_is_inlined_once_per_issue(app, weekly):
+    post(weekly, "a", "A post")
+    html, _ = render.render_issue(compose_issue(weekly, SINCE, UNTIL))
+    assert 'class="item"' in html and "style=" in html
+
+
+def test_right_to_left_posts_are_marked_rtl(app, weekly):
+    post(weekly, "fa", "گزارش هفتگی ایران اینترلینک", excerpt="این یک خلاصه است.")
+    post(weekly, "en", "An English post", day=3)
+    html = render.render_page(compose_issue(weekly, SINCE, UNTIL), personal=False)
+    persian = html.index("گزارش هفتگی")
+    english = html.index("An English post")
+    assert html.rfind('dir="rtl"', 0, persian) > html.rfind('dir="ltr"', 0, persian)
+    assert html.rfind('dir="ltr"', 0, english) > html.rfind('dir="rtl"', 0, english)
+
+
+def test_a_right_to_left_list_renders_rtl(app, make_list):
+    persian = make_list(slug="fa", name="خبرنامه", language="fa", direction="rtl")
+    post(persian, "a", "خبر")
+    html = render.render_page(compose_issue(persian, SINCE, UNTIL), personal=False)
+    assert '<html lang="fa" dir="rtl">' in html
+
+
+def test_the_archive_version_has_no_personal_links(app, weekly):
+    post(weekly, "a", "A post")
+    html = render.render_page(compose_issue(weekly, SINCE, UNTIL), personal=False)
+    assert "@@NL" not in html and "unsubscribe" not in html.lower()
+    assert "/subscribe/weekly" in html
+
+
+def test_every_email_carries_the_footer_and_list_links(app, weekly):
+    post(weekly, "a", "A post")
+    html, text = render.render_issue(compose_issue(weekly, SINCE, UNTIL))
+    for body in (html, text):
+        assert "1 Main Street" in body
+        assert render.UNSUBSCRIBE_URL in body and render.PREFERENCES_URL in body
+        assert "http://newsletter.test/archive/weekly/1" in body
