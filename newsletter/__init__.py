@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if app.config["PROXY_COUNT"]:
-        # Behind a reverse proxy the client address (for rate limits, consent) is in X-Forwarded-For.
+        # Behind a proxy the client address (rate limits, consent) is in X-Forwarded-For.
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(EMAIL_TEMPLATES)])

@@ -19,7 +19,7 @@ def database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres URLs."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -25,8 +25,11 @@ def seed() -> list[str]:
     if db.session.scalar(sa.select(sa.func.count()).select_from(MailingList)) == 0:
         db.session.add(
             MailingList(
-                slug="weekly", name="Weekly Digest", from_email="digest@example.com",
-                from_name="Weekly Digest", opt_in="double",
+                slug="weekly",
+                name="Weekly Digest",
+                from_email="digest@example.com",
+                from_name="Weekly Digest",
+                opt_in="double",
                 description="The week's posts, every Friday.",
                 postal_address="Example Organisation, 1 Example Street, Example City",
             )

@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return api_error(500, "internal_error", "Something went wrong on our side.")
         page = render_template(
-            "error.html", code=500, name="Something went wrong",
+            "error.html",
+            code=500,
+            name="Something went wrong",
             description="Please try again in a moment.",
         )
         return page, 500

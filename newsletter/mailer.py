@@ -59,7 +59,9 @@ def connect(settings: SmtpSettings | None = None) -> smtplib.SMTP:
         )
     if settings.tls == "ssl":
         smtp = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout,
+            settings.host,
+            settings.port,
+            timeout=settings.timeout,
             context=ssl.create_default_context(),
         )
     else:
@@ -110,8 +112,7 @@ def mime_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     boundary = "=_nl_" + token_hex(12)
     head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
     head += (
-        "MIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+        f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
     )
     part = (
         "--{b}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
@@ -132,7 +133,10 @@ def mime_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
 
 def inline_css(html: str) -> str:
     return premailer.transform(
-        html, keep_style_tags=True, strip_important=False, disable_validation=True,
+        html,
+        keep_style_tags=True,
+        strip_important=False,
+        disable_validation=True,
         cssutils_logging_level="CRITICAL",
     )
 

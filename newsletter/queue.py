@@ -34,7 +34,10 @@ def _celery_config(config) -> dict:
                 "task": "newsletter.dispatch_due_issues",
                 "schedule": config["BEAT_INTERVAL"],
             },
-            "poll-feeds": {"task": "newsletter.poll_feeds", "schedule": config["FEED_POLL_INTERVAL"]},
+            "poll-feeds": {
+                "task": "newsletter.poll_feeds",
+                "schedule": config["FEED_POLL_INTERVAL"],
+            },
         },
         "timezone": "UTC",
     }
@@ -56,6 +59,4 @@ def _celery_config(config) -> dict:
 
 def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
     """Hand work to a worker by task name, so services need not import the worker."""
-    current_app.extensions["celery"].send_task(
-        task_name, args=args, countdown=countdown
-    )
+    current_app.extensions["celery"].send_task(task_name, args=args, countdown=countdown)

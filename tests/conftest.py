@@ -265,8 +265,9 @@ def runner(app):
 def celery_worker_thread(session_app):
     """A real Celery worker consuming the test queue, in a thread of this process."""
     celery_app = session_app.extensions["celery"]
-    with start_worker(celery_app, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=30):
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+    ):
         yield
 
 
@@ -294,8 +295,11 @@ def make_list(app):
 
     def make(**values) -> MailingList:
         fields = {
-            "slug": "weekly", "name": "Weekly Digest", "from_email": "digest@example.org",
-            "from_name": "Example News", "opt_in": "double",
+            "slug": "weekly",
+            "name": "Weekly Digest",
+            "from_email": "digest@example.org",
+            "from_name": "Example News",
+            "opt_in": "double",
             "postal_address": "Example News, 1 Main Street, Springfield",
         }
         fields.update(values)
@@ -331,7 +335,10 @@ def worker_process(backends, inbox_server, tmp_path):
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "-m", "newsletter", "worker", "--loglevel", "INFO", *args],
-            env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
         )
         started.append(process)
         return process

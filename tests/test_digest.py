@@ -16,8 +16,13 @@ UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
 
 def post(mailing_list, guid, title, excerpt="", day=2, source="Example"):
     item = Post(
-        list_id=mailing_list.id, guid=guid, url=f"https://example.org/{guid}", title=title,
-        source=source, excerpt=excerpt, published_at=datetime(2019, 8, day, tzinfo=UTC),
+        list_id=mailing_list.id,
+        guid=guid,
+        url=f"https://example.org/{guid}",
+        title=title,
+        source=source,
+        excerpt=excerpt,
+        published_at=datetime(2019, 8, day, tzinfo=UTC),
     )
     db.session.add(item)
     db.session.commit()
@@ -58,13 +63,20 @@ def test_editing_reorders_and_sections_items(app, weekly):
     a = post(weekly, "a", "Alpha", day=2)
     b = post(weekly, "b", "Beta", day=3)
     issue = compose_issue(weekly, SINCE, UNTIL)
-    edit_issue(issue, {"items": [
-        {"post_id": a.id, "section": "Analysis", "title": "Alpha, edited"},
-        {"post_id": b.id, "section": "News"},
-        {"title": "By hand", "url": "https://example.org/hand", "section": "News"},
-    ]})
+    edit_issue(
+        issue,
+        {
+            "items": [
+                {"post_id": a.id, "section": "Analysis", "title": "Alpha, edited"},
+                {"post_id": b.id, "section": "News"},
+                {"title": "By hand", "url": "https://example.org/hand", "section": "News"},
+            ]
+        },
+    )
     assert [(i.section, i.title) for i in issue.items] == [
-        ("Analysis", "Alpha, edited"), ("News", "Beta"), ("News", "By hand"),
+        ("Analysis", "Alpha, edited"),
+        ("News", "Beta"),
+        ("News", "By hand"),
     ]
     assert db.session.get(Post, a.id).title == "Alpha"
     with pytest.raises(ComposeError):

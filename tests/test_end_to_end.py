@@ -64,7 +64,8 @@ def test_subscribe_confirm_compose_schedule_deliver_and_leave(
     _subscribe_and_confirm(client, inbox, "bob@example.org", "Bob <b>Builder</b>")
 
     feed = client.post(
-        "/api/v1/feeds", json={"url": web_files.url + "/feed.xml", "list": "weekly"},
+        "/api/v1/feeds",
+        json={"url": web_files.url + "/feed.xml", "list": "weekly"},
         headers=api_headers,
     )
     assert feed.status_code == 201
@@ -109,8 +110,11 @@ def test_subscribe_confirm_compose_schedule_deliver_and_leave(
     post = client.post(
         "/api/v1/posts",
         json={
-            "list": "weekly", "title": "A second week", "url": "https://interlink.example/week-2/",
-            "source": "Iran Interlink", "published_at": "2019-08-20T10:00:00+00:00",
+            "list": "weekly",
+            "title": "A second week",
+            "url": "https://interlink.example/week-2/",
+            "source": "Iran Interlink",
+            "published_at": "2019-08-20T10:00:00+00:00",
             "excerpt": "What happened next.",
         },
         headers=api_headers,

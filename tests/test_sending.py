@@ -31,8 +31,12 @@ def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Sub
 def draft(mailing_list) -> Issue:
     db.session.add(
         Post(
-            list_id=mailing_list.id, guid="p1", url="https://example.org/p1", title="First post",
-            source="Example", excerpt="Something happened.",
+            list_id=mailing_list.id,
+            guid="p1",
+            url="https://example.org/p1",
+            title="First post",
+            source="Example",
+            excerpt="Something happened.",
             published_at=datetime(2019, 8, 2, tzinfo=UTC),
         )
     )
@@ -92,7 +96,11 @@ def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, work
     add_readers(weekly, 5)
     issue = draft(weekly)
     lifecycle.send_issue_now(issue)
-    wait_until(lambda: lifecycle.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent")
+    wait_until(
+        lambda: (
+            lifecycle.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
+        )
+    )
     app.config["BATCH_SIZE"] = 500
     assert states(issue.id) == {"total": 5, "sent": 5, "failed": 0, "pending": 0}
     assert sorted(r for m in inbox.messages for r in m.recipients) == [
@@ -142,9 +150,11 @@ def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
     inbox.handler.refuse["reader0@example.org"] = "451 4.7.1 Try again later"
     issue = draft(weekly)
     lifecycle.send_issue_now(issue)
-    wait_until(lambda: db.session.scalar(
-        sa.select(Delivery.attempts).where(Delivery.last_error.like("451%"))
-    ))
+    wait_until(
+        lambda: db.session.scalar(
+            sa.select(Delivery.attempts).where(Delivery.last_error.like("451%"))
+        )
+    )
     assert db.session.get(Issue, issue.id).status == "sending"
     del inbox.handler.refuse["reader0@example.org"]
     wait_until(lambda: db.session.get(Issue, issue.id).status == "sent", timeout=30)

@@ -45,7 +45,9 @@ def build_spec() -> dict:
                 },
                 "default": {
                     "description": "Error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
                 },
             },
         }

@@ -52,8 +52,14 @@ def clean_subject(subject: str) -> str:
 
 def _item_from_post(post: Post, position: int, section: str = "") -> IssueItem:
     return IssueItem(
-        post_id=post.id, position=position, section=section, title=post.title, url=post.url,
-        source=post.source, excerpt=post.excerpt, published_at=post.published_at,
+        post_id=post.id,
+        position=position,
+        section=section,
+        title=post.title,
+        url=post.url,
+        source=post.source,
+        excerpt=post.excerpt,
+        published_at=post.published_at,
     )
 
 
@@ -82,8 +88,13 @@ def compose_issue(
             or 0
         )
         issue = Issue(
-            list_id=mailing_list.id, number=number, subject=subject, intro=intro,
-            since=since, until=until, status="draft",
+            list_id=mailing_list.id,
+            number=number,
+            subject=subject,
+            intro=intro,
+            since=since,
+            until=until,
+            status="draft",
             items=[_item_from_post(post, i) for i, post in enumerate(posts)],
         )
         db.session.add(issue)
@@ -129,9 +140,14 @@ def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
         raise ComposeError("Each item needs a post_id, or a title and a url.", "items")
     url = web_url(item["url"])
     if url is None:
-        raise ComposeError(f"Item {position + 1}: the url must start with http:// or https://.", "items")
+        raise ComposeError(
+            f"Item {position + 1}: the url must start with http:// or https://.", "items"
+        )
     return IssueItem(
-        position=position, section=section, title=single_line(item["title"], 500),
-        url=url, source=single_line(item.get("source") or "", 300),
+        position=position,
+        section=section,
+        title=single_line(item["title"], 500),
+        url=url,
+        source=single_line(item.get("source") or "", 300),
         excerpt=single_line(item.get("excerpt") or "", 5000),
     )

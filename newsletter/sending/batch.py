@@ -34,13 +34,13 @@ class BatchOutcome:
 def _readers(issue: Issue, low: int, high: int):
     """Pending deliveries in the range whose reader is still confirmed and active."""
     return db.session.execute(
-        sa.select(
-            Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name
-        )
+        sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .join(
             Subscription,
-            sa.and_(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == issue.list_id),
+            sa.and_(
+                Subscription.subscriber_id == Subscriber.id, Subscription.list_id == issue.list_id
+            ),
         )
         .where(
             Delivery.issue_id == issue.id,
@@ -131,8 +131,14 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
             else:
                 outcome.sent += 1
                 outcome.updates.append(
-                    {"id": delivery_id, "status": "sent", "message_id": message_id,
-                     "sent_at": utcnow(), "attempts": attempts + 1, "last_error": None}
+                    {
+                        "id": delivery_id,
+                        "status": "sent",
+                        "message_id": message_id,
+                        "sent_at": utcnow(),
+                        "attempts": attempts + 1,
+                        "last_error": None,
+                    }
                 )
     finally:
         _flush(issue_id, outcome)

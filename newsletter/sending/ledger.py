@@ -11,7 +11,9 @@ from newsletter.models import Delivery, Issue, Subscriber, Subscription
 def create_deliveries(issue: Issue) -> int:
     """One pending delivery per confirmed, active subscriber of the list, in one statement."""
     readers = (
-        sa.select(sa.literal(issue.id), Subscription.subscriber_id, sa.literal("pending"), sa.literal(0))
+        sa.select(
+            sa.literal(issue.id), Subscription.subscriber_id, sa.literal("pending"), sa.literal(0)
+        )
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(
             Subscription.list_id == issue.list_id,

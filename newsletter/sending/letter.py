@@ -44,4 +44,6 @@ class IssueLetter:
             *self.fixed,
             *list_headers(self.mailing_list, personal.unsubscribe_url),
         ]
-        return message_id, mailer.mime_bytes(headers, self.text.fill(personal), self.html.fill(personal))
+        return message_id, mailer.mime_bytes(
+            headers, self.text.fill(personal), self.html.fill(personal)
+        )

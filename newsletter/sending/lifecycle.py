@@ -70,7 +70,9 @@ def resume_issue(issue: Issue) -> None:
 
 
 def cancel_issue(issue: Issue) -> None:
-    _transition(issue, ("draft", "scheduled", "sending", "paused"), "cancelled", finished_at=utcnow())
+    _transition(
+        issue, ("draft", "scheduled", "sending", "paused"), "cancelled", finished_at=utcnow()
+    )
 
 
 def claim_due_issues(now: datetime | None = None) -> list[int]:

@@ -155,9 +155,7 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
         sa.delete(Delivery).where(
             Delivery.subscriber_id == subscription.subscriber_id,
             Delivery.status == "pending",
-            Delivery.issue_id.in_(
-                sa.select(Issue.id).where(Issue.list_id == subscription.list_id)
-            ),
+            Delivery.issue_id.in_(sa.select(Issue.id).where(Issue.list_id == subscription.list_id)),
         )
     )
     db.session.commit()

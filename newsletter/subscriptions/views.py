@@ -89,15 +89,21 @@ def preferences(token: str):
     saved = False
     if request.method == "POST":
         wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
-        service.update_preferences(subscriber, request.form.get("name"), wanted, request.remote_addr)
+        service.update_preferences(
+            subscriber, request.form.get("name"), wanted, request.remote_addr
+        )
         saved = True
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
     ).all()
     confirmed = {s.list_id for s in subscriber.subscriptions if s.status == "confirmed"}
     return render_template(
-        "preferences.html", subscription=subscription, subscriber=subscriber,
-        lists=lists, confirmed=confirmed, saved=saved,
+        "preferences.html",
+        subscription=subscription,
+        subscriber=subscriber,
+        lists=lists,
+        confirmed=confirmed,
+        saved=saved,
     )
 
 
