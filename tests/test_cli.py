@@ -1,0 +1,63 @@
+"""The `newsletter` command: users, tokens, and the database."""
+
+import hashlib
+
+from newsletter import accounts
+from newsletter.models import ApiToken, User
+
+
+def test_users_create_reads_the_password_from_stdin_and_stores_a_hash(runner):
+    result = runner.invoke(
+        args=["users", "create", "Editor@Example.org", "--role", "admin", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = User.query.one()
+    assert user.email == "editor@example.org" and user.role == "admin"
+    assert "a long enough password" not in user.password_hash
+    assert accounts.check_password(user, "a long enough password")
+
+
+def test_users_create_refuses_short_passwords_and_bad_roles(runner):
+    short = runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code != 0 and "at least" in short.output
+    role = runner.invoke(
+        args=["users", "create", "a@example.org", "--role", "root", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert role.exit_code != 0
+    assert User.query.count() == 0
+
+
+def test_tokens_create_prints_a_token_that_is_stored_only_as_a_hash(runner, client):
+    runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    result = runner.invoke(args=["tokens", "create", "a@example.org"])
+    token = result.output.strip()
+    assert token.startswith("nl_")
+    stored = ApiToken.query.one()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in stored.token_hash
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/openapi.json", headers=headers).status_code == 200
+
+
+def test_tokens_create_for_an_unknown_user_fails_clearly(runner):
+    result = runner.invoke(args=["tokens", "create", "nobody@example.org"])
+    assert result.exit_code != 0 and "No user" in result.output
+
+
+def test_api_calls_without_or_with_a_bad_token_are_401(client):
+    for headers in ({}, {"Authorization": "Bearer nl_wrong"}, {"Authorization": "Basic x"}):
+        answer = client.get("/api/v1/lists", headers=headers)
+        assert answer.status_code == 401
+        assert answer.json["error"]["code"] == "unauthorized"
+        assert set(answer.json["error"]) == {"code", "message", "fields"}
+
+
+def test_health_check_answers(client):
+    assert client.get("/healthz").json == {"status": "ok"}

@@ -1,0 +1,59 @@
+"""Messages and SMTP settings."""
+
+from email import message_from_bytes, policy
+
+import pytest
+
+from newsletter import mailer
+from newsletter.outbox.server import start_outbox
+
+
+def test_smtp_urls_carry_credentials_and_tls():
+    plain = mailer.SmtpSettings.from_url("smtp://mail.example.org")
+    assert (plain.host, plain.port, plain.tls, plain.username) == ("mail.example.org", 25, "", None)
+    full = mailer.SmtpSettings.from_url("smtp://us%40er:p%3Ass@relay:587?tls=starttls")
+    assert (full.username, full.password, full.port, full.tls) == ("us@er", "p:ss", 587, "starttls")
+    assert mailer.SmtpSettings.from_url("smtp://relay?tls=ssl").port == 465
+    with pytest.raises(ValueError):
+        mailer.SmtpSettings.from_url("http://relay")
+    with pytest.raises(ValueError):
+        mailer.SmtpSettings.from_url("smtp://relay?tls=maybe")
+
+
+def test_a_message_is_multipart_with_encoded_headers_and_bodies():
+    headers = [
+        ("From", mailer.address_header("Ünïcode Sender", "news@example.org")),
+        ("To", mailer.address_header("Ana", "ana@bücher.example")),
+        ("Subject", mailer.encode_header("Résumé of the week – 9")),
+    ]
+    raw = mailer.mime_bytes(headers, "Plain text, façade\n", "<p>HTML, façade</p>")
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == "Résumé of the week – 9"
+    assert "xn--bcher-kva.example" in message["To"]
+    assert message.get_body(("plain",)).get_content().strip() == "Plain text, façade"
+    assert "HTML, façade" in message.get_body(("html",)).get_content()
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_header_values_with_line_breaks_are_refused():
+    with pytest.raises(mailer.HeaderInjection):
+        mailer.address_header("Ana\r\nBcc: all@example.org", "ana@example.org")
+    with pytest.raises(mailer.HeaderInjection):
+        mailer.mime_bytes([("Subject", "a\nb")], "", "")
+
+
+def test_the_local_outbox_keeps_every_message(tmp_path):
+    from conftest import free_port
+
+    port = free_port()
+    outbox = start_outbox(str(tmp_path / "outbox"), "127.0.0.1", port)
+    try:
+        raw = mailer.mime_bytes([("Subject", "Kept")], "text", "<p>html</p>")
+        with mailer.connect(mailer.SmtpSettings("127.0.0.1", port)) as smtp:
+            mailer.send(smtp, "news@example.org", "ana@example.org", raw)
+    finally:
+        outbox.stop()
+    kept = list((tmp_path / "outbox" / "new").iterdir())
+    assert len(kept) == 1
+    stored = message_from_bytes(kept[0].read_bytes(), policy=policy.default)
+    assert stored["Subject"] == "Kept" and stored["X-Outbox-To"] == "ana@example.org"
