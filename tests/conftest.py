@@ -4,6 +4,7 @@ the embedded broker instead; under CI=true a missing service fails the run."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import os
 import socket
@@ -358,16 +359,25 @@ def worker_process(backends, inbox_server, tmp_path):
 def web_files():
     """A real HTTP server on loopback serving the bytes put in its `files` dict."""
     files: dict[str, bytes] = {}
+    requests: list[dict] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            requests.append({"path": self.path, **dict(self.headers)})
             body = files.get(self.path)
             if body is None:
                 self.send_error(404)
                 return
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", "Fri, 16 Aug 2019 09:00:00 GMT")
             self.end_headers()
             self.wfile.write(body)
 
@@ -378,6 +388,7 @@ def web_files():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.files = files
+    server.requests = requests
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
     server.shutdown()

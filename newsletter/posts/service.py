@@ -1,0 +1,72 @@
+"""Feeds and posts entered through the API or by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from newsletter.extensions import db
+from newsletter.models import Feed, MailingList, Post
+from newsletter.text import single_line, strip_html, web_url
+
+TITLE_MAX = 500
+EXCERPT_MAX = 600
+
+
+class PostError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def add_feed(mailing_list: MailingList, url: str) -> Feed:
+    checked = web_url(url)
+    if checked is None:
+        raise PostError("The feed URL must start with http:// or https://.", "url")
+    exists = db.session.scalar(
+        sa.select(Feed.id).where(Feed.list_id == mailing_list.id, Feed.url == checked)
+    )
+    if exists:
+        raise PostError("This list already has that feed.", "url")
+    feed = Feed(list_id=mailing_list.id, url=checked)
+    db.session.add(feed)
+    db.session.commit()
+    return feed
+
+
+def add_post(
+    mailing_list: MailingList,
+    *,
+    title: str,
+    url: str,
+    source: str = "",
+    published_at: datetime | None = None,
+    excerpt: str = "",
+) -> Post:
+    """A post entered by hand; its URL is its guid."""
+    checked = web_url(url)
+    if checked is None:
+        raise PostError("The URL must start with http:// or https://.", "url")
+    clean_title = strip_html(title, TITLE_MAX)
+    if not clean_title:
+        raise PostError("The title cannot be empty.", "title")
+    if published_at is not None and published_at.tzinfo is None:
+        raise PostError("published_at needs a time zone offset.", "published_at")
+    taken = db.session.scalar(
+        sa.select(Post.id).where(Post.list_id == mailing_list.id, Post.guid == checked)
+    )
+    if taken:
+        raise PostError("This list already has a post with that URL.", "url")
+    post = Post(
+        list_id=mailing_list.id,
+        guid=checked,
+        url=checked,
+        title=clean_title,
+        source=single_line(strip_html(source), 300),
+        excerpt=strip_html(excerpt, EXCERPT_MAX),
+        published_at=published_at,
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post

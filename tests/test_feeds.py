@@ -1,0 +1,137 @@
+"""Posts from the organisation's feed, and feeds that misbehave."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsletter.extensions import db
+from newsletter.models import Feed, Post
+from newsletter.posts import feeds
+from newsletter.posts.service import PostError, add_feed, add_post
+
+SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
+UNDATED = "Iran Blasts US , EU support for MKO Terrorists – Mersad Anniversary"
+
+
+def rss(*items: str, title: str = "Example") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://example.org/</link>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def item(guid: str, title: str, link: str | None = None, description: str = "") -> str:
+    return (
+        f"<item><title>{title}</title><link>{link or 'https://example.org/' + guid}</link>"
+        f"<guid>{guid}</guid><pubDate>Mon, 05 Aug 2019 09:00:00 +0000</pubDate>"
+        f"<description>{description}</description></item>"
+    )
+
+
+@pytest.fixture
+def feed(weekly, web_files):
+    web_files.files["/feed.xml"] = SAMPLE
+    return add_feed(weekly, web_files.url + "/feed.xml")
+
+
+def test_the_sample_feed_imports_ten_posts(feed):
+    assert feeds.fetch_feed(feed) == 10
+    posts = {p.title: p for p in Post.query}
+    assert len(posts) == 10
+    assert posts["OIAC aka MEK Deceptive Tactics in USA"].source == "Amil Imani, PipeLineNews"
+    assert posts["OIAC aka MEK Deceptive Tactics in USA"].published_at == datetime(
+        2019, 8, 15, 9, tzinfo=UTC
+    )
+    assert feed.last_error is None and feed.title == "Iran Interlink"
+
+
+def test_undated_post_takes_the_time_it_was_first_seen(feed):
+    feeds.fetch_feed(feed)
+    undated = Post.query.filter_by(title=UNDATED).one()
+    assert undated.published_at is None
+    assert abs((datetime.now(UTC) - undated.first_seen_at).total_seconds()) < 60
+    assert undated.dated_at == undated.first_seen_at
+
+
+def test_fetching_again_is_conditional_and_adds_nothing(feed, web_files):
+    feeds.fetch_feed(feed)
+    assert feeds.fetch_feed(feed) == 0
+    assert web_files.requests[-1]["If-None-Match"] == feed.etag
+    assert Post.query.count() == 10
+
+
+def test_a_changed_feed_adds_only_the_new_items(weekly, web_files):
+    web_files.files["/f"] = rss(item("a", "First"))
+    feed = add_feed(weekly, web_files.url + "/f")
+    assert feeds.fetch_feed(feed) == 1
+    web_files.files["/f"] = rss(item("a", "First"), item("b", "Second"))
+    assert feeds.fetch_feed(feed) == 1
+    assert sorted(p.title for p in Post.query) == ["First", "Second"]
+
+
+def test_html_in_titles_and_excerpts_becomes_plain_text(weekly, web_files):
+    web_files.files["/f"] = rss(
+        item(
+            "a",
+            "&lt;b&gt;Bold&lt;/b&gt; &amp;amp; &lt;script&gt;x()&lt;/script&gt;news",
+            description="&lt;p&gt;An &lt;a href='javascript:x'&gt;excerpt&lt;/a&gt;&lt;/p&gt;",
+        )
+    )
+    feeds.fetch_feed(add_feed(weekly, web_files.url + "/f"))
+    post = Post.query.one()
+    assert "<" not in post.title and "Bold" in post.title and "&" in post.title
+    assert post.excerpt == "An excerpt"
+
+
+def test_entries_without_a_web_link_are_skipped(weekly, web_files):
+    web_files.files["/f"] = rss(item("a", "Bad", link="javascript:alert(1)"), item("b", "Good"))
+    assert feeds.fetch_feed(add_feed(weekly, web_files.url + "/f")) == 1
+    assert Post.query.one().title == "Good"
+
+
+def test_persian_posts_arrive_intact(weekly, web_files):
+    web_files.files["/f"] = rss(item("fa", "گزارش هفتگی", description="خلاصه‌ای کوتاه"))
+    feeds.fetch_feed(add_feed(weekly, web_files.url + "/f"))
+    post = Post.query.one()
+    assert (post.title, post.excerpt) == ("گزارش هفتگی", "خلاصه‌ای کوتاه")
+
+
+def test_a_malformed_feed_stores_an_error_and_loses_nothing(feed, web_files):
+    feeds.fetch_feed(feed)
+    web_files.files["/feed.xml"] = b"<html><body>Not a feed <<<"
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(feed)
+    db.session.expire_all()
+    stored = db.session.get(Feed, feed.id)
+    assert "not a feed" in stored.last_error
+    assert Post.query.count() == 10
+
+
+def test_an_unreachable_feed_stores_an_error_and_others_still_fetch(weekly, web_files):
+    from conftest import free_port
+
+    dead = add_feed(weekly, f"http://127.0.0.1:{free_port()}/feed.xml")
+    web_files.files["/ok"] = rss(item("a", "Fine"))
+    live = add_feed(weekly, web_files.url + "/ok")
+    assert feeds.poll_all() == 1
+    db.session.expire_all()
+    assert "Could not reach" in db.session.get(Feed, dead.id).last_error
+    assert db.session.get(Feed, live.id).last_error is None
+    assert Post.query.one().title == "Fine"
+
+
+def test_feeds_and_posts_by_hand_are_validated(weekly):
+    with pytest.raises(PostError) as bad_feed:
+        add_feed(weekly, "ftp://example.org/feed")
+    assert bad_feed.value.field == "url"
+    add_post(weekly, title="<i>By hand</i>", url="https://example.org/hand", excerpt="<b>x</b>")
+    assert (Post.query.one().title, Post.query.one().excerpt) == ("By hand", "x")
+    with pytest.raises(PostError):
+        add_post(weekly, title="Again", url="https://example.org/hand")
+    with pytest.raises(PostError):
+        add_post(
+            weekly, title="Naive", url="https://example.org/n", published_at=datetime(2019, 1, 1)
+        )
+    with pytest.raises(PostError):
+        add_post(weekly, title="Script", url="javascript:alert(1)")
