@@ -1,7 +1,5 @@
 """The JSON API under /api/v1: bearer tokens, errors as {"error": {code, message, fields}}."""
 
-from newsletter.api.common import bp
-
 # Each resource module adds its routes to bp when imported.
 from newsletter.api import (  # noqa: E402,F401
     feeds,
@@ -12,5 +10,6 @@ from newsletter.api import (  # noqa: E402,F401
     posts,
     subscribers,
 )
+from newsletter.api.common import bp
 
 __all__ = ["bp"]

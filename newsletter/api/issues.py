@@ -1,1 +1,183 @@
-"""API: issues."""
+"""API: composing, editing, previewing, testing and sending issues."""
+
+import smtplib
+
+import sqlalchemy as sa
+from flask import g, request
+from pydantic import BaseModel, Field
+
+from newsletter.api.common import ApiError, invalid, not_found, parse, route
+from newsletter.api.lists import list_for
+from newsletter.api.shapes import ISSUE, Aware, DayOrTime, issue_json, list_of, schema
+from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
+from newsletter.digest.render import Personal, Personaliser, render_issue
+from newsletter.extensions import db
+from newsletter.models import Issue
+from newsletter.sending import lifecycle
+from newsletter.sending.test_send import send_test
+from newsletter.subscriptions.service import InvalidEmail, normalise_email
+
+
+class Compose(BaseModel):
+    list: str
+    since: DayOrTime
+    until: DayOrTime
+    subject: str | None = Field(None, max_length=1000)
+    intro: str = Field("", max_length=20000)
+
+
+class Item(BaseModel):
+    post_id: int | None = None
+    section: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=2000)
+    url: str | None = None
+    source: str | None = Field(None, max_length=2000)
+    excerpt: str | None = Field(None, max_length=20000)
+
+
+class IssueChanges(BaseModel):
+    subject: str | None = Field(None, max_length=1000)
+    preheader: str | None = Field(None, max_length=1000)
+    intro: str | None = Field(None, max_length=20000)
+    items: list[Item] | None = None
+
+
+class Schedule(BaseModel):
+    send_at: Aware
+
+
+class TestSend(BaseModel):
+    emails: list[str] | None = Field(None, max_length=10)
+
+
+def _issue(issue_id: int) -> Issue:
+    issue = db.session.get(Issue, issue_id)
+    if issue is None:
+        raise not_found("issue")
+    return issue
+
+
+def _compose_error(exc: ComposeError) -> ApiError:
+    return invalid(exc.field, str(exc))
+
+
+@route("/issues", "GET", "Issues, newest first (?list=&status=)", response=list_of(ISSUE))
+def all_issues():
+    select = sa.select(Issue).order_by(Issue.id.desc()).limit(200)
+    if request.args.get("list"):
+        select = select.where(Issue.list_id == list_for(request.args["list"]).id)
+    if request.args.get("status"):
+        select = select.where(Issue.status == request.args["status"])
+    return {"items": [issue_json(i) for i in db.session.scalars(select)]}
+
+
+@route(
+    "/issues/compose",
+    "POST",
+    "Compose a draft from a list and a date range",
+    body=Compose,
+    response=ISSUE,
+    status=201,
+)
+def compose():
+    body = parse(Compose)
+    try:
+        issue = compose_issue(list_for(body.list), body.since, body.until, body.subject, body.intro)
+    except ComposeError as exc:
+        raise _compose_error(exc) from exc
+    return issue_json(issue), 201
+
+
+@route("/issues/<int:issue_id>", "GET", "An issue with its status and counts", response=ISSUE)
+def get_issue(issue_id: int):
+    return issue_json(_issue(issue_id))
+
+
+@route(
+    "/issues/<int:issue_id>",
+    "PATCH",
+    "Edit subject, preheader, intro, items",
+    body=IssueChanges,
+    response=ISSUE,
+)
+def change_issue(issue_id: int):
+    issue = _issue(issue_id)
+    changes = parse(IssueChanges).model_dump(exclude_unset=True)
+    try:
+        edit_issue(issue, changes)
+    except ComposeError as exc:
+        status = 409 if exc.field is None else 422
+        raise invalid(exc.field, str(exc), status) from exc
+    return issue_json(issue)
+
+
+PREVIEW = schema("html", "text", html="string", text="string")
+
+
+@route("/issues/<int:issue_id>/preview", "GET", "The HTML and text a reader gets", response=PREVIEW)
+def preview(issue_id: int):
+    issue = _issue(issue_id)
+    html, text = render_issue(issue)
+    sample = Personal("Reader", "#unsubscribe", "#preferences")
+    return {
+        "html": Personaliser(html, escape_values=True).fill(sample),
+        "text": Personaliser(text, escape_values=False).fill(sample),
+    }
+
+
+@route(
+    "/issues/<int:issue_id>/test",
+    "POST",
+    "Send a test to me (or to given addresses)",
+    body=TestSend,
+    response=schema("sent", sent="integer"),
+)
+def test(issue_id: int):
+    issue = _issue(issue_id)
+    body = parse(TestSend, request.get_json(silent=True) or {})
+    try:
+        addresses = [normalise_email(e) for e in body.emails or [g.api_user.email]]
+    except InvalidEmail as exc:
+        raise invalid("emails", str(exc)) from exc
+    try:
+        return {"sent": send_test(issue, addresses)}
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ApiError(502, "smtp_error", f"The SMTP server did not take the test: {exc}") from exc
+
+
+def _transition(issue_id: int, change, *args):
+    issue = _issue(issue_id)
+    try:
+        change(issue, *args)
+    except lifecycle.StateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    except ValueError as exc:
+        raise invalid("send_at", str(exc)) from exc
+    return issue_json(issue)
+
+
+@route(
+    "/issues/<int:issue_id>/schedule",
+    "POST",
+    "Schedule (send_at: ISO 8601 with offset)",
+    body=Schedule,
+    response=ISSUE,
+)
+def schedule(issue_id: int):
+    body = parse(Schedule)
+    return _transition(issue_id, lifecycle.schedule_issue, body.send_at)
+
+
+def _simple(action: str, change, summary: str):
+    def view(issue_id: int):
+        return _transition(issue_id, change)
+
+    view.__name__ = f"{action}_issue"
+    route(f"/issues/<int:issue_id>/{action}", "POST", summary, response=ISSUE)(view)
+
+
+_simple("unschedule", lifecycle.unschedule_issue, "Back to draft")
+_simple("send", lifecycle.send_issue_now, "Send now")
+_simple("pause", lifecycle.pause_issue, "Pause sending")
+_simple("resume", lifecycle.resume_issue, "Resume sending")
+_simple("cancel", lifecycle.cancel_issue, "Cancel")

@@ -13,17 +13,25 @@ from newsletter.models import Issue
 
 
 class IssueLetter:
-    def __init__(self, issue: Issue):
-        if issue.html is None or issue.text is None:
+    def __init__(
+        self,
+        issue: Issue,
+        html: str | None = None,
+        text: str | None = None,
+        subject: str | None = None,
+    ):
+        """The frozen render of the issue, unless a fresh one is given (test sends)."""
+        html, text = html or issue.html, text or issue.text
+        if html is None or text is None:
             raise ValueError("the issue has not been rendered; claim it first")
         self.mailing_list = issue.mailing_list
-        self.html = Personaliser(issue.html, escape_values=True)
-        self.text = Personaliser(issue.text, escape_values=False)
+        self.html = Personaliser(html, escape_values=True)
+        self.text = Personaliser(text, escape_values=False)
         self.domain = current_app.config["MAIL_DOMAIN"]
         self.envelope_from = self.mailing_list.from_email
         self.fixed = [
             ("From", mailer.address_header(*sender(self.mailing_list))),
-            ("Subject", mailer.encode_header(issue.subject)),
+            ("Subject", mailer.encode_header(subject or issue.subject)),
             ("Date", formatdate(usegmt=True)),
         ]
         if self.mailing_list.reply_to:
