@@ -1,13 +1,72 @@
-from flask import Blueprint
+"""The public archive: sent issues of public lists, as web pages and as RSS."""
+
+from email.utils import format_datetime
+
+import sqlalchemy as sa
+from markupsafe import escape
+from flask import Blueprint, Response, abort, current_app, render_template
+
+from newsletter.digest.render import archive_url, render_page
+from newsletter.extensions import db
+from newsletter.lists import public_list_or_404
+from newsletter.models import Issue, MailingList
 
 bp = Blueprint("archive", __name__)
+
+# An issue joins the archive when it starts going out.
+ARCHIVED = ("sending", "sent")
+FEED_LENGTH = 50
+
+
+def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list[Issue]:
+    return list(
+        db.session.scalars(
+            sa.select(Issue)
+            .where(Issue.list_id == mailing_list.id, Issue.status.in_(ARCHIVED))
+            .order_by(Issue.number.desc())
+            .limit(limit)
+        )
+    )
 
 
 @bp.get("/archive/<slug>")
 def index(slug: str):
-    raise NotImplementedError
+    mailing_list = public_list_or_404(slug)
+    return render_template(
+        "archive/index.html", mailing_list=mailing_list, issues=archived_issues(mailing_list)
+    )
 
 
 @bp.get("/archive/<slug>/<int:number>")
 def issue(slug: str, number: int):
-    raise NotImplementedError
+    mailing_list = public_list_or_404(slug)
+    found = db.session.scalar(
+        sa.select(Issue).where(
+            Issue.list_id == mailing_list.id, Issue.number == number, Issue.status.in_(ARCHIVED)
+        )
+    )
+    if found is None:
+        abort(404)
+    return render_page(found, personal=False)
+
+
+def summary(issue: Issue) -> str:
+    """The issue's titles as HTML; a plain str, so the feed template escapes it as text."""
+    return "<ul>" + "".join(f"<li>{escape(item.title)}</li>" for item in issue.items) + "</ul>"
+
+
+@bp.get("/archive/<slug>/feed.xml")
+def feed(slug: str):
+    mailing_list = public_list_or_404(slug)
+    body = render_template(
+        "archive/feed.xml",
+        mailing_list=mailing_list,
+        issues=archived_issues(mailing_list, FEED_LENGTH),
+        base_url=current_app.config["BASE_URL"],
+        archive_url=archive_url,
+        rfc822=lambda moment: format_datetime(moment, usegmt=True),
+        summary=summary,
+    )
+    return Response(
+        body, mimetype="application/rss+xml", content_type="application/rss+xml; charset=utf-8"
+    )

@@ -1,0 +1,80 @@
+"""The public archive and its feed."""
+
+from datetime import UTC, datetime
+
+import feedparser
+import pytest
+
+from newsletter.extensions import db
+from newsletter.models import Issue, IssueItem
+
+
+def issue(mailing_list, number, status="sent", subject=None, title="A post"):
+    made = Issue(
+        list_id=mailing_list.id,
+        number=number,
+        subject=subject or f"Issue {number}",
+        status=status,
+        started_at=datetime(2019, 8, number, 9, tzinfo=UTC),
+        until=datetime(2019, 8, number, tzinfo=UTC),
+        items=[IssueItem(position=0, title=title, url="https://example.org/a", source="Ex")],
+    )
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def test_the_index_lists_only_issues_that_went_out(client, weekly):
+    issue(weekly, 1)
+    issue(weekly, 2, status="sending")
+    issue(weekly, 3, status="draft")
+    issue(weekly, 4, status="cancelled", subject="Never sent")
+    page = client.get("/archive/weekly")
+    assert page.status_code == 200
+    assert "Issue 1" in page.text and "Issue 2" in page.text
+    assert "Issue 3" not in page.text and "Never sent" not in page.text
+    assert 'type="application/rss+xml"' in page.text
+
+
+def test_drafts_private_and_unknown_lists_are_not_found(client, weekly, make_list):
+    issue(weekly, 3, status="draft")
+    staff = make_list(slug="staff", public=False)
+    issue(staff, 1)
+    for path in (
+        "/archive/weekly/3",
+        "/archive/weekly/9",
+        "/archive/staff",
+        "/archive/staff/1",
+        "/archive/staff/feed.xml",
+        "/archive/nope",
+    ):
+        assert client.get(path).status_code == 404, path
+
+
+def test_an_archived_issue_has_no_personal_links_and_escapes_titles(client, weekly):
+    issue(weekly, 1, title="<script>alert(1)</script> & more")
+    page = client.get("/archive/weekly/1")
+    assert page.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page.text
+    assert "/unsubscribe/" not in page.text and "/preferences/" not in page.text
+    assert "@@NL" not in page.text
+
+
+def test_the_feed_lists_issues_with_escaped_subjects(client, weekly):
+    issue(weekly, 1, subject="Fish & <chips>", title="Cod & chips")
+    issue(weekly, 2)
+    answer = client.get("/archive/weekly/feed.xml")
+    assert answer.content_type == "application/rss+xml; charset=utf-8"
+    parsed = feedparser.parse(answer.data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [e.title for e in parsed.entries] == ["Issue 2", "Fish & <chips>"]
+    assert parsed.entries[1].link == "http://newsletter.test/archive/weekly/1"
+    assert "<li>Cod &amp; chips</li>" in parsed.entries[1].summary
+    assert "<ul>" not in answer.text  # the summary is HTML carried as escaped text
+
+
+@pytest.mark.parametrize("path", ["/archive/fa", "/archive/fa/1"])
+def test_right_to_left_lists_are_shown_rtl(client, make_list, path):
+    persian = make_list(slug="fa", name="خبرنامه", language="fa", direction="rtl")
+    issue(persian, 1, title="گزارش هفتگی")
+    assert 'dir="rtl"' in client.get(path).text
