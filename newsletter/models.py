@@ -196,6 +196,9 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str | None] = mapped_column(sa.String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A batch marks the rows it is sending, so two batches over one range never both send.
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class User(db.Model):

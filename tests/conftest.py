@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -38,11 +39,12 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def _service(name: str, host: str, port: int) -> bool:
-    if _reachable(host, port):
+def _service(name: str, url: str) -> bool:
+    parts = urlsplit(url)
+    if _reachable(parts.hostname, parts.port):
         return True
     if IN_CI:
-        pytest.exit(f"CI=true but {name} is not reachable at {host}:{port}", returncode=3)
+        pytest.exit(f"CI=true but {name} is not reachable at {parts.netloc}", returncode=3)
     return False
 
 
@@ -77,8 +79,8 @@ def backends(tmp_path_factory):
     run = uuid.uuid4().hex[:10]
     queue = f"newsletter-test-{run}"
     broker_dir = str(folder / "broker")
-    broker_url = REDIS_URL if _service("Redis", "127.0.0.1", 6379) else "filesystem://"
-    if not _service("PostgreSQL", "127.0.0.1", 5432):
+    broker_url = REDIS_URL if _service("Redis", REDIS_URL) else "filesystem://"
+    if not _service("PostgreSQL", PG_URL):
         yield Backends(f"sqlite:///{folder / 'test.sqlite'}", broker_url, queue, broker_dir)
         return
     name = f"newsletter_test_{run}"
@@ -231,14 +233,23 @@ def session_app(backends, inbox_server, instance_dir):
     return app
 
 
-def _empty_tables():
+def _empty_tables(tries: int = 5):
+    """Empty every table; a task left over from the last test may hold a lock for a moment."""
     tables = [t.name for t in db.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-    else:
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-    db.session.commit()
+    for attempt in range(tries):
+        try:
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    db.session.execute(table.delete())
+            db.session.commit()
+            return
+        except sa.exc.OperationalError:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture

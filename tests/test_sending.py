@@ -231,3 +231,28 @@ def test_a_stalled_send_is_picked_up_again(app, weekly):
     later = datetime.now(UTC) + timedelta(seconds=app.config["STALL_AFTER"] + 60)
     assert lifecycle.stalled_issues(later) == [issue.id]
     assert lifecycle.stalled_issues() == []
+
+
+def test_two_batches_over_one_range_never_both_send(app, weekly, inbox):
+    from newsletter.sending import batch
+
+    add_readers(weekly, 6)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    low, high = ledger.batch_ranges(issue.id, 100)[0]
+    outcomes = []
+
+    def run():
+        with app.app_context():
+            outcomes.append(batch.send_batch(issue.id, low, high))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(o.sent for o in outcomes) == 6
+    assert len(inbox.messages) == 6
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "sent"

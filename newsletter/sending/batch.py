@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,6 +18,8 @@ from newsletter.sending.letter import IssueLetter
 
 # Results are written every this many messages, which bounds repeats after a crash.
 FLUSH_EVERY = 50
+# Written with every result: the row is no longer held by a batch.
+RELEASED = {"claim": None, "claimed_at": None}
 
 
 class SmtpUnavailable(Exception):
@@ -31,21 +35,41 @@ class BatchOutcome:
     updates: list[dict] = field(default_factory=list, repr=False)
 
 
-def _readers(issue: Issue, low: int, high: int):
-    """Pending deliveries in the range whose reader is still confirmed and active."""
+def _claim(issue: Issue, low: int, high: int) -> str:
+    """Mark the range's unclaimed (or long-abandoned) pending rows as this batch's."""
+    token = secrets.token_hex(16)
+    now = utcnow()
+    stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
+    db.session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.issue_id == issue.id,
+            Delivery.status == "pending",
+            Delivery.subscriber_id.between(low, high),
+            sa.or_(Delivery.claim.is_(None), Delivery.claimed_at < stale),
+        )
+        .values(claim=token, claimed_at=now)
+    )
+    db.session.commit()
+    return token
+
+
+def _readers(issue: Issue, claim: str):
+    """This batch's rows whose reader is still confirmed and active."""
     return db.session.execute(
         sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .join(
             Subscription,
             sa.and_(
-                Subscription.subscriber_id == Subscriber.id, Subscription.list_id == issue.list_id
+                Subscription.subscriber_id == Subscriber.id,
+                Subscription.list_id == issue.list_id,
             ),
         )
         .where(
             Delivery.issue_id == issue.id,
+            Delivery.claim == claim,
             Delivery.status == "pending",
-            Delivery.subscriber_id.between(low, high),
             Subscription.status == "confirmed",
             Subscriber.status == "active",
         )
@@ -82,6 +106,12 @@ def _flush(issue_id: int, outcome: BatchOutcome) -> None:
     db.session.commit()
 
 
+def _release(claim: str) -> None:
+    """Rows this batch did not get to (paused, cancelled) are free for the next batch."""
+    db.session.execute(sa.update(Delivery).where(Delivery.claim == claim).values(**RELEASED))
+    db.session.commit()
+
+
 def _status(issue_id: int) -> str:
     return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
 
@@ -94,9 +124,10 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
         outcome.stopped = issue.status if issue else "missing"
         return outcome
     _drop_leavers(issue, low, high)
-    readers = _readers(issue, low, high)
-    db.session.commit()
+    claim = _claim(issue, low, high)
+    readers = _readers(issue, claim)
     if not readers:
+        _release(claim)
         lifecycle.finish_if_done(issue_id)
         return outcome
     letter = IssueLetter(issue)
@@ -132,6 +163,7 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
                 outcome.sent += 1
                 outcome.updates.append(
                     {
+                        **RELEASED,
                         "id": delivery_id,
                         "status": "sent",
                         "message_id": message_id,
@@ -142,6 +174,7 @@ def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
                 )
     finally:
         _flush(issue_id, outcome)
+        _release(claim)
         _quit(smtp)
     lifecycle.finish_if_done(issue_id)
     return outcome
@@ -163,7 +196,13 @@ def _record_failure(outcome, delivery_id, attempts, reason, permanent, max_attem
         outcome.deferred += 1
         status = "pending"
     outcome.updates.append(
-        {"id": delivery_id, "status": status, "attempts": attempts, "last_error": reason[:1000]}
+        {
+            **RELEASED,
+            "id": delivery_id,
+            "status": status,
+            "attempts": attempts,
+            "last_error": reason[:1000],
+        }
     )
 
 
