@@ -1,5 +1,7 @@
 """Celery bound to the Flask app: every task runs inside the app context."""
 
+from pathlib import Path
+
 from celery import Celery, Task
 from flask import Flask, current_app
 
@@ -47,13 +49,12 @@ def _celery_config(config) -> dict:
             "data_folder_in": folder,
             "data_folder_out": folder,
             "processed_folder": folder + "-processed",
+            "control_folder": folder + "-control",
             "store_processed": False,
             "polling_interval": 0.5,
         }
-        from pathlib import Path
-
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        Path(folder + "-processed").mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-processed", "-control"):
+            Path(folder + suffix).mkdir(parents=True, exist_ok=True)
     return settings
 
 
