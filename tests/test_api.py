@@ -1,0 +1,247 @@
+"""The JSON API: the shapes outside tests rely on, and its errors."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsletter.models import Issue
+
+NEW_LIST = {
+    "slug": "weekly",
+    "name": "Weekly Digest",
+    "from_email": "digest@example.org",
+    "from_name": "Example News",
+    "opt_in": "double",
+}
+
+
+@pytest.fixture
+def api(client, api_headers):
+    class Api:
+        def get(self, path, **kw):
+            return client.get("/api/v1" + path, headers=api_headers, **kw)
+
+        def post(self, path, json=None, **kw):
+            return client.post("/api/v1" + path, json=json, headers=api_headers, **kw)
+
+        def patch(self, path, json=None):
+            return client.patch("/api/v1" + path, json=json, headers=api_headers)
+
+    return Api()
+
+
+def error_of(answer) -> dict:
+    assert set(answer.json) == {"error"}
+    assert set(answer.json["error"]) == {"code", "message", "fields"}
+    return answer.json["error"]
+
+
+@pytest.fixture
+def draft(api):
+    api.post("/lists", NEW_LIST)
+    api.post(
+        "/posts",
+        {
+            "list": "weekly",
+            "title": "A post",
+            "url": "https://example.org/a",
+            "source": "Ex",
+            "published_at": "2019-08-05T09:00:00+00:00",
+            "excerpt": "Text",
+        },
+    )
+    return api.post(
+        "/issues/compose", {"list": "weekly", "since": "2019-08-01", "until": "2019-08-08"}
+    ).json
+
+
+def test_create_list_answers_201_with_id_and_slug(api):
+    answer = api.post("/lists", NEW_LIST)
+    assert answer.status_code == 201
+    assert answer.json["slug"] == "weekly" and isinstance(answer.json["id"], int)
+    assert answer.json["from_email"] == "digest@example.org"
+
+
+def test_a_duplicate_slug_is_a_conflict(api):
+    api.post("/lists", NEW_LIST)
+    answer = api.post("/lists", NEW_LIST)
+    assert answer.status_code == 409
+    assert error_of(answer)["fields"] == {"slug": "taken"}
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"slug": "Not A Slug"}, "slug"),
+        ({"from_email": "nope"}, "from_email"),
+        ({"opt_in": "triple"}, "opt_in"),
+        ({"name": "Two\r\nlines"}, "name"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+    ],
+)
+def test_invalid_list_fields_are_422_with_the_field_named(api, change, field):
+    answer = api.post("/lists", NEW_LIST | change)
+    assert answer.status_code == 422
+    assert field in error_of(answer)["fields"]
+
+
+def test_a_body_that_is_not_json_is_400(api, client, api_headers):
+    answer = client.post("/api/v1/lists", data="nope", headers=api_headers)
+    assert answer.status_code == 400
+    assert error_of(answer)["code"] == "bad_request"
+
+
+def test_feeds_and_posts_answer_201_with_an_id(api, web_files):
+    api.post("/lists", NEW_LIST)
+    feed = api.post("/feeds", {"url": web_files.url + "/feed.xml", "list": "weekly"})
+    assert feed.status_code == 201 and isinstance(feed.json["id"], int)
+    bad = api.post("/feeds", {"url": "file:///etc/passwd", "list": "weekly"})
+    assert bad.status_code == 422 and "url" in error_of(bad)["fields"]
+    unknown = api.post("/feeds", {"url": web_files.url + "/x", "list": "nope"})
+    assert unknown.status_code == 422 and "list" in error_of(unknown)["fields"]
+    post = api.post(
+        "/posts",
+        {"list": "weekly", "title": "T", "url": "https://e.org/t", "source": "S", "excerpt": "E"},
+    )
+    assert post.status_code == 201 and isinstance(post.json["id"], int)
+
+
+def test_fetching_a_broken_feed_is_502_with_the_reason(api, web_files):
+    api.post("/lists", NEW_LIST)
+    web_files.files["/bad.xml"] = b"<html>not a feed"
+    feed = api.post("/feeds", {"url": web_files.url + "/bad.xml", "list": "weekly"}).json
+    answer = api.post(f"/feeds/{feed['id']}/fetch")
+    assert answer.status_code == 502
+    assert error_of(answer)["code"] == "feed_error"
+    assert api.get(f"/feeds/{feed['id']}").json["last_error"]
+
+
+def test_a_post_date_without_offset_is_refused(api):
+    api.post("/lists", NEW_LIST)
+    answer = api.post(
+        "/posts",
+        {
+            "list": "weekly",
+            "title": "T",
+            "url": "https://e.org/t",
+            "source": "",
+            "excerpt": "",
+            "published_at": "2019-08-01T09:00",
+        },
+    )
+    assert answer.status_code == 422 and "published_at" in error_of(answer)["fields"]
+
+
+def test_compose_answers_with_number_subject_and_items(draft):
+    assert draft["number"] == 1
+    assert draft["subject"]
+    assert [item["title"] for item in draft["items"]] == ["A post"]
+
+
+def test_compose_with_no_posts_is_422_and_makes_no_issue(api):
+    api.post("/lists", NEW_LIST)
+    answer = api.post(
+        "/issues/compose", {"list": "weekly", "since": "2001-01-01", "until": "2001-01-08"}
+    )
+    assert answer.status_code == 422
+    assert "no posts" in error_of(answer)["message"]
+    assert Issue.query.count() == 0
+
+
+def test_get_issue_has_status_send_at_and_counts(api, draft):
+    body = api.get(f"/issues/{draft['id']}").json
+    assert body["status"] == "draft" and body["send_at"] is None
+    assert body["counts"] == {"total": 0, "sent": 0, "failed": 0, "pending": 0}
+    assert {"id", "number", "status", "send_at", "counts"} <= set(body)
+
+
+def test_schedule_stores_utc_and_refuses_twice_and_the_past(api, draft):
+    path = f"/issues/{draft['id']}/schedule"
+    past = api.post(path, {"send_at": "2020-01-01T09:00:00+00:00"})
+    assert past.status_code == 422 and "send_at" in error_of(past)["fields"]
+    naive = api.post(path, {"send_at": "2030-01-01T09:00:00"})
+    assert naive.status_code == 422
+    answer = api.post(path, {"send_at": "2030-01-01T09:00:00+03:30"})
+    assert answer.status_code == 200
+    assert answer.json["send_at"] == "2030-01-01T05:30:00+00:00"
+    assert answer.json["status"] == "scheduled"
+    again = api.post(path, {"send_at": "2030-01-02T09:00:00+00:00"})
+    assert again.status_code == 409 and error_of(again)["code"] == "conflict"
+
+
+def test_a_subject_with_a_line_break_is_422(api, draft):
+    answer = api.patch(f"/issues/{draft['id']}", {"subject": "Hi\r\nBcc: all@example.org"})
+    assert answer.status_code == 422 and "subject" in error_of(answer)["fields"]
+
+
+def test_preview_has_html_and_text_with_sample_links(api, draft):
+    body = api.get(f"/issues/{draft['id']}/preview").json
+    assert "A post" in body["html"] and "A post" in body["text"]
+    assert "@@NL" not in body["html"] + body["text"]
+
+
+def test_a_test_send_reaches_the_editor(api, draft, inbox):
+    answer = api.post(f"/issues/{draft['id']}/test")
+    assert answer.status_code == 200
+    mail = inbox.wait_for(1, recipient="editor@example.org")[0]
+    assert mail.message["Subject"] == "[Test] " + draft["subject"]
+    assert api.get(f"/issues/{draft['id']}").json["status"] == "draft"
+
+
+def test_a_test_send_with_smtp_down_is_502(api, draft, inbox):
+    inbox.stop()
+    answer = api.post(f"/issues/{draft['id']}/test", {"emails": ["a@example.org"]})
+    assert answer.status_code == 502 and error_of(answer)["code"] == "smtp_error"
+
+
+def test_send_now_pause_resume_and_cancel_follow_the_states(api, draft):
+    path = f"/issues/{draft['id']}"
+    assert api.post(path + "/pause").status_code == 409
+    assert api.post(path + "/send").json["status"] == "scheduled"
+    assert api.post(path + "/cancel").json["status"] == "cancelled"
+    assert api.post(path + "/resume").status_code == 409
+
+
+def test_subscribers_are_found_by_email_in_the_design_shape(api):
+    api.post("/lists", NEW_LIST)
+    created = api.post(
+        "/subscribers",
+        {"email": "Ana@Example.org", "name": "Ana", "lists": ["weekly"], "preconfirm": True},
+    )
+    assert created.status_code == 201
+    found = api.get("/subscribers?email=ANA@example.org").json
+    assert found["items"] == [
+        found["items"][0]
+        | {
+            "id": created.json["id"],
+            "email": "ana@example.org",
+            "name": "Ana",
+            "status": "active",
+        }
+    ]
+    assert [(s["list"], s["status"]) for s in found["items"][0]["subscriptions"]] == [
+        ("weekly", "confirmed")
+    ]
+    assert api.get("/subscribers?email=nobody@example.org").json["items"] == []
+    bad = api.post("/subscribers", {"email": "not-an-address", "lists": ["weekly"]})
+    assert bad.status_code == 422 and "email" in error_of(bad)["fields"]
+
+
+def test_openapi_describes_every_route(client, app):
+    spec = client.get("/api/v1/openapi.json").json
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi_spec":
+            path = rule.rule
+            for converter in ("<int:", "<"):
+                path = path.replace(converter, "{")
+            path = path.replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (path, method.lower()) in documented, (path, method)
+    assert "/api/v1/issues/compose" in spec["paths"]
+
+
+def test_scheduling_is_rejected_for_unknown_issues(api):
+    send_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    answer = api.post("/issues/999999/schedule", {"send_at": send_at})
+    assert answer.status_code == 404 and error_of(answer)["code"] == "not_found"
