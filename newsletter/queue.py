@@ -14,7 +14,6 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(_celery_config(app.config))
-    celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
 

@@ -7,8 +7,9 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 from flask import current_app
 
+from newsletter.posts import feeds
 from newsletter.sending import batch, lifecycle
-from newsletter.subscriptions import notices
+from newsletter.subscriptions import importer, notices
 
 logger = get_task_logger(__name__)
 
@@ -59,20 +60,14 @@ def send_batch(self, issue_id: int, low: int, high: int) -> dict:
 
 @shared_task(name="newsletter.poll_feeds")
 def poll_feeds() -> int:
-    from newsletter.posts import feeds
-
     return feeds.poll_all()
 
 
 @shared_task(name="newsletter.fetch_feed")
 def fetch_feed(feed_id: int) -> int:
-    from newsletter.posts import feeds
-
     return feeds.fetch_by_id(feed_id)
 
 
 @shared_task(name="newsletter.run_import")
 def run_import(import_id: int) -> None:
-    from newsletter.subscriptions import importer
-
     importer.run_import(import_id)

@@ -1,1 +1,135 @@
-"""API: imports."""
+"""API: CSV import and export of subscribers."""
+
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Response, request, stream_with_context
+
+from newsletter.api.common import invalid, not_found, route
+from newsletter.api.lists import list_for
+from newsletter.api.shapes import iso, schema
+from newsletter.extensions import db
+from newsletter.models import Import, Subscriber, Subscription
+from newsletter.subscriptions.importer import start_import
+
+EXPORT_PAGE = 1000
+IMPORT = schema(
+    "id",
+    "status",
+    "total",
+    "imported",
+    "rejected",
+    id="integer",
+    status="string",
+    total="integer",
+    imported="integer",
+    rejected="integer",
+    errors="array",
+    list_id="integer",
+)
+
+
+def import_json(record: Import) -> dict:
+    return {
+        "id": record.id,
+        "status": record.status,
+        "total": record.total,
+        "imported": record.imported,
+        "rejected": record.rejected,
+        "errors": (record.errors or [])[:100],
+        "list_id": record.list_id,
+        "created_at": iso(record.created_at),
+        "finished_at": iso(record.finished_at),
+    }
+
+
+@route(
+    "/subscribers/import",
+    "POST",
+    "Import a CSV (multipart: file with email and name columns, list, preconfirm)",
+    response=IMPORT,
+    status=202,
+)
+def import_subscribers():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise invalid("file", "Attach a CSV file as 'file'.")
+    preconfirm = request.form.get("preconfirm", "false").strip().lower()
+    if preconfirm not in ("true", "false", "1", "0", "yes", "no"):
+        raise invalid("preconfirm", "preconfirm must be true or false.")
+    mailing_list = list_for(request.form.get("list"))
+    record = start_import(mailing_list, upload, preconfirm in ("true", "1", "yes"))
+    return import_json(record), 202
+
+
+@route("/imports/<int:import_id>", "GET", "Progress and report of an import", response=IMPORT)
+def get_import(import_id: int):
+    record = db.session.get(Import, import_id)
+    if record is None:
+        raise not_found("import")
+    return import_json(record)
+
+
+def _cell(value) -> str:
+    """Spreadsheets run cells that start with these as formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _export_rows(list_id: int | None, status: str | None):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["email", "name", "status", "subscription_status", "confirmed_at", "created_at"]
+    )
+    after = 0
+    while True:
+        query = (
+            sa.select(Subscriber, Subscription)
+            .outerjoin(
+                Subscription,
+                sa.and_(
+                    Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id
+                ),
+            )
+            .where(Subscriber.id > after)
+            .order_by(Subscriber.id)
+            .limit(EXPORT_PAGE)
+        )
+        if list_id is not None:
+            query = query.where(Subscription.id.is_not(None))
+        if status:
+            query = query.where(Subscriber.status == status)
+        page = db.session.execute(query).all()
+        for person, subscription in page:
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        person.email,
+                        person.name,
+                        person.status,
+                        subscription.status if subscription else "",
+                        iso(subscription.confirmed_at) if subscription else "",
+                        iso(person.created_at),
+                    )
+                ]
+            )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(page) < EXPORT_PAGE:
+            return
+        after = page[-1][0].id
+
+
+@route("/subscribers/export", "GET", "Subscribers as CSV (?list=&status=)", content_type="text/csv")
+def export_subscribers():
+    list_id = list_for(request.args["list"]).id if request.args.get("list") else None
+    rows = stream_with_context(_export_rows(list_id, request.args.get("status")))
+    return Response(
+        rows,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=subscribers.csv"},
+    )

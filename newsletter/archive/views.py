@@ -3,8 +3,8 @@
 from email.utils import format_datetime
 
 import sqlalchemy as sa
-from markupsafe import escape
 from flask import Blueprint, Response, abort, current_app, render_template
+from markupsafe import escape
 
 from newsletter.digest.render import archive_url, render_page
 from newsletter.extensions import db

@@ -1,0 +1,122 @@
+"""CSV import and export of subscribers."""
+
+import csv
+import io
+
+import pytest
+from conftest import wait_until
+
+from newsletter.extensions import db
+from newsletter.models import Import, Subscriber, Subscription
+
+
+@pytest.fixture
+def upload(client, api_headers, weekly, worker):
+    def send(text: str, preconfirm: str = "false", list_slug: str = "weekly") -> dict:
+        data = {
+            "list": list_slug,
+            "preconfirm": preconfirm,
+            "file": (io.BytesIO(text.encode("utf-8")), "people.csv"),
+        }
+        answer = client.post(
+            "/api/v1/subscribers/import",
+            data=data,
+            headers=api_headers,
+            content_type="multipart/form-data",
+        )
+        assert answer.status_code == 202, answer.json
+        import_id = answer.json["id"]
+
+        def finished():
+            body = client.get(f"/api/v1/imports/{import_id}", headers=api_headers).json
+            return body if body["status"] in ("done", "failed") else None
+
+        return wait_until(finished, message="the import did not finish")
+
+    return send
+
+
+def statuses() -> dict[str, str]:
+    return {s.subscriber.email: s.status for s in Subscription.query}
+
+
+def test_rows_are_imported_and_bad_rows_reported_with_reasons(upload, inbox):
+    report = upload(
+        "\ufeffEMAIL,Name,City\n"
+        "ana@example.org,Ana,Lisbon\n"
+        "not-an-address,Bad,\n"
+        ",No email,\n"
+        "ANA@example.org,Ana again,\n"
+        'bob@example.org,"Bob\r\nBcc: x <b>B</b>",\n'
+    )
+    assert (report["total"], report["imported"], report["rejected"]) == (5, 2, 3)
+    reasons = {(e["row"], e["reason"].split(":")[0]) for e in report["errors"]}
+    assert reasons == {(3, "invalid address"), (4, "missing email"), (5, "duplicate in this file")}
+    bob = Subscriber.query.filter_by(email="bob@example.org").one()
+    assert "\n" not in bob.name and "\r" not in bob.name
+    assert Subscriber.query.filter_by(email="ana@example.org").one().attributes == {
+        "city": "Lisbon"
+    }
+    assert statuses() == {"ana@example.org": "unconfirmed", "bob@example.org": "unconfirmed"}
+    assert inbox.messages == []  # an import never mails anyone
+
+
+def test_preconfirmed_imports_are_confirmed_with_a_consent_record(upload):
+    upload("email,name\nana@example.org,Ana\n", preconfirm="true")
+    subscription = Subscription.query.one()
+    assert subscription.status == "confirmed" and subscription.confirmed_at
+    assert subscription.consent_source.startswith("import:")
+
+
+def test_an_import_cannot_bring_back_blocked_or_unsubscribed_readers(upload, weekly):
+    blocked = Subscriber(email="blocked@example.org", status="blocklisted", attributes={})
+    left = Subscriber(email="left@example.org", attributes={})
+    left.subscriptions.append(Subscription(list_id=weekly.id, status="unsubscribed"))
+    db.session.add_all([blocked, left])
+    db.session.commit()
+    report = upload(
+        "email\nblocked@example.org\nleft@example.org\nnew@example.org\n", preconfirm="true"
+    )
+    assert (report["imported"], report["rejected"]) == (1, 2)
+    db.session.expire_all()
+    assert statuses() == {"left@example.org": "unsubscribed", "new@example.org": "confirmed"}
+
+
+def test_a_file_without_an_email_column_fails_clearly(upload):
+    report = upload("name,city\nAna,Lisbon\n")
+    assert report["status"] == "failed"
+    assert "no 'email' column" in report["errors"][-1]["reason"]
+    assert Subscriber.query.count() == 0
+
+
+def test_a_missing_file_or_list_is_an_error_in_the_api_shape(client, api_headers, weekly):
+    no_file = client.post(
+        "/api/v1/subscribers/import", data={"list": "weekly"}, headers=api_headers
+    )
+    assert no_file.status_code == 422 and "file" in no_file.json["error"]["fields"]
+    no_list = client.post(
+        "/api/v1/subscribers/import",
+        data={"list": "nope", "file": (io.BytesIO(b"email\n"), "a.csv")},
+        headers=api_headers,
+        content_type="multipart/form-data",
+    )
+    assert no_list.status_code == 422 and "list" in no_list.json["error"]["fields"]
+    assert client.post("/api/v1/subscribers/import").status_code == 401
+    assert Import.query.count() == 0
+
+
+def test_thousands_of_rows_import_in_chunks(upload):
+    rows = "".join(f"reader{i}@example.org,Reader {i}\n" for i in range(5000))
+    report = upload("email,name\n" + rows, preconfirm="true")
+    assert (report["total"], report["imported"], report["rejected"]) == (5000, 5000, 0)
+    assert Subscription.query.filter_by(status="confirmed").count() == 5000
+
+
+def test_export_streams_csv_and_neutralises_formulas(client, api_headers, upload):
+    upload('email,name\nana@example.org,=HYPERLINK("x")\nbob@example.org,Bob\n', preconfirm="true")
+    answer = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [r["email"] for r in rows] == ["ana@example.org", "bob@example.org"]
+    assert rows[0]["name"].startswith("'=")
+    assert rows[1]["subscription_status"] == "confirmed"
