@@ -9,6 +9,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from newsletter import accounts
+from newsletter.extensions import db
 
 bp = Blueprint("api", __name__)
 
@@ -69,6 +70,13 @@ def invalid(field_name: str | None, message: str, status: int = 422) -> ApiError
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"No such {what}.")
+
+
+def get_or_404(model, ident: int, what: str):
+    found = db.session.get(model, ident)
+    if found is None:
+        raise not_found(what)
+    return found
 
 
 @dataclass

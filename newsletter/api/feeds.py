@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from newsletter.api.common import ApiError, invalid, not_found, parse, route
+from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import FEED, feed_json, list_of, schema
 from newsletter.extensions import db
@@ -15,13 +15,6 @@ from newsletter.posts.service import PostError, add_feed
 class NewFeed(BaseModel):
     url: str
     list: str
-
-
-def _feed(feed_id: int) -> Feed:
-    feed = db.session.get(Feed, feed_id)
-    if feed is None:
-        raise not_found("feed")
-    return feed
 
 
 @route("/feeds", "GET", "All feeds", response=list_of(FEED))
@@ -41,12 +34,12 @@ def create_feed():
 
 @route("/feeds/<int:feed_id>", "GET", "One feed", response=FEED)
 def get_feed(feed_id: int):
-    return feed_json(_feed(feed_id))
+    return feed_json(get_or_404(Feed, feed_id, "feed"))
 
 
 @route("/feeds/<int:feed_id>", "DELETE", "Remove a feed (its posts stay)", status=204)
 def delete_feed(feed_id: int):
-    db.session.delete(_feed(feed_id))
+    db.session.delete(get_or_404(Feed, feed_id, "feed"))
     db.session.commit()
     return "", 204
 
@@ -56,6 +49,6 @@ def delete_feed(feed_id: int):
 )
 def fetch_feed(feed_id: int):
     try:
-        return {"new": feeds.fetch_feed(_feed(feed_id))}
+        return {"new": feeds.fetch_feed(get_or_404(Feed, feed_id, "feed"))}
     except feeds.FeedError as exc:
         raise ApiError(502, "feed_error", str(exc)) from exc

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import g, request
 from pydantic import BaseModel, Field
 
-from newsletter.api.common import ApiError, invalid, not_found, parse, route
+from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import ISSUE, Aware, DayOrTime, issue_json, list_of, schema
 from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
@@ -50,13 +50,6 @@ class TestSend(BaseModel):
     emails: list[str] | None = Field(None, max_length=10)
 
 
-def _issue(issue_id: int) -> Issue:
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        raise not_found("issue")
-    return issue
-
-
 def _compose_error(exc: ComposeError) -> ApiError:
     return invalid(exc.field, str(exc))
 
@@ -90,7 +83,7 @@ def compose():
 
 @route("/issues/<int:issue_id>", "GET", "An issue with its status and counts", response=ISSUE)
 def get_issue(issue_id: int):
-    return issue_json(_issue(issue_id))
+    return issue_json(get_or_404(Issue, issue_id, "issue"))
 
 
 @route(
@@ -101,7 +94,7 @@ def get_issue(issue_id: int):
     response=ISSUE,
 )
 def change_issue(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id, "issue")
     changes = parse(IssueChanges).model_dump(exclude_unset=True)
     try:
         edit_issue(issue, changes)
@@ -116,7 +109,7 @@ PREVIEW = schema("html", "text", html="string", text="string")
 
 @route("/issues/<int:issue_id>/preview", "GET", "The HTML and text a reader gets", response=PREVIEW)
 def preview(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id, "issue")
     html, text = render_issue(issue)
     sample = Personal("Reader", "#unsubscribe", "#preferences")
     return {
@@ -133,7 +126,7 @@ def preview(issue_id: int):
     response=schema("sent", sent="integer"),
 )
 def test(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id, "issue")
     body = parse(TestSend, request.get_json(silent=True) or {})
     try:
         addresses = [normalise_email(e) for e in body.emails or [g.api_user.email]]
@@ -146,7 +139,7 @@ def test(issue_id: int):
 
 
 def _transition(issue_id: int, change, *args):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id, "issue")
     try:
         change(issue, *args)
     except lifecycle.StateError as exc:

@@ -5,7 +5,7 @@ from zoneinfo import available_timezones
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, field_validator
 
-from newsletter.api.common import ApiError, invalid, not_found, parse, route
+from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.shapes import LIST, LIST_FIELDS, OneLine, Slug, list_json, list_of
 from newsletter.extensions import db
 from newsletter.models import MailingList
@@ -53,13 +53,6 @@ class NewList(ListChanges):
     from_email: str
 
 
-def find_list_by_id(list_id: int) -> MailingList:
-    mailing_list = db.session.get(MailingList, list_id)
-    if mailing_list is None:
-        raise not_found("list")
-    return mailing_list
-
-
 def list_for(slug: str | None, field: str = "list") -> MailingList:
     """The list a request names by slug, or a 422 that says which field is wrong."""
     mailing_list = db.session.scalar(sa.select(MailingList).where(MailingList.slug == slug))
@@ -87,12 +80,12 @@ def create_list():
 
 @route("/lists/<int:list_id>", "GET", "One list", response=LIST)
 def get_list(list_id: int):
-    return list_json(find_list_by_id(list_id))
+    return list_json(get_or_404(MailingList, list_id, "list"))
 
 
 @route("/lists/<int:list_id>", "PATCH", "Change a list", body=ListChanges, response=LIST)
 def change_list(list_id: int):
-    mailing_list = find_list_by_id(list_id)
+    mailing_list = get_or_404(MailingList, list_id, "list")
     changes = parse(ListChanges).model_dump(exclude_unset=True)
     for name, value in changes.items():
         if name in LIST_FIELDS and (value is not None or name == "reply_to"):
@@ -103,6 +96,6 @@ def change_list(list_id: int):
 
 @route("/lists/<int:list_id>", "DELETE", "Delete a list with its issues", status=204)
 def delete_list(list_id: int):
-    db.session.delete(find_list_by_id(list_id))
+    db.session.delete(get_or_404(MailingList, list_id, "list"))
     db.session.commit()
     return "", 204

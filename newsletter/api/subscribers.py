@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import request
 from pydantic import BaseModel, Field
 
-from newsletter.api.common import ApiError, invalid, not_found, parse, route
+from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import SUBSCRIBER, OneLine, list_of, subscriber_json
 from newsletter.extensions import db
@@ -35,13 +35,6 @@ class Query(BaseModel):
     status: str | None = None
     after: int = 0
     limit: int = Field(100, ge=1, le=1000)
-
-
-def _subscriber(subscriber_id: int) -> Subscriber:
-    subscriber = db.session.get(Subscriber, subscriber_id)
-    if subscriber is None:
-        raise not_found("subscriber")
-    return subscriber
 
 
 @route(
@@ -103,7 +96,7 @@ def add_subscriber():
 
 @route("/subscribers/<int:subscriber_id>", "GET", "One subscriber", response=SUBSCRIBER)
 def get_subscriber(subscriber_id: int):
-    return subscriber_json(_subscriber(subscriber_id))
+    return subscriber_json(get_or_404(Subscriber, subscriber_id, "subscriber"))
 
 
 @route(
@@ -114,7 +107,7 @@ def get_subscriber(subscriber_id: int):
     response=SUBSCRIBER,
 )
 def change_subscriber(subscriber_id: int):
-    subscriber = _subscriber(subscriber_id)
+    subscriber = get_or_404(Subscriber, subscriber_id, "subscriber")
     changes = parse(SubscriberChanges).model_dump(exclude_none=True)
     if "name" in changes:
         subscriber.name = service.clean_name(changes["name"])
@@ -128,7 +121,7 @@ def change_subscriber(subscriber_id: int):
 
 @route("/subscribers/<int:subscriber_id>", "DELETE", "Erase a subscriber", status=204)
 def delete_subscriber(subscriber_id: int):
-    db.session.delete(_subscriber(subscriber_id))
+    db.session.delete(get_or_404(Subscriber, subscriber_id, "subscriber"))
     db.session.commit()
     return "", 204
 
@@ -141,7 +134,7 @@ def delete_subscriber(subscriber_id: int):
     response=SUBSCRIBER,
 )
 def unsubscribe(subscriber_id: int):
-    subscriber = _subscriber(subscriber_id)
+    subscriber = get_or_404(Subscriber, subscriber_id, "subscriber")
     mailing_list: MailingList = list_for(parse(Leave).list)
     subscription = service.get_subscription(subscriber.id, mailing_list.id)
     if subscription is None:
