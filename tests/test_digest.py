@@ -30,7 +30,7 @@ def post(mailing_list, guid, title, excerpt="", day=2, source="Example"):
 
 
 def test_compose_numbers_issues_per_list_newest_first(app, weekly, make_list):
-    other = make_list(slug="other")
+    other = make_list(slug="other", name="Iran Interlink")
     post(weekly, "a", "Older", day=2)
     post(weekly, "b", "Newer", day=5)
     post(other, "c", "Elsewhere", day=3)
@@ -39,7 +39,8 @@ def test_compose_numbers_issues_per_list_newest_first(app, weekly, make_list):
     elsewhere = compose_issue(other, SINCE, UNTIL)
     assert (first.number, second.number, elsewhere.number) == (1, 2, 1)
     assert [i.title for i in first.items] == ["Newer", "Older"]
-    assert first.subject == "Weekly Digest Weekly Digest – August 08, 2019"
+    assert first.subject == "Weekly Digest – August 08, 2019"
+    assert elsewhere.subject == "Iran Interlink Weekly Digest – August 08, 2019"
 
 
 def test_compose_with_no_posts_is_an_error_and_makes_no_issue(app, weekly):

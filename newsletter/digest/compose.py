@@ -36,7 +36,10 @@ def posts_between(mailing_list: MailingList, since: datetime, until: datetime) -
 
 
 def default_subject(mailing_list: MailingList, until: datetime) -> str:
-    return f"{mailing_list.name} Weekly Digest – {until:%B %d, %Y}"
+    name = mailing_list.name
+    if "digest" not in name.lower():
+        name += " Weekly Digest"
+    return f"{name} – {until:%B %d, %Y}"
 
 
 def clean_subject(subject: str) -> str:
