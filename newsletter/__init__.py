@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     celery_init_app(app)
 
-    from newsletter import api, archive, errors, pages, subscriptions
+    from newsletter import admin, api, archive, errors, pages, subscriptions
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(subscriptions.bp)
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)
+    admin.init_app(app)
     if app.config["OUTBOX_DIR"]:
         from newsletter import outbox
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -65,3 +66,39 @@ def user_for_token(token: str) -> User | None:
     record.last_used_at = utcnow()
     db.session.commit()
     return record.user
+
+
+# After this many wrong passwords in a row the account waits LOCKOUT before trying again.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+# Checked when the address is unknown, so both answers take as long.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class SignInError(Exception):
+    pass
+
+
+def sign_in(email: str, password: str) -> User:
+    """The user whose password this is; one vague error for every way it can fail."""
+    try:
+        user = find_user(email)
+    except ValueError:
+        user = None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise SignInError("Email or password is wrong.")
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        raise SignInError("Too many failed attempts. Try again in a few minutes.")
+    if not check_password(user, password):
+        user.failed_sign_ins += 1
+        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCKOUT
+            user.failed_sign_ins = 0
+        db.session.commit()
+        raise SignInError("Email or password is wrong.")
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user

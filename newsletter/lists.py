@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -9,7 +11,8 @@ from flask import abort, current_app
 
 from newsletter.extensions import db
 from newsletter.mailer import encode_header
-from newsletter.models import MailingList
+from newsletter.models import Issue, MailingList, Subscription, utcnow
+from newsletter.sending import ledger
 
 
 def find_list(slug: str) -> MailingList | None:
@@ -37,3 +40,56 @@ def list_headers(mailing_list: MailingList, unsubscribe_url: str) -> list[tuple[
         ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
     ]
+
+
+@dataclass
+class ListOverview:
+    mailing_list: MailingList
+    confirmed: int
+    new_this_week: int
+    next_issue: Issue | None
+    last_issue: Issue | None
+    last_counts: dict | None
+
+
+def overview(now: datetime | None = None) -> list[ListOverview]:
+    """Each list with its readers, growth this week, next and last issue: a few set-wise queries."""
+    now = now or utcnow()
+    week_ago = now - timedelta(days=7)
+    confirmed = Subscription.status == "confirmed"
+    counts = dict(
+        db.session.execute(
+            sa.select(Subscription.list_id, sa.func.count())
+            .where(confirmed)
+            .group_by(Subscription.list_id)
+        ).all()
+    )
+    growth = dict(
+        db.session.execute(
+            sa.select(Subscription.list_id, sa.func.count())
+            .where(confirmed, Subscription.confirmed_at >= week_ago)
+            .group_by(Subscription.list_id)
+        ).all()
+    )
+    result = []
+    for mailing_list in db.session.scalars(sa.select(MailingList).order_by(MailingList.name)):
+        issues = sa.select(Issue).where(Issue.list_id == mailing_list.id)
+        upcoming = db.session.scalar(
+            issues.where(Issue.status == "scheduled").order_by(Issue.send_at).limit(1)
+        )
+        last = db.session.scalar(
+            issues.where(Issue.status.in_(("sending", "paused", "sent")))
+            .order_by(Issue.number.desc())
+            .limit(1)
+        )
+        result.append(
+            ListOverview(
+                mailing_list,
+                counts.get(mailing_list.id, 0),
+                growth.get(mailing_list.id, 0),
+                upcoming,
+                last,
+                ledger.counts(last.id) if last else None,
+            )
+        )
+    return result

@@ -4,7 +4,6 @@ import re
 import time
 
 import pytest
-from conftest import wait_until
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from newsletter import tokens

@@ -1,0 +1,51 @@
+"""The editors' web app under /admin: sign-in, roles, and the screens built on the services."""
+
+from functools import wraps
+
+from flask import Blueprint, Flask, abort
+from flask_login import LoginManager, current_user, login_required
+
+from newsletter.extensions import db
+from newsletter.models import User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please sign in."
+login_manager.session_protection = "strong"
+
+# Reachable without signing in.
+OPEN_ENDPOINTS = {"admin.login"}
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.before_request
+def _require_sign_in():
+    from flask import request
+
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    return login_required(lambda: None)()
+
+
+def admin_only(view):
+    """For user management and settings: editors get 403."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    from newsletter.admin import auth, dashboard, users  # noqa: F401  (routes)
+
+    app.register_blueprint(bp)

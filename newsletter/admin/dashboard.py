@@ -1,0 +1,11 @@
+"""The dashboard: each list at a glance."""
+
+from flask import render_template
+
+from newsletter.admin import bp
+from newsletter.lists import overview
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("admin/dashboard.html", lists=overview())
