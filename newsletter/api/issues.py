@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import ISSUE, Aware, DayOrTime, issue_json, list_of, schema
+from newsletter.digest import render
 from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
-from newsletter.digest.render import Personal, Personaliser, render_issue
 from newsletter.extensions import db
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
@@ -109,13 +109,8 @@ PREVIEW = schema("html", "text", html="string", text="string")
 
 @route("/issues/<int:issue_id>/preview", "GET", "The HTML and text a reader gets", response=PREVIEW)
 def preview(issue_id: int):
-    issue = get_or_404(Issue, issue_id, "issue")
-    html, text = render_issue(issue)
-    sample = Personal("Reader", "#unsubscribe", "#preferences")
-    return {
-        "html": Personaliser(html, escape_values=True).fill(sample),
-        "text": Personaliser(text, escape_values=False).fill(sample),
-    }
+    html, text = render.preview(get_or_404(Issue, issue_id, "issue"))
+    return {"html": html, "text": text}
 
 
 @route(

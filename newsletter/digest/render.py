@@ -87,3 +87,13 @@ def render_issue(issue: Issue) -> tuple[str, str]:
     """HTML (CSS inlined) and text of the email, with the per-reader markers left in."""
     html = render_page(issue, personal=True)
     return inline_css(html), html_to_text(html)
+
+
+def preview(issue: Issue) -> tuple[str, str]:
+    """The email as a sample reader gets it, for editors' previews."""
+    html, text = render_issue(issue)
+    sample = Personal("Reader", "#unsubscribe", "#preferences")
+    return (
+        Personaliser(html, escape_values=True).fill(sample),
+        Personaliser(text, escape_values=False).fill(sample),
+    )

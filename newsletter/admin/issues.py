@@ -1,0 +1,174 @@
+"""The issue editor: compose, edit, preview, test, schedule, send, and watch it go out."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from newsletter.admin import bp
+from newsletter.admin.posts import _list_or_404
+from newsletter.digest import render
+from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, Subscriber
+from newsletter.sending import ledger, lifecycle
+from newsletter.sending.test_send import send_test
+
+PREVIEW_POLICY = "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+ACTIONS = {
+    "send": lifecycle.send_issue_now,
+    "pause": lifecycle.pause_issue,
+    "resume": lifecycle.resume_issue,
+    "cancel": lifecycle.cancel_issue,
+    "unschedule": lifecycle.unschedule_issue,
+}
+
+
+def _issue(issue_id: int) -> Issue:
+    return db.session.get(Issue, issue_id) or abort(404)
+
+
+def _to_editor(issue: Issue):
+    return redirect(url_for("admin.issue", issue_id=issue.id))
+
+
+@bp.get("/issues")
+def issues():
+    recent = db.session.scalars(sa.select(Issue).order_by(Issue.id.desc()).limit(100)).all()
+    return render_template("admin/issues.html", issues=recent)
+
+
+@bp.route("/lists/<slug>/compose", methods=["GET", "POST"])
+def compose(slug: str):
+    mailing_list = _list_or_404(slug)
+    today = datetime.now(UTC).date()
+    values = {
+        "since": request.form.get("since", str(today - timedelta(days=7))),
+        "until": request.form.get("until", str(today + timedelta(days=1))),
+        "subject": request.form.get("subject", ""),
+    }
+    error = None
+    if request.method == "POST":
+        try:
+            since, until = (
+                datetime.fromisoformat(values[k]).replace(tzinfo=UTC) for k in ("since", "until")
+            )
+            issue = compose_issue(mailing_list, since, until, values["subject"] or None)
+            return _to_editor(issue)
+        except ValueError as exc:  # ComposeError is one too
+            error = str(exc)
+    return render_template(
+        "admin/compose.html", mailing_list=mailing_list, values=values, error=error
+    ), (422 if error else 200)
+
+
+@bp.get("/issues/<int:issue_id>")
+def issue(issue_id: int):
+    found = _issue(issue_id)
+    zone = ZoneInfo(found.mailing_list.timezone)
+    failures = db.session.execute(
+        sa.select(Subscriber.email, Delivery.last_error)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.issue_id == found.id, Delivery.status == "failed")
+        .order_by(Subscriber.email)
+        .limit(500)
+    ).all()
+    return render_template(
+        "admin/issue.html",
+        issue=found,
+        mailing_list=found.mailing_list,
+        counts=ledger.counts(found.id),
+        failures=failures,
+        zone=zone,
+        local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
+    )
+
+
+def _items_from_form() -> list[dict]:
+    """The editor's rows, in the order of their position fields; unticked rows are dropped."""
+    fields = ("post_id", "position", "section", "title", "excerpt", "url", "source")
+    columns = [request.form.getlist(f"item_{name}") for name in fields]
+    keep = set(request.form.getlist("item_keep"))
+    rows = []
+    for index, values in enumerate(zip(*columns, strict=True)):
+        row = dict(zip(fields, values, strict=True))
+        if str(index) not in keep:
+            continue
+        position = float(row.pop("position") or 0)
+        post_id = row.pop("post_id")
+        row["post_id"] = int(post_id) if post_id else None
+        rows.append((position, index, row))
+    return [row for *_, row in sorted(rows, key=lambda r: r[:2])]
+
+
+@bp.post("/issues/<int:issue_id>")
+def save(issue_id: int):
+    found = _issue(issue_id)
+    changes = {k: request.form.get(k, "") for k in ("subject", "preheader", "intro")}
+    try:
+        changes["items"] = _items_from_form()
+        edit_issue(found, changes)
+        flash("Saved.")
+    except (ComposeError, ValueError) as exc:
+        db.session.rollback()
+        flash(f"Not saved: {exc}")
+    return _to_editor(found)
+
+
+@bp.get("/issues/<int:issue_id>/preview.html")
+def preview_html(issue_id: int):
+    page = Response(render.preview(_issue(issue_id))[0], mimetype="text/html")
+    page.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return page
+
+
+@bp.get("/issues/<int:issue_id>/preview.txt")
+def preview_text(issue_id: int):
+    return Response(render.preview(_issue(issue_id))[1], mimetype="text/plain")
+
+
+@bp.post("/issues/<int:issue_id>/test")
+def test(issue_id: int):
+    found = _issue(issue_id)
+    try:
+        send_test(found, [current_user.email])
+        flash(f"A test is on its way to {current_user.email}.")
+    except OSError as exc:  # smtplib errors are OSErrors
+        flash(f"The test could not be sent: {exc}")
+    return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/schedule")
+def schedule(issue_id: int):
+    found = _issue(issue_id)
+    zone = ZoneInfo(found.mailing_list.timezone)
+    try:
+        local = datetime.fromisoformat(request.form.get("send_at", ""))
+        lifecycle.schedule_issue(found, local.replace(tzinfo=zone))
+        flash(f"Scheduled for {found.send_at:%Y-%m-%d %H:%M} UTC.")
+    except (ValueError, lifecycle.StateError) as exc:
+        flash(f"Not scheduled: {exc}")
+    return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/<action>")
+def act(issue_id: int, action: str):
+    found = _issue(issue_id)
+    change = ACTIONS.get(action) or abort(404)
+    if action == "send" and request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm sending now.")
+        return _to_editor(found)
+    try:
+        change(found)
+        flash(f"Issue {found.number} is {found.status}.")
+    except lifecycle.StateError as exc:
+        flash(str(exc))
+    return _to_editor(found)
+
+
+@bp.get("/issues/<int:issue_id>/progress.json")
+def progress(issue_id: int):
+    found = _issue(issue_id)
+    return {"status": found.status, "counts": ledger.counts(found.id)}

@@ -1,0 +1,184 @@
+"""Editors in the browser: posts and feeds, composing, editing, previewing, sending."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from test_admin import PASSWORD, csrf, sign_in
+
+from newsletter import accounts
+from newsletter.extensions import db
+from newsletter.models import Delivery, Feed, Issue, Post, Subscriber, Subscription
+
+
+@pytest.fixture
+def editor_client(client, app):
+    accounts.create_user("writer@example.org", PASSWORD, "editor")
+    sign_in(client, "writer@example.org")
+    client.token = csrf(client.get("/admin/").text)
+    return client
+
+
+def add_post(mailing_list, guid, title, when=None, source="Example"):
+    post = Post(
+        list_id=mailing_list.id,
+        guid=guid,
+        url=f"https://example.org/{guid}",
+        title=title,
+        source=source,
+        excerpt=f"About {title}",
+        published_at=when or datetime.now(UTC),
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def compose(client, slug="weekly") -> Issue:
+    page = client.get(f"/admin/lists/{slug}/compose")
+    form = {
+        k: re.search(rf'name="{k}" type="date" value="([^"]+)"', page.text).group(1)
+        for k in ("since", "until")
+    }
+    answer = client.post(f"/admin/lists/{slug}/compose", data=form | {"csrf_token": client.token})
+    assert answer.status_code == 302, answer.text
+    return db.session.get(Issue, int(answer.headers["Location"].rsplit("/", 1)[1]))
+
+
+def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_files):
+    add_post(weekly, "a", "This week's post", source="Daily Example")
+    add_post(weekly, "b", "Old news", when=datetime(2019, 1, 1, tzinfo=UTC))
+    web_files.files["/bad"] = b"not a feed"
+    editor_client.post(
+        "/admin/lists/weekly/feeds",
+        data={"url": web_files.url + "/bad", "csrf_token": editor_client.token},
+    )
+    feed_id = weekly.id and db.session.scalar(
+        db.select(db.text("id")).select_from(db.text("feeds"))
+    )
+    editor_client.post(f"/admin/feeds/{feed_id}/fetch", data={"csrf_token": editor_client.token})
+    page = editor_client.get("/admin/lists/weekly/posts").text
+    assert "This week&#39;s post" in page and "Daily Example" in page
+    assert "Old news" not in page
+    assert "not a feed we can read" in page
+
+
+def test_a_post_can_be_added_by_hand(editor_client, weekly):
+    editor_client.post(
+        "/admin/lists/weekly/posts",
+        data={
+            "title": "By hand",
+            "url": "https://example.org/hand",
+            "source": "Us",
+            "excerpt": "Written here",
+            "csrf_token": editor_client.token,
+        },
+    )
+    assert Post.query.one().title == "By hand"
+
+
+def test_compose_reorder_edit_and_preview(editor_client, weekly):
+    add_post(weekly, "a", "Alpha", when=datetime.now(UTC).replace(hour=1))
+    add_post(weekly, "b", "Beta", when=datetime.now(UTC).replace(hour=2))
+    add_post(weekly, "c", "Gamma", when=datetime.now(UTC).replace(hour=3))
+    issue = compose(editor_client)
+    assert [i.title for i in issue.items] == ["Gamma", "Beta", "Alpha"]
+    answer = editor_client.post(
+        f"/admin/issues/{issue.id}",
+        data={
+            "csrf_token": editor_client.token,
+            "subject": "This week",
+            "preheader": "Three posts",
+            "intro": "**Hello** readers",
+            "item_post_id": [str(i.post_id) for i in issue.items],
+            "item_url": [i.url for i in issue.items],
+            "item_source": [i.source for i in issue.items],
+            "item_position": ["3", "1", "2"],
+            "item_section": ["", "Top", "Top"],
+            "item_title": ["Gamma", "Beta, edited", "Alpha"],
+            "item_excerpt": ["", "", ""],
+            "item_keep": ["0", "1"],
+        },
+    )
+    assert answer.status_code == 302
+    db.session.expire_all()
+    edited = db.session.get(Issue, issue.id)
+    assert edited.subject == "This week"
+    assert [(i.section, i.title) for i in edited.items] == [("Top", "Beta, edited"), ("", "Gamma")]
+    html = editor_client.get(f"/admin/issues/{issue.id}/preview.html")
+    assert html.headers["Content-Security-Policy"].startswith("sandbox")
+    assert "Hello Reader," in html.text and "<strong>Hello</strong>" in html.text
+    text = editor_client.get(f"/admin/issues/{issue.id}/preview.txt").text
+    assert "Beta, edited" in text and "@@NL" not in text
+
+
+def test_compose_with_no_posts_says_so(editor_client, weekly):
+    page = editor_client.post(
+        "/admin/lists/weekly/compose",
+        data={"since": "2001-01-01", "until": "2001-01-08", "csrf_token": editor_client.token},
+    )
+    assert page.status_code == 422 and "no posts" in page.text
+    assert Issue.query.count() == 0
+
+
+def test_send_a_test_to_me(editor_client, weekly, inbox):
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    editor_client.post(f"/admin/issues/{issue.id}/test", data={"csrf_token": editor_client.token})
+    mail = inbox.wait_for(1, recipient="writer@example.org")[0]
+    assert mail.message["Subject"].startswith("[Test] ")
+
+
+def test_schedule_in_the_lists_time_zone_shows_utc_too(editor_client, make_list):
+    tehran = make_list(slug="tehran", timezone="Asia/Tehran", language="fa", direction="rtl")
+    add_post(tehran, "a", "خبر")
+    issue = compose(editor_client, "tehran")
+    editor_client.post(
+        f"/admin/issues/{issue.id}/schedule",
+        data={"send_at": "2030-03-01T09:00", "csrf_token": editor_client.token},
+    )
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).send_at == datetime(2030, 3, 1, 5, 30, tzinfo=UTC)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "2030-03-01 09:00 Asia/Tehran" in page and "(2030-03-01 05:30 UTC)" in page
+    assert 'dir="rtl"' in page
+
+
+def test_send_now_needs_a_confirmation(editor_client, weekly):
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    editor_client.post(f"/admin/issues/{issue.id}/send", data={"csrf_token": editor_client.token})
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft"
+    editor_client.post(
+        f"/admin/issues/{issue.id}/send", data={"csrf_token": editor_client.token, "confirm": "yes"}
+    )
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status in ("scheduled", "sending", "sent")
+
+
+def test_progress_and_the_failure_report(editor_client, weekly):
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    reader = Subscriber(email="gone@example.org", attributes={})
+    reader.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+    db.session.add(reader)
+    db.session.commit()
+    db.session.add(
+        Delivery(
+            issue_id=issue.id,
+            subscriber_id=reader.id,
+            status="failed",
+            attempts=1,
+            last_error="550 5.1.1 No such user",
+        )
+    )
+    issue.status = "sent"
+    db.session.commit()
+    progress = editor_client.get(f"/admin/issues/{issue.id}/progress.json").json
+    assert progress == {
+        "status": "sent",
+        "counts": {"total": 1, "sent": 0, "failed": 1, "pending": 0},
+    }
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "gone@example.org" in page and "550 5.1.1 No such user" in page
