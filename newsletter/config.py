@@ -64,6 +64,7 @@ def load(instance: Path) -> dict:
         "STALL_AFTER": float(_env("STALL_AFTER", "900")),
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
         "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
+        "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,

@@ -213,6 +213,7 @@ def settings_for(backends: Backends, inbox_server: Inbox, instance: str) -> dict
         "SECRET_KEY": "test-secret-key",
         "SEND_RETRY_BASE": 0.2,
         "SUBSCRIBE_RATE_LIMIT": "10000 per minute",
+        "SIGN_IN_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "OUTBOX_DIR": None,
     }

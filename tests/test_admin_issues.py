@@ -53,9 +53,7 @@ def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_
         "/admin/lists/weekly/feeds",
         data={"url": web_files.url + "/bad", "csrf_token": editor_client.token},
     )
-    feed_id = weekly.id and db.session.scalar(
-        db.select(db.text("id")).select_from(db.text("feeds"))
-    )
+    feed_id = Feed.query.one().id
     editor_client.post(f"/admin/feeds/{feed_id}/fetch", data={"csrf_token": editor_client.token})
     page = editor_client.get("/admin/lists/weekly/posts").text
     assert "This week&#39;s post" in page and "Daily Example" in page
