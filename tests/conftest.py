@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -426,3 +427,23 @@ def make_app(app, backends, inbox_server, instance_dir):
         return create_app(settings)
 
     return make
+
+
+@pytest.fixture
+def editor_client(client, app):
+    """A test client signed in to /admin as an editor; .token is a CSRF token for forms."""
+    from newsletter import accounts
+
+    accounts.create_user("writer@example.org", "correct horse battery", "editor")
+    page = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        "/admin/login",
+        data={
+            "email": "writer@example.org",
+            "password": "correct horse battery",
+            "csrf_token": token,
+        },
+    )
+    client.token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text)[1]
+    return client

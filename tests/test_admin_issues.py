@@ -3,20 +3,8 @@
 import re
 from datetime import UTC, datetime
 
-import pytest
-from test_admin import PASSWORD, csrf, sign_in
-
-from newsletter import accounts
 from newsletter.extensions import db
 from newsletter.models import Delivery, Feed, Issue, Post, Subscriber, Subscription
-
-
-@pytest.fixture
-def editor_client(client, app):
-    accounts.create_user("writer@example.org", PASSWORD, "editor")
-    sign_in(client, "writer@example.org")
-    client.token = csrf(client.get("/admin/").text)
-    return client
 
 
 def add_post(mailing_list, guid, title, when=None, source="Example"):

@@ -46,6 +46,6 @@ def admin_only(view):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    from newsletter.admin import auth, dashboard, issues, posts, users  # noqa: F401  (routes)
+    from newsletter.admin import auth, dashboard, issues, lists, posts, users  # noqa: F401
 
     app.register_blueprint(bp)

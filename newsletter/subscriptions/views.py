@@ -19,7 +19,9 @@ def _subscribe_limit() -> str:
 @bp.get("/subscribe/<slug>")
 def subscribe_form(slug: str):
     mailing_list = public_list_or_404(slug)
-    return render_template("subscribe.html", mailing_list=mailing_list, values={}, error=None)
+    # The embed snippet on the organisation's site sends people here with the fields filled.
+    values = {key: request.args.get(key, "")[:254] for key in ("email", "name")}
+    return render_template("subscribe.html", mailing_list=mailing_list, values=values, error=None)
 
 
 @bp.post("/subscribe/<slug>")

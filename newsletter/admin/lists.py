@@ -1,0 +1,119 @@
+"""Lists: create and edit, and the snippet that embeds the subscribe form elsewhere."""
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
+
+from newsletter.admin import bp
+from newsletter.api.lists import ListChanges, NewList
+from newsletter.extensions import db
+from newsletter.lists import find_list
+from newsletter.models import MailingList
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+FORM_FIELDS = (
+    "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "
+    "language direction footer postal_address"
+).split()
+
+
+def _form_values() -> dict:
+    values = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+    values["public"] = request.form.get("public") == "on"
+    return values
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    return {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()}
+
+
+def embed_snippet(mailing_list: MailingList) -> str:
+    """Plain HTML for the organisation's own site.
+
+    It opens our form with the fields filled in, where the reader presses Subscribe: a form
+    on another site cannot carry our CSRF token, and a cookie-less POST would need one.
+    """
+    action = f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}"
+    return (
+        f'<form method="get" action="{action}">\n'
+        '  <input type="email" name="email" placeholder="you@example.org" required>\n'
+        '  <input type="text" name="name" placeholder="Your name">\n'
+        '  <button type="submit">Subscribe</button>\n'
+        "</form>"
+    )
+
+
+@bp.get("/lists")
+def lists():
+    everything = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
+    return render_template("admin/lists.html", lists=everything)
+
+
+@bp.route("/lists/new", methods=["GET", "POST"])
+def new_list():
+    values, errors = (
+        {
+            "opt_in": "double",
+            "timezone": "UTC",
+            "send_time": "09:00",
+            "send_weekday": "4",
+            "language": "en",
+            "direction": "ltr",
+            "public": True,
+        },
+        {},
+    )
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            fields = NewList.model_validate(
+                {k: v for k, v in values.items() if v != ""}
+            ).model_dump(exclude_none=True)
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            if find_list(fields["slug"]):
+                errors = {"slug": "taken"}
+            else:
+                mailing_list = MailingList(**fields)
+                db.session.add(mailing_list)
+                db.session.commit()
+                flash(f"List {mailing_list.name} created.")
+                return redirect(url_for("admin.edit_list", slug=mailing_list.slug))
+    return render_template(
+        "admin/list_form.html", values=values, errors=errors, weekdays=WEEKDAYS, mailing_list=None
+    ), (422 if errors else 200)
+
+
+@bp.route("/lists/<slug>/edit", methods=["GET", "POST"])
+def edit_list(slug: str):
+    mailing_list = find_list(slug) or abort(404)
+    values = {name: getattr(mailing_list, name) or "" for name in FORM_FIELDS}
+    values["public"] = mailing_list.public
+    errors = {}
+    if request.method == "POST":
+        values = _form_values() | {"slug": mailing_list.slug}
+        try:
+            changes = ListChanges.model_validate(
+                {k: v for k, v in values.items() if k != "slug"}
+            ).model_dump(exclude_unset=True)
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            if not changes.get("from_email"):
+                errors = {"from_email": "required"}
+        if not errors:
+            for name, value in changes.items():
+                if value is not None or name == "reply_to":
+                    setattr(mailing_list, name, value)
+            db.session.commit()
+            flash("Saved.")
+            return redirect(url_for("admin.edit_list", slug=slug))
+    return render_template(
+        "admin/list_form.html",
+        values=values,
+        errors=errors,
+        weekdays=WEEKDAYS,
+        mailing_list=mailing_list,
+        snippet=embed_snippet(mailing_list),
+    ), (422 if errors else 200)

@@ -1,0 +1,55 @@
+"""Lists in the admin: create, edit, embed."""
+
+import re
+
+from newsletter.extensions import db
+from newsletter.models import MailingList
+
+FORM = {
+    "slug": "fa-weekly",
+    "name": "خبرنامه هفتگی",
+    "from_email": "news@example.org",
+    "from_name": "News",
+    "opt_in": "double",
+    "send_weekday": "4",
+    "send_time": "09:00",
+    "timezone": "Asia/Tehran",
+    "language": "fa",
+    "direction": "rtl",
+    "postal_address": "1 Main Street",
+    "public": "on",
+}
+
+
+def test_a_list_is_created_and_edited(editor_client):
+    answer = editor_client.post("/admin/lists/new", data=FORM | {"csrf_token": editor_client.token})
+    assert answer.status_code == 302
+    created = MailingList.query.one()
+    assert (created.timezone, created.direction, created.public) == ("Asia/Tehran", "rtl", True)
+    page = editor_client.get("/admin/lists/fa-weekly/edit")
+    assert 'dir="rtl"' in page.text and "خبرنامه هفتگی" in page.text
+    editor_client.post(
+        "/admin/lists/fa-weekly/edit",
+        data=FORM | {"name": "Renamed", "reply_to": "", "csrf_token": editor_client.token},
+    )
+    db.session.expire_all()
+    assert MailingList.query.one().name == "Renamed"
+    assert MailingList.query.one().public is True
+
+
+def test_invalid_list_fields_are_shown_and_nothing_is_saved(editor_client):
+    bad = FORM | {"from_email": "nope", "timezone": "Mars/Base", "csrf_token": editor_client.token}
+    answer = editor_client.post("/admin/lists/new", data=bad)
+    assert answer.status_code == 422
+    assert "from_email" in answer.text and "timezone" in answer.text
+    assert MailingList.query.count() == 0
+
+
+def test_the_embed_snippet_opens_our_form_filled_in(editor_client, client, weekly):
+    page = editor_client.get("/admin/lists/weekly/edit").text
+    snippet = re.search(r"<code>(.*?)</code>", page, re.S).group(1)
+    assert (
+        "http://newsletter.test/subscribe/weekly" in snippet and "method=&#34;get&#34;" in snippet
+    )
+    filled = client.get("/subscribe/weekly?email=ana@example.org&name=Ana")
+    assert 'value="ana@example.org"' in filled.text and 'value="Ana"' in filled.text
