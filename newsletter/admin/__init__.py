@@ -46,6 +46,14 @@ def admin_only(view):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    from newsletter.admin import auth, dashboard, issues, lists, posts, users  # noqa: F401
+    from newsletter.admin import (  # noqa: F401  (each module adds its routes)
+        auth,
+        dashboard,
+        issues,
+        lists,
+        posts,
+        subscribers,
+        users,
+    )
 
     app.register_blueprint(bp)

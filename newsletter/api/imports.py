@@ -1,19 +1,15 @@
 """API: CSV import and export of subscribers."""
 
-import csv
-import io
-
-import sqlalchemy as sa
 from flask import Response, request, stream_with_context
 
 from newsletter.api.common import invalid, not_found, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import iso, schema
 from newsletter.extensions import db
-from newsletter.models import Import, Subscriber, Subscription
+from newsletter.models import Import
+from newsletter.subscriptions.export import csv_rows
 from newsletter.subscriptions.importer import start_import
 
-EXPORT_PAGE = 1000
 IMPORT = schema(
     "id",
     "status",
@@ -71,63 +67,10 @@ def get_import(import_id: int):
     return import_json(record)
 
 
-def _cell(value) -> str:
-    """Spreadsheets run cells that start with these as formulas."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _export_rows(list_id: int | None, status: str | None):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["email", "name", "status", "subscription_status", "confirmed_at", "created_at"]
-    )
-    after = 0
-    while True:
-        query = (
-            sa.select(Subscriber, Subscription)
-            .outerjoin(
-                Subscription,
-                sa.and_(
-                    Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id
-                ),
-            )
-            .where(Subscriber.id > after)
-            .order_by(Subscriber.id)
-            .limit(EXPORT_PAGE)
-        )
-        if list_id is not None:
-            query = query.where(Subscription.id.is_not(None))
-        if status:
-            query = query.where(Subscriber.status == status)
-        page = db.session.execute(query).all()
-        for person, subscription in page:
-            writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        person.email,
-                        person.name,
-                        person.status,
-                        subscription.status if subscription else "",
-                        iso(subscription.confirmed_at) if subscription else "",
-                        iso(person.created_at),
-                    )
-                ]
-            )
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-        if len(page) < EXPORT_PAGE:
-            return
-        after = page[-1][0].id
-
-
 @route("/subscribers/export", "GET", "Subscribers as CSV (?list=&status=)", content_type="text/csv")
 def export_subscribers():
     list_id = list_for(request.args["list"]).id if request.args.get("list") else None
-    rows = stream_with_context(_export_rows(list_id, request.args.get("status")))
+    rows = stream_with_context(csv_rows(list_id, request.args.get("status")))
     return Response(
         rows,
         mimetype="text/csv",

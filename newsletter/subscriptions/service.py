@@ -183,3 +183,20 @@ def update_preferences(
             )
         elif mailing_list.id not in wanted_list_ids and subscription and active:
             unsubscribe(subscription, "preferences", notify=False)
+
+
+def blocklist(subscriber: Subscriber) -> None:
+    """Never mail this address again; pending deliveries are dropped at once."""
+    subscriber.status = "blocklisted"
+    db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.subscriber_id == subscriber.id, Delivery.status == "pending"
+        )
+    )
+    db.session.commit()
+
+
+def erase(subscriber: Subscriber) -> None:
+    """Delete the person with their subscriptions and deliveries."""
+    db.session.delete(subscriber)
+    db.session.commit()

@@ -1,0 +1,177 @@
+"""Subscribers: search, a page per person, and what editors may do to a subscription."""
+
+import json
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from newsletter.admin import bp
+from newsletter.api.shapes import iso, subscriber_json
+from newsletter.extensions import db
+from newsletter.lists import find_list
+from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
+from newsletter.subscriptions import service
+from newsletter.subscriptions.export import csv_rows
+from newsletter.subscriptions.importer import start_import
+
+PAGE = 100
+
+
+def _subscriber(subscriber_id: int) -> Subscriber:
+    return db.session.get(Subscriber, subscriber_id) or abort(404)
+
+
+def _deliveries(subscriber: Subscriber, limit: int = 50):
+    return db.session.execute(
+        sa.select(
+            Issue.subject, Issue.number, Delivery.status, Delivery.sent_at, Delivery.last_error
+        )
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    ).all()
+
+
+@bp.get("/subscribers")
+def subscribers():
+    query, slug, status = (request.args.get(k, "").strip() for k in ("q", "list", "status"))
+    after = request.args.get("after", 0, type=int)
+    select = sa.select(Subscriber).where(Subscriber.id > after).order_by(Subscriber.id)
+    if query:
+        pattern = f"%{query.lower()}%"
+        select = select.where(
+            sa.or_(Subscriber.email.like(pattern), sa.func.lower(Subscriber.name).like(pattern))
+        )
+    if status:
+        select = select.where(Subscriber.status == status)
+    if slug and (mailing_list := find_list(slug)):
+        select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
+    people = db.session.scalars(select.limit(PAGE)).all()
+    lists = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
+    return render_template(
+        "admin/subscribers.html",
+        people=people,
+        lists=lists,
+        q=query,
+        slug=slug,
+        status=status,
+        next_after=people[-1].id if len(people) == PAGE else None,
+    )
+
+
+@bp.post("/subscribers")
+def add_subscriber():
+    mailing_list = find_list(request.form.get("list", "")) or abort(404)
+    try:
+        service.subscribe(
+            mailing_list,
+            request.form.get("email", ""),
+            request.form.get("name", ""),
+            ip=request.remote_addr,
+            source="admin",
+            preconfirmed=request.form.get("preconfirm") == "on",
+        )
+        flash("Added.")
+    except service.InvalidEmail as exc:
+        flash(f"Not added: {exc}")
+    return redirect(url_for("admin.subscribers"))
+
+
+@bp.get("/subscribers/<int:subscriber_id>")
+def subscriber(subscriber_id: int):
+    person = _subscriber(subscriber_id)
+    return render_template("admin/subscriber.html", person=person, deliveries=_deliveries(person))
+
+
+@bp.post("/subscribers/<int:subscriber_id>/<action>")
+def change_subscriber(subscriber_id: int, action: str):
+    person = _subscriber(subscriber_id)
+    if action == "edit":
+        person.name = service.clean_name(request.form.get("name"))
+        db.session.commit()
+    elif action == "unsubscribe":
+        subscription = service.get_subscription(person.id, request.form.get("list_id", type=int))
+        if subscription:
+            service.unsubscribe(subscription, "by an editor", notify=False)
+    elif action == "blocklist":
+        service.blocklist(person)
+    elif action == "delete":
+        service.erase(person)
+        flash("Erased.")
+        return redirect(url_for("admin.subscribers"))
+    else:
+        abort(404)
+    flash("Saved.")
+    return redirect(url_for("admin.subscriber", subscriber_id=person.id))
+
+
+@bp.get("/subscribers/<int:subscriber_id>/export.json")
+def export_person(subscriber_id: int):
+    """Everything held about one person, for a data request."""
+    person = _subscriber(subscriber_id)
+    data = subscriber_json(person) | {
+        "deliveries": [
+            {
+                "issue": subject,
+                "number": number,
+                "status": status,
+                "sent_at": iso(sent_at),
+                "last_error": error,
+            }
+            for subject, number, status, sent_at, error in _deliveries(person, limit=10_000)
+        ]
+    }
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=subscriber-{person.id}.json"},
+    )
+
+
+@bp.route("/lists/<slug>/import", methods=["GET", "POST"])
+def import_csv(slug: str):
+    mailing_list = find_list(slug) or abort(404)
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("Choose a CSV file.")
+        else:
+            record = start_import(mailing_list, upload, request.form.get("preconfirm") == "on")
+            return redirect(url_for("admin.import_report", import_id=record.id))
+    return render_template("admin/import.html", mailing_list=mailing_list)
+
+
+@bp.get("/imports/<int:import_id>")
+def import_report(import_id: int):
+    record = db.session.get(Import, import_id) or abort(404)
+    if request.args.get("format") == "json":
+        return {
+            "status": record.status,
+            "total": record.total,
+            "imported": record.imported,
+            "rejected": record.rejected,
+        }
+    return render_template("admin/import_report.html", record=record)
+
+
+@bp.get("/lists/<slug>/export.csv")
+def export_csv(slug: str):
+    mailing_list = find_list(slug) or abort(404)
+    rows = stream_with_context(csv_rows(mailing_list.id, request.args.get("status")))
+    return Response(
+        rows,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename={mailing_list.slug}-subscribers.csv"
+        },
+    )

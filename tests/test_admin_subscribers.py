@@ -1,0 +1,111 @@
+"""Subscribers in the admin: search, a person's page, actions, data export, CSV in and out."""
+
+import csv
+import io
+import json
+
+from conftest import wait_until
+
+from newsletter.extensions import db
+from newsletter.models import Delivery, Import, Issue, IssueItem, Subscriber, Subscription
+
+
+def person(mailing_list, email, name="", status="confirmed", subscriber_status="active"):
+    made = Subscriber(email=email, name=name, status=subscriber_status, attributes={})
+    made.subscriptions.append(
+        Subscription(
+            list_id=mailing_list.id,
+            status=status,
+            consent_source="form:/subscribe/weekly",
+            consent_ip="203.0.113.9",
+        )
+    )
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def test_search_by_address_or_name_and_filter_by_status(editor_client, weekly):
+    person(weekly, "ana@example.org", "Ana Lima")
+    person(weekly, "bob@example.org", "Bob", subscriber_status="blocklisted")
+    by_name = editor_client.get("/admin/subscribers?q=lima").text
+    assert "ana@example.org" in by_name and "bob@example.org" not in by_name
+    blocked = editor_client.get("/admin/subscribers?status=blocklisted&list=weekly").text
+    assert "bob@example.org" in blocked and "ana@example.org" not in blocked
+
+
+def test_a_persons_page_shows_consent_and_deliveries(editor_client, weekly):
+    ana = person(weekly, "ana@example.org", "Ana")
+    issue = Issue(
+        list_id=weekly.id,
+        number=1,
+        subject="First issue",
+        status="sent",
+        items=[IssueItem(position=0, title="T", url="https://example.org/t")],
+    )
+    db.session.add(issue)
+    db.session.commit()
+    db.session.add(
+        Delivery(
+            issue_id=issue.id, subscriber_id=ana.id, status="failed", last_error="550 no such user"
+        )
+    )
+    db.session.commit()
+    page = editor_client.get(f"/admin/subscribers/{ana.id}").text
+    assert "203.0.113.9" in page and "form:/subscribe/weekly" in page
+    assert "#1 First issue" in page and "550 no such user" in page
+
+
+def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly):
+    token = {"csrf_token": editor_client.token}
+    editor_client.post(
+        "/admin/subscribers",
+        data=token
+        | {"email": "New@Example.org", "name": "New", "list": "weekly", "preconfirm": "on"},
+    )
+    added = Subscriber.query.one()
+    assert added.email == "new@example.org" and added.subscriptions[0].status == "confirmed"
+    base = f"/admin/subscribers/{added.id}"
+    editor_client.post(base + "/edit", data=token | {"name": "Renamed\r\nX"})
+    editor_client.post(base + "/unsubscribe", data=token | {"list_id": weekly.id})
+    editor_client.post(base + "/blocklist", data=token)
+    db.session.expire_all()
+    added = db.session.get(Subscriber, added.id)
+    assert added.name == "Renamed X" and added.status == "blocklisted"
+    assert added.subscriptions[0].status == "unsubscribed"
+    editor_client.post(base + "/delete", data=token)
+    assert Subscriber.query.count() == 0 and Subscription.query.count() == 0
+
+
+def test_one_persons_data_exports_as_json(editor_client, weekly):
+    ana = person(weekly, "ana@example.org", "Ana")
+    answer = editor_client.get(f"/admin/subscribers/{ana.id}/export.json")
+    data = json.loads(answer.data)
+    assert data["email"] == "ana@example.org"
+    assert data["subscriptions"][0]["consent_ip"] == "203.0.113.9"
+    assert data["deliveries"] == []
+
+
+def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, weekly, worker):
+    upload = io.BytesIO(b"email,name\nana@example.org,Ana\nnot-an-address,Bad\n")
+    answer = editor_client.post(
+        "/admin/lists/weekly/import",
+        data={"csrf_token": editor_client.token, "preconfirm": "on", "file": (upload, "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302
+    report_url = answer.headers["Location"]
+    wait_until(lambda: Import.query.one().status == "done")
+    report = editor_client.get(report_url).text
+    assert "not-an-address" in report and "invalid address" in report
+    assert editor_client.get(report_url + "?format=json").json == {
+        "status": "done",
+        "total": 2,
+        "imported": 1,
+        "rejected": 1,
+    }
+    exported = editor_client.get("/admin/lists/weekly/export.csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["email"], r["subscription_status"]) for r in rows] == [
+        ("ana@example.org", "confirmed")
+    ]
