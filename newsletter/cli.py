@@ -136,6 +136,7 @@ def dev(host: str, port: int):
         [sys.executable, "-m", "newsletter", "worker", "--beat", "--concurrency", "2"], env=env
     )
     click.echo(f"\n  Web:     {app.config['BASE_URL']}/")
+    click.echo(f"  Admin:   {app.config['BASE_URL']}/admin/")
     if outbox:
         click.echo(f"  Outbox:  {app.config['BASE_URL']}/outbox/  (every email sent lands here)")
     click.echo("  Stop with Ctrl+C.\n")
