@@ -61,6 +61,7 @@ def load(instance: Path) -> dict:
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
         "CLAIM_LEASE": float(_env("CLAIM_LEASE", "600")),
+        "AUTOPILOT_LEAD_HOURS": float(_env("AUTOPILOT_LEAD_HOURS", "3")),
         "STALL_AFTER": float(_env("STALL_AFTER", "900")),
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
         "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),

@@ -51,6 +51,11 @@ class MailingList(db.Model):
     direction: Mapped[str] = mapped_column(sa.String(3), default="ltr")
     footer: Mapped[str] = mapped_column(sa.Text, default="")
     postal_address: Mapped[str] = mapped_column(sa.Text, default="")
+    # Autopilot composes a draft each week before the send time; with autopilot_send it is
+    # scheduled without review. autopilot_at is the last weekly slot already handled.
+    autopilot: Mapped[bool] = mapped_column(default=False)
+    autopilot_send: Mapped[bool] = mapped_column(default=False)
+    autopilot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

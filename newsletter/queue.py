@@ -35,6 +35,7 @@ def _celery_config(config) -> dict:
                 "task": "newsletter.dispatch_due_issues",
                 "schedule": config["BEAT_INTERVAL"],
             },
+            "autopilot": {"task": "newsletter.run_autopilot", "schedule": config["BEAT_INTERVAL"]},
             "poll-feeds": {
                 "task": "newsletter.poll_feeds",
                 "schedule": config["FEED_POLL_INTERVAL"],

@@ -7,6 +7,7 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 from flask import current_app
 
+from newsletter.digest import autopilot
 from newsletter.posts import feeds
 from newsletter.sending import batch, lifecycle
 from newsletter.subscriptions import importer, notices
@@ -56,6 +57,11 @@ def send_batch(self, issue_id: int, low: int, high: int) -> dict:
     if outcome.deferred:
         raise self.retry(countdown=backoff(self.request.retries))
     return {"sent": outcome.sent, "failed": outcome.failed, "stopped": outcome.stopped}
+
+
+@shared_task(name="newsletter.run_autopilot")
+def run_autopilot() -> list[int]:
+    return autopilot.run_autopilot()
 
 
 @shared_task(name="newsletter.poll_feeds")

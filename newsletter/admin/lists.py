@@ -10,6 +10,7 @@ from newsletter.extensions import db
 from newsletter.lists import find_list
 from newsletter.models import MailingList
 
+CHECKBOXES = ("public", "autopilot", "autopilot_send")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FORM_FIELDS = (
     "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "
@@ -19,7 +20,8 @@ FORM_FIELDS = (
 
 def _form_values() -> dict:
     values = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
-    values["public"] = request.form.get("public") == "on"
+    for flag in CHECKBOXES:
+        values[flag] = request.form.get(flag) == "on"
     return values
 
 
@@ -89,7 +91,7 @@ def new_list():
 def edit_list(slug: str):
     mailing_list = find_list(slug) or abort(404)
     values = {name: getattr(mailing_list, name) or "" for name in FORM_FIELDS}
-    values["public"] = mailing_list.public
+    values |= {flag: getattr(mailing_list, flag) for flag in CHECKBOXES}
     errors = {}
     if request.method == "POST":
         values = _form_values() | {"slug": mailing_list.slug}

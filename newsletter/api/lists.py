@@ -36,6 +36,8 @@ class ListChanges(BaseModel):
     direction: str | None = Field(None, pattern="^(ltr|rtl)$")
     footer: str | None = Field(None, max_length=5000)
     postal_address: str | None = Field(None, max_length=1000)
+    autopilot: bool | None = None
+    autopilot_send: bool | None = None
 
     _emails = field_validator("from_email", "reply_to")(_email)
 

@@ -43,7 +43,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
-    "send_time timezone language direction footer postal_address"
+    "send_time timezone language direction footer postal_address autopilot autopilot_send"
 ).split()
 
 

@@ -1,0 +1,106 @@
+"""Autopilot: each week, before a list's send time, a draft of the new posts is composed.
+
+Editors are emailed a link to review it; a list set to send unreviewed drafts has it
+scheduled for its send time. No new posts: no issue, and the editors are told.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from markupsafe import escape
+
+from newsletter import mailer
+from newsletter.digest.compose import ComposeError, compose_issue
+from newsletter.extensions import db
+from newsletter.models import Issue, MailingList, User, utcnow
+from newsletter.sending import lifecycle
+
+
+def send_time(mailing_list: MailingList, now: datetime) -> datetime:
+    """The weekly send time whose compose time (a lead before it) came last, in UTC."""
+    zone = ZoneInfo(mailing_list.timezone)
+    local = now.astimezone(zone)
+    hour, minute = (int(part) for part in mailing_list.send_time.split(":"))
+    day = local.date() - timedelta(days=(local.weekday() - mailing_list.send_weekday) % 7)
+    slot = datetime.combine(day, time(hour, minute), zone)
+    lead = timedelta(hours=current_app.config["AUTOPILOT_LEAD_HOURS"])
+    week = timedelta(days=7)
+    if slot - lead > local:
+        slot -= week
+    elif slot + week - lead <= local:
+        slot += week
+    return slot.astimezone(UTC)
+
+
+def due_send_time(mailing_list: MailingList, now: datetime) -> datetime | None:
+    """The send time whose compose time has come and which autopilot has not handled yet."""
+    slot = send_time(mailing_list, now)
+    if mailing_list.autopilot_at is not None and mailing_list.autopilot_at >= slot:
+        return None
+    return slot
+
+
+def _since(mailing_list: MailingList, slot: datetime) -> datetime:
+    """Posts new since the last issue (its range end), or in the last week."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(Issue.until)).where(
+            Issue.list_id == mailing_list.id, Issue.status != "cancelled"
+        )
+    )
+    return last or slot - timedelta(days=7)
+
+
+def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: str = "") -> None:
+    editors = db.session.scalars(sa.select(User.email)).all()
+    if not editors:
+        return
+    html = f"<p>{escape(message)}</p>" + (
+        f'<p><a href="{escape(link)}">{escape(link)}</a></p>' if link else ""
+    )
+    text = message + (f"\n\n{link}\n" if link else "\n")
+    with mailer.connect() as smtp:
+        for address in editors:
+            headers = mailer.standard_headers(
+                (mailing_list.from_name or mailing_list.name, mailing_list.from_email),
+                ("", address),
+                subject,
+            )
+            mailer.send(
+                smtp, mailing_list.from_email, address, mailer.mime_bytes(headers, text, html)
+            )
+
+
+def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:
+    slot = due_send_time(mailing_list, now)
+    if slot is None:
+        return None
+    mailing_list.autopilot_at = slot
+    db.session.commit()
+    try:
+        issue = compose_issue(mailing_list, _since(mailing_list, slot), now)
+    except ComposeError:
+        _tell_editors(
+            mailing_list,
+            f"{mailing_list.name}: no new posts this week",
+            f"Autopilot found no new posts for {mailing_list.name}, so no issue was composed.",
+        )
+        return None
+    link = f"{current_app.config['BASE_URL']}/admin/issues/{issue.id}"
+    if mailing_list.autopilot_send and slot > now:
+        lifecycle.schedule_issue(issue, slot)
+        note = f"Issue {issue.number} is scheduled for {slot:%Y-%m-%d %H:%M} UTC."
+    else:
+        note = f"Issue {issue.number} is a draft waiting for your review."
+    _tell_editors(mailing_list, f"{mailing_list.name}: issue {issue.number} is ready", note, link)
+    return issue
+
+
+def run_autopilot(now: datetime | None = None) -> list[int]:
+    """What beat runs: every list on autopilot whose compose time has come."""
+    now = now or utcnow()
+    lists = db.session.scalars(sa.select(MailingList).where(MailingList.autopilot.is_(True)))
+    return [issue.id for ml in lists.all() if (issue := run_list(ml, now)) is not None]
