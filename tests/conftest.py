@@ -447,3 +447,51 @@ def editor_client(client, app):
     )
     client.token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text)[1]
     return client
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port, for the browser."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; it never downloads a browser of its own."""
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.exit(f"CI=true but {CHROMIUM} is missing", returncode=3)
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser page; a screenshot of it is saved in test-artifacts/ at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    folder = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
+    os.makedirs(folder, exist_ok=True)
+    opened.screenshot(path=os.path.join(folder, f"{request.node.name}.png"), full_page=True)
+    context.close()

@@ -1,0 +1,105 @@
+"""An editor's week in a real browser: Chromium driven by Playwright against the live app."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import wait_until
+
+from newsletter import accounts
+from newsletter.extensions import db
+from newsletter.models import Import, Issue, Post, Subscriber, Subscription
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def signed_in(page, live_server, weekly):
+    accounts.create_user("writer@example.org", PASSWORD, "editor")
+    page.goto(live_server.url + "/admin/")
+    page.fill("#email", "writer@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/")
+    return page
+
+
+def week_of_posts(mailing_list):
+    now = datetime.now(UTC)
+    for hours, title in ((30, "Alpha"), (20, "Beta"), (10, "Gamma")):
+        db.session.add(
+            Post(
+                list_id=mailing_list.id,
+                guid=title,
+                source="Example News",
+                url=f"https://example.org/{title.lower()}",
+                title=title,
+                excerpt=f"About {title}.",
+                published_at=now - timedelta(hours=hours),
+            )
+        )
+    db.session.commit()
+
+
+def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekly, inbox):
+    page = signed_in
+    week_of_posts(weekly)
+    page.click("text=Compose")
+    page.click("button:has-text('Compose draft')")
+    page.wait_for_selector("h2:has-text('Edit')")
+    titles = page.locator("input[name=item_title]")
+    assert [titles.nth(i).input_value() for i in range(3)] == ["Gamma", "Beta", "Alpha"]
+    positions = page.locator("input[name=item_position]")
+    positions.nth(0).fill("4")  # Gamma last
+    page.fill("#intro", "**This week** in brief")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Saved.")
+    assert [titles.nth(i).input_value() for i in range(3)] == ["Beta", "Alpha", "Gamma"]
+    preview = page.frame_locator("iframe[title='Desktop preview']")
+    assert preview.locator("strong").first.inner_text() == "This week"
+    assert page.frame_locator("iframe[title='Mobile preview']").locator("h2").count() == 3
+    page.click("button:has-text('Send a test to me')")
+    page.wait_for_selector("text=A test is on its way")
+    mail = inbox.wait_for(1, recipient="writer@example.org")[0]
+    assert mail.message["Subject"].startswith("[Test] ")
+    page.fill("#send_at", "2030-03-01T09:00")
+    page.click("button:has-text('Schedule')")
+    page.wait_for_selector("text=Scheduled for 2030-03-01 09:00 UTC")
+    assert db.session.scalar(db.select(Issue.status)) == "scheduled"
+
+
+def test_send_now_and_watch_the_progress_bar_reach_done(signed_in, weekly, inbox, worker):
+    page = signed_in
+    week_of_posts(weekly)
+    for i in range(20):
+        reader = Subscriber(email=f"reader{i}@example.org", attributes={})
+        reader.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+        db.session.add(reader)
+    db.session.commit()
+    page.click("text=Compose")
+    page.click("button:has-text('Compose draft')")
+    page.wait_for_selector("h2:has-text('Edit')")
+    page.check("input[name=confirm]")
+    page.click("button:has-text('Send now')")
+    page.wait_for_function(
+        "document.getElementById('status').textContent === 'sent'", timeout=30_000
+    )
+    assert page.locator("#sent").inner_text() == "20"
+    assert page.locator("#bar").get_attribute("value") == "20"
+    assert len(inbox.messages) == 20
+
+
+def test_import_a_csv_with_bad_rows_and_read_the_report(signed_in, live_server, worker):
+    page = signed_in
+    page.goto(live_server.url + "/admin/lists/weekly/import")
+    csv = b"email,name\nana@example.org,Ana\nnot-an-address,Bad\nana@example.org,Again\n"
+    page.set_input_files(
+        "#file",
+        {"name": "people.csv", "mimeType": "text/csv", "buffer": io.BytesIO(csv).getvalue()},
+    )
+    page.click("button:has-text('Import')")
+    wait_until(lambda: Import.query.one().status == "done")
+    page.wait_for_selector("text=Rejected rows", timeout=15_000)
+    report = page.inner_text("main")
+    assert "invalid address" in report and "duplicate in this file" in report
+    assert page.locator("#imported").inner_text() == "1"
