@@ -94,7 +94,13 @@ def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, w
         content_type="multipart/form-data",
     )
     assert answer.status_code == 302
-    report_url = answer.headers["Location"]
+    mapping = editor_client.get(answer.headers["Location"])
+    assert "not-an-address" in mapping.text  # the first rows are shown
+    confirmed = editor_client.post(
+        answer.headers["Location"],
+        data={"csrf_token": editor_client.token, "column_0": "email", "column_1": "name"},
+    )
+    report_url = confirmed.headers["Location"]
     wait_until(lambda: Import.query.one().status == "done")
     report = editor_client.get(report_url).text
     assert "not-an-address" in report and "invalid address" in report
@@ -109,3 +115,40 @@ def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, w
     assert [(r["email"], r["subscription_status"]) for r in rows] == [
         ("ana@example.org", "confirmed")
     ]
+
+
+def test_columns_can_be_mapped_before_importing(editor_client, weekly, worker):
+    upload = io.BytesIO(b"Full name,E-mail address,Town\nAna Lima,ana@example.org,Lisbon\n")
+    staged = editor_client.post(
+        "/admin/lists/weekly/import",
+        data={"csrf_token": editor_client.token, "file": (upload, "b.csv")},
+        content_type="multipart/form-data",
+    )
+    page = editor_client.get(staged.headers["Location"]).text
+    assert 'value="email" selected' in page and 'value="name" selected' in page
+    none = editor_client.post(
+        staged.headers["Location"],
+        data={
+            "csrf_token": editor_client.token,
+            "column_0": "name",
+            "column_1": "ignore",
+            "column_2": "town",
+        },
+    )
+    assert none.status_code == 422 and "exactly one column" in none.text
+    editor_client.post(
+        staged.headers["Location"],
+        data={
+            "csrf_token": editor_client.token,
+            "column_0": "name",
+            "column_1": "email",
+            "column_2": "town",
+        },
+    )
+    wait_until(lambda: Import.query.one().status == "done")
+    ana = Subscriber.query.one()
+    assert (ana.email, ana.name, ana.attributes) == (
+        "ana@example.org",
+        "Ana Lima",
+        {"town": "Lisbon"},
+    )

@@ -98,6 +98,9 @@ def test_import_a_csv_with_bad_rows_and_read_the_report(signed_in, live_server, 
         {"name": "people.csv", "mimeType": "text/csv", "buffer": io.BytesIO(csv).getvalue()},
     )
     page.click("button:has-text('Import')")
+    page.wait_for_selector("text=Which column is which?")
+    assert page.locator("table td").first.inner_text() == "ana@example.org"
+    page.click("button:has-text('Import')")
     wait_until(lambda: Import.query.one().status == "done")
     page.wait_for_selector("text=Rejected rows", timeout=15_000)
     report = page.inner_text("main")

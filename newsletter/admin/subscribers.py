@@ -19,9 +19,9 @@ from newsletter.api.shapes import iso, subscriber_json
 from newsletter.extensions import db
 from newsletter.lists import find_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
-from newsletter.subscriptions import service
+from newsletter.subscriptions import importer, service
 from newsletter.subscriptions.export import csv_rows
-from newsletter.subscriptions.importer import start_import
+from newsletter.subscriptions.importer import stage_import
 
 PAGE = 100
 
@@ -146,9 +146,38 @@ def import_csv(slug: str):
         if upload is None or not upload.filename:
             flash("Choose a CSV file.")
         else:
-            record = start_import(mailing_list, upload, request.form.get("preconfirm") == "on")
-            return redirect(url_for("admin.import_report", import_id=record.id))
+            record = stage_import(mailing_list, upload, request.form.get("preconfirm") == "on")
+            return redirect(url_for("admin.map_import", import_id=record.id))
     return render_template("admin/import.html", mailing_list=mailing_list)
+
+
+@bp.route("/imports/<int:import_id>/map", methods=["GET", "POST"])
+def map_import(import_id: int):
+    """The first rows of the file, and which column is the address, the name, or kept."""
+    record = db.session.get(Import, import_id) or abort(404)
+    if record.status != "staged":
+        return redirect(url_for("admin.import_report", import_id=record.id))
+    try:
+        header, rows = importer.preview(record)
+    except (importer.UnreadableFile, UnicodeError, OSError) as exc:
+        flash(f"This file cannot be read: {exc}")
+        return redirect(url_for("admin.import_csv", slug=find_list_by_id(record.list_id).slug))
+    error = None
+    if request.method == "POST":
+        mapping = {name: request.form.get(f"column_{i}", "ignore") for i, name in enumerate(header)}
+        try:
+            importer.queue_import(record, mapping)
+            return redirect(url_for("admin.import_report", import_id=record.id))
+        except importer.UnreadableFile as exc:
+            error = str(exc)
+    return render_template(
+        "admin/import_map.html",
+        record=record,
+        header=header,
+        rows=rows,
+        guess=importer.guess_mapping(header),
+        error=error,
+    ), (422 if error else 200)
 
 
 @bp.get("/imports/<int:import_id>")
@@ -162,6 +191,10 @@ def import_report(import_id: int):
             "rejected": record.rejected,
         }
     return render_template("admin/import_report.html", record=record)
+
+
+def find_list_by_id(list_id: int) -> MailingList:
+    return db.session.get(MailingList, list_id) or abort(404)
 
 
 @bp.get("/lists/<slug>/export.csv")

@@ -26,29 +26,88 @@ class UnreadableFile(ValueError):
     """The file cannot be imported at all (not CSV, no email column)."""
 
 
-def start_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
-    """Save the upload to disk (streamed) and queue the import."""
+def stage_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
+    """Save the upload to disk (streamed); it waits for a column mapping or start_import."""
     folder = Path(current_app.instance_path) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     upload.save(str(path))
-    record = Import(list_id=mailing_list.id, preconfirm=preconfirm, path=str(path), errors=[])
+    record = Import(
+        list_id=mailing_list.id,
+        preconfirm=preconfirm,
+        path=str(path),
+        errors=[],
+        status="staged",
+    )
     db.session.add(record)
     db.session.commit()
-    enqueue("newsletter.run_import", record.id)
     return record
 
 
-def _rows(path: str) -> Iterator[tuple[int, dict]]:
+def queue_import(record: Import, mapping: dict[str, str] | None = None) -> None:
+    """Start a staged import, with the file's columns mapped as the editor chose."""
+    if record.status != "staged":
+        raise UnreadableFile(f"This import is {record.status} already.")
+    if mapping is not None and list(mapping.values()).count("email") != 1:
+        raise UnreadableFile("Choose exactly one column for the email address.")
+    record.mapping = mapping
+    record.status = "queued"
+    db.session.commit()
+    enqueue("newsletter.run_import", record.id)
+
+
+def start_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
+    """Save and queue at once, for files whose columns are already email and name."""
+    record = stage_import(mailing_list, upload, preconfirm)
+    queue_import(record)
+    return record
+
+
+def _reader(raw) -> csv.DictReader:
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.DictReader(text)
+    if not reader.fieldnames:
+        raise UnreadableFile("The file is empty.")
+    return reader
+
+
+def preview(record: Import, count: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The header and the first rows, for the mapping screen."""
+    with open(record.path, "rb") as raw:
+        reader = _reader(raw)
+        header = [(name or "").strip() for name in reader.fieldnames]
+        rows = [
+            [row.get(name) or "" for name in reader.fieldnames]
+            for _, row in zip(range(count), reader, strict=False)
+        ]
+    return header, rows
+
+
+def guess_mapping(header: list[str]) -> dict[str, str]:
+    guess = {}
+    for name in header:
+        lowered = name.lower()
+        if "mail" in lowered and "email" not in guess.values():
+            guess[name] = "email"
+        elif "name" in lowered and "name" not in guess.values():
+            guess[name] = "name"
+        else:
+            guess[name] = lowered or "ignore"
+    return guess
+
+
+def _rows(path: str, mapping: dict[str, str] | None) -> Iterator[tuple[int, dict]]:
     with open(path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-        reader = csv.DictReader(text)
-        if not reader.fieldnames:
-            raise UnreadableFile("The file is empty.")
-        reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
+        reader = _reader(raw)
+        names = [(name or "").strip() for name in reader.fieldnames]
+        if mapping:
+            names = [mapping.get(name, "ignore") for name in names]
+        reader.fieldnames = [name.lower() for name in names]
         if "email" not in reader.fieldnames:
             raise UnreadableFile("The file has no 'email' column.")
-        yield from enumerate(reader, start=2)  # row 1 is the header
+        for number, row in enumerate(reader, start=2):  # row 1 is the header
+            row.pop("ignore", None)
+            yield number, row
 
 
 def _chunks(rows: Iterator[tuple[int, dict]]) -> Iterator[list[tuple[int, dict]]]:
@@ -162,6 +221,14 @@ class _Run:
             )
 
 
+def _fail(import_id: int, run: _Run, reason: str) -> Import:
+    db.session.rollback()
+    record = db.session.get(Import, import_id)
+    record.status = "failed"
+    record.errors = list(run.errors) + [{"row": None, "email": "", "reason": reason}]
+    return record
+
+
 def run_import(import_id: int) -> None:
     """Import every row. No email is sent: imported people were asked elsewhere."""
     record = db.session.get(Import, import_id)
@@ -171,17 +238,18 @@ def run_import(import_id: int) -> None:
     db.session.commit()
     run = _Run(record)
     try:
-        for chunk in _chunks(_rows(record.path)):
+        for chunk in _chunks(_rows(record.path, record.mapping)):
             record.total += len(chunk)
             run.write(run.valid_rows(chunk))
             record.errors = list(run.errors)
             db.session.commit()
         record.status = "done"
     except (UnreadableFile, csv.Error, UnicodeError, OSError) as exc:
-        db.session.rollback()
-        record = db.session.get(Import, import_id)
-        record.status = "failed"
-        record.errors = list(run.errors) + [{"row": None, "email": "", "reason": str(exc)}]
+        record = _fail(import_id, run, str(exc))
+    except Exception:
+        # Whatever went wrong, the import must not stay "running" for ever.
+        current_app.logger.exception("import %s failed", import_id)
+        record = _fail(import_id, run, "The import stopped on an unexpected error.")
     record.finished_at = utcnow()
     db.session.commit()
     Path(record.path).unlink(missing_ok=True)
