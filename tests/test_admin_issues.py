@@ -168,3 +168,36 @@ def test_progress_and_the_failure_report(editor_client, weekly):
     }
     page = editor_client.get(f"/admin/issues/{issue.id}").text
     assert "gone@example.org" in page and "550 5.1.1 No such user" in page
+
+
+def test_the_live_preview_renders_unsaved_changes_and_stores_nothing(editor_client, weekly):
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    item = issue.items[0]
+    answer = editor_client.post(
+        f"/admin/issues/{issue.id}/live-preview",
+        data={
+            "csrf_token": editor_client.token,
+            "subject": "Draft subject",
+            "preheader": "",
+            "intro": "*Unsaved* intro",
+            "item_post_id": [str(item.post_id)],
+            "item_url": [item.url],
+            "item_source": [item.source],
+            "item_position": ["1"],
+            "item_section": ["News"],
+            "item_title": ["Alpha, retitled"],
+            "item_excerpt": [""],
+            "item_keep": ["0"],
+        },
+    )
+    assert answer.status_code == 200
+    assert "<em>Unsaved</em>" in answer.json["html"] and "Alpha, retitled" in answer.json["text"]
+    db.session.expire_all()
+    stored = db.session.get(Issue, issue.id)
+    assert stored.intro == "" and stored.items[0].title == "Alpha"
+    bad = editor_client.post(
+        f"/admin/issues/{issue.id}/live-preview",
+        data={"csrf_token": editor_client.token, "subject": "Two\nlines"},
+    )
+    assert bad.status_code == 422 and "one line" in bad.json["error"]

@@ -58,6 +58,10 @@ def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekl
     preview = page.frame_locator("iframe[title='Desktop preview']")
     assert preview.locator("strong").first.inner_text() == "This week"
     assert page.frame_locator("iframe[title='Mobile preview']").locator("h2").count() == 3
+    page.fill("#intro", "**Live** words")  # not saved: the preview follows the form
+    page.wait_for_selector("text=(unsaved changes shown)")
+    assert preview.locator("strong").first.inner_text() == "Live"
+    assert "**Live** words" in page.inner_text("#text-preview")
     page.click("button:has-text('Send a test to me')")
     page.wait_for_selector("text=A test is on its way")
     mail = inbox.wait_for(1, recipient="writer@example.org")[0]

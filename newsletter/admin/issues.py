@@ -83,6 +83,7 @@ def issue(issue_id: int):
         failures=failures,
         zone=zone,
         local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
+        preview_text=render.preview(found)[1],
     )
 
 
@@ -103,18 +104,36 @@ def _items_from_form() -> list[dict]:
     return [row for *_, row in sorted(rows, key=lambda r: r[:2])]
 
 
+def _changes_from_form() -> dict:
+    changes = {k: request.form.get(k, "") for k in ("subject", "preheader", "intro")}
+    changes["items"] = _items_from_form()
+    return changes
+
+
 @bp.post("/issues/<int:issue_id>")
 def save(issue_id: int):
     found = _issue(issue_id)
-    changes = {k: request.form.get(k, "") for k in ("subject", "preheader", "intro")}
     try:
-        changes["items"] = _items_from_form()
-        edit_issue(found, changes)
+        edit_issue(found, _changes_from_form())
         flash("Saved.")
     except (ComposeError, ValueError) as exc:
         db.session.rollback()
         flash(f"Not saved: {exc}")
     return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/live-preview")
+def live_preview(issue_id: int):
+    """The editor's unsaved form rendered as readers would get it; nothing is stored."""
+    found = _issue(issue_id)
+    try:
+        edit_issue(found, _changes_from_form(), commit=False)
+        html, text = render.preview(found)
+    except (ComposeError, ValueError) as exc:
+        return {"error": str(exc)}, 422
+    finally:
+        db.session.rollback()
+    return {"html": html, "text": text}
 
 
 @bp.get("/issues/<int:issue_id>/preview.html")

@@ -109,10 +109,11 @@ def compose_issue(
     raise ComposeError("Could not number the issue; please try again.")
 
 
-def edit_issue(issue: Issue, changes: dict) -> Issue:
+def edit_issue(issue: Issue, changes: dict, commit: bool = True) -> Issue:
     """Change subject, preheader, intro or items while the issue has not started sending.
 
     items: a list of {post_id} or {title, url, source, excerpt, section}, in the new order.
+    With commit=False the caller previews the change and rolls it back.
     """
     if issue.status not in EDITABLE:
         raise ComposeError(f"An issue that is {issue.status} cannot be edited.")
@@ -124,7 +125,8 @@ def edit_issue(issue: Issue, changes: dict) -> Issue:
         issue.intro = changes["intro"] or ""
     if "items" in changes:
         issue.items = [_edited_item(issue, item, i) for i, item in enumerate(changes["items"])]
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return issue
 
 
