@@ -201,3 +201,31 @@ def test_the_live_preview_renders_unsaved_changes_and_stores_nothing(editor_clie
         data={"csrf_token": editor_client.token, "subject": "Two\nlines"},
     )
     assert bad.status_code == 422 and "one line" in bad.json["error"]
+
+
+def test_a_removed_post_can_be_ticked_back_in(editor_client, weekly):
+    add_post(weekly, "a", "Alpha", when=datetime.now(UTC).replace(hour=1))
+    add_post(weekly, "b", "Beta", when=datetime.now(UTC).replace(hour=2))
+    issue = compose(editor_client)
+    beta, alpha = issue.items
+    base = {
+        "csrf_token": editor_client.token,
+        "subject": issue.subject,
+        "preheader": "",
+        "intro": "",
+    }
+    rows = {
+        "item_post_id": [str(beta.post_id), str(alpha.post_id)],
+        "item_url": [beta.url, alpha.url],
+        "item_source": ["", ""],
+        "item_position": ["1", "2"],
+        "item_section": ["", ""],
+        "item_title": ["Beta", "Alpha"],
+        "item_excerpt": ["", ""],
+    }
+    editor_client.post(f"/admin/issues/{issue.id}", data=base | rows | {"item_keep": ["0"]})
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert 'aria-label="Add Alpha"' in page
+    editor_client.post(f"/admin/issues/{issue.id}", data=base | rows | {"item_keep": ["0", "1"]})
+    db.session.expire_all()
+    assert [i.title for i in db.session.get(Issue, issue.id).items] == ["Beta", "Alpha"]

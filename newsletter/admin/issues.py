@@ -10,7 +10,7 @@ from flask_login import current_user
 from newsletter.admin import bp
 from newsletter.admin.posts import _list_or_404
 from newsletter.digest import render
-from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
+from newsletter.digest.compose import ComposeError, compose_issue, edit_issue, posts_between
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ledger, lifecycle
@@ -84,7 +84,20 @@ def issue(issue_id: int):
         zone=zone,
         local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
         preview_text=render.preview(found)[1],
+        other_posts=_other_posts(found),
     )
+
+
+def _other_posts(issue: Issue) -> list:
+    """Posts of the issue's range that it does not include, to add back by ticking them."""
+    if issue.since is None or issue.until is None:
+        return []
+    included = {item.post_id for item in issue.items}
+    return [
+        post
+        for post in posts_between(issue.mailing_list, issue.since, issue.until)
+        if post.id not in included
+    ]
 
 
 def _items_from_form() -> list[dict]:
