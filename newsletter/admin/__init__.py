@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Blueprint, Flask, abort
+from flask import Blueprint, Flask, abort, request
 from flask_login import LoginManager, current_user, login_required
 
 from newsletter.extensions import db
@@ -25,8 +25,6 @@ def _load_user(user_id: str) -> User | None:
 
 @bp.before_request
 def _require_sign_in():
-    from flask import request
-
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     return login_required(lambda: None)()
