@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from newsletter.admin import bp
-from newsletter.admin.posts import _list_or_404
+from newsletter.admin.posts import list_or_404
 from newsletter.digest import render
 from newsletter.digest.compose import ComposeError, compose_issue, edit_issue, posts_between
 from newsletter.extensions import db
@@ -42,7 +42,7 @@ def issues():
 
 @bp.route("/lists/<slug>/compose", methods=["GET", "POST"])
 def compose(slug: str):
-    mailing_list = _list_or_404(slug)
+    mailing_list = list_or_404(slug)
     today = datetime.now(UTC).date()
     values = {
         "since": request.form.get("since", str(today - timedelta(days=7))),

@@ -14,7 +14,7 @@ from newsletter.posts import feeds
 from newsletter.posts.service import PostError, add_feed, add_post
 
 
-def _list_or_404(slug: str):
+def list_or_404(slug: str):
     mailing_list = find_list(slug)
     if mailing_list is None:
         abort(404)
@@ -23,7 +23,7 @@ def _list_or_404(slug: str):
 
 @bp.get("/lists/<slug>/posts")
 def posts(slug: str):
-    mailing_list = _list_or_404(slug)
+    mailing_list = list_or_404(slug)
     days = min(max(request.args.get("days", 7, type=int), 1), 90)
     until = datetime.now(UTC)
     return render_template(
@@ -37,7 +37,7 @@ def posts(slug: str):
 
 @bp.post("/lists/<slug>/feeds")
 def new_feed(slug: str):
-    mailing_list = _list_or_404(slug)
+    mailing_list = list_or_404(slug)
     try:
         add_feed(mailing_list, request.form.get("url", ""))
         flash("Feed added.")
@@ -59,7 +59,7 @@ def fetch_now(feed_id: int):
 
 @bp.post("/lists/<slug>/posts")
 def new_post(slug: str):
-    mailing_list = _list_or_404(slug)
+    mailing_list = list_or_404(slug)
     try:
         add_post(
             mailing_list,

@@ -68,8 +68,3 @@ def batch_ranges(issue_id: int, size: int) -> list[tuple[int, int]]:
         ranges.append((first, last))
         low = last + 1
 
-
-def has_pending(issue_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(sa.exists().where(Delivery.issue_id == issue_id, Delivery.status == "pending"))
-    )
