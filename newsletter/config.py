@@ -60,9 +60,17 @@ def load(instance: Path) -> dict:
         "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
-        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "600")),
+        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "300")),
+        # Batches of one issue in flight at once, across all workers.
+        "SEND_PARALLEL": int(_env("SEND_PARALLEL", "8")),
+        # Results are written every this many messages: at most this many repeats per
+        # killed worker.
+        "SEND_WINDOW": int(_env("SEND_WINDOW", "20")),
+        "RATE_PER_SECOND": int(_env("RATE_PER_SECOND", "0")),
+        "RATE_PER_HOUR": int(_env("RATE_PER_HOUR", "0")),
+        "PAUSE_AFTER_ERRORS": int(_env("PAUSE_AFTER_ERRORS", "100")),
         "AUTOPILOT_LEAD_HOURS": float(_env("AUTOPILOT_LEAD_HOURS", "3")),
-        "STALL_AFTER": float(_env("STALL_AFTER", "900")),
+        "STALL_AFTER": float(_env("STALL_AFTER", "300")),
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
         "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
         "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import random
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class SmtpSettings:
     password: str | None = None
     tls: str = ""  # "", "starttls" or "ssl"
     timeout: float = 30.0
+    weight: float = 1.0  # share of the mail this server gets among several
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 30.0) -> SmtpSettings:
@@ -41,6 +43,9 @@ class SmtpSettings:
         if tls not in ("", "starttls", "ssl"):
             raise ValueError("tls must be starttls or ssl")
         default_port = 465 if tls == "ssl" else 25
+        weight = float(parse_qs(parts.query).get("weight", ["1"])[0])
+        if weight <= 0:
+            raise ValueError("weight must be above 0")
         return cls(
             host=parts.hostname or "localhost",
             port=parts.port or default_port,
@@ -48,15 +53,49 @@ class SmtpSettings:
             password=unquote(parts.password) if parts.password else None,
             tls=tls,
             timeout=timeout,
+            weight=weight,
         )
+
+
+def smtp_servers(urls: str, timeout: float = 30.0) -> list[SmtpSettings]:
+    """Comma-separated SMTP URLs, each with an optional ?weight=N."""
+    servers = [
+        SmtpSettings.from_url(url.strip(), timeout) for url in urls.split(",") if url.strip()
+    ]
+    if not servers:
+        raise ValueError("no SMTP server configured")
+    return servers
+
+
+def weighted_order(servers: list[SmtpSettings]) -> list[SmtpSettings]:
+    """All servers, the first picked by weight, the rest as fallbacks in weighted order."""
+    left, order = list(servers), []
+    while left:
+        choice = random.choices(left, weights=[server.weight for server in left])[0]
+        order.append(choice)
+        left.remove(choice)
+    return order
 
 
 def connect(settings: SmtpSettings | None = None) -> smtplib.SMTP:
-    """One SMTP session; callers reuse it for every message of a batch."""
-    if settings is None:
-        settings = SmtpSettings.from_url(
-            current_app.config["SMTP_URL"], current_app.config["SMTP_TIMEOUT"]
-        )
+    """One SMTP session; callers reuse it for every message of a batch.
+
+    With no settings, a configured server is picked by weight and the others are tried
+    in turn when it cannot be reached; the last error is raised when none can.
+    """
+    if settings is not None:
+        return _open(settings)
+    config = current_app.config
+    error: Exception | None = None
+    for server in weighted_order(smtp_servers(config["SMTP_URL"], config["SMTP_TIMEOUT"])):
+        try:
+            return _open(server)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = exc
+    raise error
+
+
+def _open(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.tls == "ssl":
         smtp = smtplib.SMTP_SSL(
             settings.host,

@@ -158,6 +158,9 @@ class Issue(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Touched by every batch; a sending issue that stops moving is picked up again.
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Failed sends in a row across all workers; past a limit the issue pauses itself.
+    error_streak: Mapped[int] = mapped_column(default=0, server_default="0")
+    pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     html: Mapped[str | None] = mapped_column(sa.Text)
     text: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -189,7 +192,8 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "subscriber_id"),
-        sa.Index("ix_deliveries_issue_status", "issue_id", "status"),
+        # Batches claim the lowest subscriber ids still pending: an index walk, not a sort.
+        sa.Index("ix_deliveries_issue_status_subscriber", "issue_id", "status", "subscriber_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,6 +209,8 @@ class Delivery(db.Model):
     # A batch marks the rows it is sending, so two batches over one range never both send.
     claim: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A reader the server asked us to try later is not claimed again before this.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class User(UserMixin, db.Model):

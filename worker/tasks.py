@@ -1,27 +1,21 @@
 """Celery tasks: thin wrappers that call the services inside the app context."""
 
-import random
 import smtplib
+import time
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
-from flask import current_app
 
 from newsletter.digest import autopilot
 from newsletter.posts import feeds
-from newsletter.sending import batch, lifecycle
+from newsletter.sending import alerts, batch, lifecycle
+from newsletter.sending.retries import backoff
 from newsletter.subscriptions import importer, notices
 
 logger = get_task_logger(__name__)
 
 # SMTP trouble while mailing one person: retry for about a day.
 NOTICE_RETRIES = 12
-
-
-def backoff(retries: int) -> float:
-    """Exponential backoff with jitter, capped at ten minutes."""
-    base = current_app.config["SEND_RETRY_BASE"]
-    return min(600.0, base * 2**retries) * random.uniform(0.8, 1.2)
 
 
 @shared_task(name="newsletter.send_notice", bind=True, max_retries=NOTICE_RETRIES)
@@ -49,14 +43,31 @@ def dispatch_due_issues() -> list[int]:
 
 
 @shared_task(name="newsletter.send_batch", bind=True, max_retries=None)
-def send_batch(self, issue_id: int, low: int, high: int) -> dict:
+def send_batch(self, issue_id: int) -> dict:
+    """One batch; then the next, so SEND_PARALLEL chains of batches carry an issue."""
+    started = time.monotonic()
     try:
-        outcome = batch.send_batch(issue_id, low, high)
+        outcome = batch.send_batch(issue_id)
     except batch.SmtpUnavailable as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
-    if outcome.deferred:
-        raise self.retry(countdown=backoff(self.request.retries))
+    logger.info(
+        "issue %s batch: %d sent, %d failed, %d deferred in %.3f s",
+        issue_id,
+        outcome.sent,
+        outcome.failed,
+        outcome.deferred,
+        time.monotonic() - started,
+    )
+    if outcome.stopped == "throttled":
+        raise self.retry(countdown=1)
+    if outcome.stopped is None and outcome.next_in is not None:
+        lifecycle.continue_sending(issue_id, outcome.next_in)
     return {"sent": outcome.sent, "failed": outcome.failed, "stopped": outcome.stopped}
+
+
+@shared_task(name="newsletter.tell_editors")
+def tell_editors(issue_id: int) -> int:
+    return alerts.tell_editors(issue_id)
 
 
 @shared_task(name="newsletter.run_autopilot")

@@ -1,11 +1,18 @@
-"""Sending one batch of an issue over one SMTP connection, with bookkeeping in bulk."""
+"""Sending one batch of an issue over one SMTP connection, with bookkeeping in bulk.
+
+A batch claims the lowest pending subscriber ids no one else holds (FOR UPDATE SKIP LOCKED
+on PostgreSQL, so any number of workers share an issue), sends them in windows of
+SEND_WINDOW messages, and writes each window's results in a few statements. Before each
+window it checks the issue is still sending and drops readers who left meanwhile.
+"""
 
 from __future__ import annotations
 
 import secrets
 import smtplib
+import time
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,11 +20,11 @@ from flask import current_app
 from newsletter import mailer
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
-from newsletter.sending import lifecycle
+from newsletter.sending import lifecycle, retries
 from newsletter.sending.letter import IssueLetter
+from newsletter.sending.pipeline import Pipeline
+from newsletter.sending.throttle import throttle
 
-# Results are written every this many messages, which bounds repeats after a crash.
-FLUSH_EVERY = 50
 # Written with every result: the row is no longer held by a batch.
 RELEASED = {"claim": None, "claimed_at": None}
 
@@ -31,184 +38,260 @@ class BatchOutcome:
     sent: int = 0
     failed: int = 0
     deferred: int = 0
-    stopped: str | None = None  # why the batch stopped early: paused, cancelled
-    updates: list[dict] = field(default_factory=list, repr=False)
+    stopped: str | None = None  # why the batch stopped early: paused, cancelled, throttled
+    # Seconds until the issue has readers no batch holds (0: now); None: it has none.
+    next_in: float | None = None
+    sent_now: list[dict] = field(default_factory=list, repr=False)
+    failures: list[dict] = field(default_factory=list, repr=False)
+    errors_in_a_row: int = 0
+    any_success: bool = False
 
 
-def _claim(issue: Issue, low: int, high: int) -> str:
-    """Mark the range's unclaimed (or long-abandoned) pending rows as this batch's."""
+def claim_batch(issue_id: int, size: int) -> tuple[str, list]:
+    """Claim up to `size` due pending rows and return them with their readers."""
     token = secrets.token_hex(16)
     now = utcnow()
-    stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
-    db.session.execute(
-        sa.update(Delivery)
+    due = (
+        sa.select(Delivery.id)
         .where(
-            Delivery.issue_id == issue.id,
+            Delivery.issue_id == issue_id,
             Delivery.status == "pending",
-            Delivery.subscriber_id.between(low, high),
-            sa.or_(Delivery.claim.is_(None), Delivery.claimed_at < stale),
-        )
-        .values(claim=token, claimed_at=now)
-    )
-    db.session.commit()
-    return token
-
-
-def _readers(issue: Issue, claim: str):
-    """This batch's rows whose reader is still confirmed and active."""
-    return db.session.execute(
-        sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .join(
-            Subscription,
-            sa.and_(
-                Subscription.subscriber_id == Subscriber.id,
-                Subscription.list_id == issue.list_id,
-            ),
-        )
-        .where(
-            Delivery.issue_id == issue.id,
-            Delivery.claim == claim,
-            Delivery.status == "pending",
-            Subscription.status == "confirmed",
-            Subscriber.status == "active",
+            Delivery.claim.is_(None),
+            sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
         )
         .order_by(Delivery.subscriber_id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(claim=token, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    _drop_leavers(issue_id, token)
+    readers = db.session.execute(
+        sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.claim == token)
+        .order_by(Delivery.subscriber_id)
     ).all()
+    return token, readers
 
 
-def _drop_leavers(issue: Issue, low: int, high: int) -> None:
-    """Readers who left or were blocked since the send began are not mailed."""
+def _drop_leavers(issue_id: int, token: str) -> None:
+    """Claimed readers who left or were blocked since the send began are not mailed."""
+    list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
     still_in = (
         sa.select(Subscription.subscriber_id)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(
-            Subscription.list_id == issue.list_id,
+            Subscription.list_id == list_id,
             Subscription.status == "confirmed",
             Subscriber.status == "active",
         )
     )
     db.session.execute(
-        sa.delete(Delivery).where(
-            Delivery.issue_id == issue.id,
-            Delivery.status == "pending",
-            Delivery.subscriber_id.between(low, high),
-            Delivery.subscriber_id.not_in(still_in),
-        )
+        sa.delete(Delivery).where(Delivery.claim == token, Delivery.subscriber_id.not_in(still_in))
     )
-
-
-def _flush(issue_id: int, outcome: BatchOutcome) -> None:
-    if outcome.updates:
-        db.session.execute(sa.update(Delivery), outcome.updates)
-        outcome.updates.clear()
-    lifecycle.touch(issue_id)
     db.session.commit()
 
 
-def _release(claim: str) -> None:
-    """Rows this batch did not get to (paused, cancelled) are free for the next batch."""
-    db.session.execute(sa.update(Delivery).where(Delivery.claim == claim).values(**RELEASED))
-    db.session.commit()
+class _Batch:
+    def __init__(self, issue_id: int, token: str, readers: list):
+        config = current_app.config
+        self.issue_id = issue_id
+        self.token = token
+        self.queue = deque(readers)
+        self.window = config["SEND_WINDOW"]
+        self.max_attempts = config["MAX_ATTEMPTS"]
+        self.pause_after = config["PAUSE_AFTER_ERRORS"]
+        self.outcome = BatchOutcome()
+        self.lease = config["CLAIM_LEASE"]
+        self.claimed = time.monotonic()
+
+    def next_window(self) -> list:
+        """The next readers to send to, after checking the issue and the readers still want it."""
+        window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
+        wanted = set(
+            db.session.scalars(
+                sa.select(Delivery.id).where(
+                    Delivery.id.in_([row[0] for row in window]),
+                    Delivery.claim == self.token,
+                    Delivery.status == "pending",
+                )
+            )
+        )
+        db.session.commit()
+        window = [row for row in window if row[0] in wanted]
+        granted = throttle().take(len(window)) if window else 0
+        if window and not granted:
+            self.outcome.stopped = "throttled"
+        self.queue.extendleft(reversed(window[granted:]))
+        return window[:granted]
+
+    def sent(self, delivery_id: int, attempts: int, message_id: str) -> None:
+        self.outcome.sent += 1
+        self.outcome.sent_now.append(
+            {
+                **RELEASED,
+                "id": delivery_id,
+                "status": "sent",
+                "message_id": message_id,
+                "attempts": attempts + 1,
+                "last_error": None,
+                "retry_at": None,
+            }
+        )
+        self.outcome.errors_in_a_row = 0
+        self.outcome.any_success = True
+
+    def refused(self, delivery_id: int, attempts: int, code: int, text) -> None:
+        reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        self.failure(delivery_id, attempts, reason, permanent=code >= 500)
+
+    def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
+        """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
+        attempts += 1
+        row = {**RELEASED, "id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
+        if permanent or attempts >= self.max_attempts:
+            self.outcome.failed += 1
+            row.update(status="failed", retry_at=None)
+        else:
+            self.outcome.deferred += 1
+            delay = retries.backoff(attempts - 1)
+            row.update(status="pending", retry_at=utcnow() + retries.seconds(delay))
+        self.outcome.failures.append(row)
+        self.outcome.errors_in_a_row += 1
+
+    def flush(self) -> None:
+        """Write the window's results, count errors in a row, see whether to go on."""
+        outcome = self.outcome
+        now = utcnow()
+        for row in outcome.sent_now:
+            row["sent_at"] = now
+        for rows in (outcome.sent_now, outcome.failures):
+            if rows:
+                db.session.execute(sa.update(Delivery), rows)
+        streak = outcome.errors_in_a_row
+        status, total = db.session.execute(
+            sa.update(Issue)
+            .where(Issue.id == self.issue_id)
+            .values(
+                progress_at=utcnow(),
+                error_streak=streak if outcome.any_success else Issue.error_streak + streak,
+            )
+            .returning(Issue.status, Issue.error_streak)
+        ).one()
+        if time.monotonic() - self.claimed > self.lease / 3:
+            self._renew_claim()
+        db.session.commit()
+        outcome.sent_now.clear()
+        outcome.failures.clear()
+        outcome.errors_in_a_row = 0
+        outcome.any_success = False
+        if status != "sending":
+            outcome.stopped = status
+        elif total >= self.pause_after:
+            lifecycle.pause_for_errors(self.issue_id, total, self.last_error())
+            outcome.stopped = "paused"
+
+    def _renew_claim(self) -> None:
+        """A slow batch (rate limited, slow server) keeps its rows from the sweeper."""
+        db.session.execute(
+            sa.update(Delivery).where(Delivery.claim == self.token).values(claimed_at=utcnow())
+        )
+        self.claimed = time.monotonic()
+
+    def has_results(self) -> bool:
+        outcome = self.outcome
+        return bool(outcome.sent_now or outcome.failures or outcome.errors_in_a_row)
+
+    def last_error(self) -> str:
+        return (
+            db.session.scalar(
+                sa.select(Delivery.last_error)
+                .where(Delivery.issue_id == self.issue_id, Delivery.last_error.is_not(None))
+                .order_by(Delivery.id.desc())
+                .limit(1)
+            )
+            or "the SMTP server could not be reached"
+        )
+
+    def release(self) -> None:
+        """Rows this batch did not get to are free for the next batch at once."""
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.claim == self.token, Delivery.status == "pending")
+            .values(**RELEASED)
+        )
+        db.session.commit()
 
 
-def _status(issue_id: int) -> str:
-    return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
-
-
-def send_batch(issue_id: int, low: int, high: int) -> BatchOutcome:
-    """Send the pending deliveries of subscribers low..high; raises SmtpUnavailable to retry."""
-    outcome = BatchOutcome()
+def send_batch(issue_id: int) -> BatchOutcome:
+    """Send the next batch of an issue; raises SmtpUnavailable to be retried later."""
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != "sending":
-        outcome.stopped = issue.status if issue else "missing"
-        return outcome
-    _drop_leavers(issue, low, high)
-    claim = _claim(issue, low, high)
-    readers = _readers(issue, claim)
-    if not readers:
-        _release(claim)
-        lifecycle.finish_if_done(issue_id)
-        return outcome
-    letter = IssueLetter(issue)
-    max_attempts = current_app.config["MAX_ATTEMPTS"]
+        return BatchOutcome(stopped=issue.status if issue else "missing")
     try:
+        # Connect before claiming: while the server is down, readers keep their attempts.
         smtp = mailer.connect()
     except (OSError, smtplib.SMTPException) as exc:
-        _defer_all(readers, f"SMTP server unavailable: {exc}", max_attempts, outcome)
-        _flush(issue_id, outcome)
-        raise SmtpUnavailable(str(exc)) from exc
+        reason = f"SMTP server unavailable: {exc}"
+        _count_error(issue_id, reason)
+        raise SmtpUnavailable(reason) from exc
     try:
-        for index, (delivery_id, attempts, subscriber_id, email, name) in enumerate(readers):
-            if index and index % FLUSH_EVERY == 0:
-                _flush(issue_id, outcome)
-                if (status := _status(issue_id)) != "sending":
-                    outcome.stopped = status
-                    return outcome
-            message_id, message = letter.build(subscriber_id, email, name)
-            # SMTP exceptions are OSErrors too: the server's refusals are caught first.
-            try:
-                mailer.send(smtp, letter.envelope_from, email, message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, text = next(iter(exc.recipients.values()))
-                _record_refusal(outcome, delivery_id, attempts, code, text, max_attempts)
-            except smtplib.SMTPResponseException as exc:
-                _record_refusal(
-                    outcome, delivery_id, attempts, exc.smtp_code, exc.smtp_error, max_attempts
-                )
-            except OSError as exc:
-                _defer_all(readers[index:], f"SMTP connection lost: {exc}", max_attempts, outcome)
-                raise SmtpUnavailable(str(exc)) from exc
-            else:
-                outcome.sent += 1
-                outcome.updates.append(
-                    {
-                        **RELEASED,
-                        "id": delivery_id,
-                        "status": "sent",
-                        "message_id": message_id,
-                        "sent_at": utcnow(),
-                        "attempts": attempts + 1,
-                        "last_error": None,
-                    }
-                )
+        return _send(issue, smtp)
     finally:
-        _flush(issue_id, outcome)
-        _release(claim)
         _quit(smtp)
+
+
+def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
+    issue_id = issue.id
+    token, readers = claim_batch(issue_id, current_app.config["BATCH_SIZE"])
+    letter = IssueLetter(issue)
+    batch = _Batch(issue_id, token, readers)
+    pipe = Pipeline(smtp)
+    try:
+        while batch.queue and not batch.outcome.stopped:
+            for delivery_id, attempts, subscriber_id, email, name in batch.next_window():
+                message_id, message = letter.build(subscriber_id, email, name)
+                # SMTP refusals are OSErrors too: they are caught first.
+                try:
+                    pipe.send(letter.envelope_from, email, message)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    batch.refused(delivery_id, attempts, code, text)
+                except smtplib.SMTPResponseException as exc:
+                    batch.refused(delivery_id, attempts, exc.smtp_code, exc.smtp_error)
+                except OSError as exc:
+                    # Sent or not, we cannot know: this one reader may get it twice.
+                    batch.failure(delivery_id, attempts, f"SMTP connection lost: {exc}", False)
+                    raise SmtpUnavailable(str(exc)) from exc
+                else:
+                    batch.sent(delivery_id, attempts, message_id)
+            batch.flush()
+    finally:
+        if batch.has_results():
+            batch.flush()
+        batch.release()
+    outcome = batch.outcome
+    outcome.next_in = lifecycle.next_due(issue_id)
     lifecycle.finish_if_done(issue_id)
     return outcome
 
 
-def _record_refusal(outcome, delivery_id, attempts, code, text, max_attempts) -> None:
-    reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-    permanent = code >= 500
-    _record_failure(outcome, delivery_id, attempts, reason, permanent, max_attempts)
-
-
-def _record_failure(outcome, delivery_id, attempts, reason, permanent, max_attempts) -> None:
-    """5xx fails at once; 4xx and lost connections stay pending until attempts run out."""
-    attempts += 1
-    if permanent or attempts >= max_attempts:
-        outcome.failed += 1
-        status = "failed"
-    else:
-        outcome.deferred += 1
-        status = "pending"
-    outcome.updates.append(
-        {
-            **RELEASED,
-            "id": delivery_id,
-            "status": status,
-            "attempts": attempts,
-            "last_error": reason[:1000],
-        }
-    )
-
-
-def _defer_all(readers, reason: str, max_attempts: int, outcome: BatchOutcome) -> None:
-    for delivery_id, attempts, *_ in readers:
-        _record_failure(outcome, delivery_id, attempts, reason, False, max_attempts)
+def _count_error(issue_id: int, reason: str) -> None:
+    total = db.session.execute(
+        sa.update(Issue)
+        .where(Issue.id == issue_id)
+        .values(error_streak=Issue.error_streak + 1)
+        .returning(Issue.error_streak)
+    ).scalar_one()
+    db.session.commit()
+    if total >= current_app.config["PAUSE_AFTER_ERRORS"]:
+        lifecycle.pause_for_errors(issue_id, total, reason)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

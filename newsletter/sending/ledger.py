@@ -41,30 +41,10 @@ def counts(issue_id: int) -> dict[str, int]:
     return result
 
 
-def batch_ranges(issue_id: int, size: int) -> list[tuple[int, int]]:
-    """Subscriber-id ranges of at most `size` pending deliveries, found by index seeks."""
-    ranges, low = [], 0
-    pending = sa.select(Delivery.subscriber_id).where(
-        Delivery.issue_id == issue_id, Delivery.status == "pending"
+def due_count(issue_id: int) -> int:
+    """Pending deliveries no batch holds."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Delivery.issue_id == issue_id, Delivery.status == "pending", Delivery.claim.is_(None)
+        )
     )
-    while True:
-        first = db.session.scalar(
-            pending.where(Delivery.subscriber_id >= low).order_by(Delivery.subscriber_id).limit(1)
-        )
-        if first is None:
-            return ranges
-        last = db.session.scalar(
-            pending.where(Delivery.subscriber_id >= first)
-            .order_by(Delivery.subscriber_id)
-            .offset(size - 1)
-            .limit(1)
-        )
-        if last is None:
-            last = db.session.scalar(
-                sa.select(sa.func.max(Delivery.subscriber_id)).where(
-                    Delivery.issue_id == issue_id, Delivery.status == "pending"
-                )
-            )
-        ranges.append((first, last))
-        low = last + 1
-

@@ -65,8 +65,24 @@ def pause_issue(issue: Issue) -> None:
 
 
 def resume_issue(issue: Issue) -> None:
-    _transition(issue, ("paused",), "sending", progress_at=utcnow())
+    _transition(
+        issue, ("paused",), "sending", progress_at=utcnow(), error_streak=0, pause_reason=None
+    )
     enqueue_batches(issue.id)
+
+
+def pause_for_errors(issue_id: int, errors: int, last_error: str) -> bool:
+    """Too many failed sends in a row: stop, say why, and tell the editors."""
+    reason = f"Paused after {errors} failed sends in a row. Last error: {last_error}"
+    paused = db.session.execute(
+        sa.update(Issue)
+        .where(Issue.id == issue_id, Issue.status == "sending")
+        .values(status="paused", pause_reason=reason[:2000])
+    ).rowcount
+    db.session.commit()
+    if paused:
+        enqueue("newsletter.tell_editors", issue_id)
+    return paused == 1
 
 
 def cancel_issue(issue: Issue) -> None:
@@ -104,12 +120,54 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
 
 
 def enqueue_batches(issue_id: int) -> int:
-    ranges = ledger.batch_ranges(issue_id, current_app.config["BATCH_SIZE"])
-    for low, high in ranges:
-        enqueue("newsletter.send_batch", issue_id, low, high)
-    if not ranges:
+    """Start up to SEND_PARALLEL chains of batches; each batch queues the next."""
+    config = current_app.config
+    due = ledger.due_count(issue_id)
+    chains = min(config["SEND_PARALLEL"], -(-due // config["BATCH_SIZE"]))
+    for _ in range(chains):
+        enqueue("newsletter.send_batch", issue_id)
+    if not chains:
         finish_if_done(issue_id)
-    return len(ranges)
+    return chains
+
+
+def continue_sending(issue_id: int, countdown: float) -> None:
+    enqueue("newsletter.send_batch", issue_id, countdown=countdown or None)
+
+
+def next_due(issue_id: int) -> float | None:
+    """Seconds until a pending reader no batch holds is due (0: now), or None if none is."""
+    due = db.session.scalar(
+        sa.select(sa.func.min(sa.func.coalesce(Delivery.retry_at, Issue.started_at)))
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == "pending",
+            Delivery.claim.is_(None),
+        )
+    )
+    if due is None:
+        return None
+    return max(0.0, (due - utcnow()).total_seconds())
+
+
+def release_stale_claims(now: datetime | None = None) -> list[int]:
+    """Give back rows held by batches that died (killed worker, lost machine)."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
+    issue_ids = db.session.scalars(
+        sa.select(Delivery.issue_id)
+        .where(Delivery.status == "pending", Delivery.claimed_at < stale)
+        .distinct()
+    ).all()
+    if issue_ids:
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.status == "pending", Delivery.claimed_at < stale)
+            .values(claim=None, claimed_at=None)
+        )
+        db.session.commit()
+    return list(issue_ids)
 
 
 def stalled_issues(now: datetime | None = None) -> list[int]:
@@ -143,9 +201,10 @@ def finish_if_done(issue_id: int) -> bool:
 
 
 def dispatch(now: datetime | None = None) -> list[int]:
-    """What beat runs: start due issues, and pick up any that stopped moving."""
+    """What beat runs: start due issues, free dead batches' rows, pick up stalled issues."""
     started = claim_due_issues(now)
-    for issue_id in started + [i for i in stalled_issues(now) if i not in started]:
+    revived = release_stale_claims(now) + stalled_issues(now)
+    for issue_id in started + [i for i in dict.fromkeys(revived) if i not in started]:
         touch(issue_id)
         db.session.commit()
         enqueue_batches(issue_id)
