@@ -87,14 +87,19 @@ def serve(host: str, port: int, workers: int):
 
 @click.command(help="Run a Celery worker.")
 @click.option("--concurrency", type=int, default=None)
+@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork")
+@click.option("--name", default=None, help="Node name, for example sender1@%h.")
 @click.option("--beat", "with_beat", is_flag=True, help="Run beat inside the worker too.")
 @click.option("--loglevel", default="INFO", show_default=True)
 @with_appcontext
-def worker(concurrency: int | None, with_beat: bool, loglevel: str):
+def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool, loglevel: str):
     celery_app = current_app.extensions["celery"]
     argv = ["worker", f"--loglevel={loglevel}", "-Q", celery_app.conf.task_default_queue]
+    argv.append(f"--pool={pool}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
+    if name:
+        argv.append(f"--hostname={name}")
     if with_beat:
         argv += ["--beat", "--schedule", _beat_schedule_file()]
     celery_app.worker_main(argv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import random
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -146,28 +147,58 @@ def _quoted_printable(text: str) -> bytes:
     return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
 
 
+# A soft line break: nothing in the decoded text, and it keeps every encoded line short.
+SOFT_BREAK = b"=\r\n"
+
+
+class QuotedPrintableTemplate:
+    """A body encoded once, with per-reader values patched in between its pieces.
+
+    Each piece is encoded on its own and each value is framed by soft line breaks, so
+    the result is valid quoted-printable however long the values are.
+    """
+
+    def __init__(self, body: str, markers: re.Pattern):
+        pieces = markers.split(body)
+        self.pieces = [_quoted_printable(piece) for piece in pieces[0::2]]
+        self.markers = pieces[1::2]
+
+    def fill(self, values: dict[str, str]) -> list[bytes]:
+        chunks = [self.pieces[0]]
+        for marker, piece in zip(self.markers, self.pieces[1:], strict=True):
+            chunks += [SOFT_BREAK, _quoted_printable(values[marker]), SOFT_BREAK, piece]
+        return chunks
+
+
+class Multipart:
+    """The fixed frame of a text + HTML message; the bodies come already encoded."""
+
+    def __init__(self):
+        self.boundary = "=_nl_" + token_hex(12)
+        part = (
+            "--{b}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
+        self.mime_head = (
+            "MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n\r\n'
+        )
+        self.text_head = part.format(b=self.boundary, kind="plain").encode()
+        self.html_head = b"\r\n" + part.format(b=self.boundary, kind="html").encode()
+        self.end = f"\r\n--{self.boundary}--\r\n".encode()
+
+    def message(self, headers: list[tuple[str, str]], text: list[bytes], html: list[bytes]):
+        """Header values must already be encoded."""
+        head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
+        return b"".join(
+            [(head + self.mime_head).encode("ascii"), self.text_head, *text]
+            + [self.html_head, *html, self.end]
+        )
+
+
 def mime_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     """A multipart/alternative message. Header values must already be encoded."""
-    boundary = "=_nl_" + token_hex(12)
-    head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
-    head += (
-        f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
-    )
-    part = (
-        "--{b}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    )
-    return b"".join(
-        [
-            head.encode("ascii"),
-            part.format(b=boundary, kind="plain").encode(),
-            _quoted_printable(text),
-            b"\r\n",
-            part.format(b=boundary, kind="html").encode(),
-            _quoted_printable(html),
-            f"\r\n--{boundary}--\r\n".encode(),
-        ]
-    )
+    return Multipart().message(headers, [_quoted_printable(text)], [_quoted_printable(html)])
 
 
 def inline_css(html: str) -> str:

@@ -207,7 +207,7 @@ class Delivery(db.Model):
     message_id: Mapped[str | None] = mapped_column(sa.String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A batch marks the rows it is sending, so two batches over one range never both send.
-    claim: Mapped[str | None] = mapped_column(sa.String(32))
+    claim: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A reader the server asked us to try later is not claimed again before this.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,7 @@ from newsletter.text import direction
 NAME = "@@NLNAME@@"
 UNSUBSCRIBE_URL = "@@NLUNSUBSCRIBE@@"
 PREFERENCES_URL = "@@NLPREFERENCES@@"
-_MARKER = re.compile("(@@NL[A-Z]+@@)")
+MARKERS = re.compile("(@@NL[A-Z]+@@)")
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,25 @@ class Personal:
     preferences_url: str
 
 
+def marker_values(personal: Personal, escape_values: bool) -> dict[str, str]:
+    """What each marker stands for in one reader's copy; HTML bodies get escaped values."""
+    name = str(escape(personal.name)) if escape_values else personal.name
+    return {
+        NAME: (" " + name) if name else "",
+        UNSUBSCRIBE_URL: personal.unsubscribe_url,
+        PREFERENCES_URL: personal.preferences_url,
+    }
+
+
 class Personaliser:
     """A rendered body split at its markers once, filled in per reader by a join."""
 
     def __init__(self, body: str, escape_values: bool):
-        self.parts = _MARKER.split(body)
+        self.parts = MARKERS.split(body)
         self.escape_values = escape_values
 
     def fill(self, personal: Personal) -> str:
-        name = str(escape(personal.name)) if self.escape_values else personal.name
-        values = {
-            NAME: (" " + name) if name else "",
-            UNSUBSCRIBE_URL: personal.unsubscribe_url,
-            PREFERENCES_URL: personal.preferences_url,
-        }
+        values = marker_values(personal, self.escape_values)
         parts = self.parts[:]
         parts[1::2] = [values[marker] for marker in parts[1::2]]
         return "".join(parts)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from email.utils import formatdate
 
+import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import mailer, tokens
-from newsletter.digest.render import Personal, Personaliser
+from newsletter.digest.render import MARKERS, Personal, marker_values
 from newsletter.lists import list_headers, sender
 from newsletter.models import Issue
 
@@ -25,9 +27,12 @@ class IssueLetter:
         if html is None or text is None:
             raise ValueError("the issue has not been rendered; claim it first")
         self.mailing_list = issue.mailing_list
-        self.html = Personaliser(html, escape_values=True)
-        self.text = Personaliser(text, escape_values=False)
-        self.domain = current_app.config["MAIL_DOMAIN"]
+        # Encoded once per issue; per reader only the marked values are encoded.
+        self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
+        self.text = mailer.QuotedPrintableTemplate(text, MARKERS)
+        self.frame = mailer.Multipart()
+        # Unique per issue and unguessable, so a message id names one delivery.
+        self.id_suffix = f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         self.envelope_from = self.mailing_list.from_email
         self.fixed = [
             ("From", mailer.address_header(*sender(self.mailing_list))),
@@ -37,21 +42,28 @@ class IssueLetter:
         if self.mailing_list.reply_to:
             self.fixed.append(("Reply-To", mailer.address_header("", self.mailing_list.reply_to)))
 
-    def build(self, subscriber_id: int, email: str, name: str) -> tuple[str, bytes]:
-        """The message id and the bytes of this reader's email."""
+    def message_id(self, delivery_id: int | str) -> str:
+        return f"<{delivery_id}.{self.id_suffix}>"
+
+    def message_id_sql(self, delivery_id):
+        """The same message id, as an SQL expression over the delivery's id column."""
+        return "<" + sa.cast(delivery_id, sa.String) + f".{self.id_suffix}>"
+
+    def build(self, delivery_id: int, subscriber_id: int, email: str, name: str) -> bytes:
+        """The bytes of this reader's email."""
         ids = (subscriber_id, self.mailing_list.id)
         personal = Personal(
             name=name,
             unsubscribe_url=tokens.url(tokens.UNSUBSCRIBE, *ids),
             preferences_url=tokens.url(tokens.PREFERENCES, *ids),
         )
-        message_id = mailer.new_message_id(self.domain)
+        message_id = self.message_id(delivery_id)
         headers = [
             ("To", mailer.address_header(name, email)),
             ("Message-ID", message_id),
             *self.fixed,
             *list_headers(self.mailing_list, personal.unsubscribe_url),
         ]
-        return message_id, mailer.mime_bytes(
-            headers, self.text.fill(personal), self.html.fill(personal)
-        )
+        text = self.text.fill(marker_values(personal, escape_values=False))
+        html = self.html.fill(marker_values(personal, escape_values=True))
+        return self.frame.message(headers, text, html)

@@ -115,6 +115,7 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
         issue.html, issue.text = render_issue(issue)
         ledger.create_deliveries(issue)
         db.session.commit()
+        ledger.analyze()
         claimed.append(issue_id)
     return claimed
 
@@ -137,18 +138,20 @@ def continue_sending(issue_id: int, countdown: float) -> None:
 
 def next_due(issue_id: int) -> float | None:
     """Seconds until a pending reader no batch holds is due (0: now), or None if none is."""
-    due = db.session.scalar(
-        sa.select(sa.func.min(sa.func.coalesce(Delivery.retry_at, Issue.started_at)))
-        .join(Issue, Issue.id == Delivery.issue_id)
-        .where(
-            Delivery.issue_id == issue_id,
-            Delivery.status == "pending",
-            Delivery.claim.is_(None),
-        )
+    now = utcnow()
+    unclaimed = (
+        Delivery.issue_id == issue_id,
+        Delivery.status == "pending",
+        Delivery.claim.is_(None),
     )
-    if due is None:
-        return None
-    return max(0.0, (due - utcnow()).total_seconds())
+    # An index walk that stops at the first due row, not a scan of every pending one.
+    due_now = sa.select(Delivery.id).where(
+        *unclaimed, sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
+    )
+    if db.session.scalar(due_now.limit(1)) is not None:
+        return 0.0
+    later = db.session.scalar(sa.select(sa.func.min(Delivery.retry_at)).where(*unclaimed))
+    return None if later is None else max(0.0, (later - now).total_seconds())
 
 
 def release_stale_claims(now: datetime | None = None) -> list[int]:

@@ -17,6 +17,6 @@ def send_test(issue: Issue, addresses: list[str]) -> int:
     with mailer.connect() as smtp:
         for address in addresses[:MAX_TEST_RECIPIENTS]:
             # Subscriber id 0: the links look real but point at nobody.
-            _, message = letter.build(0, address, "")
+            message = letter.build(0, 0, address, "")
             mailer.send(smtp, letter.envelope_from, address, message)
     return min(len(addresses), MAX_TEST_RECIPIENTS)

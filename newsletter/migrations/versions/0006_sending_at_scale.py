@@ -20,6 +20,7 @@ def upgrade():
         batch.create_index(
             "ix_deliveries_issue_status_subscriber", ["issue_id", "status", "subscriber_id"]
         )
+        batch.create_index("ix_deliveries_claim", ["claim"])
     with op.batch_alter_table("issues") as batch:
         batch.add_column(
             sa.Column("error_streak", sa.Integer(), nullable=False, server_default="0")
@@ -32,6 +33,7 @@ def downgrade():
         batch.drop_column("pause_reason")
         batch.drop_column("error_streak")
     with op.batch_alter_table("deliveries") as batch:
+        batch.drop_index("ix_deliveries_claim")
         batch.drop_index("ix_deliveries_issue_status_subscriber")
         batch.create_index("ix_deliveries_issue_status", ["issue_id", "status"])
         batch.drop_column("retry_at")

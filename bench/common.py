@@ -1,0 +1,82 @@
+"""What the benchmarks share: a throwaway database, Postfix's test tools, memory readings."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new PostgreSQL database on the server of `server_url`, dropped afterwards."""
+    import psycopg
+
+    name = f"newsletter_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def need_postfix() -> None:
+    """smtp-sink and smtp-source come with Debian's postfix package."""
+    if shutil.which("smtp-sink") and shutil.which("smtp-source"):
+        return
+    print("installing Debian's postfix package for smtp-sink and smtp-source", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "--no-install-recommends", "postfix"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def memory_peak(pid: int) -> int:
+    """Peak resident memory of a process in kB (VmHWM), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """The folder over HTTP on a free local port, for feeds to be fetched as on a real site."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass

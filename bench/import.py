@@ -1,0 +1,116 @@
+"""Benchmark of the CSV subscriber import (newsletter/subscriptions/importer.py).
+
+Measures the wall time of stage_import + queue_import + run_import, called in this process
+(no worker), for a generated file of N rows, and the peak RSS of the process. The file has
+realistic addresses plus a few invalid rows, rows without an address and in-file
+duplicates, so the error paths run too. It uses a PostgreSQL database of its own, created
+from the given database and dropped at the end.
+
+    .venv/bin/python bench/import.py [--rows 1000000] \
+        [--database-url postgresql://127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from werkzeug.datastructures import FileStorage
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """Streamed to disk so the file itself does not count towards the peak RSS."""
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["email", "name"])
+        for i in range(rows):
+            kind = i % 1000
+            if kind == 997:
+                writer.writerow([f"READER{i - 1:07d}@Example.org", "Duplicate"])
+            elif kind == 998:
+                writer.writerow(["", "No address"])
+            elif kind == 999:
+                writer.writerow([f"not-an-address-{i}", "Bad"])
+            else:
+                writer.writerow([f"reader{i:07d}@example.org", f"Reader {i}"])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run(rows: int, database_url: str, folder: Path) -> None:
+    # The app reads its settings from the environment when it is created.
+    os.environ["NEWSLETTER_DATABASE_URL"] = database_url
+    os.environ["NEWSLETTER_BROKER_URL"] = "filesystem://"
+    os.environ["NEWSLETTER_BROKER_DIR"] = str(folder / "broker")
+    os.environ["NEWSLETTER_SECRET_KEY"] = "bench"
+    os.environ["NEWSLETTER_SMTP_URL"] = "smtp://127.0.0.1:1"
+
+    from flask_migrate import upgrade
+
+    from newsletter import create_app
+    from newsletter.extensions import db
+    from newsletter.models import Import, MailingList
+    from newsletter.subscriptions.importer import queue_import, run_import, stage_import
+
+    app = create_app({"TESTING": True})
+    # create_app has no instance folder parameter; staged uploads go under this one.
+    app.instance_path = str(folder / "instance")
+    with app.app_context():
+        upgrade()
+        mailing_list = MailingList(slug="bench", name="Bench", from_email="bench@example.org")
+        db.session.add(mailing_list)
+        db.session.commit()
+
+        source = folder / "people.csv"
+        write_csv(source, rows)
+        rss_before = peak_rss_mb()
+
+        started = time.perf_counter()
+        with open(source, "rb") as stream:
+            record = stage_import(mailing_list, FileStorage(stream, "people.csv"), False)
+        queue_import(record)  # only drops a message in the bench's own broker folder
+        import_id = record.id
+        run_import(import_id)
+        seconds = time.perf_counter() - started
+
+        db.session.expire_all()
+        record = db.session.get(Import, import_id)
+        print(f"rows: {rows}")
+        print(f"status: {record.status}")
+        print(f"seconds: {seconds:.1f}")
+        print(f"rows per second: {rows / seconds:.0f}")
+        print(f"rows imported: {record.imported}")
+        print(f"rows rejected: {record.rejected}")
+        print(f"peak RSS before import (MB): {rss_before:.0f}")
+        print(f"peak RSS (MB): {peak_rss_mb():.0f}")
+        db.session.remove()
+        db.engine.dispose()  # no connection may stay open when the database is dropped
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    name = f"newsletter_bench_import_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(args.database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+                run(args.rows, args.database_url.rsplit("/", 1)[0] + "/" + name, Path(folder))
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""End-to-end send benchmark: one real digest to N readers through Celery, Redis and SMTP.
+
+Makes N confirmed subscribers in a fresh PostgreSQL database, composes a digest from the
+sample feed, starts W worker processes and Postfix's smtp-sink, and sends the issue. In the
+same run, smtp-source sends the same message to the same sink, which is the limit to
+compare against. Prints emails per second end to end (from the scheduled time to the last
+delivery recorded), the raw smtp-source rates, their ratio, per-batch p50/p99 and each
+worker's peak memory.
+
+    .venv/bin/python bench/send.py --subscribers 100000 --workers 2
+
+Needs PostgreSQL and Redis on 127.0.0.1 (or --database-url / --redis-url); installs
+Debian's postfix package for smtp-sink and smtp-source when they are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, fresh_database, memory_peak, need_postfix, serve_folder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH_LINE = re.compile(r"batch: (\d+) sent, (\d+) failed, (\d+) deferred in ([\d.]+) s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+    need_postfix()
+    with fresh_database(args.database_url) as database_url, tempfile.TemporaryDirectory() as tmp:
+        run(args, database_url, Path(tmp))
+
+
+def run(args, database_url: str, tmp: Path) -> None:
+    sink_port = free_port()
+    env = {
+        **os.environ,
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_BROKER_URL": args.redis_url,
+        "NEWSLETTER_TASK_QUEUE": f"bench-{os.getpid()}",
+        "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{sink_port}",
+        "NEWSLETTER_BASE_URL": "https://news.example.org",
+        "NEWSLETTER_SECRET_KEY": "bench-secret",
+        "NEWSLETTER_BATCH_SIZE": str(args.batch_size),
+    }
+    os.environ.update(env)
+    from newsletter import create_app
+
+    app = create_app()
+    with app.app_context():
+        issue_id, size = prepare(args.subscribers)
+        message = sample_message(issue_id)
+    (tmp / "message.txt").write_bytes(message.replace(b"\r\n", b"\n"))
+    sink = subprocess.Popen(
+        ["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "1024"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = []
+    try:
+        wait_for_port(sink_port)
+        raw = {s: smtp_source(tmp / "message.txt", sink_port, s) for s in (1, args.workers, 4)}
+        workers = start_workers(args.workers, env, tmp)
+        peaks = {worker.pid: 0 for worker in workers}
+        watcher = threading.Thread(target=watch_memory, args=(workers, peaks), daemon=True)
+        watcher.start()
+        with app.app_context():
+            elapsed, counts = send(issue_id)
+        for worker in workers:
+            peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
+    finally:
+        for process in [*workers, sink]:
+            process.send_signal(signal.SIGTERM)
+        for process in [*workers, sink]:
+            process.wait(timeout=30)
+    batches = batch_times(tmp)
+    report(args, size, len(message), elapsed, counts, raw, batches, peaks)
+
+
+def prepare(count: int) -> tuple[int, int]:
+    """A list of `count` confirmed readers and a draft digest of the sample feed."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from newsletter.digest.compose import compose_issue
+    from newsletter.extensions import db
+    from newsletter.models import MailingList
+    from newsletter.posts import feeds, service
+
+    upgrade(directory=str(ROOT / "newsletter" / "migrations"))
+    weekly = MailingList(
+        slug="weekly",
+        name="Weekly Digest",
+        from_email="digest@news.example.org",
+        from_name="Example News",
+        opt_in="double",
+        postal_address="Example News, 1 Main Street, Springfield",
+    )
+    db.session.add(weekly)
+    db.session.commit()
+    started = time.monotonic()
+    # Set-wise, as an import would: readers are not the thing measured here.
+    db.session.execute(
+        sa.text(
+            "INSERT INTO subscribers (email, name, status, attributes, created_at) "
+            "SELECT 'reader' || n || '@example.org', 'Reader ' || n, 'active', '{}', now() "
+            "FROM generate_series(1, :count) AS n"
+        ),
+        {"count": count},
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at) "
+            "SELECT id, :list_id, 'confirmed', now() FROM subscribers"
+        ),
+        {"list_id": weekly.id},
+    )
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))  # as autovacuum would have by send day
+    print(f"readers created: {count} in {time.monotonic() - started:.1f} s", flush=True)
+    with serve_folder(ROOT / "tests" / "data") as base:
+        feed = service.add_feed(weekly, f"{base}/interlink-feed.xml")
+        feeds.fetch_feed(feed)
+    issue = compose_issue(
+        weekly, datetime(2019, 1, 1, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    return issue.id, count
+
+
+def sample_message(issue_id: int) -> bytes:
+    """One reader's email, built as the workers build it: what smtp-source sends."""
+    from newsletter.digest.render import render_issue
+    from newsletter.extensions import db
+    from newsletter.models import Issue
+    from newsletter.sending.letter import IssueLetter
+
+    issue = db.session.get(Issue, issue_id)
+    html, text = render_issue(issue)
+    return IssueLetter(issue, html, text).build(1, 1, "reader1@example.org", "Reader 1")
+
+
+def smtp_source(message: Path, port: int, sessions: int, count: int = 20_000) -> float:
+    """Messages per second smtp-source reaches with this many sessions, connections kept."""
+    started = time.monotonic()
+    subprocess.run(
+        ["smtp-source", "-d", "-s", str(sessions), "-m", str(count), "-F", str(message)]
+        + ["-f", "digest@news.example.org", "-t", "reader@example.org", f"127.0.0.1:{port}"],
+        check=True,
+    )
+    return count / (time.monotonic() - started)
+
+
+def start_workers(count: int, env: dict, tmp: Path) -> list[subprocess.Popen]:
+    workers = []
+    for n in range(count):
+        log = open(tmp / f"worker-{n}.log", "wb")  # noqa: SIM115
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "newsletter", "worker", "--pool", "solo"]
+                + ["--name", f"bench{n}@%h", "--loglevel", "INFO"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+            )
+        )
+    return workers
+
+
+def send(issue_id: int) -> tuple[float, dict]:
+    """Schedule the issue now, start it as beat would, wait for the last delivery."""
+    from newsletter.extensions import db
+    from newsletter.models import Issue
+    from newsletter.sending import ledger, lifecycle
+
+    issue = db.session.get(Issue, issue_id)
+    lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(seconds=1))
+    started = time.monotonic()
+    while not lifecycle.dispatch():
+        time.sleep(0.05)
+    print(f"issue started (render + ledger): {time.monotonic() - started:.2f} s", flush=True)
+    while True:
+        db.session.expire_all()
+        if db.session.get(Issue, issue_id).status == "sent":
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    return elapsed, ledger.counts(issue_id)
+
+
+def watch_memory(workers: list[subprocess.Popen], peaks: dict[int, int]) -> None:
+    while all(worker.poll() is None for worker in workers):
+        for worker in workers:
+            peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
+        time.sleep(1)
+
+
+def wait_for_port(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("smtp-sink did not start")
+
+
+def batch_times(tmp: Path) -> list[float]:
+    times = []
+    for log in tmp.glob("worker-*.log"):
+        times += [float(m.group(4)) for m in BATCH_LINE.finditer(log.read_text())]
+    return sorted(times)
+
+
+def report(args, size, message_bytes, elapsed, counts, raw, batches, peaks) -> None:
+    rate = counts["sent"] / elapsed
+    print(f"subscribers:            {size}")
+    print(f"workers:                {args.workers} (one process each, solo pool)")
+    print(f"message size:           {message_bytes} bytes")
+    print(f"sent / failed / pending: {counts['sent']} / {counts['failed']} / {counts['pending']}")
+    print(f"end to end:             {elapsed:.1f} s, {rate:.0f} emails/s")
+    for sessions, raw_rate in raw.items():
+        print(
+            f"smtp-source, {sessions} session(s): {raw_rate:.0f} emails/s;"
+            f" end to end is {rate / raw_rate:.0%} of it"
+        )
+    if batches:
+        p99 = batches[min(len(batches) - 1, int(len(batches) * 0.99))]
+        print(
+            f"batches:                {len(batches)} of up to {args.batch_size};"
+            f" p50 {statistics.median(batches):.3f} s, p99 {p99:.3f} s"
+        )
+    for n, peak in enumerate(peaks.values()):
+        print(f"worker {n} peak memory:   {peak / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
