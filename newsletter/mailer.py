@@ -143,8 +143,9 @@ def new_message_id(domain: str) -> str:
 
 
 def _quoted_printable(text: str) -> bytes:
-    crlf = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    # b2a_qp ends lines as its input does: bare LF, which SMTP wants as CRLF.
+    return encoded.replace(b"\n", b"\r\n")
 
 
 # A soft line break: nothing in the decoded text, and it keeps every encoded line short.

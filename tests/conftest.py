@@ -25,7 +25,7 @@ from celery.contrib.testing.worker import start_worker
 
 from newsletter import create_app
 from newsletter.extensions import db
-from newsletter.outbox.server import start_smtp
+from newsletter.outbox.server import Pipelining, start_smtp
 
 PG_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -114,13 +114,15 @@ class Received:
         return self.message.get_body(preferencelist=(subtype,)).get_content()
 
 
-class RecordingHandler:
+class RecordingHandler(Pipelining):
     """Keeps every message; can be told to refuse some recipients with a given reply."""
 
     def __init__(self):
         self.messages: list[Received] = []
         self.refuse: dict[str, str] = {}
         self.lock = threading.Lock()
+        # Called with each message's count as it arrives, to act in the middle of a send.
+        self.on_message = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -133,6 +135,9 @@ class RecordingHandler:
             self.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
+            count = len(self.messages)
+        if self.on_message:
+            self.on_message(count)
         return "250 OK"
 
 
@@ -169,6 +174,8 @@ class Inbox:
         with self.handler.lock:
             self.handler.messages.clear()
         self.handler.refuse.clear()
+        self.handler.on_message = None
+        self.handler.pipelining = True
 
     def wait_for(self, count: int, timeout: float = 20.0, recipient: str | None = None):
         """Poll until `count` messages (to `recipient`, if given) have arrived."""
@@ -256,12 +263,17 @@ def _empty_tables(tries: int = 5):
 
 @pytest.fixture
 def app(session_app):
-    """The app with empty tables and a clean task queue, inside an app context."""
+    """The app with empty tables and a clean task queue, inside an app context.
+
+    A test may change settings; they are put back afterwards."""
     session_app.extensions["celery"].control.purge()
+    settings = dict(session_app.config)
     with session_app.app_context():
         _empty_tables()
         yield session_app
         db.session.remove()
+    session_app.config.clear()
+    session_app.config.update(settings)
     session_app.extensions["celery"].control.purge()
 
 
@@ -346,7 +358,8 @@ def worker_process(backends, inbox_server, tmp_path):
             "NEWSLETTER_SEND_RETRY_BASE": "0.2",
             **env,
         }
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        log = open(log_path, "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "-m", "newsletter", "worker", "--loglevel", "INFO", *args],
             env=environment,
@@ -354,6 +367,7 @@ def worker_process(backends, inbox_server, tmp_path):
             stderr=subprocess.STDOUT,
             cwd=tmp_path,
         )
+        process.log_path = log_path
         started.append(process)
         return process
 

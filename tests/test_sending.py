@@ -101,7 +101,6 @@ def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, work
             lifecycle.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
         )
     )
-    app.config["BATCH_SIZE"] = 500
     assert states(issue.id) == {"total": 5, "sent": 5, "failed": 0, "pending": 0}
     assert sorted(r for m in inbox.messages for r in m.recipients) == [
         f"reader{i}@example.org" for i in range(5)

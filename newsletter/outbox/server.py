@@ -6,7 +6,20 @@ from email.utils import formatdate
 from aiosmtpd.controller import Controller
 
 
-class MaildirHandler:
+class Pipelining:
+    """Says PIPELINING in reply to EHLO: aiosmtpd reads commands in order from its stream,
+    so it serves pipelined clients; it just does not say so by itself."""
+
+    pipelining = True
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
+
+class MaildirHandler(Pipelining):
     """Accepts every message; the envelope recipients are kept in X-Outbox-To."""
 
     def __init__(self, folder: str):

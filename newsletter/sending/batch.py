@@ -106,26 +106,7 @@ class _Batch:
         self.outcome = BatchOutcome()
         self.lease = config["CLAIM_LEASE"]
         self.claimed = time.monotonic()
-
-    def next_window(self) -> list:
-        """The next readers to send to, after checking the issue and the readers still want it."""
-        window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
-        wanted = set(
-            db.session.scalars(
-                sa.select(Delivery.id).where(
-                    Delivery.id.in_([row[0] for row in window]),
-                    Delivery.claim == self.token,
-                    Delivery.status == "pending",
-                )
-            )
-        )
-        db.session.commit()
-        window = [row for row in window if row[0] in wanted]
-        granted = throttle().take(len(window)) if window else 0
-        if window and not granted:
-            self.outcome.stopped = "throttled"
-        self.queue.extendleft(reversed(window[granted:]))
-        return window[:granted]
+        self.touched = 0.0
 
     def sent(self, delivery_id: int) -> None:
         self.outcome.sent += 1
@@ -151,8 +132,41 @@ class _Batch:
         self.outcome.failures.append(row)
         self.outcome.errors_in_a_row += 1
 
-    def flush(self) -> None:
-        """Write the window's results, count errors in a row, see whether to go on."""
+    def step(self) -> list:
+        """Record the last window's results and pick the next, in one transaction.
+
+        The next window is the queue's head less readers who left meanwhile, and nothing
+        at all once the issue is no longer sending; then the throttle has its say.
+        """
+        self._write_results()
+        window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
+        wanted = set()
+        if window and not self.outcome.stopped:
+            wanted = set(
+                db.session.scalars(
+                    sa.select(Delivery.id)
+                    .join(Issue, Issue.id == Delivery.issue_id)
+                    .where(
+                        Delivery.id.in_([row[0] for row in window]),
+                        Delivery.claim == self.token,
+                        Delivery.status == "pending",
+                        Issue.status == "sending",
+                    )
+                )
+            )
+            if not wanted and (status := _status(self.issue_id)) != "sending":
+                self.outcome.stopped = status
+        if time.monotonic() - self.claimed > self.lease / 3:
+            self._renew_claim()
+        db.session.commit()
+        window = [row for row in window if row[0] in wanted]
+        granted = throttle().take(len(window)) if window else 0
+        if window and not granted:
+            self.outcome.stopped = "throttled"
+        self.queue.extendleft(reversed(window[granted:]))
+        return window[:granted]
+
+    def _write_results(self) -> None:
         outcome = self.outcome
         _relaxed_commit()
         if outcome.sent_now:
@@ -172,26 +186,29 @@ class _Batch:
             )
         if outcome.failures:
             db.session.execute(sa.update(Delivery), outcome.failures)
+        # The issue row is shared by every worker: written on errors, else once a second.
+        if outcome.errors_in_a_row or time.monotonic() - self.touched >= 1:
+            self._write_issue()
+        outcome.sent_now.clear()
+        outcome.failures.clear()
+
+    def _write_issue(self) -> None:
+        outcome = self.outcome
         streak = outcome.errors_in_a_row
-        status, total = db.session.execute(
+        total = db.session.execute(
             sa.update(Issue)
             .where(Issue.id == self.issue_id)
             .values(
                 progress_at=utcnow(),
                 error_streak=streak if outcome.any_success else Issue.error_streak + streak,
             )
-            .returning(Issue.status, Issue.error_streak)
-        ).one()
-        if time.monotonic() - self.claimed > self.lease / 3:
-            self._renew_claim()
-        db.session.commit()
-        outcome.sent_now.clear()
-        outcome.failures.clear()
+            .returning(Issue.error_streak)
+        ).scalar_one()
+        self.touched = time.monotonic()
         outcome.errors_in_a_row = 0
         outcome.any_success = False
-        if status != "sending":
-            outcome.stopped = status
-        elif total >= self.pause_after:
+        if total >= self.pause_after:
+            db.session.commit()
             lifecycle.pause_for_errors(self.issue_id, total, self.last_error())
             outcome.stopped = "paused"
 
@@ -201,10 +218,6 @@ class _Batch:
             sa.update(Delivery).where(Delivery.claim == self.token).values(claimed_at=utcnow())
         )
         self.claimed = time.monotonic()
-
-    def has_results(self) -> bool:
-        outcome = self.outcome
-        return bool(outcome.sent_now or outcome.failures or outcome.errors_in_a_row)
 
     def last_error(self) -> str:
         return (
@@ -217,8 +230,11 @@ class _Batch:
             or "the SMTP server could not be reached"
         )
 
-    def release(self) -> None:
-        """Rows this batch did not get to are free for the next batch at once."""
+    def finish(self) -> None:
+        """Write what is left; rows this batch did not get to are free for the next at once."""
+        self._write_results()
+        if self.outcome.errors_in_a_row or self.outcome.any_success:
+            self._write_issue()
         db.session.execute(
             sa.update(Delivery)
             .where(Delivery.claim == self.token, Delivery.status == "pending")
@@ -253,7 +269,7 @@ def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
     pipe = Pipeline(smtp)
     try:
         while batch.queue and not batch.outcome.stopped:
-            for delivery_id, attempts, subscriber_id, email, name in batch.next_window():
+            for delivery_id, attempts, subscriber_id, email, name in batch.step():
                 message = letter.build(delivery_id, subscriber_id, email, name)
                 # SMTP refusals are OSErrors too: they are caught first.
                 try:
@@ -269,15 +285,16 @@ def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
                     raise SmtpUnavailable(str(exc)) from exc
                 else:
                     batch.sent(delivery_id)
-            batch.flush()
     finally:
-        if batch.has_results():
-            batch.flush()
-        batch.release()
+        batch.finish()
     outcome = batch.outcome
     outcome.next_in = lifecycle.next_due(issue_id)
     lifecycle.finish_if_done(issue_id)
     return outcome
+
+
+def _status(issue_id: int) -> str:
+    return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
 
 
 def _relaxed_commit() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from email.utils import formatdate
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -12,6 +13,9 @@ from newsletter import mailer, tokens
 from newsletter.digest.render import MARKERS, Personal, marker_values
 from newsletter.lists import list_headers, sender
 from newsletter.models import Issue
+
+# What a letter needs of its list.
+LIST_FIELDS = ("id", "name", "slug", "from_email", "from_name", "reply_to")
 
 
 class IssueLetter:
@@ -26,7 +30,11 @@ class IssueLetter:
         html, text = html or issue.html, text or issue.text
         if html is None or text is None:
             raise ValueError("the issue has not been rendered; claim it first")
-        self.mailing_list = issue.mailing_list
+        # Plain values: a batch commits often, and a commit would make the ORM reload them.
+        mailing_list = issue.mailing_list
+        self.mailing_list = SimpleNamespace(
+            **{field: getattr(mailing_list, field) for field in LIST_FIELDS}
+        )
         # Encoded once per issue; per reader only the marked values are encoded.
         self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
         self.text = mailer.QuotedPrintableTemplate(text, MARKERS)

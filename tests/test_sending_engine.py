@@ -1,0 +1,271 @@
+"""The send path's parts: pipelined SMTP, patched bodies, the shared rate limit, several
+servers, and an issue that stops itself or is stopped in the middle of a batch."""
+
+import random
+import re
+import smtplib
+from datetime import UTC, datetime
+from email import message_from_bytes
+
+import pytest
+import sqlalchemy as sa
+from conftest import Inbox, wait_until
+from test_sending import add_readers, draft, states
+
+from newsletter import accounts, mailer
+from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
+from newsletter.extensions import db
+from newsletter.models import Issue, Subscription
+from newsletter.sending import batch, lifecycle
+from newsletter.sending.pipeline import Pipeline
+from newsletter.sending.throttle import KEY, Limits, Throttle
+from newsletter.subscriptions import service
+
+
+def start_sending(issue: Issue) -> None:
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+
+
+def send_all(issue_id: int) -> list[batch.BatchOutcome]:
+    """Run batches in this process until none is left to claim."""
+    outcomes = []
+    while True:
+        outcomes.append(batch.send_batch(issue_id))
+        if outcomes[-1].stopped or outcomes[-1].next_in is None:
+            return outcomes
+
+
+# Pipelined SMTP
+
+
+def test_a_pipelined_send_arrives_intact_and_dots_survive(inbox):
+    body = b"Subject: dots\r\n\r\n.starts with a dot\r\n..two dots\r\nlast line"
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        assert pipe.pipelining
+        pipe.send("news@example.org", "ana@example.org", body)
+    [received] = inbox.wait_for(1)
+    assert received.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n") + b"\n"
+
+
+def test_a_refused_reader_leaves_the_connection_usable(inbox):
+    inbox.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            pipe.send("news@example.org", "gone@example.org", b"Subject: a\r\n\r\nx")
+        assert refused.value.recipients["gone@example.org"][0] == 550
+        pipe.send("news@example.org", "ana@example.org", b"Subject: b\r\n\r\ny")
+    assert [m.recipients for m in inbox.wait_for(1)] == [["ana@example.org"]]
+
+
+def test_a_server_without_pipelining_gets_one_command_at_a_time(inbox):
+    inbox.handler.pipelining = False
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        assert not pipe.pipelining
+        pipe.send("news@example.org", "ana@example.org", b"Subject: plain\r\n\r\nx")
+    assert inbox.wait_for(1)[0].message["Subject"] == "plain"
+
+
+# Bodies encoded once, patched per reader
+
+
+def test_a_patched_body_decodes_to_the_filled_in_text():
+    body = ("Hello" + NAME + ", a long line " + "é" * 120 + "\nLeave: " + UNSUBSCRIBE_URL) * 2
+    values = {NAME: " Zoë " + "x" * 90, UNSUBSCRIBE_URL: "https://example.org/u/" + "t" * 150}
+    template = mailer.QuotedPrintableTemplate(body, MARKERS)
+    encoded = b"".join(template.fill(values))
+    raw = mailer.mime_bytes([("Subject", "s")], "", "")
+    message = message_from_bytes(raw.replace(b"\r\n\r\n\r\n", b"\r\n\r\n" + encoded + b"\r\n", 1))
+    expected = body.replace(NAME, values[NAME]).replace(UNSUBSCRIBE_URL, values[UNSUBSCRIBE_URL])
+    decoded = message.get_payload()[0].get_payload(decode=True).decode()
+    assert decoded.replace("\r\n", "\n").rstrip("\n") == expected
+    assert max(len(line) for line in encoded.split(b"\r\n")) <= 76
+
+
+def test_each_reader_gets_their_own_links_and_name(app, weekly, inbox):
+    add_readers(weekly, 3)
+    issue = draft(weekly)
+    start_sending(issue)
+    send_all(issue.id)
+    links = set()
+    for n in range(3):
+        [mail] = inbox.to(f"reader{n}@example.org")
+        html = mail.part("html")
+        assert f"Hello Reader {n}," in html
+        links.add(re.search(r"/unsubscribe/[\w.-]+", mail.message["List-Unsubscribe"]).group())
+        assert links.issuperset(re.findall(r"/unsubscribe/[\w.-]+", html))
+    assert len(links) == 3
+
+
+# The shared rate limit
+
+
+@pytest.fixture
+def redis_url(backends):
+    if not backends.broker_url.startswith("redis://"):
+        pytest.skip("the shared rate limit lives in Redis")
+    import redis
+
+    client = redis.Redis.from_url(backends.broker_url)
+    for key in client.scan_iter(f"{KEY}:*"):
+        client.delete(key)
+    yield backends.broker_url
+    for key in client.scan_iter(f"{KEY}:*"):
+        client.delete(key)
+
+
+def test_two_workers_share_one_hourly_limit_through_redis(redis_url):
+    first, second = (Throttle(Limits(per_hour=50), redis_url) for _ in range(2))
+    assert first.take(30) == 30
+    assert second.take(30, patience=0) == 20
+    assert first.take(1, patience=0) == 0
+    assert second.take(1, patience=0) == 0
+
+
+def test_without_redis_the_limit_holds_within_the_process():
+    throttle = Throttle(Limits(per_second=1000, per_hour=10), None)
+    assert throttle.take(8) == 8
+    assert throttle.take(8, patience=0) == 2
+    assert throttle.take(1, patience=0) == 0
+
+
+def test_a_throttled_batch_stops_and_gives_its_readers_back(app, weekly, inbox, redis_url):
+    app.config["RATE_PER_HOUR"] = 3
+    app.config["SEND_WINDOW"] = 2
+    add_readers(weekly, 5)
+    issue = draft(weekly)
+    start_sending(issue)
+    outcome = batch.send_batch(issue.id)
+    assert (outcome.sent, outcome.stopped) == (3, "throttled")
+    assert states(issue.id) == {"total": 5, "sent": 3, "failed": 0, "pending": 2}
+    assert lifecycle.next_due(issue.id) == 0  # nobody holds the two left
+    assert len(inbox.messages) == 3
+
+
+# Several SMTP servers
+
+
+def test_servers_are_picked_by_weight_and_a_dead_one_is_skipped(app):
+    servers = mailer.smtp_servers("smtp://a?weight=3, smtp://b:2525?weight=1")
+    assert [(s.host, s.port, s.weight) for s in servers] == [("a", 25, 3.0), ("b", 2525, 1.0)]
+    random.seed(7)
+    firsts = [mailer.weighted_order(servers)[0].host for _ in range(2000)]
+    assert 0.7 < firsts.count("a") / 2000 < 0.8
+    with pytest.raises(ValueError):
+        mailer.smtp_servers("smtp://a?weight=0")
+
+
+def test_mail_goes_to_the_server_that_answers(app, weekly, inbox):
+    from conftest import free_port
+
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}?weight=100,{inbox.url}?weight=1"
+    add_readers(weekly, 2)
+    issue = draft(weekly)
+    start_sending(issue)
+    send_all(issue.id)
+    assert states(issue.id)["sent"] == 2
+    assert len(inbox.messages) == 2
+
+
+def test_two_servers_share_an_issue_by_weight(app, weekly, inbox):
+    second = Inbox()
+    try:
+        app.config["SMTP_URL"] = f"{inbox.url}?weight=1,{second.url}?weight=1"
+        app.config["BATCH_SIZE"] = 5
+        add_readers(weekly, 100)
+        issue = draft(weekly)
+        start_sending(issue)
+        random.seed(3)
+        send_all(issue.id)
+        assert len(inbox.messages) + len(second.messages) == 100
+        assert inbox.messages and second.messages
+    finally:
+        second.stop()
+
+
+# Stopping by itself, and being stopped mid-batch
+
+
+def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox):
+    app.config["PAUSE_AFTER_ERRORS"] = 4
+    app.config["SEND_WINDOW"] = 2
+    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    readers = add_readers(weekly, 10)
+    for reader in readers:
+        inbox.handler.refuse[reader.email] = "550 5.7.1 Relaying denied"
+    issue = draft(weekly)
+    start_sending(issue)
+    outcome = batch.send_batch(issue.id)
+    assert outcome.stopped == "paused"
+    assert outcome.failed == 4
+    issue = db.session.get(Issue, issue.id)
+    assert issue.status == "paused"
+    assert "4 failed sends in a row" in issue.pause_reason
+    assert "550 5.7.1 Relaying denied" in issue.pause_reason
+    assert states(issue.id)["pending"] == 6
+    from newsletter.sending import alerts
+
+    assert alerts.tell_editors(issue.id) == 1
+    [alert] = inbox.to("editor@example.org")
+    assert "paused" in alert.message["Subject"]
+    assert "Relaying denied" in alert.part("plain")
+    lifecycle.resume_issue(issue)
+    assert (issue.error_streak, issue.pause_reason) == (0, None)
+
+
+def test_a_success_resets_the_count_of_errors(app, weekly, inbox):
+    app.config["PAUSE_AFTER_ERRORS"] = 3
+    app.config["SEND_WINDOW"] = 1
+    readers = add_readers(weekly, 6)
+    for n in (0, 1, 3, 4):  # never three refusals in a row
+        inbox.handler.refuse[readers[n].email] = "550 No such user"
+    issue = draft(weekly)
+    start_sending(issue)
+    send_all(issue.id)
+    assert db.session.get(Issue, issue.id).status == "sent"
+    assert states(issue.id) == {"total": 6, "sent": 2, "failed": 4, "pending": 0}
+
+
+def test_a_reader_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
+    app.config["SEND_WINDOW"] = 5
+    readers = add_readers(weekly, 30)
+    issue = draft(weekly)
+    start_sending(issue)
+    leaver = db.session.scalar(
+        sa.select(Subscription).where(Subscription.subscriber_id == readers[20].id)
+    )
+
+    def leave_on_first_message(count):
+        if count == 1:
+            with app.app_context():
+                service.unsubscribe(db.session.get(Subscription, leaver.id), "one-click")
+
+    inbox.handler.on_message = leave_on_first_message
+    send_all(issue.id)
+    assert not inbox.to(readers[20].email)
+    assert len(inbox.messages) == 29
+    assert db.session.get(Issue, issue.id).status == "sent"
+
+
+@pytest.mark.parametrize("action", ["pause", "cancel"])
+def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, action):
+    app.config["SEND_WINDOW"] = 5
+    add_readers(weekly, 40)
+    issue = draft(weekly)
+    start_sending(issue)
+    stop = {"pause": lifecycle.pause_issue, "cancel": lifecycle.cancel_issue}[action]
+
+    def stop_on_first_message(count):
+        if count == 1:
+            with app.app_context():
+                stop(db.session.get(Issue, issue.id))
+
+    inbox.handler.on_message = stop_on_first_message
+    outcome = batch.send_batch(issue.id)
+    assert outcome.stopped == {"pause": "paused", "cancel": "cancelled"}[action]
+    assert len(inbox.messages) == 5  # the window in flight, no more
+    assert states(issue.id)["sent"] == 5
+    wait_until(lambda: lifecycle.next_due(issue.id) == 0, message="rows left claimed")
