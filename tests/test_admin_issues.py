@@ -229,3 +229,15 @@ def test_a_removed_post_can_be_ticked_back_in(editor_client, weekly):
     editor_client.post(f"/admin/issues/{issue.id}", data=base | rows | {"item_keep": ["0", "1"]})
     db.session.expire_all()
     assert [i.title for i in db.session.get(Issue, issue.id).items] == ["Beta", "Alpha"]
+
+
+def test_an_issue_that_paused_itself_says_why(editor_client, weekly):
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    issue.status = "paused"
+    issue.pause_reason = "Paused after 100 failed sends in a row. Last error: 535 <auth> failed"
+    db.session.commit()
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "Paused after 100 failed sends in a row" in page
+    assert "535 &lt;auth&gt; failed" in page
+    assert 'value="resume"' in page or "/resume" in page
