@@ -65,7 +65,7 @@ def load(instance: Path) -> dict:
         "SEND_PARALLEL": int(_env("SEND_PARALLEL", "8")),
         # Results are written every this many messages: at most this many repeats per
         # killed worker.
-        "SEND_WINDOW": int(_env("SEND_WINDOW", "20")),
+        "SEND_WINDOW": int(_env("SEND_WINDOW", "50")),
         "RATE_PER_SECOND": int(_env("RATE_PER_SECOND", "0")),
         "RATE_PER_HOUR": int(_env("RATE_PER_HOUR", "0")),
         "PAUSE_AFTER_ERRORS": int(_env("PAUSE_AFTER_ERRORS", "100")),

@@ -22,7 +22,7 @@ from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
 from newsletter.sending import lifecycle, retries
 from newsletter.sending.letter import IssueLetter
-from newsletter.sending.pipeline import Pipeline
+from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import throttle
 
 # Written with every result: the row is no longer held by a batch.
@@ -114,7 +114,7 @@ class _Batch:
         self.outcome.errors_in_a_row = 0
         self.outcome.any_success = True
 
-    def refused(self, delivery_id: int, attempts: int, code: int, text) -> None:
+    def refused(self, delivery_id: int, attempts: int, code: int, text: bytes | str) -> None:
         reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
         self.failure(delivery_id, attempts, reason, permanent=code >= 500)
 
@@ -269,28 +269,44 @@ def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
     pipe = Pipeline(smtp)
     try:
         while batch.queue and not batch.outcome.stopped:
-            for delivery_id, attempts, subscriber_id, email, name in batch.step():
-                message = letter.build(delivery_id, subscriber_id, email, name)
-                # SMTP refusals are OSErrors too: they are caught first.
-                try:
-                    pipe.send(letter.envelope_from, email, message)
-                except smtplib.SMTPRecipientsRefused as exc:
-                    code, text = next(iter(exc.recipients.values()))
-                    batch.refused(delivery_id, attempts, code, text)
-                except smtplib.SMTPResponseException as exc:
-                    batch.refused(delivery_id, attempts, exc.smtp_code, exc.smtp_error)
-                except OSError as exc:
-                    # Sent or not, we cannot know: this one reader may get it twice.
-                    batch.failure(delivery_id, attempts, f"SMTP connection lost: {exc}", False)
-                    raise SmtpUnavailable(str(exc)) from exc
-                else:
-                    batch.sent(delivery_id)
+            try:
+                for (delivery_id, attempts, *_), error in pipe.send_all(
+                    _letters(letter, batch.step())
+                ):
+                    if error is None:
+                        batch.sent(delivery_id)
+                    else:
+                        batch.refused(delivery_id, attempts, *_reply(error))
+            except Interrupted as exc:
+                # Sent or not, we cannot know: this one reader may get it twice.
+                delivery_id, attempts, *_ = exc.key
+                batch.failure(delivery_id, attempts, f"SMTP connection lost: {exc}", False)
+                raise SmtpUnavailable(str(exc)) from exc
     finally:
         batch.finish()
     outcome = batch.outcome
     outcome.next_in = lifecycle.next_due(issue_id)
     lifecycle.finish_if_done(issue_id)
     return outcome
+
+
+def _letters(letter: IssueLetter, window: list):
+    """Each reader's row with its envelope and message, built as the pipeline asks."""
+    for row in window:
+        delivery_id, _, subscriber_id, email, name = row
+        yield (
+            row,
+            letter.envelope_from,
+            email,
+            letter.build(delivery_id, subscriber_id, email, name),
+        )
+
+
+def _reply(error: smtplib.SMTPException) -> tuple[int, bytes | str]:
+    """The server's code and text from a refusal."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return next(iter(error.recipients.values()))
+    return error.smtp_code, error.smtp_error
 
 
 def _status(issue_id: int) -> str:

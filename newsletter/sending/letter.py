@@ -39,6 +39,8 @@ class IssueLetter:
         self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
         self.text = mailer.QuotedPrintableTemplate(text, MARKERS)
         self.frame = mailer.Multipart()
+        self.unsubscribe_links = tokens.Links(tokens.UNSUBSCRIBE, mailing_list.id)
+        self.preferences_links = tokens.Links(tokens.PREFERENCES, mailing_list.id)
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         self.envelope_from = self.mailing_list.from_email
@@ -59,11 +61,10 @@ class IssueLetter:
 
     def build(self, delivery_id: int, subscriber_id: int, email: str, name: str) -> bytes:
         """The bytes of this reader's email."""
-        ids = (subscriber_id, self.mailing_list.id)
         personal = Personal(
             name=name,
-            unsubscribe_url=tokens.url(tokens.UNSUBSCRIBE, *ids),
-            preferences_url=tokens.url(tokens.PREFERENCES, *ids),
+            unsubscribe_url=self.unsubscribe_links.url(subscriber_id),
+            preferences_url=self.preferences_links.url(subscriber_id),
         )
         message_id = self.message_id(delivery_id)
         headers = [

@@ -1,16 +1,29 @@
-"""Sending a prepared message over an open SMTP session in as few round trips as allowed.
+"""Sending prepared messages over an open SMTP session in as few round trips as allowed.
 
-smtplib's sendmail waits for each of MAIL, RCPT and DATA in turn and copies the message to
-fix line endings. Where the server offers PIPELINING (RFC 2920) the envelope goes in one
-write, and the message, built with CRLF line endings, is only dot-stuffed: two round trips
-per message instead of four. Errors are raised as sendmail raises them.
+smtplib's sendmail waits for each of MAIL, RCPT and DATA in turn, reads replies a line at a
+time and copies the message to fix line endings. Where the server offers PIPELINING
+(RFC 2920) one write carries a message's content together with the next message's MAIL,
+RCPT and DATA, so each message costs one round trip; replies are parsed from whole reads.
+Messages are built with CRLF line endings and are only dot-stuffed here.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterable, Iterator
 
 from newsletter.mailer import smtp_address
+
+# (key, envelope sender, recipient, message bytes): the key comes back with the result.
+Item = tuple[object, str, str, bytes]
+
+
+class Interrupted(OSError):
+    """The connection failed; `key` names the message whose fate is unknown."""
+
+    def __init__(self, key, error: OSError):
+        super().__init__(str(error))
+        self.key = key
 
 
 def dot_stuffed(message: bytes) -> bytes:
@@ -23,39 +36,96 @@ def dot_stuffed(message: bytes) -> bytes:
     return body + b".\r\n"
 
 
+def _envelope(sender: str, recipient: str) -> bytes:
+    return (
+        f"MAIL FROM:<{smtp_address(sender)}>\r\nRCPT TO:<{smtp_address(recipient)}>\r\nDATA\r\n"
+    ).encode()
+
+
+def _refusal(mail, rcpt, data, sender: str, recipient: str) -> smtplib.SMTPException:
+    if mail[0] != 250:
+        return smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+    if rcpt[0] not in (250, 251):
+        return smtplib.SMTPRecipientsRefused({recipient: rcpt})
+    return smtplib.SMTPDataError(*data)
+
+
 class Pipeline:
     def __init__(self, smtp: smtplib.SMTP):
         self.smtp = smtp
-        self.pipelining = smtp.has_extn("pipelining") if smtp.does_esmtp else False
-        if smtp.ehlo_resp is None and smtp.helo_resp is None:
-            smtp.ehlo_or_helo_if_needed()
-            self.pipelining = smtp.has_extn("pipelining")
+        smtp.ehlo_or_helo_if_needed()
+        self.pipelining = smtp.does_esmtp and smtp.has_extn("pipelining")
+        self.buffer = b""
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
-        recipient = smtp_address(recipient)
-        if not self.pipelining:
-            self.smtp.sendmail(smtp_address(sender), [recipient], message)
-            return
-        self.smtp.sock.sendall(
-            f"MAIL FROM:<{smtp_address(sender)}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
-        )
-        mail, rcpt, data = (self.smtp.getreply() for _ in range(3))
-        if data[0] == 354 and mail[0] == 250 and rcpt[0] in (250, 251):
-            self.smtp.sock.sendall(dot_stuffed(message))
-            code, text = self.smtp.getreply()
-            if code != 250:
-                self._reset()
-                raise smtplib.SMTPDataError(code, text)
-            return
-        if data[0] == 354:  # a server that took DATA with nothing to deliver: end it empty
-            self.smtp.sock.sendall(b".\r\n")
-            self.smtp.getreply()
-        self._reset()
-        if mail[0] != 250:
-            raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
-        if rcpt[0] not in (250, 251):
-            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
-        raise smtplib.SMTPDataError(*data)
+        """One message; a refusal is raised as sendmail raises it."""
+        for _, error in self.send_all([(None, sender, recipient, message)]):
+            if error:
+                raise error
 
-    def _reset(self) -> None:
-        self.smtp.rset()
+    def send_all(self, items: Iterable[Item]) -> Iterator[tuple[object, Exception | None]]:
+        """Send each item in turn; yields (key, None) when accepted, (key, refusal) when not.
+
+        Raises Interrupted when the connection fails. Consume it to the end: the next
+        message's envelope may already be on the wire.
+        """
+        if not self.pipelining:
+            yield from self._one_at_a_time(items)
+            return
+        items = iter(items)
+        current = next(items, None)
+        try:
+            if current is not None:
+                self.smtp.sock.sendall(_envelope(current[1], current[2]))
+            while current is not None:
+                key, sender, recipient, message = current
+                mail, rcpt, data = self._replies(3)
+                following = next(items, None)
+                ahead = _envelope(following[1], following[2]) if following else b""
+                if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
+                    self.smtp.sock.sendall(dot_stuffed(message) + ahead)
+                    [(code, text)] = self._replies(1)
+                    yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
+                else:
+                    if data[0] == 354:  # took DATA with nothing to deliver: end it empty
+                        self.smtp.sock.sendall(b".\r\n")
+                        self._replies(1)
+                    self.smtp.sock.sendall(b"RSET\r\n" + ahead)
+                    self._replies(1)
+                    yield key, _refusal(mail, rcpt, data, sender, recipient)
+                current = following
+        except OSError as exc:
+            raise Interrupted(current[0], exc) from exc
+
+    def _one_at_a_time(self, items: Iterable[Item]):
+        for key, sender, recipient, message in items:
+            try:
+                self.smtp.sendmail(smtp_address(sender), [smtp_address(recipient)], message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                yield key, exc
+            except OSError as exc:
+                raise Interrupted(key, exc) from exc
+            else:
+                yield key, None
+
+    def _replies(self, count: int) -> list[tuple[int, bytes]]:
+        """The next `count` replies, each (code, text), multi-line replies joined."""
+        replies, lines = [], []
+        while len(replies) < count:
+            end = self.buffer.find(b"\r\n")
+            if end < 0:
+                chunk = self.smtp.sock.recv(65536)
+                if not chunk:
+                    raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+                self.buffer += chunk
+                continue
+            line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+            lines.append(line[4:])
+            if line[3:4] != b"-":
+                try:
+                    code = int(line[:3])
+                except ValueError:
+                    raise smtplib.SMTPResponseException(-1, line) from None
+                replies.append((code, b"\n".join(lines)))
+                lines = []
+        return replies
