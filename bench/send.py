@@ -40,6 +40,10 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--pool", default="solo", help="solo: one batch at a time per worker; threads: several"
+    )
+    parser.add_argument("--concurrency", type=int, default=1, help="batches at once per worker")
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
@@ -77,7 +81,7 @@ def run(args, database_url: str, tmp: Path) -> None:
     try:
         wait_for_port(sink_port)
         raw = {s: smtp_source(tmp / "message.txt", sink_port, s) for s in (1, args.workers, 4)}
-        workers = start_workers(args.workers, env, tmp)
+        workers = start_workers(args, env, tmp)
         peaks = {worker.pid: 0 for worker in workers}
         watcher = threading.Thread(target=watch_memory, args=(workers, peaks), daemon=True)
         watcher.start()
@@ -167,14 +171,15 @@ def smtp_source(message: Path, port: int, sessions: int, count: int = 20_000) ->
     return count / (time.monotonic() - started)
 
 
-def start_workers(count: int, env: dict, tmp: Path) -> list[subprocess.Popen]:
+def start_workers(args, env: dict, tmp: Path) -> list[subprocess.Popen]:
     workers = []
-    for n in range(count):
+    for n in range(args.workers):
         log = open(tmp / f"worker-{n}.log", "wb")  # noqa: SIM115
         workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "newsletter", "worker", "--pool", "solo"]
-                + ["--name", f"bench{n}@%h", "--loglevel", "INFO"],
+                [sys.executable, "-m", "newsletter", "worker", "--pool", args.pool]
+                + ["--concurrency", str(args.concurrency), "--name", f"bench{n}@%h"]
+                + ["--loglevel", "INFO"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -235,7 +240,10 @@ def batch_times(tmp: Path) -> list[float]:
 def report(args, size, message_bytes, elapsed, counts, raw, batches, peaks) -> None:
     rate = counts["sent"] / elapsed
     print(f"subscribers:            {size}")
-    print(f"workers:                {args.workers} (one process each, solo pool)")
+    print(
+        f"workers:                {args.workers} processes, {args.pool} pool,"
+        f" {args.concurrency} batch(es) at once each"
+    )
     print(f"message size:           {message_bytes} bytes")
     print(f"sent / failed / pending: {counts['sent']} / {counts['failed']} / {counts['pending']}")
     print(f"end to end:             {elapsed:.1f} s, {rate:.0f} emails/s")
