@@ -16,13 +16,15 @@ import argparse
 import csv
 import os
 import resource
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 from werkzeug.datastructures import FileStorage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_database  # noqa: E402
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -102,14 +104,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
 
-    name = f"newsletter_bench_import_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-                run(args.rows, args.database_url.rsplit("/", 1)[0] + "/" + name, Path(folder))
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        fresh_database(args.database_url) as database_url,
+        tempfile.TemporaryDirectory(prefix="bench-import-") as folder,
+    ):
+        run(args.rows, database_url, Path(folder))
 
 
 if __name__ == "__main__":
