@@ -29,7 +29,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database, memory_peak, need_postfix, serve_folder  # noqa: E402
+from common import (
+    cpu_seconds,
+    free_port,
+    fresh_database,
+    memory_peak,
+    need_postfix,
+    serve_folder,
+)  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_LINE = re.compile(r"batch: (\d+) sent, (\d+) failed, (\d+) deferred in ([\d.]+) s")
@@ -46,6 +53,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="batches at once per worker")
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--window", type=int, default=50, help="messages per bookkeeping write")
     args = parser.parse_args()
     need_postfix()
     with fresh_database(args.database_url) as database_url, tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +71,7 @@ def run(args, database_url: str, tmp: Path) -> None:
         "NEWSLETTER_BASE_URL": "https://news.example.org",
         "NEWSLETTER_SECRET_KEY": "bench-secret",
         "NEWSLETTER_BATCH_SIZE": str(args.batch_size),
+        "NEWSLETTER_SEND_WINDOW": str(args.window),
     }
     os.environ.update(env)
     from newsletter import create_app
@@ -85,8 +94,16 @@ def run(args, database_url: str, tmp: Path) -> None:
         peaks = {worker.pid: 0 for worker in workers}
         watcher = threading.Thread(target=watch_memory, args=(workers, peaks), daemon=True)
         watcher.start()
+        processes = {"workers": workers, "smtp-sink": [sink]}
+        cpu_before = {
+            name: sum(map(cpu_seconds, (p.pid for p in ps))) for name, ps in processes.items()
+        }
         with app.app_context():
             elapsed, counts = send(issue_id)
+        cpu = {
+            name: sum(map(cpu_seconds, (p.pid for p in ps))) - cpu_before[name]
+            for name, ps in processes.items()
+        }
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
     finally:
@@ -96,6 +113,8 @@ def run(args, database_url: str, tmp: Path) -> None:
             process.wait(timeout=30)
     batches = batch_times(tmp)
     report(args, size, len(message), elapsed, counts, raw, batches, peaks)
+    for name, seconds in cpu.items():
+        print(f"CPU per message, {name}: {seconds / max(counts['sent'], 1) * 1e6:.0f} µs")
 
 
 def prepare(count: int) -> tuple[int, int]:
@@ -161,14 +180,18 @@ def sample_message(issue_id: int) -> bytes:
 
 
 def smtp_source(message: Path, port: int, sessions: int, count: int = 20_000) -> float:
-    """Messages per second smtp-source reaches with this many sessions, connections kept."""
-    started = time.monotonic()
-    subprocess.run(
-        ["smtp-source", "-d", "-s", str(sessions), "-m", str(count), "-F", str(message)]
-        + ["-f", "digest@news.example.org", "-t", "reader@example.org", f"127.0.0.1:{port}"],
-        check=True,
-    )
-    return count / (time.monotonic() - started)
+    """The best of three runs of smtp-source with this many sessions, connections kept:
+    the limit should not look lower than it is because of a moment's noise."""
+    rates = []
+    for _ in range(3):
+        started = time.monotonic()
+        subprocess.run(
+            ["smtp-source", "-d", "-s", str(sessions), "-m", str(count), "-F", str(message)]
+            + ["-f", "digest@news.example.org", "-t", "reader@example.org", f"127.0.0.1:{port}"],
+            check=True,
+        )
+        rates.append(count / (time.monotonic() - started))
+    return max(rates)
 
 
 def start_workers(args, env: dict, tmp: Path) -> list[subprocess.Popen]:

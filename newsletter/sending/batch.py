@@ -29,6 +29,33 @@ from newsletter.sending.throttle import throttle
 RELEASED = {"claim": None, "claimed_at": None}
 
 
+# The two statements of every window, built once: Core, not ORM, as they run so often.
+_deliveries, _issues = Delivery.__table__, Issue.__table__
+MARK_SENT = (
+    sa.update(_deliveries)
+    .where(_deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        **RELEASED,
+        status="sent",
+        sent_at=sa.bindparam("now"),
+        attempts=_deliveries.c.attempts + 1,
+        last_error=None,
+        retry_at=None,
+        message_id="<" + sa.cast(_deliveries.c.id, sa.String) + sa.bindparam("suffix"),
+    )
+)
+STILL_WANTED = (
+    sa.select(_deliveries.c.id)
+    .join(_issues, _issues.c.id == _deliveries.c.issue_id)
+    .where(
+        _deliveries.c.id.in_(sa.bindparam("ids", expanding=True)),
+        _deliveries.c.claim == sa.bindparam("claim"),
+        _deliveries.c.status == "pending",
+        _issues.c.status == "sending",
+    )
+)
+
+
 class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or dropped us; the batch is to be retried."""
 
@@ -96,7 +123,7 @@ class _Batch:
     def __init__(self, issue_id: int, token: str, readers: list, letter: IssueLetter):
         config = current_app.config
         # The message ids are made from the row ids, so the database can write them.
-        self.message_ids = letter.message_id_sql(Delivery.id)
+        self.id_suffix = letter.message_id("")[1:]
         self.issue_id = issue_id
         self.token = token
         self.queue = deque(readers)
@@ -142,18 +169,8 @@ class _Batch:
         window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
         wanted = set()
         if window and not self.outcome.stopped:
-            wanted = set(
-                db.session.scalars(
-                    sa.select(Delivery.id)
-                    .join(Issue, Issue.id == Delivery.issue_id)
-                    .where(
-                        Delivery.id.in_([row[0] for row in window]),
-                        Delivery.claim == self.token,
-                        Delivery.status == "pending",
-                        Issue.status == "sending",
-                    )
-                )
-            )
+            ids = [row[0] for row in window]
+            wanted = set(db.session.scalars(STILL_WANTED, {"ids": ids, "claim": self.token}))
             if not wanted and (status := _status(self.issue_id)) != "sending":
                 self.outcome.stopped = status
         if time.monotonic() - self.claimed > self.lease / 3:
@@ -171,18 +188,7 @@ class _Batch:
         _relaxed_commit()
         if outcome.sent_now:
             db.session.execute(
-                sa.update(Delivery)
-                .where(Delivery.id.in_(outcome.sent_now))
-                .values(
-                    **RELEASED,
-                    status="sent",
-                    sent_at=utcnow(),
-                    attempts=Delivery.attempts + 1,
-                    last_error=None,
-                    retry_at=None,
-                    message_id=self.message_ids,
-                )
-                .execution_options(synchronize_session=False)
+                MARK_SENT, {"ids": outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
             )
         if outcome.failures:
             db.session.execute(sa.update(Delivery), outcome.failures)

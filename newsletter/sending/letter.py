@@ -6,7 +6,6 @@ import secrets
 from email.utils import formatdate
 from types import SimpleNamespace
 
-import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import mailer, tokens
@@ -54,10 +53,6 @@ class IssueLetter:
 
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"
-
-    def message_id_sql(self, delivery_id):
-        """The same message id, as an SQL expression over the delivery's id column."""
-        return "<" + sa.cast(delivery_id, sa.String) + f".{self.id_suffix}>"
 
     def build(self, delivery_id: int, subscriber_id: int, email: str, name: str) -> bytes:
         """The bytes of this reader's email."""
