@@ -43,11 +43,11 @@ def dispatch_due_issues() -> list[int]:
 
 
 @shared_task(name="newsletter.send_batch", bind=True, max_retries=None)
-def send_batch(self, issue_id: int) -> dict:
+def send_batch(self, issue_id: int, after: int = 0) -> dict:
     """One batch; then the next, so SEND_PARALLEL chains of batches carry an issue."""
     started = time.monotonic()
     try:
-        outcome = batch.send_batch(issue_id)
+        outcome = batch.send_batch(issue_id, after)
     except batch.SmtpUnavailable as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
     logger.info(
@@ -61,7 +61,7 @@ def send_batch(self, issue_id: int) -> dict:
     if outcome.stopped == "throttled":
         raise self.retry(countdown=1)
     if outcome.stopped is None and outcome.next_in is not None:
-        lifecycle.continue_sending(issue_id, outcome.next_in)
+        lifecycle.continue_sending(issue_id, outcome.next_in, outcome.last)
     return {"sent": outcome.sent, "failed": outcome.failed, "stopped": outcome.stopped}
 
 

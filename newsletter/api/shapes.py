@@ -111,6 +111,8 @@ def issue_json(issue: Issue) -> dict:
         "preheader": issue.preheader,
         "intro": issue.intro,
         "status": issue.status,
+        # Set when the issue paused itself after errors in a row: why, and the last error.
+        "pause_reason": issue.pause_reason,
         "send_at": iso(issue.send_at),
         "since": iso(issue.since),
         "until": iso(issue.until),
@@ -172,6 +174,7 @@ ISSUE = schema(
     id="integer",
     number="integer",
     status="string",
+    pause_reason="string",
     send_at="string",
     subject="string",
     items="array",

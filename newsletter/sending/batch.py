@@ -68,35 +68,46 @@ class BatchOutcome:
     stopped: str | None = None  # why the batch stopped early: paused, cancelled, throttled
     # Seconds until the issue has readers no batch holds (0: now); None: it has none.
     next_in: float | None = None
+    last: int = 0  # the highest subscriber id this batch claimed: where the next starts
     sent_now: list[int] = field(default_factory=list, repr=False)
     failures: list[dict] = field(default_factory=list, repr=False)
     errors_in_a_row: int = 0
     any_success: bool = False
 
 
-def claim_batch(issue_id: int, size: int) -> tuple[str, list]:
-    """Claim up to `size` due pending rows and return them with their readers."""
+def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
+    """Claim up to `size` due pending rows and return them with their readers.
+
+    A chain of batches starts after the subscriber id its last batch ended at: rows sent
+    earlier leave dead index entries behind until vacuum, and walking them from the start
+    every time would make a large send slower as it goes. Rows left behind (retries, a
+    dead batch's) are found by a walk from the start once nothing lies ahead.
+    """
     token = secrets.token_hex(16)
     now = utcnow()
-    due = (
-        sa.select(Delivery.id)
-        .where(
-            Delivery.issue_id == issue_id,
-            Delivery.status == "pending",
-            Delivery.claim.is_(None),
-            sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+    for low in dict.fromkeys((after, 0)):
+        due = (
+            sa.select(Delivery.id)
+            .where(
+                Delivery.issue_id == issue_id,
+                Delivery.status == "pending",
+                Delivery.subscriber_id > low,
+                Delivery.claim.is_(None),
+                sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+            )
+            .order_by(Delivery.subscriber_id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
         )
-        .order_by(Delivery.subscriber_id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
-        .values(claim=token, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+        claimed = db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
+            .values(claim=token, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if claimed:
+            break
     list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
     readers = db.session.execute(
         sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
@@ -249,7 +260,7 @@ class _Batch:
         db.session.commit()
 
 
-def send_batch(issue_id: int) -> BatchOutcome:
+def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     """Send the next batch of an issue; raises SmtpUnavailable to be retried later."""
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != "sending":
@@ -262,14 +273,14 @@ def send_batch(issue_id: int) -> BatchOutcome:
         _count_error(issue_id, reason)
         raise SmtpUnavailable(reason) from exc
     try:
-        return _send(issue, smtp)
+        return _send(issue, smtp, after)
     finally:
         _quit(smtp)
 
 
-def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
+def _send(issue: Issue, smtp: smtplib.SMTP, after: int) -> BatchOutcome:
     issue_id = issue.id
-    token, readers = claim_batch(issue_id, current_app.config["BATCH_SIZE"])
+    token, readers = claim_batch(issue_id, current_app.config["BATCH_SIZE"], after)
     letter = IssueLetter(issue)
     batch = _Batch(issue_id, token, readers, letter)
     pipe = Pipeline(smtp)
@@ -291,7 +302,8 @@ def _send(issue: Issue, smtp: smtplib.SMTP) -> BatchOutcome:
     finally:
         batch.finish()
     outcome = batch.outcome
-    outcome.next_in = lifecycle.next_due(issue_id)
+    outcome.last = max((row[2] for row in readers), default=after)
+    outcome.next_in = lifecycle.next_due(issue_id, outcome.last)
     lifecycle.finish_if_done(issue_id)
     return outcome
 

@@ -132,12 +132,14 @@ def enqueue_batches(issue_id: int) -> int:
     return chains
 
 
-def continue_sending(issue_id: int, countdown: float) -> None:
-    enqueue("newsletter.send_batch", issue_id, countdown=countdown or None)
+def continue_sending(issue_id: int, countdown: float, after: int) -> None:
+    enqueue("newsletter.send_batch", issue_id, after, countdown=countdown or None)
 
 
-def next_due(issue_id: int) -> float | None:
-    """Seconds until a pending reader no batch holds is due (0: now), or None if none is."""
+def next_due(issue_id: int, after: int = 0) -> float | None:
+    """Seconds until a pending reader no batch holds is due (0: now), or None if none is.
+
+    It looks after subscriber id `after` first, for the reason claim_batch does."""
     now = utcnow()
     unclaimed = (
         Delivery.issue_id == issue_id,
@@ -148,7 +150,8 @@ def next_due(issue_id: int) -> float | None:
     due_now = sa.select(Delivery.id).where(
         *unclaimed, sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
     )
-    if db.session.scalar(due_now.limit(1)) is not None:
+    ahead = due_now.where(Delivery.subscriber_id > after)
+    if any(db.session.scalar(query.limit(1)) is not None for query in (ahead, due_now)):
         return 0.0
     later = db.session.scalar(sa.select(sa.func.min(Delivery.retry_at)).where(*unclaimed))
     return None if later is None else max(0.0, (later - now).total_seconds())
