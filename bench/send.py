@@ -100,10 +100,13 @@ def run(args, database_url: str, tmp: Path) -> None:
         }
         with app.app_context():
             elapsed, counts = send(issue_id)
+            backends = worker_backends()
         cpu = {
             name: sum(map(cpu_seconds, (p.pid for p in ps))) - cpu_before[name]
             for name, ps in processes.items()
         }
+        # The workers' database sessions began with the send: all their time is the send's.
+        cpu["PostgreSQL (the workers' sessions)"] = sum(map(cpu_seconds, backends))
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
     finally:
@@ -231,6 +234,22 @@ def send(issue_id: int) -> tuple[float, dict]:
         time.sleep(0.2)
     elapsed = time.monotonic() - started
     return elapsed, ledger.counts(issue_id)
+
+
+def worker_backends() -> list[int]:
+    """Process ids of the PostgreSQL sessions of everyone on this database but us."""
+    import sqlalchemy as sa
+
+    from newsletter.extensions import db
+
+    return list(
+        db.session.scalars(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    )
 
 
 def watch_memory(workers: list[subprocess.Popen], peaks: dict[int, int]) -> None:

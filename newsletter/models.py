@@ -194,6 +194,13 @@ class Delivery(db.Model):
         sa.UniqueConstraint("issue_id", "subscriber_id"),
         # Batches claim the lowest subscriber ids still pending: an index walk, not a sort.
         sa.Index("ix_deliveries_issue_status_subscriber", "issue_id", "status", "subscriber_id"),
+        # Only rows held by a batch are in it, so giving a row back costs no index entry.
+        sa.Index(
+            "ix_deliveries_claim",
+            "claim",
+            postgresql_where=sa.text("claim IS NOT NULL"),
+            sqlite_where=sa.text("claim IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,7 +214,7 @@ class Delivery(db.Model):
     message_id: Mapped[str | None] = mapped_column(sa.String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A batch marks the rows it is sending, so two batches over one range never both send.
-    claim: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A reader the server asked us to try later is not claimed again before this.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

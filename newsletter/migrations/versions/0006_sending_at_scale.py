@@ -20,7 +20,12 @@ def upgrade():
         batch.create_index(
             "ix_deliveries_issue_status_subscriber", ["issue_id", "status", "subscriber_id"]
         )
-        batch.create_index("ix_deliveries_claim", ["claim"])
+        batch.create_index(
+            "ix_deliveries_claim",
+            ["claim"],
+            postgresql_where=sa.text("claim IS NOT NULL"),
+            sqlite_where=sa.text("claim IS NOT NULL"),
+        )
     with op.batch_alter_table("issues") as batch:
         batch.add_column(
             sa.Column("error_streak", sa.Integer(), nullable=False, server_default="0")
