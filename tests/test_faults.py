@@ -31,6 +31,17 @@ FAST_RECOVERY = {
 }
 
 
+@pytest.fixture
+def shared_backends(backends):
+    """Several workers on one issue is a PostgreSQL and Redis deployment: SKIP LOCKED claims
+    and a broker that hands each task to one worker. The embedded defaults are for one."""
+    if not (
+        backends.database_url.startswith("postgresql") and backends.broker_url.startswith("redis")
+    ):
+        pytest.skip("needs PostgreSQL and Redis, as several workers do")
+    return backends
+
+
 def wait_ready(process, timeout: float = 60) -> None:
     wait_until(
         lambda: b" ready." in process.log_path.read_bytes(),
@@ -55,7 +66,7 @@ def assert_everyone_served(inbox, issue_id: int, max_repeats: int) -> None:
     assert states(issue_id) == {"total": READERS, "sent": READERS, "failed": 0, "pending": 0}
 
 
-def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process):
+def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process, shared_backends):
     add_readers(weekly, READERS)
     issue = draft(weekly)
     victim = worker_process("--pool", "solo", **FAST_RECOVERY)
@@ -80,7 +91,7 @@ def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process):
 
 
 @pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server to restart")
-def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, tmp_path):
+def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, shared_backends, tmp_path):
     port = free_port()
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
     command += ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
@@ -143,7 +154,7 @@ def test_the_smtp_server_gone_mid_send(app, weekly, inbox, worker):
     assert_everyone_served(inbox, issue.id, max_repeats=2)
 
 
-def test_four_worker_processes_share_one_issue(app, weekly, inbox, worker_process):
+def test_four_worker_processes_share_one_issue(app, weekly, inbox, worker_process, shared_backends):
     add_readers(weekly, READERS)
     issue = draft(weekly)
     settings = {"NEWSLETTER_BATCH_SIZE": "15", "NEWSLETTER_SEND_PARALLEL": "8"}
