@@ -55,11 +55,14 @@ def served(inbox) -> Counter:
 
 
 def assert_everyone_served(inbox, issue_id: int, max_repeats: int) -> None:
-    wait_until(
-        lambda: db.session.get(Issue, issue_id).status == "sent",
-        timeout=90,
-        message="the issue did not finish after recovery",
-    )
+    try:
+        wait_until(lambda: db.session.get(Issue, issue_id).status == "sent", timeout=90)
+    except AssertionError:
+        issue = db.session.get(Issue, issue_id)
+        raise AssertionError(
+            f"the issue did not finish after recovery: {issue.status}, {states(issue_id)},"
+            f" {issue.error_streak} errors in a row, {len(inbox.messages)} messages received"
+        ) from None
     counts = served(inbox)
     assert set(counts) == {f"reader{n}@example.org" for n in range(READERS)}
     assert sum(counts.values()) - READERS <= max_repeats

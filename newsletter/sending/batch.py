@@ -252,12 +252,16 @@ class _Batch:
         self._write_results()
         if self.outcome.errors_in_a_row or self.outcome.any_success:
             self._write_issue()
-        db.session.execute(
-            sa.update(Delivery)
-            .where(Delivery.claim == self.token, Delivery.status == "pending")
-            .values(**RELEASED)
-        )
-        db.session.commit()
+        release_claim(self.token)
+
+
+def release_claim(token: str) -> None:
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.claim == token, Delivery.status == "pending")
+        .values(**RELEASED)
+    )
+    db.session.commit()
 
 
 def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
@@ -265,26 +269,31 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != "sending":
         return BatchOutcome(stopped=issue.status if issue else "missing")
+    smtp = None
     try:
-        # Connect before claiming: while the server is down, readers keep their attempts.
+        # Connect (and greet) before claiming: while the server is down, readers keep
+        # their attempts and no rows are held.
         smtp = mailer.connect()
+        pipe = Pipeline(smtp)
     except (OSError, smtplib.SMTPException) as exc:
+        if smtp:
+            smtp.close()
         reason = f"SMTP server unavailable: {exc}"
         _count_error(issue_id, reason)
         raise SmtpUnavailable(reason) from exc
     try:
-        return _send(issue, smtp, after)
+        return _send(issue, pipe, after)
     finally:
         _quit(smtp)
 
 
-def _send(issue: Issue, smtp: smtplib.SMTP, after: int) -> BatchOutcome:
+def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
     issue_id = issue.id
     token, readers = claim_batch(issue_id, current_app.config["BATCH_SIZE"], after)
-    letter = IssueLetter(issue)
-    batch = _Batch(issue_id, token, readers, letter)
-    pipe = Pipeline(smtp)
+    batch = None
     try:
+        letter = IssueLetter(issue)
+        batch = _Batch(issue_id, token, readers, letter)
         while batch.queue and not batch.outcome.stopped:
             try:
                 for (delivery_id, attempts, *_), error in pipe.send_all(
@@ -300,7 +309,11 @@ def _send(issue: Issue, smtp: smtplib.SMTP, after: int) -> BatchOutcome:
                 batch.failure(delivery_id, attempts, f"SMTP connection lost: {exc}", False)
                 raise SmtpUnavailable(str(exc)) from exc
     finally:
-        batch.finish()
+        # Whatever went wrong, results are written and the rows not reached are given back.
+        if batch:
+            batch.finish()
+        else:
+            release_claim(token)
     outcome = batch.outcome
     outcome.last = max((row[2] for row in readers), default=after)
     outcome.next_in = lifecycle.next_due(issue_id, outcome.last)
