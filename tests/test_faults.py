@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -164,6 +165,9 @@ def test_four_worker_processes_share_one_issue(app, weekly, inbox, worker_proces
     workers = [worker_process("--pool", "solo", **settings) for _ in range(4)]
     for process in workers:
         wait_ready(process)
+    # A server that takes a moment per message, so no worker can finish before the others
+    # have fetched their batches.
+    inbox.handler.on_message = lambda count: time.sleep(0.01)
     lifecycle.send_issue_now(issue)
     assert_everyone_served(inbox, issue.id, max_repeats=0)
     assert max(served(inbox).values()) == 1
