@@ -132,6 +132,14 @@ def test_without_redis_the_limit_holds_within_the_process():
     assert throttle.take(1, patience=0) == 0
 
 
+def test_without_its_redis_the_limit_grants_nothing():
+    from conftest import free_port
+
+    throttle = Throttle(Limits(per_second=100), f"redis://127.0.0.1:{free_port()}/0")
+    assert throttle.take(5, patience=0) == 0
+    assert Throttle(Limits(), f"redis://127.0.0.1:{free_port()}/0").take(5) == 5  # no limit set
+
+
 def test_a_throttled_batch_stops_and_gives_its_readers_back(app, weekly, inbox, redis_url):
     app.config["RATE_PER_HOUR"] = 3
     app.config["SEND_WINDOW"] = 2
