@@ -295,3 +295,23 @@ def test_bulk_signed_links_are_the_links_itsdangerous_makes(app):
         with pytest.raises(tokens.TokenError):  # a link for one purpose is no good for another
             other = tokens.CONFIRM
             tokens.read(other, fast.rsplit("/", 1)[1])
+
+
+def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
+    from datetime import timedelta
+
+    from newsletter.models import Delivery
+
+    app.config["BATCH_SIZE"] = 2
+    add_readers(weekly, 3)
+    issue = draft(weekly)
+    start_sending(issue)
+    dead, _ = batch.claim_batch(issue.id, 2)
+    alive, _ = batch.claim_batch(issue.id, 2)
+    later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
+    db.session.execute(sa.update(Delivery).where(Delivery.claim == alive).values(claimed_at=later))
+    db.session.commit()
+    assert lifecycle.release_stale_claims(later) == [issue.id]
+    claims = db.session.scalars(sa.select(Delivery.claim).order_by(Delivery.subscriber_id)).all()
+    assert claims == [None, None, alive]
+    assert lifecycle.release_stale_claims(later) == []
