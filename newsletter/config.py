@@ -37,6 +37,7 @@ def load(instance: Path) -> dict:
     smtp_url = _env("SMTP_URL")
     base_url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
     broker_dir = instance / "broker"
+    mail_domain = _env("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost")
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(
             _env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}")
@@ -52,7 +53,12 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "MAIL_DOMAIN": _env("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost"),
+        "MAIL_DOMAIN": mail_domain,
+        "DKIM_DOMAIN": _env("DKIM_DOMAIN", mail_domain),
+        # DKIM: unset key file, no signature. The public key goes in DNS at
+        # <selector>._domainkey.<domain>.
+        "DKIM_KEY_FILE": _env("DKIM_KEY_FILE"),
+        "DKIM_SELECTOR": _env("DKIM_SELECTOR", "newsletter"),
         "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
         "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
         "BATCH_SIZE": int(_env("BATCH_SIZE", "500")),

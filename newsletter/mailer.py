@@ -18,6 +18,7 @@ import idna
 import premailer
 from flask import current_app, render_template
 
+from newsletter import signing
 from newsletter.text import has_line_break
 
 
@@ -191,9 +192,11 @@ class Multipart:
     def message(self, headers: list[tuple[str, str]], text: list[bytes], html: list[bytes]):
         """Header values must already be encoded."""
         head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
-        return b"".join(
-            [(head + self.mime_head).encode("ascii"), self.text_head, *text]
-            + [self.html_head, *html, self.end]
+        return signing.sign(
+            b"".join(
+                [(head + self.mime_head).encode("ascii"), self.text_head, *text]
+                + [self.html_head, *html, self.end]
+            )
         )
 
 
