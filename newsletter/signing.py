@@ -45,7 +45,11 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         """The message with a DKIM-Signature header in front."""
-        headers, body = dkim.rfc822_parse(message)
+        # Parsed up to the blank line only: dkimpy's parser walks every line it is given.
+        blank = message.find(b"\r\n\r\n")
+        end = len(message) if blank < 0 else blank + 4
+        headers, _ = dkim.rfc822_parse(message[:end])
+        body = message[end:]
         present = {name.lower() for name, _ in headers}
         include = [name for name in SIGNED if name in present]
         body_hash = base64.b64encode(hashlib.sha256(POLICY.canonicalize_body(body)).digest())
