@@ -55,6 +55,9 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAIL_DOMAIN": mail_domain,
         "DKIM_DOMAIN": _env("DKIM_DOMAIN", mail_domain),
+        # Set, each issue email's envelope sender is bounces+<delivery>-<mac>@ this domain,
+        # whose mail must reach `newsletter bounces serve`; unset, the list's address.
+        "BOUNCE_DOMAIN": _env("BOUNCE_DOMAIN"),
         # DKIM: unset key file, no signature. The public key goes in DNS at
         # <selector>._domainkey.<domain>.
         "DKIM_KEY_FILE": _env("DKIM_KEY_FILE"),

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import mailer
+from newsletter.bounces import verp
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
 from newsletter.sending import lifecycle, retries
@@ -323,14 +324,11 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
 
 def _letters(letter: IssueLetter, window: list):
     """Each reader's row with its envelope and message, built as the pipeline asks."""
+    per_delivery = verp.enabled()
     for row in window:
         delivery_id, _, subscriber_id, email, name = row
-        yield (
-            row,
-            letter.envelope_from,
-            email,
-            letter.build(delivery_id, subscriber_id, email, name),
-        )
+        sender = verp.return_path(delivery_id) if per_delivery else letter.envelope_from
+        yield row, sender, email, letter.build(delivery_id, subscriber_id, email, name)
 
 
 def _reply(error: smtplib.SMTPException) -> tuple[int, bytes | str]:

@@ -1,0 +1,1 @@
+"""Bounces: addresses that name the delivery a bounce is about, and reading them back."""

@@ -1,0 +1,47 @@
+"""VERP return paths: bounces+<delivery id>-<mac>@<bounce domain>, one per delivery.
+
+A bounce comes back to the envelope sender, so the address alone says which delivery (and
+so which reader and issue) it is about. The MAC, from the app's secret, means nobody can
+make an address that blames another reader. Lowercase hex, as some servers lowercase local
+parts.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+
+from flask import current_app
+
+PREFIX = "bounces"
+MAC_LENGTH = 16  # hex digits: 64 bits
+_ADDRESS = re.compile(rf"^{PREFIX}\+(\d+)-([0-9a-f]{{{MAC_LENGTH}}})@(.+)$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"newsletter-verp:" + secret.encode()).digest()
+
+
+def _mac(delivery_id: int) -> str:
+    key = _key(current_app.config["SECRET_KEY"])
+    return hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:MAC_LENGTH]
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("BOUNCE_DOMAIN"))
+
+
+def return_path(delivery_id: int) -> str:
+    return f"{PREFIX}+{delivery_id}-{_mac(delivery_id)}@{current_app.config['BOUNCE_DOMAIN']}"
+
+
+def delivery_id(address: str) -> int | None:
+    """The delivery a return path names, or None when it is not one of ours or is forged."""
+    match = _ADDRESS.match(address.strip().strip("<>"))
+    if not match or match.group(3).lower() != current_app.config["BOUNCE_DOMAIN"].lower():
+        return None
+    number, mac = int(match.group(1)), match.group(2).lower()
+    return number if hmac.compare_digest(mac, _mac(number)) else None

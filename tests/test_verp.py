@@ -1,0 +1,50 @@
+"""VERP: each issue email's return path names its delivery, and cannot be forged."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from test_sending import add_readers, draft
+
+from newsletter.bounces import verp
+from newsletter.extensions import db
+from newsletter.models import Delivery, Subscriber
+from newsletter.sending import batch, lifecycle
+
+
+def test_a_return_path_names_its_delivery_and_nothing_else(app):
+    app.config["BOUNCE_DOMAIN"] = "bounces.example.org"
+    address = verp.return_path(4217)
+    assert address.startswith("bounces+4217-") and address.endswith("@bounces.example.org")
+    assert verp.delivery_id(address) == 4217
+    assert verp.delivery_id(f"<{address.upper()}>") == 4217  # servers may change case
+    number = address.split("+", 1)[1].split("-", 1)[0]
+    assert verp.delivery_id(address.replace(f"+{number}-", "+4218-")) is None  # another reader
+    assert verp.delivery_id(address.replace("@bounces.example.org", "@elsewhere.org")) is None
+    assert verp.delivery_id("bounces+4217-0000000000000000@bounces.example.org") is None
+    assert verp.delivery_id("someone@example.org") is None
+    app.config["SECRET_KEY"] = "another secret"
+    assert verp.delivery_id(address) is None
+
+
+def test_each_reader_gets_mail_from_their_own_return_path(app, weekly, inbox):
+    app.config["BOUNCE_DOMAIN"] = "bounces.example.org"
+    add_readers(weekly, 3)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    batch.send_batch(issue.id)
+    assert len(inbox.messages) == 3
+    for received in inbox.messages:
+        delivery = db.session.get(Delivery, verp.delivery_id(received.sender))
+        reader = db.session.get(Subscriber, delivery.subscriber_id)
+        assert received.recipients == [reader.email]
+
+
+def test_without_a_bounce_domain_mail_comes_from_the_list(app, weekly, inbox):
+    add_readers(weekly, 1)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    batch.send_batch(issue.id)
+    assert [m.sender for m in inbox.messages] == [weekly.from_email]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
