@@ -1,9 +1,53 @@
 """Celery bound to the Flask app: every task runs inside the app context."""
 
+import os
+import uuid
 from pathlib import Path
+from time import monotonic
 
 from celery import Celery, Task
 from flask import Flask, current_app
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
+
+
+def _write_whole(path: str, data: bytes) -> None:
+    """Readers see the old file or the new one, never a half-written one."""
+    with open(path + ".part", "wb") as part:
+        part.write(data)
+    os.replace(path + ".part", path)
+
+
+class _AtomicFolderChannel(filesystem.Channel):
+    """kombu's folder channel writes files where they lie, so a reader that comes first
+    reads them empty, and the worker stops (seen in the end-to-end test)."""
+
+    def _put(self, queue, payload, **kwargs):
+        # ".part" files do not end in ".<queue>.msg": consumers skip them.
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        _write_whole(os.path.join(self.data_folder_out, name), str_to_bytes(dumps(payload)))
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        self.control_folder.mkdir(exist_ok=True)
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        with open(self.control_folder / ".bindings.lock", "wb") as guard:
+            filesystem.lock(guard, filesystem.LOCK_EX)
+            try:
+                table = self.get_table(exchange)
+                if entry not in table:
+                    path = str(self._exchange_file(exchange))
+                    _write_whole(path, str_to_bytes(dumps([entry, *table])))
+            finally:
+                filesystem.unlock(guard)
+
+
+class AtomicFolderTransport(filesystem.Transport):
+    Channel = _AtomicFolderChannel
+
+
+# The embedded broker's URL stays filesystem://; this process reads and writes it safely.
+TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFolderTransport"
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -1,0 +1,38 @@
+"""The embedded folder broker: nobody sees half a message or half a binding table."""
+
+import json
+import os
+
+from kombu import Connection
+
+import newsletter.queue  # noqa: F401 - puts the atomic folder transport in place
+
+
+def test_messages_and_bindings_appear_whole(tmp_path, monkeypatch):
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(tmp_path / "control"),
+        "store_processed": False,
+    }
+    appeared = []
+    real_replace = os.replace
+
+    def replace(source, target):
+        # At the moment a file takes its real name, it is already complete.
+        appeared.append((os.path.basename(target), json.loads(open(source, "rb").read())))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    body = {"payload": "x" * 100_000}
+    with Connection("filesystem://", transport_options=options) as connection:
+        assert type(connection.transport).__name__ == "AtomicFolderTransport"
+        queue = connection.SimpleQueue("work")
+        queue.put(body)
+        names = [name for name, _ in appeared]
+        assert names[0] == "work.exchange" and names[1].endswith(".work.msg")
+        assert appeared[1][1]["body"]  # the whole message, encoded by kombu
+        assert [p.name for p in folder.iterdir()] == [names[1]]  # no .part left behind
+        assert queue.get(timeout=5).payload == body
