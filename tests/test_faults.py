@@ -161,14 +161,21 @@ def test_the_smtp_server_gone_mid_send(app, weekly, inbox, worker):
 def test_four_worker_processes_share_one_issue(app, weekly, inbox, worker_process, shared_backends):
     add_readers(weekly, READERS)
     issue = draft(weekly)
-    settings = {"NEWSLETTER_BATCH_SIZE": "15", "NEWSLETTER_SEND_PARALLEL": "8"}
-    workers = [worker_process("--pool", "solo", **settings) for _ in range(4)]
+    # A queue of their own: the suite's in-process worker must not take their batches.
+    settings = {
+        "NEWSLETTER_BATCH_SIZE": "15",
+        "NEWSLETTER_SEND_PARALLEL": "8",
+        "NEWSLETTER_TASK_QUEUE": f"{shared_backends.queue}-four",
+        "NEWSLETTER_BEAT_INTERVAL": "0.5",
+    }
+    workers = [worker_process("--pool", "solo", **settings) for _ in range(3)]
+    workers.append(worker_process("--pool", "solo", "--beat", **settings))
     for process in workers:
         wait_ready(process)
     # A server that takes a moment per message, so no worker can finish before the others
     # have fetched their batches.
     inbox.handler.on_message = lambda count: time.sleep(0.01)
-    lifecycle.send_issue_now(issue)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))  # the fourth worker's beat starts it
     assert_everyone_served(inbox, issue.id, max_repeats=0)
     assert max(served(inbox).values()) == 1
     for process in workers:

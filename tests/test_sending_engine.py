@@ -16,7 +16,7 @@ from newsletter import accounts, mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
 from newsletter.extensions import db
 from newsletter.models import Issue, Subscription
-from newsletter.sending import batch, lifecycle
+from newsletter.sending import batch, claims, lifecycle
 from newsletter.sending.pipeline import Pipeline
 from newsletter.sending.throttle import KEY, Limits, Throttle
 from newsletter.subscriptions import service
@@ -306,12 +306,12 @@ def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
     add_readers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
-    dead, _ = batch.claim_batch(issue.id, 2)
-    alive, _ = batch.claim_batch(issue.id, 2)
+    dead, _ = claims.claim_batch(issue.id, 2)
+    alive, _ = claims.claim_batch(issue.id, 2)
     later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
     db.session.execute(sa.update(Delivery).where(Delivery.claim == alive).values(claimed_at=later))
     db.session.commit()
     assert lifecycle.release_stale_claims(later) == [issue.id]
-    claims = db.session.scalars(sa.select(Delivery.claim).order_by(Delivery.subscriber_id)).all()
-    assert claims == [None, None, alive]
+    held = db.session.scalars(sa.select(Delivery.claim).order_by(Delivery.subscriber_id)).all()
+    assert held == [None, None, alive]
     assert lifecycle.release_stale_claims(later) == []

@@ -8,7 +8,6 @@ window it checks the issue is still sending and drops readers who left meanwhile
 
 from __future__ import annotations
 
-import secrets
 import smtplib
 import time
 from collections import deque
@@ -20,15 +19,12 @@ from flask import current_app
 from newsletter import mailer
 from newsletter.bounces import verp
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
+from newsletter.models import Delivery, Issue, utcnow
 from newsletter.sending import lifecycle, retries
+from newsletter.sending.claims import RELEASED, claim_batch, release_claim
 from newsletter.sending.letter import IssueLetter
 from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import throttle
-
-# Written with every result: the row is no longer held by a batch.
-RELEASED = {"claim": None, "claimed_at": None}
-
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
 _deliveries, _issues = Delivery.__table__, Issue.__table__
@@ -74,61 +70,6 @@ class BatchOutcome:
     failures: list[dict] = field(default_factory=list, repr=False)
     errors_in_a_row: int = 0
     any_success: bool = False
-
-
-def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
-    """Claim up to `size` due pending rows and return them with their readers.
-
-    A chain of batches starts after the subscriber id its last batch ended at: rows sent
-    earlier leave dead index entries behind until vacuum, and walking them from the start
-    every time would make a large send slower as it goes. Rows left behind (retries, a
-    dead batch's) are found by a walk from the start once nothing lies ahead.
-    """
-    token = secrets.token_hex(16)
-    now = utcnow()
-    for low in dict.fromkeys((after, 0)):
-        due = (
-            sa.select(Delivery.id)
-            .where(
-                Delivery.issue_id == issue_id,
-                Delivery.status == "pending",
-                Delivery.subscriber_id > low,
-                Delivery.claim.is_(None),
-                sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
-            )
-            .order_by(Delivery.subscriber_id)
-            .limit(size)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = db.session.execute(
-            sa.update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()))
-            .values(claim=token, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if claimed:
-            break
-    list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
-    readers = db.session.execute(
-        sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .join(
-            Subscription,
-            sa.and_(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id),
-        )
-        .where(
-            Delivery.claim == token,
-            Subscription.status == "confirmed",
-            Subscriber.status == "active",
-        )
-        .order_by(Delivery.subscriber_id)
-    ).all()
-    # Readers who left or were blocked since the send began are not mailed.
-    kept = {row[0] for row in readers}
-    db.session.execute(sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept)))
-    db.session.commit()
-    return token, readers
 
 
 class _Batch:
@@ -254,15 +195,6 @@ class _Batch:
         if self.outcome.errors_in_a_row or self.outcome.any_success:
             self._write_issue()
         release_claim(self.token)
-
-
-def release_claim(token: str) -> None:
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.claim == token, Delivery.status == "pending")
-        .values(**RELEASED)
-    )
-    db.session.commit()
 
 
 def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
