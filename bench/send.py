@@ -129,18 +129,10 @@ def run(args, database_url: str, tmp: Path) -> None:
 
 def dkim_key(tmp: Path) -> str:
     """A fresh 2048-bit RSA key, as a sender would publish."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from newsletter.signing import new_key
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp / "dkim.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    path.write_bytes(new_key()[0])
     return str(path)
 
 

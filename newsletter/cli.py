@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from newsletter import accounts
+from newsletter import accounts, signing
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
 
 
 def register_app_commands(app: Flask) -> None:
-    for command in (users, tokens, serve, worker, beat, dev):
+    for command in (users, tokens, dkim, serve, worker, beat, dev):
         app.cli.add_command(command)
 
 
@@ -62,6 +62,26 @@ def create_token(email: str, name: str):
     if user is None:
         raise click.ClickException(f"No user {email}; create one with `newsletter users create`.")
     click.echo(accounts.create_token(user, name))
+
+
+@click.group(help="DKIM signing keys.")
+def dkim():
+    pass
+
+
+@dkim.command("key")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def dkim_key(path: str):
+    """Write a new private key to PATH and print the DNS record that publishes it."""
+    if Path(path).exists():
+        raise click.ClickException(f"{path} exists; keys are not overwritten.")
+    pem, record = signing.new_key()
+    Path(path).touch(mode=0o600)
+    Path(path).write_bytes(pem)
+    config = current_app.config
+    click.echo(f"Set NEWSLETTER_DKIM_KEY_FILE={path}, then publish this TXT record:")
+    click.echo(f'{config["DKIM_SELECTOR"]}._domainkey.{config["DKIM_DOMAIN"]}. IN TXT "{record}"')
 
 
 @click.command(help="Run the web app on gunicorn.")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dkim
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, utils
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim.canonicalization import CanonicalizationPolicy
 from flask import current_app, has_app_context
 
@@ -79,6 +79,21 @@ class Signer:
         )
         header = dkim.fold(value + base64.b64encode(signature), namelen=len("DKIM-Signature"))
         return b"DKIM-Signature:" + header + b"\r\n" + message
+
+
+def new_key() -> tuple[bytes, str]:
+    """A fresh 2048-bit RSA key: the private half as PEM, and the TXT record that publishes
+    the public half at <selector>._domainkey.<domain>."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem, "v=DKIM1; k=rsa; p=" + base64.b64encode(public).decode("ascii")
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,12 +1,11 @@
 """Signed links for confirming, leaving and managing a subscription."""
 
-import functools
 import hmac
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 
 CONFIRM = "confirm"
@@ -28,27 +27,8 @@ class LinkTarget:
     list_id: int
 
 
-_derived_keys: dict[tuple, bytes] = {}
-
-
-class _KeyOnceSigner(TimestampSigner):
-    """Derives each key once per process, not per signature: an issue signs two links per
-    reader, and the serializer makes a new signer for every one."""
-
-    def derive_key(self, secret_key=None) -> bytes:
-        cache_key = (secret_key or self.secret_keys[-1], self.salt)
-        if cache_key not in _derived_keys:
-            _derived_keys[cache_key] = super().derive_key(secret_key)
-        return _derived_keys[cache_key]
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=f"newsletter-{purpose}", signer=_KeyOnceSigner)
-
-
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return _cached_serializer(current_app.config["SECRET_KEY"], purpose)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"newsletter-{purpose}")
 
 
 def make(purpose: str, subscriber_id: int, list_id: int) -> str:

@@ -1,16 +1,11 @@
 """DKIM: every message signed with the configured key, verified by dkimpy as a receiver
 would, against the public key published through a stub resolver."""
 
-import base64
-from datetime import UTC, datetime
-
 import dkim
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from test_sending import add_readers, draft
+from test_sending import add_readers, send_one_batch
 
-from newsletter.sending import batch, lifecycle
+from newsletter import signing
 
 SELECTOR = "news2026"
 DOMAIN = "example.org"
@@ -19,19 +14,10 @@ DOMAIN = "example.org"
 @pytest.fixture
 def dns(app, tmp_path):
     """A fresh key: the private half configured, the public half in a stub resolver."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem, record = signing.new_key()
     key_file = tmp_path / "dkim.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    records = {f"{SELECTOR}._domainkey.{DOMAIN}.": b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)}
+    key_file.write_bytes(pem)
+    records = {f"{SELECTOR}._domainkey.{DOMAIN}.": record.encode()}
     app.config.update(DKIM_KEY_FILE=str(key_file), DKIM_SELECTOR=SELECTOR, DKIM_DOMAIN=DOMAIN)
 
     def resolve(name, timeout=5):
@@ -41,11 +27,7 @@ def dns(app, tmp_path):
 
 
 def test_every_digest_is_signed_over_the_headers_that_matter(app, weekly, inbox, dns):
-    add_readers(weekly, 3)
-    issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    batch.send_batch(issue.id)
+    send_one_batch(weekly, 3)
     assert len(inbox.messages) == 3
     for received in inbox.messages:
         assert dkim.verify(received.data, dnsfunc=dns)
@@ -61,11 +43,7 @@ def test_every_digest_is_signed_over_the_headers_that_matter(app, weekly, inbox,
 
 
 def test_a_changed_message_fails_verification(app, weekly, inbox, dns):
-    add_readers(weekly, 1)
-    issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    batch.send_batch(issue.id)
+    send_one_batch(weekly, 1)
     [received] = inbox.messages
     other_link = received.data.replace(b"List-Unsubscribe: <http", b"List-Unsubscribe: <gttp", 1)
     assert other_link != received.data
@@ -84,9 +62,17 @@ def test_notices_are_signed_too(app, weekly, inbox, dns):
 
 
 def test_without_a_key_nothing_is_signed(app, weekly, inbox):
-    add_readers(weekly, 1)
-    issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    batch.send_batch(issue.id)
+    send_one_batch(weekly, 1)
     assert "DKIM-Signature" not in inbox.messages[0].message
+
+
+def test_the_key_command_writes_a_private_key_and_prints_its_record(app, runner, tmp_path):
+    path = tmp_path / "dkim.pem"
+    app.config.update(DKIM_SELECTOR=SELECTOR, DKIM_DOMAIN=DOMAIN)
+    result = runner.invoke(args=["dkim", "key", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f'{SELECTOR}._domainkey.{DOMAIN}. IN TXT "v=DKIM1; k=rsa; p=' in result.output
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert path.stat().st_mode & 0o077 == 0  # nobody else may read it
+    again = runner.invoke(args=["dkim", "key", str(path)])
+    assert again.exit_code != 0 and "not overwritten" in again.output

@@ -51,6 +51,19 @@ def wait_ready(process, timeout: float = 60) -> None:
     )
 
 
+def kill_at_message(inbox, process, number: int) -> threading.Event:
+    """SIGKILL the process as the inbox takes its `number`th message; the event says when."""
+    killed = threading.Event()
+
+    def on_message(count):
+        if count == number:
+            process.send_signal(signal.SIGKILL)
+            killed.set()
+
+    inbox.handler.on_message = on_message
+    return killed
+
+
 def served(inbox) -> Counter:
     return Counter(r for m in inbox.messages for r in m.recipients)
 
@@ -75,14 +88,7 @@ def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process, shared_bac
     issue = draft(weekly)
     victim = worker_process("--pool", "solo", **FAST_RECOVERY)
     wait_ready(victim)
-    killed = threading.Event()
-
-    def kill_at_100(count):
-        if count == 100:
-            victim.send_signal(signal.SIGKILL)
-            killed.set()
-
-    inbox.handler.on_message = kill_at_100
+    killed = kill_at_message(inbox, victim, 100)
     lifecycle.send_issue_now(issue)
     assert killed.wait(60), "the send never reached 100 messages"
     victim.wait(timeout=10)
@@ -111,14 +117,7 @@ def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, shared_bac
             **FAST_RECOVERY,
         )
         wait_ready(sender)
-        restart = threading.Event()
-
-        def stop_redis_at_100(count):
-            if count == 100:
-                redis.send_signal(signal.SIGKILL)
-                restart.set()
-
-        inbox.handler.on_message = stop_redis_at_100
+        restart = kill_at_message(inbox, redis, 100)
         # Due now: the worker's own beat starts it, through the Redis about to die.
         lifecycle.schedule_issue(issue, datetime.now(UTC))
         assert restart.wait(60), "the send never reached 100 messages"

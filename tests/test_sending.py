@@ -44,6 +44,23 @@ def draft(mailing_list) -> Issue:
     return compose_issue(mailing_list, SINCE, UNTIL)
 
 
+def start_sending(issue: Issue) -> None:
+    """Due now and claimed, as beat would: rendered, with its ledger."""
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+
+
+def send_one_batch(mailing_list, readers: int) -> Issue:
+    """An issue to `readers` new readers, sent by one batch in this process."""
+    from newsletter.sending import batch
+
+    add_readers(mailing_list, readers)
+    issue = draft(mailing_list)
+    start_sending(issue)
+    batch.send_batch(issue.id)
+    return issue
+
+
 def states(issue_id: int) -> dict[str, int]:
     return ledger.counts(issue_id)
 
@@ -76,16 +93,14 @@ def test_deliveries_go_only_to_confirmed_active_readers(app, weekly):
     db.session.add_all([unconfirmed, blocked])
     db.session.commit()
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     assert states(issue.id)["total"] == 2
 
 
 def test_the_render_is_frozen_when_sending_starts(app, weekly):
     add_readers(weekly, 1)
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     db.session.refresh(issue)
     assert "First post" in issue.html and "@@NLUNSUBSCRIBE@@" in issue.html
     assert "First post" in issue.text
@@ -163,8 +178,7 @@ def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
 def test_a_reader_who_leaves_during_a_send_is_not_mailed(app, weekly):
     readers = add_readers(weekly, 3)
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     service.unsubscribe(readers[1].subscriptions[0], "one-click")
     assert states(issue.id) == {"total": 2, "sent": 0, "failed": 0, "pending": 2}
 
@@ -172,8 +186,7 @@ def test_a_reader_who_leaves_during_a_send_is_not_mailed(app, weekly):
 def test_paused_issues_send_nothing_until_resumed(app, weekly, inbox, worker):
     add_readers(weekly, 2)
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     lifecycle.pause_issue(issue)
     lifecycle.enqueue_batches(issue.id)  # a batch already queued when the pause came
     with pytest.raises(lifecycle.StateError):
@@ -225,8 +238,7 @@ def test_an_issue_without_readers_is_sent_at_once(app, weekly):
 def test_a_stalled_send_is_picked_up_again(app, weekly):
     add_readers(weekly, 1)
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     later = datetime.now(UTC) + timedelta(seconds=app.config["STALL_AFTER"] + 60)
     assert lifecycle.stalled_issues(later) == [issue.id]
     assert lifecycle.stalled_issues() == []
@@ -238,8 +250,7 @@ def test_batches_running_at_once_never_both_send_to_one_reader(app, weekly, inbo
     app.config["BATCH_SIZE"] = 4
     add_readers(weekly, 6)
     issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    start_sending(issue)
     outcomes = []
 
     def run():

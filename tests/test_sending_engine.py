@@ -10,7 +10,7 @@ from email import message_from_bytes
 import pytest
 import sqlalchemy as sa
 from conftest import Inbox, wait_until
-from test_sending import add_readers, draft, states
+from test_sending import add_readers, draft, start_sending, states
 
 from newsletter import accounts, mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
@@ -20,11 +20,6 @@ from newsletter.sending import batch, claims, lifecycle
 from newsletter.sending.pipeline import Pipeline
 from newsletter.sending.throttle import KEY, Limits, Throttle
 from newsletter.subscriptions import service
-
-
-def start_sending(issue: Issue) -> None:
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
 
 
 def send_all(issue_id: int) -> list[batch.BatchOutcome]:

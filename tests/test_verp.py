@@ -1,14 +1,11 @@
 """VERP: each issue email's return path names its delivery, and cannot be forged."""
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
-from test_sending import add_readers, draft
+from test_sending import send_one_batch
 
 from newsletter.bounces import verp
 from newsletter.extensions import db
 from newsletter.models import Delivery, Subscriber
-from newsletter.sending import batch, lifecycle
 
 
 def test_a_return_path_names_its_delivery_and_nothing_else(app):
@@ -28,11 +25,7 @@ def test_a_return_path_names_its_delivery_and_nothing_else(app):
 
 def test_each_reader_gets_mail_from_their_own_return_path(app, weekly, inbox):
     app.config["BOUNCE_DOMAIN"] = "bounces.example.org"
-    add_readers(weekly, 3)
-    issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    batch.send_batch(issue.id)
+    send_one_batch(weekly, 3)
     assert len(inbox.messages) == 3
     for received in inbox.messages:
         delivery = db.session.get(Delivery, verp.delivery_id(received.sender))
@@ -41,10 +34,6 @@ def test_each_reader_gets_mail_from_their_own_return_path(app, weekly, inbox):
 
 
 def test_without_a_bounce_domain_mail_comes_from_the_list(app, weekly, inbox):
-    add_readers(weekly, 1)
-    issue = draft(weekly)
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    batch.send_batch(issue.id)
+    send_one_batch(weekly, 1)
     assert [m.sender for m in inbox.messages] == [weekly.from_email]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1

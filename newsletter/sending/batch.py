@@ -12,6 +12,7 @@ import smtplib
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -82,7 +83,6 @@ class _Batch:
         self.queue = deque(readers)
         self.window = config["SEND_WINDOW"]
         self.max_attempts = config["MAX_ATTEMPTS"]
-        self.pause_after = config["PAUSE_AFTER_ERRORS"]
         self.outcome = BatchOutcome()
         self.lease = config["CLAIM_LEASE"]
         self.claimed = time.monotonic()
@@ -108,7 +108,7 @@ class _Batch:
         else:
             self.outcome.deferred += 1
             delay = retries.backoff(attempts - 1)
-            row.update(status="pending", retry_at=utcnow() + retries.seconds(delay))
+            row.update(status="pending", retry_at=utcnow() + timedelta(seconds=delay))
         self.outcome.failures.append(row)
         self.outcome.errors_in_a_row += 1
 
@@ -153,22 +153,13 @@ class _Batch:
 
     def _write_issue(self) -> None:
         outcome = self.outcome
-        streak = outcome.errors_in_a_row
-        total = db.session.execute(
-            sa.update(Issue)
-            .where(Issue.id == self.issue_id)
-            .values(
-                progress_at=utcnow(),
-                error_streak=streak if outcome.any_success else Issue.error_streak + streak,
-            )
-            .returning(Issue.error_streak)
-        ).scalar_one()
+        total = _count_errors(
+            self.issue_id, outcome.errors_in_a_row, outcome.any_success, progress_at=utcnow()
+        )
         self.touched = time.monotonic()
         outcome.errors_in_a_row = 0
         outcome.any_success = False
-        if total >= self.pause_after:
-            db.session.commit()
-            lifecycle.pause_for_errors(self.issue_id, total, self.last_error())
+        if _pause_if_too_many(self.issue_id, total, self.last_error):
             outcome.stopped = "paused"
 
     def _renew_claim(self) -> None:
@@ -212,7 +203,7 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
         if smtp:
             smtp.close()
         reason = f"SMTP server unavailable: {exc}"
-        _count_error(issue_id, reason)
+        _pause_if_too_many(issue_id, _count_errors(issue_id, 1), lambda: reason)
         raise SmtpUnavailable(reason) from exc
     try:
         return _send(issue, pipe, after)
@@ -281,16 +272,25 @@ def _relaxed_commit() -> None:
         db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def _count_error(issue_id: int, reason: str) -> None:
-    total = db.session.execute(
+def _count_errors(issue_id: int, errors: int, after_success: bool = False, **values) -> int:
+    """Add to the issue's failed sends in a row (counting afresh after a success), shared
+    by every worker; returns the new count. Not committed."""
+    streak = errors if after_success else Issue.error_streak + errors
+    return db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id)
-        .values(error_streak=Issue.error_streak + 1)
+        .values(error_streak=streak, **values)
         .returning(Issue.error_streak)
     ).scalar_one()
+
+
+def _pause_if_too_many(issue_id: int, errors: int, last_error) -> bool:
+    """Commits; past PAUSE_AFTER_ERRORS the issue pauses, saying `last_error()`."""
     db.session.commit()
-    if total >= current_app.config["PAUSE_AFTER_ERRORS"]:
-        lifecycle.pause_for_errors(issue_id, total, reason)
+    if errors < current_app.config["PAUSE_AFTER_ERRORS"]:
+        return False
+    lifecycle.pause_for_errors(issue_id, errors, last_error())
+    return True
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -162,20 +162,16 @@ def release_stale_claims(now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
     # `claim IS NOT NULL` lets this run on the small index of claimed rows, not the ledger.
-    held_too_long = (
-        Delivery.claim.is_not(None),
-        Delivery.status == "pending",
-        Delivery.claimed_at < stale,
-    )
     issue_ids = db.session.scalars(
-        sa.select(Delivery.issue_id).where(*held_too_long).distinct()
-    ).all()
-    if issue_ids:
-        db.session.execute(
-            sa.update(Delivery).where(*held_too_long).values(claim=None, claimed_at=None)
+        sa.update(Delivery)
+        .where(
+            Delivery.claim.is_not(None), Delivery.status == "pending", Delivery.claimed_at < stale
         )
-        db.session.commit()
-    return list(issue_ids)
+        .values(claim=None, claimed_at=None)
+        .returning(Delivery.issue_id)
+    ).all()
+    db.session.commit()
+    return list(dict.fromkeys(issue_ids))
 
 
 def stalled_issues(now: datetime | None = None) -> list[int]:

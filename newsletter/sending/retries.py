@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 from flask import current_app
 
@@ -15,7 +14,3 @@ def backoff(retries: int) -> float:
     """Exponential backoff with jitter, from SEND_RETRY_BASE seconds, capped at ten minutes."""
     base = current_app.config["SEND_RETRY_BASE"]
     return min(MAX_DELAY, base * 2**retries) * random.uniform(0.8, 1.2)
-
-
-def seconds(delay: float) -> timedelta:
-    return timedelta(seconds=delay)
