@@ -1,4 +1,4 @@
-"""The `newsletter` command: database, users, tokens, web server, worker, beat, dev."""
+"""The `newsletter` command: database, users, tokens, keys, bounces, web, worker, beat, dev."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def main() -> None:
 
 
 def register_app_commands(app: Flask) -> None:
-    for command in (users, tokens, dkim, serve, worker, beat, dev):
+    from newsletter.bounces.cli import bounces
+
+    for command in (users, tokens, dkim, bounces, serve, worker, beat, dev):
         app.cli.add_command(command)
 
 

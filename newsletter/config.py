@@ -58,6 +58,14 @@ def load(instance: Path) -> dict:
         # Set, each issue email's envelope sender is bounces+<delivery>-<mac>@ this domain,
         # whose mail must reach `newsletter bounces serve`; unset, the list's address.
         "BOUNCE_DOMAIN": _env("BOUNCE_DOMAIN"),
+        # The organisation's postal address, for lists created without their own.
+        "POSTAL_ADDRESS": _env("POSTAL_ADDRESS"),
+        # Soft bounces: the score halves every this many days; at the threshold, no more mail.
+        "BOUNCE_HALF_LIFE": float(_env("BOUNCE_HALF_LIFE", "30")),
+        "BOUNCE_THRESHOLD": float(_env("BOUNCE_THRESHOLD", "3")),
+        # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
+        "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
+        "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),
         # DKIM: unset key file, no signature. The public key goes in DNS at
         # <selector>._domainkey.<domain>.
         "DKIM_KEY_FILE": _env("DKIM_KEY_FILE"),

@@ -14,6 +14,14 @@ from newsletter.mailer import encode_header
 from newsletter.models import Issue, MailingList, Subscription, utcnow
 from newsletter.sending import ledger
 
+# What a list made without an address (through the API, which does not require one) shows
+# until it gets one: visible in every email and on the dashboard, so it gets fixed.
+NO_POSTAL_ADDRESS = "Postal address not set (NEWSLETTER_POSTAL_ADDRESS)"
+
+
+def default_postal_address() -> str:
+    return current_app.config["POSTAL_ADDRESS"] or NO_POSTAL_ADDRESS
+
 
 def find_list(slug: str) -> MailingList | None:
     return db.session.scalar(sa.select(MailingList).where(MailingList.slug == slug))

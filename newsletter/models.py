@@ -69,6 +69,10 @@ class Subscriber(db.Model):
     attributes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # Soft bounces add to the score, which halves every NEWSLETTER_BOUNCE_HALF_LIFE days
+    # from bounce_score_at; past NEWSLETTER_BOUNCE_THRESHOLD the reader is bounced.
+    bounce_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    bounce_score_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(
@@ -218,6 +222,38 @@ class Delivery(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A reader the server asked us to try later is not claimed again before this.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+
+class Bounce(db.Model):
+    """A bounce or complaint about one reader, and the delivery it came back from."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(10))  # hard | soft | complaint
+    detail: Mapped[str] = mapped_column(sa.String(500), default="")
+    source: Mapped[str] = mapped_column(sa.String(10), default="smtp")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    delivery: Mapped[Delivery | None] = relationship()
+
+
+class Suppression(db.Model):
+    """An address that never gets mail again, kept as a hash so erasure leaves no address."""
+
+    __tablename__ = "suppressions"
+
+    email_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(12))  # bounced|complained|blocklisted|erased
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class User(UserMixin, db.Model):

@@ -84,6 +84,10 @@ def _celery_config(config) -> dict:
                 "task": "newsletter.poll_feeds",
                 "schedule": config["FEED_POLL_INTERVAL"],
             },
+            "fetch-bounces": {
+                "task": "newsletter.fetch_bounces",
+                "schedule": config["BOUNCE_POLL_INTERVAL"],
+            },
         },
         "timezone": "UTC",
     }

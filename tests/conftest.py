@@ -515,3 +515,25 @@ def page(browser, request):
     os.makedirs(folder, exist_ok=True)
     opened.screenshot(path=os.path.join(folder, f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+BOUNCE_DOMAIN = "bounces.example.org"
+
+
+@pytest.fixture
+def bounce_server(app):
+    """`newsletter bounces serve`'s server, on a free port."""
+    app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
+    servers = []
+
+    def start(lmtp: bool = False, on_app=None):
+        from newsletter.bounces.server import BounceServer
+
+        server = BounceServer(on_app or app, "127.0.0.1", free_port(), lmtp=lmtp)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

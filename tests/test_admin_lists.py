@@ -53,3 +53,24 @@ def test_the_embed_snippet_opens_our_form_filled_in(editor_client, client, weekl
     )
     filled = client.get("/subscribe/weekly?email=ana@example.org&name=Ana")
     assert 'value="ana@example.org"' in filled.text and 'value="Ana"' in filled.text
+
+
+def test_a_list_cannot_be_saved_without_a_postal_address(editor_client, app):
+    page = editor_client.get("/admin/lists/new").text
+    assert 'name="postal_address"' in page
+    answer = editor_client.post(
+        "/admin/lists/new",
+        data=FORM | {"postal_address": "  ", "csrf_token": editor_client.token},
+    )
+    assert answer.status_code == 422 and "every email shows it" in answer.text
+    assert MailingList.query.count() == 0
+    app.config["POSTAL_ADDRESS"] = "Example Org, 2 High Street"
+    assert "Example Org, 2 High Street" in editor_client.get("/admin/lists/new").text
+    editor_client.post("/admin/lists/new", data=FORM | {"csrf_token": editor_client.token})
+    answer = editor_client.post(
+        "/admin/lists/fa-weekly/edit",
+        data=FORM | {"postal_address": "", "csrf_token": editor_client.token},
+    )
+    assert answer.status_code == 422
+    db.session.expire_all()
+    assert MailingList.query.one().postal_address == "1 Main Street"

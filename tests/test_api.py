@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from newsletter import lists
 from newsletter.models import Issue
 
 NEW_LIST = {
@@ -60,6 +61,23 @@ def test_create_list_answers_201_with_id_and_slug(api):
     assert answer.status_code == 201
     assert answer.json["slug"] == "weekly" and isinstance(answer.json["id"], int)
     assert answer.json["from_email"] == "digest@example.org"
+
+
+def test_a_list_always_has_a_postal_address(api, app, client, editor_client):
+    app.config["POSTAL_ADDRESS"] = "Example Org, 2 High Street"
+    assert api.post("/lists", NEW_LIST).json["postal_address"] == "Example Org, 2 High Street"
+    app.config["POSTAL_ADDRESS"] = None
+    other = api.post("/lists", NEW_LIST | {"slug": "other"}).json
+    # The public contract creates lists without one: the gap shows until it is filled.
+    assert other["postal_address"] == lists.NO_POSTAL_ADDRESS
+    assert "this list has none yet" in editor_client.get("/admin/").text
+    answer = api.patch(f"/lists/{other['id']}", {"postal_address": " "})
+    assert answer.status_code == 422 and "postal_address" in error_of(answer)["fields"]
+    blank = api.post("/lists", NEW_LIST | {"slug": "third", "postal_address": ""})
+    assert blank.status_code == 422
+    fixed = api.patch(f"/lists/{other['id']}", {"postal_address": "3 Low Road"})
+    assert fixed.json["postal_address"] == "3 Low Road"
+    assert "this list has none yet" not in editor_client.get("/admin/").text
 
 
 def test_a_duplicate_slug_is_a_conflict(api):

@@ -135,5 +135,6 @@ def test_every_email_carries_the_footer_and_list_links(app, weekly):
     html, text = render.render_issue(compose_issue(weekly, SINCE, UNTIL))
     for body in (html, text):
         assert "1 Main Street" in body
+        assert "because you subscribed to it" in " ".join(body.split())
         assert render.UNSUBSCRIBE_URL in body and render.PREFERENCES_URL in body
         assert "http://newsletter.test/archive/weekly/1" in body

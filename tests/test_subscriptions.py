@@ -223,3 +223,23 @@ def test_blocklisted_addresses_get_the_same_answer_and_no_mail(client, weekly, i
     inbox.wait_for(1, recipient="real@example.org")
     assert inbox.to("spam@example.org") == []
     assert Subscription.query.count() == 1
+
+
+def test_every_notice_says_why_it_came_and_carries_the_postal_address(
+    client, weekly, inbox, worker
+):
+    submit(client, "ana@example.org")
+    [confirm] = inbox.wait_for(1)
+    token = re.search(r"/confirm/([\w.-]+)", confirm.part("plain")).group(1)
+    client.post(
+        f"/confirm/{token}", data={"csrf_token": csrf(client.get(f"/confirm/{token}").text)}
+    )
+    welcome = inbox.wait_for(2)[1]
+    unsubscribe = re.search(r"/unsubscribe/([\w.-]+)", welcome.part("plain")).group(1)
+    client.post(f"/unsubscribe/{unsubscribe}")
+    goodbye = inbox.wait_for(3)[2]
+    reasons = ("Someone, probably you, entered", "because you subscribed", "because you left")
+    for received, reason in zip((confirm, welcome, goodbye), reasons, strict=True):
+        for subtype in ("plain", "html"):
+            body = " ".join(received.part(subtype).split())
+            assert reason in body and weekly.postal_address in body, (reason, subtype)

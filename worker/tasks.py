@@ -5,7 +5,9 @@ import time
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
+from flask import current_app
 
+from newsletter.bounces import mailbox
 from newsletter.digest import autopilot
 from newsletter.posts import feeds
 from newsletter.sending import alerts, batch, lifecycle
@@ -88,3 +90,10 @@ def fetch_feed(feed_id: int) -> int:
 @shared_task(name="newsletter.run_import")
 def run_import(import_id: int) -> None:
     importer.run_import(import_id)
+
+
+@shared_task(name="newsletter.fetch_bounces")
+def fetch_bounces() -> int:
+    """Beat polls the bounce mailbox, when there is one."""
+    url = current_app.config["BOUNCE_MAILBOX"]
+    return mailbox.fetch(url) if url else 0

@@ -3,9 +3,11 @@
 from flask import render_template
 
 from newsletter.admin import bp
-from newsletter.lists import overview
+from newsletter.lists import NO_POSTAL_ADDRESS, overview
 
 
 @bp.get("/")
 def dashboard():
-    return render_template("admin/dashboard.html", lists=overview())
+    return render_template(
+        "admin/dashboard.html", lists=overview(), no_postal_address=NO_POSTAL_ADDRESS
+    )

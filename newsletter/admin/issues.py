@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from newsletter.admin import bp
 from newsletter.admin.posts import list_or_404
+from newsletter.bounces import history
 from newsletter.digest import render
 from newsletter.digest.compose import ComposeError, compose_issue, edit_issue, posts_between
 from newsletter.extensions import db
@@ -81,6 +82,8 @@ def issue(issue_id: int):
         mailing_list=found.mailing_list,
         counts=ledger.counts(found.id),
         failures=failures,
+        bounce_counts=history.counts_for_issue(found.id),
+        bounces=history.for_issue(found.id),
         zone=zone,
         local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
         preview_text=render.preview(found)[1],

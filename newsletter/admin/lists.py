@@ -62,6 +62,7 @@ def new_list():
             "language": "en",
             "direction": "ltr",
             "public": True,
+            "postal_address": current_app.config["POSTAL_ADDRESS"] or "",
         },
         {},
     )
@@ -74,7 +75,9 @@ def new_list():
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            if find_list(fields["slug"]):
+            if not fields.get("postal_address"):
+                errors = {"postal_address": "required: every email shows it"}
+            elif find_list(fields["slug"]):
                 errors = {"slug": "taken"}
             else:
                 mailing_list = MailingList(**fields)

@@ -16,6 +16,7 @@ from flask import (
 
 from newsletter.admin import bp
 from newsletter.api.shapes import iso, subscriber_json
+from newsletter.bounces import history
 from newsletter.extensions import db
 from newsletter.lists import find_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
@@ -90,7 +91,12 @@ def add_subscriber():
 @bp.get("/subscribers/<int:subscriber_id>")
 def subscriber(subscriber_id: int):
     person = _subscriber(subscriber_id)
-    return render_template("admin/subscriber.html", person=person, deliveries=_deliveries(person))
+    return render_template(
+        "admin/subscriber.html",
+        person=person,
+        deliveries=_deliveries(person),
+        bounces=history.for_subscriber(person.id),
+    )
 
 
 @bp.post("/subscribers/<int:subscriber_id>/<action>")
@@ -105,6 +111,8 @@ def change_subscriber(subscriber_id: int, action: str):
             service.unsubscribe(subscription, "by an editor", notify=False)
     elif action == "blocklist":
         service.blocklist(person)
+    elif action == "reactivate":
+        service.reactivate(person)
     elif action == "delete":
         service.erase(person)
         flash("Erased.")
@@ -129,7 +137,12 @@ def export_person(subscriber_id: int):
                 "last_error": error,
             }
             for subject, number, status, sent_at, error in _deliveries(person, limit=10_000)
-        ]
+        ],
+        "bounces": [
+            {"received_at": iso(at), "kind": kind, "detail": detail, "source": source, "issue": n}
+            for at, kind, detail, source, n in history.for_subscriber(person.id, limit=10_000)
+        ],
+        "bounce_score": person.bounce_score,
     }
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),

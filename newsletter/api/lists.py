@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.shapes import LIST, LIST_FIELDS, OneLine, Slug, list_json, list_of
 from newsletter.extensions import db
+from newsletter.lists import default_postal_address
 from newsletter.models import MailingList
 from newsletter.subscriptions.service import InvalidEmail, normalise_email
 
@@ -40,6 +41,13 @@ class ListChanges(BaseModel):
     autopilot_send: bool | None = None
 
     _emails = field_validator("from_email", "reply_to")(_email)
+
+    @field_validator("postal_address")
+    @classmethod
+    def _postal(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("required: every email shows it, as anti-spam laws ask")
+        return value and value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -75,6 +83,7 @@ def create_list():
     if db.session.scalar(sa.select(MailingList.id).where(MailingList.slug == fields["slug"])):
         raise ApiError(409, "conflict", "A list with that slug exists.", {"slug": "taken"})
     mailing_list = MailingList(**fields)
+    mailing_list.postal_address = mailing_list.postal_address or default_postal_address()
     db.session.add(mailing_list)
     db.session.commit()
     return list_json(mailing_list), 201

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from newsletter.bounces import history
 from newsletter.models import Feed, Issue, MailingList, Post, Subscriber
 from newsletter.sending import ledger
 from newsletter.text import has_line_break
@@ -119,6 +120,7 @@ def issue_json(issue: Issue) -> dict:
         "started_at": iso(issue.started_at),
         "finished_at": iso(issue.finished_at),
         "counts": ledger.counts(issue.id),
+        "bounces": history.counts_for_issue(issue.id),
         "items": [
             {
                 "id": item.id,
@@ -180,3 +182,6 @@ ISSUE = schema(
     items="array",
 )
 ISSUE["properties"]["counts"] = COUNTS
+ISSUE["properties"]["bounces"] = schema(
+    "hard", "soft", "complaint", hard="integer", soft="integer", complaint="integer"
+)

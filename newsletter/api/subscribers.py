@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import request
 from pydantic import BaseModel, Field
 
+from newsletter import suppression
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import SUBSCRIBER, OneLine, list_of, subscriber_json
@@ -77,6 +78,9 @@ def add_subscriber():
         raise invalid("email", str(exc)) from exc
     if service.find_subscriber(email):
         raise ApiError(409, "conflict", "That subscriber exists.", {"email": "taken"})
+    why = suppression.reason(email)
+    if why:
+        raise invalid("email", f"This address is on the suppression list ({why}).")
     for mailing_list in lists:
         service.subscribe(
             mailing_list,
@@ -111,18 +115,19 @@ def change_subscriber(subscriber_id: int):
     changes = parse(SubscriberChanges).model_dump(exclude_none=True)
     if "name" in changes:
         subscriber.name = service.clean_name(changes["name"])
-    if "status" in changes:
-        subscriber.status = changes["status"]
     if "attributes" in changes:
         subscriber.attributes = changes["attributes"]
+    if changes.get("status") == "blocklisted":
+        service.blocklist(subscriber)
+    elif changes.get("status") == "active" and subscriber.status != "active":
+        service.reactivate(subscriber)
     db.session.commit()
     return subscriber_json(subscriber)
 
 
 @route("/subscribers/<int:subscriber_id>", "DELETE", "Erase a subscriber", status=204)
 def delete_subscriber(subscriber_id: int):
-    db.session.delete(get_or_404(Subscriber, subscriber_id, "subscriber"))
-    db.session.commit()
+    service.erase(get_or_404(Subscriber, subscriber_id, "subscriber"))
     return "", 204
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from newsletter import suppression
 from newsletter.extensions import db
 from newsletter.models import (
     Import,
@@ -207,6 +208,8 @@ class _Run:
         return valid
 
     def write(self, valid: dict[str, tuple[int, str, dict]]) -> None:
+        for email, why in sorted(suppression.reasons(list(valid)).items(), key=lambda e: e[0]):
+            self.reject(valid.pop(email)[0], email, f"address is suppressed ({why})")
         if not valid:
             return
         now, list_id = utcnow(), self.record.list_id

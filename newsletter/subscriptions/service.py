@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from newsletter import suppression
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
 from newsletter.queue import enqueue
@@ -80,9 +81,12 @@ def subscribe(
     """Record consent and start opt-in. Callers answer the same whatever happens here.
 
     Returns the subscription, or None when the address may not be subscribed
-    (blocklisted or bounced): that is not told to the person asking.
+    (suppressed: bounced, complained, blocklisted or erased): that is not told to the
+    person asking.
     """
     email = normalise_email(email)
+    if suppression.reason(email):
+        return None
     subscriber = _subscriber_for(email, clean_name(name))
     if subscriber.status != "active":
         db.session.commit()
@@ -148,6 +152,15 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
     if subscription.status == "unsubscribed":
         return False
     was_confirmed = subscription.status == "confirmed"
+    mark_unsubscribed(subscription, reason)
+    db.session.commit()
+    if notify and was_confirmed:
+        enqueue("newsletter.send_notice", "goodbye", subscription.id)
+    return True
+
+
+def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
+    """The change unsubscribe makes, for callers that commit it with more. No goodbye."""
     subscription.status = "unsubscribed"
     subscription.unsubscribed_at = utcnow()
     subscription.unsubscribe_reason = single_line(reason, 200) or None
@@ -158,10 +171,6 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
             Delivery.issue_id.in_(sa.select(Issue.id).where(Issue.list_id == subscription.list_id)),
         )
     )
-    db.session.commit()
-    if notify and was_confirmed:
-        enqueue("newsletter.send_notice", "goodbye", subscription.id)
-    return True
 
 
 def update_preferences(
@@ -185,18 +194,34 @@ def update_preferences(
             unsubscribe(subscription, "preferences", notify=False)
 
 
-def blocklist(subscriber: Subscriber) -> None:
-    """Never mail this address again; pending deliveries are dropped at once."""
-    subscriber.status = "blocklisted"
+def stop_mail(subscriber: Subscriber, status: str) -> None:
+    """Never mail this address again, from any list; pending deliveries are dropped at once.
+    The caller commits."""
+    subscriber.status = status
+    suppression.suppress(subscriber.email, status)
     db.session.execute(
         sa.delete(Delivery).where(
             Delivery.subscriber_id == subscriber.id, Delivery.status == "pending"
         )
     )
+
+
+def blocklist(subscriber: Subscriber) -> None:
+    stop_mail(subscriber, "blocklisted")
+    db.session.commit()
+
+
+def reactivate(subscriber: Subscriber) -> None:
+    """An editor vouches for an address again (a fixed mailbox, a mistaken block)."""
+    subscriber.status = "active"
+    subscriber.bounce_score, subscriber.bounce_score_at = 0.0, None
+    suppression.lift(subscriber.email)
     db.session.commit()
 
 
 def erase(subscriber: Subscriber) -> None:
-    """Delete the person with their subscriptions and deliveries."""
+    """Delete the person with their subscriptions and deliveries; only a hash of the
+    address stays, on the suppression list, so nothing brings it back."""
+    suppression.suppress(subscriber.email, "erased")
     db.session.delete(subscriber)
     db.session.commit()

@@ -1,0 +1,52 @@
+"""`newsletter bounces serve` and `newsletter bounces fetch`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from newsletter.bounces.mailbox import MailboxError, fetch
+from newsletter.bounces.server import BounceServer
+
+
+@click.group(help="Bounces and complaints coming back.")
+def bounces():
+    pass
+
+
+@bounces.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2526, show_default=True, type=int)
+@click.option("--lmtp", is_flag=True, help="Speak LMTP (for a local MTA) rather than SMTP.")
+@with_appcontext
+def serve_bounces(host: str, port: int, lmtp: bool):
+    """Receive bounces and feedback reports for the bounce domain."""
+    app = current_app._get_current_object()
+    server = BounceServer(app, host, port, lmtp=lmtp)
+    server.start()
+    protocol = "LMTP" if lmtp else "SMTP"
+    click.echo(f"Taking bounces for {server.handler.domain} over {protocol} on {host}:{port}")
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+
+
+@bounces.command("fetch")
+@click.argument("url", required=False)
+@with_appcontext
+def fetch_bounces(url: str | None):
+    """Read and delete the bounces in a mailbox (URL, or NEWSLETTER_BOUNCE_MAILBOX)."""
+    url = url or current_app.config["BOUNCE_MAILBOX"]
+    if not url:
+        raise click.ClickException("Give a mailbox URL or set NEWSLETTER_BOUNCE_MAILBOX.")
+    try:
+        count = fetch(url)
+    except MailboxError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{count} message{'' if count == 1 else 's'} read")

@@ -1,0 +1,50 @@
+"""The suppression list: addresses that never get mail again, from any list.
+
+Bounced, complained and blocklisted readers keep their subscriber row too; an erased reader
+leaves only the hash, so an import or a form cannot bring the address back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from newsletter.extensions import db
+from newsletter.models import Suppression, utcnow
+
+REASONS = ("bounced", "complained", "blocklisted", "erased")
+
+
+def address_hash(email: str) -> str:
+    """SHA-256 of the normalised address: a secret key would be lost with a key change."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def suppress(email: str, reason: str) -> None:
+    """Add the address (or keep it, with the newer reason). The caller commits."""
+    assert reason in REASONS, reason
+    row = db.session.get(Suppression, address_hash(email))
+    if row is None:
+        db.session.add(Suppression(email_hash=address_hash(email), reason=reason))
+    else:
+        row.reason, row.created_at = reason, utcnow()
+
+
+def lift(email: str) -> None:
+    db.session.execute(sa.delete(Suppression).where(Suppression.email_hash == address_hash(email)))
+
+
+def reasons(emails: list[str]) -> dict[str, str]:
+    """Address → why it is suppressed, for those of the given addresses that are."""
+    by_hash = {address_hash(email): email for email in emails}
+    rows = db.session.execute(
+        sa.select(Suppression.email_hash, Suppression.reason).where(
+            Suppression.email_hash.in_(list(by_hash))
+        )
+    )
+    return {by_hash[digest]: reason for digest, reason in rows}
+
+
+def reason(email: str) -> str | None:
+    return reasons([email]).get(email)

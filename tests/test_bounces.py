@@ -1,0 +1,302 @@
+"""Bounces and complaints coming back: through `bounces serve`, classified, acted on."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from conftest import BOUNCE_DOMAIN
+from test_sending import SINCE, UNTIL, add_readers, draft, send_one_batch, start_sending
+from test_subscriptions import submit
+
+from newsletter import suppression
+from newsletter.bounces import verp
+from newsletter.bounces.intake import add_soft_bounce
+from newsletter.bounces.server import BounceServer
+from newsletter.digest.compose import compose_issue
+from newsletter.extensions import db
+from newsletter.models import Bounce, Delivery, Subscriber, Suppression
+
+
+def deliver(server: BounceServer, raw: bytes, to: str = f"bounces@{BOUNCE_DOMAIN}") -> None:
+    """Hand a message to the bounce server as a mail server would (empty envelope sender)."""
+    kind = smtplib.LMTP if server.lmtp else smtplib.SMTP
+    with kind(server.hostname, server.port) as client:
+        client.sendmail("", [to], re.sub(rb"\r?\n", b"\r\n", raw))  # as on the wire
+
+
+def dsn(recipient: str, status: str, original: bytes = b"", to: str = "") -> bytes:
+    """An RFC 3464 delivery status notification, as Postfix writes them."""
+    action = "failed" if status.startswith("5") else "delayed"
+    text = (
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        f"To: {to or 'bounces@' + BOUNCE_DOMAIN}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\n"
+        f"Your message could not be delivered to <{recipient}>.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox trouble\r\n\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+    )
+    return text.encode() + original + b"\r\n--b--\r\n"
+
+
+def complaint(recipient: str, original: bytes = b"") -> bytes:
+    """An RFC 5965 feedback report."""
+    return (
+        b"From: fbl@mailbox.example.net\r\nTo: fbl@" + BOUNCE_DOMAIN.encode() + b"\r\n"
+        b"Subject: Abuse report\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=feedback-report; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nA reader marked this as spam.\r\n"
+        b"--b\r\nContent-Type: message/feedback-report\r\n\r\n"
+        b"Feedback-Type: abuse\r\nUser-Agent: Example-FBL/1.0\r\nVersion: 1\r\n"
+        b"Original-Rcpt-To: " + recipient.encode() + b"\r\n\r\n"
+        b"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" + original + b"\r\n--b--\r\n"
+    )
+
+
+def reader(email: str) -> Subscriber:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
+
+
+def headers_of(data: bytes) -> bytes:
+    return data.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+
+def test_two_hard_bounces_and_a_soft_one_after_an_issue(app, weekly, inbox, bounce_server):
+    server = bounce_server()
+    first = send_one_batch(weekly, 5)
+    sent = {m.recipients[0]: m for m in inbox.messages}
+    for email, status in (
+        ("reader0@example.org", "5.1.1"),
+        ("reader1@example.org", "5.2.1"),
+        ("reader2@example.org", "4.2.2"),
+    ):
+        # To the return path of the message it is about, as a real server sends it.
+        deliver(server, dsn(email, status, headers_of(sent[email].data)), to=sent[email].sender)
+
+    assert [reader(f"reader{i}@example.org").status for i in range(5)] == [
+        "bounced",
+        "bounced",
+        "active",
+        "active",
+        "active",
+    ]
+    assert reader("reader2@example.org").bounce_score == pytest.approx(1.0)
+    assert suppression.reason("reader0@example.org") == "bounced"
+    assert suppression.reason("reader2@example.org") is None
+    bounces = db.session.scalars(sa.select(Bounce).order_by(Bounce.id)).all()
+    assert [b.kind for b in bounces] == ["hard", "hard", "soft"]
+    assert {b.delivery.issue_id for b in bounces} == {first.id}
+    assert "5.1.1" in bounces[0].detail and bounces[0].source == "smtp"
+
+    second = next_issue(weekly)
+    start_sending(second)
+    readers = db.session.scalars(
+        sa.select(Subscriber.email)
+        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+        .where(Delivery.issue_id == second.id)
+        .order_by(Subscriber.email)
+    ).all()
+    assert readers == ["reader2@example.org", "reader3@example.org", "reader4@example.org"]
+
+
+def test_the_issue_report_and_the_reader_page_show_bounces(
+    app, weekly, inbox, bounce_server, editor_client, api_headers
+):
+    server = bounce_server()
+    issue = send_one_batch(weekly, 2)
+    for message, status in zip(inbox.messages, ("5.1.1", "4.2.2"), strict=True):
+        deliver(server, dsn(message.recipients[0], status), to=message.sender)
+    page = editor_client.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
+    assert "1 hard · 1 soft · 0 complaints" in page
+    assert "5.1.1" in page and "4.2.2" in page
+    person = reader(inbox.messages[0].recipients[0])
+    page = editor_client.get(f"/admin/subscribers/{person.id}").get_data(as_text=True)
+    assert "5.1.1 smtp; 550 5.1.1 mailbox trouble" in page and "#1" in page
+    assert "Mail this address again" in page
+    body = editor_client.get(f"/api/v1/issues/{issue.id}", headers=api_headers).get_json()
+    assert body["bounces"] == {"hard": 1, "soft": 1, "complaint": 0}
+    exported = editor_client.get(f"/admin/subscribers/{person.id}/export.json").get_json()
+    assert [b["kind"] for b in exported["bounces"]] == ["hard"]
+
+
+def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox, bounce_server):
+    app.config["BOUNCE_THRESHOLD"] = 3
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    message = inbox.messages[0]
+    for _ in range(3):  # one message delayed three times is one soft bounce
+        deliver(server, dsn(message.recipients[0], "4.2.2"), to=message.sender)
+    person = reader(message.recipients[0])
+    assert person.status == "active" and person.bounce_score == pytest.approx(1.0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 1
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    person.bounce_score, person.bounce_score_at = 0.0, None
+    assert not add_soft_bounce(person, start)
+    assert not add_soft_bounce(person, start + timedelta(days=30))  # half-life: 0.5 + 1
+    assert person.bounce_score == pytest.approx(1.5)
+    assert not add_soft_bounce(person, start + timedelta(days=30))
+    assert add_soft_bounce(person, start + timedelta(days=30))  # 3.5: past the threshold
+
+
+def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_server):
+    app.config["BOUNCE_THRESHOLD"] = 2
+    server = bounce_server()
+    add_readers(weekly, 1)
+    for round_ in range(2):
+        inbox.clear()
+        issue = draft(weekly) if round_ == 0 else next_issue(weekly)
+        start_sending(issue)
+        from newsletter.sending import batch
+
+        batch.send_batch(issue.id)
+        message = inbox.messages[0]
+        deliver(server, dsn(message.recipients[0], "4.2.2"), to=message.sender)
+    person = reader("reader0@example.org")
+    assert person.status == "bounced" and person.bounce_score >= 2
+    assert suppression.reason(person.email) == "bounced"
+
+
+def next_issue(mailing_list):
+    """Another issue of the same posts (draft() adds the post, which exists by now)."""
+    return compose_issue(mailing_list, SINCE, UNTIL)
+
+
+def test_a_complaint_unsubscribes_everywhere_and_suppresses(
+    app, weekly, make_list, inbox, bounce_server, client
+):
+    other = make_list(slug="daily", name="Daily")
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    person = reader("reader0@example.org")
+    from newsletter.subscriptions import service
+
+    service.subscribe(other, person.email, preconfirmed=True)
+    message = inbox.to(person.email)[0]
+    # Through the feedback loop's own address, without VERP: the quoted Message-ID names it.
+    deliver(server, complaint("", headers_of(message.data)), to=f"fbl@{BOUNCE_DOMAIN}")
+
+    person = reader("reader0@example.org")
+    assert person.status == "complained"
+    assert {s.status for s in person.subscriptions} == {"unsubscribed"}
+    assert {s.unsubscribe_reason for s in person.subscriptions} == {"complaint"}
+    assert suppression.reason(person.email) == "complained"
+    assert reader("reader1@example.org").status == "active"
+    bounce = db.session.scalar(sa.select(Bounce))
+    assert bounce.kind == "complaint" and bounce.delivery.subscriber_id == person.id
+    inbox.clear()
+    # The form answers as for anyone, and sends nothing.
+    answer = submit(client, person.email, slug="daily")
+    assert answer.status_code == 200 and "check your inbox" in answer.text.lower()
+    assert inbox.messages == []
+
+
+def test_a_complaint_names_its_reader_by_original_recipient(app, weekly, bounce_server):
+    server = bounce_server()
+    add_readers(weekly, 2)
+    deliver(server, complaint("Reader1@Example.org"))
+    assert reader("reader1@example.org").status == "complained"
+    assert reader("reader0@example.org").status == "active"
+
+
+def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounce_server):
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    genuine = inbox.messages[0].sender
+    number = genuine.split("+")[1].split("-")[0]
+    other = db.session.scalar(sa.select(Delivery.id).where(Delivery.id != int(number)))
+    forged = genuine.replace(f"+{number}-", f"+{other}-")
+    assert verp.delivery_id(forged) is None
+    # The DSN names no known address either: nobody is touched.
+    deliver(server, dsn("stranger@example.net", "5.1.1"), to=forged)
+    assert {reader(f"reader{i}@example.org").status for i in range(2)} == {"active"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+
+
+def test_the_server_is_no_relay(app, bounce_server):
+    server = bounce_server()
+    with smtplib.SMTP(server.hostname, server.port) as client:
+        client.ehlo()
+        client.mail("")
+        code, reply = client.rcpt("someone@elsewhere.example")
+    assert code == 550 and BOUNCE_DOMAIN.encode() in reply
+
+
+def test_what_is_not_a_bounce_is_taken_and_dropped(app, weekly, inbox, bounce_server):
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    reply = EmailMessage()
+    reply["From"] = "reader0@example.org"
+    reply["Subject"] = "Out of office\r\nBcc: injected@example.org".replace("\r\n", " ")
+    reply.set_content("I am away until Monday.")
+    deliver(server, reply.as_bytes(), to=inbox.messages[0].sender)
+    deliver(server, b"\x00\xff not a message at all \r\n\r\n\x80", to=inbox.messages[0].sender)
+    assert reader("reader0@example.org").status == "active"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+
+
+def test_lmtp_takes_bounces_too(app, weekly, inbox, bounce_server):
+    server = bounce_server(lmtp=True)
+    send_one_batch(weekly, 1)
+    message = inbox.messages[0]
+    deliver(server, dsn(message.recipients[0], "5.1.1"), to=message.sender)
+    assert reader("reader0@example.org").status == "bounced"
+    assert db.session.scalar(sa.select(Bounce.source)) == "lmtp"
+
+
+def test_a_dead_database_gets_a_try_later_and_loses_nothing(
+    app, weekly, inbox, bounce_server, make_app
+):
+    send_one_batch(weekly, 1)
+    message = inbox.messages[0]
+    broken = make_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://127.0.0.1:1/none",
+        BOUNCE_DOMAIN=BOUNCE_DOMAIN,
+    )
+    down = bounce_server(on_app=broken)
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        deliver(down, dsn(message.recipients[0], "5.1.1"), to=message.sender)
+    assert refused.value.smtp_code == 451
+    # The sending server tries again later, when the database is back.
+    deliver(bounce_server(), dsn(message.recipients[0], "5.1.1"), to=message.sender)
+    assert reader("reader0@example.org").status == "bounced"
+
+
+def test_suppressed_addresses_cannot_come_back(app, weekly, client, inbox, api_headers):
+    from newsletter.subscriptions import service
+
+    add_readers(weekly, 3)
+    service.blocklist(reader("reader0@example.org"))
+    service.erase(reader("reader1@example.org"))
+    # Erasure keeps only the hash.
+    rows = db.session.execute(sa.select(Suppression.email_hash, Suppression.reason)).all()
+    assert sorted(reason for _, reason in rows) == ["blocklisted", "erased"]
+    assert reader("reader1@example.org") is None
+    assert all("@" not in digest for digest, _ in rows)
+
+    for email in ("reader0@example.org", "READER1@example.org"):
+        assert submit(client, email).status_code == 200
+    assert inbox.messages == []
+    assert reader("reader1@example.org") is None
+    answer = client.post(
+        "/api/v1/subscribers",
+        json={"email": "reader1@example.org", "lists": ["weekly"]},
+        headers=api_headers,
+    )
+    assert (
+        answer.status_code == 422 and "suppression" in answer.get_json()["error"]["fields"]["email"]
+    )
+
+    service.reactivate(reader("reader0@example.org"))
+    assert suppression.reason("reader0@example.org") is None
+    assert reader("reader0@example.org").status == "active"
