@@ -73,8 +73,18 @@ def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly)
     added = db.session.get(Subscriber, added.id)
     assert added.name == "Renamed X" and added.status == "blocklisted"
     assert added.subscriptions[0].status == "unsubscribed"
+    editor_client.post(base + "/reactivate", data=token)
+    db.session.expire_all()
+    assert db.session.get(Subscriber, added.id).status == "active"
     editor_client.post(base + "/delete", data=token)
     assert Subscriber.query.count() == 0 and Subscription.query.count() == 0
+    again = editor_client.post(
+        "/admin/subscribers",
+        data=token | {"email": "new@example.org", "list": "weekly"},
+        follow_redirects=True,
+    )
+    assert "Not added: the address is on the suppression list." in again.text
+    assert Subscriber.query.count() == 0
 
 
 def test_one_persons_data_exports_as_json(editor_client, weekly):

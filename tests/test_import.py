@@ -82,6 +82,29 @@ def test_an_import_cannot_bring_back_blocked_or_unsubscribed_readers(upload, wee
     assert statuses() == {"left@example.org": "unsubscribed", "new@example.org": "confirmed"}
 
 
+def test_an_import_cannot_bring_back_suppressed_addresses(upload, weekly):
+    from newsletter import suppression
+    from newsletter.subscriptions import service
+
+    gone = Subscriber(email="erased@example.org", attributes={})
+    db.session.add(gone)
+    db.session.commit()
+    service.erase(gone)
+    suppression.suppress("complained@example.org", "complained")
+    db.session.commit()
+    report = upload(
+        "email\nERASED@example.org\nnew@example.org\ncomplained@example.org\n",
+        preconfirm="true",
+    )
+    assert (report["imported"], report["rejected"]) == (1, 2)
+    reasons = {e["email"]: e["reason"] for e in Import.query.one().errors}
+    assert reasons == {
+        "erased@example.org": "address is suppressed (erased)",
+        "complained@example.org": "address is suppressed (complained)",
+    }
+    assert statuses() == {"new@example.org": "confirmed"}
+
+
 def test_a_file_without_an_email_column_fails_clearly(upload):
     report = upload("name,city\nAna,Lisbon\n")
     assert report["status"] == "failed"
@@ -120,3 +143,5 @@ def test_export_streams_csv_and_neutralises_formulas(client, api_headers, upload
     assert [r["email"] for r in rows] == ["ana@example.org", "bob@example.org"]
     assert rows[0]["name"].startswith("'=")
     assert rows[1]["subscription_status"] == "confirmed"
+    # The consent record goes with the data.
+    assert rows[1]["consent_source"].startswith("import:") and rows[1]["consent_at"]

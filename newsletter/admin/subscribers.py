@@ -74,7 +74,7 @@ def subscribers():
 def add_subscriber():
     mailing_list = find_list(request.form.get("list", "")) or abort(404)
     try:
-        service.subscribe(
+        added = service.subscribe(
             mailing_list,
             request.form.get("email", ""),
             request.form.get("name", ""),
@@ -82,7 +82,8 @@ def add_subscriber():
             source="admin",
             preconfirmed=request.form.get("preconfirm") == "on",
         )
-        flash("Added.")
+        # Editors may know what the public form does not tell.
+        flash("Added." if added else "Not added: the address is on the suppression list.")
     except service.InvalidEmail as exc:
         flash(f"Not added: {exc}")
     return redirect(url_for("admin.subscribers"))

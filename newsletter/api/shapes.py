@@ -95,6 +95,7 @@ def subscriber_json(subscriber: Subscriber) -> dict:
                 "consent_at": iso(s.consent_at),
                 "consent_ip": s.consent_ip,
                 "consent_source": s.consent_source,
+                "consent_user_agent": s.consent_user_agent,
                 "confirmed_at": iso(s.confirmed_at),
                 "unsubscribed_at": iso(s.unsubscribed_at),
             }

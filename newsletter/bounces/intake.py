@@ -29,7 +29,11 @@ _OUR_MESSAGE_ID = re.compile(r"^<(\d+)\.\d+\.[^@>]+@[^>]+>$")
 
 def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce]:
     """Read one message and act on it; the caller's transaction is committed here."""
-    report = read(raw)
+    try:
+        report = read(raw)
+    except Exception:  # the sender cannot fix what it sent: retrying would not help
+        log.exception("an unreadable message was dropped")
+        return []
     bounces = [
         _apply(subscriber, delivery, kind, report.detail, source)
         for subscriber, delivery, kind in _targets(report, envelope_recipients)

@@ -26,7 +26,17 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["email", "name", "status", "subscription_status", "confirmed_at", "created_at"]
+        [
+            "email",
+            "name",
+            "status",
+            "subscription_status",
+            "confirmed_at",
+            "consent_at",
+            "consent_source",
+            "consent_ip",
+            "created_at",
+        ]
     )
     after = 0
     while True:
@@ -57,6 +67,9 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
                         person.status,
                         subscription.status if subscription else "",
                         _when(subscription.confirmed_at) if subscription else "",
+                        _when(subscription.consent_at) if subscription else "",
+                        subscription.consent_source if subscription else "",
+                        subscription.consent_ip if subscription else "",
                         _when(person.created_at),
                     )
                 ]
