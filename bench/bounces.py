@@ -1,0 +1,218 @@
+"""Benchmark of bounce intake (newsletter/bounces): parsing, and `bounces serve` end to end.
+
+Makes N confirmed readers of one list with one sent issue in a PostgreSQL database of its
+own, and one DSN per delivery to its VERP return path: 90% hard (5.1.1 failed), 10% soft
+(4.2.2 delayed). Measures reports.read alone in this process; then, for each K, the
+BounceServer taking every message over K SMTP connections (threads of this process, one
+smtplib session each), with the latency of one sendmail call; and the same aiosmtpd server
+with a handler that does nothing, the limit to compare against. After each end-to-end run
+it checks the readers and bounces stored and resets them (active again, no bounces, no
+suppressions), so every run starts from the same state.
+
+    .venv/bin/python bench/bounces.py [--bounces 20000] [--connections 1,4] \
+        [--database-url postgresql://127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import smtplib
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, fresh_database  # noqa: E402
+
+BOUNCE_DOMAIN = "bounces.example.org"
+SETUP = [
+    """INSERT INTO subscribers (email, name, status, attributes, bounce_score, created_at)
+       SELECT 'reader' || n || '@example.net', 'Reader ' || n, 'active', '{}', 0, now()
+       FROM generate_series(1, :n) AS n""",
+    """INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, confirmed_at)
+       SELECT id, :list_id, 'confirmed', now(), now() FROM subscribers""",
+    """INSERT INTO deliveries (issue_id, subscriber_id, status, attempts, sent_at)
+       SELECT :issue_id, id, 'sent', 1, now() FROM subscribers""",
+    """UPDATE deliveries SET message_id = '<' || id || '.' || issue_id || '.x@example.org>'""",
+]
+RESET = [
+    "UPDATE subscribers SET status = 'active', bounce_score = 0, bounce_score_at = NULL",
+    "DELETE FROM bounces",
+    "DELETE FROM suppressions",
+]
+
+
+def dsn(verp: str, recipient: str, message_id: str, hard: bool) -> bytes:
+    """An RFC 3464 report as Postfix writes one, quoting the original headers (CRLF)."""
+    status, action = ("5.1.1", "failed") if hard else ("4.2.2", "delayed")
+    return (
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        f"To: {verp}\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\n"
+        f"Your message could not be delivered to <{recipient}>.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox trouble\r\n\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Return-Path: <{verp}>\r\nFrom: Bench <bench@example.org>\r\nTo: <{recipient}>\r\n"
+        f"Subject: Bench #1\r\nMessage-ID: {message_id}\r\n\r\n--b--\r\n"
+    ).encode()
+
+
+class NullHandler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+
+
+def send_all(port: int, messages: list[tuple[str, bytes]], connections: int):
+    """(seconds, per-call latencies) of sending every message over K sessions at once."""
+
+    def share(index: int) -> list[float]:
+        latencies = []
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            for to, raw in messages[index::connections]:
+                started = time.perf_counter()
+                client.sendmail("", [to], raw)
+                latencies.append(time.perf_counter() - started)
+        return latencies
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        shares = list(pool.map(share, range(connections)))
+    return time.perf_counter() - started, [x for s in shares for x in s]
+
+
+def through(controller: Controller, messages, connections: int):
+    controller.start()
+    try:
+        return send_all(controller.port, messages, connections)
+    finally:
+        controller.stop()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def row(name, count, connections, seconds, latencies=(), raw_rate=None) -> str:
+    rate = count / seconds
+    cells = [name, count, connections, f"{seconds:.2f}", f"{rate:.0f}"]
+    cells.append(f"{rate / raw_rate:.2f}" if raw_rate else "")
+    if latencies:
+        cuts = statistics.quantiles(latencies, n=100)
+        cells += [f"{cuts[49] * 1000:.2f}", f"{cuts[98] * 1000:.2f}"]
+    else:
+        cells += ["", ""]
+    return " ".join(f"{c:>10}" for c in [*cells, f"{peak_rss_mb():.0f}"])
+
+
+def run(count: int, connections: list[int], database_url: str, folder: Path) -> bool:
+    os.environ["NEWSLETTER_DATABASE_URL"] = database_url
+    os.environ["NEWSLETTER_BROKER_URL"] = "filesystem://"
+    os.environ["NEWSLETTER_BROKER_DIR"] = str(folder / "broker")
+    os.environ["NEWSLETTER_SECRET_KEY"] = "bench"
+    os.environ["NEWSLETTER_SMTP_URL"] = "smtp://127.0.0.1:1"
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from newsletter import create_app
+    from newsletter.bounces import reports, verp
+    from newsletter.bounces.server import BounceServer
+    from newsletter.extensions import db
+    from newsletter.models import Bounce, Issue, MailingList, Subscriber
+
+    app = create_app({"TESTING": True})
+    app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
+    with app.app_context():
+        upgrade()
+        mailing_list = MailingList(slug="bench", name="Bench", from_email="bench@example.org")
+        db.session.add(mailing_list)
+        db.session.flush()
+        issue = Issue(list_id=mailing_list.id, number=1, subject="Bench #1", status="sent")
+        db.session.add(issue)
+        db.session.flush()
+        for statement in SETUP:
+            db.session.execute(
+                sa.text(statement), {"n": count, "list_id": mailing_list.id, "issue_id": issue.id}
+            )
+        db.session.commit()
+        rows = db.session.execute(
+            sa.text(
+                "SELECT d.id, s.email, d.message_id FROM deliveries d"
+                " JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id"
+            )
+        ).all()
+        messages = []
+        for i, (delivery_id, email, message_id) in enumerate(rows):
+            to = verp.return_path(delivery_id)
+            messages.append((to, dsn(to, email, message_id, hard=i % 10 != 9)))
+        hard = sum(1 for i in range(count) if i % 10 != 9)
+        db.session.remove()
+
+    print(f"bounces: {count} ({hard} hard, {count - hard} soft)")
+    print(f"message size: {len(messages[0][1])} bytes")
+    header = ["measure", "messages", "conns", "seconds", "rate/s", "of raw"]
+    print(" ".join(f"{h:>10}" for h in [*header, "p50 ms", "p99 ms", "RSS MB"]))
+
+    started = time.perf_counter()
+    for _, raw in messages:
+        reports.read(raw)
+    print(row("parse", count, "-", time.perf_counter() - started))
+
+    ok = True
+    for k in connections:
+        null = Controller(NullHandler(), hostname="127.0.0.1", port=free_port())
+        raw_seconds, raw_latencies = through(null, messages, k)
+        print(row("raw smtp", count, k, raw_seconds, raw_latencies))
+        server = BounceServer(app, "127.0.0.1", free_port())
+        seconds, latencies = through(server, messages, k)
+        print(row("intake", count, k, seconds, latencies, count / raw_seconds))
+
+        with app.app_context():
+            bounced = db.session.scalar(
+                sa.select(sa.func.count()).where(Subscriber.status == "bounced")
+            )
+            stored = db.session.scalar(sa.select(sa.func.count()).select_from(Bounce))
+            good = bounced == hard and stored == count
+            ok = ok and good
+            print(
+                f"{'':>10} check: {bounced} bounced (want {hard}), {stored} bounces"
+                f" (want {count}): {'ok' if good else 'WRONG'}"
+            )
+            for statement in RESET:
+                db.session.execute(sa.text(statement))
+            db.session.commit()
+            db.session.remove()
+    with app.app_context():
+        db.engine.dispose()  # no connection may stay open when the database is dropped
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bounces", type=int, default=20_000)
+    parser.add_argument("--connections", default="1,4", help="comma-separated K values")
+    parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
+    args = parser.parse_args()
+    connections = [int(k) for k in args.connections.split(",")]
+
+    with (
+        fresh_database(args.database_url) as database_url,
+        tempfile.TemporaryDirectory(prefix="bench-bounces-") as folder,
+    ):
+        ok = run(args.bounces, connections, database_url, Path(folder))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
