@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -167,6 +168,8 @@ def dev(host: str, port: int):
     if outbox:
         click.echo(f"  Outbox:  {app.config['BASE_URL']}/outbox/  (every email sent lands here)")
     click.echo("  Stop with Ctrl+C.\n")
+    # SIGTERM too goes through the finally below, or the worker would be left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         # Not app.run(): Flask refuses it inside a CLI command.
         run_simple(host, port, app, use_reloader=False, threaded=True)

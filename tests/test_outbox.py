@@ -1,5 +1,6 @@
 """The local outbox page of the embedded defaults."""
 
+import mailbox
 import re
 
 import pytest
@@ -53,6 +54,9 @@ def test_sent_mail_is_listed_with_decoded_subjects_and_shown_with_its_links(outb
     assert shown.status_code == 200
     assert 'href="http://newsletter.test/confirm/abc"' in shown.text
     assert "ana@example.org" in shown.text
+    # The envelope sender, where bounces would go, is kept as a mailbox keeps it.
+    [stored] = mailbox.Maildir(outbox.config["OUTBOX_DIR"])
+    assert stored["Return-Path"] == "<news@example.org>"
 
 
 def test_mail_html_is_served_in_a_sandbox(outbox):

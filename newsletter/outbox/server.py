@@ -20,13 +20,15 @@ class Pipelining:
 
 
 class MaildirHandler(Pipelining):
-    """Accepts every message; the envelope recipients are kept in X-Outbox-To."""
+    """Accepts every message; the envelope sender is kept in Return-Path, as a mailbox
+    would, and the envelope recipients in X-Outbox-To."""
 
     def __init__(self, folder: str):
         self.maildir = mailbox.Maildir(folder, create=True)
 
     async def handle_DATA(self, server, session, envelope):
         head = (
+            f"Return-Path: <{envelope.mail_from}>\r\n"
             f"X-Outbox-To: {', '.join(envelope.rcpt_tos)}\r\n"
             f"X-Outbox-Received: {formatdate(usegmt=True)}\r\n"
         ).encode()
