@@ -10,7 +10,7 @@ import hashlib
 
 import sqlalchemy as sa
 
-from newsletter.extensions import db
+from newsletter.extensions import db, insert_or
 from newsletter.models import Suppression, utcnow
 
 REASONS = ("bounced", "complained", "blocklisted", "erased")
@@ -24,11 +24,14 @@ def address_hash(email: str) -> str:
 def suppress(email: str, reason: str) -> None:
     """Add the address (or keep it, with the newer reason). The caller commits."""
     assert reason in REASONS, reason
-    row = db.session.get(Suppression, address_hash(email))
-    if row is None:
-        db.session.add(Suppression(email_hash=address_hash(email), reason=reason))
-    else:
-        row.reason, row.created_at = reason, utcnow()
+    now = utcnow()
+    db.session.execute(
+        insert_or(Suppression)
+        .values(email_hash=address_hash(email), reason=reason, created_at=now)
+        .on_conflict_do_update(
+            index_elements=["email_hash"], set_={"reason": reason, "created_at": now}
+        )
+    )
 
 
 def lift(email: str) -> None:

@@ -1,1 +1,2 @@
-"""Bounces: addresses that name the delivery a bounce is about, and reading them back."""
+"""Bounces and complaints: VERP return paths, the server and mailbox poller that take them
+back, reading them, and what each does to the reader."""

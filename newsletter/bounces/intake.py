@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from newsletter.bounces import verp
 from newsletter.bounces.reports import Report, read
@@ -71,7 +72,7 @@ def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
     for address in addresses:
         delivery_id = verp.delivery_id(address)
         if delivery_id is not None:
-            return db.session.get(Delivery, delivery_id)
+            return db.session.get(Delivery, delivery_id, options=[joinedload(Delivery.subscriber)])
     return None
 
 

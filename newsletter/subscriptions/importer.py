@@ -13,10 +13,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from newsletter import suppression
-from newsletter.extensions import db
+from newsletter.extensions import db, insert_or
 from newsletter.models import (
     Import,
     MailingList,
@@ -135,8 +135,7 @@ def _insert_ignoring_duplicates(model, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT DO NOTHING, in the dialect of the database in use."""
     if not rows:
         return
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(model).on_conflict_do_nothing(), rows)
+    db.session.execute(insert_or(model).on_conflict_do_nothing(), rows)
 
 
 def _among(column, values: list, item_type) -> sa.ColumnElement[bool]:
