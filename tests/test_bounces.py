@@ -232,6 +232,12 @@ def test_the_server_is_no_relay(app, bounce_server):
     assert code == 550 and BOUNCE_DOMAIN.encode() in reply
 
 
+def test_the_bounce_server_needs_its_domain(app, runner):
+    app.config["BOUNCE_DOMAIN"] = None
+    answer = runner.invoke(args=["bounces", "serve", "--port", "0"])
+    assert answer.exit_code != 0 and "NEWSLETTER_BOUNCE_DOMAIN" in answer.output
+
+
 def test_what_is_not_a_bounce_is_taken_and_dropped(app, weekly, inbox, bounce_server):
     server = bounce_server()
     send_one_batch(weekly, 1)

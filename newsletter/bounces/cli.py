@@ -26,6 +26,10 @@ def bounces():
 def serve_bounces(host: str, port: int, lmtp: bool):
     """Receive bounces and feedback reports for the bounce domain."""
     app = current_app._get_current_object()
+    if not app.config["BOUNCE_DOMAIN"]:
+        raise click.ClickException(
+            "Set NEWSLETTER_BOUNCE_DOMAIN: the server takes mail for that domain only."
+        )
     server = BounceServer(app, host, port, lmtp=lmtp)
     server.start()
     protocol = "LMTP" if lmtp else "SMTP"

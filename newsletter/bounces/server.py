@@ -26,7 +26,7 @@ class BounceHandler:
     def __init__(self, app: Flask, lmtp: bool):
         self.app = app
         self.lmtp = lmtp
-        self.domain = (app.config["BOUNCE_DOMAIN"] or app.config["MAIL_DOMAIN"]).lower()
+        self.domain = app.config["BOUNCE_DOMAIN"].lower()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.rpartition("@")[2].lower() != self.domain:
