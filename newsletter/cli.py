@@ -153,13 +153,16 @@ def dev(host: str, port: int):
     from newsletter.outbox.server import start_outbox
 
     app = current_app._get_current_object()
+    env = dict(os.environ)
+    if not env.get("NEWSLETTER_BASE_URL"):
+        # Links in emails and the banner follow --port, the worker's too.
+        env["NEWSLETTER_BASE_URL"] = app.config["BASE_URL"] = f"http://localhost:{port}"
     upgrade()
     outbox = None
     if app.config["OUTBOX_DIR"]:
         outbox = start_outbox(app.config["OUTBOX_DIR"], "127.0.0.1", DEFAULT_OUTBOX_PORT)
     for line in demo.seed():
         click.echo(line)
-    env = dict(os.environ)
     celery = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "worker", "--beat", "--concurrency", "2"], env=env
     )
