@@ -16,7 +16,6 @@ suppressions), so every run starts from the same state.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import smtplib
 import statistics
@@ -29,9 +28,12 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database  # noqa: E402
+from common import free_port, fresh_database, in_process_app  # noqa: E402
 
-BOUNCE_DOMAIN = "bounces.example.org"
+# The reports the tests send, written as mail servers write them.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from bounce_mail import BOUNCE_DOMAIN, dsn  # noqa: E402
+
 SETUP = [
     """INSERT INTO subscribers (email, name, status, attributes, bounce_score, created_at)
        SELECT 'reader' || n || '@example.net', 'Reader ' || n, 'active', '{}', 0, now()
@@ -47,25 +49,6 @@ RESET = [
     "DELETE FROM bounces",
     "DELETE FROM suppressions",
 ]
-
-
-def dsn(verp: str, recipient: str, message_id: str, hard: bool) -> bytes:
-    """An RFC 3464 report as Postfix writes one, quoting the original headers (CRLF)."""
-    status, action = ("5.1.1", "failed") if hard else ("4.2.2", "delayed")
-    return (
-        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
-        f"To: {verp}\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\n"
-        f"Your message could not be delivered to <{recipient}>.\r\n"
-        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
-        f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox trouble\r\n\r\n"
-        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Return-Path: <{verp}>\r\nFrom: Bench <bench@example.org>\r\nTo: <{recipient}>\r\n"
-        f"Subject: Bench #1\r\nMessage-ID: {message_id}\r\n\r\n--b--\r\n"
-    ).encode()
 
 
 class NullHandler:
@@ -116,28 +99,18 @@ def row(name, count, connections, seconds, latencies=(), raw_rate=None) -> str:
 
 
 def run(count: int, connections: list[int], database_url: str, folder: Path) -> bool:
-    os.environ["NEWSLETTER_DATABASE_URL"] = database_url
-    os.environ["NEWSLETTER_BROKER_URL"] = "filesystem://"
-    os.environ["NEWSLETTER_BROKER_DIR"] = str(folder / "broker")
-    os.environ["NEWSLETTER_SECRET_KEY"] = "bench"
-    os.environ["NEWSLETTER_SMTP_URL"] = "smtp://127.0.0.1:1"
-
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
-    from newsletter import create_app
     from newsletter.bounces import reports, verp
     from newsletter.bounces.server import BounceServer
     from newsletter.extensions import db
-    from newsletter.models import Bounce, Issue, MailingList, Subscriber
+    from newsletter.lists import find_list
+    from newsletter.models import Bounce, Issue, Subscriber
 
-    app = create_app({"TESTING": True})
+    app = in_process_app(database_url, folder)
     app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
     with app.app_context():
-        upgrade()
-        mailing_list = MailingList(slug="bench", name="Bench", from_email="bench@example.org")
-        db.session.add(mailing_list)
-        db.session.flush()
+        mailing_list = find_list("bench")
         issue = Issue(list_id=mailing_list.id, number=1, subject="Bench #1", status="sent")
         db.session.add(issue)
         db.session.flush()
@@ -155,7 +128,12 @@ def run(count: int, connections: list[int], database_url: str, folder: Path) -> 
         messages = []
         for i, (delivery_id, email, message_id) in enumerate(rows):
             to = verp.return_path(delivery_id)
-            messages.append((to, dsn(to, email, message_id, hard=i % 10 != 9)))
+            quoted = (
+                f"Return-Path: <{to}>\r\nFrom: Bench <bench@example.org>\r\nTo: <{email}>\r\n"
+                f"Subject: Bench #1\r\nMessage-ID: {message_id}\r\n"
+            )
+            status = "4.2.2" if i % 10 == 9 else "5.1.1"
+            messages.append((to, dsn(email, status, quoted.encode(), to=to)))
         hard = sum(1 for i in range(count) if i % 10 != 9)
         db.session.remove()
 

@@ -90,3 +90,28 @@ def serve_folder(folder: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
+
+
+def in_process_app(database_url: str, folder: Path):
+    """The app on its own database, schema up to date, with a list 'bench'; its broker is a
+    folder and its SMTP server absent, since the bench calls the services itself."""
+    # The app reads its settings from the environment when it is created.
+    os.environ["NEWSLETTER_DATABASE_URL"] = database_url
+    os.environ["NEWSLETTER_BROKER_URL"] = "filesystem://"
+    os.environ["NEWSLETTER_BROKER_DIR"] = str(folder / "broker")
+    os.environ["NEWSLETTER_SECRET_KEY"] = "bench"
+    os.environ["NEWSLETTER_SMTP_URL"] = "smtp://127.0.0.1:1"
+    from flask_migrate import upgrade
+
+    from newsletter import create_app
+    from newsletter.extensions import db
+    from newsletter.models import MailingList
+
+    app = create_app({"TESTING": True})
+    # create_app has no instance folder parameter; staged uploads go under this one.
+    app.instance_path = str(folder / "instance")
+    with app.app_context():
+        upgrade()
+        db.session.add(MailingList(slug="bench", name="Bench", from_email="bench@example.org"))
+        db.session.commit()
+    return app

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import resource
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 from werkzeug.datastructures import FileStorage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_database  # noqa: E402
+from common import fresh_database, in_process_app  # noqa: E402
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -49,29 +48,14 @@ def peak_rss_mb() -> float:
 
 
 def run(rows: int, database_url: str, folder: Path) -> None:
-    # The app reads its settings from the environment when it is created.
-    os.environ["NEWSLETTER_DATABASE_URL"] = database_url
-    os.environ["NEWSLETTER_BROKER_URL"] = "filesystem://"
-    os.environ["NEWSLETTER_BROKER_DIR"] = str(folder / "broker")
-    os.environ["NEWSLETTER_SECRET_KEY"] = "bench"
-    os.environ["NEWSLETTER_SMTP_URL"] = "smtp://127.0.0.1:1"
-
-    from flask_migrate import upgrade
-
-    from newsletter import create_app
     from newsletter.extensions import db
-    from newsletter.models import Import, MailingList
+    from newsletter.lists import find_list
+    from newsletter.models import Import
     from newsletter.subscriptions.importer import queue_import, run_import, stage_import
 
-    app = create_app({"TESTING": True})
-    # create_app has no instance folder parameter; staged uploads go under this one.
-    app.instance_path = str(folder / "instance")
+    app = in_process_app(database_url, folder)
     with app.app_context():
-        upgrade()
-        mailing_list = MailingList(slug="bench", name="Bench", from_email="bench@example.org")
-        db.session.add(mailing_list)
-        db.session.commit()
-
+        mailing_list = find_list("bench")
         source = folder / "people.csv"
         write_csv(source, rows)
         rss_before = peak_rss_mb()

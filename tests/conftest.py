@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from bounce_mail import BOUNCE_DOMAIN
 from celery.contrib.testing.worker import start_worker
 
 from newsletter import create_app
+from newsletter.bounces.server import BounceServer
 from newsletter.extensions import db
 from newsletter.outbox.server import Pipelining, start_smtp
 
@@ -517,9 +519,6 @@ def page(browser, request):
     context.close()
 
 
-BOUNCE_DOMAIN = "bounces.example.org"
-
-
 @pytest.fixture
 def bounce_server(app):
     """`newsletter bounces serve`'s server, on a free port."""
@@ -527,8 +526,6 @@ def bounce_server(app):
     servers = []
 
     def start(lmtp: bool = False, on_app=None):
-        from newsletter.bounces.server import BounceServer
-
         server = BounceServer(on_app or app, "127.0.0.1", free_port(), lmtp=lmtp)
         server.start()
         servers.append(server)

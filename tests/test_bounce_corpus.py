@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_bounces import BOUNCE_DOMAIN, deliver, reader
+from bounce_mail import BOUNCE_DOMAIN
+from test_bounces import deliver, reader
 
 from newsletter import suppression
 from newsletter.extensions import db

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
 from mailboxes import ImapServer, Mailbox, Pop3Server
-from test_bounces import BOUNCE_DOMAIN, complaint, dsn, reader
+from test_bounces import reader
 from test_sending import send_one_batch
 
 from newsletter.bounces.mailbox import MailboxError, fetch

@@ -35,13 +35,13 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
     except Exception:  # the sender cannot fix what it sent: retrying would not help
         log.exception("an unreadable message was dropped")
         return []
+    targets = _targets(report, envelope_recipients)
+    if not targets:
+        log.info("not a bounce, or about nobody we know: %s", report.detail or "no detail")
     bounces = [
-        _apply(subscriber, delivery, kind, report.detail, source)
-        for subscriber, delivery, kind in _targets(report, envelope_recipients)
+        _apply(person, delivery, kind, report.detail, source) for person, delivery, kind in targets
     ]
     db.session.commit()
-    if not bounces:
-        log.info("not a bounce, or about nobody we know: %s", report.detail or "no detail")
     return [b for b in bounces if b is not None]
 
 

@@ -52,10 +52,13 @@ class BounceHandler:
 
 class BounceServer(Controller):
     def __init__(self, app: Flask, host: str, port: int, lmtp: bool = False):
-        self.lmtp = lmtp
         super().__init__(
             BounceHandler(app, lmtp), hostname=host, port=port, data_size_limit=MAX_SIZE
         )
+
+    @property
+    def lmtp(self) -> bool:
+        return self.handler.lmtp
 
     def factory(self):
         server_class = LMTP if self.lmtp else SMTP
