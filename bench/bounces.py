@@ -2,7 +2,7 @@
 
 Makes N confirmed readers of one list with one sent issue in a PostgreSQL database of its
 own, and one DSN per delivery to its VERP return path: 90% hard (5.1.1 failed), 10% soft
-(4.2.2 delayed). Measures reports.read alone in this process; then, for each K, the
+(4.2.2 delayed). Measures reports.classify alone in this process; then, for each K, the
 BounceServer taking every message over K SMTP connections (threads of this process, one
 smtplib session each), with the latency of one sendmail call; and the same aiosmtpd server
 with a handler that does nothing, the limit to compare against. After each end-to-end run
@@ -144,7 +144,7 @@ def run(count: int, connections: list[int], database_url: str, folder: Path) -> 
 
     started = time.perf_counter()
     for _, raw in messages:
-        reports.read(raw)
+        reports.classify(raw)
     print(row("parse", count, "-", time.perf_counter() - started))
 
     ok = True

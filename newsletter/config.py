@@ -63,6 +63,10 @@ def load(instance: Path) -> dict:
         # Soft bounces: the score halves every this many days; at the threshold, no more mail.
         "BOUNCE_HALF_LIFE": float(_env("BOUNCE_HALF_LIFE", "30")),
         "BOUNCE_THRESHOLD": float(_env("BOUNCE_THRESHOLD", "3")),
+        # This many refusals of our mail by one receiving domain within the window (seconds),
+        # for one issue, pause the issue; 0 never pauses.
+        "SENDER_REFUSALS_PAUSE": int(_env("SENDER_REFUSALS_PAUSE", "20")),
+        "SENDER_REFUSALS_WINDOW": float(_env("SENDER_REFUSALS_WINDOW", "3600")),
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),

@@ -238,7 +238,11 @@ class Bounce(db.Model):
     delivery_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(sa.String(10))  # hard | soft | complaint
+    kind: Mapped[str] = mapped_column(sa.String(10))  # hard | soft | sender | complaint
+    reason: Mapped[str] = mapped_column(sa.String(32), default="")  # verdict.REASONS
+    status: Mapped[str] = mapped_column(sa.String(16), default="")  # RFC 3463, "5.1.1"
+    # The receiving side: where refusals of our mail are counted.
+    domain: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
     detail: Mapped[str] = mapped_column(sa.String(500), default="")
     source: Mapped[str] = mapped_column(sa.String(10), default="smtp")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

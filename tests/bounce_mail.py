@@ -5,9 +5,20 @@ from __future__ import annotations
 BOUNCE_DOMAIN = "bounces.example.org"
 
 
-def dsn(recipient: str, status: str, original: bytes = b"", to: str = "") -> bytes:
-    """An RFC 3464 delivery status notification, as Postfix writes them (CRLF)."""
-    action = "failed" if status.startswith("5") else "delayed"
+def dsn(
+    recipient: str,
+    status: str,
+    original: bytes = b"",
+    to: str = "",
+    said: str = "",
+    action: str = "",
+) -> bytes:
+    """An RFC 3464 delivery status notification, as Postfix writes them (CRLF).
+
+    `said` is the remote server's reply; a 4.x.x status is a delay warning unless `action`
+    says otherwise."""
+    action = action or ("failed" if status.startswith("5") else "delayed")
+    said = said or f"{status[0]}50 {status} mailbox trouble"
     text = (
         "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
         f"To: {to or 'bounces@' + BOUNCE_DOMAIN}\r\n"
@@ -18,7 +29,7 @@ def dsn(recipient: str, status: str, original: bytes = b"", to: str = "") -> byt
         "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
         "Reporting-MTA: dns; mx.example.net\r\n\r\n"
         f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
-        f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox trouble\r\n\r\n"
+        f"Diagnostic-Code: smtp; {said}\r\n\r\n"
         "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
     )
     return text.encode() + original + b"\r\n--b--\r\n"

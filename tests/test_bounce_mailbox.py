@@ -16,11 +16,11 @@ from newsletter.models import Bounce
 SERVERS = {"imap": ImapServer, "pop3": Pop3Server}
 
 
-def returned(inbox, index: int, status: str) -> bytes:
+def returned(inbox, index: int, status: str, said: str = "") -> bytes:
     """A DSN about the index-th message sent, delivered to its return path (a mailbox adds
     Delivered-To, which is where the poller finds the VERP address)."""
     message = inbox.messages[index]
-    body = dsn(message.recipients[0], status, to=f"bounces@{BOUNCE_DOMAIN}")
+    body = dsn(message.recipients[0], status, to=f"bounces@{BOUNCE_DOMAIN}", said=said)
     return f"Delivered-To: {message.sender}\r\n".encode() + body
 
 
@@ -29,9 +29,8 @@ def test_bounces_in_a_mailbox_are_read_and_deleted(app, weekly, inbox, scheme):
     app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
     send_one_batch(weekly, 3)
     not_a_bounce = b"From: reader2@example.org\r\nSubject: Thanks!\r\n\r\nLovely issue.\r\n"
-    box = Mailbox(
-        [returned(inbox, 0, "5.1.1"), returned(inbox, 1, "4.2.2"), not_a_bounce, complaint("")]
-    )
+    full = returned(inbox, 1, "5.2.2", said="552 5.2.2 Mailbox full")
+    box = Mailbox([returned(inbox, 0, "5.1.1"), full, not_a_bounce, complaint("")])
     with SERVERS[scheme](box) as server:
         count = fetch(f"{scheme}://bounces:secret@{server.host}:{server.port}/INBOX")
     assert count == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -13,14 +14,15 @@ from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
 from test_sending import SINCE, UNTIL, add_readers, draft, send_one_batch, start_sending
 from test_subscriptions import submit
 
-from newsletter import suppression
+from newsletter import accounts, suppression
 from newsletter.bounces import verp
 from newsletter.bounces.intake import add_soft_bounce
 from newsletter.bounces.server import BounceServer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
-from newsletter.models import Bounce, Delivery, Subscriber, Suppression
-from newsletter.sending import batch
+from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
+from newsletter.queue import enqueue
+from newsletter.sending import batch, lifecycle
 from newsletter.subscriptions import service
 
 
@@ -40,31 +42,48 @@ def headers_of(data: bytes) -> bytes:
     return data.split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 
-def test_two_hard_bounces_and_a_soft_one_after_an_issue(app, weekly, inbox, bounce_server):
+UNKNOWN = "550 5.1.1 <{}>: Recipient address rejected: User unknown in virtual mailbox table"
+FULL = "552 5.2.2 <{}>: Mailbox full: quota exceeded"
+REFUSED = (
+    "550 5.7.515 Access denied, sending domain example.org does not meet the required "
+    "authentication level"
+)
+
+
+def test_only_a_dead_address_stops_the_reader(app, weekly, inbox, bounce_server):
     server = bounce_server()
     first = send_one_batch(weekly, 5)
     sent = {m.recipients[0]: m for m in inbox.messages}
-    for email, status in (
-        ("reader0@example.org", "5.1.1"),
-        ("reader1@example.org", "5.2.1"),
-        ("reader2@example.org", "4.2.2"),
+    for email, status, said, action in (
+        ("reader0@example.org", "5.1.1", UNKNOWN, ""),
+        ("reader1@example.org", "5.2.2", FULL, ""),  # a 5.x.x about the mailbox, not the address
+        ("reader2@example.org", "4.4.7", "", "failed"),  # given up after days of trying
+        ("reader3@example.org", "4.2.2", "", ""),  # a delay warning: the message is still queued
     ):
         # To the return path of the message it is about, as a real server sends it.
-        deliver(server, dsn(email, status, headers_of(sent[email].data)), to=sent[email].sender)
+        quoted = headers_of(sent[email].data)
+        report = dsn(email, status, quoted, said=said.format(email), action=action)
+        deliver(server, report, to=sent[email].sender)
 
     assert [reader(f"reader{i}@example.org").status for i in range(5)] == [
         "bounced",
-        "bounced",
+        "active",
         "active",
         "active",
         "active",
     ]
-    assert reader("reader2@example.org").bounce_score == pytest.approx(1.0)
+    assert [reader(f"reader{i}@example.org").bounce_score for i in range(5)] == [0, 1, 1, 0, 0]
     assert suppression.reason("reader0@example.org") == "bounced"
-    assert suppression.reason("reader2@example.org") is None
+    assert suppression.reason("reader1@example.org") is None
     bounces = db.session.scalars(sa.select(Bounce).order_by(Bounce.id)).all()
-    assert [b.kind for b in bounces] == ["hard", "hard", "soft"]
+    assert [(b.kind, b.reason, b.status) for b in bounces] == [
+        ("hard", "user_unknown", "5.1.1"),
+        ("soft", "mailbox_full", "5.2.2"),
+        ("soft", "expired", "4.4.7"),
+        ("soft", "delayed", "4.2.2"),
+    ]
     assert {b.delivery.issue_id for b in bounces} == {first.id}
+    assert {b.domain for b in bounces} == {"example.org"}
     assert "5.1.1" in bounces[0].detail and bounces[0].source == "smtp"
 
     second = next_issue(weekly)
@@ -75,27 +94,50 @@ def test_two_hard_bounces_and_a_soft_one_after_an_issue(app, weekly, inbox, boun
         .where(Delivery.issue_id == second.id)
         .order_by(Subscriber.email)
     ).all()
-    assert readers == ["reader2@example.org", "reader3@example.org", "reader4@example.org"]
+    assert readers == [f"reader{i}@example.org" for i in range(1, 5)]
+
+
+BLOCKED = (
+    "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+    "<https://www.spamhaus.org/query/ip/192.0.2.1>"
+)
 
 
 def test_the_issue_report_and_the_reader_page_show_bounces(
     app, weekly, inbox, bounce_server, editor_client, api_headers
 ):
+    app.config["SENDER_REFUSALS_PAUSE"] = 1  # the issue is sent: nothing left to pause
     server = bounce_server()
-    issue = send_one_batch(weekly, 2)
-    for message, status in zip(inbox.messages, ("5.1.1", "4.2.2"), strict=True):
-        deliver(server, dsn(message.recipients[0], status), to=message.sender)
+    issue = send_one_batch(weekly, 3)
+    for message, status, said in zip(
+        inbox.messages, ("5.1.1", "4.2.2", "5.7.1"), ("", "", BLOCKED), strict=True
+    ):
+        deliver(server, dsn(message.recipients[0], status, said=said), to=message.sender)
     page = editor_client.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
-    assert "1 hard · 1 soft · 0 complaints" in page
+    assert "1 hard · 1 soft · 0 complaints · 1 refused" in page
+    assert "blocked: 1 · delayed: 1 · user unknown: 1" in page
     assert "5.1.1" in page and "4.2.2" in page
+    refused_by = page.split('id="refused-by"')[1].split("</table>")[0]
+    assert '<td dir="auto">example.org</td><td>1</td>' in refused_by
+    # The server's words, escaped.
+    assert "&lt;https://www.spamhaus.org/query/ip/192.0.2.1&gt;" in refused_by
+    assert "<https://" not in page
     person = reader(inbox.messages[0].recipients[0])
     page = editor_client.get(f"/admin/subscribers/{person.id}").get_data(as_text=True)
-    assert "5.1.1 smtp; 550 5.1.1 mailbox trouble" in page and "#1" in page
+    assert "550 5.1.1 mailbox trouble" in page and "#1" in page
+    assert "user unknown" in page
     assert "Mail this address again" in page
     body = editor_client.get(f"/api/v1/issues/{issue.id}", headers=api_headers).get_json()
-    assert body["bounces"] == {"hard": 1, "soft": 1, "complaint": 0}
+    assert body["bounces"] == {
+        "hard": 1,
+        "soft": 1,
+        "sender": 1,
+        "complaint": 0,
+        "by_reason": {"blocked": 1, "delayed": 1, "user_unknown": 1},
+    }
+    assert body["status"] == "sent" and body["pause_reason"] is None
     exported = editor_client.get(f"/admin/subscribers/{person.id}/export.json").get_json()
-    assert [b["kind"] for b in exported["bounces"]] == ["hard"]
+    assert [(b["kind"], b["reason"]) for b in exported["bounces"]] == [("hard", "user_unknown")]
 
 
 def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox, bounce_server):
@@ -103,11 +145,17 @@ def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox
     server = bounce_server()
     send_one_batch(weekly, 1)
     message = inbox.messages[0]
-    for _ in range(3):  # one message delayed three times is one soft bounce
+    for _ in range(3):  # delay warnings: recorded once, and they add nothing
         deliver(server, dsn(message.recipients[0], "4.2.2"), to=message.sender)
     person = reader(message.recipients[0])
+    assert person.status == "active" and person.bounce_score == 0
+    assert db.session.scalars(sa.select(Bounce.reason)).all() == ["delayed"]
+    for _ in range(2):  # then the server gives up: one soft bounce, however often it says so
+        expired = dsn(message.recipients[0], "4.4.7", action="failed")
+        deliver(server, expired, to=message.sender)
+    person = reader(message.recipients[0])
     assert person.status == "active" and person.bounce_score == pytest.approx(1.0)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 2
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     person.bounce_score, person.bounce_score_at = 0.0, None
@@ -128,7 +176,8 @@ def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_se
         start_sending(issue)
         batch.send_batch(issue.id)
         message = inbox.messages[0]
-        deliver(server, dsn(message.recipients[0], "4.2.2"), to=message.sender)
+        full = FULL.format(message.recipients[0])
+        deliver(server, dsn(message.recipients[0], "5.2.2", said=full), to=message.sender)
     person = reader("reader0@example.org")
     assert person.status == "bounced" and person.bounce_score >= 2
     assert suppression.reason(person.email) == "bounced"
@@ -186,6 +235,78 @@ def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounc
     deliver(server, dsn("stranger@example.net", "5.1.1"), to=forged)
     assert {reader(f"reader{i}@example.org").status for i in range(2)} == {"active"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+
+
+def test_a_report_naming_strangers_blames_nobody(app, weekly, inbox, bounce_server):
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    # Neither our return path nor our Message-ID: only the addresses it names.
+    deliver(server, dsn("stranger@example.net", "5.1.1"))
+    deliver(server, complaint("someone@example.net"))
+    assert reader("reader0@example.org").status == "active"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+    deliver(server, dsn("reader0@example.org", "5.1.1"))
+    assert reader("reader0@example.org").status == "bounced"
+
+
+def add_readers_at(mailing_list, domain: str, count: int) -> list[str]:
+    emails = [f"reader{i}@{domain}" for i in range(count)]
+    for email in emails:
+        service.subscribe(mailing_list, email, preconfirmed=True)
+    return emails
+
+
+def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
+    app, weekly, inbox, bounce_server, worker, monkeypatch
+):
+    app.config.update(SENDER_REFUSALS_PAUSE=3, BATCH_SIZE=6)
+    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    queued = []
+
+    def watched(name, *args, **options):
+        queued.append(name)
+        enqueue(name, *args, **options)
+
+    monkeypatch.setattr(lifecycle, "enqueue", watched)
+    server = bounce_server()
+    elsewhere = add_readers_at(weekly, "example.net", 1)
+    refusing = add_readers_at(weekly, "outlook.example", 7)
+    issue = draft(weekly)
+    start_sending(issue)
+    batch.send_batch(issue.id)  # six of eight: the issue is still sending
+    sent = {m.recipients[0]: m for m in inbox.messages}
+    assert len(sent) == 6 and db.session.get(Issue, issue.id).status == "sending"
+
+    def refuse(email: str) -> None:
+        deliver(server, dsn(email, "5.7.515", said=REFUSED), to=sent[email].sender)
+
+    refuse(elsewhere[0])  # another domain: counted apart
+    refuse(refusing[0])
+    refuse(refusing[0])  # the same message again counts once
+    refuse(refusing[1])
+    assert db.session.get(Issue, issue.id).status == "sending"
+    # The rest at once, over several connections, as a busy provider sends them.
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(refuse, refusing[2:5]))
+
+    paused = db.session.get(Issue, issue.id)
+    db.session.refresh(paused)
+    assert paused.status == "paused"
+    assert paused.pause_reason == f"outlook.example refuses our mail: {REFUSED}"
+    [alert] = inbox.wait_for(1, recipient="editor@example.org")
+    assert "outlook.example refuses our mail" in alert.part("plain")
+    assert "does not meet the required authentication level" in alert.part("plain")
+    assert queued == ["newsletter.tell_editors"]
+    # No reader is blamed for it.
+    for email in elsewhere + refusing:
+        person = reader(email)
+        assert (person.status, person.bounce_score) == ("active", 0), email
+        assert suppression.reason(email) is None
+    kinds = db.session.execute(
+        sa.select(Bounce.kind, Bounce.domain, sa.func.count()).group_by(Bounce.kind, Bounce.domain)
+    ).all()
+    assert sorted(kinds) == [("sender", "example.net", 1), ("sender", "outlook.example", 5)]
+    assert inbox.to("editor@example.org") == [alert]
 
 
 def test_the_server_is_no_relay(app, bounce_server):

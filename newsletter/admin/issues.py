@@ -84,6 +84,7 @@ def issue(issue_id: int):
         failures=failures,
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
+        refused_by=history.refusals_for_issue(found.id),
         zone=zone,
         local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
         preview_text=render.preview(found)[1],

@@ -140,8 +140,17 @@ def export_person(subscriber_id: int):
             for subject, number, status, sent_at, error in _deliveries(person, limit=10_000)
         ],
         "bounces": [
-            {"received_at": iso(at), "kind": kind, "detail": detail, "source": source, "issue": n}
-            for at, kind, detail, source, n in history.for_subscriber(person.id, limit=10_000)
+            {
+                "received_at": iso(at),
+                "kind": kind,
+                "reason": reason,
+                "detail": detail,
+                "source": source,
+                "issue": n,
+            }
+            for at, kind, reason, detail, source, n in history.for_subscriber(
+                person.id, limit=10_000
+            )
         ],
         "bounce_score": person.bounce_score,
     }

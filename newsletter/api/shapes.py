@@ -183,6 +183,19 @@ ISSUE = schema(
     items="array",
 )
 ISSUE["properties"]["counts"] = COUNTS
-ISSUE["properties"]["bounces"] = schema(
-    "hard", "soft", "complaint", hard="integer", soft="integer", complaint="integer"
+BOUNCE_COUNTS = schema(
+    "hard",
+    "soft",
+    "sender",
+    "complaint",
+    "by_reason",
+    hard="integer",
+    soft="integer",
+    sender="integer",
+    complaint="integer",
 )
+BOUNCE_COUNTS["properties"]["by_reason"] = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+}
+ISSUE["properties"]["bounces"] = BOUNCE_COUNTS

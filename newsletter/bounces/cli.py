@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import sys
 import threading
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from newsletter.bounces.mailbox import MailboxError, fetch
+from newsletter.bounces.reports import classify, split_mbox
 from newsletter.bounces.server import BounceServer
 
 
@@ -54,3 +58,28 @@ def fetch_bounces(url: str | None):
     except MailboxError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{count} message{'' if count == 1 else 's'} read")
+
+
+@bounces.command("classify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a message.")
+def classify_files(files: tuple[str, ...], as_json: bool):
+    """Say what returned messages mean, changing nothing. An mbox is read message by message."""
+    failed = False
+    for name in files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            click.echo(f"{name}: {exc.strerror or exc}", err=True)
+            failed = True
+            continue
+        for message in split_mbox(raw):
+            verdict = classify(message)
+            if as_json:
+                click.echo(json.dumps(verdict.as_json(name), ensure_ascii=False))
+                continue
+            click.echo(f"{name}: {verdict.kind} ({verdict.reason})")
+            for failure in verdict.recipients:
+                said = f"{failure.kind} ({failure.reason}) {failure.status}"
+                click.echo(f"  {failure.address}: {said}")
+    sys.exit(1 if failed else 0)

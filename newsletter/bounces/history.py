@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber
 
-KINDS = ("hard", "soft", "complaint")
+KINDS = ("hard", "soft", "sender", "complaint")
 
 
 def for_subscriber(subscriber_id: int, limit: int = 50) -> list:
-    """(received_at, kind, detail, source, issue number or None), newest first."""
+    """(received_at, kind, reason, detail, source, issue number or None), newest first."""
     return db.session.execute(
-        sa.select(Bounce.received_at, Bounce.kind, Bounce.detail, Bounce.source, Issue.number)
+        sa.select(
+            Bounce.received_at,
+            Bounce.kind,
+            Bounce.reason,
+            Bounce.detail,
+            Bounce.source,
+            Issue.number,
+        )
         .outerjoin(Delivery, Delivery.id == Bounce.delivery_id)
         .outerjoin(Issue, Issue.id == Delivery.issue_id)
         .where(Bounce.subscriber_id == subscriber_id)
@@ -22,21 +30,63 @@ def for_subscriber(subscriber_id: int, limit: int = 50) -> list:
     ).all()
 
 
-def counts_for_issue(issue_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(Bounce.kind, sa.func.count())
+def _of_issue(issue_id: int, *columns):
+    return (
+        sa.select(*columns)
+        .select_from(Bounce)
         .join(Delivery, Delivery.id == Bounce.delivery_id)
         .where(Delivery.issue_id == issue_id)
-        .group_by(Bounce.kind)
+    )
+
+
+def counts_for_issue(issue_id: int) -> dict:
+    """{"hard": n, "soft": n, "sender": n, "complaint": n, "by_reason": {reason: n}}."""
+    rows = db.session.execute(
+        _of_issue(issue_id, Bounce.kind, Bounce.reason, sa.func.count()).group_by(
+            Bounce.kind, Bounce.reason
+        )
     ).all()
-    found = dict(rows)
-    return {kind: found.get(kind, 0) for kind in KINDS}
+    counts: dict = {kind: 0 for kind in KINDS}
+    by_reason: dict[str, int] = {}
+    for kind, reason, n in rows:
+        counts[kind] = counts.get(kind, 0) + n
+        reason = reason or "unknown"  # bounces recorded before reasons were
+        by_reason[reason] = by_reason.get(reason, 0) + n
+    counts["by_reason"] = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
+    return counts
+
+
+def refusals_for_issue(issue_id: int) -> list[tuple[str, int, str]]:
+    """(receiving domain, refusals of our mail, what its server said last), most first."""
+    per_domain = (
+        _of_issue(
+            issue_id,
+            Bounce.domain,
+            sa.func.count().label("n"),
+            sa.func.max(Bounce.id).label("last"),
+        )
+        .where(Bounce.kind == "sender")
+        .group_by(Bounce.domain)
+        .subquery()
+    )
+    last = aliased(Bounce)
+    rows = db.session.execute(
+        sa.select(per_domain.c.domain, per_domain.c.n, last)
+        .join(last, last.id == per_domain.c.last)
+        .order_by(per_domain.c.n.desc(), per_domain.c.domain)
+    ).all()
+    return [(domain, n, words(bounce)) for domain, n, bounce in rows]
+
+
+def words(bounce: Bounce) -> str:
+    """What the receiving server said, else the reason in words."""
+    return bounce.detail or bounce.reason.replace("_", " ")
 
 
 def for_issue(issue_id: int, limit: int = 500) -> list:
-    """(email, kind, detail), by address."""
+    """(email, kind, reason, detail), by address."""
     return db.session.execute(
-        sa.select(Subscriber.email, Bounce.kind, Bounce.detail)
+        sa.select(Subscriber.email, Bounce.kind, Bounce.reason, Bounce.detail)
         .join(Delivery, Delivery.id == Bounce.delivery_id)
         .join(Subscriber, Subscriber.id == Bounce.subscriber_id)
         .where(Delivery.issue_id == issue_id)

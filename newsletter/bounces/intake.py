@@ -1,9 +1,15 @@
 """What a bounce or complaint does: record it against its delivery and act on the reader.
 
-A hard bounce stops mail to the address at once. Soft bounces add one to a score that
-halves every NEWSLETTER_BOUNCE_HALF_LIFE days; reaching NEWSLETTER_BOUNCE_THRESHOLD stops
-mail too, so a mailbox full for a month of weekly issues is given up, a full day is not.
-A complaint unsubscribes the reader from every list. All three suppress the address.
+What it does follows the kind of its reason (verdict.REASONS):
+- hard: the address is dead; mail to it stops at once.
+- soft: one added to a score that halves every NEWSLETTER_BOUNCE_HALF_LIFE days; reaching
+  NEWSLETTER_BOUNCE_THRESHOLD stops mail too, so a mailbox full for a month of weekly issues
+  is given up, a full day is not. A delay warning (still queued) is recorded and adds nothing.
+- sender: the receiving side refuses our mail, which is no fault of the reader's. Recorded
+  against its receiving domain; too many from one domain pause the issue (refusals.py).
+- complaint: the reader is unsubscribed from every list.
+- none (auto-replies, delivery notices): nothing.
+Whenever mail stops, the address is suppressed.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from newsletter.bounces import verp
-from newsletter.bounces.reports import Report, read
+from newsletter.bounces import refusals, verp
+from newsletter.bounces.reports import classify
+from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Subscriber, utcnow
 from newsletter.subscriptions import service
@@ -26,44 +33,45 @@ log = logging.getLogger(__name__)
 
 # Our message ids are <delivery id.issue id.random@domain>; the stored one must match whole.
 _OUR_MESSAGE_ID = re.compile(r"^<(\d+)\.\d+\.[^@>]+@[^>]+>$")
+# Reports that say more than once about one message count once.
+_ONCE = ("soft", "sender")
 
 
 def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce]:
     """Read one message and act on it; the caller's transaction is committed here."""
     try:
-        report = read(raw)
+        verdict = classify(raw)
     except Exception:  # the sender cannot fix what it sent: retrying would not help
         log.exception("an unreadable message was dropped")
         return []
-    targets = _targets(report, envelope_recipients)
+    targets = _targets(verdict, envelope_recipients)
     if not targets:
-        log.info("not a bounce, or about nobody we know: %s", report.detail or "no detail")
-    bounces = [
-        _apply(person, delivery, kind, report.detail, source) for person, delivery, kind in targets
-    ]
+        log.info("not a bounce, or about nobody we know: %s", verdict.detail or "no detail")
+    bounces = [_apply(person, delivery, failure, source) for person, delivery, failure in targets]
+    bounces = [b for b in bounces if b is not None]
+    refused = refusals.of(bounces)  # read before the commit expires them
     db.session.commit()
-    return [b for b in bounces if b is not None]
+    refusals.pause_if_piling_up(refused)  # counted once committed, so racing reports add up
+    return bounces
 
 
-def _targets(report: Report, envelope_recipients: list[str]):
-    """(subscriber, delivery, kind) for each reader the report is about.
+def _targets(verdict: Verdict, envelope_recipients: list[str]):
+    """(subscriber, delivery, failure) for each reader the report is about.
 
     The return path (VERP) says it for sure; then the quoted Message-ID; then the addresses
-    the report names, each as the report classes it.
+    the report names, each with its own failure. Addresses that are no reader's blame nobody.
     """
-    named = _delivery_by_return_path(envelope_recipients + report.recipients)
-    named = named or _delivery_by_message_id(report.message_ids)
-    if named is not None and report.kind:
-        return [(named.subscriber, named, report.kind)]
-    found = []
-    if report.complaint:
-        by_kind = {"complaint": report.complained}
-    else:
-        by_kind = {"hard": report.permanent, "soft": report.temporary}
-    for kind, addresses in by_kind.items():
-        for person in _subscribers(addresses):
-            found.append((person, _last_delivery(person), kind))
-    return found
+    named = _delivery_by_return_path(envelope_recipients + verdict.delivered_to)
+    named = named or _delivery_by_message_id(verdict.message_ids)
+    if named is not None:
+        person = named.subscriber
+        failure = verdict.main or Failure(person.email, verdict.reason)
+        return [(person, named, failure)] if failure.kind != "none" else []
+    failures = {f.address.strip("<> ").lower(): f for f in verdict.recipients if f.kind != "none"}
+    return [
+        (person, _last_delivery(person), failures[person.email])
+        for person in _subscribers(set(failures))
+    ]
 
 
 def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
@@ -101,33 +109,47 @@ def _last_delivery(person: Subscriber) -> Delivery | None:
 
 
 def _apply(
-    person: Subscriber, delivery: Delivery | None, kind: str, detail: str, source: str
+    person: Subscriber, delivery: Delivery | None, failure: Failure, source: str
 ) -> Bounce | None:
-    delivery_id = delivery.id if delivery else None
-    if kind == "soft" and delivery_id and _seen(delivery_id, kind):
+    kind, delayed = failure.kind, failure.reason == "delayed"
+    if kind in _ONCE and delivery and _seen(delivery.id, kind, delayed):
         return None  # a server's second "still trying" about one message counts once
     bounce = Bounce(
-        subscriber_id=person.id, delivery_id=delivery_id, kind=kind, detail=detail, source=source
+        subscriber_id=person.id,
+        delivery=delivery,
+        kind=kind,
+        reason=failure.reason[:32],
+        status=failure.status[:16],
+        domain=(failure.address or person.email).rpartition("@")[2].lower()[:255],
+        detail=" ".join((failure.diagnostic or failure.status).split())[:500],  # the server's words
+        source=source,
     )
     db.session.add(bounce)
     if person.status == "active":
         if kind == "hard":
             service.stop_mail(person, "bounced")
-        elif kind == "soft" and add_soft_bounce(person, utcnow()):
+        elif kind == "soft" and not delayed and add_soft_bounce(person, utcnow()):
             service.stop_mail(person, "bounced")
     if kind == "complaint":
         for subscription in person.subscriptions:
             if subscription.status != "unsubscribed":
                 service.mark_unsubscribed(subscription, "complaint")
         service.stop_mail(person, "complained")
-    log.info("%s bounce for subscriber %s: %s", kind, person.id, detail)
+    log.info("%s bounce (%s) for subscriber %s: %s", kind, failure.reason, person.id, bounce.detail)
     return bounce
 
 
-def _seen(delivery_id: int, kind: str) -> bool:
+def _seen(delivery_id: int, kind: str, delayed: bool) -> bool:
+    """Whether this delivery already has a bounce of this kind; a delay warning does not
+    hide the failure that may follow it."""
+    was_delayed = Bounce.reason == "delayed"
     return bool(
         db.session.scalar(
-            sa.select(sa.func.count()).where(Bounce.delivery_id == delivery_id, Bounce.kind == kind)
+            sa.select(sa.func.count()).where(
+                Bounce.delivery_id == delivery_id,
+                Bounce.kind == kind,
+                was_delayed if delayed else ~was_delayed,
+            )
         )
     )
 

@@ -1,18 +1,23 @@
-"""Reading bounces (RFC 3464 and the odd formats of real servers) and complaints (RFC 5965).
+"""Reading what comes back: bounces of every shape, complaints, auto-replies.
 
-Nothing here touches the database: a message goes in, a Report comes out.
+Nothing here touches the database: a message goes in, a Verdict comes out. The evidence is
+read in the order a report is trustworthy: RFC 3464 delivery-status fields, then the
+human-readable part of the bounce (where most servers write the address and the remote
+server's words), then provider notices (Amazon SES JSON). What each recipient's words mean
+is `reasons.judge`'s job.
 """
 
 from __future__ import annotations
 
 import email
+import email.policy
 import logging
-from dataclasses import dataclass, field
+import re
 from email.message import Message
-from email.parser import HeaderParser
 from email.utils import getaddresses
 
-from flufl.bounce import all_failures
+from newsletter.bounces import reasons, scan
+from newsletter.bounces.verdict import Failure, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -21,108 +26,62 @@ log = logging.getLogger(__name__)
 DELIVERED_TO = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 
 
-@dataclass
-class Report:
-    complaint: bool = False
-    permanent: set[str] = field(default_factory=set)
-    temporary: set[str] = field(default_factory=set)
-    complained: set[str] = field(default_factory=set)
-    # Of the original message, when the report quotes it: ours name their delivery.
-    message_ids: list[str] = field(default_factory=list)
-    recipients: list[str] = field(default_factory=list)
-    detail: str = ""
-    dsn_kind: str | None = None
-
-    @property
-    def kind(self) -> str | None:
-        """What this report says about the reader its return path names."""
-        if self.complaint:
-            return "complaint"
-        if self.permanent:
-            return "hard"
-        if self.temporary:
-            return "soft"
-        return self.dsn_kind
-
-
-def _addresses(found) -> set[str]:
-    """flufl.bounce's bytes addresses as lower-case text."""
-    return {a.decode("utf-8", "replace").strip("<> ").lower() for a in found if a}
-
-
-def _fields(part: Message) -> list[Message]:
-    """The header blocks of a message/delivery-status or message/feedback-report part."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)]
-    return [HeaderParser().parsestr(payload or "")]
-
-
-def _value(field_value: str | None) -> str:
-    """'rfc822; someone@example.org' → 'someone@example.org'."""
-    return (field_value or "").rpartition(";")[2].strip().strip("<>")
-
-
-def _quoted_headers(part: Message) -> Message | None:
-    kind = part.get_content_type()
-    if kind == "message/rfc822":
-        payload = part.get_payload()
-        return payload[0] if isinstance(payload, list) and payload else None
-    if kind == "text/rfc822-headers":
-        return HeaderParser().parsestr(part.get_payload(decode=True).decode("utf-8", "replace"))
-    return None
-
-
-def _read_parts(msg: Message, report: Report) -> None:
-    details = []
-    for part in msg.walk():
-        kind = part.get_content_type()
-        if kind == "message/delivery-status":
-            for block in _fields(part)[1:]:  # the first block is about the message
-                action = (block.get("Action") or "").strip().lower()
-                status = (block.get("Status") or "").strip()
-                if action == "failed" or status.startswith("5"):
-                    report.dsn_kind = "hard"
-                elif report.dsn_kind is None and (action == "delayed" or status.startswith("4")):
-                    report.dsn_kind = "soft"
-                said = " ".join(str(block.get("Diagnostic-Code") or "").split())
-                details.append(f"{status} {said}".strip())
-        elif kind == "message/feedback-report":
-            for block in _fields(part):
-                rcpt = _value(block.get("Original-Rcpt-To"))
-                if rcpt:
-                    report.complained.add(rcpt.lower())
-                details.append(f"feedback report: {block.get('Feedback-Type', 'abuse')}")
-        quoted = _quoted_headers(part)
-        if quoted is not None and quoted.get("Message-ID"):
-            report.message_ids.append(quoted["Message-ID"].strip())
-    report.detail = "; ".join(d for d in details if d)[:500]
-
-
-def _is_feedback_report(msg: Message) -> bool:
-    return (
-        msg.get_content_type() == "multipart/report"
-        and (msg.get_param("report-type") or "").lower() == "feedback-report"
-    )
-
-
-def read(raw: bytes) -> Report:
-    """What a message that came back to us says, whatever it is (an auto-reply says nothing)."""
-    msg = email.message_from_bytes(raw)
-    report = Report()
+def classify(raw: bytes) -> Verdict:
+    """What a message that came back to us says, whatever it is."""
+    if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
+        raw = b"Content-Type: text/plain; charset=utf-8\n\n" + raw
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    verdict = Verdict()
     for name in DELIVERED_TO:
-        report.recipients += [address for _, address in getaddresses(msg.get_all(name, []))]
-    _read_parts(msg, report)
-    if _is_feedback_report(msg):
-        report.complaint = True
-        return report
+        verdict.delivered_to += [a for _, a in getaddresses(scan.headers(msg, name)) if a]
+    original = scan.original_headers(msg)
+    if original is not None and original.get("Message-ID"):
+        verdict.message_ids.append(str(original["Message-ID"]).strip())
     try:
-        temporary, permanent = all_failures(msg)
-    except Exception:  # a detector choking on an odd message must not lose the others
-        log.exception("flufl.bounce could not read a message")
-        temporary, permanent = set(), set()
-    report.temporary, report.permanent = _addresses(temporary), _addresses(permanent)
-    report.temporary -= report.permanent
-    if not report.detail:
-        report.detail = " ".join(str(msg.get("Subject", "")).split())[:500]
-    return report
+        inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
+        if inner is not None:  # someone forwarded a bounce to us: read the bounce
+            msg, original = inner, scan.original_headers(inner)
+        _judge(msg, original, verdict)
+    except Exception:  # one odd message must never stop the reading of the others
+        log.exception("a returned message could not be read")
+        verdict.recipients, verdict.reason = [], "unknown"
+    return verdict
+
+
+def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
+    complaint = scan.complaint_recipients(msg, original)
+    if complaint is not None:
+        addresses, feedback = complaint
+        # A DMARC failure report (RFC 6591) is about our authentication, not the reader's wish.
+        verdict.reason = "auth_failure" if feedback == "auth-failure" else "complaint"
+        said = f"feedback report: {feedback}"
+        verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]
+        return
+    ours = scan.not_recipients(msg, original)
+    context = scan.human_text(msg)
+    subject = scan.header_text(msg, "Subject")
+    found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.text_failures(context, ours)
+    if not found:
+        verdict.reason = reasons.without_recipient(msg, subject, context)
+        if verdict.reason not in ("auto_reply", "delivered") and original is not None:
+            # A bounce that names nobody in its words still quotes whom it was sent to.
+            found = scan.from_original(original, ours)
+        if not found:
+            return
+    background = f"{subject}\n{context}"
+    said = {e.address.lower(): e for e in scan.text_failures(context, ours)}
+    for evidence in found:
+        words = said.get(evidence.address.lower())
+        if words is not None and not evidence.diagnostic:  # the fields name, the text says
+            evidence.diagnostic = words.diagnostic
+            evidence.status = evidence.status or words.status
+            evidence.reply = evidence.reply or words.reply
+        verdict.recipients.append(reasons.judge(evidence, background))
+    verdict.reason = verdict.main.reason
+
+
+def split_mbox(raw: bytes) -> list[bytes]:
+    """The messages of an mbox file (one, when it is not an mbox)."""
+    if not raw.startswith(b"From "):
+        return [raw]
+    return [p for p in re.split(rb"(?m)^From [^\n]*\n", raw) if p.strip()]

@@ -73,7 +73,14 @@ def resume_issue(issue: Issue) -> None:
 
 def pause_for_errors(issue_id: int, errors: int, last_error: str) -> bool:
     """Too many failed sends in a row: stop, say why, and tell the editors."""
-    reason = f"Paused after {errors} failed sends in a row. Last error: {last_error}"
+    return pause_itself(
+        issue_id, f"Paused after {errors} failed sends in a row. Last error: {last_error}"
+    )
+
+
+def pause_itself(issue_id: int, reason: str) -> bool:
+    """Pause a sending issue, say why, and tell the editors; only the first caller wins,
+    so they get one email however many workers see the trouble at once."""
     paused = db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id, Issue.status == "sending")

@@ -1,0 +1,1640 @@
+"""What a bounce's words and status code say, as one of our reasons (verdict.REASONS).
+
+Data only: the phrases are facts gathered from Sisimai's public reason lists and
+provider tables (github.com/sisimai/p5-sisimai, BSD-2-Clause, lib/Sisimai/Reason/*.pm,
+lib/Sisimai/SMTP/Status.pm, lib/Sisimai/Rhost/*.pm), from RFC 3463 / RFC 5248 /
+RFC 7505 enhanced status codes, and from the providers' own published error pages
+(Microsoft 365 NDRs, Gmail SMTP errors, Yahoo sender error codes). The Python is ours.
+
+- STATUS_REASONS: enhanced status code -> reason, only where the code alone is reliable.
+- TEXT_REASONS: (reason, regex) checked in order, first match wins.
+- PROVIDER_REASONS: (host/domain regex, [(regex, reason), ...]) for big receivers whose
+  wording means something particular; check these before TEXT_REASONS.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------------------
+# Status codes. 4.x.x never maps to a hard reason (the address may well be fine later).
+# Left out as ambiguous: x.0.0, 5.5.0, 5.7.0, 5.7.1, 5.7.9 (Yahoo: policy; RFC: auth),
+# 4.1.6 and 4.3.2 (hard meanings on a transient code), 5.4.1 (RFC: no answer from host;
+# Microsoft: recipient not found), 5.0.350 (Microsoft catch-all).
+STATUS_REASONS: dict[str, str] = {
+    "2.1.5": "delivered",
+    # transient
+    "4.1.7": "sender_rejected",
+    "4.1.8": "sender_rejected",
+    "4.1.9": "system_error",
+    "4.2.1": "mailbox_disabled",
+    "4.2.2": "mailbox_full",
+    "4.2.3": "too_large",
+    "4.2.4": "filtered",
+    "4.3.1": "system_full",
+    "4.3.3": "system_error",
+    "4.3.5": "system_error",
+    "4.4.1": "expired",
+    "4.4.2": "network_error",
+    "4.4.3": "system_error",
+    "4.4.4": "network_error",
+    "4.4.5": "system_full",
+    "4.4.6": "network_error",
+    "4.4.7": "expired",
+    "4.4.8": "network_error",
+    "4.4.316": "network_error",  # Microsoft: connection refused
+    "4.4.317": "security_error",  # Microsoft: STARTTLS required
+    "4.5.3": "too_many_connections",  # too many recipients
+    "4.5.5": "system_error",
+    "4.6.0": "content_error",
+    "4.6.2": "content_error",
+    "4.6.5": "content_error",
+    "4.7.1": "blocked",
+    "4.7.2": "blocked",
+    "4.7.5": "security_error",
+    "4.7.6": "security_error",
+    "4.7.7": "security_error",
+    "4.7.12": "security_error",
+    "4.7.15": "security_error",
+    "4.7.16": "too_large",
+    "4.7.23": "require_ptr",  # Gmail: no PTR
+    "4.7.24": "auth_failure",
+    "4.7.25": "require_ptr",
+    "4.7.26": "auth_failure",
+    "4.7.27": "auth_failure",  # Gmail: bulk senders need SPF
+    "4.7.28": "rate_limited",  # Gmail: rate limited (unsolicited rate, DKIM, same Message-ID)
+    "4.7.29": "security_error",  # Gmail: TLS required
+    "4.7.30": "auth_failure",  # Gmail: bulk senders need DKIM
+    "4.7.32": "auth_failure",  # Gmail: From not aligned with SPF/DKIM
+    "4.7.321": "security_error",
+    "4.7.323": "auth_failure",  # Microsoft: DANE
+    "4.7.324": "auth_failure",
+    "4.7.325": "auth_failure",
+    "4.7.650": "bad_reputation",  # Microsoft: rate limited due to IP reputation
+    # permanent
+    "5.1.0": "user_unknown",
+    "5.1.1": "user_unknown",
+    "5.1.2": "host_unknown",
+    "5.1.3": "user_unknown",
+    "5.1.4": "filtered",
+    "5.1.6": "has_moved",
+    "5.1.7": "sender_rejected",
+    "5.1.8": "sender_rejected",
+    "5.1.9": "system_error",
+    "5.1.10": "user_unknown",  # RFC 7505 null MX, but Microsoft's "recipient not found" in practice
+    "5.1.90": "rate_limited",  # Microsoft: daily recipient limit
+    "5.2.0": "filtered",
+    "5.2.1": "mailbox_disabled",  # RFC 3463 / Gmail: mailbox disabled
+    "5.2.2": "mailbox_full",
+    "5.2.3": "too_large",
+    "5.2.4": "filtered",
+    "5.2.121": "rate_limited",  # Microsoft: per-hour receive limit from sender
+    "5.2.122": "rate_limited",  # Microsoft: per-hour receive limit
+    "5.3.0": "system_error",
+    "5.3.1": "system_full",
+    "5.3.2": "no_mail_accepted",
+    "5.3.3": "system_error",
+    "5.3.4": "too_large",
+    "5.3.5": "system_error",
+    "5.4.0": "network_error",
+    "5.4.3": "system_error",
+    "5.4.4": "host_unknown",
+    "5.4.6": "network_error",  # routing loop
+    "5.4.7": "expired",
+    "5.4.14": "network_error",  # Microsoft: routing loop
+    "5.4.300": "expired",  # Microsoft: message expired
+    "5.4.317": "security_error",
+    "5.5.2": "syntax_error",
+    "5.5.3": "too_many_connections",  # too many recipients
+    "5.5.4": "system_error",
+    "5.5.5": "system_error",
+    "5.5.6": "syntax_error",
+    "5.6.0": "content_error",
+    "5.6.1": "content_error",
+    "5.6.2": "content_error",
+    "5.6.3": "content_error",
+    "5.6.5": "content_error",
+    "5.6.6": "content_error",
+    "5.6.7": "content_error",
+    "5.6.8": "content_error",
+    "5.6.9": "content_error",
+    "5.6.11": "content_error",  # Microsoft: bare line feeds
+    "5.7.2": "security_error",
+    "5.7.3": "security_error",
+    "5.7.4": "security_error",
+    "5.7.5": "security_error",
+    "5.7.6": "security_error",
+    "5.7.7": "security_error",
+    "5.7.8": "security_error",
+    "5.7.10": "security_error",
+    "5.7.11": "security_error",
+    "5.7.12": "sender_rejected",  # Microsoft: sender not authenticated by organization
+    "5.7.13": "mailbox_disabled",  # RFC 5248: user account disabled
+    "5.7.14": "security_error",
+    "5.7.15": "security_error",
+    "5.7.16": "too_large",
+    "5.7.17": "has_moved",  # mailbox owner has changed
+    "5.7.18": "has_moved",  # domain owner has changed
+    "5.7.19": "security_error",
+    "5.7.20": "auth_failure",
+    "5.7.21": "auth_failure",
+    "5.7.22": "auth_failure",
+    "5.7.23": "auth_failure",
+    "5.7.24": "auth_failure",
+    "5.7.25": "require_ptr",  # reverse DNS validation failed
+    "5.7.26": "auth_failure",  # Gmail: unauthenticated
+    "5.7.27": "auth_failure",  # RFC 7505: sender has null MX; Gmail: bulk senders need SPF
+    "5.7.28": "blocked",  # Gmail: unusual rate of unsolicited mail
+    "5.7.30": "auth_failure",
+    "5.7.32": "auth_failure",
+    "5.7.57": "security_error",  # Microsoft: client not authenticated
+    "5.7.64": "no_relaying",  # Microsoft: tenant attribution, relay denied
+    "5.7.124": "sender_rejected",  # Microsoft: not in allowed-senders list
+    "5.7.133": "sender_rejected",
+    "5.7.134": "sender_rejected",
+    "5.7.135": "sender_rejected",
+    "5.7.136": "sender_rejected",
+    "5.7.321": "security_error",
+    "5.7.322": "auth_failure",
+    "5.7.323": "auth_failure",
+    "5.7.324": "auth_failure",
+    "5.7.325": "auth_failure",
+    "5.7.501": "sender_rejected",  # Microsoft: spam abuse detected / banned sender
+    "5.7.502": "sender_rejected",
+    "5.7.503": "sender_rejected",
+    "5.7.504": "mailbox_disabled",  # Microsoft: recipient address rejected
+    "5.7.505": "mailbox_disabled",  # Microsoft: banned recipient
+    "5.7.506": "blocked",  # bad HELO
+    "5.7.507": "blocked",  # rejected by recipient
+    "5.7.508": "rate_limited",  # exceeded permitted limits
+    "5.7.509": "auth_failure",  # DMARC
+    "5.7.510": "blocked",  # no email over IPv6
+    "5.7.511": "blocked",  # banned sender
+    "5.7.512": "sender_rejected",  # From not RFC 5322 compliant
+    "5.7.513": "blocked",  # customer block list
+    "5.7.515": "auth_failure",  # required authentication level
+    **{f"5.7.{n}": "blocked" for n in range(606, 650)},  # Microsoft: banned sending IP
+    # Microsoft 5.7.700-749 (tenant threshold, traffic not accepted): Sisimai says speeding
+    **{f"5.7.{n}": "rate_limited" for n in range(700, 750)},
+    "5.7.708": "blocked",  # "traffic not accepted from this IP": a block, not a rate
+    "5.7.750": "sender_rejected",  # unregistered domains
+}
+
+# --------------------------------------------------------------------------------------
+# Text. Per reason: (literal phrases, regexes). Literal phrases are escaped; regexes are
+# Sisimai's regex-like entries and its ordered-fragment pairs ("a ... b") in Python form.
+#
+# Order follows Sisimai's Reason->get (MailboxFull MesgTooBig ExceedLimit Suspend HasMoved
+# NoRelaying AuthFailure UserUnknown Filtered RequirePTR NotCompliantRFC Rejected
+# HostUnknown SpamDetected Speeding TooManyConn Blocked), then its anotherone fallback
+# (PolicyViolation VirusDetected BadReputation SecurityError SystemError NetworkError
+# Expired ContentError SystemFull NotAccept MailerError), then SyntaxError and Vacation.
+# One change: bad_reputation goes before spam, as a Gmail reputation block starts with
+# "our system has detected that this message is", a spam phrase.
+_G = r".{0,120}?"  # the gap between two ordered fragments
+
+_PHRASES: dict[str, tuple[list[str], list[str]]] = {
+    "mailbox_full": (
+        [
+            "account disabled temporarly for exceeding receiving limits",
+            "over quota",
+            "not enough disk space",
+            "account is exceeding their quota",
+            "account is over quota",
+            "account is temporarily over quota",
+            "boite du destinataire pleine",
+            "delivery failed: over quota",
+            "disc quota exceeded",
+            "diskspace quota",
+            "does not have enough space",
+            "exceeded storage allocation",
+            "exceeding its mailbox quota",
+            "full mailbox",
+            "inbox is out of storage space",
+            "is over disk quota",
+            "is over quota temporarily",
+            "mail quota exceeded",
+            "mailbox exceeded the local limit",
+            "mailbox full",
+            "mailbox has exceeded its disk space limit",
+            "mailbox is full",
+            "mailbox over quota",
+            "mailbox quota usage exceeded",
+            "mailbox size limit exceeded",
+            "maildir over quota",
+            "maildir delivery failed: userdisk quota ",
+            "maildir delivery failed: domaindisk quota ",
+            "mailfolder is full",
+            "not enough storage space in",
+            "over the allowed quota",
+            "quota exceeded",
+            "quota violation for",
+            "recipient reached disk quota",
+            "recipient rejected: mailbox would exceed maximum allowed storage",
+            "the recipient mailbox has exceeded its disk space limit",
+            "the user's space has been used up",
+            "the user you are trying to reach is over quota",
+            "too much mail data",
+            "user has exceeded quota, bouncing mail",
+            "user has too many messages on the server",
+            "user is over quota",
+            "user is over the quota",
+            "user over quota",
+            "was automatically rejected: quota exceeded",
+            "would be over the allowed quota",
+        ],
+        [],
+    ),
+    "too_large": (  # MesgTooBig, ExceedLimit, EmailTooLarge
+        [
+            "exceeded maximum inbound message size",
+            "line limit exceeded",
+            "mail file size exceeds the maximum size allowed for mail delivery",
+            "max message size exceeded",
+            "message file too big",
+            "message header size exceeds limit",
+            "message length exceeds administrative limit",
+            "message size exceeds fixed limit",
+            "message size exceeds fixed maximum message size",
+            "message size exceeds maximum value",
+            "message too big",
+            "message too large",
+            "size limit",
+            "taille limite du message atteinte",
+        ],
+        [
+            "exceeded" + _G + "message size",
+            "message " + _G + "exceeds " + _G + "limit",
+            "message " + _G + "size" + _G + "exceed",
+            "message " + _G + "too" + _G + "big",
+        ],
+    ),
+    "mailbox_disabled": (  # Suspend
+        [
+            " is currently suspended",
+            " temporary locked",
+            "archived recipient",
+            "boite du destinataire archivee",
+            "email account that you tried to reach is disabled",
+            "email account that you tried to reach is inactive",
+            "has been suspended",
+            "inactive account",
+            "invalid/inactive user",
+            "is a deactivated mailbox",
+            "is unavailable: user is terminated",
+            "mailbox currently suspended",
+            "mailbox disabled",
+            "mailbox is frozen",
+            "mailbox unavailable or access denied",
+            "recipient rejected: temporarily inactive",
+            "recipient suspend the service",
+            "this account has been disabled or discontinued",
+            "this account has been temporarily suspended",
+            "this address no longer accepts mail",
+            "this mailbox is disabled",
+            "user or domain is disabled",
+            "user suspended",
+            "vdelivermail: account is locked email bounced",
+        ],
+        [],
+    ),
+    "has_moved": (
+        [" has been replaced by ", "recipient no longer on server"],
+        [],
+    ),
+    "no_relaying": (
+        [
+            "unable to relay",
+            "as a relay",
+            "email address is not verified.",
+            "insecure mail relay",
+            "is not permitted to relay through this server without authentication",
+            "mail server requires authentication when attempting to send to a non-local "
+            "e-mail address",
+            "not a gateway",
+            "not allowed to relay through this machine",
+            "not an open relay, so get lost",
+            "not local host",
+            "relay access denied",
+            "relay denied",
+            "relay not permitted",
+            "relaying denied",
+            "relaying mail to ",
+            "that domain isn't in my list of allowed rcpthost",
+            "this system is not configured to relay mail",
+            "unable to relay for",
+            "we don't handle mail for",
+        ],
+        [],
+    ),
+    "auth_failure": (
+        [
+            "//spf.pobox.com",
+            "bad spf records for",
+            "dmarc policy",
+            "does not meet the required authentication level",  # Microsoft 5.7.515
+            "does not pass dmarc verification",  # Microsoft 5.7.509
+            "please inspect your spf settings",
+            "sender policy framework (spf) fail",
+            "sender policy framework violation",
+            "spf (sender policy framework) domain authentication fail",
+            "spf check: fail",
+        ],
+        [
+            r" is not allowed to send mail\." + _G + "_401",
+            r"is not allowed to send from <" + _G + r" per it's spf record",
+        ],
+    ),
+    "user_unknown": (
+        [
+            "unknown or illegal user",
+            "did not exactly match",
+            "unknown or illegal alias",
+            "not listed in domino directory",
+            "address couldn't be found",
+            "address could not be found",
+            "no valid recipients for this mm",
+            "#5.1.1 bad address",
+            "550 address invalid",
+            "5.1.0 address rejected.",
+            "address does not exist",
+            "address not present in directory",
+            "address unknown",
+            "can't accept user",
+            "does not exist.",
+            "destination addresses were unknown",
+            "destination server rejected recipients",
+            "email address does not exist",
+            "email address could not be found",
+            "invalid address",
+            "invalid mailbox",
+            "invalid recipient",
+            "is not a known user",
+            "is not a valid mailbox",
+            "is not an active address at this host",
+            "mailbox does not exist",
+            "mailbox invalid",
+            "mailbox is inactive",
+            "mailbox is unavailable",
+            "mailbox not present",
+            "mailbox not found",
+            "mailbox unavaiable",
+            "nessun utente simile in questo indirizzo",
+            "no account by that name here",
+            "no existe dicha persona",
+            "no existe ese usuario ",
+            "no mail box available for this user",
+            "no mailbox by that name is currently available",
+            "no mailbox found",
+            "no such address here",
+            "no such mailbox",
+            "no such person at this address",
+            "no such recipient",
+            "no such user",
+            "no thank you rejected: account unavailable",
+            "no valid recipients, bye",
+            "not a valid recipient",
+            "not a valid user here",
+            "not a local address",
+            "not email addresses",
+            "recipient address rejected. (in reply to rcpt to command)",
+            "recipient address rejected: access denied",
+            "recipient address rejected: invalid user",
+            "recipient address rejected: invalid-recipient",
+            "recipient address rejected: unknown user",
+            "recipient address rejected: userunknown",
+            "recipient does not exist",
+            "recipient is not accepted",
+            "recipient is not local",
+            "recipient not exist",
+            "recipient not found",
+            "recipient not ok",
+            "recipient refuses to accept your mail",
+            "recipient unknown",
+            "requested action not taken: mailbox unavailable",
+            "resolver.adr.recipient notfound",
+            "resolver.adr.recipientnotfound",
+            "sorry, user unknown",
+            "sorry, badrcptto",
+            "sorry, no mailbox here by that name",
+            "sorry, your envelope recipient has been denied",
+            "that domain or user isn't in my list of allowed rcpthosts",
+            "the email account that you tried to reach does not exist",
+            "the following recipients was undeliverable",
+            "the user's email name is not found",
+            "there is no one at this address",
+            "this email address is wrong or no longer valid",
+            "this recipient is in my badrecipientto list",
+            "this recipient is not in my validrcptto list",
+            "this spectator does not exist",
+            "unknown mailbox",
+            "unknown recipient",
+            "unknown user",
+            "user does not exist",
+            "user missing home directory",
+            "user not active",
+            "user not exist",
+            "user not found",
+            "user not known",
+            "user unknown",
+            "utilisateur inconnu !",
+            "vdeliver: invalid or unknown virtual user",
+            "your envelope recipient is in my badrcptto list",
+        ],
+        [
+            "<" + _G + "> not found",
+            "<" + _G + r">\.\.\. blocked by ",
+            "account " + _G + " does not exist at the organization",
+            r"adresse d au moins un destinataire invalide\. invalid recipient\." + _G + "41[68]",
+            r"\bbad ?(?:destination )?recipient",
+            "mailbox " + _G + "does not exist",
+            "mailbox " + _G + "unavailable or access denied",
+            "no " + _G + " in name directory",
+            "non" + _G + "existent user",
+            "rcpt <" + _G + " does not exist",
+            r"rcpt \(" + _G + "t exist ",
+            "recipient " + _G + " was not found in",
+            "recipient address rejected: user " + _G + " does not exist",
+            "recipient address rejected: user unknown in " + _G + " table",
+            r"said: 550[- ]5\.1\.1 " + _G + " user unknown ",
+            "this user doesn't have a " + _G + " account",
+            "unknown e" + _G + "mail address",
+            "unknown local" + _G + "part",
+            "user " + _G + " was not found",
+            "user " + _G + " does not exist",
+            r"user \(" + _G + r"\) unknown",
+        ],
+    ),
+    "filtered": (
+        [
+            "because the recipient is only accepting mail from specific email addresses",
+            "bounced address",
+            "due to extended inactivity new mail is not currently being accepted for this mailbox",
+            "has restricted sms e-mail",
+            "is not accepting any mail",
+            "message rejected due to user rules",
+            "refused due to recipient preferences",
+            "resolver.rst.notauthorized",
+            "this account is protected by",
+            "user reject",
+            "we failed to deliver mail because the following address recipient id refuse to "
+            "receive mail",
+            "you have been blocked by the recipient",
+        ],
+        [],
+    ),
+    "require_ptr": (
+        [
+            "access denied. ip name lookup failed",
+            "all mail servers must have a ptr record with a valid reverse dns entry",
+            "bad dns ptr resource record",
+            "cannot find your hostname",
+            "fix reverse dns for ",
+            "ips with missing ptr records",
+            "no ptr record found.",
+            "please get a custom reverse dns name from your isp for your host",
+            "ptr record setup",
+            "reverse dns failed",
+            "reverse dns required",
+            "sender ip reverse lookup rejected",
+            "the ip address sending this message does not have a ptr record",
+            "the corresponding forward dns entry does not point to the sending ip",
+            "this system will not accept messages from servers/devices with no reverse dns",
+            "unresolvable relay host name",
+            "we do not accept mail from hosts with dynamic ip or generic dns ptr-records",
+        ],
+        [
+            "domain " + _G + " mismatches client ip",
+            "dns lookup failure: " + _G + " try again later",
+            "reverse dns lookup for host " + _G + " failed permanently",
+            "server access " + _G + " forbidden by invalid rdns record of your mail server",
+            "service permits " + _G + " unverifyable sending ips",
+        ],
+    ),
+    "not_compliant": (
+        [
+            "this message is not rfc 5322 compliant",
+            "https://support.google.com/mail/?p=rfcmessagenoncompliant",
+            "headers are not rfc compliant",
+        ],
+        [],
+    ),
+    "sender_rejected": (  # Rejected: not when the words are about the recipient
+        [],
+        [
+            r"^(?!.*(?:5\.1\.0 address rejected|recipient address rejected|sender ip address "
+            r"rejected)).*(?:"
+            + "|".join(
+                re.escape(p)
+                for p in [
+                    "access denied (in reply to mail from command)",
+                    "access denied (sender blacklisted)",
+                    "address rejected",
+                    "administrative prohibition",
+                    "batv failed to verify",
+                    "batv validation failure",
+                    "backscatter protection detected an invalid or expired email address",
+                    "because the sender isn't on the recipient's list of senders to accept "
+                    "mail from",
+                    "bogus mail from",
+                    "can't determine purported responsible address",
+                    "connections not accepted from servers without a valid sender domain",
+                    "denied [bouncedeny]",
+                    "denied by secumail valid-address-filter",
+                    "delivery not authorized, message refused",
+                    "does not exist e2110",
+                    "domain of sender address ",
+                    "email address is on senderfilterconfig list",
+                    "emetteur invalide",
+                    "empty envelope senders not allowed",
+                    "envelope blocked – ",
+                    "envelope blocked - ",
+                    "error: no third-party dsns",
+                    "from: domain is invalid. please provide a valid from:",
+                    "fully qualified email address required",
+                    "invalid domain, see <url:",
+                    "invalid sender",
+                    "is not a registered gateway user",
+                    "mail from not owned by user",
+                    "message rejected: email address is not verified",
+                    "mx records for ",
+                    "null sender is not allowed",
+                    "recipient addresses rejected : access denied",
+                    "recipient not accepted. (batv: no tag",
+                    "returned mail not accepted here",
+                    "rfc 1035 violation: recursive cname records for",
+                    "rule imposed mailbox access for",
+                    "sending this from a different address or alias using the ",
+                    "sender address has been blacklisted",
+                    "sender email address rejected",
+                    "sender is in my black list",
+                    "sender is spammer",
+                    "sender not pre-approved",
+                    "sender rejected",
+                    "sender domain is empty",
+                    "sender verify failed",
+                    "spam reporting address",
+                    "syntax error: empty email address",
+                    "the message has been rejected by batv defense",
+                    "this server does not accept mail from",
+                    "transaction failed unsigned dsn for",
+                    "unroutable sender address",
+                    "you are not allowed to post to this mailing list",
+                    "you are sending to/from an address that has been blacklisted",
+                    "your access to submit messages to this e-mail system has been rejected",
+                    "your email address has been blacklisted",
+                ]
+            )
+            + ")"
+        ],
+    ),
+    "host_unknown": (
+        [
+            "domain does not exist",
+            "domain is not reachable",
+            "domain must exist",
+            "host or domain name not found",
+            "host unknown",
+            "host unreachable",
+            "mail domain mentioned in email address is unknown",
+            "name or service not known",
+            "no such domain",
+            "recipient address rejected: unknown domain name",
+            "recipient domain must exist",
+            "the account or domain may not exist",
+            "unknown host",
+            "unroutable address",
+            "unrouteable address",
+        ],
+        ["553 " + _G + " does not exist"],
+    ),
+    "bad_reputation": (
+        [
+            "a poor email reputation score",
+            "has been temporarily rate limited due to ip reputation",
+            "ip/domain reputation problems",
+            "likely suspicious due to the very low reputation",
+            "suspicious due to the very low reputation",
+            "the sending mta's poor reputation",
+        ],
+        [],
+    ),
+    "spam": (
+        [
+            "the mail server detected your message as spam and has prevented delivery",
+            "appears to be unsolicited",
+            "blacklisted url in message",
+            "block for spam",
+            "blocked by policy: no spam please",
+            "blocked by spamassassin",
+            "blocked for abuse. see http://att.net/blocks",
+            "bulk email",
+            "considered unsolicited bulk e-mail (spam) by our mail filters",
+            "content filter rejection",
+            "cyberoam anti spam engine has identified this email as a bulk email",
+            "denied due to spam list",
+            "high probability of spam",
+            "listed in work.drbl.imedia.ru",
+            "mail content denied",
+            "may consider spam",
+            "message considered as spam or virus",
+            "message content rejected",
+            "message filtered",
+            "message looks like spam",
+            "message refused by mailmarshal spamprofiler",
+            "message refused by trustwave seg spamprofiler",
+            "message rejected as spam",
+            "message rejected because of unacceptable content",
+            "message rejected due to suspected spam content",
+            "message rejected for policy reasons",
+            "our email server thinks this email is spam",
+            "our system has detected that this message is",
+            "probable spam",
+            "reject bulk.advertising",
+            "rejected: spamassassin score ",
+            "related to content with spam-like characteristics",
+            "sending address not accepted due to spam filter",
+            "spam blocked",
+            "spam check",
+            "spam content matched",
+            "spam detected",
+            "spam email",
+            "spam message rejected.",
+            "spam not accepted",
+            "spam refused",
+            "spam rejection",
+            "spam reporting address",
+            "spam score ",
+            "spambouncer identified spam",
+            "spamming not allowed",
+            "too much spam.",
+            "the message has been rejected by spam filtering engine",
+            "the message was rejected due to classification as bulk mail",
+            "the content of this message looked like spam",
+            "this message appears to be spam",
+            "this message has been identified as spam",
+            "this message has been scored as spam with a probability",
+            "this message was classified as spam",
+            "this message was rejected by recurrent pattern detection system",
+            "transaction failed spam message not queued",
+            "we dont accept spam",
+            "you're using a mass mailer",
+            "your email appears similar to spam we have received before",
+            "your email breaches local uribl policy",
+            "your email had spam-like ",
+            "your email was detected as spam",
+            "your message as spam and has prevented delivery",
+            "your message has been temporarily blocked by our filter",
+            "your message has been rejected because it appears to be spam",
+            "your message has triggered a spam block",
+            "your message may contain the spam contents",
+            "your message failed several antispam checks",
+        ],
+        [
+            r"(?:\d\.\d\.\d|\d{3}) spam$",
+            r"554 5\.7\.0 reject, id=\d+",
+            r"greylisted.?. please try again in",
+            r"https?://(?:www\.spamhaus\.org|dsbl\.org|mail\.163\.com/help/help_spam_16\.htm)",
+            r"mail rejete\. mail rejected\. [0-9a-z_]+506",
+            r"our filters rate at and above \d+ percent probability of being spam",
+            r"rejected by [^ ]+ \(spam\)",
+            r"rejected due to spam (?:url in )?(?:classification|content)",
+            r"rejecting (?:banned|mail) content",
+            r"rule imposed as [^ ]+ is blacklisted on",
+            r"sender domain listed at [^ ]+",
+            r"spam [^ ]+ exceeded",
+            r"this (?:e-mail|mail) cannot be forwarded because it was detected as spam",
+            r"this (?:e-mail|mail) is classified as spam and is rejected",
+            r"this message scored [^ ]+ spam points",
+            r"your email is (?:considered|probably) spam",
+        ],
+    ),
+    "too_many_connections": (  # TooManyConn: concurrency
+        [
+            "concurrent server connections",
+            "too many concurrent",
+            "all available ips are at maximum connection limit",
+            "connection rate limit exceeded",
+            "exceeds per-domain connection limit for",
+            "too many connections",
+            "too many concurrent smtp connections",
+            "too many smtp sessions for this host",
+            "trop de connexions, ",
+            "too many recipients",
+        ],
+        [],
+    ),
+    "rate_limited": (  # Speeding, RateLimited
+        [
+            "has exceeded the max emails per hour ",
+            "mail sent from your ip address has been temporarily rate limited",
+            "please try again slower",
+            "receiving mail at a rate that prevents additional messages from being delivered",
+            "temporarily deferred due to unexpected volume or user complaints",  # Yahoo TSS04
+            "throttling failure: ",
+            "too many errors from your ip",
+            "we have already made numerous attempts to deliver this message",
+        ],
+        [
+            "connection " + _G + "limit",
+            "temporarily" + _G + "rate limited",
+        ],
+    ),
+    "blocked": (
+        [
+            "traffic not accepted from this ip",
+            " said: 550 blocked",
+            "//www.spamcop.net/bl.",
+            "bad sender ip address",
+            "banned sending ip",
+            "blacklisted by",
+            "blocked using ",
+            "blocked - see http",
+            "dnsbl:attrbl",
+            "client host rejected: abus detecte gu_eib_02",
+            "client host rejected: abus detecte gu_eib_04",
+            "client host rejected: may not be mail exchanger",
+            "client host rejected: was not authenticated",
+            "confirm this mail server",
+            "connection dropped",
+            "connection refused by",
+            "connection reset by peer",
+            "connection was dropped by remote host",
+            "connections not accepted from ip addresses on spamhaus xbl",
+            "currently sending spam see: ",
+            "domain does not exist:",
+            "dynamic/zombied/spam ips blocked",
+            "error: no valid recipients from ",
+            "esmtp not accepting connections",
+            "extreme bad ip profile",
+            "go away",
+            "helo command rejected:",
+            "host network not allowed",
+            "hosts with dynamic ip",
+            "invalid ip for sending mail of domain",
+            "is in a black list",
+            "is not allowed to send mail from",
+            "no access from mail server",
+            "no matches to nameserver query",
+            "not currently accepting mail from your ip",
+            "part of their network is on our block list",
+            "please use the smtp server of your isp",
+            "refused - see http",
+            "rejected - multi-blacklist",
+            "rejected because the sending mta or the sender has not passed validation",
+            "rejecting open proxy",
+            "sender ip address rejected",
+            "server access forbidden by your ip ",
+            "service not available, closing transmission channel",
+            "smtp error from remote mail server after initial connection:",
+            "sorry, that domain isn't in my list of allowed rcpthosts",
+            "sorry, your remotehost looks suspiciously like spammer",
+            "to submit messages to this e-mail system has been rejected",
+            "too many spams from your ip",
+            "too many unwanted messages have been sent from the following ip address above",
+            "was blocked by ",
+            "we do not accept mail from dynamic ips",
+            "you are not allowed to connect",
+            "you are sending spam",
+            "your ip address is listed in the rbl",
+            "your network is temporary blacklisted",
+            "your server requires confirmation",
+        ],
+        [
+            r"\(" + _G + "@" + _G + r":blocked\)",
+            "access from ip address " + _G + " blocked",
+            "client host " + _G + " blocked using",
+            "connections will not be accepted from " + _G + " because the ip is in spamhaus's list",
+            "dnsbl:rbl " + _G + ">_is_blocked",
+            "email blocked by " + _G + r"\.barracudacentral\.org",
+            "email blocked by " + _G + "spamhaus",
+            "host " + _G + " refused to talk to me: " + _G + " blocked",
+            "ip " + _G + " is blocked by earthlink",
+            "is in an " + _G + "rbl on ",
+            "mail server at " + _G + " is blocked",
+            "mail from " + _G + " refused:",
+            "message from " + _G + " rejected based on blacklist",
+            "messages from " + _G + " temporarily deferred due to user complaints",
+            "server ip " + _G + " listed as abusive",
+            "sorry! your ip address" + _G + " is blocked by rbl",
+            "the domain " + _G + " is blacklisted",
+            "the email " + _G + " is blacklisted",
+            "the ip" + _G + " is blacklisted",
+            r"veuillez essayer plus tard\. service refused, please try later\. "
+            + _G
+            + "(?:103|510)",
+            "your sender's ip address is listed at " + _G + r"\.abuseat\.org",
+        ],
+    ),
+    "policy": (
+        [
+            "an illegal attachment on your message",
+            "because the recipient is not accepting mail with ",
+            "by non-member to a members-only list",
+            "closed mailing list",
+            "denied by policy",
+            "email not accepted for policy reasons",
+            "email rejected due to security policies",
+            "header are not accepted",
+            "header error",
+            "local policy violation",
+            "message bounced due to organizational settings",
+            "message given low priority",
+            "message not accepted for policy reasons",
+            "messages with multiple addresses",
+            "rejected for policy reasons",
+            "protocol violation",
+            "the email address used to send your message is not subscribed to this group",
+            "this message was blocked because its content presents a potential",
+            "we do not accept messages containing images or other attachments",
+            "you have exceeded the allowable number of posts without solving a captcha",
+            "you have exceeded the the allowable number of posts without solving a captcha",
+        ],
+        [],
+    ),
+    "virus": (
+        [
+            "infected:",
+            "it has a potentially executable attachment",
+            "the message was rejected because it contains prohibited virus or spam content",
+            "this form of attachment has been used by recent viruses or other malware",
+            "virus detected",
+            "virus phishing/malicious_url detected",
+            "your message was infected with a virus",
+        ],
+        [],
+    ),
+    "security_error": (  # SecurityError, FailedSTARTTLS
+        [
+            "must issue a starttls command first",
+            "account not subscribed to ses",
+            "authentication credentials invalid",
+            "authentication failure",
+            "authentication required",
+            "authentication turned on in your email client",
+            "executable files are not allowed in compressed files",
+            "insecure mail relay",
+            "sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts",
+            "starttls is required to send mail",
+            "tls required but not supported",
+            "unauthenticated senders not allowed",
+            "verification failure",
+            "you are not authorized to send mail, authentication is required",
+        ],
+        [
+            "authentication failed; server " + _G + " said: ",
+            "authentification invalide" + _G + "305",
+            "authentification requise" + _G + "402",
+            "domain " + _G + " is a dead domain",
+            "user " + _G + " is not authorized to perform ses:sendrawemail on resource",
+        ],
+    ),
+    "system_error": (
+        [
+            "aliasing/forwarding loop broken",
+            "can't create user output file",
+            "could not load drd for domain",
+            "internal error reading data",
+            "internal server error: operation now in progress",
+            "interrupted system call",
+            "it encountered an error while being processed",
+            "it would create a mail loop",
+            "local configuration error",
+            "local error in processing",
+            "loop was found in the mail exchanger",
+            "loops back to myself",
+            "mail system configuration error",
+            "queue file write error",
+            "recipient deferred because there is no mdb",
+            "remote server is misconfigured",
+            "server configuration error",
+            "service currently unavailable",
+            "system config error",
+            "temporary local problem",
+            "timeout waiting for input",
+            "transaction failed ",
+        ],
+        [],
+    ),
+    "network_error": (
+        [
+            "could not connect and send the mail to",
+            "dns records for the destination computer could not be found",
+            "hop count exceeded - possible mail loop",
+            "host is unreachable",
+            "host name lookup failure",
+            "host not found, try again",
+            "mail forwarding loop for ",
+            "malformed name server reply",
+            "malformed or unexpected name server reply",
+            "maximum forwarding loop count exceeded",
+            "message looping",
+            "message probably in a routing loop",
+            "no route to host",
+            "too many hops",
+            "unable to resolve route ",
+            "unrouteable mail domain",
+        ],
+        [],
+    ),
+    "expired": (
+        [
+            "connection timed out",
+            "could not find a gateway for",
+            "delivery attempts will continue to be",
+            "delivery time expired",
+            "failed to deliver to domain ",
+            "giving up on",
+            "have been failing for a long time",
+            "has been delayed",
+            "it has not been collected after",
+            "message expired after sitting in queue for",
+            "message expired, cannot connect to remote server",
+            "message expired, connection refulsed",
+            "message timed out",
+            "retry time not reached for any host after a long failure period",
+            "server did not respond",
+            "this message has been in the queue too long",
+            "unable to deliver message after multiple retries",
+            "was not reachable within the allowed queue period",
+            "your message could not be delivered for more than",
+        ],
+        [],
+    ),
+    "content_error": (
+        [
+            "duplicate header",
+            "header size exceeds maximum permitted",
+            "improper use of 8-bit data in message header",
+            "message header size, or recipient list, exceeds policy limit",
+            "message mime complexity exceeds the policy maximum",
+            "routing loop detected -- too many received: headers",
+            "this message contain invalid mime headers",
+            "this message contain improperly-formatted binary content",
+            "this message contain text that uses unnecessary base64 encoding",
+        ],
+        [],
+    ),
+    "system_full": (
+        ["mail system full", "requested mail action aborted: exceeded storage allocation"],
+        [],
+    ),
+    "no_mail_accepted": (  # NotAccept, RFC 7505 null MX
+        [
+            "host/domain does not accept mail",
+            "host does not accept mail",
+            "does not accept mail (nullmx)",
+            "recipient address has null mx",
+            "name server: .: host not found",
+            "no mx record found for domain=",
+            "no route for current request",
+            "smtp protocol returned a permanent error",
+        ],
+        [],
+    ),
+    "mailer_error": (
+        [
+            " || exit ",
+            "procmail: ",
+            "bin/procmail",
+            "bin/maidrop",
+            "command failed: ",
+            "command died with status ",
+            "command output:",
+            "mailer error",
+            "pipe to |/",
+            "x-unix; ",
+        ],
+        [],
+    ),
+    "syntax_error": ([], [r"^(?:smtp; ?)?[45]0[1-7][ -]"]),  # Sisimai: reply code 401-407, 501-507
+    "auto_reply": (  # Vacation
+        [
+            "i am away on vacation",
+            "i am away until",
+            "i am out of the office",
+            "i will be traveling for work on",
+        ],
+        [],
+    ),
+}
+
+# Sharper verdicts go first: a virus report also reads as spam, and so does a listing on a
+# DNS block list. A bare reply code (syntax_error) is the last resort.
+_SHARP = [
+    (
+        "blocked",
+        re.compile(
+            r"blocked using|listed (?:at|in|on|by) \S*(?:spamhaus|spamcop|"
+            r"barracuda|sorbs|dnsbl|rbl)",
+            re.I,
+        ),
+    ),
+    ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
+    ("security_error", re.compile(r"must issue a starttls", re.I)),
+]
+_ORDER = {"virus": 0, "syntax_error": 2}
+TEXT_REASONS: list[tuple[str, re.Pattern]] = _SHARP + [
+    (reason, re.compile("|".join([*map(re.escape, literal), *regex]), re.I))
+    for reason, (literal, regex) in sorted(_PHRASES.items(), key=lambda kv: _ORDER.get(kv[0], 1))
+]
+
+# --------------------------------------------------------------------------------------
+# Providers: (regex on the remote host or the recipient domain, [(regex, reason), ...]).
+# Within a provider, first match wins. Generic words carry their status code in the
+# pattern, as Sisimai only trusts them together with the code.
+_S = r"\b"  # status codes are matched as words
+_E = re.escape
+
+_PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
+    (  # Google, Gmail, Workspace
+        r"(?:^|\.)(?:google\.com|gmail\.com|googlemail\.com)$",
+        [
+            (
+                _E("the spf record of the sending domain has one or more suspicious entries"),
+                "auth_failure",
+            ),
+            (
+                _E("gmail requires all senders to authenticate with either spf or dkim"),
+                "auth_failure",
+            ),
+            (_E("fails to pass spf checks for an spf record with a hard fail"), "auth_failure"),
+            (_E("has an spf record with a hard fail policy"), "auth_failure"),
+            (_E("is not accepted due to domain's dmarc policy"), "auth_failure"),
+            (_E("fails to pass authentication checks"), "auth_failure"),
+            (
+                r"gmail requires all (?:large|bulk email) senders to authenticate "
+                r"(?:with|their email with) (?:spf|dkim)",
+                "auth_failure",
+            ),
+            (_E("suspicious due to the very low reputation of the sending"), "bad_reputation"),
+            (
+                _E(
+                    "this message is suspicious due to the nature of the content or the links "
+                    "within"
+                ),
+                "spam",
+            ),
+            (_E("this message is likely unsolicited mail"), "spam"),
+            (_E("messages missing a valid address in the from: header"), "not_compliant"),
+            (
+                _E("messages with multiple addresses in from: header are not accepted"),
+                "not_compliant",
+            ),
+            (_E("this message is not rfc 5322 compliant"), "not_compliant"),
+            (_E("messages missing a valid message-id: header are not accepted"), "not_compliant"),
+            (
+                _E("the message contains a unicode character in a disallowed header"),
+                "not_compliant",
+            ),
+            (_E("encoded-word syntax is not permitted in message header"), "not_compliant"),
+            (_S + r"5\.1\.7" + _G + _E("is not a valid rfc 5321 address"), "not_compliant"),
+            (_E("mail message is malformed. not accepted"), "not_compliant"),
+            (
+                _E(
+                    "does not meet ipv6 sending guidelines regarding ptr records and authentication"
+                ),
+                "require_ptr",
+            ),
+            (_E("the ip address sending this message does not have a ptr record"), "require_ptr"),
+            (_E("have a ptr record, or the ptr record"), "require_ptr"),
+            (_E("the sending ip does not match the ip address of the hostname"), "require_ptr"),
+            (
+                r"the email account that you tried to reach is (?:disabled|inactive)",
+                "mailbox_disabled",
+            ),
+            (_E("the email account that you tried to reach does not exist"), "user_unknown"),
+            (_S + r"5\.1\.3" + _G + _E("is not a valid rfc 5321 address"), "user_unknown"),
+            (
+                _E("we weren't able to find the recipient domain"),
+                "host_unknown",
+            ),  # Sisimai: userunknown
+            (_E("inbox is out of storage space"), "mailbox_full"),
+            (_E("the email account that you tried to reach is over quota"), "mailbox_full"),
+            (_E("email quota exceeded"), "mailbox_full"),
+            (
+                r"exceeds? google's (?:message size limit|message header size limit|limit "
+                r"of|header name limit)",
+                "too_large",
+            ),
+            (r"exceeded google's message (?:header )?size limits", "too_large"),
+            (_E("bytes per individual header size"), "too_large"),
+            (_E("detected an illegal attachment on your message"), "policy"),
+            (
+                _E(
+                    "this message was blocked because its content presents a potential "
+                    "security issue"
+                ),
+                "policy",
+            ),
+            (_E("has a policy that prohibited the mail that you sent"), "policy"),
+            (_E("exceeded its quota for sending messages with the same message-id"), "policy"),
+            (_E("mail sending denied"), "sender_rejected"),
+            (_E("unauthenticated email is not accepted from this domain"), "sender_rejected"),
+            (_E("ip not in whitelist for rcpt domain"), "blocked"),
+            (_E("try again later, closing connection"), "blocked"),
+            (r"(?:empty helo/ehlo argument not allowed|helo/ehlo argument is invalid)", "blocked"),
+            (_E("an unusual rate of unsolicited mail"), "blocked"),
+            (
+                r"is receiving mail (?:too quickly|at a rate that prevents additional messages)",
+                "rate_limited",
+            ),
+            (_E("peak smtp relay limit exceeded"), "rate_limited"),
+            (
+                r"daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) "
+                r"exceeded",
+                "rate_limited",
+            ),
+            (_E("this mail has been rate limited"), "rate_limited"),
+            (_E("your message has too many recipients"), "too_many_connections"),
+            (_E("too many recipients for this sender"), "too_many_connections"),
+            (_E("mail relay denied"), "no_relaying"),
+            (_E("invalid credentials for relay"), "no_relaying"),
+            (
+                _E(
+                    "the ip you're using to send mail is not authorized to send email "
+                    "directly to our servers"
+                ),
+                "no_relaying",
+            ),
+            (_E("tls required for rcpt domain"), "security_error"),
+            (_E("too many login attempts"), "security_error"),
+            (_E("no identity changes permitted"), "security_error"),
+            (_S + r"5\.[57]\.[01] authentication required", "security_error"),
+            (_E("application-specific password required"), "security_error"),
+            (r"please log in (?:with|through) your web browser", "security_error"),
+            (_E("username and password not accepted"), "security_error"),
+            (_E("gmail requires all large senders to use tls/ssl during smtp"), "security_error"),
+            (_E("this may indicate a mail loop"), "network_error"),
+            (_S + r"4\.7\.0 connection expired", "expired"),
+            (_E("timeout - closing connection"), "expired"),
+            (_E("smtp protocol violation"), "syntax_error"),
+            (_E("optional argument not permitted for that auth mode"), "syntax_error"),
+            (_E("starttls may not be repeated"), "syntax_error"),
+            (_S + r"5\.(?:5\.2|7\.11) syntax error", "syntax_error"),
+            (
+                r"too many unrecognized commands|unimplemented command|unrecognized command",
+                "syntax_error",
+            ),
+            (
+                r"bad sequence of commands|ehlo/helo first|5\.5\.1 (?:mail|rcpt) first|no "
+                r"data after bdat",
+                "syntax_error",
+            ),
+            (r"unrecognized authentication type|xoauth is no longer supported", "syntax_error"),
+            (
+                r"must issue a starttls command first|too many unauthenticated commands",
+                "syntax_error",
+            ),
+            (_E("cannot authenticate due to temporary system problem"), "system_error"),
+            (_E("temporary system problem"), "system_error"),
+            (_S + r"4\.4\.5 server busy", "system_error"),
+            (_E("multiple destination domains per transaction is unsupported"), "system_error"),
+            (r"mail server (?:has )?temporarily rejected (?:this )?message", "system_error"),
+            (_E("domain policy size per transaction exceeded"), "system_error"),
+        ],
+    ),
+    (  # Microsoft: Exchange Online, Outlook.com, Hotmail
+        r"(?:^|\.)(?:outlook\.com|hotmail\.[a-z.]+|live\.[a-z.]+|msn\.com|office365\.com)$",
+        [
+            (_E("recipient thread limit exceeded"), "rate_limited"),
+            (_E("you've reached your daily limit for message recipients"), "rate_limited"),
+            (_E("submission quota exceeded"), "rate_limited"),
+            (_E("recipient's per hour message receive limit"), "rate_limited"),
+            (_E("has exceeded permitted limits within"), "rate_limited"),
+            (
+                r"access denied, (?:tenant has exceeded threshold|traffic not accepted from "
+                r"this ip)",
+                "rate_limited",
+            ),
+            (_E("the recipient has exceeded their limit for"), "too_many_connections"),
+            (_S + r"[45]\.5\.3" + _G + "too many recipients", "too_many_connections"),
+            (_E("has been temporarily rate limited due to ip reputation"), "bad_reputation"),
+            (
+                _E("must pass either spf or dkim validation, this message is not signed"),
+                "auth_failure",
+            ),
+            (_E("the domain failed dane validation"), "auth_failure"),
+            (_E("destination domain returned invalid dnssec records"), "auth_failure"),
+            (
+                _E(
+                    "remote certificate must have a common name or subject alternative name "
+                    "matching the hostname"
+                ),
+                "auth_failure",
+            ),
+            (
+                _E("the message was rejected because of sender policy framework violation"),
+                "auth_failure",
+            ),
+            (_E("destination mail server's certificate is expired"), "auth_failure"),
+            (_E("does not pass dmarc verification"), "auth_failure"),
+            (_E("does not meet the required authentication level"), "auth_failure"),
+            (
+                _S + r"5\.7\.50[1-3]" + _G + r"(?:banned sender|spam abuse detected)",
+                "sender_rejected",
+            ),
+            (_E("access denied, spam abuse detected"), "sender_rejected"),
+            (_E("access denied, bad outbound sender"), "sender_rejected"),
+            (
+                _S + r"5\.1\.7" + _G + r"(?:invalid address|unknown sender address)",
+                "sender_rejected",
+            ),
+            (_S + r"5\.1\.0" + _G + "sender denied", "sender_rejected"),
+            (_E("sender was not authenticated by organization"), "sender_rejected"),
+            (_E("sender not in allowed-senders list"), "sender_rejected"),
+            (_E("sender not authenticated for group"), "sender_rejected"),
+            (r"sender was not authenticated for (?:mailbox|public folder)", "sender_rejected"),
+            (_S + r"5\.7\.136" + _G + "sender was not authenticated", "sender_rejected"),
+            (
+                _E("access denied, message must be rfc 5322 section 3.6.2 compliant"),
+                "sender_rejected",
+            ),
+            (_E("client blocked from sending from unregistered domains"), "sender_rejected"),
+            (_S + r"5\.7\.9\d\d" + _G + _E("delivery not authorized, message refused"), "policy"),
+            (_S + r"5\.7\.1\b" + _G + "delivery not authorized", "sender_rejected"),
+            (_E("x-dg-ref header is too long"), "policy"),
+            (_E("policy violation detected (as345)"), "policy"),
+            (_E("access denied, banned recipient"), "mailbox_disabled"),
+            (
+                _S + r"5\.7\.504" + _G + _E("recipient address rejected: access denied"),
+                "mailbox_disabled",
+            ),
+            (_S + r"5\.2\.1" + _G + "mailbox cannot be accessed", "mailbox_disabled"),
+            (_E("resolver.adr.exrecipnotfound"), "user_unknown"),
+            (_E("resolver.adr.recipientnotfound"), "user_unknown"),
+            (
+                _S + r"5\.1\.1" + _G + r"(?:user unknown|bad destination mailbox address)",
+                "user_unknown",
+            ),
+            (_E("storedrv.submit; invalid recipient address"), "user_unknown"),
+            (_E("recipient address reserved by rfc 2606"), "user_unknown"),
+            (_E("recipient addresses in single label domains not accepted"), "user_unknown"),
+            (_S + r"5\.1\.10" + _G + "recipient not found", "user_unknown"),
+            (
+                _S + r"5\.4\.1" + _G + _E("recipient address rejected: access denied"),
+                "user_unknown",
+            ),  # edge blocking
+            (
+                _S + r"5\.5\.0" + _G + "requested action not taken: mailbox unavailable",
+                "user_unknown",
+            ),
+            (_E("invalid x.400 address"), "user_unknown"),
+            (_E("access denied, banned sending ip"), "blocked"),
+            (_E("using customer block list"), "blocked"),
+            (_E("access denied, bad helo"), "blocked"),
+            (_E("access denied, rejected by recipient"), "blocked"),
+            (_E("does not accept email over ipv6"), "blocked"),
+            (_S + r"5\.7\.511" + _G + "banned sender", "blocked"),
+            (_E("must have a reverse dns record"), "blocked"),  # Sisimai: blocked (5.7.25)
+            (_E("access denied, please try again later"), "blocked"),
+            (_E("restrictdomainstoipaddresses or restrictdomainstocertificate"), "blocked"),
+            (_E("part of their network is on our block list"), "blocked"),
+            (_S + r"5\.5\.4" + _G + "invalid domain name", "blocked"),
+            (_S + r"4\.4\.2" + _G + "connection dropped", "blocked"),
+            (_S + r"5\.3\.0" + _G + "too many related errors", "content_error"),
+            (_S + r"5\.6\.11" + _G + "invalid characters", "content_error"),
+            (_E("agent generated message depth exceeded"), "content_error"),
+            (_S + r"5\.5\.6" + _G + "invalid message content", "content_error"),
+            (_E("resolver.rst.recipsizelimit"), "too_large"),
+            (_E("message size exceeds fixed maximum message size"), "too_large"),
+            (_E("message too big for system"), "too_large"),
+            (_E("queue expired; message expired"), "expired"),
+            (_S + r"(?:4\.4\.7|5\.4\.300)" + _G + r"message (?:expired|delayed)", "expired"),
+            (_S + r"4\.4\.1" + _G + "connection timed out", "expired"),
+            (_E("smtpsend.dns.nonexistentdomain"), "network_error"),  # Sisimai: networkerror
+            (_E("hop count exceeded - possible mail loop"), "network_error"),
+            (_S + r"4\.4\.316" + _G + "connection refused", "network_error"),
+            (_S + r"5\.4\.4" + _G + "invalid arguments", "network_error"),
+            (_E("routing loop detected"), "network_error"),
+            (
+                _E("client was not authenticated to send anonymous mail during mail from"),
+                "security_error",
+            ),
+            (_E("tenantattribution; relay access denied"), "no_relaying"),
+            (_S + r"5\.4\.1" + _G + "relay access denied", "no_relaying"),
+            (
+                _S + r"5\.7\.1\b" + _G + r"(?:unable to relay|client was not authenticated)",
+                "no_relaying",
+            ),
+            (_S + r"5\.4\.310" + _G + "does not exist", "no_relaying"),
+            (_E("cannot achieve exchange server authentication"), "security_error"),
+            (_S + r"5\.7\.3\b" + _G + "not authorized", "security_error"),
+            (_E("starttls is required to send mail"), "security_error"),
+            (_E("destination mail server must support tls to receive mail"), "security_error"),
+            (_E("content filter agent quarantined this message"), "spam"),
+            (_S + r"5\.3\.3" + _G + "unrecognized command", "syntax_error"),
+            (_S + r"5\.5\.2" + _G + "send hello first", "syntax_error"),
+            (_S + r"4\.3\.1" + _G + "insufficient system resources", "system_full"),
+            (_S + r"4\.3\.2" + _G + r"service not (?:available|active)", "system_error"),
+            (_S + r"5\.3\.5" + _G + "system incorrectly configured", "system_error"),
+            (
+                _E("journaling on-premises messages to microsoft 365 or office 365 not supported"),
+                "system_error",
+            ),
+            (_E("helo / ehlo requires domain address"), "system_error"),
+            (_E("destination mailbox address ambiguous"), "system_error"),
+            (_E("mailing list expansion problem"), "system_error"),
+            (_E("misconfigured forwarding address"), "system_error"),
+            (_E("temporary server error. please try again later"), "system_error"),
+            (_E("message failed to be replicated"), "system_error"),
+            (_E("(suspiciousremoteservererror)"), "system_error"),
+            (_E("server busy. please try again later from"), "system_error"),
+            (_E("pfa agent busy, please try again"), "system_error"),
+        ],
+    ),
+    (  # Yahoo, AOL (*.yahoodns.net)
+        r"(?:^|\.)(?:yahoodns\.net|yahoo\.[a-z.]+|ymail\.com|rocketmail\.com|aol\.[a-z.]+|aim\.com)$",
+        [
+            (
+                _E("yahoo requires all senders to authenticate with either spf or dkim"),
+                "auth_failure",
+            ),
+            (
+                r"\[tss04\]|temporarily deferred due to unexpected volume or user complaints",
+                "rate_limited",
+            ),
+            (_E("user is receiving mail too quickly"), "rate_limited"),
+            (_E(" because the ip is in spamhaus's list"), "blocked"),
+            (_E("not accepted from ip addresses on spamhaus xbl"), "blocked"),
+            (_E("relaying denied for "), "no_relaying"),
+            (_E("headers are not rfc compliant"), "not_compliant"),
+            (r"\[ph01\]|not accepted for policy reasons", "policy"),
+            (_E(" will be permanently deferred"), "sender_rejected"),
+            (_E(" is no longer valid."), "mailbox_disabled"),
+            (_E("this mailbox is disabled"), "mailbox_disabled"),
+            (_E("syntax error in parameters or arguments"), "syntax_error"),
+            (_E("max message per connection reached"), "too_many_connections"),
+            (_E("dd this user doesn't have a "), "user_unknown"),
+            (_E("mailbox not found"), "user_unknown"),
+        ],
+    ),
+    (  # Apple iCloud
+        r"(?:^|\.)(?:icloud\.com|me\.com|mac\.com|apple\.com)$",
+        [
+            (_E("'s dmarc policy"), "auth_failure"),
+            (r"blocked for failing both spf and dkim auth?entication checks", "auth_failure"),
+            (_E("rejected due to having a domain present in the spamhaus"), "blocked"),
+            (_E("rejected due to listing in spamhaus"), "blocked"),
+            (_E("blocked - see https://support.proofpoint.com/dnsbl-lookup"), "blocked"),
+            (_E("not accepting connections"), "blocked"),
+            (_E("recipient no longer on server"), "has_moved"),
+            (_E("user is over quota"), "mailbox_full"),
+            (_E("relay access denied"), "no_relaying"),
+            (_E("host/domain does not accept mail"), "no_mail_accepted"),
+            (_E("due to local policy"), "policy"),
+            (_E("sender address rejected"), "sender_rejected"),
+            (_E("due to excessive volume"), "rate_limited"),
+            (
+                r"inactive email address|user does not exist|unknown or illegal alias",
+                "user_unknown",
+            ),
+        ],
+    ),
+    (  # Cox: AUP# codes, then words
+        r"(?:^|\.)cox\.(?:net|com)$",
+        [
+            (r"aup#(?:cxbl|cdrbl|ipbl\d+)\b", "blocked"),
+            (r"aup#cxdns\b", "require_ptr"),
+            (r"aup#cxsndr\b", "auth_failure"),
+            (r"aup#cxsmtp\b", "sender_rejected"),
+            (r"aup#(?:cxcnct|cxmxrt)\b", "too_many_connections"),
+            (r"aup#(?:cxthrt|cxmj)\b", "security_error"),
+            (r"aup#urlbl\d+\b", "spam"),
+            (r"cox too many bad commands from|too many invalid recipients", "blocked"),
+            (r"dns check failure - try again later|rejected - no rdns", "require_ptr"),
+            (r"esmtp no data before greeting|attachment extension is forbidden", "policy"),
+            (_E("sender rejected"), "sender_rejected"),
+            (_E("esmtp server temporarily not available"), "system_error"),
+            (
+                r"too many sessions from|requested action aborted: try again later|message "
+                r"threshold exceeded",
+                "too_many_connections",
+            ),
+            (_E("recipient rejected"), "user_unknown"),
+        ],
+    ),
+    (  # Orange, Wanadoo, La Poste: LPN/OFR/OUK codes, the last three digits
+        r"(?:^|\.)(?:orange\.fr|wanadoo\.fr|laposte\.net)$",
+        [
+            *(
+                (r"\b(?:lpnaaa|lpn|ofr|ouk)(?:_|\d{3}[-_])" + code + r"\b", reason)
+                for code, reason in {
+                    "101": "blocked",
+                    "102": "blocked",
+                    "103": "blocked",
+                    "104": "too_many_connections",
+                    "305": "security_error",
+                    "401": "blocked",  # SPF: not allowed to send
+                    "402": "security_error",
+                    "403": "sender_rejected",
+                    "405": "sender_rejected",
+                    "415": "sender_rejected",
+                    "416": "user_unknown",
+                    "417": "mailbox_full",
+                    "418": "user_unknown",
+                    "420": "mailbox_disabled",
+                    "421": "sender_rejected",
+                    "426": "mailbox_disabled",
+                    "505": "system_error",
+                    "506": "spam",
+                    "510": "blocked",
+                    "514": "too_large",
+                    "517": "policy",  # DMARC verification failed
+                    "630": "policy",
+                    "999": "blocked",
+                }.items()
+            )
+        ],
+    ),
+    (  # GoDaddy (secureserver.net): IBnnn codes, then words
+        r"(?:^|\.)secureserver\.net$",
+        [
+            *(
+                (r"\b" + code + r"\b", reason)
+                for code, reason in {
+                    "ib401": "security_error",
+                    "ib501": "not_compliant",
+                    "ib502": "not_compliant",
+                    "ib506": "sender_rejected",
+                    "ib508": "auth_failure",
+                    "ib108": "require_ptr",
+                    "ib212": "spam",
+                    "ib705": "virus",
+                    "ib605": "too_many_connections",
+                    "ib007": "too_many_connections",
+                    "ib101": "rate_limited",
+                    "ib110": "blocked",
+                    "ib111": "blocked",
+                    "ib112": "blocked",
+                    "ib113": "blocked",
+                    "ib504": "rate_limited",
+                    "ib510": "rate_limited",
+                    "ib607": "rate_limited",
+                    "ib103": "bad_reputation",
+                    "ib104": "blocked",
+                    "ib105": "blocked",
+                    "ib106": "blocked",
+                }.items()
+            ),
+            (r"rbl reject|www\.spamhaus\.org/query/bl\?ip=", "blocked"),
+            (r"has been in the queue too long|delivery timeout", "expired"),
+            (_E("account storage limit"), "mailbox_full"),
+            (_E("message rejected for spam or virus content"), "spam"),
+            (_E("account disabled"), "mailbox_disabled"),
+            (_E("message is looping"), "system_error"),
+            (r"recipient not found|account does not exist", "user_unknown"),
+        ],
+    ),
+    (  # Mimecast
+        r"(?:^|\.)mimecast(?:-offshore)?\.com$",
+        [
+            (r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "auth_failure"),
+            (_E("internal resources are temporarily unavailable"), "bad_reputation"),
+            (_E("local ct ip reputation - (reject)"), "bad_reputation"),
+            (
+                r"sender address blocked|recipient temporarily unavailable|ip temporarily "
+                r"blacklisted",
+                "blocked",
+            ),
+            (r"journal messages? past (?:the )?expiration", "expired"),
+            (_E("maximum email size exceeded"), "too_large"),
+            (_E("the incorrect hostname used for inbounds"), "network_error"),
+            (_E("mail loop detected"), "network_error"),
+            (r"open relay (?:is )?not allowed", "no_relaying"),
+            (_E("account inbounds disabled"), "no_mail_accepted"),
+            (r"account outbounds disabled|hostname is not authorized", "on_hold"),
+            (
+                r"anti-spoofing policy - inbound not allowed|rejected by header-based "
+                r"anti-spoofing policy",
+                "policy",
+            ),
+            (_E("message bounced due to content examination policy"), "policy"),
+            (r"host network,? not allowed", "policy"),
+            (
+                r"administrative prohibition envelope blocked|envelope blocked - user "
+                r"(?:domain )?entry",
+                "sender_rejected",
+            ),
+            (
+                r"rejected by header-based (?:manually )?blocked senders|envelope rejected - "
+                r"block policy for envelope from",
+                "sender_rejected",
+            ),
+            (
+                r"incorrect authentication data|submitter failed to (?:disabled|authenticate)",
+                "security_error",
+            ),
+            (
+                r"this route requires (?:encryption \(tls\)|tls version 1\.2 or "
+                r"greater|high-strength ciphers)",
+                "security_error",
+            ),
+            (_E("configuration is invalid for this certificate"), "security_error"),
+            (
+                r"unable to process (?:connection at this time|command|an email at this "
+                r"time)|message ended early",
+                "system_error",
+            ),
+            (_E("account service is temporarily unavailable"), "too_many_connections"),
+            (r"too many recipients|exceeding outbound thread limit", "too_many_connections"),
+            (r"invalid address|user unknown|invalid recipient", "user_unknown"),
+            (_E("email rejected due to security policies"), "virus"),
+        ],
+    ),
+    (  # Tencent QQ
+        r"(?:^|\.)(?:qq\.com|foxmail\.com)$",
+        [
+            (r"spf check failed|dmarc check failed", "auth_failure"),
+            (r"suspected bounce attacks|suspected spam ip|connection denied", "blocked"),
+            (_E("message too large"), "too_large"),
+            (r"spam is embedded in the email|mail content denied", "spam"),
+            (r"suspected spam|mail is rejected by recipients", "sender_rejected"),
+            (_E("mailbox unavailable or access denined"), "rate_limited"),
+            (_E("is a deactivated mailbox"), "mailbox_disabled"),
+            (_E("bad address syntax"), "syntax_error"),
+            (r"(?:ip|domain|sender|connection) frequency limited", "too_many_connections"),
+            (_E("mailbox not found"), "user_unknown"),
+        ],
+    ),
+    (  # au (KDDI)
+        r"(?:^|\.)(?:au\.com|ezweb\.ne\.jp)$",
+        [
+            (_E("550 : user unknown"), "filtered"),
+            (_E(">: user unknown"), "user_unknown"),
+        ],
+    ),
+    (  # NTT docomo
+        r"(?:^|\.)docomo\.ne\.jp$",
+        [
+            (_E("552 too much mail data"), "mailbox_full"),
+            (_E("552 too many recipients"), "too_many_connections"),
+            (r"503 bad sequence of commands|504 command parameter not implemented", "syntax_error"),
+            (_S + r"5\.2\.0\b", "filtered"),
+            (_S + r"5\.1\.1\b|550 unknown user", "user_unknown"),
+        ],
+    ),
+    (  # Spectrum, Charter: AUP#[IO]nnnn
+        r"(?:^|\.)(?:charter\.net|spectrum\.net|rr\.com)$",
+        [
+            *(
+                (r"aup#[-a-z]*(?:" + codes + r")\b", reason)
+                for codes, reason in [
+                    ("1000", "blocked"),
+                    ("1010|10[2-7]\\d|1080", "sender_rejected"),
+                    ("1090", "system_error"),
+                    ("110\\d|11[1-4]\\d|1150", "require_ptr"),
+                    ("11[6-8]\\d|1190", "policy"),
+                    ("120\\d|1210|12[2-4]\\d|1250", "blocked"),
+                    ("1260", "network_error"),
+                    ("13[0-3]\\d|1340", "too_many_connections"),
+                    ("13[5-9]\\d|14[0-8]\\d|1490|1540|1550|1580", "rate_limited"),
+                    ("1500|1520", "sender_rejected"),
+                    ("1530", "too_large"),
+                    ("1560", "policy"),
+                ]
+            )
+        ],
+    ),
+    (  # i.ua: https://mail.i.ua/err/N
+        r"(?:^|\.)(?:i\.ua|email\.ua)$",
+        [
+            *(
+                (r"\.i\.ua/err/" + code + r"(?!\d)", reason)
+                for code, reason in {
+                    "1": "no_relaying",
+                    "2": "user_unknown",
+                    "3": "mailbox_disabled",
+                    "4": "mailbox_full",
+                    "5": "too_many_connections",
+                    "6": "no_relaying",
+                    "7": "blocked",
+                    "8": "sender_rejected",
+                    "9": "blocked",
+                    "10": "filtered",
+                }.items()
+            )
+        ],
+    ),
+]
+
+PROVIDER_REASONS: list[tuple[re.Pattern, list[tuple[re.Pattern, str]]]] = [
+    (re.compile(domains, re.I), [(re.compile(rx, re.I), reason) for rx, reason in rules])
+    for domains, rules in _PROVIDERS
+]
+
+
+def reason_for_status(status: str) -> str | None:
+    """The reason an enhanced status code alone gives, or None."""
+    return STATUS_REASONS.get((status or "").strip())
+
+
+def reason_for_sharp_text(text: str) -> str | None:
+    """Words that mean one thing whatever code comes with them."""
+    return next((reason for reason, pattern in _SHARP if pattern.search(text)), None)
+
+
+def reason_for_text(text: str) -> str | None:
+    """The first reason whose phrases the bounce's words contain, or None."""
+    folded = " ".join((text or "").lower().split())
+    return next((reason for reason, pattern in TEXT_REASONS if pattern.search(folded)), None)

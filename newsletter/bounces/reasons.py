@@ -1,0 +1,156 @@
+"""What a recipient's evidence means: a reason, and from it a kind.
+
+The server's own words are the best evidence, then its enhanced status code, then the
+bounce's general words. Whatever the words, a temporary status (4.x.x, a 4xx reply, a
+delay) never makes a bounce hard: the address may still be alive.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from newsletter.bounces import phrases
+from newsletter.bounces.scan import Evidence, header_text
+from newsletter.bounces.verdict import Failure, kind_of
+
+NOT_FAILED = {"delivered", "relayed", "expanded"}
+STILL_TRYING = re.compile(
+    r"attempts will continue|will (?:continue to |keep )?(?:try|retry|attempt)|"
+    r"will be retried|warning message only|you do not need to resend"
+)
+CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
+# "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim)
+SAID_COMMAND = re.compile(r"(?:in reply to|after) (?:end of )?(data|rcpt to|mail from)\b")
+
+AUTO_REPLY_SUBJECT = re.compile(
+    r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|out of (?:the )?office|"
+    r"vacation|abwesenheit|absence|r[ée]ponse automatique|auto:|autoreply|"
+    r"自動応答|自動返信|پاسخ خودکار)"
+)
+BOUNCE_SUBJECT = re.compile(
+    r"(?i)(undeliver|undelivered|delivery (?:status|fail|problem|notification)|"
+    r"returned mail|failure notice|mail delivery|could not be delivered|non[- ]?delivery|"
+    r"not delivered|rejected|delayed|warning: message)"
+)
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def judge(evidence: Evidence, background: str) -> Failure:
+    words = fold(evidence.diagnostic)
+    reason = _reason(evidence, words, background.lower())
+    kind = kind_of(reason)
+    if kind == "hard" and _temporary(evidence):
+        kind = "soft"
+    return Failure(
+        address=evidence.address,
+        reason=reason,
+        status=evidence.status,
+        diagnostic=unfold_reply(evidence.diagnostic)[:1000],
+        kind=kind,
+    )
+
+
+def unfold_reply(text: str) -> str:
+    """One line of a multi-line SMTP reply: '550-5.1.1 a 550-5.1.1 b' -> '550-5.1.1 a b'."""
+    text = " ".join(text.split())
+    first = CONTINUATION.search(text)
+    if first is None:
+        return text
+    rest = CONTINUATION.sub(" ", text[first.end() :])
+    return " ".join(f"{text[: first.end()]} {rest}".split())
+
+
+def _reason(evidence: Evidence, words: str, background: str) -> str:
+    if evidence.action in NOT_FAILED:
+        return "delivered"
+    if evidence.action == "delayed":
+        return "delayed"  # still queued: whatever the words, nothing has failed yet
+    domain = evidence.address.rpartition("@")[2].lower()
+    # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
+    # details are single digits) mean one thing each; general words come after them.
+    found = (
+        phrases.reason_for_sharp_text(words)
+        or _provider_reason(domain, words)
+        or _precise_status(evidence.status)
+    )
+    if found:
+        return found
+    if not evidence.status.startswith("5") and STILL_TRYING.search(f"{words} {fold(background)}"):
+        return "delayed"
+    found = (
+        phrases.reason_for_text(words)
+        or phrases.reason_for_status(evidence.status)
+        # the bounce's general words, only for a recipient that has none of its own
+        or (None if evidence.status else phrases.reason_for_text(fold(background)))
+    )
+    if (
+        found == "user_unknown"
+        and failed_command(f"{evidence.diagnostic.lower()}\n{background}") == "data"
+    ):
+        # The server took the recipient at RCPT and refused only the content: a filter that
+        # says "no such user" to senders it does not want (common at mobile carriers).
+        return "filtered"
+    if found:
+        return found
+    # Sisimai's "on hold": a failure that gives no words to judge by.
+    return "unknown" if words else "on_hold"
+
+
+def _precise_status(status: str) -> str | None:
+    if len(status.rpartition(".")[2]) < 2:
+        return None
+    return phrases.reason_for_status(status)
+
+
+def failed_command(text: str) -> str:
+    """The SMTP command the refusal answered, where the bounce tells it."""
+    found = SAID_COMMAND.search(text)
+    if found:
+        return found.group(1).split()[0]
+    if re.search(r"<<< 503.{0,60}rcpt", text):
+        return "rcpt"  # a pipelined session: the refusal answered RCPT, DATA came after
+    command = ""
+    for line in text.split("\n"):  # a session transcript: the command before the first refusal
+        line = line.strip()
+        if line.startswith(">>>"):
+            command = line[3:].strip().split(" ")[0].split(":")[0]
+        elif re.match(r"<<< [45]\d\d", line):
+            return command
+    return ""
+
+
+def _temporary(evidence: Evidence) -> bool:
+    if evidence.action == "delayed" or evidence.status.startswith("4"):
+        return True
+    return not evidence.status and evidence.reply.startswith("4")
+
+
+def without_recipient(msg: Message, subject: str, context: str) -> str:
+    """The reason of a message that names no failed recipient."""
+    auto = (msg.get("Auto-Submitted") or "").strip().lower()
+    precedence = (msg.get("Precedence") or "").strip().lower()
+    sender = header_text(msg, "From").lower()
+    daemon = "mailer-daemon" in sender or "postmaster" in sender
+    if not daemon and (
+        auto.startswith("auto-replied")
+        or precedence == "auto_reply"
+        or msg.get("X-Autoreply")
+        or msg.get("X-Autorespond")
+        or AUTO_REPLY_SUBJECT.search(subject)
+    ):
+        return "auto_reply"
+    forwarded = re.match(r"(?i)\s*(?:fwd?|tr|wg|rv)\s*:", subject)
+    if daemon or (BOUNCE_SUBJECT.search(subject) and not forwarded):
+        return phrases.reason_for_text(fold(context)) or "unknown"
+    return "not_a_bounce"
+
+
+def _provider_reason(domain: str, words: str) -> str | None:
+    for host, rules in phrases.PROVIDER_REASONS:
+        if host.search(domain):
+            return next((reason for pattern, reason in rules if pattern.search(words)), None)
+    return None

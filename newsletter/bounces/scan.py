@@ -1,0 +1,448 @@
+"""Finding the evidence in a returned message: who failed, with which status and words.
+
+Real servers write bounces in a few dozen shapes. Three carry most of them: RFC 3464
+delivery-status fields; a human-readable part where each failed address stands on a line
+of its own (or behind "<...>:" or "to <...>") with the remote server's words after it; and
+provider notices such as Amazon SES's JSON. Everything before the quoted original message
+is the bounce's own words; the original's From, Sender and Return-Path are our addresses,
+never a recipient's.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from email import message_from_string
+from email.header import decode_header
+from email.message import Message
+from email.parser import HeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
+
+ADDRESS = re.compile(
+    r"(?<![\w.+\-=/@])([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
+    re.UNICODE,
+)
+STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+FAILURE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+REPLY = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?:[ \-]|$)(?![\d.]*%)", re.M)
+
+# Where the quoted original begins in a bounce's text.
+ORIGINAL_STARTS = re.compile(
+    r"^\s*(?:[-=_*>]{2,}.*)?(?:"
+    r"original message|below this line is a copy|copy of (?:the|your) message|"
+    r"returned message|undelivered message|unsent message|message headers? follows?|"
+    r"headers? of (?:the|your) (?:original )?message|original message headers|"
+    r"this is a copy|message text follows|the original message was (?!received)|"
+    r"content-type: message/rfc822|content-type: text/rfc822-headers|"
+    r"original mail header|your message reads|included is your original|"
+    r"rfc822 headers? of|the headers of the original"
+    r")",
+    re.I | re.M,
+)
+HEADER_LINE = re.compile(
+    r"^(?:received|return-path|message-id|dkim-signature|x-[\w-]+|mime-version|"
+    r"content-type|from|to|subject|date|reply-to|sender):[ \t]",
+    re.I,
+)
+# Daemons, and return paths that name a delivery (VERP): never a reader's address.
+NOT_PEOPLE = re.compile(
+    r"^(?:mailer-daemon|mail-daemon|daemon|noreply|no-reply)@|^bounces?[+=]", re.I
+)
+
+
+@dataclass
+class Evidence:
+    address: str
+    status: str = ""
+    reply: str = ""
+    action: str = ""
+    diagnostic: str = ""
+
+
+def decoded(value) -> str:
+    """A header as text, whatever it came as: RFC 2047 words, or raw UTF-8 bytes."""
+    if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
+        value = value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    try:
+        chunks = decode_header(value)
+    except Exception:  # a header in no known charset still says something in ASCII
+        return str(value)
+    text = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            text.append(chunk)
+            continue
+        charset = "utf-8" if charset in (None, "unknown-8bit") else charset
+        try:
+            text.append(chunk.decode(charset, "replace"))
+        except LookupError:
+            text.append(chunk.decode("utf-8", "replace"))
+    return "".join(text)
+
+
+def headers(msg: Message, name: str) -> list[str]:
+    return [decoded(v) for v in msg.get_all(name, [])]
+
+
+def header_text(msg: Message, name: str) -> str:
+    return " ".join(" ".join(headers(msg, name)).split())
+
+
+def text_of(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = payload.decode(charset, "replace")
+    except LookupError:
+        text = payload.decode("utf-8", "replace")
+    if part.get_content_type() == "text/html":
+        text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+        text = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", text)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return text
+
+
+def _parts(msg: Message):
+    """Every part of the bounce itself, not the parts of the message it quotes."""
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        yield part
+        if part.get_content_type() == "message/rfc822":
+            continue
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            stack[:0] = [p for p in payload if isinstance(p, Message)]
+        elif part.get_content_maintype() == "multipart" and isinstance(payload, str):
+            stack.insert(0, _as_text(payload))  # its boundary is wrong: read it as text
+
+
+def _as_text(body: str) -> Message:
+    """A multipart body whose declared boundary never comes, as the parts it really has."""
+    found = re.search(r"(?m)^--([^\s]{4,})[ \t]*\n(?=(?:[\w-]+:.*\n)*?content-type:)", body, re.I)
+    if found:
+        boundary = found.group(1)
+        fixed = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n{body}'
+        repaired = message_from_string(fixed, policy=compat32)
+        if isinstance(repaired.get_payload(), list):
+            return repaired
+    part = Message()
+    part.set_type("text/plain")
+    part.set_payload(body)
+    return part
+
+
+def human_text(msg: Message) -> str:
+    """The bounce's own words: its text parts, cut where the quoted original begins."""
+    texts = []
+    plain = [p for p in _parts(msg) if p.get_content_type() == "text/plain"]
+    parts = plain or [p for p in _parts(msg) if p.get_content_type() == "text/html"]
+    for part in parts:
+        if part.get("Content-Disposition", "").lower().startswith("attachment") and texts:
+            continue
+        texts.append(cut_original(text_of(part)))
+    return "\n".join(texts)[:20000]
+
+
+def cut_original(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    match = ORIGINAL_STARTS.search(text)
+    if match:
+        text = text[: match.start()]
+    lines = text.split("\n")
+    for i in range(len(lines) - 2):  # a header block of the original without a separator
+        if all(HEADER_LINE.match(line) for line in lines[i : i + 3]):
+            return "\n".join(lines[:i])
+    return text
+
+
+def forwarded_report(msg: Message) -> Message | None:
+    """A bounce someone forwarded to us as an attachment."""
+    for part in _parts(msg):
+        payload = part.get_payload()
+        if part.get_content_type() == "message/rfc822" and isinstance(payload, list) and payload:
+            inner = payload[0]
+            said = header_text(inner, "From").lower()
+            if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
+                return inner
+    return None
+
+
+def original_headers(msg: Message) -> Message | None:
+    """The header block of the message that bounced, wherever the bounce quotes it."""
+    for part in _parts(msg):
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return payload[0]
+        if kind == "text/rfc822-headers":
+            return HeaderParser().parsestr(text_of(part))
+    for part in _parts(msg):
+        if part.get_content_type() != "text/plain":
+            continue
+        text = text_of(part).replace("\r\n", "\n")
+        match = ORIGINAL_STARTS.search(text)
+        if match:
+            block = text[match.end() :].split("\n", 1)[-1].lstrip("\n")
+            parsed = HeaderParser().parsestr(block)
+            if parsed.keys():
+                return parsed
+    return None
+
+
+def addresses_in(values: list[str]) -> set[str]:
+    found = {a.lower() for _, a in getaddresses(values) if "@" in a}
+    for value in values:
+        found |= {m.lower() for m in ADDRESS.findall(value)}
+    return found
+
+
+def not_recipients(msg: Message, original: Message | None) -> set[str]:
+    """Addresses a report shows that are not the failed recipient: ours, and message ids.
+
+    The bounce comes *to* us, so its To is ours too (our VERP return path).
+    """
+    names = ("From", "Sender", "Return-Path", "Reply-To", "To")
+    ours = addresses_in([v for n in names for v in headers(msg, n)])
+    if original is not None:
+        ours |= addresses_in(
+            [v for n in ("From", "Sender", "Return-Path", "Reply-To") for v in headers(original, n)]
+        )
+    ids = []
+    for part in [msg, *([original] if original is not None else [])]:
+        for name in ("Message-ID", "In-Reply-To", "References", "X-Original-Message-ID"):
+            ids += headers(part, name)
+    ours |= {m.lower() for m in ADDRESS.findall(" ".join(ids))}
+    return ours
+
+
+# --- delivery-status fields ------------------------------------------------------------
+
+
+def _field_blocks(text: str) -> list[Message]:
+    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())
+    return [HeaderParser().parsestr(b.strip() + "\n") for b in blocks if b.strip()]
+
+
+def _value(field: str | None) -> str:
+    """'rfc822; someone@example.org' -> 'someone@example.org'."""
+    value = " ".join(decoded(field or "").split())
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    found = ADDRESS.search(value)
+    return found.group(1) if found else ""
+
+
+def dsn_fields(msg: Message) -> list[Evidence]:
+    found: list[Evidence] = []
+    for part in _parts(msg):
+        kind = part.get_content_type()
+        if kind in ("message/delivery-status", "message/global-delivery-status"):
+            payload = part.get_payload()
+            if isinstance(payload, list):  # the email package parsed the blocks already
+                found += _recipient_blocks([b for b in payload if isinstance(b, Message)])
+            else:
+                found += _recipient_blocks(_field_blocks(text_of(part)))
+        elif kind == "text/plain" and re.search(r"(?im)^final-recipient:", text_of(part)):
+            found += _recipient_blocks(_field_blocks(text_of(part)))
+    failed = addresses_in(headers(msg, "X-Failed-Recipients"))
+    known = {e.address.lower() for e in found}
+    found += [Evidence(address=a, action="failed") for a in sorted(failed - known)]
+    unique: dict[str, Evidence] = {}
+    for evidence in found:
+        unique.setdefault(evidence.address.lower(), evidence)
+    return list(unique.values())
+
+
+def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
+    found = []
+    for block in blocks:
+        final = _value(block.get("Final-Recipient")) or _value(block.get("X-Actual-Recipient"))
+        original = _value(block.get("Original-Recipient"))
+        address = original or final
+        if not address:
+            continue
+        diagnostic = " ".join(decoded(block.get("Diagnostic-Code") or "").split())
+        if ";" in diagnostic[:12]:
+            diagnostic = diagnostic.split(";", 1)[1].strip()
+        # The remote server's own code outranks what the reporting server made of it.
+        status = STATUS.search(diagnostic[:40]) or STATUS.search(block.get("Status") or "")
+        found.append(
+            Evidence(
+                address=address,
+                status=".".join(status.groups()) if status else "",
+                action=(block.get("Action") or "").strip().lower(),
+                diagnostic=diagnostic[:1000],
+            )
+        )
+    return found
+
+
+# --- provider notices ------------------------------------------------------------------
+
+
+def ses_data(msg: Message) -> dict:
+    """Amazon SES's JSON notification (bare or in an SNS envelope), or {}."""
+    for part in _parts(msg):
+        if part.get_content_maintype() != "text":
+            continue
+        # SNS's email wraps long lines with "!" at the end and a space after the break.
+        text = re.sub(r"!\r?\n ", "", text_of(part))
+        start = text.find("{")
+        if start < 0 or not re.search(r'\\?"(?:notificationType|eventType)\\?"', text):
+            continue
+        try:
+            data = json.loads(text[start : text.rfind("}") + 1])
+            if isinstance(data.get("Message"), str):
+                data = json.loads(data["Message"])
+        except ValueError:
+            continue
+        return data if isinstance(data, dict) else {}
+    return {}
+
+
+def ses_notice(msg: Message) -> list[Evidence]:
+    """The recipients of an SES bounce or delivery notice."""
+    return _ses_recipients(ses_data(msg))
+
+
+def _ses_recipients(data: dict) -> list[Evidence]:
+    kind = data.get("notificationType") or data.get("eventType") or ""
+    if kind == "Bounce":
+        bounce = data.get("bounce") or {}
+        temporary = bounce.get("bounceType") == "Transient"
+        found = []
+        for rcpt in bounce.get("bouncedRecipients") or []:
+            status = str(rcpt.get("status") or ("4.0.0" if temporary else ""))
+            words = f"{rcpt.get('diagnosticCode') or ''} {bounce.get('bounceSubType') or ''}"
+            found.append(
+                Evidence(rcpt.get("emailAddress", ""), status, "", "failed", words.strip())
+            )
+        return [f for f in found if f.address]
+    if kind == "Delivery":
+        delivery = data.get("delivery") or {}
+        return [
+            Evidence(a, "2.0.0", "", "delivered", delivery.get("smtpResponse", ""))
+            for a in delivery.get("recipients") or []
+        ]
+    return []
+
+
+# --- the human-readable part -----------------------------------------------------------
+
+
+def text_failures(text: str, ours: set[str]) -> list[Evidence]:
+    """Each address the bounce's words name, with the words that follow it."""
+    lines = text.split("\n")
+    spots = []  # (line index, address)
+    for i, line in enumerate(lines):
+        if QUOTED_HEADER.match(line):
+            continue  # "To: list@example.org" in a summary of the original message
+        for address in ADDRESS.findall(line):
+            key = SCHEME.sub("", address.lower().rstrip("."))
+            if key in ours or NOT_PEOPLE.match(key) or _is_message_id(line, address):
+                continue
+            if not any(key == seen for _, seen in spots):
+                spots.append((i, key))
+    found = []
+    for n, (i, address) in enumerate(spots):
+        end = spots[n + 1][0] if n + 1 < len(spots) and spots[n + 1][0] > i else i + 12
+        end = max(end, i + 1)
+        words = " ".join(" ".join(lines[i:end]).split())
+        found.append(_evidence(address, words))
+    return found
+
+
+QUOTED_HEADER = re.compile(r"^\s*(?:to|cc|from|sent|subject|date|reply-to)\s*:", re.I)
+SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
+NOT_THE_RECIPIENT = re.compile(
+    r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
+    r"new address(?: is)?|forward(?:ed|ing)? to|moved to)[:= ]*<?$"
+)
+
+
+def _is_message_id(line: str, address: str) -> bool:
+    """Whether the words before an address say it is an id, our sender, or a new address."""
+    before = line[: line.find(address)].lower()
+    return bool(NOT_THE_RECIPIENT.search(before))
+
+
+def _evidence(address: str, words: str) -> Evidence:
+    status = FAILURE_STATUS.search(words)
+    reply = REPLY.search(words.replace(address, " "))
+    return Evidence(
+        address=address,
+        status=".".join(status.groups()) if status else "",
+        reply=reply.group(1) if reply else "",
+        action="failed",
+        diagnostic=words[:1000],
+    )
+
+
+def from_original(original: Message, ours: set[str]) -> list[Evidence]:
+    """The quoted original's recipients, for a bounce whose words name nobody."""
+    found = addresses_in(headers(original, "To") + headers(original, "Cc")) - ours
+    return [Evidence(address=a, action="failed") for a in sorted(found) if not NOT_PEOPLE.match(a)]
+
+
+# --- complaints ------------------------------------------------------------------------
+
+FEEDBACK_WORDS = re.compile(
+    r"(?i)(abuse report|complaint|feedback[- ]loop|reported (?:as|this) (?:spam|junk)|"
+    r"marked (?:as|this) (?:spam|junk)|junk mail report|email abuse)"
+)
+
+
+def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
+    """(the complaining addresses, the feedback type), or None when it is no complaint."""
+    report = next(
+        (p for p in _parts(msg) if p.get_content_type() == "message/feedback-report"), None
+    )
+    arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
+    if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
+        # Apple Mail's "unsubscribe" button: the reader writes from their own address.
+        return sorted(addresses_in(headers(msg, "From"))), "opt-out"
+    ses = ses_data(msg)
+    if (ses.get("notificationType") or ses.get("eventType")) == "Complaint":
+        complaint = ses.get("complaint") or {}
+        found = [r.get("emailAddress", "") for r in complaint.get("complainedRecipients") or []]
+        return [a.lower() for a in found if "@" in a], complaint.get(
+            "complaintFeedbackType", "abuse"
+        )
+    if not (report is not None or arf or _microsoft_style(msg, original)):
+        return None
+    found: list[str] = []
+    feedback = "abuse"
+    if report is not None:
+        if report.is_multipart():
+            text = "\n".join(b.as_string() for b in report.get_payload() if isinstance(b, Message))
+        else:
+            text = text_of(report)
+        fields = HeaderParser().parsestr(text.strip() + "\n")
+        for name in ("Original-Rcpt-To", "Removal-Recipient"):
+            found += [_value(v) or v.strip() for v in fields.get_all(name, [])]
+        feedback = (fields.get("Feedback-Type") or "abuse").strip().lower()
+    if not found and original is not None:
+        ours = not_recipients(msg, original)
+        for name in ("X-HmXmrOriginalRecipient", "To", "X-Original-To", "Delivered-To"):
+            found = sorted(addresses_in(headers(original, name)) - ours)
+            if found:
+                break
+    return [a.lower() for a in found if "@" in a], feedback
+
+
+def _microsoft_style(msg: Message, original: Message | None) -> bool:
+    """Feedback loops that send the complained-of message attached to a plain notice."""
+    if original is None:
+        return False
+    if original.get("X-HmXmrOriginalRecipient"):
+        return True
+    said = f"{header_text(msg, 'Subject')} {human_text(msg)[:2000]}"
+    return msg.get_content_type() == "multipart/mixed" and bool(FEEDBACK_WORDS.search(said))

@@ -1,0 +1,934 @@
+"""Returned mail as real servers write it, for tests/test_bounce_reasons.py.
+
+One builder per format, each after the format its software or provider documents:
+- RFC 3464 delivery status notifications (Postfix, Exchange/Office 365, OpenSMTPD, Courier);
+- the plain-text bounces of Exim, Sendmail, qmail, MDaemon and Zoho;
+- RFC 5965 feedback reports, and Microsoft's complaint (the original attached as message/rfc822);
+- Amazon SES notifications through SNS (by mail, and the bare HTTP JSON);
+- RFC 3834 auto-replies; forwarded bounces.
+
+Every builder takes the recipient, the status and the server's words, and returns bytes (CRLF).
+Each message also carries addresses that are *not* failed recipients: the original sender
+(news@example.org), the original's Message-ID (abc123@mail.example.com), the daemon that writes
+the report and the VERP return path. A classifier must name none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from email.header import Header
+
+from bounce_mail import BOUNCE_DOMAIN, complaint, dsn  # noqa: F401  (re-exported for the tests)
+
+SENDER = "news@example.org"
+SENDER_NAME = "Example Weekly"
+MESSAGE_ID = "<abc123@mail.example.com>"
+MESSAGE_ID_ADDRESS = "abc123@mail.example.com"
+DATE = "Tue, 14 Jan 2025 09:30:12 +0000"
+SOURCE_IP = "192.0.2.25"
+
+
+def verp(recipient: str) -> str:
+    """The return path our mail went out with: the reader in it, @ as '='."""
+    return f"bounces+{recipient.replace('@', '=')}@{BOUNCE_DOMAIN}"
+
+
+def _crlf(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def _encoded(text: str) -> str:
+    """An RFC 2047 encoded word (for display names and subjects in other scripts)."""
+    return Header(text, "utf-8").encode()
+
+
+def original(
+    recipient: str,
+    *,
+    subject: str = "This week: spring issue",
+    display_name: str = "",
+    message_id: str = MESSAGE_ID,
+    extra: str = "",
+    body: bool = True,
+) -> str:
+    """The newsletter we sent, as a bounce quotes it (headers, and a body when `body`)."""
+    to = f"{_encoded(display_name)} <{recipient}>" if display_name else recipient
+    text = (
+        f"Return-Path: <{verp(recipient)}>\n"
+        f"Received: from out1.example.org (out1.example.org [{SOURCE_IP}])\n"
+        f"\tby mx.example.net with ESMTPS id 4Yx1; {DATE}\n"
+        f"From: {SENDER_NAME} <{SENDER}>\n"
+        f"Reply-To: editor@example.org\n"
+        f"To: {to}\n"
+        f"Subject: {subject}\n"
+        f"Date: {DATE}\n"
+        f"Message-ID: {message_id}\n"
+        f"List-Unsubscribe: <mailto:unsubscribe+{recipient.replace('@', '=')}@example.org>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        f"{extra}"
+    )
+    if body:
+        text += "\nHello, here is this week's issue. Write to editor@example.org with questions.\n"
+    return text
+
+
+def delivery_status(
+    recipients: list[dict],
+    *,
+    reporting_mta: str = "dns; mx.example.net",
+    extra_message_fields: str = "",
+) -> str:
+    """A message/delivery-status body: one per-message block, one block per recipient.
+
+    Each recipient: address, status, action (failed), diagnostic (without 'smtp; '),
+    remote_mta, original (an Original-Recipient), diagnostic_type (smtp).
+    """
+    blocks = [f"Reporting-MTA: {reporting_mta}\n{extra_message_fields}Arrival-Date: {DATE}\n"]
+    for r in recipients:
+        status = r["status"]
+        action = r.get("action") or ("failed" if status.startswith("5") else "delayed")
+        block = ""
+        if r.get("original"):
+            block += f"Original-Recipient: rfc822;{r['original']}\n"
+        block += f"Final-Recipient: {r.get('address_type', 'rfc822')}; {r['address']}\n"
+        block += f"Action: {action}\nStatus: {status}\n"
+        if r.get("remote_mta"):
+            block += f"Remote-MTA: dns; {r['remote_mta']}\n"
+        if r.get("diagnostic"):
+            # Folded as Postfix and Exchange fold it: continuation lines indented.
+            said = f"Diagnostic-Code: {r.get('diagnostic_type', 'smtp')}; {r['diagnostic']}"
+            lines = said.split("\n")
+            folded = []
+            for line in lines:
+                folded += textwrap.wrap(
+                    line, 78, break_long_words=False, break_on_hyphens=False
+                ) or [""]
+            block += "\n    ".join(folded) + "\n"
+        if action == "delayed":
+            block += "Will-Retry-Until: Tue, 21 Jan 2025 09:30:12 +0000\n"
+        blocks.append(block)
+    return "\n".join(blocks)
+
+
+def report(
+    *,
+    from_: str,
+    subject: str,
+    text: str,
+    status_part: str,
+    quoted: str,
+    to: str = "",
+    recipient: str = "",
+    headers: str = "",
+    quoted_type: str = "text/rfc822-headers",
+    text_charset: str = "us-ascii",
+    text_encoding: str = "",
+    boundary: str = "7BE5F2A1C3.1736847012/mx.example.net",
+) -> bytes:
+    """A multipart/report; report-type=delivery-status message around its three parts."""
+    to = to or verp(recipient)
+    cte = f"Content-Transfer-Encoding: {text_encoding}\n" if text_encoding else ""
+    msg = (
+        f"Return-Path: <>\n"
+        f"Delivered-To: {to}\n"
+        f"Date: {DATE}\n"
+        f"From: {from_}\n"
+        f"Subject: {subject}\n"
+        f"To: {to}\n"
+        "Auto-Submitted: auto-replied\n"
+        f"{headers}"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\n"
+        f'\tboundary="{boundary}"\n'
+        f"Message-Id: <20250114093012.7BE5F2A1C3@mx.example.net>\n"
+        "\n"
+        "This is a MIME-encapsulated message.\n"
+        "\n"
+        f"--{boundary}\n"
+        "Content-Description: Notification\n"
+        f"Content-Type: text/plain; charset={text_charset}\n"
+        f"{cte}"
+        "\n"
+        f"{text}\n"
+        f"--{boundary}\n"
+        "Content-Description: Delivery report\n"
+        "Content-Type: message/delivery-status\n"
+        "\n"
+        f"{status_part}\n"
+        f"--{boundary}\n"
+        f"Content-Description: {'Undelivered Message Headers' if quoted_type == 'text/rfc822-headers' else 'Undelivered Message'}\n"
+        f"Content-Type: {quoted_type}\n"
+        "\n"
+        f"{quoted}\n"
+        f"--{boundary}--\n"
+    )
+    return _crlf(msg)
+
+
+def _postfix_wrap(line: str) -> str:
+    """Postfix's bounce text: the first line flush, the rest indented by four spaces."""
+    return (
+        "\n    ".join(textwrap.wrap(line, 76, break_long_words=False, break_on_hyphens=False))
+        + "\n"
+    )
+
+
+# --- Postfix ------------------------------------------------------------------------------------
+
+
+def postfix(
+    recipient: str,
+    status: str,
+    diagnostic: str,
+    *,
+    remote: str = "mx.example.net[198.51.100.7]",
+    action: str = "",
+    in_reply_to: str = "RCPT TO",
+    display_name: str = "",
+    diagnostic_type: str = "smtp",
+    host: str = "out1.example.org",
+) -> bytes:
+    """Postfix's bounce(8) report: 'This is the mail system at host ...', RFC 3464 parts.
+
+    `diagnostic` is the remote server's reply, as it said it (lines of a multi-line reply
+    separated by '\\n'; Postfix joins them with spaces in the text and folds the field).
+    """
+    action = action or ("failed" if status.startswith("5") else "delayed")
+    said = " ".join(diagnostic.split("\n"))
+    remote_host = remote.split("[")[0]
+    if diagnostic_type == "smtp":
+        notice = f"host {remote} said: {said} (in reply to {in_reply_to} command)"
+    else:
+        notice = said
+    if action == "delayed":
+        subject = "Delayed Mail (still being retried)"
+        text = (
+            f"This is the mail system at host {host}.\n\n"
+            "####################################################################\n"
+            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
+            "####################################################################\n\n"
+            "Your message could not be delivered for more than 4 hour(s).\n"
+            "It will be retried until it is 5 day(s) old.\n\n"
+            "For further assistance, please send mail to postmaster.\n\n"
+            "If you do so, please include this problem report. You can\n"
+            "delete your own text from the attached returned message.\n\n"
+            "                   The mail system\n\n" + _postfix_wrap(f"<{recipient}>: {notice}")
+        )
+    else:
+        subject = "Undelivered Mail Returned to Sender"
+        text = (
+            f"This is the mail system at host {host}.\n\n"
+            "I'm sorry to have to inform you that your message could not\n"
+            "be delivered to one or more recipients. It's attached below.\n\n"
+            "For further assistance, please send mail to postmaster.\n\n"
+            "If you do so, please include this problem report. You can\n"
+            "delete your own text from the attached returned message.\n\n"
+            "                   The mail system\n\n" + _postfix_wrap(f"<{recipient}>: {notice}")
+        )
+    rcpt = {
+        "address": recipient,
+        "original": recipient,
+        "status": status,
+        "action": action,
+        "diagnostic": said if diagnostic_type == "smtp" else diagnostic,
+        "diagnostic_type": diagnostic_type,
+    }
+    if diagnostic_type == "smtp":
+        rcpt["remote_mta"] = remote_host
+    fields = f"X-Postfix-Queue-ID: 7BE5F2A1C3\nX-Postfix-Sender: rfc822; {verp(recipient)}\n"
+    return report(
+        from_=f"MAILER-DAEMON@{host} (Mail Delivery System)",
+        subject=subject,
+        text=text,
+        status_part=delivery_status(
+            [rcpt], reporting_mta=f"dns; {host}", extra_message_fields=fields
+        ),
+        quoted=original(recipient, display_name=display_name, body=False),
+        recipient=recipient,
+    )
+
+
+def postfix_many(failures: list[tuple[str, str, str]], host: str = "out1.example.org") -> bytes:
+    """One Postfix report naming several recipients: (address, status, remote reply)."""
+    lines, rcpts = [], []
+    for address, status, said in failures:
+        lines.append(
+            f"<{address}>: host mx.example.net[198.51.100.7] said: {said} (in reply to RCPT TO command)"
+        )
+        rcpts.append(
+            {
+                "address": address,
+                "original": address,
+                "status": status,
+                "diagnostic": said,
+                "remote_mta": "mx.example.net",
+            }
+        )
+    text = (
+        f"This is the mail system at host {host}.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients. It's attached below.\n\n"
+        "                   The mail system\n\n" + "\n\n".join(lines) + "\n"
+    )
+    return report(
+        from_=f"MAILER-DAEMON@{host} (Mail Delivery System)",
+        subject="Undelivered Mail Returned to Sender",
+        text=text,
+        status_part=delivery_status(rcpts, reporting_mta=f"dns; {host}"),
+        quoted=original(failures[0][0], body=False),
+        to=f"bounces@{BOUNCE_DOMAIN}",
+    )
+
+
+def rfc3464(
+    recipient: str,
+    status: str,
+    diagnostic: str = "",
+    *,
+    action: str = "",
+    text: str = "",
+    from_: str = "Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
+    subject: str = "Delivery Status Notification",
+) -> bytes:
+    """A plain RFC 3464 report, as its section 10 examples show one (the original attached)."""
+    action = action or ("failed" if status.startswith("5") else "delayed")
+    rcpt = {
+        "address": recipient,
+        "status": status,
+        "action": action,
+        "diagnostic": diagnostic,
+        "remote_mta": "mx.example.net" if diagnostic else "",
+    }
+    return report(
+        from_=from_,
+        subject=subject,
+        text=text or f"Your message was {action} for the following recipient: {recipient}\n",
+        status_part=delivery_status([rcpt], reporting_mta="dns; mx.example.net"),
+        quoted=original(recipient),
+        quoted_type="message/rfc822",
+        recipient=recipient,
+    )
+
+
+# --- Microsoft Exchange / Office 365 --------------------------------------------------------------
+
+
+def exchange(
+    recipient: str,
+    status: str,
+    diagnostic: str,
+    *,
+    generating: str = "BN8PR12MB3346.namprd12.prod.outlook.com",
+) -> bytes:
+    """An Exchange Online NDR: 'Your message to ... couldn't be delivered', RFC 3464 parts,
+    the original attached as message/rfc822; From is the tenant's MicrosoftExchange mailbox."""
+    boundary = "ae2f9a1b-0c3d-4e5f-8a9b-1c2d3e4f5a6b"
+    text = (
+        f"Your message to {recipient} couldn't be delivered.\n\n"
+        f"{recipient.split('@')[1]} suspects your email is from a problem sender or the address\n"
+        "wasn't found. Check the address and try again.\n\n"
+        "Diagnostic information for administrators:\n\n"
+        f"Generating server: {generating}\n\n"
+        f"{recipient}\n"
+        f"Remote Server returned '{diagnostic}'\n\n"
+        "Original message headers:\n\n"
+        f"From: {SENDER_NAME} <{SENDER}>\nMessage-ID: {MESSAGE_ID}\n"
+    )
+    status_part = delivery_status(
+        [
+            {
+                "address": recipient,
+                "original": recipient,
+                "status": status,
+                "action": "failed",
+                "diagnostic": diagnostic,
+            }
+        ],
+        reporting_mta=f"dns;{generating}",
+        extra_message_fields="Received-From-MTA: dns;out1.example.org\n",
+    )
+    return report(
+        from_="Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.onmicrosoft.com>",
+        subject="Undeliverable: This week: spring issue",
+        text=text,
+        status_part=status_part,
+        quoted=original(recipient),
+        quoted_type="message/rfc822",
+        recipient=recipient,
+        headers="X-MS-Exchange-Message-Is-Ndr: \nContent-Language: en-US\n",
+        boundary=boundary,
+    )
+
+
+# --- Exim -----------------------------------------------------------------------------------------
+
+
+def exim(
+    recipient: str,
+    diagnostic: str,
+    *,
+    host: str = "mx.example.net [198.51.100.7]",
+    after: str = "RCPT TO",
+) -> bytes:
+    """Exim's plain-text bounce ('This message was created automatically by mail delivery
+    software.'), with X-Failed-Recipients, the failing address indented, the SMTP error below it."""
+    said = diagnostic.replace("\n", "\n    ")
+    body = (
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        f"  {recipient}\n"
+        f"    host {host}\n"
+        f"    SMTP error from remote mail server after {after}:<{recipient}>:\n"
+        f"    {said}\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        + original(recipient)
+    )
+    return _crlf(
+        f"Return-path: <>\n"
+        f"Envelope-to: {verp(recipient)}\n"
+        f"Delivery-date: {DATE}\n"
+        "From: Mail Delivery System <Mailer-Daemon@out1.example.org>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Mail delivery failed: returning message to sender\n"
+        f"Message-Id: <E1tXa2b-0003Ab-Cd@out1.example.org>\n"
+        f"X-Failed-Recipients: {recipient}\n"
+        "Auto-Submitted: auto-replied\n"
+        f"Date: {DATE}\n\n" + body
+    )
+
+
+def exim_delay(recipient: str, diagnostic: str = "Connection timed out") -> bytes:
+    """Exim's delay warning ('has not yet been delivered ... No action is required')."""
+    body = (
+        "This message was created automatically by mail delivery software.\n"
+        "A message that you sent has not yet been delivered to one or more of its\n"
+        "recipients after more than 24 hours on the queue on out1.example.org.\n\n"
+        "The message identifier is:     1tXa2b-0003Ab-Cd\n"
+        f"The subject of the message is: This week: spring issue\n"
+        f"The date of the message is:    {DATE}\n\n"
+        "The address to which the message has not yet been delivered is:\n\n"
+        f"  {recipient}\n"
+        f"    Delay reason: SMTP error from remote mail server after RCPT TO:<{recipient}>:\n"
+        f"    {diagnostic}\n\n"
+        "No action is required on your part. Delivery attempts will continue for\n"
+        "some time, and this warning may be repeated at intervals if the message\n"
+        "remains undelivered. Eventually the mail delivery software will give up,\n"
+        "and when that happens, the message will be returned to you.\n"
+    )
+    return _crlf(
+        "Return-path: <>\n"
+        "From: Mail Delivery System <Mailer-Daemon@out1.example.org>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Warning: message 1tXa2b-0003Ab-Cd delayed 24 hours\n"
+        f"References: {MESSAGE_ID}\n"
+        f"X-Failed-Recipients: {recipient}\n"
+        "Auto-Submitted: auto-replied\n"
+        f"Date: {DATE}\n\n" + body
+    )
+
+
+# --- Sendmail -------------------------------------------------------------------------------------
+
+
+def sendmail(recipient: str, diagnostic: str, *, permanent: bool = True) -> bytes:
+    """Sendmail's text bounce: '----- The following addresses had permanent fatal errors -----',
+    then the transcript of the session (plain text, no delivery-status part)."""
+    heading = "had permanent fatal errors" if permanent else "had transient non-fatal errors"
+    body = (
+        f"The original message was received at {DATE}\n"
+        f"from out1.example.org [{SOURCE_IP}]\n\n"
+        f"   ----- The following addresses {heading} -----\n"
+        f"<{recipient}>\n"
+        f"    (reason: {diagnostic})\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "... while talking to mx.example.net.:\n"
+        f">>> RCPT To:<{recipient}>\n"
+        f"<<< {diagnostic}\n"
+        f"{diagnostic.split(' ')[0]} {recipient}... {diagnostic.split(' ', 2)[-1]}\n\n"
+        "   ----- Original message follows -----\n\n" + original(recipient)
+    )
+    return _crlf(
+        "Return-Path: <>\n"
+        f"From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>\n"
+        f"To: <{verp(recipient)}>\n"
+        "Subject: Returned mail: see transcript for details\n"
+        "Auto-Submitted: auto-generated (failure)\n"
+        f"Date: {DATE}\n\n" + body
+    )
+
+
+# --- qmail ----------------------------------------------------------------------------------------
+
+
+def qmail(
+    recipient: str, diagnostic: str, *, permanent: bool = True, ip: str = "198.51.100.7"
+) -> bytes:
+    """qmail-send's bounce: 'Hi. This is the qmail-send program at ...', '<addr>:' then the reply."""
+    if permanent:
+        intro = (
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\n"
+        )
+        tail = f"Giving up on {ip}.\n"
+    else:
+        intro = "I'm not going to try again; this message has been in the queue too long.\n"
+        tail = ""
+    body = (
+        "Hi. This is the qmail-send program at out1.example.org.\n" + intro + "\n"
+        f"<{recipient}>:\n"
+        f"{ip} does not like recipient.\n"
+        f"Remote host said: {diagnostic}\n"
+        + tail
+        + "\n--- Below this line is a copy of the message.\n\n"
+        + original(recipient)
+    )
+    return _crlf(
+        f"Return-Path: <>\n"
+        f"Date: 14 Jan 2025 09:30:12 -0000\n"
+        "From: MAILER-DAEMON@out1.example.org\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: failure notice\n\n" + body
+    )
+
+
+# --- OpenSMTPD ------------------------------------------------------------------------------------
+
+
+def opensmtpd(recipient: str, diagnostic: str) -> bytes:
+    """OpenSMTPD's bounce: 'Hi!  This is the MAILER-DAEMON, please DO NOT REPLY to this email.'"""
+    boundary = "16522363841.8c1e4a1a.out1.example.org"
+    text = (
+        "Hi!\n\n"
+        "This is the MAILER-DAEMON, please DO NOT REPLY to this email.\n\n"
+        "An error has occurred while attempting to deliver a message for\n"
+        "the following list of recipients:\n\n"
+        f"{recipient}: {diagnostic}\n\n"
+        "Below is a copy of the original message:\n"
+    )
+    rcpt = {
+        "address": recipient,
+        "status": _enhanced(diagnostic) or "5.0.0",
+        "action": "failed",
+        "diagnostic": diagnostic,
+    }
+    return report(
+        from_="Mailer Daemon <MAILER-DAEMON@out1.example.org>",
+        subject="Delivery status notification: error",
+        text=text,
+        status_part=delivery_status([rcpt], reporting_mta="dns; out1.example.org"),
+        quoted=original(recipient),
+        quoted_type="message/rfc822",
+        recipient=recipient,
+        boundary=boundary,
+    )
+
+
+def opensmtpd_plain(recipient: str, diagnostic: str) -> bytes:
+    """Older OpenSMTPD (no report part): text/plain, 'Error is:' and the reply indented."""
+    body = (
+        "Hi!\n\n"
+        "This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\n\n"
+        "An error has occurred while attempting to deliver a message for\n"
+        "the following list of recipients:\n\n"
+        f"{recipient}\n\n"
+        "Error is:\n"
+        f"  {diagnostic}\n\n"
+        "Below is a copy of the original message:\n\n" + original(recipient)
+    )
+    return _crlf(
+        "Return-Path: <>\n"
+        "From: Mailer Daemon <MAILER-DAEMON@out1.example.org>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Delivery status notification: error\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n" + body
+    )
+
+
+def _enhanced(diagnostic: str) -> str:
+    import re
+
+    found = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", diagnostic)
+    return found.group(1) if found else ""
+
+
+# --- Courier --------------------------------------------------------------------------------------
+
+
+def courier(recipient: str, diagnostic: str) -> bytes:
+    """Courier's 'This is a delivery status notification from ..., running the Courier mail
+    server', the SMTP dialogue ('>>> RCPT TO' / '<<< 550 ...') and RFC 3464 parts."""
+    text = (
+        "This is a delivery status notification from out1.example.org,\n"
+        "running the Courier mail server, version 1.1.2.\n\n"
+        f"The original message was received on {DATE}\n"
+        f"from out1.example.org [{SOURCE_IP}]\n\n"
+        "---------------------------------------------------------------------------\n\n"
+        "                           UNDELIVERABLE MAIL\n\n"
+        "Your message to the following recipients cannot be delivered:\n\n"
+        f"<{recipient}>:\n"
+        "    mx.example.net [198.51.100.7]:\n"
+        f">>> RCPT TO:<{recipient}>\n"
+        f"<<< {diagnostic}\n\n"
+        "---------------------------------------------------------------------------\n"
+    )
+    rcpt = {
+        "address": recipient,
+        "status": _enhanced(diagnostic) or "5.0.0",
+        "action": "failed",
+        "diagnostic": diagnostic,
+        "remote_mta": "mx.example.net",
+    }
+    return report(
+        from_="Courier mail server at out1.example.org <@>",
+        subject="DELIVERY FAILURE: " + diagnostic.split("\n")[0][:60],
+        text=text,
+        status_part=delivery_status([rcpt], reporting_mta="dns; out1.example.org"),
+        quoted=original(recipient, body=False),
+        recipient=recipient,
+    )
+
+
+# --- MDaemon --------------------------------------------------------------------------------------
+
+
+def mdaemon(recipient: str, diagnostic: str) -> bytes:
+    """MDaemon's 'Permanent Delivery Failure' with its session transcript."""
+    body = (
+        "The attached message had PERMANENT fatal delivery errors!\n\n"
+        "After one or more unsuccessful delivery attempts the attached message has\n"
+        "been removed from the mail queue on this server.  The number and frequency\n"
+        "of delivery attempts are determined by local configuration parameters.\n\n"
+        "YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\n"
+        "--- Session Transcript ---\n"
+        " Tue 2025-01-14 09:30:12: Parsing message <out1.example.org\\pd50000012345.msg>\n"
+        f" Tue 2025-01-14 09:30:12: *  From: {verp(recipient)}\n"
+        f" Tue 2025-01-14 09:30:12: *  To: {recipient}\n"
+        " Tue 2025-01-14 09:30:12: Attempting SMTP connection to [mx.example.net]\n"
+        " Tue 2025-01-14 09:30:12: Connected to [198.51.100.7:25]\n"
+        f" Tue 2025-01-14 09:30:12: --> MAIL From:<{verp(recipient)}>\n"
+        " Tue 2025-01-14 09:30:12: <-- 250 2.1.0 Ok\n"
+        f" Tue 2025-01-14 09:30:12: --> RCPT To:<{recipient}>\n"
+        f" Tue 2025-01-14 09:30:12: <-- {diagnostic}\n"
+        "--- End Transcript ---\n\n" + original(recipient)
+    )
+    return _crlf(
+        "Return-Path: <>\n"
+        "From: MDaemon@out1.example.org\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Permanent Delivery Failure\n"
+        "X-MDDSN-Message: Yes\n"
+        "X-MDaemon-Deliver-To: " + verp(recipient) + "\n"
+        f"Date: {DATE}\n\n" + body
+    )
+
+
+# --- Zoho -----------------------------------------------------------------------------------------
+
+
+def zoho(recipient: str, diagnostic: str) -> bytes:
+    """Zoho Mail's bounce: 'addr, ERROR CODE :550 - <text>' (text/html and text/plain)."""
+    boundary = "----=_Part_123456_789.1736847012"
+    plain = (
+        "This message was created automatically by mail delivery software.\n"
+        "A message that you sent could not be delivered to one or more of its recipients. "
+        "This is a permanent error.\n\n"
+        f"{recipient}, ERROR CODE :{diagnostic.split(' ', 1)[0]} - {diagnostic.split(' ', 1)[1]}\n\n"
+        "Received: from out1.example.org by mx.zohomail.com\n"
+        f"Message-ID: {MESSAGE_ID}\nFrom: {SENDER}\n"
+    )
+    html = plain.replace("\n", "<br>\n")
+    return _crlf(
+        "Return-Path: <>\n"
+        "From: mailer-daemon@mail.zoho.com\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n'
+        f"--{boundary}\nContent-Type: text/plain; charset=utf-8\n\n{plain}\n"
+        f"--{boundary}\nContent-Type: text/html; charset=utf-8\n\n<html><body>{html}</body></html>\n"
+        f"--{boundary}--\n"
+    )
+
+
+# --- Auto-replies, delivery notices ----------------------------------------------------------------
+
+
+def vacation(recipient: str, *, text: str = "", display_name: str = "") -> bytes:
+    """An RFC 3834 auto-reply from the reader's mailbox (Auto-Submitted: auto-replied)."""
+    frm = f"{_encoded(display_name)} <{recipient}>" if display_name else recipient
+    body = text or (
+        "I am out of the office until 20 January with no access to e-mail.\n"
+        "For urgent matters please contact office@example.com.\n"
+    )
+    return _crlf(
+        f"Return-Path: <>\n"
+        f"From: {frm}\n"
+        f"To: {verp(recipient)}\n"
+        f"Subject: {_encoded('Automatische Antwort: This week: spring issue')}\n"
+        f"Date: {DATE}\n"
+        f"In-Reply-To: {MESSAGE_ID}\n"
+        f"References: {MESSAGE_ID}\n"
+        "Auto-Submitted: auto-replied (vacation)\n"
+        "X-Autoreply: yes\n"
+        "Precedence: bulk\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + body
+    )
+
+
+# --- Feedback reports (complaints) -----------------------------------------------------------------
+
+
+def arf(
+    recipient: str,
+    *,
+    feedback_type: str = "abuse",
+    user_agent: str = "Yahoo!-Mail-Feedback/2.0",
+    rcpt_to: bool = True,
+    from_: str = "feedback@arf.mail.yahoo.com",
+) -> bytes:
+    """An RFC 5965 feedback report as its section 3 example shows it: text, message/feedback-report
+    (Original-Mail-From, Original-Rcpt-To, Source-IP, ...), the original as message/rfc822."""
+    boundary = "part1_13d.2e68ed54_boundary"
+    fields = (
+        f"Feedback-Type: {feedback_type}\n"
+        f"User-Agent: {user_agent}\n"
+        "Version: 1\n"
+        f"Original-Mail-From: <{verp(recipient)}>\n"
+        + (f"Original-Rcpt-To: <{recipient}>\n" if rcpt_to else "")
+        + f"Arrival-Date: {DATE}\n"
+        "Reporting-MTA: dns; mail.example.com\n"
+        f"Source-IP: {SOURCE_IP}\n"
+        "Authentication-Results: mail.example.com; spf=pass smtp.mail=example.org\n"
+        "Reported-Domain: example.org\n"
+        "Reported-Uri: http://example.org/unsubscribe\n"
+    )
+    return _crlf(
+        f"From: <{from_}>\n"
+        f"Date: {DATE}\n"
+        "Subject: FW: This week: spring issue\n"
+        f"To: <abuse@{BOUNCE_DOMAIN}>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=feedback-report;\n"
+        f'\tboundary="{boundary}"\n\n'
+        f'--{boundary}\nContent-Type: text/plain; charset="US-ASCII"\nContent-Transfer-Encoding: 7bit\n\n'
+        f"This is an email abuse report for an email message received from IP\n{SOURCE_IP} on {DATE}.\n"
+        "For more information about this format please see\nhttp://www.mipassoc.org/arf/.\n\n"
+        f"--{boundary}\nContent-Type: message/feedback-report\n\n{fields}\n"
+        f"--{boundary}\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n{original(recipient)}\n"
+        f"--{boundary}--\n"
+    )
+
+
+def microsoft_complaint(recipient: str, *, hm_header: bool = False) -> bytes:
+    """A Microsoft JMRP complaint: multipart/mixed, the complained-of message attached as
+    message/rfc822; the reader only in the attached message's headers."""
+    boundary = "--boundary_0_4e5f6a7b-8c9d"
+    extra = f"X-HmXmrOriginalRecipient: <{recipient}>\n" if hm_header else ""
+    return _crlf(
+        "From: staff@hotmail.com\n"
+        f"To: fbl@{BOUNCE_DOMAIN}\n"
+        f"Subject: complaint about message from {SOURCE_IP}\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+        f"--{boundary}\nContent-Type: text/plain; charset=us-ascii\n\n"
+        f"This is an email abuse report for an email message received from IP {SOURCE_IP} on {DATE}.\n"
+        "For more information about this format please see http://postmaster.live.com.\n\n"
+        f"--{boundary}\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n"
+        f"{original(recipient, extra=extra)}\n"
+        f"--{boundary}--\n"
+    )
+
+
+# --- Amazon SES notifications ----------------------------------------------------------------------
+
+
+def _ses_mail(recipients: list[str]) -> dict:
+    return {
+        "timestamp": "2025-01-14T09:30:12.000Z",
+        "source": f"{SENDER_NAME} <{SENDER}>",
+        "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.org",
+        "sourceIp": SOURCE_IP,
+        "sendingAccountId": "123456789012",
+        "messageId": "0100019462b6a2b1-3c8e2f1d-aaaa-bbbb-cccc-0123456789ab-000000",
+        "destination": recipients,
+        "headersTruncated": False,
+        "headers": [
+            {"name": "From", "value": f"{SENDER_NAME} <{SENDER}>"},
+            {"name": "To", "value": ", ".join(recipients)},
+            {"name": "Message-ID", "value": MESSAGE_ID},
+            {"name": "Subject", "value": "This week: spring issue"},
+        ],
+        "commonHeaders": {
+            "from": [f"{SENDER_NAME} <{SENDER}>"],
+            "to": recipients,
+            "messageId": MESSAGE_ID,
+            "subject": "This week: spring issue",
+        },
+    }
+
+
+def ses_bounce(
+    recipients: list[tuple[str, str, str]],
+    *,
+    bounce_type: str = "Permanent",
+    sub_type: str = "General",
+) -> dict:
+    """The Amazon SES bounce object (docs: 'Amazon SNS notification contents for Amazon SES').
+    recipients: (address, status, diagnosticCode)."""
+    return {
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": sub_type,
+            "bouncedRecipients": [
+                {
+                    "emailAddress": a,
+                    "action": "failed" if s.startswith("5") else "delayed",
+                    "status": s,
+                    "diagnosticCode": d,
+                }
+                for a, s, d in recipients
+            ],
+            "timestamp": "2025-01-14T09:30:14.477Z",
+            "feedbackId": "0100019462b6a8c2-5e1f4b7a-dddd-eeee-ffff-0123456789ab-000000",
+            "remoteMtaIp": "198.51.100.7",
+            "reportingMTA": "dsn; a8-30.smtp-out.amazonses.com",
+        },
+        "mail": _ses_mail([a for a, _, _ in recipients]),
+    }
+
+
+def ses_delivery(recipient: str) -> dict:
+    return {
+        "notificationType": "Delivery",
+        "delivery": {
+            "timestamp": "2025-01-14T09:30:14.000Z",
+            "processingTimeMillis": 546,
+            "recipients": [recipient],
+            "smtpResponse": "250 2.6.0 Message received",
+            "remoteMtaIp": "198.51.100.7",
+            "reportingMTA": "a8-70.smtp-out.amazonses.com",
+        },
+        "mail": _ses_mail([recipient]),
+    }
+
+
+def ses_complaint(recipient: str) -> dict:
+    return {
+        "notificationType": "Complaint",
+        "complaint": {
+            "userAgent": "ExampleCorp Feedback Loop (V0.01)",
+            "complainedRecipients": [{"emailAddress": recipient}],
+            "complaintFeedbackType": "abuse",
+            "arrivalDate": "2025-01-14T09:31:00.000Z",
+            "timestamp": "2025-01-14T09:32:00.000Z",
+            "feedbackId": "0100019462b6b0d3-7a2e5c8b-1111-2222-3333-0123456789ab-000000",
+        },
+        "mail": _ses_mail([recipient]),
+    }
+
+
+def sns_email(notification: dict) -> bytes:
+    """An SNS e-mail (JSON) subscription delivering an SES notification: the JSON as the body."""
+    return _crlf(
+        "From: AWS Notifications <no-reply@sns.amazonaws.com>\n"
+        f"To: ses-events@{BOUNCE_DOMAIN}\n"
+        "Subject: AWS Notification Message\n"
+        f"Date: {DATE}\n"
+        "Message-ID: <0100019462b6c1e4-sns-0123456789ab@email.amazonses.com>\n"
+        "x-amz-sns-message-type: Notification\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n"
+        + json.dumps(notification)
+        + "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n"
+        "https://sns.us-east-1.amazonaws.com/unsubscribe.html?SubscriptionArn=arn:aws:sns:us-east-1:123456789012:ses-events\n"
+    )
+
+
+def sns_http(notification: dict) -> bytes:
+    """The SNS HTTP(S) envelope around an SES notification: bare JSON, no mail headers."""
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-events",
+            "Message": json.dumps(notification),
+            "Timestamp": "2025-01-14T09:30:15.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLEpH+...",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+            "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+        }
+    ).encode()
+
+
+# --- Forwarded bounce ------------------------------------------------------------------------------
+
+
+def forwarded(bounce: bytes, *, by: str = "colleague@example.com") -> bytes:
+    """Somebody forwarding a bounce to us, as an attachment (message/rfc822)."""
+    boundary = "000000000000fwd4e5f6"
+    return (
+        _crlf(
+            f"From: Colleague <{by}>\n"
+            f"To: editor@example.org\n"
+            "Subject: Fwd: Undelivered Mail Returned to Sender\n"
+            f"Date: {DATE}\n"
+            "MIME-Version: 1.0\n"
+            f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+            f"--{boundary}\nContent-Type: text/plain; charset=UTF-8\n\n"
+            "This bounced, can you check the address?\n\n"
+            f"--{boundary}\nContent-Type: message/rfc822\n\n"
+        )
+        + bounce
+        + _crlf(f"\n--{boundary}--\n")
+    )
+
+
+def forwarded_inline(
+    recipient: str, diagnostic: str, *, by: str = "colleague@example.com"
+) -> bytes:
+    """A bounce forwarded inline, as Gmail writes a forward ('---------- Forwarded message ---------')."""
+    return _crlf(
+        f"From: Colleague <{by}>\n"
+        "To: editor@example.org\n"
+        "Subject: Fwd: Undelivered Mail Returned to Sender\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n"
+        "Did you see this one?\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Mail Delivery System <MAILER-DAEMON@out1.example.org>\n"
+        f"Date: {DATE}\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        f"To: <{verp(recipient)}>\n\n"
+        "This is the mail system at host out1.example.org.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients. It's attached below.\n\n"
+        "                   The mail system\n\n"
+        f"<{recipient}>: host mx.example.net[198.51.100.7] said: {diagnostic} (in reply to RCPT TO command)\n"
+    )
+
+
+def human_reply(author: str, *, text: str = "", display_name: str = "") -> bytes:
+    """A person answering the newsletter to its return path: no report, no Auto-Submitted."""
+    frm = f"{_encoded(display_name)} <{author}>" if display_name else author
+    return _crlf(
+        f"From: {frm}\n"
+        f"To: {verp(author)}\n"
+        f"Subject: Re: This week: spring issue\n"
+        f"Date: {DATE}\n"
+        f"In-Reply-To: {MESSAGE_ID}\n"
+        "Message-ID: <CAF=reply-1234@mail.example.com>\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        + (
+            text
+            or "Thanks for this week's issue, the piece on gardens was lovely.\n\n> Hello, here is this week's issue.\n"
+        )
+    )
