@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import statistics
 import sys
 import time
@@ -63,12 +64,22 @@ OURS = {
 KIND = {"hard": "hard", "soft": "soft", "sender": "soft", "complaint": "complaint"}
 
 
+class Caught(logging.Handler):
+    """Counts the messages classify's guard had to catch: each is a reader bug."""
+
+    count = 0
+
+    def emit(self, record):
+        Caught.count += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "bounce-corpus")
     parser.add_argument("-v", action="store_true", help="print every disagreement")
     args = parser.parse_args()
     rows = list(csv.DictReader(open(args.corpus / "expected.csv")))
+    logging.getLogger("newsletter.bounces.reports").addHandler(Caught(level=logging.ERROR))
     verdicts, times = {}, []
     for sample in sorted({r["sample"] for r in rows}):
         raw = (args.corpus / "corpus" / sample).read_bytes()
@@ -106,7 +117,8 @@ def main() -> None:
         f"recipient found {100 * totals['found'] / totals['bounces']:.1f}%, "
         f"kind agrees {100 * totals['kind'] / len(rows):.1f}% of {len(rows)} rows, "
         f"median {1000 * statistics.median(times):.2f} ms, "
-        f"p99 {1000 * sorted(times)[int(len(times) * 0.99)]:.2f} ms a message"
+        f"p99 {1000 * sorted(times)[int(len(times) * 0.99)]:.2f} ms a message, "
+        f"{Caught.count} caught errors"
     )
 
 

@@ -1634,7 +1634,35 @@ def reason_for_sharp_text(text: str) -> str | None:
     return next((reason for reason, pattern in _SHARP if pattern.search(text)), None)
 
 
-def reason_for_text(text: str) -> str | None:
+# Vaguer words, tried only when no list above knows the text.
+_LAST = [
+    (
+        "no_mail_accepted",
+        re.compile(
+            r"no mx found|indicated no smtp service|"
+            r"name service error for name=\S+ type=mx",
+            re.I,
+        ),
+    ),
+    ("host_unknown", re.compile(r"dns lookup failure|host \S+ not found", re.I)),
+    (
+        "user_unknown",
+        re.compile(
+            r"recipient address rejected(?![:\w ]*:)|invalid final delivery userid|"
+            r"check if (?:the )?address is correct|"
+            r"ディレクトリには見つかりません|ディレクトリのリストにありません",
+            re.I,
+        ),
+    ),
+]
+
+
+def reason_for_text(text: str, patterns=TEXT_REASONS) -> str | None:
     """The first reason whose phrases the bounce's words contain, or None."""
     folded = " ".join((text or "").lower().split())
-    return next((reason for reason, pattern in TEXT_REASONS if pattern.search(folded)), None)
+    return next((reason for reason, pattern in patterns if pattern.search(folded)), None)
+
+
+def reason_for_vague_text(text: str) -> str | None:
+    """Words that say something only when nothing sharper does, the status code included."""
+    return reason_for_text(text, _LAST)

@@ -11,17 +11,21 @@ import re
 from email.message import Message
 
 from newsletter.bounces import phrases
-from newsletter.bounces.scan import Evidence, header_text
+from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon
 from newsletter.bounces.verdict import Failure, kind_of
 
 NOT_FAILED = {"delivered", "relayed", "expanded"}
+SENDER_ADDRESS = {"5.1.7", "5.1.8"}  # RFC 3463: bad sender's mailbox or system address
+DEAD_ADDRESS = {"5.1.1", "5.1.2", "5.1.6", "5.1.10"}
 STILL_TRYING = re.compile(
     r"attempts will continue|will (?:continue to |keep )?(?:try|retry|attempt)|"
     r"will be retried|warning message only|you do not need to resend"
 )
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim)
-SAID_COMMAND = re.compile(r"(?:in reply to|after) (?:end of )?(data|rcpt to|mail from)\b")
+SAID_COMMAND = re.compile(
+    r"(?:(?:in reply to|after) (?:end of )?|smtp command[-\s:]*)(data|rcpt to|mail from)\b"
+)
 
 AUTO_REPLY_SUBJECT = re.compile(
     r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|out of (?:the )?office|"
@@ -40,7 +44,8 @@ def fold(text: str) -> str:
 
 
 def judge(evidence: Evidence, background: str) -> Failure:
-    words = fold(evidence.diagnostic)
+    # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
+    words = fold(ADDRESS.sub(" ", evidence.diagnostic))
     reason = _reason(evidence, words, background.lower())
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
@@ -69,6 +74,8 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         return "delivered"
     if evidence.action == "delayed":
         return "delayed"  # still queued: whatever the words, nothing has failed yet
+    if evidence.source == "x-unix":
+        return "mailer_error"  # a local delivery program failed (procmail, a filter script)
     domain = evidence.address.rpartition("@")[2].lower()
     # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
     # details are single digits) mean one thing each; general words come after them.
@@ -84,16 +91,22 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
     found = (
         phrases.reason_for_text(words)
         or phrases.reason_for_status(evidence.status)
+        or phrases.reason_for_vague_text(words)
         # the bounce's general words, only for a recipient that has none of its own
         or (None if evidence.status else phrases.reason_for_text(fold(background)))
     )
-    if (
-        found == "user_unknown"
-        and failed_command(f"{evidence.diagnostic.lower()}\n{background}") == "data"
-    ):
+    command = failed_command(f"{evidence.diagnostic.lower()}\n{background}")
+    if found == "user_unknown" and command == "data":
         # The server took the recipient at RCPT and refused only the content: a filter that
         # says "no such user" to senders it does not want (common at mobile carriers).
         return "filtered"
+    about_sender = (
+        evidence.status in SENDER_ADDRESS or failed_command(evidence.diagnostic.lower()) == "mail"
+    )
+    if kind_of(found or "") == "hard" and about_sender:
+        return "sender_rejected"  # refused at MAIL FROM, or x.1.7/x.1.8: about our address
+    if found == "sender_rejected" and command == "rcpt" and evidence.status in DEAD_ADDRESS:
+        return phrases.reason_for_status(evidence.status)  # "address rejected" of the reader
     if found:
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
@@ -129,22 +142,27 @@ def _temporary(evidence: Evidence) -> bool:
     return not evidence.status and evidence.reply.startswith("4")
 
 
-def without_recipient(msg: Message, subject: str, context: str) -> str:
-    """The reason of a message that names no failed recipient."""
+def is_auto_reply(msg: Message, subject: str) -> bool:
+    """A person's mailbox answering by itself (RFC 3834), not a mail server's report."""
+    if from_daemon(msg) or BOUNCE_SUBJECT.search(subject):
+        return False
     auto = (msg.get("Auto-Submitted") or "").strip().lower()
     precedence = (msg.get("Precedence") or "").strip().lower()
-    sender = header_text(msg, "From").lower()
-    daemon = "mailer-daemon" in sender or "postmaster" in sender
-    if not daemon and (
+    return bool(
         auto.startswith("auto-replied")
         or precedence == "auto_reply"
         or msg.get("X-Autoreply")
         or msg.get("X-Autorespond")
         or AUTO_REPLY_SUBJECT.search(subject)
-    ):
+    )
+
+
+def without_recipient(msg: Message, subject: str, context: str) -> str:
+    """The reason of a message that names no failed recipient."""
+    if is_auto_reply(msg, subject):
         return "auto_reply"
     forwarded = re.match(r"(?i)\s*(?:fwd?|tr|wg|rv)\s*:", subject)
-    if daemon or (BOUNCE_SUBJECT.search(subject) and not forwarded):
+    if from_daemon(msg) or (BOUNCE_SUBJECT.search(subject) and not forwarded):
         return phrases.reason_for_text(fold(context)) or "unknown"
     return "not_a_bounce"
 

@@ -60,7 +60,9 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     ours = scan.not_recipients(msg, original)
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
-    found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.text_failures(context, ours)
+    found = scan.dsn_fields(msg) or scan.ses_notice(msg)
+    if not found and not reasons.is_auto_reply(msg, subject):  # a vacation text names people
+        found = scan.text_failures(context, ours)
     if not found:
         verdict.reason = reasons.without_recipient(msg, subject, context)
         if verdict.reason not in ("auto_reply", "delivered") and original is not None:

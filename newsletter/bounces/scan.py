@@ -60,6 +60,9 @@ class Evidence:
     reply: str = ""
     action: str = ""
     diagnostic: str = ""
+    # RFC 3464's diagnostic-type: "smtp" for a remote server's reply, "x-unix" for a local
+    # delivery program's output.
+    source: str = ""
 
 
 def decoded(value) -> str:
@@ -96,7 +99,9 @@ def text_of(part: Message) -> str:
     if payload is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    charset = part.get_content_charset() or "utf-8"
+    charset = part.get_content_charset()
+    if charset is None:  # undeclared: old Japanese servers write ISO-2022-JP without saying so
+        charset = "iso-2022-jp" if b"\x1b$B" in payload else "utf-8"
     try:
         text = payload.decode(charset, "replace")
     except LookupError:
@@ -270,8 +275,9 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
         if not address:
             continue
         diagnostic = " ".join(decoded(block.get("Diagnostic-Code") or "").split())
+        source = ""
         if ";" in diagnostic[:12]:
-            diagnostic = diagnostic.split(";", 1)[1].strip()
+            source, diagnostic = (p.strip() for p in diagnostic.split(";", 1))
         # The remote server's own code outranks what the reporting server made of it.
         status = STATUS.search(diagnostic[:40]) or STATUS.search(block.get("Status") or "")
         found.append(
@@ -280,6 +286,7 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
                 status=".".join(status.groups()) if status else "",
                 action=(block.get("Action") or "").strip().lower(),
                 diagnostic=diagnostic[:1000],
+                source=source.lower(),
             )
         )
     return found
@@ -395,9 +402,16 @@ def from_original(original: Message, ours: set[str]) -> list[Evidence]:
 # --- complaints ------------------------------------------------------------------------
 
 FEEDBACK_WORDS = re.compile(
-    r"(?i)(abuse report|complaint|feedback[- ]loop|reported (?:as|this) (?:spam|junk)|"
-    r"marked (?:as|this) (?:spam|junk)|junk mail report|email abuse)"
+    r"(?i)(abuse report|complaint (?:about|regarding|report)|feedback[- ]loop|"
+    r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
+    r"email abuse)"
 )
+DAEMON = re.compile(r"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)")
+
+
+def from_daemon(msg: Message) -> bool:
+    """Whether a mail server (not a person, not a feedback loop) wrote this message."""
+    return bool(DAEMON.search(header_text(msg, "From")))
 
 
 def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
@@ -444,5 +458,7 @@ def _microsoft_style(msg: Message, original: Message | None) -> bool:
         return False
     if original.get("X-HmXmrOriginalRecipient"):
         return True
+    if from_daemon(msg):  # a bounce that quotes a server's words about complaints
+        return False
     said = f"{header_text(msg, 'Subject')} {human_text(msg)[:2000]}"
     return msg.get_content_type() == "multipart/mixed" and bool(FEEDBACK_WORDS.search(said))
