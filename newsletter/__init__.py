@@ -3,27 +3,46 @@
 from pathlib import Path
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter import config
 from newsletter.extensions import csrf, db, limiter, migrate
 
-# Email templates live at the top of the repository, beside the package.
-EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE / "migrations"
+
+
+def _email_templates() -> Path:
+    """The email templates' folder, rendered as email/<name>.
+
+    They live in templates/email/ at the top of the repository; a wheel carries them inside
+    the package as newsletter/templates/email (see setup.py). The packaged copy comes first,
+    so an installed package never picks up a templates/ folder that happens to sit beside it.
+    """
+    packaged = PACKAGE / "templates" / "email"
+    return packaged if packaged.is_dir() else PACKAGE.parent / "templates" / "email"
+
+
+EMAIL_TEMPLATES = _email_templates()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     app.config.from_mapping(config.load(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError(
+            "Set NEWSLETTER_SECRET_KEY: with a shared database the web app and the workers "
+            "must sign links with the same key."
+        )
     if app.config["PROXY_COUNT"]:
         # Behind a proxy the client address (rate limits, consent) is in X-Forwarded-For.
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(EMAIL_TEMPLATES)])
+    emails = PrefixLoader({"email": FileSystemLoader(EMAIL_TEMPLATES)})
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, emails])
 
     db.init_app(app)
     _tune_sqlite(app)
@@ -36,6 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from newsletter.queue import celery_init_app
 
     celery_init_app(app)
+
+    from newsletter import hardening
+
+    hardening.init_app(app)  # before the blueprints: their int rules take its converter
 
     from newsletter import admin, api, archive, errors, pages, subscriptions
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
+from limits import RateLimitItemPerMinute
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from newsletter.extensions import db
+from newsletter.extensions import db, limiter
 from newsletter.models import ApiToken, User, utcnow
 from newsletter.subscriptions.service import normalise_email
 
@@ -68,10 +68,15 @@ def user_for_token(token: str) -> User | None:
     return record.user
 
 
-# After this many wrong passwords in a row the account waits LOCKOUT before trying again.
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
-# Checked when the address is unknown, so both answers take as long.
+# Wrong tries are counted per (address, client) and per client, in the rate-limit store, and
+# past either limit every try fails for a while. The owner, elsewhere, still signs in: no
+# lockout for anyone to trigger. Unknown addresses count the same, so nothing tells which exist.
+FAILURE_WINDOW_MINUTES = 15
+FAILURES_PER_ADDRESS = 5
+FAILURES_PER_IP = 50
+WRONG = "Email or password is wrong. After many wrong tries, signing in from here waits a while."
+# Checked when there is no real hash to check (unknown address, too many tries), so every
+# answer costs the same.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
@@ -79,26 +84,50 @@ class SignInError(Exception):
     pass
 
 
-def sign_in(email: str, password: str) -> User:
-    """The user whose password this is; one vague error for every way it can fail."""
+def _failure_limits(email: str, ip: str | None) -> list[tuple]:
+    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [
+        (RateLimitItemPerMinute(FAILURES_PER_ADDRESS, FAILURE_WINDOW_MINUTES), address, ip),
+        (RateLimitItemPerMinute(FAILURES_PER_IP, FAILURE_WINDOW_MINUTES), "any", ip),
+    ]
+
+
+def sign_in(email: str, password: str, ip: str | None = None) -> User:
+    """The user whose password this is; one vague error, after one password hash, for every
+    way it can fail (unknown address, wrong password, too many tries)."""
+    counters = limiter.limiter
+    limits = _failure_limits(email, ip or "")
+    allowed = all(counters.test(item, "sign-in", *keys) for item, *keys in limits)
     try:
         user = find_user(email)
     except ValueError:
         user = None
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise SignInError("Email or password is wrong.")
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise SignInError("Too many failed attempts. Try again in a few minutes.")
-    if not check_password(user, password):
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            user.locked_until = now + LOCKOUT
-            user.failed_sign_ins = 0
-        db.session.commit()
-        raise SignInError("Email or password is wrong.")
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    real = user is not None and allowed
+    if check_password_hash(user.password_hash if real else _DUMMY_HASH, password) and real:
+        return user
+    for item, *keys in limits:
+        counters.hit(item, "sign-in", *keys)
+    raise SignInError(WRONG)
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password ends every session the user has open."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Signs the user out everywhere: session cookies carry the version they were made with."""
+    user.session_version += 1
     db.session.commit()
-    return user
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session cookie names, unless it was ended since (see User.get_id)."""
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.session_version == int(version) else None

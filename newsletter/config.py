@@ -23,8 +23,21 @@ def database_url(url: str) -> str:
     return url
 
 
-def _secret_key(instance: Path) -> str:
-    """A key kept in the instance folder, so links stay valid across restarts."""
+def instance_path() -> str | None:
+    """NEWSLETTER_INSTANCE_PATH, else Flask's choice: instance/ beside the source tree, or
+    <prefix>/var/newsletter-instance for an installed package (not writable everywhere)."""
+    value = _env("INSTANCE_PATH")
+    return os.path.abspath(value) if value else None
+
+
+def _secret_key(instance: Path, database: str) -> str | None:
+    """A key kept in the instance folder, so links stay valid across restarts.
+
+    Only for SQLite, which is one machine's: with a shared database the web app and workers
+    may be on different hosts, each with its own folder, and a key of each host's own would
+    break every link a worker puts in an email. create_app asks for the setting then."""
+    if not database.startswith("sqlite"):
+        return None
     path = instance / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
@@ -38,10 +51,9 @@ def load(instance: Path) -> dict:
     base_url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
     broker_dir = instance / "broker"
     mail_domain = _env("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost")
+    database = database_url(_env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}"))
     return {
-        "SQLALCHEMY_DATABASE_URI": database_url(
-            _env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}")
-        ),
+        "SQLALCHEMY_DATABASE_URI": database,
         "BROKER_URL": _env("BROKER_URL", "filesystem://"),
         "BROKER_DIR": _env("BROKER_DIR", str(broker_dir)),
         "TASK_QUEUE": _env("TASK_QUEUE", "newsletter"),
@@ -49,7 +61,7 @@ def load(instance: Path) -> dict:
         # The outbox page only exists when mail goes to the embedded outbox.
         "OUTBOX_DIR": None if smtp_url else str(instance / "outbox"),
         "BASE_URL": base_url,
-        "SECRET_KEY": _env("SECRET_KEY") or _secret_key(instance),
+        "SECRET_KEY": _env("SECRET_KEY") or _secret_key(instance, database),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -80,6 +92,12 @@ def load(instance: Path) -> dict:
         "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "30")),
         "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
+        # One fetch of a feed, redirects and all, however slowly the server sends.
+        "FEED_DEADLINE": float(_env("FEED_DEADLINE", "60")),
+        "FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),
+        "FEED_MAX_ITEMS": int(_env("FEED_MAX_ITEMS", "200")),
+        # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.
+        "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
         "CLAIM_LEASE": float(_env("CLAIM_LEASE", "300")),
         # Batches of one issue in flight at once, across all workers.

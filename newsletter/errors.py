@@ -18,11 +18,17 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if _wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return api_error(exc.code or 500, code, exc.description or exc.name)
-        page = render_template(
-            "error.html", code=exc.code, name=exc.name, description=exc.description
-        )
-        return page, exc.code
+            body, status = api_error(exc.code or 500, code, exc.description or exc.name)
+        else:
+            body, status = (
+                render_template(
+                    "error.html", code=exc.code, name=exc.name, description=exc.description
+                ),
+                exc.code,
+            )
+        # The exception's own headers, such as Allow on a 405 and Retry-After on a 429.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

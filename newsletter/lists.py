@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import abort, current_app
 
 from newsletter.extensions import db
-from newsletter.mailer import encode_header
+from newsletter.mailer import list_id_header
 from newsletter.models import Issue, MailingList, Subscription, utcnow
 from newsletter.sending import ledger
 
@@ -44,7 +44,7 @@ def list_headers(mailing_list: MailingList, unsubscribe_url: str) -> list[tuple[
     token = unsubscribe_url.rsplit("/", 1)[-1]
     mailto = f"mailto:{mailing_list.from_email}?subject={quote('unsubscribe ' + token)}"
     return [
-        ("List-Id", f"{encode_header(mailing_list.name)} <{mailing_list.slug}.{domain}>"),
+        ("List-Id", list_id_header(mailing_list.name, f"{mailing_list.slug}.{domain}")),
         ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
     ]

@@ -8,8 +8,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from secrets import token_hex
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -123,9 +122,15 @@ def smtp_address(email: str) -> str:
 
 
 def address_header(name: str, email: str) -> str:
-    """A From/To header value with the display name encoded as RFC 2047 needs."""
-    check_header(name)
-    return formataddr((name, smtp_address(email)), charset="utf-8")
+    """A From/To/Reply-To value: the display name as a phrase, folded, then the address."""
+    check_header(email)
+    address = smtp_address(email)
+    return _fold([*phrase_words(name), f"<{address}>"]) if name else address
+
+
+def list_id_header(name: str, list_id: str) -> str:
+    """A List-Id value (RFC 2919): the list's name as a phrase, so it cannot add an id."""
+    return _fold([*phrase_words(name), f"<{list_id}>"])
 
 
 def check_header(value: str) -> str:
@@ -135,8 +140,72 @@ def check_header(value: str) -> str:
 
 
 def encode_header(value: str) -> str:
+    """An unstructured value (Subject): as it is when plain ASCII, else RFC 2047 words."""
     check_header(value)
-    return value if value.isascii() else Header(value, "utf-8").encode()
+    if _PLAIN_TEXT.fullmatch(value):
+        return _fold(value.split(" "))
+    return _fold(_encoded_words(value, _WORD_BYTES))
+
+
+def phrase_words(value: str) -> list[str]:
+    """A display name or list name as phrase words: atoms when it is only those, else one
+    encoded word for the whole (never a quoted string, whose quotes a List-Id keeps).
+
+    One word, not 75-character pieces: RFC 2047 readers drop the space between adjacent
+    encoded words but CPython's address parser adds one, so only a name too long for
+    one line (over LONGEST_WORD bytes) is split, and reads back whole only in the former.
+    """
+    check_header(value)
+    if _PLAIN_PHRASE.fullmatch(value):
+        return value.split(" ")
+    return _encoded_words(value, LONGEST_WORD)
+
+
+# Left as they are: single-spaced words that no parser can read as anything but text.
+# "=?" is excluded as a decoder would take it for the start of an encoded word.
+_PLAIN_TEXT = re.compile(r"(?!.*=\?)[!-~]{1,900}(?: [!-~]{1,900})*")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,900}"
+_PLAIN_PHRASE = re.compile(rf"(?!.*=\?){_ATOM}(?: {_ATOM})*")
+# Bytes per encoded word: 52 base64 characters, so a word and the longest header name
+# we encode ("Reply-To: ") fit the 76 characters RFC 2047 allows a line.
+_WORD_BYTES = 39
+_LINE = 76 - len("Reply-To: ")
+# The most a single encoded word may hold and still fit a 998-character line.
+LONGEST_WORD = (998 - len("Reply-To: =?utf-8?b??=")) // 4 * 3
+
+
+def _encoded_words(value: str, size: int) -> list[str]:
+    """RFC 2047 "B" words of at most `size` bytes, each of whole characters."""
+    if not value:
+        return []
+    words, chunk = [], b""
+    for char in value:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > size:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return [f"=?utf-8?b?{binascii.b2a_base64(word, newline=False).decode()}?=" for word in words]
+
+
+def _fold(words: list[str]) -> str:
+    """Words joined by single spaces, a line break before a word that would make a long line.
+
+    Unfolding takes the CRLF out and keeps the space, so the value reads back the same."""
+    lines = words[:1]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= _LINE:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\r\n ".join(lines)
+
+
+def check_folded(value: str) -> str:
+    """An encoded value: line breaks only where a fold continues the header."""
+    check_header(value.replace("\r\n ", " "))
+    return value
 
 
 def new_message_id(domain: str) -> str:
@@ -191,7 +260,7 @@ class Multipart:
 
     def message(self, headers: list[tuple[str, str]], text: list[bytes], html: list[bytes]):
         """Header values must already be encoded."""
-        head = "".join(f"{name}: {check_header(value)}\r\n" for name, value in headers)
+        head = "".join(f"{name}: {check_folded(value)}\r\n" for name, value in headers)
         return signing.sign(
             b"".join(
                 [(head + self.mime_head).encode("ascii"), self.text_head, *text]

@@ -101,6 +101,9 @@ class Subscription(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribe_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    # Raised when the reader leaves; a confirmation link carries the version it was sent
+    # with, so one sent before then cannot bring them back.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()
@@ -268,12 +271,15 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(300))
     role: Mapped[str] = mapped_column(sa.String(10), default="editor")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id: raising it (sign-out, a new password) ends them all.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
 
 class ApiToken(db.Model):
@@ -298,6 +304,7 @@ class Import(db.Model):
     list_id: Mapped[int] = mapped_column(sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default="queued")
     preconfirm: Mapped[bool] = mapped_column(default=False)
+    # The name the file was uploaded as; its bytes wait in import_files (ImportFile).
     path: Mapped[str] = mapped_column(sa.String(500))
     total: Mapped[int] = mapped_column(default=0)
     imported: Mapped[int] = mapped_column(default=0)
@@ -307,3 +314,16 @@ class Import(db.Model):
     mapping: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportFile(db.Model):
+    """A piece of an uploaded CSV, kept in the database because that is what the web app and
+    every worker share; the pieces are deleted once the import has read them."""
+
+    __tablename__ = "import_files"
+
+    import_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)

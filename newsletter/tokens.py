@@ -25,14 +25,19 @@ class TokenError(Exception):
 class LinkTarget:
     subscriber_id: int
     list_id: int
+    # The subscription's version when the link was made (confirmation links); 0 if none.
+    version: int = 0
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"newsletter-{purpose}")
 
 
-def make(purpose: str, subscriber_id: int, list_id: int) -> str:
-    return _serializer(purpose).dumps([subscriber_id, list_id])
+def make(purpose: str, subscriber_id: int, list_id: int, version: int | None = None) -> str:
+    """A signed link token; with a version, it stops working once the subscription's
+    version has moved on (a confirmation link after the reader left)."""
+    payload = [subscriber_id, list_id] + ([version] if version is not None else [])
+    return _serializer(purpose).dumps(payload)
 
 
 def read(purpose: str, token: str) -> LinkTarget:
@@ -43,17 +48,17 @@ def read(purpose: str, token: str) -> LinkTarget:
         UNSUBSCRIBE: None,
     }[purpose]
     try:
-        subscriber_id, list_id = _serializer(purpose).loads(token, max_age=max_age)
+        subscriber_id, list_id, *version = _serializer(purpose).loads(token, max_age=max_age)
+        return LinkTarget(int(subscriber_id), int(list_id), int(version[0]) if version else 0)
     except SignatureExpired as exc:
         raise TokenError("This link has expired.", expired=True) from exc
     except (BadSignature, ValueError, TypeError) as exc:
         raise TokenError("This link is not valid.") from exc
-    return LinkTarget(int(subscriber_id), int(list_id))
 
 
-def url(purpose: str, subscriber_id: int, list_id: int) -> str:
+def url(purpose: str, subscriber_id: int, list_id: int, version: int | None = None) -> str:
     base = current_app.config["BASE_URL"]
-    return f"{base}/{purpose}/{make(purpose, subscriber_id, list_id)}"
+    return f"{base}/{purpose}/{make(purpose, subscriber_id, list_id, version)}"
 
 
 class Links:

@@ -26,7 +26,7 @@ from celery.contrib.testing.worker import start_worker
 
 from newsletter import create_app
 from newsletter.bounces.server import BounceServer
-from newsletter.extensions import db
+from newsletter.extensions import db, limiter
 from newsletter.outbox.server import Pipelining, start_smtp
 
 PG_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
@@ -226,6 +226,8 @@ def settings_for(backends: Backends, inbox_server: Inbox, instance: str) -> dict
         "SIGN_IN_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "OUTBOX_DIR": None,
+        # The tests' feeds are served on loopback, which is otherwise refused (test_ssrf.py).
+        "FEED_ALLOW_HOSTS": "127.0.0.1",
     }
 
 
@@ -272,6 +274,7 @@ def app(session_app):
     settings = dict(session_app.config)
     with session_app.app_context():
         _empty_tables()
+        limiter.reset()  # rate-limit counts, sign-in failures among them, start afresh
         yield session_app
         db.session.remove()
     session_app.config.clear()

@@ -3,6 +3,8 @@
 import re
 from datetime import UTC, datetime
 
+from conftest import wait_until
+
 from newsletter.extensions import db
 from newsletter.models import Delivery, Feed, Issue, Post, Subscriber, Subscription
 
@@ -33,7 +35,7 @@ def compose(client, slug="weekly") -> Issue:
     return db.session.get(Issue, int(answer.headers["Location"].rsplit("/", 1)[1]))
 
 
-def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_files):
+def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_files, worker):
     add_post(weekly, "a", "This week's post", source="Daily Example")
     add_post(weekly, "b", "Old news", when=datetime(2019, 1, 1, tzinfo=UTC))
     web_files.files["/bad"] = b"not a feed"
@@ -43,7 +45,13 @@ def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_
     )
     feed_id = Feed.query.one().id
     editor_client.post(f"/admin/feeds/{feed_id}/fetch", data={"csrf_token": editor_client.token})
-    page = editor_client.get("/admin/lists/weekly/posts").text
+
+    # A worker fetches it; the page shows the outcome once it has.
+    def fetched():
+        text = editor_client.get("/admin/lists/weekly/posts").text
+        return text if Feed.query.one().last_fetched_at else None
+
+    page = wait_until(fetched)
     assert "This week&#39;s post" in page and "Daily Example" in page
     assert "Old news" not in page
     assert "not a feed we can read" in page

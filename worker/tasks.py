@@ -22,8 +22,14 @@ NOTICE_RETRIES = 12
 
 @shared_task(name="newsletter.send_notice", bind=True, max_retries=NOTICE_RETRIES)
 def send_notice(self, kind: str, subscription_id: int) -> bool:
+    # Built outside the retries: a missing template or a bad header is not the server's
+    # trouble, and waiting would not mend it.
+    notice = notices.build_notice(kind, subscription_id)
+    if notice is None:
+        return False
     try:
-        return notices.send_notice(kind, subscription_id)
+        notices.deliver(notice)
+        return True
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
         if not is_temporary(exc):
             logger.warning("%s notice for subscription %s refused: %s", kind, subscription_id, exc)

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import Blueprint, Flask, abort, request
 from flask_login import LoginManager, current_user, login_required
 
-from newsletter.extensions import db
+from newsletter import accounts
 from newsletter.models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -19,8 +19,8 @@ OPEN_ENDPOINTS = {"admin.login"}
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(session_id: str) -> User | None:
+    return accounts.user_for_session(session_id)
 
 
 @bp.before_request

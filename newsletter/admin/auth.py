@@ -1,19 +1,26 @@
 """Signing in and out."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from newsletter import accounts
 from newsletter.admin import bp
 from newsletter.extensions import limiter
 
+# Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so
+# "/\t/evil.test" and "/\\evil.test" both lead off the site.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths: a sign-in link must not bounce people to another site."""
-    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
-        return target
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go on to after signing in; anything else is the dashboard."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not _UNSAFE.search(target) and not parts.scheme and not parts.netloc:
+            return target
     return url_for("admin.dashboard")
 
 
@@ -23,12 +30,16 @@ def login():
     error = None
     if request.method == "POST":
         try:
-            user = accounts.sign_in(request.form.get("email", ""), request.form.get("password", ""))
+            user = accounts.sign_in(
+                request.form.get("email", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
+            )
         except accounts.SignInError as exc:
             error = str(exc)
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template(
         "admin/login.html", error=error, email=request.form.get("email", "")
@@ -37,6 +48,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # The cookie alone could be replayed: the user's sessions end on the server too.
+    accounts.end_sessions(current_user)
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("admin.login"))

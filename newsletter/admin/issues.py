@@ -13,11 +13,15 @@ from newsletter.bounces import history
 from newsletter.digest import render
 from newsletter.digest.compose import ComposeError, compose_issue, edit_issue, posts_between
 from newsletter.extensions import db
+from newsletter.hardening import EMAIL_HTML, content_policy
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ledger, lifecycle
 from newsletter.sending.test_send import send_test
 
-PREVIEW_POLICY = "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+PREVIEW_POLICY = "sandbox; " + EMAIL_HTML
+# The live preview writes the email into sandboxed frames (srcdoc), which take this page's
+# policy: the email's inline styles and remote images must pass. Scripts stay 'self' only.
+EDITOR_POLICY = content_policy(style_src="'self' 'unsafe-inline'", img_src="* data:")
 ACTIONS = {
     "send": lifecycle.send_issue_now,
     "pause": lifecycle.pause_issue,
@@ -76,7 +80,7 @@ def issue(issue_id: int):
         .order_by(Subscriber.email)
         .limit(500)
     ).all()
-    return render_template(
+    page = render_template(
         "admin/issue.html",
         issue=found,
         mailing_list=found.mailing_list,
@@ -90,6 +94,7 @@ def issue(issue_id: int):
         preview_text=render.preview(found)[1],
         other_posts=_other_posts(found),
     )
+    return page, {"Content-Security-Policy": EDITOR_POLICY}
 
 
 def _other_posts(issue: Issue) -> list:

@@ -49,12 +49,9 @@ def new_feed(slug: str):
 @bp.post("/feeds/<int:feed_id>/fetch")
 def fetch_now(feed_id: int):
     feed = db.session.get(Feed, feed_id) or abort(404)
-    slug = feed.mailing_list.slug
-    try:
-        flash(f"{feeds.fetch_feed(feed)} new posts from {feed.title or feed.url}.")
-    except feeds.FeedError as exc:
-        flash(f"Could not fetch {feed.url}: {exc}")
-    return redirect(url_for("admin.posts", slug=slug))
+    feeds.queue_fetch(feed)
+    flash(f"Fetching {feed.title or feed.url}: reload this page in a moment for its new posts.")
+    return redirect(url_for("admin.posts", slug=feed.mailing_list.slug))
 
 
 @bp.post("/lists/<slug>/posts")

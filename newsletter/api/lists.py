@@ -60,7 +60,8 @@ class ListChanges(BaseModel):
 class NewList(ListChanges):
     slug: Slug
     name: OneLine = Field(min_length=1, max_length=200)
-    from_email: str
+    # Required and not empty: an empty one would be read as "not given".
+    from_email: str = Field(min_length=1)
 
 
 def list_for(slug: str | None, field: str = "list") -> MailingList:

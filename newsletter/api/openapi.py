@@ -35,14 +35,14 @@ def build_spec() -> dict:
     paths: dict = {}
     for op in OPERATIONS:
         path, params = _path(op.rule)
+        success = {"description": "OK"}
+        if op.status != 204:  # No Content has no body, so no media type
+            success["content"] = {op.content_type: {"schema": op.response or {"type": "object"}}}
         entry = {
             "summary": op.summary,
             "parameters": params,
             "responses": {
-                str(op.status): {
-                    "description": "OK",
-                    "content": {op.content_type: {"schema": op.response or {"type": "object"}}},
-                },
+                str(op.status): success,
                 "default": {
                     "description": "Error",
                     "content": {

@@ -139,8 +139,9 @@ def issue_json(issue: Issue) -> dict:
     }
 
 
-def schema(*required: str, **properties: str) -> dict:
-    """A small JSON schema for openapi.json: schema("id", id="integer", slug="string")."""
+def schema(*required: str, **properties: str | list[str]) -> dict:
+    """A small JSON schema for openapi.json: schema("id", id="integer", slug="string");
+    a field that may be null has a list of types, NULLABLE_STRING."""
     return {
         "type": "object",
         "required": list(required),
@@ -154,8 +155,9 @@ def list_of(item: dict) -> dict:
     }
 
 
+NULLABLE_STRING = ["string", "null"]
 LIST = schema("id", "slug", id="integer", slug="string", name="string", opt_in="string")
-FEED = schema("id", id="integer", url="string", last_error="string")
+FEED = schema("id", id="integer", url="string", last_error=NULLABLE_STRING)
 POST = schema("id", id="integer", title="string", url="string")
 SUBSCRIBER = schema("id", "email", id="integer", email="string", name="string", status="string")
 COUNTS = schema(
@@ -177,8 +179,8 @@ ISSUE = schema(
     id="integer",
     number="integer",
     status="string",
-    pause_reason="string",
-    send_at="string",
+    pause_reason=NULLABLE_STRING,
+    send_at=NULLABLE_STRING,
     subject="string",
     items="array",
 )

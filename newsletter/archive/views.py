@@ -8,6 +8,7 @@ from markupsafe import escape
 
 from newsletter.digest.render import archive_url, render_page
 from newsletter.extensions import db
+from newsletter.hardening import EMAIL_HTML
 from newsletter.lists import public_list_or_404
 from newsletter.models import Issue, MailingList
 
@@ -47,7 +48,8 @@ def issue(slug: str, number: int):
     )
     if found is None:
         abort(404)
-    return render_page(found, personal=False)
+    # The email's own HTML, with its inline styles and remote images.
+    return render_page(found, personal=False), {"Content-Security-Policy": EMAIL_HTML}
 
 
 def summary(issue: Issue) -> str:

@@ -6,6 +6,7 @@ scheduled for its send time. No new posts: no issue, and the editors are told.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,11 @@ from markupsafe import escape
 from newsletter import mailer
 from newsletter.digest.compose import ComposeError, compose_issue
 from newsletter.extensions import db
+from newsletter.lists import sender
 from newsletter.models import Issue, MailingList, User, utcnow
 from newsletter.sending import lifecycle
+
+logger = logging.getLogger(__name__)
 
 
 def send_time(mailing_list: MailingList, now: datetime) -> datetime:
@@ -55,6 +59,14 @@ def _since(mailing_list: MailingList, slot: datetime) -> datetime:
 
 
 def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: str = "") -> None:
+    """Best effort: the draft is made whether or not the editors can be emailed."""
+    try:
+        _email_editors(mailing_list, subject, message, link)
+    except Exception:
+        logger.exception("autopilot could not email the editors of %s", mailing_list.slug)
+
+
+def _email_editors(mailing_list: MailingList, subject: str, message: str, link: str) -> None:
     editors = db.session.scalars(sa.select(User.email)).all()
     if not editors:
         return
@@ -64,11 +76,7 @@ def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: s
     text = message + (f"\n\n{link}\n" if link else "\n")
     with mailer.connect() as smtp:
         for address in editors:
-            headers = mailer.standard_headers(
-                (mailing_list.from_name or mailing_list.name, mailing_list.from_email),
-                ("", address),
-                subject,
-            )
+            headers = mailer.standard_headers(sender(mailing_list), ("", address), subject)
             mailer.send(
                 smtp, mailing_list.from_email, address, mailer.mime_bytes(headers, text, html)
             )
@@ -100,7 +108,18 @@ def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:
 
 
 def run_autopilot(now: datetime | None = None) -> list[int]:
-    """What beat runs: every list on autopilot whose compose time has come."""
+    """What beat runs: every list on autopilot whose compose time has come; one list's
+    failure is logged and does not keep the others from theirs."""
     now = now or utcnow()
     lists = db.session.scalars(sa.select(MailingList).where(MailingList.autopilot.is_(True)))
-    return [issue.id for ml in lists.all() if (issue := run_list(ml, now)) is not None]
+    composed = []
+    for mailing_list in lists.all():
+        try:
+            issue = run_list(mailing_list, now)
+        except Exception:
+            db.session.rollback()
+            logger.exception("autopilot failed for %s", mailing_list.slug)
+            continue
+        if issue is not None:
+            composed.append(issue.id)
+    return composed

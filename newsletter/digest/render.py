@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -20,6 +22,36 @@ NAME = "@@NLNAME@@"
 UNSUBSCRIBE_URL = "@@NLUNSUBSCRIBE@@"
 PREFERENCES_URL = "@@NLPREFERENCES@@"
 MARKERS = re.compile("(@@NL[A-Z]+@@)")
+# What breaks up marker look-alikes in feed and editor text: "&#64;" reads as "@" in HTML,
+# links included; plain text gets a zero-width space.
+DEFUSED = {True: "&#64;@NL", False: "@@\u200bNL"}
+
+
+class RenderMarkers:
+    """Markers of one render, unguessable, so text from feeds and editors cannot name one.
+
+    The template gets these; once the body is final, they become the plain markers the
+    per-reader fill looks for, and anything else that looks like a marker is defused.
+    """
+
+    def __init__(self):
+        nonce = "".join(secrets.choice(string.ascii_uppercase) for _ in range(24))
+        self.ours = {
+            marker[:-2] + nonce + "@@": marker
+            for marker in (NAME, UNSUBSCRIBE_URL, PREFERENCES_URL)
+        }
+        self.by_marker = {marker: ours for ours, marker in self.ours.items()}
+        self.pattern = re.compile("(" + "|".join(self.ours) + ")")
+
+    def __getitem__(self, marker: str) -> str:
+        return self.by_marker[marker]
+
+    def settle(self, body: str, html: bool) -> str:
+        pieces = self.pattern.split(body)
+        # Between our markers, "@@NL" never survives, so no marker can either.
+        pieces[0::2] = [piece.replace("@@NL", DEFUSED[html]) for piece in pieces[0::2]]
+        pieces[1::2] = [self.ours[piece] for piece in pieces[1::2]]
+        return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -68,9 +100,12 @@ def archive_url(issue: Issue) -> str:
     return f"{base}/archive/{issue.mailing_list.slug}/{issue.number}"
 
 
-def render_page(issue: Issue, personal: bool) -> str:
-    """The digest as one HTML document; with personal=False it has no reader's links (archive)."""
+def render_page(issue: Issue, personal: bool, markers: RenderMarkers | None = None) -> str:
+    """The digest as one HTML document; with personal=False it has no reader's links (archive).
+
+    Personal pages carry `markers` where the reader's values go."""
     mailing_list = issue.mailing_list
+    markers = markers or RenderMarkers()
     return render_template(
         "email/digest.html",
         issue=issue,
@@ -80,18 +115,23 @@ def render_page(issue: Issue, personal: bool) -> str:
         intro=intro_html(issue.intro),
         direction_of=direction,
         personal=personal,
-        greeting_name=NAME,
-        unsubscribe_url=UNSUBSCRIBE_URL,
-        preferences_url=PREFERENCES_URL,
+        greeting_name=markers[NAME],
+        unsubscribe_url=markers[UNSUBSCRIBE_URL],
+        preferences_url=markers[PREFERENCES_URL],
         archive_url=archive_url(issue),
         subscribe_url=f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}",
     )
 
 
 def render_issue(issue: Issue) -> tuple[str, str]:
-    """HTML (CSS inlined) and text of the email, with the per-reader markers left in."""
-    html = render_page(issue, personal=True)
-    return inline_css(html), html_to_text(html)
+    """HTML (CSS inlined) and text of the email, with the per-reader markers left in:
+    only where the template put them, whatever the feed's or the editor's text holds."""
+    markers = RenderMarkers()
+    html = render_page(issue, personal=True, markers=markers)
+    return (
+        markers.settle(inline_css(html), html=True),
+        markers.settle(html_to_text(html), html=False),
+    )
 
 
 def preview(issue: Issue) -> tuple[str, str]:

@@ -1,126 +1,95 @@
-"""Fetching RSS and Atom feeds: conditional GET, de-duplication by guid, sanitised text."""
+"""Fetching RSS and Atom feeds, in the worker: conditional GET, de-duplication by guid,
+sanitised text; one feed's failure is stored on that feed and the others go on."""
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import urllib.error
-import urllib.request
-from datetime import UTC, datetime
+import logging
 
-import feedparser
 import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post, utcnow
-from newsletter.posts.service import EXCERPT_MAX, TITLE_MAX
-from newsletter.text import single_line, strip_html, web_url
+from newsletter.posts import entries, fetch
 
 USER_AGENT = "newsletter-feed-fetcher/1.0"
-MAX_BYTES = 10 * 1024 * 1024
+ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
+# Guids looked up per query: a bound on parameters whatever FEED_MAX_ITEMS is.
+GUID_CHUNK = 500
+
+logger = logging.getLogger(__name__)
 
 
 class FeedError(Exception):
     """The feed could not be fetched or read; the message is also kept on the feed."""
 
 
-def _download(feed: Feed) -> bytes | None:
-    """The feed's bytes, or None when the server says nothing changed (304)."""
-    request = urllib.request.Request(feed.url, headers={"User-Agent": USER_AGENT})
-    if feed.etag:
-        request.add_header("If-None-Match", feed.etag)
-    if feed.modified:
-        request.add_header("If-Modified-Since", feed.modified)
-    try:
-        with urllib.request.urlopen(request, timeout=current_app.config["FEED_TIMEOUT"]) as answer:
-            body = answer.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                raise FeedError("The feed is larger than 10 MB.")
-            feed.etag = answer.headers.get("ETag")
-            feed.modified = answer.headers.get("Last-Modified")
-            return body
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return None
-        raise FeedError(f"The server answered HTTP {exc.code} {exc.reason}.") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise FeedError(f"Could not reach the feed: {reason}.") from exc
-
-
-def _guid(entry) -> str:
-    guid = entry.get("id") or entry.get("link")
-    if guid:
-        return guid[:2000]
-    digest = hashlib.sha256(f"{entry.get('title', '')}|{entry.get('link', '')}".encode())
-    return "sha256:" + digest.hexdigest()
-
-
-def _published(entry) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-
-
-def _post(feed: Feed, entry, source: str) -> Post | None:
-    url = web_url(entry.get("link", ""))
-    title = strip_html(entry.get("title", ""), TITLE_MAX)
-    if url is None or not title:
-        return None  # no safe link or no title: nothing a reader could use
-    summary = entry.get("summary") or ""
-    return Post(
-        list_id=feed.list_id,
-        feed_id=feed.id,
-        guid=_guid(entry),
-        url=url,
-        title=title,
-        source=single_line(strip_html(entry.get("author") or source), 300),
-        excerpt=strip_html(summary, EXCERPT_MAX),
-        published_at=_published(entry),
-        first_seen_at=utcnow(),
+def limits() -> fetch.Limits:
+    config = current_app.config
+    return fetch.Limits(
+        deadline=config["FEED_DEADLINE"],
+        timeout=config["FEED_TIMEOUT"],
+        max_bytes=config["FEED_MAX_BYTES"],
+        allow_hosts=config["FEED_ALLOW_HOSTS"],
     )
+
+
+def _download(feed: Feed) -> fetch.Answer:
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.modified:
+        headers["If-Modified-Since"] = feed.modified
+    url, settings = feed.url, limits()
+    db.session.commit()  # no transaction held open while a server takes its time
+    try:
+        return fetch.get(url, headers, settings)
+    except fetch.TooLarge as exc:
+        raise FeedError(f"The feed is too large: {exc}.") from exc
+    except fetch.FetchError as exc:
+        raise FeedError(f"Could not reach the feed: {exc}.") from exc
+
+
+def _known(list_id: int, guids: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(guids), GUID_CHUNK):
+        chunk = guids[start : start + GUID_CHUNK]
+        query = sa.select(Post.guid).where(Post.list_id == list_id, Post.guid.in_(chunk))
+        known.update(db.session.scalars(query))
+    return known
+
+
+def _store_error(feed_id: int, message: str) -> None:
+    db.session.rollback()
+    feed = db.session.get(Feed, feed_id)
+    if feed is not None:
+        feed.last_fetched_at = utcnow()
+        feed.last_error = message
+        db.session.commit()
 
 
 def fetch_feed(feed: Feed) -> int:
     """Fetch one feed and store its new posts; returns how many were new."""
-    feed.last_fetched_at = utcnow()
+    feed_id, started = feed.id, utcnow()
     try:
-        body = _download(feed)
-        if body is None:
+        answer = _download(feed)
+        feed.last_fetched_at = started
+        if answer.body is None:
             feed.last_error = None
             db.session.commit()
             return 0
-        parsed = feedparser.parse(body)
-        if parsed.bozo and not parsed.entries:
-            problem = getattr(parsed, "bozo_exception", "unknown problem")
-            raise FeedError(f"This is not a feed we can read: {problem}.")
+        try:
+            parsed = entries.parse(answer.body)
+        except entries.NotAFeed as exc:
+            raise FeedError("This is not a feed we can read.") from exc
     except FeedError as exc:
-        db.session.rollback()
-        feed = db.session.merge(feed)
-        feed.last_fetched_at = utcnow()
-        feed.last_error = str(exc)
-        db.session.commit()
+        _store_error(feed_id, str(exc))
         raise
-    feed.title = single_line(strip_html(parsed.feed.get("title", "")), 300)
-    candidates = {}
-    for entry in parsed.entries:
-        post = _post(feed, entry, feed.title)
-        if post is not None:
-            candidates.setdefault(post.guid, post)
-    known = (
-        set(
-            db.session.scalars(
-                sa.select(Post.guid).where(
-                    Post.list_id == feed.list_id, Post.guid.in_(list(candidates))
-                )
-            )
-        )
-        if candidates
-        else set()
-    )
-    new = [post for guid, post in candidates.items() if guid not in known]
+    feed.etag, feed.modified = answer.etag, answer.modified
+    feed.title = entries.feed_title(parsed)
+    found = entries.posts_of(feed, parsed, current_app.config["FEED_MAX_ITEMS"])
+    known = _known(feed.list_id, list(found))
+    new = [post for guid, post in found.items() if guid not in known]
     db.session.add_all(new)
     feed.last_error = None
     db.session.commit()
@@ -128,6 +97,7 @@ def fetch_feed(feed: Feed) -> int:
 
 
 def fetch_by_id(feed_id: int) -> int:
+    """fetch_feed, for the worker: whatever goes wrong is stored on the feed, not raised."""
     feed = db.session.get(Feed, feed_id)
     if feed is None:
         return 0
@@ -135,9 +105,19 @@ def fetch_by_id(feed_id: int) -> int:
         return fetch_feed(feed)
     except FeedError:
         return 0  # the reason is on the feed for editors to see
+    except Exception:
+        logger.exception("feed %s could not be read", feed_id)
+        _store_error(feed_id, "The feed could not be read.")
+        return 0
 
 
 def poll_all() -> int:
     """Fetch every feed; one broken feed does not stop the others."""
     ids = db.session.scalars(sa.select(Feed.id).order_by(Feed.id)).all()
     return sum(fetch_by_id(feed_id) for feed_id in ids)
+
+
+def queue_fetch(feed: Feed) -> str:
+    """Hand a fetch to a worker (never in a web request); returns the job's id."""
+    job = current_app.extensions["celery"].send_task("newsletter.fetch_feed", args=(feed.id,))
+    return job.id

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from newsletter.extensions import db
 from newsletter.models import Feed, MailingList, Post
+from newsletter.posts import guard
 from newsletter.text import single_line, strip_html, web_url
 
 TITLE_MAX = 500
@@ -24,6 +26,10 @@ def add_feed(mailing_list: MailingList, url: str) -> Feed:
     checked = web_url(url)
     if checked is None:
         raise PostError("The feed URL must start with http:// or https://.", "url")
+    try:
+        guard.check_url_literally(checked, current_app.config["FEED_ALLOW_HOSTS"])
+    except guard.Refused as exc:
+        raise PostError(f"The feed URL cannot be fetched: {exc}.", "url") from exc
     exists = db.session.scalar(
         sa.select(Feed.id).where(Feed.list_id == mailing_list.id, Feed.url == checked)
     )
@@ -33,6 +39,21 @@ def add_feed(mailing_list: MailingList, url: str) -> Feed:
     db.session.add(feed)
     db.session.commit()
     return feed
+
+
+# Posts the feed's last fetch added: they were first seen during it.
+NEW_IN_LAST_FETCH = (
+    sa.select(sa.func.count(Post.id))
+    .where(Post.feed_id == Feed.id, Post.first_seen_at >= Feed.last_fetched_at)
+    .correlate(Feed)
+    .scalar_subquery()
+)
+
+
+def feeds_with_new(*where) -> list[tuple[Feed, int]]:
+    """Feeds, each with how many posts its last fetch added."""
+    query = sa.select(Feed, NEW_IN_LAST_FETCH).where(*where).order_by(Feed.id)
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def add_post(

@@ -23,7 +23,7 @@ from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, utcnow
 from newsletter.sending import lifecycle, retries
 from newsletter.sending.claims import RELEASED, claim_batch, release_claim
-from newsletter.sending.letter import IssueLetter
+from newsletter.sending.letter import BadRecipient, IssueLetter
 from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import throttle
 
@@ -189,10 +189,25 @@ class _Batch:
 
 
 def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
-    """Send the next batch of an issue; raises SmtpUnavailable to be retried later."""
+    """Send the next batch of an issue; raises SmtpUnavailable to be retried later.
+
+    Any other error (a template, a header, a setting) would fail every retry alike: the
+    issue pauses, saying why, and the editors are told."""
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != "sending":
         return BatchOutcome(stopped=issue.status if issue else "missing")
+    try:
+        return _connect_and_send(issue, after)
+    except SmtpUnavailable:
+        raise
+    except Exception as exc:
+        if not lifecycle.stop_for_error(issue_id, exc):
+            raise
+        return BatchOutcome(stopped="paused")
+
+
+def _connect_and_send(issue: Issue, after: int) -> BatchOutcome:
+    issue_id = issue.id
     smtp = None
     try:
         # Connect (and greet) before claiming: while the server is down, readers keep
@@ -221,7 +236,7 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
         while batch.queue and not batch.outcome.stopped:
             try:
                 for (delivery_id, attempts, *_), error in pipe.send_all(
-                    _letters(letter, batch.step())
+                    _letters(letter, batch, batch.step())
                 ):
                     if error is None:
                         batch.sent(delivery_id)
@@ -245,13 +260,20 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
     return outcome
 
 
-def _letters(letter: IssueLetter, window: list):
-    """Each reader's row with its envelope and message, built as the pipeline asks."""
+def _letters(letter: IssueLetter, batch: _Batch, window: list):
+    """Each reader's row with its envelope and message, built as the pipeline asks.
+
+    A reader whose address or name cannot be written in a header fails alone."""
     per_delivery = verp.enabled()
     for row in window:
-        delivery_id, _, subscriber_id, email, name = row
+        delivery_id, attempts, subscriber_id, email, name = row
+        try:
+            message = letter.build(delivery_id, subscriber_id, email, name)
+        except BadRecipient as exc:
+            batch.failure(delivery_id, attempts, str(exc), permanent=True)
+            continue
         sender = verp.return_path(delivery_id) if per_delivery else letter.envelope_from
-        yield row, sender, email, letter.build(delivery_id, subscriber_id, email, name)
+        yield row, sender, email, message
 
 
 def _reply(error: smtplib.SMTPException) -> tuple[int, bytes | str]:

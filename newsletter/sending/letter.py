@@ -17,6 +17,10 @@ from newsletter.models import Issue
 LIST_FIELDS = ("id", "name", "slug", "from_email", "from_name", "reply_to")
 
 
+class BadRecipient(ValueError):
+    """This reader's address or name cannot be put in a header (an undecodable domain)."""
+
+
 class IssueLetter:
     def __init__(
         self,
@@ -62,8 +66,12 @@ class IssueLetter:
             preferences_url=self.preferences_links.url(subscriber_id),
         )
         message_id = self.message_id(delivery_id)
+        try:
+            to = mailer.address_header(name, email)
+        except ValueError as exc:
+            raise BadRecipient(f"The address or name cannot be put in a header: {exc}") from exc
         headers = [
-            ("To", mailer.address_header(name, email)),
+            ("To", to),
             ("Message-ID", message_id),
             *self.fixed,
             *list_headers(self.mailing_list, personal.unsubscribe_url),

@@ -6,6 +6,7 @@ beats racing for the same issue cannot both win.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, utcnow
 from newsletter.queue import enqueue
 from newsletter.sending import ledger
+
+logger = logging.getLogger(__name__)
 
 # A send_at this far in the past still counts as "now" (clock skew, slow forms).
 PAST_GRACE = timedelta(minutes=1)
@@ -68,6 +71,16 @@ def resume_issue(issue: Issue) -> None:
     _transition(
         issue, ("paused",), "sending", progress_at=utcnow(), error_streak=0, pause_reason=None
     )
+    if issue.html is None:  # it paused before it could start: start it now
+        try:
+            _freeze(issue)
+        except Exception as exc:
+            if not stop_for_error(issue.id, exc):
+                raise
+            db.session.refresh(issue)
+            return
+        db.session.commit()
+        ledger.analyze()
     enqueue_batches(issue.id)
 
 
@@ -78,12 +91,27 @@ def pause_for_errors(issue_id: int, errors: int, last_error: str) -> bool:
     )
 
 
-def pause_itself(issue_id: int, reason: str) -> bool:
+def stop_for_error(issue_id: int, error: Exception, was: tuple[str, ...] = ("sending",)) -> bool:
+    """An error that waiting will not mend (a template, a header, a setting) pauses the
+    issue with the error as its reason and tells the editors. Not a lost database
+    connection: that mends itself, and nothing could be written meanwhile; False then.
+
+    Rolls back what the failed step left undone."""
+    db.session.rollback()
+    if isinstance(error, sa.exc.OperationalError):
+        return False
+    logger.error("issue %s stopped by an error", issue_id, exc_info=error)
+    reason = f"Sending stopped by an error: {type(error).__name__}: {error}"
+    pause_itself(issue_id, reason, was)
+    return True
+
+
+def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = ("sending",)) -> bool:
     """Pause a sending issue, say why, and tell the editors; only the first caller wins,
     so they get one email however many workers see the trouble at once."""
     paused = db.session.execute(
         sa.update(Issue)
-        .where(Issue.id == issue_id, Issue.status == "sending")
+        .where(Issue.id == issue_id, Issue.status.in_(was))
         .values(status="paused", pause_reason=reason[:2000])
     ).rowcount
     db.session.commit()
@@ -102,6 +130,7 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
     """Start every due issue exactly once: claim, freeze the render, create the ledger.
 
     All three happen in one transaction, so a crash leaves the issue scheduled, not half-started.
+    An issue that cannot be rendered pauses, saying why; the others start all the same.
     """
     now = now or utcnow()
     due = db.session.scalars(
@@ -119,12 +148,23 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
             continue
         issue = db.session.get(Issue, issue_id)
         db.session.refresh(issue)
-        issue.html, issue.text = render_issue(issue)
-        ledger.create_deliveries(issue)
+        try:
+            _freeze(issue)
+        except Exception as exc:
+            # The claim is rolled back with the render: it pauses from "scheduled".
+            if not stop_for_error(issue_id, exc, was=("scheduled",)):
+                raise
+            continue
         db.session.commit()
         ledger.analyze()
         claimed.append(issue_id)
     return claimed
+
+
+def _freeze(issue: Issue) -> None:
+    """The render every reader gets, and a ledger row for each; not committed."""
+    issue.html, issue.text = render_issue(issue)
+    ledger.create_deliveries(issue)
 
 
 def enqueue_batches(issue_id: int) -> int:

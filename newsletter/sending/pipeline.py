@@ -50,6 +50,14 @@ def _refusal(mail, rcpt, data, sender: str, recipient: str) -> smtplib.SMTPExcep
     return smtplib.SMTPDataError(*data)
 
 
+def _next(items: Iterator[Item]) -> tuple[Item | None, Exception | None]:
+    """The next item, or the error building it raised."""
+    try:
+        return next(items, None), None
+    except Exception as exc:
+        return None, exc
+
+
 class Pipeline:
     def __init__(self, smtp: smtplib.SMTP):
         self.smtp = smtp
@@ -66,21 +74,23 @@ class Pipeline:
     def send_all(self, items: Iterable[Item]) -> Iterator[tuple[object, Exception | None]]:
         """Send each item in turn; yields (key, None) when accepted, (key, refusal) when not.
 
-        Raises Interrupted when the connection fails. Consume it to the end: the next
-        message's envelope may already be on the wire.
+        Raises Interrupted when the connection fails. An error building an item is raised
+        as it is, once the message before it is done, so the session stays usable.
+        Consume it to the end: the next message's envelope may already be on the wire.
         """
         if not self.pipelining:
             yield from self._one_at_a_time(items)
             return
         items = iter(items)
         current = next(items, None)
+        unbuilt = None
         try:
             if current is not None:
                 self.smtp.sock.sendall(_envelope(current[1], current[2]))
             while current is not None:
                 key, sender, recipient, message = current
                 mail, rcpt, data = self._replies(3)
-                following = next(items, None)
+                following, unbuilt = _next(items)
                 ahead = _envelope(following[1], following[2]) if following else b""
                 if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
                     self.smtp.sock.sendall(dot_stuffed(message) + ahead)
@@ -96,6 +106,9 @@ class Pipeline:
                 current = following
         except OSError as exc:
             raise Interrupted(current[0], exc) from exc
+        # Outside the try: a missing file (an OSError) is no lost connection.
+        if unbuilt is not None:
+            raise unbuilt
 
     def _one_at_a_time(self, items: Iterable[Item]):
         for key, sender, recipient, message in items:

@@ -1,4 +1,5 @@
-"""CSV import of subscribers: streamed from disk, validated row by row, written set-wise."""
+"""CSV import of subscribers: streamed from the database, validated row by row, written
+set-wise."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import hashlib
 import io
 import json
 import re
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,10 +26,20 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.queue import enqueue
+from newsletter.subscriptions import uploads
 from newsletter.subscriptions.service import InvalidEmail, clean_name, normalise_email
 
 CHUNK = 2000
 ERRORS_KEPT = 1000
+# An upload nobody started within this long is deleted: its addresses are not kept for ever.
+STAGED_FOR = timedelta(days=1)
+# A row with a longer field is rejected, and only that row. It is csv's own default limit, so
+# every row that was imported before still is.
+FIELD_LIMIT = 131_072
+# csv's limit ends the whole file with an error: it is raised (for the process; this is its
+# only csv reader) so that a long field is read whole and its row alone is rejected.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+NOT_UTF8 = "text that is not UTF-8: save the file as UTF-8 and import this row again"
 
 
 class UnreadableFile(ValueError):
@@ -37,21 +47,34 @@ class UnreadableFile(ValueError):
 
 
 def stage_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
-    """Save the upload to disk (streamed); it waits for a column mapping or start_import."""
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.csv"
-    upload.save(str(path))
+    """Keep the upload in the database, where any worker on any host can read it; it waits
+    for a column mapping or start_import."""
+    _forget_abandoned()
     record = Import(
         list_id=mailing_list.id,
         preconfirm=preconfirm,
-        path=str(path),
+        path=(upload.filename or "")[:500],
         errors=[],
         status="staged",
     )
     db.session.add(record)
+    db.session.flush()
+    uploads.store(record.id, upload.stream)
     db.session.commit()
     return record
+
+
+def _forget_abandoned() -> None:
+    """Uploads staged more than STAGED_FOR ago and never started: their files are deleted."""
+    now = utcnow()
+    stale = db.session.scalars(
+        sa.select(Import).where(Import.status == "staged", Import.created_at < now - STAGED_FOR)
+    ).all()
+    for record in stale:
+        uploads.delete(record.id)
+        record.status = "failed"
+        record.finished_at = now
+        record.errors = [{"row": None, "email": "", "reason": "Not started within a day."}]
 
 
 def queue_import(record: Import, mapping: dict[str, str] | None = None) -> None:
@@ -83,7 +106,7 @@ def _reader(raw) -> csv.DictReader:
 
 def preview(record: Import, count: int = 5) -> tuple[list[str], list[list[str]]]:
     """The header and the first rows, for the mapping screen."""
-    with open(record.path, "rb") as raw:
+    with uploads.read(record.id) as raw:
         reader = _reader(raw)
         header = [(name or "").strip() for name in reader.fieldnames]
         rows = [
@@ -106,21 +129,46 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
     return guess
 
 
-def _rows(path: str, mapping: dict[str, str] | None) -> Iterator[tuple[int, dict]]:
-    with open(path, "rb") as raw:
-        reader = _reader(raw)
-        names = [(name or "").strip() for name in reader.fieldnames]
-        if mapping:
-            names = [mapping.get(name, "ignore") for name in names]
-        reader.fieldnames = [name.lower() for name in names]
-        if "email" not in reader.fieldnames:
-            raise UnreadableFile("The file has no 'email' column.")
-        for number, row in enumerate(reader, start=2):  # row 1 is the header
-            row.pop("ignore", None)
-            yield number, row
+# A row as read: its number in the file, its fields by mapped name, and why it cannot be
+# imported whatever its address (None when it can).
+Row = tuple[int, dict, str | None]
 
 
-def _chunks(rows: Iterator[tuple[int, dict]]) -> Iterator[list[tuple[int, dict]]]:
+def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
+    reader = _reader(raw)
+    names = [(name or "").strip() for name in reader.fieldnames]
+    if mapping:
+        names = [mapping.get(name, "ignore") for name in names]
+    reader.fieldnames = [name.lower() for name in names]
+    if "email" not in reader.fieldnames:
+        raise UnreadableFile("The file has no 'email' column.")
+    number = 1  # row 1 is the header
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # this row only; the reader goes on at the next line
+            yield number, {}, f"unreadable row: {exc}"
+            continue
+        row.pop("ignore", None)
+        yield number, row, _problem(row)
+
+
+def _problem(row: dict) -> str | None:
+    """A field too long, or bytes that were not UTF-8 (read as U+FFFD), in a field kept."""
+    for name, value in row.items():
+        if not name or value.__class__ is not str:
+            continue  # cells beyond the header, and missing ones, are not kept
+        if len(value) > FIELD_LIMIT:
+            return f"the {name} field is longer than {FIELD_LIMIT} characters"
+        if "\ufffd" in value:
+            return NOT_UTF8
+    return None
+
+
+def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
     chunk = []
     for row in rows:
         chunk.append(row)
@@ -187,8 +235,11 @@ class _Run:
     def valid_rows(self, chunk) -> dict[str, tuple[int, str, dict]]:
         valid = {}
         normalise, seen = self.addresses.normalise, self.seen
-        for number, row in chunk:
+        for number, row, problem in chunk:
             raw = (row.get("email") or "").strip()
+            if problem:
+                self.reject(number, raw, problem)
+                continue
             if not raw:
                 self.reject(number, "", "missing email")
                 continue
@@ -339,19 +390,26 @@ def run_import(import_id: int) -> None:
     db.session.commit()
     run = _Run(record)
     try:
-        for chunk in _chunks(_rows(record.path, record.mapping)):
-            record.total += len(chunk)
-            run.write(run.valid_rows(chunk))
-            if len(run.errors) != len(record.errors or []):
-                record.errors = list(run.errors)  # rewritten only when it grew
-            db.session.commit()
+        with uploads.read(import_id) as raw:
+            for chunk in _chunks(_rows(raw, record.mapping)):
+                record.total += len(chunk)
+                run.write(run.valid_rows(chunk))
+                if len(run.errors) != len(record.errors or []):
+                    record.errors = list(run.errors)  # rewritten only when it grew
+                db.session.commit()
         record.status = "done"
-    except (UnreadableFile, csv.Error, UnicodeError, OSError) as exc:
+    except (UnreadableFile, csv.Error, UnicodeError) as exc:  # the file's fault
+        current_app.logger.warning("import %s failed: %s", import_id, exc)
+        record = _fail(import_id, run, str(exc))
+    except OSError as exc:  # the upload is gone
+        current_app.logger.error("import %s failed: %s", import_id, exc)
         record = _fail(import_id, run, str(exc))
     except Exception:
         # Whatever went wrong, the import must not stay "running" for ever.
         current_app.logger.exception("import %s failed", import_id)
         record = _fail(import_id, run, "The import stopped on an unexpected error.")
     record.finished_at = utcnow()
+    # Read or not, the file of addresses goes; a worker killed before this line reads it
+    # again when the task comes back.
+    uploads.delete(import_id)
     db.session.commit()
-    Path(record.path).unlink(missing_ok=True)

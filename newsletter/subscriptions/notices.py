@@ -1,5 +1,9 @@
 """The emails of joining and leaving: confirm, welcome, goodbye."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from newsletter import mailer, tokens
 from newsletter.extensions import db
 from newsletter.lists import list_headers, sender
@@ -14,17 +18,34 @@ SUBJECTS = {
 DUE_WHEN = {"confirm": "unconfirmed", "welcome": "confirmed", "goodbye": "unsubscribed"}
 
 
+@dataclass(frozen=True)
+class Notice:
+    sender: str
+    recipient: str
+    message: bytes
+
+
 def send_notice(kind: str, subscription_id: int) -> bool:
     """Send one notice now; False when it is no longer due."""
+    notice = build_notice(kind, subscription_id)
+    if notice is None:
+        return False
+    deliver(notice)
+    return True
+
+
+def build_notice(kind: str, subscription_id: int) -> Notice | None:
+    """The notice, rendered and signed; None when it is no longer due. Nothing here
+    speaks SMTP, so what goes wrong here is no reason to try again later."""
     subscription = db.session.get(Subscription, subscription_id)
     if subscription is None or subscription.status != DUE_WHEN[kind]:
-        return False
+        return None
     subscriber, mailing_list = subscription.subscriber, subscription.mailing_list
     if subscriber.status != "active":
-        return False
+        return None
     ids = (subscriber.id, mailing_list.id)
     links = {
-        "confirm_url": tokens.url(tokens.CONFIRM, *ids),
+        "confirm_url": tokens.url(tokens.CONFIRM, *ids, subscription.version),
         "unsubscribe_url": tokens.url(tokens.UNSUBSCRIBE, *ids),
         "preferences_url": tokens.url(tokens.PREFERENCES, *ids),
     }
@@ -38,6 +59,10 @@ def send_notice(kind: str, subscription_id: int) -> bool:
     if kind == "welcome":
         headers += list_headers(mailing_list, links["unsubscribe_url"])
     message = mailer.mime_bytes(headers, text, html)
+    return Notice(mailing_list.from_email, subscriber.email, message)
+
+
+def deliver(notice: Notice) -> None:
+    """Raises the SMTP server's refusal, or OSError when it cannot be reached."""
     with mailer.connect() as smtp:
-        mailer.send(smtp, mailing_list.from_email, subscriber.email, message)
-    return True
+        mailer.send(smtp, notice.sender, notice.recipient, notice.message)

@@ -162,6 +162,7 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
 def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
     """The change unsubscribe makes, for callers that commit it with more. No goodbye."""
     subscription.status = "unsubscribed"
+    subscription.version = (subscription.version or 0) + 1  # earlier confirm links stop working
     subscription.unsubscribed_at = utcnow()
     subscription.unsubscribe_reason = single_line(reason, 200) or None
     db.session.execute(

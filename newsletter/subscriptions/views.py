@@ -12,6 +12,10 @@ from newsletter.subscriptions import service
 bp = Blueprint("subscriptions", __name__)
 
 
+# The subscribe form's honeypot field: people never see it, form-filling bots fill it in.
+HONEYPOT = "website"
+
+
 def _subscribe_limit() -> str:
     return current_app.config["SUBSCRIBE_RATE_LIMIT"]
 
@@ -29,6 +33,9 @@ def subscribe_form(slug: str):
 def subscribe(slug: str):
     mailing_list = public_list_or_404(slug)
     values = {"email": request.form.get("email", ""), "name": request.form.get("name", "")}
+    if request.form.get(HONEYPOT):
+        # A bot: nothing is stored or sent, and it gets the page a person gets.
+        return render_template("subscribed.html", mailing_list=mailing_list)
     try:
         service.subscribe(
             mailing_list,
@@ -54,6 +61,9 @@ def _read_link(purpose: str, token: str):
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
         _link_error("This link is not valid.", 404)
+    if purpose == tokens.CONFIRM and target.version != subscription.version:
+        # Sent before the reader left: leaving is the later choice, so it stands.
+        _link_error("This link is no longer valid.", 400)
     return subscription
 
 

@@ -1,0 +1,89 @@
+"""What every request and answer gets: ids the database can hold, no NUL characters,
+security headers, and access logs without link tokens."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, request
+from werkzeug.routing import IntegerConverter
+
+from newsletter import logs
+
+# The largest id a PostgreSQL integer column holds; a larger one in a path is a 404, not a 500.
+MAX_ID = 2**31 - 1
+
+POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    # The admin shows previews in frames of its own pages; no other site may frame ours.
+    "frame-ancestors": "'self'",
+}
+
+
+def content_policy(**changes: str) -> str:
+    """POLICY with some directives replaced: content_policy(img_src="* data:")."""
+    directives = POLICY | {name.replace("_", "-"): value for name, value in changes.items()}
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+# Email HTML shown as a page (archive, previews): its own inline styles and remote images,
+# and nothing that runs.
+EMAIL_HTML = content_policy(default_src="'none'", style_src="'unsafe-inline'", img_src="* data:")
+
+HEADERS = {
+    "Content-Security-Policy": content_policy(),
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    # Not no-referrer: Flask-WTF checks the Referer of form posts over HTTPS.
+    "Referrer-Policy": "same-origin",
+}
+
+
+class DatabaseInt(IntegerConverter):
+    """<int:…> for ids: a number no integer column can hold is read as 0, which no row has,
+    so each view answers its own 404. (A converter that refused it would make the router
+    answer 405 for the rules of the same path with other methods.)"""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
+
+
+def has_nul(value) -> bool:
+    """A NUL anywhere in a string, or in the keys and values of parsed JSON."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul():
+    # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    body = request.get_json(silent=True) if request.is_json else None
+    if has_nul(request.path) or has_nul(dict(fields)) or has_nul(body):
+        abort(400, "The request contains a NUL character.")
+
+
+def _secure(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.status_code == 204:
+        # No content, so no content type (Flask adds text/html to every response).
+        response.headers.pop("Content-Type", None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Call before blueprints are registered: their int rules take the converter then."""
+    app.url_map.converters["int"] = DatabaseInt
+    app.before_request(_refuse_nul)
+    app.after_request(_secure)
+    logs.keep_tokens_out()

@@ -1,0 +1,34 @@
+"""Link tokens stay out of the logs: an access log line with /unsubscribe/<token> would let
+whoever reads it leave, confirm or change someone's subscription."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# The public pages whose last path segment is a signed link token (see tokens.py).
+TOKEN_PATH = re.compile(r"(/(?:confirm|unsubscribe|preferences)/)[^\s\"'?/]+")
+# The access loggers of gunicorn (`newsletter serve`) and of the development server.
+ACCESS_LOGGERS = ("gunicorn.access", "werkzeug")
+
+
+def redact(text: str) -> str:
+    return TOKEN_PATH.sub(r"\1[token]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Rewrites each record's message with the tokens replaced, in the path and the Referer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def keep_tokens_out() -> None:
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

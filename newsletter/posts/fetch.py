@@ -1,0 +1,180 @@
+"""GET a URL that anyone adding a feed chose: each hop resolved once, checked, and connected to
+at the address checked (no second lookup to rebind); redirects followed here, each checked;
+one deadline for the whole fetch, however slowly the server sends; a cap on bytes."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from newsletter.posts import guard
+
+MAX_HOPS = 5
+REDIRECTS = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """Why a fetch failed, in words that say nothing of what the other end answered."""
+
+
+class TooLarge(FetchError):
+    def __init__(self, max_bytes: int):
+        super().__init__(f"the feed is larger than {max_bytes / 1024 / 1024:g} MB")
+
+
+@dataclass
+class Limits:
+    deadline: float  # seconds for the whole fetch, redirects included
+    timeout: float  # seconds for one connect or read
+    max_bytes: int
+    allow_hosts: str | None = None
+
+
+@dataclass
+class Answer:
+    body: bytes | None  # None: not modified (304)
+    etag: str | None = None
+    modified: str | None = None
+
+
+class _Deadline:
+    """Shuts the open connection down when time is up, so a server that trickles a byte at a
+    time cannot outlast the deadline (socket timeouts only bound each read)."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self.sock = None
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def left(self, at_most: float) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0 or self.expired:
+            raise FetchError("timed out")
+        return min(left, at_most)
+
+    def _expire(self):
+        with self.lock:
+            self.expired = True
+            if self.sock is None:
+                return
+            # A duplicate descriptor: shutting it down stops the reader's socket too.
+            try:
+                with socket.fromfd(self.sock.fileno(), self.sock.family, self.sock.type) as dup:
+                    dup.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    def watch(self, sock):
+        with self.lock:
+            self.sock = sock
+
+    def stop(self):
+        self.timer.cancel()
+        self.watch(None)
+
+
+def get(url: str, headers: dict[str, str], limits: Limits) -> Answer:
+    deadline = _Deadline(limits.deadline)
+    try:
+        for _ in range(MAX_HOPS + 1):
+            status, answer, location = _one_hop(url, headers, limits, deadline)
+            if location is None:
+                return _finish(status, answer)
+            url = urljoin(url, location)
+        raise FetchError("too many redirects")
+    except guard.Refused as exc:
+        raise FetchError(str(exc)) from exc
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if deadline.expired or isinstance(exc, TimeoutError):
+            raise FetchError("timed out") from exc
+        if isinstance(exc, socket.gaierror):
+            raise FetchError("unknown host") from exc
+        if isinstance(exc, http.client.BadStatusLine | http.client.LineTooLong):
+            raise FetchError("the server did not answer in HTTP") from exc
+        if isinstance(exc, ssl.SSLError):
+            raise FetchError("the TLS connection failed") from exc
+        raise FetchError("the connection failed") from exc
+    finally:
+        deadline.stop()
+
+
+def _finish(status: int, answer: Answer) -> Answer:
+    if status == 304:
+        return Answer(None)
+    if status != 200:
+        raise FetchError(f"the server answered HTTP {status}")
+    return answer
+
+
+def _one_hop(url, headers, limits, deadline) -> tuple[int, Answer | None, str | None]:
+    scheme, host, port = guard.target(url)
+    addresses = guard.resolve(host, port, deadline.left(limits.timeout))
+    guard.check(host, port, addresses, limits.allow_hosts)
+    family, address = addresses[0]
+    connection = _connection(scheme, host, port, family, address, deadline, limits)
+    try:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        if response.status in REDIRECTS and response.getheader("Location"):
+            return response.status, None, response.getheader("Location")
+        if response.status != 200:
+            return response.status, None, None
+        body = _read(response, limits.max_bytes, deadline, limits.timeout)
+        etag, modified = response.getheader("ETag"), response.getheader("Last-Modified")
+        return 200, Answer(body, etag, modified), None
+    finally:
+        deadline.watch(None)
+        connection.close()
+
+
+def _connection(scheme, host, port, family, address, deadline, limits):
+    """http.client with the socket opened to the address that was checked, not the name:
+    the Host header, and for https the certificate check, still use the name."""
+
+    def connect(_host_port, timeout=None, source_address=None):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(deadline.left(limits.timeout))
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
+        deadline.watch(sock)
+        return sock
+
+    timeout = deadline.left(limits.timeout)
+    if scheme == "https":
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout)
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    connection._create_connection = connect  # the hook http.client opens its socket with
+    return connection
+
+
+def _read(response, max_bytes: int, deadline: _Deadline, timeout: float) -> bytes:
+    length = response.getheader("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise TooLarge(max_bytes)
+    chunks, size = [], 0
+    while True:
+        deadline.left(timeout)
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            deadline.left(timeout)  # an end that the deadline caused is no end of the feed
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(max_bytes)
+        chunks.append(chunk)

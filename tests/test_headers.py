@@ -1,0 +1,253 @@
+"""Headers in any script and of any length: Subject, display names and the List-Id phrase
+come back whole from a standard parser, in every kind of email we send."""
+
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+
+import dkim
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from test_dkim import dns  # noqa: F401  (the fixture)
+
+from newsletter import accounts, mailer
+from newsletter.digest import autopilot
+from newsletter.digest.compose import compose_issue
+from newsletter.extensions import db
+from newsletter.models import Post, Subscriber, Subscription
+from newsletter.sending import alerts, batch, lifecycle
+from newsletter.sending.test_send import send_test
+from newsletter.subscriptions import notices
+
+SINCE = datetime(2019, 8, 1, tzinfo=UTC)
+UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
+
+PERSIAN_LIST = "ایران اینترلینک، خبرنامهٔ هفتگی «گزیده» <ویژه>"
+PERSIAN_FROM = 'تحریریهٔ ایران اینترلینک, "دفتر تهران"'
+PERSIAN_READER = "مریم حسینی‌زاده (خوانندهٔ قدیمی), تهران"
+PERSIAN_SUBJECT = "گزارش هفتگی ایران اینترلینک: خبرهای مهم این هفته از سراسر جهان و ایران"
+
+# Letters of many scripts, marks that combine, emoji sequences and the characters that mean
+# something in headers; drawn on alongside any character at all.
+TRICKY = (
+    "گزارشهفتگیایران،ءًٌٍَُِّْ"
+    "עברית"
+    "漢字かなカナ한국어"
+    "👩🏽‍💻🇮🇷✨"
+    "éé̃"
+    "\"'\\,;:<>()[]@.=?_ \u200c\u200d\u00a0\u3000"
+)
+ONE_LINE = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+TEXT = st.text(st.one_of(ONE_LINE, st.sampled_from(TRICKY)), min_size=1, max_size=300)
+EXAMPLES = [
+    "Spoof <other.example.net>, x",
+    "A 75-character English subject with one en dash – and that is all it needs!",
+    PERSIAN_SUBJECT,
+    "=?utf-8?q?not_an_encoded_word?=",
+    "  leading and trailing spaces, and  two inside  ",
+    '"quoted" \\ backslash',
+    "x" * 300,
+    "ش" * 300,
+    "👩🏽‍💻" * 60,
+]
+
+
+def parsed(headers: list[tuple[str, str]]):
+    raw = mailer.mime_bytes(headers, "text\n", "<p>html</p>")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    return message_from_bytes(raw, policy=policy.default)
+
+
+def as_rfc2047_reads_it(raw: str) -> str:
+    """The phrase of `phrase <address>` decoded as RFC 2047 says (email.header does)."""
+    phrase = raw.replace("\r\n", "").strip().rsplit(" <", 1)[0]
+    return str(make_header(decode_header(phrase)))
+
+
+def examples(test):
+    for value in EXAMPLES:
+        test = example(value)(test)
+    return test
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+@examples
+def test_any_subject_comes_back_whole(value):
+    message = parsed([("Subject", mailer.encode_header(value))])
+    assert message["Subject"] == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+@examples
+def test_any_display_name_comes_back_whole(name):
+    message = parsed(
+        [
+            ("From", mailer.address_header(name, "news@example.org")),
+            ("To", mailer.address_header(name, "ana@bücher.example")),
+            ("Reply-To", mailer.address_header(name, "desk@example.org")),
+        ]
+    )
+    for field, address in (
+        ("From", "news@example.org"),
+        ("To", "ana@xn--bcher-kva.example"),
+        ("Reply-To", "desk@example.org"),
+    ):
+        [parsed_address] = message[field].addresses
+        assert parsed_address.addr_spec == address
+        assert as_rfc2047_reads_it(dict(message.raw_items())[field]) == name
+        # CPython's address parser reads a run of spaces in a name as one, and puts a
+        # space between encoded words: one word is enough for any name that fits a line.
+        if len(name.encode()) <= mailer.LONGEST_WORD:
+            assert parsed_address.display_name == re.sub(" +", " ", name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+@examples
+def test_any_list_name_comes_back_whole_in_list_id(name):
+    value = mailer.list_id_header(name, "weekly.newsletter.test")
+    message = parsed([("List-Id", value)])
+    assert message["List-Id"] == f"{name} <weekly.newsletter.test>"
+    # Whatever the name holds, the only angle brackets on the wire are the id's own.
+    unfolded = value.replace("\r\n", "")
+    assert unfolded.count("<") == 1 and unfolded.endswith("<weekly.newsletter.test>")
+
+
+def test_the_list_id_phrase_cannot_name_another_list(app, make_list):
+    from newsletter.lists import list_headers
+
+    spoof = make_list(name="Spoof <other.example.net>, x")
+    [(_, value), *_] = list_headers(spoof, "http://newsletter.test/unsubscribe/t")
+    assert "<other.example.net>" not in value
+    assert parsed([("List-Id", value)])["List-Id"] == (
+        "Spoof <other.example.net>, x <weekly.newsletter.test>"
+    )
+
+
+def test_line_breaks_are_still_refused_before_encoding():
+    for value in ("Hi\r\nBcc: x@example.org", "Hi\nthere", "a\rb", "a\u2028b"):
+        with pytest.raises(mailer.HeaderInjection):
+            mailer.encode_header(value)
+        with pytest.raises(mailer.HeaderInjection):
+            mailer.address_header(value, "ana@example.org")
+        with pytest.raises(mailer.HeaderInjection):
+            mailer.list_id_header(value, "weekly.newsletter.test")
+    with pytest.raises(mailer.HeaderInjection):
+        mailer.mime_bytes([("Subject", "folded\r\n  fine\r\nBcc: x@example.org")], "", "")
+
+
+# Every kind of email, with a long Persian subject and names
+
+
+@pytest.fixture
+def persian(make_list):
+    return make_list(
+        slug="interlink",
+        name=PERSIAN_LIST,
+        from_name=PERSIAN_FROM,
+        language="fa",
+        direction="rtl",
+        reply_to="desk@example.org",
+    )
+
+
+def reader(mailing_list, status: str = "confirmed") -> Subscription:
+    subscriber = Subscriber(email="maryam@example.org", name=PERSIAN_READER, attributes={})
+    subscription = Subscription(list_id=mailing_list.id, status=status)
+    subscriber.subscriptions.append(subscription)
+    db.session.add(subscriber)
+    db.session.commit()
+    return subscription
+
+
+def persian_issue(mailing_list, subject: str | None = PERSIAN_SUBJECT):
+    db.session.add(
+        Post(
+            list_id=mailing_list.id,
+            guid="p1",
+            url="https://example.org/p1",
+            title="گزارش ویژه",
+            published_at=datetime(2019, 8, 2, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    return compose_issue(mailing_list, SINCE, UNTIL, subject=subject)
+
+
+def assert_headers(received, subject: str, to_name: str = "", list_name: str | None = None):
+    message = received.message
+    assert message["Subject"] == subject
+    [sender] = message["From"].addresses
+    assert sender.display_name == PERSIAN_FROM
+    [recipient] = message["To"].addresses
+    assert recipient.display_name == to_name
+    if list_name is not None:
+        assert message["List-Id"] == f"{list_name} <interlink.newsletter.test>"
+    assert all(len(line) <= 998 for line in received.data.split(b"\r\n"))
+
+
+def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, inbox, dns):  # noqa: F811
+    reader(persian)
+    issue = persian_issue(persian)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    outcome = batch.send_batch(issue.id)
+    assert outcome.sent == 1
+    [received] = inbox.messages
+    assert_headers(received, PERSIAN_SUBJECT, PERSIAN_READER, PERSIAN_LIST)
+    assert received.message["Reply-To"].addresses[0].addr_spec == "desk@example.org"
+    assert dkim.verify(received.data, dnsfunc=dns)
+
+
+def test_the_lists_own_default_persian_subject_is_sent(app, persian, inbox):
+    reader(persian)
+    issue = persian_issue(persian, subject=None)
+    assert len(issue.subject.encode()) > 70
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    assert batch.send_batch(issue.id).sent == 1
+    assert_headers(inbox.messages[0], issue.subject, PERSIAN_READER, PERSIAN_LIST)
+
+
+def test_a_test_send_with_a_long_persian_subject(app, persian, inbox):
+    issue = persian_issue(persian)
+    assert send_test(issue, ["editor@example.org"]) == 1
+    assert_headers(inbox.messages[0], f"[Test] {PERSIAN_SUBJECT}", list_name=PERSIAN_LIST)
+
+
+@pytest.mark.parametrize(
+    "kind, status",
+    [("confirm", "unconfirmed"), ("welcome", "confirmed"), ("goodbye", "unsubscribed")],
+)
+def test_notices_to_a_persian_reader_of_a_persian_list(app, persian, inbox, kind, status):
+    subscription = reader(persian, status)
+    assert notices.send_notice(kind, subscription.id)
+    [received] = inbox.messages
+    subject = notices.SUBJECTS[kind].format(name=PERSIAN_LIST)
+    assert_headers(received, subject, PERSIAN_READER, PERSIAN_LIST if kind == "welcome" else None)
+
+
+def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
+    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    reader(persian)
+    issue = persian_issue(persian)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+    lifecycle.pause_itself(issue.id, "Something went wrong.")
+    assert alerts.tell_editors(issue.id) == 1
+    subject = f"Issue {issue.number} of {PERSIAN_LIST} paused: sending failed"
+    assert_headers(inbox.to("editor@example.org")[0], subject)
+
+
+def test_autopilot_notices_of_a_persian_list(app, persian, inbox):
+    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    persian.autopilot = True
+    db.session.commit()
+    now = datetime(2030, 3, 1, 7, 0, tzinfo=UTC)
+    assert autopilot.run_list(persian, now) is None  # no posts: the editors are told
+    [received] = inbox.wait_for(1)
+    assert_headers(received, f"{PERSIAN_LIST}: no new posts this week")

@@ -1,0 +1,158 @@
+"""Feeds that answer in SMTP, a byte a second, with 100,000 items or 200,000 nested elements:
+each is cut off and its failure stored on that feed alone, in the worker, never in a web
+request."""
+
+import time
+from datetime import datetime
+
+import pytest
+from conftest import wait_until
+from hostile_servers import Servers, feed, response, trickle
+from test_feeds import SAMPLE, item, rss
+
+from newsletter.extensions import db
+from newsletter.models import Feed, Post
+from newsletter.posts import feeds
+from newsletter.posts.service import add_feed
+
+PERSIAN = "📰 گزارش هفتگی — خبر عاجل 🌙"
+ARABIC = "نشرة الأخبار ✨ العربية"
+
+
+@pytest.fixture
+def servers():
+    with Servers() as started:
+        yield started
+
+
+def error_of(row: Feed) -> str | None:
+    db.session.expire_all()
+    return db.session.get(Feed, row.id).last_error
+
+
+def test_a_feed_answering_in_smtp_fails_alone_and_the_poll_goes_on(weekly, web_files, inbox_server):
+    smtp = add_feed(weekly, f"http://127.0.0.1:{inbox_server.port}/feed.xml")
+    web_files.files["/ok"] = rss(item("a", PERSIAN))
+    live = add_feed(weekly, web_files.url + "/ok")
+    assert feeds.poll_all() == 1
+    assert error_of(smtp) == "Could not reach the feed: the server did not answer in HTTP."
+    assert error_of(live) is None
+    assert Post.query.one().title == PERSIAN
+
+
+def test_fetch_now_is_queued_and_its_outcome_is_on_the_feed(
+    client, api_headers, weekly, web_files, inbox_server, worker
+):
+    web_files.files["/feed.xml"] = SAMPLE
+    for url, new, error in (
+        (web_files.url + "/feed.xml", 10, None),
+        (f"http://127.0.0.1:{inbox_server.port}/", 0, "did not answer in HTTP"),
+    ):
+        created = client.post(
+            "/api/v1/feeds", json={"url": url, "list": "weekly"}, headers=api_headers
+        ).json
+        queued = client.post(f"/api/v1/feeds/{created['id']}/fetch", headers=api_headers)
+        assert queued.status_code == 202
+        assert queued.json["job"] and queued.json["feed"] == created["id"]
+        requested = datetime.fromisoformat(queued.json["requested_at"])
+
+        def done(feed_id=created["id"], requested=requested):
+            body = client.get(f"/api/v1/feeds/{feed_id}", headers=api_headers).json
+            fetched = body["last_fetched_at"]
+            return body if fetched and datetime.fromisoformat(fetched) >= requested else None
+
+        outcome = wait_until(done, message=f"{url} was not fetched")
+        assert outcome["new"] == new
+        assert error in outcome["last_error"] if error else outcome["last_error"] is None
+
+
+def test_fetch_now_does_not_fetch_in_the_web_request(
+    client, api_headers, editor_client, weekly, servers
+):
+    slow = servers.start(trickle(response("200 OK", rss(item("a", "Slow")))))
+    row = add_feed(weekly, slow.url + "/feed.xml")
+    started = time.monotonic()
+    answer = client.post(f"/api/v1/feeds/{row.id}/fetch", headers=api_headers)
+    assert answer.status_code == 202
+    token = {"csrf_token": editor_client.token}
+    page = editor_client.post(f"/admin/feeds/{row.id}/fetch", data=token)
+    assert page.status_code == 302
+    # The server would take minutes to answer; a worker, not this request, waits for it.
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("headers_too", [True, False], ids=["status-line", "body"])
+def test_a_server_sending_a_byte_a_second_is_cut_off_by_the_deadline(
+    app, weekly, servers, headers_too
+):
+    app.config.update(FEED_DEADLINE=2.0, FEED_TIMEOUT=5.0)
+    whole = response("200 OK", rss(item("a", "Slow"), item("b", "Slower")))
+    head, body = whole.split(b"\r\n\r\n", 1)
+
+    def slowly(connection, request):
+        if not headers_too:
+            connection.sendall(head + b"\r\n\r\n")
+        trickle(whole if headers_too else body)(connection, request)
+
+    row = add_feed(weekly, servers.start(slowly).url + "/feed.xml")
+    started = time.monotonic()
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(row)
+    assert time.monotonic() - started < 4
+    assert error_of(row) == "Could not reach the feed: timed out."
+
+
+def many_items(count: int) -> bytes:
+    return rss(*(item(f"{i}", f"Item {i}") for i in range(count)))
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "no-length"])
+def test_a_huge_feed_is_refused_without_reading_it_all(weekly, servers, announced):
+    body = many_items(100_000)
+    assert len(body) > 6_000_000
+
+    def huge(connection, request):
+        if announced:
+            connection.sendall(response("200 OK", body))
+        else:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body)
+
+    row = add_feed(weekly, servers.start(huge).url + "/feed.xml")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(row)
+    assert error_of(row) == "The feed is too large: the feed is larger than 5 MB."
+    assert Post.query.count() == 0
+
+
+def test_only_the_first_items_of_a_long_feed_are_kept(app, weekly, servers):
+    app.config["FEED_MAX_ITEMS"] = 1_200  # more guids than one query looks up
+    row = add_feed(weekly, servers.start(feed(many_items(3_000))).url + "/feed.xml")
+    assert feeds.fetch_feed(row) == 1_200
+    assert {p.title for p in Post.query} == {f"Item {i}" for i in range(1_200)}
+
+
+def test_deeply_nested_fields_are_dropped_not_cleaned(weekly, servers):
+    def nested(depth: int) -> str:
+        return "<div>" * depth + "hidden" + "</div>" * depth
+
+    body = rss(
+        item("cdata", PERSIAN, description=f"<![CDATA[{nested(200_000)}]]>"),
+        item("elements", ARABIC, description=nested(100_000)),
+        item("title", f"<![CDATA[{nested(50_000)}]]>"),
+        item("plain", "Plain", description="&lt;p&gt;خلاصه‌ای کوتاه 🌷&lt;/p&gt;"),
+    )
+    row = add_feed(weekly, servers.start(feed(body)).url + "/feed.xml")
+    assert feeds.fetch_feed(row) == 3
+    posts = {p.title: p.excerpt for p in Post.query}
+    # Raw nested elements reach us as their text; escaped markup that deep is dropped.
+    assert posts == {PERSIAN: "", ARABIC: "hidden", "Plain": "خلاصه‌ای کوتاه 🌷"}
+
+
+def test_a_body_naming_a_local_file_is_not_read_from_disk(weekly, servers, tmp_path):
+    local = tmp_path / "local.xml"
+    local.write_bytes(rss(item("disk", "Read from the server's disk")))
+    row = add_feed(weekly, servers.start(feed(str(local).encode())).url + "/feed.xml")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(row)
+    assert error_of(row) == "This is not a feed we can read."
+    assert Post.query.count() == 0

@@ -1,0 +1,194 @@
+"""Errors that are not the SMTP server's never leave an issue sending for ever: the issue
+pauses with the reason and the editors are told; permanent errors are not retried."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pytest
+from conftest import wait_until
+from test_sending import add_readers, draft, start_sending, states
+
+from newsletter import accounts
+from newsletter.digest import autopilot
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, Subscriber, Subscription
+from newsletter.sending import batch, lifecycle
+
+DIGEST = Path(__file__).parent.parent / "templates" / "email" / "digest.html"
+
+
+class Templates(jinja2.BaseLoader):
+    """The app's templates, with some replaced and some missing; counts lookups of those."""
+
+    def __init__(self, inner: jinja2.BaseLoader, replaced: dict[str, str], missing: set[str]):
+        self.inner, self.replaced, self.missing = inner, replaced, missing
+        self.asked: list[str] = []
+
+    def get_source(self, environment, template):
+        if template in self.missing:
+            self.asked.append(template)
+            raise jinja2.TemplateNotFound(template)
+        if template in self.replaced:
+            return self.replaced[template], None, lambda: False
+        return self.inner.get_source(environment, template)
+
+
+@pytest.fixture
+def templates(app):
+    """Change the app's email templates for one test; they are put back afterwards."""
+    original = app.jinja_env.loader
+    made = []
+
+    def change(replaced: dict[str, str] | None = None, missing: set[str] = frozenset()):
+        loader = Templates(original, replaced or {}, set(missing))
+        app.jinja_env.loader = loader
+        app.jinja_env.cache.clear()
+        made.append(loader)
+        return loader
+
+    yield change
+    app.jinja_env.loader = original
+    app.jinja_env.cache.clear()
+
+
+def editors():
+    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+
+
+def test_a_render_that_fails_pauses_the_issue_and_tells_the_editors(
+    app, make_list, inbox, worker, templates
+):
+    editors()
+    broken_list = make_list(slug="broken", name="Broken")
+    fine_list = make_list(slug="fine", name="Fine")
+    add_readers(broken_list, 2)
+    broken = draft(broken_list)
+    # One list's digest needs a template that is not there; the other's renders.
+    templates(
+        {
+            "email/digest.html": '{% extends "email/missing.html" if mailing_list.slug == '
+            '"broken" else "email/digest-real.html" %}',
+            "email/digest-real.html": DIGEST.read_text(),
+        }
+    )
+    fine = draft_for(fine_list, "p2")
+    for issue in (broken, fine):
+        lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.dispatch()
+    broken, fine = db.session.get(Issue, broken.id), db.session.get(Issue, fine.id)
+    assert broken.status == "paused"
+    assert "email/missing.html" in broken.pause_reason
+    assert fine.status in ("sending", "sent")
+    [alert] = inbox.wait_for(1, recipient="editor@example.org")
+    assert "paused" in alert.message["Subject"] and "email/missing.html" in alert.part("plain")
+    # Fixed, and resumed: it renders now and is sent to everyone.
+    templates()
+    lifecycle.resume_issue(broken)
+    wait_until(lambda: db.session.get(Issue, broken.id).status == "sent")
+    assert states(broken.id) == {"total": 2, "sent": 2, "failed": 0, "pending": 0}
+
+
+def draft_for(mailing_list, guid: str) -> Issue:
+    from newsletter.digest.compose import compose_issue
+    from newsletter.models import Post
+
+    db.session.add(
+        Post(
+            list_id=mailing_list.id,
+            guid=guid,
+            url=f"https://example.org/{guid}",
+            title="Another post",
+            published_at=datetime(2019, 8, 2, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    return compose_issue(
+        mailing_list, datetime(2019, 8, 1, tzinfo=UTC), datetime(2019, 8, 8, tzinfo=UTC)
+    )
+
+
+def test_a_message_that_cannot_be_built_pauses_the_issue_and_keeps_its_readers(
+    app, weekly, inbox, tmp_path
+):
+    # The DKIM key is not where the settings say: no message can be signed.
+    app.config.update(
+        DKIM_KEY_FILE=str(tmp_path / "gone.pem"), DKIM_SELECTOR="s", DKIM_DOMAIN="example.org"
+    )
+    app.config["SEND_WINDOW"] = 2
+    add_readers(weekly, 3)
+    issue = draft(weekly)
+    start_sending(issue)
+    outcome = batch.send_batch(issue.id)
+    assert outcome.stopped == "paused"
+    issue = db.session.get(Issue, issue.id)
+    assert issue.status == "paused" and "gone.pem" in issue.pause_reason
+    assert states(issue.id) == {"total": 3, "sent": 0, "failed": 0, "pending": 3}
+    assert {d.attempts for d in Delivery.query} == {0}
+    assert inbox.messages == []
+
+
+def test_a_message_that_cannot_be_built_is_no_lost_connection(inbox):
+    """The second message fails to build while the first is in flight: the first is
+    delivered, the error comes out as it is (not as a lost connection, which is
+    retried), and the session is still usable."""
+    from newsletter import mailer
+    from newsletter.sending.pipeline import Pipeline
+
+    def items():
+        yield "first", "news@example.org", "ana@example.org", b"Subject: a\r\n\r\nx"
+        raise FileNotFoundError("dkim.pem")
+
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        assert pipe.pipelining
+        results = []
+        with pytest.raises(FileNotFoundError):
+            for key, error in pipe.send_all(items()):
+                results.append((key, error))
+        assert results == [("first", None)]
+        pipe.send("news@example.org", "bo@example.org", b"Subject: b\r\n\r\ny")
+    assert [m.recipients for m in inbox.wait_for(2)] == [["ana@example.org"], ["bo@example.org"]]
+
+
+def test_a_reader_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox):
+    add_readers(weekly, 2)
+    odd = Subscriber(email="ana@bü—cher.example", name="Ana", attributes={})
+    odd.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+    db.session.add(odd)
+    db.session.commit()
+    issue = draft(weekly)
+    start_sending(issue)
+    batch.send_batch(issue.id)
+    assert states(issue.id) == {"total": 3, "sent": 2, "failed": 1, "pending": 0}
+    failed = Delivery.query.filter_by(status="failed").one()
+    assert failed.subscriber_id == odd.id and "address" in failed.last_error
+    assert db.session.get(Issue, issue.id).status == "sent"
+
+
+def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, templates):
+    [reader] = add_readers(weekly, 1)
+    loader = templates(missing={"email/welcome.html"})
+    # This app's own task: another test's app may have become Celery's current one.
+    send_notice = app.extensions["celery"].tasks["newsletter.send_notice"]
+    result = send_notice.apply(args=("welcome", reader.subscriptions[0].id))
+    assert result.failed()
+    assert isinstance(result.result, jinja2.TemplateNotFound)
+    assert loader.asked == ["email/welcome.html"]
+
+
+def test_one_list_that_fails_does_not_stop_autopilot_for_the_others(app, make_list, inbox):
+    from test_autopilot import DUE, post
+
+    editors()
+    odd = make_list(slug="odd", name="Odd", from_email="news@bü—cher.example", autopilot=True)
+    fine = make_list(slug="fine", name="Fine", autopilot=True)
+    for mailing_list in (odd, fine):
+        mailing_list.send_weekday, mailing_list.send_time = 4, "09:00"
+        mailing_list.timezone = "Asia/Tehran"
+        post(mailing_list, f"{mailing_list.slug}-1", datetime(2030, 2, 27, tzinfo=UTC))
+    db.session.commit()
+    composed = autopilot.run_autopilot(DUE)
+    assert len(composed) == 2
+    [told] = inbox.wait_for(1)
+    assert told.message["Subject"].startswith("Fine: issue 1")
