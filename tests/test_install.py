@@ -1,6 +1,8 @@
 """A real install: the wheel built from what the Docker image copies, installed (not editable)
 into a fresh venv, renders every email template from another working folder."""
 
+import email
+import email.policy
 import re
 import shutil
 import subprocess
@@ -116,3 +118,62 @@ def test_the_installed_package_renders_every_email_template_from_another_folder(
     # The console script works there too, and the instance folder is where it was told.
     _run(str(installed / "bin" / "newsletter"), "--help", cwd=elsewhere, env=env)
     assert (tmp_path / "instance").is_dir()
+
+
+SEND_PERSIAN = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime
+    from flask_migrate import upgrade
+    from newsletter import create_app
+    from newsletter.digest.compose import compose_issue
+    from newsletter.extensions import db
+    from newsletter.models import MailingList
+    from newsletter.posts.service import add_post
+    from newsletter.sending.test_send import send_test
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        weekly = MailingList(
+            slug="iran", name="خبرنامهٔ هفتگی ایران — گزیدهٔ خبرها و تحلیل‌ها",
+            from_email="news@example.org", from_name="اینترلینک 📰 گزیدهٔ هفته",
+            postal_address="تهران",
+        )
+        db.session.add(weekly)
+        db.session.commit()
+        add_post(weekly, title="گزارش هفتگی: اعتراضات و پاسخ دولت", url="https://example.org/1",
+                 published_at=datetime(2026, 11, 30, tzinfo=UTC))
+        issue = compose_issue(weekly, datetime(2026, 11, 25, tzinfo=UTC),
+                              datetime(2026, 12, 2, tzinfo=UTC), subject=sys.argv[1])
+        print(send_test(issue, ["leila@example.org"]))
+    """
+)
+PERSIAN_SUBJECT = "گزیدهٔ هفتگی ایران: اعتراضات، اقتصاد، سیاست خارجی و حقوق بشر — شمارهٔ نخست 📰"
+
+
+def test_the_installed_package_sends_a_long_persian_subject_through_real_smtp(
+    installed, inbox, tmp_path
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "NEWSLETTER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'plain.sqlite'}",
+        "NEWSLETTER_SMTP_URL": inbox.url,
+    }
+    answer = _run(
+        str(installed / "bin" / "python"),
+        "-c",
+        SEND_PERSIAN,
+        PERSIAN_SUBJECT,
+        cwd=elsewhere,
+        env=env,
+    )
+    assert answer.stdout.strip().endswith("1")
+    [received] = inbox.to("leila@example.org")
+    message = email.message_from_bytes(received.data, policy=email.policy.default)
+    assert message["Subject"] == f"[Test] {PERSIAN_SUBJECT}"
+    assert message["From"].addresses[0].display_name == "اینترلینک 📰 گزیدهٔ هفته"
+    assert "گزارش هفتگی" in message.get_body(("html",)).get_content()
