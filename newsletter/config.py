@@ -94,6 +94,8 @@ def load(instance: Path) -> dict:
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
         # One fetch of a feed, redirects and all, however slowly the server sends.
         "FEED_DEADLINE": float(_env("FEED_DEADLINE", "60")),
+        # How long "fetch now" waits for the worker before answering 202 with the job.
+        "FEED_FETCH_WAIT": float(_env("FEED_FETCH_WAIT", "15")),
         "FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),
         "FEED_MAX_ITEMS": int(_env("FEED_MAX_ITEMS", "200")),
         # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.

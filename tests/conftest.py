@@ -228,6 +228,9 @@ def settings_for(backends: Backends, inbox_server: Inbox, instance: str) -> dict
         "OUTBOX_DIR": None,
         # The tests' feeds are served on loopback, which is otherwise refused (test_ssrf.py).
         "FEED_ALLOW_HOSTS": "127.0.0.1",
+        "FEED_FETCH_WAIT": 0.0,  # "fetch now" answers 202 at once unless a test waits
+        # A fetch a test leaves behind (a slow server) must end before the worker stops.
+        "FEED_DEADLINE": 5.0,
     }
 
 

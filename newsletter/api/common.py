@@ -88,6 +88,8 @@ class Operation:
     response: dict = field(default_factory=dict)
     status: int = 200
     content_type: str = "application/json"
+    # Other successful answers: {status: response schema}.
+    also: dict = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -102,9 +104,12 @@ def route(
     response: dict | None = None,
     status: int = 200,
     content_type: str = "application/json",
+    also: dict | None = None,
 ):
     """bp.route that also records the operation for openapi.json."""
     OPERATIONS.append(
-        Operation(rule, method.lower(), summary, body, response or {}, status, content_type)
+        Operation(
+            rule, method.lower(), summary, body, response or {}, status, content_type, also or {}
+        )
     )
     return bp.route(rule, methods=[method])

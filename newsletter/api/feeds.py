@@ -1,5 +1,6 @@
 """API: feeds, and fetching them now (in a worker)."""
 
+from flask import current_app
 from pydantic import BaseModel
 
 from newsletter.api.common import get_or_404, invalid, parse, route
@@ -57,15 +58,25 @@ def delete_feed(feed_id: int):
     return "", 204
 
 
+FETCHED_NOW = schema(
+    "new", "job", "feed", new="integer", job="string", feed="integer", last_error="string"
+)
+
+
 @route(
     "/feeds/<int:feed_id>/fetch",
     "POST",
-    "Queue a fetch of a feed now; GET the feed for its outcome",
-    response=JOB,
-    status=202,
+    "Fetch a feed now, in a worker: {new} when it finishes within NEWSLETTER_FEED_FETCH_WAIT "
+    "seconds, else 202 with the job (GET the feed for its outcome)",
+    response=FETCHED_NOW,
+    also={202: JOB},
 )
 def fetch_feed(feed_id: int):
     feed = get_or_404(Feed, feed_id, "feed")
     requested_at = utcnow()
-    job = feeds.queue_fetch(feed)
-    return {"job": job, "feed": feed.id, "requested_at": iso(requested_at)}, 202
+    queued = {"job": feeds.queue_fetch(feed), "feed": feed.id, "requested_at": iso(requested_at)}
+    done = feeds.wait_for_fetch(feed.id, requested_at, current_app.config["FEED_FETCH_WAIT"])
+    if done is None:
+        return queued, 202
+    feed, new = done
+    return {**queued, "new": new, "last_error": feed.last_error}

@@ -43,6 +43,13 @@ def build_spec() -> dict:
             "parameters": params,
             "responses": {
                 str(op.status): success,
+                **{
+                    str(status): {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": schema}},
+                    }
+                    for status, schema in op.also.items()
+                },
                 "default": {
                     "description": "Error",
                     "content": {

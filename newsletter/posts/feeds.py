@@ -4,6 +4,8 @@ sanitised text; one feed's failure is stored on that feed and the others go on."
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,6 +13,7 @@ from flask import current_app
 from newsletter.extensions import db
 from newsletter.models import Feed, Post, utcnow
 from newsletter.posts import entries, fetch
+from newsletter.posts.service import feeds_with_new
 
 USER_AGENT = "newsletter-feed-fetcher/1.0"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
@@ -115,6 +118,19 @@ def poll_all() -> int:
     """Fetch every feed; one broken feed does not stop the others."""
     ids = db.session.scalars(sa.select(Feed.id).order_by(Feed.id)).all()
     return sum(fetch_by_id(feed_id) for feed_id in ids)
+
+
+def wait_for_fetch(feed_id: int, since: datetime, seconds: float) -> tuple[Feed, int] | None:
+    """(the feed, posts its fetch added) once a fetch started after `since` is stored; None
+    when none is within `seconds`. The web request waits for the worker, it never fetches."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        feed, new = feeds_with_new(Feed.id == feed_id)[0]
+        if feed.last_fetched_at is not None and feed.last_fetched_at >= since:
+            return feed, new
+        time.sleep(0.1)
+    return None
 
 
 def queue_fetch(feed: Feed) -> str:
