@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from limits import RateLimitItemPerMinute
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db, limiter
 from newsletter.models import ApiToken, User, utcnow
 from newsletter.subscriptions.service import normalise_email
@@ -18,8 +19,8 @@ TOKEN_PREFIX = "nl_"
 MIN_PASSWORD = 10
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(NewsletterError, ValueError):
+    """A user cannot be created or changed as asked."""
 
 
 def create_user(email: str, password: str, role: str) -> User:
@@ -80,8 +81,11 @@ WRONG = "Email or password is wrong. After many wrong tries, signing in from her
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-class SignInError(Exception):
-    pass
+class SignInError(NewsletterError):
+    """Signing in failed; the one vague message for every reason."""
+
+    status = 401
+    code = "unauthorized"
 
 
 def _failure_limits(email: str, ip: str | None) -> list[tuple]:

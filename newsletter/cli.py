@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from newsletter import accounts, signing
+from newsletter.errors import NewsletterError
 
 
 def main() -> None:
@@ -46,7 +47,7 @@ def create_user(email: str, role: str, password_stdin: bool):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(email, password, role)
-    except ValueError as exc:
+    except NewsletterError as exc:  # AccountError, InvalidEmail
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} {user.email}")
 

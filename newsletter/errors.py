@@ -4,9 +4,56 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
+class NewsletterError(Exception):
+    """A rule of the newsletter refused what was asked; the message says why, to people.
+
+    field names what was wrong (None when it is nothing the caller sent), status is the HTTP
+    status the API answers with, code the API's error code: "invalid" for 422, "conflict" for
+    409 unless given. Subclasses set their own defaults as class attributes.
+    """
+
+    field: str | None = None
+    status: int = 422
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if field is not None:
+            self.field = field
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        if self.code is None:
+            self.code = "invalid" if self.status == 422 else "conflict"
+
+    @property
+    def fields(self) -> dict:
+        return {self.field: self.message} if self.field else {}
+
+
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    """The API's one error answer: {"error": {"code", "message", "fields"}}."""
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return jsonify(body), status
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def error_response(exc: NewsletterError):
+    """What the API answers when a NewsletterError (an ApiError among them) reaches it."""
+    response = api_error(exc.status, exc.code, exc.message, exc.fields)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
+    return response
 
 
 def _wants_json() -> bool:
@@ -18,7 +65,8 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if _wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
-            body, status = api_error(exc.code or 500, code, exc.description or exc.name)
+            body = api_error(exc.code or 500, code, exc.description or exc.name)
+            status = body.status_code
         else:
             body, status = (
                 render_template(

@@ -13,6 +13,7 @@ from newsletter.extensions import db
 from newsletter.mailer import list_id_header
 from newsletter.models import Issue, MailingList, Subscription, utcnow
 from newsletter.sending import ledger
+from newsletter.statuses import IssueStatus, SubscriptionStatus
 
 # What a list made without an address (through the API, which does not require one) shows
 # until it gets one: visible in every email and on the dashboard, so it gets fixed.
@@ -64,7 +65,7 @@ def overview(now: datetime | None = None) -> list[ListOverview]:
     """Each list with its readers, growth this week, next and last issue: a few set-wise queries."""
     now = now or utcnow()
     week_ago = now - timedelta(days=7)
-    confirmed = Subscription.status == "confirmed"
+    confirmed = Subscription.status == SubscriptionStatus.CONFIRMED
     counts = dict(
         db.session.execute(
             sa.select(Subscription.list_id, sa.func.count())
@@ -83,10 +84,12 @@ def overview(now: datetime | None = None) -> list[ListOverview]:
     for mailing_list in db.session.scalars(sa.select(MailingList).order_by(MailingList.name)):
         issues = sa.select(Issue).where(Issue.list_id == mailing_list.id)
         upcoming = db.session.scalar(
-            issues.where(Issue.status == "scheduled").order_by(Issue.send_at).limit(1)
+            issues.where(Issue.status == IssueStatus.SCHEDULED).order_by(Issue.send_at).limit(1)
         )
         last = db.session.scalar(
-            issues.where(Issue.status.in_(("sending", "paused", "sent")))
+            issues.where(
+                Issue.status.in_((IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT))
+            )
             .order_by(Issue.number.desc())
             .limit(1)
         )

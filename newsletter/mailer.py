@@ -113,6 +113,18 @@ def _open(settings: SmtpSettings) -> smtplib.SMTP:
     return smtp
 
 
+def permanent(code: int) -> bool:
+    """RFC 5321: a 5xx reply refuses for good; a 4xx one is worth another try later."""
+    return code >= 500
+
+
+def is_temporary(exc: smtplib.SMTPException) -> bool:
+    """A refusal that a later try may get past (every refused recipient's code is 4xx)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return not any(permanent(code) for code, _ in exc.recipients.values())
+    return not permanent(exc.smtp_code)
+
+
 def smtp_address(email: str) -> str:
     """The address as SMTP carries it: an internationalised domain in its ASCII form."""
     local, _, domain = email.rpartition("@")
@@ -222,7 +234,24 @@ def _quoted_printable(text: str) -> bytes:
 SOFT_BREAK = b"=\r\n"
 
 
-class QuotedPrintableTemplate:
+class MarkedBody:
+    """A body split once at its per-reader markers; fill() puts one reader's values between
+    its pieces. `encode` applies to pieces and values alike, `frame` goes around each value."""
+
+    def __init__(self, body: str, markers: re.Pattern, encode=lambda text: text, frame=""):
+        pieces = markers.split(body)
+        self.encode, self.frame = encode, frame
+        self.pieces = [encode(piece) for piece in pieces[0::2]]
+        self.markers = pieces[1::2]
+
+    def fill(self, values: dict[str, str]) -> list:
+        chunks = [self.pieces[0]]
+        for marker, piece in zip(self.markers, self.pieces[1:], strict=True):
+            chunks += [self.frame, self.encode(values[marker]), self.frame, piece]
+        return chunks
+
+
+class QuotedPrintableTemplate(MarkedBody):
     """A body encoded once, with per-reader values patched in between its pieces.
 
     Each piece is encoded on its own and each value is framed by soft line breaks, so
@@ -230,15 +259,7 @@ class QuotedPrintableTemplate:
     """
 
     def __init__(self, body: str, markers: re.Pattern):
-        pieces = markers.split(body)
-        self.pieces = [_quoted_printable(piece) for piece in pieces[0::2]]
-        self.markers = pieces[1::2]
-
-    def fill(self, values: dict[str, str]) -> list[bytes]:
-        chunks = [self.pieces[0]]
-        for marker, piece in zip(self.markers, self.pieces[1:], strict=True):
-            chunks += [SOFT_BREAK, _quoted_printable(values[marker]), SOFT_BREAK, piece]
-        return chunks
+        super().__init__(body, markers, _quoted_printable, SOFT_BREAK)
 
 
 class Multipart:

@@ -9,6 +9,13 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.extensions import db
+from newsletter.statuses import (
+    DeliveryStatus,
+    ImportStatus,
+    IssueStatus,
+    SubscriberStatus,
+    SubscriptionStatus,
+)
 
 
 def utcnow() -> datetime:
@@ -65,7 +72,7 @@ class Subscriber(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
-    status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default=SubscriberStatus.ACTIVE, index=True)
     attributes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     locale: Mapped[str | None] = mapped_column(sa.String(16))
@@ -91,7 +98,7 @@ class Subscription(db.Model):
     list_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(sa.String(12), default="unconfirmed")
+    status: Mapped[str] = mapped_column(sa.String(12), default=SubscriptionStatus.UNCONFIRMED)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_ip: Mapped[str | None] = mapped_column(sa.String(45))
     consent_source: Mapped[str | None] = mapped_column(sa.String(200))
@@ -157,7 +164,7 @@ class Issue(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     preheader: Mapped[str] = mapped_column(sa.String(300), default="")
     intro: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default=IssueStatus.DRAFT, index=True)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -215,7 +222,7 @@ class Delivery(db.Model):
     subscriber_id: Mapped[int] = mapped_column(
         sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str | None] = mapped_column(sa.String(300))
@@ -302,7 +309,7 @@ class Import(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(10), default=ImportStatus.QUEUED)
     preconfirm: Mapped[bool] = mapped_column(default=False)
     # The name the file was uploaded as; its bytes wait in import_files (ImportFile).
     path: Mapped[str] = mapped_column(sa.String(500))

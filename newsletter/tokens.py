@@ -8,12 +8,14 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 
+from newsletter.errors import NewsletterError
+
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 
 
-class TokenError(Exception):
+class TokenError(NewsletterError):
     """A link that is forged, tampered with, or too old."""
 
     def __init__(self, message: str, expired: bool = False):

@@ -250,15 +250,14 @@ def session_app(backends, inbox_server, instance_dir):
 
 
 def _empty_tables(tries: int = 5):
-    """Empty every table; a task left over from the last test may hold a lock for a moment."""
-    tables = [t.name for t in db.metadata.sorted_tables]
+    """Empty every table; a task left over from the last test may hold a lock for a moment.
+
+    DELETE, children first, rather than TRUNCATE: on tables this small PostgreSQL deletes in
+    about 2 ms where TRUNCATE takes about 50 ms, and every test that uses `app` pays it."""
     for attempt in range(tries):
         try:
-            if db.engine.dialect.name == "postgresql":
-                db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            else:
-                for table in reversed(db.metadata.sorted_tables):
-                    db.session.execute(table.delete())
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
             db.session.commit()
             return
         except sa.exc.OperationalError:
@@ -420,7 +419,8 @@ def web_files():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, at every test's teardown.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     server.files = files
     server.requests = requests
@@ -480,7 +480,7 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"
     yield server
@@ -540,3 +540,24 @@ def bounce_server(app):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def dns(app, tmp_path):
+    """A fresh DKIM key: the private half configured, the public half in a stub resolver."""
+    from builders import DKIM_DOMAIN, DKIM_SELECTOR
+
+    from newsletter import signing
+
+    pem, record = signing.new_key()
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(pem)
+    records = {f"{DKIM_SELECTOR}._domainkey.{DKIM_DOMAIN}.": record.encode()}
+    app.config.update(
+        DKIM_KEY_FILE=str(key_file), DKIM_SELECTOR=DKIM_SELECTOR, DKIM_DOMAIN=DKIM_DOMAIN
+    )
+
+    def resolve(name, timeout=5):
+        return records.get(name.decode() if isinstance(name, bytes) else name)
+
+    return resolve

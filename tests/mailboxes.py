@@ -58,7 +58,7 @@ class _Server:
         self._server.daemon_threads = True  # a client left connected must not hang the tests
         self._server.owner = self
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     def stop(self) -> None:
         self._server.shutdown()  # returns once serve_forever has stopped

@@ -1,27 +1,13 @@
 """Signing in to /admin, roles, and the dashboard."""
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from builders import PASSWORD, csrf, sign_in
 
 from newsletter import accounts
 from newsletter.extensions import db, limiter
 from newsletter.models import Issue, IssueItem, Subscriber, Subscription
-
-PASSWORD = "correct horse battery"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, email, password=PASSWORD, next_path=""):
-    page = client.get("/admin/login")
-    return client.post(
-        "/admin/login" + (f"?next={next_path}" if next_path else ""),
-        data={"email": email, "password": password, "csrf_token": csrf(page.text)},
-    )
 
 
 @pytest.fixture
@@ -58,9 +44,7 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(client, adm
     assert client.get("/admin/").status_code == 302
 
 
-def test_repeated_failures_hold_back_that_address_from_that_client_for_a_while(
-    client, admin_user
-):
+def test_repeated_failures_hold_back_that_address_from_that_client_for_a_while(client, admin_user):
     # No lockout any more (anyone could lock the owner out): see test_security.py.
     limiter.reset()
     for _ in range(accounts.FAILURES_PER_ADDRESS):

@@ -1,12 +1,15 @@
 """schemathesis against /api/v1/openapi.json, in process over WSGI, on the real database: no
 server errors, and every answer as the spec says (all checks, positive and negative data)."""
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from newsletter.extensions import db
+
+pytestmark = pytest.mark.slow
 
 # Enough to find what the audit found, few enough that the whole run stays under a minute.
 EXAMPLES = 25

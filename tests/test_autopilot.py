@@ -3,16 +3,16 @@
 from datetime import UTC, datetime
 
 import pytest
+from builders import DUE, post
 
 from newsletter import accounts
 from newsletter.digest import autopilot
 from newsletter.extensions import db
-from newsletter.models import Issue, Post
+from newsletter.models import Issue
 
 # Friday 2030-03-01 09:00 in Tehran is 05:30 UTC; with a 3-hour lead, composing is due from 02:30.
 SEND = datetime(2030, 3, 1, 5, 30, tzinfo=UTC)
 BEFORE = datetime(2030, 3, 1, 2, 0, tzinfo=UTC)
-DUE = datetime(2030, 3, 1, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -21,19 +21,6 @@ def tehran(make_list, app):
     return make_list(
         slug="tehran", timezone="Asia/Tehran", send_weekday=4, send_time="09:00", autopilot=True
     )
-
-
-def post(mailing_list, guid, when):
-    db.session.add(
-        Post(
-            list_id=mailing_list.id,
-            guid=guid,
-            url=f"https://example.org/{guid}",
-            title=f"Post {guid}",
-            published_at=when,
-        )
-    )
-    db.session.commit()
 
 
 def test_the_weekly_send_time_follows_the_lists_time_zone(tehran):

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from bounce_mail import BOUNCE_DOMAIN
-from test_bounces import deliver, reader
+from builders import deliver, reader
 
 from newsletter import suppression
 from newsletter.extensions import db
 from newsletter.models import Subscriber, Subscription
+
+pytestmark = pytest.mark.slow
 
 SAMPLES = Path(__file__).parent / "data" / "bounces"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(
     os.environ.get("NEWSLETTER_BOUNCE_CORPUS")
     or Path(__file__).resolve().parents[2] / "shared" / "bounce-corpus"

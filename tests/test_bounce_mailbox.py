@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
+from builders import reader, send_one_batch
 from mailboxes import ImapServer, Mailbox, Pop3Server
-from test_bounces import reader
-from test_sending import send_one_batch
 
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.extensions import db

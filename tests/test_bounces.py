@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -11,31 +10,27 @@ from email.message import EmailMessage
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
-from test_sending import SINCE, UNTIL, add_readers, draft, send_one_batch, start_sending
-from test_subscriptions import submit
+from builders import (
+    SINCE,
+    UNTIL,
+    add_readers,
+    deliver,
+    draft,
+    reader,
+    send_one_batch,
+    start_sending,
+    submit,
+)
 
 from newsletter import accounts, suppression
 from newsletter.bounces import verp
 from newsletter.bounces.intake import add_soft_bounce
-from newsletter.bounces.server import BounceServer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
 from newsletter.queue import enqueue
 from newsletter.sending import batch, lifecycle
 from newsletter.subscriptions import service
-
-
-def deliver(server: BounceServer, raw: bytes, to: str = f"bounces@{BOUNCE_DOMAIN}") -> None:
-    """Hand a message to the bounce server as a mail server would (empty envelope sender)."""
-    kind = smtplib.LMTP if server.lmtp else smtplib.SMTP
-    with kind(server.hostname, server.port) as client:
-        client.sendmail("", [to], re.sub(rb"\r?\n", b"\r\n", raw))  # as on the wire
-
-
-def reader(email: str) -> Subscriber:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
 
 
 def headers_of(data: bytes) -> bytes:

@@ -11,6 +11,8 @@ from newsletter import accounts
 from newsletter.extensions import db
 from newsletter.models import Import, Issue, Post, Subscriber, Subscription
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "correct horse battery"
 
 

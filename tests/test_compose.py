@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import IN_CI
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("migrate", "web", "worker", "beat", "bounces")

@@ -2,28 +2,9 @@
 would, against the public key published through a stub resolver."""
 
 import dkim
-import pytest
-from test_sending import add_readers, send_one_batch
-
-from newsletter import signing
-
-SELECTOR = "news2026"
-DOMAIN = "example.org"
-
-
-@pytest.fixture
-def dns(app, tmp_path):
-    """A fresh key: the private half configured, the public half in a stub resolver."""
-    pem, record = signing.new_key()
-    key_file = tmp_path / "dkim.pem"
-    key_file.write_bytes(pem)
-    records = {f"{SELECTOR}._domainkey.{DOMAIN}.": record.encode()}
-    app.config.update(DKIM_KEY_FILE=str(key_file), DKIM_SELECTOR=SELECTOR, DKIM_DOMAIN=DOMAIN)
-
-    def resolve(name, timeout=5):
-        return records.get(name.decode() if isinstance(name, bytes) else name)
-
-    return resolve
+from builders import DKIM_DOMAIN as DOMAIN
+from builders import DKIM_SELECTOR as SELECTOR
+from builders import add_readers, send_one_batch
 
 
 def test_every_digest_is_signed_over_the_headers_that_matter(app, weekly, inbox, dns):

@@ -5,10 +5,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import wait_until
 
 from newsletter.extensions import db
 from newsletter.models import Issue
+
+pytestmark = pytest.mark.slow
 
 FEED = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
 

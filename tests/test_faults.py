@@ -13,12 +13,14 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from builders import add_readers, draft, states
 from conftest import free_port, wait_until
-from test_sending import add_readers, draft, states
 
 from newsletter.extensions import db
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
+
+pytestmark = pytest.mark.slow
 
 READERS = 300
 WINDOW = 10

@@ -1,32 +1,16 @@
 """Posts from the organisation's feed, and feeds that misbehave."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from builders import SAMPLE, item, rss
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post
 from newsletter.posts import feeds
 from newsletter.posts.service import PostError, add_feed, add_post
 
-SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
 UNDATED = "Iran Blasts US , EU support for MKO Terrorists – Mersad Anniversary"
-
-
-def rss(*items: str, title: str = "Example") -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
-        f"<link>https://example.org/</link>{''.join(items)}</channel></rss>"
-    ).encode()
-
-
-def item(guid: str, title: str, link: str | None = None, description: str = "") -> str:
-    return (
-        f"<item><title>{title}</title><link>{link or 'https://example.org/' + guid}</link>"
-        f"<guid>{guid}</guid><pubDate>Mon, 05 Aug 2019 09:00:00 +0000</pubDate>"
-        f"<description>{description}</description></item>"
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import dkim
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from test_dkim import dns  # noqa: F401  (the fixture)
 
 from newsletter import accounts, mailer
 from newsletter.digest import autopilot
@@ -190,7 +189,7 @@ def assert_headers(received, subject: str, to_name: str = "", list_name: str | N
     assert all(len(line) <= 998 for line in received.data.split(b"\r\n"))
 
 
-def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, inbox, dns):  # noqa: F811
+def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, inbox, dns):
     reader(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))

@@ -2,7 +2,7 @@
 
 import re
 
-from test_subscriptions import csrf
+from builders import csrf
 
 from newsletter.models import Subscriber
 

@@ -6,9 +6,9 @@ import time
 from datetime import datetime
 
 import pytest
+from builders import SAMPLE, item, rss
 from conftest import wait_until
 from hostile_servers import Servers, feed, response, trickle
-from test_feeds import SAMPLE, item, rss
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post
@@ -82,6 +82,7 @@ def test_fetch_now_does_not_fetch_in_the_web_request(
 
 
 @pytest.mark.parametrize("headers_too", [True, False], ids=["status-line", "body"])
+@pytest.mark.slow
 def test_a_server_sending_a_byte_a_second_is_cut_off_by_the_deadline(
     app, weekly, servers, headers_too
 ):
@@ -131,6 +132,7 @@ def test_only_the_first_items_of_a_long_feed_are_kept(app, weekly, servers):
     assert {p.title for p in Post.query} == {f"Item {i}" for i in range(1_200)}
 
 
+@pytest.mark.slow
 def test_deeply_nested_fields_are_dropped_not_cleaned(weekly, servers):
     def nested(depth: int) -> str:
         return "<div>" * depth + "hidden" + "</div>" * depth

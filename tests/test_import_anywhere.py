@@ -43,6 +43,7 @@ def _stored_pieces(import_id: int) -> int:
 
 
 @pytest.mark.processes
+@pytest.mark.slow
 def test_an_import_runs_on_a_worker_in_another_folder_and_its_failures_are_logged(
     make_app, worker_process, backends, api_headers, weekly, tmp_path, monkeypatch
 ):

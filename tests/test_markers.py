@@ -5,7 +5,7 @@ import html
 import re
 from datetime import UTC, datetime
 
-from test_sending import start_sending
+from builders import start_sending
 
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue

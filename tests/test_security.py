@@ -11,8 +11,8 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
+from builders import PASSWORD, csrf, sign_in
 from conftest import free_port, wait_until
-from test_admin import PASSWORD, csrf, sign_in
 
 from newsletter import accounts, tokens
 from newsletter.extensions import db, limiter
@@ -330,6 +330,7 @@ def test_admin_pages_have_security_headers_and_no_inline_code(editor_client, arc
         _no_inline_code(answer)
 
 
+@pytest.mark.slow
 def test_the_admin_works_under_its_policy_in_a_real_browser(page, live_server, weekly, app):
     accounts.create_user("writer@example.org", PASSWORD, "editor")
     issue = Issue(
@@ -373,6 +374,7 @@ def test_the_dev_server_log_keeps_link_tokens_out(live_server, weekly, caplog):
     assert "/unsubscribe/[token]" in caplog.text
 
 
+@pytest.mark.slow
 def test_gunicorn_access_log_keeps_link_tokens_out(backends, weekly, tmp_path):
     port = free_port()
     env = {

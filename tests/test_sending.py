@@ -5,64 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from builders import add_readers, draft, start_sending, states
 from conftest import wait_until
 
-from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, Post, Subscriber, Subscription
-from newsletter.sending import ledger, lifecycle
+from newsletter.models import Delivery, Issue, Subscriber, Subscription
+from newsletter.sending import lifecycle
 from newsletter.subscriptions import service
-
-SINCE = datetime(2019, 8, 1, tzinfo=UTC)
-UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
-
-
-def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Subscriber]:
-    readers = []
-    for i in range(count):
-        subscriber = Subscriber(email=f"reader{i}@example.org", name=f"Reader {i}", attributes={})
-        subscriber.subscriptions.append(Subscription(list_id=mailing_list.id, status=status))
-        readers.append(subscriber)
-    db.session.add_all(readers)
-    db.session.commit()
-    return readers
-
-
-def draft(mailing_list) -> Issue:
-    db.session.add(
-        Post(
-            list_id=mailing_list.id,
-            guid="p1",
-            url="https://example.org/p1",
-            title="First post",
-            source="Example",
-            excerpt="Something happened.",
-            published_at=datetime(2019, 8, 2, tzinfo=UTC),
-        )
-    )
-    db.session.commit()
-    return compose_issue(mailing_list, SINCE, UNTIL)
-
-
-def start_sending(issue: Issue) -> None:
-    """Due now and claimed, as beat would: rendered, with its ledger."""
-    lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-
-
-def send_one_batch(mailing_list, readers: int) -> Issue:
-    """An issue to `readers` new readers, sent by one batch in this process."""
-    from newsletter.sending import batch
-
-    add_readers(mailing_list, readers)
-    issue = draft(mailing_list)
-    start_sending(issue)
-    batch.send_batch(issue.id)
-    return issue
-
-
-def states(issue_id: int) -> dict[str, int]:
-    return ledger.counts(issue_id)
 
 
 def test_an_issue_is_claimed_once_however_many_beats_race(app, weekly):

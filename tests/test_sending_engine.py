@@ -9,8 +9,8 @@ from email import message_from_bytes
 
 import pytest
 import sqlalchemy as sa
+from builders import add_readers, draft, start_sending, states
 from conftest import Inbox, wait_until
-from test_sending import add_readers, draft, start_sending, states
 
 from newsletter import accounts, mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
@@ -135,6 +135,7 @@ def test_without_its_redis_the_limit_grants_nothing():
     assert Throttle(Limits(), f"redis://127.0.0.1:{free_port()}/0").take(5) == 5  # no limit set
 
 
+@pytest.mark.slow
 def test_a_throttled_batch_stops_and_gives_its_readers_back(app, weekly, inbox, redis_url):
     app.config["RATE_PER_HOUR"] = 3
     app.config["SEND_WINDOW"] = 2

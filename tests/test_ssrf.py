@@ -5,8 +5,8 @@ named the host. (The suite allows 127.0.0.1, where its feeds are served; these t
 import socket
 
 import pytest
+from builders import item, rss
 from hostile_servers import Servers, feed, redirect
-from test_feeds import item, rss
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post

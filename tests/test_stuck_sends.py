@@ -6,8 +6,8 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from builders import DUE, add_readers, draft, post, start_sending, states
 from conftest import wait_until
-from test_sending import add_readers, draft, start_sending, states
 
 from newsletter import accounts
 from newsletter.digest import autopilot
@@ -178,8 +178,6 @@ def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, template
 
 
 def test_one_list_that_fails_does_not_stop_autopilot_for_the_others(app, make_list, inbox):
-    from test_autopilot import DUE, post
-
     editors()
     odd = make_list(slug="odd", name="Odd", from_email="news@bü—cher.example", autopilot=True)
     fine = make_list(slug="fine", name="Fine", autopilot=True)

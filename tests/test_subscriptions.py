@@ -4,23 +4,13 @@ import re
 import time
 
 import pytest
+from builders import csrf, submit
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from newsletter import tokens
 from newsletter.extensions import db, limiter
 from newsletter.models import Subscriber, Subscription
 from newsletter.subscriptions import service
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def submit(client, email, name="", slug="weekly"):
-    form = client.get(f"/subscribe/{slug}")
-    return client.post(
-        f"/subscribe/{slug}", data={"email": email, "name": name, "csrf_token": csrf(form.text)}
-    )
 
 
 def test_form_needs_its_csrf_token(client, weekly):

@@ -1,7 +1,7 @@
 """VERP: each issue email's return path names its delivery, and cannot be forged."""
 
 import sqlalchemy as sa
-from test_sending import send_one_batch
+from builders import send_one_batch
 
 from newsletter.bounces import verp
 from newsletter.extensions import db

@@ -7,6 +7,7 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 from flask import current_app
 
+from newsletter import mailer
 from newsletter.bounces import mailbox
 from newsletter.digest import autopilot
 from newsletter.posts import feeds
@@ -31,18 +32,12 @@ def send_notice(self, kind: str, subscription_id: int) -> bool:
         notices.deliver(notice)
         return True
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-        if not is_temporary(exc):
+        if not mailer.is_temporary(exc):
             logger.warning("%s notice for subscription %s refused: %s", kind, subscription_id, exc)
             return False
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
     except OSError as exc:  # the server is down or dropped us
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
-
-
-def is_temporary(exc: smtplib.SMTPException) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code < 500 for code, _ in exc.recipients.values())
-    return exc.smtp_code < 500
 
 
 @shared_task(name="newsletter.dispatch_due_issues")

@@ -11,12 +11,14 @@ from newsletter.admin import bp
 from newsletter.admin.posts import list_or_404
 from newsletter.bounces import history
 from newsletter.digest import render
-from newsletter.digest.compose import ComposeError, compose_issue, edit_issue, posts_between
+from newsletter.digest.compose import compose_issue, edit_issue, posts_between
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ledger, lifecycle
 from newsletter.sending.test_send import send_test
+from newsletter.statuses import DeliveryStatus
 
 PREVIEW_POLICY = "sandbox; " + EMAIL_HTML
 # The live preview writes the email into sandboxed frames (srcdoc), which take this page's
@@ -62,7 +64,7 @@ def compose(slug: str):
             )
             issue = compose_issue(mailing_list, since, until, values["subject"] or None)
             return _to_editor(issue)
-        except ValueError as exc:  # ComposeError is one too
+        except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad date
             error = str(exc)
     return render_template(
         "admin/compose.html", mailing_list=mailing_list, values=values, error=error
@@ -76,7 +78,7 @@ def issue(issue_id: int):
     failures = db.session.execute(
         sa.select(Subscriber.email, Delivery.last_error)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.issue_id == found.id, Delivery.status == "failed")
+        .where(Delivery.issue_id == found.id, Delivery.status == DeliveryStatus.FAILED)
         .order_by(Subscriber.email)
         .limit(500)
     ).all()
@@ -138,7 +140,7 @@ def save(issue_id: int):
     try:
         edit_issue(found, _changes_from_form())
         flash("Saved.")
-    except (ComposeError, ValueError) as exc:
+    except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad position
         db.session.rollback()
         flash(f"Not saved: {exc}")
     return _to_editor(found)
@@ -151,7 +153,7 @@ def live_preview(issue_id: int):
     try:
         edit_issue(found, _changes_from_form(), commit=False)
         html, text = render.preview(found)
-    except (ComposeError, ValueError) as exc:
+    except (NewsletterError, ValueError) as exc:
         return {"error": str(exc)}, 422
     finally:
         db.session.rollback()
@@ -189,7 +191,7 @@ def schedule(issue_id: int):
         local = datetime.fromisoformat(request.form.get("send_at", ""))
         lifecycle.schedule_issue(found, local.replace(tzinfo=zone))
         flash(f"Scheduled for {found.send_at:%Y-%m-%d %H:%M} UTC.")
-    except (ValueError, lifecycle.StateError) as exc:
+    except (NewsletterError, ValueError) as exc:  # StateError, ScheduleError, or a bad date
         flash(f"Not scheduled: {exc}")
     return _to_editor(found)
 

@@ -20,6 +20,7 @@ from newsletter.bounces import history
 from newsletter.extensions import db
 from newsletter.lists import find_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
+from newsletter.statuses import ImportStatus
 from newsletter.subscriptions import importer, service
 from newsletter.subscriptions.export import csv_rows
 from newsletter.subscriptions.importer import stage_import
@@ -178,7 +179,7 @@ def import_csv(slug: str):
 def map_import(import_id: int):
     """The first rows of the file, and which column is the address, the name, or kept."""
     record = db.session.get(Import, import_id) or abort(404)
-    if record.status != "staged":
+    if record.status != ImportStatus.STAGED:
         return redirect(url_for("admin.import_report", import_id=record.id))
     try:
         header, rows = importer.preview(record)

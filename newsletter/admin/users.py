@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from newsletter import accounts
 from newsletter.admin import admin_only, bp
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import User
 
@@ -20,7 +21,7 @@ def users():
                 request.form.get("password", ""),
                 request.form.get("role", "editor"),
             )
-        except ValueError as exc:
+        except NewsletterError as exc:  # AccountError, InvalidEmail
             error = str(exc)
         else:
             flash(f"Created {user.role} {user.email}.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from newsletter import accounts
+from newsletter.errors import NewsletterError, error_response
 from newsletter.extensions import db
 
 bp = Blueprint("api", __name__)
@@ -17,20 +18,22 @@ bp = Blueprint("api", __name__)
 PUBLIC_ENDPOINTS = {"api.openapi_spec"}
 
 
-class ApiError(Exception):
+class ApiError(NewsletterError):
+    """An answer the API decided on itself, possibly naming several fields."""
+
     def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        super().__init__(message, status=status, code=code)
+        self._fields = fields or {}
+
+    @property
+    def fields(self) -> dict:
+        return self._fields
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    body = {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}}
-    response = jsonify(body)
-    response.status_code = exc.status
-    if exc.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
-    return response
+@bp.errorhandler(NewsletterError)
+def _newsletter_error(exc: NewsletterError):
+    """Every rule a service or the API enforced, in the API's one error shape."""
+    return error_response(exc)
 
 
 @bp.before_request
@@ -62,10 +65,9 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
         raise ApiError(422, "invalid", "Some fields are not valid.", fields) from exc
 
 
-def invalid(field_name: str | None, message: str, status: int = 422) -> ApiError:
-    """An ApiError for a rule a service enforced, naming the field when there is one."""
-    fields = {field_name: message} if field_name else {}
-    return ApiError(status, "invalid" if status == 422 else "conflict", message, fields)
+def invalid(field_name: str | None, message: str, status: int = 422) -> NewsletterError:
+    """An error for a rule the API enforced, naming the field when there is one."""
+    return NewsletterError(message, field_name, status=status)
 
 
 def not_found(what: str) -> ApiError:

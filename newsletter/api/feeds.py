@@ -3,13 +3,13 @@
 from flask import current_app
 from pydantic import BaseModel
 
-from newsletter.api.common import get_or_404, invalid, parse, route
+from newsletter.api.common import get_or_404, parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import FEED, feed_json, iso, list_of, schema
 from newsletter.extensions import db
 from newsletter.models import Feed, utcnow
 from newsletter.posts import feeds
-from newsletter.posts.service import PostError, add_feed, feeds_with_new
+from newsletter.posts.service import add_feed, feeds_with_new
 
 JOB = schema("job", "requested_at", job="string", feed="integer", requested_at="string")
 # The feed, and how many posts its last fetch added.
@@ -36,10 +36,7 @@ def all_feeds():
 @route("/feeds", "POST", "Add a feed to a list", body=NewFeed, response=FEED, status=201)
 def create_feed():
     body = parse(NewFeed)
-    try:
-        feed = add_feed(list_for(body.list), body.url)
-    except PostError as exc:
-        raise invalid(exc.field, str(exc)) from exc
+    feed = add_feed(list_for(body.list), body.url)  # a PostError names its field
     return feed_json(feed), 201
 
 

@@ -5,12 +5,21 @@ import smtplib
 import sqlalchemy as sa
 from flask import g, request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import joinedload, selectinload
 
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.lists import list_for
-from newsletter.api.shapes import ISSUE, Aware, DayOrTime, issue_json, list_of, schema
+from newsletter.api.shapes import (
+    ISSUE,
+    Aware,
+    DayOrTime,
+    issue_json,
+    issues_json,
+    list_of,
+    schema,
+)
 from newsletter.digest import render
-from newsletter.digest.compose import ComposeError, compose_issue, edit_issue
+from newsletter.digest.compose import compose_issue, edit_issue
 from newsletter.extensions import db
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
@@ -50,18 +59,19 @@ class TestSend(BaseModel):
     emails: list[str] | None = Field(None, max_length=10)
 
 
-def _compose_error(exc: ComposeError) -> ApiError:
-    return invalid(exc.field, str(exc))
-
-
 @route("/issues", "GET", "Issues, newest first (?list=&status=)", response=list_of(ISSUE))
 def all_issues():
-    select = sa.select(Issue).order_by(Issue.id.desc()).limit(200)
+    select = (
+        sa.select(Issue)
+        .options(joinedload(Issue.mailing_list), selectinload(Issue.items))
+        .order_by(Issue.id.desc())
+        .limit(200)
+    )
     if request.args.get("list"):
         select = select.where(Issue.list_id == list_for(request.args["list"]).id)
     if request.args.get("status"):
         select = select.where(Issue.status == request.args["status"])
-    return {"items": [issue_json(i) for i in db.session.scalars(select)]}
+    return {"items": issues_json(list(db.session.scalars(select)))}
 
 
 @route(
@@ -74,10 +84,8 @@ def all_issues():
 )
 def compose():
     body = parse(Compose)
-    try:
-        issue = compose_issue(list_for(body.list), body.since, body.until, body.subject, body.intro)
-    except ComposeError as exc:
-        raise _compose_error(exc) from exc
+    # A ComposeError is answered by the API's error handler, naming its field.
+    issue = compose_issue(list_for(body.list), body.since, body.until, body.subject, body.intro)
     return issue_json(issue), 201
 
 
@@ -96,11 +104,7 @@ def get_issue(issue_id: int):
 def change_issue(issue_id: int):
     issue = get_or_404(Issue, issue_id, "issue")
     changes = parse(IssueChanges).model_dump(exclude_unset=True)
-    try:
-        edit_issue(issue, changes)
-    except ComposeError as exc:
-        status = 409 if exc.field is None else 422
-        raise invalid(exc.field, str(exc), status) from exc
+    edit_issue(issue, changes)  # a ComposeError: 422 naming its field, 409 for the status
     return issue_json(issue)
 
 
@@ -135,12 +139,9 @@ def test(issue_id: int):
 
 def _transition(issue_id: int, change, *args):
     issue = get_or_404(Issue, issue_id, "issue")
-    try:
-        change(issue, *args)
-    except lifecycle.StateError as exc:
-        raise ApiError(409, "conflict", str(exc)) from exc
-    except ValueError as exc:
-        raise invalid("send_at", str(exc)) from exc
+    # The API's error handler answers each error with its own status and field: a StateError
+    # is a 409 naming no field, only schedule's ScheduleError names send_at.
+    change(issue, *args)
     return issue_json(issue)
 
 

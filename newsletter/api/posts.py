@@ -4,12 +4,12 @@ import sqlalchemy as sa
 from flask import request
 from pydantic import BaseModel, Field
 
-from newsletter.api.common import invalid, parse, route
+from newsletter.api.common import parse, route
 from newsletter.api.lists import list_for
 from newsletter.api.shapes import POST, Aware, DayOrTime, list_of, post_json
 from newsletter.extensions import db
 from newsletter.models import Post
-from newsletter.posts.service import PostError, add_post
+from newsletter.posts.service import add_post
 
 
 class NewPost(BaseModel):
@@ -31,17 +31,14 @@ class PostQuery(BaseModel):
 @route("/posts", "POST", "Add a post by hand", body=NewPost, response=POST, status=201)
 def create_post():
     body = parse(NewPost)
-    try:
-        post = add_post(
-            list_for(body.list),
-            title=body.title,
-            url=body.url,
-            source=body.source,
-            published_at=body.published_at,
-            excerpt=body.excerpt,
-        )
-    except PostError as exc:
-        raise invalid(exc.field, str(exc)) from exc
+    post = add_post(  # a PostError names its field
+        list_for(body.list),
+        title=body.title,
+        url=body.url,
+        source=body.source,
+        published_at=body.published_at,
+        excerpt=body.excerpt,
+    )
     return post_json(post), 201
 
 

@@ -104,7 +104,8 @@ def subscriber_json(subscriber: Subscriber) -> dict:
     }
 
 
-def issue_json(issue: Issue) -> dict:
+def issue_json(issue: Issue, counts: dict | None = None, bounces: dict | None = None) -> dict:
+    """counts and bounces may be given, as issues_json does for many issues at once."""
     return {
         "id": issue.id,
         "list": issue.mailing_list.slug,
@@ -120,8 +121,8 @@ def issue_json(issue: Issue) -> dict:
         "until": iso(issue.until),
         "started_at": iso(issue.started_at),
         "finished_at": iso(issue.finished_at),
-        "counts": ledger.counts(issue.id),
-        "bounces": history.counts_for_issue(issue.id),
+        "counts": ledger.counts(issue.id) if counts is None else counts,
+        "bounces": history.counts_for_issue(issue.id) if bounces is None else bounces,
         "items": [
             {
                 "id": item.id,
@@ -137,6 +138,14 @@ def issue_json(issue: Issue) -> dict:
             for item in issue.items
         ],
     }
+
+
+def issues_json(issues: list[Issue]) -> list[dict]:
+    """issue_json of each, with the counts of all of them in one statement each."""
+    ids = [issue.id for issue in issues]
+    counts = ledger.counts_for_issues(ids)
+    bounces = history.counts_for_issues(ids)
+    return [issue_json(issue, counts[issue.id], bounces[issue.id]) for issue in issues]
 
 
 def schema(*required: str, **properties: str | list[str]) -> dict:

@@ -10,6 +10,7 @@ from newsletter.api.lists import list_for
 from newsletter.api.shapes import SUBSCRIBER, OneLine, list_of, subscriber_json
 from newsletter.extensions import db
 from newsletter.models import MailingList, Subscriber, Subscription
+from newsletter.statuses import SubscriberStatus
 from newsletter.subscriptions import service
 
 
@@ -117,9 +118,12 @@ def change_subscriber(subscriber_id: int):
         subscriber.name = service.clean_name(changes["name"])
     if "attributes" in changes:
         subscriber.attributes = changes["attributes"]
-    if changes.get("status") == "blocklisted":
+    if changes.get("status") == SubscriberStatus.BLOCKLISTED:
         service.blocklist(subscriber)
-    elif changes.get("status") == "active" and subscriber.status != "active":
+    elif (
+        changes.get("status") == SubscriberStatus.ACTIVE
+        and subscriber.status != SubscriberStatus.ACTIVE
+    ):
         service.reactivate(subscriber)
     db.session.commit()
     return subscriber_json(subscriber)

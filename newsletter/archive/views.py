@@ -11,11 +11,12 @@ from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML
 from newsletter.lists import public_list_or_404
 from newsletter.models import Issue, MailingList
+from newsletter.statuses import IssueStatus
 
 bp = Blueprint("archive", __name__)
 
 # An issue joins the archive when it starts going out.
-ARCHIVED = ("sending", "sent")
+ARCHIVED = (IssueStatus.SENDING, IssueStatus.SENT)
 FEED_LENGTH = 50
 
 

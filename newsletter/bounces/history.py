@@ -7,8 +7,9 @@ from sqlalchemy.orm import aliased
 
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber
+from newsletter.statuses import BounceKind
 
-KINDS = ("hard", "soft", "sender", "complaint")
+KINDS = tuple(BounceKind)
 
 
 def for_subscriber(subscriber_id: int, limit: int = 50) -> list:
@@ -41,19 +42,34 @@ def _of_issue(issue_id: int, *columns):
 
 def counts_for_issue(issue_id: int) -> dict:
     """{"hard": n, "soft": n, "sender": n, "complaint": n, "by_reason": {reason: n}}."""
-    rows = db.session.execute(
-        _of_issue(issue_id, Bounce.kind, Bounce.reason, sa.func.count()).group_by(
-            Bounce.kind, Bounce.reason
-        )
-    ).all()
-    counts: dict = {kind: 0 for kind in KINDS}
-    by_reason: dict[str, int] = {}
-    for kind, reason, n in rows:
-        counts[kind] = counts.get(kind, 0) + n
-        reason = reason or "unknown"  # bounces recorded before reasons were
-        by_reason[reason] = by_reason.get(reason, 0) + n
-    counts["by_reason"] = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
-    return counts
+    return counts_for_issues([issue_id])[issue_id]
+
+
+def counts_for_issues(issue_ids: list[int]) -> dict[int, dict]:
+    """counts_for_issue() of each issue, in one grouped statement however many there are."""
+    rows_of: dict[int, list] = {issue_id: [] for issue_id in issue_ids}
+    if issue_ids:
+        rows = db.session.execute(
+            sa.select(Delivery.issue_id, Bounce.kind, Bounce.reason, sa.func.count())
+            .select_from(Bounce)
+            .join(Delivery, Delivery.id == Bounce.delivery_id)
+            .where(Delivery.issue_id.in_(issue_ids))
+            .group_by(Delivery.issue_id, Bounce.kind, Bounce.reason)
+        ).all()
+        for issue_id, kind, reason, n in rows:
+            rows_of[issue_id].append((kind, reason, n))
+    result = {}
+    for issue_id, rows in rows_of.items():
+        counts: dict = {kind: 0 for kind in KINDS}
+        by_reason: dict[str, int] = {}
+        for kind, reason, n in rows:
+            counts[kind] = counts.get(kind, 0) + n
+            reason = reason or "unknown"  # bounces recorded before reasons were
+            by_reason[reason] = by_reason.get(reason, 0) + n
+        by_reason = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
+        counts["by_reason"] = by_reason
+        result[issue_id] = counts
+    return result
 
 
 def refusals_for_issue(issue_id: int) -> list[tuple[str, int, str]]:
@@ -65,7 +81,7 @@ def refusals_for_issue(issue_id: int) -> list[tuple[str, int, str]]:
             sa.func.count().label("n"),
             sa.func.max(Bounce.id).label("last"),
         )
-        .where(Bounce.kind == "sender")
+        .where(Bounce.kind == BounceKind.SENDER)
         .group_by(Bounce.domain)
         .subquery()
     )

@@ -27,6 +27,7 @@ from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Subscriber, utcnow
+from newsletter.statuses import BounceKind, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import service
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 # Our message ids are <delivery id.issue id.random@domain>; the stored one must match whole.
 _OUR_MESSAGE_ID = re.compile(r"^<(\d+)\.\d+\.[^@>]+@[^>]+>$")
 # Reports that say more than once about one message count once.
-_ONCE = ("soft", "sender")
+_ONCE = (BounceKind.SOFT, BounceKind.SENDER)
 
 
 def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce]:
@@ -102,7 +103,7 @@ def _subscribers(addresses: set[str]) -> list[Subscriber]:
 def _last_delivery(person: Subscriber) -> Delivery | None:
     return db.session.scalar(
         sa.select(Delivery)
-        .where(Delivery.subscriber_id == person.id, Delivery.status == "sent")
+        .where(Delivery.subscriber_id == person.id, Delivery.status == DeliveryStatus.SENT)
         .order_by(Delivery.sent_at.desc())
         .limit(1)
     )
@@ -125,16 +126,16 @@ def _apply(
         source=source,
     )
     db.session.add(bounce)
-    if person.status == "active":
-        if kind == "hard":
-            service.stop_mail(person, "bounced")
-        elif kind == "soft" and not delayed and add_soft_bounce(person, utcnow()):
-            service.stop_mail(person, "bounced")
-    if kind == "complaint":
+    if person.status == SubscriberStatus.ACTIVE:
+        if kind == BounceKind.HARD:
+            service.stop_mail(person, SubscriberStatus.BOUNCED)
+        elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(person, utcnow()):
+            service.stop_mail(person, SubscriberStatus.BOUNCED)
+    if kind == BounceKind.COMPLAINT:
         for subscription in person.subscriptions:
-            if subscription.status != "unsubscribed":
+            if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
                 service.mark_unsubscribed(subscription, "complaint")
-        service.stop_mail(person, "complained")
+        service.stop_mail(person, SubscriberStatus.COMPLAINED)
     log.info("%s bounce (%s) for subscriber %s: %s", kind, failure.reason, person.id, bounce.detail)
     return bounce
 

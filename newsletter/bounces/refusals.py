@@ -19,6 +19,7 @@ from newsletter.bounces.history import words
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, utcnow
 from newsletter.sending import lifecycle
+from newsletter.statuses import BounceKind, IssueStatus
 
 
 def of(bounces: list[Bounce]) -> dict[tuple[int, str], str]:
@@ -26,7 +27,7 @@ def of(bounces: list[Bounce]) -> dict[tuple[int, str], str]:
     return {
         (b.delivery.issue_id, b.domain): words(b)
         for b in bounces
-        if b.kind == "sender" and b.delivery is not None
+        if b.kind == BounceKind.SENDER and b.delivery is not None
     }
 
 
@@ -37,7 +38,7 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
         return
     for (issue_id, domain), said in refused.items():
         status = db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
-        if status == "sending" and count(issue_id, domain) >= limit:
+        if status == IssueStatus.SENDING and count(issue_id, domain) >= limit:
             lifecycle.pause_itself(issue_id, f"{domain} refuses our mail: {said}")
 
 
@@ -50,7 +51,7 @@ def count(issue_id: int, domain: str) -> int:
         .join(Delivery, Delivery.id == Bounce.delivery_id)
         .where(
             Bounce.domain == domain,
-            Bounce.kind == "sender",
+            Bounce.kind == BounceKind.SENDER,
             Bounce.received_at >= since,
             Delivery.issue_id == issue_id,
         )

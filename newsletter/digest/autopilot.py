@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import escape
 
-from newsletter import mailer
 from newsletter.digest.compose import ComposeError, compose_issue
+from newsletter.editors import email_editors
 from newsletter.extensions import db
-from newsletter.lists import sender
-from newsletter.models import Issue, MailingList, User, utcnow
+from newsletter.models import Issue, MailingList, utcnow
 from newsletter.sending import lifecycle
+from newsletter.statuses import IssueStatus
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _since(mailing_list: MailingList, slot: datetime) -> datetime:
     """Posts new since the last issue (its range end), or in the last week."""
     last = db.session.scalar(
         sa.select(sa.func.max(Issue.until)).where(
-            Issue.list_id == mailing_list.id, Issue.status != "cancelled"
+            Issue.list_id == mailing_list.id, Issue.status != IssueStatus.CANCELLED
         )
     )
     return last or slot - timedelta(days=7)
@@ -67,19 +67,11 @@ def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: s
 
 
 def _email_editors(mailing_list: MailingList, subject: str, message: str, link: str) -> None:
-    editors = db.session.scalars(sa.select(User.email)).all()
-    if not editors:
-        return
     html = f"<p>{escape(message)}</p>" + (
         f'<p><a href="{escape(link)}">{escape(link)}</a></p>' if link else ""
     )
     text = message + (f"\n\n{link}\n" if link else "\n")
-    with mailer.connect() as smtp:
-        for address in editors:
-            headers = mailer.standard_headers(sender(mailing_list), ("", address), subject)
-            mailer.send(
-                smtp, mailing_list.from_email, address, mailer.mime_bytes(headers, text, html)
-            )
+    email_editors(mailing_list, subject, html, text)
 
 
 def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:

@@ -7,20 +7,18 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, IssueItem, MailingList, Post
+from newsletter.statuses import IssueStatus
 from newsletter.text import has_line_break, single_line, web_url
 
 SUBJECT_MAX = 300
-EDITABLE = ("draft", "scheduled", "paused")
+EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.PAUSED)
 
 
-class ComposeError(ValueError):
+class ComposeError(NewsletterError, ValueError):
     """An issue cannot be composed or edited as asked; the message says why."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def posts_between(mailing_list: MailingList, since: datetime, until: datetime) -> list[Post]:
@@ -97,7 +95,7 @@ def compose_issue(
             intro=intro,
             since=since,
             until=until,
-            status="draft",
+            status=IssueStatus.DRAFT,
             items=[_item_from_post(post, i) for i, post in enumerate(posts)],
         )
         db.session.add(issue)
@@ -116,7 +114,7 @@ def edit_issue(issue: Issue, changes: dict, commit: bool = True) -> Issue:
     With commit=False the caller previews the change and rolls it back.
     """
     if issue.status not in EDITABLE:
-        raise ComposeError(f"An issue that is {issue.status} cannot be edited.")
+        raise ComposeError(f"An issue that is {issue.status} cannot be edited.", status=409)
     if "subject" in changes:
         issue.subject = clean_subject(changes["subject"])
     if "preheader" in changes:

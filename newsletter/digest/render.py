@@ -13,6 +13,7 @@ import nh3
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
+from newsletter import mailer
 from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
 from newsletter.text import direction
@@ -75,14 +76,11 @@ class Personaliser:
     """A rendered body split at its markers once, filled in per reader by a join."""
 
     def __init__(self, body: str, escape_values: bool):
-        self.parts = MARKERS.split(body)
+        self.body = mailer.MarkedBody(body, MARKERS)
         self.escape_values = escape_values
 
     def fill(self, personal: Personal) -> str:
-        values = marker_values(personal, self.escape_values)
-        parts = self.parts[:]
-        parts[1::2] = [values[marker] for marker in parts[1::2]]
-        return "".join(parts)
+        return "".join(self.body.fill(marker_values(personal, self.escape_values)))
 
 
 def intro_html(intro: str) -> Markup:

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Feed, Post, utcnow
 from newsletter.posts import entries, fetch
@@ -23,7 +24,7 @@ GUID_CHUNK = 500
 logger = logging.getLogger(__name__)
 
 
-class FeedError(Exception):
+class FeedError(NewsletterError):
     """The feed could not be fetched or read; the message is also kept on the feed."""
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Feed, MailingList, Post
 from newsletter.posts import guard
@@ -16,10 +17,8 @@ TITLE_MAX = 500
 EXCERPT_MAX = 600
 
 
-class PostError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class PostError(NewsletterError, ValueError):
+    """A feed or post cannot be added as asked; field names what was wrong."""
 
 
 def add_feed(mailing_list: MailingList, url: str) -> Feed:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import mailer
+from newsletter.editors import email_editors
 from newsletter.extensions import db
-from newsletter.lists import sender
-from newsletter.models import Issue, User
+from newsletter.models import Issue
 from newsletter.sending import ledger
+from newsletter.statuses import IssueStatus
 
 
 def tell_editors(issue_id: int) -> int:
     """Email every editor why the issue paused; returns how many were told."""
     issue = db.session.get(Issue, issue_id)
-    if issue is None or issue.status != "paused" or not issue.pause_reason:
+    if issue is None or issue.status != IssueStatus.PAUSED or not issue.pause_reason:
         return 0
     mailing_list = issue.mailing_list
     subject = f"Issue {issue.number} of {mailing_list.name} paused: sending failed"
@@ -27,11 +27,4 @@ def tell_editors(issue_id: int) -> int:
         counts=ledger.counts(issue.id),
         issue_url=f"{current_app.config['BASE_URL']}/admin/issues/{issue.id}",
     )
-    editors = db.session.scalars(sa.select(User.email).order_by(User.id)).all()
-    with mailer.connect() as smtp:
-        for email in editors:
-            headers = mailer.standard_headers(sender(mailing_list), ("", email), subject)
-            mailer.send(
-                smtp, mailing_list.from_email, email, mailer.mime_bytes(headers, text, html)
-            )
-    return len(editors)
+    return email_editors(mailing_list, subject, html, text)

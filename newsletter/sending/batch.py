@@ -26,6 +26,7 @@ from newsletter.sending.claims import RELEASED, claim_batch, release_claim
 from newsletter.sending.letter import BadRecipient, IssueLetter
 from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import throttle
+from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
 _deliveries, _issues = Delivery.__table__, Issue.__table__
@@ -34,7 +35,7 @@ MARK_SENT = (
     .where(_deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
     .values(
         **RELEASED,
-        status="sent",
+        status=DeliveryStatus.SENT,
         sent_at=sa.bindparam("now"),
         attempts=_deliveries.c.attempts + 1,
         last_error=None,
@@ -48,8 +49,8 @@ STILL_WANTED = (
     .where(
         _deliveries.c.id.in_(sa.bindparam("ids", expanding=True)),
         _deliveries.c.claim == sa.bindparam("claim"),
-        _deliveries.c.status == "pending",
-        _issues.c.status == "sending",
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _issues.c.status == IssueStatus.SENDING,
     )
 )
 
@@ -96,7 +97,7 @@ class _Batch:
 
     def refused(self, delivery_id: int, attempts: int, code: int, text: bytes | str) -> None:
         reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-        self.failure(delivery_id, attempts, reason, permanent=code >= 500)
+        self.failure(delivery_id, attempts, reason, permanent=mailer.permanent(code))
 
     def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
         """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
@@ -104,11 +105,11 @@ class _Batch:
         row = {**RELEASED, "id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
         if permanent or attempts >= self.max_attempts:
             self.outcome.failed += 1
-            row.update(status="failed", retry_at=None)
+            row.update(status=DeliveryStatus.FAILED, retry_at=None)
         else:
             self.outcome.deferred += 1
             delay = retries.backoff(attempts - 1)
-            row.update(status="pending", retry_at=utcnow() + timedelta(seconds=delay))
+            row.update(status=DeliveryStatus.PENDING, retry_at=utcnow() + timedelta(seconds=delay))
         self.outcome.failures.append(row)
         self.outcome.errors_in_a_row += 1
 
@@ -124,7 +125,7 @@ class _Batch:
         if window and not self.outcome.stopped:
             ids = [row[0] for row in window]
             wanted = set(db.session.scalars(STILL_WANTED, {"ids": ids, "claim": self.token}))
-            if not wanted and (status := _status(self.issue_id)) != "sending":
+            if not wanted and (status := _status(self.issue_id)) != IssueStatus.SENDING:
                 self.outcome.stopped = status
         if time.monotonic() - self.claimed > self.lease / 3:
             self._renew_claim()
@@ -160,7 +161,7 @@ class _Batch:
         outcome.errors_in_a_row = 0
         outcome.any_success = False
         if _pause_if_too_many(self.issue_id, total, self.last_error):
-            outcome.stopped = "paused"
+            outcome.stopped = IssueStatus.PAUSED
 
     def _renew_claim(self) -> None:
         """A slow batch (rate limited, slow server) keeps its rows from the sweeper."""
@@ -194,7 +195,7 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     Any other error (a template, a header, a setting) would fail every retry alike: the
     issue pauses, saying why, and the editors are told."""
     issue = db.session.get(Issue, issue_id)
-    if issue is None or issue.status != "sending":
+    if issue is None or issue.status != IssueStatus.SENDING:
         return BatchOutcome(stopped=issue.status if issue else "missing")
     try:
         return _connect_and_send(issue, after)
@@ -203,7 +204,7 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     except Exception as exc:
         if not lifecycle.stop_for_error(issue_id, exc):
             raise
-        return BatchOutcome(stopped="paused")
+        return BatchOutcome(stopped=IssueStatus.PAUSED)
 
 
 def _connect_and_send(issue: Issue, after: int) -> BatchOutcome:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
+from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
 
 # Written with every result: the row is no longer held by a batch.
 RELEASED = {"claim": None, "claimed_at": None}
@@ -28,7 +29,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
             sa.select(Delivery.id)
             .where(
                 Delivery.issue_id == issue_id,
-                Delivery.status == "pending",
+                Delivery.status == DeliveryStatus.PENDING,
                 Delivery.subscriber_id > low,
                 Delivery.claim.is_(None),
                 sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
@@ -56,8 +57,8 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         )
         .where(
             Delivery.claim == token,
-            Subscription.status == "confirmed",
-            Subscriber.status == "active",
+            Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscriber.status == SubscriberStatus.ACTIVE,
         )
         .order_by(Delivery.subscriber_id)
     ).all()
@@ -71,7 +72,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
 def release_claim(token: str) -> None:
     db.session.execute(
         sa.update(Delivery)
-        .where(Delivery.claim == token, Delivery.status == "pending")
+        .where(Delivery.claim == token, Delivery.status == DeliveryStatus.PENDING)
         .values(**RELEASED)
     )
     db.session.commit()

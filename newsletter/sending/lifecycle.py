@@ -13,10 +13,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.digest.render import render_issue
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, utcnow
 from newsletter.queue import enqueue
 from newsletter.sending import ledger
+from newsletter.statuses import DeliveryStatus, IssueStatus
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +26,16 @@ logger = logging.getLogger(__name__)
 PAST_GRACE = timedelta(minutes=1)
 
 
-class StateError(ValueError):
+class StateError(NewsletterError, ValueError):
     """The issue is not in a state that allows this."""
+
+    status = 409
+
+
+class ScheduleError(NewsletterError, ValueError):
+    """send_at cannot be used: no time zone offset, or in the past."""
+
+    field = "send_at"
 
 
 def _transition(issue: Issue, allowed: tuple[str, ...], new_status: str, **values) -> None:
@@ -44,32 +54,41 @@ def _transition(issue: Issue, allowed: tuple[str, ...], new_status: str, **value
 
 def schedule_issue(issue: Issue, send_at: datetime) -> None:
     if send_at.tzinfo is None:
-        raise ValueError("send_at needs a time zone offset, for example 2026-12-01T09:00:00+01:00.")
+        raise ScheduleError(
+            "send_at needs a time zone offset, for example 2026-12-01T09:00:00+01:00."
+        )
     if send_at < utcnow() - PAST_GRACE:
-        raise ValueError("send_at is in the past.")
+        raise ScheduleError("send_at is in the past.")
     if not issue.items:
         raise StateError("An issue with no items cannot be scheduled.")
-    _transition(issue, ("draft",), "scheduled", send_at=send_at.astimezone(UTC))
+    _transition(issue, (IssueStatus.DRAFT,), IssueStatus.SCHEDULED, send_at=send_at.astimezone(UTC))
 
 
 def unschedule_issue(issue: Issue) -> None:
-    _transition(issue, ("scheduled",), "draft", send_at=None)
+    _transition(issue, (IssueStatus.SCHEDULED,), IssueStatus.DRAFT, send_at=None)
 
 
 def send_issue_now(issue: Issue) -> None:
     if not issue.items:
         raise StateError("An issue with no items cannot be sent.")
-    _transition(issue, ("draft", "scheduled"), "scheduled", send_at=utcnow())
+    _transition(
+        issue, (IssueStatus.DRAFT, IssueStatus.SCHEDULED), IssueStatus.SCHEDULED, send_at=utcnow()
+    )
     enqueue("newsletter.dispatch_due_issues")
 
 
 def pause_issue(issue: Issue) -> None:
-    _transition(issue, ("sending",), "paused")
+    _transition(issue, (IssueStatus.SENDING,), IssueStatus.PAUSED)
 
 
 def resume_issue(issue: Issue) -> None:
     _transition(
-        issue, ("paused",), "sending", progress_at=utcnow(), error_streak=0, pause_reason=None
+        issue,
+        (IssueStatus.PAUSED,),
+        IssueStatus.SENDING,
+        progress_at=utcnow(),
+        error_streak=0,
+        pause_reason=None,
     )
     if issue.html is None:  # it paused before it could start: start it now
         try:
@@ -91,7 +110,9 @@ def pause_for_errors(issue_id: int, errors: int, last_error: str) -> bool:
     )
 
 
-def stop_for_error(issue_id: int, error: Exception, was: tuple[str, ...] = ("sending",)) -> bool:
+def stop_for_error(
+    issue_id: int, error: Exception, was: tuple[str, ...] = (IssueStatus.SENDING,)
+) -> bool:
     """An error that waiting will not mend (a template, a header, a setting) pauses the
     issue with the error as its reason and tells the editors. Not a lost database
     connection: that mends itself, and nothing could be written meanwhile; False then.
@@ -106,13 +127,13 @@ def stop_for_error(issue_id: int, error: Exception, was: tuple[str, ...] = ("sen
     return True
 
 
-def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = ("sending",)) -> bool:
+def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = (IssueStatus.SENDING,)) -> bool:
     """Pause a sending issue, say why, and tell the editors; only the first caller wins,
     so they get one email however many workers see the trouble at once."""
     paused = db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id, Issue.status.in_(was))
-        .values(status="paused", pause_reason=reason[:2000])
+        .values(status=IssueStatus.PAUSED, pause_reason=reason[:2000])
     ).rowcount
     db.session.commit()
     if paused:
@@ -122,7 +143,10 @@ def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = ("sending",)
 
 def cancel_issue(issue: Issue) -> None:
     _transition(
-        issue, ("draft", "scheduled", "sending", "paused"), "cancelled", finished_at=utcnow()
+        issue,
+        (IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED),
+        IssueStatus.CANCELLED,
+        finished_at=utcnow(),
     )
 
 
@@ -134,14 +158,14 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
     """
     now = now or utcnow()
     due = db.session.scalars(
-        sa.select(Issue.id).where(Issue.status == "scheduled", Issue.send_at <= now)
+        sa.select(Issue.id).where(Issue.status == IssueStatus.SCHEDULED, Issue.send_at <= now)
     ).all()
     claimed = []
     for issue_id in due:
         won = db.session.execute(
             sa.update(Issue)
-            .where(Issue.id == issue_id, Issue.status == "scheduled")
-            .values(status="sending", started_at=now, progress_at=now)
+            .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
+            .values(status=IssueStatus.SENDING, started_at=now, progress_at=now)
         ).rowcount
         if won != 1:
             db.session.rollback()
@@ -152,7 +176,7 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
             _freeze(issue)
         except Exception as exc:
             # The claim is rolled back with the render: it pauses from "scheduled".
-            if not stop_for_error(issue_id, exc, was=("scheduled",)):
+            if not stop_for_error(issue_id, exc, was=(IssueStatus.SCHEDULED,)):
                 raise
             continue
         db.session.commit()
@@ -190,7 +214,7 @@ def next_due(issue_id: int, after: int = 0) -> float | None:
     now = utcnow()
     unclaimed = (
         Delivery.issue_id == issue_id,
-        Delivery.status == "pending",
+        Delivery.status == DeliveryStatus.PENDING,
         Delivery.claim.is_(None),
     )
     # An index walk that stops at the first due row, not a scan of every pending one.
@@ -212,7 +236,9 @@ def release_stale_claims(now: datetime | None = None) -> list[int]:
     issue_ids = db.session.scalars(
         sa.update(Delivery)
         .where(
-            Delivery.claim.is_not(None), Delivery.status == "pending", Delivery.claimed_at < stale
+            Delivery.claim.is_not(None),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.claimed_at < stale,
         )
         .values(claim=None, claimed_at=None)
         .returning(Delivery.issue_id)
@@ -228,7 +254,7 @@ def stalled_issues(now: datetime | None = None) -> list[int]:
     return list(
         db.session.scalars(
             sa.select(Issue.id).where(
-                Issue.status == "sending",
+                Issue.status == IssueStatus.SENDING,
                 sa.or_(Issue.progress_at.is_(None), Issue.progress_at < limit),
             )
         )
@@ -241,11 +267,13 @@ def touch(issue_id: int) -> None:
 
 def finish_if_done(issue_id: int) -> bool:
     """Mark the issue sent once nothing is pending."""
-    pending = sa.exists().where(Delivery.issue_id == Issue.id, Delivery.status == "pending")
+    pending = sa.exists().where(
+        Delivery.issue_id == Issue.id, Delivery.status == DeliveryStatus.PENDING
+    )
     result = db.session.execute(
         sa.update(Issue)
-        .where(Issue.id == issue_id, Issue.status == "sending", ~pending)
-        .values(status="sent", finished_at=utcnow())
+        .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING, ~pending)
+        .values(status=IssueStatus.SENT, finished_at=utcnow())
     )
     db.session.commit()
     return result.rowcount == 1

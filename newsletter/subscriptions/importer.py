@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql
 
 from newsletter import suppression
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db, insert_or
 from newsletter.models import (
     Import,
@@ -26,6 +27,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.queue import enqueue
+from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import uploads
 from newsletter.subscriptions.service import InvalidEmail, clean_name, normalise_email
 
@@ -42,7 +44,7 @@ csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 NOT_UTF8 = "text that is not UTF-8: save the file as UTF-8 and import this row again"
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(NewsletterError, ValueError):
     """The file cannot be imported at all (not CSV, no email column)."""
 
 
@@ -55,7 +57,7 @@ def stage_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
         preconfirm=preconfirm,
         path=(upload.filename or "")[:500],
         errors=[],
-        status="staged",
+        status=ImportStatus.STAGED,
     )
     db.session.add(record)
     db.session.flush()
@@ -68,23 +70,25 @@ def _forget_abandoned() -> None:
     """Uploads staged more than STAGED_FOR ago and never started: their files are deleted."""
     now = utcnow()
     stale = db.session.scalars(
-        sa.select(Import).where(Import.status == "staged", Import.created_at < now - STAGED_FOR)
+        sa.select(Import).where(
+            Import.status == ImportStatus.STAGED, Import.created_at < now - STAGED_FOR
+        )
     ).all()
     for record in stale:
         uploads.delete(record.id)
-        record.status = "failed"
+        record.status = ImportStatus.FAILED
         record.finished_at = now
         record.errors = [{"row": None, "email": "", "reason": "Not started within a day."}]
 
 
 def queue_import(record: Import, mapping: dict[str, str] | None = None) -> None:
     """Start a staged import, with the file's columns mapped as the editor chose."""
-    if record.status != "staged":
+    if record.status != ImportStatus.STAGED:
         raise UnreadableFile(f"This import is {record.status} already.")
     if mapping is not None and list(mapping.values()).count("email") != 1:
         raise UnreadableFile("Choose exactly one column for the email address.")
     record.mapping = mapping
-    record.status = "queued"
+    record.status = ImportStatus.QUEUED
     db.session.commit()
     enqueue("newsletter.run_import", record.id)
 
@@ -280,15 +284,15 @@ class _Run:
         new, upgrade, imported = [], [], 0
         for person_id, email, person_status, current in people:
             number = valid[email][0]
-            if person_status != "active":
+            if person_status != SubscriberStatus.ACTIVE:
                 self.reject(number, email, f"address is {person_status}")
-            elif current == "unsubscribed":
+            elif current == SubscriptionStatus.UNSUBSCRIBED:
                 self.reject(number, email, "unsubscribed; only the person can rejoin")
             else:
                 imported += 1  # a local count: the mapped attribute is slow per row
                 if current is None:
                     new.append(person_id)
-                elif current == "unconfirmed" and self.record.preconfirm:
+                elif current == SubscriptionStatus.UNCONFIRMED and self.record.preconfirm:
                     upgrade.append(person_id)
         self.record.imported += imported
         consent = {"consent_at": now, "consent_source": f"import:{self.record.id}"}
@@ -300,7 +304,7 @@ class _Run:
                     Subscription.list_id == list_id,
                     _among(Subscription.subscriber_id, upgrade, sa.Integer),
                 )
-                .values(status="confirmed", confirmed_at=now, **consent)
+                .values(status=SubscriptionStatus.CONFIRMED, confirmed_at=now, **consent)
             )
 
     def add_subscribers(self, valid: dict[str, tuple[int, str, dict]], now) -> None:
@@ -308,7 +312,13 @@ class _Run:
             _insert_ignoring_duplicates(
                 Subscriber,
                 [
-                    {"email": e, "name": n, "status": "active", "attributes": a, "created_at": now}
+                    {
+                        "email": e,
+                        "name": n,
+                        "status": SubscriberStatus.ACTIVE,
+                        "attributes": a,
+                        "created_at": now,
+                    }
                     for e, (_, n, a) in valid.items()
                 ],
             )
@@ -336,7 +346,7 @@ class _Run:
                 sa.select(
                     rows.c.email,
                     rows.c.name,
-                    sa.literal("active"),
+                    sa.literal(SubscriberStatus.ACTIVE, sa.String),
                     sa.cast(rows.c.attributes, sa.JSON),
                     sa.literal(now, UTCDateTime),
                 ),
@@ -347,7 +357,9 @@ class _Run:
     def add_subscriptions(self, ids: list[int], now, consent: dict) -> None:
         values = {
             "list_id": self.record.list_id,
-            "status": "confirmed" if self.record.preconfirm else "unconfirmed",
+            "status": SubscriptionStatus.CONFIRMED
+            if self.record.preconfirm
+            else SubscriptionStatus.UNCONFIRMED,
             "created_at": now,
             "confirmed_at": now if self.record.preconfirm else None,
             **consent,
@@ -376,7 +388,7 @@ class _Run:
 def _fail(import_id: int, run: _Run, reason: str) -> Import:
     db.session.rollback()
     record = db.session.get(Import, import_id)
-    record.status = "failed"
+    record.status = ImportStatus.FAILED
     record.errors = list(run.errors) + [{"row": None, "email": "", "reason": reason}]
     return record
 
@@ -384,9 +396,9 @@ def _fail(import_id: int, run: _Run, reason: str) -> Import:
 def run_import(import_id: int) -> None:
     """Import every row. No email is sent: imported people were asked elsewhere."""
     record = db.session.get(Import, import_id)
-    if record is None or record.status not in ("queued", "running"):
+    if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return
-    record.status = "running"
+    record.status = ImportStatus.RUNNING
     db.session.commit()
     run = _Run(record)
     try:
@@ -397,7 +409,7 @@ def run_import(import_id: int) -> None:
                 if len(run.errors) != len(record.errors or []):
                     record.errors = list(run.errors)  # rewritten only when it grew
                 db.session.commit()
-        record.status = "done"
+        record.status = ImportStatus.DONE
     except (UnreadableFile, csv.Error, UnicodeError) as exc:  # the file's fault
         current_app.logger.warning("import %s failed: %s", import_id, exc)
         record = _fail(import_id, run, str(exc))

@@ -8,6 +8,7 @@ from newsletter import mailer, tokens
 from newsletter.extensions import db
 from newsletter.lists import list_headers, sender
 from newsletter.models import Subscription
+from newsletter.statuses import SubscriberStatus, SubscriptionStatus
 
 SUBJECTS = {
     "confirm": "Please confirm your subscription to {name}",
@@ -15,7 +16,11 @@ SUBJECTS = {
     "goodbye": "You have left {name}",
 }
 # A notice is only still due while the subscription is in this state.
-DUE_WHEN = {"confirm": "unconfirmed", "welcome": "confirmed", "goodbye": "unsubscribed"}
+DUE_WHEN = {
+    "confirm": SubscriptionStatus.UNCONFIRMED,
+    "welcome": SubscriptionStatus.CONFIRMED,
+    "goodbye": SubscriptionStatus.UNSUBSCRIBED,
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
     if subscription is None or subscription.status != DUE_WHEN[kind]:
         return None
     subscriber, mailing_list = subscription.subscriber, subscription.mailing_list
-    if subscriber.status != "active":
+    if subscriber.status != SubscriberStatus.ACTIVE:
         return None
     ids = (subscriber.id, mailing_list.id)
     links = {

@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter import suppression
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
 from newsletter.queue import enqueue
+from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.text import single_line
 
 NAME_MAX = 200
@@ -18,8 +20,10 @@ NAME_MAX = 200
 RESEND_CONFIRMATION_AFTER = timedelta(minutes=5)
 
 
-class InvalidEmail(ValueError):
-    pass
+class InvalidEmail(NewsletterError, ValueError):
+    """Not an email address we can send to."""
+
+    field = "email"
 
 
 def normalise_email(raw: str) -> str:
@@ -88,11 +92,11 @@ def subscribe(
     if suppression.reason(email):
         return None
     subscriber = _subscriber_for(email, clean_name(name))
-    if subscriber.status != "active":
+    if subscriber.status != SubscriberStatus.ACTIVE:
         db.session.commit()
         return None
     subscription = _subscription_for(subscriber, mailing_list)
-    if subscription.status == "confirmed":
+    if subscription.status == SubscriptionStatus.CONFIRMED:
         db.session.commit()
         return subscription
     now = utcnow()
@@ -108,7 +112,7 @@ def subscribe(
         if not preconfirmed:
             enqueue("newsletter.send_notice", "welcome", subscription.id)
         return subscription
-    subscription.status = "unconfirmed"
+    subscription.status = SubscriptionStatus.UNCONFIRMED
     due = subscription.confirm_sent_at is None or (
         now - subscription.confirm_sent_at >= RESEND_CONFIRMATION_AFTER
     )
@@ -121,7 +125,7 @@ def subscribe(
 
 
 def _mark_confirmed(subscription: Subscription, now: datetime) -> None:
-    subscription.status = "confirmed"
+    subscription.status = SubscriptionStatus.CONFIRMED
     subscription.confirmed_at = now
     subscription.unsubscribed_at = None
     subscription.unsubscribe_reason = None
@@ -137,9 +141,9 @@ def get_subscription(subscriber_id: int, list_id: int) -> Subscription | None:
 
 def confirm_subscription(subscription: Subscription) -> bool:
     """Confirm once; True when this call confirmed it (and so a welcome is due)."""
-    if subscription.status == "confirmed":
+    if subscription.status == SubscriptionStatus.CONFIRMED:
         return False
-    if subscription.subscriber.status != "active":
+    if subscription.subscriber.status != SubscriberStatus.ACTIVE:
         return False
     _mark_confirmed(subscription, utcnow())
     db.session.commit()
@@ -149,9 +153,9 @@ def confirm_subscription(subscription: Subscription) -> bool:
 
 def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = True) -> bool:
     """Leave at once: pending deliveries of issues now sending are dropped too."""
-    if subscription.status == "unsubscribed":
+    if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         return False
-    was_confirmed = subscription.status == "confirmed"
+    was_confirmed = subscription.status == SubscriptionStatus.CONFIRMED
     mark_unsubscribed(subscription, reason)
     db.session.commit()
     if notify and was_confirmed:
@@ -161,14 +165,14 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
 
 def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
     """The change unsubscribe makes, for callers that commit it with more. No goodbye."""
-    subscription.status = "unsubscribed"
+    subscription.status = SubscriptionStatus.UNSUBSCRIBED
     subscription.version = (subscription.version or 0) + 1  # earlier confirm links stop working
     subscription.unsubscribed_at = utcnow()
     subscription.unsubscribe_reason = single_line(reason, 200) or None
     db.session.execute(
         sa.delete(Delivery).where(
             Delivery.subscriber_id == subscription.subscriber_id,
-            Delivery.status == "pending",
+            Delivery.status == DeliveryStatus.PENDING,
             Delivery.issue_id.in_(sa.select(Issue.id).where(Issue.list_id == subscription.list_id)),
         )
     )
@@ -185,7 +189,7 @@ def update_preferences(
     current = {s.list_id: s for s in subscriber.subscriptions}
     for mailing_list in offered:
         subscription = current.get(mailing_list.id)
-        active = subscription is not None and subscription.status == "confirmed"
+        active = subscription is not None and subscription.status == SubscriptionStatus.CONFIRMED
         if mailing_list.id in wanted_list_ids and not active:
             # The link proves the address, so no second confirmation is needed.
             subscribe(
@@ -202,19 +206,19 @@ def stop_mail(subscriber: Subscriber, status: str) -> None:
     suppression.suppress(subscriber.email, status)
     db.session.execute(
         sa.delete(Delivery).where(
-            Delivery.subscriber_id == subscriber.id, Delivery.status == "pending"
+            Delivery.subscriber_id == subscriber.id, Delivery.status == DeliveryStatus.PENDING
         )
     )
 
 
 def blocklist(subscriber: Subscriber) -> None:
-    stop_mail(subscriber, "blocklisted")
+    stop_mail(subscriber, SubscriberStatus.BLOCKLISTED)
     db.session.commit()
 
 
 def reactivate(subscriber: Subscriber) -> None:
     """An editor vouches for an address again (a fixed mailbox, a mistaken block)."""
-    subscriber.status = "active"
+    subscriber.status = SubscriberStatus.ACTIVE
     subscriber.bounce_score, subscriber.bounce_score_at = 0.0, None
     suppression.lift(subscriber.email)
     db.session.commit()

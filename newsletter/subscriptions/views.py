@@ -7,6 +7,7 @@ from newsletter import tokens
 from newsletter.extensions import csrf, db, limiter
 from newsletter.lists import public_list_or_404
 from newsletter.models import MailingList, Subscriber
+from newsletter.statuses import SubscriptionStatus
 from newsletter.subscriptions import service
 
 bp = Blueprint("subscriptions", __name__)
@@ -75,7 +76,7 @@ def _link_error(message: str, status: int):
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     subscription = _read_link(tokens.CONFIRM, token)
-    if request.method == "GET" and subscription.status != "confirmed":
+    if request.method == "GET" and subscription.status != SubscriptionStatus.CONFIRMED:
         # Mail scanners follow links: only the button's POST confirms.
         return render_template("confirm.html", subscription=subscription)
     service.confirm_subscription(subscription)
@@ -108,7 +109,9 @@ def preferences(token: str):
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
     ).all()
-    confirmed = {s.list_id for s in subscriber.subscriptions if s.status == "confirmed"}
+    confirmed = {
+        s.list_id for s in subscriber.subscriptions if s.status == SubscriptionStatus.CONFIRMED
+    }
     return render_template(
         "preferences.html",
         subscription=subscription,

@@ -1,0 +1,48 @@
+"""The values of the status and kind columns. They are StrEnums, so a member is equal to its
+string, is stored as it, and shows (in templates, JSON, f-strings) as it; the columns stay
+strings and rows read back from the database hold plain strings."""
+
+from enum import StrEnum
+
+
+class IssueStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class SubscriptionStatus(StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class SubscriberStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKLISTED = "blocklisted"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class ImportStatus(StrEnum):
+    STAGED = "staged"  # uploaded, waiting for its column mapping
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class BounceKind(StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    SENDER = "sender"  # a refusal of our mail, not of the reader's address
+    COMPLAINT = "complaint"

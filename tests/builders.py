@@ -1,0 +1,158 @@
+"""Builders the test modules share: readers, drafts, sends, feeds, forms and sign-ins.
+
+Plain functions and constants only; fixtures live in conftest.py. A test module imports
+helpers from here (or conftest, bounce_mail, mailboxes, hostile_servers), never from
+another test module."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from bounce_mail import BOUNCE_DOMAIN
+
+from newsletter.bounces.server import BounceServer
+from newsletter.digest.compose import compose_issue
+from newsletter.extensions import db
+from newsletter.models import Issue, Post, Subscriber, Subscription
+from newsletter.sending import ledger, lifecycle
+
+# --- Issues and sending --------------------------------------------------------------------
+
+SINCE = datetime(2019, 8, 1, tzinfo=UTC)
+UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
+
+
+def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Subscriber]:
+    readers = []
+    for i in range(count):
+        subscriber = Subscriber(email=f"reader{i}@example.org", name=f"Reader {i}", attributes={})
+        subscriber.subscriptions.append(Subscription(list_id=mailing_list.id, status=status))
+        readers.append(subscriber)
+    db.session.add_all(readers)
+    db.session.commit()
+    return readers
+
+
+def draft(mailing_list) -> Issue:
+    db.session.add(
+        Post(
+            list_id=mailing_list.id,
+            guid="p1",
+            url="https://example.org/p1",
+            title="First post",
+            source="Example",
+            excerpt="Something happened.",
+            published_at=datetime(2019, 8, 2, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    return compose_issue(mailing_list, SINCE, UNTIL)
+
+
+def start_sending(issue: Issue) -> None:
+    """Due now and claimed, as beat would: rendered, with its ledger."""
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    lifecycle.claim_due_issues()
+
+
+def send_one_batch(mailing_list, readers: int) -> Issue:
+    """An issue to `readers` new readers, sent by one batch in this process."""
+    from newsletter.sending import batch
+
+    add_readers(mailing_list, readers)
+    issue = draft(mailing_list)
+    start_sending(issue)
+    batch.send_batch(issue.id)
+    return issue
+
+
+def states(issue_id: int) -> dict[str, int]:
+    return ledger.counts(issue_id)
+
+
+# --- Autopilot -----------------------------------------------------------------------------
+
+# Friday 2030-03-01 09:00 in Tehran is 05:30 UTC; with a 3-hour lead, composing is due from 02:30.
+DUE = datetime(2030, 3, 1, 3, 0, tzinfo=UTC)
+
+
+def post(mailing_list, guid, when):
+    db.session.add(
+        Post(
+            list_id=mailing_list.id,
+            guid=guid,
+            url=f"https://example.org/{guid}",
+            title=f"Post {guid}",
+            published_at=when,
+        )
+    )
+    db.session.commit()
+
+
+# --- Bounces -------------------------------------------------------------------------------
+
+
+def deliver(server: BounceServer, raw: bytes, to: str = f"bounces@{BOUNCE_DOMAIN}") -> None:
+    """Hand a message to the bounce server as a mail server would (empty envelope sender)."""
+    kind = smtplib.LMTP if server.lmtp else smtplib.SMTP
+    with kind(server.hostname, server.port) as client:
+        client.sendmail("", [to], re.sub(rb"\r?\n", b"\r\n", raw))  # as on the wire
+
+
+def reader(email: str) -> Subscriber:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
+
+
+# --- Forms: public pages and /admin --------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def submit(client, email, name="", slug="weekly"):
+    form = client.get(f"/subscribe/{slug}")
+    return client.post(
+        f"/subscribe/{slug}", data={"email": email, "name": name, "csrf_token": csrf(form.text)}
+    )
+
+
+def sign_in(client, email, password=PASSWORD, next_path=""):
+    page = client.get("/admin/login")
+    return client.post(
+        "/admin/login" + (f"?next={next_path}" if next_path else ""),
+        data={"email": email, "password": password, "csrf_token": csrf(page.text)},
+    )
+
+
+# --- Feeds ---------------------------------------------------------------------------------
+
+SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
+
+
+def rss(*items: str, title: str = "Example") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://example.org/</link>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def item(guid: str, title: str, link: str | None = None, description: str = "") -> str:
+    return (
+        f"<item><title>{title}</title><link>{link or 'https://example.org/' + guid}</link>"
+        f"<guid>{guid}</guid><pubDate>Mon, 05 Aug 2019 09:00:00 +0000</pubDate>"
+        f"<description>{description}</description></item>"
+    )
+
+
+# --- DKIM (the `dns` fixture is in conftest.py) ---------------------------------------------
+
+DKIM_SELECTOR = "news2026"
+DKIM_DOMAIN = "example.org"

@@ -1,0 +1,67 @@
+"""The issue list costs the same number of SQL statements for 5 issues as for 50."""
+
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from newsletter.extensions import db
+from newsletter.models import Bounce, Delivery, Issue, IssueItem, Subscriber
+
+
+@contextmanager
+def counting_statements():
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _add_issues(list_id: int, reader_id: int, first: int, n: int) -> None:
+    for number in range(first, first + n):
+        issue = Issue(list_id=list_id, number=number, subject=f"Issue {number}")
+        issue.items = [
+            IssueItem(position=p, title=f"Post {p}", url=f"https://example.org/{number}/{p}")
+            for p in range(2)
+        ]
+        db.session.add(issue)
+        db.session.flush()
+        delivery = Delivery(issue_id=issue.id, subscriber_id=reader_id, status="sent")
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.add(Bounce(subscriber_id=reader_id, delivery_id=delivery.id, kind="soft"))
+    db.session.commit()
+
+
+def _statements_for_listing(client, api_headers) -> tuple[int, dict]:
+    db.session.expunge_all()  # as in a fresh request: nothing already loaded
+    with counting_statements() as seen:
+        answer = client.get("/api/v1/issues", headers=api_headers)
+    assert answer.status_code == 200
+    return len(seen), answer.json
+
+
+def test_listing_issues_runs_as_many_statements_for_50_issues_as_for_5(client, api_headers, weekly):
+    reader = Subscriber(email="reader@example.org")
+    db.session.add(reader)
+    db.session.commit()
+    list_id, reader_id = weekly.id, reader.id
+
+    _add_issues(list_id, reader_id, 1, 5)
+    few, listed = _statements_for_listing(client, api_headers)
+    assert len(listed["items"]) == 5
+
+    _add_issues(list_id, reader_id, 6, 45)
+    many, listed = _statements_for_listing(client, api_headers)
+    assert len(listed["items"]) == 50
+
+    assert many == few, f"{few} statements for 5 issues, {many} for 50"
+    first = listed["items"][0]
+    assert first["counts"] == {"sent": 1, "failed": 0, "pending": 0, "total": 1}
+    assert first["bounces"]["soft"] == 1 and first["bounces"]["by_reason"] == {"unknown": 1}
+    assert [item["position"] for item in first["items"]] == [0, 1]

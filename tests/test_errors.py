@@ -1,0 +1,124 @@
+"""One error base: each rule's error carries its field, HTTP status and code, and the API
+answers every one of them in its one shape."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsletter.accounts import AccountError, SignInError
+from newsletter.digest.compose import ComposeError
+from newsletter.errors import NewsletterError
+from newsletter.posts.feeds import FeedError
+from newsletter.posts.service import PostError
+from newsletter.sending.lifecycle import ScheduleError, StateError
+from newsletter.subscriptions.importer import UnreadableFile
+from newsletter.subscriptions.service import InvalidEmail
+from newsletter.tokens import TokenError
+
+
+def test_the_domain_errors_share_one_base_with_field_status_and_code():
+    for kind in (
+        AccountError,
+        SignInError,
+        ComposeError,
+        FeedError,
+        PostError,
+        ScheduleError,
+        StateError,
+        UnreadableFile,
+        InvalidEmail,
+        TokenError,
+    ):
+        assert issubclass(kind, NewsletterError)
+    error = NewsletterError("Bad.")
+    assert (error.field, error.status, error.code, error.fields) == (None, 422, "invalid", {})
+    error = ComposeError("The subject cannot be empty.", "subject")
+    assert error.fields == {"subject": "The subject cannot be empty."}
+    assert (StateError("x").status, StateError("x").code, StateError("x").field) == (
+        409,
+        "conflict",
+        None,
+    )
+    assert ScheduleError("send_at is in the past.").field == "send_at"
+    assert InvalidEmail("nope").field == "email"
+    assert NewsletterError("x", status=409, code="taken").code == "taken"
+
+
+@pytest.fixture
+def api(client, api_headers, make_list):
+    make_list()
+
+    def call(method, path, json=None):
+        return client.open("/api/v1" + path, method=method, json=json, headers=api_headers)
+
+    call(
+        "POST",
+        "/posts",
+        {
+            "list": "weekly",
+            "title": "A post",
+            "url": "https://example.org/a",
+            "published_at": "2019-08-05T09:00:00+00:00",
+        },
+    )
+    return call
+
+
+def _error(answer, status: int) -> dict:
+    assert answer.status_code == status, answer.json
+    assert set(answer.json) == {"error"}
+    assert set(answer.json["error"]) == {"code", "message", "fields"}
+    return answer.json["error"]
+
+
+def test_each_transition_names_its_own_field_or_none(api):
+    draft = api(
+        "POST",
+        "/issues/compose",
+        {"list": "weekly", "since": "2019-08-01"} | {"until": "2019-08-08"},
+    ).json
+    path = f"/issues/{draft['id']}"
+
+    past = _error(api("POST", path + "/schedule", {"send_at": "2020-01-01T09:00:00+00:00"}), 422)
+    assert past == {
+        "code": "invalid",
+        "message": "send_at is in the past.",
+        "fields": {"send_at": "send_at is in the past."},
+    }
+    for action in ("unschedule", "pause", "resume"):
+        refused = _error(api("POST", f"{path}/{action}"), 409)
+        assert refused["code"] == "conflict" and refused["fields"] == {}, action
+
+    assert api("POST", path + "/cancel").status_code == 200
+    for action in ("send", "cancel"):
+        refused = _error(api("POST", f"{path}/{action}"), 409)
+        assert refused["fields"] == {} and "cancelled" in refused["message"], action
+    send_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    refused = _error(api("POST", path + "/schedule", {"send_at": send_at}), 409)
+    assert refused["fields"] == {}  # the state, not send_at, is what is wrong
+
+    edited = _error(api("PATCH", path, {"subject": "New"}), 409)
+    assert edited == {
+        "code": "conflict",
+        "message": "An issue that is cancelled cannot be edited.",
+        "fields": {},
+    }
+
+
+def test_compose_and_post_errors_name_their_fields(api):
+    backwards = api(
+        "POST",
+        "/issues/compose",
+        {"list": "weekly", "since": "2019-08-08"} | {"until": "2019-08-01"},
+    )
+    assert list(_error(backwards, 422)["fields"]) == ["until"]
+    untitled = api(
+        "POST", "/posts", {"list": "weekly", "title": " ", "url": "https://example.org/b"}
+    )
+    assert _error(untitled, 422)["fields"] == {"title": "The title cannot be empty."}
+
+
+def test_a_missing_token_still_asks_for_a_bearer_token(client):
+    answer = client.get("/api/v1/issues")
+    assert _error(answer, 401)["code"] == "unauthorized"
+    assert answer.headers["WWW-Authenticate"] == 'Bearer realm="newsletter"'
