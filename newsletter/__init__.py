@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 
-    from newsletter.queue import celery_init_app
+    from newsletter.broker import celery_init_app
 
     celery_init_app(app)
 

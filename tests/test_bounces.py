@@ -25,10 +25,10 @@ from builders import (
 from newsletter import accounts, suppression
 from newsletter.bounces import verp
 from newsletter.bounces.intake import add_soft_bounce
+from newsletter.broker import enqueue
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
-from newsletter.queue import enqueue
 from newsletter.sending import batch, lifecycle
 from newsletter.subscriptions import service
 

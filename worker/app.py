@@ -1,7 +1,19 @@
-"""The Celery app for `celery -A worker.app`; `newsletter worker` does the same."""
+"""The Celery app for `celery -A worker.app`; `newsletter worker` does the same.
 
-from newsletter import create_app
+The Flask app is built when Celery first asks for it, not when this module is imported.
+"""
 
-flask_app = create_app()
-celery_app = flask_app.extensions["celery"]
-app = celery_app
+from functools import cache
+
+
+@cache
+def _celery():
+    from newsletter import create_app
+
+    return create_app().extensions["celery"]
+
+
+def __getattr__(name: str):
+    if name in ("app", "celery_app"):
+        return _celery()
+    raise AttributeError(name)

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter.broker import enqueue
 from newsletter.digest.render import render_issue
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, utcnow
-from newsletter.queue import enqueue
 from newsletter.sending import ledger
 from newsletter.statuses import DeliveryStatus, IssueStatus
 

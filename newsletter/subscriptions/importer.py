@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql
 
 from newsletter import suppression
+from newsletter.broker import enqueue
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, insert_or
 from newsletter.models import (
@@ -26,7 +27,6 @@ from newsletter.models import (
     UTCDateTime,
     utcnow,
 )
-from newsletter.queue import enqueue
 from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import uploads
 from newsletter.subscriptions.service import InvalidEmail, clean_name, normalise_email

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter import suppression
+from newsletter.broker import enqueue
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
-from newsletter.queue import enqueue
 from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.text import single_line
 

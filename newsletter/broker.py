@@ -1,4 +1,5 @@
-"""Celery bound to the Flask app: every task runs inside the app context."""
+"""The task broker: Celery bound to the Flask app (every task runs inside the app context),
+and the embedded folder broker made safe for readers that come first."""
 
 import os
 import uuid
@@ -46,8 +47,10 @@ class AtomicFolderTransport(filesystem.Transport):
     Channel = _AtomicFolderChannel
 
 
-# The embedded broker's URL stays filesystem://; this process reads and writes it safely.
-TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFolderTransport"
+def use_atomic_folder_transport() -> None:
+    """The embedded broker's URL stays filesystem://; this process then reads and writes it
+    safely. Called where Celery is set up, never on import."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFolderTransport"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -56,6 +59,8 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    if app.config["BROKER_URL"] == "filesystem://":
+        use_atomic_folder_transport()
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(_celery_config(app.config))
     app.extensions["celery"] = celery_app

@@ -5,10 +5,11 @@ import os
 
 from kombu import Connection
 
-import newsletter.queue  # noqa: F401 - puts the atomic folder transport in place
+from newsletter.broker import use_atomic_folder_transport
 
 
 def test_messages_and_bindings_appear_whole(tmp_path, monkeypatch):
+    use_atomic_folder_transport()
     folder = tmp_path / "broker"
     folder.mkdir()
     options = {
