@@ -1,4 +1,4 @@
-"""The nouns of DESIGN.md as SQLAlchemy 2 typed models."""
+"""The nouns of the product (see ARCHITECTURE.md) as SQLAlchemy 2 typed models."""
 
 from __future__ import annotations
 

@@ -8,12 +8,12 @@ import pytest
 from newsletter.accounts import AccountError, SignInError
 from newsletter.digest.compose import ComposeError
 from newsletter.errors import NewsletterError
+from newsletter.links import TokenError
 from newsletter.posts.feeds import FeedError
 from newsletter.posts.service import PostError
 from newsletter.sending.lifecycle import ScheduleError, StateError
 from newsletter.subscriptions.importer import UnreadableFile
 from newsletter.subscriptions.service import InvalidEmail
-from newsletter.tokens import TokenError
 
 
 def test_the_domain_errors_share_one_base_with_field_status_and_code():

@@ -17,7 +17,7 @@ from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Post, Subscriber, Subscription
 from newsletter.sending import alerts, batch, lifecycle
-from newsletter.sending.test_send import send_test
+from newsletter.sending.proofs import send_proof
 from newsletter.subscriptions import notices
 
 SINCE = datetime(2019, 8, 1, tzinfo=UTC)
@@ -214,7 +214,7 @@ def test_the_lists_own_default_persian_subject_is_sent(app, persian, inbox):
 
 def test_a_test_send_with_a_long_persian_subject(app, persian, inbox):
     issue = persian_issue(persian)
-    assert send_test(issue, ["editor@example.org"]) == 1
+    assert send_proof(issue, ["editor@example.org"]) == 1
     assert_headers(inbox.messages[0], f"[Test] {PERSIAN_SUBJECT}", list_name=PERSIAN_LIST)
 
 

@@ -130,7 +130,7 @@ SEND_PERSIAN = textwrap.dedent(
     from newsletter.extensions import db
     from newsletter.models import MailingList
     from newsletter.posts.service import add_post
-    from newsletter.sending.test_send import send_test
+    from newsletter.sending.proofs import send_proof
 
     app = create_app()
     with app.app_context():
@@ -146,7 +146,7 @@ SEND_PERSIAN = textwrap.dedent(
                  published_at=datetime(2026, 11, 30, tzinfo=UTC))
         issue = compose_issue(weekly, datetime(2026, 11, 25, tzinfo=UTC),
                               datetime(2026, 12, 2, tzinfo=UTC), subject=sys.argv[1])
-        print(send_test(issue, ["leila@example.org"]))
+        print(send_proof(issue, ["leila@example.org"]))
     """
 )
 PERSIAN_SUBJECT = "گزیدهٔ هفتگی ایران: اعتراضات، اقتصاد، سیاست خارجی و حقوق بشر — شمارهٔ نخست 📰"

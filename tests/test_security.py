@@ -14,7 +14,7 @@ import pytest
 from builders import PASSWORD, csrf, sign_in
 from conftest import free_port, wait_until
 
-from newsletter import accounts, tokens
+from newsletter import accounts, links
 from newsletter.extensions import db, limiter
 from newsletter.models import Issue, IssueItem, Subscription
 from newsletter.subscriptions import service
@@ -155,7 +155,7 @@ def test_one_address_trying_many_accounts_is_throttled(browser_app, owner, monke
 
 def test_an_old_confirmation_link_does_not_bring_back_a_reader_who_left(app, client, weekly):
     subscription = service.subscribe(weekly, "ana@example.org", "Ana")
-    link = tokens.make(tokens.CONFIRM, subscription.subscriber_id, weekly.id, subscription.version)
+    link = links.make(links.CONFIRM, subscription.subscriber_id, weekly.id, subscription.version)
     service.confirm_subscription(subscription)
     service.unsubscribe(subscription, "changed my mind")
     answer = client.post(f"/confirm/{link}")
@@ -168,7 +168,7 @@ def test_a_confirmation_link_sent_after_coming_back_works(app, client, weekly):
     subscription = service.subscribe(weekly, "ana@example.org")
     service.unsubscribe(subscription)
     subscription = service.subscribe(weekly, "ana@example.org")
-    link = tokens.make(tokens.CONFIRM, subscription.subscriber_id, weekly.id, subscription.version)
+    link = links.make(links.CONFIRM, subscription.subscriber_id, weekly.id, subscription.version)
     page = client.get(f"/confirm/{link}")
     client.post(f"/confirm/{link}", data={"csrf_token": csrf(page.text)})
     db.session.expire_all()
@@ -363,7 +363,7 @@ def test_the_admin_works_under_its_policy_in_a_real_browser(page, live_server, w
 
 
 def test_the_dev_server_log_keeps_link_tokens_out(live_server, weekly, caplog):
-    token = tokens.make(tokens.UNSUBSCRIBE, 1, weekly.id)
+    token = links.make(links.UNSUBSCRIBE, 1, weekly.id)
     with caplog.at_level(logging.INFO, logger="werkzeug"):
         try:
             urllib.request.urlopen(f"{live_server.url}/unsubscribe/{token}?x=1")
@@ -391,7 +391,7 @@ def test_gunicorn_access_log_keeps_link_tokens_out(backends, weekly, tmp_path):
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
     )
-    links = [tokens.make(kind, 1, weekly.id) for kind in ("confirm", "unsubscribe", "preferences")]
+    signed = [links.make(kind, 1, weekly.id) for kind in ("confirm", "unsubscribe", "preferences")]
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -402,7 +402,7 @@ def test_gunicorn_access_log_keeps_link_tokens_out(backends, weekly, tmp_path):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        for kind, token in zip(("confirm", "unsubscribe", "preferences"), links, strict=True):
+        for kind, token in zip(("confirm", "unsubscribe", "preferences"), signed, strict=True):
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/{kind}/{token}",
                 headers={"Referer": f"http://127.0.0.1:{port}/{kind}/{token}"},
@@ -416,6 +416,6 @@ def test_gunicorn_access_log_keeps_link_tokens_out(backends, weekly, tmp_path):
         server.terminate()
         server.wait(timeout=20)
     text = (tmp_path / "serve.log").read_text()
-    assert not any(token in text for token in links)
+    assert not any(token in text for token in signed)
     for kind in ("confirm", "unsubscribe", "preferences"):
         assert f"/{kind}/[token]" in text

@@ -277,20 +277,20 @@ def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, acti
 
 
 def test_bulk_signed_links_are_the_links_itsdangerous_makes(app):
-    from newsletter import tokens
+    from newsletter import links
 
-    for purpose in (tokens.UNSUBSCRIBE, tokens.PREFERENCES):
-        fast = tokens.Links(purpose, 7).url(12345)
-        slow = tokens.url(purpose, 12345, 7)
+    for purpose in (links.UNSUBSCRIBE, links.PREFERENCES):
+        fast = links.Links(purpose, 7).url(12345)
+        slow = links.url(purpose, 12345, 7)
         # Equal but for the second they were signed in.
         assert fast.split(".")[0] == slow.split(".")[0]
-        assert tokens.read(purpose, fast.rsplit("/", 1)[1]) == tokens.LinkTarget(12345, 7)
+        assert links.read(purpose, fast.rsplit("/", 1)[1]) == links.LinkTarget(12345, 7)
         forged = fast[:-3] + ("AAA" if not fast.endswith("AAA") else "BBB")
-        with pytest.raises(tokens.TokenError):
-            tokens.read(purpose, forged.rsplit("/", 1)[1])
-        with pytest.raises(tokens.TokenError):  # a link for one purpose is no good for another
-            other = tokens.CONFIRM
-            tokens.read(other, fast.rsplit("/", 1)[1])
+        with pytest.raises(links.TokenError):
+            links.read(purpose, forged.rsplit("/", 1)[1])
+        with pytest.raises(links.TokenError):  # a link for one purpose is no good for another
+            other = links.CONFIRM
+            links.read(other, fast.rsplit("/", 1)[1])
 
 
 def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):

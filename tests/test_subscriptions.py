@@ -7,7 +7,7 @@ import pytest
 from builders import csrf, submit
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from newsletter import tokens
+from newsletter import links
 from newsletter.extensions import db, limiter
 from newsletter.models import Subscriber, Subscription
 from newsletter.subscriptions import service
@@ -105,7 +105,7 @@ def test_a_repeated_request_does_not_flood_the_inbox(client, weekly, inbox, work
 
 
 def _token_for(app, purpose, subscription):
-    return tokens.make(purpose, subscription.subscriber_id, subscription.list_id)
+    return links.make(purpose, subscription.subscriber_id, subscription.list_id)
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_forged_and_tampered_links_are_refused(client, pending, kind):
 
 
 def test_a_link_for_one_purpose_does_not_work_for_another(client, pending):
-    unsubscribe = _token_for(client.application, tokens.UNSUBSCRIBE, pending)
+    unsubscribe = _token_for(client.application, links.UNSUBSCRIBE, pending)
     assert client.get(f"/confirm/{unsubscribe}").status_code == 400
 
 
@@ -156,7 +156,7 @@ def test_an_old_unsubscribe_link_still_works(app, pending):
 
 def test_one_click_unsubscribe_needs_no_cookie(app, pending):
     service.confirm_subscription(pending)
-    token = _token_for(app, tokens.UNSUBSCRIBE, pending)
+    token = _token_for(app, links.UNSUBSCRIBE, pending)
     stranger = app.test_client(use_cookies=False)
     answer = stranger.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
@@ -168,7 +168,7 @@ def test_one_click_unsubscribe_needs_no_cookie(app, pending):
 
 def test_opening_the_unsubscribe_link_does_not_unsubscribe(app, client, pending):
     service.confirm_subscription(pending)
-    token = _token_for(app, tokens.UNSUBSCRIBE, pending)
+    token = _token_for(app, links.UNSUBSCRIBE, pending)
     page = client.get(f"/unsubscribe/{token}")
     assert page.status_code == 200 and "Unsubscribe" in page.text
     assert Subscription.query.one().status == "confirmed"
@@ -177,7 +177,7 @@ def test_opening_the_unsubscribe_link_does_not_unsubscribe(app, client, pending)
 def test_preferences_change_name_and_lists(app, client, weekly, make_list, pending):
     other = make_list(slug="alerts", name="Alerts")
     service.confirm_subscription(pending)
-    token = _token_for(app, tokens.PREFERENCES, pending)
+    token = _token_for(app, links.PREFERENCES, pending)
     page = client.get(f"/preferences/{token}")
     assert "Alerts" in page.text
     saved = client.post(

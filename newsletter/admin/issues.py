@@ -17,7 +17,7 @@ from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ledger, lifecycle
-from newsletter.sending.test_send import send_test
+from newsletter.sending.proofs import send_proof
 from newsletter.statuses import DeliveryStatus
 
 PREVIEW_POLICY = "sandbox; " + EMAIL_HTML
@@ -176,7 +176,7 @@ def preview_text(issue_id: int):
 def test(issue_id: int):
     found = _issue(issue_id)
     try:
-        send_test(found, [current_user.email])
+        send_proof(found, [current_user.email])
         flash(f"A test is on its way to {current_user.email}.")
     except OSError as exc:  # smtplib errors are OSErrors
         flash(f"The test could not be sent: {exc}")

@@ -23,7 +23,7 @@ from newsletter.digest.compose import compose_issue, edit_issue
 from newsletter.extensions import db
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
-from newsletter.sending.test_send import send_test
+from newsletter.sending.proofs import send_proof
 from newsletter.subscriptions.service import InvalidEmail, normalise_email
 
 
@@ -132,7 +132,7 @@ def test(issue_id: int):
     except InvalidEmail as exc:
         raise invalid("emails", str(exc)) from exc
     try:
-        return {"sent": send_test(issue, addresses)}
+        return {"sent": send_proof(issue, addresses)}
     except (OSError, smtplib.SMTPException) as exc:
         raise ApiError(502, "smtp_error", f"The SMTP server did not take the test: {exc}") from exc
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 
-from newsletter import mailer, tokens
+from newsletter import links, mailer
 from newsletter.digest.render import MARKERS, Personal, marker_values
 from newsletter.lists import list_headers, sender
 from newsletter.models import Issue
@@ -42,8 +42,8 @@ class IssueLetter:
         self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
         self.text = mailer.QuotedPrintableTemplate(text, MARKERS)
         self.frame = mailer.Multipart()
-        self.unsubscribe_links = tokens.Links(tokens.UNSUBSCRIBE, mailing_list.id)
-        self.preferences_links = tokens.Links(tokens.PREFERENCES, mailing_list.id)
+        self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
+        self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         self.envelope_from = self.mailing_list.from_email

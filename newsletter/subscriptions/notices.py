@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newsletter import mailer, tokens
+from newsletter import links, mailer
 from newsletter.extensions import db
 from newsletter.lists import list_headers, sender
 from newsletter.models import Subscription
@@ -49,20 +49,20 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
     if subscriber.status != SubscriberStatus.ACTIVE:
         return None
     ids = (subscriber.id, mailing_list.id)
-    links = {
-        "confirm_url": tokens.url(tokens.CONFIRM, *ids, subscription.version),
-        "unsubscribe_url": tokens.url(tokens.UNSUBSCRIBE, *ids),
-        "preferences_url": tokens.url(tokens.PREFERENCES, *ids),
+    urls = {
+        "confirm_url": links.url(links.CONFIRM, *ids, subscription.version),
+        "unsubscribe_url": links.url(links.UNSUBSCRIBE, *ids),
+        "preferences_url": links.url(links.PREFERENCES, *ids),
     }
     subject = SUBJECTS[kind].format(name=mailing_list.name)
     html, text = mailer.render_email(
-        kind, mailing_list=mailing_list, subscriber=subscriber, subject=subject, **links
+        kind, mailing_list=mailing_list, subscriber=subscriber, subject=subject, **urls
     )
     headers = mailer.standard_headers(
         sender(mailing_list), (subscriber.name, subscriber.email), subject, mailing_list.reply_to
     )
     if kind == "welcome":
-        headers += list_headers(mailing_list, links["unsubscribe_url"])
+        headers += list_headers(mailing_list, urls["unsubscribe_url"])
     message = mailer.mime_bytes(headers, text, html)
     return Notice(mailing_list.from_email, subscriber.email, message)
 

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
-from newsletter import tokens
+from newsletter import links
 from newsletter.extensions import csrf, db, limiter
 from newsletter.lists import public_list_or_404
 from newsletter.models import MailingList, Subscriber
@@ -56,13 +56,13 @@ def subscribe(slug: str):
 def _read_link(purpose: str, token: str):
     """The subscription a link points at, or an error page that says what went wrong."""
     try:
-        target = tokens.read(purpose, token)
-    except tokens.TokenError as exc:
+        target = links.read(purpose, token)
+    except links.TokenError as exc:
         _link_error(str(exc), 410 if exc.expired else 400)
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
         _link_error("This link is not valid.", 404)
-    if purpose == tokens.CONFIRM and target.version != subscription.version:
+    if purpose == links.CONFIRM and target.version != subscription.version:
         # Sent before the reader left: leaving is the later choice, so it stands.
         _link_error("This link is no longer valid.", 400)
     return subscription
@@ -75,7 +75,7 @@ def _link_error(message: str, status: int):
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    subscription = _read_link(tokens.CONFIRM, token)
+    subscription = _read_link(links.CONFIRM, token)
     if request.method == "GET" and subscription.status != SubscriptionStatus.CONFIRMED:
         # Mail scanners follow links: only the button's POST confirms.
         return render_template("confirm.html", subscription=subscription)
@@ -86,7 +86,7 @@ def confirm(token: str):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click: a bare POST from the mail provider, no cookie, no form token
 def unsubscribe(token: str):
-    subscription = _read_link(tokens.UNSUBSCRIBE, token)
+    subscription = _read_link(links.UNSUBSCRIBE, token)
     if request.method == "GET":
         return render_template("unsubscribe.html", subscription=subscription, token=token)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
@@ -97,7 +97,7 @@ def unsubscribe(token: str):
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 def preferences(token: str):
-    subscription = _read_link(tokens.PREFERENCES, token)
+    subscription = _read_link(links.PREFERENCES, token)
     subscriber: Subscriber = subscription.subscriber
     saved = False
     if request.method == "POST":
@@ -124,4 +124,4 @@ def preferences(token: str):
 
 @bp.app_template_global()
 def preferences_token(subscription) -> str:
-    return tokens.make(tokens.PREFERENCES, subscription.subscriber_id, subscription.list_id)
+    return links.make(links.PREFERENCES, subscription.subscriber_id, subscription.list_id)

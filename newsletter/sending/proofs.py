@@ -1,4 +1,5 @@
-"""Test sends: the issue as readers will get it, to the editor's own addresses."""
+"""Proofs (the admin's "send a test"): the issue as readers will get it, to the editors'
+own addresses."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from newsletter.sending.letter import IssueLetter
 MAX_TEST_RECIPIENTS = 10
 
 
-def send_test(issue: Issue, addresses: list[str]) -> int:
+def send_proof(issue: Issue, addresses: list[str]) -> int:
     """Render the issue now and send it, marked [Test]; raises OSError when SMTP fails."""
     html, text = render_issue(issue)
     letter = IssueLetter(issue, html=html, text=text, subject=f"[Test] {issue.subject}")
