@@ -104,13 +104,13 @@ def run(count: int, connections: list[int], database_url: str, folder: Path) -> 
     from newsletter.bounces import reports, verp
     from newsletter.bounces.server import BounceServer
     from newsletter.extensions import db
-    from newsletter.lists import find_list
+    from newsletter.lists import get_list
     from newsletter.models import Bounce, Issue, Subscriber
 
     app = in_process_app(database_url, folder)
     app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
     with app.app_context():
-        mailing_list = find_list("bench")
+        mailing_list = get_list("bench")
         issue = Issue(list_id=mailing_list.id, number=1, subject="Bench #1", status="sent")
         db.session.add(issue)
         db.session.flush()

@@ -49,13 +49,13 @@ def peak_rss_mb() -> float:
 
 def run(rows: int, database_url: str, folder: Path) -> None:
     from newsletter.extensions import db
-    from newsletter.lists import find_list
+    from newsletter.lists import get_list
     from newsletter.models import Import
     from newsletter.subscriptions.importer import queue_import, run_import, stage_import
 
     app = in_process_app(database_url, folder)
     with app.app_context():
-        mailing_list = find_list("bench")
+        mailing_list = get_list("bench")
         source = folder / "people.csv"
         write_csv(source, rows)
         rss_before = peak_rss_mb()

@@ -7,10 +7,12 @@ from pathlib import Path
 from time import monotonic
 
 from celery import Celery, Task
-from flask import Flask, current_app
+from flask import Flask
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
+
+from newsletter import jobs
 
 
 def _write_whole(path: str, data: bytes) -> None:
@@ -81,16 +83,16 @@ def _celery_config(config) -> dict:
         "include": ["worker.tasks"],
         "beat_schedule": {
             "dispatch-due-issues": {
-                "task": "newsletter.dispatch_due_issues",
+                "task": jobs.dispatch_due_issues.name,
                 "schedule": config["BEAT_INTERVAL"],
             },
-            "autopilot": {"task": "newsletter.run_autopilot", "schedule": config["BEAT_INTERVAL"]},
+            "autopilot": {"task": jobs.run_autopilot.name, "schedule": config["BEAT_INTERVAL"]},
             "poll-feeds": {
-                "task": "newsletter.poll_feeds",
+                "task": jobs.poll_feeds.name,
                 "schedule": config["FEED_POLL_INTERVAL"],
             },
             "fetch-bounces": {
-                "task": "newsletter.fetch_bounces",
+                "task": jobs.fetch_bounces.name,
                 "schedule": config["BOUNCE_POLL_INTERVAL"],
             },
         },
@@ -109,8 +111,3 @@ def _celery_config(config) -> dict:
         for suffix in ("", "-processed", "-control"):
             Path(folder + suffix).mkdir(parents=True, exist_ok=True)
     return settings
-
-
-def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
-    """Hand work to a worker by task name, so services need not import the worker."""
-    current_app.extensions["celery"].send_task(task_name, args=args, countdown=countdown)

@@ -1,7 +1,7 @@
 """Error answers: JSON in the API's shape under /api, a page everywhere else."""
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 
 class NewsletterError(Exception):
@@ -38,6 +38,11 @@ class NewsletterError(Exception):
     @property
     def fields(self) -> dict:
         return {self.field: self.message} if self.field else {}
+
+
+class NotFoundError(NewsletterError):
+    """What the caller named does not exist. Pages answer 404; the API answers with the
+    error's status (a subclass sets it: 422 when a body or query named it, as a field)."""
 
 
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
@@ -77,6 +82,11 @@ def init_app(app: Flask) -> None:
         # The exception's own headers, such as Allow on a 405 and Retry-After on a 429.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         return body, status, headers
+
+    @app.errorhandler(NotFoundError)
+    def _not_found(exc: NotFoundError):
+        # The API's blueprint answers these in its own shape before this is asked.
+        return _http_error(NotFound())
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -6,6 +6,7 @@ import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +23,9 @@ from builders import (
     submit,
 )
 
-from newsletter import accounts, suppression
+from newsletter import accounts, jobs, suppression
 from newsletter.bounces import verp
 from newsletter.bounces.intake import add_soft_bounce
-from newsletter.broker import enqueue
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
@@ -258,11 +258,16 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     accounts.create_user("editor@example.org", "correct horse battery", "editor")
     queued = []
 
-    def watched(name, *args, **options):
-        queued.append(name)
-        enqueue(name, *args, **options)
+    class Watched:
+        def __init__(self, job):
+            self.job = job
 
-    monkeypatch.setattr(lifecycle, "enqueue", watched)
+        def delay(self, *args, **options):
+            queued.append(self.job.name)
+            return self.job.delay(*args, **options)
+
+    every = {name: Watched(job) for name, job in vars(jobs).items() if isinstance(job, jobs.Job)}
+    monkeypatch.setattr(lifecycle, "jobs", SimpleNamespace(**every))
     server = bounce_server()
     elsewhere = add_readers_at(weekly, "example.net", 1)
     refusing = add_readers_at(weekly, "outlook.example", 7)

@@ -3,11 +3,10 @@
 import smtplib
 import time
 
-from celery import shared_task
 from celery.utils.log import get_task_logger
 from flask import current_app
 
-from newsletter import mailer
+from newsletter import jobs, mailer
 from newsletter.bounces import mailbox
 from newsletter.digest import autopilot
 from newsletter.posts import feeds
@@ -21,7 +20,7 @@ logger = get_task_logger(__name__)
 NOTICE_RETRIES = 12
 
 
-@shared_task(name="newsletter.send_notice", bind=True, max_retries=NOTICE_RETRIES)
+@jobs.send_notice.task(bind=True, max_retries=NOTICE_RETRIES)
 def send_notice(self, kind: str, subscription_id: int) -> bool:
     # Built outside the retries: a missing template or a bad header is not the server's
     # trouble, and waiting would not mend it.
@@ -40,12 +39,12 @@ def send_notice(self, kind: str, subscription_id: int) -> bool:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(name="newsletter.dispatch_due_issues")
+@jobs.dispatch_due_issues.task()
 def dispatch_due_issues() -> list[int]:
     return lifecycle.dispatch()
 
 
-@shared_task(name="newsletter.send_batch", bind=True, max_retries=None)
+@jobs.send_batch.task(bind=True, max_retries=None)
 def send_batch(self, issue_id: int, after: int = 0) -> dict:
     """One batch; then the next, so SEND_PARALLEL chains of batches carry an issue."""
     started = time.monotonic()
@@ -68,32 +67,32 @@ def send_batch(self, issue_id: int, after: int = 0) -> dict:
     return {"sent": outcome.sent, "failed": outcome.failed, "stopped": outcome.stopped}
 
 
-@shared_task(name="newsletter.tell_editors")
+@jobs.tell_editors.task()
 def tell_editors(issue_id: int) -> int:
     return alerts.tell_editors(issue_id)
 
 
-@shared_task(name="newsletter.run_autopilot")
+@jobs.run_autopilot.task()
 def run_autopilot() -> list[int]:
     return autopilot.run_autopilot()
 
 
-@shared_task(name="newsletter.poll_feeds")
+@jobs.poll_feeds.task()
 def poll_feeds() -> int:
     return feeds.poll_all()
 
 
-@shared_task(name="newsletter.fetch_feed")
+@jobs.fetch_feed.task()
 def fetch_feed(feed_id: int) -> int:
     return feeds.fetch_by_id(feed_id)
 
 
-@shared_task(name="newsletter.run_import")
+@jobs.run_import.task()
 def run_import(import_id: int) -> None:
     importer.run_import(import_id)
 
 
-@shared_task(name="newsletter.fetch_bounces")
+@jobs.fetch_bounces.task()
 def fetch_bounces() -> int:
     """Beat polls the bounce mailbox, when there is one."""
     url = current_app.config["BOUNCE_MAILBOX"]

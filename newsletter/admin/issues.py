@@ -8,13 +8,13 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from newsletter.admin import bp
-from newsletter.admin.posts import list_or_404
 from newsletter.bounces import history
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue, posts_between
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy
+from newsletter.lists import get_list
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ledger, lifecycle
 from newsletter.sending.proofs import send_proof
@@ -49,7 +49,7 @@ def issues():
 
 @bp.route("/lists/<slug>/compose", methods=["GET", "POST"])
 def compose(slug: str):
-    mailing_list = list_or_404(slug)
+    mailing_list = get_list(slug)
     today = datetime.now(UTC).date()
     values = {
         "since": request.form.get("since", str(today - timedelta(days=7))),

@@ -1,13 +1,13 @@
 """Lists: create and edit, and the snippet that embeds the subscribe form elsewhere."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from newsletter.admin import bp
-from newsletter.api.lists import ListChanges, NewList
 from newsletter.extensions import db
-from newsletter.lists import find_list
+from newsletter.lists import SlugTaken, create_list, get_list, update_list
+from newsletter.lists.shapes import ListChanges, NewList
 from newsletter.models import MailingList
 
 CHECKBOXES = ("public", "autopilot", "autopilot_send")
@@ -69,22 +69,21 @@ def new_list():
     if request.method == "POST":
         values = _form_values()
         try:
-            fields = NewList.model_validate(
-                {k: v for k, v in values.items() if v != ""}
-            ).model_dump(exclude_none=True)
+            new = NewList.model_validate({k: v for k, v in values.items() if v != ""})
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            if not fields.get("postal_address"):
+            # The form asks for the address the service would otherwise fill with a notice.
+            if not new.postal_address:
                 errors = {"postal_address": "required: every email shows it"}
-            elif find_list(fields["slug"]):
-                errors = {"slug": "taken"}
             else:
-                mailing_list = MailingList(**fields)
-                db.session.add(mailing_list)
-                db.session.commit()
-                flash(f"List {mailing_list.name} created.")
-                return redirect(url_for("admin.edit_list", slug=mailing_list.slug))
+                try:
+                    mailing_list = create_list(new)
+                except SlugTaken as exc:
+                    errors = exc.fields
+                else:
+                    flash(f"List {mailing_list.name} created.")
+                    return redirect(url_for("admin.edit_list", slug=mailing_list.slug))
     return render_template(
         "admin/list_form.html", values=values, errors=errors, weekdays=WEEKDAYS, mailing_list=None
     ), (422 if errors else 200)
@@ -92,26 +91,22 @@ def new_list():
 
 @bp.route("/lists/<slug>/edit", methods=["GET", "POST"])
 def edit_list(slug: str):
-    mailing_list = find_list(slug) or abort(404)
+    mailing_list = get_list(slug)
     values = {name: getattr(mailing_list, name) or "" for name in FORM_FIELDS}
     values |= {flag: getattr(mailing_list, flag) for flag in CHECKBOXES}
     errors = {}
     if request.method == "POST":
         values = _form_values() | {"slug": mailing_list.slug}
         try:
-            changes = ListChanges.model_validate(
-                {k: v for k, v in values.items() if k != "slug"}
-            ).model_dump(exclude_unset=True)
+            changes = ListChanges.model_validate({k: v for k, v in values.items() if k != "slug"})
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            if not changes.get("from_email"):
+            # The form sends every field, so an empty one would be a change to nothing.
+            if not changes.from_email:
                 errors = {"from_email": "required"}
         if not errors:
-            for name, value in changes.items():
-                if value is not None or name == "reply_to":
-                    setattr(mailing_list, name, value)
-            db.session.commit()
+            update_list(mailing_list, changes)
             flash("Saved.")
             return redirect(url_for("admin.edit_list", slug=slug))
     return render_template(

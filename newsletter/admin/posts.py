@@ -8,22 +8,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from newsletter.admin import bp
 from newsletter.digest.compose import posts_between
 from newsletter.extensions import db
-from newsletter.lists import find_list
+from newsletter.lists import get_list
 from newsletter.models import Feed
 from newsletter.posts import feeds
 from newsletter.posts.service import PostError, add_feed, add_post
 
 
-def list_or_404(slug: str):
-    mailing_list = find_list(slug)
-    if mailing_list is None:
-        abort(404)
-    return mailing_list
-
-
 @bp.get("/lists/<slug>/posts")
 def posts(slug: str):
-    mailing_list = list_or_404(slug)
+    mailing_list = get_list(slug)
     days = min(max(request.args.get("days", 7, type=int), 1), 90)
     until = datetime.now(UTC)
     return render_template(
@@ -37,7 +30,7 @@ def posts(slug: str):
 
 @bp.post("/lists/<slug>/feeds")
 def new_feed(slug: str):
-    mailing_list = list_or_404(slug)
+    mailing_list = get_list(slug)
     try:
         add_feed(mailing_list, request.form.get("url", ""))
         flash("Feed added.")
@@ -56,7 +49,7 @@ def fetch_now(feed_id: int):
 
 @bp.post("/lists/<slug>/posts")
 def new_post(slug: str):
-    mailing_list = list_or_404(slug)
+    mailing_list = get_list(slug)
     try:
         add_post(
             mailing_list,

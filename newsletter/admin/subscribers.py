@@ -15,15 +15,16 @@ from flask import (
 )
 
 from newsletter.admin import bp
-from newsletter.api.shapes import iso, subscriber_json
 from newsletter.bounces import history
 from newsletter.extensions import db
-from newsletter.lists import find_list
+from newsletter.fields import iso
+from newsletter.lists import ListNotFound, get_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
 from newsletter.subscriptions import importer, service
 from newsletter.subscriptions.export import csv_rows
 from newsletter.subscriptions.importer import stage_import
+from newsletter.subscriptions.shapes import subscriber_json
 
 PAGE = 100
 
@@ -56,8 +57,13 @@ def subscribers():
         )
     if status:
         select = select.where(Subscriber.status == status)
-    if slug and (mailing_list := find_list(slug)):
-        select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
+    if slug:
+        try:
+            mailing_list = get_list(slug)
+        except ListNotFound:
+            pass  # an unknown list filters nothing out
+        else:
+            select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
     people = db.session.scalars(select.limit(PAGE)).all()
     lists = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
     return render_template(
@@ -73,7 +79,7 @@ def subscribers():
 
 @bp.post("/subscribers")
 def add_subscriber():
-    mailing_list = find_list(request.form.get("list", "")) or abort(404)
+    mailing_list = get_list(request.form.get("list", ""))
     try:
         added = service.subscribe(
             mailing_list,
@@ -164,7 +170,7 @@ def export_person(subscriber_id: int):
 
 @bp.route("/lists/<slug>/import", methods=["GET", "POST"])
 def import_csv(slug: str):
-    mailing_list = find_list(slug) or abort(404)
+    mailing_list = get_list(slug)
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -185,7 +191,7 @@ def map_import(import_id: int):
         header, rows = importer.preview(record)
     except (importer.UnreadableFile, UnicodeError, OSError) as exc:
         flash(f"This file cannot be read: {exc}")
-        return redirect(url_for("admin.import_csv", slug=find_list_by_id(record.list_id).slug))
+        return redirect(url_for("admin.import_csv", slug=get_list(list_id=record.list_id).slug))
     error = None
     if request.method == "POST":
         mapping = {name: request.form.get(f"column_{i}", "ignore") for i, name in enumerate(header)}
@@ -217,13 +223,9 @@ def import_report(import_id: int):
     return render_template("admin/import_report.html", record=record)
 
 
-def find_list_by_id(list_id: int) -> MailingList:
-    return db.session.get(MailingList, list_id) or abort(404)
-
-
 @bp.get("/lists/<slug>/export.csv")
 def export_csv(slug: str):
-    mailing_list = find_list(slug) or abort(404)
+    mailing_list = get_list(slug)
     rows = stream_with_context(csv_rows(mailing_list.id, request.args.get("status")))
     return Response(
         rows,

@@ -4,9 +4,10 @@ from flask import current_app
 from pydantic import BaseModel
 
 from newsletter.api.common import get_or_404, parse, route
-from newsletter.api.lists import list_for
-from newsletter.api.shapes import FEED, feed_json, iso, list_of, schema
+from newsletter.api.shapes import FEED, feed_json, list_of, schema
 from newsletter.extensions import db
+from newsletter.fields import iso
+from newsletter.lists import get_list
 from newsletter.models import Feed, utcnow
 from newsletter.posts import feeds
 from newsletter.posts.service import add_feed, feeds_with_new
@@ -36,7 +37,7 @@ def all_feeds():
 @route("/feeds", "POST", "Add a feed to a list", body=NewFeed, response=FEED, status=201)
 def create_feed():
     body = parse(NewFeed)
-    feed = add_feed(list_for(body.list), body.url)  # a PostError names its field
+    feed = add_feed(get_list(body.list), body.url)  # a PostError names its field
     return feed_json(feed), 201
 
 

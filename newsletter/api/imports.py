@@ -3,9 +3,10 @@
 from flask import Response, request, stream_with_context
 
 from newsletter.api.common import invalid, not_found, route
-from newsletter.api.lists import list_for
-from newsletter.api.shapes import iso, schema
+from newsletter.api.shapes import schema
 from newsletter.extensions import db
+from newsletter.fields import iso
+from newsletter.lists import get_list
 from newsletter.models import Import
 from newsletter.subscriptions.export import csv_rows
 from newsletter.subscriptions.importer import start_import
@@ -54,7 +55,7 @@ def import_subscribers():
     preconfirm = request.form.get("preconfirm", "false").strip().lower()
     if preconfirm not in ("true", "false", "1", "0", "yes", "no"):
         raise invalid("preconfirm", "preconfirm must be true or false.")
-    mailing_list = list_for(request.form.get("list"))
+    mailing_list = get_list(request.form.get("list"))
     record = start_import(mailing_list, upload, preconfirm in ("true", "1", "yes"))
     return import_json(record), 202
 
@@ -69,7 +70,7 @@ def get_import(import_id: int):
 
 @route("/subscribers/export", "GET", "Subscribers as CSV (?list=&status=)", content_type="text/csv")
 def export_subscribers():
-    list_id = list_for(request.args["list"]).id if request.args.get("list") else None
+    list_id = get_list(request.args["list"]).id if request.args.get("list") else None
     rows = stream_with_context(csv_rows(list_id, request.args.get("status")))
     return Response(
         rows,

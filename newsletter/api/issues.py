@@ -8,11 +8,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import joinedload, selectinload
 
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
-from newsletter.api.lists import list_for
 from newsletter.api.shapes import (
     ISSUE,
-    Aware,
-    DayOrTime,
     issue_json,
     issues_json,
     list_of,
@@ -21,6 +18,8 @@ from newsletter.api.shapes import (
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue
 from newsletter.extensions import db
+from newsletter.fields import Aware, DayOrTime
+from newsletter.lists import get_list
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
 from newsletter.sending.proofs import send_proof
@@ -68,7 +67,7 @@ def all_issues():
         .limit(200)
     )
     if request.args.get("list"):
-        select = select.where(Issue.list_id == list_for(request.args["list"]).id)
+        select = select.where(Issue.list_id == get_list(request.args["list"]).id)
     if request.args.get("status"):
         select = select.where(Issue.status == request.args["status"])
     return {"items": issues_json(list(db.session.scalars(select)))}
@@ -85,7 +84,7 @@ def all_issues():
 def compose():
     body = parse(Compose)
     # A ComposeError is answered by the API's error handler, naming its field.
-    issue = compose_issue(list_for(body.list), body.since, body.until, body.subject, body.intro)
+    issue = compose_issue(get_list(body.list), body.since, body.until, body.subject, body.intro)
     return issue_json(issue), 201
 
 

@@ -5,9 +5,10 @@ from flask import request
 from pydantic import BaseModel, Field
 
 from newsletter.api.common import parse, route
-from newsletter.api.lists import list_for
-from newsletter.api.shapes import POST, Aware, DayOrTime, list_of, post_json
+from newsletter.api.shapes import POST, list_of, post_json
 from newsletter.extensions import db
+from newsletter.fields import Aware, DayOrTime
+from newsletter.lists import get_list
 from newsletter.models import Post
 from newsletter.posts.service import add_post
 
@@ -32,7 +33,7 @@ class PostQuery(BaseModel):
 def create_post():
     body = parse(NewPost)
     post = add_post(  # a PostError names its field
-        list_for(body.list),
+        get_list(body.list),
         title=body.title,
         url=body.url,
         source=body.source,
@@ -48,7 +49,7 @@ def all_posts():
     dated = sa.func.coalesce(Post.published_at, Post.first_seen_at)
     select = sa.select(Post).order_by(dated.desc(), Post.id.desc()).limit(query.limit)
     if query.list:
-        select = select.where(Post.list_id == list_for(query.list).id)
+        select = select.where(Post.list_id == get_list(query.list).id)
     if query.since:
         select = select.where(dated >= query.since)
     if query.until:

@@ -1,46 +1,11 @@
-"""How models appear in the API, and the few field types the bodies share."""
+"""How models appear in the API. The field types the bodies share are in newsletter.fields."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated
-
-from pydantic import AfterValidator, BeforeValidator, Field
-
 from newsletter.bounces import history
-from newsletter.models import Feed, Issue, MailingList, Post, Subscriber
+from newsletter.fields import iso
+from newsletter.models import Feed, Issue, MailingList, Post
 from newsletter.sending import ledger
-from newsletter.text import has_line_break
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
-
-
-def _one_line(value: str) -> str:
-    if has_line_break(value):
-        raise ValueError("must be one line (no line breaks)")
-    return value.strip()
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("needs a time zone offset, for example 2026-12-01T09:00:00+01:00")
-    return value
-
-
-def _day_or_time(value):
-    """A bare date means midnight UTC."""
-    if isinstance(value, str) and len(value) == 10:
-        day = date.fromisoformat(value)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return value
-
-
-OneLine = Annotated[str, AfterValidator(_one_line)]
-Aware = Annotated[datetime, AfterValidator(_aware)]
-DayOrTime = Annotated[datetime, BeforeValidator(_day_or_time), AfterValidator(_aware)]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
@@ -77,30 +42,6 @@ def post_json(post: Post) -> dict:
         "excerpt": post.excerpt,
         "published_at": iso(post.published_at),
         "first_seen_at": iso(post.first_seen_at),
-    }
-
-
-def subscriber_json(subscriber: Subscriber) -> dict:
-    return {
-        "id": subscriber.id,
-        "email": subscriber.email,
-        "name": subscriber.name,
-        "status": subscriber.status,
-        "attributes": subscriber.attributes or {},
-        "created_at": iso(subscriber.created_at),
-        "subscriptions": [
-            {
-                "list": s.mailing_list.slug,
-                "status": s.status,
-                "consent_at": iso(s.consent_at),
-                "consent_ip": s.consent_ip,
-                "consent_source": s.consent_source,
-                "consent_user_agent": s.consent_user_agent,
-                "confirmed_at": iso(s.confirmed_at),
-                "unsubscribed_at": iso(s.unsubscribed_at),
-            }
-            for s in subscriber.subscriptions
-        ],
     }
 
 

@@ -4,14 +4,15 @@ import sqlalchemy as sa
 from flask import request
 from pydantic import BaseModel, Field
 
-from newsletter import suppression
-from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
-from newsletter.api.lists import list_for
-from newsletter.api.shapes import SUBSCRIBER, OneLine, list_of, subscriber_json
+from newsletter.api.common import get_or_404, invalid, parse, route
+from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
+from newsletter.fields import OneLine
+from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber, Subscription
 from newsletter.statuses import SubscriberStatus
 from newsletter.subscriptions import service
+from newsletter.subscriptions.shapes import subscriber_json
 
 
 class NewSubscriber(BaseModel):
@@ -57,7 +58,7 @@ def find_subscribers():
     if query.status:
         select = select.where(Subscriber.status == query.status)
     if query.list:
-        select = select.join(Subscription).where(Subscription.list_id == list_for(query.list).id)
+        select = select.join(Subscription).where(Subscription.list_id == get_list(query.list).id)
     items = [subscriber_json(s) for s in db.session.scalars(select.limit(query.limit))]
     return {"items": items, "next_after": items[-1]["id"] if len(items) == query.limit else None}
 
@@ -72,30 +73,16 @@ def find_subscribers():
 )
 def add_subscriber():
     body = parse(NewSubscriber)
-    lists = [list_for(slug, "lists") for slug in body.lists]
-    try:
-        email = service.normalise_email(body.email)
-    except service.InvalidEmail as exc:
-        raise invalid("email", str(exc)) from exc
-    if service.find_subscriber(email):
-        raise ApiError(409, "conflict", "That subscriber exists.", {"email": "taken"})
-    why = suppression.reason(email)
-    if why:
-        raise invalid("email", f"This address is on the suppression list ({why}).")
-    for mailing_list in lists:
-        service.subscribe(
-            mailing_list,
-            email,
-            body.name,
-            ip=request.remote_addr,
-            source="api",
-            preconfirmed=body.preconfirm,
-        )
-    subscriber = service.find_subscriber(email)
-    if subscriber is None:
-        subscriber = Subscriber(email=email, name=service.clean_name(body.name), attributes={})
-        db.session.add(subscriber)
-        db.session.commit()
+    lists = [get_list(slug, field="lists") for slug in body.lists]
+    # The service says why not: a bad address (422), a known one (409), a suppressed one (422).
+    subscriber = service.add_subscriber(
+        body.email,
+        body.name,
+        lists,
+        ip=request.remote_addr,
+        source="api",
+        preconfirmed=body.preconfirm,
+    )
     return subscriber_json(subscriber), 201
 
 
@@ -144,7 +131,7 @@ def delete_subscriber(subscriber_id: int):
 )
 def unsubscribe(subscriber_id: int):
     subscriber = get_or_404(Subscriber, subscriber_id, "subscriber")
-    mailing_list: MailingList = list_for(parse(Leave).list)
+    mailing_list: MailingList = get_list(parse(Leave).list)
     subscription = service.get_subscription(subscriber.id, mailing_list.id)
     if subscription is None:
         raise invalid("list", "Not subscribed to that list.")

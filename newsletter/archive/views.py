@@ -9,7 +9,7 @@ from markupsafe import escape
 from newsletter.digest.render import archive_url, render_page
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML
-from newsletter.lists import public_list_or_404
+from newsletter.lists import get_list
 from newsletter.models import Issue, MailingList
 from newsletter.statuses import IssueStatus
 
@@ -33,7 +33,7 @@ def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list
 
 @bp.get("/archive/<slug>")
 def index(slug: str):
-    mailing_list = public_list_or_404(slug)
+    mailing_list = get_list(slug, public=True)
     return render_template(
         "archive/index.html", mailing_list=mailing_list, issues=archived_issues(mailing_list)
     )
@@ -41,7 +41,7 @@ def index(slug: str):
 
 @bp.get("/archive/<slug>/<int:number>")
 def issue(slug: str, number: int):
-    mailing_list = public_list_or_404(slug)
+    mailing_list = get_list(slug, public=True)
     found = db.session.scalar(
         sa.select(Issue).where(
             Issue.list_id == mailing_list.id, Issue.number == number, Issue.status.in_(ARCHIVED)
@@ -60,7 +60,7 @@ def summary(issue: Issue) -> str:
 
 @bp.get("/archive/<slug>/feed.xml")
 def feed(slug: str):
-    mailing_list = public_list_or_404(slug)
+    mailing_list = get_list(slug, public=True)
     body = render_template(
         "archive/feed.xml",
         mailing_list=mailing_list,

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import jobs
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Feed, Post, utcnow
@@ -136,5 +137,4 @@ def wait_for_fetch(feed_id: int, since: datetime, seconds: float) -> tuple[Feed,
 
 def queue_fetch(feed: Feed) -> str:
     """Hand a fetch to a worker (never in a web request); returns the job's id."""
-    job = current_app.extensions["celery"].send_task("newsletter.fetch_feed", args=(feed.id,))
-    return job.id
+    return jobs.fetch_feed.delay(feed.id)

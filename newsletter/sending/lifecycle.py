@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.broker import enqueue
+from newsletter import jobs
 from newsletter.digest.render import render_issue
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
@@ -74,7 +74,7 @@ def send_issue_now(issue: Issue) -> None:
     _transition(
         issue, (IssueStatus.DRAFT, IssueStatus.SCHEDULED), IssueStatus.SCHEDULED, send_at=utcnow()
     )
-    enqueue("newsletter.dispatch_due_issues")
+    jobs.dispatch_due_issues.delay()
 
 
 def pause_issue(issue: Issue) -> None:
@@ -137,7 +137,7 @@ def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = (IssueStatus
     ).rowcount
     db.session.commit()
     if paused:
-        enqueue("newsletter.tell_editors", issue_id)
+        jobs.tell_editors.delay(issue_id)
     return paused == 1
 
 
@@ -197,14 +197,14 @@ def enqueue_batches(issue_id: int) -> int:
     due = ledger.due_count(issue_id)
     chains = min(config["SEND_PARALLEL"], -(-due // config["BATCH_SIZE"]))
     for _ in range(chains):
-        enqueue("newsletter.send_batch", issue_id)
+        jobs.send_batch.delay(issue_id)
     if not chains:
         finish_if_done(issue_id)
     return chains
 
 
 def continue_sending(issue_id: int, countdown: float, after: int) -> None:
-    enqueue("newsletter.send_batch", issue_id, after, countdown=countdown or None)
+    jobs.send_batch.delay(issue_id, after, countdown=countdown or None)
 
 
 def next_due(issue_id: int, after: int = 0) -> float | None:

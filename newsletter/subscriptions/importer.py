@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql
 
-from newsletter import suppression
-from newsletter.broker import enqueue
+from newsletter import jobs, suppression
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, insert_or
 from newsletter.models import (
@@ -90,7 +89,7 @@ def queue_import(record: Import, mapping: dict[str, str] | None = None) -> None:
     record.mapping = mapping
     record.status = ImportStatus.QUEUED
     db.session.commit()
-    enqueue("newsletter.run_import", record.id)
+    jobs.run_import.delay(record.id)
 
 
 def start_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter import suppression
-from newsletter.broker import enqueue
+from newsletter import jobs, suppression
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
@@ -22,6 +21,23 @@ RESEND_CONFIRMATION_AFTER = timedelta(minutes=5)
 
 class InvalidEmail(NewsletterError, ValueError):
     """Not an email address we can send to."""
+
+    field = "email"
+
+
+class SubscriberExists(NewsletterError):
+    """Someone with that address is known already."""
+
+    field = "email"
+    status = 409
+
+    @property
+    def fields(self) -> dict:
+        return {"email": "taken"}
+
+
+class Suppressed(NewsletterError):
+    """The address is on the suppression list (bounced, complained, blocklisted, erased)."""
 
     field = "email"
 
@@ -46,6 +62,33 @@ def clean_name(raw: str | None) -> str:
 
 def find_subscriber(email: str) -> Subscriber | None:
     return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
+
+
+def add_subscriber(
+    email: str,
+    name: str | None,
+    lists: list[MailingList],
+    *,
+    ip: str | None = None,
+    source: str = "api",
+    preconfirmed: bool = False,
+) -> Subscriber:
+    """Someone new to us, subscribed to lists (maybe none yet). Unlike subscribe, which answers
+    the same whatever happens, this says why not: InvalidEmail, SubscriberExists, Suppressed."""
+    email = normalise_email(email)
+    if find_subscriber(email):
+        raise SubscriberExists("That subscriber exists.")
+    why = suppression.reason(email)
+    if why:
+        raise Suppressed(f"This address is on the suppression list ({why}).")
+    for mailing_list in lists:
+        subscribe(mailing_list, email, name, ip=ip, source=source, preconfirmed=preconfirmed)
+    subscriber = find_subscriber(email)
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=clean_name(name), attributes={})
+        db.session.add(subscriber)
+        db.session.commit()
+    return subscriber
 
 
 def _subscriber_for(email: str, name: str) -> Subscriber:
@@ -110,7 +153,7 @@ def subscribe(
         _mark_confirmed(subscription, now)
         db.session.commit()
         if not preconfirmed:
-            enqueue("newsletter.send_notice", "welcome", subscription.id)
+            jobs.send_notice.delay("welcome", subscription.id)
         return subscription
     subscription.status = SubscriptionStatus.UNCONFIRMED
     due = subscription.confirm_sent_at is None or (
@@ -120,7 +163,7 @@ def subscribe(
         subscription.confirm_sent_at = now
     db.session.commit()
     if due:
-        enqueue("newsletter.send_notice", "confirm", subscription.id)
+        jobs.send_notice.delay("confirm", subscription.id)
     return subscription
 
 
@@ -147,7 +190,7 @@ def confirm_subscription(subscription: Subscription) -> bool:
         return False
     _mark_confirmed(subscription, utcnow())
     db.session.commit()
-    enqueue("newsletter.send_notice", "welcome", subscription.id)
+    jobs.send_notice.delay("welcome", subscription.id)
     return True
 
 
@@ -159,7 +202,7 @@ def unsubscribe(subscription: Subscription, reason: str = "", notify: bool = Tru
     mark_unsubscribed(subscription, reason)
     db.session.commit()
     if notify and was_confirmed:
-        enqueue("newsletter.send_notice", "goodbye", subscription.id)
+        jobs.send_notice.delay("goodbye", subscription.id)
     return True
 
 

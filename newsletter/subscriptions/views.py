@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 
 from newsletter import links
 from newsletter.extensions import csrf, db, limiter
-from newsletter.lists import public_list_or_404
+from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber
 from newsletter.statuses import SubscriptionStatus
 from newsletter.subscriptions import service
@@ -23,7 +23,7 @@ def _subscribe_limit() -> str:
 
 @bp.get("/subscribe/<slug>")
 def subscribe_form(slug: str):
-    mailing_list = public_list_or_404(slug)
+    mailing_list = get_list(slug, public=True)
     # The embed snippet on the organisation's site sends people here with the fields filled.
     values = {key: request.args.get(key, "")[:254] for key in ("email", "name")}
     return render_template("subscribe.html", mailing_list=mailing_list, values=values, error=None)
@@ -32,7 +32,7 @@ def subscribe_form(slug: str):
 @bp.post("/subscribe/<slug>")
 @limiter.limit(_subscribe_limit, methods=["POST"])
 def subscribe(slug: str):
-    mailing_list = public_list_or_404(slug)
+    mailing_list = get_list(slug, public=True)
     values = {"email": request.form.get("email", ""), "name": request.form.get("name", "")}
     if request.form.get(HONEYPOT):
         # A bot: nothing is stored or sent, and it gets the page a person gets.

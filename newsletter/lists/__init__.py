@@ -1,4 +1,5 @@
-"""Mailing lists: lookup, and the headers every email from a list carries."""
+"""Mailing lists: the rules of finding, making and changing one (service.py, with the shapes
+of its fields in shapes.py), the headers every email from a list carries, the overview."""
 
 from __future__ import annotations
 
@@ -7,32 +8,36 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 
 from newsletter.extensions import db
+from newsletter.lists.service import (
+    NO_POSTAL_ADDRESS,
+    ListNotFound,
+    SlugTaken,
+    create_list,
+    default_postal_address,
+    get_list,
+    update_list,
+)
 from newsletter.mailer import list_id_header
 from newsletter.models import Issue, MailingList, Subscription, utcnow
 from newsletter.sending import ledger
 from newsletter.statuses import IssueStatus, SubscriptionStatus
 
-# What a list made without an address (through the API, which does not require one) shows
-# until it gets one: visible in every email and on the dashboard, so it gets fixed.
-NO_POSTAL_ADDRESS = "Postal address not set (NEWSLETTER_POSTAL_ADDRESS)"
-
-
-def default_postal_address() -> str:
-    return current_app.config["POSTAL_ADDRESS"] or NO_POSTAL_ADDRESS
-
-
-def find_list(slug: str) -> MailingList | None:
-    return db.session.scalar(sa.select(MailingList).where(MailingList.slug == slug))
-
-
-def public_list_or_404(slug: str) -> MailingList:
-    mailing_list = find_list(slug)
-    if mailing_list is None or not mailing_list.public:
-        abort(404)
-    return mailing_list
+__all__ = [
+    "NO_POSTAL_ADDRESS",
+    "ListNotFound",
+    "ListOverview",
+    "SlugTaken",
+    "create_list",
+    "default_postal_address",
+    "get_list",
+    "list_headers",
+    "overview",
+    "sender",
+    "update_list",
+]
 
 
 def sender(mailing_list: MailingList) -> tuple[str, str]:

@@ -1,0 +1,41 @@
+"""Field types that the services' pydantic shapes and the API's bodies share, and how times
+are written out."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from newsletter.text import has_line_break
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _one_line(value: str) -> str:
+    if has_line_break(value):
+        raise ValueError("must be one line (no line breaks)")
+    return value.strip()
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone offset, for example 2026-12-01T09:00:00+01:00")
+    return value
+
+
+def _day_or_time(value):
+    """A bare date means midnight UTC."""
+    if isinstance(value, str) and len(value) == 10:
+        day = date.fromisoformat(value)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+Aware = Annotated[datetime, AfterValidator(_aware)]
+DayOrTime = Annotated[datetime, BeforeValidator(_day_or_time), AfterValidator(_aware)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]

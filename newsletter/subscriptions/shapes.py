@@ -1,0 +1,28 @@
+"""How a subscriber is written out: by the API, and by the admin's data-request export."""
+
+from newsletter.fields import iso
+from newsletter.models import Subscriber
+
+
+def subscriber_json(subscriber: Subscriber) -> dict:
+    return {
+        "id": subscriber.id,
+        "email": subscriber.email,
+        "name": subscriber.name,
+        "status": subscriber.status,
+        "attributes": subscriber.attributes or {},
+        "created_at": iso(subscriber.created_at),
+        "subscriptions": [
+            {
+                "list": s.mailing_list.slug,
+                "status": s.status,
+                "consent_at": iso(s.consent_at),
+                "consent_ip": s.consent_ip,
+                "consent_source": s.consent_source,
+                "consent_user_agent": s.consent_user_agent,
+                "confirmed_at": iso(s.confirmed_at),
+                "unsubscribed_at": iso(s.unsubscribed_at),
+            }
+            for s in subscriber.subscriptions
+        ],
+    }
