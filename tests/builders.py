@@ -37,6 +37,16 @@ def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Sub
     return readers
 
 
+def confirmed_reader(mailing_list, email: str, name: str = "", commit: bool = True) -> Subscriber:
+    """A reader with a confirmed subscription to the list."""
+    person = Subscriber(email=email, name=name, attributes={})
+    person.subscriptions.append(Subscription(list_id=mailing_list.id, status="confirmed"))
+    db.session.add(person)
+    if commit:
+        db.session.commit()
+    return person
+
+
 def draft(mailing_list) -> Issue:
     db.session.add(
         Post(

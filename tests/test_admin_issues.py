@@ -3,10 +3,11 @@
 import re
 from datetime import UTC, datetime
 
+from builders import confirmed_reader
 from conftest import wait_until
 
 from newsletter.extensions import db
-from newsletter.models import Delivery, Feed, Issue, Post, Subscriber, Subscription
+from newsletter.models import Delivery, Feed, Issue, Post
 
 
 def add_post(mailing_list, guid, title, when=None, source="Example"):
@@ -154,9 +155,7 @@ def test_send_now_needs_a_confirmation(editor_client, weekly):
 def test_progress_and_the_failure_report(editor_client, weekly):
     add_post(weekly, "a", "Alpha")
     issue = compose(editor_client)
-    reader = Subscriber(email="gone@example.org", attributes={})
-    reader.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
-    db.session.add(reader)
+    reader = confirmed_reader(weekly, "gone@example.org", commit=False)
     db.session.commit()
     db.session.add(
         Delivery(

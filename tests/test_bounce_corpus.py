@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from bounce_mail import BOUNCE_DOMAIN
-from builders import deliver, reader
+from builders import confirmed_reader, deliver, reader
 
 from newsletter import suppression
 from newsletter.extensions import db
-from newsletter.models import Subscriber, Subscription
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +37,7 @@ def addresses(expected: dict) -> list[str]:
 def test_a_real_bounce_does_what_its_reason_says(app, weekly, bounce_server, name):
     expected = EXPECTED[name]
     for email in [*addresses(expected), BYSTANDER]:
-        person = Subscriber(email=email, attributes={})
-        person.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
-        db.session.add(person)
+        person = confirmed_reader(weekly, email, commit=False)
     db.session.commit()
 
     deliver(bounce_server(), (SAMPLES / name).read_bytes(), to=f"bounces@{BOUNCE_DOMAIN}")

@@ -4,12 +4,13 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from builders import confirmed_reader
 from conftest import wait_until
 from playwright.sync_api import expect
 
 from newsletter import accounts
 from newsletter.extensions import db
-from newsletter.models import Import, Issue, Post, Subscriber, Subscription
+from newsletter.models import Import, Issue, Post
 
 pytestmark = pytest.mark.slow
 
@@ -79,9 +80,7 @@ def test_send_now_and_watch_the_progress_bar_reach_done(signed_in, weekly, inbox
     page = signed_in
     week_of_posts(weekly)
     for i in range(20):
-        reader = Subscriber(email=f"reader{i}@example.org", attributes={})
-        reader.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
-        db.session.add(reader)
+        confirmed_reader(weekly, f"reader{i}@example.org", commit=False)
     db.session.commit()
     page.click("text=Compose")
     page.click("button:has-text('Compose draft')")

@@ -5,12 +5,12 @@ import html
 import re
 from datetime import UTC, datetime
 
-from builders import start_sending
+from builders import confirmed_reader, start_sending
 
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
-from newsletter.models import Post, Subscriber, Subscription
+from newsletter.models import Post
 from newsletter.sending import batch
 
 FORGED = "@@NLPREFERENCES@@ @@NLUNSUBSCRIBE@@ @@NLNAME@@ @@@NLNAME@@NLNAME@@"
@@ -40,9 +40,7 @@ def forged_issue(mailing_list):
 
 
 def test_marker_look_alikes_in_feed_and_editor_text_get_no_reader_values(app, weekly, inbox):
-    reader = Subscriber(email="ana@example.org", name="Ana Reader", attributes={})
-    reader.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
-    db.session.add(reader)
+    confirmed_reader(weekly, "ana@example.org", "Ana Reader", commit=False)
     db.session.commit()
     issue = forged_issue(weekly)
     start_sending(issue)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from builders import DUE, add_readers, draft, post, start_sending, states
+from builders import DUE, add_readers, confirmed_reader, draft, post, start_sending, states
 from conftest import wait_until
 
 from newsletter import accounts
 from newsletter.digest import autopilot
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, Subscriber, Subscription
+from newsletter.models import Delivery, Issue
 from newsletter.sending import batch, lifecycle
 
 DIGEST = Path(__file__).parent.parent / "templates" / "email" / "digest.html"
@@ -153,9 +153,7 @@ def test_a_message_that_cannot_be_built_is_no_lost_connection(inbox):
 
 def test_a_reader_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox):
     add_readers(weekly, 2)
-    odd = Subscriber(email="ana@bü—cher.example", name="Ana", attributes={})
-    odd.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
-    db.session.add(odd)
+    odd = confirmed_reader(weekly, "ana@bü—cher.example", "Ana", commit=False)
     db.session.commit()
     issue = draft(weekly)
     start_sending(issue)
