@@ -101,7 +101,8 @@ def row(name, count, connections, seconds, latencies=(), raw_rate=None) -> str:
 def run(count: int, connections: list[int], database_url: str, folder: Path) -> bool:
     import sqlalchemy as sa
 
-    from newsletter.bounces import reports, verp
+    from newsletter import verp
+    from newsletter.bounces import reports
     from newsletter.bounces.server import BounceServer
     from newsletter.extensions import db
     from newsletter.lists import get_list

@@ -89,7 +89,8 @@ def load(instance: Path) -> dict:
         "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
         "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
         "BATCH_SIZE": int(_env("BATCH_SIZE", "500")),
-        "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "30")),
+        # Beat starts due issues and restarts stopped sends this often.
+        "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "10")),
         "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
         # One fetch of a feed, redirects and all, however slowly the server sends.
@@ -101,7 +102,8 @@ def load(instance: Path) -> dict:
         # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.
         "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
-        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "300")),
+        # A live batch renews its rows every third of this; a dead one's come back after it.
+        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "30")),
         # Batches of one issue in flight at once, across all workers.
         "SEND_PARALLEL": int(_env("SEND_PARALLEL", "8")),
         # Results are written every this many messages: at most this many repeats per
@@ -111,7 +113,8 @@ def load(instance: Path) -> dict:
         "RATE_PER_HOUR": int(_env("RATE_PER_HOUR", "0")),
         "PAUSE_AFTER_ERRORS": int(_env("PAUSE_AFTER_ERRORS", "100")),
         "AUTOPILOT_LEAD_HOURS": float(_env("AUTOPILOT_LEAD_HOURS", "3")),
-        "STALL_AFTER": float(_env("STALL_AFTER", "300")),
+        # A send nothing has moved for this long (its queue lost with the broker) restarts.
+        "STALL_AFTER": float(_env("STALL_AFTER", "30")),
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
         "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
         "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),

@@ -18,7 +18,7 @@ from newsletter.bounces.server import BounceServer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Issue, Post, Subscriber, Subscription
-from newsletter.sending import ledger, lifecycle
+from newsletter.sending import ledger, lifecycle, loop
 
 # --- Issues and sending --------------------------------------------------------------------
 
@@ -66,17 +66,16 @@ def draft(mailing_list) -> Issue:
 def start_sending(issue: Issue) -> None:
     """Due now and claimed, as beat would: rendered, with its ledger."""
     lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
+    loop.claim_due_issues()
 
 
 def send_one_batch(mailing_list, readers: int) -> Issue:
     """An issue to `readers` new readers, sent by one batch in this process."""
-    from newsletter.sending import batch
 
     add_readers(mailing_list, readers)
     issue = draft(mailing_list)
     start_sending(issue)
-    batch.send_batch(issue.id)
+    loop.send_batch(issue.id)
     return issue
 
 

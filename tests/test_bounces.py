@@ -23,13 +23,12 @@ from builders import (
     submit,
 )
 
-from newsletter import accounts, jobs, suppression
-from newsletter.bounces import verp
+from newsletter import accounts, jobs, suppression, verp
 from newsletter.bounces.intake import add_soft_bounce
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
-from newsletter.sending import batch, lifecycle
+from newsletter.sending import loop
 from newsletter.subscriptions import service
 
 
@@ -169,7 +168,7 @@ def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_se
         inbox.clear()
         issue = draft(weekly) if round_ == 0 else next_issue(weekly)
         start_sending(issue)
-        batch.send_batch(issue.id)
+        loop.send_batch(issue.id)
         message = inbox.messages[0]
         full = FULL.format(message.recipients[0])
         deliver(server, dsn(message.recipients[0], "5.2.2", said=full), to=message.sender)
@@ -267,13 +266,13 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
             return self.job.delay(*args, **options)
 
     every = {name: Watched(job) for name, job in vars(jobs).items() if isinstance(job, jobs.Job)}
-    monkeypatch.setattr(lifecycle, "jobs", SimpleNamespace(**every))
+    monkeypatch.setattr(loop, "jobs", SimpleNamespace(**every))
     server = bounce_server()
     elsewhere = add_readers_at(weekly, "example.net", 1)
     refusing = add_readers_at(weekly, "outlook.example", 7)
     issue = draft(weekly)
     start_sending(issue)
-    batch.send_batch(issue.id)  # six of eight: the issue is still sending
+    loop.send_batch(issue.id)  # six of eight: the issue is still sending
     sent = {m.recipients[0]: m for m in inbox.messages}
     assert len(sent) == 6 and db.session.get(Issue, issue.id).status == "sending"
 

@@ -24,13 +24,11 @@ pytestmark = pytest.mark.slow
 
 READERS = 300
 WINDOW = 10
-# Short leases and beats so recovery happens within the test's bounds.
-FAST_RECOVERY = {
+# Small batches, so a fault lands mid-send; leases, beat and stall detection as shipped, so
+# recovery is measured with the default settings (within 60 s, inside the test's 90).
+SMALL_BATCHES = {
     "NEWSLETTER_SEND_WINDOW": str(WINDOW),
     "NEWSLETTER_BATCH_SIZE": "50",
-    "NEWSLETTER_BEAT_INTERVAL": "0.5",
-    "NEWSLETTER_CLAIM_LEASE": "2",
-    "NEWSLETTER_STALL_AFTER": "2",
 }
 
 
@@ -88,7 +86,7 @@ def assert_everyone_served(inbox, issue_id: int, max_repeats: int) -> None:
 def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process, shared_backends):
     add_readers(weekly, READERS)
     issue = draft(weekly)
-    victim = worker_process("--pool", "solo", **FAST_RECOVERY)
+    victim = worker_process("--pool", "solo", **SMALL_BATCHES)
     wait_ready(victim)
     killed = kill_at_message(inbox, victim, 100)
     lifecycle.send_issue_now(issue)
@@ -97,7 +95,7 @@ def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process, shared_bac
     at_kill = len(inbox.messages)
     assert at_kill < READERS
     # The one survivor runs beat too: it frees the dead batch's rows and carries on.
-    worker_process("--pool", "solo", "--beat", **FAST_RECOVERY)
+    worker_process("--pool", "solo", "--beat", **SMALL_BATCHES)
     # Only the dead worker's unrecorded window can be sent twice.
     assert_everyone_served(inbox, issue.id, max_repeats=WINDOW)
 
@@ -116,7 +114,7 @@ def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, shared_bac
             "solo",
             "--beat",
             NEWSLETTER_BROKER_URL=f"redis://127.0.0.1:{port}/0",
-            **FAST_RECOVERY,
+            **SMALL_BATCHES,
         )
         wait_ready(sender)
         restart = kill_at_message(inbox, redis, 100)

@@ -16,7 +16,7 @@ from newsletter.digest import autopilot
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Post, Subscriber, Subscription
-from newsletter.sending import alerts, batch, lifecycle
+from newsletter.sending import alerts, lifecycle, loop
 from newsletter.sending.proofs import send_proof
 from newsletter.subscriptions import notices
 
@@ -193,8 +193,8 @@ def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, i
     reader(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    outcome = batch.send_batch(issue.id)
+    loop.claim_due_issues()
+    outcome = loop.send_batch(issue.id)
     assert outcome.sent == 1
     [received] = inbox.messages
     assert_headers(received, PERSIAN_SUBJECT, PERSIAN_READER, PERSIAN_LIST)
@@ -207,8 +207,8 @@ def test_the_lists_own_default_persian_subject_is_sent(app, persian, inbox):
     issue = persian_issue(persian, subject=None)
     assert len(issue.subject.encode()) > 70
     lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    assert batch.send_batch(issue.id).sent == 1
+    loop.claim_due_issues()
+    assert loop.send_batch(issue.id).sent == 1
     assert_headers(inbox.messages[0], issue.subject, PERSIAN_READER, PERSIAN_LIST)
 
 
@@ -235,8 +235,8 @@ def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
     reader(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.claim_due_issues()
-    lifecycle.pause_itself(issue.id, "Something went wrong.")
+    loop.claim_due_issues()
+    loop.pause_itself(issue.id, "Something went wrong.")
     assert alerts.tell_editors(issue.id) == 1
     subject = f"Issue {issue.number} of {PERSIAN_LIST} paused: sending failed"
     assert_headers(inbox.to("editor@example.org")[0], subject)

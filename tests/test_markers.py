@@ -11,7 +11,7 @@ from newsletter.digest import render
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Post
-from newsletter.sending import batch
+from newsletter.sending import loop
 
 FORGED = "@@NLPREFERENCES@@ @@NLUNSUBSCRIBE@@ @@NLNAME@@ @@@NLNAME@@NLNAME@@"
 FEED_URL = "https://feed.example/track?p=@@NLPREFERENCES@@&u=@@NLUNSUBSCRIBE@@&n=@@NLNAME@@"
@@ -44,7 +44,7 @@ def test_marker_look_alikes_in_feed_and_editor_text_get_no_reader_values(app, we
     db.session.commit()
     issue = forged_issue(weekly)
     start_sending(issue)
-    assert batch.send_batch(issue.id).sent == 1
+    assert loop.send_batch(issue.id).sent == 1
     [received] = inbox.messages
     for body in (received.part("html"), received.part("plain")):
         assert body.count("http://newsletter.test/preferences/") == 1

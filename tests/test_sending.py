@@ -10,7 +10,7 @@ from conftest import wait_until
 
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription
-from newsletter.sending import lifecycle
+from newsletter.sending import lifecycle, loop
 from newsletter.subscriptions import service
 
 
@@ -22,7 +22,7 @@ def test_an_issue_is_claimed_once_however_many_beats_race(app, weekly):
 
     def beat():
         with app.app_context():
-            results.append(lifecycle.claim_due_issues())
+            results.append(loop.claim_due_issues())
 
     threads = [threading.Thread(target=beat) for _ in range(4)]
     for thread in threads:
@@ -62,7 +62,7 @@ def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, work
     lifecycle.send_issue_now(issue)
     wait_until(
         lambda: (
-            lifecycle.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
+            loop.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
         )
     )
     assert states(issue.id) == {"total": 5, "sent": 5, "failed": 0, "pending": 0}
@@ -137,7 +137,7 @@ def test_paused_issues_send_nothing_until_resumed(app, weekly, inbox, worker):
     issue = draft(weekly)
     start_sending(issue)
     lifecycle.pause_issue(issue)
-    lifecycle.enqueue_batches(issue.id)  # a batch already queued when the pause came
+    loop.start_batches(issue.id)  # a batch already queued when the pause came
     with pytest.raises(lifecycle.StateError):
         lifecycle.pause_issue(issue)
     assert states(issue.id)["pending"] == 2
@@ -152,7 +152,7 @@ def test_a_cancelled_issue_stops(app, weekly):
     lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(hours=1))
     lifecycle.cancel_issue(issue)
     assert issue.status == "cancelled"
-    assert lifecycle.claim_due_issues(datetime.now(UTC) + timedelta(hours=2)) == []
+    assert loop.claim_due_issues(datetime.now(UTC) + timedelta(hours=2)) == []
     with pytest.raises(lifecycle.StateError):
         lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(hours=1))
 
@@ -180,7 +180,7 @@ def test_send_at_is_stored_in_utc(app, weekly):
 def test_an_issue_without_readers_is_sent_at_once(app, weekly):
     issue = draft(weekly)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.dispatch()
+    loop.dispatch()
     assert db.session.get(Issue, issue.id).status == "sent"
 
 
@@ -189,12 +189,11 @@ def test_a_stalled_send_is_picked_up_again(app, weekly):
     issue = draft(weekly)
     start_sending(issue)
     later = datetime.now(UTC) + timedelta(seconds=app.config["STALL_AFTER"] + 60)
-    assert lifecycle.stalled_issues(later) == [issue.id]
-    assert lifecycle.stalled_issues() == []
+    assert loop.stalled_issues(later) == [issue.id]
+    assert loop.stalled_issues() == []
 
 
 def test_batches_running_at_once_never_both_send_to_one_reader(app, weekly, inbox):
-    from newsletter.sending import batch
 
     app.config["BATCH_SIZE"] = 4
     add_readers(weekly, 6)
@@ -204,7 +203,7 @@ def test_batches_running_at_once_never_both_send_to_one_reader(app, weekly, inbo
 
     def run():
         with app.app_context():
-            outcomes.append(batch.send_batch(issue.id))
+            outcomes.append(loop.send_batch(issue.id))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for thread in threads:

@@ -16,17 +16,17 @@ from newsletter import accounts, mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
 from newsletter.extensions import db
 from newsletter.models import Issue, Subscription
-from newsletter.sending import batch, claims, lifecycle
+from newsletter.sending import claims, lifecycle, loop
 from newsletter.sending.pipeline import Pipeline
 from newsletter.sending.throttle import KEY, Limits, Throttle
 from newsletter.subscriptions import service
 
 
-def send_all(issue_id: int) -> list[batch.BatchOutcome]:
+def send_all(issue_id: int) -> list[loop.BatchOutcome]:
     """Run batches in this process until none is left to claim."""
     outcomes = []
     while True:
-        outcomes.append(batch.send_batch(issue_id))
+        outcomes.append(loop.send_batch(issue_id))
         if outcomes[-1].stopped or outcomes[-1].next_in is None:
             return outcomes
 
@@ -142,10 +142,10 @@ def test_a_throttled_batch_stops_and_gives_its_readers_back(app, weekly, inbox, 
     add_readers(weekly, 5)
     issue = draft(weekly)
     start_sending(issue)
-    outcome = batch.send_batch(issue.id)
+    outcome = loop.send_batch(issue.id)
     assert (outcome.sent, outcome.stopped) == (3, "throttled")
     assert states(issue.id) == {"total": 5, "sent": 3, "failed": 0, "pending": 2}
-    assert lifecycle.next_due(issue.id) == 0  # nobody holds the two left
+    assert claims.next_due(issue.id) == 0  # nobody holds the two left
     assert len(inbox.messages) == 3
 
 
@@ -202,7 +202,7 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
         inbox.handler.refuse[reader.email] = "550 5.7.1 Relaying denied"
     issue = draft(weekly)
     start_sending(issue)
-    outcome = batch.send_batch(issue.id)
+    outcome = loop.send_batch(issue.id)
     assert outcome.stopped == "paused"
     assert outcome.failed == 4
     issue = db.session.get(Issue, issue.id)
@@ -266,11 +266,11 @@ def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, acti
                 stop(db.session.get(Issue, issue.id))
 
     inbox.handler.on_message = stop_on_first_message
-    outcome = batch.send_batch(issue.id)
+    outcome = loop.send_batch(issue.id)
     assert outcome.stopped == {"pause": "paused", "cancel": "cancelled"}[action]
     assert len(inbox.messages) == 5  # the window in flight, no more
     assert states(issue.id)["sent"] == 5
-    wait_until(lambda: lifecycle.next_due(issue.id) == 0, message="rows left claimed")
+    wait_until(lambda: claims.next_due(issue.id) == 0, message="rows left claimed")
 
 
 # Links signed in bulk
@@ -307,7 +307,58 @@ def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
     later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
     db.session.execute(sa.update(Delivery).where(Delivery.claim == alive).values(claimed_at=later))
     db.session.commit()
-    assert lifecycle.release_stale_claims(later) == [issue.id]
+    assert claims.release_stale_claims(later) == [issue.id]
     held = db.session.scalars(sa.select(Delivery.claim).order_by(Delivery.subscriber_id)).all()
     assert held == [None, None, alive]
-    assert lifecycle.release_stale_claims(later) == []
+    assert claims.release_stale_claims(later) == []
+
+
+def test_a_live_batch_slower_than_its_lease_keeps_its_rows(app, weekly, inbox):
+    """The lease is renewed while the batch waits on a slow server, so the sweeper, which
+    runs all along, never gives its rows to another batch."""
+    import threading
+    import time
+
+    app.config.update(CLAIM_LEASE=0.6, BATCH_SIZE=5, SEND_WINDOW=5)
+    add_readers(weekly, 5)
+    issue = draft(weekly)
+    start_sending(issue)
+    inbox.handler.on_message = lambda count: time.sleep(0.3)  # 1.5 s for the batch
+    swept, done = [], threading.Event()
+
+    def sweep():
+        with app.app_context():
+            while not done.is_set():
+                swept.extend(claims.release_stale_claims())
+                time.sleep(0.05)
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        outcome = loop.send_batch(issue.id)
+    finally:
+        done.set()
+        sweeper.join()
+    assert swept == []
+    assert outcome.sent == 5
+    assert sorted(r for m in inbox.messages for r in m.recipients) == [
+        f"reader{n}@example.org" for n in range(5)
+    ]
+
+
+def test_a_batch_queued_for_later_is_not_taken_for_a_stalled_send(app, weekly, inbox):
+    """A chain that waits for a retry tells the stall detector when it is due; the send
+    counts as stalled only once that time and STALL_AFTER have passed."""
+    from datetime import timedelta
+
+    app.config.update(BATCH_SIZE=5, SEND_RETRY_BASE=600)
+    add_readers(weekly, 2)
+    inbox.handler.refuse["reader1@example.org"] = "451 4.3.0 Try again later"
+    issue = draft(weekly)
+    start_sending(issue)
+    result = loop.run_batch(issue.id)
+    assert result["sent"] == 1 and result["stopped"] is None
+    stall = timedelta(seconds=app.config["STALL_AFTER"] + 1)
+    now = datetime.now(UTC)
+    assert loop.stalled_issues(now + stall) == []  # the retry is due in about ten minutes
+    assert loop.stalled_issues(now + timedelta(seconds=720) + stall) == [issue.id]

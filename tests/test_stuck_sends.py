@@ -13,7 +13,7 @@ from newsletter import accounts
 from newsletter.digest import autopilot
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue
-from newsletter.sending import batch, lifecycle
+from newsletter.sending import lifecycle, loop
 
 DIGEST = Path(__file__).parent.parent / "templates" / "email" / "digest.html"
 
@@ -75,7 +75,7 @@ def test_a_render_that_fails_pauses_the_issue_and_tells_the_editors(
     fine = draft_for(fine_list, "p2")
     for issue in (broken, fine):
         lifecycle.schedule_issue(issue, datetime.now(UTC))
-    lifecycle.dispatch()
+    loop.dispatch()
     broken, fine = db.session.get(Issue, broken.id), db.session.get(Issue, fine.id)
     assert broken.status == "paused"
     assert "email/missing.html" in broken.pause_reason
@@ -119,7 +119,7 @@ def test_a_message_that_cannot_be_built_pauses_the_issue_and_keeps_its_readers(
     add_readers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
-    outcome = batch.send_batch(issue.id)
+    outcome = loop.send_batch(issue.id)
     assert outcome.stopped == "paused"
     issue = db.session.get(Issue, issue.id)
     assert issue.status == "paused" and "gone.pem" in issue.pause_reason
@@ -157,7 +157,7 @@ def test_a_reader_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox
     db.session.commit()
     issue = draft(weekly)
     start_sending(issue)
-    batch.send_batch(issue.id)
+    loop.send_batch(issue.id)
     assert states(issue.id) == {"total": 3, "sent": 2, "failed": 1, "pending": 0}
     failed = Delivery.query.filter_by(status="failed").one()
     assert failed.subscriber_id == odd.id and "address" in failed.last_error

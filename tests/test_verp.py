@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from builders import send_one_batch
 
-from newsletter.bounces import verp
+from newsletter import verp
 from newsletter.extensions import db
 from newsletter.models import Delivery, Subscriber
 

@@ -1,7 +1,6 @@
 """Celery tasks: thin wrappers that call the services inside the app context."""
 
 import smtplib
-import time
 
 from celery.utils.log import get_task_logger
 from flask import current_app
@@ -10,7 +9,7 @@ from newsletter import jobs, mailer
 from newsletter.bounces import mailbox
 from newsletter.digest import autopilot
 from newsletter.posts import feeds
-from newsletter.sending import alerts, batch, lifecycle
+from newsletter.sending import alerts, loop
 from newsletter.sending.retries import backoff
 from newsletter.subscriptions import importer, notices
 
@@ -41,30 +40,12 @@ def send_notice(self, kind: str, subscription_id: int) -> bool:
 
 @jobs.dispatch_due_issues.task()
 def dispatch_due_issues() -> list[int]:
-    return lifecycle.dispatch()
+    return loop.dispatch()
 
 
-@jobs.send_batch.task(bind=True, max_retries=None)
-def send_batch(self, issue_id: int, after: int = 0) -> dict:
-    """One batch; then the next, so SEND_PARALLEL chains of batches carry an issue."""
-    started = time.monotonic()
-    try:
-        outcome = batch.send_batch(issue_id, after)
-    except batch.SmtpUnavailable as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
-    logger.info(
-        "issue %s batch: %d sent, %d failed, %d deferred in %.3f s",
-        issue_id,
-        outcome.sent,
-        outcome.failed,
-        outcome.deferred,
-        time.monotonic() - started,
-    )
-    if outcome.stopped == "throttled":
-        raise self.retry(countdown=1)
-    if outcome.stopped is None and outcome.next_in is not None:
-        lifecycle.continue_sending(issue_id, outcome.next_in, outcome.last)
-    return {"sent": outcome.sent, "failed": outcome.failed, "stopped": outcome.stopped}
+@jobs.send_batch.task()
+def send_batch(issue_id: int, after: int = 0, tries: int = 0) -> dict:
+    return loop.run_batch(issue_id, after, tries)
 
 
 @jobs.tell_editors.task()

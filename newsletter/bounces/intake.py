@@ -1,13 +1,13 @@
-"""What a bounce or complaint does: record it against its delivery and act on the reader.
+"""What a bounce or complaint does: record it against its delivery and act on the subscriber.
 
 What it does follows the kind of its reason (verdict.REASONS):
 - hard: the address is dead; mail to it stops at once.
 - soft: one added to a score that halves every NEWSLETTER_BOUNCE_HALF_LIFE days; reaching
   NEWSLETTER_BOUNCE_THRESHOLD stops mail too, so a mailbox full for a month of weekly issues
   is given up, a full day is not. A delay warning (still queued) is recorded and adds nothing.
-- sender: the receiving side refuses our mail, which is no fault of the reader's. Recorded
+- sender: the receiving side refuses our mail, which is no fault of the subscriber's. Recorded
   against its receiving domain; too many from one domain pause the issue (refusals.py).
-- complaint: the reader is unsubscribed from every list.
+- complaint: the subscriber is unsubscribed from every list.
 - none (auto-replies, delivery notices): nothing.
 Whenever mail stops, the address is suppressed.
 """
@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from newsletter.bounces import refusals, verp
+from newsletter import verp
+from newsletter.bounces import refusals
 from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
@@ -48,7 +49,9 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
     targets = _targets(verdict, envelope_recipients)
     if not targets:
         log.info("not a bounce, or about nobody we know: %s", verdict.detail or "no detail")
-    bounces = [_apply(person, delivery, failure, source) for person, delivery, failure in targets]
+    bounces = [
+        _apply(subscriber, delivery, failure, source) for subscriber, delivery, failure in targets
+    ]
     bounces = [b for b in bounces if b is not None]
     refused = refusals.of(bounces)  # read before the commit expires them
     db.session.commit()
@@ -57,21 +60,21 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
 
 
 def _targets(verdict: Verdict, envelope_recipients: list[str]):
-    """(subscriber, delivery, failure) for each reader the report is about.
+    """(subscriber, delivery, failure) for each subscriber the report is about.
 
     The return path (VERP) says it for sure; then the quoted Message-ID; then the addresses
-    the report names, each with its own failure. Addresses that are no reader's blame nobody.
+    the report names, each with its own failure. Addresses that are no subscriber's blame nobody.
     """
     named = _delivery_by_return_path(envelope_recipients + verdict.delivered_to)
     named = named or _delivery_by_message_id(verdict.message_ids)
     if named is not None:
-        person = named.subscriber
-        failure = verdict.main or Failure(person.email, verdict.reason)
-        return [(person, named, failure)] if failure.kind != "none" else []
+        subscriber = named.subscriber
+        failure = verdict.main or Failure(subscriber.email, verdict.reason)
+        return [(subscriber, named, failure)] if failure.kind != "none" else []
     failures = {f.address.strip("<> ").lower(): f for f in verdict.recipients if f.kind != "none"}
     return [
-        (person, _last_delivery(person), failures[person.email])
-        for person in _subscribers(set(failures))
+        (subscriber, _last_delivery(subscriber), failures[subscriber.email])
+        for subscriber in _subscribers(set(failures))
     ]
 
 
@@ -100,43 +103,45 @@ def _subscribers(addresses: set[str]) -> list[Subscriber]:
     return list(db.session.scalars(sa.select(Subscriber).where(Subscriber.email.in_(addresses))))
 
 
-def _last_delivery(person: Subscriber) -> Delivery | None:
+def _last_delivery(subscriber: Subscriber) -> Delivery | None:
     return db.session.scalar(
         sa.select(Delivery)
-        .where(Delivery.subscriber_id == person.id, Delivery.status == DeliveryStatus.SENT)
+        .where(Delivery.subscriber_id == subscriber.id, Delivery.status == DeliveryStatus.SENT)
         .order_by(Delivery.sent_at.desc())
         .limit(1)
     )
 
 
 def _apply(
-    person: Subscriber, delivery: Delivery | None, failure: Failure, source: str
+    subscriber: Subscriber, delivery: Delivery | None, failure: Failure, source: str
 ) -> Bounce | None:
     kind, delayed = failure.kind, failure.reason == "delayed"
     if kind in _ONCE and delivery and _seen(delivery.id, kind, delayed):
         return None  # a server's second "still trying" about one message counts once
     bounce = Bounce(
-        subscriber_id=person.id,
+        subscriber_id=subscriber.id,
         delivery=delivery,
         kind=kind,
         reason=failure.reason[:32],
         status=failure.status[:16],
-        domain=(failure.address or person.email).rpartition("@")[2].lower()[:255],
+        domain=(failure.address or subscriber.email).rpartition("@")[2].lower()[:255],
         detail=" ".join((failure.diagnostic or failure.status).split())[:500],  # the server's words
         source=source,
     )
     db.session.add(bounce)
-    if person.status == SubscriberStatus.ACTIVE:
+    if subscriber.status == SubscriberStatus.ACTIVE:
         if kind == BounceKind.HARD:
-            service.stop_mail(person, SubscriberStatus.BOUNCED)
-        elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(person, utcnow()):
-            service.stop_mail(person, SubscriberStatus.BOUNCED)
+            service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
+        elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(subscriber, utcnow()):
+            service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
     if kind == BounceKind.COMPLAINT:
-        for subscription in person.subscriptions:
+        for subscription in subscriber.subscriptions:
             if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
                 service.mark_unsubscribed(subscription, "complaint")
-        service.stop_mail(person, SubscriberStatus.COMPLAINED)
-    log.info("%s bounce (%s) for subscriber %s: %s", kind, failure.reason, person.id, bounce.detail)
+        service.stop_mail(subscriber, SubscriberStatus.COMPLAINED)
+    log.info(
+        "%s bounce (%s) for subscriber %s: %s", kind, failure.reason, subscriber.id, bounce.detail
+    )
     return bounce
 
 
@@ -155,13 +160,13 @@ def _seen(delivery_id: int, kind: str, delayed: bool) -> bool:
     )
 
 
-def add_soft_bounce(person: Subscriber, now: datetime) -> bool:
+def add_soft_bounce(subscriber: Subscriber, now: datetime) -> bool:
     """Decay the score to now, add one; True when it reached the threshold."""
     config = current_app.config
-    score = person.bounce_score or 0.0
-    if person.bounce_score_at is not None:
+    score = subscriber.bounce_score or 0.0
+    if subscriber.bounce_score_at is not None:
         # Whole days: bounces on one day add up exactly.
-        days = max((now - person.bounce_score_at).days, 0)
+        days = max((now - subscriber.bounce_score_at).days, 0)
         score *= 0.5 ** (days / config["BOUNCE_HALF_LIFE"])
-    person.bounce_score, person.bounce_score_at = score + 1.0, now
-    return person.bounce_score >= config["BOUNCE_THRESHOLD"]
+    subscriber.bounce_score, subscriber.bounce_score_at = score + 1.0, now
+    return subscriber.bounce_score >= config["BOUNCE_THRESHOLD"]

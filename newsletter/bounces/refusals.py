@@ -1,7 +1,7 @@
 """Receiving domains that refuse our mail: when they pile up during a send, the issue pauses.
 
 A refusal (blocked, spam, failed authentication, rate limited...) says nothing about the
-reader, and sending on only makes the sender's reputation worse. So when one domain refuses
+subscriber, and sending on only makes the sender's reputation worse. So when one domain refuses
 NEWSLETTER_SENDER_REFUSALS_PAUSE messages of one issue within NEWSLETTER_SENDER_REFUSALS_WINDOW
 seconds, the whole issue pauses (mail to other domains too: simpler than holding one domain
 back, and the cause, such as DNS or DKIM, is often ours for every domain) and the editors
@@ -18,7 +18,7 @@ from flask import current_app
 from newsletter.bounces.history import words
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, utcnow
-from newsletter.sending import lifecycle
+from newsletter.sending import loop
 from newsletter.statuses import BounceKind, IssueStatus
 
 
@@ -39,7 +39,7 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
     for (issue_id, domain), said in refused.items():
         status = db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
         if status == IssueStatus.SENDING and count(issue_id, domain) >= limit:
-            lifecycle.pause_itself(issue_id, f"{domain} refuses our mail: {said}")
+            loop.pause_itself(issue_id, f"{domain} refuses our mail: {said}")
 
 
 def count(issue_id: int, domain: str) -> int:

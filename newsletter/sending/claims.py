@@ -1,10 +1,15 @@
-"""Which batch holds which readers: claimed with SKIP LOCKED, given back when done."""
+"""Which batch holds which subscribers: claimed with SKIP LOCKED, kept alive by a lease
+while the batch lives, given back when it is done or dead."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
@@ -13,9 +18,11 @@ from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionSt
 # Written with every result: the row is no longer held by a batch.
 RELEASED = {"claim": None, "claimed_at": None}
 
+logger = logging.getLogger(__name__)
+
 
 def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
-    """Claim up to `size` due pending rows and return them with their readers.
+    """Claim up to `size` due pending rows and return them with their subscribers.
 
     A chain of batches starts after the subscriber id its last batch ended at: rows sent
     earlier leave dead index entries behind until vacuum, and walking them from the start
@@ -48,8 +55,14 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         if claimed:
             break
     list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
-    readers = db.session.execute(
-        sa.select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
+    subscribers = db.session.execute(
+        sa.select(
+            Delivery.id.label("delivery_id"),
+            Delivery.attempts,
+            Subscriber.id.label("subscriber_id"),
+            Subscriber.email,
+            Subscriber.name,
+        )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .join(
             Subscription,
@@ -63,10 +76,10 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         .order_by(Delivery.subscriber_id)
     ).all()
     # Readers who left or were blocked since the send began are not mailed.
-    kept = {row[0] for row in readers}
+    kept = {row.delivery_id for row in subscribers}
     db.session.execute(sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept)))
     db.session.commit()
-    return token, readers
+    return token, subscribers
 
 
 def release_claim(token: str) -> None:
@@ -76,3 +89,90 @@ def release_claim(token: str) -> None:
         .values(**RELEASED)
     )
     db.session.commit()
+
+
+class Lease:
+    """Keeps a live batch's rows, and its issue's progress, fresh: a thread renews them every
+    third of CLAIM_LEASE whatever the batch is waiting for (a slow server, the rate limit),
+    so the sweeper never takes a live batch's rows, and a dead batch's come back within a
+    lease."""
+
+    def __init__(self, token: str, issue_id: int):
+        self.every = current_app.config["CLAIM_LEASE"] / 3
+        # The thread has no app context: it takes the engine along.
+        self.engine = db.engine
+        self.token, self.issue_id = token, issue_id
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._renew, name=f"lease-{token[:8]}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _renew(self) -> None:
+        while not self.done.wait(self.every):
+            try:
+                with self.engine.begin() as connection:
+                    now = utcnow()
+                    connection.execute(
+                        sa.update(Delivery)
+                        .where(Delivery.claim == self.token)
+                        .values(claimed_at=now)
+                    )
+                    connection.execute(moved(self.issue_id, now))
+            except Exception:  # the next renewal tries again; the lease allows for two misses
+                logger.warning("could not renew the lease of batch %s", self.token, exc_info=True)
+
+
+def moved(issue_id: int, until: datetime) -> sa.Update:
+    """The issue is known to move until `until`: the stall detector leaves it alone."""
+    return (
+        sa.update(Issue)
+        .where(Issue.id == issue_id, sa.or_(Issue.progress_at.is_(None), Issue.progress_at < until))
+        .values(progress_at=until)
+    )
+
+
+def next_due(issue_id: int, after: int = 0) -> float | None:
+    """Seconds until a pending subscriber no batch holds is due (0: now), or None if none is.
+
+    It looks after subscriber id `after` first, for the reason claim_batch does."""
+    now = utcnow()
+    unclaimed = (
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.claim.is_(None),
+    )
+    # An index walk that stops at the first due row, not a scan of every pending one.
+    due_now = sa.select(Delivery.id).where(
+        *unclaimed, sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
+    )
+    ahead = due_now.where(Delivery.subscriber_id > after)
+    if any(db.session.scalar(query.limit(1)) is not None for query in (ahead, due_now)):
+        return 0.0
+    later = db.session.scalar(sa.select(sa.func.min(Delivery.retry_at)).where(*unclaimed))
+    return None if later is None else max(0.0, (later - now).total_seconds())
+
+
+def release_stale_claims(now: datetime | None = None) -> list[int]:
+    """Give back rows whose lease ran out (a killed worker, a lost machine); returns their
+    issues."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
+    # `claim IS NOT NULL` lets this run on the small index of claimed rows, not the ledger.
+    issue_ids = db.session.scalars(
+        sa.update(Delivery)
+        .where(
+            Delivery.claim.is_not(None),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.claimed_at < stale,
+        )
+        .values(**RELEASED)
+        .returning(Delivery.issue_id)
+    ).all()
+    db.session.commit()
+    return list(dict.fromkeys(issue_ids))

@@ -1,8 +1,8 @@
 """VERP return paths: bounces+<delivery id>-<mac>@<bounce domain>, one per delivery.
 
 A bounce comes back to the envelope sender, so the address alone says which delivery (and
-so which reader and issue) it is about. The MAC, from the app's secret, means nobody can
-make an address that blames another reader. Lowercase hex, as some servers lowercase local
+so which subscriber and issue) it is about. The MAC, from the app's secret, means nobody can
+make an address that blames another subscriber. Lowercase hex, as some servers lowercase local
 parts.
 """
 

@@ -1,0 +1,181 @@
+"""What one batch has sent, written to the ledger in bulk, a window at a time.
+
+A batch holds the subscribers it claimed in a queue and hands them out SEND_WINDOW at a
+time. Before each window it writes the last window's results in a few statements, drops
+subscribers who left meanwhile, and notices when the issue stopped sending. It decides
+nothing: loop.py reads what it counted and decides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from newsletter import mailer
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, utcnow
+from newsletter.sending import retries
+from newsletter.sending.claims import RELEASED
+from newsletter.statuses import DeliveryStatus, IssueStatus
+
+# The two statements of every window, built once: Core, not ORM, as they run so often.
+_deliveries, _issues = Delivery.__table__, Issue.__table__
+MARK_SENT = (
+    sa.update(_deliveries)
+    .where(_deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        **RELEASED,
+        status=DeliveryStatus.SENT,
+        sent_at=sa.bindparam("now"),
+        attempts=_deliveries.c.attempts + 1,
+        last_error=None,
+        retry_at=None,
+        message_id="<" + sa.cast(_deliveries.c.id, sa.String) + sa.bindparam("suffix"),
+    )
+)
+STILL_WANTED = (
+    sa.select(_deliveries.c.id)
+    .join(_issues, _issues.c.id == _deliveries.c.issue_id)
+    .where(
+        _deliveries.c.id.in_(sa.bindparam("ids", expanding=True)),
+        _deliveries.c.claim == sa.bindparam("claim"),
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _issues.c.status == IssueStatus.SENDING,
+    )
+)
+
+
+@dataclass
+class BatchOutcome:
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    stopped: str | None = None  # why the batch stopped early: paused, cancelled, throttled
+    # Seconds until the issue has subscribers no batch holds (0: now); None: it has none.
+    next_in: float | None = None
+    last: int = 0  # the highest subscriber id this batch claimed: where the next starts
+    sent_now: list[int] = field(default_factory=list, repr=False)
+    failures: list[dict] = field(default_factory=list, repr=False)
+    errors_in_a_row: int = 0
+    any_success: bool = False
+
+
+class BatchRecord:
+    def __init__(self, issue_id: int, token: str, subscribers: list, id_suffix: str):
+        config = current_app.config
+        # The message ids are made from the row ids, so the database can write them.
+        self.id_suffix = id_suffix
+        self.issue_id = issue_id
+        self.token = token
+        self.queue = deque(subscribers)
+        self.window = config["SEND_WINDOW"]
+        self.max_attempts = config["MAX_ATTEMPTS"]
+        self.outcome = BatchOutcome()
+        self.touched = 0.0
+
+    def sent(self, delivery_id: int) -> None:
+        self.outcome.sent += 1
+        self.outcome.sent_now.append(delivery_id)
+        self.outcome.errors_in_a_row = 0
+        self.outcome.any_success = True
+
+    def refused(self, delivery_id: int, attempts: int, code: int, text: bytes | str) -> None:
+        reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        self.failure(delivery_id, attempts, reason, permanent=mailer.permanent(code))
+
+    def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
+        """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
+        attempts += 1
+        row = {**RELEASED, "id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
+        if permanent or attempts >= self.max_attempts:
+            self.outcome.failed += 1
+            row.update(status=DeliveryStatus.FAILED, retry_at=None)
+        else:
+            self.outcome.deferred += 1
+            delay = retries.backoff(attempts - 1)
+            row.update(status=DeliveryStatus.PENDING, retry_at=utcnow() + timedelta(seconds=delay))
+        self.outcome.failures.append(row)
+        self.outcome.errors_in_a_row += 1
+
+    def write(self) -> int | None:
+        """Write the results so far (not committed); returns the issue's failed sends in a
+        row when the issue row was written: on errors, else once a second, as every
+        worker shares it."""
+        outcome = self.outcome
+        _relaxed_commit()
+        if outcome.sent_now:
+            db.session.execute(
+                MARK_SENT, {"ids": outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
+            )
+        if outcome.failures:
+            db.session.execute(sa.update(Delivery), outcome.failures)
+        outcome.sent_now.clear()
+        outcome.failures.clear()
+        if outcome.errors_in_a_row or time.monotonic() - self.touched >= 1:
+            return self.write_issue()
+        return None
+
+    def write_issue(self) -> int:
+        outcome = self.outcome
+        total = count_errors(
+            self.issue_id, outcome.errors_in_a_row, outcome.any_success, progress_at=utcnow()
+        )
+        self.touched = time.monotonic()
+        outcome.errors_in_a_row = 0
+        outcome.any_success = False
+        return total
+
+    def next_window(self) -> list:
+        """The queue's head less subscribers who left meanwhile; nothing once the issue is
+        no longer sending (`outcome.stopped` says what it became). Commits."""
+        window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
+        wanted = set()
+        if window and not self.outcome.stopped:
+            ids = [row.delivery_id for row in window]
+            wanted = set(db.session.scalars(STILL_WANTED, {"ids": ids, "claim": self.token}))
+            if not wanted and (status := issue_status(self.issue_id)) != IssueStatus.SENDING:
+                self.outcome.stopped = status
+        db.session.commit()
+        return [row for row in window if row.delivery_id in wanted]
+
+    def put_back(self, rows: list) -> None:
+        self.queue.extendleft(reversed(rows))
+
+    def last_error(self) -> str:
+        return (
+            db.session.scalar(
+                sa.select(Delivery.last_error)
+                .where(Delivery.issue_id == self.issue_id, Delivery.last_error.is_not(None))
+                .order_by(Delivery.id.desc())
+                .limit(1)
+            )
+            or "the SMTP server could not be reached"
+        )
+
+
+def issue_status(issue_id: int) -> str:
+    return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
+
+
+def _relaxed_commit() -> None:
+    """Bookkeeping commits need not wait for the disk: a worker killed mid-batch loses
+    nothing by it, and a database crash at worst repeats the last moment's messages."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def count_errors(issue_id: int, errors: int, after_success: bool = False, **values) -> int:
+    """Add to the issue's failed sends in a row (counting afresh after a success), shared
+    by every worker; returns the new count. Not committed."""
+    streak = errors if after_success else Issue.error_streak + errors
+    return db.session.execute(
+        sa.update(Issue)
+        .where(Issue.id == issue_id)
+        .values(error_streak=streak, **values)
+        .returning(Issue.error_streak)
+    ).scalar_one()
