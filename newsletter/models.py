@@ -77,7 +77,7 @@ class Subscriber(db.Model):
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     locale: Mapped[str | None] = mapped_column(sa.String(16))
     # Soft bounces add to the score, which halves every NEWSLETTER_BOUNCE_HALF_LIFE days
-    # from bounce_score_at; past NEWSLETTER_BOUNCE_THRESHOLD the reader is bounced.
+    # from bounce_score_at; past NEWSLETTER_BOUNCE_THRESHOLD the subscriber is bounced.
     bounce_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
     bounce_score_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -108,7 +108,7 @@ class Subscription(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribe_reason: Mapped[str | None] = mapped_column(sa.String(200))
-    # Raised when the reader leaves; a confirmation link carries the version it was sent
+    # Raised when the subscriber leaves; a confirmation link carries the version it was sent
     # with, so one sent before then cannot bring them back.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -230,14 +230,14 @@ class Delivery(db.Model):
     # A batch marks the rows it is sending, so two batches over one range never both send.
     claim: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A reader the server asked us to try later is not claimed again before this.
+    # A subscriber the server asked us to try later is not claimed again before this.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subscriber: Mapped[Subscriber] = relationship()
 
 
 class Bounce(db.Model):
-    """A bounce or complaint about one reader, and the delivery it came back from."""
+    """A bounce or complaint about one subscriber, and the delivery it came back from."""
 
     __tablename__ = "bounces"
 

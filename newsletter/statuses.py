@@ -44,5 +44,5 @@ class ImportStatus(StrEnum):
 class BounceKind(StrEnum):
     HARD = "hard"
     SOFT = "soft"
-    SENDER = "sender"  # a refusal of our mail, not of the reader's address
+    SENDER = "sender"  # a refusal of our mail, not of the subscriber's address
     COMPLAINT = "complaint"

@@ -1,6 +1,6 @@
 """The suppression list: addresses that never get mail again, from any list.
 
-Bounced, complained and blocklisted readers keep their subscriber row too; an erased reader
+Bounced, complained and blocklisted subscribers keep their row too; an erased subscriber
 leaves only the hash, so an import or a form cannot bring the address back.
 """
 

@@ -148,7 +148,7 @@ def save(issue_id: int):
 
 @bp.post("/issues/<int:issue_id>/live-preview")
 def live_preview(issue_id: int):
-    """The editor's unsaved form rendered as readers would get it; nothing is stored."""
+    """The editor's unsaved form rendered as subscribers would get it; nothing is stored."""
     found = _issue(issue_id)
     try:
         edit_issue(found, _changes_from_form(), commit=False)

@@ -32,7 +32,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 def embed_snippet(mailing_list: MailingList) -> str:
     """Plain HTML for the organisation's own site.
 
-    It opens our form with the fields filled in, where the reader presses Subscribe: a form
+    It opens our form with the fields filled in, where the new subscriber presses Subscribe: a form
     on another site cannot carry our CSRF token, and a cookie-less POST would need one.
     """
     action = f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}"

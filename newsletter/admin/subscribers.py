@@ -1,4 +1,4 @@
-"""Subscribers: search, a page per person, and what editors may do to a subscription."""
+"""Subscribers: search, a page per subscriber, and what editors may do to a subscription."""
 
 import json
 
@@ -64,16 +64,16 @@ def subscribers():
             pass  # an unknown list filters nothing out
         else:
             select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
-    people = db.session.scalars(select.limit(PAGE)).all()
+    subscribers = db.session.scalars(select.limit(PAGE)).all()
     lists = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
     return render_template(
         "admin/subscribers.html",
-        people=people,
+        subscribers=subscribers,
         lists=lists,
         q=query,
         slug=slug,
         status=status,
-        next_after=people[-1].id if len(people) == PAGE else None,
+        next_after=subscribers[-1].id if len(subscribers) == PAGE else None,
     )
 
 
@@ -98,44 +98,45 @@ def add_subscriber():
 
 @bp.get("/subscribers/<int:subscriber_id>")
 def subscriber(subscriber_id: int):
-    person = _subscriber(subscriber_id)
+    subscriber = _subscriber(subscriber_id)
     return render_template(
         "admin/subscriber.html",
-        person=person,
-        deliveries=_deliveries(person),
-        bounces=history.for_subscriber(person.id),
+        subscriber=subscriber,
+        deliveries=_deliveries(subscriber),
+        bounces=history.for_subscriber(subscriber.id),
     )
 
 
 @bp.post("/subscribers/<int:subscriber_id>/<action>")
 def change_subscriber(subscriber_id: int, action: str):
-    person = _subscriber(subscriber_id)
+    subscriber = _subscriber(subscriber_id)
     if action == "edit":
-        person.name = service.clean_name(request.form.get("name"))
+        subscriber.name = service.clean_name(request.form.get("name"))
         db.session.commit()
     elif action == "unsubscribe":
-        subscription = service.get_subscription(person.id, request.form.get("list_id", type=int))
+        list_id = request.form.get("list_id", type=int)
+        subscription = service.get_subscription(subscriber.id, list_id)
         if subscription:
             service.unsubscribe(subscription, "by an editor", notify=False)
     elif action == "blocklist":
-        service.blocklist(person)
+        service.blocklist(subscriber)
     elif action == "reactivate":
-        service.reactivate(person)
+        service.reactivate(subscriber)
     elif action == "delete":
-        service.erase(person)
+        service.erase(subscriber)
         flash("Erased.")
         return redirect(url_for("admin.subscribers"))
     else:
         abort(404)
     flash("Saved.")
-    return redirect(url_for("admin.subscriber", subscriber_id=person.id))
+    return redirect(url_for("admin.subscriber", subscriber_id=subscriber.id))
 
 
 @bp.get("/subscribers/<int:subscriber_id>/export.json")
-def export_person(subscriber_id: int):
-    """Everything held about one person, for a data request."""
-    person = _subscriber(subscriber_id)
-    data = subscriber_json(person) | {
+def export_subscriber(subscriber_id: int):
+    """Everything held about one subscriber, for a data request."""
+    subscriber = _subscriber(subscriber_id)
+    data = subscriber_json(subscriber) | {
         "deliveries": [
             {
                 "issue": subject,
@@ -144,7 +145,7 @@ def export_person(subscriber_id: int):
                 "sent_at": iso(sent_at),
                 "last_error": error,
             }
-            for subject, number, status, sent_at, error in _deliveries(person, limit=10_000)
+            for subject, number, status, sent_at, error in _deliveries(subscriber, limit=10_000)
         ],
         "bounces": [
             {
@@ -156,15 +157,15 @@ def export_person(subscriber_id: int):
                 "issue": n,
             }
             for at, kind, reason, detail, source, n in history.for_subscriber(
-                person.id, limit=10_000
+                subscriber.id, limit=10_000
             )
         ],
-        "bounce_score": person.bounce_score,
+        "bounce_score": subscriber.bounce_score,
     }
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename=subscriber-{person.id}.json"},
+        headers={"Content-Disposition": f"attachment; filename=subscriber-{subscriber.id}.json"},
     )
 
 

@@ -110,7 +110,12 @@ def change_issue(issue_id: int):
 PREVIEW = schema("html", "text", html="string", text="string")
 
 
-@route("/issues/<int:issue_id>/preview", "GET", "The HTML and text a reader gets", response=PREVIEW)
+@route(
+    "/issues/<int:issue_id>/preview",
+    "GET",
+    "The HTML and text a subscriber gets",
+    response=PREVIEW,
+)
 def preview(issue_id: int):
     html, text = render.preview(get_or_404(Issue, issue_id, "issue"))
     return {"html": html, "text": text}

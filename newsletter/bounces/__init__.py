@@ -1,2 +1,2 @@
 """Bounces and complaints: VERP return paths, the server and mailbox poller that take them
-back, reading them, and what each does to the reader."""
+back, reading them, and what each does to the subscriber."""

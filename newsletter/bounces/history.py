@@ -1,4 +1,4 @@
-"""Bounces and complaints as editors see them: per reader, and per issue."""
+"""Bounces and complaints as editors see them: per subscriber, and per issue."""
 
 from __future__ import annotations
 

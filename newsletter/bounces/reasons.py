@@ -106,7 +106,7 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
     if kind_of(found or "") == "hard" and about_sender:
         return "sender_rejected"  # refused at MAIL FROM, or x.1.7/x.1.8: about our address
     if found == "sender_rejected" and command == "rcpt" and evidence.status in DEAD_ADDRESS:
-        return phrases.reason_for_status(evidence.status)  # "address rejected" of the reader
+        return phrases.reason_for_status(evidence.status)  # "address rejected" of the subscriber
     if found:
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.

@@ -52,7 +52,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     complaint = scan.complaint_recipients(msg, original)
     if complaint is not None:
         addresses, feedback = complaint
-        # A DMARC failure report (RFC 6591) is about our authentication, not the reader's wish.
+        # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's wish.
         verdict.reason = "auth_failure" if feedback == "auth-failure" else "complaint"
         said = f"feedback report: {feedback}"
         verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]

@@ -47,8 +47,8 @@ HEADER_LINE = re.compile(
     r"content-type|from|to|subject|date|reply-to|sender):[ \t]",
     re.I,
 )
-# Daemons, and return paths that name a delivery (VERP): never a reader's address.
-NOT_PEOPLE = re.compile(
+# Daemons, and return paths that name a delivery (VERP): never a subscriber's address.
+NOT_SUBSCRIBERS = re.compile(
     r"^(?:mailer-daemon|mail-daemon|daemon|noreply|no-reply)@|^bounces?[+=]", re.I
 )
 
@@ -354,7 +354,7 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
             continue  # "To: list@example.org" in a summary of the original message
         for address in ADDRESS.findall(line):
             key = SCHEME.sub("", address.lower().rstrip("."))
-            if key in ours or NOT_PEOPLE.match(key) or _is_message_id(line, address):
+            if key in ours or NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
                 continue
             if not any(key == seen for _, seen in spots):
                 spots.append((i, key))
@@ -396,7 +396,9 @@ def _evidence(address: str, words: str) -> Evidence:
 def from_original(original: Message, ours: set[str]) -> list[Evidence]:
     """The quoted original's recipients, for a bounce whose words name nobody."""
     found = addresses_in(headers(original, "To") + headers(original, "Cc")) - ours
-    return [Evidence(address=a, action="failed") for a in sorted(found) if not NOT_PEOPLE.match(a)]
+    return [
+        Evidence(address=a, action="failed") for a in sorted(found) if not NOT_SUBSCRIBERS.match(a)
+    ]
 
 
 # --- complaints ------------------------------------------------------------------------
@@ -421,7 +423,7 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     )
     arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
     if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
-        # Apple Mail's "unsubscribe" button: the reader writes from their own address.
+        # Apple Mail's "unsubscribe" button: the subscriber writes from their own address.
         return sorted(addresses_in(headers(msg, "From"))), "opt-out"
     ses = ses_data(msg)
     if (ses.get("notificationType") or ses.get("eventType")) == "Complaint":

@@ -1,10 +1,10 @@
 """What a returned message says, in our words: the shapes `classify` hands out.
 
-A reason names what went wrong; its kind says what that does to a reader:
-- hard: the address is dead, the reader stops at once;
+A reason names what went wrong; its kind says what that does to a subscriber:
+- hard: the address is dead, the subscriber stops at once;
 - soft: the mailbox cannot take mail for now, the decaying score;
-- sender: the receiving side refuses *our* mail, never counted against the reader;
-- complaint: the reader marked us as spam;
+- sender: the receiving side refuses *our* mail, never counted against the subscriber;
+- complaint: the subscriber marked us as spam;
 - none: an auto-reply or a delivery notice, nothing to do.
 """
 
@@ -30,7 +30,7 @@ REASONS: dict[str, str] = {
     "mailer_error": "soft",
     "on_hold": "soft",
     "unknown": "soft",
-    # the receiving side refuses our mail: never the reader's fault
+    # the receiving side refuses our mail: never the subscriber's fault
     "blocked": "sender",
     "bad_reputation": "sender",
     "spam": "sender",

@@ -67,7 +67,8 @@ class ListOverview:
 
 
 def overview(now: datetime | None = None) -> list[ListOverview]:
-    """Each list with its readers, growth this week, next and last issue: a few set-wise queries."""
+    """Each list with its subscribers, growth this week, next and last issue: a few set-wise
+    queries."""
     now = now or utcnow()
     week_ago = now - timedelta(days=7)
     confirmed = Subscription.status == SubscriptionStatus.CONFIRMED

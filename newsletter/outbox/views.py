@@ -1,4 +1,4 @@
-"""Pages to read the local outbox the way a reader would see each email."""
+"""Pages to read the local outbox the way a subscriber would see each email."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def post_of(feed: Feed, entry, source: str) -> Post | None:
     url = web_url(entry.get("link", ""))
     title = strip_html(field(entry.get("title")), TITLE_MAX)
     if url is None or not title:
-        return None  # no safe link or no title: nothing a reader could use
+        return None  # no safe link or no title: nothing a subscriber could use
     return Post(
         list_id=feed.list_id,
         feed_id=feed.id,

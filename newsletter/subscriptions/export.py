@@ -57,20 +57,20 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
         if status:
             query = query.where(Subscriber.status == status)
         page = db.session.execute(query).all()
-        for person, subscription in page:
+        for subscriber, subscription in page:
             writer.writerow(
                 [
                     _cell(v)
                     for v in (
-                        person.email,
-                        person.name,
-                        person.status,
+                        subscriber.email,
+                        subscriber.name,
+                        subscriber.status,
                         subscription.status if subscription else "",
                         _when(subscription.confirmed_at) if subscription else "",
                         _when(subscription.consent_at) if subscription else "",
                         subscription.consent_source if subscription else "",
                         subscription.consent_ip if subscription else "",
-                        _when(person.created_at),
+                        _when(subscriber.created_at),
                     )
                 ]
             )

@@ -267,32 +267,32 @@ class _Run:
             return
         now, list_id = utcnow(), self.record.list_id
         self.add_subscribers(valid, now)
-        # The subscription is looked up per person (a correlated subquery) so PostgreSQL
+        # The subscription is looked up per subscriber (a correlated subquery) so PostgreSQL
         # uses the (subscriber_id, list_id) index rather than scanning the whole list.
         current = (
             sa.select(Subscription.status)
             .where(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id)
             .scalar_subquery()
         )
-        people = db.session.execute(
+        subscribers = db.session.execute(
             sa.select(Subscriber.id, Subscriber.email, Subscriber.status, current).where(
                 _among(Subscriber.email, list(valid), sa.String)
             )
         ).all()
-        people.sort(key=lambda person: valid[person[1]][0])  # errors in file order
+        subscribers.sort(key=lambda row: valid[row[1]][0])  # errors in file order
         new, upgrade, imported = [], [], 0
-        for person_id, email, person_status, current in people:
+        for subscriber_id, email, subscriber_status, current in subscribers:
             number = valid[email][0]
-            if person_status != SubscriberStatus.ACTIVE:
-                self.reject(number, email, f"address is {person_status}")
+            if subscriber_status != SubscriberStatus.ACTIVE:
+                self.reject(number, email, f"address is {subscriber_status}")
             elif current == SubscriptionStatus.UNSUBSCRIBED:
-                self.reject(number, email, "unsubscribed; only the person can rejoin")
+                self.reject(number, email, "unsubscribed; only the subscriber can rejoin")
             else:
                 imported += 1  # a local count: the mapped attribute is slow per row
                 if current is None:
-                    new.append(person_id)
+                    new.append(subscriber_id)
                 elif current == SubscriptionStatus.UNCONFIRMED and self.record.preconfirm:
-                    upgrade.append(person_id)
+                    upgrade.append(subscriber_id)
         self.record.imported += imported
         consent = {"consent_at": now, "consent_source": f"import:{self.record.id}"}
         self.add_subscriptions(new, now, consent)
@@ -393,7 +393,7 @@ def _fail(import_id: int, run: _Run, reason: str) -> Import:
 
 
 def run_import(import_id: int) -> None:
-    """Import every row. No email is sent: imported people were asked elsewhere."""
+    """Import every row. No email is sent: imported subscribers were asked elsewhere."""
     record = db.session.get(Import, import_id)
     if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return

@@ -268,7 +268,7 @@ def reactivate(subscriber: Subscriber) -> None:
 
 
 def erase(subscriber: Subscriber) -> None:
-    """Delete the person with their subscriptions and deliveries; only a hash of the
+    """Delete the subscriber with their subscriptions and deliveries; only a hash of the
     address stays, on the suppression list, so nothing brings it back."""
     suppression.suppress(subscriber.email, "erased")
     db.session.delete(subscriber)

@@ -63,7 +63,7 @@ def _read_link(purpose: str, token: str):
     if subscription is None:
         _link_error("This link is not valid.", 404)
     if purpose == links.CONFIRM and target.version != subscription.version:
-        # Sent before the reader left: leaving is the later choice, so it stands.
+        # Sent before the subscriber left: leaving is the later choice, so it stands.
         _link_error("This link is no longer valid.", 400)
     return subscription
 

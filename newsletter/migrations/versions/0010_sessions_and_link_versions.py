@@ -24,7 +24,7 @@ def upgrade():
         batch.drop_column("failed_sign_ins")
     with op.batch_alter_table("subscriptions") as batch:
         batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
-    # Links sent before this carry no version (read as 0): those of readers who have left
+    # Links sent before this carry no version (read as 0): those of subscribers who have left
     # must not bring them back.
     op.execute("UPDATE subscriptions SET version = 1 WHERE status = 'unsubscribed'")
 
