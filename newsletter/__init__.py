@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.load(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    config.prepare_instance(app.config, Path(app.instance_path))
     if not app.config["SECRET_KEY"]:
         raise RuntimeError(
             "Set NEWSLETTER_SECRET_KEY: with a shared database the web app and the workers "

@@ -30,23 +30,25 @@ def instance_path() -> str | None:
     return os.path.abspath(value) if value else None
 
 
-def _secret_key(instance: Path, database: str) -> str | None:
-    """A key kept in the instance folder, so links stay valid across restarts.
+def prepare_instance(settings: dict, instance: Path) -> None:
+    """Make the instance folder and, for SQLite, keep a secret key in it, so links stay
+    valid across restarts. create_app calls this; load() only reads.
 
     Only for SQLite, which is one machine's: with a shared database the web app and workers
     may be on different hosts, each with its own folder, and a key of each host's own would
     break every link a worker puts in an email. create_app asks for the setting then."""
-    if not database.startswith("sqlite"):
-        return None
+    instance.mkdir(parents=True, exist_ok=True)
+    if settings["SECRET_KEY"] or not settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
     path = instance / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
-    return path.read_text().strip()
+    settings["SECRET_KEY"] = path.read_text().strip()
 
 
 def load(instance: Path) -> dict:
-    instance.mkdir(parents=True, exist_ok=True)
+    """The settings, from the environment; writes nothing."""
     smtp_url = _env("SMTP_URL")
     base_url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
     broker_dir = instance / "broker"
@@ -61,7 +63,7 @@ def load(instance: Path) -> dict:
         # The outbox page only exists when mail goes to the embedded outbox.
         "OUTBOX_DIR": None if smtp_url else str(instance / "outbox"),
         "BASE_URL": base_url,
-        "SECRET_KEY": _env("SECRET_KEY") or _secret_key(instance, database),
+        "SECRET_KEY": _env("SECRET_KEY"),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -159,3 +159,15 @@ def test_a_shared_database_needs_the_secret_key_set(tmp_path, monkeypatch):
     # SQLite is one machine's: there the key is still made and kept in the instance folder.
     monkeypatch.delenv("NEWSLETTER_DATABASE_URL")
     assert create_app().config["SECRET_KEY"] == (tmp_path / "instance" / "secret_key").read_text()
+
+
+def test_reading_the_settings_writes_nothing(tmp_path, monkeypatch):
+    """config.load only reads: the instance folder and its key are made by create_app."""
+    from newsletter import config
+
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    monkeypatch.delenv("NEWSLETTER_DATABASE_URL", raising=False)
+    settings = config.load(tmp_path / "instance")
+    assert settings["SECRET_KEY"] is None
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    assert not (tmp_path / "instance").exists()
