@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from limits import RateLimitItemPerMinute
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, limiter
 from newsletter.models import ApiToken, User, utcnow
-from newsletter.subscriptions.service import normalise_email
 
 ROLES = ("admin", "editor")
 TOKEN_PREFIX = "nl_"

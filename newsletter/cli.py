@@ -10,17 +10,10 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from newsletter import accounts, signing
 from newsletter.errors import NewsletterError
-
-
-def main() -> None:
-    from newsletter import create_app
-
-    cli = FlaskGroup(create_app=create_app, help="Self-hosted weekly-digest newsletter.")
-    cli.main(prog_name="newsletter")
 
 
 def register_app_commands(app: Flask) -> None:
@@ -95,7 +88,8 @@ def dkim_key(path: str):
 def serve(host: str, port: int, workers: int):
     from gunicorn.app.base import BaseApplication
 
-    from newsletter import create_app
+    # The factory the command was started with: each gunicorn worker makes its own app.
+    create_app = click.get_current_context().ensure_object(ScriptInfo).create_app
 
     class Server(BaseApplication):
         def load_config(self):

@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from builders import DUE, post
 
-from newsletter import accounts
-from newsletter.digest import autopilot
+from newsletter import accounts, autopilot
 from newsletter.extensions import db
 from newsletter.models import Issue
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsletter.accounts import AccountError, SignInError
+from newsletter.addresses import InvalidEmail
 from newsletter.digest.compose import ComposeError
 from newsletter.errors import NewsletterError
 from newsletter.links import TokenError
@@ -13,7 +14,6 @@ from newsletter.posts.feeds import FeedError
 from newsletter.posts.service import PostError
 from newsletter.sending.lifecycle import ScheduleError, StateError
 from newsletter.subscriptions.importer import UnreadableFile
-from newsletter.subscriptions.service import InvalidEmail
 
 
 def test_the_domain_errors_share_one_base_with_field_status_and_code():

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsletter import accounts, mailer
-from newsletter.digest import autopilot
+from newsletter import accounts, autopilot, mailer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Post, Subscriber, Subscription

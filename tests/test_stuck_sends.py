@@ -9,8 +9,7 @@ import pytest
 from builders import DUE, add_readers, confirmed_reader, draft, post, start_sending, states
 from conftest import wait_until
 
-from newsletter import accounts
-from newsletter.digest import autopilot
+from newsletter import accounts, autopilot
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue
 from newsletter.sending import lifecycle, loop

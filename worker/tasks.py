@@ -5,9 +5,8 @@ import smtplib
 from celery.utils.log import get_task_logger
 from flask import current_app
 
-from newsletter import jobs, mailer
+from newsletter import autopilot, jobs, mailer
 from newsletter.bounces import mailbox
-from newsletter.digest import autopilot
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
 from newsletter.sending.retries import backoff

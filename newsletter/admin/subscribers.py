@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 
+from newsletter.addresses import InvalidEmail
 from newsletter.admin import bp
 from newsletter.bounces import history
 from newsletter.extensions import db
@@ -91,7 +92,7 @@ def add_subscriber():
         )
         # Editors may know what the public form does not tell.
         flash("Added." if added else "Not added: the address is on the suppression list.")
-    except service.InvalidEmail as exc:
+    except InvalidEmail as exc:
         flash(f"Not added: {exc}")
     return redirect(url_for("admin.subscribers"))
 

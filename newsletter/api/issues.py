@@ -7,6 +7,7 @@ from flask import g, request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import joinedload, selectinload
 
+from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
 from newsletter.api.shapes import (
     ISSUE,
@@ -23,7 +24,6 @@ from newsletter.lists import get_list
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
 from newsletter.sending.proofs import send_proof
-from newsletter.subscriptions.service import InvalidEmail, normalise_email
 
 
 class Compose(BaseModel):

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import request
 from pydantic import BaseModel, Field
 
+from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.common import get_or_404, invalid, parse, route
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
@@ -51,8 +52,8 @@ def find_subscribers():
     select = sa.select(Subscriber).where(Subscriber.id > query.after).order_by(Subscriber.id)
     if query.email is not None:
         try:
-            email = service.normalise_email(query.email)
-        except service.InvalidEmail:
+            email = normalise_email(query.email)
+        except InvalidEmail:
             return {"items": []}
         select = select.where(Subscriber.email == email)
     if query.status:

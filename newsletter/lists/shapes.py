@@ -5,8 +5,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, field_validator
 
+from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.fields import OneLine, Slug
-from newsletter.subscriptions.service import InvalidEmail, normalise_email
 
 
 def _email(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql
 
 from newsletter import jobs, suppression
+from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, insert_or
 from newsletter.models import (
@@ -28,7 +29,7 @@ from newsletter.models import (
 )
 from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import uploads
-from newsletter.subscriptions.service import InvalidEmail, clean_name, normalise_email
+from newsletter.subscriptions.service import clean_name
 
 CHUNK = 2000
 ERRORS_KEPT = 1000

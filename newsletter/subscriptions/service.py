@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 
 from newsletter import jobs, suppression
+from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
@@ -17,12 +17,6 @@ from newsletter.text import single_line
 NAME_MAX = 200
 # A second confirmation email for the same address waits at least this long.
 RESEND_CONFIRMATION_AFTER = timedelta(minutes=5)
-
-
-class InvalidEmail(NewsletterError, ValueError):
-    """Not an email address we can send to."""
-
-    field = "email"
 
 
 class SubscriberExists(NewsletterError):
@@ -40,20 +34,6 @@ class Suppressed(NewsletterError):
     """The address is on the suppression list (bounced, complained, blocklisted, erased)."""
 
     field = "email"
-
-
-def normalise_email(raw: str) -> str:
-    """A valid address in one canonical form: Unicode domain, lower case."""
-    raw = (raw or "").strip()
-    if not raw:
-        raise InvalidEmail("Enter an email address.")
-    if len(raw) > 254:
-        raise InvalidEmail("That email address is too long.")
-    try:
-        result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise InvalidEmail(str(exc)) from exc
-    return result.normalized.lower()
 
 
 def clean_name(raw: str | None) -> str:

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
 from newsletter import links
+from newsletter.addresses import InvalidEmail
 from newsletter.extensions import csrf, db, limiter
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber
@@ -46,7 +47,7 @@ def subscribe(slug: str):
             source=f"form:{request.form.get('source') or request.path}",
             user_agent=request.headers.get("User-Agent"),
         )
-    except service.InvalidEmail as exc:
+    except InvalidEmail as exc:
         return render_template(
             "subscribe.html", mailing_list=mailing_list, values=values, error=str(exc)
         ), 400

@@ -1,0 +1,26 @@
+"""What every email from a list carries: its sender and its List-* headers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import current_app
+
+from newsletter.mailer import list_id_header
+from newsletter.models import MailingList
+
+
+def sender(mailing_list: MailingList) -> tuple[str, str]:
+    return mailing_list.from_name or mailing_list.name, mailing_list.from_email
+
+
+def list_headers(mailing_list: MailingList, unsubscribe_url: str) -> list[tuple[str, str]]:
+    """List-Id and RFC 8058 one-click unsubscribe headers."""
+    domain = current_app.config["MAIL_DOMAIN"]
+    token = unsubscribe_url.rsplit("/", 1)[-1]
+    mailto = f"mailto:{mailing_list.from_email}?subject={quote('unsubscribe ' + token)}"
+    return [
+        ("List-Id", list_id_header(mailing_list.name, f"{mailing_list.slug}.{domain}")),
+        ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
