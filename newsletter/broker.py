@@ -8,6 +8,7 @@ from time import monotonic
 
 from celery import Celery, Task
 from flask import Flask
+from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
@@ -55,6 +56,10 @@ def use_atomic_folder_transport() -> None:
     TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFolderTransport"
 
 
+def control_queue(queue: str) -> str:
+    return f"{queue}-control"
+
+
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -71,6 +76,8 @@ def celery_init_app(app: Flask) -> Celery:
 
 def _celery_config(config) -> dict:
     broker_url = config["BROKER_URL"]
+    queue = config.get("TASK_QUEUE", "newsletter")
+    control = control_queue(queue)
     settings = {
         "broker_url": broker_url,
         "broker_connection_retry_on_startup": True,
@@ -79,7 +86,14 @@ def _celery_config(config) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_default_queue": config.get("TASK_QUEUE", "newsletter"),
+        "task_default_queue": queue,
+        # Every worker takes both; the short jobs that keep sends moving have their own, so
+        # they wait behind one batch per worker at most, not behind a send's whole queue.
+        "task_queues": (Queue(control), Queue(queue)),
+        "task_routes": {job.name: {"queue": control} for job in jobs.CONTROL},
+        # A broker lost mid-batch: the batch finishes and records what it sent (Celery 6
+        # would cancel it by default, leaving its rows to the lease and its window to repeat).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "include": ["worker.tasks"],
         "beat_schedule": {
             "dispatch-due-issues": {

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from newsletter import accounts, signing
+from newsletter.broker import control_queue
 from newsletter.errors import NewsletterError
 
 
@@ -112,7 +113,8 @@ def serve(host: str, port: int, workers: int):
 @with_appcontext
 def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool, loglevel: str):
     celery_app = current_app.extensions["celery"]
-    argv = ["worker", f"--loglevel={loglevel}", "-Q", celery_app.conf.task_default_queue]
+    queue = celery_app.conf.task_default_queue
+    argv = ["worker", f"--loglevel={loglevel}", "-Q", f"{control_queue(queue)},{queue}"]
     argv.append(f"--pool={pool}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")

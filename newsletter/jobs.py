@@ -38,3 +38,6 @@ run_autopilot = Job("newsletter.run_autopilot")
 poll_feeds = Job("newsletter.poll_feeds")
 fetch_feed = Job("newsletter.fetch_feed")
 fetch_bounces = Job("newsletter.fetch_bounces")
+
+# Short jobs that keep sends moving: a queue of their own (broker.py).
+CONTROL = (dispatch_due_issues, run_autopilot, tell_editors)

@@ -61,3 +61,20 @@ def test_api_calls_without_or_with_a_bad_token_are_401(client):
 
 def test_health_check_answers(client):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_dev_seeds_an_admin_a_token_and_a_list_once(app):
+    from newsletter.demo import seed
+    from newsletter.models import MailingList, User
+
+    lines = seed()
+    assert any("Admin:" in line for line in lines) and any("List:" in line for line in lines)
+    weekly = MailingList.query.one()
+    # Made by the list service, so it follows the same rules as the admin's and the API's.
+    assert (weekly.slug, weekly.opt_in, weekly.postal_address.startswith("Example")) == (
+        "weekly",
+        "double",
+        True,
+    )
+    assert User.query.count() == 1
+    assert seed() == []  # the second run finds everything there

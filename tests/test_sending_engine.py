@@ -362,3 +362,38 @@ def test_a_batch_queued_for_later_is_not_taken_for_a_stalled_send(app, weekly, i
     now = datetime.now(UTC)
     assert loop.stalled_issues(now + stall) == []  # the retry is due in about ten minutes
     assert loop.stalled_issues(now + timedelta(seconds=720) + stall) == [issue.id]
+
+
+def test_dead_batches_get_as_many_new_chains_and_a_stalled_send_all(app, weekly, monkeypatch):
+    """Live chains carry on beside the new ones, so a send never runs more chains than
+    SEND_PARALLEL because a worker died."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from newsletter import jobs
+    from newsletter.models import Delivery
+
+    queued = []
+    recorder = SimpleNamespace(delay=lambda *args, **options: queued.append(args))
+    monkeypatch.setattr(loop, "jobs", SimpleNamespace(send_batch=recorder))
+    app.config.update(BATCH_SIZE=2, SEND_PARALLEL=8)
+    add_readers(weekly, 12)
+    issue = draft(weekly)
+    start_sending(issue)
+    tokens = [claims.claim_batch(issue.id, 2)[0] for _ in range(3)]
+    later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
+    alive = Delivery.claim == tokens[2]
+    db.session.execute(sa.update(Delivery).where(alive).values(claimed_at=later))
+    db.session.execute(sa.update(Issue).values(progress_at=later))  # the live batch moves it
+    db.session.commit()
+    loop.dispatch(later)
+    assert queued == [(issue.id,), (issue.id,)]  # two batches died: two new chains
+    queued.clear()
+    stalled = later + timedelta(seconds=app.config["STALL_AFTER"] + 1)
+    loop.dispatch(stalled)  # nothing moved it since: every chain is gone
+    assert len(queued) == 6  # twelve due rows (the last lease ran out too), two a batch
+    assert all(args == (issue.id,) for args in queued)
+    router = app.extensions["celery"].amqp.router
+    queue = app.config["TASK_QUEUE"]
+    for job, expected in ((jobs.dispatch_due_issues, f"{queue}-control"), (jobs.send_batch, queue)):
+        assert router.route({}, job.name)["queue"].name == expected

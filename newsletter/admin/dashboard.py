@@ -3,8 +3,8 @@
 from flask import render_template
 
 from newsletter.admin import bp
+from newsletter.admin.overview import overview
 from newsletter.lists import NO_POSTAL_ADDRESS
-from newsletter.lists.overview import overview
 
 
 @bp.get("/")

@@ -1,6 +1,5 @@
 """Mailing lists: the rules of finding, making and changing one (service.py, with the shapes
-of its fields in shapes.py), the headers every email from a list carries (headers.py), and
-each list at a glance (overview.py, which the dashboard imports itself)."""
+of its fields in shapes.py), and the headers every email from a list carries (headers.py)."""
 
 from newsletter.lists.headers import list_headers, sender
 from newsletter.lists.service import (

@@ -159,20 +159,26 @@ def next_due(issue_id: int, after: int = 0) -> float | None:
 
 
 def release_stale_claims(now: datetime | None = None) -> list[int]:
-    """Give back rows whose lease ran out (a killed worker, a lost machine); returns their
-    issues."""
+    """Give back rows whose lease ran out (a killed worker, a lost machine); returns the
+    issue of each dead batch, once per batch."""
     now = now or utcnow()
     stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
     # `claim IS NOT NULL` lets this run on the small index of claimed rows, not the ledger.
-    issue_ids = db.session.scalars(
-        sa.update(Delivery)
-        .where(
-            Delivery.claim.is_not(None),
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.claimed_at < stale,
-        )
-        .values(**RELEASED)
-        .returning(Delivery.issue_id)
+    held_too_long = (
+        Delivery.claim.is_not(None),
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.claimed_at < stale,
+    )
+    dead = db.session.execute(
+        sa.select(Delivery.issue_id, Delivery.claim).where(*held_too_long).distinct()
     ).all()
+    if dead:
+        claims = [claim for _, claim in dead]
+        db.session.execute(
+            sa.update(Delivery)
+            .where(*held_too_long, Delivery.claim.in_(claims))
+            .values(**RELEASED)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
-    return list(dict.fromkeys(issue_ids))
+    return sorted(issue_id for issue_id, _ in dead)

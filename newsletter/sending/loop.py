@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -51,11 +52,16 @@ def dispatch(now: datetime | None = None) -> list[int]:
     """Start due issues, give back dead batches' subscribers, and restart sends that
     stopped moving (their queue was lost with the broker); returns the issues started."""
     started = claim_due_issues(now)
-    revived = release_stale_claims(now) + stalled_issues(now)
-    for issue_id in started + [i for i in dict.fromkeys(revived) if i not in started]:
+    dead_batches = Counter(release_stale_claims(now))
+    # A stalled send has no chain left; one with dead batches has live ones besides, and
+    # needs as many new chains as batches died.
+    chains = {issue_id: None for issue_id in started + stalled_issues(now)}
+    for issue_id, count in dead_batches.items():
+        chains.setdefault(issue_id, count)
+    for issue_id, most in chains.items():
         db.session.execute(moved(issue_id, utcnow()))
         db.session.commit()
-        start_batches(issue_id)
+        start_batches(issue_id, most)
     return started
 
 
@@ -116,11 +122,11 @@ def _freeze(issue: Issue) -> None:
     ledger.create_deliveries(issue)
 
 
-def start_batches(issue_id: int) -> int:
-    """Start up to SEND_PARALLEL chains of batches; each batch queues the next."""
+def start_batches(issue_id: int, most: int | None = None) -> int:
+    """Start up to SEND_PARALLEL (or `most`) chains of batches; each batch queues the next."""
     config = current_app.config
     due = ledger.due_count(issue_id)
-    chains = min(config["SEND_PARALLEL"], -(-due // config["BATCH_SIZE"]))
+    chains = min(most or config["SEND_PARALLEL"], -(-due // config["BATCH_SIZE"]))
     for _ in range(chains):
         jobs.send_batch.delay(issue_id)
     if not chains:

@@ -1,4 +1,4 @@
-"""Each list at a glance, for the dashboard."""
+"""Each list at a glance, for the dashboard: a read of lists, subscriptions and deliveries."""
 
 from __future__ import annotations
 
