@@ -14,7 +14,7 @@ from newsletter.subscriptions import importer, notices
 
 logger = get_task_logger(__name__)
 
-# SMTP trouble while mailing one person: retry for about a day.
+# SMTP trouble while mailing one subscriber: retry for about a day.
 NOTICE_RETRIES = 12
 
 

@@ -75,7 +75,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         )
         .order_by(Delivery.subscriber_id)
     ).all()
-    # Readers who left or were blocked since the send began are not mailed.
+    # Subscribers who left or were blocked since the send began are not mailed.
     kept = {row.delivery_id for row in subscribers}
     db.session.execute(sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept)))
     db.session.commit()

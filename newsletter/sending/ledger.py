@@ -11,7 +11,7 @@ from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionSt
 
 def create_deliveries(issue: Issue) -> int:
     """One pending delivery per confirmed, active subscriber of the list, in one statement."""
-    readers = (
+    subscribers = (
         sa.select(
             sa.literal(issue.id),
             Subscription.subscriber_id,
@@ -27,7 +27,7 @@ def create_deliveries(issue: Issue) -> int:
     )
     result = db.session.execute(
         sa.insert(Delivery).from_select(
-            ["issue_id", "subscriber_id", "status", "attempts"], readers
+            ["issue_id", "subscriber_id", "status", "attempts"], subscribers
         )
     )
     return result.rowcount

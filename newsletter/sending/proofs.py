@@ -1,4 +1,4 @@
-"""Proofs (the admin's "send a test"): the issue as readers will get it, to the editors'
+"""Proofs (the admin's "send a test"): the issue as subscribers will get it, to the editors'
 own addresses."""
 
 from __future__ import annotations
