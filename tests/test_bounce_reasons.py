@@ -1209,6 +1209,37 @@ def test_several_recipients_each_get_their_own_reason():
     assert v.kind == "hard", describe(v)
 
 
+def test_a_sendmail_session_judges_each_recipient_by_its_own_lines():
+    """Sendmail's transcript: one host refused the content at DATA, another had no such user
+    at RCPT, a third broke off. Each recipient's verdict is its own "NNN <address>... words"
+    line and its own commands, not the lines about the next host."""
+    raw = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>\r\n"
+        b"To: <news@example.org>\r\n"
+        b"Subject: Returned mail: see transcript for details\r\n\r\n"
+        b"   ----- Transcript of session follows -----\r\n"
+        b"While talking to mx.example.edu:\r\n"
+        b">>> DATA\r\n"
+        b"<<< 550 Message refused by content filter\r\n"
+        b"554 <ana@example.edu>... Service unavailable\r\n"
+        b"While talking to mx.example.net:\r\n"
+        b"554 <bo@example.net>... Remote protocol error\r\n"
+        b"550 example.com (smtp)... 550 Host unknown\r\n"
+        b"554 <cy@example.com>... 550 Host unknown (Authoritative answer from name server)\r\n"
+        b"While talking to mx.example.co.jp:\r\n"
+        b">>> RCPT To:<di@example.co.jp>\r\n"
+        b"<<< 550 Requested User Mailbox not found. No such user here.\r\n"
+        b"550 <di@example.co.jp>... User unknown\r\n"
+    )
+    v = classify(raw)
+    named = {f.address: f for f in v.recipients}
+    assert named["bo@example.net"].reason == "network_error", describe(v)
+    assert named["cy@example.com"].reason == "host_unknown", describe(v)
+    # Refused at RCPT, though another recipient's session failed at DATA.
+    assert named["di@example.co.jp"].reason == "user_unknown", describe(v)
+    assert named["ana@example.edu"].kind != "hard", describe(v)
+
+
 def test_the_quoted_original_names_our_delivery():
     for raw in (
         postfix("a@example.com", "5.1.1", "550 5.1.1 User unknown"),

@@ -927,6 +927,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "mail forwarding loop for ",
             "malformed name server reply",
             "malformed or unexpected name server reply",
+            # Sendmail: the remote's reply made no sense for the command (deliver.c).
+            "remote protocol error",
             "maximum forwarding loop count exceeded",
             "message looping",
             "message probably in a routing loop",

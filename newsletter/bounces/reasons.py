@@ -95,7 +95,8 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         # the bounce's general words, only for a recipient that has none of its own
         or (None if evidence.status else phrases.reason_for_text(fold(background)))
     )
-    command = failed_command(f"{evidence.diagnostic.lower()}\n{background}")
+    # The recipient's own transcript first: another recipient's may have failed elsewhere.
+    command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
     if found == "user_unknown" and command == "data":
         # The server took the recipient at RCPT and refused only the content: a filter that
         # says "no such user" to senders it does not want (common at mobile carriers).
@@ -119,6 +120,9 @@ def _precise_status(status: str) -> str | None:
     return phrases.reason_for_status(status)
 
 
+TRANSCRIPT = re.compile(r"(>>>|<<<)\s*(\S+)")
+
+
 def failed_command(text: str) -> str:
     """The SMTP command the refusal answered, where the bounce tells it."""
     found = SAID_COMMAND.search(text)
@@ -127,11 +131,11 @@ def failed_command(text: str) -> str:
     if re.search(r"<<< 503.{0,60}rcpt", text):
         return "rcpt"  # a pipelined session: the refusal answered RCPT, DATA came after
     command = ""
-    for line in text.split("\n"):  # a session transcript: the command before the first refusal
-        line = line.strip()
-        if line.startswith(">>>"):
-            command = line[3:].strip().split(" ")[0].split(":")[0]
-        elif re.match(r"<<< [45]\d\d", line):
+    # A session transcript, on lines or run together: the command before the first refusal.
+    for direction, word in TRANSCRIPT.findall(text):
+        if direction == ">>>":
+            command = word.split(":")[0]
+        elif re.match(r"[45]\d\d$", word):
             return command
     return ""
 

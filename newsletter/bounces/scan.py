@@ -361,13 +361,16 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
     found = []
     for n, (i, address) in enumerate(spots):
         end = spots[n + 1][0] if n + 1 < len(spots) and spots[n + 1][0] > i else i + 12
-        end = max(end, i + 1)
+        # Sendmail's "550 <address>... words" is that recipient's whole verdict; the lines
+        # after it are about the next host.
+        end = i + 1 if SENDMAIL_VERDICT.match(lines[i]) else max(end, i + 1)
         words = " ".join(" ".join(lines[i:end]).split())
         found.append(_evidence(address, words))
     return found
 
 
 QUOTED_HEADER = re.compile(r"^\s*(?:to|cc|from|sent|subject|date|reply-to)\s*:", re.I)
+SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
 SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
 NOT_THE_RECIPIENT = re.compile(
     r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
