@@ -16,6 +16,8 @@ Debian's postfix package for smtp-sink and smtp-source when they are missing.
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import os
 import re
 import signal
@@ -39,6 +41,7 @@ from common import (
 )  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = "PostgreSQL (the workers' sessions)"
 BATCH_LINE = re.compile(r"batch: (\d+) sent, (\d+) failed, (\d+) deferred in ([\d.]+) s")
 
 
@@ -55,6 +58,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--window", type=int, default=50, help="messages per bookkeeping write")
     parser.add_argument("--dkim", action="store_true", help="sign every message (RSA 2048)")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the workers' CPU goes, by stage"
+    )
     args = parser.parse_args()
     need_postfix()
     with fresh_database(args.database_url) as database_url, tempfile.TemporaryDirectory() as tmp:
@@ -98,6 +104,10 @@ def run(args, database_url: str, tmp: Path) -> None:
             for sessions in sorted({1, args.workers, 4})
         }
         workers = start_workers(args, env, tmp)
+        # Starting up (imports, connecting) is no message's cost.
+        wait_until_ready(tmp, len(workers))
+        for n in range(len(workers)):
+            (tmp / f"profile-{n}.json.start").touch()  # the profiler's cue, when it runs
         peaks = {worker.pid: 0 for worker in workers}
         watcher = threading.Thread(target=watch_memory, args=(workers, peaks), daemon=True)
         watcher.start()
@@ -113,7 +123,7 @@ def run(args, database_url: str, tmp: Path) -> None:
             for name, ps in processes.items()
         }
         # The workers' database sessions began with the send: all their time is the send's.
-        cpu["PostgreSQL (the workers' sessions)"] = sum(map(cpu_seconds, backends))
+        cpu[POSTGRES] = sum(map(cpu_seconds, backends))
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
     finally:
@@ -123,8 +133,62 @@ def run(args, database_url: str, tmp: Path) -> None:
             process.wait(timeout=30)
     batches = batch_times(tmp)
     report(args, size, len(message), elapsed, counts, raw, batches, peaks)
+    sent = max(counts["sent"], 1)
     for name, seconds in cpu.items():
-        print(f"CPU per message, {name}: {seconds / max(counts['sent'], 1) * 1e6:.0f} µs")
+        print(f"CPU per message, {name}: {seconds / sent * 1e6:.0f} µs")
+    if args.dkim:
+        dkim_ceiling(tmp / "dkim.pem", cpu, sent, counts["sent"] / elapsed)
+    if args.profile:
+        print_profile(tmp, sent)
+
+
+def signature_cost(key_file: Path, count: int = 2000) -> float:
+    """Seconds of CPU for one RSA signature with the workers' key and library."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, utils
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    digest = bytes(32)
+    started = time.process_time()
+    for _ in range(count):
+        key.sign(digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+    return (time.process_time() - started) / count
+
+
+def dkim_ceiling(key_file: Path, cpu: dict, sent: int, rate: float) -> None:
+    """What the machine could sign and send at best: its cores over the CPU every signed
+    message costs outside our code (the signature, the sink, PostgreSQL)."""
+    signature = signature_cost(key_file)
+    floor = signature + (cpu["smtp-sink"] + cpu[POSTGRES]) / sent
+    ceiling = (os.cpu_count() or 1) / floor
+    print(f"RSA-2048 signature:     {signature * 1e6:.0f} µs of CPU each (this run)")
+    print(
+        f"ceiling for signed mail: {os.cpu_count()} cores / ({signature * 1e6:.0f} signature"
+        f" + {floor * 1e6 - signature * 1e6:.0f} sink and PostgreSQL µs) = {ceiling:.0f} emails/s;"
+        f" end to end is {rate / ceiling:.0%} of it"
+    )
+    print(f"worker CPU over the signature: {cpu['workers'] / sent * 1e6 - signature * 1e6:.0f} µs")
+
+
+def print_profile(tmp: Path, sent: int) -> None:
+    """The workers' CPU per message by stage, and the functions it is spent in."""
+    stages, functions, ours = (collections.Counter() for _ in range(3))
+    for path in tmp.glob("profile-*.json"):
+        profile = json.loads(path.read_text())
+        stages.update(profile["stages"])
+        functions.update(profile["functions"])
+        ours.update(profile["ours"])
+    total = sum(stages.values()) / sent * 1e6
+    print(f"worker CPU by stage (sampled), µs per message, of {total:.0f}:")
+    for stage, seconds in stages.most_common():
+        print(f"  {stage:<22} {seconds / sent * 1e6:6.1f}")
+    for title, totals in (
+        ("functions (self)", functions),
+        ("our functions (self + libraries)", ours),
+    ):
+        print(f"  top {title}:")
+        for name, seconds in totals.most_common(15):
+            print(f"    {seconds / sent * 1e6:6.1f}  {name}")
 
 
 def dkim_key(tmp: Path) -> str:
@@ -220,9 +284,11 @@ def start_workers(args, env: dict, tmp: Path) -> list[subprocess.Popen]:
     workers = []
     for n in range(args.workers):
         log = open(tmp / f"worker-{n}.log", "wb")  # noqa: SIM115
+        profiler = [str(ROOT / "bench" / "cpu_profile.py"), str(tmp / f"profile-{n}.json")]
         workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "newsletter", "worker", "--pool", args.pool]
+                [sys.executable, *(profiler if args.profile else []), "-m", "newsletter"]
+                + ["worker", "--pool", args.pool]
                 + ["--concurrency", str(args.concurrency), "--name", f"bench{n}@%h"]
                 + ["--loglevel", "INFO"],
                 env=env,
@@ -234,22 +300,35 @@ def start_workers(args, env: dict, tmp: Path) -> list[subprocess.Popen]:
     return workers
 
 
+def wait_until_ready(tmp: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        logs = [path.read_text(errors="replace") for path in tmp.glob("worker-*.log")]
+        if sum(" ready." in log for log in logs) >= count:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the workers did not start")
+
+
 def send(issue_id: int) -> tuple[float, dict]:
     """Schedule the issue now, start it as beat would, wait for the last delivery."""
     from newsletter.extensions import db
     from newsletter.models import Issue
-    from newsletter.sending import ledger, lifecycle
+    from newsletter.sending import ledger, lifecycle, loop
 
     issue = db.session.get(Issue, issue_id)
     lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(seconds=1))
     started = time.monotonic()
-    while not lifecycle.dispatch():
+    while not loop.dispatch():
         time.sleep(0.05)
     print(f"issue started (render + ledger): {time.monotonic() - started:.2f} s", flush=True)
     while True:
         db.session.expire_all()
-        if db.session.get(Issue, issue_id).status == "sent":
+        status = db.session.get(Issue, issue_id).status
+        if status == "sent":
             break
+        if status != "sending":
+            raise RuntimeError(f"the issue stopped: {status} (see the workers' logs)")
         time.sleep(0.2)
     elapsed = time.monotonic() - started
     return elapsed, ledger.counts(issue_id)

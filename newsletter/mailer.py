@@ -235,8 +235,9 @@ SOFT_BREAK = b"=\r\n"
 
 
 class MarkedBody:
-    """A body split once at its per-reader markers; fill() puts one reader's values between
-    its pieces. `encode` applies to pieces and values alike, `frame` goes around each value."""
+    """A body split once at its per-subscriber markers; fill() puts one subscriber's values
+    between its pieces. `encode` applies to pieces and values alike, `frame` goes around
+    each value."""
 
     def __init__(self, body: str, markers: re.Pattern, encode=lambda text: text, frame=""):
         pieces = markers.split(body)
@@ -252,14 +253,41 @@ class MarkedBody:
 
 
 class QuotedPrintableTemplate(MarkedBody):
-    """A body encoded once, with per-reader values patched in between its pieces.
+    """A body encoded once, with per-subscriber values patched in between its pieces.
 
     Each piece is encoded on its own and each value is framed by soft line breaks, so
-    the result is valid quoted-printable however long the values are.
+    the result is valid quoted-printable however long the values are. Every piece and
+    value so starts a line, and its dots are doubled for SMTP once (`fill_for_smtp`).
     """
 
     def __init__(self, body: str, markers: re.Pattern):
         super().__init__(body, markers, _quoted_printable, SOFT_BREAK)
+        self.smtp_pieces = [double_dots(piece) for piece in self.pieces]
+
+    def fill_for_smtp(self, values: dict[str, str]) -> tuple[list[bytes], list[bytes]]:
+        """The filled body's chunks, and the same chunks as SMTP's DATA carries them."""
+        chunks, smtp = [self.pieces[0]], [self.smtp_pieces[0]]
+        for marker, piece, smtp_piece in zip(
+            self.markers, self.pieces[1:], self.smtp_pieces[1:], strict=True
+        ):
+            value = _quoted_printable(values[marker])
+            chunks += [SOFT_BREAK, value, SOFT_BREAK, piece]
+            smtp += [SOFT_BREAK, double_dots(value), SOFT_BREAK, smtp_piece]
+        return chunks, smtp
+
+
+def double_dots(lines: bytes) -> bytes:
+    """SMTP's transparency (RFC 5321 4.5.2) for bytes that start a line: a line's leading
+    dot doubled, so no line reads as the end of the data."""
+    doubled = lines.replace(b"\r\n.", b"\r\n..")
+    return b"." + doubled if doubled.startswith(b".") else doubled
+
+
+class Prestuffed(bytes):
+    """A message that carries its DATA form (`smtp`, dots doubled, not yet ended), made
+    from parts whose dots were doubled once for every copy of an issue."""
+
+    smtp: bytes
 
 
 class Multipart:
@@ -271,23 +299,40 @@ class Multipart:
             "--{b}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         )
-        self.mime_head = (
-            "MIME-Version: 1.0\r\n"
-            f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n\r\n'
-        )
+        self.headers = [
+            ("MIME-Version", "1.0"),
+            ("Content-Type", f'multipart/alternative; boundary="{self.boundary}"'),
+        ]
+        # The body begins with the text part's head; the blank line before it ends the headers.
         self.text_head = part.format(b=self.boundary, kind="plain").encode()
         self.html_head = b"\r\n" + part.format(b=self.boundary, kind="html").encode()
+        # Ends in one CRLF, so the body is already in DKIM's simple canonical form.
         self.end = f"\r\n--{self.boundary}--\r\n".encode()
 
     def message(self, headers: list[tuple[str, str]], text: list[bytes], html: list[bytes]):
         """Header values must already be encoded."""
-        head = "".join(f"{name}: {check_folded(value)}\r\n" for name, value in headers)
         return signing.sign(
-            b"".join(
-                [(head + self.mime_head).encode("ascii"), self.text_head, *text]
-                + [self.html_head, *html, self.end]
-            )
+            self.assemble(header_lines(headers + self.headers), self.body(text, html))
         )
+
+    def body(self, text: list[bytes], html: list[bytes]) -> list[bytes]:
+        return [self.text_head, *text, self.html_head, *html, self.end]
+
+    @staticmethod
+    def assemble(head: str, body: list[bytes]) -> bytes:
+        """Header lines, already checked and encoded, and the body's chunks."""
+        return b"".join([(head + "\r\n").encode("ascii"), *body])
+
+    def assemble_for_smtp(self, head: bytes, body: list[bytes], smtp_body: list[bytes]):
+        """As assemble(), with the DATA form beside it (`smtp_body`: the chunks of body()
+        with dots doubled); the header lines are encoded and end with the blank line."""
+        message = Prestuffed(b"".join([head, *body]))
+        message.smtp = b"".join([double_dots(head), *smtp_body])
+        return message
+
+
+def header_lines(headers: list[tuple[str, str]]) -> str:
+    return "".join(f"{name}: {check_folded(value)}\r\n" for name, value in headers)
 
 
 def mime_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes:

@@ -1,8 +1,9 @@
 """DKIM signatures (RFC 6376) on every message, when a key is configured.
 
-dkimpy parses and canonicalises (relaxed headers, simple body) exactly as verifiers do; the
-RSA step runs in `cryptography`, because dkimpy's own, in pure Python, takes milliseconds a
-message and every reader's copy differs (links, To, Message-ID), so each needs its own.
+dkimpy canonicalises (relaxed headers, simple body) exactly as verifiers do; the RSA step
+runs in `cryptography`, because dkimpy's own, in pure Python, takes milliseconds a message
+and every subscriber's copy differs (links, To, Message-ID), so each needs its own. What the
+copies of an issue share is hashed once (`Shared`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from dkim.canonicalization import CanonicalizationPolicy
 from flask import current_app, has_app_context
 
 POLICY = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
+# Made once: building them per signature costs as much as hashing the headers.
+PKCS1 = padding.PKCS1v15()
+PREHASHED = utils.Prehashed(hashes.SHA256())
 # Signed when present: what a receiver shows, threads and acts on (RFC 8058 asks for the
 # List-Unsubscribe pair to be covered).
 SIGNED = (
@@ -49,36 +54,74 @@ class Signer:
         blank = message.find(b"\r\n\r\n")
         end = len(message) if blank < 0 else blank + 4
         headers, _ = dkim.rfc822_parse(message[:end])
-        body = message[end:]
-        present = {name.lower() for name, _ in headers}
-        include = [name for name in SIGNED if name in present]
-        body_hash = base64.b64encode(hashlib.sha256(POLICY.canonicalize_body(body)).digest())
-        fields = [
-            (b"v", b"1"),
-            (b"a", b"rsa-sha256"),
-            (b"c", b"relaxed/simple"),
-            (b"d", self.domain),
-            (b"s", self.selector),
-            (b"t", str(int(time.time())).encode()),
-            (b"h", b" : ".join(include)),  # spaces, so folding breaks between names
-            (b"bh", body_hash),
-            (b"b", b""),
-        ]
-        value = b" " + b"; ".join(b"=".join(field) for field in fields)
-        hasher = hashlib.sha256()
-        dkim.hash_headers(
-            hasher,
-            POLICY,
-            POLICY.canonicalize_headers(headers),
-            include,
-            (b"DKIM-Signature", value),
-            dict(fields),
+        body = POLICY.canonicalize_body(message[end:])
+        return Shared(self, headers, [], b"").header([], [body]) + message
+
+
+class Shared:
+    """Signing many copies of one message that differ in a few headers and body parts.
+
+    What every copy shares is canonicalised and hashed once: the shared headers, listed
+    first in h= (a verifier hashes headers in the order h= names them), the body up to its
+    first personal part (a hash state can be copied and carried on), and the folded start
+    of the signature's own header. Per copy there is left the personal headers, the rest of
+    the body, and the RSA signature.
+    """
+
+    def __init__(
+        self,
+        signer: Signer,
+        shared: list[tuple[bytes, bytes]],
+        personal: list[bytes],
+        body_start: bytes,
+    ):
+        self.signer = signer
+        present = {name.lower() for name in personal}
+        self.personal = [name for name in SIGNED if name in present]
+        # The last of a name is the one a verifier takes.
+        by_name = {name.lower(): value for name, value in shared if name.lower() in SIGNED}
+        names = [name for name in SIGNED if name in by_name]
+        self.headers_hash = hashlib.sha256()
+        for name in names:
+            self.headers_hash.update(name + b":" + relaxed(by_name[name]) + b"\r\n")
+        self.body_hash = hashlib.sha256(body_start)
+        # Folded between fields and at the spaces of h=; unfolding gives the value back.
+        self.fields = b"v=1; a=rsa-sha256; c=relaxed/simple; d=%s; s=%s;" % (
+            signer.domain,
+            signer.selector,
         )
-        signature = self.key.sign(
-            hasher.digest(), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
+        self.names = dkim.fold(b"h=" + b" : ".join(names + self.personal) + b";", namelen=1)
+
+    def header(self, personal: list[tuple[bytes, bytes]], body: list[bytes]) -> bytes:
+        """The DKIM-Signature header line of one copy: its personal headers (named as when
+        prepared), and its body after the shared start, already canonical."""
+        body_hash = self.body_hash.copy()
+        for chunk in body:
+            body_hash.update(chunk)
+        value = b"%s\r\n t=%d; %s\r\n bh=%s;\r\n b=" % (
+            self.fields,
+            time.time(),
+            self.names,
+            base64.b64encode(body_hash.digest()),
         )
-        header = dkim.fold(value + base64.b64encode(signature), namelen=len("DKIM-Signature"))
-        return b"DKIM-Signature:" + header + b"\r\n" + message
+        hasher = self.headers_hash.copy()
+        by_name = {name.lower(): value for name, value in personal}
+        for name in self.personal:
+            hasher.update(name + b":" + relaxed(by_name[name]) + b"\r\n")
+        # The signature's own header is hashed last, with b= empty and no CRLF (RFC 6376 3.7).
+        hasher.update(b"dkim-signature:" + relaxed(value))
+        signature = base64.b64encode(self.signer.key.sign(hasher.digest(), PKCS1, PREHASHED))
+        lines = [signature[start : start + 72] for start in range(0, len(signature), 72)]
+        return b"DKIM-Signature: " + value + b"\r\n ".join(lines) + b"\r\n"
+
+
+_WSP = re.compile(rb"[ \t]+")
+
+
+def relaxed(value: bytes) -> bytes:
+    """A header value canonicalised as "relaxed" (RFC 6376 3.4.2): unfolded, runs of
+    spaces and tabs made one space, none at either end; the name is lowercased apart."""
+    return _WSP.sub(b" ", value.replace(b"\r\n", b"")).strip(b" \t")
 
 
 def new_key() -> tuple[bytes, str]:
@@ -101,12 +144,16 @@ def _signer(domain: str, selector: str, key_file: str) -> Signer:
     return Signer(domain, selector, Path(key_file).read_bytes())
 
 
-def sign(message: bytes) -> bytes:
-    """Signed with the configured key; unchanged when DKIM is not configured (or outside
-    the app, where messages are only built, as in the outbox's own tests)."""
+def configured() -> Signer | None:
+    """The configured key's signer; None when DKIM is not configured (or outside the app,
+    where messages are only built, as in the outbox's own tests)."""
     config = current_app.config if has_app_context() else {}
     if not config.get("DKIM_KEY_FILE"):
-        return message
-    return _signer(config["DKIM_DOMAIN"], config["DKIM_SELECTOR"], config["DKIM_KEY_FILE"]).sign(
-        message
-    )
+        return None
+    return _signer(config["DKIM_DOMAIN"], config["DKIM_SELECTOR"], config["DKIM_KEY_FILE"])
+
+
+def sign(message: bytes) -> bytes:
+    """Signed with the configured key; unchanged when DKIM is not configured."""
+    signer = configured()
+    return signer.sign(message) if signer else message

@@ -1,10 +1,15 @@
 """DKIM: every message signed with the configured key, verified by dkimpy as a receiver
 would, against the public key published through a stub resolver."""
 
+from email import message_from_bytes, policy
+
 import dkim
 from builders import DKIM_DOMAIN as DOMAIN
 from builders import DKIM_SELECTOR as SELECTOR
-from builders import add_readers, send_one_batch
+from builders import add_readers, draft, send_one_batch
+
+from newsletter.digest.render import render_issue
+from newsletter.sending.letter import IssueLetter
 
 
 def test_every_digest_is_signed_over_the_headers_that_matter(app, weekly, inbox, dns):
@@ -57,3 +62,34 @@ def test_the_key_command_writes_a_private_key_and_prints_its_record(app, runner,
     assert path.stat().st_mode & 0o077 == 0  # nobody else may read it
     again = runner.invoke(args=["dkim", "key", str(path)])
     assert again.exit_code != 0 and "not overwritten" in again.output
+
+
+PERSONAL = [
+    ("ana@example.org", "Ana"),
+    ("sara@example.org", "سارا محمدی"),  # Persian: an encoded word in To
+    ("reza@bücher.example", " ".join(["رضا"] * 40)),  # too long for one line: a folded To
+    ("bo@example.org", ""),
+]
+
+
+def test_copies_signed_from_what_an_issue_shares_each_verify(app, make_list, dns):
+    persian = make_list(
+        slug="hafteh", name="خبرنامه هفتگی " * 8, from_name="نشر نمونه", reply_to="re@example.org"
+    )
+    issue = draft(persian)
+    html, text = render_issue(issue)
+    letter = IssueLetter(issue, html, text, subject="گزیده هفته: " + "واژه " * 30)
+    copies = [letter.build(n, n, email, name) for n, (email, name) in enumerate(PERSONAL, start=1)]
+    assert len(set(copies)) == len(PERSONAL)
+    for (email, name), raw in zip(PERSONAL, copies, strict=True):
+        assert dkim.verify(raw, dnsfunc=dns)
+        message = message_from_bytes(raw, policy=policy.default)
+        [to] = message["To"].addresses
+        assert (to.display_name, to.username) == (name, email.split("@")[0])
+        unsubscribe = message["List-Unsubscribe"]
+        assert unsubscribe.count("/unsubscribe/") == 1 and "unsubscribe%20" in unsubscribe
+        # Each copy's own values are in its body, and tampering with them is caught.
+        link = unsubscribe.split("<", 1)[1].split(">", 1)[0]
+        assert link in message.get_body(("plain",)).get_content()
+        other = raw.replace(link.rsplit("/", 1)[1].encode()[:12], b"x" * 12)
+        assert other != raw and not dkim.verify(other, dnsfunc=dns)

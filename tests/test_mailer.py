@@ -57,3 +57,15 @@ def test_the_local_outbox_keeps_every_message(tmp_path):
     assert len(kept) == 1
     stored = message_from_bytes(kept[0].read_bytes(), policy=policy.default)
     assert stored["Subject"] == "Kept" and stored["X-Outbox-To"] == "ana@example.org"
+
+
+def test_dots_doubled_once_per_issue_match_dots_doubled_per_message():
+    import re
+
+    markers = re.compile("(@@NL[A-Z]+@@)")
+    body = ".starts with a dot\n@@NLNAME@@\n.. two\nmid . line\n" + "x" * 90 + "@@NLNAME@@.\n."
+    template = mailer.QuotedPrintableTemplate(body, markers)
+    for name in (".Ana", "Bo", "." * 100, "سارا."):
+        chunks, smtp = template.fill_for_smtp({"@@NLNAME@@": name})
+        assert b"".join(smtp) == mailer.double_dots(b"".join(chunks))
+        assert b"\r\n.." in b"".join(smtp)

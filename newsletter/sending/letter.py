@@ -1,4 +1,4 @@
-"""One issue's email, prepared once and made personal per reader."""
+"""One issue's email, prepared once and made personal per subscriber."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 
-from newsletter import links, mailer
+from newsletter import links, mailer, signing
 from newsletter.digest.render import MARKERS, Personal, marker_values
 from newsletter.lists import list_headers, sender
 from newsletter.models import Issue
@@ -18,7 +18,7 @@ LIST_FIELDS = ("id", "name", "slug", "from_email", "from_name", "reply_to")
 
 
 class BadRecipient(ValueError):
-    """This reader's address or name cannot be put in a header (an undecodable domain)."""
+    """This subscriber's address or name cannot be put in a header (an undecodable domain)."""
 
 
 class IssueLetter:
@@ -38,7 +38,7 @@ class IssueLetter:
         self.mailing_list = SimpleNamespace(
             **{field: getattr(mailing_list, field) for field in LIST_FIELDS}
         )
-        # Encoded once per issue; per reader only the marked values are encoded.
+        # Encoded once per issue; per subscriber only the marked values are encoded.
         self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
         self.text = mailer.QuotedPrintableTemplate(text, MARKERS)
         self.frame = mailer.Multipart()
@@ -47,35 +47,67 @@ class IssueLetter:
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         self.envelope_from = self.mailing_list.from_email
-        self.fixed = [
+        fixed = [
             ("From", mailer.address_header(*sender(self.mailing_list))),
             ("Subject", mailer.encode_header(subject or issue.subject)),
             ("Date", formatdate(usegmt=True)),
         ]
         if self.mailing_list.reply_to:
-            self.fixed.append(("Reply-To", mailer.address_header("", self.mailing_list.reply_to)))
+            fixed.append(("Reply-To", mailer.address_header("", self.mailing_list.reply_to)))
+        # The list's headers are made once, with a stand-in where the unsubscribe token goes
+        # (URL-safe characters both, so quoting leaves either as it is).
+        self.token_mark = "nltoken" + secrets.token_hex(8)
+        unsubscribe = self.unsubscribe_links.prefix + self.token_mark
+        shared = [*fixed, *list_headers(self.mailing_list, unsubscribe), *self.frame.headers]
+        self.shared_head = mailer.header_lines(shared)
+        self.marked = [(name, value) for name, value in shared if self.token_mark in value]
+        # What every copy's text begins with, before its first personal value.
+        body_start = self.frame.text_head + self.text.pieces[0]
+        signer = signing.configured()
+        self.signature = signer and signing.Shared(
+            signer,
+            [
+                (name.encode(), value.encode())
+                for name, value in shared
+                if (name, value) not in self.marked
+            ],
+            [b"To", b"Message-ID", *(name.encode() for name, _ in self.marked)],
+            body_start,
+        )
 
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"
 
     def build(self, delivery_id: int, subscriber_id: int, email: str, name: str) -> bytes:
-        """The bytes of this reader's email."""
+        """The bytes of this subscriber's email."""
+        token = self.unsubscribe_links.token(subscriber_id)
         personal = Personal(
             name=name,
-            unsubscribe_url=self.unsubscribe_links.url(subscriber_id),
+            unsubscribe_url=self.unsubscribe_links.prefix + token,
             preferences_url=self.preferences_links.url(subscriber_id),
         )
-        message_id = self.message_id(delivery_id)
         try:
             to = mailer.address_header(name, email)
         except ValueError as exc:
             raise BadRecipient(f"The address or name cannot be put in a header: {exc}") from exc
-        headers = [
-            ("To", to),
-            ("Message-ID", message_id),
-            *self.fixed,
-            *list_headers(self.mailing_list, personal.unsubscribe_url),
-        ]
-        text = self.text.fill(marker_values(personal, escape_values=False))
-        html = self.html.fill(marker_values(personal, escape_values=True))
-        return self.frame.message(headers, text, html)
+        message_id = self.message_id(delivery_id)
+        head = f"To: {to}\r\nMessage-ID: {message_id}\r\n" + self.shared_head.replace(
+            self.token_mark, token
+        )
+        text, smtp_text = self.text.fill_for_smtp(marker_values(personal, escape_values=False))
+        html, smtp_html = self.html.fill_for_smtp(marker_values(personal, escape_values=True))
+        body = self.frame.body(text, html)
+        head = (head + "\r\n").encode("ascii")
+        if self.signature:
+            personal_headers = [
+                (b"To", to.encode()),
+                (b"Message-ID", message_id.encode()),
+                *(
+                    (name.encode(), value.replace(self.token_mark, token).encode())
+                    for name, value in self.marked
+                ),
+            ]
+            # The first two chunks are the shared start: the text part's head and its text
+            # up to the first marker.
+            head = self.signature.header(personal_headers, body[2:]) + head
+        return self.frame.assemble_for_smtp(head, body, self.frame.body(smtp_text, smtp_html))

@@ -4,7 +4,8 @@ smtplib's sendmail waits for each of MAIL, RCPT and DATA in turn, reads replies 
 time and copies the message to fix line endings. Where the server offers PIPELINING
 (RFC 2920) one write carries a message's content together with the next message's MAIL,
 RCPT and DATA, so each message costs one round trip; replies are parsed from whole reads.
-Messages are built with CRLF line endings and are only dot-stuffed here.
+Messages are built with CRLF line endings and are only dot-stuffed here, unless they come
+with their dots doubled already (`mailer.Prestuffed`, an issue's copies).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Iterable, Iterator
 
-from newsletter.mailer import smtp_address
+from newsletter.mailer import Prestuffed, double_dots, smtp_address
 
 # (key, envelope sender, recipient, message bytes): the key comes back with the result.
 Item = tuple[object, str, str, bytes]
@@ -28,12 +29,9 @@ class Interrupted(OSError):
 
 def dot_stuffed(message: bytes) -> bytes:
     """The message as DATA carries it: leading dots doubled, ended by CRLF.CRLF."""
-    body = message.replace(b"\r\n.", b"\r\n..")
-    if body.startswith(b"."):
-        body = b"." + body
-    if not body.endswith(b"\r\n"):
-        body += b"\r\n"
-    return body + b".\r\n"
+    body = message.smtp if isinstance(message, Prestuffed) else double_dots(message)
+    end = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
+    return body + end
 
 
 def _envelope(sender: str, recipient: str) -> bytes:
