@@ -460,6 +460,29 @@ def sendmail(recipient: str, diagnostic: str, *, permanent: bool = True) -> byte
     )
 
 
+# --- Lotus Notes / HCL Domino ----------------------------------------------------------------------
+
+
+def lotus_notes(recipient: str, reason: str, charset: str = "iso-8859-1") -> bytes:
+    """Lotus Notes' plain report: '------- Failure Reasons --------', the reason, the address.
+    Its Japanese edition writes the reason in ISO-2022-JP."""
+    body = (
+        "------- Failure Reasons  --------\n\n"
+        f"{reason}\n{recipient}\n\n"
+        "------- Returned Message --------\n" + original(recipient)
+    )
+    head = (
+        "From: Postmaster <postmaster@notes.example.co.jp>\n"
+        f"To: <{verp(recipient)}>\n"
+        "Subject: Undeliverable Message\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\n"
+        f"Content-Type: text/plain; charset={charset}\n"
+        "Content-Transfer-Encoding: 7bit\n\n"
+    )
+    return (head + body).replace("\n", "\r\n").encode(charset)
+
+
 # --- qmail ----------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from bounce_samples import (
     forwarded,
     forwarded_inline,
     human_reply,
+    lotus_notes,
     mdaemon,
     microsoft_complaint,
     opensmtpd,
@@ -1055,6 +1056,34 @@ FORMAT_CASES = [
         id="ses-transient-too-large",
     ),
     pytest.param(
+        lotus_notes("gone@notes.example.com", "User  not listed in public Name & Address Book"),
+        "gone@notes.example.com",
+        {"user_unknown"},
+        "",
+        id="lotus-notes-not-in-address-book",
+    ),
+    pytest.param(
+        lotus_notes("gone@notes.example.co.jp", "ディレクトリのリストにありません", "iso-2022-jp"),
+        "gone@notes.example.co.jp",
+        {"user_unknown"},
+        "",
+        id="lotus-notes-japanese",
+    ),
+    pytest.param(
+        # Domino puts its Japanese words raw in the DSN field: ISO-2022-JP, no charset said.
+        dsn(
+            "gone@domino.example.co.jp",
+            "5.0.0",
+            said="ユーザー Neko (gone@domino.example.co.jp) は Domino ディレクトリには見つかりません。".encode(
+                "iso-2022-jp"
+            ).decode("ascii"),
+        ),
+        "gone@domino.example.co.jp",
+        {"user_unknown"},
+        "5.0.0",
+        id="domino-japanese-unlabelled-jis",
+    ),
+    pytest.param(
         sns_http(ses_bounce([("gone2@example.com", "5.1.1", "smtp; 550 5.1.1 user unknown")])),
         "gone2@example.com",
         {"user_unknown"},
@@ -1238,6 +1267,52 @@ def test_a_sendmail_session_judges_each_recipient_by_its_own_lines():
     # Refused at RCPT, though another recipient's session failed at DATA.
     assert named["di@example.co.jp"].reason == "user_unknown", describe(v)
     assert named["ana@example.edu"].kind != "hard", describe(v)
+
+
+def test_where_the_refusal_came_is_read_across_a_wrapped_line():
+    """Postfix folds its notice, so "(in reply to" and "RCPT TO command)" can stand on two
+    lines: a refusal at RCPT of the subscriber's address, not of our sender address."""
+    raw = (
+        b"From: MAILER-DAEMON@out1.example.org (Mail Delivery System)\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"To: <news@example.org>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\n"
+        b"This is the mail system at host out1.example.org.\r\n\r\n"
+        b"<gone@mail.example.co.jp>: host mx01.mail.example.co.jp[192.0.2.8] said:\r\n"
+        b"    550 5.1.1 Address rejected gone@mail.example.co.jp (in reply to\r\n"
+        b"    RCPT TO command)\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; out1.example.org\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@mail.example.co.jp\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 Address rejected\r\n"
+        b"    gone@mail.example.co.jp\r\n"
+        b"--b--\r\n"
+    )
+    v = classify(raw)
+    [failure] = v.recipients
+    assert (failure.reason, failure.kind) == ("user_unknown", "hard"), describe(v)
+
+
+def test_user_unknown_after_data_is_a_filter_unless_the_status_says_the_mailbox():
+    """Refused only after DATA, "user unknown" is a content filter's polite lie; with RFC
+    3463's x.1.1 (bad destination mailbox) the server says the address itself is dead."""
+
+    def after_data(status: str) -> bytes:
+        return (
+            "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>\r\n"
+            "Subject: Returned mail: see transcript for details\r\n"
+            "To: <news@example.org>\r\n\r\n"
+            "   ----- Transcript of session follows -----\r\n"
+            "... while talking to mx.example.jp.:\r\n"
+            ">>> DATA\r\n"
+            f"<<< 550 {status} <gone@example.jp>... User unknown\r\n"
+        ).encode()
+
+    assert classify(after_data("5.1.1")).recipients[0].reason == "user_unknown"
+    assert classify(after_data("5.0.0")).recipients[0].reason == "filtered"
 
 
 def test_the_quoted_original_names_our_delivery():

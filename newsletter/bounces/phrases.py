@@ -351,6 +351,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "did not exactly match",
             "unknown or illegal alias",
             "not listed in domino directory",
+            # Lotus Notes / HCL Domino, in English and in their Japanese editions.
+            "not listed in public name & address book",
+            "ディレクトリのリストにありません",
+            "domino ディレクトリには見つかりません",
             "address couldn't be found",
             "address could not be found",
             "no valid recipients for this mm",

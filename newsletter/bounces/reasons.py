@@ -24,7 +24,8 @@ STILL_TRYING = re.compile(
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim)
 SAID_COMMAND = re.compile(
-    r"(?:(?:in reply to|after) (?:end of )?|smtp command[-\s:]*)(data|rcpt to|mail from)\b"
+    r"(?:(?:in reply to|after)\s+(?:end\s+of\s+)?|smtp command[-\s:]*)"
+    r"(data|rcpt\s+to|mail\s+from)\b"
 )
 
 AUTO_REPLY_SUBJECT = re.compile(
@@ -97,9 +98,10 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
     )
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
-    if found == "user_unknown" and command == "data":
+    if found == "user_unknown" and command == "data" and not evidence.status.endswith(".1.1"):
         # The server took the recipient at RCPT and refused only the content: a filter that
         # says "no such user" to senders it does not want (common at mobile carriers).
+        # An explicit x.1.1 (RFC 3463: bad destination mailbox) still says the address.
         return "filtered"
     about_sender = (
         evidence.status in SENDER_ADDRESS or failed_command(evidence.diagnostic.lower()) == "mail"
@@ -127,7 +129,7 @@ def failed_command(text: str) -> str:
     """The SMTP command the refusal answered, where the bounce tells it."""
     found = SAID_COMMAND.search(text)
     if found:
-        return found.group(1).split()[0]
+        return found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
     if re.search(r"<<< 503.{0,60}rcpt", text):
         return "rcpt"  # a pipelined session: the refusal answered RCPT, DATA came after
     command = ""

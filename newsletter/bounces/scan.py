@@ -83,7 +83,15 @@ def decoded(value) -> str:
             text.append(chunk.decode(charset, "replace"))
         except LookupError:
             text.append(chunk.decode("utf-8", "replace"))
-    return "".join(text)
+    return _unlabelled_jis("".join(text))
+
+
+def _unlabelled_jis(text: str) -> str:
+    """ISO-2022-JP is 7-bit, so Japanese MTAs put it raw in header and DSN fields, with no
+    charset said; its escape sequences give it away."""
+    if "\x1b$" not in text:
+        return text
+    return text.encode("latin-1", "replace").decode("iso-2022-jp", "replace")
 
 
 def headers(msg: Message, name: str) -> list[str]:
