@@ -93,3 +93,13 @@ def test_copies_signed_from_what_an_issue_shares_each_verify(app, make_list, dns
         assert link in message.get_body(("plain",)).get_content()
         other = raw.replace(link.rsplit("/", 1)[1].encode()[:12], b"x" * 12)
         assert other != raw and not dkim.verify(other, dnsfunc=dns)
+
+
+def test_relaxed_header_values_are_dkimpys():
+    from dkim.canonicalization import Relaxed
+
+    from newsletter.signing import relaxed
+
+    for value in (b" a  b\r\n\tc \t", b"=?utf-8?b?2LPYp9ix2Kc=?=\r\n <a@b.org>", b"x", b" \t "):
+        [(_, expected)] = Relaxed.canonicalize_headers([(b"To", value)])
+        assert relaxed(value) + b"\r\n" == expected
