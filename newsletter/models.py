@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -10,8 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.extensions import db
 from newsletter.statuses import (
+    Calendar,
+    DeliveryMode,
     DeliveryStatus,
     ImportStatus,
+    IssueKind,
     IssueStatus,
     SubscriberStatus,
     SubscriptionStatus,
@@ -56,6 +59,17 @@ class MailingList(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     language: Mapped[str] = mapped_column(sa.String(16), default="en")
     direction: Mapped[str] = mapped_column(sa.String(3), default="ltr")
+    # How reader-facing dates are written: Gregorian, or Solar Hijri for a Persian list.
+    calendar: Mapped[str] = mapped_column(
+        sa.String(10), default=Calendar.GREGORIAN, server_default=Calendar.GREGORIAN
+    )
+    # Each post may go out on its own, this many minutes after it is first seen (so that a
+    # post still being edited is not sent half-finished), to subscriptions that want it.
+    each_post: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    each_post_hold: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Where the embed form on the organisation's site may send people back to: URL
+    # prefixes, one a line.
+    embed_return_urls: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     footer: Mapped[str] = mapped_column(sa.Text, default="")
     postal_address: Mapped[str] = mapped_column(sa.Text, default="")
     # Autopilot composes a draft each week before the send time; with autopilot_send it is
@@ -111,6 +125,9 @@ class Subscription(db.Model):
     # Raised when the subscriber leaves; a confirmation link carries the version it was sent
     # with, so one sent before then cannot bring them back.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    delivery: Mapped[str] = mapped_column(
+        sa.String(6), default=DeliveryMode.DIGEST, server_default=DeliveryMode.DIGEST
+    )
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()
@@ -168,6 +185,17 @@ class Issue(db.Model):
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(
+        sa.String(6), default=IssueKind.DIGEST, server_default=IssueKind.DIGEST
+    )
+    # A post issue's post: each post is sent on its own at most once.
+    post_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("posts.id", ondelete="SET NULL"), unique=True
+    )
+    # Sent at this hour in each subscriber's time zone ("08:00"), on local_date; send_at is
+    # then the first zone's moment.
+    local_time: Mapped[str | None] = mapped_column(sa.String(5))
+    local_date: Mapped[date | None] = mapped_column(sa.Date)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Touched by every batch; a sending issue that stops moving is picked up again.

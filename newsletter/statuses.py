@@ -46,3 +46,21 @@ class BounceKind(StrEnum):
     SOFT = "soft"
     SENDER = "sender"  # a refusal of our mail, not of the subscriber's address
     COMPLAINT = "complaint"
+
+
+class DeliveryMode(StrEnum):
+    """What a subscription gets: the weekly digest, each post as it comes, or both."""
+
+    DIGEST = "digest"
+    EACH = "each"
+    BOTH = "both"
+
+
+class IssueKind(StrEnum):
+    DIGEST = "digest"
+    POST = "post"  # one post, sent on its own to subscriptions that want each post
+
+
+class Calendar(StrEnum):
+    GREGORIAN = "gregorian"
+    PERSIAN = "persian"  # Solar Hijri, as Iran dates things

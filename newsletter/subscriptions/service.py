@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 
@@ -11,7 +12,8 @@ from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
-from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
+from newsletter.i18n import LOCALES
+from newsletter.statuses import DeliveryMode, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.text import single_line
 
 NAME_MAX = 200
@@ -201,12 +203,66 @@ def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
     )
 
 
+class PreferenceError(NewsletterError, ValueError):
+    """A time zone, language or delivery mode we cannot use; `field` says which."""
+
+
+def check_time_zone(zone: str | None) -> str | None:
+    """An IANA zone name ("Asia/Tehran"), or None for the list's own."""
+    zone = (zone or "").strip()
+    if not zone:
+        return None
+    if zone not in available_timezones():
+        raise PreferenceError(f"Unknown time zone: {zone[:64]}", field="time_zone")
+    return zone
+
+
+def check_locale(locale: str | None) -> str | None:
+    """One of the languages we have (newsletter.i18n.LOCALES), or None for the list's."""
+    locale = (locale or "").strip()
+    if not locale:
+        return None
+    if locale not in LOCALES:
+        raise PreferenceError(f"Unknown language: {locale[:16]}", field="locale")
+    return locale
+
+
+def set_delivery(subscription: Subscription, mode: str) -> None:
+    """Digest, each post or both; each post only where the list sends posts on their own.
+    The caller commits."""
+    if mode not in set(DeliveryMode):
+        raise PreferenceError(f"Unknown delivery mode: {str(mode)[:16]}", field="delivery")
+    if mode != DeliveryMode.DIGEST and not subscription.mailing_list.each_post:
+        raise PreferenceError(
+            f"{subscription.mailing_list.name} sends only its digest.", field="delivery"
+        )
+    subscription.delivery = mode
+
+
 def update_preferences(
-    subscriber: Subscriber, name: str | None, wanted_list_ids: set[int], ip: str | None
+    subscriber: Subscriber,
+    name: str | None,
+    wanted_list_ids: set[int],
+    ip: str | None,
+    *,
+    time_zone: str | None = None,
+    locale: str | None = None,
+    delivery: dict[int, str] | None = None,
 ) -> None:
-    """Apply the preferences form: name, and which public lists to be on."""
+    """Apply the preferences form: name, time zone, language, which public lists to be on
+    and, per list, the digest or each post. None leaves a value as it is; an empty time zone
+    or language means the list's. PreferenceError changes nothing."""
+    zone, language = check_time_zone(time_zone), check_locale(locale)
+    modes = {s.list_id: s for s in subscriber.subscriptions}
+    for list_id, mode in (delivery or {}).items():
+        if list_id in modes:
+            set_delivery(modes[list_id], mode)
     if name is not None:
         subscriber.name = clean_name(name)
+    if time_zone is not None:
+        subscriber.timezone = zone
+    if locale is not None:
+        subscriber.locale = language
     db.session.commit()
     offered = db.session.scalars(sa.select(MailingList).where(MailingList.public.is_(True)))
     current = {s.list_id: s for s in subscriber.subscriptions}
