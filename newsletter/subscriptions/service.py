@@ -11,8 +11,8 @@ from newsletter import jobs, suppression
 from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
 from newsletter.i18n import LOCALES
+from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
 from newsletter.statuses import DeliveryMode, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.text import single_line
 
