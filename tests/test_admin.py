@@ -149,5 +149,5 @@ def test_the_dashboard_shows_readers_growth_and_issues(client, admin_user, weekl
     page = client.get("/admin/").text
     assert '<div class="figure">2</div>' in page
     assert "+1 this week" in page
-    assert "#2 Coming up" in page and "2030-01-03 09:00 UTC" in page
+    assert "#2 Coming up" in page and "Thu 3 Jan 2030, 09:00 UTC" in page
     assert "#1 Last week (sent)" in page

@@ -72,7 +72,7 @@ def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekl
     assert mail.message["Subject"].startswith("[Test] ")
     page.fill("#send_at", "2030-03-01T09:00")
     page.click("button:has-text('Schedule')")
-    page.wait_for_selector("text=Scheduled for 2030-03-01 09:00 UTC")
+    page.wait_for_selector("text=Scheduled for Fri 1 Mar 2030, 09:00 UTC.")
     assert db.session.scalar(db.select(Issue.status)) == "scheduled"
 
 

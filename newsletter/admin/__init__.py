@@ -51,7 +51,11 @@ def init_app(app: Flask) -> None:
         lists,
         posts,
         subscribers,
+        times,
         users,
     )
 
+    # Every time shown to an editor: in the list's zone, with UTC beside.
+    app.add_template_filter(times.shown, "local")
+    app.add_template_global(times.next_slot)
     app.register_blueprint(bp)

@@ -1,16 +1,16 @@
 """The issue editor: compose, edit, preview, test, schedule, send, and watch it go out."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from newsletter.admin import bp
+from newsletter.admin import bp, times
 from newsletter.bounces import history
 from newsletter.digest import render
-from newsletter.digest.compose import compose_issue, edit_issue, posts_between
+from newsletter.digest.compose import compose_issue, default_subject, edit_issue, posts_between
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy
@@ -31,6 +31,7 @@ ACTIONS = {
     "cancel": lifecycle.cancel_issue,
     "unschedule": lifecycle.unschedule_issue,
 }
+RANGE_FIELDS = (("since", "Posts from"), ("until", "Until"))
 
 
 def _issue(issue_id: int) -> Issue:
@@ -49,32 +50,42 @@ def issues():
 
 @bp.route("/lists/<slug>/compose", methods=["GET", "POST"])
 def compose(slug: str):
+    """The range's days are the list's days: from midnight to midnight in its time zone."""
     mailing_list = get_list(slug)
-    today = datetime.now(UTC).date()
+    zone = mailing_list.timezone
+    today = datetime.now(ZoneInfo(zone)).date()
     values = {
         "since": request.form.get("since", str(today - timedelta(days=7))),
         "until": request.form.get("until", str(today + timedelta(days=1))),
         "subject": request.form.get("subject", ""),
     }
-    error = None
-    if request.method == "POST":
-        try:
-            since, until = (
-                datetime.fromisoformat(values[k]).replace(tzinfo=UTC) for k in ("since", "until")
+    error = read = None
+    try:
+        read = [times.read_local(values[key], zone, label) for key, label in RANGE_FIELDS]
+        if request.method == "POST":
+            since, until = (reading.at for reading in read)
+            # The default subject names the last day as the list's readers count days.
+            subject = values["subject"] or default_subject(
+                mailing_list, until.astimezone(ZoneInfo(zone))
             )
-            issue = compose_issue(mailing_list, since, until, values["subject"] or None)
+            issue = compose_issue(mailing_list, since, until, subject)
+            for note in filter(None, (reading.note for reading in read)):
+                flash(note)
             return _to_editor(issue)
-        except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad date
-            error = str(exc)
+    except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad date
+        error = str(exc)
     return render_template(
-        "admin/compose.html", mailing_list=mailing_list, values=values, error=error
+        "admin/compose.html", mailing_list=mailing_list, values=values, error=error, read=read
     ), (422 if error else 200)
 
 
 @bp.get("/issues/<int:issue_id>")
 def issue(issue_id: int):
-    found = _issue(issue_id)
-    zone = ZoneInfo(found.mailing_list.timezone)
+    return _issue_page(_issue(issue_id))
+
+
+def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
+    """The issue's page; after a refused schedule, with the error and what was typed."""
     failures = db.session.execute(
         sa.select(Subscriber.email, Delivery.last_error)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
@@ -91,12 +102,12 @@ def issue(issue_id: int):
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
-        zone=zone,
-        local_send_at=found.send_at.astimezone(zone) if found.send_at else None,
+        schedule_error=schedule_error,
+        typed=request.form,
         preview_text=render.preview(found)[1],
         other_posts=_other_posts(found),
     )
-    return page, {"Content-Security-Policy": EDITOR_POLICY}
+    return page, status, {"Content-Security-Policy": EDITOR_POLICY}
 
 
 def _other_posts(issue: Issue) -> list:
@@ -186,13 +197,14 @@ def test(issue_id: int):
 @bp.post("/issues/<int:issue_id>/schedule")
 def schedule(issue_id: int):
     found = _issue(issue_id)
-    zone = ZoneInfo(found.mailing_list.timezone)
+    zone = found.mailing_list.timezone
     try:
-        local = datetime.fromisoformat(request.form.get("send_at", ""))
-        lifecycle.schedule_issue(found, local.replace(tzinfo=zone))
-        flash(f"Scheduled for {found.send_at:%Y-%m-%d %H:%M} UTC.")
-    except (NewsletterError, ValueError) as exc:  # StateError, ScheduleError, or a bad date
-        flash(f"Not scheduled: {exc}")
+        send_at = times.read_local(request.form.get("send_at"), zone, "Send at")
+        lifecycle.schedule_issue(found, send_at.at)
+    except (NewsletterError, ValueError) as exc:  # a bad time, ScheduleError or StateError
+        db.session.rollback()
+        return _issue_page(found, f"Not scheduled: {exc}", getattr(exc, "status", 422))
+    flash(f"Scheduled for {times.shown(found.send_at, zone)}. {send_at.note}".strip())
     return _to_editor(found)
 
 
