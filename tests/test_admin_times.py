@@ -1,0 +1,259 @@
+"""Times in the admin: typed in the list's time zone, kept in UTC, shown in the zone with UTC
+beside, and the clock changes said out loud."""
+
+from datetime import UTC, datetime
+
+import pytest
+from builders import draft, post
+
+from newsletter.admin import times
+from newsletter.extensions import db
+from newsletter.models import Issue
+
+TEHRAN_NAME = "خبرنامهٔ هفتگی تهران"
+LONDON_NAME = "النشرة الأسبوعية من لندن"
+
+
+@pytest.fixture
+def tehran(make_list):
+    return make_list(slug="tehran", name=TEHRAN_NAME, timezone="Asia/Tehran", direction="rtl")
+
+
+@pytest.fixture
+def london(make_list):
+    return make_list(slug="london", name=LONDON_NAME, timezone="Europe/London", direction="rtl")
+
+
+def schedule(client, issue, send_at):
+    return client.post(
+        f"/admin/issues/{issue.id}/schedule", data={"send_at": send_at, "csrf_token": client.token}
+    )
+
+
+def stored(issue) -> Issue:
+    db.session.expire_all()
+    return db.session.get(Issue, issue.id)
+
+
+# --- Reading and showing, alone ----------------------------------------------------------
+
+
+def test_a_time_is_shown_in_the_zone_with_utc_beside():
+    at = datetime(2026, 12, 4, 5, 30, tzinfo=UTC)
+    assert times.shown(at, "Asia/Tehran") == "Fri 4 Dec 2026, 09:00 Asia/Tehran (05:30 UTC)"
+    late = datetime(2026, 12, 3, 22, 30, tzinfo=UTC)
+    assert times.shown(late, "Asia/Tehran") == (
+        "Fri 4 Dec 2026, 02:00 Asia/Tehran (Thu 3 Dec, 22:30 UTC)"
+    )
+    new_year = datetime(2027, 1, 1, 4, tzinfo=UTC)
+    assert times.shown(new_year, "America/New_York") == (
+        "Thu 31 Dec 2026, 23:00 America/New_York (Fri 1 Jan 2027, 04:00 UTC)"
+    )
+    assert times.shown(at, "UTC") == "Fri 4 Dec 2026, 05:30 UTC"
+
+
+def test_a_repeated_wall_time_takes_the_first_and_says_which():
+    reading = times.read_local("2026-10-25T01:30", "Europe/London", "Send at")
+    assert reading.at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert "happens twice" in reading.note and "BST (UTC+01:00)" in reading.note
+    an_hour_on = times.read_local("2026-10-25T02:30", "Europe/London", "Send at")
+    assert an_hour_on.at == datetime(2026, 10, 25, 2, 30, tzinfo=UTC) and not an_hour_on.note
+
+
+def test_a_skipped_wall_time_moves_forward_and_says_so():
+    reading = times.read_local("2027-03-28T01:30", "Europe/London", "Send at")
+    assert reading.at == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    assert "does not exist" in reading.note and "moved to 02:30 BST (01:30 UTC)" in reading.note
+
+
+def test_a_weekly_slot_keeps_its_wall_time_across_the_change():
+    before = datetime(2027, 3, 22, tzinfo=UTC)
+    sunday = times.next_weekly(6, "09:00", "Europe/London", before)
+    assert sunday.at == datetime(2027, 3, 28, 8, tzinfo=UTC) and not sunday.note
+    in_the_gap = times.next_weekly(6, "01:30", "Europe/London", before)
+    assert in_the_gap.at == datetime(2027, 3, 28, 1, 30, tzinfo=UTC) and in_the_gap.note
+    autumn = times.next_weekly(6, "09:00", "Europe/London", datetime(2026, 10, 19, tzinfo=UTC))
+    assert autumn.at == datetime(2026, 10, 25, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("", "enter a date"),
+        ("next friday", "is not a date and time"),
+        ("2030-02-30T09:00", "is not a date and time"),
+        ("2030-03-01T25:00", "is not a date and time"),
+        ("0001-01-01T00:00", "between 1900 and 2999"),
+        ("9999-12-31T23:00", "between 1900 and 2999"),
+    ],
+)
+def test_what_is_not_a_time_is_refused_with_a_reason(typed, words):
+    with pytest.raises(times.TimeInputError, match=words):
+        times.read_local(typed, "America/New_York", "Send at")
+
+
+# --- Composing -----------------------------------------------------------------------------
+
+
+def test_a_tehran_compose_range_is_read_as_tehran_days(editor_client, tehran):
+    # 27 Nov 00:00 in Tehran is 26 Nov 20:30 UTC: a post half an hour later is in the week.
+    post(tehran, "in", datetime(2026, 11, 26, 21, 0, tzinfo=UTC))
+    post(tehran, "before", datetime(2026, 11, 26, 20, 0, tzinfo=UTC))
+    post(tehran, "after", datetime(2026, 12, 3, 21, 0, tzinfo=UTC))
+    answer = editor_client.post(
+        "/admin/lists/tehran/compose",
+        data={"since": "2026-11-27", "until": "2026-12-04", "csrf_token": editor_client.token},
+    )
+    assert answer.status_code == 302, answer.text
+    issue = Issue.query.one()
+    assert issue.since == datetime(2026, 11, 26, 20, 30, tzinfo=UTC)
+    assert issue.until == datetime(2026, 12, 3, 20, 30, tzinfo=UTC)
+    assert [item.title for item in issue.items] == ["Post in"]
+    assert issue.subject.endswith("December 04, 2026")  # the last day as Tehran counts it
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "Fri 27 Nov 2026, 00:00 Asia/Tehran (Thu 26 Nov, 20:30 UTC)" in page
+
+
+def test_the_compose_form_names_the_zone_and_its_utc(editor_client, tehran):
+    page = editor_client.get("/admin/lists/tehran/compose").text
+    assert "Posts from (Asia/Tehran)" in page
+    assert "00:00 Asia/Tehran (" in page and ":30 UTC)" in page
+
+
+@pytest.mark.parametrize(
+    "since, until, words",
+    [
+        ("27/11/2026", "2026-12-04", "Posts from: “27/11/2026” is not a date"),
+        ("2026-11-27", "2026-13-01", "Until: “2026-13-01” is not a date"),
+        ("2026-11-27", "0999-12-01", "between 1900 and 2999"),
+        ("", "2026-12-04", "Posts from: enter a date"),
+    ],
+)
+def test_a_bad_compose_range_shows_the_form_again(editor_client, tehran, since, until, words):
+    post(tehran, "in", datetime(2026, 11, 28, tzinfo=UTC))
+    page = editor_client.post(
+        "/admin/lists/tehran/compose",
+        data={"since": since, "until": until, "csrf_token": editor_client.token},
+    )
+    assert page.status_code == 422
+    assert words in page.text
+    assert Issue.query.count() == 0
+
+
+def test_a_compose_day_that_starts_in_a_gap_begins_when_the_day_does(editor_client, make_list):
+    # Havana's clocks skip from 00:00 to 01:00 on 14 Mar 2027: that day begins at 01:00 CDT.
+    havana = make_list(slug="havana", name="Boletín semanal", timezone="America/Havana")
+    post(havana, "a", datetime(2027, 3, 14, 6, tzinfo=UTC))
+    answer = editor_client.post(
+        "/admin/lists/havana/compose",
+        data={"since": "2027-03-14", "until": "2027-03-15", "csrf_token": editor_client.token},
+    )
+    assert answer.status_code == 302, answer.text
+    assert Issue.query.one().since == datetime(2027, 3, 14, 5, tzinfo=UTC)
+    page = editor_client.get(answer.headers["Location"]).text
+    assert "00:00 does not exist in America/Havana on Sun 14 Mar 2027" in page
+
+
+# --- Scheduling -----------------------------------------------------------------------------
+
+
+def test_a_tehran_schedule_is_stored_in_utc_and_shown_with_it(editor_client, tehran):
+    issue = draft(tehran)
+    answer = schedule(editor_client, issue, "2030-03-01T02:00")
+    assert answer.status_code == 302
+    assert stored(issue).send_at == datetime(2030, 2, 28, 22, 30, tzinfo=UTC)
+    shown = "Fri 1 Mar 2030, 02:00 Asia/Tehran (Thu 28 Feb, 22:30 UTC)"
+    assert f"Scheduled for {shown}." in editor_client.get(f"/admin/issues/{issue.id}").text
+    assert shown in editor_client.get(f"/admin/issues/{issue.id}").text
+    assert shown in editor_client.get("/admin/issues").text
+    dashboard = editor_client.get("/admin/").text
+    assert TEHRAN_NAME in dashboard and shown in dashboard
+
+
+def test_london_across_the_spring_change(editor_client, london):
+    issue = draft(london)
+    schedule(editor_client, issue, "2027-03-28T09:00")
+    assert stored(issue).send_at == datetime(2027, 3, 28, 8, tzinfo=UTC)  # BST
+    editor_client.post(
+        f"/admin/issues/{issue.id}/unschedule", data={"csrf_token": editor_client.token}
+    )
+    schedule(editor_client, issue, "2027-03-27T09:00")
+    assert stored(issue).send_at == datetime(2027, 3, 27, 9, tzinfo=UTC)  # GMT
+
+
+def test_london_in_the_spring_gap_is_moved_forward_with_a_note(editor_client, london):
+    issue = draft(london)
+    schedule(editor_client, issue, "2027-03-28T01:30")
+    assert stored(issue).send_at == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "01:30 does not exist in Europe/London on Sun 28 Mar 2027" in page
+    assert "moved to 02:30 BST (01:30 UTC)" in page
+    assert "Sun 28 Mar 2027, 02:30 Europe/London (01:30 UTC)" in page
+
+
+def test_london_in_the_autumn_fold_takes_the_first_and_says_so(editor_client, london):
+    issue = draft(london)
+    schedule(editor_client, issue, "2027-10-31T01:30")
+    assert stored(issue).send_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "01:30 happens twice in Europe/London on Sun 31 Oct 2027" in page
+    assert "The first was used, 01:30 BST (UTC+01:00), which is 00:30 UTC." in page
+
+
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("soon", "Not scheduled: Send at: “soon” is not a date and time"),
+        ("2030-02-30T09:00", "is not a date and time"),
+        ("1800-01-01T09:00", "between 1900 and 2999"),
+        ("", "Send at: enter a date"),
+        ("2020-01-01T09:00", "in the past"),
+    ],
+)
+def test_a_bad_schedule_shows_the_page_again_and_saves_nothing(editor_client, tehran, typed, words):
+    issue = draft(tehran)
+    page = schedule(editor_client, issue, typed)
+    assert page.status_code == 422
+    assert 'id="schedule-error"' in page.text
+    assert words in page.text
+    assert f'value="{typed}"' in page.text  # what was typed, to correct
+    again = stored(issue)
+    assert again.status == "draft" and again.send_at is None
+
+
+def test_typed_markup_comes_back_escaped(editor_client, tehran):
+    issue = draft(tehran)
+    page = schedule(editor_client, issue, '"><script>alert(1)</script>')
+    assert page.status_code == 422
+    assert "<script>alert(1)" not in page.text
+
+
+# --- Other pages ------------------------------------------------------------------------------
+
+
+def test_the_list_form_shows_the_next_slot_in_the_zone_and_utc(editor_client, tehran):
+    page = editor_client.get("/admin/lists/tehran/edit").text
+    # Friday 09:00 in Tehran is 05:30 UTC (no clock changes there since 2022).
+    assert 'id="next-slot">Next slot: Fri ' in page and ", 09:00 Asia/Tehran (05:30 UTC)" in page
+
+
+def test_the_dashboard_shows_an_autopilot_lists_next_slot(editor_client, make_list):
+    make_list(slug="tehran", name=TEHRAN_NAME, timezone="Asia/Tehran", autopilot=True)
+    page = editor_client.get("/admin/").text
+    assert "next autopilot slot is" in page and ", 09:00 Asia/Tehran (05:30 UTC)" in page
+
+
+def test_the_posts_page_dates_are_in_the_lists_zone(editor_client, tehran):
+    post(tehran, "late", datetime.now(UTC).replace(hour=22, minute=0, second=0, microsecond=0))
+    page = editor_client.get("/admin/lists/tehran/posts").text
+    assert ", 01:30 Asia/Tehran (" in page and ", 22:00 UTC)" in page
+
+
+def test_the_issue_page_shows_when_it_started_and_finished(editor_client, tehran):
+    issue = draft(tehran)
+    issue.started_at = datetime(2026, 12, 4, 5, 30, tzinfo=UTC)
+    issue.finished_at = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
+    db.session.commit()
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "Started Fri 4 Dec 2026, 09:00 Asia/Tehran (05:30 UTC)." in page
+    assert "Finished Fri 4 Dec 2026, 09:30 Asia/Tehran (06:00 UTC)." in page
