@@ -4,8 +4,10 @@ Makes N confirmed subscribers in a fresh PostgreSQL database, composes a digest 
 sample feed, starts W worker processes and Postfix's smtp-sink, and sends the issue. In the
 same run, smtp-source sends the same message to the same sink, which is the limit to
 compare against. Prints emails per second end to end (from the scheduled time to the last
-delivery recorded), the raw smtp-source rates, their ratio, per-batch p50/p99 and each
-worker's peak memory.
+delivery recorded), the raw smtp-source rates, their ratio, per-batch p50/p99, each
+worker's peak memory and the CPU per message of the workers, the sink and PostgreSQL. With
+--dkim it also times RSA signatures and prints the machine's ceiling for signed mail; with
+--profile, where the workers' CPU goes (best with --pool solo).
 
     .venv/bin/python bench/send.py --subscribers 100000 --workers 2
 
