@@ -258,8 +258,11 @@ class Delivery(db.Model):
     # A batch marks the rows it is sending, so two batches over one range never both send.
     claim: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A subscriber the server asked us to try later is not claimed again before this.
+    # A subscriber the server asked us to try later is not claimed again before this; an
+    # issue sent at a local hour starts each subscriber's row at their zone's moment.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # That first moment (the subscriber's wave), kept for the issue's page.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subscriber: Mapped[Subscriber] = relationship()
 

@@ -165,3 +165,10 @@ def item(guid: str, title: str, link: str | None = None, description: str = "") 
 
 DKIM_SELECTOR = "news2026"
 DKIM_DOMAIN = "example.org"
+
+
+def error_of(answer) -> dict:
+    """The API's error body, checked for its shape."""
+    assert set(answer.json) == {"error"}
+    assert set(answer.json["error"]) == {"code", "message", "fields"}
+    return answer.json["error"]

@@ -431,6 +431,23 @@ def web_files():
 
 
 @pytest.fixture
+def api(client, api_headers):
+    """The JSON API as an editor with a token calls it."""
+
+    class Api:
+        def get(self, path, **kw):
+            return client.get("/api/v1" + path, headers=api_headers, **kw)
+
+        def post(self, path, json=None, **kw):
+            return client.post("/api/v1" + path, json=json, headers=api_headers, **kw)
+
+        def patch(self, path, json=None):
+            return client.patch("/api/v1" + path, json=json, headers=api_headers)
+
+    return Api()
+
+
+@pytest.fixture
 def api_headers(app) -> dict[str, str]:
     """Authorization headers of a fresh editor's API token."""
     from newsletter import accounts

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from builders import error_of
 from conftest import wait_until
 
 from newsletter import lists
@@ -15,27 +16,6 @@ NEW_LIST = {
     "from_name": "Example News",
     "opt_in": "double",
 }
-
-
-@pytest.fixture
-def api(client, api_headers):
-    class Api:
-        def get(self, path, **kw):
-            return client.get("/api/v1" + path, headers=api_headers, **kw)
-
-        def post(self, path, json=None, **kw):
-            return client.post("/api/v1" + path, json=json, headers=api_headers, **kw)
-
-        def patch(self, path, json=None):
-            return client.patch("/api/v1" + path, json=json, headers=api_headers)
-
-    return Api()
-
-
-def error_of(answer) -> dict:
-    assert set(answer.json) == {"error"}
-    assert set(answer.json["error"]) == {"code", "message", "fields"}
-    return answer.json["error"]
 
 
 @pytest.fixture

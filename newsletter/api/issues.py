@@ -1,5 +1,6 @@
 """API: composing, editing, previewing, testing and sending issues."""
 
+import datetime
 import smtplib
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from newsletter.api.shapes import (
 )
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.fields import Aware, DayOrTime
 from newsletter.lists import get_list
@@ -51,7 +53,11 @@ class IssueChanges(BaseModel):
 
 
 class Schedule(BaseModel):
-    send_at: Aware
+    """A moment (send_at), or an hour in each subscriber's time zone on a day."""
+
+    send_at: Aware | None = None
+    local_time: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    date: datetime.date | None = None
 
 
 class TestSend(BaseModel):
@@ -152,13 +158,21 @@ def _transition(issue_id: int, change, *args):
 @route(
     "/issues/<int:issue_id>/schedule",
     "POST",
-    "Schedule (send_at: ISO 8601 with offset)",
+    "Schedule: send_at (ISO 8601 with offset), or local_time (HH:MM) and date (YYYY-MM-DD)"
+    " for that hour in each subscriber's time zone",
     body=Schedule,
     response=ISSUE,
 )
 def schedule(issue_id: int):
     body = parse(Schedule)
-    return _transition(issue_id, lifecycle.schedule_issue, body.send_at)
+    if body.send_at is not None and body.local_time is None and body.date is None:
+        return _transition(issue_id, lifecycle.schedule_issue, body.send_at)
+    if body.send_at is None and body.local_time and body.date:
+        return _transition(issue_id, lifecycle.schedule_local, body.date, body.local_time)
+    raise NewsletterError(
+        "Give send_at, or local_time and date (not both).",
+        field="local_time" if body.local_time or body.date else "send_at",
+    )
 
 
 def _simple(action: str, change, summary: str):

@@ -9,7 +9,8 @@ from newsletter.sending import ledger
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
-    "send_time timezone language direction footer postal_address autopilot autopilot_send"
+    "send_time timezone language direction footer postal_address autopilot autopilot_send "
+    "embed_return_urls"
 ).split()
 
 
@@ -58,6 +59,14 @@ def issue_json(issue: Issue, counts: dict | None = None, bounces: dict | None = 
         # Set when the issue paused itself after errors in a row: why, and the last error.
         "pause_reason": issue.pause_reason,
         "send_at": iso(issue.send_at),
+        "kind": issue.kind,
+        # Sent at this hour in each subscriber's time zone, wave by wave.
+        "local_time": issue.local_time,
+        "date": issue.local_date.isoformat() if issue.local_date else None,
+        "waves": [
+            {"at": iso(w.not_before), "pending": w.pending, "sent": w.sent, "failed": w.failed}
+            for w in (ledger.waves(issue.id) if issue.local_time else [])
+        ],
         "since": iso(issue.since),
         "until": iso(issue.until),
         "started_at": iso(issue.started_at),
@@ -106,7 +115,15 @@ def list_of(item: dict) -> dict:
 
 
 NULLABLE_STRING = ["string", "null"]
-LIST = schema("id", "slug", id="integer", slug="string", name="string", opt_in="string")
+LIST = schema(
+    "id",
+    "slug",
+    id="integer",
+    slug="string",
+    name="string",
+    opt_in="string",
+    embed_return_urls="string",
+)
 FEED = schema("id", id="integer", url="string", last_error=NULLABLE_STRING)
 POST = schema("id", id="integer", title="string", url="string")
 SUBSCRIBER = schema("id", "email", id="integer", email="string", name="string", status="string")
@@ -131,6 +148,10 @@ ISSUE = schema(
     status="string",
     pause_reason=NULLABLE_STRING,
     send_at=NULLABLE_STRING,
+    kind="string",
+    local_time=NULLABLE_STRING,
+    date=NULLABLE_STRING,
+    waves="array",
     subject="string",
     items="array",
 )

@@ -23,10 +23,18 @@ class NewSubscriber(BaseModel):
     preconfirm: bool = False
 
 
+class DeliveryChange(BaseModel):
+    list: str
+    delivery: str = Field(pattern="^(digest|each|both)$")
+
+
 class SubscriberChanges(BaseModel):
     name: OneLine | None = Field(None, max_length=200)
     status: str | None = Field(None, pattern="^(active|blocklisted)$")
     attributes: dict | None = None
+    time_zone: str | None = Field(None, max_length=64)  # "" for the list's
+    locale: str | None = Field(None, max_length=16)  # "" for the list's
+    subscriptions: list[DeliveryChange] | None = Field(None, max_length=100)
 
 
 class Leave(BaseModel):
@@ -95,13 +103,15 @@ def get_subscriber(subscriber_id: int):
 @route(
     "/subscribers/<int:subscriber_id>",
     "PATCH",
-    "Change name, status or attributes",
+    "Change name, status, attributes, time zone, locale, delivery per list",
     body=SubscriberChanges,
     response=SUBSCRIBER,
 )
 def change_subscriber(subscriber_id: int):
     subscriber = get_or_404(Subscriber, subscriber_id, "subscriber")
-    changes = parse(SubscriberChanges).model_dump(exclude_none=True)
+    body = parse(SubscriberChanges)
+    changes = body.model_dump(exclude_none=True)
+    _change_preferences(subscriber, body)
     if "name" in changes:
         subscriber.name = service.clean_name(changes["name"])
     if "attributes" in changes:
@@ -115,6 +125,31 @@ def change_subscriber(subscriber_id: int):
         service.reactivate(subscriber)
     db.session.commit()
     return subscriber_json(subscriber)
+
+
+def _change_preferences(subscriber: Subscriber, body: SubscriberChanges) -> None:
+    """Time zone, language and delivery modes, through the rules the preferences page uses;
+    a PreferenceError (422 naming the field) changes nothing."""
+    by_list = {s.mailing_list.slug: s for s in subscriber.subscriptions}
+    delivery = {}
+    for change in body.subscriptions or []:
+        if change.list not in by_list:
+            raise service.PreferenceError(
+                f"Not subscribed to {change.list[:64]}.", field="subscriptions"
+            )
+        delivery[by_list[change.list].list_id] = change.delivery
+    if body.time_zone is None and body.locale is None and not delivery:
+        return
+    service.update_preferences(
+        subscriber,
+        None,
+        set(),
+        None,
+        time_zone=body.time_zone,
+        locale=body.locale,
+        delivery=delivery,
+        lists_too=False,
+    )
 
 
 @route("/subscribers/<int:subscriber_id>", "DELETE", "Erase a subscriber", status=204)

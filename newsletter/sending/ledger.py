@@ -2,35 +2,90 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, Subscriber, Subscription
-from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
+from newsletter.models import Delivery, Issue, Subscriber, Subscription, UTCDateTime
+from newsletter.sending import local_time
+from newsletter.statuses import (
+    DeliveryMode,
+    DeliveryStatus,
+    IssueKind,
+    SubscriberStatus,
+    SubscriptionStatus,
+)
 
 
 def create_deliveries(issue: Issue) -> int:
-    """One pending delivery per confirmed, active subscriber of the list, in one statement."""
+    """One pending delivery per confirmed, active subscriber of the list who wants this kind
+    of issue (the digest, or each post), in one statement. An issue sent at a local hour
+    starts each row at the moment that hour comes in its subscriber's zone."""
+    wanted = (
+        (DeliveryMode.EACH, DeliveryMode.BOTH)
+        if issue.kind == IssueKind.POST
+        else (DeliveryMode.DIGEST, DeliveryMode.BOTH)
+    )
+    columns = ["issue_id", "subscriber_id", "status", "attempts"]
+    values = [
+        sa.literal(issue.id),
+        Subscription.subscriber_id,
+        sa.literal(DeliveryStatus.PENDING, sa.String),
+        sa.literal(0),
+    ]
+    if issue.local_time and issue.local_date:
+        first = _first_moments(issue)
+        columns += ["not_before", "retry_at"]
+        values += [first, first]
     subscribers = (
-        sa.select(
-            sa.literal(issue.id),
-            Subscription.subscriber_id,
-            sa.literal(DeliveryStatus.PENDING, sa.String),
-            sa.literal(0),
-        )
+        sa.select(*values)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(
             Subscription.list_id == issue.list_id,
             Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscription.delivery.in_(wanted),
             Subscriber.status == SubscriberStatus.ACTIVE,
         )
     )
-    result = db.session.execute(
-        sa.insert(Delivery).from_select(
-            ["issue_id", "subscriber_id", "status", "attempts"], subscribers
-        )
-    )
+    result = db.session.execute(sa.insert(Delivery).from_select(columns, subscribers))
     return result.rowcount
+
+
+def _first_moments(issue: Issue):
+    """SQL for each subscriber's moment: a CASE over the zones in use, the list's last."""
+    mailing_list = issue.mailing_list
+    at = local_time.parse_hour(issue.local_time)
+    by_zone = local_time.moments(mailing_list, issue.local_date, at)
+    fallback = by_zone[mailing_list.timezone]
+    return sa.case(
+        {name: sa.literal(when, UTCDateTime) for name, when in by_zone.items()},
+        value=local_time.subscriber_zone(mailing_list),
+        else_=sa.literal(fallback, UTCDateTime),
+    )
+
+
+@dataclass
+class Wave:
+    not_before: datetime
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+def waves(issue_id: int) -> list[Wave]:
+    """An issue sent at a local hour, wave by wave: each moment with what is left and done."""
+    found: dict[datetime, Wave] = {}
+    rows = db.session.execute(
+        sa.select(Delivery.not_before, Delivery.status, sa.func.count())
+        .where(Delivery.issue_id == issue_id, Delivery.not_before.is_not(None))
+        .group_by(Delivery.not_before, Delivery.status)
+    ).all()
+    for when, status, count in rows:
+        wave = found.setdefault(when, Wave(when))
+        setattr(wave, status, count)
+    return [found[when] for when in sorted(found)]
 
 
 def counts(issue_id: int) -> dict[str, int]:

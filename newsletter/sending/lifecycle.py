@@ -7,7 +7,7 @@ beats racing for the same issue cannot both win.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from newsletter import jobs
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, utcnow
-from newsletter.sending import loop
+from newsletter.sending import local_time, loop
 from newsletter.statuses import IssueStatus
 
 # A send_at this far in the past still counts as "now" (clock skew, slow forms).
@@ -57,11 +57,48 @@ def schedule_issue(issue: Issue, send_at: datetime) -> None:
         raise ScheduleError("send_at is in the past.")
     if not issue.items:
         raise StateError("An issue with no items cannot be scheduled.")
-    _transition(issue, (IssueStatus.DRAFT,), IssueStatus.SCHEDULED, send_at=send_at.astimezone(UTC))
+    _transition(
+        issue,
+        (IssueStatus.DRAFT,),
+        IssueStatus.SCHEDULED,
+        send_at=send_at.astimezone(UTC),
+        local_time=None,
+        local_date=None,
+    )
+
+
+def schedule_local(issue: Issue, day: date, at: str) -> None:
+    """Send at `at` ("08:00") on `day` in each subscriber's time zone (the list's for those
+    who gave none): in waves, from the first zone to reach the hour to the last, up to 26
+    hours apart. Zones whose hour has passed already get it at once; all passed is refused."""
+    try:
+        hour = local_time.parse_hour(at)
+    except ValueError as exc:
+        raise ScheduleError(str(exc), field="local_time") from None
+    if not issue.items:
+        raise StateError("An issue with no items cannot be scheduled.")
+    by_zone = local_time.moments(issue.mailing_list, day, hour)
+    if max(by_zone.values()) < utcnow() - PAST_GRACE:
+        raise ScheduleError(f"{at} on {day.isoformat()} has passed everywhere.", field="date")
+    _transition(
+        issue,
+        (IssueStatus.DRAFT,),
+        IssueStatus.SCHEDULED,
+        send_at=min(by_zone.values()),
+        local_time=at,
+        local_date=day,
+    )
 
 
 def unschedule_issue(issue: Issue) -> None:
-    _transition(issue, (IssueStatus.SCHEDULED,), IssueStatus.DRAFT, send_at=None)
+    _transition(
+        issue,
+        (IssueStatus.SCHEDULED,),
+        IssueStatus.DRAFT,
+        send_at=None,
+        local_time=None,
+        local_date=None,
+    )
 
 
 def send_issue_now(issue: Issue) -> None:

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 # Why a batch stopped early, besides the issue's own status (paused, cancelled).
 THROTTLED = "throttled"
 UNREACHABLE = "unreachable"
+# Longer waits are left to beat: brokers redeliver tasks held past their visibility timeout.
+MAX_QUEUED_WAIT = 900.0
 
 
 # 1. Dispatch: beat runs this every BEAT_INTERVAL seconds.
@@ -302,10 +304,13 @@ def _quit(smtp: smtplib.SMTP) -> None:
 
 
 def _queue(issue_id: int, after: int, tries: int, countdown: float) -> None:
-    """Queue the chain's next batch; the stall detector is told when it is due."""
+    """Queue the chain's next batch; the stall detector is told when it is due. Work due
+    hours ahead (the next wave of a send at a local hour) is not queued: beat restarts the
+    send when its time comes, as it does a send whose queue was lost."""
     db.session.execute(moved(issue_id, utcnow() + timedelta(seconds=countdown)))
     db.session.commit()
-    jobs.send_batch.delay(issue_id, after, tries, countdown=countdown or None)
+    if countdown <= MAX_QUEUED_WAIT:
+        jobs.send_batch.delay(issue_id, after, tries, countdown=countdown or None)
 
 
 def pause_if_too_many(issue_id: int, errors: int, last_error) -> bool:

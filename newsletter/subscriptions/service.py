@@ -73,10 +73,10 @@ def add_subscriber(
     return subscriber
 
 
-def _subscriber_for(email: str, name: str) -> Subscriber:
+def _subscriber_for(email: str, name: str, time_zone: str | None = None) -> Subscriber:
     subscriber = find_subscriber(email)
     if subscriber is None:
-        subscriber = Subscriber(email=email, name=name, attributes={})
+        subscriber = Subscriber(email=email, name=name, attributes={}, timezone=time_zone)
         db.session.add(subscriber)
         db.session.flush()
     elif name and not subscriber.name:
@@ -106,8 +106,11 @@ def subscribe(
     source: str = "form",
     user_agent: str | None = None,
     preconfirmed: bool = False,
+    time_zone: str | None = None,
 ) -> Subscription | None:
     """Record consent and start opt-in. Callers answer the same whatever happens here.
+
+    time_zone is the browser's guess, kept for someone new when we know the zone.
 
     Returns the subscription, or None when the address may not be subscribed
     (suppressed: bounced, complained, blocklisted or erased): that is not told to the
@@ -116,7 +119,7 @@ def subscribe(
     email = normalise_email(email)
     if suppression.reason(email):
         return None
-    subscriber = _subscriber_for(email, clean_name(name))
+    subscriber = _subscriber_for(email, clean_name(name), _known_zone(time_zone))
     if subscriber.status != SubscriberStatus.ACTIVE:
         db.session.commit()
         return None
@@ -217,6 +220,13 @@ def check_time_zone(zone: str | None) -> str | None:
     return zone
 
 
+def _known_zone(zone: str | None) -> str | None:
+    try:
+        return check_time_zone(zone)
+    except PreferenceError:
+        return None  # the browser's guess is a convenience: a bad one refuses nothing
+
+
 def check_locale(locale: str | None) -> str | None:
     """One of the languages we have (newsletter.i18n.LOCALES), or None for the list's."""
     locale = (locale or "").strip()
@@ -248,10 +258,12 @@ def update_preferences(
     time_zone: str | None = None,
     locale: str | None = None,
     delivery: dict[int, str] | None = None,
+    lists_too: bool = True,
 ) -> None:
     """Apply the preferences form: name, time zone, language, which public lists to be on
     and, per list, the digest or each post. None leaves a value as it is; an empty time zone
-    or language means the list's. PreferenceError changes nothing."""
+    or language means the list's. PreferenceError changes nothing. Without `lists_too` the
+    subscriptions stay as they are."""
     zone, language = check_time_zone(time_zone), check_locale(locale)
     modes = {s.list_id: s for s in subscriber.subscriptions}
     for list_id, mode in (delivery or {}).items():
@@ -264,6 +276,8 @@ def update_preferences(
     if locale is not None:
         subscriber.locale = language
     db.session.commit()
+    if not lists_too:  # the API changes lists through subscribe and unsubscribe
+        return
     offered = db.session.scalars(sa.select(MailingList).where(MailingList.public.is_(True)))
     current = {s.list_id: s for s in subscriber.subscriptions}
     for mailing_list in offered:

@@ -11,11 +11,14 @@ def subscriber_json(subscriber: Subscriber) -> dict:
         "name": subscriber.name,
         "status": subscriber.status,
         "attributes": subscriber.attributes or {},
+        "time_zone": subscriber.timezone,
+        "locale": subscriber.locale,
         "created_at": iso(subscriber.created_at),
         "subscriptions": [
             {
                 "list": s.mailing_list.slug,
                 "status": s.status,
+                "delivery": s.delivery,
                 "consent_at": iso(s.consent_at),
                 "consent_ip": s.consent_ip,
                 "consent_source": s.consent_source,

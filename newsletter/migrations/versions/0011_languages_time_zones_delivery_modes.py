@@ -1,6 +1,6 @@
 """languages, time zones and rhythms: a list's calendar, each-post delivery and its hold,
 where the embed form may return to; a subscription's delivery mode; post issues and issues
-sent at a local hour
+sent at a local hour, and each delivery's wave
 
 Revision ID: 0011
 Revises: 0010
@@ -42,9 +42,13 @@ def upgrade():
             "fk_issues_post_id_posts", "posts", ["post_id"], ["id"], ondelete="SET NULL"
         )
         batch.create_unique_constraint("uq_issues_post_id", ["post_id"])
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("not_before", sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("not_before")
     with op.batch_alter_table("issues") as batch:
         batch.drop_constraint("uq_issues_post_id", type_="unique")
         batch.drop_constraint("fk_issues_post_id_posts", type_="foreignkey")

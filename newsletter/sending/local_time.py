@@ -1,0 +1,68 @@
+"""Sending at an hour in each subscriber's own time zone: the moment that hour comes in
+each zone, and the zones a list's subscribers live in."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from newsletter.extensions import db
+from newsletter.models import MailingList, Subscriber, Subscription
+from newsletter.statuses import SubscriberStatus, SubscriptionStatus
+
+
+def parse_hour(value: str) -> time:
+    """ "08:00" -> time(8, 0); ValueError for anything else."""
+    hours, _, minutes = (value or "").partition(":")
+    if not (len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+        raise ValueError("local_time is HH:MM, for example 08:00.")
+    return time(int(hours), int(minutes))
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    """The named zone; an unknown or empty name falls back (a zone once valid may be gone)."""
+    for candidate in (name, fallback):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def moment(day: date, at: time, zone_name: str | None, fallback: str = "UTC") -> datetime:
+    """When `at` on `day` comes in the zone, in UTC. A wall time the zone skips (a DST gap)
+    is read with the offset before the change, so it comes an hour late rather than never."""
+    local = datetime.combine(day, at, tzinfo=zone(zone_name, fallback))
+    return local.astimezone(UTC)
+
+
+def subscriber_zone(mailing_list: MailingList):
+    """The SQL expression for a subscriber's zone: their own, else the list's."""
+    return sa.func.coalesce(Subscriber.timezone, mailing_list.timezone)
+
+
+def zones_in_use(mailing_list: MailingList) -> list[str]:
+    """The zones the list's confirmed, active subscribers live in (the list's for those who
+    gave none)."""
+    return list(
+        db.session.scalars(
+            sa.select(subscriber_zone(mailing_list))
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscription.list_id == mailing_list.id,
+                Subscription.status == SubscriptionStatus.CONFIRMED,
+                Subscriber.status == SubscriberStatus.ACTIVE,
+            )
+            .distinct()
+        )
+    )
+
+
+def moments(mailing_list: MailingList, day: date, at: time) -> dict[str, datetime]:
+    """Each zone in use, and the list's own, with its moment."""
+    names = set(zones_in_use(mailing_list)) | {mailing_list.timezone}
+    return {name: moment(day, at, name, mailing_list.timezone) for name in names}
