@@ -1,14 +1,15 @@
 """Times in the admin: typed in the list's time zone, kept in UTC, shown in the zone with UTC
 beside, and the clock changes said out loud."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from builders import draft, post
+from builders import confirmed_reader, draft, post
 
 from newsletter.admin import times
 from newsletter.extensions import db
 from newsletter.models import Issue
+from newsletter.sending import ledger
 
 TEHRAN_NAME = "خبرنامهٔ هفتگی تهران"
 LONDON_NAME = "النشرة الأسبوعية من لندن"
@@ -257,3 +258,73 @@ def test_the_issue_page_shows_when_it_started_and_finished(editor_client, tehran
     page = editor_client.get(f"/admin/issues/{issue.id}").text
     assert "Started Fri 4 Dec 2026, 09:00 Asia/Tehran (05:30 UTC)." in page
     assert "Finished Fri 4 Dec 2026, 09:30 Asia/Tehran (06:00 UTC)." in page
+
+
+# --- At an hour in each subscriber's time zone ---------------------------------------------
+
+
+def schedule_local(client, issue, at, day):
+    return client.post(
+        f"/admin/issues/{issue.id}/schedule",
+        data={"when": "local", "local_time": at, "local_date": day, "csrf_token": client.token},
+    )
+
+
+def test_an_hour_in_each_subscribers_zone_is_scheduled_and_shown_in_waves(editor_client, tehran):
+    for email, zone in (("a@example.org", None), ("b@example.org", "Europe/London")):
+        confirmed_reader(tehran, email, "خواننده").timezone = zone
+    confirmed_reader(tehran, "c@example.org").timezone = "America/New_York"
+    db.session.commit()
+    issue = draft(tehran)
+    answer = schedule_local(editor_client, issue, "08:00", "2030-03-01")
+    assert answer.status_code == 302, answer.text
+    scheduled = stored(issue)
+    assert (scheduled.local_time, scheduled.local_date) == ("08:00", date(2030, 3, 1))
+    assert scheduled.send_at == datetime(2030, 3, 1, 4, 30, tzinfo=UTC)  # Tehran's comes first
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "Scheduled for 08:00 on Fri 1 Mar 2030 in each subscriber&#39;s time zone" in page
+    assert "the first wave goes out Fri 1 Mar 2030, 08:00 Asia/Tehran (04:30 UTC)." in page
+    assert "laid out when the first one starts" in page
+
+    ledger.create_deliveries(scheduled)  # what the dispatcher does when the first wave is due
+    db.session.commit()
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    waves = page[page.index('id="waves"') :]
+    for shown in (
+        "Fri 1 Mar 2030, 08:00 Asia/Tehran (04:30 UTC)",  # Tehran, and who gave no zone
+        "Fri 1 Mar 2030, 11:30 Asia/Tehran (08:00 UTC)",  # London
+        "Fri 1 Mar 2030, 16:30 Asia/Tehran (13:00 UTC)",  # New York
+    ):
+        assert f"<td>{shown}</td><td>1</td><td>0</td><td>0</td>" in waves
+    dashboard = editor_client.get("/admin/").text
+    assert "at 08:00 in each subscriber's time zone, the first wave" in dashboard
+
+
+def test_an_hour_in_the_lists_spring_gap_is_said(editor_client, london):
+    issue = draft(london)
+    schedule_local(editor_client, issue, "01:30", "2027-03-28")
+    assert stored(issue).send_at == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "01:30 does not exist in Europe/London on Sun 28 Mar 2027" in page
+
+
+@pytest.mark.parametrize(
+    "at, day, words",
+    [
+        ("08:00", "someday", "Date: “someday” is not a date like 2026-12-04."),
+        ("08:00", "", "Date: enter a date."),
+        ("8 am", "2030-03-01", "HH:MM"),
+        ("25:00", "2030-03-01", "Not scheduled: hour must be in 0..23"),
+        ("08:00", "2020-01-01", "has passed everywhere"),
+        ("08:00", "0999-01-01", "between 1900 and 2999"),
+    ],
+)
+def test_a_bad_local_hour_shows_the_page_again_and_saves_nothing(
+    editor_client, tehran, at, day, words
+):
+    issue = draft(tehran)
+    page = schedule_local(editor_client, issue, at, day)
+    assert page.status_code == 422 and words in page.text
+    assert 'value="local" checked' in page.text  # the choice the editor made, kept
+    again = stored(issue)
+    assert again.status == "draft" and again.local_time is None and again.send_at is None

@@ -57,5 +57,6 @@ def init_app(app: Flask) -> None:
 
     # Every time shown to an editor: in the list's zone, with UTC beside.
     app.add_template_filter(times.shown, "local")
+    app.add_template_filter(times.day_text, "day")
     app.add_template_global(times.next_slot)
     app.register_blueprint(bp)

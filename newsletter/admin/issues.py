@@ -1,6 +1,6 @@
 """The issue editor: compose, edit, preview, test, schedule, send, and watch it go out."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -102,6 +102,7 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
+        waves=ledger.waves(found.id) if found.local_time else [],
         schedule_error=schedule_error,
         typed=request.form,
         preview_text=render.preview(found)[1],
@@ -196,16 +197,36 @@ def test(issue_id: int):
 
 @bp.post("/issues/<int:issue_id>/schedule")
 def schedule(issue_id: int):
+    """At a moment in the list's zone, or at an hour in each subscriber's own zone."""
     found = _issue(issue_id)
-    zone = found.mailing_list.timezone
     try:
-        send_at = times.read_local(request.form.get("send_at"), zone, "Send at")
-        lifecycle.schedule_issue(found, send_at.at)
+        by_zone = request.form.get("when") == "local"
+        done = _schedule_local(found) if by_zone else _schedule_moment(found)
     except (NewsletterError, ValueError) as exc:  # a bad time, ScheduleError or StateError
         db.session.rollback()
         return _issue_page(found, f"Not scheduled: {exc}", getattr(exc, "status", 422))
-    flash(f"Scheduled for {times.shown(found.send_at, zone)}. {send_at.note}".strip())
+    flash(done)
     return _to_editor(found)
+
+
+def _schedule_moment(issue: Issue) -> str:
+    zone = issue.mailing_list.timezone
+    reading = times.read_local(request.form.get("send_at"), zone, "Send at")
+    lifecycle.schedule_issue(issue, reading.at)
+    return f"Scheduled for {times.shown(issue.send_at, zone)}. {reading.note}".strip()
+
+
+def _schedule_local(issue: Issue) -> str:
+    zone = issue.mailing_list.timezone
+    day = times.read_day(request.form.get("local_date"), "Date")
+    at = request.form.get("local_time", "").strip()
+    lifecycle.schedule_local(issue, day, at)
+    # The list's own zone stands for the rest: its clock change is the one worth saying.
+    note = times.from_wall(datetime.combine(day, time.fromisoformat(at)), zone).note
+    return (
+        f"Scheduled for {at} on {times.day_text(day)} in each subscriber's time zone; "
+        f"the first wave goes out {times.shown(issue.send_at, zone)}. {note}"
+    ).strip()
 
 
 @bp.post("/issues/<int:issue_id>/<action>")

@@ -84,27 +84,36 @@ def from_wall(wall: datetime, zone_name: str) -> Reading:
     return Reading(at, note)
 
 
+def _typed(text: str | None, label: str, kind: type[date], example: str):
+    """The date or datetime in the text, within YEARS; TimeInputError naming the field."""
+    text = (text or "").strip()
+    if not text:
+        raise TimeInputError(f"{label}: enter a date.", label)
+    try:
+        typed = kind.fromisoformat(text)
+    except ValueError:
+        raise TimeInputError(f"{label}: “{text[:40]}” is not {example}.", label) from None
+    if typed.year not in YEARS:
+        raise TimeInputError(
+            f"{label}: the year must be between {YEARS.start} and {YEARS.stop - 1}.", label
+        )
+    return typed
+
+
 def read_local(text: str | None, zone_name: str, label: str) -> Reading:
     """What an editor typed in a date or datetime-local field, read in the list's time zone.
 
     A date alone is its midnight. An explicit offset ("…+03:30") is taken as typed.
     """
-    text = (text or "").strip()
-    if not text:
-        raise TimeInputError(f"{label}: enter a date.", label)
-    try:
-        typed = datetime.fromisoformat(text)
-    except ValueError:
-        raise TimeInputError(
-            f"{label}: “{text[:40]}” is not a date and time like 2026-12-04 09:00.", label
-        ) from None
-    if typed.year not in YEARS:
-        raise TimeInputError(
-            f"{label}: the year must be between {YEARS.start} and {YEARS.stop - 1}.", label
-        )
+    typed = _typed(text, label, datetime, "a date and time like 2026-12-04 09:00")
     if typed.tzinfo is not None:
         return Reading(typed.astimezone(UTC))
     return from_wall(typed, zone_name)
+
+
+def read_day(text: str | None, label: str) -> date:
+    """A calendar day an editor typed (YYYY-MM-DD): a day everywhere, not a moment."""
+    return _typed(text, label, date, "a date like 2026-12-04")
 
 
 def next_weekly(weekday: int, hhmm: str, zone_name: str, now: datetime) -> Reading:
