@@ -101,6 +101,7 @@ def _celery_config(config) -> dict:
                 "schedule": config["BEAT_INTERVAL"],
             },
             "autopilot": {"task": jobs.run_autopilot.name, "schedule": config["BEAT_INTERVAL"]},
+            "each-post": {"task": jobs.send_new_posts.name, "schedule": config["BEAT_INTERVAL"]},
             "poll-feeds": {
                 "task": jobs.poll_feeds.name,
                 "schedule": config["FEED_POLL_INTERVAL"],

@@ -67,6 +67,8 @@ class MailingList(db.Model):
     # post still being edited is not sent half-finished), to subscriptions that want it.
     each_post: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     each_post_hold: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Posts first seen before each-post sending was turned on are not sent on their own.
+    each_post_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Where the embed form on the organisation's site may send people back to: URL
     # prefixes, one a line.
     embed_return_urls: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -173,7 +175,8 @@ class Post(db.Model):
 
 class Issue(db.Model):
     __tablename__ = "issues"
-    __table_args__ = (sa.UniqueConstraint("list_id", "number"),)
+    # Digests and post issues are numbered apart.
+    __table_args__ = (sa.UniqueConstraint("list_id", "kind", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"))

@@ -5,7 +5,7 @@ import smtplib
 from celery.utils.log import get_task_logger
 from flask import current_app
 
-from newsletter import autopilot, jobs, mailer
+from newsletter import autopilot, each_post, jobs, mailer
 from newsletter.bounces import mailbox
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
@@ -55,6 +55,11 @@ def tell_editors(issue_id: int) -> int:
 @jobs.run_autopilot.task()
 def run_autopilot() -> list[int]:
     return autopilot.run_autopilot()
+
+
+@jobs.send_new_posts.task()
+def send_new_posts() -> list[int]:
+    return each_post.send_new_posts()
 
 
 @jobs.poll_feeds.task()

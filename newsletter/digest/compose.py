@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, IssueItem, MailingList, Post
-from newsletter.statuses import IssueStatus
+from newsletter.statuses import IssueKind, IssueStatus
 from newsletter.text import has_line_break, single_line, web_url
 
 SUBJECT_MAX = 300
@@ -51,7 +51,7 @@ def clean_subject(subject: str) -> str:
     return subject
 
 
-def _item_from_post(post: Post, position: int, section: str = "") -> IssueItem:
+def item_from_post(post: Post, position: int, section: str = "") -> IssueItem:
     return IssueItem(
         post_id=post.id,
         position=position,
@@ -82,21 +82,15 @@ def compose_issue(
         )
     subject = clean_subject(subject or default_subject(mailing_list, until))
     for _ in range(5):  # two editors composing at once: the unique number decides
-        number = 1 + (
-            db.session.scalar(
-                sa.select(sa.func.max(Issue.number)).where(Issue.list_id == mailing_list.id)
-            )
-            or 0
-        )
         issue = Issue(
             list_id=mailing_list.id,
-            number=number,
+            number=next_number(mailing_list.id, IssueKind.DIGEST),
             subject=subject,
             intro=intro,
             since=since,
             until=until,
             status=IssueStatus.DRAFT,
-            items=[_item_from_post(post, i) for i, post in enumerate(posts)],
+            items=[item_from_post(post, i) for i, post in enumerate(posts)],
         )
         db.session.add(issue)
         try:
@@ -105,6 +99,14 @@ def compose_issue(
         except IntegrityError:
             db.session.rollback()
     raise ComposeError("Could not number the issue; please try again.")
+
+
+def next_number(list_id: int, kind: str) -> int:
+    """Digests are numbered 1, 2, 3… per list; post issues likewise, apart."""
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Issue.number)).where(Issue.list_id == list_id, Issue.kind == kind)
+    )
+    return 1 + (latest or 0)
 
 
 def edit_issue(issue: Issue, changes: dict, commit: bool = True) -> Issue:
@@ -134,7 +136,7 @@ def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
         post = db.session.get(Post, item["post_id"])
         if post is None or post.list_id != issue.list_id:
             raise ComposeError(f"Post {item['post_id']} is not a post of this list.", "items")
-        edited = _item_from_post(post, position, section)
+        edited = item_from_post(post, position, section)
         for key in ("title", "excerpt", "source"):
             if item.get(key):
                 setattr(edited, key, single_line(item[key], 5000))

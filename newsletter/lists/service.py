@@ -9,7 +9,7 @@ from flask import current_app
 
 from newsletter.errors import NewsletterError, NotFoundError
 from newsletter.extensions import db
-from newsletter.models import MailingList
+from newsletter.models import MailingList, utcnow
 
 if TYPE_CHECKING:
     from newsletter.lists.shapes import ListChanges, NewList
@@ -71,6 +71,7 @@ def create_list(new: NewList) -> MailingList:
         raise SlugTaken()
     mailing_list = MailingList(**fields)
     mailing_list.postal_address = mailing_list.postal_address or default_postal_address()
+    _each_post_from_now(mailing_list, fields.get("each_post"))
     db.session.add(mailing_list)
     db.session.commit()
     return mailing_list
@@ -79,8 +80,16 @@ def create_list(new: NewList) -> MailingList:
 def update_list(mailing_list: MailingList, changes: ListChanges) -> MailingList:
     """Apply the fields the changes set; a null leaves a field as it is, except reply_to,
     which null clears."""
-    for name, value in changes.model_dump(exclude_unset=True).items():
+    values = changes.model_dump(exclude_unset=True)
+    _each_post_from_now(mailing_list, values.get("each_post"))
+    for name, value in values.items():
         if value is not None or name == "reply_to":
             setattr(mailing_list, name, value)
     db.session.commit()
     return mailing_list
+
+
+def _each_post_from_now(mailing_list: MailingList, each_post: bool | None) -> None:
+    """Turned on, each post goes out on its own from now: older posts are not sent again."""
+    if each_post and not mailing_list.each_post:
+        mailing_list.each_post_since = utcnow()

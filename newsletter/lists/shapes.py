@@ -1,6 +1,7 @@
 """What a new list and a change to a list may hold: the one set of field rules that the admin's
 forms and the API's bodies are both checked against."""
 
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, field_validator
@@ -18,6 +19,31 @@ def _email(value: str | None) -> str | None:
         raise ValueError(str(exc)) from exc
 
 
+# How many addresses the embed form may send people back to: a few pages of one site.
+RETURN_URLS_MAX = 20
+
+
+def _return_url(line: str) -> str:
+    """One of embed_return_urls: an http(s) address whose path the return URL must start with."""
+    try:
+        parts = urlsplit(line)
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or c == "\\" for c in line)
+        or len(line) > 2000
+    ):
+        raise ValueError(f"not an http(s) address without ?query or #fragment: {line[:100]}")
+    return line
+
+
 class ListChanges(BaseModel):
     name: OneLine | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
@@ -33,8 +59,14 @@ class ListChanges(BaseModel):
     direction: str | None = Field(None, pattern="^(ltr|rtl)$")
     footer: str | None = Field(None, max_length=5000)
     postal_address: str | None = Field(None, max_length=1000)
+    # Where the embed form may send people back to: URL prefixes, one a line.
+    embed_return_urls: str | None = None
     autopilot: bool | None = None
     autopilot_send: bool | None = None
+    calendar: str | None = Field(None, pattern="^(gregorian|persian)$")
+    # Each post on its own, this many minutes after it is first seen (a day at most).
+    each_post: bool | None = None
+    each_post_hold: int | None = Field(None, ge=0, le=1440)
 
     _emails = field_validator("from_email", "reply_to")(_email)
 
@@ -44,6 +76,16 @@ class ListChanges(BaseModel):
         if value is not None and not value.strip():
             raise ValueError("required: every email shows it, as anti-spam laws ask")
         return value and value.strip()
+
+    @field_validator("embed_return_urls")
+    @classmethod
+    def _return_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        lines = [line.strip() for line in value.splitlines() if line.strip()]
+        if len(lines) > RETURN_URLS_MAX:
+            raise ValueError(f"at most {RETURN_URLS_MAX} addresses")
+        return "\n".join(_return_url(line) for line in lines)
 
     @field_validator("timezone")
     @classmethod
