@@ -12,9 +12,8 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from newsletter.digest.compose import clean_subject, item_from_post, next_number
+from newsletter.digest.compose import clean_subject, insert_numbered, item_from_post
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, MailingList, Post, utcnow
@@ -32,7 +31,7 @@ def send_new_posts(now: datetime | None = None) -> list[int]:
         for post in due_posts(mailing_list, now):
             issue = _post_issue(mailing_list, post)
             if issue is None:
-                continue  # another beat made it first
+                continue
             try:
                 lifecycle.schedule_issue(issue, now)
             except NewsletterError as exc:
@@ -62,22 +61,17 @@ def due_posts(mailing_list: MailingList, now: datetime) -> list[Post]:
 
 
 def _post_issue(mailing_list: MailingList, post: Post) -> Issue | None:
-    for _ in range(5):  # two beats at once: the unique post and number decide
-        issue = Issue(
+    """The post's issue, or None when another beat made it first (its post is unique)."""
+    return insert_numbered(
+        mailing_list.id,
+        IssueKind.POST,
+        lambda number: Issue(
             list_id=mailing_list.id,
             kind=IssueKind.POST,
             post_id=post.id,
-            number=next_number(mailing_list.id, IssueKind.POST),
+            number=number,
             subject=clean_subject(post.title or mailing_list.name),
             status=IssueStatus.DRAFT,
             items=[item_from_post(post, 0)],
-        )
-        db.session.add(issue)
-        try:
-            db.session.commit()
-            return issue
-        except IntegrityError:
-            db.session.rollback()
-            if db.session.scalar(sa.select(Issue.id).where(Issue.post_id == post.id)):
-                return None
-    return None
+        ),
+    )

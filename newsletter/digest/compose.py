@@ -81,24 +81,38 @@ def compose_issue(
             "since",
         )
     subject = clean_subject(subject or default_subject(mailing_list, until))
-    for _ in range(5):  # two editors composing at once: the unique number decides
-        issue = Issue(
+    issue = insert_numbered(
+        mailing_list.id,
+        IssueKind.DIGEST,
+        lambda number: Issue(
             list_id=mailing_list.id,
-            number=next_number(mailing_list.id, IssueKind.DIGEST),
+            number=number,
             subject=subject,
             intro=intro,
             since=since,
             until=until,
             status=IssueStatus.DRAFT,
             items=[item_from_post(post, i) for i, post in enumerate(posts)],
-        )
+        ),
+    )
+    if issue is None:
+        raise ComposeError("Could not number the issue; please try again.")
+    return issue
+
+
+def insert_numbered(list_id: int, kind: str, make) -> Issue | None:
+    """Add `make(number)` with the next number of its kind; two editors (or beats) adding
+    at once: the unique number decides, and the loser tries the next. None if it never
+    fits (or a unique post says it exists already)."""
+    for _ in range(5):
+        issue = make(next_number(list_id, kind))
         db.session.add(issue)
         try:
             db.session.commit()
             return issue
         except IntegrityError:
             db.session.rollback()
-    raise ComposeError("Could not number the issue; please try again.")
+    return None
 
 
 def next_number(list_id: int, kind: str) -> int:
