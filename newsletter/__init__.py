@@ -45,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     emails = PrefixLoader({"email": FileSystemLoader(EMAIL_TEMPLATES)})
     app.jinja_loader = ChoiceLoader([app.jinja_loader, emails])
 
+    from newsletter import i18n
+
+    i18n.init_app(app)
     db.init_app(app)
     _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

@@ -9,13 +9,14 @@ from markupsafe import escape
 from newsletter.digest.render import archive_url, render_page
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML
+from newsletter.i18n import use_locale
 from newsletter.lists import get_list
 from newsletter.models import Issue, MailingList
-from newsletter.statuses import IssueStatus
+from newsletter.statuses import IssueKind, IssueStatus
 
 bp = Blueprint("archive", __name__)
 
-# An issue joins the archive when it starts going out.
+# A digest joins the archive when it starts going out (a post issue is a post of the site's).
 ARCHIVED = (IssueStatus.SENDING, IssueStatus.SENT)
 FEED_LENGTH = 50
 
@@ -24,7 +25,11 @@ def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list
     return list(
         db.session.scalars(
             sa.select(Issue)
-            .where(Issue.list_id == mailing_list.id, Issue.status.in_(ARCHIVED))
+            .where(
+                Issue.list_id == mailing_list.id,
+                Issue.kind == IssueKind.DIGEST,
+                Issue.status.in_(ARCHIVED),
+            )
             .order_by(Issue.number.desc())
             .limit(limit)
         )
@@ -34,6 +39,7 @@ def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list
 @bp.get("/archive/<slug>")
 def index(slug: str):
     mailing_list = get_list(slug, public=True)
+    use_locale(mailing_list=mailing_list)
     return render_template(
         "archive/index.html", mailing_list=mailing_list, issues=archived_issues(mailing_list)
     )
@@ -42,9 +48,13 @@ def index(slug: str):
 @bp.get("/archive/<slug>/<int:number>")
 def issue(slug: str, number: int):
     mailing_list = get_list(slug, public=True)
+    use_locale(mailing_list=mailing_list)
     found = db.session.scalar(
         sa.select(Issue).where(
-            Issue.list_id == mailing_list.id, Issue.number == number, Issue.status.in_(ARCHIVED)
+            Issue.list_id == mailing_list.id,
+            Issue.kind == IssueKind.DIGEST,
+            Issue.number == number,
+            Issue.status.in_(ARCHIVED),
         )
     )
     if found is None:

@@ -11,9 +11,11 @@ from itertools import groupby
 import markdown
 import nh3
 from flask import current_app, render_template
+from flask_babel import force_locale
 from markupsafe import Markup, escape
 
 from newsletter import mailer
+from newsletter.i18n import locale_for, supported
 from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
 from newsletter.text import direction
@@ -98,34 +100,42 @@ def archive_url(issue: Issue) -> str:
     return f"{base}/archive/{issue.mailing_list.slug}/{issue.number}"
 
 
-def render_page(issue: Issue, personal: bool, markers: RenderMarkers | None = None) -> str:
+def render_page(
+    issue: Issue,
+    personal: bool,
+    markers: RenderMarkers | None = None,
+    locale: str | None = None,
+) -> str:
     """The digest as one HTML document; with personal=False it has no reader's links (archive).
 
-    Personal pages carry `markers` where the reader's values go."""
+    Personal pages carry `markers` where the reader's values go. The chrome (greeting,
+    footer, dates) is in `locale`, by default the list's language."""
     mailing_list = issue.mailing_list
     markers = markers or RenderMarkers()
-    return render_template(
-        "email/digest.html",
-        issue=issue,
-        mailing_list=mailing_list,
-        subject=issue.subject,
-        sections=sections(issue),
-        intro=intro_html(issue.intro),
-        direction_of=direction,
-        personal=personal,
-        greeting_name=markers[NAME],
-        unsubscribe_url=markers[UNSUBSCRIBE_URL],
-        preferences_url=markers[PREFERENCES_URL],
-        archive_url=archive_url(issue),
-        subscribe_url=f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}",
-    )
+    with force_locale(supported(locale) or locale_for(mailing_list=mailing_list)):
+        return render_template(
+            "email/digest.html",
+            issue=issue,
+            mailing_list=mailing_list,
+            subject=issue.subject,
+            sections=sections(issue),
+            intro=intro_html(issue.intro),
+            direction_of=direction,
+            personal=personal,
+            greeting_name=markers[NAME],
+            unsubscribe_url=markers[UNSUBSCRIBE_URL],
+            preferences_url=markers[PREFERENCES_URL],
+            archive_url=archive_url(issue),
+            subscribe_url=f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}",
+        )
 
 
-def render_issue(issue: Issue) -> tuple[str, str]:
+def render_issue(issue: Issue, locale: str | None = None) -> tuple[str, str]:
     """HTML (CSS inlined) and text of the email, with the per-reader markers left in:
-    only where the template put them, whatever the feed's or the editor's text holds."""
+    only where the template put them, whatever the feed's or the editor's text holds.
+    `locale` as in render_page: the send renders once per language its subscribers read."""
     markers = RenderMarkers()
-    html = render_page(issue, personal=True, markers=markers)
+    html = render_page(issue, personal=True, markers=markers, locale=locale)
     return (
         markers.settle(inline_css(html), html=True),
         markers.settle(html_to_text(html), html=False),

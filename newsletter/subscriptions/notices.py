@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
 from newsletter import links, mailer
 from newsletter.extensions import db
+from newsletter.i18n import locale_for
 from newsletter.lists import list_headers, sender
 from newsletter.models import Subscription
 from newsletter.statuses import SubscriberStatus, SubscriptionStatus
 
 SUBJECTS = {
-    "confirm": "Please confirm your subscription to {name}",
-    "welcome": "Welcome to {name}",
-    "goodbye": "You have left {name}",
+    "confirm": _l("Please confirm your subscription to %(name)s"),
+    "welcome": _l("Welcome to %(name)s"),
+    "goodbye": _l("You have left %(name)s"),
 }
 # A notice is only still due while the subscription is in this state.
 DUE_WHEN = {
@@ -54,10 +58,12 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
         "unsubscribe_url": links.url(links.UNSUBSCRIBE, *ids),
         "preferences_url": links.url(links.PREFERENCES, *ids),
     }
-    subject = SUBJECTS[kind].format(name=mailing_list.name)
-    html, text = mailer.render_email(
-        kind, mailing_list=mailing_list, subscriber=subscriber, subject=subject, **urls
-    )
+    # In the subscriber's own language, else the list's.
+    with force_locale(locale_for(subscriber, mailing_list)):
+        subject = notice_subject(kind, mailing_list.name)
+        html, text = mailer.render_email(
+            kind, mailing_list=mailing_list, subscriber=subscriber, subject=subject, **urls
+        )
     headers = mailer.standard_headers(
         sender(mailing_list), (subscriber.name, subscriber.email), subject, mailing_list.reply_to
     )
@@ -65,6 +71,11 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
         headers += list_headers(mailing_list, urls["unsubscribe_url"])
     message = mailer.mime_bytes(headers, text, html)
     return Notice(mailing_list.from_email, subscriber.email, message)
+
+
+def notice_subject(kind: str, list_name: str) -> str:
+    """The subject in the language in force (flask_babel.force_locale)."""
+    return str(SUBJECTS[kind]) % {"name": list_name}
 
 
 def deliver(notice: Notice) -> None:

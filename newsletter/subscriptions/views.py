@@ -1,11 +1,15 @@
 """Public pages for subscribing, confirming, unsubscribing and preferences."""
 
+from zoneinfo import available_timezones
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 
 from newsletter import links
 from newsletter.addresses import InvalidEmail
 from newsletter.extensions import csrf, db, limiter
+from newsletter.i18n import use_locale
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber
 from newsletter.statuses import SubscriptionStatus
@@ -25,6 +29,7 @@ def _subscribe_limit() -> str:
 @bp.get("/subscribe/<slug>")
 def subscribe_form(slug: str):
     mailing_list = get_list(slug, public=True)
+    use_locale(mailing_list=mailing_list)
     # The embed snippet on the organisation's site sends people here with the fields filled.
     values = {key: request.args.get(key, "")[:254] for key in ("email", "name")}
     return render_template("subscribe.html", mailing_list=mailing_list, values=values, error=None)
@@ -34,6 +39,7 @@ def subscribe_form(slug: str):
 @limiter.limit(_subscribe_limit, methods=["POST"])
 def subscribe(slug: str):
     mailing_list = get_list(slug, public=True)
+    use_locale(mailing_list=mailing_list)
     values = {"email": request.form.get("email", ""), "name": request.form.get("name", "")}
     if request.form.get(HONEYPOT):
         # A bot: nothing is stored or sent, and it gets the page a person gets.
@@ -46,10 +52,12 @@ def subscribe(slug: str):
             ip=request.remote_addr,
             source=f"form:{request.form.get('source') or request.path}",
             user_agent=request.headers.get("User-Agent"),
+            time_zone=request.form.get("time_zone"),
         )
-    except InvalidEmail as exc:
+    except InvalidEmail:
+        error = _("Please enter a valid email address.")
         return render_template(
-            "subscribe.html", mailing_list=mailing_list, values=values, error=str(exc)
+            "subscribe.html", mailing_list=mailing_list, values=values, error=error
         ), 400
     return render_template("subscribed.html", mailing_list=mailing_list)
 
@@ -59,13 +67,15 @@ def _read_link(purpose: str, token: str):
     try:
         target = links.read(purpose, token)
     except links.TokenError as exc:
-        _link_error(str(exc), 410 if exc.expired else 400)
+        message = _("This link has expired.") if exc.expired else _("This link is not valid.")
+        _link_error(message, 410 if exc.expired else 400)
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
-        _link_error("This link is not valid.", 404)
+        _link_error(_("This link is not valid."), 404)
+    use_locale(subscription.subscriber, subscription.mailing_list)
     if purpose == links.CONFIRM and target.version != subscription.version:
         # Sent before the subscriber left: leaving is the later choice, so it stands.
-        _link_error("This link is no longer valid.", 400)
+        _link_error(_("This link is no longer valid."), 400)
     return subscription
 
 
@@ -96,22 +106,52 @@ def unsubscribe(token: str):
     return render_template("unsubscribed.html", subscription=subscription, token=token)
 
 
+# The languages offered, each named in itself.
+LANGUAGES = (("en", "English"), ("fa", "فارسی"))
+
+
+def _preference_error(field: str | None) -> str:
+    """What a PreferenceError says, in the reader's language."""
+    messages = {
+        "time_zone": _("Please choose a time zone from the list."),
+        "locale": _("Please choose a language from the list."),
+        "delivery": _("That list sends only its digest."),
+    }
+    return messages.get(field, _("Please check your choices and try again."))
+
+
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 def preferences(token: str):
     subscription = _read_link(links.PREFERENCES, token)
     subscriber: Subscriber = subscription.subscriber
-    saved = False
+    saved, error, status = False, None, 200
     if request.method == "POST":
         wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
-        service.update_preferences(
-            subscriber, request.form.get("name"), wanted, request.remote_addr
-        )
-        saved = True
+        modes = {
+            s.list_id: request.form[f"delivery-{s.list_id}"]
+            for s in subscriber.subscriptions
+            if f"delivery-{s.list_id}" in request.form
+        }
+        try:
+            service.update_preferences(
+                subscriber,
+                request.form.get("name"),
+                wanted,
+                request.remote_addr,
+                time_zone=request.form.get("time_zone"),
+                locale=request.form.get("locale"),
+                delivery=modes,
+            )
+            saved = True
+        except service.PreferenceError as exc:
+            db.session.rollback()  # a delivery mode may have been set before the refusal
+            error, status = _preference_error(exc.field), 400
+        use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
     ).all()
     confirmed = {
-        s.list_id for s in subscriber.subscriptions if s.status == SubscriptionStatus.CONFIRMED
+        s.list_id: s for s in subscriber.subscriptions if s.status == SubscriptionStatus.CONFIRMED
     }
     return render_template(
         "preferences.html",
@@ -119,8 +159,11 @@ def preferences(token: str):
         subscriber=subscriber,
         lists=lists,
         confirmed=confirmed,
+        languages=LANGUAGES,
+        time_zones=sorted(available_timezones()),
         saved=saved,
-    )
+        error=error,
+    ), status
 
 
 @bp.app_template_global()
