@@ -65,9 +65,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     hardening.init_app(app)  # before the blueprints: their int rules take its converter
 
     from newsletter import admin, api, archive, errors, pages, subscriptions
+    from newsletter.subscriptions import embed
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(embed.bp)  # the subscribe form pasted on other sites
     app.register_blueprint(archive.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
+from markupsafe import escape
 from pydantic import ValidationError
 
 from newsletter.admin import bp
@@ -9,12 +10,13 @@ from newsletter.extensions import db
 from newsletter.lists import SlugTaken, create_list, get_list, update_list
 from newsletter.lists.shapes import ListChanges, NewList
 from newsletter.models import MailingList
+from newsletter.subscriptions.views import HONEYPOT
 
 CHECKBOXES = ("public", "autopilot", "autopilot_send")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FORM_FIELDS = (
     "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "
-    "language direction footer postal_address"
+    "language direction footer postal_address embed_return_urls"
 ).split()
 
 
@@ -30,19 +32,24 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 
 
 def embed_snippet(mailing_list: MailingList) -> str:
-    """Plain HTML for the organisation's own site.
+    """Plain HTML for the organisation's own site: it subscribes in one step.
 
-    It opens our form with the fields filled in, where the new subscriber presses Subscribe: a form
-    on another site cannot carry our CSRF token, and a cookie-less POST would need one.
+    It posts to /embed/<slug>, which needs no CSRF token; the hidden field out of sight is the
+    honeypot bots fill in. With return addresses set, people come back to the first one.
     """
-    action = f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}"
-    return (
-        f'<form method="get" action="{action}">\n'
-        '  <input type="email" name="email" placeholder="you@example.org" required>\n'
-        '  <input type="text" name="name" placeholder="Your name">\n'
-        '  <button type="submit">Subscribe</button>\n'
-        "</form>"
-    )
+    action = f"{current_app.config['BASE_URL']}/embed/{mailing_list.slug}"
+    lines = [
+        f'<form method="post" action="{escape(action)}">',
+        '  <input type="email" name="email" placeholder="you@example.org" required>',
+        '  <input type="text" name="name" placeholder="Your name">',
+        '  <div style="position:absolute;left:-10000px" aria-hidden="true">'
+        f'<input type="text" name="{HONEYPOT}" tabindex="-1" autocomplete="off"></div>',
+    ]
+    return_urls = (mailing_list.embed_return_urls or "").split()
+    if return_urls:
+        lines.append(f'  <input type="hidden" name="return_to" value="{escape(return_urls[0])}">')
+    lines += ['  <button type="submit">Subscribe</button>', "</form>"]
+    return "\n".join(lines)
 
 
 @bp.get("/lists")

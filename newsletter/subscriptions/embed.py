@@ -1,0 +1,98 @@
+"""POST /embed/<slug>: the subscribe form pasted on the organisation's own site posts here.
+
+A form on another site cannot carry our CSRF token, so this view goes without one; the
+honeypot and the subscribe form's rate limit stand in for it, and as on our own form every
+address gets the same answer, so nobody learns who is subscribed.
+"""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from newsletter.addresses import InvalidEmail
+from newsletter.extensions import csrf, limiter
+from newsletter.i18n import use_locale
+from newsletter.lists import get_list
+from newsletter.models import MailingList
+from newsletter.subscriptions import service
+from newsletter.subscriptions.views import HONEYPOT
+
+bp = Blueprint("embed", __name__)
+
+RETURN_TO_MAX = 2000
+
+
+def _subscribe_limit() -> str:
+    return current_app.config["SUBSCRIBE_RATE_LIMIT"]
+
+
+def allowed_return(mailing_list: MailingList, return_to: str) -> str | None:
+    """return_to when it lies under one of the list's embed_return_urls, else None.
+
+    Compared by parts, not as text: a prefix "https://example.org" must not let
+    "https://example.org.evil.test/" or "https://example.org@evil.test/" through."""
+    if not return_to or len(return_to) > RETURN_TO_MAX:
+        return None
+    # Browsers drop or reinterpret these (a backslash reads as a slash), so the URL we check
+    # would not be the URL they open.
+    if any(c.isspace() or c == "\\" or ord(c) < 32 for c in return_to):
+        return None
+    try:
+        target = urlsplit(return_to)
+        prefixes = [urlsplit(line.strip()) for line in mailing_list.embed_return_urls.splitlines()]
+    except ValueError:  # such as an unclosed [IPv6] host
+        return None
+    if target.scheme not in ("http", "https") or not target.hostname or target.username:
+        return None
+    for prefix in prefixes:
+        if (
+            prefix.scheme == target.scheme
+            and prefix.netloc.lower() == target.netloc.lower()
+            and (target.path or "/").startswith(prefix.path or "/")
+        ):
+            return return_to
+    return None
+
+
+def _thanks(mailing_list: MailingList):
+    return_to = allowed_return(mailing_list, request.form.get("return_to", ""))
+    if return_to:
+        return redirect(return_to, 303)
+    return render_template("subscribed.html", mailing_list=mailing_list)
+
+
+@bp.get("/embed/<slug>")
+def embed_form(slug: str):
+    # Nothing to show here: someone who opens the address gets our own form.
+    return redirect(url_for("subscriptions.subscribe_form", slug=slug))
+
+
+@bp.post("/embed/<slug>")
+@csrf.exempt
+@limiter.limit(_subscribe_limit, methods=["POST"])
+def embed_subscribe(slug: str):
+    mailing_list = get_list(slug, public=True)
+    use_locale(mailing_list=mailing_list)
+    email, name = request.form.get("email", ""), request.form.get("name", "")
+    if request.form.get(HONEYPOT):
+        # A bot: nothing is stored or sent, and it gets the answer a person gets.
+        return _thanks(mailing_list)
+    try:
+        service.subscribe(
+            mailing_list,
+            email,
+            name,
+            ip=request.remote_addr,
+            source=f"embed:{request.headers.get('Origin') or request.path}",
+            user_agent=request.headers.get("User-Agent"),
+        )
+    except InvalidEmail:
+        # Said of the text typed, never of who is subscribed: it tells nothing away.
+        values = {"email": email[:254], "name": name[:200]}
+        error = _("Please enter a valid email address.")
+        page = render_template(
+            "embed_check_address.html", mailing_list=mailing_list, values=values, error=error
+        )
+        return page, 400
+    return _thanks(mailing_list)
