@@ -1,7 +1,7 @@
 """Times in the admin: typed in the list's time zone, kept in UTC, shown in the zone with UTC
 beside, and the clock changes said out loud."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from builders import confirmed_reader, draft, post
@@ -113,6 +113,24 @@ def test_a_tehran_compose_range_is_read_as_tehran_days(editor_client, tehran):
     assert issue.subject.endswith("December 04, 2026")  # the last day as Tehran counts it
     page = editor_client.get(f"/admin/issues/{issue.id}").text
     assert "Fri 27 Nov 2026, 00:00 Asia/Tehran (Thu 26 Nov, 20:30 UTC)" in page
+
+
+def test_a_london_compose_range_across_the_autumn_change_gains_an_hour(editor_client, london):
+    for guid, when in (
+        ("saturday-early", datetime(2026, 10, 23, 23, 30, tzinfo=UTC)),  # 00:30 BST, Sat 24th
+        ("sunday-late", datetime(2026, 10, 25, 23, 30, tzinfo=UTC)),  # 23:30 GMT, Sun 25th
+        ("monday", datetime(2026, 10, 26, 0, 30, tzinfo=UTC)),
+        ("friday", datetime(2026, 10, 23, 22, 30, tzinfo=UTC)),  # 23:30 BST, Fri 23rd
+    ):
+        post(london, guid, when)
+    answer = editor_client.post(
+        "/admin/lists/london/compose",
+        data={"since": "2026-10-24", "until": "2026-10-26", "csrf_token": editor_client.token},
+    )
+    assert answer.status_code == 302, answer.text
+    issue = Issue.query.one()
+    assert issue.until - issue.since == timedelta(hours=49)
+    assert [item.title for item in issue.items] == ["Post sunday-late", "Post saturday-early"]
 
 
 def test_the_compose_form_names_the_zone_and_its_utc(editor_client, tehran):
