@@ -62,6 +62,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
             Subscriber.id.label("subscriber_id"),
             Subscriber.email,
             Subscriber.name,
+            Subscriber.locale,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .join(
@@ -75,10 +76,14 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         )
         .order_by(Delivery.subscriber_id)
     ).all()
-    # Subscribers who left or were blocked since the send began are not mailed.
-    kept = {row.delivery_id for row in subscribers}
-    db.session.execute(sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept)))
-    db.session.commit()
+    # Subscribers who left or were blocked since the send began are not mailed (rare: the
+    # delete, with its list of ids, runs only when some claimed row found nobody).
+    if len(subscribers) < claimed:
+        kept = {row.delivery_id for row in subscribers}
+        db.session.execute(
+            sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept))
+        )
+        db.session.commit()
     return token, subscribers
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
 
 from newsletter import mailer
 from newsletter.extensions import db
@@ -25,29 +26,48 @@ from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
 _deliveries, _issues = Delivery.__table__, Issue.__table__
-MARK_SENT = (
-    sa.update(_deliveries)
-    .where(_deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .values(
-        **RELEASED,
-        status=DeliveryStatus.SENT,
-        sent_at=sa.bindparam("now"),
-        attempts=_deliveries.c.attempts + 1,
-        last_error=None,
-        retry_at=None,
-        message_id="<" + sa.cast(_deliveries.c.id, sa.String) + sa.bindparam("suffix"),
+
+
+def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
+    """Marking a window sent, and which of the next are still wanted. On PostgreSQL the ids
+    go as one array, so the SQL text is the same whatever their number: rendered once, and
+    prepared by the server."""
+    if dialect == "postgresql":
+        array = postgresql.ARRAY(sa.Integer)
+        ids = _deliveries.c.id == sa.any_(sa.bindparam("ids", type_=array))
+    else:
+        ids = _deliveries.c.id.in_(sa.bindparam("ids", expanding=True))
+    mark_sent = (
+        sa.update(_deliveries)
+        .where(ids)
+        .values(
+            **RELEASED,
+            status=DeliveryStatus.SENT,
+            sent_at=sa.bindparam("now"),
+            attempts=_deliveries.c.attempts + 1,
+            last_error=None,
+            retry_at=None,
+            message_id="<" + sa.cast(_deliveries.c.id, sa.String) + sa.bindparam("suffix"),
+        )
     )
-)
-STILL_WANTED = (
-    sa.select(_deliveries.c.id)
-    .join(_issues, _issues.c.id == _deliveries.c.issue_id)
-    .where(
-        _deliveries.c.id.in_(sa.bindparam("ids", expanding=True)),
-        _deliveries.c.claim == sa.bindparam("claim"),
-        _deliveries.c.status == DeliveryStatus.PENDING,
-        _issues.c.status == IssueStatus.SENDING,
+    still_wanted = (
+        sa.select(_deliveries.c.id)
+        .join(_issues, _issues.c.id == _deliveries.c.issue_id)
+        .where(
+            ids,
+            _deliveries.c.claim == sa.bindparam("claim"),
+            _deliveries.c.status == DeliveryStatus.PENDING,
+            _issues.c.status == IssueStatus.SENDING,
+        )
     )
-)
+    return mark_sent, still_wanted
+
+
+_STATEMENTS = {dialect: _window_statements(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _statements() -> tuple[sa.Update, sa.Select]:
+    return _STATEMENTS[db.session.get_bind().dialect.name]
 
 
 @dataclass
@@ -109,8 +129,9 @@ class BatchRecord:
         outcome = self.outcome
         _relaxed_commit()
         if outcome.sent_now:
+            mark_sent, _ = _statements()
             db.session.execute(
-                MARK_SENT, {"ids": outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
+                mark_sent, {"ids": outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
             )
         if outcome.failures:
             db.session.execute(sa.update(Delivery), outcome.failures)
@@ -137,7 +158,8 @@ class BatchRecord:
         wanted = set()
         if window and not self.outcome.stopped:
             ids = [row.delivery_id for row in window]
-            wanted = set(db.session.scalars(STILL_WANTED, {"ids": ids, "claim": self.token}))
+            _, still_wanted = _statements()
+            wanted = set(db.session.scalars(still_wanted, {"ids": ids, "claim": self.token}))
             if not wanted and (status := issue_status(self.issue_id)) != IssueStatus.SENDING:
                 self.outcome.stopped = status
         db.session.commit()
