@@ -27,7 +27,8 @@ def test_a_list_is_created_and_edited(editor_client):
     created = MailingList.query.one()
     assert (created.timezone, created.direction, created.public) == ("Asia/Tehran", "rtl", True)
     page = editor_client.get("/admin/lists/fa-weekly/edit")
-    assert 'dir="rtl"' in page.text and "خبرنامه هفتگی" in page.text
+    assert '<html lang="en" dir="ltr">' in page.text  # the admin stays English
+    assert 'dir="auto"' in page.text and "خبرنامه هفتگی" in page.text
     editor_client.post(
         "/admin/lists/fa-weekly/edit",
         data=FORM | {"name": "Renamed", "reply_to": "", "csrf_token": editor_client.token},
@@ -74,3 +75,24 @@ def test_a_list_cannot_be_saved_without_a_postal_address(editor_client, app):
     assert answer.status_code == 422
     db.session.expire_all()
     assert MailingList.query.one().postal_address == "1 Main Street"
+
+
+def test_editors_turn_on_each_post_with_a_hold_and_the_persian_calendar(editor_client):
+    editor_client.post("/admin/lists/new", data=FORM | {"csrf_token": editor_client.token})
+    page = editor_client.get("/admin/lists/fa-weekly/edit").text
+    assert 'name="each_post"' in page and 'name="each_post_hold"' in page
+    changes = {"each_post": "on", "each_post_hold": "45", "calendar": "persian"}
+    editor_client.post(
+        "/admin/lists/fa-weekly/edit", data=FORM | changes | {"csrf_token": editor_client.token}
+    )
+    db.session.expire_all()
+    saved = MailingList.query.one()
+    assert (saved.each_post, saved.each_post_hold, saved.calendar) == (True, 45, "persian")
+    assert saved.each_post_since is not None  # posts from now on, not the old ones
+    refused = editor_client.post(
+        "/admin/lists/fa-weekly/edit",
+        data=FORM | {"each_post_hold": "9999", "csrf_token": editor_client.token},
+    )
+    assert refused.status_code == 422 and "each_post_hold" in refused.text
+    db.session.expire_all()
+    assert MailingList.query.one().each_post_hold == 45

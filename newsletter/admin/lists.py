@@ -12,16 +12,20 @@ from newsletter.lists.shapes import ListChanges, NewList
 from newsletter.models import MailingList
 from newsletter.subscriptions.views import HONEYPOT
 
-CHECKBOXES = ("public", "autopilot", "autopilot_send")
+CHECKBOXES = ("public", "autopilot", "autopilot_send", "each_post")
+# Choices an older form (or a script) may leave out: empty keeps what the list has.
+LEFT_IF_EMPTY = ("calendar", "each_post_hold")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FORM_FIELDS = (
     "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "
-    "language direction footer postal_address embed_return_urls"
+    "language direction calendar each_post_hold footer postal_address embed_return_urls"
 ).split()
 
 
 def _form_values() -> dict:
     values = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+    for name in LEFT_IF_EMPTY:
+        values[name] = values[name] or None
     for flag in CHECKBOXES:
         values[flag] = request.form.get(flag) == "on"
     return values
@@ -99,7 +103,8 @@ def new_list():
 @bp.route("/lists/<slug>/edit", methods=["GET", "POST"])
 def edit_list(slug: str):
     mailing_list = get_list(slug)
-    values = {name: getattr(mailing_list, name) or "" for name in FORM_FIELDS}
+    # 0 is a value (no hold), not an empty field.
+    values = {name: _shown(getattr(mailing_list, name)) for name in FORM_FIELDS}
     values |= {flag: getattr(mailing_list, flag) for flag in CHECKBOXES}
     errors = {}
     if request.method == "POST":
@@ -124,3 +129,7 @@ def edit_list(slug: str):
         mailing_list=mailing_list,
         snippet=embed_snippet(mailing_list),
     ), (422 if errors else 200)
+
+
+def _shown(value) -> str:
+    return "" if value is None else value

@@ -16,8 +16,15 @@ from newsletter.statuses import SubscriberStatus, SubscriptionStatus
 def parse_hour(value: str) -> time:
     """ "08:00" -> time(8, 0); ValueError for anything else."""
     hours, _, minutes = (value or "").partition(":")
-    if not (len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
-        raise ValueError("local_time is HH:MM, for example 08:00.")
+    if not (
+        len(hours) == 2
+        and len(minutes) == 2
+        and hours.isdigit()
+        and minutes.isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ValueError("local_time is HH:MM from 00:00 to 23:59, for example 08:00.")
     return time(int(hours), int(minutes))
 
 
