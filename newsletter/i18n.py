@@ -64,6 +64,13 @@ def _select_locale() -> str:
     return chosen or request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
 
 
+def _forget_locale() -> None:
+    # Flask-Babel keeps its choice in g, which outlives a request where an app context is
+    # shared (tests, a CLI command making requests): each request chooses afresh.
+    g.pop("reader_locale", None)
+    refresh()
+
+
 def current_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
@@ -117,6 +124,7 @@ def isolate(text: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale)
+    app.before_request(_forget_locale)
     # {% trans %} blocks read as one line, as the catalogs (babel.cfg) hold them.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_global(current_locale)
