@@ -208,6 +208,8 @@ class Issue(db.Model):
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     html: Mapped[str | None] = mapped_column(sa.Text)
     text: Mapped[str | None] = mapped_column(sa.Text)
+    # The same, frozen for each other language its subscribers read: {locale: [html, text]}.
+    renders: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mailing_list: Mapped[MailingList] = relationship()

@@ -160,3 +160,25 @@ def test_the_api_changes_time_zone_language_and_delivery(api, weekly, make_list)
     assert {s["list"]: s["delivery"] for s in again["subscriptions"]} == modes
     # Empty strings give the choice back to the list.
     assert api.patch(path, {"time_zone": "", "locale": ""}).json["time_zone"] is None
+
+
+def test_each_subscriber_gets_the_digest_in_their_language(app, weekly, inbox):
+    """A Persian list: a subscriber who chose English gets the English chrome, the rest the
+    Persian; both copies carry message ids of the same issue."""
+    weekly.language, weekly.direction = "fa", "rtl"
+    persian, english = add_readers(weekly, 2)
+    english.locale = "en"
+    db.session.commit()
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    loop.claim_due_issues()
+    assert list(db.session.get(Issue, issue.id).renders) == ["en"]
+    assert loop.send_batch(issue.id).sent == 2
+    got = {m.recipients[0]: m for m in inbox.wait_for(2)}
+    assert "لغو اشتراک" in got[persian.email].part("plain")
+    assert "Unsubscribe" in got[english.email].part("plain")
+    assert "لغو اشتراک" not in got[english.email].part("plain")
+    ids = {m.message["Message-ID"].split(".", 1)[1] for m in got.values()}
+    assert len(ids) == 1  # one suffix: bounces find either copy's delivery
+    stored = set(db.session.scalars(sa.select(Delivery.message_id)))
+    assert stored == {m.message["Message-ID"] for m in got.values()}

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from newsletter.extensions import db
+from newsletter.i18n import LOCALES
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, UTCDateTime
 from newsletter.sending import local_time
 from newsletter.statuses import (
@@ -51,6 +52,24 @@ def create_deliveries(issue: Issue) -> int:
     )
     result = db.session.execute(sa.insert(Delivery).from_select(columns, subscribers))
     return result.rowcount
+
+
+def other_languages(issue: Issue) -> list[str]:
+    """The languages the list's confirmed, active subscribers chose, besides the list's own
+    (those we have catalogs for)."""
+    chosen = db.session.scalars(
+        sa.select(Subscriber.locale)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == issue.list_id,
+            Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            Subscriber.locale.in_(LOCALES),
+            Subscriber.locale != issue.mailing_list.language,
+        )
+        .distinct()
+    )
+    return sorted(chosen)
 
 
 def _first_moments(issue: Issue):

@@ -28,8 +28,10 @@ class IssueLetter:
         html: str | None = None,
         text: str | None = None,
         subject: str | None = None,
+        id_suffix: str | None = None,
     ):
-        """The frozen render of the issue, unless a fresh one is given (test sends)."""
+        """The frozen render of the issue, unless a fresh one is given (test sends, another
+        language's render, which shares its sibling's message-id suffix)."""
         html, text = html or issue.html, text or issue.text
         if html is None or text is None:
             raise ValueError("the issue has not been rendered; claim it first")
@@ -45,7 +47,9 @@ class IssueLetter:
         self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
         self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
         # Unique per issue and unguessable, so a message id names one delivery.
-        self.id_suffix = f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
+        self.id_suffix = (
+            id_suffix or f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
+        )
         self.envelope_from = self.mailing_list.from_email
         fixed = [
             ("From", mailer.address_header(*sender(self.mailing_list))),
@@ -74,6 +78,14 @@ class IssueLetter:
             [b"To", b"Message-ID", *(name.encode() for name, _ in self.marked)],
             body_start,
         )
+
+    def in_language(self, issue: Issue, locale: str | None) -> IssueLetter:
+        """This letter as a subscriber reading `locale` gets it: the issue's render in that
+        language when it has one (frozen with it), else this one."""
+        render = (issue.renders or {}).get(locale or "")
+        if not render:
+            return self
+        return IssueLetter(issue, html=render[0], text=render[1], id_suffix=self.id_suffix)
 
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"

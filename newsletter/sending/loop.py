@@ -119,8 +119,12 @@ def resume_sending(issue: Issue) -> None:
 
 
 def _freeze(issue: Issue) -> None:
-    """The render every subscriber gets, and a ledger row for each; not committed."""
+    """The render every subscriber gets, in the list's language and in each other language
+    its subscribers read, and a ledger row for each; not committed."""
     issue.html, issue.text = render_issue(issue)
+    issue.renders = {
+        locale: list(render_issue(issue, locale)) for locale in ledger.other_languages(issue)
+    } or None
     ledger.create_deliveries(issue)
 
 
@@ -222,11 +226,12 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
     try:
         with Lease(token, issue.id):
             letter = IssueLetter(issue)
+            letters = {None: letter}
             record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:])
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 try:
-                    for row, error in pipe.send_all(_letters(letter, record, window)):
+                    for row, error in pipe.send_all(_letters(issue, letters, record, window)):
                         if error is None:
                             record.sent(row.delivery_id)
                         else:
@@ -271,12 +276,15 @@ def _record(record: BatchRecord, final: bool = False) -> None:
         outcome.stopped = IssueStatus.PAUSED
 
 
-def _letters(letter: IssueLetter, record: BatchRecord, window: list):
-    """Each subscriber's row with its envelope and message, built as the pipeline asks.
-
-    A subscriber whose address or name cannot be written in a header fails alone."""
+def _letters(issue: Issue, letters: dict, record: BatchRecord, window: list):
+    """Each subscriber's row with its envelope and message, in their language, built as the
+    pipeline asks. A subscriber whose address or name cannot be written in a header fails
+    alone."""
     per_delivery = verp.enabled()
     for row in window:
+        letter = letters.get(row.locale)
+        if letter is None:  # a language met for the first time in this batch
+            letter = letters[row.locale] = letters[None].in_language(issue, row.locale)
         try:
             message = letter.build(row.delivery_id, row.subscriber_id, row.email, row.name)
         except BadRecipient as exc:

@@ -1,6 +1,6 @@
 """languages, time zones and rhythms: a list's calendar, each-post delivery and its hold,
 where the embed form may return to; a subscription's delivery mode; post issues and issues
-sent at a local hour, and each delivery's wave
+sent at a local hour, with a render per language read; and each delivery's wave
 
 Revision ID: 0011
 Revises: 0010
@@ -54,6 +54,7 @@ def upgrade():
         batch.add_column(sa.Column("post_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("local_time", sa.String(5), nullable=True))
         batch.add_column(sa.Column("local_date", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("renders", sa.JSON(), nullable=True))
         batch.create_foreign_key(
             "fk_issues_post_id_posts", "posts", ["post_id"], ["id"], ondelete="SET NULL"
         )
@@ -70,7 +71,7 @@ def downgrade():
         batch.create_unique_constraint("uq_issues_list_id_number", ["list_id", "number"])
         batch.drop_constraint("uq_issues_post_id", type_="unique")
         batch.drop_constraint("fk_issues_post_id_posts", type_="foreignkey")
-        for column in ("local_date", "local_time", "post_id", "kind"):
+        for column in ("renders", "local_date", "local_time", "post_id", "kind"):
             batch.drop_column(column)
     with op.batch_alter_table("subscriptions") as batch:
         batch.drop_column("delivery")
