@@ -109,11 +109,17 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def _local_date(value, mailing_list=None) -> str:
-    if value is None:
+    if not isinstance(value, date):  # None, or nothing at all in a template's dry run
         return ""
     calendar = mailing_list.calendar if mailing_list is not None else Calendar.GREGORIAN
     zone = mailing_list.timezone if mailing_list is not None else None
     return format_date(value, current_locale(), calendar, zone)
+
+
+def _local_number(value, grouped: bool = True) -> str:
+    if not isinstance(value, int | float):
+        return digits(str(value), current_locale())
+    return format_number(value, current_locale(), grouped)
 
 
 def isolate(text: str) -> Markup:
@@ -131,7 +137,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(lambda: direction(current_locale()), "text_direction")
     app.add_template_filter(_local_date, "local_date")
     app.add_template_filter(isolate, "bdi")
-    app.add_template_filter(
-        lambda value, grouped=True: format_number(value, current_locale(), grouped),
-        "local_number",
-    )
+    app.add_template_filter(_local_number, "local_number")

@@ -74,6 +74,8 @@ def test_the_wheel_carries_the_email_templates(wheel):
     assert "newsletter/templates/base.html" in names
     assert "newsletter/migrations/env.py" in names
     assert "worker/tasks.py" in names
+    for locale in ("en", "fa"):  # compiled in the build, not kept in git
+        assert f"newsletter/translations/{locale}/LC_MESSAGES/messages.mo" in names
 
 
 RENDER_ALL = textwrap.dedent(
@@ -118,6 +120,38 @@ def test_the_installed_package_renders_every_email_template_from_another_folder(
     # The console script works there too, and the instance folder is where it was told.
     _run(str(installed / "bin" / "newsletter"), "--help", cwd=elsewhere, env=env)
     assert (tmp_path / "instance").is_dir()
+
+
+PERSIAN_PAGE = textwrap.dedent(
+    """
+    from flask_migrate import upgrade
+    from newsletter import create_app
+    from newsletter.extensions import db
+    from newsletter.models import MailingList
+
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.session.add(MailingList(slug="iran", name="خبرنامهٔ ایران", language="fa",
+                                   from_email="news@example.org", from_name="اینترلینک"))
+        db.session.commit()
+        print(app.test_client().get("/subscribe/iran").text)
+    """
+)
+
+
+def test_the_installed_package_shows_a_persian_page_in_persian(installed, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "NEWSLETTER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'persian.sqlite'}",
+    }
+    page = _run(str(installed / "bin" / "python"), "-c", PERSIAN_PAGE, cwd=elsewhere, env=env)
+    assert '<html lang="fa" dir="rtl">' in page.stdout
+    assert "عضویت در «" in page.stdout and "نشانی ایمیل" in page.stdout
+    assert "Email address" not in page.stdout
 
 
 SEND_PERSIAN = textwrap.dedent(
