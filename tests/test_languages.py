@@ -496,3 +496,10 @@ def test_the_archive_shows_one_date_per_issue_in_the_lists_calendar(client, pers
     assert page.count("۱۴۰۳") == 1 and "۲۸ اسفند ۱۴۰۲" in page  # one issue date, one post date
     assert 'dir="auto"' in page and PERSIAN_DIGIT.search(page)
     assert Issue.query.count() == 1
+
+
+def test_names_with_markup_stay_text_in_translated_sentences(client, make_list):
+    make_list(slug="x", name="<script>alert(1)</script> خبر", language="fa", direction="rtl")
+    page = client.get("/subscribe/x").text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; خبر" in page
