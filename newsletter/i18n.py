@@ -33,7 +33,7 @@ babel = Babel()
 
 
 def direction(locale: str | None) -> str:
-    return "rtl" if (locale or "").split("_")[0] in RIGHT_TO_LEFT else "ltr"
+    return "rtl" if (locale or "").replace("-", "_").split("_")[0] in RIGHT_TO_LEFT else "ltr"
 
 
 def supported(choice: str | None) -> str | None:
