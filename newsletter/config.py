@@ -105,7 +105,7 @@ def load(instance: Path) -> dict:
         "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
         # A live batch renews its rows every third of this; a dead one's come back after it.
-        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "30")),
+        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "15")),
         # Batches of one issue in flight at once, across all workers.
         "SEND_PARALLEL": int(_env("SEND_PARALLEL", "8")),
         # Results are written every this many messages: at most this many repeats per

@@ -332,7 +332,7 @@ def test_an_hour_in_the_lists_spring_gap_is_said(editor_client, london):
         ("08:00", "someday", "Date: “someday” is not a date like 2026-12-04."),
         ("08:00", "", "Date: enter a date."),
         ("8 am", "2030-03-01", "HH:MM"),
-        ("25:00", "2030-03-01", "Not scheduled: hour must be in 0..23"),
+        ("25:00", "2030-03-01", "Not scheduled: local_time is HH:MM from 00:00 to 23:59"),
         ("08:00", "2020-01-01", "has passed everywhere"),
         ("08:00", "0999-01-01", "between 1900 and 2999"),
     ],

@@ -29,7 +29,8 @@ from newsletter.subscriptions import notices
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "newsletter" / "translations"
 PAGES = ["base", "home", "subscribe", "subscribed", "confirm", "confirmed", "unsubscribe",
-         "unsubscribed", "preferences", "link_error", "error", "archive/index"]  # fmt: skip
+         "unsubscribed", "preferences", "link_error", "error", "archive/index",
+         "embed_check_address"]  # fmt: skip
 EMAILS = ["layout", "digest", "confirm", "welcome", "goodbye"]
 READER_TEMPLATES = [ROOT / "newsletter" / "templates" / f"{name}.html" for name in PAGES] + [
     ROOT / "templates" / "email" / f"{name}.html" for name in EMAILS
