@@ -26,7 +26,7 @@ SINCE = datetime(2019, 8, 1, tzinfo=UTC)
 UNTIL = datetime(2019, 8, 8, tzinfo=UTC)
 
 
-def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Subscriber]:
+def add_subscribers(mailing_list, count: int, status: str = "confirmed") -> list[Subscriber]:
     readers = []
     for i in range(count):
         subscriber = Subscriber(email=f"reader{i}@example.org", name=f"Reader {i}", attributes={})
@@ -37,8 +37,10 @@ def add_readers(mailing_list, count: int, status: str = "confirmed") -> list[Sub
     return readers
 
 
-def confirmed_reader(mailing_list, email: str, name: str = "", commit: bool = True) -> Subscriber:
-    """A reader with a confirmed subscription to the list."""
+def confirmed_subscriber(
+    mailing_list, email: str, name: str = "", commit: bool = True
+) -> Subscriber:
+    """A subscriber with a confirmed subscription to the list."""
     person = Subscriber(email=email, name=name, attributes={})
     person.subscriptions.append(Subscription(list_id=mailing_list.id, status="confirmed"))
     db.session.add(person)
@@ -72,7 +74,7 @@ def start_sending(issue: Issue) -> None:
 def send_one_batch(mailing_list, readers: int) -> Issue:
     """An issue to `readers` new readers, sent by one batch in this process."""
 
-    add_readers(mailing_list, readers)
+    add_subscribers(mailing_list, readers)
     issue = draft(mailing_list)
     start_sending(issue)
     loop.send_batch(issue.id)
@@ -112,7 +114,8 @@ def deliver(server: BounceServer, raw: bytes, to: str = f"bounces@{BOUNCE_DOMAIN
         client.sendmail("", [to], re.sub(rb"\r?\n", b"\r\n", raw))  # as on the wire
 
 
-def reader(email: str) -> Subscriber:
+def stored_subscriber(email: str) -> Subscriber:
+    """The subscriber with this address as the database has it now."""
     db.session.expire_all()
     return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
 

@@ -109,7 +109,7 @@ def test_session_cookies_are_http_only_and_secure_on_https(
     assert config.load(tmp_path)["SESSION_COOKIE_SECURE"] is False
 
 
-def test_the_dashboard_shows_readers_growth_and_issues(client, admin_user, weekly):
+def test_the_dashboard_shows_subscribers_growth_and_issues(client, admin_user, weekly):
     old = Subscriber(email="old@example.org", attributes={})
     old.subscriptions.append(
         Subscription(

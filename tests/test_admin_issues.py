@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime
 
-from builders import confirmed_reader
+from builders import confirmed_subscriber
 from conftest import wait_until
 
 from newsletter.extensions import db
@@ -156,7 +156,7 @@ def test_send_now_needs_a_confirmation(editor_client, weekly):
 def test_progress_and_the_failure_report(editor_client, weekly):
     add_post(weekly, "a", "Alpha")
     issue = compose(editor_client)
-    reader = confirmed_reader(weekly, "gone@example.org", commit=False)
+    reader = confirmed_subscriber(weekly, "gone@example.org", commit=False)
     db.session.commit()
     db.session.add(
         Delivery(

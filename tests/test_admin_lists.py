@@ -1,6 +1,5 @@
 """Lists in the admin: create, edit, embed."""
 
-
 from newsletter.extensions import db
 from newsletter.models import MailingList
 

@@ -34,7 +34,7 @@ def test_search_by_address_or_name_and_filter_by_status(editor_client, weekly):
     assert "bob@example.org" in blocked and "ana@example.org" not in blocked
 
 
-def test_a_persons_page_shows_consent_and_deliveries(editor_client, weekly):
+def test_a_subscribers_page_shows_consent_and_deliveries(editor_client, weekly):
     ana = person(weekly, "ana@example.org", "Ana")
     issue = Issue(
         list_id=weekly.id,
@@ -87,7 +87,7 @@ def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly)
     assert Subscriber.query.count() == 0
 
 
-def test_one_persons_data_exports_as_json(editor_client, weekly):
+def test_one_subscribers_data_exports_as_json(editor_client, weekly):
     ana = person(weekly, "ana@example.org", "Ana")
     answer = editor_client.get(f"/admin/subscribers/{ana.id}/export.json")
     data = json.loads(answer.data)

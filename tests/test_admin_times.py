@@ -4,7 +4,7 @@ beside, and the clock changes said out loud."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from builders import confirmed_reader, draft, post
+from builders import confirmed_subscriber, draft, post
 
 from newsletter.admin import times
 from newsletter.extensions import db
@@ -290,8 +290,8 @@ def schedule_local(client, issue, at, day):
 
 def test_an_hour_in_each_subscribers_zone_is_scheduled_and_shown_in_waves(editor_client, tehran):
     for email, zone in (("a@example.org", None), ("b@example.org", "Europe/London")):
-        confirmed_reader(tehran, email, "خواننده").timezone = zone
-    confirmed_reader(tehran, "c@example.org").timezone = "America/New_York"
+        confirmed_subscriber(tehran, email, "خواننده").timezone = zone
+    confirmed_subscriber(tehran, "c@example.org").timezone = "America/New_York"
     db.session.commit()
     issue = draft(tehran)
     answer = schedule_local(editor_client, issue, "08:00", "2030-03-01")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from bounce_mail import BOUNCE_DOMAIN
-from builders import confirmed_reader, deliver, reader
+from builders import confirmed_subscriber, deliver, stored_subscriber
 
 from newsletter import suppression
 from newsletter.extensions import db
@@ -37,21 +37,24 @@ def addresses(expected: dict) -> list[str]:
 def test_a_real_bounce_does_what_its_reason_says(app, weekly, bounce_server, name):
     expected = EXPECTED[name]
     for email in [*addresses(expected), BYSTANDER]:
-        person = confirmed_reader(weekly, email, commit=False)
+        person = confirmed_subscriber(weekly, email, commit=False)
     db.session.commit()
 
     deliver(bounce_server(), (SAMPLES / name).read_bytes(), to=f"bounces@{BOUNCE_DOMAIN}")
 
     for email in expected.get("hard", []):
-        assert reader(email).status == "bounced", email
+        assert stored_subscriber(email).status == "bounced", email
         assert suppression.reason(email) == "bounced"
     for kind, score in (("soft", 1.0), ("delayed", 0), ("sender", 0)):
         for email in expected.get(kind, []):
-            person = reader(email)
+            person = stored_subscriber(email)
             assert (person.status, person.bounce_score) == ("active", score), (kind, email)
             assert suppression.reason(email) is None
     for email in expected.get("complaint", []):
-        person = reader(email)
+        person = stored_subscriber(email)
         assert person.status == "complained", email
         assert [s.status for s in person.subscriptions] == ["unsubscribed"]
-    assert reader(BYSTANDER).status == "active" and reader(BYSTANDER).bounce_score == 0
+    assert (
+        stored_subscriber(BYSTANDER).status == "active"
+        and stored_subscriber(BYSTANDER).bounce_score == 0
+    )

@@ -54,7 +54,7 @@ def score():
     return found
 
 
-def test_the_reader_named_by_a_real_bounce_is_found(score):
+def test_the_subscriber_named_by_a_real_bounce_is_found(score):
     assert float(score["recipient"]) >= FLOORS["recipient"]
 
 
@@ -62,11 +62,11 @@ def test_hard_soft_and_complaint_agree_with_the_reference(score):
     assert float(score["agree"]) >= FLOORS["agree"]
 
 
-def test_no_live_reader_is_dropped_for_a_full_mailbox_or_a_temporary_failure(score):
+def test_no_live_subscriber_is_dropped_for_a_full_mailbox_or_a_temporary_failure(score):
     assert int(score["soft_hard"]) <= CEILINGS["soft->hard(4xx/full)"]
 
 
-def test_refusals_of_our_mail_never_count_against_the_reader(score):
+def test_refusals_of_our_mail_never_count_against_the_subscriber(score):
     assert int(score["sender_hard"]) <= CEILINGS["sender->hard"]
 
 

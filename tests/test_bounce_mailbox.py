@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
-from builders import reader, send_one_batch
+from builders import send_one_batch, stored_subscriber
 from mailboxes import ImapServer, Mailbox, Pop3Server
 
 from newsletter.bounces.mailbox import MailboxError, fetch
@@ -35,8 +35,11 @@ def test_bounces_in_a_mailbox_are_read_and_deleted(app, weekly, inbox, scheme):
     assert count == 4
     assert box.messages == [] and len(box.deleted) == 4
     first, second = (inbox.messages[i].recipients[0] for i in (0, 1))
-    assert reader(first).status == "bounced"
-    assert reader(second).status == "active" and reader(second).bounce_score == 1.0
+    assert stored_subscriber(first).status == "bounced"
+    assert (
+        stored_subscriber(second).status == "active"
+        and stored_subscriber(second).bounce_score == 1.0
+    )
     assert db.session.scalars(sa.select(Bounce.source).distinct()).all() == [scheme]
 
 
@@ -64,7 +67,7 @@ def test_a_dead_database_leaves_the_messages_in_the_box(app, weekly, inbox, make
             fetch(url)
         assert len(box.messages) == 1 and box.deleted == []
         assert fetch(url) == 1  # the next poll, with the database back
-    assert reader(inbox.messages[0].recipients[0]).status == "bounced"
+    assert stored_subscriber(inbox.messages[0].recipients[0]).status == "bounced"
 
 
 def test_the_fetch_command_reads_the_configured_mailbox(app, runner):

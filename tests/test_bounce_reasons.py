@@ -1146,7 +1146,7 @@ SENDER_REASONS = {r for r, k in REASONS.items() if k == "sender"}
 @pytest.mark.parametrize(
     "raw, address, reason, status, said", [p for p in REASON_CASES if p.values[2] in SENDER_REASONS]
 )
-def test_refusals_of_our_mail_are_not_the_readers_fault(raw, address, reason, status, said):
+def test_refusals_of_our_mail_are_not_the_subscribers_fault(raw, address, reason, status, said):
     v = classify(raw)
     assert v.kind == "sender", describe(v)
     assert all(f.kind == "sender" for f in v.recipients), describe(v)
@@ -1370,7 +1370,7 @@ def test_complaint(raw, address):
     assert named[address].reason == "complaint", describe(v)
 
 
-def test_arf_without_original_rcpt_to_finds_the_reader_in_the_original():
+def test_arf_without_original_rcpt_to_finds_the_subscriber_in_the_original():
     """RFC 6590 lets a provider leave Original-Rcpt-To out; the attached original still says To."""
     v = classify(arf("quiet@example.com", rcpt_to=False))
     assert v.kind == "complaint", describe(v)
@@ -1463,7 +1463,7 @@ def test_delivery_notice_is_nothing_to_do(raw):
         ),
     ],
 )
-def test_a_person_writing_back_is_not_a_bounce(raw):
+def test_a_subscriber_writing_back_is_not_a_bounce(raw):
     v = classify(raw)
     assert v.kind == "none", describe(v)
     assert not [f for f in v.recipients if f.kind != "none"], describe(v)

@@ -14,12 +14,12 @@ from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
 from builders import (
     SINCE,
     UNTIL,
-    add_readers,
+    add_subscribers,
     deliver,
     draft,
-    reader,
     send_one_batch,
     start_sending,
+    stored_subscriber,
     submit,
 )
 
@@ -44,7 +44,7 @@ REFUSED = (
 )
 
 
-def test_only_a_dead_address_stops_the_reader(app, weekly, inbox, bounce_server):
+def test_only_a_dead_address_stops_the_subscriber(app, weekly, inbox, bounce_server):
     server = bounce_server()
     first = send_one_batch(weekly, 5)
     sent = {m.recipients[0]: m for m in inbox.messages}
@@ -59,14 +59,20 @@ def test_only_a_dead_address_stops_the_reader(app, weekly, inbox, bounce_server)
         report = dsn(email, status, quoted, said=said.format(email), action=action)
         deliver(server, report, to=sent[email].sender)
 
-    assert [reader(f"reader{i}@example.org").status for i in range(5)] == [
+    assert [stored_subscriber(f"reader{i}@example.org").status for i in range(5)] == [
         "bounced",
         "active",
         "active",
         "active",
         "active",
     ]
-    assert [reader(f"reader{i}@example.org").bounce_score for i in range(5)] == [0, 1, 1, 0, 0]
+    assert [stored_subscriber(f"reader{i}@example.org").bounce_score for i in range(5)] == [
+        0,
+        1,
+        1,
+        0,
+        0,
+    ]
     assert suppression.reason("reader0@example.org") == "bounced"
     assert suppression.reason("reader1@example.org") is None
     bounces = db.session.scalars(sa.select(Bounce).order_by(Bounce.id)).all()
@@ -97,7 +103,7 @@ BLOCKED = (
 )
 
 
-def test_the_issue_report_and_the_reader_page_show_bounces(
+def test_the_issue_report_and_the_subscriber_page_show_bounces(
     app, weekly, inbox, bounce_server, editor_client, api_headers
 ):
     app.config["SENDER_REFUSALS_PAUSE"] = 1  # the issue is sent: nothing left to pause
@@ -116,7 +122,7 @@ def test_the_issue_report_and_the_reader_page_show_bounces(
     # The server's words, escaped.
     assert "&lt;https://www.spamhaus.org/query/ip/192.0.2.1&gt;" in refused_by
     assert "<https://" not in page
-    person = reader(inbox.messages[0].recipients[0])
+    person = stored_subscriber(inbox.messages[0].recipients[0])
     page = editor_client.get(f"/admin/subscribers/{person.id}").get_data(as_text=True)
     assert "550 5.1.1 mailbox trouble" in page and "#1" in page
     assert "user unknown" in page
@@ -141,13 +147,13 @@ def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox
     message = inbox.messages[0]
     for _ in range(3):  # delay warnings: recorded once, and they add nothing
         deliver(server, dsn(message.recipients[0], "4.2.2"), to=message.sender)
-    person = reader(message.recipients[0])
+    person = stored_subscriber(message.recipients[0])
     assert person.status == "active" and person.bounce_score == 0
     assert db.session.scalars(sa.select(Bounce.reason)).all() == ["delayed"]
     for _ in range(2):  # then the server gives up: one soft bounce, however often it says so
         expired = dsn(message.recipients[0], "4.4.7", action="failed")
         deliver(server, expired, to=message.sender)
-    person = reader(message.recipients[0])
+    person = stored_subscriber(message.recipients[0])
     assert person.status == "active" and person.bounce_score == pytest.approx(1.0)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 2
 
@@ -163,7 +169,7 @@ def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox
 def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_server):
     app.config["BOUNCE_THRESHOLD"] = 2
     server = bounce_server()
-    add_readers(weekly, 1)
+    add_subscribers(weekly, 1)
     for round_ in range(2):
         inbox.clear()
         issue = draft(weekly) if round_ == 0 else next_issue(weekly)
@@ -172,7 +178,7 @@ def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_se
         message = inbox.messages[0]
         full = FULL.format(message.recipients[0])
         deliver(server, dsn(message.recipients[0], "5.2.2", said=full), to=message.sender)
-    person = reader("reader0@example.org")
+    person = stored_subscriber("reader0@example.org")
     assert person.status == "bounced" and person.bounce_score >= 2
     assert suppression.reason(person.email) == "bounced"
 
@@ -188,18 +194,18 @@ def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     other = make_list(slug="daily", name="Daily")
     server = bounce_server()
     send_one_batch(weekly, 2)
-    person = reader("reader0@example.org")
+    person = stored_subscriber("reader0@example.org")
     service.subscribe(other, person.email, preconfirmed=True)
     message = inbox.to(person.email)[0]
     # Through the feedback loop's own address, without VERP: the quoted Message-ID names it.
     deliver(server, complaint("", headers_of(message.data)), to=f"fbl@{BOUNCE_DOMAIN}")
 
-    person = reader("reader0@example.org")
+    person = stored_subscriber("reader0@example.org")
     assert person.status == "complained"
     assert {s.status for s in person.subscriptions} == {"unsubscribed"}
     assert {s.unsubscribe_reason for s in person.subscriptions} == {"complaint"}
     assert suppression.reason(person.email) == "complained"
-    assert reader("reader1@example.org").status == "active"
+    assert stored_subscriber("reader1@example.org").status == "active"
     bounce = db.session.scalar(sa.select(Bounce))
     assert bounce.kind == "complaint" and bounce.delivery.subscriber_id == person.id
     inbox.clear()
@@ -209,12 +215,12 @@ def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     assert inbox.messages == []
 
 
-def test_a_complaint_names_its_reader_by_original_recipient(app, weekly, bounce_server):
+def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
     server = bounce_server()
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     deliver(server, complaint("Reader1@Example.org"))
-    assert reader("reader1@example.org").status == "complained"
-    assert reader("reader0@example.org").status == "active"
+    assert stored_subscriber("reader1@example.org").status == "complained"
+    assert stored_subscriber("reader0@example.org").status == "active"
 
 
 def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounce_server):
@@ -227,7 +233,7 @@ def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounc
     assert verp.delivery_id(forged) is None
     # The DSN names no known address either: nobody is touched.
     deliver(server, dsn("stranger@example.net", "5.1.1"), to=forged)
-    assert {reader(f"reader{i}@example.org").status for i in range(2)} == {"active"}
+    assert {stored_subscriber(f"reader{i}@example.org").status for i in range(2)} == {"active"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
 
 
@@ -237,13 +243,13 @@ def test_a_report_naming_strangers_blames_nobody(app, weekly, inbox, bounce_serv
     # Neither our return path nor our Message-ID: only the addresses it names.
     deliver(server, dsn("stranger@example.net", "5.1.1"))
     deliver(server, complaint("someone@example.net"))
-    assert reader("reader0@example.org").status == "active"
+    assert stored_subscriber("reader0@example.org").status == "active"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
     deliver(server, dsn("reader0@example.org", "5.1.1"))
-    assert reader("reader0@example.org").status == "bounced"
+    assert stored_subscriber("reader0@example.org").status == "bounced"
 
 
-def add_readers_at(mailing_list, domain: str, count: int) -> list[str]:
+def add_subscribers_at(mailing_list, domain: str, count: int) -> list[str]:
     emails = [f"reader{i}@{domain}" for i in range(count)]
     for email in emails:
         service.subscribe(mailing_list, email, preconfirmed=True)
@@ -268,8 +274,8 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     every = {name: Watched(job) for name, job in vars(jobs).items() if isinstance(job, jobs.Job)}
     monkeypatch.setattr(loop, "jobs", SimpleNamespace(**every))
     server = bounce_server()
-    elsewhere = add_readers_at(weekly, "example.net", 1)
-    refusing = add_readers_at(weekly, "outlook.example", 7)
+    elsewhere = add_subscribers_at(weekly, "example.net", 1)
+    refusing = add_subscribers_at(weekly, "outlook.example", 7)
     issue = draft(weekly)
     start_sending(issue)
     loop.send_batch(issue.id)  # six of eight: the issue is still sending
@@ -298,7 +304,7 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     assert queued == ["newsletter.tell_editors"]
     # No reader is blamed for it.
     for email in elsewhere + refusing:
-        person = reader(email)
+        person = stored_subscriber(email)
         assert (person.status, person.bounce_score) == ("active", 0), email
         assert suppression.reason(email) is None
     kinds = db.session.execute(
@@ -332,7 +338,7 @@ def test_what_is_not_a_bounce_is_taken_and_dropped(app, weekly, inbox, bounce_se
     reply.set_content("I am away until Monday.")
     deliver(server, reply.as_bytes(), to=inbox.messages[0].sender)
     deliver(server, b"\x00\xff not a message at all \r\n\r\n\x80", to=inbox.messages[0].sender)
-    assert reader("reader0@example.org").status == "active"
+    assert stored_subscriber("reader0@example.org").status == "active"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
 
 
@@ -341,7 +347,7 @@ def test_lmtp_takes_bounces_too(app, weekly, inbox, bounce_server):
     send_one_batch(weekly, 1)
     message = inbox.messages[0]
     deliver(server, dsn(message.recipients[0], "5.1.1"), to=message.sender)
-    assert reader("reader0@example.org").status == "bounced"
+    assert stored_subscriber("reader0@example.org").status == "bounced"
     assert db.session.scalar(sa.select(Bounce.source)) == "lmtp"
 
 
@@ -360,23 +366,23 @@ def test_a_dead_database_gets_a_try_later_and_loses_nothing(
     assert refused.value.smtp_code == 451
     # The sending server tries again later, when the database is back.
     deliver(bounce_server(), dsn(message.recipients[0], "5.1.1"), to=message.sender)
-    assert reader("reader0@example.org").status == "bounced"
+    assert stored_subscriber("reader0@example.org").status == "bounced"
 
 
 def test_suppressed_addresses_cannot_come_back(app, weekly, client, inbox, api_headers):
-    add_readers(weekly, 3)
-    service.blocklist(reader("reader0@example.org"))
-    service.erase(reader("reader1@example.org"))
+    add_subscribers(weekly, 3)
+    service.blocklist(stored_subscriber("reader0@example.org"))
+    service.erase(stored_subscriber("reader1@example.org"))
     # Erasure keeps only the hash.
     rows = db.session.execute(sa.select(Suppression.email_hash, Suppression.reason)).all()
     assert sorted(reason for _, reason in rows) == ["blocklisted", "erased"]
-    assert reader("reader1@example.org") is None
+    assert stored_subscriber("reader1@example.org") is None
     assert all("@" not in digest for digest, _ in rows)
 
     for email in ("reader0@example.org", "READER1@example.org"):
         assert submit(client, email).status_code == 200
     assert inbox.messages == []
-    assert reader("reader1@example.org") is None
+    assert stored_subscriber("reader1@example.org") is None
     answer = client.post(
         "/api/v1/subscribers",
         json={"email": "reader1@example.org", "lists": ["weekly"]},
@@ -386,6 +392,6 @@ def test_suppressed_addresses_cannot_come_back(app, weekly, client, inbox, api_h
         answer.status_code == 422 and "suppression" in answer.get_json()["error"]["fields"]["email"]
     )
 
-    service.reactivate(reader("reader0@example.org"))
+    service.reactivate(stored_subscriber("reader0@example.org"))
     assert suppression.reason("reader0@example.org") is None
-    assert reader("reader0@example.org").status == "active"
+    assert stored_subscriber("reader0@example.org").status == "active"

@@ -4,7 +4,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import confirmed_reader
+from builders import confirmed_subscriber
 from conftest import wait_until
 from playwright.sync_api import expect
 
@@ -80,7 +80,7 @@ def test_send_now_and_watch_the_progress_bar_reach_done(signed_in, weekly, inbox
     page = signed_in
     week_of_posts(weekly)
     for i in range(20):
-        confirmed_reader(weekly, f"reader{i}@example.org", commit=False)
+        confirmed_subscriber(weekly, f"reader{i}@example.org", commit=False)
     db.session.commit()
     page.click("text=Compose")
     page.click("button:has-text('Compose draft')")

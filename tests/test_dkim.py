@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 import dkim
 from builders import DKIM_DOMAIN as DOMAIN
 from builders import DKIM_SELECTOR as SELECTOR
-from builders import add_readers, draft, send_one_batch
+from builders import add_subscribers, draft, send_one_batch
 
 from newsletter.digest.render import render_issue
 from newsletter.sending.letter import IssueLetter
@@ -40,7 +40,7 @@ def test_a_changed_message_fails_verification(app, weekly, inbox, dns):
 def test_notices_are_signed_too(app, weekly, inbox, dns):
     from newsletter.subscriptions import notices
 
-    [reader] = add_readers(weekly, 1, status="unconfirmed")
+    [reader] = add_subscribers(weekly, 1, status="unconfirmed")
     assert notices.send_notice("confirm", reader.subscriptions[0].id)
     [received] = inbox.wait_for(1)
     assert received.message["Subject"].startswith("Please confirm")

@@ -3,7 +3,7 @@ engine and ledger as a digest, never twice, numbered apart from the digests."""
 
 from datetime import UTC, datetime, timedelta
 
-from builders import add_readers, draft
+from builders import add_subscribers, draft
 
 from newsletter import each_post
 from newsletter.digest.compose import compose_issue
@@ -33,7 +33,7 @@ def post(weekly, guid: str, seen: datetime, title: str = TITLE) -> Post:
 
 
 def readers_by_mode(weekly) -> dict[str, int]:
-    readers = add_readers(weekly, 3)
+    readers = add_subscribers(weekly, 3)
     for reader, mode in zip(readers, ("digest", "each", "both"), strict=True):
         reader.subscriptions[0].delivery = mode
     db.session.commit()

@@ -58,7 +58,7 @@ def test_every_address_gets_the_same_answer(client, weekly, inbox, worker):
     assert emails == {"new@example.org", "known@example.org"}
 
 
-def test_a_filled_honeypot_stores_nothing_and_is_sent_back_like_a_person(client, make_list):
+def test_a_filled_honeypot_stores_nothing_and_is_sent_back_like_a_subscriber(client, make_list):
     make_list(embed_return_urls=ALLOWED)
     back = "https://example.org/newsletter/thanks"
     bot = embed(client, "bot@example.org", website="x", return_to=back)
@@ -86,7 +86,7 @@ def test_an_address_that_cannot_be_one_gets_a_page_to_correct_it(client, weekly,
         "http://localhost:8000/thanks",
     ],
 )
-def test_return_to_under_an_allowed_address_sends_people_back(client, make_list, return_to):
+def test_return_to_under_an_allowed_address_sends_subscribers_back(client, make_list, return_to):
     make_list(embed_return_urls=ALLOWED)
     answer = embed(client, "ana@example.org", return_to=return_to)
     assert (answer.status_code, answer.location.lower()) == (303, return_to.lower())

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from builders import add_readers, draft, states
+from builders import add_subscribers, draft, states
 from conftest import free_port, wait_until
 
 from newsletter.extensions import db
@@ -84,7 +84,7 @@ def assert_everyone_served(inbox, issue_id: int, max_repeats: int) -> None:
 
 
 def test_a_worker_killed_mid_send(app, weekly, inbox, worker_process, shared_backends):
-    add_readers(weekly, READERS)
+    add_subscribers(weekly, READERS)
     issue = draft(weekly)
     victim = worker_process("--pool", "solo", **SMALL_BATCHES)
     wait_ready(victim)
@@ -107,7 +107,7 @@ def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, shared_bac
     command += ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
     redis = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
-        add_readers(weekly, READERS)
+        add_subscribers(weekly, READERS)
         issue = draft(weekly)
         sender = worker_process(
             "--pool",
@@ -135,7 +135,7 @@ def test_redis_restarted_mid_send(app, weekly, inbox, worker_process, shared_bac
 def test_the_smtp_server_gone_mid_send(app, weekly, inbox, worker):
     app.config["SEND_WINDOW"] = WINDOW
     app.config["BATCH_SIZE"] = 50
-    add_readers(weekly, READERS)
+    add_subscribers(weekly, READERS)
     issue = draft(weekly)
 
     def go_away_at_100(count):
@@ -158,7 +158,7 @@ def test_the_smtp_server_gone_mid_send(app, weekly, inbox, worker):
 
 
 def test_four_worker_processes_share_one_issue(app, weekly, inbox, worker_process, shared_backends):
-    add_readers(weekly, READERS)
+    add_subscribers(weekly, READERS)
     issue = draft(weekly)
     # A queue of their own: the suite's in-process worker must not take their batches.
     settings = {

@@ -154,7 +154,7 @@ def persian(make_list):
     )
 
 
-def reader(mailing_list, status: str = "confirmed") -> Subscription:
+def stored_subscriber(mailing_list, status: str = "confirmed") -> Subscription:
     subscriber = Subscriber(email="maryam@example.org", name=PERSIAN_READER, attributes={})
     subscription = Subscription(list_id=mailing_list.id, status=status)
     subscriber.subscriptions.append(subscription)
@@ -190,7 +190,7 @@ def assert_headers(received, subject: str, to_name: str = "", list_name: str | N
 
 
 def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, inbox, dns):
-    reader(persian)
+    stored_subscriber(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
     loop.claim_due_issues()
@@ -203,7 +203,7 @@ def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, i
 
 
 def test_the_lists_own_default_persian_subject_is_sent(app, persian, inbox):
-    reader(persian)
+    stored_subscriber(persian)
     issue = persian_issue(persian, subject=None)
     assert len(issue.subject.encode()) > 70
     lifecycle.schedule_issue(issue, datetime.now(UTC))
@@ -222,8 +222,8 @@ def test_a_test_send_with_a_long_persian_subject(app, persian, inbox):
     "kind, status",
     [("confirm", "unconfirmed"), ("welcome", "confirmed"), ("goodbye", "unsubscribed")],
 )
-def test_notices_to_a_persian_reader_of_a_persian_list(app, persian, inbox, kind, status):
-    subscription = reader(persian, status)
+def test_notices_to_a_persian_subscriber_of_a_persian_list(app, persian, inbox, kind, status):
+    subscription = stored_subscriber(persian, status)
     assert notices.send_notice(kind, subscription.id)
     [received] = inbox.messages
     with force_locale("fa"):  # the list's language
@@ -234,7 +234,7 @@ def test_notices_to_a_persian_reader_of_a_persian_list(app, persian, inbox, kind
 
 def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
     accounts.create_user("editor@example.org", "correct horse battery", "editor")
-    reader(persian)
+    stored_subscriber(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
     loop.claim_due_issues()

@@ -15,7 +15,7 @@ def _post(client, email, honeypot=""):
     )
 
 
-def test_the_honeypot_is_hidden_from_people_and_their_tools(client, weekly):
+def test_the_honeypot_is_hidden_from_subscribers_and_their_tools(client, weekly):
     page = client.get("/subscribe/weekly").text
     field = re.search(r"<input[^>]*name=\"website\"[^>]*>", page).group(0)
     assert 'tabindex="-1"' in field and 'autocomplete="off"' in field

@@ -68,7 +68,7 @@ def test_preconfirmed_imports_are_confirmed_with_a_consent_record(upload):
     assert subscription.consent_source.startswith("import:")
 
 
-def test_an_import_cannot_bring_back_blocked_or_unsubscribed_readers(upload, weekly):
+def test_an_import_cannot_bring_back_blocked_or_unsubscribed_subscribers(upload, weekly):
     blocked = Subscriber(email="blocked@example.org", status="blocklisted", attributes={})
     left = Subscriber(email="left@example.org", attributes={})
     left.subscriptions.append(Subscription(list_id=weekly.id, status="unsubscribed"))

@@ -200,7 +200,7 @@ def _literal_text(template: str) -> str:
 
 
 @pytest.mark.parametrize("path", READER_TEMPLATES, ids=lambda path: path.name)
-def test_no_reader_facing_template_shows_english_outside_gettext(path):
+def test_no_subscriber_facing_template_shows_english_outside_gettext(path):
     leftover = _literal_text(path.read_text())
     assert not re.findall(r"[A-Za-z]{2,}", leftover), path
 
@@ -309,7 +309,7 @@ def test_a_broken_link_follows_the_browsers_language(client):
     assert '<html lang="en"' in client.get("/confirm/nonsense").text
 
 
-def test_error_pages_speak_the_readers_language_and_the_admin_stays_english(client):
+def test_error_pages_speak_the_subscribers_language_and_the_admin_stays_english(client):
     persian = {"Accept-Language": "fa"}
     missing = client.get("/no-such-page", headers=persian)
     assert missing.status_code == 404 and "صفحه پیدا نشد" in missing.text

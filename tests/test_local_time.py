@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from builders import add_readers, draft, error_of, states
+from builders import add_subscribers, draft, error_of, states
 
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription
@@ -16,7 +16,7 @@ ZONES = ["Asia/Tehran", "America/New_York", None]  # None: the list's (Europe/Lo
 
 def readers_in_zones(weekly, per_zone: int = 2) -> None:
     weekly.timezone = "Europe/London"
-    readers = add_readers(weekly, per_zone * len(ZONES))
+    readers = add_subscribers(weekly, per_zone * len(ZONES))
     for n, reader in enumerate(readers):
         reader.timezone = ZONES[n % len(ZONES)]
     db.session.commit()
@@ -91,7 +91,7 @@ def test_waves_follow_summer_time(app, weekly):
 
 def test_delivery_modes_decide_who_gets_the_digest(app, weekly):
     weekly.each_post = True
-    readers = add_readers(weekly, 3)
+    readers = add_subscribers(weekly, 3)
     for reader, mode in zip(readers, ("digest", "each", "both"), strict=True):
         reader.subscriptions[0].delivery = mode
     db.session.commit()
@@ -127,7 +127,7 @@ def test_the_api_schedules_at_a_local_hour_and_shows_the_waves(api, weekly):
 def test_the_api_changes_time_zone_language_and_delivery(api, weekly, make_list):
     weekly.each_post = True
     digest_only = make_list(slug="monthly", name="ماهنامه")
-    [reader] = add_readers(weekly, 1)
+    [reader] = add_subscribers(weekly, 1)
     reader.subscriptions.append(Subscription(list_id=digest_only.id, status="confirmed"))
     db.session.commit()
     path = f"/subscribers/{reader.id}"
@@ -166,7 +166,7 @@ def test_each_subscriber_gets_the_digest_in_their_language(app, weekly, inbox):
     """A Persian list: a subscriber who chose English gets the English chrome, the rest the
     Persian; both copies carry message ids of the same issue."""
     weekly.language, weekly.direction = "fa", "rtl"
-    persian, english = add_readers(weekly, 2)
+    persian, english = add_subscribers(weekly, 2)
     english.locale = "en"
     db.session.commit()
     issue = draft(weekly)

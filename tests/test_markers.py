@@ -5,7 +5,7 @@ import html
 import re
 from datetime import UTC, datetime
 
-from builders import confirmed_reader, start_sending
+from builders import confirmed_subscriber, start_sending
 
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue
@@ -39,8 +39,8 @@ def forged_issue(mailing_list):
     )
 
 
-def test_marker_look_alikes_in_feed_and_editor_text_get_no_reader_values(app, weekly, inbox):
-    confirmed_reader(weekly, "ana@example.org", "Ana Reader", commit=False)
+def test_marker_look_alikes_in_feed_and_editor_text_get_no_subscriber_values(app, weekly, inbox):
+    confirmed_subscriber(weekly, "ana@example.org", "Ana Reader", commit=False)
     db.session.commit()
     issue = forged_issue(weekly)
     start_sending(issue)

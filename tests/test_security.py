@@ -153,7 +153,7 @@ def test_one_address_trying_many_accounts_is_throttled(browser_app, owner, monke
 # Links that outlive a change of mind
 
 
-def test_an_old_confirmation_link_does_not_bring_back_a_reader_who_left(app, client, weekly):
+def test_an_old_confirmation_link_does_not_bring_back_a_subscriber_who_left(app, client, weekly):
     subscription = service.subscribe(weekly, "ana@example.org", "Ana")
     link = links.make(links.CONFIRM, subscription.subscriber_id, weekly.id, subscription.version)
     service.confirm_subscription(subscription)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from builders import add_readers, draft, start_sending, states
+from builders import add_subscribers, draft, start_sending, states
 from conftest import wait_until
 
 from newsletter.extensions import db
@@ -16,7 +16,7 @@ from newsletter.subscriptions import service
 
 
 def test_an_issue_is_claimed_once_however_many_beats_race(app, weekly):
-    add_readers(weekly, 3)
+    add_subscribers(weekly, 3)
     issue = draft(weekly)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
     results: list[list[int]] = []
@@ -34,8 +34,8 @@ def test_an_issue_is_claimed_once_however_many_beats_race(app, weekly):
     assert states(issue.id) == {"total": 3, "sent": 0, "failed": 0, "pending": 3}
 
 
-def test_deliveries_go_only_to_confirmed_active_readers(app, weekly):
-    add_readers(weekly, 2)
+def test_deliveries_go_only_to_confirmed_active_subscribers(app, weekly):
+    add_subscribers(weekly, 2)
     unconfirmed = Subscriber(email="later@example.org", attributes={})
     unconfirmed.subscriptions.append(Subscription(list_id=weekly.id, status="unconfirmed"))
     blocked = Subscriber(email="blocked@example.org", status="blocklisted", attributes={})
@@ -48,7 +48,7 @@ def test_deliveries_go_only_to_confirmed_active_readers(app, weekly):
 
 
 def test_the_render_is_frozen_when_sending_starts(app, weekly):
-    add_readers(weekly, 1)
+    add_subscribers(weekly, 1)
     issue = draft(weekly)
     start_sending(issue)
     db.session.refresh(issue)
@@ -56,15 +56,13 @@ def test_the_render_is_frozen_when_sending_starts(app, weekly):
     assert "First post" in issue.text
 
 
-def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, worker):
+def test_every_confirmed_subscriber_gets_one_personal_email(app, weekly, inbox, worker):
     app.config["BATCH_SIZE"] = 2
-    add_readers(weekly, 5)
+    add_subscribers(weekly, 5)
     issue = draft(weekly)
     lifecycle.send_issue_now(issue)
     wait_until(
-        lambda: (
-            loop.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
-        )
+        lambda: loop.finish_if_done(issue.id) or db.session.get(Issue, issue.id).status == "sent"
     )
     assert states(issue.id) == {"total": 5, "sent": 5, "failed": 0, "pending": 0}
     assert sorted(r for m in inbox.messages for r in m.recipients) == [
@@ -80,7 +78,7 @@ def test_every_confirmed_reader_gets_one_personal_email(app, weekly, inbox, work
 
 
 def test_smtp_down_keeps_deliveries_pending_and_retries(app, weekly, inbox, worker):
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     issue = draft(weekly)
     inbox.stop()
     lifecycle.send_issue_now(issue)
@@ -99,7 +97,7 @@ def test_smtp_down_keeps_deliveries_pending_and_retries(app, weekly, inbox, work
 
 
 def test_a_permanent_refusal_is_recorded_as_failed_with_its_reason(app, weekly, inbox, worker):
-    add_readers(weekly, 3)
+    add_subscribers(weekly, 3)
     inbox.handler.refuse["reader1@example.org"] = "550 5.1.1 No such user"
     issue = draft(weekly)
     lifecycle.send_issue_now(issue)
@@ -110,7 +108,7 @@ def test_a_permanent_refusal_is_recorded_as_failed_with_its_reason(app, weekly, 
 
 
 def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     inbox.handler.refuse["reader0@example.org"] = "451 4.7.1 Try again later"
     issue = draft(weekly)
     lifecycle.send_issue_now(issue)
@@ -125,8 +123,8 @@ def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
     assert states(issue.id) == {"total": 2, "sent": 2, "failed": 0, "pending": 0}
 
 
-def test_a_reader_who_leaves_during_a_send_is_not_mailed(app, weekly):
-    readers = add_readers(weekly, 3)
+def test_a_subscriber_who_leaves_during_a_send_is_not_mailed(app, weekly):
+    readers = add_subscribers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
     service.unsubscribe(readers[1].subscriptions[0], "one-click")
@@ -134,7 +132,7 @@ def test_a_reader_who_leaves_during_a_send_is_not_mailed(app, weekly):
 
 
 def test_paused_issues_send_nothing_until_resumed(app, weekly, inbox, worker):
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     issue = draft(weekly)
     start_sending(issue)
     lifecycle.pause_issue(issue)
@@ -150,7 +148,7 @@ def test_paused_issues_send_nothing_until_resumed(app, weekly, inbox, worker):
 
 
 def test_a_cancelled_issue_stops(app, weekly):
-    add_readers(weekly, 1)
+    add_subscribers(weekly, 1)
     issue = draft(weekly)
     lifecycle.schedule_issue(issue, datetime.now(UTC) + timedelta(hours=1))
     lifecycle.cancel_issue(issue)
@@ -180,7 +178,7 @@ def test_send_at_is_stored_in_utc(app, weekly):
     assert db.session.get(Issue, issue.id).send_at == datetime(2030, 3, 1, 5, 30, tzinfo=UTC)
 
 
-def test_an_issue_without_readers_is_sent_at_once(app, weekly):
+def test_an_issue_without_subscribers_is_sent_at_once(app, weekly):
     issue = draft(weekly)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
     loop.dispatch()
@@ -188,7 +186,7 @@ def test_an_issue_without_readers_is_sent_at_once(app, weekly):
 
 
 def test_a_stalled_send_is_picked_up_again(app, weekly):
-    add_readers(weekly, 1)
+    add_subscribers(weekly, 1)
     issue = draft(weekly)
     start_sending(issue)
     later = datetime.now(UTC) + timedelta(seconds=app.config["STALL_AFTER"] + 60)
@@ -196,10 +194,10 @@ def test_a_stalled_send_is_picked_up_again(app, weekly):
     assert loop.stalled_issues() == []
 
 
-def test_batches_running_at_once_never_both_send_to_one_reader(app, weekly, inbox):
+def test_batches_running_at_once_never_both_send_to_one_subscriber(app, weekly, inbox):
 
     app.config["BATCH_SIZE"] = 4
-    add_readers(weekly, 6)
+    add_subscribers(weekly, 6)
     issue = draft(weekly)
     start_sending(issue)
     outcomes = []

@@ -9,7 +9,7 @@ from email import message_from_bytes
 
 import pytest
 import sqlalchemy as sa
-from builders import add_readers, draft, start_sending, states
+from builders import add_subscribers, draft, start_sending, states
 from conftest import Inbox, wait_until
 
 from newsletter import accounts, mailer
@@ -44,7 +44,7 @@ def test_a_pipelined_send_arrives_intact_and_dots_survive(inbox):
     assert received.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n") + b"\n"
 
 
-def test_a_refused_reader_leaves_the_connection_usable(inbox):
+def test_a_refused_subscriber_leaves_the_connection_usable(inbox):
     inbox.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
         pipe = Pipeline(smtp)
@@ -80,8 +80,8 @@ def test_a_patched_body_decodes_to_the_filled_in_text():
     assert max(len(line) for line in encoded.split(b"\r\n")) <= 76
 
 
-def test_each_reader_gets_their_own_links_and_name(app, weekly, inbox):
-    add_readers(weekly, 3)
+def test_each_subscriber_gets_their_own_links_and_name(app, weekly, inbox):
+    add_subscribers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
     send_all(issue.id)
@@ -136,10 +136,10 @@ def test_without_its_redis_the_limit_grants_nothing():
 
 
 @pytest.mark.slow
-def test_a_throttled_batch_stops_and_gives_its_readers_back(app, weekly, inbox, redis_url):
+def test_a_throttled_batch_stops_and_gives_its_subscribers_back(app, weekly, inbox, redis_url):
     app.config["RATE_PER_HOUR"] = 3
     app.config["SEND_WINDOW"] = 2
-    add_readers(weekly, 5)
+    add_subscribers(weekly, 5)
     issue = draft(weekly)
     start_sending(issue)
     outcome = loop.send_batch(issue.id)
@@ -166,7 +166,7 @@ def test_mail_goes_to_the_server_that_answers(app, weekly, inbox):
     from conftest import free_port
 
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}?weight=100,{inbox.url}?weight=1"
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     issue = draft(weekly)
     start_sending(issue)
     send_all(issue.id)
@@ -179,7 +179,7 @@ def test_two_servers_share_an_issue_by_weight(app, weekly, inbox):
     try:
         app.config["SMTP_URL"] = f"{inbox.url}?weight=1,{second.url}?weight=1"
         app.config["BATCH_SIZE"] = 5
-        add_readers(weekly, 100)
+        add_subscribers(weekly, 100)
         issue = draft(weekly)
         start_sending(issue)
         random.seed(3)
@@ -197,7 +197,7 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
     app.config["PAUSE_AFTER_ERRORS"] = 4
     app.config["SEND_WINDOW"] = 2
     accounts.create_user("editor@example.org", "correct horse battery", "editor")
-    readers = add_readers(weekly, 10)
+    readers = add_subscribers(weekly, 10)
     for reader in readers:
         inbox.handler.refuse[reader.email] = "550 5.7.1 Relaying denied"
     issue = draft(weekly)
@@ -220,7 +220,7 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
 def test_a_success_resets_the_count_of_errors(app, weekly, inbox):
     app.config["PAUSE_AFTER_ERRORS"] = 3
     app.config["SEND_WINDOW"] = 1
-    readers = add_readers(weekly, 6)
+    readers = add_subscribers(weekly, 6)
     for n in (0, 1, 3, 4):  # never three refusals in a row
         inbox.handler.refuse[readers[n].email] = "550 No such user"
     issue = draft(weekly)
@@ -230,9 +230,9 @@ def test_a_success_resets_the_count_of_errors(app, weekly, inbox):
     assert states(issue.id) == {"total": 6, "sent": 2, "failed": 4, "pending": 0}
 
 
-def test_a_reader_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
+def test_a_subscriber_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
     app.config["SEND_WINDOW"] = 5
-    readers = add_readers(weekly, 30)
+    readers = add_subscribers(weekly, 30)
     issue = draft(weekly)
     start_sending(issue)
     leaver = db.session.scalar(
@@ -255,7 +255,7 @@ def test_a_reader_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
 @pytest.mark.parametrize("action", ["pause", "cancel"])
 def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, action):
     app.config["SEND_WINDOW"] = 5
-    add_readers(weekly, 40)
+    add_subscribers(weekly, 40)
     issue = draft(weekly)
     start_sending(issue)
     stop = {"pause": lifecycle.pause_issue, "cancel": lifecycle.cancel_issue}[action]
@@ -299,7 +299,7 @@ def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
     from newsletter.models import Delivery
 
     app.config["BATCH_SIZE"] = 2
-    add_readers(weekly, 3)
+    add_subscribers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
     dead, _ = claims.claim_batch(issue.id, 2)
@@ -320,7 +320,7 @@ def test_a_live_batch_slower_than_its_lease_keeps_its_rows(app, weekly, inbox):
     import time
 
     app.config.update(CLAIM_LEASE=0.6, BATCH_SIZE=5, SEND_WINDOW=5)
-    add_readers(weekly, 5)
+    add_subscribers(weekly, 5)
     issue = draft(weekly)
     start_sending(issue)
     inbox.handler.on_message = lambda count: time.sleep(0.3)  # 1.5 s for the batch
@@ -352,7 +352,7 @@ def test_a_batch_queued_for_later_is_not_taken_for_a_stalled_send(app, weekly, i
     from datetime import timedelta
 
     app.config.update(BATCH_SIZE=5, SEND_RETRY_BASE=600)
-    add_readers(weekly, 2)
+    add_subscribers(weekly, 2)
     inbox.handler.refuse["reader1@example.org"] = "451 4.3.0 Try again later"
     issue = draft(weekly)
     start_sending(issue)
@@ -377,7 +377,7 @@ def test_dead_batches_get_as_many_new_chains_and_a_stalled_send_all(app, weekly,
     recorder = SimpleNamespace(delay=lambda *args, **options: queued.append(args))
     monkeypatch.setattr(loop, "jobs", SimpleNamespace(send_batch=recorder))
     app.config.update(BATCH_SIZE=2, SEND_PARALLEL=8)
-    add_readers(weekly, 12)
+    add_subscribers(weekly, 12)
     issue = draft(weekly)
     start_sending(issue)
     tokens = [claims.claim_batch(issue.id, 2)[0] for _ in range(3)]

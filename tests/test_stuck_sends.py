@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from builders import DUE, add_readers, confirmed_reader, draft, post, start_sending, states
+from builders import DUE, add_subscribers, confirmed_subscriber, draft, post, start_sending, states
 from conftest import wait_until
 
 from newsletter import accounts, autopilot
@@ -61,7 +61,7 @@ def test_a_render_that_fails_pauses_the_issue_and_tells_the_editors(
     editors()
     broken_list = make_list(slug="broken", name="Broken")
     fine_list = make_list(slug="fine", name="Fine")
-    add_readers(broken_list, 2)
+    add_subscribers(broken_list, 2)
     broken = draft(broken_list)
     # One list's digest needs a template that is not there; the other's renders.
     templates(
@@ -107,7 +107,7 @@ def draft_for(mailing_list, guid: str) -> Issue:
     )
 
 
-def test_a_message_that_cannot_be_built_pauses_the_issue_and_keeps_its_readers(
+def test_a_message_that_cannot_be_built_pauses_the_issue_and_keeps_its_subscribers(
     app, weekly, inbox, tmp_path
 ):
     # The DKIM key is not where the settings say: no message can be signed.
@@ -115,7 +115,7 @@ def test_a_message_that_cannot_be_built_pauses_the_issue_and_keeps_its_readers(
         DKIM_KEY_FILE=str(tmp_path / "gone.pem"), DKIM_SELECTOR="s", DKIM_DOMAIN="example.org"
     )
     app.config["SEND_WINDOW"] = 2
-    add_readers(weekly, 3)
+    add_subscribers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
     outcome = loop.send_batch(issue.id)
@@ -150,9 +150,9 @@ def test_a_message_that_cannot_be_built_is_no_lost_connection(inbox):
     assert [m.recipients for m in inbox.wait_for(2)] == [["ana@example.org"], ["bo@example.org"]]
 
 
-def test_a_reader_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox):
-    add_readers(weekly, 2)
-    odd = confirmed_reader(weekly, "ana@bü—cher.example", "Ana", commit=False)
+def test_a_subscriber_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox):
+    add_subscribers(weekly, 2)
+    odd = confirmed_subscriber(weekly, "ana@bü—cher.example", "Ana", commit=False)
     db.session.commit()
     issue = draft(weekly)
     start_sending(issue)
@@ -164,7 +164,7 @@ def test_a_reader_whose_address_cannot_be_encoded_fails_alone(app, weekly, inbox
 
 
 def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, templates):
-    [reader] = add_readers(weekly, 1)
+    [reader] = add_subscribers(weekly, 1)
     loader = templates(missing={"email/welcome.html"})
     # This app's own task: another test's app may have become Celery's current one.
     send_notice = app.extensions["celery"].tasks["newsletter.send_notice"]

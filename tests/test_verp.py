@@ -23,7 +23,7 @@ def test_a_return_path_names_its_delivery_and_nothing_else(app):
     assert verp.delivery_id(address) is None
 
 
-def test_each_reader_gets_mail_from_their_own_return_path(app, weekly, inbox):
+def test_each_subscriber_gets_mail_from_their_own_return_path(app, weekly, inbox):
     app.config["BOUNCE_DOMAIN"] = "bounces.example.org"
     send_one_batch(weekly, 3)
     assert len(inbox.messages) == 3
