@@ -38,7 +38,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 def make(purpose: str, subscriber_id: int, list_id: int, version: int | None = None) -> str:
     """A signed link token; with a version, it stops working once the subscription's
-    version has moved on (a confirmation link after the reader left)."""
+    version has moved on (a confirmation link after the subscriber left)."""
     payload = [subscriber_id, list_id] + ([version] if version is not None else [])
     return _serializer(purpose).dumps(payload)
 

@@ -59,7 +59,7 @@ class MailingList(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     language: Mapped[str] = mapped_column(sa.String(16), default="en")
     direction: Mapped[str] = mapped_column(sa.String(3), default="ltr")
-    # How reader-facing dates are written: Gregorian, or Solar Hijri for a Persian list.
+    # How subscriber-facing dates are written: Gregorian, or Solar Hijri for a Persian list.
     calendar: Mapped[str] = mapped_column(
         sa.String(10), default=Calendar.GREGORIAN, server_default=Calendar.GREGORIAN
     )

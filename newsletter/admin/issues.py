@@ -64,7 +64,7 @@ def compose(slug: str):
         read = [times.read_local(values[key], zone, label) for key, label in RANGE_FIELDS]
         if request.method == "POST":
             since, until = (reading.at for reading in read)
-            # The default subject names the last day as the list's readers count days.
+            # The default subject names the last day as the list's subscribers count days.
             subject = values["subject"] or default_subject(
                 mailing_list, until.astimezone(ZoneInfo(zone))
             )

@@ -1,4 +1,4 @@
-"""Rendering an issue: Jinja2 and premailer once, then cheap per-reader personalisation."""
+"""Rendering an issue: Jinja2 and premailer once, then cheap per-subscriber personalisation."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
 from newsletter.text import direction
 
-# Stand-ins for what differs per reader. Letters only, so premailer and html2text keep them.
+# Stand-ins for what differs per subscriber. Letters only, so premailer and html2text keep them.
 NAME = "@@NLNAME@@"
 UNSUBSCRIBE_URL = "@@NLUNSUBSCRIBE@@"
 PREFERENCES_URL = "@@NLPREFERENCES@@"
@@ -34,7 +34,7 @@ class RenderMarkers:
     """Markers of one render, unguessable, so text from feeds and editors cannot name one.
 
     The template gets these; once the body is final, they become the plain markers the
-    per-reader fill looks for, and anything else that looks like a marker is defused.
+    per-subscriber fill looks for, and anything else that looks like a marker is defused.
     """
 
     def __init__(self):
@@ -65,7 +65,7 @@ class Personal:
 
 
 def marker_values(personal: Personal, escape_values: bool) -> dict[str, str]:
-    """What each marker stands for in one reader's copy; HTML bodies get escaped values."""
+    """What each marker stands for in one subscriber's copy; HTML bodies get escaped values."""
     name = str(escape(personal.name)) if escape_values else personal.name
     return {
         NAME: (" " + name) if name else "",
@@ -75,7 +75,7 @@ def marker_values(personal: Personal, escape_values: bool) -> dict[str, str]:
 
 
 class Personaliser:
-    """A rendered body split at its markers once, filled in per reader by a join."""
+    """A rendered body split at its markers once, filled in per subscriber by a join."""
 
     def __init__(self, body: str, escape_values: bool):
         self.body = mailer.MarkedBody(body, MARKERS)
@@ -106,9 +106,9 @@ def render_page(
     markers: RenderMarkers | None = None,
     locale: str | None = None,
 ) -> str:
-    """The digest as one HTML document; with personal=False it has no reader's links (archive).
+    """The digest as one HTML document; with personal=False it has no subscriber's links (archive).
 
-    Personal pages carry `markers` where the reader's values go. The chrome (greeting,
+    Personal pages carry `markers` where the subscriber's values go. The chrome (greeting,
     footer, dates) is in `locale`, by default the list's language."""
     mailing_list = issue.mailing_list
     markers = markers or RenderMarkers()
@@ -131,7 +131,7 @@ def render_page(
 
 
 def render_issue(issue: Issue, locale: str | None = None) -> tuple[str, str]:
-    """HTML (CSS inlined) and text of the email, with the per-reader markers left in:
+    """HTML (CSS inlined) and text of the email, with the per-subscriber markers left in:
     only where the template put them, whatever the feed's or the editor's text holds.
     `locale` as in render_page: the send renders once per language its subscribers read."""
     markers = RenderMarkers()
@@ -143,7 +143,7 @@ def render_issue(issue: Issue, locale: str | None = None) -> tuple[str, str]:
 
 
 def preview(issue: Issue) -> tuple[str, str]:
-    """The email as a sample reader gets it, for editors' previews."""
+    """The email as a sample subscriber gets it, for editors' previews."""
     html, text = render_issue(issue)
     sample = Personal("Reader", "#unsubscribe", "#preferences")
     return (
