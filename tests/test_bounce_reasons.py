@@ -1315,6 +1315,30 @@ def test_user_unknown_after_data_is_a_filter_unless_the_status_says_the_mailbox(
     assert classify(after_data("5.0.0")).recipients[0].reason == "filtered"
 
 
+def test_recipient_groups_without_blank_lines_between_them_are_read_apart():
+    """AOL's reports run the recipients' field groups together; each still begins with
+    its Final-Recipient, and each keeps its own status."""
+    raw = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@aol.example>\r\n"
+        b"To: <news@example.org>\r\nSubject: Undeliverable\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; omr.aol.example\r\n"
+        b"Final-Recipient: rfc822; full@example.jp\r\n"
+        b"Action: failed\r\nStatus: 5.2.2\r\n"
+        b"Diagnostic-Code: smtp; 550 5.2.2 <full@example.jp>... Mailbox Full\r\n"
+        b"Final-Recipient: rfc822; gone@example.jp\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 <gone@example.jp>... User Unknown\r\n\r\n"
+        b"--b--\r\n"
+    )
+    v = classify(raw)
+    named = {f.address: f for f in v.recipients}
+    assert named["full@example.jp"].reason == "mailbox_full", describe(v)
+    assert named["gone@example.jp"].reason == "user_unknown", describe(v)
+
+
 def test_the_quoted_original_names_our_delivery():
     for raw in (
         postfix("a@example.com", "5.1.1", "550 5.1.1 User unknown"),

@@ -240,7 +240,11 @@ def not_recipients(msg: Message, original: Message | None) -> set[str]:
 
 
 def _field_blocks(text: str) -> list[Message]:
-    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())
+    # Blank lines separate the groups; some servers (AOL's) leave them out, but each
+    # recipient's group still begins with its Final-Recipient field.
+    blocks = re.split(
+        r"\n[ \t]*\n|\n(?=final-recipient:)", text.replace("\r\n", "\n").strip(), flags=re.I
+    )
     return [HeaderParser().parsestr(b.strip() + "\n") for b in blocks if b.strip()]
 
 
@@ -260,7 +264,8 @@ def dsn_fields(msg: Message) -> list[Evidence]:
         if kind in ("message/delivery-status", "message/global-delivery-status"):
             payload = part.get_payload()
             if isinstance(payload, list):  # the email package parsed the blocks already
-                found += _recipient_blocks([b for b in payload if isinstance(b, Message)])
+                blocks = [b for b in payload if isinstance(b, Message)]
+                found += _recipient_blocks([one for b in blocks for one in _regrouped(b)])
             else:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
         elif kind == "text/plain" and re.search(r"(?im)^final-recipient:", text_of(part)):
@@ -272,6 +277,13 @@ def dsn_fields(msg: Message) -> list[Evidence]:
     for evidence in found:
         unique.setdefault(evidence.address.lower(), evidence)
     return list(unique.values())
+
+
+def _regrouped(block: Message) -> list[Message]:
+    """A parsed group holding several recipients (no blank lines between them), apart."""
+    if len(block.get_all("Final-Recipient", [])) < 2:
+        return [block]
+    return _field_blocks("\n".join(f"{name}: {value}" for name, value in block.items()))
 
 
 def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
