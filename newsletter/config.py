@@ -84,6 +84,10 @@ def load(instance: Path) -> dict:
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),
+        # Posts by email: only Authentication-Results headers with this authserv-id (the MTA
+        # in front of `bounces serve`, which removes forged ones) are believed; unset, every
+        # message to a posts address waits for an editor.
+        "INBOUND_AUTHSERV_ID": _env("INBOUND_AUTHSERV_ID"),
         # DKIM: unset key file, no signature. The public key goes in DNS at
         # <selector>._domainkey.<domain>.
         "DKIM_KEY_FILE": _env("DKIM_KEY_FILE"),

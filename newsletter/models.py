@@ -13,6 +13,7 @@ from newsletter.statuses import (
     Calendar,
     DeliveryMode,
     DeliveryStatus,
+    HeldStatus,
     ImportStatus,
     IssueKind,
     IssueStatus,
@@ -370,3 +371,41 @@ class ImportFile(db.Model):
     )
     part: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class HeldPost(db.Model):
+    """A message sent to a list's posts address: held for an editor, or what became of it."""
+
+    __tablename__ = "held_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(sa.String(254))
+    sender_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    subject: Mapped[str] = mapped_column(sa.String(500), default="")
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    html_sanitised: Mapped[str] = mapped_column(sa.Text, default="")
+    # The first web link of the body, offered as the post's URL.
+    link: Mapped[str] = mapped_column(sa.String(2000), default="")
+    # Why it was held, and what was taken out (attachments, text over the limit).
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    status: Mapped[str] = mapped_column(sa.String(10), default=HeldStatus.HELD, index=True)
+    post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mailing_list: Mapped[MailingList] = relationship()
+
+
+class AllowedSender(db.Model):
+    """A sender whose aligned mail to a list's posts address becomes a post, like an editor's."""
+
+    __tablename__ = "allowed_senders"
+
+    list_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

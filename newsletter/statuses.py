@@ -64,3 +64,12 @@ class IssueKind(StrEnum):
 class Calendar(StrEnum):
     GREGORIAN = "gregorian"
     PERSIAN = "persian"  # Solar Hijri, as Iran dates things
+
+
+class HeldStatus(StrEnum):
+    """What became of a message sent to a list's posts address."""
+
+    HELD = "held"  # waiting for an editor
+    APPROVED = "approved"  # an editor made it a post
+    REJECTED = "rejected"
+    PUBLISHED = "published"  # a trusted sender's, a post at once

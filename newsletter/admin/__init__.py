@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     from newsletter.admin import (  # noqa: F401  (each module adds its routes)
         auth,
         dashboard,
+        inbound,
         issues,
         lists,
         posts,

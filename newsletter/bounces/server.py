@@ -1,6 +1,7 @@
 """`newsletter bounces serve`: an SMTP or LMTP server that takes bounces and complaints.
 
-It accepts mail only for the bounce domain, so it is no relay. A report that cannot be
+It accepts mail only for the bounce domain, so it is no relay; mail to a list's posts
+address there (posts+<slug>@) goes to posts/inbound.py. A report that cannot be
 stored (the database is down) is refused with a 4xx, so the sending server tries again and
 nothing is lost; a message that is not a bounce is accepted and dropped.
 """
@@ -16,6 +17,7 @@ from aiosmtpd.smtp import SMTP
 from flask import Flask
 
 from newsletter.bounces.intake import take
+from newsletter.posts import inbound
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +33,49 @@ class BounceHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.rpartition("@")[2].lower() != self.domain:
             return "550 5.7.1 This server takes bounces for " + self.domain + " only"
+        slug = inbound.list_slug(address, self.domain)
+        if slug is not None:  # a list's posts address, not a bounce
+            loop = asyncio.get_running_loop()
+            if not await loop.run_in_executor(None, self._list_exists, slug):
+                return "550 5.1.1 No list has this posts address"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
         loop = asyncio.get_running_loop()
+        posts = [a for a in envelope.rcpt_tos if inbound.list_slug(a, self.domain)]
+        bounces = [a for a in envelope.rcpt_tos if a not in posts]
+        statuses = {}
+        if bounces:
+            status = await self._run(loop, self._take, envelope.content, bounces)
+            statuses.update(dict.fromkeys(bounces, status))
+        for address in posts:
+            statuses[address] = await self._run(loop, self._post, envelope.content, address)
+        if self.lmtp:  # LMTP answers once per recipient
+            return "\r\n".join(statuses[a] for a in envelope.rcpt_tos)
+        return max(statuses.values())  # one answer: a failure, if any, so the sender retries
+
+    async def _run(self, loop, work, *args) -> str:
         try:
-            await loop.run_in_executor(None, self._take, envelope.content, envelope.rcpt_tos)
-            status = "250 2.0.0 OK"
+            await loop.run_in_executor(None, work, *args)
+            return "250 2.0.0 OK"
         except Exception:
-            log.exception("could not store a bounce; the sender will retry")
-            status = "451 4.3.0 Could not store this report now; try again later"
-        # LMTP answers once per recipient.
-        return "\r\n".join([status] * len(envelope.rcpt_tos)) if self.lmtp else status
+            log.exception("could not store a message; the sender will retry")
+            return "451 4.3.0 Could not store this message now; try again later"
 
     def _take(self, content: bytes, recipients: list[str]) -> None:
         with self.app.app_context():
             take(content, list(recipients), "lmtp" if self.lmtp else "smtp")
+
+    def _post(self, content: bytes, address: str) -> None:
+        with self.app.app_context():
+            mailing_list = inbound.list_for(inbound.list_slug(address, self.domain))
+            if mailing_list is not None:  # deleted since RCPT: nothing to post to
+                inbound.take(content, mailing_list)
+
+    def _list_exists(self, slug: str) -> bool:
+        with self.app.app_context():
+            return inbound.list_for(slug) is not None
 
 
 class BounceServer(Controller):

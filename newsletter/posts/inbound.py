@@ -1,0 +1,319 @@
+"""Posts by email: mail to posts+<list slug>@<bounce domain>, which `bounces serve` accepts.
+
+A message becomes a post of the week at once when its From is an editor or a sender the
+list always allows, and the MTA in front of us vouches for that From: an
+Authentication-Results header (RFC 8601) whose authserv-id is NEWSLETTER_INBOUND_AUTHSERV_ID
+says dkim, spf or dmarc passed for the From's domain. Anyone can write that header, so others'
+are ignored; without the setting nothing is vouched for and every message is held. Held mail
+waits in held_posts for an editor (admin/inbound.py). Attachments are dropped with a note;
+HTML is sanitised before it is stored.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from dataclasses import dataclass
+
+import idna
+import nh3
+import sqlalchemy as sa
+from flask import current_app
+from markupsafe import escape
+
+from newsletter import accounts, mailer, suppression
+from newsletter.addresses import InvalidEmail, normalise_email
+from newsletter.extensions import db
+from newsletter.lists.headers import sender as list_sender
+from newsletter.models import AllowedSender, HeldPost, MailingList, Post
+from newsletter.posts.entries import FIELD_MAX_DEPTH, depth
+from newsletter.posts.service import TITLE_MAX, PostError, add_post
+from newsletter.statuses import HeldStatus
+from newsletter.text import single_line, strip_html, web_url
+
+log = logging.getLogger(__name__)
+
+PREFIX = "posts+"
+# What is kept of a body. Sanitising HTML grows faster than linearly with its size and
+# nesting (see entries.py), so HTML is cut before it is cleaned.
+TEXT_MAX = 100_000
+HTML_MAX = 200_000
+_LINK = re.compile(r"https?://[^\s<>\"'\])]+", re.IGNORECASE)
+_HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)(.*)$", re.IGNORECASE | re.DOTALL)
+_PROPERTY = re.compile(r"([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
+# The property each method names the authenticated domain with.
+_DOMAIN_OF = {"dkim": "header.d", "spf": "smtp.mailfrom", "dmarc": "header.from"}
+
+
+def list_slug(address: str, domain: str) -> str | None:
+    """The list slug of posts+<slug>@<domain>, else None (a bounce address, or another's)."""
+    local, _, at = address.strip("<> ").rpartition("@")
+    if at.lower() != domain.lower() or not local.lower().startswith(PREFIX):
+        return None
+    return local[len(PREFIX) :].lower() or None
+
+
+def posts_address(mailing_list: MailingList) -> str | None:
+    domain = current_app.config.get("BOUNCE_DOMAIN")
+    return f"{PREFIX}{mailing_list.slug}@{domain}" if domain else None
+
+
+def list_for(slug: str) -> MailingList | None:
+    return db.session.scalar(sa.select(MailingList).where(MailingList.slug == slug))
+
+
+@dataclass
+class Mail:
+    """What is kept of a message: its sender, subject and bodies, cleaned."""
+
+    sender: str
+    sender_name: str
+    subject: str
+    text: str
+    html: str
+    link: str
+    note: str
+    vouched_domains: set[str]
+
+
+def take(raw: bytes, mailing_list: MailingList) -> HeldPost | None:
+    """Read one message to the list's posts address: a post now, or held. Commits."""
+    try:
+        mail = read(raw, current_app.config.get("INBOUND_AUTHSERV_ID"))
+    except Exception:  # the sender cannot fix what it sent: retrying would not help
+        log.exception("an unreadable message to a posts address was dropped")
+        return None
+    if mail is None:
+        return None
+    reason = _why_held(mailing_list, mail)
+    held = HeldPost(
+        list_id=mailing_list.id,
+        sender=mail.sender,
+        sender_name=mail.sender_name,
+        subject=mail.subject,
+        text=mail.text,
+        html_sanitised=mail.html,
+        link=mail.link,
+        note=mail.note,
+        reason=reason or "",
+    )
+    db.session.add(held)
+    db.session.commit()
+    if reason is None:
+        try:
+            publish(held, HeldStatus.PUBLISHED)
+        except PostError as exc:  # the same URL as an earlier post: an editor decides
+            db.session.rollback()
+            held.reason = str(exc)[:300]
+            db.session.commit()
+    return held
+
+
+def _why_held(mailing_list: MailingList, mail: Mail) -> str | None:
+    if accounts.find_user(mail.sender) is None and not is_allowed(mailing_list, mail.sender):
+        return "The sender is neither an editor nor always allowed."
+    if not aligned(mail.sender, mail.vouched_domains):
+        return "No trusted Authentication-Results vouch for the sender's domain."
+    return None
+
+
+def aligned(sender: str, vouched: set[str]) -> bool:
+    """The sender's domain is a vouched one, or under one (relaxed alignment, as DMARC's)."""
+    domain = _domain(sender.rpartition("@")[2])
+    return any(domain == d or domain.endswith("." + d) for d in vouched)
+
+
+def is_allowed(mailing_list: MailingList, sender: str) -> bool:
+    return bool(db.session.get(AllowedSender, (mailing_list.id, sender)))
+
+
+def publish(held: HeldPost, status: str, title: str = "", url: str = "") -> Post:
+    """Make the held message a post of its list through the one add-post rule."""
+    post = add_post(
+        held.mailing_list,
+        title=title or held.subject or _first_line(held.text) or "Post by email",
+        url=url or held.link or _by_email_url(held),
+        source=held.sender_name or held.sender.partition("@")[0],
+        excerpt=held.text,
+        published_at=held.received_at,
+    )
+    held.status, held.post_id, held.reason = status, post.id, ""
+    db.session.commit()
+    return post
+
+
+def _by_email_url(held: HeldPost) -> str:
+    # No link in the mail: the post points to the list's archive, unique by its anchor.
+    base = current_app.config["BASE_URL"]
+    return f"{base}/archive/{held.mailing_list.slug}#by-email-{held.id}"
+
+
+def _first_line(text: str) -> str:
+    return single_line(text.strip().split("\n", 1)[0], TITLE_MAX) if text.strip() else ""
+
+
+# --- An editor's moves ----------------------------------------------------------------------
+
+
+def approve(held: HeldPost, title: str = "", url: str = "") -> Post:
+    """A held message becomes a post; title and URL default to its subject and first link."""
+    if not _move(held, HeldStatus.HELD, HeldStatus.APPROVED):  # two editors, one post
+        raise PostError("This message is no longer held.")
+    try:
+        return publish(held, HeldStatus.APPROVED, title.strip(), url.strip())
+    except PostError:
+        db.session.rollback()
+        _move(held, HeldStatus.APPROVED, HeldStatus.HELD)
+        raise
+
+
+def _move(held: HeldPost, old: str, new: str) -> bool:
+    """One guarded change of a held message's status; False when it was not `old`."""
+    done = db.session.execute(
+        sa.update(HeldPost).where(HeldPost.id == held.id, HeldPost.status == old).values(status=new)
+    ).rowcount
+    db.session.commit()
+    return bool(done)
+
+
+def reject(held: HeldPost, reply: str) -> bool:
+    """Reject a held message once; with a reply, the sender gets it by email."""
+    done = _move(held, HeldStatus.HELD, HeldStatus.REJECTED)
+    if done and reply.strip() and suppression.reason(held.sender) is None:
+        _send_reply(held, reply.strip())
+    return done
+
+
+def _send_reply(held: HeldPost, reply: str) -> None:
+    mailing_list = held.mailing_list
+    subject = "Re: " + (held.subject or "your post")
+    to = (held.sender_name, held.sender)
+    headers = mailer.standard_headers(list_sender(mailing_list), to, subject)
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in reply.split("\n\n"))
+    with mailer.connect() as smtp:
+        message = mailer.mime_bytes(headers, reply + "\n", f'<div dir="auto">{paragraphs}</div>')
+        mailer.send(smtp, mailing_list.from_email, held.sender, message)
+
+
+def allow_sender(mailing_list: MailingList, address: str) -> None:
+    """From now on this sender's mail is trusted like an editor's (so still only when aligned)."""
+    if not is_allowed(mailing_list, address):
+        db.session.add(AllowedSender(list_id=mailing_list.id, email=address))
+        db.session.commit()
+
+
+def held_count(mailing_list: MailingList | None = None) -> int:
+    query = sa.select(sa.func.count(HeldPost.id)).where(HeldPost.status == HeldStatus.HELD)
+    if mailing_list is not None:
+        query = query.where(HeldPost.list_id == mailing_list.id)
+    return db.session.scalar(query) or 0
+
+
+# --- Reading a message ---------------------------------------------------------------------
+
+
+def read(raw: bytes, authserv_id: str | None) -> Mail | None:
+    """The message's parts we keep, or None when it has no usable sender or is automatic."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if (message.get("Auto-Submitted") or "no").strip().lower() != "no":
+        log.info("an automatic message to a posts address was dropped")
+        return None
+    sender = _sender(message)
+    if sender is None:
+        log.info("a message to a posts address without one usable From was dropped")
+        return None
+    text, html, dropped = _bodies(message)
+    notes = []
+    if dropped:
+        notes.append(f"{dropped} attachment{'s were' if dropped > 1 else ' was'} dropped")
+    if len(html) > HTML_MAX or depth(html) > FIELD_MAX_DEPTH:
+        html = ""
+        notes.append("the HTML part was too large or too deeply nested and was dropped")
+    html = nh3.clean(html, url_schemes={"http", "https", "mailto"}) if html else ""
+    text = text or (mailer.html_to_text(html) if html else "")
+    if len(text) > TEXT_MAX:
+        text = text[:TEXT_MAX]
+        notes.append(f"the text was cut at {TEXT_MAX:,} characters")
+    link = _first_link(html, text)
+    return Mail(
+        sender=sender[1],
+        sender_name=single_line(sender[0], 300),
+        subject=strip_html(str(message.get("Subject") or ""), TITLE_MAX),
+        text=text.replace("\r\n", "\n").strip(),
+        html=html,
+        link=link,
+        note="; ".join(notes).capitalize()[:300],
+        vouched_domains=vouched_domains(message, authserv_id) if authserv_id else set(),
+    )
+
+
+def _sender(message) -> tuple[str, str] | None:
+    try:
+        addresses = message["From"].addresses if message["From"] else ()
+        if len(addresses) != 1:
+            return None
+        return addresses[0].display_name, normalise_email(addresses[0].addr_spec)
+    except (InvalidEmail, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _bodies(message) -> tuple[str, str, int]:
+    """The plain and HTML bodies, and how many other parts (attachments) were dropped."""
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    bodies = [part for part in (plain, html) if part is not None]
+    dropped = sum(
+        1
+        for part in message.walk()
+        if not part.is_multipart() and all(part is not body for body in bodies)
+    )
+    return _content(plain), _content(html), dropped
+
+
+def _content(part) -> str:
+    if part is None:
+        return ""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError):  # an unknown or lying charset
+        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+
+
+def _first_link(html: str, text: str) -> str:
+    href, bare = _HREF.search(html), _LINK.search(text)
+    found = href.group(1) if href else bare.group(0).rstrip(".,;:!?") if bare else ""
+    return web_url(found) or ""
+
+
+# --- Authentication-Results (RFC 8601) -----------------------------------------------------
+
+
+def vouched_domains(message, authserv_id: str) -> set[str]:
+    """Domains that passed dkim, spf or dmarc by the word of our own authserv-id only."""
+    domains = set()
+    for header in message.get_all("Authentication-Results") or []:
+        value = _COMMENT.sub(" ", str(header))
+        served_by, *results = value.split(";")
+        if not served_by.split() or served_by.split()[0].lower() != authserv_id.lower():
+            continue  # anyone can write this header; only our MTA's counts
+        for result in results:
+            match = _RESULT.match(result)
+            if not match or match.group(2).lower() != "pass":
+                continue
+            wanted = _DOMAIN_OF.get(match.group(1).lower())
+            for name, value in _PROPERTY.findall(match.group(3)):
+                if name.lower() == wanted:
+                    domains.add(_domain(value.rpartition("@")[2]))
+    return {d for d in domains if "." in d}
+
+
+def _domain(value: str) -> str:
+    value = value.strip().rstrip(".").lower()
+    try:
+        return idna.decode(value)
+    except idna.IDNAError:
+        return value

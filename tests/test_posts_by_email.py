@@ -1,0 +1,329 @@
+"""Posts by email: mail to posts+<list>@<bounce domain>, through the real `bounces serve`."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from bounce_mail import BOUNCE_DOMAIN, dsn
+from builders import deliver, send_one_batch, stored_subscriber
+
+from newsletter import accounts
+from newsletter.bounces.server import MAX_SIZE
+from newsletter.extensions import db
+from newsletter.models import AllowedSender, Bounce, HeldPost, Post
+from newsletter.posts import inbound
+
+MX = "mx.example.org"
+POSTS = f"posts+weekly@{BOUNCE_DOMAIN}"
+PERSIAN_SUBJECT = "خبرهای این هفته 🎉"
+PERSIAN_BODY = "سلام دوستان! مقاله‌ی تازه را بخوانید 🌷 https://example.org/fa/article.\n"
+
+
+@pytest.fixture
+def inbound_server(app, weekly, bounce_server):
+    """The bounce server, behind an MTA that signs its Authentication-Results as MX."""
+    app.config["INBOUND_AUTHSERV_ID"] = MX
+    accounts.create_user("maryam@example.org", "correct horse battery", "editor")
+    return bounce_server()
+
+
+def mail(
+    sender="Maryam <maryam@example.org>",
+    subject="A post by email",
+    body="Read this: https://example.org/a-story\n",
+    results: list[str] | None = None,
+    html: str | None = None,
+) -> EmailMessage:
+    message = EmailMessage(policy=email.policy.SMTP)
+    for value in results if results is not None else [f"{MX}; dkim=pass header.d=example.org"]:
+        message["Authentication-Results"] = value
+    message["From"] = sender
+    message["To"] = POSTS
+    message["Subject"] = subject
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def post_by_email(server, message: EmailMessage) -> None:
+    deliver(server, message.as_bytes(), to=POSTS)
+
+
+def held() -> list[HeldPost]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(HeldPost).order_by(HeldPost.id)).all()
+
+
+def posts() -> list[Post]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Post).order_by(Post.id)).all()
+
+
+def test_an_authenticated_editors_mail_becomes_a_post_of_the_week(inbound_server):
+    post_by_email(inbound_server, mail("مریم <maryam@example.org>", PERSIAN_SUBJECT, PERSIAN_BODY))
+
+    [post] = posts()
+    assert post.title == PERSIAN_SUBJECT
+    assert post.url == "https://example.org/fa/article"
+    assert post.source == "مریم"
+    assert "مقاله‌ی تازه" in post.excerpt and "🌷" in post.excerpt
+    assert post.first_seen_at is not None
+    [record] = held()
+    assert (record.status, record.post_id) == ("published", post.id)
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [f"{MX}; spf=pass smtp.mailfrom=maryam@example.org"],
+        [f"{MX}; dmarc=pass (p=reject) header.from=example.org"],
+        [f"{MX} 1; dkim=fail header.d=example.org; spf=pass smtp.mailfrom=example.org"],
+        [f"{MX.upper()}; dkim=pass header.d=example.org header.s=sel"],
+    ],
+)
+def test_spf_dmarc_or_dkim_passing_for_the_from_domain_is_enough(inbound_server, results):
+    post_by_email(inbound_server, mail(results=results))
+    assert len(posts()) == 1
+
+
+def test_relaxed_alignment_takes_a_signature_of_the_parent_domain(inbound_server):
+    accounts.create_user("ali@news.example.org", "correct horse battery", "editor")
+    post_by_email(inbound_server, mail(sender="ali@news.example.org"))
+    assert len(posts()) == 1
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [],  # no word from our MTA
+        ["evil.example.net; dkim=pass header.d=example.org"],  # someone else's authserv-id
+        [f"{MX}.evil.example.net; dkim=pass header.d=example.org"],
+        [f"{MX}; dkim=pass header.d=attacker.example.net"],  # a signature of another domain
+        [f"{MX}; dkim=fail header.d=example.org; spf=softfail smtp.mailfrom=example.org"],
+        [f"{MX}; dkim=pass header.d=org"],  # a bare top-level domain aligns nothing
+        [f"{MX}; dkim=pass (header.d=example.org) header.d=other.example"],  # in a comment
+    ],
+)
+def test_an_editors_mail_without_trusted_alignment_is_held(inbound_server, results):
+    post_by_email(inbound_server, mail(results=results))
+
+    assert posts() == []
+    [record] = held()
+    assert record.status == "held"
+    assert "Authentication-Results" in record.reason
+
+
+def test_without_an_authserv_id_every_message_is_held(app, inbound_server):
+    app.config["INBOUND_AUTHSERV_ID"] = None
+    post_by_email(inbound_server, mail())
+    assert posts() == [] and held()[0].status == "held"
+
+
+def test_a_strangers_mail_is_held_then_approved_as_a_post(inbound_server, editor_client):
+    post_by_email(inbound_server, mail("Sam <sam@example.net>", "News from Sam"))
+    [record] = held()
+    assert (record.status, record.sender, record.reason) == (
+        "held",
+        "sam@example.net",
+        "The sender is neither an editor nor always allowed.",
+    )
+    assert posts() == []
+
+    page = editor_client.get("/admin/lists/weekly/held")
+    assert "News from Sam" in page.text and "sam@example.net" in page.text
+    assert "Held mail (1)" in editor_client.get("/admin/").text
+    assert "Nothing is held" not in editor_client.get("/admin/held").text
+    approved = editor_client.post(
+        f"/admin/held/{record.id}/approve",
+        data={"csrf_token": editor_client.token, "title": "Sam’s news", "url": ""},
+    )
+    assert approved.status_code == 302
+
+    [post] = posts()
+    assert (post.title, post.url, post.source) == (
+        "Sam’s news",
+        "https://example.org/a-story",
+        "Sam",
+    )
+    assert held()[0].status == "approved"
+    again = editor_client.post(
+        f"/admin/held/{record.id}/approve", data={"csrf_token": editor_client.token}
+    )
+    assert again.status_code == 302 and len(posts()) == 1  # approved once only
+
+
+def test_a_message_without_a_link_points_to_the_archive(inbound_server, editor_client):
+    post_by_email(inbound_server, mail("sam@example.net", "", body="No link here.\nSecond line."))
+    [record] = held()
+    editor_client.post(f"/admin/held/{record.id}/approve", data={"csrf_token": editor_client.token})
+    [post] = posts()
+    assert post.title == "No link here."
+    assert post.url == f"http://newsletter.test/archive/weekly#by-email-{record.id}"
+
+
+def test_forms_need_the_csrf_token(inbound_server, editor_client):
+    post_by_email(inbound_server, mail("sam@example.net"))
+    [record] = held()
+    for action in ("approve", "reject", "allow"):
+        answer = editor_client.post(f"/admin/held/{record.id}/{action}", data={"confirm": "yes"})
+        assert answer.status_code == 400
+    assert held()[0].status == "held" and posts() == []
+
+
+def test_rejecting_needs_confirmation_and_emails_the_reply(inbound_server, editor_client, inbox):
+    post_by_email(inbound_server, mail("Sam <sam@example.net>", "خبر"))
+    [record] = held()
+    url = f"/admin/held/{record.id}/reject"
+    reply = "ممنون، ولی این هفته جا نداریم 🙏\n\nNext week perhaps."
+
+    editor_client.post(url, data={"csrf_token": editor_client.token, "reply": reply})
+    assert held()[0].status == "held"  # not ticked "I am sure"
+    editor_client.post(
+        url, data={"csrf_token": editor_client.token, "reply": reply, "confirm": "yes"}
+    )
+
+    assert held()[0].status == "rejected" and posts() == []
+    [sent] = inbox.wait_for(1, recipient="sam@example.net")
+    message = email.message_from_bytes(sent.data, policy=email.policy.default)
+    assert message["Subject"] == "Re: خبر"
+    assert "جا نداریم 🙏" in message.get_body(("plain",)).get_content()
+    assert sent.sender == "digest@example.org"
+
+
+def test_always_allowing_a_sender_publishes_their_next_authenticated_mail(
+    inbound_server, editor_client
+):
+    post_by_email(inbound_server, mail("Sam <sam@example.net>", results=[]))
+    [record] = held()
+    editor_client.post(f"/admin/held/{record.id}/allow", data={"csrf_token": editor_client.token})
+    assert db.session.get(AllowedSender, (record.list_id, "sam@example.net")) is not None
+
+    post_by_email(inbound_server, mail("sam@example.net", "Unsigned", results=[]))
+    assert posts() == []  # allowed senders still need our MTA's word, like editors
+    signed = [f"{MX}; dkim=pass header.d=example.net"]
+    post_by_email(inbound_server, mail("sam@example.net", "Signed", results=signed))
+    assert [p.title for p in posts()] == ["Signed"]
+
+
+def test_attachments_are_dropped_with_a_note(inbound_server):
+    message = mail()
+    message.add_attachment(b"%PDF-1.4 ...", maintype="application", subtype="pdf", filename="a.pdf")
+    message.add_attachment(b"\x89PNG...", maintype="image", subtype="png", filename="b.png")
+    post_by_email(inbound_server, message)
+
+    [record] = held()
+    assert record.status == "published"
+    assert record.note == "2 attachments were dropped"
+    assert "PDF" not in posts()[0].excerpt
+
+    one = mail("sam@example.net")
+    one.add_attachment(b"data", maintype="application", subtype="octet-stream", filename="x")
+    post_by_email(inbound_server, one)
+    assert held()[1].note == "1 attachment was dropped"
+
+
+def test_hostile_html_is_sanitised_and_shown_as_text(inbound_server, editor_client):
+    hostile = (
+        '<p onclick="steal()">Hi <img src="x" onerror="alert(1)">'
+        '<a href="javascript:alert(2)">click</a> <a href="https://example.org/ok">ok</a></p>'
+        "<script>alert(3)</script><iframe src='https://evil.example'></iframe>"
+    )
+    post_by_email(
+        inbound_server,
+        mail('"<b>Sam</b>" <sam@example.net>', "Hi", "<script>alert(4)</script>", html=hostile),
+    )
+
+    [record] = held()
+    cleaned = record.html_sanitised
+    for bad in ("script", "onerror", "onclick", "javascript:", "iframe", "alert(3)"):
+        assert bad not in cleaned
+    assert 'href="https://example.org/ok"' in cleaned
+    assert record.link == "https://example.org/ok"
+    page = editor_client.get("/admin/lists/weekly/held").text
+    assert "<script>alert(4)" not in page and "&lt;script&gt;alert(4)" in page
+    assert "<b>Sam" not in page and "&lt;b&gt;Sam" in page
+    assert "<img" not in page.split("<h1>", 1)[1]
+
+
+def test_an_html_only_message_becomes_text(inbound_server):
+    message = EmailMessage()
+    message["Authentication-Results"] = f"{MX}; dkim=pass header.d=example.org"
+    message["From"] = "maryam@example.org"
+    message["Subject"] = "HTML only"
+    message.set_content(
+        "<p>Hello <b>world</b> <a href='https://example.org/h'>read</a></p>", "html"
+    )
+    post_by_email(inbound_server, message)
+
+    [post] = posts()
+    assert "Hello" in post.excerpt and "<b>" not in post.excerpt
+    assert post.url == "https://example.org/h"
+
+
+def test_a_huge_message_is_refused_and_a_long_text_is_cut(inbound_server):
+    huge = mail(body="x" * (MAX_SIZE + 1024))
+    with pytest.raises(smtplib.SMTPException) as refused:
+        post_by_email(inbound_server, huge)
+    assert "552" in str(refused.value) or getattr(refused.value, "smtp_code", 0) == 552
+    assert held() == []
+
+    post_by_email(inbound_server, mail(body="word " * 40_000))
+    [record] = held()
+    assert len(record.text) <= inbound.TEXT_MAX
+    assert record.note == f"The text was cut at {inbound.TEXT_MAX:,} characters"
+
+
+def test_no_list_no_posts_address(inbound_server):
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        deliver(inbound_server, mail().as_bytes(), to=f"posts+nosuch@{BOUNCE_DOMAIN}")
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        deliver(inbound_server, mail().as_bytes(), to="posts+weekly@elsewhere.example")
+
+
+def test_automatic_mail_and_mail_without_a_sender_are_dropped(inbound_server):
+    auto = mail()
+    auto["Auto-Submitted"] = "auto-replied"
+    post_by_email(inbound_server, auto)
+    post_by_email(inbound_server, mail(sender="not an address"))
+    assert held() == [] and posts() == []
+
+
+def test_bounces_still_work_beside_posts_in_one_lmtp_session(
+    inbound_server, weekly, inbox, bounce_server
+):
+    server = bounce_server(lmtp=True)
+    send_one_batch(weekly, 1)
+    [sent] = inbox.messages
+    report = dsn("reader0@example.org", "5.1.1", sent.data.split(b"\r\n\r\n", 1)[0] + b"\r\n")
+    with smtplib.LMTP(server.hostname, server.port) as client:
+        client.sendmail("", [sent.sender], report)
+        client.sendmail("", [POSTS], mail().as_bytes())
+
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+    assert db.session.scalar(sa.select(sa.func.count(Bounce.id))) == 1
+    assert [p.title for p in posts() if p.source == "Maryam"] == ["A post by email"]
+
+
+def test_a_second_post_of_the_same_link_waits_for_an_editor(inbound_server, editor_client):
+    post_by_email(inbound_server, mail(subject="First"))
+    post_by_email(inbound_server, mail(subject="Same link"))
+    first, second = held()
+    assert (first.status, second.status) == ("published", "held")
+    assert second.reason == "This list already has a post with that URL."
+
+    taken = "https://example.org/a-story"
+    editor_client.post(
+        f"/admin/held/{second.id}/approve", data={"csrf_token": editor_client.token, "url": taken}
+    )
+    assert held()[1].status == "held"  # refused, and still there to decide
+    editor_client.post(
+        f"/admin/held/{second.id}/approve",
+        data={"csrf_token": editor_client.token, "url": "https://example.org/another"},
+    )
+    assert [p.title for p in posts()] == ["First", "Same link"]
