@@ -64,13 +64,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     hardening.init_app(app)  # before the blueprints: their int rules take its converter
 
-    from newsletter import admin, api, archive, errors, pages, subscriptions
+    from newsletter import admin, analytics_views, api, archive, errors, pages, subscriptions
     from newsletter.subscriptions import embed
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(subscriptions.bp)
     app.register_blueprint(embed.bp)  # the subscribe form pasted on other sites
     app.register_blueprint(archive.bp)
+    app.register_blueprint(analytics_views.bp)  # /r/ and /o/: tracked links, open pixel
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

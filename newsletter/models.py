@@ -80,6 +80,11 @@ class MailingList(db.Model):
     autopilot: Mapped[bool] = mapped_column(default=False)
     autopilot_send: Mapped[bool] = mapped_column(default=False)
     autopilot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Analytics: clicks are counted per issue and link (through /r/), opens only when asked
+    # for, and who clicked what only when the list opts in.
+    track_clicks: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    track_opens: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    track_subscribers: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -97,6 +102,8 @@ class Subscriber(db.Model):
     # from bounce_score_at; past NEWSLETTER_BOUNCE_THRESHOLD the subscriber is bounced.
     bounce_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
     bounce_score_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Asked for plain links and no open pixel (preferences).
+    no_tracking: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(
@@ -269,8 +276,38 @@ class Delivery(db.Model):
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # That first moment (the subscriber's wave), kept for the issue's page.
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first click through /r/ and the first open: unique clickers and openers.
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class IssueLink(db.Model):
+    """A link of a sent issue, by position: /r/<token>/<position> leads only here."""
+
+    __tablename__ = "issue_links"
+    __table_args__ = (sa.UniqueConstraint("issue_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    url: Mapped[str] = mapped_column(sa.String(2000))
+
+
+class LinkClick(db.Model):
+    """One click on a link: when, and who only when the list tracks subscribers."""
+
+    __tablename__ = "link_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("issue_links.id", ondelete="CASCADE"), index=True
+    )
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
 
 
 class Bounce(db.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,3 +176,22 @@ def error_of(answer) -> dict:
     assert set(answer.json) == {"error"}
     assert set(answer.json["error"]) == {"code", "message", "fields"}
     return answer.json["error"]
+
+
+# --- SQL statements ------------------------------------------------------------------------
+
+
+@contextmanager
+def counting_statements():
+    """The SQL statements sent while the block runs, to show a page costs the same for many
+    rows as for few."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)

@@ -1,25 +1,9 @@
 """The issue list costs the same number of SQL statements for 5 issues as for 50."""
 
-from contextlib import contextmanager
-
-import sqlalchemy as sa
+from builders import counting_statements
 
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, IssueItem, Subscriber
-
-
-@contextmanager
-def counting_statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _add_issues(list_id: int, reader_id: int, first: int, n: int) -> None:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from newsletter.admin import bp, times
+from newsletter.admin import bp, issue_charts, times
 from newsletter.bounces import history
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, default_subject, edit_issue, posts_between
@@ -102,6 +102,7 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
+        charts=issue_charts.for_issue(found),
         waves=ledger.waves(found.id) if found.local_time else [],
         schedule_error=schedule_error,
         typed=request.form,

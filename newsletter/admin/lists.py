@@ -12,7 +12,15 @@ from newsletter.lists.shapes import ListChanges, NewList
 from newsletter.models import MailingList
 from newsletter.subscriptions.views import HONEYPOT
 
-CHECKBOXES = ("public", "autopilot", "autopilot_send", "each_post")
+CHECKBOXES = (
+    "public",
+    "autopilot",
+    "autopilot_send",
+    "each_post",
+    "track_clicks",
+    "track_opens",
+    "track_subscribers",
+)
 # Choices an older form (or a script) may leave out: empty keeps what the list has.
 LEFT_IF_EMPTY = ("calendar", "each_post_hold")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -73,6 +81,7 @@ def new_list():
             "language": "en",
             "direction": "ltr",
             "public": True,
+            "track_clicks": True,
             "postal_address": current_app.config["POSTAL_ADDRESS"] or "",
         },
         {},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsletter import analytics
 from newsletter.bounces import history
 from newsletter.fields import iso
 from newsletter.models import Feed, Issue, MailingList, Post
@@ -10,7 +11,7 @@ from newsletter.sending import ledger
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
     "send_time timezone language direction footer postal_address autopilot autopilot_send "
-    "embed_return_urls"
+    "embed_return_urls track_clicks track_opens track_subscribers"
 ).split()
 
 
@@ -46,8 +47,14 @@ def post_json(post: Post) -> dict:
     }
 
 
-def issue_json(issue: Issue, counts: dict | None = None, bounces: dict | None = None) -> dict:
-    """counts and bounces may be given, as issues_json does for many issues at once."""
+def issue_json(
+    issue: Issue,
+    counts: dict | None = None,
+    bounces: dict | None = None,
+    clicks: dict | None = None,
+) -> dict:
+    """counts, bounces and clicks may be given, as issues_json does for many issues at once."""
+    clicks = analytics.clicks_for_issues([issue.id])[issue.id] if clicks is None else clicks
     return {
         "id": issue.id,
         "list": issue.mailing_list.slug,
@@ -73,6 +80,9 @@ def issue_json(issue: Issue, counts: dict | None = None, bounces: dict | None = 
         "finished_at": iso(issue.finished_at),
         "counts": ledger.counts(issue.id) if counts is None else counts,
         "bounces": history.counts_for_issue(issue.id) if bounces is None else bounces,
+        # Clicks through the issue's tracked links; unique: copies clicked at least once.
+        "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
+        "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],
         "items": [
             {
                 "id": item.id,
@@ -95,7 +105,10 @@ def issues_json(issues: list[Issue]) -> list[dict]:
     ids = [issue.id for issue in issues]
     counts = ledger.counts_for_issues(ids)
     bounces = history.counts_for_issues(ids)
-    return [issue_json(issue, counts[issue.id], bounces[issue.id]) for issue in issues]
+    clicks = analytics.clicks_for_issues(ids)
+    return [
+        issue_json(issue, counts[issue.id], bounces[issue.id], clicks[issue.id]) for issue in issues
+    ]
 
 
 def schema(*required: str, **properties: str | list[str]) -> dict:
@@ -156,6 +169,11 @@ ISSUE = schema(
     items="array",
 )
 ISSUE["properties"]["counts"] = COUNTS
+ISSUE["properties"]["clicks"] = schema("total", "unique", total="integer", unique="integer")
+ISSUE["properties"]["links"] = {
+    "type": "array",
+    "items": schema("url", "clicks", url="string", clicks="integer"),
+}
 BOUNCE_COUNTS = schema(
     "hard",
     "soft",

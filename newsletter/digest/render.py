@@ -24,6 +24,10 @@ from newsletter.text import direction
 NAME = "@@NLNAME@@"
 UNSUBSCRIBE_URL = "@@NLUNSUBSCRIBE@@"
 PREFERENCES_URL = "@@NLPREFERENCES@@"
+# Only in a send's frozen render: the open pixel (HTML only), and each tracked link's whole
+# href, a marker per position (LINK then the position in letters: B is 1, BA is 26).
+OPEN_PIXEL = "@@NLOPEN@@"
+LINK = "@@NLLINK"
 MARKERS = re.compile("(@@NL[A-Z]+@@)")
 # What breaks up marker look-alikes in feed and editor text: "&#64;" reads as "@" in HTML,
 # links included; plain text gets a zero-width space.
@@ -37,11 +41,12 @@ class RenderMarkers:
     per-subscriber fill looks for, and anything else that looks like a marker is defused.
     """
 
-    def __init__(self):
+    def __init__(self, links: list[str] = ()):
         nonce = "".join(secrets.choice(string.ascii_uppercase) for _ in range(24))
+        self.links = {url: link_marker(position) for position, url in enumerate(links, 1)}
         self.ours = {
             marker[:-2] + nonce + "@@": marker
-            for marker in (NAME, UNSUBSCRIBE_URL, PREFERENCES_URL)
+            for marker in (NAME, UNSUBSCRIBE_URL, PREFERENCES_URL, OPEN_PIXEL, *self.links.values())
         }
         self.by_marker = {marker: ours for ours, marker in self.ours.items()}
         self.pattern = re.compile("(" + "|".join(self.ours) + ")")
@@ -49,12 +54,56 @@ class RenderMarkers:
     def __getitem__(self, marker: str) -> str:
         return self.by_marker[marker]
 
+    def track(self, url: str) -> str:
+        """The href of a link: a marker when the link is tracked."""
+        marker = self.links.get(url)
+        return self.by_marker[marker] if marker else url
+
     def settle(self, body: str, html: bool) -> str:
         pieces = self.pattern.split(body)
         # Between our markers, "@@NL" never survives, so no marker can either.
         pieces[0::2] = [piece.replace("@@NL", DEFUSED[html]) for piece in pieces[0::2]]
         pieces[1::2] = [self.ours[piece] for piece in pieces[1::2]]
         return "".join(pieces)
+
+
+def link_marker(position: int) -> str:
+    letters = ""
+    while True:
+        position, digit = divmod(position, 26)
+        letters = string.ascii_uppercase[digit] + letters
+        if not position:
+            return LINK + letters + "@@"
+
+
+def link_position(marker: str) -> int | None:
+    """The position a link marker stands for; None for other markers."""
+    if not marker.startswith(LINK):
+        return None
+    position = 0
+    for letter in marker[len(LINK) : -2]:
+        position = position * 26 + string.ascii_uppercase.index(letter)
+    return position
+
+
+def tracked_links(issue: Issue) -> list[str]:
+    """The links a send counts clicks on, in order, each once: the intro's, then the items'.
+    Only web links; the subscriber's own links (unsubscribe, preferences) and the archive's
+    are not among them."""
+    found: list[str] = []
+
+    def keep(tag: str, attribute: str, value: str) -> str:
+        if tag == "a" and attribute == "href":
+            found.append(value)
+        return value
+
+    nh3.clean(markdown.markdown(issue.intro or ""), attribute_filter=keep)
+    found += [item.url for item in issue.items]
+    # What an IssueLink row holds; a longer link is sent as it is.
+    web = (
+        url for url in found if url.lower().startswith(("http://", "https://")) and len(url) <= 2000
+    )
+    return list(dict.fromkeys(web))
 
 
 @dataclass(frozen=True)
@@ -85,9 +134,14 @@ class Personaliser:
         return "".join(self.body.fill(marker_values(personal, self.escape_values)))
 
 
-def intro_html(intro: str) -> Markup:
-    """The editor's Markdown, rendered and sanitised."""
-    return Markup(nh3.clean(markdown.markdown(intro or "")))
+def intro_html(intro: str, track=None) -> Markup:
+    """The editor's Markdown, rendered and sanitised; `track` gives each link's href."""
+
+    def href(tag: str, attribute: str, value: str) -> str:
+        return track(value) if tag == "a" and attribute == "href" else value
+
+    cleaned = nh3.clean(markdown.markdown(intro or ""), attribute_filter=track and href)
+    return Markup(cleaned)
 
 
 def sections(issue: Issue) -> list[tuple[str, list]]:
@@ -119,7 +173,8 @@ def render_page(
             mailing_list=mailing_list,
             subject=issue.subject,
             sections=sections(issue),
-            intro=intro_html(issue.intro),
+            intro=intro_html(issue.intro, markers.track if personal else None),
+            track=markers.track if personal else str,
             direction_of=direction,
             personal=personal,
             greeting_name=markers[NAME],
@@ -130,14 +185,21 @@ def render_page(
         )
 
 
-def render_issue(issue: Issue, locale: str | None = None) -> tuple[str, str]:
+def render_issue(
+    issue: Issue, locale: str | None = None, links: list[str] = (), pixel: bool = False
+) -> tuple[str, str]:
     """HTML (CSS inlined) and text of the email, with the per-subscriber markers left in:
     only where the template put them, whatever the feed's or the editor's text holds.
-    `locale` as in render_page: the send renders once per language its subscribers read."""
-    markers = RenderMarkers()
+    `locale` as in render_page: the send renders once per language its subscribers read.
+    A send's render marks the hrefs of `links` (tracked_links) and, with `pixel`, where the
+    open pixel goes."""
+    markers = RenderMarkers(links)
     html = render_page(issue, personal=True, markers=markers, locale=locale)
+    inlined = inline_css(html)
+    if pixel:
+        inlined = inlined.replace("</body>", markers[OPEN_PIXEL] + "</body>", 1)
     return (
-        markers.settle(inline_css(html), html=True),
+        markers.settle(inlined, html=True),
         markers.settle(html_to_text(html), html=False),
     )
 

@@ -67,6 +67,10 @@ class ListChanges(BaseModel):
     # Each post on its own, this many minutes after it is first seen (a day at most).
     each_post: bool | None = None
     each_post_hold: int | None = Field(None, ge=0, le=1440)
+    # Analytics: clicks counted per link (on by default), opens, and who clicked what.
+    track_clicks: bool | None = None
+    track_opens: bool | None = None
+    track_subscribers: bool | None = None
 
     _emails = field_validator("from_email", "reply_to")(_email)
 

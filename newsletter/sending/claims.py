@@ -63,6 +63,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
             Subscriber.email,
             Subscriber.name,
             Subscriber.locale,
+            Subscriber.no_tracking,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .join(

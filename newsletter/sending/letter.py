@@ -6,15 +6,27 @@ import secrets
 from email.utils import formatdate
 from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import current_app
+from markupsafe import escape
 
-from newsletter import links, mailer, signing
-from newsletter.digest.render import MARKERS, Personal, marker_values
+from newsletter import analytics, links, mailer, signing
+from newsletter.digest.render import MARKERS, OPEN_PIXEL, Personal, link_position, marker_values
+from newsletter.extensions import db
 from newsletter.lists import list_headers, sender
-from newsletter.models import Issue
+from newsletter.models import Issue, IssueLink
 
 # What a letter needs of its list.
-LIST_FIELDS = ("id", "name", "slug", "from_email", "from_name", "reply_to")
+LIST_FIELDS = (
+    "id",
+    "name",
+    "slug",
+    "from_email",
+    "from_name",
+    "reply_to",
+    "track_clicks",
+    "track_opens",
+)
 
 
 class BadRecipient(ValueError):
@@ -29,6 +41,7 @@ class IssueLetter:
         text: str | None = None,
         subject: str | None = None,
         id_suffix: str | None = None,
+        link_urls: dict[int, str] | None = None,
     ):
         """The frozen render of the issue, unless a fresh one is given (test sends, another
         language's render, which shares its sibling's message-id suffix)."""
@@ -44,6 +57,7 @@ class IssueLetter:
         self.html = mailer.QuotedPrintableTemplate(html, MARKERS)
         self.text = mailer.QuotedPrintableTemplate(text, MARKERS)
         self.frame = mailer.Multipart()
+        self._prepare_tracking(issue, link_urls)
         self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
         self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
         # Unique per issue and unguessable, so a message id names one delivery.
@@ -79,19 +93,70 @@ class IssueLetter:
             body_start,
         )
 
+    def _prepare_tracking(self, issue: Issue, link_urls: dict[int, str] | None) -> None:
+        """What the link markers of a send's render stand for: tracked, the copy's redirect;
+        untracked (the list or the subscriber said no), the link itself, found once here."""
+        positions = {
+            marker: link_position(marker)
+            for marker in {*self.html.markers, *self.text.markers}
+            if link_position(marker) is not None
+        }
+        if positions and link_urls is None:
+            link_urls = dict(
+                db.session.execute(
+                    sa.select(IssueLink.position, IssueLink.url).where(
+                        IssueLink.issue_id == issue.id
+                    )
+                ).all()
+            )
+        self.link_urls = link_urls or {}
+        self.link_positions = {marker: str(position) for marker, position in positions.items()}
+        self.plain_text = {
+            marker: self.link_urls[int(p)] for marker, p in self.link_positions.items()
+        }
+        self.plain_html = {marker: str(escape(url)) for marker, url in self.plain_text.items()}
+        self.plain_text[OPEN_PIXEL] = self.plain_html[OPEN_PIXEL] = ""
+        self.click_prefix = analytics.click_prefix()
+
+    def _tracking_values(self, delivery_id: int, tracked: bool) -> tuple[dict, dict]:
+        """The link and pixel markers' values of one copy, for its text and its HTML."""
+        if not tracked:
+            return self.plain_text, self.plain_html
+        copy = analytics.token(delivery_id)
+        values = dict(self.plain_text)
+        if self.mailing_list.track_clicks:
+            prefix = f"{self.click_prefix}{copy}/"
+            values.update({marker: prefix + p for marker, p in self.link_positions.items()})
+        html = dict(values)
+        if self.mailing_list.track_opens:
+            html[OPEN_PIXEL] = (
+                f'<img src="{analytics.open_url(copy)}" width="1" height="1" alt="" '
+                'style="display:block;border:0">'
+            )
+        return values, html
+
     def in_language(self, issue: Issue, locale: str | None) -> IssueLetter:
         """This letter as a subscriber reading `locale` gets it: the issue's render in that
         language when it has one (frozen with it), else this one."""
         render = (issue.renders or {}).get(locale or "")
         if not render:
             return self
-        return IssueLetter(issue, html=render[0], text=render[1], id_suffix=self.id_suffix)
+        return IssueLetter(
+            issue,
+            html=render[0],
+            text=render[1],
+            id_suffix=self.id_suffix,
+            link_urls=self.link_urls,
+        )
 
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"
 
-    def build(self, delivery_id: int, subscriber_id: int, email: str, name: str) -> bytes:
-        """The bytes of this subscriber's email."""
+    def build(
+        self, delivery_id: int, subscriber_id: int, email: str, name: str, tracked: bool = False
+    ) -> bytes:
+        """The bytes of this subscriber's email; `tracked` for a delivery whose subscriber
+        has not turned tracking off (test sends are never tracked)."""
         token = self.unsubscribe_links.token(subscriber_id)
         personal = Personal(
             name=name,
@@ -106,8 +171,14 @@ class IssueLetter:
         head = f"To: {to}\r\nMessage-ID: {message_id}\r\n" + self.shared_head.replace(
             self.token_mark, token
         )
-        text, smtp_text = self.text.fill_for_smtp(marker_values(personal, escape_values=False))
-        html, smtp_html = self.html.fill_for_smtp(marker_values(personal, escape_values=True))
+        text_values = marker_values(personal, escape_values=False)
+        html_values = marker_values(personal, escape_values=True)
+        if self.link_positions or OPEN_PIXEL in self.html.markers:
+            text_tracking, html_tracking = self._tracking_values(delivery_id, tracked)
+            text_values.update(text_tracking)
+            html_values.update(html_tracking)
+        text, smtp_text = self.text.fill_for_smtp(text_values)
+        html, smtp_html = self.html.fill_for_smtp(html_values)
         body = self.frame.body(text, html)
         head = (head + "\r\n").encode("ascii")
         if self.signature:

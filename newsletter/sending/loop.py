@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import jobs, mailer, verp
-from newsletter.digest.render import render_issue
+from newsletter.digest.render import render_issue, tracked_links
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, utcnow
+from newsletter.models import Delivery, Issue, IssueLink, utcnow
 from newsletter.sending import ledger
 from newsletter.sending.claims import (
     Lease,
@@ -120,10 +120,20 @@ def resume_sending(issue: Issue) -> None:
 
 def _freeze(issue: Issue) -> None:
     """The render every subscriber gets, in the list's language and in each other language
-    its subscribers read, and a ledger row for each; not committed."""
-    issue.html, issue.text = render_issue(issue)
+    its subscribers read, and a ledger row for each; not committed. With click tracking the
+    issue's links become its IssueLink rows, and their hrefs markers each copy fills in."""
+    mailing_list = issue.mailing_list
+    links = tracked_links(issue) if mailing_list.track_clicks else []
+    db.session.execute(sa.delete(IssueLink).where(IssueLink.issue_id == issue.id))
+    db.session.add_all(
+        IssueLink(issue_id=issue.id, position=position, url=url)
+        for position, url in enumerate(links, 1)
+    )
+    tracking = {"links": links, "pixel": mailing_list.track_opens}
+    issue.html, issue.text = render_issue(issue, **tracking)
     issue.renders = {
-        locale: list(render_issue(issue, locale)) for locale in ledger.other_languages(issue)
+        locale: list(render_issue(issue, locale, **tracking))
+        for locale in ledger.other_languages(issue)
     } or None
     ledger.create_deliveries(issue)
 
@@ -286,7 +296,9 @@ def _letters(issue: Issue, letters: dict, record: BatchRecord, window: list):
         if letter is None:  # a language met for the first time in this batch
             letter = letters[row.locale] = letters[None].in_language(issue, row.locale)
         try:
-            message = letter.build(row.delivery_id, row.subscriber_id, row.email, row.name)
+            message = letter.build(
+                row.delivery_id, row.subscriber_id, row.email, row.name, not row.no_tracking
+            )
         except BadRecipient as exc:
             record.failure(row.delivery_id, row.attempts, str(exc), permanent=True)
             continue

@@ -259,11 +259,12 @@ def update_preferences(
     locale: str | None = None,
     delivery: dict[int, str] | None = None,
     lists_too: bool = True,
+    tracking: bool | None = None,
 ) -> None:
     """Apply the preferences form: name, time zone, language, which public lists to be on
     and, per list, the digest or each post. None leaves a value as it is; an empty time zone
     or language means the list's. PreferenceError changes nothing. Without `lists_too` the
-    subscriptions stay as they are."""
+    subscriptions stay as they are. `tracking` False sends plain links and no open pixel."""
     zone, language = check_time_zone(time_zone), check_locale(locale)
     modes = {s.list_id: s for s in subscriber.subscriptions}
     for list_id, mode in (delivery or {}).items():
@@ -275,6 +276,8 @@ def update_preferences(
         subscriber.timezone = zone
     if locale is not None:
         subscriber.locale = language
+    if tracking is not None:
+        subscriber.no_tracking = not tracking
     db.session.commit()
     if not lists_too:  # the API changes lists through subscribe and unsubscribe
         return

@@ -141,6 +141,12 @@ def preferences(token: str):
                 time_zone=request.form.get("time_zone"),
                 locale=request.form.get("locale"),
                 delivery=modes,
+                # Only a form that showed the box can untick it.
+                tracking=(
+                    request.form.get("no_tracking") != "on"
+                    if request.form.get("tracking_asked")
+                    else None
+                ),
             )
             saved = True
         except service.PreferenceError as exc:

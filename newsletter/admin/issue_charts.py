@@ -1,0 +1,91 @@
+"""The issue page's charts: bounces and complaints by receiving domain and by reason, and
+clicks since the send when click tracking is there."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from newsletter.admin import charts
+from newsletter.extensions import db
+from newsletter.models import Bounce, Delivery, Issue, utcnow
+
+try:
+    from newsletter.analytics import clicks_over_time
+except ImportError:  # click tracking is not part of this build: no click chart
+    clicks_over_time = None
+
+HOURLY_FOR = timedelta(days=3)  # after that, clicks are counted per day
+
+
+@dataclass
+class IssueCharts:
+    bounces: list[charts.BarChart] = field(default_factory=list)
+    clicks: charts.LineChart | None = None
+    clicks_tracked: bool = False
+
+
+def for_issue(issue: Issue) -> IssueCharts | None:
+    """The charts of an issue that has gone out; None before it starts."""
+    if issue.started_at is None:
+        return None
+    return IssueCharts(bounce_charts(issue.id), click_chart(issue), clicks_over_time is not None)
+
+
+def bounce_charts(issue_id: int) -> list[charts.BarChart]:
+    """By receiving domain and by reason, from one grouped statement; none when nothing
+    came back."""
+    rows = db.session.execute(
+        sa.select(Bounce.domain, Bounce.reason, sa.func.count())
+        .join(Delivery, Delivery.id == Bounce.delivery_id)
+        .where(Delivery.issue_id == issue_id)
+        .group_by(Bounce.domain, Bounce.reason)
+    ).all()
+    by_domain: Counter[str] = Counter()
+    by_reason: Counter[str] = Counter()
+    for domain, reason, n in rows:
+        by_domain[domain or "unknown"] += n
+        by_reason[(reason or "unknown").replace("_", " ")] += n
+    if not rows:
+        return []
+    counted = "Bounces and complaints"
+    return [
+        charts.bar_chart(
+            "bounces-by-domain", "By receiving domain", by_domain.items(), "Domain", counted
+        ),
+        charts.bar_chart("bounces-by-reason", "By reason", by_reason.items(), "Reason", counted),
+    ]
+
+
+def click_chart(issue: Issue, now: datetime | None = None) -> charts.LineChart | None:
+    """Clicks per hour since the send (per day once it is older than three days), hours
+    without clicks as zeros, in the list's time zone; None without clicks."""
+    if clicks_over_time is None or issue.started_at is None:
+        return None
+    now = now or utcnow()
+    by = "hour" if now - issue.started_at <= HOURLY_FOR else "day"
+    counted = dict(clicks_over_time(issue.id, by))
+    if not counted:
+        return None
+    step = timedelta(hours=1) if by == "hour" else timedelta(days=1)
+    at = issue.started_at.replace(minute=0, second=0, microsecond=0)
+    if by == "day":
+        at = at.replace(hour=0)
+    at = min(at, min(counted))
+    moments = []
+    while at <= max(counted):
+        moments.append(at)
+        at += step
+    zone = ZoneInfo(issue.mailing_list.timezone)
+    shape = "%-d %b %H:00" if by == "hour" else "%-d %b"
+    return charts.line_chart(
+        "clicks",
+        "Clicks since the send",
+        [f"{moment.astimezone(zone):{shape}}" for moment in moments],
+        {"clicks": [counted.get(moment, 0) for moment in moments]},
+        y_title="clicks an hour" if by == "hour" else "clicks a day",
+    )

@@ -1,0 +1,196 @@
+"""Privacy-first analytics: clicks through our own signed redirect, opens only when a list
+asks for them, counted per issue and link; who clicked what only when the list opts in.
+
+Each copy of an issue carries one token, its delivery id with a MAC from the app's secret
+(as VERP return paths do), so nobody can count for another delivery or reach a link that
+is not in that delivery's issue.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList, utcnow
+from newsletter.statuses import DeliveryStatus
+
+MAC_LENGTH = 16  # hex digits: 64 bits
+_TOKEN = re.compile(rf"^(\d{{1,18}})-([0-9a-f]{{{MAC_LENGTH}}})$")
+
+
+@functools.lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"newsletter-analytics:" + secret.encode()).digest()
+
+
+def token(delivery_id: int) -> str:
+    """The short, URL-safe token of one delivery's copy."""
+    key = _key(current_app.config["SECRET_KEY"])
+    mac = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:MAC_LENGTH]
+    return f"{delivery_id}-{mac}"
+
+
+def delivery_id(value: str) -> int | None:
+    """The delivery a token names, or None when it is forged or malformed."""
+    match = _TOKEN.match(value)
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if hmac.compare_digest(token(number), value) else None
+
+
+def click_prefix() -> str:
+    return current_app.config["BASE_URL"] + "/r/"
+
+
+def open_url(value: str) -> str:
+    return f"{current_app.config['BASE_URL']}/o/{value}.gif"
+
+
+def record_click(value: str, position: int) -> str | None:
+    """Count a click and give the link's URL; None when the token or the position does not
+    name a link of the delivery's issue. One read by keys, one insert, and on a copy's first
+    click one update."""
+    number = delivery_id(value)
+    if number is None:
+        return None
+    row = db.session.execute(
+        sa.select(
+            IssueLink.id,
+            IssueLink.url,
+            Delivery.subscriber_id,
+            Delivery.clicked_at,
+            MailingList.track_subscribers,
+        )
+        .select_from(Delivery)
+        .join(IssueLink, IssueLink.issue_id == Delivery.issue_id)
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .join(MailingList, MailingList.id == Issue.list_id)
+        .where(Delivery.id == number, IssueLink.position == position)
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    subscriber_id = row.subscriber_id if row.track_subscribers else None
+    db.session.execute(
+        sa.insert(LinkClick).values(link_id=row.id, clicked_at=now, subscriber_id=subscriber_id)
+    )
+    if row.clicked_at is None:
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id == number, Delivery.clicked_at.is_(None))
+            .values(clicked_at=now)
+        )
+    db.session.commit()
+    return row.url
+
+
+def record_open(value: str) -> bool:
+    """Count a copy's first open; False for a token that is not ours."""
+    number = delivery_id(value)
+    if number is None:
+        return False
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id == number, Delivery.opened_at.is_(None))
+        .values(opened_at=utcnow())
+    )
+    db.session.commit()
+    return True
+
+
+# Reading the numbers.
+
+
+@dataclass(frozen=True)
+class LinkCount:
+    url: str
+    clicks: int
+
+
+@dataclass(frozen=True)
+class IssueStats:
+    sent: int
+    clicks: int
+    unique_clickers: int
+    opens: int | None  # None when the list does not count opens
+    links: list[LinkCount]
+    over_time: list[tuple[datetime, int]]
+
+    @property
+    def click_rate(self) -> float:
+        """Unique clickers per copy sent, in percent."""
+        return 100 * self.unique_clickers / self.sent if self.sent else 0.0
+
+
+def clicks_for_issues(issue_ids: list[int]) -> dict[int, dict]:
+    """{"total", "unique"} clicks and the links with their clicks (most first) of each issue,
+    in three grouped statements however many issues there are."""
+    result = {issue_id: {"total": 0, "unique": 0, "links": []} for issue_id in issue_ids}
+    if not issue_ids:
+        return result
+    per_link = db.session.execute(
+        sa.select(
+            IssueLink.issue_id, IssueLink.position, IssueLink.url, sa.func.count(LinkClick.id)
+        )
+        .outerjoin(LinkClick, LinkClick.link_id == IssueLink.id)
+        .where(IssueLink.issue_id.in_(issue_ids))
+        .group_by(IssueLink.issue_id, IssueLink.position, IssueLink.url)
+        .order_by(IssueLink.issue_id, sa.func.count(LinkClick.id).desc(), IssueLink.position)
+    ).all()
+    for issue_id, _position, url, clicks in per_link:
+        result[issue_id]["links"].append(LinkCount(url, clicks))
+        result[issue_id]["total"] += clicks
+    unique = db.session.execute(
+        sa.select(Delivery.issue_id, sa.func.count())
+        .where(Delivery.issue_id.in_(issue_ids), Delivery.clicked_at.is_not(None))
+        .group_by(Delivery.issue_id)
+    ).all()
+    for issue_id, n in unique:
+        result[issue_id]["unique"] = n
+    return result
+
+
+def issue_stats(issue: Issue) -> IssueStats:
+    """What the issue's page shows: copies sent, clicks, unique clickers, opens, links."""
+    sent = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT
+        )
+    )
+    clicks = clicks_for_issues([issue.id])[issue.id]
+    opens = None
+    if issue.mailing_list.track_opens:
+        opens = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Delivery.issue_id == issue.id, Delivery.opened_at.is_not(None)
+            )
+        )
+    over_time = clicks_over_time(issue.id) if clicks["total"] else []
+    return IssueStats(sent, clicks["total"], clicks["unique"], opens, clicks["links"], over_time)
+
+
+def clicks_over_time(issue_id: int, by: str = "hour") -> list[tuple[datetime, int]]:
+    """Clicks on the issue's links per hour (or "day"), oldest first; hours without clicks
+    are left out."""
+    moments = db.session.scalars(
+        sa.select(LinkClick.clicked_at)
+        .join(IssueLink, IssueLink.id == LinkClick.link_id)
+        .where(IssueLink.issue_id == issue_id)
+        .order_by(LinkClick.clicked_at)
+    )
+    counts: dict[datetime, int] = {}
+    for moment in moments:
+        bucket = moment.replace(minute=0, second=0, microsecond=0)
+        if by == "day":
+            bucket = bucket.replace(hour=0)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return list(counts.items())
