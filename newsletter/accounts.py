@@ -6,6 +6,8 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import RateLimitItemPerMinute
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,6 +36,55 @@ def create_user(email: str, password: str, role: str) -> User:
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(user)
     db.session.commit()
+    return user
+
+
+# An invitation link works for a week, and once: setting the password changes the hash it
+# is bound to.
+INVITATION_MAX_AGE = 7 * 24 * 3600
+
+
+class InvitationError(AccountError):
+    """An invitation link that is forged, used already, or too old."""
+
+    status = 404
+
+
+def invite_user(email: str, role: str) -> User:
+    """A new user with a password nobody knows, until they set theirs from the invitation."""
+    return create_user(email, secrets.token_urlsafe(32), role)
+
+
+def _invitations() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="newsletter-invitation")
+
+
+def _hash_mark(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def invitation_token(user: User) -> str:
+    """The token of a link where the user sets their own password (a new one, if they had)."""
+    return _invitations().dumps([user.id, _hash_mark(user)])
+
+
+def user_for_invitation(token: str) -> User:
+    max_age = current_app.config.get("INVITATION_MAX_AGE", INVITATION_MAX_AGE)
+    try:
+        user_id, mark = _invitations().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvitationError("This invitation has expired: ask an admin for a new one.") from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise InvitationError("This invitation link is not valid.") from exc
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not secrets.compare_digest(str(mark), _hash_mark(user)):
+        raise InvitationError("This invitation was used already: sign in, or ask for a new one.")
+    return user
+
+
+def accept_invitation(token: str, password: str) -> User:
+    user = user_for_invitation(token)
+    set_password(user, password)
     return user
 
 

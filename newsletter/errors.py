@@ -1,4 +1,8 @@
-"""Error answers: JSON in the API's shape under /api, a page everywhere else."""
+"""Error answers: JSON in the API's shape under /api, a page everywhere else (the admin's own
+under /admin). An unexpected error gets a short reference, logged with it and shown to people,
+so an editor's report finds its traceback."""
+
+import secrets
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
@@ -65,6 +69,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _page(**values) -> str:
+    if request.path == "/admin" or request.path.startswith("/admin/"):
+        try:
+            return render_template("admin/error.html", **values)
+        except Exception:  # the admin's chrome needs the database; the plain page does not
+            pass
+    return render_template("error.html", **values)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -73,12 +86,8 @@ def init_app(app: Flask) -> None:
             body = api_error(exc.code or 500, code, exc.description or exc.name)
             status = body.status_code
         else:
-            body, status = (
-                render_template(
-                    "error.html", code=exc.code, name=exc.name, description=exc.description
-                ),
-                exc.code,
-            )
+            body = _page(code=exc.code, name=exc.name, description=exc.description)
+            status = exc.code
         # The exception's own headers, such as Allow on a 405 and Retry-After on a 429.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         return body, status, headers
@@ -90,13 +99,27 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        app.logger.exception("unhandled error")
+        reference = secrets.token_hex(4)
+        app.logger.exception("unhandled error, reference %s", reference)
+        _forget_session()
         if _wants_json():
-            return api_error(500, "internal_error", "Something went wrong on our side.")
-        page = render_template(
-            "error.html",
+            return api_error(
+                500, "internal_error", f"Something went wrong on our side (reference {reference})."
+            )
+        page = _page(
             code=500,
             name="Something went wrong",
             description="Please try again in a moment.",
+            reference=reference,
         )
         return page, 500
+
+
+def _forget_session() -> None:
+    """A failed statement leaves the session unusable for the error page's own queries."""
+    from newsletter.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:
+        pass

@@ -68,7 +68,7 @@ def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly)
     base = f"/admin/subscribers/{added.id}"
     editor_client.post(base + "/edit", data=token | {"name": "Renamed\r\nX"})
     editor_client.post(base + "/unsubscribe", data=token | {"list_id": weekly.id})
-    editor_client.post(base + "/blocklist", data=token)
+    editor_client.post(base + "/blocklist", data=token | {"confirm": "yes"})
     db.session.expire_all()
     added = db.session.get(Subscriber, added.id)
     assert added.name == "Renamed X" and added.status == "blocklisted"
@@ -76,7 +76,7 @@ def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly)
     editor_client.post(base + "/reactivate", data=token)
     db.session.expire_all()
     assert db.session.get(Subscriber, added.id).status == "active"
-    editor_client.post(base + "/delete", data=token)
+    editor_client.post(base + "/delete", data=token | {"confirm": "new@example.org"})
     assert Subscriber.query.count() == 0 and Subscription.query.count() == 0
     again = editor_client.post(
         "/admin/subscribers",

@@ -53,8 +53,9 @@ def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekl
     page.wait_for_selector("h2:has-text('Edit')")
     titles = page.locator("input[name=item_title]")
     assert [titles.nth(i).input_value() for i in range(3)] == ["Gamma", "Beta", "Alpha"]
-    positions = page.locator("input[name=item_position]")
-    positions.nth(0).fill("4")  # Gamma last
+    page.locator("button.handle").first.focus()  # Gamma's
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # Gamma last
     page.fill("#intro", "**This week** in brief")
     page.click("button:has-text('Save')")
     page.wait_for_selector("text=Saved.")

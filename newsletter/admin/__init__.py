@@ -14,8 +14,8 @@ login_manager.login_view = "admin.login"
 login_manager.login_message = "Please sign in."
 login_manager.session_protection = "strong"
 
-# Reachable without signing in.
-OPEN_ENDPOINTS = {"admin.login"}
+# Reachable without signing in (an invitation's token is its own proof).
+OPEN_ENDPOINTS = {"admin.login", "admin.invitation"}
 
 
 @login_manager.user_loader

@@ -31,6 +31,11 @@ ACTIONS = {
     "cancel": lifecycle.cancel_issue,
     "unschedule": lifecycle.unschedule_issue,
 }
+# Moves that cannot be undone wait for a ticked box.
+CONFIRMED = {
+    "send": "Tick the box to confirm sending now.",
+    "cancel": "Not cancelled: tick the box to confirm.",
+}
 RANGE_FIELDS = (("since", "Posts from"), ("until", "Until"))
 
 
@@ -234,8 +239,8 @@ def _schedule_local(issue: Issue) -> str:
 def act(issue_id: int, action: str):
     found = _issue(issue_id)
     change = ACTIONS.get(action) or abort(404)
-    if action == "send" and request.form.get("confirm") != "yes":
-        flash("Tick the box to confirm sending now.")
+    if action in CONFIRMED and request.form.get("confirm") != "yes":
+        flash(CONFIRMED[action])  # and nothing changes
         return _to_editor(found)
     try:
         change(found)

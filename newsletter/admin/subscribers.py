@@ -23,11 +23,22 @@ from newsletter.lists import ListNotFound, get_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
 from newsletter.subscriptions import importer, service
-from newsletter.subscriptions.export import csv_rows
+from newsletter.subscriptions.export import attribute_text, csv_rows
 from newsletter.subscriptions.importer import stage_import
 from newsletter.subscriptions.shapes import subscriber_json
 
 PAGE = 100
+ATTRIBUTE_COLUMNS = 8
+# Actions that cannot be undone wait for a confirm field, so one stray click changes nothing.
+CONFIRMED = {
+    "blocklist": "Not blocklisted: tick the box to confirm.",
+    "delete": "Not erased: type the address to confirm.",
+}
+
+
+def _confirmed(action: str, subscriber: Subscriber) -> bool:
+    typed = request.form.get("confirm", "").strip().lower()
+    return typed == subscriber.email.lower() if action == "delete" else typed == "yes"
 
 
 def _subscriber(subscriber_id: int) -> Subscriber:
@@ -50,7 +61,7 @@ def _deliveries(subscriber: Subscriber, limit: int = 50):
 def subscribers():
     query, slug, status = (request.args.get(k, "").strip() for k in ("q", "list", "status"))
     after = request.args.get("after", 0, type=int)
-    select = sa.select(Subscriber).where(Subscriber.id > after).order_by(Subscriber.id)
+    select = sa.select(Subscriber)
     if query:
         pattern = f"%{query.lower()}%"
         select = select.where(
@@ -65,17 +76,29 @@ def subscribers():
             pass  # an unknown list filters nothing out
         else:
             select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
-    subscribers = db.session.scalars(select.limit(PAGE)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
+    subscribers = db.session.scalars(
+        select.where(Subscriber.id > after).order_by(Subscriber.id).limit(PAGE)
+    ).all()
     lists = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
     return render_template(
         "admin/subscribers.html",
         subscribers=subscribers,
+        total=total,
+        attribute_keys=_attribute_keys(subscribers),
+        attribute_text=attribute_text,
         lists=lists,
         q=query,
         slug=slug,
         status=status,
         next_after=subscribers[-1].id if len(subscribers) == PAGE else None,
     )
+
+
+def _attribute_keys(subscribers: list[Subscriber]) -> list[str]:
+    """The attributes' keys on this page, as columns; a wide import shows the first few."""
+    keys = {key for s in subscribers if isinstance(s.attributes, dict) for key in s.attributes}
+    return sorted(keys)[:ATTRIBUTE_COLUMNS]
 
 
 @bp.post("/subscribers")
@@ -111,6 +134,10 @@ def subscriber(subscriber_id: int):
 @bp.post("/subscribers/<int:subscriber_id>/<action>")
 def change_subscriber(subscriber_id: int, action: str):
     subscriber = _subscriber(subscriber_id)
+    back = redirect(url_for("admin.subscriber", subscriber_id=subscriber.id))
+    if action in CONFIRMED and not _confirmed(action, subscriber):
+        flash(CONFIRMED[action])  # and nothing changes
+        return back
     if action == "edit":
         subscriber.name = service.clean_name(request.form.get("name"))
         db.session.commit()
@@ -130,7 +157,7 @@ def change_subscriber(subscriber_id: int, action: str):
     else:
         abort(404)
     flash("Saved.")
-    return redirect(url_for("admin.subscriber", subscriber_id=subscriber.id))
+    return back
 
 
 @bp.get("/subscribers/<int:subscriber_id>/export.json")

@@ -1,7 +1,10 @@
-"""User management, for admins only."""
+"""User management, for admins only, and the invitation page where a new user sets a password.
+
+The admin never types or sees anyone's password: adding a user makes an invitation link, shown
+once to copy, where the new user chooses their own."""
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from newsletter import accounts
 from newsletter.admin import admin_only, bp
@@ -10,21 +13,63 @@ from newsletter.extensions import db
 from newsletter.models import User
 
 
+def _users_page(error: str | None = None, invited: User | None = None, status: int = 200):
+    everyone = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    link = (
+        url_for("admin.invitation", token=accounts.invitation_token(invited), _external=True)
+        if invited
+        else None
+    )
+    return render_template(
+        "admin/users.html",
+        users=everyone,
+        roles=accounts.ROLES,
+        error=error,
+        invited=invited,
+        link=link,
+        email=request.form.get("email", "") if error else "",
+    ), status
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @admin_only
 def users():
-    error = None
     if request.method == "POST":
         try:
-            user = accounts.create_user(
-                request.form.get("email", ""),
-                request.form.get("password", ""),
-                request.form.get("role", "editor"),
+            user = accounts.invite_user(
+                request.form.get("email", ""), request.form.get("role", "editor")
             )
         except NewsletterError as exc:  # AccountError, InvalidEmail
-            error = str(exc)
+            return _users_page(str(exc), status=422)
+        return _users_page(invited=user)
+    return _users_page()
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@admin_only
+def new_invitation(user_id: int):
+    """A fresh link for someone who lost theirs or forgot their password."""
+    return _users_page(invited=db.session.get(User, user_id) or abort(404))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    try:
+        user = accounts.user_for_invitation(token)
+    except accounts.InvitationError as exc:
+        return render_template("admin/invitation.html", failure=str(exc), user=None), 404
+    error = None
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("repeat", ""):
+            error = "The two passwords differ."
         else:
-            flash(f"Created {user.role} {user.email}.")
-            return redirect(url_for("admin.users"))
-    everyone = db.session.scalars(sa.select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=everyone, roles=accounts.ROLES, error=error)
+            try:
+                accounts.accept_invitation(token, password)
+            except accounts.AccountError as exc:
+                error = str(exc)
+            else:
+                flash("Your password is set: sign in with it.")
+                return redirect(url_for("admin.login"))
+    page = render_template("admin/invitation.html", user=user, error=error, failure=None)
+    return page, (422 if error else 200)

@@ -1,7 +1,9 @@
-"""Subscribers as CSV, streamed in keyset pages so no list is ever loaded whole."""
+"""Subscribers as CSV, streamed in keyset pages so no list is ever loaded whole. Each key of
+the subscribers' attributes is a column of its own, after the fixed ones."""
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -10,6 +12,17 @@ from newsletter.extensions import db
 from newsletter.models import Subscriber, Subscription
 
 EXPORT_PAGE = 1000
+COLUMNS = [
+    "email",
+    "name",
+    "status",
+    "subscription_status",
+    "confirmed_at",
+    "consent_at",
+    "consent_source",
+    "consent_ip",
+    "created_at",
+]
 
 
 def _when(moment) -> str:
@@ -22,22 +35,47 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _chosen(query, list_id: int | None, status: str | None):
+    if list_id is not None:
+        query = query.where(
+            sa.exists().where(
+                Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id
+            )
+        )
+    return query.where(Subscriber.status == status) if status else query
+
+
+def attribute_keys(list_id: int | None, status: str | None) -> list[str]:
+    """Every key in the chosen subscribers' attributes, in one set-wise query."""
+    attributes = Subscriber.attributes
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = _chosen(
+            sa.select(sa.func.json_object_keys(attributes).label("key")).where(
+                sa.func.json_typeof(attributes) == "object"
+            ),
+            list_id,
+            status,
+        ).subquery()
+    else:  # SQLite, for a quick local try
+        each = sa.func.json_each(attributes).table_valued("key")
+        keys = _chosen(sa.select(each.c.key).select_from(Subscriber, each), list_id, status)
+        keys = keys.subquery()
+    return list(db.session.scalars(sa.select(keys.c.key).distinct().order_by(keys.c.key)))
+
+
+def attribute_text(value) -> str:
+    """An attribute's value in a cell: text as it is, anything else as JSON."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "email",
-            "name",
-            "status",
-            "subscription_status",
-            "confirmed_at",
-            "consent_at",
-            "consent_source",
-            "consent_ip",
-            "created_at",
-        ]
-    )
+    keys = attribute_keys(list_id, status)
+    # A key named like a fixed column keeps both, told apart.
+    writer.writerow(COLUMNS + [f"attribute_{k}" if k in COLUMNS else k for k in keys])
     after = 0
     while True:
         query = (
@@ -71,6 +109,7 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
                         subscription.consent_source if subscription else "",
                         subscription.consent_ip if subscription else "",
                         _when(subscriber.created_at),
+                        *(attribute_text((subscriber.attributes or {}).get(k)) for k in keys),
                     )
                 ]
             )

@@ -1,0 +1,148 @@
+"""The admin in Chromium: the bar, ordering an issue's items by keyboard and by dragging, the
+dialog before cancelling, and the error page. Screenshots go to test-artifacts/."""
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from newsletter import accounts
+from newsletter.extensions import db
+from newsletter.models import Issue, Post
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "correct horse battery"
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
+
+
+def shot(page, name: str) -> None:
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, f"admin-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def signed_in(page, live_server, weekly):
+    accounts.create_user("writer@example.org", PASSWORD, "editor")
+    page.goto(live_server.url + "/admin/login")
+    shot(page, "sign-in")
+    page.fill("#email", "writer@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/")
+    return page
+
+
+def three_posts(mailing_list) -> None:
+    now = datetime.now(UTC)
+    for hours, title in ((30, "Alpha"), (20, "Beta"), (10, "Gamma")):
+        db.session.add(
+            Post(
+                list_id=mailing_list.id,
+                guid=title,
+                source="Example News",
+                url=f"https://example.org/{title.lower()}",
+                title=title,
+                excerpt=f"About {title}: " + "a long excerpt that wraps. " * 6,
+                published_at=now - timedelta(hours=hours),
+            )
+        )
+    db.session.commit()
+
+
+def open_draft(page, mailing_list) -> None:
+    """A draft of three posts, open in the editor."""
+    three_posts(mailing_list)
+    page.click("text=Compose")
+    page.click("button:has-text('Compose draft')")
+    page.wait_for_selector("h2:has-text('Edit')")
+
+
+def titles(page) -> list[str]:
+    fields = page.locator("input[name=item_title]")
+    return [fields.nth(i).input_value() for i in range(fields.count())]
+
+
+def saved_titles() -> list[str]:
+    db.session.expire_all()
+    return [item.title for item in db.session.scalar(db.select(Issue)).items]
+
+
+def test_items_move_by_keyboard_buttons_and_dragging(signed_in, weekly):
+    page = signed_in
+    shot(page, "dashboard")
+    open_draft(page, weekly)
+    expect(page.locator("nav.admin a.active")).to_have_text("Issues")
+    expect(page.locator("nav.list-bar .list-name")).to_have_text("Weekly Digest")
+    expect(page.locator("input[name=item_position]").first).to_be_hidden()  # JS orders
+    assert titles(page) == ["Gamma", "Beta", "Alpha"]
+
+    page.locator("button.handle").nth(2).focus()  # Alpha's
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert titles(page) == ["Alpha", "Gamma", "Beta"]
+    expect(page.locator("button.handle").first).to_be_focused()
+    expect(page.locator("#items-status")).to_have_text("Alpha: position 1 of 3")
+    page.get_by_role("button", name="Move Gamma down").click()
+    assert titles(page) == ["Alpha", "Beta", "Gamma"]
+    shot(page, "issue-editor-moved")
+
+    page.locator("button.handle").nth(2).drag_to(page.locator("table.items tbody tr").first)
+    assert titles(page) == ["Gamma", "Alpha", "Beta"]
+    positions = page.locator("input[name=item_position]")
+    assert [positions.nth(i).input_value() for i in range(3)] == ["1", "2", "3"]
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Saved.")
+    assert saved_titles() == ["Gamma", "Alpha", "Beta"]
+    shot(page, "issue-editor-saved")
+
+
+def test_an_unticked_post_moved_up_is_still_added(signed_in, weekly):
+    """The keep boxes follow their rows: the server reads them by position."""
+    page = signed_in
+    open_draft(page, weekly)
+    page.locator("input[name=item_keep]").nth(0).uncheck()  # Gamma out
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Saved.")
+    assert titles(page) == ["Beta", "Alpha", "Gamma"]  # Gamma unticked, last
+    page.get_by_role("button", name="Move Gamma up").click()
+    page.get_by_role("button", name="Move Gamma up").click()
+    page.locator("input[name=item_keep]").nth(0).check()
+    page.locator("input[name=item_keep]").nth(2).uncheck()  # Alpha out
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Saved.")
+    assert saved_titles() == ["Gamma", "Beta"]
+
+
+def test_cancelling_asks_in_a_dialog(signed_in, weekly):
+    page = signed_in
+    open_draft(page, weekly)
+    page.click("button:has-text('Cancel the issue')")
+    dialog = page.locator("dialog.confirm")
+    expect(dialog).to_be_visible()
+    shot(page, "cancel-dialog")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog).to_be_hidden()
+    assert db.session.scalar(db.select(Issue.status)) == "draft"
+    page.click("button:has-text('Cancel the issue')")
+    dialog.get_by_role("button", name="Cancel the issue").click()
+    page.wait_for_selector("text=is cancelled")
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Issue.status)) == "cancelled"
+
+
+def test_the_error_page_shows_a_reference(signed_in, live_server, app, monkeypatch):
+    def broken():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(app.view_functions, "admin.lists", broken)
+    page = signed_in
+    page.goto(live_server.url + "/admin/lists")
+    expect(page.locator("h1")).to_have_text("Something went wrong")
+    expect(page.locator(".reference")).to_have_text(re.compile("^[0-9a-f]{8}$"))
+    shot(page, "error-500")
+    page.goto(live_server.url + "/admin/issues/424242")
+    expect(page.locator("h1")).to_have_text("Page not found")
+    shot(page, "error-404")
