@@ -327,3 +327,19 @@ def test_a_second_post_of_the_same_link_waits_for_an_editor(inbound_server, edit
         data={"csrf_token": editor_client.token, "url": "https://example.org/another"},
     )
     assert [p.title for p in posts()] == ["First", "Same link"]
+
+
+def test_a_reply_the_mail_server_refuses_still_rejects_and_says_so(
+    inbound_server, editor_client, inbox
+):
+    post_by_email(inbound_server, mail("sam@example.net"))
+    [record] = held()
+    inbox.stop()  # the fixture starts it again afterwards
+    answer = editor_client.post(
+        f"/admin/held/{record.id}/reject",
+        data={"csrf_token": editor_client.token, "reply": "No, thanks.", "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200
+    assert "the mail server did not take the reply" in answer.text
+    assert held()[0].status == "rejected"

@@ -67,19 +67,19 @@ def approve_held(held_id: int):
 @bp.post("/held/<int:held_id>/reject")
 def reject_held(held_id: int):
     held = _held(held_id)
+    reply = request.form.get("reply", "").strip()
     if request.form.get("confirm") != "yes":
         flash("Tick “I am sure” to reject the message.")
-    elif inbound.reject(held, request.form.get("reply", "")):
+        return _back(held)
+    try:
+        done = inbound.reject(held, reply)
         flash(
-            "Rejected."
-            + (
-                " The sender was emailed your reply."
-                if request.form.get("reply", "").strip()
-                else ""
-            )
+            ("Rejected; your reply was sent." if reply else "Rejected.")
+            if done
+            else "This message is no longer held."
         )
-    else:
-        flash("This message is no longer held.")
+    except PostError as exc:
+        flash(str(exc))
     return _back(held)
 
 

@@ -15,6 +15,7 @@ import email
 import email.policy
 import logging
 import re
+import smtplib
 from dataclasses import dataclass
 
 import idna
@@ -184,7 +185,11 @@ def reject(held: HeldPost, reply: str) -> bool:
     """Reject a held message once; with a reply, the sender gets it by email."""
     done = _move(held, HeldStatus.HELD, HeldStatus.REJECTED)
     if done and reply.strip() and suppression.reason(held.sender) is None:
-        _send_reply(held, reply.strip())
+        try:
+            _send_reply(held, reply.strip())
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("the reply to a rejected post was not sent: %s", exc)
+            raise PostError("Rejected, but the mail server did not take the reply.") from exc
     return done
 
 
