@@ -219,3 +219,23 @@ def test_a_subscriber_turns_tracking_off_on_the_preferences_page(app, client, we
     client.post(f"/preferences/{token}", data=form)
     db.session.expire_all()
     assert subscriber.no_tracking is False
+
+
+def test_a_click_costs_one_read_and_one_write_and_the_first_one_more(app, client, weekly, inbox):
+    sent_issue(weekly, inbox, readers=1)
+    path = path_of(tracked_links(inbox.messages[0])[0][0])
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split()[0].upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        client.get(path)
+        first = list(seen)
+        seen.clear()
+        client.get(path)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert first == ["SELECT", "INSERT", "UPDATE"]
+    assert seen == ["SELECT", "INSERT"]
