@@ -12,7 +12,15 @@ from flask import get_template_attribute
 from newsletter.admin import charts, issue_charts
 from newsletter.admin.overview import WEEKS, weekly_movements
 from newsletter.extensions import db
-from newsletter.models import Bounce, Delivery, Issue, Subscriber, Subscription
+from newsletter.models import (
+    Bounce,
+    Delivery,
+    Issue,
+    IssueLink,
+    LinkClick,
+    Subscriber,
+    Subscription,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(1)</script>"
@@ -264,11 +272,31 @@ def test_the_issue_page_charts_bounces_by_domain_and_reason(editor_client, weekl
 def test_an_issue_without_bounces_says_so_and_a_draft_shows_no_charts(editor_client, weekly):
     issue = _sent_issue(weekly, [])
     html = editor_client.get(f"/admin/issues/{issue.id}").text
-    assert "No bounces yet." in html and svgs(html) == []
+    assert "No bounces yet." in html and "No clicks yet." in html and svgs(html) == []
     draft = Issue(list_id=weekly.id, number=8, subject="Draft")
     db.session.add(draft)
     db.session.commit()
     assert 'id="issue-charts"' not in editor_client.get(f"/admin/issues/{draft.id}").text
+
+
+def _clicks(issue, hours_after_send: list[int]) -> None:
+    link = IssueLink(issue_id=issue.id, position=0, url="https://example.org/report")
+    db.session.add(link)
+    db.session.flush()
+    start = issue.started_at.replace(minute=30, second=0, microsecond=0)
+    for hours in hours_after_send:
+        db.session.add(LinkClick(link_id=link.id, clicked_at=start + timedelta(hours=hours)))
+    db.session.commit()
+
+
+def test_the_issue_page_charts_clicks_per_hour_since_the_send(editor_client, weekly):
+    issue = _sent_issue(weekly, [])
+    _clicks(issue, [0, 0, 0, 1, 4])
+    html = editor_client.get(f"/admin/issues/{issue.id}").text
+    [clicks] = svgs(html)  # no bounces: no bar charts
+    assert len(clicks.findall(f".//{SVG}circle")) == 5  # the send's hour and four after it
+    assert "clicks: 5 in all, at most 3" in clicks.find(SVG + "desc").text
+    assert "No bounces yet." in html and "No clicks yet." not in html
 
 
 def test_clicks_since_the_send_fill_quiet_hours_with_zeros(app, weekly, monkeypatch):
@@ -281,7 +309,7 @@ def test_clicks_since_the_send_fill_quiet_hours_with_zeros(app, weekly, monkeypa
     assert chart.y_title == "clicks an hour"
     monkeypatch.setattr(issue_charts, "clicks_over_time", lambda issue_id, by: [])
     assert issue_charts.click_chart(issue) is None
-    monkeypatch.setattr(issue_charts, "clicks_over_time", None)  # no click tracking
+    weekly.track_clicks = False
     assert issue_charts.for_issue(issue).clicks_tracked is False
 
 
@@ -300,6 +328,7 @@ def test_a_browser_shows_the_dashboard_and_an_issue_with_charts(page, live_serve
             ("example.net", "spam", "complaint"),
         ],
     )
+    _clicks(issue, [0, 0, 0, 0, 1, 1, 2, 4])
     accounts.create_user("writer@example.org", "correct horse battery", "editor")
     page.goto(live_server.url + "/admin/")
     page.fill("#email", "writer@example.org")
@@ -312,4 +341,5 @@ def test_a_browser_shows_the_dashboard_and_an_issue_with_charts(page, live_serve
     page.screenshot(path="test-artifacts/charts-dashboard.png", full_page=True)
     page.goto(f"{live_server.url}/admin/issues/{issue.id}")
     assert page.locator("#bounces-by-domain svg rect").count() == 3
+    assert page.locator("#clicks svg circle").count() == 5
     page.locator("#issue-charts").screenshot(path="test-artifacts/charts-issue.png")

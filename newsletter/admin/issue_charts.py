@@ -1,5 +1,5 @@
 """The issue page's charts: bounces and complaints by receiving domain and by reason, and
-clicks since the send when click tracking is there."""
+clicks since the send when the list tracks clicks."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from newsletter.admin import charts
+from newsletter.analytics import clicks_over_time
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, utcnow
-
-try:
-    from newsletter.analytics import clicks_over_time
-except ImportError:  # click tracking is not part of this build: no click chart
-    clicks_over_time = None
 
 HOURLY_FOR = timedelta(days=3)  # after that, clicks are counted per day
 
@@ -33,7 +29,8 @@ def for_issue(issue: Issue) -> IssueCharts | None:
     """The charts of an issue that has gone out; None before it starts."""
     if issue.started_at is None:
         return None
-    return IssueCharts(bounce_charts(issue.id), click_chart(issue), clicks_over_time is not None)
+    tracked = issue.mailing_list.track_clicks
+    return IssueCharts(bounce_charts(issue.id), click_chart(issue) if tracked else None, tracked)
 
 
 def bounce_charts(issue_id: int) -> list[charts.BarChart]:
@@ -64,7 +61,7 @@ def bounce_charts(issue_id: int) -> list[charts.BarChart]:
 def click_chart(issue: Issue, now: datetime | None = None) -> charts.LineChart | None:
     """Clicks per hour since the send (per day once it is older than three days), hours
     without clicks as zeros, in the list's time zone; None without clicks."""
-    if clicks_over_time is None or issue.started_at is None:
+    if issue.started_at is None:
         return None
     now = now or utcnow()
     by = "hour" if now - issue.started_at <= HOURLY_FOR else "day"
@@ -82,10 +79,11 @@ def click_chart(issue: Issue, now: datetime | None = None) -> charts.LineChart |
         at += step
     zone = ZoneInfo(issue.mailing_list.timezone)
     shape = "%-d %b %H:00" if by == "hour" else "%-d %b"
+    per = "an hour" if by == "hour" else "a day"
     return charts.line_chart(
         "clicks",
-        "Clicks since the send",
+        f"Clicks {per} ({zone.key})",
         [f"{moment.astimezone(zone):{shape}}" for moment in moments],
         {"clicks": [counted.get(moment, 0) for moment in moments]},
-        y_title="clicks an hour" if by == "hour" else "clicks a day",
+        y_title=f"clicks {per}",
     )
