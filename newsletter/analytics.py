@@ -124,6 +124,7 @@ class IssueStats:
     opens: int | None  # None when the list does not count opens
     links: list[LinkCount]
     over_time: list[tuple[datetime, int]]
+    by_day: bool = False  # over_time by day: clicks came over more than two days
 
     @property
     def click_rate(self) -> float:
@@ -175,7 +176,12 @@ def issue_stats(issue: Issue) -> IssueStats:
             )
         )
     over_time = clicks_over_time(issue.id) if clicks["total"] else []
-    return IssueStats(sent, clicks["total"], clicks["unique"], opens, clicks["links"], over_time)
+    by_day = bool(over_time) and (over_time[-1][0] - over_time[0][0]).days >= 2
+    if by_day:
+        over_time = clicks_over_time(issue.id, by="day")
+    return IssueStats(
+        sent, clicks["total"], clicks["unique"], opens, clicks["links"], over_time, by_day
+    )
 
 
 def clicks_over_time(issue_id: int, by: str = "hour") -> list[tuple[datetime, int]]:

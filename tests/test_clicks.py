@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 from builders import add_subscribers, csrf, draft, start_sending
 
 from newsletter import analytics, links
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, IssueLink, LinkClick
+from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList
 from newsletter.sending import loop
 
 TRACKED = re.compile(r'href="(https?://[^"]+/r/([0-9]+-[0-9a-f]+)/(\d+))"')
@@ -239,3 +240,49 @@ def test_a_click_costs_one_read_and_one_write_and_the_first_one_more(app, client
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert first == ["SELECT", "INSERT", "UPDATE"]
     assert seen == ["SELECT", "INSERT"]
+
+
+def test_the_list_form_says_what_is_counted_clicks_by_default(app, editor_client):
+    page = editor_client.get("/admin/lists/new").text
+    assert 'name="track_clicks" checked' in page
+    assert 'name="track_opens" checked' not in page
+    assert 'name="track_subscribers" checked' not in page
+    form = {
+        "slug": "monthly",
+        "name": "Monthly",
+        "from_email": "news@example.org",
+        "opt_in": "double",
+        "send_weekday": "4",
+        "send_time": "09:00",
+        "timezone": "UTC",
+        "language": "en",
+        "direction": "ltr",
+        "postal_address": "1 Main Street",
+        "track_opens": "on",
+        "csrf_token": editor_client.token,
+    }
+    assert editor_client.post("/admin/lists/new", data=form).status_code == 302
+    created = db.session.scalars(sa.select(MailingList)).one()
+    assert (created.track_clicks, created.track_opens, created.track_subscribers) == (
+        False,
+        True,
+        False,
+    )
+
+
+def test_clicks_over_time_by_hour_and_by_day(app, editor_client, weekly, inbox):
+    issue = sent_issue(weekly, inbox, readers=1)
+    link = db.session.scalars(sa.select(IssueLink).where(IssueLink.issue_id == issue.id)).first()
+    start = issue.started_at.replace(minute=0, second=0, microsecond=0)
+    for hours in (0, 0, 1, 50):
+        db.session.add(LinkClick(link_id=link.id, clicked_at=start + timedelta(hours=hours)))
+    db.session.commit()
+    assert analytics.clicks_over_time(issue.id) == [
+        (start, 2),
+        (start + timedelta(hours=1), 1),
+        (start + timedelta(hours=50), 1),
+    ]
+    days = analytics.clicks_over_time(issue.id, by="day")
+    assert [n for _, n in days] == ([3, 1] if start.hour < 23 else [2, 1, 1])
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "<th>Day (UTC)</th>" in page
