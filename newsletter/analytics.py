@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -185,18 +185,32 @@ def issue_stats(issue: Issue) -> IssueStats:
 
 
 def clicks_over_time(issue_id: int, by: str = "hour") -> list[tuple[datetime, int]]:
-    """Clicks on the issue's links per hour (or "day"), oldest first; hours without clicks
-    are left out."""
-    moments = db.session.scalars(
-        sa.select(LinkClick.clicked_at)
+    """Clicks on the issue's links per hour (or "day", both UTC), oldest first; hours
+    without clicks are left out. Grouped in the database: one row per hour, not per click."""
+    if by not in BUCKET_FORMATS:
+        raise ValueError(f"clicks by hour or day, not {by!r}")
+    # Literals, not bound values: PostgreSQL groups by the selected expression only if the
+    # two are the same text.
+    if db.engine.dialect.name == "postgresql":
+        bucket = sa.func.date_trunc(sa.literal_column(f"'{by}'"), LinkClick.clicked_at)
+    else:  # SQLite keeps naive UTC as text
+        bucket = sa.func.strftime(
+            sa.literal_column(f"'{BUCKET_FORMATS[by]}'"), LinkClick.clicked_at
+        )
+    rows = db.session.execute(
+        sa.select(bucket, sa.func.count())
         .join(IssueLink, IssueLink.id == LinkClick.link_id)
         .where(IssueLink.issue_id == issue_id)
-        .order_by(LinkClick.clicked_at)
-    )
-    counts: dict[datetime, int] = {}
-    for moment in moments:
-        bucket = moment.replace(minute=0, second=0, microsecond=0)
-        if by == "day":
-            bucket = bucket.replace(hour=0)
-        counts[bucket] = counts.get(bucket, 0) + 1
-    return list(counts.items())
+        .group_by(bucket)
+        .order_by(bucket)
+    ).all()
+    return [(_utc(moment), n) for moment, n in rows]
+
+
+BUCKET_FORMATS = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
+
+
+def _utc(moment: datetime | str) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC)
