@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from newsletter import accounts
 from newsletter.extensions import db
-from newsletter.models import Issue, Post
+from newsletter.models import Issue, Post, Subscriber, Subscription
 
 pytestmark = pytest.mark.slow
 
@@ -97,6 +97,10 @@ def test_items_move_by_keyboard_buttons_and_dragging(signed_in, weekly):
     page.wait_for_selector("text=Saved.")
     assert saved_titles() == ["Gamma", "Alpha", "Beta"]
     shot(page, "issue-editor-saved")
+    page.click("nav.list-bar >> text=Posts and feeds")
+    expect(page.locator("nav.list-bar a.active")).to_have_text("Posts and feeds")
+    expect(page.locator("h1 .count")).to_have_text("3 posts")
+    shot(page, "posts")
 
 
 def test_an_unticked_post_moved_up_is_still_added(signed_in, weekly):
@@ -146,3 +150,40 @@ def test_the_error_page_shows_a_reference(signed_in, live_server, app, monkeypat
     page.goto(live_server.url + "/admin/issues/424242")
     expect(page.locator("h1")).to_have_text("Page not found")
     shot(page, "error-404")
+
+
+def test_an_invited_user_sets_a_password_and_signs_in(page, browser, live_server, weekly):
+    accounts.create_user("boss@example.org", PASSWORD, "admin")
+    for n in range(3):
+        person = Subscriber(email=f"reader{n}@example.org", name=f"Reader {n}")
+        person.attributes = {"city": ["Oslo", "Tehran", "Lima"][n], "plan": "pro" if n else ""}
+        person.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+        db.session.add(person)
+    db.session.commit()
+    page.goto(live_server.url + "/admin/login")
+    page.fill("#email", "boss@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(live_server.url + "/admin/subscribers")
+    expect(page.locator("#total")).to_have_text("3 subscribers")
+    shot(page, "subscribers")
+    page.goto(live_server.url + "/admin/users")
+    page.fill("#email", "new@example.org")
+    page.click("button:has-text('Create the invitation')")
+    link = page.locator("#invitation-link").input_value()
+    assert accounts.find_user("new@example.org").role == "editor"  # the least, unless chosen
+    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    shot(page, "invitation-link")
+
+    context = browser.new_context()
+    newcomer = context.new_page()
+    newcomer.goto(live_server.url + link[link.index("/admin/") :])
+    newcomer.fill("#password", "my own long password")
+    newcomer.fill("#repeat", "my own long password")
+    newcomer.click("button:has-text('Set my password')")
+    newcomer.wait_for_selector("text=Your password is set")
+    newcomer.fill("#email", "new@example.org")
+    newcomer.fill("#password", "my own long password")
+    newcomer.click("button[type=submit]")
+    newcomer.wait_for_url(live_server.url + "/admin/")
+    context.close()

@@ -48,9 +48,10 @@ def test_the_posts_page_shows_the_week_and_the_feeds(editor_client, weekly, web_
     editor_client.post(f"/admin/feeds/{feed_id}/fetch", data={"csrf_token": editor_client.token})
 
     # A worker fetches it; the page shows the outcome once it has.
+    # The page is read after the fetch is seen, not before: else a page of the moment before.
     def fetched():
-        text = editor_client.get("/admin/lists/weekly/posts").text
-        return text if Feed.query.one().last_fetched_at else None
+        done = Feed.query.one().last_fetched_at
+        return editor_client.get("/admin/lists/weekly/posts").text if done else None
 
     page = wait_until(fetched)
     assert "This week&#39;s post" in page and "Daily Example" in page

@@ -4,7 +4,7 @@ The admin never types or sees anyone's password: adding a user makes an invitati
 once to copy, where the new user chooses their own."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from newsletter import accounts
 from newsletter.admin import admin_only, bp
@@ -15,8 +15,11 @@ from newsletter.models import User
 
 def _users_page(error: str | None = None, invited: User | None = None, status: int = 200):
     everyone = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    # From the configured address, like every link we send: behind a proxy the request's
+    # own host may be one nobody outside can reach.
     link = (
-        url_for("admin.invitation", token=accounts.invitation_token(invited), _external=True)
+        current_app.config["BASE_URL"]
+        + url_for("admin.invitation", token=accounts.invitation_token(invited))
         if invited
         else None
     )
