@@ -101,6 +101,9 @@ def test_items_move_by_keyboard_buttons_and_dragging(signed_in, weekly):
     expect(page.locator("nav.list-bar a.active")).to_have_text("Posts and feeds")
     expect(page.locator("h1 .count")).to_have_text("3 posts")
     shot(page, "posts")
+    page.click("nav.admin >> text=Lists")
+    expect(page.locator("nav.admin a.active")).to_have_text("Lists")
+    shot(page, "lists")
 
 
 def test_an_unticked_post_moved_up_is_still_added(signed_in, weekly):
