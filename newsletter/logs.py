@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 import re
 
-# The public pages whose last path segment is a signed link token (see tokens.py).
-TOKEN_PATH = re.compile(r"(/(?:confirm|unsubscribe|preferences)/)[^\s\"'?/]+")
+# The pages whose path carries a signed token (links.py, analytics.py, admin invitations):
+# the token is the segment after the page's name; /o/ tokens end in ".gif".
+TOKEN_PATH = re.compile(
+    r"(/(?:confirm|unsubscribe|preferences|invitation|r|o)/)[^\s\"'?/]+?(?=\.gif\b|[\s\"'?/]|$)"
+)
 # The access loggers of gunicorn (`newsletter serve`) and of the development server.
 ACCESS_LOGGERS = ("gunicorn.access", "werkzeug")
 
