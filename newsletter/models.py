@@ -219,11 +219,33 @@ class Issue(db.Model):
     # The same, frozen for each other language its subscribers read: {locale: [html, text]}.
     renders: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An A/B test of subjects (sending/ab.py): this percent of the subscribers gets the
+    # variants, the rest waits ab_wait_minutes and gets the winner (an IssueVariant id; no
+    # foreign key, which would tie the two tables in a cycle).
+    ab_share: Mapped[int | None]
+    ab_wait_minutes: Mapped[int | None]
+    ab_decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ab_winner: Mapped[int | None]
 
     mailing_list: Mapped[MailingList] = relationship()
     items: Mapped[list[IssueItem]] = relationship(
         order_by="IssueItem.position", cascade="all, delete-orphan"
     )
+    variants: Mapped[list[IssueVariant]] = relationship(
+        order_by="IssueVariant.position", cascade="all, delete-orphan"
+    )
+
+
+class IssueVariant(db.Model):
+    """One of the two to four subjects an A/B test tries."""
+
+    __tablename__ = "issue_variants"
+    __table_args__ = (sa.UniqueConstraint("issue_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    subject: Mapped[str] = mapped_column(sa.String(300))
 
 
 class IssueItem(db.Model):
@@ -279,6 +301,8 @@ class Delivery(db.Model):
     # The first click through /r/ and the first open: unique clickers and openers.
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The A/B variant whose subject this copy had; None for the rest, who get the winner's.
+    variant_id: Mapped[int | None]
 
     subscriber: Mapped[Subscriber] = relationship()
 

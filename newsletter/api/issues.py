@@ -28,7 +28,16 @@ from newsletter.sending import lifecycle
 from newsletter.sending.proofs import send_proof
 
 
-class Compose(BaseModel):
+class AbTest(BaseModel):
+    """An A/B test of subjects: 2 to 4 of them (an empty list: no test), the percent of
+    subscribers who try them (5 to 50) and the minutes before the winner goes to the rest."""
+
+    subjects: list[str] | None = Field(None, max_length=10)
+    ab_share: int | None = None
+    ab_wait_minutes: int | None = None
+
+
+class Compose(AbTest):
     list: str
     since: DayOrTime
     until: DayOrTime
@@ -45,7 +54,7 @@ class Item(BaseModel):
     excerpt: str | None = Field(None, max_length=20000)
 
 
-class IssueChanges(BaseModel):
+class IssueChanges(AbTest):
     subject: str | None = Field(None, max_length=1000)
     preheader: str | None = Field(None, max_length=1000)
     intro: str | None = Field(None, max_length=20000)
@@ -68,7 +77,11 @@ class TestSend(BaseModel):
 def all_issues():
     select = (
         sa.select(Issue)
-        .options(joinedload(Issue.mailing_list), selectinload(Issue.items))
+        .options(
+            joinedload(Issue.mailing_list),
+            selectinload(Issue.items),
+            selectinload(Issue.variants),
+        )
         .order_by(Issue.id.desc())
         .limit(200)
     )
@@ -91,6 +104,16 @@ def compose():
     body = parse(Compose)
     # A ComposeError is answered by the API's error handler, naming its field.
     issue = compose_issue(get_list(body.list), body.since, body.until, body.subject, body.intro)
+    test = body.model_dump(include=set(AbTest.model_fields), exclude_unset=True)
+    if test:
+        try:
+            edit_issue(issue, test)
+        except NewsletterError:
+            # A draft with a refused test is not left behind.
+            db.session.rollback()
+            db.session.delete(issue)
+            db.session.commit()
+            raise
     return issue_json(issue), 201
 
 
@@ -102,7 +125,8 @@ def get_issue(issue_id: int):
 @route(
     "/issues/<int:issue_id>",
     "PATCH",
-    "Edit subject, preheader, intro, items",
+    "Edit subject, preheader, intro, items, and an A/B test of subjects (subjects, ab_share,"
+    " ab_wait_minutes)",
     body=IssueChanges,
     response=ISSUE,
 )

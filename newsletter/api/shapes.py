@@ -6,7 +6,7 @@ from newsletter import analytics
 from newsletter.bounces import history
 from newsletter.fields import iso
 from newsletter.models import Feed, Issue, MailingList, Post
-from newsletter.sending import ledger
+from newsletter.sending import ab, ledger
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
@@ -83,6 +83,7 @@ def issue_json(
         # Clicks through the issue's tracked links; unique: copies clicked at least once.
         "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
         "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],
+        "ab": ab_json(issue),
         "items": [
             {
                 "id": item.id,
@@ -96,6 +97,32 @@ def issue_json(
                 "published_at": iso(item.published_at),
             }
             for item in issue.items
+        ],
+    }
+
+
+def ab_json(issue: Issue) -> dict | None:
+    """An A/B test of subjects: its settings, each variant's copies sent and unique
+    clickers and openers so far, and the winner once decided; None without a test."""
+    if not issue.variants:
+        return None
+    return {
+        "share": issue.ab_share,
+        "wait_minutes": issue.ab_wait_minutes,
+        "decide_at": iso(issue.ab_decide_at),
+        "winner": issue.ab_winner,
+        "variants": [
+            {
+                "id": r.id,
+                "position": r.position,
+                "subject": r.subject,
+                "sent": r.sent,
+                "unique_clicks": r.clicks,
+                "unique_opens": r.opens,
+                "click_rate": round(r.click_rate, 4),
+                "winner": r.winner,
+            }
+            for r in ab.results(issue)
         ],
     }
 
@@ -169,6 +196,7 @@ ISSUE = schema(
     items="array",
 )
 ISSUE["properties"]["counts"] = COUNTS
+ISSUE["properties"]["ab"] = {"type": ["object", "null"]}
 ISSUE["properties"]["clicks"] = schema("total", "unique", total="integer", unique="integer")
 ISSUE["properties"]["links"] = {
     "type": "array",

@@ -9,12 +9,17 @@ from sqlalchemy.exc import IntegrityError
 
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
-from newsletter.models import Issue, IssueItem, MailingList, Post
+from newsletter.models import Issue, IssueItem, IssueVariant, MailingList, Post
 from newsletter.statuses import IssueKind, IssueStatus
 from newsletter.text import has_line_break, single_line, web_url
 
 SUBJECT_MAX = 300
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.PAUSED)
+# An A/B test of subjects: how many, the share that tries them (percent), the wait (minutes).
+AB_SUBJECTS = (2, 4)
+AB_SHARE = (5, 50)
+AB_WAIT = (10, 48 * 60)
+AB_DEFAULTS = {"ab_share": 20, "ab_wait_minutes": 120}
 
 
 class ComposeError(NewsletterError, ValueError):
@@ -139,6 +144,8 @@ def edit_issue(issue: Issue, changes: dict, commit: bool = True) -> Issue:
         issue.intro = changes["intro"] or ""
     if "items" in changes:
         issue.items = [_edited_item(issue, item, i) for i, item in enumerate(changes["items"])]
+    if {"subjects", "ab_share", "ab_wait_minutes"} & changes.keys():
+        _edit_ab_test(issue, changes)
     if commit:
         db.session.commit()
     return issue
@@ -170,3 +177,37 @@ def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
         source=single_line(item.get("source") or "", 300),
         excerpt=single_line(item.get("excerpt") or "", 5000),
     )
+
+
+def _edit_ab_test(issue: Issue, changes: dict) -> None:
+    """subjects: two to four distinct ones to test (none: no test), with the share that
+    tries them and the wait before the winner goes to the rest. Only before the send
+    starts: the ledger is split when it is made."""
+    if issue.started_at is not None or issue.html is not None:
+        raise ComposeError("An A/B test is set before the issue starts sending.", "subjects")
+    subjects = changes.get("subjects", [v.subject for v in issue.variants])
+    if not subjects:
+        issue.variants = []
+        issue.ab_share = issue.ab_wait_minutes = None
+        return
+    cleaned = [clean_subject(subject or "") for subject in subjects]
+    low, high = AB_SUBJECTS
+    if not low <= len(cleaned) <= high or len(set(cleaned)) != len(cleaned):
+        raise ComposeError(f"Give {low} to {high} different subjects.", "subjects")
+    for field, (least, most), unit in (
+        ("ab_share", AB_SHARE, "percent"),
+        ("ab_wait_minutes", AB_WAIT, "minutes"),
+    ):
+        value = changes.get(field)
+        if value is None:
+            value = getattr(issue, field) or AB_DEFAULTS[field]
+        if not isinstance(value, int) or not least <= value <= most:
+            raise ComposeError(f"{field} must be {least} to {most} {unit}.", field)
+        setattr(issue, field, value)
+    if cleaned != [v.subject for v in issue.variants]:
+        # The old ones go first: positions are unique per issue.
+        issue.variants = []
+        db.session.flush()
+        issue.variants = [
+            IssueVariant(position=n, subject=subject) for n, subject in enumerate(cleaned, 1)
+        ]

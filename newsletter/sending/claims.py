@@ -21,8 +21,11 @@ RELEASED = {"claim": None, "claimed_at": None}
 logger = logging.getLogger(__name__)
 
 
-def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
-    """Claim up to `size` due pending rows and return them with their subscribers.
+def claim_batch(
+    issue_id: int, size: int, after: int = 0, variants_only: bool = False
+) -> tuple[str, list]:
+    """Claim up to `size` due pending rows and return them with their subscribers;
+    `variants_only` while an A/B test is undecided (the rest waits for its winner).
 
     A chain of batches starts after the subscriber id its last batch ended at: rows sent
     earlier leave dead index entries behind until vacuum, and walking them from the start
@@ -40,6 +43,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
                 Delivery.subscriber_id > low,
                 Delivery.claim.is_(None),
                 sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+                Delivery.variant_id.is_not(None) if variants_only else sa.true(),
             )
             .order_by(Delivery.subscriber_id)
             .limit(size)
@@ -59,6 +63,7 @@ def claim_batch(issue_id: int, size: int, after: int = 0) -> tuple[str, list]:
         sa.select(
             Delivery.id.label("delivery_id"),
             Delivery.attempts,
+            Delivery.variant_id,
             Subscriber.id.label("subscriber_id"),
             Subscriber.email,
             Subscriber.name,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from newsletter.extensions import db
 from newsletter.i18n import LOCALES
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, UTCDateTime
-from newsletter.sending import local_time
+from newsletter.sending import ab, local_time
 from newsletter.statuses import (
     DeliveryMode,
     DeliveryStatus,
@@ -51,6 +51,7 @@ def create_deliveries(issue: Issue) -> int:
         )
     )
     result = db.session.execute(sa.insert(Delivery).from_select(columns, subscribers))
+    ab.split_ledger(issue)
     return result.rowcount
 
 

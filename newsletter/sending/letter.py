@@ -48,6 +48,8 @@ class IssueLetter:
         html, text = html or issue.html, text or issue.text
         if html is None or text is None:
             raise ValueError("the issue has not been rendered; claim it first")
+        # Kept for a sibling with another subject (an A/B variant) in the same language.
+        self.html_source, self.text_source = html, text
         # Plain values: a batch commits often, and a commit would make the ORM reload them.
         mailing_list = issue.mailing_list
         self.mailing_list = SimpleNamespace(
@@ -65,9 +67,10 @@ class IssueLetter:
             id_suffix or f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         )
         self.envelope_from = self.mailing_list.from_email
+        self.subject = subject or issue.subject
         fixed = [
             ("From", mailer.address_header(*sender(self.mailing_list))),
-            ("Subject", mailer.encode_header(subject or issue.subject)),
+            ("Subject", mailer.encode_header(self.subject)),
             ("Date", formatdate(usegmt=True)),
         ]
         if self.mailing_list.reply_to:
@@ -135,16 +138,21 @@ class IssueLetter:
             )
         return values, html
 
-    def in_language(self, issue: Issue, locale: str | None) -> IssueLetter:
+    def in_language(
+        self, issue: Issue, locale: str | None, subject: str | None = None
+    ) -> IssueLetter:
         """This letter as a subscriber reading `locale` gets it: the issue's render in that
-        language when it has one (frozen with it), else this one."""
-        render = (issue.renders or {}).get(locale or "")
-        if not render:
+        language when it has one (frozen with it), else this one; with `subject` (an A/B
+        variant's) instead of this one's."""
+        render = (issue.renders or {}).get(locale or "") or [None, None]
+        subject = subject or self.subject
+        if render[0] is None and subject == self.subject:
             return self
         return IssueLetter(
             issue,
-            html=render[0],
-            text=render[1],
+            html=render[0] or self.html_source,
+            text=render[1] or self.text_source,
+            subject=subject,
             id_suffix=self.id_suffix,
             link_urls=self.link_urls,
         )

@@ -22,7 +22,7 @@ from newsletter import jobs, mailer, verp
 from newsletter.digest.render import render_issue, tracked_links
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, utcnow
-from newsletter.sending import ledger
+from newsletter.sending import ab, ledger
 from newsletter.sending.claims import (
     Lease,
     claim_batch,
@@ -56,8 +56,9 @@ def dispatch(now: datetime | None = None) -> list[int]:
     started = claim_due_issues(now)
     dead_batches = Counter(release_stale_claims(now))
     # A stalled send has no chain left; one with dead batches has live ones besides, and
-    # needs as many new chains as batches died.
-    chains = {issue_id: None for issue_id in started + stalled_issues(now)}
+    # needs as many new chains as batches died. An A/B test just decided has its rest due.
+    woken = started + stalled_issues(now) + ab.decide_due(now)
+    chains = {issue_id: None for issue_id in woken}
     for issue_id, count in dead_batches.items():
         chains.setdefault(issue_id, count)
     for issue_id, most in chains.items():
@@ -198,6 +199,8 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != IssueStatus.SENDING:
         return BatchOutcome(stopped=issue.status if issue else "missing")
+    # An A/B test is decided before its rest is claimed, whoever gets there first.
+    ab.decide_if_due(issue_id)
     try:
         # Connect (and greet) before claiming: while the server is down, subscribers keep
         # their attempts and no rows are held.
@@ -231,17 +234,20 @@ def _connect(issue_id: int) -> smtplib.SMTP | None:
 
 
 def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
-    token, subscribers = claim_batch(issue.id, current_app.config["BATCH_SIZE"], after)
+    size = current_app.config["BATCH_SIZE"]
+    token, subscribers = claim_batch(issue.id, size, after, variants_only=ab.undecided(issue))
     record = None
     try:
         with Lease(token, issue.id):
-            letter = IssueLetter(issue)
-            letters = {None: letter}
+            subjects = ab.subjects(issue)
+            letter = IssueLetter(issue, subject=subjects[None])
+            letters = {(None, None): letter}
             record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:])
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 try:
-                    for row, error in pipe.send_all(_letters(issue, letters, record, window)):
+                    copies = _letters(issue, letters, subjects, record, window)
+                    for row, error in pipe.send_all(copies):
                         if error is None:
                             record.sent(row.delivery_id)
                         else:
@@ -286,15 +292,17 @@ def _record(record: BatchRecord, final: bool = False) -> None:
         outcome.stopped = IssueStatus.PAUSED
 
 
-def _letters(issue: Issue, letters: dict, record: BatchRecord, window: list):
-    """Each subscriber's row with its envelope and message, in their language, built as the
-    pipeline asks. A subscriber whose address or name cannot be written in a header fails
-    alone."""
+def _letters(issue: Issue, letters: dict, subjects: dict, record: BatchRecord, window: list):
+    """Each subscriber's row with its envelope and message, in their language and with its
+    A/B variant's subject, built as the pipeline asks. A subscriber whose address or name
+    cannot be written in a header fails alone."""
     per_delivery = verp.enabled()
     for row in window:
-        letter = letters.get(row.locale)
-        if letter is None:  # a language met for the first time in this batch
-            letter = letters[row.locale] = letters[None].in_language(issue, row.locale)
+        key = (row.locale, row.variant_id)
+        letter = letters.get(key)
+        if letter is None:  # a language or a variant met for the first time in this batch
+            subject = subjects.get(row.variant_id, subjects[None])
+            letter = letters[key] = letters[(None, None)].in_language(issue, row.locale, subject)
         try:
             message = letter.build(
                 row.delivery_id, row.subscriber_id, row.email, row.name, not row.no_tracking

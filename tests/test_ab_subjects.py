@@ -1,0 +1,243 @@
+"""A/B subjects: a share of the subscribers tries two to four subjects, the rest waits and
+gets the one with the most unique clickers; through pause, resume and a second decider."""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from builders import add_subscribers, draft, start_sending, states
+
+from newsletter.digest.compose import ComposeError, edit_issue
+from newsletter.extensions import db
+from newsletter.models import Delivery, Issue
+from newsletter.sending import ab, lifecycle, loop
+
+SUBJECTS = ["Subject A", "Subject B", "Subject C"]
+
+
+def ab_issue(weekly, readers: int = 300) -> Issue:
+    add_subscribers(weekly, readers)
+    issue = draft(weekly)
+    edit_issue(issue, {"subjects": SUBJECTS, "ab_share": 20, "ab_wait_minutes": 120})
+    return issue
+
+
+def send_all_due(issue_id: int) -> int:
+    sent = 0
+    for _ in range(20):
+        outcome = loop.send_batch(issue_id)
+        if not outcome.sent:
+            return sent
+        sent += outcome.sent
+    raise AssertionError("the send did not stop")
+
+
+def subjects_received(inbox) -> Counter:
+    return Counter(m.message["Subject"] for m in inbox.messages)
+
+
+def click(issue: Issue, position: int, copies: int) -> None:
+    """`copies` of a variant's copies clicked (their first click)."""
+    variant = issue.variants[position - 1]
+    some = (
+        sa.select(Delivery.id)
+        .where(Delivery.variant_id == variant.id)
+        .order_by(Delivery.id)
+        .limit(copies)
+    )
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(some.scalar_subquery()))
+        .values(clicked_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def test_the_share_tries_each_subject_and_the_rest_gets_the_winner(app, weekly, inbox):
+    issue = ab_issue(weekly)
+    start_sending(issue)
+    db.session.refresh(issue)
+    assert issue.ab_decide_at == issue.started_at + timedelta(hours=2)
+    by_variant = Counter(db.session.scalars(sa.select(Delivery.variant_id)))
+    assert sorted(by_variant.values()) == [20, 20, 20, 240]
+    assert by_variant[None] == 240
+
+    # Only the share goes before the decision, a third each.
+    assert send_all_due(issue.id) == 60
+    assert sorted(subjects_received(inbox).items()) == [(s, 20) for s in SUBJECTS]
+    assert states(issue.id)["pending"] == 240
+    assert loop.stalled_issues() == []  # it waits for the decision: beat wakes it then
+
+    click(issue, 2, 6)
+    click(issue, 1, 2)
+    # The clock moves past the decision time: beat decides, once, and wakes the send.
+    later = issue.ab_decide_at + timedelta(minutes=1)
+    assert ab.decide_due(issue.ab_decide_at - timedelta(minutes=1)) == []
+    loop.dispatch(later)
+    assert ab.decide_due(later) == []
+    db.session.refresh(issue)
+    assert issue.ab_winner == issue.variants[1].id
+    assert ab.decide_if_due(issue.id, later) is False
+
+    inbox.clear()
+    assert send_all_due(issue.id) == 240
+    assert subjects_received(inbox) == Counter({"Subject B": 240})
+    assert db.session.get(Issue, issue.id).status == "sent"
+    results = ab.results(issue)
+    assert [(r.subject, r.sent, r.clicks, r.winner) for r in results] == [
+        ("Subject A", 20, 2, False),
+        ("Subject B", 20, 6, True),
+        ("Subject C", 20, 0, False),
+    ]
+
+
+def move_decision_to_the_past(issue: Issue) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.issue_id == issue.id, Delivery.variant_id.is_(None))
+        .values(retry_at=past)
+    )
+    db.session.execute(sa.update(Issue).where(Issue.id == issue.id).values(ab_decide_at=past))
+    db.session.commit()
+
+
+def test_paused_before_the_decision_it_decides_on_resume(app, weekly, inbox):
+    issue = ab_issue(weekly, readers=100)
+    start_sending(issue)
+    assert send_all_due(issue.id) == 20
+    click(issue, 3, 2)
+    lifecycle.pause_issue(issue)
+    move_decision_to_the_past(issue)
+    # Paused: nothing is decided or sent, whatever the clock says.
+    assert ab.decide_due() == []
+    assert loop.send_batch(issue.id).sent == 0
+    assert db.session.get(Issue, issue.id).ab_winner is None
+
+    inbox.clear()
+    lifecycle.resume_issue(issue)
+    assert send_all_due(issue.id) == 80
+    db.session.refresh(issue)
+    assert issue.ab_winner == issue.variants[2].id
+    assert subjects_received(inbox) == Counter({"Subject C": 80})
+
+
+def test_of_two_deciders_only_one_writes_the_winner(app, weekly, monkeypatch):
+    issue = ab_issue(weekly, readers=30)
+    start_sending(issue)
+    move_decision_to_the_past(issue)
+    first, second = issue.variants[0].id, issue.variants[1].id
+    tally = ab.winner
+
+    def another_worker_decides_meanwhile(issue):
+        # The other worker's guarded UPDATE commits between our read and our write.
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(Issue).where(Issue.id == issue.id).values(ab_winner=second)
+            )
+        return tally(issue)
+
+    monkeypatch.setattr(ab, "winner", another_worker_decides_meanwhile)
+    assert ab.decide_if_due(issue.id) is False
+    assert db.session.get(Issue, issue.id).ab_winner == second != first
+    # The loser released nothing: the rest is still held until the winner's decider does.
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Delivery.variant_id.is_(None), Delivery.retry_at.is_(None)
+            )
+        )
+        == 0
+    )
+
+
+def test_without_clicks_opens_decide_where_the_list_counts_them(app, weekly):
+    weekly.track_opens = True
+    issue = ab_issue(weekly, readers=40)
+    start_sending(issue)
+    send_all_due(issue.id)
+    second = issue.variants[1].id
+    db.session.execute(
+        sa.update(Delivery).where(Delivery.variant_id == second).values(opened_at=datetime.now(UTC))
+    )
+    db.session.commit()
+    move_decision_to_the_past(issue)
+    assert ab.decide_if_due(issue.id)
+    assert db.session.get(Issue, issue.id).ab_winner == second
+
+
+def test_a_plain_issue_is_sent_as_before(app, weekly, inbox):
+    add_subscribers(weekly, 5)
+    issue = draft(weekly)
+    start_sending(issue)
+    assert db.session.get(Issue, issue.id).ab_decide_at is None
+    assert send_all_due(issue.id) == 5
+    assert subjects_received(inbox) == Counter({issue.subject: 5})
+    assert set(db.session.scalars(sa.select(Delivery.variant_id))) == {None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"subjects": ["Only one"]}, "subjects"),
+        ({"subjects": ["Same", "Same"]}, "subjects"),
+        ({"subjects": ["A", ""]}, "subject"),
+        ({"subjects": ["A", "B", "C", "D", "E"]}, "subjects"),
+        ({"subjects": ["A", "B"], "ab_share": 60}, "ab_share"),
+        ({"subjects": ["A", "B"], "ab_share": 4}, "ab_share"),
+        ({"subjects": ["A", "B"], "ab_wait_minutes": 5}, "ab_wait_minutes"),
+        ({"subjects": ["A", "B"], "ab_wait_minutes": 49 * 60}, "ab_wait_minutes"),
+    ],
+)
+def test_the_api_refuses_a_bad_test_naming_the_field(api, weekly, changes, field):
+    issue = draft(weekly)
+    answer = api.patch(f"/issues/{issue.id}", changes)
+    assert answer.status_code == 422, answer.json
+    assert field in str(answer.json)
+    assert db.session.get(Issue, issue.id).variants == []
+
+
+def test_the_api_sets_a_test_and_shows_its_results(api, weekly):
+    issue = draft(weekly)
+    answer = api.patch(
+        f"/issues/{issue.id}", {"subjects": ["One", "Two"], "ab_share": 10, "ab_wait_minutes": 60}
+    )
+    assert answer.status_code == 200, answer.json
+    test = answer.json["ab"]
+    assert (test["share"], test["wait_minutes"], test["winner"]) == (10, 60, None)
+    assert [(v["subject"], v["sent"], v["unique_clicks"]) for v in test["variants"]] == [
+        ("One", 0, 0),
+        ("Two", 0, 0),
+    ]
+    composed = api.post(
+        "/issues/compose",
+        {"list": weekly.slug, "since": "2019-08-01", "until": "2019-08-08", "subjects": ["X"]},
+    )
+    assert composed.status_code == 422 and "subjects" in str(composed.json)
+    assert api.patch(f"/issues/{issue.id}", {"subjects": []}).json["ab"] is None
+
+
+def test_a_test_cannot_change_once_the_send_started(app, weekly):
+    issue = ab_issue(weekly, readers=3)
+    start_sending(issue)
+    lifecycle.pause_issue(issue)
+    with pytest.raises(ComposeError) as refused:
+        edit_issue(issue, {"subjects": ["New", "Newer"]})
+    assert refused.value.field == "subjects"
+
+
+def test_the_migration_goes_down_and_up_again(app, weekly):
+    """On the database this run uses (PostgreSQL when there is one, else SQLite)."""
+    from flask_migrate import downgrade, upgrade
+
+    issue_id = ab_issue(weekly, readers=3).id
+    db.session.remove()
+    downgrade(revision="0013")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("deliveries")}
+    assert "variant_id" not in columns
+    assert "issue_variants" not in sa.inspect(db.engine).get_table_names()
+    upgrade()
+    assert db.session.get(Issue, issue_id).variants == []
+    assert "variant_id" in {c["name"] for c in sa.inspect(db.engine).get_columns("deliveries")}
