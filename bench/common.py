@@ -36,10 +36,22 @@ def need_postfix() -> None:
     if shutil.which("smtp-sink") and shutil.which("smtp-source"):
         return
     print("installing Debian's postfix package for smtp-sink and smtp-source", flush=True)
+    _apt_install("postfix")
+
+
+def need_wrk() -> None:
+    """The HTTP load generator, from Debian's wrk package."""
+    if shutil.which("wrk"):
+        return
+    print("installing Debian's wrk package", flush=True)
+    _apt_install("wrk")
+
+
+def _apt_install(package: str) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "--no-install-recommends", "postfix"],
+        [*sudo, "apt-get", "install", "-y", "--no-install-recommends", package],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
