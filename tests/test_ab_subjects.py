@@ -10,7 +10,7 @@ from builders import add_subscribers, draft, start_sending, states
 
 from newsletter.digest.compose import ComposeError, edit_issue
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue
+from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ab, lifecycle, loop
 
 SUBJECTS = ["Subject A", "Subject B", "Subject C"]
@@ -241,3 +241,25 @@ def test_the_migration_goes_down_and_up_again(app, weekly):
     upgrade()
     assert db.session.get(Issue, issue_id).variants == []
     assert "variant_id" in {c["name"] for c in sa.inspect(db.engine).get_columns("deliveries")}
+
+
+def test_a_subscriber_reading_another_language_gets_the_variant_in_it(app, weekly, inbox):
+    readers = add_subscribers(weekly, 4)
+    for reader in readers:
+        reader.locale = "fa"
+    db.session.commit()
+    issue = draft(weekly)
+    edit_issue(issue, {"subjects": ["One", "Two"], "ab_share": 50, "ab_wait_minutes": 10})
+    start_sending(issue)
+    # Of the two who try the subjects, one reads the list's language.
+    tried = db.session.scalars(
+        sa.select(Delivery.subscriber_id).where(Delivery.variant_id.is_not(None))
+    ).all()
+    english = db.session.get(Subscriber, tried[0])
+    english.locale = weekly.language
+    db.session.commit()
+    assert send_all_due(issue.id) == 2
+    for message in inbox.messages:
+        html = message.part("html")
+        assert ('lang="fa"' in html) == (message.recipients[0] != english.email)
+    assert sorted(m.message["Subject"] for m in inbox.messages) == ["One", "Two"]
