@@ -243,6 +243,34 @@ def test_the_migration_goes_down_and_up_again(app, weekly):
     assert "variant_id" in {c["name"] for c in sa.inspect(db.engine).get_columns("deliveries")}
 
 
+def test_the_issue_page_sets_a_test_and_shows_the_results(editor_client, weekly, inbox):
+    issue = draft(weekly)
+    form = {
+        "csrf_token": editor_client.token,
+        "ab_subject": ["<b>First</b>", "Second", ""],
+        "ab_share": "50",
+        "ab_wait_minutes": "30",
+    }
+    editor_client.post(f"/admin/issues/{issue.id}/ab", data=form)
+    db.session.refresh(issue)
+    assert [v.subject for v in issue.variants] == ["<b>First</b>", "Second"]
+    assert (issue.ab_share, issue.ab_wait_minutes) == (50, 30)
+    refused = editor_client.post(
+        f"/admin/issues/{issue.id}/ab", data={**form, "ab_share": "80"}, follow_redirects=True
+    )
+    assert "A/B test not saved" in refused.text and "ab_share" in refused.text
+
+    add_subscribers(weekly, 10)
+    start_sending(issue)
+    send_all_due(issue.id)
+    click(issue, 2, 1)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    table = page.split('id="ab-results"')[1].split("</table>")[0]
+    assert "&lt;b&gt;First&lt;/b&gt;" in table and "<b>First" not in table
+    assert "Second</td><td>2</td><td>1</td>\n  <td>50.0%</td>" in table  # 5 tried: 3 and 2
+    assert 'id="ab-form"' not in page  # the send has started
+
+
 def test_a_subscriber_reading_another_language_gets_the_variant_in_it(app, weekly, inbox):
     readers = add_subscribers(weekly, 4)
     for reader in readers:

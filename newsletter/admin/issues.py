@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from newsletter import analytics
 from newsletter.admin import bp, issue_charts, times
 from newsletter.bounces import history
 from newsletter.digest import render
@@ -16,7 +17,7 @@ from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy
 from newsletter.lists import get_list
 from newsletter.models import Delivery, Issue, Subscriber
-from newsletter.sending import ledger, lifecycle
+from newsletter.sending import ab, ledger, lifecycle
 from newsletter.sending.proofs import send_proof
 from newsletter.statuses import DeliveryStatus
 
@@ -107,8 +108,10 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
+        clicks=analytics.issue_stats(found) if found.started_at else None,
         charts=issue_charts.for_issue(found),
         waves=ledger.waves(found.id) if found.local_time else [],
+        ab_results=ab.results(found),
         schedule_error=schedule_error,
         typed=request.form,
         preview_text=render.preview(found)[1],
@@ -161,6 +164,22 @@ def save(issue_id: int):
     except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad position
         db.session.rollback()
         flash(f"Not saved: {exc}")
+    return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/ab")
+def ab_test(issue_id: int):
+    """The A/B test's subjects (empty ones left out), share and wait."""
+    found = _issue(issue_id)
+    changes = {"subjects": [s for s in request.form.getlist("ab_subject") if s.strip()]}
+    try:
+        for field in ("ab_share", "ab_wait_minutes"):
+            changes[field] = int(request.form.get(field) or 0) or None
+        edit_issue(found, changes)
+        flash("A/B test saved." if found.variants else "No A/B test.")
+    except (NewsletterError, ValueError) as exc:
+        db.session.rollback()
+        flash(f"A/B test not saved: {exc}")
     return _to_editor(found)
 
 
