@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import smtplib
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -195,3 +195,21 @@ def counting_statements():
         yield seen
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def three_posts(mailing_list, excerpt: str = "About {title}.") -> None:
+    """Alpha, Beta and Gamma, from 30, 20 and 10 hours ago: a week's posts to compose from."""
+    now = datetime.now(UTC)
+    for hours, title in ((30, "Alpha"), (20, "Beta"), (10, "Gamma")):
+        db.session.add(
+            Post(
+                list_id=mailing_list.id,
+                guid=title,
+                source="Example News",
+                url=f"https://example.org/{title.lower()}",
+                title=title,
+                excerpt=excerpt.format(title=title),
+                published_at=now - timedelta(hours=hours),
+            )
+        )
+    db.session.commit()

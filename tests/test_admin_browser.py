@@ -3,14 +3,14 @@ dialog before cancelling, and the error page. Screenshots go to test-artifacts/.
 
 import os
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
+from builders import three_posts
 from playwright.sync_api import expect
 
 from newsletter import accounts
 from newsletter.extensions import db
-from newsletter.models import Issue, Post, Subscriber, Subscription
+from newsletter.models import Issue, Subscriber, Subscription
 
 pytestmark = pytest.mark.slow
 
@@ -35,26 +35,9 @@ def signed_in(page, live_server, weekly):
     return page
 
 
-def three_posts(mailing_list) -> None:
-    now = datetime.now(UTC)
-    for hours, title in ((30, "Alpha"), (20, "Beta"), (10, "Gamma")):
-        db.session.add(
-            Post(
-                list_id=mailing_list.id,
-                guid=title,
-                source="Example News",
-                url=f"https://example.org/{title.lower()}",
-                title=title,
-                excerpt=f"About {title}: " + "a long excerpt that wraps. " * 6,
-                published_at=now - timedelta(hours=hours),
-            )
-        )
-    db.session.commit()
-
-
 def open_draft(page, mailing_list) -> None:
     """A draft of three posts, open in the editor."""
-    three_posts(mailing_list)
+    three_posts(mailing_list, "About {title}: " + "a long excerpt that wraps. " * 6)
     page.click("text=Compose")
     page.click("button:has-text('Compose draft')")
     page.wait_for_selector("h2:has-text('Edit')")

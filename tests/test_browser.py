@@ -1,16 +1,15 @@
 """An editor's week in a real browser: Chromium driven by Playwright against the live app."""
 
 import io
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import confirmed_subscriber
+from builders import confirmed_subscriber, three_posts
 from conftest import wait_until
 from playwright.sync_api import expect
 
 from newsletter import accounts
 from newsletter.extensions import db
-from newsletter.models import Import, Issue, Post
+from newsletter.models import Import, Issue
 
 pytestmark = pytest.mark.slow
 
@@ -28,26 +27,9 @@ def signed_in(page, live_server, weekly):
     return page
 
 
-def week_of_posts(mailing_list):
-    now = datetime.now(UTC)
-    for hours, title in ((30, "Alpha"), (20, "Beta"), (10, "Gamma")):
-        db.session.add(
-            Post(
-                list_id=mailing_list.id,
-                guid=title,
-                source="Example News",
-                url=f"https://example.org/{title.lower()}",
-                title=title,
-                excerpt=f"About {title}.",
-                published_at=now - timedelta(hours=hours),
-            )
-        )
-    db.session.commit()
-
-
 def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekly, inbox):
     page = signed_in
-    week_of_posts(weekly)
+    three_posts(weekly)
     page.click("text=Compose")
     page.click("button:has-text('Compose draft')")
     page.wait_for_selector("h2:has-text('Edit')")
@@ -79,7 +61,7 @@ def test_compose_reorder_preview_test_and_schedule(signed_in, live_server, weekl
 
 def test_send_now_and_watch_the_progress_bar_reach_done(signed_in, weekly, inbox, worker):
     page = signed_in
-    week_of_posts(weekly)
+    three_posts(weekly)
     for i in range(20):
         confirmed_subscriber(weekly, f"reader{i}@example.org", commit=False)
     db.session.commit()
