@@ -10,10 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, IssueItem, IssueVariant, MailingList, Post
+from newsletter.posts.excerpts import clean_excerpt
 from newsletter.statuses import IssueKind, IssueStatus
 from newsletter.text import has_line_break, single_line, web_url
 
 SUBJECT_MAX = 300
+EXCERPT_MAX = 5000
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.PAUSED)
 # An A/B test of subjects: how many, the share that tries them (percent), the wait (minutes).
 AB_SUBJECTS = (2, 4)
@@ -158,9 +160,11 @@ def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
         if post is None or post.list_id != issue.list_id:
             raise ComposeError(f"Post {item['post_id']} is not a post of this list.", "items")
         edited = item_from_post(post, position, section)
-        for key in ("title", "excerpt", "source"):
+        for key in ("title", "source"):
             if item.get(key):
                 setattr(edited, key, single_line(item[key], 5000))
+        if item.get("excerpt"):
+            edited.excerpt = clean_excerpt(item["excerpt"], EXCERPT_MAX)
         return edited
     if not item.get("title") or not item.get("url"):
         raise ComposeError("Each item needs a post_id, or a title and a url.", "items")
@@ -175,7 +179,7 @@ def _edited_item(issue: Issue, item: dict, position: int) -> IssueItem:
         title=single_line(item["title"], 500),
         url=url,
         source=single_line(item.get("source") or "", 300),
-        excerpt=single_line(item.get("excerpt") or "", 5000),
+        excerpt=clean_excerpt(item.get("excerpt") or "", EXCERPT_MAX),
     )
 
 

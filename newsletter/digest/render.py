@@ -18,6 +18,7 @@ from newsletter import mailer
 from newsletter.i18n import locale_for, supported
 from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
+from newsletter.posts.excerpts import excerpt_html
 from newsletter.text import direction
 
 # Stand-ins for what differs per subscriber. Letters only, so premailer and html2text keep them.
@@ -176,6 +177,7 @@ def render_page(
             intro=intro_html(issue.intro, markers.track if personal else None),
             track=markers.track if personal else str,
             direction_of=direction,
+            excerpt_html=excerpt_html,
             personal=personal,
             greeting_name=markers[NAME],
             unsubscribe_url=markers[UNSUBSCRIBE_URL],

@@ -11,6 +11,7 @@ from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Feed, MailingList, Post
 from newsletter.posts import guard
+from newsletter.posts.excerpts import excerpt_from_html
 from newsletter.text import single_line, strip_html, web_url
 
 TITLE_MAX = 500
@@ -84,7 +85,7 @@ def add_post(
         url=checked,
         title=clean_title,
         source=single_line(strip_html(source), 300),
-        excerpt=strip_html(excerpt, EXCERPT_MAX),
+        excerpt=excerpt_from_html(excerpt, EXCERPT_MAX),
         published_at=published_at,
     )
     db.session.add(post)
