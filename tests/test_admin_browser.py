@@ -159,6 +159,7 @@ def test_an_invited_user_sets_a_password_and_signs_in(page, browser, live_server
     link = page.locator("#invitation-link").input_value()
     assert accounts.find_user("new@example.org").role == "editor"  # the least, unless chosen
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    expect(page.locator("#invitation-mail")).to_contain_text("We emailed an invitation")
     shot(page, "invitation-link")
 
     context = browser.new_context()
@@ -173,3 +174,25 @@ def test_an_invited_user_sets_a_password_and_signs_in(page, browser, live_server
     newcomer.click("button[type=submit]")
     newcomer.wait_for_url(live_server.url + "/admin/")
     context.close()
+
+
+def test_the_invitation_email_in_persian(signed_in, live_server, inbox):
+    """What the new user reads, in the language the admin picked; right to left."""
+    accounts.create_user("boss@example.org", PASSWORD, "admin")
+    page = signed_in
+    page.click("text=Sign out")
+    page.fill("#email", "boss@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(live_server.url + "/admin/users")
+    page.fill("#email", "maryam@example.org")
+    page.select_option("#language", "fa")
+    page.click("button:has-text('Create the invitation')")
+    link = page.locator("#invitation-link").input_value()
+    mail = inbox.wait_for(1, recipient="maryam@example.org")[0]
+    page.goto("about:blank")  # away from the admin's CSP, which forbids inline styles
+    page.set_content(mail.part("html"))
+    expect(page.locator("h1")).to_have_text("دعوت‌نامهٔ شما")
+    expect(page.locator("a.button")).to_have_attribute("href", link)
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    shot(page, "invitation-email-fa")

@@ -3,6 +3,7 @@ without anyone seeing a password, posts of any days, an error page with a refere
 subscribers' attributes on the page and in the export."""
 
 import csv
+import html
 import io
 import logging
 import re
@@ -124,12 +125,66 @@ def test_cancelling_an_issue_needs_the_box_ticked(editor_client, weekly):
 # --- Invitations instead of passwords ------------------------------------------------------
 
 
-def invite(admin_client, email="new@example.org", role="editor") -> str:
-    answer = admin_client.post(
-        "/admin/users", data={"email": email, "role": role, "csrf_token": admin_client.token}
-    )
+def invite(admin_client, email="new@example.org", role="editor", **more) -> str:
+    form = {"email": email, "role": role, "csrf_token": admin_client.token} | more
+    answer = admin_client.post("/admin/users", data=form)
     assert answer.status_code == 200
-    return re.search(r'id="invitation-link" type="text" readonly value="([^"]+)"', answer.text)[1]
+    return shown_link(answer.text)
+
+
+def shown_link(page: str) -> str:
+    return html.unescape(
+        re.search(r'id="invitation-link" type="text" readonly value="([^"]+)"', page)[1]
+    )
+
+
+def test_the_invitation_is_emailed_and_shown(admin_client, inbox):
+    link = invite(admin_client)
+    mail = inbox.wait_for(1, recipient="new@example.org")[0]
+    assert mail.message["Subject"] == "Your invitation to edit the newsletters"
+    assert mail.message["Reply-To"] == "boss@example.org"
+    assert f'href="{link}"' in mail.part("html")
+    assert link in mail.part("plain")
+    assert "boss@example.org" in mail.part("plain") and "7 days" in mail.part("plain")
+    page = admin_client.get("/admin/users")  # shown once, never again
+    assert "invitation-link" not in page.text
+
+
+def test_an_invitation_in_persian(admin_client, inbox):
+    link = invite(admin_client, language="fa")
+    mail = inbox.wait_for(1, recipient="new@example.org")[0]
+    assert mail.message["Subject"] == "دعوت شما برای ویرایش خبرنامه‌ها"
+    body = mail.part("html")
+    assert '<html lang="fa" dir="rtl">' in body and "۷ روز" in body
+    assert '<bdi dir="auto">boss@example.org</bdi>' in body and link in body
+
+
+def test_a_fresh_invitation_link_is_emailed_too(admin_client, inbox):
+    invite(admin_client)
+    newcomer = accounts.find_user("new@example.org")
+    answer = admin_client.post(
+        f"/admin/users/{newcomer.id}/invitation", data={"csrf_token": admin_client.token}
+    )
+    assert len(inbox.wait_for(2, recipient="new@example.org")) == 2
+    assert shown_link(answer.text) in inbox.to("new@example.org")[1].part("plain")
+
+
+def test_without_mail_the_admin_still_gets_the_link(admin_client, inbox):
+    inbox.stop()  # nothing listens: as when mail is not set up
+    link = invite(admin_client)
+    page = admin_client.get("/admin/users")
+    assert link.startswith("http") and "invitation-link" not in page.text
+    answer = admin_client.post(
+        "/admin/users/%d/invitation" % accounts.find_user("new@example.org").id,
+        data={"csrf_token": admin_client.token},
+    )
+    assert "could not be sent" in answer.text and "send them this link yourself" in answer.text
+
+
+def test_an_unknown_language_is_emailed_in_the_default_one(admin_client, inbox):
+    invite(admin_client, language="xx<script>")
+    mail = inbox.wait_for(1, recipient="new@example.org")[0]
+    assert mail.message["Subject"] == "Your invitation to edit the newsletters"
 
 
 def test_adding_a_user_gives_a_link_where_they_set_their_own_password(admin_client, app):

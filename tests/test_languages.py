@@ -31,7 +31,7 @@ CATALOGS = ROOT / "newsletter" / "translations"
 PAGES = ["base", "home", "subscribe", "subscribed", "confirm", "confirmed", "unsubscribe",
          "unsubscribed", "preferences", "link_error", "error", "archive/index",
          "embed_check_address"]  # fmt: skip
-EMAILS = ["layout", "digest", "confirm", "welcome", "goodbye"]
+EMAILS = ["layout", "digest", "confirm", "welcome", "goodbye", "invitation"]
 READER_TEMPLATES = [ROOT / "newsletter" / "templates" / f"{name}.html" for name in PAGES] + [
     ROOT / "templates" / "email" / f"{name}.html" for name in EMAILS
 ]
