@@ -1,6 +1,8 @@
 """A/B subjects: a share of the subscribers tries two to four subjects, the rest waits and
 gets the one with the most unique clickers; through pause, resume and a second decider."""
 
+import html
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,9 @@ from builders import add_subscribers, draft, start_sending, states
 from newsletter.digest.compose import ComposeError, edit_issue
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber
+from newsletter.digest.render import retitle
 from newsletter.sending import ab, lifecycle, loop
+from newsletter.sending.proofs import send_proof
 
 SUBJECTS = ["Subject A", "Subject B", "Subject C"]
 
@@ -35,6 +39,14 @@ def send_all_due(issue_id: int) -> int:
 
 def subjects_received(inbox) -> Counter:
     return Counter(m.message["Subject"] for m in inbox.messages)
+
+
+def titles_received(inbox) -> Counter:
+    """The <title> of each message's HTML, as a mail client shows it in a tab or window."""
+    return Counter(
+        html.unescape(re.search(r"<title>(.*?)</title>", m.part("html"), re.S)[1])
+        for m in inbox.messages
+    )
 
 
 def click(issue: Issue, position: int, copies: int) -> None:
@@ -84,6 +96,7 @@ def test_the_share_tries_each_subject_and_the_rest_gets_the_winner(app, weekly, 
     inbox.clear()
     assert send_all_due(issue.id) == 240
     assert subjects_received(inbox) == Counter({"Subject B": 240})
+    assert titles_received(inbox) == Counter({"Subject B": 240})
     assert db.session.get(Issue, issue.id).status == "sent"
     results = ab.results(issue)
     assert [(r.subject, r.sent, r.clicks, r.winner) for r in results] == [
@@ -291,3 +304,68 @@ def test_a_subscriber_reading_another_language_gets_the_variant_in_it(app, weekl
         html = message.part("html")
         assert ('lang="fa"' in html) == (message.recipients[0] != english.email)
     assert sorted(m.message["Subject"] for m in inbox.messages) == ["One", "Two"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a variant's copy is built from the one frozen render (sending/letter.py): "
+    "IssueLetter should retitle it with render.retitle when its subject differs",
+)
+def test_each_variants_copy_has_its_subject_in_the_title(app, weekly, inbox):
+    issue = ab_issue(weekly, readers=30)
+    start_sending(issue)
+    send_all_due(issue.id)
+    assert titles_received(inbox) == subjects_received(inbox)
+
+
+def test_a_subject_in_the_title_is_escaped_and_names_no_marker():
+    page = "<html><head><title>Old</title></head><body>@@NLNAME@@</body></html>"
+    assert retitle(page, "<b> & @@NLNAME@@") == (
+        "<html><head><title>&lt;b&gt; &amp; &#64;@NLNAME@@</title></head>"
+        "<body>@@NLNAME@@</body></html>"
+    )
+
+
+def test_a_test_send_of_an_ab_issue_is_one_per_subject(app, weekly, inbox):
+    issue = ab_issue(weekly, readers=0)
+    assert send_proof(issue, ["writer@example.org", "boss@example.org"]) == 6
+    mails = inbox.wait_for(3, recipient="writer@example.org")
+    assert [m.message["Subject"] for m in mails] == [
+        "[Test A] Subject A",
+        "[Test B] Subject B",
+        "[Test C] Subject C",
+    ]
+    assert titles_received(inbox) == Counter({s: 2 for s in SUBJECTS})
+
+    # Once decided, the test is what the rest gets: the winner's subject.
+    issue.ab_winner = issue.variants[2].id
+    db.session.commit()
+    inbox.clear()
+    assert send_proof(issue, ["writer@example.org"]) == 1
+    assert subjects_received(inbox) == Counter({"[Test] Subject C": 1})
+    assert titles_received(inbox) == Counter({"Subject C": 1})
+
+
+def test_a_test_send_without_ab_has_the_issues_subject(app, weekly, inbox):
+    issue = draft(weekly)
+    edit_issue(issue, {"subject": "Plain <one>"})
+    assert send_proof(issue, ["writer@example.org"]) == 1
+    assert subjects_received(inbox) == Counter({"[Test] Plain <one>": 1})
+    assert titles_received(inbox) == Counter({"Plain <one>": 1})
+
+
+def test_the_editor_is_told_there_is_a_test_per_subject(editor_client, weekly, inbox):
+    issue = ab_issue(weekly, readers=0)
+    answer = editor_client.post(
+        f"/admin/issues/{issue.id}/test",
+        data={"csrf_token": editor_client.token},
+        follow_redirects=True,
+    )
+    assert "3 tests, one per A/B subject, are on their way to writer@example.org." in answer.text
+    assert len(inbox.wait_for(3, recipient="writer@example.org")) == 3
+
+
+def test_the_api_test_send_counts_messages(api, weekly, inbox):
+    issue = ab_issue(weekly, readers=0)
+    answer = api.post(f"/issues/{issue.id}/test", json={"emails": ["ed@example.org"]})
+    assert answer.status_code == 200 and answer.json == {"sent": 3}

@@ -213,8 +213,12 @@ def preview_text(issue_id: int):
 def test(issue_id: int):
     found = _issue(issue_id)
     try:
-        send_proof(found, [current_user.email])
-        flash(f"A test is on its way to {current_user.email}.")
+        sent = send_proof(found, [current_user.email])
+        flash(
+            f"{sent} tests, one per A/B subject, are on their way to {current_user.email}."
+            if sent > 1
+            else f"A test is on its way to {current_user.email}."
+        )
     except OSError as exc:  # smtplib errors are OSErrors
         flash(f"The test could not be sent: {exc}")
     return _to_editor(found)

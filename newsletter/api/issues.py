@@ -154,7 +154,8 @@ def preview(issue_id: int):
 @route(
     "/issues/<int:issue_id>/test",
     "POST",
-    "Send a test to me (or to given addresses)",
+    "Send a test to me (or to given addresses); with an A/B test not decided yet, one per"
+    " subject, marked [Test A], [Test B]…; `sent` counts the messages",
     body=TestSend,
     response=schema("sent", sent="integer"),
 )

@@ -68,6 +68,16 @@ class RenderMarkers:
         return "".join(pieces)
 
 
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+
+
+def retitle(html: str, subject: str) -> str:
+    """A render with another subject in its <title> (an A/B variant's, the winner's),
+    escaped and defused like any text, so a subject cannot name a marker."""
+    title = str(escape(subject)).replace("@@NL", DEFUSED[True])
+    return _TITLE.sub(lambda _: f"<title>{title}</title>", html, count=1)
+
+
 def link_marker(position: int) -> str:
     letters = ""
     while True:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter.digest.render import retitle
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, UTCDateTime, utcnow
 from newsletter.statuses import DeliveryStatus, IssueStatus
@@ -72,12 +73,14 @@ def decide_if_due(issue_id: int, now: datetime | None = None) -> bool:
     db.session.refresh(issue)
     if not undecided(issue) or issue.ab_decide_at > now:
         return False
+    chosen = winner(issue)
     won = db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id, Issue.ab_winner.is_(None))
-        .values(ab_winner=winner(issue))
+        .values(ab_winner=chosen)
     ).rowcount
     if won:
+        _title_the_rest(issue, next(v.subject for v in issue.variants if v.id == chosen))
         # The rest is due now, whatever the clock said when the rows were made.
         db.session.execute(
             sa.update(Delivery)
@@ -93,6 +96,17 @@ def decide_if_due(issue_id: int, now: datetime | None = None) -> bool:
     db.session.commit()
     db.session.refresh(issue)
     return won == 1
+
+
+def _title_the_rest(issue: Issue, subject: str) -> None:
+    """The frozen renders the rest gets carry the winner's subject in their <title>, as their
+    Subject header does; in the decider's transaction, so both change together."""
+    if issue.html:
+        issue.html = retitle(issue.html, subject)
+    if issue.renders:
+        issue.renders = {
+            locale: [retitle(html, subject), text] for locale, (html, text) in issue.renders.items()
+        }
 
 
 def decide_due(now: datetime | None = None) -> list[int]:
@@ -166,6 +180,11 @@ def winner(issue: Issue) -> int:
     by_opens = issue.mailing_list.track_opens and not any(r.clicks for r in tried)
     rate = (lambda r: r.open_rate) if by_opens else (lambda r: r.click_rate)
     return max(tried, key=lambda r: (rate(r), -r.position)).id
+
+
+def variant_name(position: int) -> str:
+    """A, B, C or D, as the editor set them."""
+    return "ABCD"[position - 1]
 
 
 def subjects(issue: Issue) -> dict[int | None, str]:
