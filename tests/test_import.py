@@ -145,3 +145,33 @@ def test_export_streams_csv_and_neutralises_formulas(client, api_headers, upload
     assert rows[1]["subscription_status"] == "confirmed"
     # The consent record goes with the data.
     assert rows[1]["consent_source"].startswith("import:") and rows[1]["consent_at"]
+
+
+def test_no_tracking_round_trips_through_export_and_import(client, api_headers, upload, make_list):
+    upload("email,no_tracking\nana@example.org,true\nbob@example.org,false\n", preconfirm="true")
+    exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers).text
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["email"], r["no_tracking"]) for r in rows] == [
+        ("ana@example.org", "true"),
+        ("bob@example.org", "false"),
+    ]
+    assert all("no_tracking" not in s.attributes for s in Subscriber.query)
+
+    # The export imported elsewhere keeps each choice; a known subscriber's own choice to
+    # turn tracking off is never turned back on by a file.
+    make_list(slug="other")
+    with_cara = exported.replace("bob@example.org,", "cara@example.org,").replace(
+        "ana@example.org", "ANA@example.org"
+    )
+    flipped = with_cara.replace(",true", ",false")
+    report = upload(flipped + "bob@example.org,,,,,,,,,yes\n", list_slug="other")
+    assert report["imported"] == 3, report
+    untracked = {s.email: s.no_tracking for s in Subscriber.query}
+    assert untracked == {"ana@example.org": True, "bob@example.org": True, "cara@example.org": False}
+
+
+def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
+    report = upload("email,no_tracking\nana@example.org,maybe\nbob@example.org,YES\n")
+    assert (report["imported"], report["rejected"]) == (1, 1)
+    assert report["errors"][0]["reason"] == "no_tracking must be true or false (yes or no)"
+    assert Subscriber.query.one().no_tracking is True

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from flask import request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.common import get_or_404, invalid, parse, route
@@ -21,6 +21,7 @@ class NewSubscriber(BaseModel):
     name: OneLine = Field("", max_length=200)
     lists: list[str] = Field(default_factory=list)
     preconfirm: bool = False
+    no_tracking: StrictBool = False
 
 
 class DeliveryChange(BaseModel):
@@ -34,6 +35,7 @@ class SubscriberChanges(BaseModel):
     attributes: dict | None = None
     time_zone: str | None = Field(None, max_length=64)  # "" for the list's
     locale: str | None = Field(None, max_length=16)  # "" for the list's
+    no_tracking: StrictBool | None = None
     subscriptions: list[DeliveryChange] | None = Field(None, max_length=100)
 
 
@@ -92,6 +94,8 @@ def add_subscriber():
         source="api",
         preconfirmed=body.preconfirm,
     )
+    if body.no_tracking:
+        service.update_preferences(subscriber, None, set(), None, lists_too=False, tracking=False)
     return subscriber_json(subscriber), 201
 
 
@@ -103,7 +107,7 @@ def get_subscriber(subscriber_id: int):
 @route(
     "/subscribers/<int:subscriber_id>",
     "PATCH",
-    "Change name, status, attributes, time zone, locale, delivery per list",
+    "Change name, status, attributes, time zone, locale, no_tracking, delivery per list",
     body=SubscriberChanges,
     response=SUBSCRIBER,
 )
@@ -138,7 +142,7 @@ def _change_preferences(subscriber: Subscriber, body: SubscriberChanges) -> None
                 f"Not subscribed to {change.list[:64]}.", field="subscriptions"
             )
         delivery[by_list[change.list].list_id] = change.delivery
-    if body.time_zone is None and body.locale is None and not delivery:
+    if body.time_zone is None and body.locale is None and body.no_tracking is None and not delivery:
         return
     service.update_preferences(
         subscriber,
@@ -149,6 +153,7 @@ def _change_preferences(subscriber: Subscriber, body: SubscriberChanges) -> None
         locale=body.locale,
         delivery=delivery,
         lists_too=False,
+        tracking=None if body.no_tracking is None else not body.no_tracking,
     )
 
 

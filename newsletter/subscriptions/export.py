@@ -22,6 +22,7 @@ COLUMNS = [
     "consent_source",
     "consent_ip",
     "created_at",
+    "no_tracking",
 ]
 
 
@@ -109,6 +110,7 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
                         subscription.consent_source if subscription else "",
                         subscription.consent_ip if subscription else "",
                         _when(subscriber.created_at),
+                        "true" if subscriber.no_tracking else "false",
                         *(attribute_text((subscriber.attributes or {}).get(k)) for k in keys),
                     )
                 ]

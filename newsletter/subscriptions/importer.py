@@ -42,6 +42,10 @@ FIELD_LIMIT = 131_072
 # only csv reader) so that a long field is read whole and its row alone is rejected.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 NOT_UTF8 = "text that is not UTF-8: save the file as UTF-8 and import this row again"
+# A no_tracking column (as the export writes it): what its cells may say.
+YES = {"true", "yes", "y", "1", "on"}
+NO = {"false", "no", "n", "0", "off", ""}
+NOT_A_YES_OR_NO = "no_tracking must be true or false (yes or no)"
 
 
 class UnreadableFile(NewsletterError, ValueError):
@@ -136,6 +140,10 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
 # A row as read: its number in the file, its fields by mapped name, and why it cannot be
 # imported whatever its address (None when it can).
 Row = tuple[int, dict, str | None]
+# A row to import: its number, name, attributes and whether tracking is off.
+Valid = tuple[int, str, dict, bool]
+# Columns that are not attributes.
+KNOWN = ("email", "name", "no_tracking")
 
 
 def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
@@ -161,7 +169,10 @@ def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
 
 
 def _problem(row: dict) -> str | None:
-    """A field too long, or bytes that were not UTF-8 (read as U+FFFD), in a field kept."""
+    """A field too long, or bytes that were not UTF-8 (read as U+FFFD), in a field kept, or
+    a no_tracking that is neither yes nor no."""
+    if (row.get("no_tracking") or "").strip().lower() not in YES | NO:
+        return NOT_A_YES_OR_NO
     for name, value in row.items():
         if not name or value.__class__ is not str:
             continue  # cells beyond the header, and missing ones, are not kept
@@ -236,7 +247,7 @@ class _Run:
         if len(self.errors) < ERRORS_KEPT:
             self.errors.append({"row": number, "email": email[:254], "reason": reason})
 
-    def valid_rows(self, chunk) -> dict[str, tuple[int, str, dict]]:
+    def valid_rows(self, chunk) -> dict[str, Valid]:
         valid = {}
         normalise, seen = self.addresses.normalise, self.seen
         for number, row, problem in chunk:
@@ -257,17 +268,19 @@ class _Run:
                 self.reject(number, raw, "duplicate in this file")
                 continue
             seen.add(digest)
-            extra = {k: v for k, v in row.items() if k not in ("email", "name") and k and v}
-            valid[email] = (number, clean_name(row.get("name")), extra)
+            extra = {k: v for k, v in row.items() if k not in KNOWN and k and v}
+            untracked = (row.get("no_tracking") or "").strip().lower() in YES
+            valid[email] = (number, clean_name(row.get("name")), extra, untracked)
         return valid
 
-    def write(self, valid: dict[str, tuple[int, str, dict]]) -> None:
+    def write(self, valid: dict[str, Valid]) -> None:
         for email, why in sorted(suppression.reasons(list(valid)).items(), key=lambda e: e[0]):
             self.reject(valid.pop(email)[0], email, f"address is suppressed ({why})")
         if not valid:
             return
         now, list_id = utcnow(), self.record.list_id
         self.add_subscribers(valid, now)
+        self.stop_tracking([email for email, row in valid.items() if row[3]])
         # The subscription is looked up per subscriber (a correlated subquery) so PostgreSQL
         # uses the (subscriber_id, list_id) index rather than scanning the whole list.
         current = (
@@ -307,7 +320,18 @@ class _Run:
                 .values(status=SubscriptionStatus.CONFIRMED, confirmed_at=now, **consent)
             )
 
-    def add_subscribers(self, valid: dict[str, tuple[int, str, dict]], now) -> None:
+    def stop_tracking(self, emails: list[str]) -> None:
+        """A file can turn tracking off, new subscriber or known, never back on: that is
+        the subscriber's own choice, made on the preferences page."""
+        if emails:
+            db.session.execute(
+                sa.update(Subscriber)
+                .where(_among(Subscriber.email, emails, sa.String), ~Subscriber.no_tracking)
+                .values(no_tracking=True)
+                .execution_options(synchronize_session=False)
+            )
+
+    def add_subscribers(self, valid: dict[str, Valid], now) -> None:
         if db.engine.dialect.name != "postgresql":
             _insert_ignoring_duplicates(
                 Subscriber,
@@ -319,7 +343,7 @@ class _Run:
                         "attributes": a,
                         "created_at": now,
                     }
-                    for e, (_, n, a) in valid.items()
+                    for e, (_, n, a, _) in valid.items()
                 ],
             )
             return
@@ -328,11 +352,11 @@ class _Run:
             sa.func.unnest(
                 sa.bindparam(None, list(valid), type_=postgresql.ARRAY(sa.Text)),
                 sa.bindparam(
-                    None, [n for _, n, _ in valid.values()], type_=postgresql.ARRAY(sa.Text)
+                    None, [n for _, n, _, _ in valid.values()], type_=postgresql.ARRAY(sa.Text)
                 ),
                 sa.bindparam(
                     None,
-                    [json.dumps(a) for _, _, a in valid.values()],
+                    [json.dumps(a) for _, _, a, _ in valid.values()],
                     type_=postgresql.ARRAY(sa.Text),
                 ),
             )

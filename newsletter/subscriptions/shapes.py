@@ -13,6 +13,8 @@ def subscriber_json(subscriber: Subscriber) -> dict:
         "attributes": subscriber.attributes or {},
         "time_zone": subscriber.timezone,
         "locale": subscriber.locale,
+        # Plain links and no open pixel in this subscriber's copies.
+        "no_tracking": subscriber.no_tracking,
         "created_at": iso(subscriber.created_at),
         "subscriptions": [
             {
