@@ -1,10 +1,14 @@
 """One error base: each rule's error carries its field, HTTP status and code, and the API
-answers every one of them in its one shape."""
+answers every one of them in its one shape. A reader's 500 page shows the reference the error
+was logged with, in the reader's language."""
 
+import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from newsletter import i18n
 from newsletter.accounts import AccountError, SignInError
 from newsletter.addresses import InvalidEmail
 from newsletter.digest.compose import ComposeError
@@ -122,3 +126,59 @@ def test_a_missing_token_still_asks_for_a_bearer_token(client):
     answer = client.get("/api/v1/issues")
     assert _error(answer, 401)["code"] == "unauthorized"
     assert answer.headers["WWW-Authenticate"] == 'Bearer realm="newsletter"'
+
+
+# --- The readers' error page ---------------------------------------------------------------
+
+
+def _broken(before=None):
+    def view(**_):
+        if before:
+            before()
+        raise RuntimeError("a bug")
+
+    return view
+
+
+def test_a_readers_error_page_shows_the_reference_it_was_logged_with(
+    client, app, monkeypatch, caplog
+):
+    monkeypatch.setitem(app.view_functions, "pages.home", _broken())
+    with caplog.at_level(logging.ERROR):
+        answer = client.get("/")
+    assert answer.status_code == 500 and "Something went wrong" in answer.text
+    shown = re.search(r'<code class="reference" dir="ltr">([0-9a-f]{8})</code>', answer.text)
+    reference = shown[1]
+    assert "If it happens again, tell us this reference:" in answer.text
+    assert f"reference {reference}" in caplog.text and "RuntimeError: a bug" in caplog.text
+    assert 'class="brand"' not in answer.text  # the readers' page, not the admin's
+
+
+def test_the_reference_is_given_in_the_readers_language(client, app, make_list, monkeypatch):
+    persian = make_list(slug="farsi", language="fa", direction="rtl")
+    # A list's page that fails after choosing the list's language, whatever the browser says.
+    failing = _broken(lambda: i18n.use_locale(mailing_list=persian))
+    monkeypatch.setitem(app.view_functions, "subscriptions.subscribe_form", failing)
+    answer = client.get("/subscribe/farsi", headers={"Accept-Language": "en"})
+    assert answer.status_code == 500
+    assert '<html lang="fa" dir="rtl">' in answer.text
+    assert "اگر دوباره پیش آمد، این شناسه را به ما بگویید:" in answer.text
+    assert re.search(r'class="reference" dir="ltr">[0-9a-f]{8}<', answer.text)
+
+
+def test_a_page_that_is_only_missing_has_no_reference(client):
+    answer = client.get("/no-such-page", headers={"Accept-Language": "fa"})
+    assert answer.status_code == 404 and 'class="reference"' not in answer.text
+
+
+@pytest.mark.slow
+def test_a_reader_sees_the_reference_in_persian(page, live_server, app, monkeypatch):
+    """In Chromium; the page fixture keeps a screenshot in test-artifacts/."""
+    monkeypatch.setitem(app.view_functions, "pages.home", _broken())
+    page.set_extra_http_headers({"Accept-Language": "fa"})
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    reference = page.locator("code.reference")
+    assert re.fullmatch("[0-9a-f]{8}", reference.inner_text())
+    direction = "getComputedStyle(document.querySelector('code.reference')).direction"
+    assert page.evaluate(direction) == "ltr"
