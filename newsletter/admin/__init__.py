@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
         issues,
         lists,
         posts,
+        subscriber_clicks,
         subscribers,
         times,
         users,
