@@ -46,19 +46,16 @@ def clicks_of(subscriber: Subscriber, most: int = SHOWN) -> ClickHistory:
     untracked = [m for m in lists if not m.track_subscribers]
     if not tracked:
         return ClickHistory(tracked, untracked, [], 0)
-    theirs = sa.and_(
-        LinkClick.subscriber_id == subscriber.id,
-        Issue.list_id.in_([m.id for m in tracked]),
-    )
-    joined = (
-        sa.select(LinkClick.id)
+    clicks = (
+        sa.select(LinkClick)
         .join(IssueLink, IssueLink.id == LinkClick.link_id)
         .join(Issue, Issue.id == IssueLink.issue_id)
-        .where(theirs)
+        .join(MailingList, MailingList.id == Issue.list_id)
+        .where(LinkClick.subscriber_id == subscriber.id, Issue.list_id.in_([m.id for m in tracked]))
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(joined.subquery()))
+    total = db.session.scalar(clicks.with_only_columns(sa.func.count()))
     rows = db.session.execute(
-        sa.select(
+        clicks.with_only_columns(
             LinkClick.clicked_at,
             MailingList.name,
             MailingList.timezone,
@@ -67,10 +64,6 @@ def clicks_of(subscriber: Subscriber, most: int = SHOWN) -> ClickHistory:
             Issue.subject,
             IssueLink.url,
         )
-        .join(IssueLink, IssueLink.id == LinkClick.link_id)
-        .join(Issue, Issue.id == IssueLink.issue_id)
-        .join(MailingList, MailingList.id == Issue.list_id)
-        .where(theirs)
         .order_by(LinkClick.clicked_at.desc(), LinkClick.id.desc())
         .limit(most)
     ).all()
