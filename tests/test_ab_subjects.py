@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from builders import add_subscribers, draft, start_sending, states
 
 from newsletter.digest.compose import ComposeError, edit_issue
+from newsletter.digest.render import retitle
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber
-from newsletter.digest.render import retitle
 from newsletter.sending import ab, lifecycle, loop
 from newsletter.sending.proofs import send_proof
 

@@ -175,7 +175,7 @@ def test_without_mail_the_admin_still_gets_the_link(admin_client, inbox):
     page = admin_client.get("/admin/users")
     assert link.startswith("http") and "invitation-link" not in page.text
     answer = admin_client.post(
-        "/admin/users/%d/invitation" % accounts.find_user("new@example.org").id,
+        f"/admin/users/{accounts.find_user('new@example.org').id}/invitation",
         data={"csrf_token": admin_client.token},
     )
     assert "could not be sent" in answer.text and "send them this link yourself" in answer.text

@@ -167,7 +167,11 @@ def test_no_tracking_round_trips_through_export_and_import(client, api_headers, 
     report = upload(flipped + "bob@example.org,,,,,,,,,yes\n", list_slug="other")
     assert report["imported"] == 3, report
     untracked = {s.email: s.no_tracking for s in Subscriber.query}
-    assert untracked == {"ana@example.org": True, "bob@example.org": True, "cara@example.org": False}
+    assert untracked == {
+        "ana@example.org": True,
+        "bob@example.org": True,
+        "cara@example.org": False,
+    }
 
 
 def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):

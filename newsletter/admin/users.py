@@ -8,12 +8,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from newsletter import accounts, editors
-from newsletter.i18n import DEFAULT_LOCALE, LOCALES
 from newsletter.admin import admin_only, bp
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
+from newsletter.i18n import DEFAULT_LOCALE, LOCALES
 from newsletter.models import User
-
 
 # The languages an invitation can be written in, as the admin picks them.
 LANGUAGES = {"en": "English", "fa": "فارسی (Persian)"}
