@@ -356,6 +356,8 @@ def test_a_test_send_without_ab_has_the_issues_subject(app, weekly, inbox):
 
 def test_the_editor_is_told_there_is_a_test_per_subject(editor_client, weekly, inbox):
     issue = ab_issue(weekly, readers=0)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert "Send a test to me (one per subject)" in page
     answer = editor_client.post(
         f"/admin/issues/{issue.id}/test",
         data={"csrf_token": editor_client.token},
