@@ -84,6 +84,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from newsletter.cli import register_app_commands
 
     register_app_commands(app)
+
+    from newsletter import redirects
+
+    redirects.init_app(app)  # /r/ and /o/ answered before Flask when clicks are queued
     return app
 
 

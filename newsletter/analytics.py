@@ -19,7 +19,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList, utcnow
+from newsletter.models import (
+    Delivery,
+    Issue,
+    IssueLink,
+    LinkClick,
+    MailingList,
+    Subscriber,
+    utcnow,
+)
 from newsletter.statuses import DeliveryStatus
 
 MAC_LENGTH = 16  # hex digits: 64 bits
@@ -31,20 +39,21 @@ def _key(secret: str) -> bytes:
     return hashlib.sha256(b"newsletter-analytics:" + secret.encode()).digest()
 
 
-def token(delivery_id: int) -> str:
+def token(delivery_id: int, secret: str | None = None) -> str:
     """The short, URL-safe token of one delivery's copy."""
-    key = _key(current_app.config["SECRET_KEY"])
+    key = _key(secret or current_app.config["SECRET_KEY"])
     mac = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:MAC_LENGTH]
     return f"{delivery_id}-{mac}"
 
 
-def delivery_id(value: str) -> int | None:
-    """The delivery a token names, or None when it is forged or malformed."""
+def delivery_id(value: str, secret: str | None = None) -> int | None:
+    """The delivery a token names, or None when it is forged or malformed. `secret` lets
+    the redirect layer in front of Flask check a token outside an app context."""
     match = _TOKEN.match(value)
     if not match:
         return None
     number = int(match.group(1))
-    return number if hmac.compare_digest(token(number), value) else None
+    return number if hmac.compare_digest(token(number, secret), value) else None
 
 
 def click_prefix() -> str:
@@ -55,35 +64,52 @@ def open_url(value: str) -> str:
     return f"{current_app.config['BASE_URL']}/o/{value}.gif"
 
 
+def copies(*columns) -> sa.Select:
+    """Deliveries with what decides how their clicks are kept: the list's choice and the
+    subscriber's (here and in click_queue.py)."""
+    return (
+        sa.select(
+            Delivery.id,
+            Delivery.issue_id,
+            Delivery.subscriber_id,
+            MailingList.track_subscribers,
+            Subscriber.no_tracking,
+            *columns,
+        )
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .join(MailingList, MailingList.id == Issue.list_id)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+    )
+
+
+def who_clicked(copy) -> int | None:
+    """The subscriber a click is kept against: only when the list opts in and the subscriber
+    has not turned tracking off since the copy was sent."""
+    return copy.subscriber_id if copy.track_subscribers and not copy.no_tracking else None
+
+
 def record_click(value: str, position: int) -> str | None:
     """Count a click and give the link's URL; None when the token or the position does not
     name a link of the delivery's issue. One read by keys, one insert, and on a copy's first
-    click one update."""
+    click one update. (With Redis, click_queue.py counts clicks in batches instead.)"""
     number = delivery_id(value)
     if number is None:
         return None
     row = db.session.execute(
-        sa.select(
-            IssueLink.id,
-            IssueLink.url,
-            Delivery.subscriber_id,
-            Delivery.clicked_at,
-            MailingList.track_subscribers,
-        )
-        .select_from(Delivery)
+        copies(Delivery.clicked_at, IssueLink.id.label("link_id"), IssueLink.url)
         .join(IssueLink, IssueLink.issue_id == Delivery.issue_id)
-        .join(Issue, Issue.id == Delivery.issue_id)
-        .join(MailingList, MailingList.id == Issue.list_id)
         .where(Delivery.id == number, IssueLink.position == position)
     ).first()
     if row is None:
         return None
     now = utcnow()
-    subscriber_id = row.subscriber_id if row.track_subscribers else None
     db.session.execute(
-        sa.insert(LinkClick).values(link_id=row.id, clicked_at=now, subscriber_id=subscriber_id)
+        sa.insert(LinkClick).values(
+            link_id=row.link_id, clicked_at=now, subscriber_id=who_clicked(row)
+        )
     )
-    if row.clicked_at is None:
+    # A copy whose subscriber turned tracking off still counts on the link, as nobody's.
+    if row.clicked_at is None and not row.no_tracking:
         db.session.execute(
             sa.update(Delivery)
             .where(Delivery.id == number, Delivery.clicked_at.is_(None))
@@ -100,11 +126,20 @@ def record_open(value: str) -> bool:
         return False
     db.session.execute(
         sa.update(Delivery)
-        .where(Delivery.id == number, Delivery.opened_at.is_(None))
+        .where(Delivery.id == number, Delivery.opened_at.is_(None), ~_no_tracking())
         .values(opened_at=utcnow())
     )
     db.session.commit()
     return True
+
+
+def _no_tracking():
+    """The delivery's subscriber has turned tracking off (since the copy was sent)."""
+    return (
+        sa.select(Subscriber.id)
+        .where(Subscriber.id == Delivery.subscriber_id, Subscriber.no_tracking)
+        .exists()
+    )
 
 
 # Reading the numbers.

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, redirect, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
+from werkzeug.utils import redirect
 
 from newsletter import analytics
 from newsletter.extensions import db
@@ -28,15 +29,24 @@ def click(token: str, position: int):
     url = analytics.record_click(token, position)
     if url is None:
         return _not_found(token)
-    response = redirect(url, 302)
-    response.headers.update(NO_STORE)  # every click counts; the link's site learns no token
-    return response
+    return redirect_to(url)
 
 
 @bp.get("/o/<token>.gif")
 def open_pixel(token: str):
     # The image answers whatever the token: a mail client shows no broken picture.
     analytics.record_open(token)
+    return gif()
+
+
+def redirect_to(url: str) -> Response:
+    """The answer to a click, here and in redirects.py (which answers before Flask)."""
+    response = redirect(url, 302)
+    response.headers.update(NO_STORE)  # every click counts; the link's site learns no token
+    return response
+
+
+def gif() -> Response:
     return Response(PIXEL, mimetype="image/gif", headers=NO_STORE)
 
 

@@ -113,6 +113,12 @@ def _celery_config(config) -> dict:
         },
         "timezone": "UTC",
     }
+    if broker_url.startswith(("redis://", "rediss://")):
+        # Clicks and opens wait in Redis until this writes them (click_queue.py).
+        settings["beat_schedule"]["drain-clicks"] = {
+            "task": jobs.drain_clicks.name,
+            "schedule": config["CLICK_DRAIN_INTERVAL"],
+        }
     if broker_url == "filesystem://":
         folder = config["BROKER_DIR"]
         settings["broker_transport_options"] = {

@@ -97,6 +97,8 @@ def load(instance: Path) -> dict:
         "BATCH_SIZE": int(_env("BATCH_SIZE", "500")),
         # Beat starts due issues and restarts stopped sends this often.
         "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "10")),
+        # Queued clicks and opens (with Redis) reach the database this often.
+        "CLICK_DRAIN_INTERVAL": float(_env("CLICK_DRAIN_INTERVAL", "5")),
         "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
         "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
         # One fetch of a feed, redirects and all, however slowly the server sends.

@@ -72,7 +72,8 @@ def _refuse_nul():
         abort(400, "The request contains a NUL character.")
 
 
-def _secure(response: Response) -> Response:
+def secure(response: Response) -> Response:
+    """The security headers on an answer (also on those redirects.py gives before Flask)."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if response.status_code == 204:
@@ -85,5 +86,5 @@ def init_app(app: Flask) -> None:
     """Call before blueprints are registered: their int rules take the converter then."""
     app.url_map.converters["int"] = DatabaseInt
     app.before_request(_refuse_nul)
-    app.after_request(_secure)
+    app.after_request(secure)
     logs.keep_tokens_out()

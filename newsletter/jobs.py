@@ -39,6 +39,7 @@ poll_feeds = Job("newsletter.poll_feeds")
 fetch_feed = Job("newsletter.fetch_feed")
 fetch_bounces = Job("newsletter.fetch_bounces")
 send_new_posts = Job("newsletter.send_new_posts")
+drain_clicks = Job("newsletter.drain_clicks")
 
 # Short jobs that keep sends moving: a queue of their own (broker.py).
-CONTROL = (dispatch_due_issues, run_autopilot, tell_editors, send_new_posts)
+CONTROL = (dispatch_due_issues, run_autopilot, tell_editors, send_new_posts, drain_clicks)

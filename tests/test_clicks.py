@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from builders import add_subscribers, csrf, draft, start_sending
+from conftest import free_port, wait_until
 
-from newsletter import analytics, links
+from newsletter import analytics, click_queue, hardening, jobs, links, redirects
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList
 from newsletter.sending import loop
@@ -36,6 +38,20 @@ def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
+def needs_queue(app) -> click_queue.ClickQueue:
+    """The app's click queue; the test is skipped without PostgreSQL and Redis."""
+    queue = click_queue.for_app(app.config)
+    if queue is None:
+        pytest.skip("clicks are queued only with PostgreSQL and Redis")
+    return queue
+
+
+def counted() -> None:
+    """Queued clicks and opens reach the database, as beat's drain_clicks job has them do
+    (with no Redis they are written as they come, and this does nothing)."""
+    click_queue.drain()
+
+
 def test_a_click_in_a_received_email_redirects_to_the_link_and_is_counted(
     app, client, weekly, inbox
 ):
@@ -60,6 +76,7 @@ def test_a_click_in_a_received_email_redirects_to_the_link_and_is_counted(
         "https://example.org/report?a=1&b=2"
     )
 
+    counted()
     counts = analytics.clicks_for_issues([issue.id])[issue.id]
     assert counts["total"] == 4
     assert counts["unique"] == 1
@@ -92,6 +109,7 @@ def test_the_redirect_refuses_anything_not_in_its_issue(app, client, weekly, inb
         assert "Location" not in answer.headers
         assert "This link is not valid." in answer.text
     assert client.get(f"/r/{token}/https://evil.example").status_code == 404
+    counted()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LinkClick)) == 0
 
 
@@ -105,7 +123,9 @@ def test_another_issues_link_is_not_reachable_with_this_issues_token(app, client
     db.session.commit()
     assert client.get(f"/r/{token}/9").status_code == 404
     assert client.get(f"/r/{token}/1").status_code == 302
-    assert analytics.clicks_for_issues([first.id, other.id])[other.id]["total"] == 0
+    counted()
+    counts = analytics.clicks_for_issues([first.id, other.id])
+    assert (counts[first.id]["total"], counts[other.id]["total"]) == (1, 0)
 
 
 def test_a_list_without_click_tracking_sends_plain_links(app, weekly, inbox):
@@ -149,6 +169,7 @@ def test_opens_are_counted_once_per_copy_when_the_list_asks(app, client, weekly,
         assert answer.status_code == 200
         assert answer.mimetype == "image/gif"
     assert client.get("/o/1-0000000000000000.gif").status_code == 200
+    counted()
     stats = analytics.issue_stats(issue)
     assert stats.opens == 1
 
@@ -164,6 +185,7 @@ def test_a_list_that_tracks_subscribers_keeps_who_clicked(app, client, weekly, i
     sent_issue(weekly, inbox, readers=1)
     url = tracked_links(inbox.messages[0])[0][0]
     client.get(path_of(url))
+    counted()
     delivery = db.session.scalars(sa.select(Delivery)).one()
     assert db.session.scalars(sa.select(LinkClick.subscriber_id)).all() == [delivery.subscriber_id]
     assert delivery.clicked_at is not None
@@ -184,6 +206,7 @@ def test_the_issue_page_and_the_api_show_clicks(app, editor_client, api_headers,
     url = tracked_links(inbox.messages[0])[1][0]
     editor_client.get(path_of(url))
     editor_client.get(path_of(url))
+    counted()
 
     page = editor_client.get(f"/admin/issues/{issue.id}").text
     assert "2 sent · 2 clicks · 1 unique clickers" in page
@@ -222,24 +245,49 @@ def test_a_subscriber_turns_tracking_off_on_the_preferences_page(app, client, we
     assert subscriber.no_tracking is False
 
 
-def test_a_click_costs_one_read_and_one_write_and_the_first_one_more(app, client, weekly, inbox):
-    sent_issue(weekly, inbox, readers=1)
-    path = path_of(tracked_links(inbox.messages[0])[0][0])
+def statements(on_app, path: str, times: int = 2) -> list[list[str]]:
+    """The SQL statements (their first word) each of `times` requests for `path` ran."""
+    client = on_app.test_client()
+    with on_app.app_context():
+        engine = db.engine
     seen: list[str] = []
+    runs = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.split()[0].upper())
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    sa.event.listen(engine, "before_cursor_execute", count)
     try:
-        client.get(path)
-        first = list(seen)
-        seen.clear()
-        client.get(path)
+        for _ in range(times):
+            client.get(path)
+            runs.append(list(seen))
+            seen.clear()
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert first == ["SELECT", "INSERT", "UPDATE"]
-    assert seen == ["SELECT", "INSERT"]
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return runs
+
+
+def test_a_written_click_costs_one_read_and_one_write_and_the_first_one_more(
+    app, make_app, weekly, inbox
+):
+    sent_issue(weekly, inbox, readers=1)
+    path = path_of(tracked_links(inbox.messages[0])[0][0])
+    direct = make_app(BROKER_URL="filesystem://")  # no Redis to queue in
+    assert statements(direct, path) == [["SELECT", "INSERT", "UPDATE"], ["SELECT", "INSERT"]]
+
+
+def test_a_queued_click_costs_no_statement_once_its_issue_is_known(app, weekly, inbox):
+    queue = needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    path = path_of(tracked_links(inbox.messages[0])[0][0])
+    first, second = statements(app, path)
+    assert set(first) == {"SELECT"}  # the copy's issue, its deliveries and its links, once
+    assert second == []
+    assert len(queue) == 2
+    counted()
+    assert len(queue) == 0
+    counts = analytics.clicks_for_issues([issue.id])[issue.id]
+    assert (counts["total"], counts["unique"]) == (2, 1)
 
 
 def test_the_list_form_says_what_is_counted_clicks_by_default(app, editor_client):
@@ -286,3 +334,152 @@ def test_clicks_over_time_by_hour_and_by_day(app, editor_client, weekly, inbox):
     assert [n for _, n in days] == ([3, 1] if start.hour < 23 else [2, 1, 1])
     page = editor_client.get(f"/admin/issues/{issue.id}").text
     assert "<th>Day (UTC)</th>" in page
+
+
+# Clicks queued in Redis (with PostgreSQL and Redis) or written as they come (without).
+
+
+@pytest.fixture(params=["queued", "written"])
+def reader(request, app, make_app):
+    """A reader's browser, against the app with Redis (clicks queued in front of Flask) or
+    with the embedded broker (Flask's views write each click)."""
+    if request.param == "queued":
+        needs_queue(app)
+        return app.test_client()
+    return make_app(BROKER_URL="filesystem://").test_client()
+
+
+def test_a_click_is_queued_and_counted_once_the_drain_has_run(app, client, weekly, inbox):
+    queue = needs_queue(app)
+    weekly.track_subscribers = True
+    db.session.commit()
+    issue = sent_issue(weekly, inbox)
+    url, *_ = tracked_links(inbox.to("reader1@example.org")[0])[1]
+    assert client.get(path_of(url)).headers["Location"] == "https://example.org/p1"
+    assert len(queue) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LinkClick)) == 0
+
+    assert click_queue.drain() == 1
+    assert len(queue) == 0
+    delivery = db.session.scalars(
+        sa.select(Delivery).join(Delivery.subscriber).where(Delivery.issue_id == issue.id)
+    ).all()
+    clicked = [d for d in delivery if d.clicked_at is not None]
+    assert [d.subscriber.email for d in clicked] == ["reader1@example.org"]
+    click = db.session.scalars(sa.select(LinkClick)).one()
+    assert click.subscriber_id == clicked[0].subscriber_id
+    assert click.clicked_at == clicked[0].clicked_at  # the moment of the click, not the drain
+    assert click_queue.drain() == 0  # nothing twice
+
+
+def test_beats_drain_job_counts_queued_clicks_in_the_worker(app, client, weekly, inbox, worker):
+    needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    client.get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    jobs.drain_clicks.delay()
+    wait_until(lambda: analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1)
+
+
+def test_a_batch_stays_queued_until_its_transaction_commits(app, client, weekly, inbox):
+    """A drain that fails (here: a row another transaction holds) takes nothing off the
+    list, and the next one counts every click once."""
+    queue = needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    for url, *_ in tracked_links(inbox.messages[0]):
+        client.get(path_of(url))
+    delivery_id = db.session.scalar(sa.select(Delivery.id))
+    with db.engine.connect() as other:
+        other.execute(sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update())
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(sa.exc.OperationalError):
+            click_queue.drain()
+        db.session.rollback()
+        other.rollback()
+    assert len(queue) == 2
+    assert click_queue.drain() == 2
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 2
+
+
+def test_a_record_that_is_not_a_click_is_dropped_without_holding_up_the_rest(
+    app, client, weekly, inbox
+):
+    queue = needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    queue.client.rpush(queue.key, b"c not-a-number")
+    client.get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    assert click_queue.drain() == 2
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
+
+
+def test_with_redis_away_a_click_is_written_directly(app, make_app, weekly, inbox):
+    needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    away = make_app(BROKER_URL=f"redis://127.0.0.1:{free_port()}/0").test_client()
+    answer = away.get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    assert answer.status_code == 302
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
+
+
+def test_without_redis_each_click_is_written_as_it_comes(app, make_app, weekly, inbox):
+    issue = sent_issue(weekly, inbox, readers=1)
+    fallback = make_app(BROKER_URL="filesystem://")
+    assert click_queue.for_app(fallback.config) is None
+    assert not isinstance(fallback.wsgi_app, redirects.Redirects)
+    answer = fallback.test_client().get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    assert answer.headers["Location"] == "https://example.org/report?a=1&b=2"
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
+
+
+def test_the_redirect_and_the_pixel_carry_the_apps_security_headers(app, reader, weekly, inbox):
+    weekly.track_opens = True
+    db.session.commit()
+    sent_issue(weekly, inbox, readers=1)
+    html = inbox.messages[0].part("html")
+    pixel = re.search(r'src="https?://[^"]+(/o/[^"]+\.gif)"', html).group(1)
+    for answer in (reader.get(path_of(tracked_links(inbox.messages[0])[0][0])), reader.get(pixel)):
+        for name, value in hardening.HEADERS.items():
+            if name != "Referrer-Policy":
+                assert answer.headers[name] == value, name
+        assert answer.headers["Referrer-Policy"] == "no-referrer"  # the link's site learns no token
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in answer.headers
+    assert reader.head(path_of(tracked_links(inbox.messages[0])[0][0])).status_code == 302
+
+
+def test_a_forged_token_or_a_foreign_position_gets_the_404_page(app, reader, weekly, inbox):
+    sent_issue(weekly, inbox, readers=1)
+    token = tracked_links(inbox.messages[0])[0][1]
+    number, mac = token.split("-")
+    other = Issue(list_id=weekly.id, number=99, subject="Other", status="sent")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(IssueLink(issue_id=other.id, position=7, url="https://elsewhere.example/"))
+    db.session.commit()
+    for path in (f"/r/{int(number) + 1}-{mac}/1", f"/r/{token}/7", f"/r/{token}/0"):
+        answer = reader.get(path)
+        assert answer.status_code == 404, path
+        assert "Location" not in answer.headers
+        assert "This link is not valid." in answer.text
+        assert answer.headers["X-Frame-Options"] == "SAMEORIGIN"
+    counted()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LinkClick)) == 0
+
+
+def test_a_subscriber_who_turned_tracking_off_since_is_not_named_by_clicks_or_opens(
+    app, reader, weekly, inbox
+):
+    """Their old copy's link still works and counts on the link, as nobody's click."""
+    weekly.track_opens = weekly.track_subscribers = True
+    db.session.commit()
+    issue = sent_issue(weekly, inbox, readers=1)
+    subscriber = db.session.scalars(sa.select(Delivery)).one().subscriber
+    subscriber.no_tracking = True
+    db.session.commit()
+    html = inbox.messages[0].part("html")
+    assert reader.get(path_of(tracked_links(inbox.messages[0])[0][0])).status_code == 302
+    assert reader.get(re.search(r'src="https?://[^"]+(/o/[^"]+\.gif)"', html).group(1))
+    counted()
+    delivery = db.session.scalars(sa.select(Delivery)).one()
+    assert (delivery.clicked_at, delivery.opened_at) == (None, None)
+    assert db.session.scalars(sa.select(LinkClick.subscriber_id)).all() == [None]
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1

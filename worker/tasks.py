@@ -5,7 +5,7 @@ import smtplib
 from celery.utils.log import get_task_logger
 from flask import current_app
 
-from newsletter import autopilot, each_post, jobs, mailer
+from newsletter import autopilot, click_queue, each_post, jobs, mailer
 from newsletter.bounces import mailbox
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
@@ -82,3 +82,8 @@ def fetch_bounces() -> int:
     """Beat polls the bounce mailbox, when there is one."""
     url = current_app.config["BOUNCE_MAILBOX"]
     return mailbox.fetch(url) if url else 0
+
+
+@jobs.drain_clicks.task()
+def drain_clicks() -> int:
+    return click_queue.drain()

@@ -1,0 +1,179 @@
+"""Clicks and opens queued in Redis and written to the database in batches.
+
+The redirect (redirects.py) only pushes a short record onto a Redis list; beat's
+`drain_clicks` job writes a few thousand at a time in four statements, the same rows
+analytics.record_click writes for one. The queue is used when the broker is Redis and the
+database PostgreSQL (whose ids are never reused, so redirects.py may keep them in memory);
+otherwise every click is written as it comes, as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from datetime import UTC, datetime
+
+import redis
+import sqlalchemy as sa
+from flask import current_app
+
+from newsletter.analytics import copies, who_clicked
+from newsletter.extensions import db
+from newsletter.models import Delivery, IssueLink, LinkClick
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5000  # records per transaction
+# A drain that holds the lock longer than this (per batch) may see a second one start.
+LOCK_SECONDS = 60
+
+
+class ClickQueue:
+    """The Redis list of one installation (named after its task queue)."""
+
+    def __init__(self, url: str, name: str):
+        self.client = _client(url)
+        self.key = f"{name}-clicks"
+
+    def push_click(self, delivery_id: int, position: int) -> bool:
+        return self._push(f"c {delivery_id} {position} {time.time():.3f}")
+
+    def push_open(self, delivery_id: int) -> bool:
+        return self._push(f"o {delivery_id} {time.time():.3f}")
+
+    def _push(self, record: str) -> bool:
+        """False when Redis cannot take it: the caller writes the click itself."""
+        try:
+            self.client.rpush(self.key, record)
+        except redis.RedisError:
+            logger.warning("Redis refused a click; writing it directly", exc_info=True)
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return self.client.llen(self.key)
+
+
+def for_app(config) -> ClickQueue | None:
+    """The app's click queue, or None when clicks are written as they come."""
+    broker = config["BROKER_URL"]
+    database = config["SQLALCHEMY_DATABASE_URI"]
+    if broker.startswith(("redis://", "rediss://")) and database.startswith("postgresql"):
+        return ClickQueue(broker, config["TASK_QUEUE"])
+    return None
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    # One pool per process and URL; redis-py opens new connections after a fork.
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def drain(batch: int = BATCH) -> int:
+    """Write what is queued, a batch per transaction; returns the records written.
+
+    A batch leaves the list only after its commit, so a worker killed in between leaves it
+    for the next drain: a click may then count twice, never not at all. A lock keeps two
+    drains from reading the same batch."""
+    queue = for_app(current_app.config)
+    if queue is None:
+        return 0
+    lock = queue.client.lock(queue.key + "-drain", timeout=LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        return 0
+    written = 0
+    try:
+        while True:
+            lock.reacquire()  # a full lease for each batch; raises if another drain took it
+            records = queue.client.lrange(queue.key, 0, batch - 1)
+            if not records:
+                break
+            write(records)
+            db.session.commit()
+            queue.client.ltrim(queue.key, len(records), -1)
+            written += len(records)
+            if len(records) < batch:
+                break
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("the click drain outlived its lock")
+    return written
+
+
+def write(records: list[bytes]) -> None:
+    """The rows of queued clicks and opens, as analytics.record_click and record_open write
+    them one by one; not committed. A record whose copy or link is gone is dropped."""
+    clicks, opens = _parse(records)
+    copies = _copies({number for number, *_ in clicks} | {number for number, _ in opens})
+    links = _links({copy.issue_id for copy in copies.values()})
+    rows, clicked, opened = [], {}, {}
+    for number, position, moment in clicks:
+        copy = copies.get(number)
+        link = links.get((copy.issue_id, position)) if copy else None
+        if link is None:
+            continue
+        rows.append({"link_id": link, "clicked_at": moment, "subscriber_id": who_clicked(copy)})
+        if not copy.no_tracking:
+            clicked[number] = min(moment, clicked.get(number, moment))
+    for number, moment in opens:
+        copy = copies.get(number)
+        if copy and not copy.no_tracking:
+            opened[number] = min(moment, opened.get(number, moment))
+    if rows:
+        db.session.execute(sa.insert(LinkClick), rows)
+    _first("clicked_at", clicked)
+    _first("opened_at", opened)
+
+
+def _parse(records: list[bytes]) -> tuple[list, list]:
+    clicks, opens = [], []
+    for record in records:
+        try:
+            kind, *fields = record.decode().split()
+            if kind == "c":
+                clicks.append((int(fields[0]), int(fields[1]), _moment(fields[2])))
+            elif kind == "o":
+                opens.append((int(fields[0]), _moment(fields[1])))
+        except (ValueError, IndexError):
+            # Dropped, or it would hold up every click behind it.
+            logger.warning("not a queued click: %r", record)
+    return clicks, opens
+
+
+def _moment(seconds: str) -> datetime:
+    return datetime.fromtimestamp(float(seconds), UTC)
+
+
+def _copies(numbers: set[int]) -> dict:
+    if not numbers:
+        return {}
+    rows = db.session.execute(copies().where(Delivery.id.in_(numbers)))
+    return {row.id: row for row in rows}
+
+
+def _links(issue_ids: set[int]) -> dict[tuple[int, int], int]:
+    if not issue_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(IssueLink.issue_id, IssueLink.position, IssueLink.id).where(
+            IssueLink.issue_id.in_(issue_ids)
+        )
+    )
+    return {(issue_id, position): link_id for issue_id, position, link_id in rows}
+
+
+def _first(column: str, moments: dict[int, datetime]) -> None:
+    """Each copy's first click (or open), unless it has one already: one statement."""
+    if not moments:
+        return
+    table = Delivery.__table__
+    db.session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("copy"), table.c[column].is_(None))
+        .values({column: sa.bindparam("moment")}),
+        # In id order, as other writers of deliveries go, so none waits for the other.
+        [{"copy": number, "moment": moments[number]} for number in sorted(moments)],
+    )
