@@ -83,7 +83,7 @@ def delivery_status(
     """A message/delivery-status body: one per-message block, one block per recipient.
 
     Each recipient: address, status, action (failed), diagnostic (without 'smtp; '),
-    remote_mta, original (an Original-Recipient), diagnostic_type (smtp).
+    remote_mta, original (an Original-Recipient), diagnostic_type (smtp), extra (fields).
     """
     blocks = [f"Reporting-MTA: {reporting_mta}\n{extra_message_fields}Arrival-Date: {DATE}\n"]
     for r in recipients:
@@ -108,6 +108,7 @@ def delivery_status(
             block += "\n    ".join(folded) + "\n"
         if action == "delayed":
             block += "Will-Retry-Until: Tue, 21 Jan 2025 09:30:12 +0000\n"
+        block += r.get("extra", "")  # a sending MTA's own per-recipient fields
         blocks.append(block)
     return "\n".join(blocks)
 
@@ -291,11 +292,16 @@ def rfc3464(
     text: str = "",
     from_: str = "Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
     subject: str = "Delivery Status Notification",
+    routed_to: str = "",
 ) -> bytes:
-    """A plain RFC 3464 report, as its section 10 examples show one (the original attached)."""
+    """A plain RFC 3464 report, as its section 10 examples show one (the original attached).
+
+    `routed_to`: the final address an alias or forward took the recipient to; the report
+    then gives the recipient as its Original-Recipient."""
     action = action or ("failed" if status.startswith("5") else "delayed")
     rcpt = {
-        "address": recipient,
+        "address": routed_to or recipient,
+        "original": recipient if routed_to else "",
         "status": status,
         "action": action,
         "diagnostic": diagnostic,
@@ -321,9 +327,13 @@ def exchange(
     diagnostic: str,
     *,
     generating: str = "BN8PR12MB3346.namprd12.prod.outlook.com",
+    routed_to: str = "",
 ) -> bytes:
     """An Exchange Online NDR: 'Your message to ... couldn't be delivered', RFC 3464 parts,
-    the original attached as message/rfc822; From is the tenant's MicrosoftExchange mailbox."""
+    the original attached as message/rfc822; From is the tenant's MicrosoftExchange mailbox.
+
+    `routed_to`: the address the recipient resolved to (a proxy or routing address); the
+    fields then name only it, with no Original-Recipient, as Exchange writes them."""
     boundary = "ae2f9a1b-0c3d-4e5f-8a9b-1c2d3e4f5a6b"
     text = (
         f"Your message to {recipient} couldn't be delivered.\n\n"
@@ -339,8 +349,8 @@ def exchange(
     status_part = delivery_status(
         [
             {
-                "address": recipient,
-                "original": recipient,
+                "address": routed_to or recipient,
+                "original": "" if routed_to else recipient,
                 "status": status,
                 "action": "failed",
                 "diagnostic": diagnostic,
@@ -359,6 +369,73 @@ def exchange(
         recipient=recipient,
         headers="X-MS-Exchange-Message-Is-Ndr: \nContent-Language: en-US\n",
         boundary=boundary,
+    )
+
+
+# --- PowerMTA -------------------------------------------------------------------------------------
+
+
+def powermta(
+    recipient: str, status: str, diagnostic: str, category: str, *, host: str = "mta1.example.org"
+) -> bytes:
+    """PowerMTA's delivery report: a short notice, then RFC 3464 fields in which each
+    recipient's group carries PowerMTA's own X-PowerMTA-BounceCategory (bad-mailbox,
+    quota-issues, spam-related...)."""
+    rcpt = {
+        "address": recipient,
+        "status": status,
+        "diagnostic": diagnostic,
+        "remote_mta": "mx.example.net",
+        "extra": f"X-PowerMTA-BounceCategory: {category}\n",
+    }
+    return report(
+        from_=f"Mail Delivery Subsystem <mailer-daemon@{host}>",
+        subject="Delivery report",
+        text=(
+            f"Hello, this is the mail server on {host}.\n\n"
+            "This report is about a message you sent; the delivery status of each\n"
+            "recipient is attached in standard form.\n\n"
+            f"  <{recipient}>  delivery failed; will not continue trying\n"
+        ),
+        status_part=delivery_status(
+            [rcpt],
+            reporting_mta=f"dns;{host}",
+            extra_message_fields=f"X-PowerMTA-VirtualMTA: {host}\n",
+        ),
+        quoted=original(recipient, body=False),
+        recipient=recipient,
+    )
+
+
+# --- Oracle Communications Messaging Server (PMDF) ------------------------------------------------
+
+
+def messaging_server(recipient: str, status: str, diagnostic: str) -> bytes:
+    """Messaging Server's notice as a single text part: each recipient with the reason and
+    the remote reply, then the RFC 3464 fields in one group per recipient, where Action and
+    Status come before the recipient fields."""
+    body = (
+        "This report relates to a message you sent with the following header fields:\n\n"
+        f"  Message-id: {MESSAGE_ID}\n  Subject: This week: spring issue\n\n"
+        "Your message cannot be delivered to the following recipients:\n\n"
+        f"  Recipient address: {recipient}\n"
+        "  Reason: Remote SMTP server has rejected address\n"
+        f"  Diagnostic code: smtp;{diagnostic}\n\n"
+        "Reporting-MTA: dns;mta.example.net\n\n"
+        "Action: failed\n"
+        "Status: 5.0.0 (Remote SMTP server has rejected address)\n"
+        f"Original-recipient: rfc822;{recipient}\n"
+        f"Final-recipient: rfc822;{recipient}\n"
+        "Remote-MTA: dns;mx.example.net\n"
+        f"Diagnostic-code: smtp;{diagnostic}\n"
+    )
+    return _crlf(
+        "Return-Path: <>\n"
+        "From: Messaging Server <MAILER-DAEMON@mta.example.net>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Delivery Notification: Delivery has failed\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n" + body
     )
 
 

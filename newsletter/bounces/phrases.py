@@ -10,6 +10,7 @@ RFC 7505 enhanced status codes, and from the providers' own published error page
 - TEXT_REASONS: (reason, regex) checked in order, first match wins.
 - PROVIDER_REASONS: (host/domain regex, [(regex, reason), ...]) for big receivers whose
   wording means something particular; check these before TEXT_REASONS.
+- MTA_CATEGORIES: a sending MTA's own category field -> reason (PowerMTA).
 """
 
 from __future__ import annotations
@@ -296,7 +297,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "user suspended",
             "vdelivermail: account is locked email bounced",
         ],
-        [],
+        # RFC 5248's name for X.7.13, as carriers write it: "The user(s) account is disabled."
+        [r"user(?:\(s\)|'s)? account (?:is |has been )?disabled"],
     ),
     "has_moved": (
         [" has been replaced by ", "recipient no longer on server"],
@@ -1566,7 +1568,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
     (  # au (KDDI)
         r"(?:^|\.)(?:au\.com|ezweb\.ne\.jp)$",
         [
-            (_E("550 : user unknown"), "filtered"),
+            # A reporting MTA may add its own colon after the code: "550: : User unknown".
+            (r"550:? : user unknown", "filtered"),
             (_E(">: user unknown"), "user_unknown"),
         ],
     ),
@@ -1628,6 +1631,24 @@ PROVIDER_REASONS: list[tuple[re.Pattern, list[tuple[re.Pattern, str]]]] = [
     (re.compile(domains, re.I), [(re.compile(rx, re.I), reason) for rx, reason in rules])
     for domains, rules in _PROVIDERS
 ]
+
+# The reporting MTA's own filing of a failure, per recipient: PowerMTA's
+# X-PowerMTA-BounceCategory field (its documented bounce categories; "other" says nothing).
+MTA_CATEGORIES: dict[str, str] = {
+    "bad-domain": "host_unknown",
+    "bad-mailbox": "user_unknown",
+    "inactive-mailbox": "mailbox_disabled",
+    "quota-issues": "mailbox_full",
+    "message-expired": "expired",
+    "no-answer-from-host": "network_error",
+    "routing-errors": "system_error",
+    "policy-related": "policy",
+    "spam-related": "spam",
+    "virus-related": "virus",
+    "content-related": "content_error",
+    "relaying-issues": "no_relaying",
+    "invalid-sender": "sender_rejected",
+}
 
 
 def reason_for_status(status: str) -> str | None:

@@ -1,8 +1,11 @@
 """What a recipient's evidence means: a reason, and from it a kind.
 
-The server's own words are the best evidence, then its enhanced status code, then the
-bounce's general words. Whatever the words, a temporary status (4.x.x, a 4xx reply, a
-delay) never makes a bounce hard: the address may still be alive.
+The sending MTA's own category (PowerMTA's) is its verdict; otherwise the server's own words
+are the best evidence, then its enhanced status code, then the bounce's general words, and
+where the refusal came (RCPT TO or after DATA) says whether a "user unknown" is about the
+address or the message. Whatever the words, a temporary status (4.x.x, a 4xx reply, a
+delay) never makes a bounce hard, nor does a lone recipient's bounce that says the mailbox is
+full or disabled: the address may still be alive.
 """
 
 from __future__ import annotations
@@ -22,11 +25,23 @@ STILL_TRYING = re.compile(
     r"will be retried|warning message only|you do not need to resend"
 )
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
-# "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim)
+# "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
+# command" (GMX's Exim)
 SAID_COMMAND = re.compile(
     r"(?:(?:in reply to|after)\s+(?:end\s+of\s+)?|smtp command[-\s:]*)"
-    r"(data|rcpt\s+to|mail\s+from)\b"
+    r"(data|rcpt(?:\s+to)?|mail\s+from)\b"
 )
+# Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
+# "most progress was RCPT TO response"), DragonFly's dma ("did not like our RCPT TO"), Yahoo
+# ("[RCPT_TO]"), "SMTP:RCPT host ..." and "(Error following RCPT command)".
+AT_RCPT = re.compile(
+    r"does not like recipient|did not like our rcpt|most progress was rcpt|\[rcpt_to\]|"
+    r"smtp:rcpt\b|following rcpt command"
+)
+
+MAILBOX_LIVES = [
+    (r, p) for r, p in phrases.TEXT_REASONS if r in ("mailbox_full", "mailbox_disabled")
+]
 
 AUTO_REPLY_SUBJECT = re.compile(
     r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|out of (?:the )?office|"
@@ -44,10 +59,13 @@ def fold(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def judge(evidence: Evidence, background: str) -> Failure:
+def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
+    """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     words = fold(ADDRESS.sub(" ", evidence.diagnostic))
     reason = _reason(evidence, words, background.lower())
+    if alone and kind_of(reason) == "hard":
+        reason = _mailbox_lives(background) or reason
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
         kind = "soft"
@@ -77,6 +95,8 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         return "delayed"  # still queued: whatever the words, nothing has failed yet
     if evidence.source == "x-unix":
         return "mailer_error"  # a local delivery program failed (procmail, a filter script)
+    if evidence.category in phrases.MTA_CATEGORIES:
+        return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
     domain = evidence.address.rpartition("@")[2].lower()
     # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
     # details are single digits) mean one thing each; general words come after them.
@@ -98,10 +118,7 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
     )
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
-    if found == "user_unknown" and command == "data" and not evidence.status.endswith(".1.1"):
-        # The server took the recipient at RCPT and refused only the content: a filter that
-        # says "no such user" to senders it does not want (common at mobile carriers).
-        # An explicit x.1.1 (RFC 3463: bad destination mailbox) still says the address.
+    if found == "user_unknown" and _refused_the_message(evidence.status, command):
         return "filtered"
     about_sender = (
         evidence.status in SENDER_ADDRESS or failed_command(evidence.diagnostic.lower()) == "mail"
@@ -114,6 +131,27 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
     return "unknown" if words else "on_hold"
+
+
+def _mailbox_lives(background: str) -> str | None:
+    """A full or disabled mailbox, where the bounce's own summary says so: when the fields
+    and the words disagree about one recipient, the mailbox may still be alive, and a full
+    or disabled mailbox is never a reason to stop mail at once."""
+    return phrases.reason_for_text(ADDRESS.sub(" ", background), MAILBOX_LIVES)
+
+
+def _refused_the_message(status: str, command: str) -> bool:
+    """Whether a "user unknown" refused the message, not the address (Sisimai's "filtered"):
+    a filter that says "no such user" to senders it does not want (common at mobile carriers).
+
+    After DATA the server had taken the recipient at RCPT, unless the status is x.1.1 (RFC
+    3463: bad destination mailbox). With no sign of RCPT TO, a status whose RFC 3463 subject
+    is the mailbox (X.2: it exists), the mail system (X.3) or policy (X.7) says the same; an
+    addressing status (X.1) or none leaves the words their plain meaning.
+    """
+    if command == "data":
+        return not status.endswith(".1.1")
+    return command not in ("rcpt", "mail") and status.split(".")[1:2] in (["2"], ["3"], ["7"])
 
 
 def _precise_status(status: str) -> str | None:
@@ -130,6 +168,8 @@ def failed_command(text: str) -> str:
     found = SAID_COMMAND.search(text)
     if found:
         return found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
+    if AT_RCPT.search(text):
+        return "rcpt"
     if re.search(r"<<< 503.{0,60}rcpt", text):
         return "rcpt"  # a pipelined session: the refusal answered RCPT, DATA came after
     command = ""

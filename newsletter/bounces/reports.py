@@ -13,6 +13,7 @@ import email
 import email.policy
 import logging
 import re
+from dataclasses import replace
 from email.message import Message
 from email.utils import getaddresses
 
@@ -72,14 +73,38 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             return
     background = f"{subject}\n{context}"
     said = {e.address.lower(): e for e in scan.text_failures(context, ours)}
+    alone = len(found) == 1
+    if alone and original is not None:
+        _as_sent(found[0], said, original)
     for evidence in found:
-        words = said.get(evidence.address.lower())
+        words = said.get(evidence.address.lower()) or said.get(evidence.routed.lower())
         if words is not None and not evidence.diagnostic:  # the fields name, the text says
             evidence.diagnostic = words.diagnostic
             evidence.status = evidence.status or words.status
             evidence.reply = evidence.reply or words.reply
-        verdict.recipients.append(reasons.judge(evidence, background))
+        failure = reasons.judge(evidence, background, alone)
+        verdict.recipients.append(failure)
+        if evidence.routed:  # one recipient, known by both addresses
+            verdict.recipients.append(replace(failure, address=evidence.routed))
     verdict.reason = verdict.main.reason
+
+
+def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
+    """The address as we sent it, where the fields give only where it was routed to.
+
+    RFC 3464's Original-Recipient is the address as the sender gave it; a report without one
+    names the final address (an alias, a server's routing address). When the report's words
+    name exactly one address that the quoted original was sent to, that is the address as
+    sent, and the fields' address is where it was routed.
+    """
+    if evidence.routed or not said:
+        return
+    sent = scan.addresses_in(scan.headers(original, "To") + scan.headers(original, "Cc"))
+    if evidence.address.lower() in sent:
+        return
+    named = [address for address in said if address in sent]
+    if len(named) == 1:
+        evidence.address, evidence.routed = named[0], evidence.address
 
 
 def split_mbox(raw: bytes) -> list[bytes]:

@@ -27,6 +27,9 @@ ADDRESS = re.compile(
 )
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])")
 FAILURE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+# A status right after a reply code is the remote server's own ("550 5.7.1", "550-'5.7.1");
+# a status standing alone may be the reporting server's summary of it.
+REPLIED_STATUS = re.compile(r"(?<![\d.])[45]\d\d[ -]'?([45])\.(\d{1,3})\.(\d{1,3})(?![\d])")
 REPLY = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?:[ \-]|$)(?![\d.]*%)", re.M)
 
 # Where the quoted original begins in a bounce's text.
@@ -37,7 +40,7 @@ ORIGINAL_STARTS = re.compile(
     r"headers? of (?:the|your) (?:original )?message|original message headers|"
     r"this is a copy|message text follows|the original message was (?!received)|"
     r"content-type: message/rfc822|content-type: text/rfc822-headers|"
-    r"original mail header|your message reads|included is your original|"
+    r"original mail header|your message reads|included is (?:your original|a copy of)|"
     r"rfc822 headers? of|the headers of the original"
     r")",
     re.I | re.M,
@@ -63,6 +66,11 @@ class Evidence:
     # RFC 3464's diagnostic-type: "smtp" for a remote server's reply, "x-unix" for a local
     # delivery program's output.
     source: str = ""
+    # What the reporting MTA itself filed the failure under (PowerMTA's bounce category).
+    category: str = ""
+    # Where the address was routed to (an alias, a forwarding or routing address), when the
+    # report names that apart from the address as sent: the same recipient.
+    routed: str = ""
 
 
 def decoded(value) -> str:
@@ -126,6 +134,7 @@ def _parts(msg: Message):
     stack = [msg]
     while stack:
         part = stack.pop(0)
+        _mend_content_type(part)
         yield part
         if part.get_content_type() == "message/rfc822":
             continue
@@ -134,6 +143,16 @@ def _parts(msg: Message):
             stack[:0] = [p for p in payload if isinstance(p, Message)]
         elif part.get_content_maintype() == "multipart" and isinstance(payload, str):
             stack.insert(0, _as_text(payload))  # its boundary is wrong: read it as text
+
+
+def _mend_content_type(part: Message) -> None:
+    """'text/plain' and its parameters with the ';' between them left out (RFC 2045 needs
+    it): the type is still the first word."""
+    value = part.get("Content-Type")
+    if isinstance(value, str):
+        mended = re.sub(r"^(\s*[\w.+-]+/[\w.+-]+)\s+(?=[\w-]+\s*=)", r"\1; ", value)
+        if mended != value:
+            part.replace_header("Content-Type", mended)
 
 
 def _as_text(body: str) -> Message:
@@ -241,10 +260,12 @@ def not_recipients(msg: Message, original: Message | None) -> set[str]:
 
 def _field_blocks(text: str) -> list[Message]:
     # Blank lines separate the groups; some servers (AOL's) leave them out, but each
-    # recipient's group still begins with its Final-Recipient field.
-    blocks = re.split(
-        r"\n[ \t]*\n|\n(?=final-recipient:)", text.replace("\r\n", "\n").strip(), flags=re.I
-    )
+    # recipient's group still begins with its Final-Recipient field. A group naming one
+    # recipient stays whole, whatever order its fields come in (PMDF puts Action first).
+    blocks = []
+    for group in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()):
+        several = len(re.findall(r"(?im)^final-recipient:", group)) > 1
+        blocks += re.split(r"\n(?=final-recipient:)", group, flags=re.I) if several else [group]
     return [HeaderParser().parsestr(b.strip() + "\n") for b in blocks if b.strip()]
 
 
@@ -299,14 +320,20 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
         if ";" in diagnostic[:12]:
             source, diagnostic = (p.strip() for p in diagnostic.split(";", 1))
         # The remote server's own code outranks what the reporting server made of it.
-        status = STATUS.search(diagnostic[:40]) or STATUS.search(block.get("Status") or "")
+        status = (
+            REPLIED_STATUS.search(diagnostic[:60])
+            or STATUS.search(diagnostic[:40])
+            or STATUS.search(block.get("Status") or "")
+        )
         found.append(
             Evidence(
                 address=address,
+                routed=final if final.lower() != address.lower() else "",
                 status=".".join(status.groups()) if status else "",
                 action=(block.get("Action") or "").strip().lower(),
                 diagnostic=diagnostic[:1000],
                 source=source.lower(),
+                category=(block.get("X-PowerMTA-BounceCategory") or "").strip().lower(),
             )
         )
     return found
@@ -405,7 +432,7 @@ def _is_message_id(line: str, address: str) -> bool:
 
 
 def _evidence(address: str, words: str) -> Evidence:
-    status = FAILURE_STATUS.search(words)
+    status = REPLIED_STATUS.search(words) or FAILURE_STATUS.search(words)
     reply = REPLY.search(words.replace(address, " "))
     return Evidence(
         address=address,

@@ -1,0 +1,260 @@
+"""When a bounce's parts disagree: which evidence `classify` believes, and why.
+
+Real bounces say one thing in their status code and another in their words, name an address
+in their fields and another in their text, or carry the sending MTA's own verdict beside the
+remote server's. The rules, each from a standard or from how the MTA documents its format:
+
+- where the refusal came: a "user unknown" answering RCPT TO is about the address; one that
+  came later, or with a status whose RFC 3463 subject is the mailbox (X.2), the mail system
+  (X.3) or policy (X.7), is a filter refusing the message (Sisimai's "filtered");
+- the remote server's own code outranks the reporting server's summary of it;
+- the sending MTA's own category (PowerMTA) is its verdict on the recipient;
+- a full or disabled mailbox said in a lone recipient's bounce is never a dead address;
+- RFC 3464's Original-Recipient is the address as sent: without one, the address the words
+  name that the quoted original went to is the recipient too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bounce_samples import (
+    exchange,
+    messaging_server,
+    postfix,
+    postfix_many,
+    powermta,
+    qmail,
+    rfc3464,
+)
+
+from newsletter.bounces.reasons import failed_command
+from newsletter.bounces.reports import classify
+
+USER_UNKNOWN_521 = "550 5.2.1 <reader@example.jp>... User Unknown"
+
+
+def named(raw: bytes) -> dict:
+    """Each address the verdict names, with its failure."""
+    return {f.address.lower(): f for f in classify(raw).recipients}
+
+
+def the_failure(raw: bytes, address: str = "reader@example.jp"):
+    failures = named(raw)
+    assert address in failures, failures
+    return failures[address]
+
+
+def judged(raw: bytes) -> dict[str, tuple[str, str]]:
+    return {address: (f.reason, f.kind) for address, f in named(raw).items()}
+
+
+# --- where the refusal came -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "192.0.2.7 does not like recipient.",  # qmail-remote
+        "Sorry, no SMTP connection got far enough; most progress was RCPT TO response;",  # qmail
+        "mx.example.jp [192.0.2.7] did not like our RCPT TO:",  # DragonFly's dma
+        "550 5.1.1 <reader@example.jp>... User Unknown [RCPT_TO]",  # Yahoo
+        "SMTP error from remote server after RCPT command:",  # GMX's Exim
+        "SMTP:RCPT host 192.0.2.7: 553 No such user here",
+        "rejected recipient <reader@example.jp> (Error following RCPT command).",
+        "(in reply to RCPT TO command)",  # Postfix
+    ],
+)
+def test_each_mta_s_words_for_a_refusal_at_rcpt_to_are_read(said):
+    assert failed_command(said.lower()) == "rcpt"
+
+
+def test_user_unknown_with_a_mailbox_status_and_no_stage_is_a_filter():
+    """RFC 3463's X.2.1 says the mailbox exists ("disabled, not accepting messages"): with
+    words saying it does not, and nothing saying RCPT TO was refused, a filter refused the
+    message (Sisimai reads X.2.x so)."""
+    failure = the_failure(rfc3464("reader@example.jp", "5.2.1", USER_UNKNOWN_521))
+    assert (failure.reason, failure.kind) == ("filtered", "sender")
+
+
+def test_user_unknown_with_a_mailbox_status_at_rcpt_to_is_the_address():
+    at_rcpt = postfix("reader@example.jp", "5.2.1", USER_UNKNOWN_521)
+    assert the_failure(at_rcpt).kind == "hard"
+    by_qmail = qmail("reader@example.jp", USER_UNKNOWN_521)  # "does not like recipient"
+    assert the_failure(by_qmail).kind == "hard"
+
+
+@pytest.mark.parametrize("status", ["5.3.0", "5.7.1"])
+def test_user_unknown_with_a_system_or_policy_status_is_a_filter(status):
+    said = f"550 {status} Unknown user reader@example.jp"
+    failure = the_failure(rfc3464("reader@example.jp", status, said))
+    assert (failure.reason, failure.kind) == ("filtered", "sender")
+
+
+def test_an_address_status_keeps_user_unknown_whatever_the_stage():
+    said = "550 5.1.1 <reader@example.jp>... User Unknown"
+    assert the_failure(rfc3464("reader@example.jp", "5.1.1", said)).kind == "hard"
+
+
+def test_a_carrier_s_user_unknown_without_an_address_is_its_filter_however_relayed():
+    """au (KDDI) refuses a sender its subscriber filtered with '550 : User unknown' (no
+    address); a relaying MTA may write its own colon after the code."""
+    for said in ("550 : User unknown", "550: : User unknown"):
+        failure = the_failure(rfc3464("reader@ezweb.ne.jp", "5.0.0", said), "reader@ezweb.ne.jp")
+        assert (failure.reason, failure.kind) == ("filtered", "sender"), said
+    dead = rfc3464("gone@ezweb.ne.jp", "5.0.0", "550 <gone@ezweb.ne.jp>: User unknown")
+    assert the_failure(dead, "gone@ezweb.ne.jp").kind == "hard"
+
+
+# --- whose code ---------------------------------------------------------------------------------
+
+
+def test_the_remote_server_s_code_outranks_the_reporting_server_s_summary():
+    """Amazon SES's older notices put their own status first and quote the remote reply."""
+    said = (
+        "5.1.0 - Unknown address error 550-'5.7.1 <0100abc@email-bounces.example.com>... "
+        "Access denied' (delivery attempts: 0)"
+    )
+    failure = the_failure(rfc3464("reader@example.jp", "5.1.0", said))
+    assert failure.status == "5.7.1"
+    assert failure.kind != "hard"
+
+
+def test_a_recipient_group_with_action_first_keeps_its_diagnostic():
+    """Messaging Server writes Action and Status before the recipient fields in a group."""
+    said = "550 5.7.1 550 User Unknown: reader@example.jp"
+    failure = the_failure(messaging_server("reader@example.jp", "5.0.0", said))
+    assert failure.status == "5.7.1"
+    assert "User Unknown" in failure.diagnostic
+    assert failure.reason == "filtered"
+
+
+def test_a_version_number_in_the_quoted_header_is_no_status():
+    """A line 'Included is a copy of the message header' begins the quoted original: its Received
+    lines are not the server's words, and "mta-5.5.0-3" is no enhanced status."""
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: news@example.org\r\n"
+        b"Subject: Undeliverable mail\r\n\r\n"
+        b"<reader@example.jp>: 550 unknown user <reader@example.jp>\r\n"
+        b"Included is a copy of the message header:\r\n"
+        b"-----------------------------------------\r\n"
+        b"Received: from out1.example.org by mx1.example.net (mta-5.5.0-3) with ESMTP\r\n"
+    )
+    failure = the_failure(raw)
+    assert failure.status == ""
+    assert "Received" not in failure.diagnostic
+
+
+def test_a_text_part_whose_content_type_lacks_its_semicolon_is_still_read():
+    raw = (
+        b"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
+        b"To: news@example.org\r\n"
+        b"Subject: Returned Mail: User unknown\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\n"
+        b"Content-Type: text/plain\r\n"
+        b'   charset="us-ascii"\r\n\r\n'
+        b"---The following addresses had delivery errors---\r\n\r\n"
+        b"reader@example.jp [550 5.1.1 User unknown]\r\n\r\n"
+        b"--b\r\n"
+        b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        b"Hello, here is this week's issue.\r\n"
+        b"--b--\r\n"
+    )
+    assert the_failure(raw).reason == "user_unknown"
+
+
+# --- the sending MTA's own verdict -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "category, status, reason",
+    [
+        ("bad-mailbox", "5.2.1", "user_unknown"),
+        ("bad-domain", "5.0.0", "host_unknown"),
+        ("quota-issues", "5.0.0", "mailbox_full"),
+        ("inactive-mailbox", "5.0.0", "mailbox_disabled"),
+        ("spam-related", "5.0.0", "spam"),
+        ("policy-related", "5.7.1", "policy"),
+    ],
+)
+def test_powermta_s_bounce_category_is_its_verdict(category, status, reason):
+    said = f"550 {status} <reader@example.jp>... User Unknown"
+    raw = powermta("reader@example.jp", status, said, category)
+    assert the_failure(raw).reason == reason
+
+
+def test_powermta_s_bad_mailbox_on_a_temporary_status_is_not_hard():
+    raw = powermta("reader@example.jp", "4.2.1", "450 4.2.1 try later", "bad-mailbox")
+    assert the_failure(raw).kind == "soft"
+
+
+def test_powermta_s_other_category_says_nothing():
+    said = "550 5.7.1 Message rejected as spam"
+    raw = powermta("reader@example.jp", "5.7.1", said, "other")
+    assert the_failure(raw).reason == "spam"
+
+
+# --- a lone recipient's bounce that says its mailbox lives -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "summary, reason",
+    [
+        (
+            "Your message to <reader> was automatically rejected:\nNot enough disk space\n",
+            "mailbox_full",
+        ),
+        ("The user(s) account is disabled.\n", "mailbox_disabled"),
+    ],
+)
+def test_a_lone_recipient_whose_bounce_says_the_mailbox_lives_is_not_hard(summary, reason):
+    said = "550 5.1.1 <reader@example.jp>... User Unknown"
+    failure = the_failure(rfc3464("reader@example.jp", "5.1.1", said, text=summary))
+    assert (failure.reason, failure.kind) == (reason, "soft")
+
+
+def test_another_recipient_s_full_mailbox_does_not_spare_a_dead_address():
+    raw = postfix_many(
+        [
+            ("gone@example.jp", "5.1.1", "550 5.1.1 <gone@example.jp>: User unknown"),
+            ("full@example.jp", "5.2.2", "552 5.2.2 <full@example.jp>: Mailbox full"),
+        ]
+    )
+    assert the_failure(raw, "gone@example.jp").kind == "hard"
+    assert the_failure(raw, "full@example.jp").reason == "mailbox_full"
+
+
+# --- the address as sent -----------------------------------------------------------------------
+
+
+def test_a_report_naming_only_the_routed_address_names_the_address_as_sent_too():
+    raw = exchange(
+        "reader@example.com",
+        "5.1.1",
+        "550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        routed_to="reader@example.mail.onmicrosoft.com",
+    )
+    assert judged(raw) == {
+        "reader@example.com": ("user_unknown", "hard"),
+        "reader@example.mail.onmicrosoft.com": ("user_unknown", "hard"),
+    }
+
+
+def test_a_report_with_its_original_recipient_names_nobody_else():
+    raw = exchange("reader@example.com", "5.1.1", "550 5.1.1 User unknown")
+    assert judged(raw) == {"reader@example.com": ("user_unknown", "hard")}
+
+
+def test_the_original_and_the_final_recipient_are_one_recipient_named_twice():
+    """RFC 3464: Original-Recipient as the sender gave it, Final-Recipient after aliasing."""
+    raw = rfc3464(
+        "reader@example.jp",
+        "5.2.2",
+        "552 5.2.2 Quota exceeded",
+        routed_to="r.tanaka@mail.example.jp",
+    )
+    assert judged(raw) == {
+        "reader@example.jp": ("mailbox_full", "soft"),
+        "r.tanaka@mail.example.jp": ("mailbox_full", "soft"),
+    }
