@@ -224,6 +224,27 @@ def new_message_id(domain: str) -> str:
     return make_msgid(idstring=token_hex(4), domain=domain)
 
 
+# A value quoted-printable leaves as it is (RFC 2045 6.7): printable ASCII but "=", not
+# ending in a space, short enough for one line with its soft break. Links and most names.
+_AS_IS = re.compile(r"(?:[ !-<>-~]{0,74}[!-<>-~])?")
+
+
+def _quoted_printable_value(text: str) -> bytes:
+    """A per-subscriber value, encoded; most need nothing done."""
+    if as_is(text):
+        return text.encode("ascii")
+    return _room_for_break(_quoted_printable(text))
+
+
+def _room_for_break(encoded: bytes) -> bytes:
+    """b2a_qp's last line may fill all 76 characters; a soft break after it would make it
+    77, so it is broken once more, never inside an "=XX"."""
+    if len(encoded.rsplit(b"\r\n", 1)[-1]) < MAX_LINE:
+        return encoded
+    cut = len(encoded) - (3 if encoded[-3:-2] == b"=" else 1)
+    return encoded[:cut] + SOFT_BREAK + encoded[cut:]
+
+
 def _quoted_printable(text: str) -> bytes:
     encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
     # b2a_qp ends lines as its input does: bare LF, which SMTP wants as CRLF.
@@ -232,6 +253,7 @@ def _quoted_printable(text: str) -> bytes:
 
 # A soft line break: nothing in the decoded text, and it keeps every encoded line short.
 SOFT_BREAK = b"=\r\n"
+MAX_LINE = 76  # RFC 2045 6.7
 
 
 class MarkedBody:
@@ -246,9 +268,18 @@ class MarkedBody:
         self.markers = pieces[1::2]
 
     def fill(self, values: dict[str, str]) -> list:
-        chunks = [self.pieces[0]]
-        for marker, piece in zip(self.markers, self.pieces[1:], strict=True):
-            chunks += [self.frame, self.encode(values[marker]), self.frame, piece]
+        framed = {
+            marker: self.frame + self.encode(value) + self.frame for marker, value in values.items()
+        }
+        return self._between(self.pieces, [framed[marker] for marker in self.markers])
+
+    @staticmethod
+    def _between(pieces: list, values: list) -> list:
+        """The pieces with the values, in their markers' order, between them: slices, not a
+        loop of appends, as a digest has dozens of markers."""
+        chunks = [None] * (2 * len(pieces) - 1)
+        chunks[0::2] = pieces
+        chunks[1::2] = values
         return chunks
 
 
@@ -262,23 +293,43 @@ class QuotedPrintableTemplate(MarkedBody):
 
     def __init__(self, body: str, markers: re.Pattern):
         super().__init__(body, markers, _quoted_printable, SOFT_BREAK)
+        self.encode = _quoted_printable_value
+        # Every piece but the last is followed by a soft break.
+        self.pieces[:-1] = [_room_for_break(piece) for piece in self.pieces[:-1]]
         self.smtp_pieces = [double_dots(piece) for piece in self.pieces]
 
-    def fill_for_smtp(self, values: dict[str, str]) -> tuple[list[bytes], list[bytes]]:
-        """The filled body's chunks, and the same chunks as SMTP's DATA carries them."""
-        chunks, smtp = [self.pieces[0]], [self.smtp_pieces[0]]
-        for marker, piece, smtp_piece in zip(
-            self.markers, self.pieces[1:], self.smtp_pieces[1:], strict=True
-        ):
-            value = _quoted_printable(values[marker])
-            chunks += [SOFT_BREAK, value, SOFT_BREAK, piece]
-            smtp += [SOFT_BREAK, double_dots(value), SOFT_BREAK, smtp_piece]
-        return chunks, smtp
+    def fill_for_smtp(
+        self, values: dict[str, str], ready: dict[str, tuple[bytes, bytes]] | None = None
+    ) -> tuple[list[bytes], list[bytes]]:
+        """The filled body's chunks, and the same chunks as SMTP's DATA carries them;
+        `ready` gives markers whose values are framed already (`framed_value`)."""
+        pairs = {marker: framed_value(value) for marker, value in values.items()}
+        if ready:
+            pairs.update(ready)
+        filled = [pairs[marker] for marker in self.markers]
+        return (
+            self._between(self.pieces, [pair[0] for pair in filled]),
+            self._between(self.smtp_pieces, [pair[1] for pair in filled]),
+        )
+
+
+def framed_value(value: str) -> tuple[bytes, bytes]:
+    """A value as it goes between two encoded pieces, and the same as SMTP's DATA carries
+    it. Framed, it starts after a soft break: a leading dot is found by "\\r\\n."."""
+    framed = SOFT_BREAK + _quoted_printable_value(value) + SOFT_BREAK
+    return framed, double_dots(framed)
+
+
+def as_is(value: str) -> bool:
+    """Quoted-printable leaves `value` as it is, between two soft breaks."""
+    return _AS_IS.fullmatch(value) is not None
 
 
 def double_dots(lines: bytes) -> bytes:
     """SMTP's transparency (RFC 5321 4.5.2) for bytes that start a line: a line's leading
     dot doubled, so no line reads as the end of the data."""
+    if not lines.startswith(b".") and b"\r\n." not in lines:
+        return lines
     doubled = lines.replace(b"\r\n.", b"\r\n..")
     return b"." + doubled if doubled.startswith(b".") else doubled
 

@@ -3,6 +3,8 @@
 from email import message_from_bytes, policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter import mailer
 from newsletter.outbox.server import start_outbox
@@ -69,3 +71,27 @@ def test_dots_doubled_once_per_issue_match_dots_doubled_per_message():
         chunks, smtp = template.fill_for_smtp({"@@NLNAME@@": name})
         assert b"".join(smtp) == mailer.double_dots(b"".join(chunks))
         assert b"\r\n.." in b"".join(smtp)
+
+
+# Bodies and values come with bare line feeds; a lone CR next to a marker is not made.
+_TEXT = st.text(
+    st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=200
+)
+
+
+@given(_TEXT, _TEXT, _TEXT)
+@settings(max_examples=300, deadline=None)
+def test_any_value_filled_in_decodes_to_itself_in_lines_smtp_takes(before, value, after):
+    import quopri
+    import re
+
+    before, after = (text.replace("@@NL", "") for text in (before, after))  # no stray markers
+    template = mailer.QuotedPrintableTemplate(
+        f"{before}@@NLNAME@@{after}", re.compile("(@@NL[A-Z]+@@)")
+    )
+    chunks, smtp = template.fill_for_smtp({"@@NLNAME@@": value})
+    encoded = b"".join(chunks)
+    decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
+    assert decoded == f"{before}{value}{after}".replace("\r\n", "\n").encode()
+    assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
+    assert b"".join(smtp) == mailer.double_dots(encoded)

@@ -114,29 +114,56 @@ class IssueLetter:
             )
         self.link_urls = link_urls or {}
         self.link_positions = {marker: str(position) for marker, position in positions.items()}
-        self.plain_text = {
-            marker: self.link_urls[int(p)] for marker, p in self.link_positions.items()
+        plain = {marker: self.link_urls[int(p)] for marker, p in self.link_positions.items()}
+        # An untracked copy's links are the same in every copy: framed once here.
+        self.plain_text = {marker: mailer.framed_value(url) for marker, url in plain.items()}
+        self.plain_html = {
+            marker: mailer.framed_value(str(escape(url))) for marker, url in plain.items()
         }
-        self.plain_html = {marker: str(escape(url)) for marker, url in self.plain_text.items()}
-        self.plain_text[OPEN_PIXEL] = self.plain_html[OPEN_PIXEL] = ""
+        self.plain_text[OPEN_PIXEL] = self.plain_html[OPEN_PIXEL] = mailer.framed_value("")
         self.click_prefix = analytics.click_prefix()
+        # A tracked link is the prefix, the copy's token and its position; framed, only the
+        # token is new per copy, when the whole fits one line as it is.
+        self.link_frames = {
+            marker: (
+                mailer.SOFT_BREAK + self.click_prefix.encode(),
+                f"/{p}".encode() + mailer.SOFT_BREAK,
+            )
+            for marker, p in self.link_positions.items()
+        }
+        longest = max((len(p) for p in self.link_positions.values()), default=0)
+        fits = mailer.as_is(self.click_prefix + "/") and not self.click_prefix.startswith(".")
+        self.token_room = mailer.MAX_LINE - 2 - len(self.click_prefix) - longest if fits else -1
 
     def _tracking_values(self, delivery_id: int, tracked: bool) -> tuple[dict, dict]:
-        """The link and pixel markers' values of one copy, for its text and its HTML."""
-        if not tracked:
+        """The link and pixel markers' framed values (`mailer.framed_value`) of one copy,
+        for its text and its HTML."""
+        if not tracked or not (self.link_positions or OPEN_PIXEL in self.html.markers):
             return self.plain_text, self.plain_html
         copy = analytics.token(delivery_id)
-        values = dict(self.plain_text)
+        text = dict(self.plain_text)
         if self.mailing_list.track_clicks:
-            prefix = f"{self.click_prefix}{copy}/"
-            values.update({marker: prefix + p for marker, p in self.link_positions.items()})
-        html = dict(values)
+            text.update(self._tracked_links(copy))
+        html = dict(text)
         if self.mailing_list.track_opens:
-            html[OPEN_PIXEL] = (
+            html[OPEN_PIXEL] = mailer.framed_value(
                 f'<img src="{analytics.open_url(copy)}" width="1" height="1" alt="" '
                 'style="display:block;border:0">'
             )
-        return values, html
+        return text, html
+
+    def _tracked_links(self, copy: str) -> dict:
+        if len(copy) <= self.token_room and mailer.as_is(copy):
+            token = copy.encode()
+            # No dot starts a line in them: the SMTP form is the same bytes.
+            return {
+                marker: (value := head + token + tail, value)
+                for marker, (head, tail) in self.link_frames.items()
+            }
+        prefix = f"{self.click_prefix}{copy}/"
+        return {
+            marker: mailer.framed_value(prefix + p) for marker, p in self.link_positions.items()
+        }
 
     def in_language(
         self, issue: Issue, locale: str | None, subject: str | None = None
@@ -179,14 +206,16 @@ class IssueLetter:
         head = f"To: {to}\r\nMessage-ID: {message_id}\r\n" + self.shared_head.replace(
             self.token_mark, token
         )
-        text_values = marker_values(personal, escape_values=False)
-        html_values = marker_values(personal, escape_values=True)
-        if self.link_positions or OPEN_PIXEL in self.html.markers:
-            text_tracking, html_tracking = self._tracking_values(delivery_id, tracked)
-            text_values.update(text_tracking)
-            html_values.update(html_tracking)
-        text, smtp_text = self.text.fill_for_smtp(text_values)
-        html, smtp_html = self.html.fill_for_smtp(html_values)
+        text_tracking, html_tracking = self._tracking_values(delivery_id, tracked)
+        plain = marker_values(personal, escape_values=False)
+        text_values = {marker: mailer.framed_value(value) for marker, value in plain.items()}
+        # Escaping leaves most values (the links) as they are: framed once for both parts.
+        html_values = {
+            marker: text_values[marker] if value == plain[marker] else mailer.framed_value(value)
+            for marker, value in marker_values(personal, escape_values=True).items()
+        }
+        text, smtp_text = self.text.fill_for_smtp({}, {**text_tracking, **text_values})
+        html, smtp_html = self.html.fill_for_smtp({}, {**html_tracking, **html_values})
         body = self.frame.body(text, html)
         head = (head + "\r\n").encode("ascii")
         if self.signature:

@@ -280,7 +280,7 @@ def _next_window(record: BatchRecord) -> list:
 
 def _record(record: BatchRecord, final: bool = False) -> None:
     """Write results; too many failed sends in a row pause the issue."""
-    errors = record.write()
+    errors = record.write(final)
     outcome = record.outcome
     if errors is None and final and (outcome.errors_in_a_row or outcome.any_success):
         errors = record.write_issue()

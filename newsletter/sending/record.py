@@ -54,7 +54,9 @@ def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
         sa.select(_deliveries.c.id)
         .join(_issues, _issues.c.id == _deliveries.c.issue_id)
         .where(
-            ids,
+            _deliveries.c.id == sa.any_(sa.bindparam("next", type_=array))
+            if dialect == "postgresql"
+            else ids,
             _deliveries.c.claim == sa.bindparam("claim"),
             _deliveries.c.status == DeliveryStatus.PENDING,
             _issues.c.status == IssueStatus.SENDING,
@@ -63,11 +65,26 @@ def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
     return mark_sent, still_wanted
 
 
+def _window_step(mark_sent: sa.Update, still_wanted: sa.Select) -> sa.Select:
+    """PostgreSQL's one round trip a window: the last window marked sent, the next one's
+    wanted ids as an array, and a commit that need not wait for the disk."""
+    rows = still_wanted.subquery()
+    wanted = sa.select(sa.func.array_agg(rows.c.id))
+    return sa.select(
+        sa.func.set_config("synchronous_commit", "off", True), wanted.scalar_subquery()
+    ).add_cte(mark_sent.cte("sent"))
+
+
 _STATEMENTS = {dialect: _window_statements(dialect) for dialect in ("postgresql", "sqlite")}
+_STEP = _window_step(*_STATEMENTS["postgresql"])
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _statements() -> tuple[sa.Update, sa.Select]:
-    return _STATEMENTS[db.session.get_bind().dialect.name]
+    return _STATEMENTS[_dialect()]
 
 
 @dataclass
@@ -122,24 +139,30 @@ class BatchRecord:
         self.outcome.failures.append(row)
         self.outcome.errors_in_a_row += 1
 
-    def write(self) -> int | None:
+    def write(self, final: bool = True) -> int | None:
         """Write the results so far (not committed); returns the issue's failed sends in a
         row when the issue row was written: on errors, else once a second, as every
-        worker shares it."""
+        worker shares it. Unless `final`, PostgreSQL marks the sent rows with the next
+        window's check (next_window), in the same round trip."""
         outcome = self.outcome
-        _relaxed_commit()
-        if outcome.sent_now:
-            mark_sent, _ = _statements()
-            db.session.execute(
-                mark_sent, {"ids": outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
-            )
+        write_issue = outcome.errors_in_a_row or time.monotonic() - self.touched >= 1
+        mark_now = outcome.sent_now and (final or _dialect() != "postgresql")
+        if outcome.failures or mark_now or write_issue:
+            _relaxed_commit()
+        if mark_now:
+            self._mark_sent()
         if outcome.failures:
             db.session.execute(sa.update(Delivery), outcome.failures)
-        outcome.sent_now.clear()
-        outcome.failures.clear()
-        if outcome.errors_in_a_row or time.monotonic() - self.touched >= 1:
-            return self.write_issue()
-        return None
+            outcome.failures.clear()
+        return self.write_issue() if write_issue else None
+
+    def _mark_sent(self) -> None:
+        mark_sent, _ = _statements()
+        db.session.connection().execute(mark_sent, self._sent_values())
+        self.outcome.sent_now.clear()
+
+    def _sent_values(self) -> dict:
+        return {"ids": self.outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
 
     def write_issue(self) -> int:
         outcome = self.outcome
@@ -157,13 +180,25 @@ class BatchRecord:
         window = [self.queue.popleft() for _ in range(min(self.window, len(self.queue)))]
         wanted = set()
         if window and not self.outcome.stopped:
-            ids = [row.delivery_id for row in window]
-            _, still_wanted = _statements()
-            wanted = set(db.session.scalars(still_wanted, {"ids": ids, "claim": self.token}))
+            wanted = self._still_wanted([row.delivery_id for row in window])
             if not wanted and (status := issue_status(self.issue_id)) != IssueStatus.SENDING:
                 self.outcome.stopped = status
         db.session.commit()
         return [row for row in window if row.delivery_id in wanted]
+
+    def _still_wanted(self, ids: list[int]) -> set[int]:
+        """Which of `ids` this batch still holds for a sending issue; on PostgreSQL the
+        last window is marked sent in the same statement."""
+        connection = db.session.connection()
+        if _dialect() != "postgresql":
+            if self.outcome.sent_now:
+                self._mark_sent()
+            _, still_wanted = _statements()
+            return set(connection.scalars(still_wanted, {"ids": ids, "claim": self.token}))
+        values = {**self._sent_values(), "next": ids, "claim": self.token}
+        wanted = connection.execute(_STEP, values).one()[1]
+        self.outcome.sent_now.clear()
+        return set(wanted or ())
 
     def put_back(self, rows: list) -> None:
         self.queue.extendleft(reversed(rows))
