@@ -306,11 +306,6 @@ def test_a_subscriber_reading_another_language_gets_the_variant_in_it(app, weekl
     assert sorted(m.message["Subject"] for m in inbox.messages) == ["One", "Two"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a variant's copy is built from the one frozen render (sending/letter.py): "
-    "IssueLetter should retitle it with render.retitle when its subject differs",
-)
 def test_each_variants_copy_has_its_subject_in_the_title(app, weekly, inbox):
     issue = ab_issue(weekly, readers=30)
     start_sending(issue)

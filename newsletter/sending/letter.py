@@ -11,7 +11,14 @@ from flask import current_app
 from markupsafe import escape
 
 from newsletter import analytics, links, mailer, signing
-from newsletter.digest.render import MARKERS, OPEN_PIXEL, Personal, link_position, marker_values
+from newsletter.digest.render import (
+    MARKERS,
+    OPEN_PIXEL,
+    Personal,
+    link_position,
+    marker_values,
+    retitle,
+)
 from newsletter.extensions import db
 from newsletter.lists import list_headers, sender
 from newsletter.models import Issue, IssueLink
@@ -175,9 +182,10 @@ class IssueLetter:
         subject = subject or self.subject
         if render[0] is None and subject == self.subject:
             return self
+        html = render[0] or self.html_source
         return IssueLetter(
             issue,
-            html=render[0] or self.html_source,
+            html=html if subject == self.subject else retitle(html, subject),
             text=render[1] or self.text_source,
             subject=subject,
             id_suffix=self.id_suffix,
