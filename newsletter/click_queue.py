@@ -9,14 +9,17 @@ otherwise every click is written as it comes, as before.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import os
+import threading
 import time
 from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 
 from newsletter.analytics import copies, who_clicked
 from newsletter.extensions import db
@@ -25,6 +28,8 @@ from newsletter.models import Delivery, IssueLink, LinkClick
 logger = logging.getLogger(__name__)
 
 BATCH = 5000  # records per transaction
+CONFIRM_EVERY = 64  # pushes between reading Redis's replies
+TIMEOUTS = {"socket_timeout": 2, "socket_connect_timeout": 2}
 # A drain that holds the lock longer than this (per batch) may see a second one start.
 LOCK_SECONDS = 60
 
@@ -33,26 +38,92 @@ class ClickQueue:
     """The Redis list of one installation (named after its task queue)."""
 
     def __init__(self, url: str, name: str):
+        self.url = url
         self.client = _client(url)
         self.key = f"{name}-clicks"
 
-    def push_click(self, delivery_id: int, position: int) -> bool:
-        return self._push(f"c {delivery_id} {position} {time.time():.3f}")
-
-    def push_open(self, delivery_id: int) -> bool:
-        return self._push(f"o {delivery_id} {time.time():.3f}")
-
-    def _push(self, record: str) -> bool:
-        """False when Redis cannot take it: the caller writes the click itself."""
-        try:
-            self.client.rpush(self.key, record)
-        except redis.RedisError:
-            logger.warning("Redis refused a click; writing it directly", exc_info=True)
-            return False
-        return True
-
     def __len__(self) -> int:
         return self.client.llen(self.key)
+
+
+def click_record(delivery_id: int, position: int) -> bytes:
+    return f"c {delivery_id} {position} {time.time():.3f}".encode()
+
+
+def open_record(delivery_id: int) -> bytes:
+    return f"o {delivery_id} {time.time():.3f}".encode()
+
+
+class Pushes:
+    """Records pushed onto the queue without waiting for Redis's reply to each.
+
+    Each record is written to Redis's socket before the redirect answers; the replies are
+    read every CONFIRM_EVERY pushes and when the process exits, so a click costs one write
+    to a socket, not a round trip. A record Redis refused, or whose reply was lost with the
+    connection, is written to the database directly: it may then count twice, never not at
+    all."""
+
+    def __init__(self, app: Flask, queue: ClickQueue):
+        self.app = app
+        self.queue = queue
+        self.lock = threading.Lock()  # one connection, one conversation at a time
+        self.connection = None
+        self.pid = 0
+        self.unread: list[bytes] = []  # sent, their replies not read yet
+        atexit.register(self.confirm)
+
+    def push(self, record: bytes) -> bool:
+        """False when Redis cannot take it now: the caller writes the click itself."""
+        with self.lock:
+            try:
+                self._connection().send_command("RPUSH", self.queue.key, record)
+            except (redis.RedisError, OSError):
+                logger.warning("Redis cannot take clicks; writing them directly", exc_info=True)
+                self._lose(self.unread)
+                return False
+            self.unread.append(record)
+            if len(self.unread) >= CONFIRM_EVERY:
+                self._confirm()
+            return True
+
+    def confirm(self) -> None:
+        """Read the replies to what was sent; write what Redis did not take."""
+        with self.lock:
+            self._confirm()
+
+    def _confirm(self) -> None:
+        unread, self.unread = self.unread, []
+        for index, record in enumerate(unread):
+            try:
+                self.connection.read_response()
+            except redis.ResponseError:
+                logger.error("Redis refused a click; writing it directly", exc_info=True)
+                self._write([record])
+            except (redis.RedisError, OSError):
+                self._lose(unread[index:])
+                return
+
+    def _connection(self):
+        if self.connection is None or self.pid != os.getpid():
+            # A forked worker starts its own; the parent's unread replies are the parent's.
+            pool = redis.ConnectionPool.from_url(self.queue.url, **TIMEOUTS)
+            self.connection, self.pid, self.unread = pool.make_connection(), os.getpid(), []
+        return self.connection
+
+    def _lose(self, records: list[bytes]) -> None:
+        if self.connection is not None:
+            self.connection.disconnect()
+        self.connection, self.unread = None, []
+        if records:
+            self._write(records)
+
+    def _write(self, records: list[bytes]) -> None:
+        try:
+            with self.app.app_context():
+                write(records)
+                db.session.commit()
+        except Exception:
+            logger.exception("%d clicks could be neither queued nor written", len(records))
 
 
 def for_app(config) -> ClickQueue | None:
@@ -67,7 +138,7 @@ def for_app(config) -> ClickQueue | None:
 @functools.cache
 def _client(url: str) -> redis.Redis:
     # One pool per process and URL; redis-py opens new connections after a fork.
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(url, **TIMEOUTS)
 
 
 def drain(batch: int = BATCH) -> int:

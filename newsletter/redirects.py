@@ -58,7 +58,7 @@ class Redirects:
 
     def __init__(self, app: Flask, queue: click_queue.ClickQueue, behind):
         self.behind = behind
-        self.queue = queue
+        self.pushes = click_queue.Pushes(app, queue)
         self.secret = app.config["SECRET_KEY"]
         self.copies = Copies(app)
         self.pixel = Answer.of(gif())
@@ -84,14 +84,14 @@ class Redirects:
             return None
         position = int(match.group(2))
         answer = self.copies.answer(number, position)
-        if answer is None or not self.queue.push_click(number, position):
+        if answer is None or not self.pushes.push(click_queue.click_record(number, position)):
             return None
         return answer
 
     def open(self, path: str) -> Answer | None:
         match = OPEN.fullmatch(path)
         number = match and analytics.delivery_id(match.group(1), self.secret)
-        if not number or not self.queue.push_open(number):
+        if not number or not self.pushes.push(click_queue.open_record(number)):
             return None
         return self.pixel
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from builders import add_subscribers, csrf, draft, start_sending
 from conftest import free_port, wait_until
+from flask import current_app
 
 from newsletter import analytics, click_queue, hardening, jobs, links, redirects
 from newsletter.extensions import db
@@ -46,9 +47,16 @@ def needs_queue(app) -> click_queue.ClickQueue:
     return queue
 
 
+def confirmed(app) -> None:
+    """Redis has taken every click the redirect sent it (it reads the replies in batches)."""
+    if isinstance(app.wsgi_app, redirects.Redirects):
+        app.wsgi_app.pushes.confirm()
+
+
 def counted() -> None:
     """Queued clicks and opens reach the database, as beat's drain_clicks job has them do
     (with no Redis they are written as they come, and this does nothing)."""
+    confirmed(current_app)
     click_queue.drain()
 
 
@@ -283,6 +291,7 @@ def test_a_queued_click_costs_no_statement_once_its_issue_is_known(app, weekly, 
     first, second = statements(app, path)
     assert set(first) == {"SELECT"}  # the copy's issue, its deliveries and its links, once
     assert second == []
+    confirmed(app)
     assert len(queue) == 2
     counted()
     assert len(queue) == 0
@@ -356,6 +365,7 @@ def test_a_click_is_queued_and_counted_once_the_drain_has_run(app, client, weekl
     issue = sent_issue(weekly, inbox)
     url, *_ = tracked_links(inbox.to("reader1@example.org")[0])[1]
     assert client.get(path_of(url)).headers["Location"] == "https://example.org/p1"
+    confirmed(app)
     assert len(queue) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LinkClick)) == 0
 
@@ -376,6 +386,7 @@ def test_beats_drain_job_counts_queued_clicks_in_the_worker(app, client, weekly,
     needs_queue(app)
     issue = sent_issue(weekly, inbox, readers=1)
     client.get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    confirmed(app)
     jobs.drain_clicks.delay()
     wait_until(lambda: analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1)
 
@@ -387,6 +398,7 @@ def test_a_batch_stays_queued_until_its_transaction_commits(app, client, weekly,
     issue = sent_issue(weekly, inbox, readers=1)
     for url, *_ in tracked_links(inbox.messages[0]):
         client.get(path_of(url))
+    confirmed(app)
     delivery_id = db.session.scalar(sa.select(Delivery.id))
     with db.engine.connect() as other:
         other.execute(sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update())
@@ -407,6 +419,7 @@ def test_a_record_that_is_not_a_click_is_dropped_without_holding_up_the_rest(
     issue = sent_issue(weekly, inbox, readers=1)
     queue.client.rpush(queue.key, b"c not-a-number")
     client.get(path_of(tracked_links(inbox.messages[0])[0][0]))
+    confirmed(app)
     assert click_queue.drain() == 2
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
@@ -417,6 +430,18 @@ def test_with_redis_away_a_click_is_written_directly(app, make_app, weekly, inbo
     away = make_app(BROKER_URL=f"redis://127.0.0.1:{free_port()}/0").test_client()
     answer = away.get(path_of(tracked_links(inbox.messages[0])[0][0]))
     assert answer.status_code == 302
+    assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
+
+
+def test_a_click_redis_refuses_is_written_directly(app, client, weekly, inbox):
+    queue = needs_queue(app)
+    issue = sent_issue(weekly, inbox, readers=1)
+    queue.client.set(queue.key, "not a list")  # RPUSH answers WRONGTYPE
+    try:
+        assert client.get(path_of(tracked_links(inbox.messages[0])[0][0])).status_code == 302
+        confirmed(app)  # the refusal is read with the replies
+    finally:
+        queue.client.delete(queue.key)
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
 
