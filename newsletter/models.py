@@ -116,9 +116,7 @@ class Subscription(db.Model):
     __table_args__ = (sa.UniqueConstraint("subscriber_id", "list_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
-    )
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
     )
@@ -268,7 +266,8 @@ class IssueItem(db.Model):
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
-        sa.UniqueConstraint("issue_id", "subscriber_id"),
+        # Led by the subscriber, it also finds a subscriber's deliveries (erasure, bounces).
+        sa.UniqueConstraint("subscriber_id", "issue_id", name="uq_deliveries_subscriber_issue"),
         # Batches claim the lowest subscriber ids still pending: an index walk, not a sort.
         sa.Index("ix_deliveries_issue_status_subscriber", "issue_id", "status", "subscriber_id"),
         # Only rows held by a batch are in it, so giving a row back costs no index entry.
@@ -282,9 +281,7 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
-    )
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
@@ -340,9 +337,7 @@ class Bounce(db.Model):
     __tablename__ = "bounces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
-    )
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
     delivery_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
     )

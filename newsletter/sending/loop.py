@@ -383,12 +383,13 @@ def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = (IssueStatus
 
 def finish_if_done(issue_id: int) -> bool:
     """Mark the issue sent once nothing is pending."""
+    deliveries, issues = Delivery.__table__, Issue.__table__  # Core: run after every batch
     pending = sa.exists().where(
-        Delivery.issue_id == Issue.id, Delivery.status == DeliveryStatus.PENDING
+        deliveries.c.issue_id == issues.c.id, deliveries.c.status == DeliveryStatus.PENDING
     )
     result = db.session.execute(
-        sa.update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING, ~pending)
+        sa.update(issues)
+        .where(issues.c.id == issue_id, issues.c.status == IssueStatus.SENDING, ~pending)
         .values(status=IssueStatus.SENT, finished_at=utcnow())
     )
     db.session.commit()

@@ -11,6 +11,7 @@ with their dots doubled already (`mailer.Prestuffed`, an issue's copies).
 from __future__ import annotations
 
 import smtplib
+import socket
 from collections.abc import Iterable, Iterator
 
 from newsletter.mailer import Prestuffed, double_dots, smtp_address
@@ -59,6 +60,8 @@ def _next(items: Iterator[Item]) -> tuple[Item | None, Exception | None]:
 class Pipeline:
     def __init__(self, smtp: smtplib.SMTP):
         self.smtp = smtp
+        # Each write is whole and every reply awaited: Nagle's wait would only delay it.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp.ehlo_or_helo_if_needed()
         self.pipelining = smtp.does_esmtp and smtp.has_extn("pipelining")
         self.buffer = b""

@@ -216,7 +216,7 @@ class BatchRecord:
 
 
 def issue_status(issue_id: int) -> str:
-    return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
+    return db.session.scalar(sa.select(_issues.c.status).where(_issues.c.id == issue_id))
 
 
 def _relaxed_commit() -> None:
@@ -229,10 +229,10 @@ def _relaxed_commit() -> None:
 def count_errors(issue_id: int, errors: int, after_success: bool = False, **values) -> int:
     """Add to the issue's failed sends in a row (counting afresh after a success), shared
     by every worker; returns the new count. Not committed."""
-    streak = errors if after_success else Issue.error_streak + errors
+    streak = errors if after_success else _issues.c.error_streak + errors
     return db.session.execute(
-        sa.update(Issue)
-        .where(Issue.id == issue_id)
+        sa.update(_issues)
+        .where(_issues.c.id == issue_id)
         .values(error_streak=streak, **values)
-        .returning(Issue.error_streak)
+        .returning(_issues.c.error_streak)
     ).scalar_one()
