@@ -12,6 +12,7 @@ a click Redis cannot take is written directly.
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 import threading
 from typing import NamedTuple
@@ -25,6 +26,8 @@ from newsletter.analytics_views import gif, redirect_to
 from newsletter.extensions import db
 from newsletter.hardening import secure
 from newsletter.models import Delivery, IssueLink
+
+logger = logging.getLogger(__name__)
 
 CLICK = re.compile(r"/r/([0-9]{1,18}-[0-9a-f]{16})/([0-9]{1,9})")
 OPEN = re.compile(r"/o/([0-9]{1,18}-[0-9a-f]{16})\.gif")
@@ -83,7 +86,12 @@ class Redirects:
         if not number:
             return None
         position = int(match.group(2))
-        answer = self.copies.answer(number, position)
+        try:
+            answer = self.copies.answer(number, position)
+        except sa.exc.SQLAlchemyError:
+            # Flask's view meets the same trouble and answers with the app's error page.
+            logger.exception("could not read the links of delivery %s's issue", number)
+            return None
         if answer is None or not self.pushes.push(click_queue.click_record(number, position)):
             return None
         return answer

@@ -78,3 +78,39 @@ def test_right_to_left_lists_are_shown_rtl(client, make_list, path):
     persian = make_list(slug="fa", name="خبرنامه", language="fa", direction="rtl")
     issue(persian, 1, title="گزارش هفتگی")
     assert 'dir="rtl"' in client.get(path).text
+
+
+@pytest.fixture
+def renders(app):
+    """The digest pages rendered while the test runs."""
+    from flask import template_rendered
+
+    seen = []
+
+    def count(sender, template, context, **extra):
+        if template.name == "email/digest.html":
+            seen.append(context["issue"].id)
+
+    template_rendered.connect(count, app)
+    yield seen
+    template_rendered.disconnect(count, app)
+
+
+def test_an_archived_page_is_rendered_once_until_its_issue_or_list_changes(client, weekly, renders):
+    sent = issue(weekly, 5, title="First title")
+    assert "First title" in client.get("/archive/weekly/5").text
+    assert "First title" in client.get("/archive/weekly/5").text
+    assert len(renders) == 1
+
+    sent.progress_at = datetime.now(UTC)  # a batch went out: the page is the same
+    db.session.commit()
+    client.get("/archive/weekly/5")
+    assert len(renders) == 1
+
+    sent.items[0].title = "Edited while paused"
+    db.session.commit()
+    assert "Edited while paused" in client.get("/archive/weekly/5").text
+    weekly.footer = "A new footer"
+    db.session.commit()
+    assert "A new footer" in client.get("/archive/weekly/5").text
+    assert len(renders) == 3

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template
 from markupsafe import escape
 
-from newsletter.digest.render import archive_url, render_page
+from newsletter.archive.pages import issue_page
+from newsletter.digest.render import archive_url
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML
 from newsletter.i18n import use_locale
@@ -60,7 +61,7 @@ def issue(slug: str, number: int):
     if found is None:
         abort(404)
     # The email's own HTML, with its inline styles and remote images.
-    return render_page(found, personal=False), {"Content-Security-Policy": EMAIL_HTML}
+    return issue_page(found), {"Content-Security-Policy": EMAIL_HTML}
 
 
 def summary(issue: Issue) -> str:
