@@ -18,10 +18,6 @@ from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionSt
 # Written with every result: the row is no longer held by a batch.
 RELEASED = {"claim": None, "claimed_at": None}
 
-# Core tables, not the ORM: these statements run for every batch and window.
-_deliveries, _issues = Delivery.__table__, Issue.__table__
-_subscribers, _subscriptions = Subscriber.__table__, Subscription.__table__
-
 logger = logging.getLogger(__name__)
 
 
@@ -38,91 +34,69 @@ def claim_batch(
     """
     token = secrets.token_hex(16)
     now = utcnow()
-    rows = []
     for low in dict.fromkeys((after, 0)):
         due = (
-            sa.select(_deliveries.c.id)
+            sa.select(Delivery.id)
             .where(
-                _deliveries.c.issue_id == issue_id,
-                _deliveries.c.status == DeliveryStatus.PENDING,
-                _deliveries.c.subscriber_id > low,
-                _deliveries.c.claim.is_(None),
-                sa.or_(_deliveries.c.retry_at.is_(None), _deliveries.c.retry_at <= now),
-                _deliveries.c.variant_id.is_not(None) if variants_only else sa.true(),
+                Delivery.issue_id == issue_id,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.subscriber_id > low,
+                Delivery.claim.is_(None),
+                sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+                Delivery.variant_id.is_not(None) if variants_only else sa.true(),
             )
-            .order_by(_deliveries.c.subscriber_id)
+            .order_by(Delivery.subscriber_id)
             .limit(size)
             .with_for_update(skip_locked=True)
         )
-        claim = (
-            sa.update(_deliveries)
-            .where(_deliveries.c.id.in_(due.scalar_subquery()))
+        claimed = db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
             .values(claim=token, claimed_at=now)
-        )
-        rows = _claim(claim, token, issue_id)
-        if rows:
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if claimed:
             break
+    list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
+    subscribers = db.session.execute(
+        sa.select(
+            Delivery.id.label("delivery_id"),
+            Delivery.attempts,
+            Delivery.variant_id,
+            Subscriber.id.label("subscriber_id"),
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.locale,
+            Subscriber.no_tracking,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .join(
+            Subscription,
+            sa.and_(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id),
+        )
+        .where(
+            Delivery.claim == token,
+            Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+        )
+        .order_by(Delivery.subscriber_id)
+    ).all()
     # Subscribers who left or were blocked since the send began are not mailed (rare: the
     # delete, with its list of ids, runs only when some claimed row found nobody).
-    gone = [row.delivery_id for row in rows if not row.wanted]
-    if gone:
-        db.session.execute(sa.delete(_deliveries).where(_deliveries.c.id.in_(gone)))
-    db.session.commit()
-    return token, [row for row in rows if row.wanted]
-
-
-def _claim(claim: sa.Update, token: str, issue_id: int) -> list:
-    """Run the claim and read the claimed rows with their subscribers: on PostgreSQL in
-    one statement (the claim as a CTE), elsewhere in two."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        claimed = claim.returning(*_CLAIMED_COLUMNS).cte("claimed")
-    else:
-        connection.execute(claim)
-        claimed = sa.select(*_CLAIMED_COLUMNS).where(_deliveries.c.claim == token).subquery()
-    list_id = sa.select(_issues.c.list_id).where(_issues.c.id == issue_id).scalar_subquery()
-    confirmed = sa.and_(
-        _subscriptions.c.subscriber_id == _subscribers.c.id,
-        _subscriptions.c.list_id == list_id,
-        _subscriptions.c.status == SubscriptionStatus.CONFIRMED,
-    )
-    subscriber = _subscribers.c
-    return connection.execute(
-        sa.select(
-            claimed.c.id.label("delivery_id"),
-            claimed.c.attempts,
-            claimed.c.variant_id,
-            subscriber.id.label("subscriber_id"),
-            subscriber.email,
-            subscriber.name,
-            subscriber.locale,
-            subscriber.no_tracking,
-            sa.and_(
-                _subscriptions.c.subscriber_id.is_not(None),
-                subscriber.status == SubscriberStatus.ACTIVE,
-            ).label("wanted"),
+    if len(subscribers) < claimed:
+        kept = {row.delivery_id for row in subscribers}
+        db.session.execute(
+            sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept))
         )
-        .select_from(
-            claimed.join(_subscribers, subscriber.id == claimed.c.subscriber_id).outerjoin(
-                _subscriptions, confirmed
-            )
-        )
-        .order_by(claimed.c.subscriber_id)
-    ).all()
-
-
-_CLAIMED_COLUMNS = (
-    _deliveries.c.id,
-    _deliveries.c.attempts,
-    _deliveries.c.variant_id,
-    _deliveries.c.subscriber_id,
-)
+        db.session.commit()
+    return token, subscribers
 
 
 def release_claim(token: str) -> None:
     db.session.execute(
-        sa.update(_deliveries)
-        .where(_deliveries.c.claim == token, _deliveries.c.status == DeliveryStatus.PENDING)
+        sa.update(Delivery)
+        .where(Delivery.claim == token, Delivery.status == DeliveryStatus.PENDING)
         .values(**RELEASED)
     )
     db.session.commit()
@@ -156,8 +130,8 @@ class Lease:
                 with self.engine.begin() as connection:
                     now = utcnow()
                     connection.execute(
-                        sa.update(_deliveries)
-                        .where(_deliveries.c.claim == self.token)
+                        sa.update(Delivery)
+                        .where(Delivery.claim == self.token)
                         .values(claimed_at=now)
                     )
                     connection.execute(moved(self.issue_id, now))
@@ -167,10 +141,9 @@ class Lease:
 
 def moved(issue_id: int, until: datetime) -> sa.Update:
     """The issue is known to move until `until`: the stall detector leaves it alone."""
-    progress_at = _issues.c.progress_at
     return (
-        sa.update(_issues)
-        .where(_issues.c.id == issue_id, sa.or_(progress_at.is_(None), progress_at < until))
+        sa.update(Issue)
+        .where(Issue.id == issue_id, sa.or_(Issue.progress_at.is_(None), Issue.progress_at < until))
         .values(progress_at=until)
     )
 
@@ -180,20 +153,19 @@ def next_due(issue_id: int, after: int = 0) -> float | None:
 
     It looks after subscriber id `after` first, for the reason claim_batch does."""
     now = utcnow()
-    delivery = _deliveries.c
     unclaimed = (
-        delivery.issue_id == issue_id,
-        delivery.status == DeliveryStatus.PENDING,
-        delivery.claim.is_(None),
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.claim.is_(None),
     )
     # An index walk that stops at the first due row, not a scan of every pending one.
-    due_now = sa.select(delivery.id).where(
-        *unclaimed, sa.or_(delivery.retry_at.is_(None), delivery.retry_at <= now)
+    due_now = sa.select(Delivery.id).where(
+        *unclaimed, sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
     )
-    ahead = due_now.where(delivery.subscriber_id > after)
+    ahead = due_now.where(Delivery.subscriber_id > after)
     if any(db.session.scalar(query.limit(1)) is not None for query in (ahead, due_now)):
         return 0.0
-    later = db.session.scalar(sa.select(sa.func.min(delivery.retry_at)).where(*unclaimed))
+    later = db.session.scalar(sa.select(sa.func.min(Delivery.retry_at)).where(*unclaimed))
     return None if later is None else max(0.0, (later - now).total_seconds())
 
 
