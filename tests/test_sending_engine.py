@@ -44,6 +44,19 @@ def test_a_pipelined_send_arrives_intact_and_dots_survive(inbox):
     assert received.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n") + b"\n"
 
 
+def test_a_message_larger_than_the_sockets_buffers_arrives_whole(inbox):
+    # Far more than the kernel takes in one write: the rest goes after a partial one.
+    lines = b"".join(b"line %07d of a long message\r\n" % n for n in range(300_000))
+    body = b"Subject: long\r\n\r\n" + lines
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        pipe.send("news@example.org", "ana@example.org", body)
+        pipe.send("news@example.org", "ben@example.org", b"Subject: after\r\n\r\nx")
+    long, after = inbox.wait_for(2)
+    assert long.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n")
+    assert after.message["Subject"] == "after"
+
+
 def test_a_refused_subscriber_leaves_the_connection_usable(inbox):
     inbox.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import ssl
 from collections.abc import Iterable, Iterator
 
 from newsletter.mailer import Prestuffed, double_dots, smtp_address
@@ -28,11 +29,21 @@ class Interrupted(OSError):
         self.key = key
 
 
-def dot_stuffed(message: bytes) -> bytes:
-    """The message as DATA carries it: leading dots doubled, ended by CRLF.CRLF."""
+def dot_stuffed(message: bytes) -> list[bytes]:
+    """The message as DATA carries it, in pieces: leading dots doubled, ended by CRLF.CRLF."""
     body = message.smtp if isinstance(message, Prestuffed) else double_dots(message)
-    end = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
-    return body + end
+    return [body, b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"]
+
+
+def _send(sock: socket.socket, parts: list[bytes]) -> None:
+    """Buffers written as one, without joining them (a copy of a whole message) where the
+    socket can gather them; what the kernel did not take goes after."""
+    if isinstance(sock, ssl.SSLSocket):
+        sock.sendall(b"".join(parts))
+        return
+    sent = sock.sendmsg(parts)
+    if sent < sum(map(len, parts)):
+        sock.sendall(b"".join(parts)[sent:])
 
 
 def _envelope(sender: str, recipient: str) -> bytes:
@@ -94,7 +105,7 @@ class Pipeline:
                 following, unbuilt = _next(items)
                 ahead = _envelope(following[1], following[2]) if following else b""
                 if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
-                    self.smtp.sock.sendall(dot_stuffed(message) + ahead)
+                    _send(self.smtp.sock, [*dot_stuffed(message), ahead])
                     [(code, text)] = self._replies(1)
                     yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
                 else:
