@@ -8,8 +8,10 @@ subscriber), then marks it sent. Each endpoint gets a file of paths over many su
 script walks round-robin, each thread from its own place. In the same run, the same
 gunicorn settings serve a WSGI app that answers "hello", with the same wrk settings: the
 ceiling on this machine. Prints requests per second, p50 and p99, the ratio to the
-ceiling, the CPU per request of gunicorn's workers, of PostgreSQL's sessions and of the
-whole machine, and the answers by status class; exits non-zero when anything answered 5xx.
+ceiling, the CPU per request of gunicorn's workers, of PostgreSQL's sessions, of Redis (when
+it runs here) and of the whole machine, and the answers by status class; exits non-zero
+when anything answered 5xx. Then writes the clicks the redirect queued, as beat's
+drain_clicks job would, and says what that cost.
 
     .venv/bin/python bench/web.py --subscribers 10000 --duration 10 --connections 32
 
@@ -350,7 +352,11 @@ def wrk(args, url: str, lua: Path, duration: int, connections: int) -> Result:
 
 def load(args, endpoint: Endpoint, tmp: Path, server: gunicorn) -> Result:
     lua = script(args, endpoint, tmp)
-    groups = {"gunicorn": server.workers(), "PostgreSQL": postgres_sessions()}
+    groups = {
+        "gunicorn": server.workers(),
+        "PostgreSQL": postgres_sessions(),
+        "Redis": redis_server(args.redis_url),
+    }
     before = {name: sum(map(cpu_seconds, pids)) for name, pids in groups.items()}
     machine = busy_seconds()
     result = wrk(args, server.url, lua, args.duration, args.connections)
@@ -383,6 +389,14 @@ def postgres_sessions() -> list[int]:
     return list(pids)
 
 
+def redis_server(url: str) -> list[int]:
+    """Redis's process when it runs on this machine (its CPU counts only then)."""
+    import redis
+
+    pid = redis.Redis.from_url(url).info("server")["process_id"]
+    return [pid] if Path(f"/proc/{pid}").exists() else []
+
+
 def busy_seconds() -> float:
     """CPU seconds the whole machine has spent on anything but idling, from /proc/stat."""
     fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -404,7 +418,8 @@ def report(args, ceiling: Result, results: dict[str, Result]) -> None:
     )
     print(
         f"{'endpoint':<36} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'ceiling':>7}"
-        f" {'CPU µs/request: gunicorn':>25} {'PostgreSQL':>10} {'machine':>8}  answers"
+        f" {'CPU µs/request: gunicorn':>25} {'PostgreSQL':>10} {'Redis':>6} {'machine':>8}"
+        "  answers"
     )
     for name, result in {"hello (the ceiling)": ceiling, **results}.items():
         answers = ", ".join(f"{n} {cls}" for cls, n in result.statuses.items() if n)
@@ -414,7 +429,7 @@ def report(args, ceiling: Result, results: dict[str, Result]) -> None:
         print(
             f"{name:<36} {result.rate:>6.0f} {result.p50_ms:>7.1f} {result.p99_ms:>7.1f}"
             f" {result.rate / ceiling.rate:>7.0%} {cpu['gunicorn']:>25.0f}"
-            f" {cpu['PostgreSQL']:>10.0f} {cpu['machine']:>8.0f}  {answers}"
+            f" {cpu['PostgreSQL']:>10.0f} {cpu['Redis']:>6.0f} {cpu['machine']:>8.0f}  {answers}"
         )
     redirect = next(iter(results.values()))
     met = redirect.rate >= TARGET * ceiling.rate and redirect.p99_ms < TARGET_P99_MS
