@@ -92,6 +92,8 @@ class Pushes:
             self._confirm()
 
     def _confirm(self) -> None:
+        if self.pid != os.getpid():
+            return  # a forked process reads no replies off its parent's connection
         unread, self.unread = self.unread, []
         for index, record in enumerate(unread):
             try:
