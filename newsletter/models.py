@@ -116,7 +116,9 @@ class Subscription(db.Model):
     __table_args__ = (sa.UniqueConstraint("subscriber_id", "list_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
     list_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
     )
@@ -337,7 +339,9 @@ class Bounce(db.Model):
     __tablename__ = "bounces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
     delivery_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
     )
