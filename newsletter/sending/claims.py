@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from psycopg.rows import namedtuple_row
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
@@ -58,30 +60,7 @@ def claim_batch(
         db.session.commit()
         if claimed:
             break
-    list_id = sa.select(Issue.list_id).where(Issue.id == issue_id).scalar_subquery()
-    subscribers = db.session.execute(
-        sa.select(
-            Delivery.id.label("delivery_id"),
-            Delivery.attempts,
-            Delivery.variant_id,
-            Subscriber.id.label("subscriber_id"),
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.locale,
-            Subscriber.no_tracking,
-        )
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .join(
-            Subscription,
-            sa.and_(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id),
-        )
-        .where(
-            Delivery.claim == token,
-            Subscription.status == SubscriptionStatus.CONFIRMED,
-            Subscriber.status == SubscriberStatus.ACTIVE,
-        )
-        .order_by(Delivery.subscriber_id)
-    ).all()
+    subscribers = _CLAIMED.rows(claim=token, issue_id=issue_id)
     # Subscribers who left or were blocked since the send began are not mailed (rare: the
     # delete, with its list of ids, runs only when some claimed row found nobody).
     if len(subscribers) < claimed:
@@ -91,6 +70,58 @@ def claim_batch(
         )
         db.session.commit()
     return token, subscribers
+
+
+class Statement:
+    """A select run as it is on PostgreSQL: rendered once and executed on the session's own
+    connection by psycopg, whose rows are plain named tuples. SQLAlchemy's rows cost several
+    µs each, and a batch reads a thousand. Elsewhere (SQLite) SQLAlchemy runs it. No bind
+    processors are applied: its parameters are plain values."""
+
+    def __init__(self, select: sa.Select):
+        self.select = select
+        compiled = select.compile(dialect=postgresql_psycopg.dialect())
+        self.sql, self.constants = str(compiled), compiled.params
+
+    def rows(self, **params) -> list:
+        connection = db.session.connection()
+        if connection.dialect.name != "postgresql":
+            return connection.execute(self.select, params).all()
+        with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(self.sql, {**self.constants, **params})
+            return cursor.fetchall()
+
+
+# A batch's claimed rows with their subscribers, who may have left since the send began.
+_CLAIMED = Statement(
+    sa.select(
+        Delivery.id.label("delivery_id"),
+        Delivery.attempts,
+        Delivery.variant_id,
+        Subscriber.id.label("subscriber_id"),
+        Subscriber.email,
+        Subscriber.name,
+        Subscriber.locale,
+        Subscriber.no_tracking,
+    )
+    .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+    .join(
+        Subscription,
+        sa.and_(
+            Subscription.subscriber_id == Subscriber.id,
+            Subscription.list_id
+            == sa.select(Issue.list_id)
+            .where(Issue.id == sa.bindparam("issue_id"))
+            .scalar_subquery(),
+        ),
+    )
+    .where(
+        Delivery.claim == sa.bindparam("claim"),
+        Subscription.status == SubscriptionStatus.CONFIRMED,
+        Subscriber.status == SubscriberStatus.ACTIVE,
+    )
+    .order_by(Delivery.subscriber_id)
+)
 
 
 def release_claim(token: str) -> None:
