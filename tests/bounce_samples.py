@@ -594,6 +594,37 @@ def qmail(
     )
 
 
+def to_themselves(address: str, said: str, *, qsbmf: bool = True) -> bytes:
+    """Mail someone sent to their own address, bounced: the report comes back to that address
+    and quotes an original from it. The failed address stands alone on its line: "<address>:"
+    as QSBMF (qmail-send's bounce format) opens a recipient's paragraph, or bare "address:"
+    with the reply below it (1&1 and others)."""
+    if qsbmf:
+        head = (
+            "Hi. This is the qmail-send program at mx.example.jp.\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+            f"<{address}>:\n198.51.100.7 does not like recipient.\nRemote host said: {said}\n"
+            "Giving up on 198.51.100.7.\n\n--- Below this line is a copy of the message.\n\n"
+        )
+    else:
+        head = (
+            "This message was created automatically by mail delivery software.\n\n"
+            "A message that you sent could not be delivered to one or more of its\n"
+            "recipients. This is a permanent error. The following address(es) failed:\n\n"
+            f"{address}:\nSMTP error from remote server after end of data: {said}\n\n"
+            "------ This is a copy of the message's headers. ------\n\n"
+        )
+    quoted = (
+        f"Return-Path: <{address}>\nFrom: Reader <{address}>\nTo: {address}\n"
+        f"Subject: a note to self\nDate: {DATE}\nMessage-ID: {MESSAGE_ID}\n\nRemember the milk.\n"
+    )
+    return _crlf(
+        "Return-Path: <>\nFrom: MAILER-DAEMON@mx.example.jp\n"
+        f"To: {address}\nSubject: failure notice\nDate: {DATE}\n\n" + head + quoted
+    )
+
+
 # --- OpenSMTPD ------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ remote server's. The rules, each from a standard or from how the MTA documents i
 - the remote server's own code outranks the reporting server's summary of it;
 - the sending MTA's own category (PowerMTA) is its verdict on the recipient;
 - a full or disabled mailbox said in a lone recipient's bounce is never a dead address;
+- a format's own slot for the failed address (QSBMF's "<address>:" line) names the recipient
+  as a DSN's Final-Recipient does, even when the same address sent the message;
 - RFC 3464's Original-Recipient is the address as sent: without one, the address the words
   name that the quoted original went to is the recipient too.
 """
@@ -25,6 +27,7 @@ from bounce_samples import (
     powermta,
     qmail,
     rfc3464,
+    to_themselves,
 )
 
 from newsletter.bounces.reasons import failed_command
@@ -258,3 +261,24 @@ def test_the_original_and_the_final_recipient_are_one_recipient_named_twice():
         "reader@example.jp": ("mailbox_full", "soft"),
         "r.tanaka@mail.example.jp": ("mailbox_full", "soft"),
     }
+
+
+# --- the format's slot for the failed address ---------------------------------------------------
+
+
+def test_qsbmf_s_recipient_line_names_someone_who_wrote_to_themselves():
+    """QSBMF: each recipient paragraph begins with "<address>:". The address also sent the
+    message and received the bounce, yet the slot names it as the failed recipient."""
+    raw = to_themselves("reader@example.jp", "552 5.2.2 Mailbox quota exceeded")
+    assert judged(raw) == {"reader@example.jp": ("mailbox_full", "soft")}
+
+
+def test_a_bare_address_line_names_the_failed_recipient_too():
+    raw = to_themselves("reader@example.jp", "550 5.7.1 Message rejected as spam", qsbmf=False)
+    assert judged(raw) == {"reader@example.jp": ("spam", "sender")}
+
+
+def test_our_address_in_a_sentence_is_still_no_recipient():
+    raw = qmail("reader@example.jp", "550 5.1.1 <reader@example.jp>: no such user")
+    raw = raw.replace(b"\r\n\r\n<reader", b"\r\nYour message from news@example.org:\r\n\r\n<reader")
+    assert judged(raw) == {"reader@example.jp": ("user_unknown", "hard")}

@@ -399,9 +399,12 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
     for i, line in enumerate(lines):
         if QUOTED_HEADER.match(line):
             continue  # "To: list@example.org" in a summary of the original message
+        slot = RECIPIENT_SLOT.match(line)
         for address in ADDRESS.findall(line):
             key = SCHEME.sub("", address.lower().rstrip("."))
-            if key in ours or NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
+            if key in ours and not slot:
+                continue
+            if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
                 continue
             if not any(key == seen for _, seen in spots):
                 spots.append((i, key))
@@ -416,6 +419,11 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
     return found
 
 
+# qmail's QSBMF opens each recipient's paragraph with "<address>:" alone on a line (1&1 and
+# others write "address:"): a slot that names the failed recipient as a DSN's Final-Recipient
+# does, so it counts even when the same address sent the message (someone writing to
+# themselves) and the bounce came back to it.
+RECIPIENT_SLOT = re.compile(r"^\s*<?[^<>\s@]+@[^<>\s]+?>?:\s*$")
 QUOTED_HEADER = re.compile(r"^\s*(?:to|cc|from|sent|subject|date|reply-to)\s*:", re.I)
 SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
 SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
