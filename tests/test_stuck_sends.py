@@ -166,8 +166,11 @@ def test_a_subscriber_whose_address_cannot_be_encoded_fails_alone(app, weekly, i
 def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, templates):
     [reader] = add_subscribers(weekly, 1)
     loader = templates(missing={"email/welcome.html"})
-    # This app's own task: another test's app may have become Celery's current one.
-    send_notice = app.extensions["celery"].tasks["newsletter.send_notice"]
+    # This app's own task: another test's app may have become Celery's current one. Its
+    # task modules are imported as a worker imports them (alone, no other test has yet).
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    send_notice = celery.tasks["newsletter.send_notice"]
     result = send_notice.apply(args=("welcome", reader.subscriptions[0].id))
     assert result.failed()
     assert isinstance(result.result, jinja2.TemplateNotFound)
