@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers that call the services inside the app context."""
 
+import gc
 import smtplib
 
+from celery.signals import worker_ready
 from celery.utils.log import get_task_logger
 from flask import current_app
 
@@ -13,6 +15,15 @@ from newsletter.sending.retries import backoff
 from newsletter.subscriptions import importer, notices
 
 logger = get_task_logger(__name__)
+
+
+@worker_ready.connect
+def freeze_what_start_up_made(**_) -> None:
+    """The app and the libraries' objects made at start-up live as long as the worker: out
+    of the collector's sight, a full collection no longer walks them all (about 4 µs a
+    message of a send, measured in one process)."""
+    gc.freeze()
+
 
 # SMTP trouble while mailing one subscriber: retry for about a day.
 NOTICE_RETRIES = 12
