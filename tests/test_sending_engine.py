@@ -4,7 +4,7 @@ servers, and an issue that stops itself or is stopped in the middle of a batch."
 import random
 import re
 import smtplib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 
 import pytest
@@ -15,7 +15,7 @@ from conftest import Inbox, wait_until
 from newsletter import accounts, mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
 from newsletter.extensions import db
-from newsletter.models import Issue, Subscription
+from newsletter.models import Delivery, Issue, Subscription
 from newsletter.sending import claims, lifecycle, loop
 from newsletter.sending.pipeline import Pipeline
 from newsletter.sending.throttle import KEY, Limits, Throttle
@@ -106,6 +106,23 @@ def test_each_subscriber_gets_their_own_links_and_name(app, weekly, inbox):
         links.add(re.search(r"/unsubscribe/[\w.-]+", mail.message["List-Unsubscribe"]).group())
         assert links.issuperset(re.findall(r"/unsubscribe/[\w.-]+", html))
     assert len(links) == 3
+
+
+def test_each_sent_row_records_when_and_its_message_id(app, weekly, inbox):
+    add_subscribers(weekly, 3)
+    issue = draft(weekly)
+    start_sending(issue)
+    before = datetime.now(UTC)
+    send_all(issue.id)
+    after = datetime.now(UTC)
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(Delivery).where(Delivery.issue_id == issue.id)).all()
+    received = {mail.recipients[0]: mail.message["Message-ID"] for mail in inbox.wait_for(3)}
+    for row in rows:
+        # Written as UTC whatever the session's zone: within the send, to the second.
+        assert before - timedelta(seconds=1) <= row.sent_at <= after + timedelta(seconds=1)
+        assert row.status == "sent" and row.claim is None and row.attempts == 1
+        assert received[row.subscriber.email] == row.message_id
 
 
 # The shared rate limit

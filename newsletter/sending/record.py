@@ -21,7 +21,7 @@ from newsletter import mailer
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, utcnow
 from newsletter.sending import retries
-from newsletter.sending.claims import RELEASED
+from newsletter.sending.claims import RELEASED, Statement
 from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
@@ -76,7 +76,7 @@ def _window_step(mark_sent: sa.Update, still_wanted: sa.Select) -> sa.Select:
 
 
 _STATEMENTS = {dialect: _window_statements(dialect) for dialect in ("postgresql", "sqlite")}
-_STEP = _window_step(*_STATEMENTS["postgresql"])
+_STEP = Statement(_window_step(*_STATEMENTS["postgresql"]))
 
 
 def _dialect() -> str:
@@ -196,7 +196,9 @@ class BatchRecord:
             _, still_wanted = _statements()
             return set(connection.scalars(still_wanted, {"ids": ids, "claim": self.token}))
         values = {**self._sent_values(), "next": ids, "claim": self.token}
-        wanted = connection.execute(_STEP, values).one()[1]
+        # psycopg runs it as it is: the time goes as the naive UTC the column keeps.
+        values["now"] = values["now"].replace(tzinfo=None)
+        [(_, wanted)] = _STEP.rows(**values)
         self.outcome.sent_now.clear()
         return set(wanted or ())
 
