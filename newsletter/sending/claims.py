@@ -73,12 +73,13 @@ def claim_batch(
 
 
 class Statement:
-    """A select run as it is on PostgreSQL: rendered once and executed on the session's own
-    connection by psycopg, whose rows are plain named tuples. SQLAlchemy's rows cost several
-    µs each, and a batch reads a thousand. Elsewhere (SQLite) SQLAlchemy runs it. No bind
-    processors are applied: its parameters are plain values."""
+    """A statement of the send's hot path run as it is on PostgreSQL: rendered once and
+    executed on the session's own connection by psycopg, whose rows are plain named tuples.
+    SQLAlchemy's rows cost several µs each, and a batch reads a thousand. Elsewhere (SQLite)
+    SQLAlchemy runs it. No bind processors are applied: its parameters are plain values (a
+    time as naive UTC)."""
 
-    def __init__(self, select: sa.Select):
+    def __init__(self, select: sa.Executable):
         self.select = select
         compiled = select.compile(dialect=postgresql_psycopg.dialect())
         self.sql, self.constants = str(compiled), compiled.params
