@@ -18,7 +18,7 @@ from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscription
 from newsletter.sending import claims, lifecycle, loop
 from newsletter.sending.pipeline import Pipeline
-from newsletter.sending.throttle import KEY, Limits, Throttle
+from newsletter.sending.throttle import Limits, Throttle, rate_key
 from newsletter.subscriptions import service
 
 
@@ -50,9 +50,10 @@ def test_a_message_larger_than_the_sockets_buffers_arrives_whole(inbox):
     body = b"Subject: long\r\n\r\n" + lines
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
         pipe = Pipeline(smtp)
-        pipe.send("news@example.org", "ana@example.org", body)
-        pipe.send("news@example.org", "ben@example.org", b"Subject: after\r\n\r\nx")
-    long, after = inbox.wait_for(2)
+        pipe.send("news@example.org", "long@example.org", body)
+        pipe.send("news@example.org", "after-long@example.org", b"Subject: after\r\n\r\nx")
+    [long] = inbox.wait_for(1, recipient="long@example.org")
+    [after] = inbox.wait_for(1, recipient="after-long@example.org")
     assert long.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n")
     assert after.message["Subject"] == "after"
 
@@ -130,24 +131,29 @@ def test_each_sent_row_records_when_and_its_message_id(app, weekly, inbox):
 
 @pytest.fixture
 def redis_url(backends):
+    """The run's Redis, without the run's rate counts (named after its queue: other runs
+    sharing the Redis have their own)."""
     if not backends.broker_url.startswith("redis://"):
         pytest.skip("the shared rate limit lives in Redis")
     import redis
 
     client = redis.Redis.from_url(backends.broker_url)
-    for key in client.scan_iter(f"{KEY}:*"):
+    for key in client.scan_iter(f"{rate_key(backends.queue)}*"):
         client.delete(key)
     yield backends.broker_url
-    for key in client.scan_iter(f"{KEY}:*"):
+    for key in client.scan_iter(f"{rate_key(backends.queue)}*"):
         client.delete(key)
 
 
-def test_two_workers_share_one_hourly_limit_through_redis(redis_url):
-    first, second = (Throttle(Limits(per_hour=50), redis_url) for _ in range(2))
+def test_two_workers_share_one_hourly_limit_through_redis(redis_url, backends):
+    key = rate_key(backends.queue)
+    first, second = (Throttle(Limits(per_hour=50), redis_url, key) for _ in range(2))
     assert first.take(30) == 30
     assert second.take(30, patience=0) == 20
     assert first.take(1, patience=0) == 0
     assert second.take(1, patience=0) == 0
+    # Another installation on the same Redis counts apart.
+    assert Throttle(Limits(per_hour=50), redis_url, key + "-other").take(30) == 30
 
 
 def test_without_redis_the_limit_holds_within_the_process():

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import redis
 from flask import current_app
 
-KEY = "newsletter:rate"
+
+def rate_key(queue: str) -> str:
+    """An installation's counts in Redis, named after its task queue as its other keys are:
+    two installations sharing a Redis do not share a limit."""
+    return f"{queue}:rate"
+
+
 # Grants up to ARGV[1] permits under every (window seconds, limit) pair that follows,
 # or none; returns the permits granted and, when none, the milliseconds to wait.
 GRANT = """
@@ -61,8 +67,8 @@ class Limits:
 class Throttle:
     """take(n) waits up to `patience` seconds for permits, and returns how many it got."""
 
-    def __init__(self, limits: Limits, redis_url: str | None):
-        self.limits = limits
+    def __init__(self, limits: Limits, redis_url: str | None, key: str = rate_key("newsletter")):
+        self.limits, self.key = limits, key
         self.client = redis.Redis.from_url(redis_url) if redis_url else None
         self.script = self.client.register_script(GRANT) if self.client else None
         self.local = _LocalWindows()
@@ -84,7 +90,7 @@ class Throttle:
             return self.local.grant(wanted, windows)
         args = [wanted] + [value for pair in windows for value in pair]
         try:
-            granted, wait_ms = self.script(keys=[KEY], args=args)
+            granted, wait_ms = self.script(keys=[self.key], args=args)
         except redis.RedisError:
             # No shared count, no permits: sending faster than the limit is the one
             # thing the limit must prevent. The batch waits, then gives its rows back.
@@ -128,7 +134,7 @@ def throttle() -> Throttle:
     limits = Limits(config["RATE_PER_SECOND"], config["RATE_PER_HOUR"])
     broker = config["BROKER_URL"]
     redis_url = broker if broker.startswith(("redis://", "rediss://")) else None
-    key = (limits, redis_url)
-    if key not in _throttles:
-        _throttles[key] = Throttle(limits, redis_url)
-    return _throttles[key]
+    name = rate_key(config["TASK_QUEUE"])
+    if (limits, redis_url, name) not in _throttles:
+        _throttles[limits, redis_url, name] = Throttle(limits, redis_url, name)
+    return _throttles[limits, redis_url, name]
