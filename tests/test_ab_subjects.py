@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from builders import add_subscribers, draft, start_sending, states
+from conftest import wait_until
 
 from newsletter.digest.compose import ComposeError, edit_issue
 from newsletter.digest.render import retitle
@@ -35,6 +36,14 @@ def send_all_due(issue_id: int) -> int:
             return sent
         sent += outcome.sent
     raise AssertionError("the send did not stop")
+
+
+def send_the_rest(issue_id: int, inbox, count: int) -> None:
+    """What a dispatch or a resume queued, sent here, or by the session's test worker when
+    an earlier test started one (it takes queued batches at once): the mail tells."""
+    send_all_due(issue_id)
+    inbox.wait_for(count)
+    wait_until(lambda: db.session.get(Issue, issue_id).status == "sent")
 
 
 def subjects_received(inbox) -> Counter:
@@ -87,17 +96,16 @@ def test_the_share_tries_each_subject_and_the_rest_gets_the_winner(app, weekly, 
     # The clock moves past the decision time: beat decides, once, and wakes the send.
     later = issue.ab_decide_at + timedelta(minutes=1)
     assert ab.decide_due(issue.ab_decide_at - timedelta(minutes=1)) == []
+    inbox.clear()
     loop.dispatch(later)
     assert ab.decide_due(later) == []
     db.session.refresh(issue)
     assert issue.ab_winner == issue.variants[1].id
     assert ab.decide_if_due(issue.id, later) is False
 
-    inbox.clear()
-    assert send_all_due(issue.id) == 240
+    send_the_rest(issue.id, inbox, 240)
     assert subjects_received(inbox) == Counter({"Subject B": 240})
     assert titles_received(inbox) == Counter({"Subject B": 240})
-    assert db.session.get(Issue, issue.id).status == "sent"
     results = ab.results(issue)
     assert [(r.subject, r.sent, r.clicks, r.winner) for r in results] == [
         ("Subject A", 20, 2, False),
@@ -131,7 +139,7 @@ def test_paused_before_the_decision_it_decides_on_resume(app, weekly, inbox):
 
     inbox.clear()
     lifecycle.resume_issue(issue)
-    assert send_all_due(issue.id) == 80
+    send_the_rest(issue.id, inbox, 80)
     db.session.refresh(issue)
     assert issue.ab_winner == issue.variants[2].id
     assert subjects_received(inbox) == Counter({"Subject C": 80})
