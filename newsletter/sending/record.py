@@ -196,8 +196,10 @@ class BatchRecord:
             _, still_wanted = _statements()
             return set(connection.scalars(still_wanted, {"ids": ids, "claim": self.token}))
         values = {**self._sent_values(), "next": ids, "claim": self.token}
-        # psycopg runs it as it is: the time goes as the naive UTC the column keeps.
+        # psycopg runs it as it is: the time goes as the naive UTC the column keeps, the ids
+        # as array literals (psycopg dumps a list element by element, in Python).
         values["now"] = values["now"].replace(tzinfo=None)
+        values["ids"], values["next"] = _array(values["ids"]), _array(ids)
         [(_, wanted)] = _STEP.rows(**values)
         self.outcome.sent_now.clear()
         return set(wanted or ())
@@ -215,6 +217,11 @@ class BatchRecord:
             )
             or "the SMTP server could not be reached"
         )
+
+
+def _array(ids: list[int]) -> str:
+    """PostgreSQL's literal of an integer array."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def issue_status(issue_id: int) -> str:
