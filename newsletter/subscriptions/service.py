@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from newsletter import jobs, suppression
 from newsletter.addresses import normalise_email
@@ -160,10 +161,11 @@ def _mark_confirmed(subscription: Subscription, now: datetime) -> None:
 
 
 def get_subscription(subscriber_id: int, list_id: int) -> Subscription | None:
+    """With its subscriber and list, which every page a link opens shows: one query."""
     return db.session.scalar(
-        sa.select(Subscription).where(
-            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id
-        )
+        sa.select(Subscription)
+        .where(Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id)
+        .options(joinedload(Subscription.subscriber), joinedload(Subscription.mailing_list))
     )
 
 
@@ -198,11 +200,15 @@ def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
     subscription.unsubscribed_at = utcnow()
     subscription.unsubscribe_reason = single_line(reason, 200) or None
     db.session.execute(
-        sa.delete(Delivery).where(
+        sa.delete(Delivery)
+        .where(
             Delivery.subscriber_id == subscription.subscriber_id,
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.issue_id.in_(sa.select(Issue.id).where(Issue.list_id == subscription.list_id)),
         )
+        # No delivery is loaded here: nothing in the session to bring up to date (which
+        # would cost a SELECT of the rows first).
+        .execution_options(synchronize_session=False)
     )
 
 
