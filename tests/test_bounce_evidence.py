@@ -104,8 +104,42 @@ def test_a_carrier_s_user_unknown_without_an_address_is_its_filter_however_relay
     for said in ("550 : User unknown", "550: : User unknown"):
         failure = the_failure(rfc3464("reader@ezweb.ne.jp", "5.0.0", said), "reader@ezweb.ne.jp")
         assert (failure.reason, failure.kind) == ("filtered", "sender"), said
+    # With the address but nothing else to back the words, the same filter may be speaking.
     dead = rfc3464("gone@ezweb.ne.jp", "5.0.0", "550 <gone@ezweb.ne.jp>: User unknown")
-    assert the_failure(dead, "gone@ezweb.ne.jp").kind == "hard"
+    assert (
+        the_failure(dead, "gone@ezweb.ne.jp").reason,
+        the_failure(dead, "gone@ezweb.ne.jp").kind,
+    ) == (
+        "user_unknown",
+        "soft",
+    )
+
+
+@pytest.mark.parametrize(
+    "status, said",
+    [
+        ("5.1.1", "550 5.1.1 <gone@example.jp>: User unknown"),  # RFC 3463: bad mailbox
+        ("5.0.0", "550 5.1.1 <gone@example.jp>: User unknown"),  # the server's own detail
+        ("5.0.0", "550 <gone@example.jp>: User unknown (in reply to RCPT TO command)"),
+        ("5.0.0", "550 <gone@example.jp>: Recipient address rejected: User unknown"),  # Postfix
+        ("5.0.0", "The recipient name is not recognized"),  # Exchange 2003's NDR
+        ("5.0.0", "User gone (gone@example.jp) not listed in Domino Directory"),
+    ],
+)
+def test_user_unknown_backed_by_a_status_a_stage_or_a_lookup_is_hard(status, said):
+    """ "User unknown" stops mail at once only when something besides the words says the
+    server looked the address up: an address status, the RCPT stage, a directory's words."""
+    failure = the_failure(rfc3464("gone@example.jp", status, said), "gone@example.jp")
+    assert (failure.reason, failure.kind) == ("user_unknown", "hard"), said
+
+
+@pytest.mark.parametrize(
+    "said", ["550 Unknown user gone@example.jp", "550 No such user", "User unknown"]
+)
+def test_user_unknown_in_words_alone_is_a_soft_failure(said):
+    """Words a carrier's filter also says: counted against the subscriber, never at once."""
+    failure = the_failure(rfc3464("gone@example.jp", "5.0.0", said), "gone@example.jp")
+    assert (failure.reason, failure.kind) == ("user_unknown", "soft"), said
 
 
 # --- whose code ---------------------------------------------------------------------------------

@@ -359,6 +359,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "domino ディレクトリには見つかりません",
             "address couldn't be found",
             "address could not be found",
+            "recipient name is not recognized",  # Exchange 2000/2003's NDR
             "no valid recipients for this mm",
             "#5.1.1 bad address",
             "550 address invalid",

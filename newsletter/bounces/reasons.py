@@ -28,7 +28,7 @@ CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
 # command" (GMX's Exim)
 SAID_COMMAND = re.compile(
-    r"(?:(?:in reply to|after)\s+(?:end\s+of\s+)?|smtp command[-\s:]*)"
+    r"(?:(?:in\s+reply\s+to|after)\s+(?:end\s+of\s+)?|smtp\s+command[-\s:]*)"
     r"(data|rcpt(?:\s+to)?|mail\s+from)\b"
 )
 # Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
@@ -38,6 +38,19 @@ AT_RCPT = re.compile(
     r"does not like recipient|did not like our rcpt|most progress was rcpt|\[rcpt_to\]|"
     r"smtp:rcpt\b|following rcpt command"
 )
+
+# Words of a server that looked the recipient up and did not find it: Exchange's "The
+# recipient name is not recognized", Domino's and Notes' "not listed in Domino Directory" (and
+# their Japanese), IMail's "Invalid final delivery userid", Gmail's "the address couldn't be
+# found", Postfix's RCPT TO restriction "Recipient address rejected", a site's "did not
+# exactly match an LLNL email address".
+LOOKED_UP = re.compile(
+    r"recipient name is not recognized|not listed in (?:the )?(?:domino|public name)|"
+    r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
+    r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
+    r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address"
+)
+ADDRESS_STATUS = re.compile(r"(?<![\w.])5\.1\.(?:1|10)(?![\w.])")
 
 MAILBOX_LIVES = [
     (r, p) for r, p in phrases.TEXT_REASONS if r in ("mailbox_full", "mailbox_disabled")
@@ -68,6 +81,8 @@ def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
         reason = _mailbox_lives(background) or reason
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
+        kind = "soft"
+    if reason == "user_unknown" and _uncorroborated(evidence, words, background, alone):
         kind = "soft"
     return Failure(
         address=evidence.address,
@@ -131,6 +146,22 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
     return "unknown" if words else "on_hold"
+
+
+def _uncorroborated(evidence: Evidence, words: str, background: str, alone: bool) -> bool:
+    """A "user unknown" in words alone: no RFC 3463 detail (none, or x.0.0) in the fields or
+    the server's words, no sign of the SMTP command it answered, no directory that says it
+    looked the name up, no category filed by the reporting MTA. Mobile carriers' filters
+    answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
+    "filtered"), so such words count as a soft failure: a dead address still stops after a
+    few, a filtered live one is never dropped at once."""
+    if evidence.status.split(".")[1:] not in ([], ["0", "0"]) or evidence.category:
+        return False
+    background = background.lower()
+    said = f"{words} {fold(background)}" if alone else words
+    if failed_command(evidence.diagnostic.lower()) or failed_command(background):
+        return False
+    return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
 
 
 def _mailbox_lives(background: str) -> str | None:
