@@ -147,7 +147,7 @@ def send_with_fault(args, issue_id, sink, workers, redis, redis_port):
     time, the time the issue was sent (None: never), the subscribers the dead worker
     held, and the new redis process."""
     from newsletter.extensions import db
-    from newsletter.models import Delivery, Issue
+    from newsletter.models import BatchClaim, Delivery, Issue
     from newsletter.sending import lifecycle, loop
 
     lifecycle.schedule_issue(db.session.get(Issue, issue_id), datetime.now(UTC))
@@ -159,14 +159,18 @@ def send_with_fault(args, issue_id, sink, workers, redis, redis_port):
     if args.scenario == "kill":
         workers[-1].send_signal(signal.SIGKILL)
         fault = time.monotonic()
-        claims = db.select(Delivery.subscriber_id, Delivery.claim).where(
-            Delivery.claim.is_not(None), Delivery.status == "pending"
-        )
+        claims = db.select(BatchClaim.token, BatchClaim.low, BatchClaim.high)
         before = set(db.session.execute(claims))
-        # A live batch lets its rows go within a second or two; the dead one's stay held.
+        # A live batch lets its range go within a second or two; the dead one's stay held.
         time.sleep(5)
         db.session.commit()
-        held = {subscriber_id for subscriber_id, _ in before & set(db.session.execute(claims))}
+        for _, low, high in before & set(db.session.execute(claims)):
+            pending = db.select(Delivery.subscriber_id).where(
+                Delivery.issue_id == issue_id,
+                Delivery.status == "pending",
+                Delivery.subscriber_id.between(low, high),
+            )
+            held.update(db.session.scalars(pending))
     else:
         redis.send_signal(signal.SIGKILL)
         fault = time.monotonic()
@@ -175,7 +179,7 @@ def send_with_fault(args, issue_id, sink, workers, redis, redis_port):
         # successor: a batch ending after the restart would carry its chain on, and the
         # stall detector, what this measures, would have nothing to do.
         while time.monotonic() - fault < 30 and db.session.scalar(
-            db.select(Delivery.id).where(Delivery.claim.is_not(None)).limit(1)
+            db.select(BatchClaim.token).limit(1)
         ):
             db.session.commit()
             time.sleep(0.1)

@@ -272,13 +272,6 @@ class Delivery(db.Model):
         sa.UniqueConstraint("subscriber_id", "issue_id", name="uq_deliveries_subscriber_issue"),
         # Batches claim the lowest subscriber ids still pending: an index walk, not a sort.
         sa.Index("ix_deliveries_issue_status_subscriber", "issue_id", "status", "subscriber_id"),
-        # Only rows held by a batch are in it, so giving a row back costs no index entry.
-        sa.Index(
-            "ix_deliveries_claim",
-            "claim",
-            postgresql_where=sa.text("claim IS NOT NULL"),
-            sqlite_where=sa.text("claim IS NOT NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,9 +282,6 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str | None] = mapped_column(sa.String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A batch marks the rows it is sending, so two batches over one range never both send.
-    claim: Mapped[str | None] = mapped_column(sa.String(32))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A subscriber the server asked us to try later is not claimed again before this; an
     # issue sent at a local hour starts each subscriber's row at their zone's moment.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -304,6 +294,22 @@ class Delivery(db.Model):
     variant_id: Mapped[int | None]
 
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class BatchClaim(db.Model):
+    """A batch's hold on a range of an issue's subscribers (by id, both ends included): the
+    pending rows in it that were due when it was claimed are the batch's to send. One row a
+    batch, not a write to each delivery; ranges of live claims never overlap."""
+
+    __tablename__ = "batch_claims"
+    __table_args__ = (sa.Index("ix_batch_claims_issue_low", "issue_id", "low"),)
+
+    token: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
+    low: Mapped[int]
+    high: Mapped[int]
+    # Renewed by the batch's lease; a claim older than CLAIM_LEASE is a dead batch's.
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IssueLink(db.Model):

@@ -122,7 +122,7 @@ def test_each_sent_row_records_when_and_its_message_id(app, weekly, inbox):
     for row in rows:
         # Written as UTC whatever the session's zone: within the send, to the second.
         assert before - timedelta(seconds=1) <= row.sent_at <= after + timedelta(seconds=1)
-        assert row.status == "sent" and row.claim is None and row.attempts == 1
+        assert row.status == "sent" and row.attempts == 1
         assert received[row.subscriber.email] == row.message_id
 
 
@@ -332,21 +332,26 @@ def test_bulk_signed_links_are_the_links_itsdangerous_makes(app):
 def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
     from datetime import timedelta
 
-    from newsletter.models import Delivery
+    from newsletter.models import BatchClaim
 
     app.config["BATCH_SIZE"] = 2
     add_subscribers(weekly, 3)
     issue = draft(weekly)
     start_sending(issue)
-    dead, _ = claims.claim_batch(issue.id, 2)
-    alive, _ = claims.claim_batch(issue.id, 2)
+    dead, first = claims.claim_batch(issue.id, 2)
+    alive, second = claims.claim_batch(issue.id, 2)
+    assert [len(first), len(second)] == [2, 1]  # the second range starts past the first
     later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
-    db.session.execute(sa.update(Delivery).where(Delivery.claim == alive).values(claimed_at=later))
+    renewed = sa.update(BatchClaim).where(BatchClaim.token == alive).values(claimed_at=later)
+    db.session.execute(renewed)
     db.session.commit()
+    assert claims.next_due(issue.id) is None  # every row is held
     assert claims.release_stale_claims(later) == [issue.id]
-    held = db.session.scalars(sa.select(Delivery.claim).order_by(Delivery.subscriber_id)).all()
-    assert held == [None, None, alive]
+    assert db.session.scalars(sa.select(BatchClaim.token)).all() == [alive]
     assert claims.release_stale_claims(later) == []
+    assert claims.next_due(issue.id) == 0  # the dead batch's two are anyone's again
+    _, rows = claims.claim_batch(issue.id, 5)
+    assert [row.subscriber_id for row in rows] == [row.subscriber_id for row in first]
 
 
 def test_a_live_batch_slower_than_its_lease_keeps_its_rows(app, weekly, inbox):
@@ -407,7 +412,7 @@ def test_dead_batches_get_as_many_new_chains_and_a_stalled_send_all(app, weekly,
     from types import SimpleNamespace
 
     from newsletter import jobs
-    from newsletter.models import Delivery
+    from newsletter.models import BatchClaim
 
     queued = []
     recorder = SimpleNamespace(delay=lambda *args, **options: queued.append(args))
@@ -418,8 +423,8 @@ def test_dead_batches_get_as_many_new_chains_and_a_stalled_send_all(app, weekly,
     start_sending(issue)
     tokens = [claims.claim_batch(issue.id, 2)[0] for _ in range(3)]
     later = datetime.now(UTC) + timedelta(seconds=app.config["CLAIM_LEASE"] + 1)
-    alive = Delivery.claim == tokens[2]
-    db.session.execute(sa.update(Delivery).where(alive).values(claimed_at=later))
+    alive = BatchClaim.token == tokens[2]
+    db.session.execute(sa.update(BatchClaim).where(alive).values(claimed_at=later))
     db.session.execute(sa.update(Issue).values(progress_at=later))  # the live batch moves it
     db.session.commit()
     loop.dispatch(later)

@@ -1,5 +1,13 @@
-"""Which batch holds which subscribers: claimed with SKIP LOCKED, kept alive by a lease
-while the batch lives, given back when it is done or dead."""
+"""Which batch holds which subscribers: a range of an issue's subscriber ids a batch, one
+row in `batch_claims`, kept alive by a lease while the batch lives, given back when it is
+done or dead.
+
+A batch's rows are the pending ones in its range that were due when it claimed it; the
+deliveries themselves are not written until they are sent (a write to each would cost
+PostgreSQL a row version and an index entry a delivery). Claims of one issue are made one
+at a time (an advisory lock on PostgreSQL, the write lock on SQLite), each range walked
+from where the last ended and stopping short of any live claim's, so no two overlap.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +22,21 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, Subscriber, Subscription, utcnow
+from newsletter.models import BatchClaim, Delivery, Issue, Subscriber, Subscription, utcnow
 from newsletter.statuses import DeliveryStatus, SubscriberStatus, SubscriptionStatus
 
-# Written with every result: the row is no longer held by a batch.
-RELEASED = {"claim": None, "claimed_at": None}
-
 logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(CLAIM_LOCK, issue id): claims of one issue are made one at a time.
+CLAIM_LOCK = 0x4E4C
 
 
 def claim_batch(
     issue_id: int, size: int, after: int = 0, variants_only: bool = False
 ) -> tuple[str, list]:
-    """Claim up to `size` due pending rows and return them with their subscribers;
-    `variants_only` while an A/B test is undecided (the rest waits for its winner).
+    """Claim a range holding up to `size` due pending rows and return them with their
+    subscribers; `variants_only` while an A/B test is undecided (the rest waits for its
+    winner).
 
     A chain of batches starts after the subscriber id its last batch ended at: rows sent
     earlier leave dead index entries behind until vacuum, and walking them from the start
@@ -36,40 +45,115 @@ def claim_batch(
     """
     token = secrets.token_hex(16)
     now = utcnow()
-    for low in dict.fromkeys((after, 0)):
-        due = (
-            sa.select(Delivery.id)
+    claim = BatchClaim(token=token, issue_id=issue_id, low=0, high=-1, claimed_at=now)
+    db.session.add(claim)
+    db.session.flush()  # on SQLite, the write lock is taken here, before the walk
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK, issue_id)))
+    held = _held(issue_id, token)
+    found: list[int] = []
+    for start in dict.fromkeys((after, 0)):
+        found = _walk(issue_id, start, held, size, now, variants_only)
+        if found:
+            break
+    if not found:
+        db.session.delete(claim)
+        db.session.commit()
+        return token, []
+    claim.low, claim.high = found[0], found[-1]
+    db.session.commit()
+    subscribers = _CLAIMED.rows(
+        issue_id=issue_id,
+        low=claim.low,
+        high=claim.high,
+        now=now.replace(tzinfo=None),
+        everyone=not variants_only,
+    )
+    # Subscribers who left or were blocked since the send began are not mailed (rare: the
+    # delete, with its list of ids, runs only when some claimed row found nobody).
+    if len(subscribers) < len(found):
+        kept = [row.delivery_id for row in subscribers]
+        db.session.execute(
+            sa.delete(Delivery)
+            .where(*_in_range(issue_id, claim.low, claim.high, now, variants_only))
+            .where(Delivery.id.not_in(kept))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return token, subscribers
+
+
+def _held(issue_id: int, but: str = "") -> list[tuple[int, int]]:
+    """The ranges live claims hold in an issue, lowest first."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(BatchClaim.low, BatchClaim.high)
+            .where(BatchClaim.issue_id == issue_id, BatchClaim.token != but)
+            .order_by(BatchClaim.low)
+        )
+    ]
+
+
+def _due(now: datetime) -> sa.ColumnElement:
+    return sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
+
+
+def _in_range(issue_id: int, low: int, high: int, now: datetime, variants_only: bool) -> tuple:
+    return (
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.subscriber_id.between(low, high),
+        _due(now),
+        Delivery.variant_id.is_not(None) if variants_only else sa.true(),
+    )
+
+
+def _walk(
+    issue_id: int,
+    start: int,
+    held: list[tuple[int, int]],
+    size: int,
+    now: datetime,
+    variants_only: bool = False,
+) -> list[int]:
+    """Subscriber ids of up to `size` due pending rows after `start`, lowest first, all
+    between two held ranges: a range claimed from them overlaps none."""
+    while True:
+        fence = None
+        for low, high in held:
+            if high <= start:
+                continue
+            if low <= start:  # a held range covers what follows `start`: go past it
+                start = high
+                continue
+            fence = (low, high)
+            break
+        query = (
+            sa.select(Delivery.subscriber_id)
             .where(
                 Delivery.issue_id == issue_id,
                 Delivery.status == DeliveryStatus.PENDING,
-                Delivery.subscriber_id > low,
-                Delivery.claim.is_(None),
-                sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+                Delivery.subscriber_id > start,
+                Delivery.subscriber_id < fence[0] if fence else sa.true(),
+                _due(now),
                 Delivery.variant_id.is_not(None) if variants_only else sa.true(),
             )
             .order_by(Delivery.subscriber_id)
             .limit(size)
-            .with_for_update(skip_locked=True)
         )
-        claimed = db.session.execute(
-            sa.update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()))
-            .values(claim=token, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if claimed:
-            break
-    subscribers = _CLAIMED.rows(claim=token, issue_id=issue_id)
-    # Subscribers who left or were blocked since the send began are not mailed (rare: the
-    # delete, with its list of ids, runs only when some claimed row found nobody).
-    if len(subscribers) < claimed:
-        kept = {row.delivery_id for row in subscribers}
-        db.session.execute(
-            sa.delete(Delivery).where(Delivery.claim == token, Delivery.id.not_in(kept))
-        )
-        db.session.commit()
-    return token, subscribers
+        found = list(db.session.scalars(query))
+        if found or fence is None:
+            return found
+        start = fence[1]
+
+
+def unheld() -> sa.ColumnElement:
+    """A delivery no live claim's range holds."""
+    return ~sa.exists().where(
+        BatchClaim.issue_id == Delivery.issue_id,
+        Delivery.subscriber_id.between(BatchClaim.low, BatchClaim.high),
+    )
 
 
 class Statement:
@@ -117,7 +201,15 @@ _CLAIMED = Statement(
         ),
     )
     .where(
-        Delivery.claim == sa.bindparam("claim"),
+        Delivery.issue_id == sa.bindparam("issue_id"),
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.subscriber_id.between(sa.bindparam("low"), sa.bindparam("high")),
+        # naive UTC, as the column keeps it, on either database
+        sa.or_(
+            Delivery.retry_at.is_(None),
+            Delivery.retry_at <= sa.bindparam("now", type_=sa.DateTime),
+        ),
+        sa.or_(sa.bindparam("everyone", type_=sa.Boolean), Delivery.variant_id.is_not(None)),
         Subscription.status == SubscriptionStatus.CONFIRMED,
         Subscriber.status == SubscriberStatus.ACTIVE,
     )
@@ -126,16 +218,13 @@ _CLAIMED = Statement(
 
 
 def release_claim(token: str) -> None:
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.claim == token, Delivery.status == DeliveryStatus.PENDING)
-        .values(**RELEASED)
-    )
+    """The batch's range is let go: its rows still pending are anyone's again."""
+    db.session.execute(sa.delete(BatchClaim).where(BatchClaim.token == token))
     db.session.commit()
 
 
 class Lease:
-    """Keeps a live batch's rows, and its issue's progress, fresh: a thread renews them every
+    """Keeps a live batch's claim, and its issue's progress, fresh: a thread renews them every
     third of CLAIM_LEASE whatever the batch is waiting for (a slow server, the rate limit),
     so the sweeper never takes a live batch's rows, and a dead batch's come back within a
     lease."""
@@ -162,8 +251,8 @@ class Lease:
                 with self.engine.begin() as connection:
                     now = utcnow()
                     connection.execute(
-                        sa.update(Delivery)
-                        .where(Delivery.claim == self.token)
+                        sa.update(BatchClaim)
+                        .where(BatchClaim.token == self.token)
                         .values(claimed_at=now)
                     )
                     connection.execute(moved(self.issue_id, now))
@@ -185,43 +274,27 @@ def next_due(issue_id: int, after: int = 0) -> float | None:
 
     It looks after subscriber id `after` first, for the reason claim_batch does."""
     now = utcnow()
-    unclaimed = (
-        Delivery.issue_id == issue_id,
-        Delivery.status == DeliveryStatus.PENDING,
-        Delivery.claim.is_(None),
-    )
-    # An index walk that stops at the first due row, not a scan of every pending one.
-    due_now = sa.select(Delivery.id).where(
-        *unclaimed, sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
-    )
-    ahead = due_now.where(Delivery.subscriber_id > after)
-    if any(db.session.scalar(query.limit(1)) is not None for query in (ahead, due_now)):
+    held = _held(issue_id)
+    # Index walks that stop at the first due row, not a scan of every pending one.
+    if any(_walk(issue_id, start, held, 1, now) for start in dict.fromkeys((after, 0))):
         return 0.0
-    later = db.session.scalar(sa.select(sa.func.min(Delivery.retry_at)).where(*unclaimed))
+    later = db.session.scalar(
+        sa.select(sa.func.min(Delivery.retry_at)).where(
+            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING, unheld()
+        )
+    )
     return None if later is None else max(0.0, (later - now).total_seconds())
 
 
 def release_stale_claims(now: datetime | None = None) -> list[int]:
-    """Give back rows whose lease ran out (a killed worker, a lost machine); returns the
-    issue of each dead batch, once per batch."""
+    """Give back the ranges whose lease ran out (a killed worker, a lost machine); returns
+    the issue of each dead batch, once per batch."""
     now = now or utcnow()
-    stale = now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
-    # `claim IS NOT NULL` lets this run on the small index of claimed rows, not the ledger.
-    held_too_long = (
-        Delivery.claim.is_not(None),
-        Delivery.status == DeliveryStatus.PENDING,
-        Delivery.claimed_at < stale,
+    stale = BatchClaim.claimed_at < now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
+    dead = (
+        db.session.execute(sa.delete(BatchClaim).where(stale).returning(BatchClaim.issue_id))
+        .scalars()
+        .all()
     )
-    dead = db.session.execute(
-        sa.select(Delivery.issue_id, Delivery.claim).where(*held_too_long).distinct()
-    ).all()
-    if dead:
-        claims = [claim for _, claim in dead]
-        db.session.execute(
-            sa.update(Delivery)
-            .where(*held_too_long, Delivery.claim.in_(claims))
-            .values(**RELEASED)
-            .execution_options(synchronize_session=False)
-        )
     db.session.commit()
-    return sorted(issue_id for issue_id, _ in dead)
+    return sorted(dead)

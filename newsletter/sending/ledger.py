@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from newsletter.extensions import db
 from newsletter.i18n import LOCALES
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, UTCDateTime
-from newsletter.sending import ab, local_time
+from newsletter.sending import ab, claims, local_time
 from newsletter.statuses import (
     DeliveryMode,
     DeliveryStatus,
@@ -136,7 +136,7 @@ def due_count(issue_id: int) -> int:
         sa.select(sa.func.count()).where(
             Delivery.issue_id == issue_id,
             Delivery.status == DeliveryStatus.PENDING,
-            Delivery.claim.is_(None),
+            claims.unheld(),
         )
     )
 

@@ -19,13 +19,13 @@ from sqlalchemy.dialects import postgresql
 
 from newsletter import mailer
 from newsletter.extensions import db
-from newsletter.models import Delivery, Issue, utcnow
+from newsletter.models import BatchClaim, Delivery, Issue, utcnow
 from newsletter.sending import retries
-from newsletter.sending.claims import RELEASED, Statement
+from newsletter.sending.claims import Statement
 from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
-_deliveries, _issues = Delivery.__table__, Issue.__table__
+_deliveries, _issues, _claims = Delivery.__table__, Issue.__table__, BatchClaim.__table__
 
 
 def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
@@ -41,7 +41,6 @@ def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
         sa.update(_deliveries)
         .where(ids)
         .values(
-            **RELEASED,
             status=DeliveryStatus.SENT,
             sent_at=sa.bindparam("now"),
             attempts=_deliveries.c.attempts + 1,
@@ -57,7 +56,8 @@ def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
             _deliveries.c.id == sa.any_(sa.bindparam("next", type_=array))
             if dialect == "postgresql"
             else ids,
-            _deliveries.c.claim == sa.bindparam("claim"),
+            # the batch still holds its range (the sweeper takes a dead batch's)
+            sa.exists().where(_claims.c.token == sa.bindparam("claim")),
             _deliveries.c.status == DeliveryStatus.PENDING,
             _issues.c.status == IssueStatus.SENDING,
         )
@@ -128,7 +128,7 @@ class BatchRecord:
     def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
         """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
         attempts += 1
-        row = {**RELEASED, "id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
+        row = {"id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
         if permanent or attempts >= self.max_attempts:
             self.outcome.failed += 1
             row.update(status=DeliveryStatus.FAILED, retry_at=None)
