@@ -34,8 +34,9 @@ SMALL_BATCHES = {
 
 @pytest.fixture
 def shared_backends(backends):
-    """Several workers on one issue is a PostgreSQL and Redis deployment: SKIP LOCKED claims
-    and a broker that hands each task to one worker. The embedded defaults are for one."""
+    """Several workers on one issue is a PostgreSQL and Redis deployment: claims made one at a
+    time under an advisory lock, and a broker that hands each task to one worker. The
+    embedded defaults are for one."""
     if not (
         backends.database_url.startswith("postgresql") and backends.broker_url.startswith("redis")
     ):

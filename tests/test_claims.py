@@ -1,0 +1,116 @@
+"""Range claims: whatever is pending, held or due, a claim takes only free rows, never
+overlaps a live one, and leaves no free due row unclaimable."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from builders import add_subscribers, draft, start_sending
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsletter.extensions import db
+from newsletter.models import BatchClaim, Delivery
+from newsletter.sending import claims
+
+READERS = 24
+
+
+@pytest.fixture
+def issue(app, weekly):
+    add_subscribers(weekly, READERS)
+    issue = draft(weekly)
+    start_sending(issue)
+    return issue
+
+
+def _ids(issue) -> list[int]:
+    query = sa.select(Delivery.subscriber_id).where(Delivery.issue_id == issue.id)
+    return sorted(db.session.scalars(query))
+
+
+# Per row: 0 pending and due, 1 sent, 2 pending but due later.
+STATES = st.lists(st.sampled_from([0, 0, 0, 1, 2]), min_size=READERS, max_size=READERS)
+# Held ranges as cut points over the rows, made disjoint by sorting.
+CUTS = st.lists(st.integers(0, READERS - 1), max_size=6, unique=True)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(states=STATES, cuts=CUTS, after=st.integers(0, READERS), size=st.integers(1, 8))
+def test_a_claim_takes_free_due_rows_and_overlaps_no_live_claim(issue, states, cuts, after, size):
+    ids = _ids(issue)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    db.session.execute(sa.delete(BatchClaim))
+    for subscriber_id, state in zip(ids, states, strict=True):
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.issue_id == issue.id, Delivery.subscriber_id == subscriber_id)
+            .values(
+                status="sent" if state == 1 else "pending",
+                retry_at=later if state == 2 else None,
+            )
+        )
+    cuts = sorted(cuts)
+    held = [(ids[a], ids[b]) for a, b in zip(cuts[::2], cuts[1::2], strict=False)]
+    for n, (low, high) in enumerate(held):
+        db.session.add(
+            BatchClaim(
+                token=f"held{n}",
+                issue_id=issue.id,
+                low=low,
+                high=high,
+                claimed_at=datetime.now(UTC),
+            )
+        )
+    db.session.commit()
+    start = ids[after - 1] if after else 0
+    free = [
+        subscriber_id
+        for subscriber_id, state in zip(ids, states, strict=True)
+        if state == 0 and not any(low <= subscriber_id <= high for low, high in held)
+    ]
+
+    token, rows = claims.claim_batch(issue.id, size, start)
+
+    got = [row.subscriber_id for row in rows]
+    assert got == sorted(got) and len(got) <= size
+    assert set(got) <= set(free)
+    if got:
+        claim = db.session.get(BatchClaim, token)
+        assert (claim.low, claim.high) == (got[0], got[-1])
+        assert not any(low <= claim.high and claim.low <= high for low, high in held)
+        # From where it was asked to start, unless nothing was free there.
+        ahead = [s for s in free if s > start]
+        assert got[0] == (ahead or free)[0]
+    else:
+        assert free == [] and db.session.get(BatchClaim, token) is None
+
+
+def test_claims_made_at_once_never_share_a_row(app, issue):
+    """Batches of several workers claim at the same moment: each row is one batch's."""
+    results, errors = [], []
+
+    def claim():
+        with app.app_context():
+            try:
+                results.append([row.subscriber_id for row in claims.claim_batch(issue.id, 5)[1]])
+            except Exception as exc:  # reported below, with the rest
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    taken = [subscriber_id for rows in results for subscriber_id in rows]
+    assert len(taken) == len(set(taken)) == READERS  # 24 rows, five a claim: 5+5+5+5+4+0
