@@ -91,6 +91,7 @@ def run(args, database_url: str, tmp: Path) -> None:
     with app.app_context():
         issue_id, size = prepare(args.subscribers)
         message = sample_message(issue_id)
+        built = build_cost(issue_id)
     (tmp / "message.txt").write_bytes(message.replace(b"\r\n", b"\n"))
     sink = subprocess.Popen(
         ["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "1024"],
@@ -138,6 +139,8 @@ def run(args, database_url: str, tmp: Path) -> None:
     sent = max(counts["sent"], 1)
     for name, seconds in cpu.items():
         print(f"CPU per message, {name}: {seconds / sent * 1e6:.0f} µs")
+    for name, seconds in built.items():
+        print(f"building one tracked copy in process, {name}: {seconds * 1e6:.0f} µs")
     if args.dkim:
         dkim_ceiling(tmp / "dkim.pem", cpu, sent, counts["sent"] / elapsed)
     if args.profile:
@@ -265,6 +268,28 @@ def sample_message(issue_id: int) -> bytes:
     issue = db.session.get(Issue, issue_id)
     html, text = render_issue(issue)
     return IssueLetter(issue, html, text).build(1, 1, "reader1@example.org", "Reader 1")
+
+
+def build_cost(issue_id: int, copies: int = 2000) -> dict[str, float]:
+    """Seconds of this thread's CPU to build one tracked copy, in process, with and without
+    the DKIM signature (when a key is configured): the build apart from Celery and SMTP."""
+    from newsletter.digest.render import render_issue
+    from newsletter.extensions import db
+    from newsletter.models import Issue
+    from newsletter.sending.letter import IssueLetter
+
+    issue = db.session.get(Issue, issue_id)
+    letter = IssueLetter(issue, *render_issue(issue))
+    costs = {}
+    for name, signature in (("signed", letter.signature), ("unsigned", None)):
+        if name == "signed" and not signature:
+            continue
+        letter.signature = signature
+        started = time.thread_time()
+        for n in range(copies):
+            letter.build(n, n, f"reader{n}@example.org", f"Reader {n}", tracked=True)
+        costs[name] = (time.thread_time() - started) / copies
+    return costs
 
 
 def smtp_source(message: Path, port: int, sessions: int, keep: bool, count=10_000) -> float:
