@@ -73,9 +73,12 @@ class Evidence:
     routed: str = ""
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # raw bytes the parser kept as surrogates
+
+
 def decoded(value) -> str:
     """A header as text, whatever it came as: RFC 2047 words, or raw UTF-8 bytes."""
-    if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
         value = value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
     try:
         chunks = decode_header(value)
