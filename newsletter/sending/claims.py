@@ -75,7 +75,8 @@ def claim_batch(
         kept = [row.delivery_id for row in subscribers]
         db.session.execute(
             sa.delete(Delivery)
-            .where(*_in_range(issue_id, claim.low, claim.high, now, variants_only))
+            .where(*_claimable(issue_id, now, not variants_only))
+            .where(Delivery.subscriber_id.between(claim.low, claim.high))
             .where(Delivery.id.not_in(kept))
             .execution_options(synchronize_session=False)
         )
@@ -95,17 +96,14 @@ def _held(issue_id: int, but: str = "") -> list[tuple[int, int]]:
     ]
 
 
-def _due(now: datetime) -> sa.ColumnElement:
-    return sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)
-
-
-def _in_range(issue_id: int, low: int, high: int, now: datetime, variants_only: bool) -> tuple:
+def _claimable(issue_id, now, everyone) -> tuple:
+    """An issue's pending rows due by `now`; with `everyone` false, only those with an A/B
+    variant (the rest waits for the winner). Values or bound parameters alike."""
     return (
         Delivery.issue_id == issue_id,
         Delivery.status == DeliveryStatus.PENDING,
-        Delivery.subscriber_id.between(low, high),
-        _due(now),
-        Delivery.variant_id.is_not(None) if variants_only else sa.true(),
+        sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+        sa.or_(everyone, Delivery.variant_id.is_not(None)),
     )
 
 
@@ -132,12 +130,9 @@ def _walk(
         query = (
             sa.select(Delivery.subscriber_id)
             .where(
-                Delivery.issue_id == issue_id,
-                Delivery.status == DeliveryStatus.PENDING,
+                *_claimable(issue_id, now, not variants_only),
                 Delivery.subscriber_id > start,
                 Delivery.subscriber_id < fence[0] if fence else sa.true(),
-                _due(now),
-                Delivery.variant_id.is_not(None) if variants_only else sa.true(),
             )
             .order_by(Delivery.subscriber_id)
             .limit(size)
@@ -201,15 +196,13 @@ _CLAIMED = Statement(
         ),
     )
     .where(
-        Delivery.issue_id == sa.bindparam("issue_id"),
-        Delivery.status == DeliveryStatus.PENDING,
-        Delivery.subscriber_id.between(sa.bindparam("low"), sa.bindparam("high")),
-        # naive UTC, as the column keeps it, on either database
-        sa.or_(
-            Delivery.retry_at.is_(None),
-            Delivery.retry_at <= sa.bindparam("now", type_=sa.DateTime),
+        # the time as naive UTC, as the column keeps it, on either database
+        *_claimable(
+            sa.bindparam("issue_id"),
+            sa.bindparam("now", type_=sa.DateTime),
+            sa.bindparam("everyone", type_=sa.Boolean),
         ),
-        sa.or_(sa.bindparam("everyone", type_=sa.Boolean), Delivery.variant_id.is_not(None)),
+        Delivery.subscriber_id.between(sa.bindparam("low"), sa.bindparam("high")),
         Subscription.status == SubscriptionStatus.CONFIRMED,
         Subscriber.status == SubscriberStatus.ACTIVE,
     )
