@@ -76,13 +76,16 @@ def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     words = fold(ADDRESS.sub(" ", evidence.diagnostic))
-    reason = _reason(evidence, words, background.lower())
+    background = background.lower()
+    # The recipient's own transcript first: another recipient's may have failed elsewhere.
+    command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
+    reason = _reason(evidence, words, background, command)
     if alone and kind_of(reason) == "hard":
         reason = _mailbox_lives(background) or reason
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
         kind = "soft"
-    if reason == "user_unknown" and _uncorroborated(evidence, words, background, alone):
+    if reason == "user_unknown" and _uncorroborated(evidence, words, background, alone, command):
         kind = "soft"
     return Failure(
         address=evidence.address,
@@ -103,7 +106,7 @@ def unfold_reply(text: str) -> str:
     return " ".join(f"{text[: first.end()]} {rest}".split())
 
 
-def _reason(evidence: Evidence, words: str, background: str) -> str:
+def _reason(evidence: Evidence, words: str, background: str, command: str) -> str:
     if evidence.action in NOT_FAILED:
         return "delivered"
     if evidence.action == "delayed":
@@ -131,8 +134,6 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
         # the bounce's general words, only for a recipient that has none of its own
         or (None if evidence.status else phrases.reason_for_text(fold(background)))
     )
-    # The recipient's own transcript first: another recipient's may have failed elsewhere.
-    command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         return "filtered"
     about_sender = (
@@ -148,19 +149,18 @@ def _reason(evidence: Evidence, words: str, background: str) -> str:
     return "unknown" if words else "on_hold"
 
 
-def _uncorroborated(evidence: Evidence, words: str, background: str, alone: bool) -> bool:
+def _uncorroborated(
+    evidence: Evidence, words: str, background: str, alone: bool, command: str
+) -> bool:
     """A "user unknown" in words alone: no RFC 3463 detail (none, or x.0.0) in the fields or
     the server's words, no sign of the SMTP command it answered, no directory that says it
     looked the name up, no category filed by the reporting MTA. Mobile carriers' filters
     answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
     "filtered"), so such words count as a soft failure: a dead address still stops after a
     few, a filtered live one is never dropped at once."""
-    if evidence.status.split(".")[1:] not in ([], ["0", "0"]) or evidence.category:
+    if command or evidence.category or evidence.status.split(".")[1:] not in ([], ["0", "0"]):
         return False
-    background = background.lower()
     said = f"{words} {fold(background)}" if alone else words
-    if failed_command(evidence.diagnostic.lower()) or failed_command(background):
-        return False
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
 
 
