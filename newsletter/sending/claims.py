@@ -284,10 +284,11 @@ def release_stale_claims(now: datetime | None = None) -> list[int]:
     the issue of each dead batch, once per batch."""
     now = now or utcnow()
     stale = BatchClaim.claimed_at < now - timedelta(seconds=current_app.config["CLAIM_LEASE"])
-    dead = (
-        db.session.execute(sa.delete(BatchClaim).where(stale).returning(BatchClaim.issue_id))
-        .scalars()
-        .all()
-    )
+    # Read, then deleted by token (not DELETE ... RETURNING: older SQLite lacks it).
+    dead = db.session.execute(sa.select(BatchClaim.token, BatchClaim.issue_id).where(stale)).all()
+    if dead:
+        tokens = [token for token, _ in dead]
+        # still stale: a lease renewed in between keeps its claim
+        db.session.execute(sa.delete(BatchClaim).where(stale, BatchClaim.token.in_(tokens)))
     db.session.commit()
-    return sorted(dead)
+    return sorted(issue_id for _, issue_id in dead)
