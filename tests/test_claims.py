@@ -133,3 +133,14 @@ def test_the_migration_goes_down_and_up_again(app, issue):
     assert "claim" not in {c["name"] for c in inspector.get_columns("deliveries")}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BatchClaim)) == 0
     assert len(claims.claim_batch(issue_id, 100)[1]) == READERS
+
+
+def test_the_rows_due_are_those_no_live_range_holds(app, issue):
+    from newsletter.sending import ledger
+
+    assert ledger.due_count(issue.id) == READERS
+    token, _ = claims.claim_batch(issue.id, 5)
+    claims.claim_batch(issue.id, 5)
+    assert ledger.due_count(issue.id) == READERS - 10
+    claims.release_claim(token)
+    assert ledger.due_count(issue.id) == READERS - 5

@@ -143,6 +143,20 @@ def _walk(
         start = fence[1]
 
 
+def held_count(issue_id: int) -> int:
+    """Pending deliveries in live ranges; the ranges never overlap, so a join counts each once."""
+    in_range = sa.and_(
+        BatchClaim.issue_id == Delivery.issue_id,
+        Delivery.subscriber_id.between(BatchClaim.low, BatchClaim.high),
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .join(BatchClaim, in_range)
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING)
+    )
+
+
 def unheld() -> sa.ColumnElement:
     """A delivery no live claim's range holds."""
     return ~sa.exists().where(
