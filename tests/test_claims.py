@@ -144,3 +144,26 @@ def test_the_rows_due_are_those_no_live_range_holds(app, issue):
     assert ledger.due_count(issue.id) == READERS - 10
     claims.release_claim(token)
     assert ledger.due_count(issue.id) == READERS - 5
+
+
+def test_the_next_due_time_leaves_out_the_rows_a_live_range_holds(app, issue):
+    """A held row asked to retry soon is its batch's business; the next free one is what a
+    chain waits for."""
+    ids = _ids(issue)
+    now = datetime.now(UTC)
+    for subscriber_id, minutes in ((ids[0], 5), (ids[1], 60)):
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.issue_id == issue.id, Delivery.subscriber_id == subscriber_id)
+            .values(retry_at=now + timedelta(minutes=minutes))
+        )
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.issue_id == issue.id, Delivery.subscriber_id > ids[1])
+        .values(status="sent")
+    )
+    db.session.add(
+        BatchClaim(token="held", issue_id=issue.id, low=ids[0], high=ids[0], claimed_at=now)
+    )
+    db.session.commit()
+    assert 55 * 60 < claims.next_due(issue.id) <= 60 * 60
