@@ -50,7 +50,10 @@ LOOKED_UP = re.compile(
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
     r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address"
 )
-ADDRESS_STATUS = re.compile(r"(?<![\w.])5\.1\.(?:1|10)(?![\w.])")
+
+# One of DEAD_ADDRESS's codes written in the server's words.
+_CODES = "|".join(map(re.escape, DEAD_ADDRESS))
+ADDRESS_STATUS = re.compile(rf"(?<![\w.])(?:{_CODES})(?![\w.])")
 
 MAILBOX_LIVES = [
     (r, p) for r, p in phrases.TEXT_REASONS if r in ("mailbox_full", "mailbox_disabled")

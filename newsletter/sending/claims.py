@@ -96,12 +96,16 @@ def _held(issue_id: int, but: str = "") -> list[tuple[int, int]]:
     ]
 
 
+def pending(issue_id) -> tuple:
+    """An issue's rows not sent yet (nor failed for good)."""
+    return (Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING)
+
+
 def _claimable(issue_id, now, everyone) -> tuple:
     """An issue's pending rows due by `now`; with `everyone` false, only those with an A/B
     variant (the rest waits for the winner). Values or bound parameters alike."""
     return (
-        Delivery.issue_id == issue_id,
-        Delivery.status == DeliveryStatus.PENDING,
+        *pending(issue_id),
         sa.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
         sa.or_(everyone, Delivery.variant_id.is_not(None)),
     )
@@ -153,7 +157,7 @@ def held_count(issue_id: int) -> int:
         sa.select(sa.func.count())
         .select_from(Delivery)
         .join(BatchClaim, in_range)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING)
+        .where(*pending(issue_id))
     )
 
 
@@ -280,9 +284,7 @@ def next_due(issue_id: int, after: int = 0) -> float | None:
     # The few live ranges as plain conditions: an anti-join for each pending row costs more.
     outside = [sa.not_(Delivery.subscriber_id.between(low, high)) for low, high in held]
     later = db.session.scalar(
-        sa.select(sa.func.min(Delivery.retry_at)).where(
-            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING, *outside
-        )
+        sa.select(sa.func.min(Delivery.retry_at)).where(*pending(issue_id), *outside)
     )
     return None if later is None else max(0.0, (later - now).total_seconds())
 
@@ -296,7 +298,11 @@ def release_stale_claims(now: datetime | None = None) -> list[int]:
     dead = db.session.execute(sa.select(BatchClaim.token, BatchClaim.issue_id).where(stale)).all()
     if dead:
         tokens = [token for token, _ in dead]
-        # still stale: a lease renewed in between keeps its claim
+        # still stale: a lease renewed in between keeps its claim, and its batch is alive
         db.session.execute(sa.delete(BatchClaim).where(stale, BatchClaim.token.in_(tokens)))
+        alive = set(
+            db.session.scalars(sa.select(BatchClaim.token).where(BatchClaim.token.in_(tokens)))
+        )
+        dead = [(token, issue_id) for token, issue_id in dead if token not in alive]
     db.session.commit()
     return sorted(issue_id for _, issue_id in dead)

@@ -133,11 +133,7 @@ def counts_for_issues(issue_ids: list[int]) -> dict[int, dict[str, int]]:
 def due_count(issue_id: int) -> int:
     """Pending deliveries no batch holds: all pending, less those in live ranges (counted
     apart: a NOT EXISTS against the ranges for each row is four times slower on a million)."""
-    pending = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.PENDING
-        )
-    )
+    pending = db.session.scalar(sa.select(sa.func.count()).where(*claims.pending(issue_id)))
     return pending - claims.held_count(issue_id)
 
 
