@@ -29,9 +29,12 @@ from bounce_samples import (
     rfc3464,
     to_themselves,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter.bounces.reasons import failed_command
 from newsletter.bounces.reports import classify
+from newsletter.bounces.scan import addresses_in
 
 USER_UNKNOWN_521 = "550 5.2.1 <reader@example.jp>... User Unknown"
 
@@ -316,3 +319,35 @@ def test_our_address_in_a_sentence_is_still_no_recipient():
     raw = qmail("reader@example.jp", "550 5.1.1 <reader@example.jp>: no such user")
     raw = raw.replace(b"\r\n\r\n<reader", b"\r\nYour message from news@example.org:\r\n\r\n<reader")
     assert judged(raw) == {"reader@example.jp": ("user_unknown", "hard")}
+
+
+# --- addresses in a header ----------------------------------------------------------------------
+
+_NAME = st.text(
+    st.characters(
+        blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters='()<>[]:;@\\,."'
+    ),
+    max_size=30,
+)
+_PLAIN_LOCAL = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,15}", fullmatch=True)
+_DOMAIN = st.from_regex(r"(?:[a-z0-9-]{1,12}\.){1,3}[a-z]{2,6}", fullmatch=True)
+_ADDRESS = st.one_of(
+    st.builds("{}@{}".format, _PLAIN_LOCAL, _DOMAIN),
+    # what the plain pattern leaves to the full parser: a quoted local part, a bare host
+    st.builds('"{} {}"@{}'.format, _PLAIN_LOCAL, _PLAIN_LOCAL, _DOMAIN),
+    st.builds("{}@{}".format, _PLAIN_LOCAL, st.from_regex(r"[a-z]{1,12}", fullmatch=True)),
+)
+_MAILBOX = st.one_of(
+    st.builds(lambda name, address: (f"{name} <{address}>", address), _NAME, _ADDRESS),
+    st.builds(lambda address: (address, address), _ADDRESS),
+    st.builds(lambda name, address: (f"{address} ({name})", address), _NAME, _ADDRESS),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MAILBOX, min_size=1, max_size=4))
+def test_every_address_a_header_lists_is_found(mailboxes):
+    """The plain pattern finds most addresses; the full parser those it leaves, so none is
+    lost: a name in any script, a quoted local part, a host without a dot."""
+    value = ", ".join(text for text, _ in mailboxes)
+    assert {address.lower() for _, address in mailboxes} <= addresses_in([value])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import weakref
 from dataclasses import dataclass
 from email import message_from_string
 from email.header import decode_header
@@ -114,6 +115,14 @@ def header_text(msg: Message, name: str) -> str:
 
 
 def text_of(part: Message) -> str:
+    """A part's text, decoded once: several readers of a bounce look at the same parts."""
+    text = _TEXTS.get(part)
+    if text is None:
+        text = _TEXTS[part] = _decoded_text(part)
+    return text
+
+
+def _decoded_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = part.get_payload()
@@ -132,14 +141,28 @@ def text_of(part: Message) -> str:
     return text
 
 
-def _parts(msg: Message):
-    """Every part of the bounce itself, not the parts of the message it quotes."""
+# Per message, walked once: each reader of a bounce would otherwise walk it again.
+_WALKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _parts(msg: Message) -> list[tuple[Message, str]]:
+    """Every part of the bounce itself, not the parts of the message it quotes, each with
+    its content type."""
+    walked = _WALKED.get(msg)
+    if walked is None:
+        walked = _WALKED[msg] = list(_walk(msg))
+    return walked
+
+
+def _walk(msg: Message):
     stack = [msg]
     while stack:
         part = stack.pop(0)
         _mend_content_type(part)
-        yield part
-        if part.get_content_type() == "message/rfc822":
+        kind = part.get_content_type()
+        yield part, kind
+        if kind == "message/rfc822":
             continue
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list):
@@ -176,8 +199,8 @@ def _as_text(body: str) -> Message:
 def human_text(msg: Message) -> str:
     """The bounce's own words: its text parts, cut where the quoted original begins."""
     texts = []
-    plain = [p for p in _parts(msg) if p.get_content_type() == "text/plain"]
-    parts = plain or [p for p in _parts(msg) if p.get_content_type() == "text/html"]
+    plain = [part for part, kind in _parts(msg) if kind == "text/plain"]
+    parts = plain or [part for part, kind in _parts(msg) if kind == "text/html"]
     for part in parts:
         if part.get("Content-Disposition", "").lower().startswith("attachment") and texts:
             continue
@@ -199,9 +222,9 @@ def cut_original(text: str) -> str:
 
 def forwarded_report(msg: Message) -> Message | None:
     """A bounce someone forwarded to us as an attachment."""
-    for part in _parts(msg):
+    for part, kind in _parts(msg):
         payload = part.get_payload()
-        if part.get_content_type() == "message/rfc822" and isinstance(payload, list) and payload:
+        if kind == "message/rfc822" and isinstance(payload, list) and payload:
             inner = payload[0]
             said = header_text(inner, "From").lower()
             if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
@@ -211,16 +234,15 @@ def forwarded_report(msg: Message) -> Message | None:
 
 def original_headers(msg: Message) -> Message | None:
     """The header block of the message that bounced, wherever the bounce quotes it."""
-    for part in _parts(msg):
-        kind = part.get_content_type()
+    for part, kind in _parts(msg):
         if kind == "message/rfc822":
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if kind == "text/rfc822-headers":
             return HeaderParser().parsestr(text_of(part))
-    for part in _parts(msg):
-        if part.get_content_type() != "text/plain":
+    for part, kind in _parts(msg):
+        if kind != "text/plain":
             continue
         text = text_of(part).replace("\r\n", "\n")
         match = ORIGINAL_STARTS.search(text)
@@ -233,9 +255,14 @@ def original_headers(msg: Message) -> Message | None:
 
 
 def addresses_in(values: list[str]) -> set[str]:
-    found = {a.lower() for _, a in getaddresses(values) if "@" in a}
+    found = set()
     for value in values:
-        found |= {m.lower() for m in ADDRESS.findall(value)}
+        matches = ADDRESS.findall(value)
+        found.update(match.lower() for match in matches)
+        # The full parser (slow) only for what the pattern leaves: a quoted local part, a
+        # domain without a dot, a route.
+        if value.count("@") > len(matches):
+            found.update(a.lower() for _, a in getaddresses([value]) if "@" in a)
     return found
 
 
@@ -283,8 +310,7 @@ def _value(field: str | None) -> str:
 
 def dsn_fields(msg: Message) -> list[Evidence]:
     found: list[Evidence] = []
-    for part in _parts(msg):
-        kind = part.get_content_type()
+    for part, kind in _parts(msg):
         if kind in ("message/delivery-status", "message/global-delivery-status"):
             payload = part.get_payload()
             if isinstance(payload, list):  # the email package parsed the blocks already
@@ -347,8 +373,8 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
 
 def ses_data(msg: Message) -> dict:
     """Amazon SES's JSON notification (bare or in an SNS envelope), or {}."""
-    for part in _parts(msg):
-        if part.get_content_maintype() != "text":
+    for part, kind in _parts(msg):
+        if not kind.startswith("text/"):
             continue
         # SNS's email wraps long lines with "!" at the end and a space after the break.
         text = re.sub(r"!\r?\n ", "", text_of(part))
@@ -479,9 +505,7 @@ def from_daemon(msg: Message) -> bool:
 
 def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
     """(the complaining addresses, the feedback type), or None when it is no complaint."""
-    report = next(
-        (p for p in _parts(msg) if p.get_content_type() == "message/feedback-report"), None
-    )
+    report = next((part for part, kind in _parts(msg) if kind == "message/feedback-report"), None)
     arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
     if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
         # Apple Mail's "unsubscribe" button: the subscriber writes from their own address.
