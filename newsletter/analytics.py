@@ -8,8 +8,6 @@ is not in that delivery's issue.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.extensions import db
+from newsletter.macs import LENGTH, short_mac
 from newsletter.models import (
     Delivery,
     Issue,
@@ -30,20 +29,13 @@ from newsletter.models import (
 )
 from newsletter.statuses import DeliveryStatus
 
-MAC_LENGTH = 16  # hex digits: 64 bits
-_TOKEN = re.compile(rf"^(\d{{1,18}})-([0-9a-f]{{{MAC_LENGTH}}})$")
-
-
-@functools.lru_cache(maxsize=4)
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"newsletter-analytics:" + secret.encode()).digest()
+_TOKEN = re.compile(rf"^(\d{{1,18}})-([0-9a-f]{{{LENGTH}}})$")
 
 
 def token(delivery_id: int, secret: str | None = None) -> str:
     """The short, URL-safe token of one delivery's copy."""
-    key = _key(secret or current_app.config["SECRET_KEY"])
-    mac = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:MAC_LENGTH]
-    return f"{delivery_id}-{mac}"
+    secret = secret or current_app.config["SECRET_KEY"]
+    return f"{delivery_id}-{short_mac(b'newsletter-analytics', delivery_id, secret)}"
 
 
 def delivery_id(value: str, secret: str | None = None) -> int | None:

@@ -8,26 +8,19 @@ parts.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import hmac
 import re
 
 from flask import current_app
 
+from newsletter.macs import LENGTH, short_mac
+
 PREFIX = "bounces"
-MAC_LENGTH = 16  # hex digits: 64 bits
-_ADDRESS = re.compile(rf"^{PREFIX}\+(\d+)-([0-9a-f]{{{MAC_LENGTH}}})@(.+)$", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=4)
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"newsletter-verp:" + secret.encode()).digest()
+_ADDRESS = re.compile(rf"^{PREFIX}\+(\d+)-([0-9a-f]{{{LENGTH}}})@(.+)$", re.IGNORECASE)
 
 
 def _mac(delivery_id: int) -> str:
-    key = _key(current_app.config["SECRET_KEY"])
-    return hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:MAC_LENGTH]
+    return short_mac(b"newsletter-verp", delivery_id, current_app.config["SECRET_KEY"])
 
 
 def enabled() -> bool:

@@ -129,6 +129,7 @@ class IssueLetter:
         }
         self.plain_text[OPEN_PIXEL] = self.plain_html[OPEN_PIXEL] = mailer.framed_value("")
         self.click_prefix = analytics.click_prefix()
+        self.secret = current_app.config["SECRET_KEY"]
         # A tracked link is the prefix, the copy's token and its position; framed, only the
         # token is new per copy, when the whole fits one line as it is.
         self.link_frames = {
@@ -147,7 +148,7 @@ class IssueLetter:
         for its text and its HTML."""
         if not tracked or not (self.link_positions or OPEN_PIXEL in self.html.markers):
             return self.plain_text, self.plain_html
-        copy = analytics.token(delivery_id)
+        copy = analytics.token(delivery_id, self.secret)
         text = dict(self.plain_text)
         if self.mailing_list.track_clicks:
             text.update(self._tracked_links(copy))
