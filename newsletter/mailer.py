@@ -334,11 +334,18 @@ def double_dots(lines: bytes) -> bytes:
     return b"." + doubled if doubled.startswith(b".") else doubled
 
 
-class Prestuffed(bytes):
-    """A message that carries its DATA form (`smtp`, dots doubled, not yet ended), made
-    from parts whose dots were doubled once for every copy of an issue."""
+class Stuffed:
+    """A message in chunks, as SMTP's DATA carries it (`chunks`: dots doubled, not yet
+    ended) and as it is (`bytes()`), made from parts whose dots were doubled once for every
+    copy of an issue. Never joined on the way to the socket, which gathers the chunks."""
 
-    smtp: bytes
+    __slots__ = ("chunks", "plain")
+
+    def __init__(self, plain: list[bytes], chunks: list[bytes]):
+        self.plain, self.chunks = plain, chunks
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.plain)
 
 
 class Multipart:
@@ -375,11 +382,9 @@ class Multipart:
         return b"".join([(head + "\r\n").encode("ascii"), *body])
 
     def assemble_for_smtp(self, head: bytes, body: list[bytes], smtp_body: list[bytes]):
-        """As assemble(), with the DATA form beside it (`smtp_body`: the chunks of body()
-        with dots doubled); the header lines are encoded and end with the blank line."""
-        message = Prestuffed(b"".join([head, *body]))
-        message.smtp = b"".join([double_dots(head), *smtp_body])
-        return message
+        """As assemble(), unjoined, with the DATA form beside it (`smtp_body`: the chunks of
+        body() with dots doubled); the header lines are encoded and end with the blank line."""
+        return Stuffed([head, *body], [double_dots(head), *smtp_body])
 
 
 def header_lines(headers: list[tuple[str, str]]) -> str:

@@ -79,7 +79,9 @@ def test_copies_signed_from_what_an_issue_shares_each_verify(app, make_list, dns
     issue = draft(persian)
     html, text = render_issue(issue)
     letter = IssueLetter(issue, html, text, subject="گزیده هفته: " + "واژه " * 30)
-    copies = [letter.build(n, n, email, name) for n, (email, name) in enumerate(PERSONAL, start=1)]
+    copies = [
+        bytes(letter.build(n, n, email, name)) for n, (email, name) in enumerate(PERSONAL, start=1)
+    ]
     assert len(set(copies)) == len(PERSONAL)
     for (email, name), raw in zip(PERSONAL, copies, strict=True):
         assert dkim.verify(raw, dnsfunc=dns)

@@ -58,6 +58,19 @@ def test_a_message_larger_than_the_sockets_buffers_arrives_whole(inbox):
     assert after.message["Subject"] == "after"
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_message_in_more_chunks_than_one_write_takes_arrives_whole(inbox, pipelining):
+    """An issue's copy goes to the socket in its chunks, one for each piece and value; a
+    digest with thousands of links has more than a gathered write takes (IOV_MAX)."""
+    inbox.handler.pipelining = pipelining
+    chunks = [b"Subject: many\r\n\r\n", *(b"..line %05d\r\n" % n for n in range(3000))]
+    plain = [chunks[0], *(chunk[1:] for chunk in chunks[1:])]
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        Pipeline(smtp).send("news@example.org", "many@example.org", mailer.Stuffed(plain, chunks))
+    [received] = inbox.wait_for(1)
+    assert received.data.replace(b"\r\n", b"\n") == b"".join(plain).replace(b"\r\n", b"\n")
+
+
 def test_a_refused_subscriber_leaves_the_connection_usable(inbox):
     inbox.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:

@@ -198,9 +198,9 @@ class IssueLetter:
 
     def build(
         self, delivery_id: int, subscriber_id: int, email: str, name: str, tracked: bool = False
-    ) -> bytes:
-        """The bytes of this subscriber's email; `tracked` for a delivery whose subscriber
-        has not turned tracking off (test sends are never tracked)."""
+    ) -> mailer.Stuffed:
+        """This subscriber's email (bytes() of it gives its bytes); `tracked` for a delivery
+        whose subscriber has not turned tracking off (test sends are never tracked)."""
         token = self.unsubscribe_links.token(subscriber_id)
         personal = Personal(
             name=name,

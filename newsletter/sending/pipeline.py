@@ -5,20 +5,21 @@ time and copies the message to fix line endings. Where the server offers PIPELIN
 (RFC 2920) one write carries a message's content together with the next message's MAIL,
 RCPT and DATA, so each message costs one round trip; replies are parsed from whole reads.
 Messages are built with CRLF line endings and are only dot-stuffed here, unless they come
-with their dots doubled already (`mailer.Prestuffed`, an issue's copies).
+with their dots doubled already (`mailer.Stuffed`, an issue's copies).
 """
 
 from __future__ import annotations
 
+import os
 import smtplib
 import socket
 import ssl
 from collections.abc import Iterable, Iterator
 
-from newsletter.mailer import Prestuffed, double_dots, smtp_address
+from newsletter.mailer import Stuffed, double_dots, smtp_address
 
-# (key, envelope sender, recipient, message bytes): the key comes back with the result.
-Item = tuple[object, str, str, bytes]
+# (key, envelope sender, recipient, message): the key comes back with the result.
+Item = tuple[object, str, str, bytes | Stuffed]
 
 
 class Interrupted(OSError):
@@ -29,16 +30,20 @@ class Interrupted(OSError):
         self.key = key
 
 
-def dot_stuffed(message: bytes) -> list[bytes]:
+def dot_stuffed(message: bytes | Stuffed) -> list[bytes]:
     """The message as DATA carries it, in pieces: leading dots doubled, ended by CRLF.CRLF."""
-    body = message.smtp if isinstance(message, Prestuffed) else double_dots(message)
-    return [body, b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"]
+    chunks = message.chunks if isinstance(message, Stuffed) else [double_dots(message)]
+    return [*chunks, b".\r\n" if chunks[-1].endswith(b"\r\n") else b"\r\n.\r\n"]
+
+
+# The most buffers one gathered write takes (POSIX's IOV_MAX; Linux's is 1024).
+MOST_BUFFERS = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
 
 
 def _send(sock: socket.socket, parts: list[bytes]) -> None:
     """Buffers written as one, without joining them (a copy of a whole message) where the
     socket can gather them; what the kernel did not take goes after."""
-    if isinstance(sock, ssl.SSLSocket):
+    if isinstance(sock, ssl.SSLSocket) or len(parts) > MOST_BUFFERS:
         sock.sendall(b"".join(parts))
         return
     sent = sock.sendmsg(parts)
@@ -77,7 +82,7 @@ class Pipeline:
         self.pipelining = smtp.does_esmtp and smtp.has_extn("pipelining")
         self.buffer = b""
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(self, sender: str, recipient: str, message: bytes | Stuffed) -> None:
         """One message; a refusal is raised as sendmail raises it."""
         for _, error in self.send_all([(None, sender, recipient, message)]):
             if error:
@@ -125,7 +130,7 @@ class Pipeline:
     def _one_at_a_time(self, items: Iterable[Item]):
         for key, sender, recipient, message in items:
             try:
-                self.smtp.sendmail(smtp_address(sender), [smtp_address(recipient)], message)
+                self.smtp.sendmail(smtp_address(sender), [smtp_address(recipient)], bytes(message))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
                 yield key, exc
             except OSError as exc:

@@ -35,6 +35,8 @@ def send_proof(issue: Issue, addresses: list[str]) -> int:
         for address in addresses[:MAX_TEST_RECIPIENTS]:
             for letter in letters:
                 # Subscriber id 0: the links look real but point at nobody.
-                mailer.send(smtp, letter.envelope_from, address, letter.build(0, 0, address, ""))
+                mailer.send(
+                    smtp, letter.envelope_from, address, bytes(letter.build(0, 0, address, ""))
+                )
                 sent += 1
     return sent
