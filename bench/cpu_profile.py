@@ -135,14 +135,21 @@ class Sampler:
             self.write()
 
     def write(self) -> None:
-        totals = {
-            "stages": dict(self.stages),
-            "functions": dict(self.functions),
-            "ours": dict(self.ours),
-        }
-        with open(self.out, "w") as file:
-            json.dump(totals, file)
-        self.written = time.monotonic()
+        # A sample may come while exit writes: busy makes it skip, and the file is
+        # replaced whole so that the bench never reads half of one.
+        was_busy, self.busy = self.busy, True
+        try:
+            totals = {
+                "stages": dict(self.stages),
+                "functions": dict(self.functions),
+                "ours": dict(self.ours),
+            }
+            with open(self.out + ".part", "w") as file:
+                json.dump(totals, file)
+            os.replace(self.out + ".part", self.out)
+            self.written = time.monotonic()
+        finally:
+            self.busy = was_busy
 
 
 def main() -> None:
