@@ -71,6 +71,47 @@ def test_a_message_in_more_chunks_than_one_write_takes_arrives_whole(inbox, pipe
     assert received.data.replace(b"\r\n", b"\n") == b"".join(plain).replace(b"\r\n", b"\n")
 
 
+def numbered(events: list, count: int, broken: int | None = None):
+    """Messages 1..count, each noted in `events` as it is built; `broken` fails to build."""
+    for n in range(1, count + 1):
+        if n == broken:
+            raise ValueError(f"message {n} cannot be built")
+        events.append(f"built {n}")
+        yield n, "news@example.org", f"reader{n}@example.org", b"Subject: %d\r\n\r\nx" % n
+
+
+def test_the_next_message_is_built_while_the_server_takes_this_one(inbox):
+    events = []
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        for key, error in Pipeline(smtp).send_all(numbered(events, 4)):
+            assert error is None
+            events.append(f"sent {key}")
+    # The third is built before the first's answer is read: the wire never waits for it.
+    assert events == [
+        *("built 1", "built 2", "built 3", "sent 1"),
+        *("built 4", "sent 2", "sent 3", "sent 4"),
+    ]
+    assert len(inbox.wait_for(4)) == 4
+
+
+def test_a_message_that_cannot_be_built_fails_after_those_before_it_are_sent(inbox):
+    events = []
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        pipe = Pipeline(smtp)
+        with pytest.raises(ValueError, match="message 3"):
+            for key, error in pipe.send_all(numbered(events, 4, broken=3)):
+                assert error is None
+                events.append(f"sent {key}")
+        assert events == ["built 1", "built 2", "sent 1", "sent 2"]
+        pipe.send("news@example.org", "after@example.org", b"Subject: after\r\n\r\ny")
+    received = inbox.wait_for(3)
+    assert sorted(r.recipients[0] for r in received) == [
+        "after@example.org",
+        "reader1@example.org",
+        "reader2@example.org",
+    ]
+
+
 def test_a_refused_subscriber_leaves_the_connection_usable(inbox):
     inbox.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:

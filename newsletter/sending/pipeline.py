@@ -3,7 +3,8 @@
 smtplib's sendmail waits for each of MAIL, RCPT and DATA in turn, reads replies a line at a
 time and copies the message to fix line endings. Where the server offers PIPELINING
 (RFC 2920) one write carries a message's content together with the next message's MAIL,
-RCPT and DATA, so each message costs one round trip; replies are parsed from whole reads.
+RCPT and DATA, so each message costs one round trip, and the message after is built while
+the server takes them; replies are parsed from whole reads.
 Messages are built with CRLF line endings and are only dot-stuffed here, unless they come
 with their dots doubled already (`mailer.Stuffed`, an issue's copies).
 """
@@ -99,28 +100,34 @@ class Pipeline:
             yield from self._one_at_a_time(items)
             return
         items = iter(items)
-        current = next(items, None)
-        unbuilt = None
+        current, unbuilt = _next(items)
+        following = None
         try:
             if current is not None:
                 self.smtp.sock.sendall(_envelope(current[1], current[2]))
+                following, unbuilt = _next(items) if unbuilt is None else (None, unbuilt)
             while current is not None:
                 key, sender, recipient, message = current
                 mail, rcpt, data = self._replies(3)
-                following, unbuilt = _next(items)
                 ahead = _envelope(following[1], following[2]) if following else b""
-                if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
+                accepted = mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354
+                if accepted:
                     _send(self.smtp.sock, [*dot_stuffed(message), ahead])
-                    [(code, text)] = self._replies(1)
-                    yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
                 else:
                     if data[0] == 354:  # took DATA with nothing to deliver: end it empty
                         self.smtp.sock.sendall(b".\r\n")
                         self._replies(1)
                     self.smtp.sock.sendall(b"RSET\r\n" + ahead)
-                    self._replies(1)
+                # The one after is built while the server takes this one: no idle wire.
+                after = None
+                if following is not None and unbuilt is None:
+                    after, unbuilt = _next(items)
+                [(code, text)] = self._replies(1)
+                if not accepted:
                     yield key, _refusal(mail, rcpt, data, sender, recipient)
-                current = following
+                else:
+                    yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
+                current, following = following, after
         except OSError as exc:
             raise Interrupted(current[0], exc) from exc
         # Outside the try: a missing file (an OSError) is no lost connection.
