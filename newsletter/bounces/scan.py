@@ -114,6 +114,12 @@ def header_text(msg: Message, name: str) -> str:
     return " ".join(" ".join(headers(msg, name)).split())
 
 
+# Per message, its parts walked and their texts decoded once: each reader of a bounce
+# would otherwise do it again.
+_WALKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def text_of(part: Message) -> str:
     """A part's text, decoded once: several readers of a bounce look at the same parts."""
     text = _TEXTS.get(part)
@@ -139,11 +145,6 @@ def _decoded_text(part: Message) -> str:
         text = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", text)
         text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     return text
-
-
-# Per message, walked once: each reader of a bounce would otherwise walk it again.
-_WALKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _parts(msg: Message) -> list[tuple[Message, str]]:

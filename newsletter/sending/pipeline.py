@@ -105,7 +105,7 @@ class Pipeline:
         try:
             if current is not None:
                 self.smtp.sock.sendall(_envelope(current[1], current[2]))
-                following, unbuilt = _next(items) if unbuilt is None else (None, unbuilt)
+                following, unbuilt = _next(items)
             while current is not None:
                 key, sender, recipient, message = current
                 mail, rcpt, data = self._replies(3)
