@@ -320,6 +320,25 @@ def framed_value(value: str) -> tuple[bytes, bytes]:
     return framed, double_dots(framed)
 
 
+class PrefixFrame:
+    """framed_value() for values that begin with one prefix, such as a link and its token:
+    the prefix encoded once, on lines of its own, so that per value only the rest is new
+    when quoted-printable leaves it as it is (a URL-safe token); else framed_value()."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.head, self.smtp_head = framed_value(prefix)
+        # The rest starts a line: a leading dot there would need doubling.
+        self.ready = not prefix.startswith(".")
+
+    def framed(self, value: str) -> tuple[bytes, bytes]:
+        rest = value[len(self.prefix) :]
+        if self.ready and value.startswith(self.prefix) and as_is(rest) and rest[:1] != ".":
+            tail = rest.encode() + SOFT_BREAK
+            return self.head + tail, self.smtp_head + tail
+        return framed_value(value)
+
+
 def as_is(value: str) -> bool:
     """Quoted-printable leaves `value` as it is, between two soft breaks."""
     return _AS_IS.fullmatch(value) is not None

@@ -1,5 +1,6 @@
 """Messages and SMTP settings."""
 
+import re
 from email import message_from_bytes, policy
 
 import pytest
@@ -78,6 +79,9 @@ _TEXT = st.text(
     st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=200
 )
 
+# Quoted-printable: 7-bit, and "=" only before a line break or two hex digits.
+_QUOTED_PRINTABLE = re.compile(rb"(?:[\x00-\x3c\x3e-\x7f]|=\r\n|=[0-9A-F]{2})*")
+
 
 @given(_TEXT, _TEXT, _TEXT)
 @settings(max_examples=300, deadline=None)
@@ -94,4 +98,42 @@ def test_any_value_filled_in_decodes_to_itself_in_lines_smtp_takes(before, value
     decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
     assert decoded == f"{before}{value}{after}".replace("\r\n", "\n").encode()
     assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
+    assert _QUOTED_PRINTABLE.fullmatch(encoded), encoded
     assert b"".join(smtp) == mailer.double_dots(encoded)
+
+
+_PREFIX = st.one_of(_TEXT, st.from_regex(r"https://[a-z.]{1,70}/[a-z]{1,20}/", fullmatch=True))
+# Tokens as links carry them, and what would break the short way: a leading dot, "=",
+# a space at the end, more than a line.
+_REST = st.one_of(_TEXT, st.from_regex(r"\.?[A-Za-z0-9_.=-]{0,90} ?", fullmatch=True))
+
+
+@given(_TEXT, _PREFIX, _REST, _TEXT, st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_value_framed_after_its_prefix_decodes_to_itself_in_lines_smtp_takes(
+    before, prefix, rest, after, prefixed
+):
+    """A copy's own links are framed as their prefix, encoded once, and the token: the same
+    text as framed_value() gives, in lines of at most 76, with dots doubled as SMTP wants."""
+    import quopri
+
+    before, after = (text.replace("@@NL", "") for text in (before, after))
+    value = prefix + rest if prefixed else rest
+    template = mailer.QuotedPrintableTemplate(
+        f"{before}@@NLNAME@@{after}", re.compile("(@@NL[A-Z]+@@)")
+    )
+    framed = mailer.PrefixFrame(prefix).framed(value)
+    chunks, smtp = template.fill_for_smtp({}, {"@@NLNAME@@": framed})
+    encoded = b"".join(chunks)
+    decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
+    assert decoded == f"{before}{value}{after}".replace("\r\n", "\n").encode()
+    assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
+    assert _QUOTED_PRINTABLE.fullmatch(encoded), encoded
+    assert b"".join(smtp) == mailer.double_dots(encoded)
+
+
+def test_a_link_s_token_is_all_that_is_framed_per_copy():
+    frame = mailer.PrefixFrame("https://news.example.org/unsubscribe/")
+    token = "WzEsMV0.Z4x1Ag.hS1b0PpJq2mQ9dE4Yx7n3kLcVtRw8uAa"
+    framed, smtp = frame.framed(frame.prefix + token)
+    assert framed == smtp == frame.head + token.encode() + mailer.SOFT_BREAK

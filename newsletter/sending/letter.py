@@ -14,6 +14,8 @@ from newsletter import analytics, links, mailer, signing
 from newsletter.digest.render import (
     MARKERS,
     OPEN_PIXEL,
+    PREFERENCES_URL,
+    UNSUBSCRIBE_URL,
     Personal,
     link_position,
     marker_values,
@@ -69,6 +71,11 @@ class IssueLetter:
         self._prepare_tracking(issue, link_urls)
         self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
         self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
+        # A copy's own links are a fixed prefix and its token: only the token is framed.
+        self.url_frames = {
+            UNSUBSCRIBE_URL: mailer.PrefixFrame(self.unsubscribe_links.prefix),
+            PREFERENCES_URL: mailer.PrefixFrame(self.preferences_links.prefix),
+        }
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = (
             id_suffix or f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
@@ -193,6 +200,10 @@ class IssueLetter:
             link_urls=self.link_urls,
         )
 
+    def _framed(self, marker: str, value: str) -> tuple[bytes, bytes]:
+        frame = self.url_frames.get(marker)
+        return frame.framed(value) if frame else mailer.framed_value(value)
+
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"
 
@@ -217,7 +228,7 @@ class IssueLetter:
         )
         text_tracking, html_tracking = self._tracking_values(delivery_id, tracked)
         plain = marker_values(personal, escape_values=False)
-        text_values = {marker: mailer.framed_value(value) for marker, value in plain.items()}
+        text_values = {marker: self._framed(marker, value) for marker, value in plain.items()}
         # Escaping leaves most values (the links) as they are: framed once for both parts.
         html_values = {
             marker: text_values[marker] if value == plain[marker] else mailer.framed_value(value)
