@@ -80,12 +80,19 @@ class Links:
         self.second, self.stamp = -1, b""
 
     def token(self, subscriber_id: int) -> str:
+        return self.signed(self.value(subscriber_id))
+
+    def value(self, subscriber_id: int) -> bytes:
+        """What a token signs, the same for each purpose of one list: a copy's links of
+        several purposes make it once."""
         # The compact JSON of [subscriber_id, list_id], too short to be worth compressing.
         payload = _base64(f"[{int(subscriber_id)},{self.list_id}]".encode())
         now = int(time.time())
         if now != self.second:  # the timestamp part changes once a second
             self.second, self.stamp = now, b"." + _base64(int_to_bytes(now))
-        value = payload + self.stamp
+        return payload + self.stamp
+
+    def signed(self, value: bytes) -> str:
         mac = self.mac.copy()
         mac.update(value)
         return (value + b"." + _base64(mac.digest())).decode("ascii")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import binascii
+import operator
 import random
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate, make_msgid
 from secrets import token_hex
@@ -288,7 +290,7 @@ class QuotedPrintableTemplate(MarkedBody):
 
     Each piece is encoded on its own and each value is framed by soft line breaks, so
     the result is valid quoted-printable however long the values are. Every piece and
-    value so starts a line, and its dots are doubled for SMTP once (`fill_for_smtp`).
+    value so starts a line, and its dots are doubled for SMTP once (`smtp_pieces`).
     """
 
     def __init__(self, body: str, markers: re.Pattern):
@@ -297,20 +299,6 @@ class QuotedPrintableTemplate(MarkedBody):
         # Every piece but the last is followed by a soft break.
         self.pieces[:-1] = [_room_for_break(piece) for piece in self.pieces[:-1]]
         self.smtp_pieces = [double_dots(piece) for piece in self.pieces]
-
-    def fill_for_smtp(
-        self, values: dict[str, str], ready: dict[str, tuple[bytes, bytes]] | None = None
-    ) -> tuple[list[bytes], list[bytes]]:
-        """The filled body's chunks, and the same chunks as SMTP's DATA carries them;
-        `ready` gives markers whose values are framed already (`framed_value`)."""
-        pairs = {marker: framed_value(value) for marker, value in values.items()}
-        if ready:
-            pairs.update(ready)
-        filled = [pairs[marker] for marker in self.markers]
-        return (
-            self._between(self.pieces, [pair[0] for pair in filled]),
-            self._between(self.smtp_pieces, [pair[1] for pair in filled]),
-        )
 
 
 def framed_value(value: str) -> tuple[bytes, bytes]:
@@ -332,11 +320,16 @@ class PrefixFrame:
         self.ready = not prefix.startswith(".")
 
     def framed(self, value: str) -> tuple[bytes, bytes]:
-        rest = value[len(self.prefix) :]
-        if self.ready and value.startswith(self.prefix) and as_is(rest) and rest[:1] != ".":
+        if value.startswith(self.prefix):
+            return self.framed_rest(value[len(self.prefix) :])
+        return framed_value(value)
+
+    def framed_rest(self, rest: str) -> tuple[bytes, bytes]:
+        """framed(), given only what follows the prefix."""
+        if self.ready and as_is(rest) and rest[:1] != ".":
             tail = rest.encode() + SOFT_BREAK
             return self.head + tail, self.smtp_head + tail
-        return framed_value(value)
+        return framed_value(self.prefix + rest)
 
 
 def as_is(value: str) -> bool:
@@ -365,6 +358,65 @@ class Stuffed:
 
     def __bytes__(self) -> bytes:
         return b"".join(self.plain)
+
+    def headed(self, head: bytes) -> Stuffed:
+        """This message with `head` (its header lines and the blank line) in its first chunk."""
+        self.plain[0], self.chunks[0] = head, double_dots(head)
+        return self
+
+
+class SlottedBody:
+    """A text + HTML message's body, encoded once, and a slot at each of its markers: a
+    copy's body is the fixed pieces with the copy's framed values between them, each slot
+    taking the value at its index in one list per copy (`index(part, marker)`, part "text"
+    or "html", gives it). Picked and placed by slices, not a loop: a digest has dozens."""
+
+    def __init__(
+        self,
+        frame: Multipart,
+        text: QuotedPrintableTemplate,
+        html: QuotedPrintableTemplate,
+        index: Callable[[str, str], int],
+    ):
+        slots = [index("text", marker) for marker in text.markers]
+        slots += [index("html", marker) for marker in html.markers]
+        self.pick = _picker(slots)
+        # Fixed bytes between two slots are one piece: the parts' heads and the end join
+        # the encoded pieces beside them. All start a line, as SMTP's dots want.
+        self.pieces = _joined(frame, text.pieces, html.pieces)
+        self.smtp_pieces = _joined(frame, text.smtp_pieces, html.smtp_pieces)
+
+    def fill(self, values: list[bytes], smtp_values: list[bytes]) -> Stuffed:
+        """A copy's body, the room for its head left empty (`Stuffed.headed`)."""
+        return Stuffed(
+            self._between(self.pieces, self.pick(values)),
+            self._between(self.smtp_pieces, self.pick(smtp_values)),
+        )
+
+    @staticmethod
+    def _between(pieces: list[bytes], values: tuple) -> list[bytes]:
+        chunks = [b""] * (2 * len(pieces))
+        chunks[1::2] = pieces
+        chunks[2::2] = values
+        return chunks
+
+
+def _picker(slots: list[int]) -> Callable[[list], tuple]:
+    """The values at these indexes, as a tuple (itemgetter's, made in C)."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda values: (values[only],)
+    return operator.itemgetter(*slots) if slots else lambda values: ()
+
+
+def _joined(frame: Multipart, text: list[bytes], html: list[bytes]) -> list[bytes]:
+    """The body's bytes between its slots: the text part's head and first piece, ..., the
+    text's last piece, the HTML part's head and its first piece, ..., its last and the end."""
+    pieces = [frame.text_head + text[0], *text[1:]]
+    pieces[-1] += frame.html_head + html[0]
+    pieces += html[1:]
+    pieces[-1] += frame.end
+    return pieces
 
 
 class Multipart:
@@ -399,11 +451,6 @@ class Multipart:
     def assemble(head: str, body: list[bytes]) -> bytes:
         """Header lines, already checked and encoded, and the body's chunks."""
         return b"".join([(head + "\r\n").encode("ascii"), *body])
-
-    def assemble_for_smtp(self, head: bytes, body: list[bytes], smtp_body: list[bytes]):
-        """As assemble(), unjoined, with the DATA form beside it (`smtp_body`: the chunks of
-        body() with dots doubled); the header lines are encoded and end with the blank line."""
-        return Stuffed([head, *body], [double_dots(head), *smtp_body])
 
 
 def header_lines(headers: list[tuple[str, str]]) -> str:

@@ -62,16 +62,44 @@ def test_the_local_outbox_keeps_every_message(tmp_path):
     assert stored["Subject"] == "Kept" and stored["X-Outbox-To"] == "ana@example.org"
 
 
-def test_dots_doubled_once_per_issue_match_dots_doubled_per_message():
-    import re
+def _slotted(body: str, framed: tuple[bytes, bytes]) -> tuple[list[bytes], mailer.Stuffed]:
+    """`body` as both parts of a message, each marker in it filled by `framed`; the parts'
+    encoded bytes, and the whole message."""
+    frame = mailer.Multipart()
+    part = mailer.QuotedPrintableTemplate(body, re.compile("(@@NL[A-Z]+@@)"))
+    slotted = mailer.SlottedBody(frame, part, part, lambda part, marker: 0)
+    head = (mailer.header_lines(frame.headers) + "\r\n").encode()
+    copy = slotted.fill([framed[0]], [framed[1]]).headed(head)
+    whole = bytes(copy)
+    text_start = whole.index(frame.text_head) + len(frame.text_head)
+    html_start = whole.index(frame.html_head, text_start) + len(frame.html_head)
+    parts = [
+        whole[text_start : whole.index(frame.html_head, text_start)],
+        whole[html_start : whole.index(frame.end, html_start)],
+    ]
+    return parts, copy
 
-    markers = re.compile("(@@NL[A-Z]+@@)")
+
+def _check_filled(body: str, framed: tuple[bytes, bytes], expected: str) -> None:
+    """Both parts decode to `expected`, in 7-bit lines of at most 76, and the SMTP form is
+    the message with its dots doubled."""
+    import quopri
+
+    parts, copy = _slotted(body, framed)
+    for encoded in parts:
+        decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
+        assert decoded == expected.replace("\r\n", "\n").encode()
+        assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
+        assert _QUOTED_PRINTABLE.fullmatch(encoded), encoded
+    assert b"".join(copy.chunks) == mailer.double_dots(bytes(copy))
+
+
+def test_dots_doubled_once_per_issue_match_dots_doubled_per_message():
     body = ".starts with a dot\n@@NLNAME@@\n.. two\nmid . line\n" + "x" * 90 + "@@NLNAME@@.\n."
-    template = mailer.QuotedPrintableTemplate(body, markers)
     for name in (".Ana", "Bo", "." * 100, "سارا."):
-        chunks, smtp = template.fill_for_smtp({"@@NLNAME@@": name})
-        assert b"".join(smtp) == mailer.double_dots(b"".join(chunks))
-        assert b"\r\n.." in b"".join(smtp)
+        _, copy = _slotted(body, mailer.framed_value(name))
+        assert b"".join(copy.chunks) == mailer.double_dots(bytes(copy))
+        assert b"\r\n.." in b"".join(copy.chunks)
 
 
 # Bodies and values come with bare line feeds; a lone CR next to a marker is not made.
@@ -86,20 +114,8 @@ _QUOTED_PRINTABLE = re.compile(rb"(?:[\x00-\x3c\x3e-\x7f]|=\r\n|=[0-9A-F]{2})*")
 @given(_TEXT, _TEXT, _TEXT)
 @settings(max_examples=300, deadline=None)
 def test_any_value_filled_in_decodes_to_itself_in_lines_smtp_takes(before, value, after):
-    import quopri
-    import re
-
     before, after = (text.replace("@@NL", "") for text in (before, after))  # no stray markers
-    template = mailer.QuotedPrintableTemplate(
-        f"{before}@@NLNAME@@{after}", re.compile("(@@NL[A-Z]+@@)")
-    )
-    chunks, smtp = template.fill_for_smtp({"@@NLNAME@@": value})
-    encoded = b"".join(chunks)
-    decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
-    assert decoded == f"{before}{value}{after}".replace("\r\n", "\n").encode()
-    assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
-    assert _QUOTED_PRINTABLE.fullmatch(encoded), encoded
-    assert b"".join(smtp) == mailer.double_dots(encoded)
+    _check_filled(f"{before}@@NLNAME@@{after}", mailer.framed_value(value), before + value + after)
 
 
 _PREFIX = st.one_of(_TEXT, st.from_regex(r"https://[a-z.]{1,70}/[a-z]{1,20}/", fullmatch=True))
@@ -115,21 +131,12 @@ def test_a_value_framed_after_its_prefix_decodes_to_itself_in_lines_smtp_takes(
 ):
     """A copy's own links are framed as their prefix, encoded once, and the token: the same
     text as framed_value() gives, in lines of at most 76, with dots doubled as SMTP wants."""
-    import quopri
-
     before, after = (text.replace("@@NL", "") for text in (before, after))
     value = prefix + rest if prefixed else rest
-    template = mailer.QuotedPrintableTemplate(
-        f"{before}@@NLNAME@@{after}", re.compile("(@@NL[A-Z]+@@)")
-    )
     framed = mailer.PrefixFrame(prefix).framed(value)
-    chunks, smtp = template.fill_for_smtp({}, {"@@NLNAME@@": framed})
-    encoded = b"".join(chunks)
-    decoded = quopri.decodestring(encoded).replace(b"\r\n", b"\n")
-    assert decoded == f"{before}{value}{after}".replace("\r\n", "\n").encode()
-    assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
-    assert _QUOTED_PRINTABLE.fullmatch(encoded), encoded
-    assert b"".join(smtp) == mailer.double_dots(encoded)
+    _check_filled(f"{before}@@NLNAME@@{after}", framed, before + value + after)
+    if prefixed:
+        assert mailer.PrefixFrame(prefix).framed_rest(rest) == framed
 
 
 def test_a_link_s_token_is_all_that_is_framed_per_copy():

@@ -123,6 +123,29 @@ def test_a_refused_subscriber_leaves_the_connection_usable(inbox):
     assert [m.recipients for m in inbox.wait_for(1)] == [["ana@example.org"]]
 
 
+def test_a_refusal_on_several_lines_is_read_whole_and_the_next_message_goes(inbox):
+    # Gmail's refusals run over several lines, each with the code and a hyphen but the last.
+    inbox.handler.refuse["gone@example.org"] = (
+        "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+        "550-5.1.1 Please try double-checking the recipient's email\r\n"
+        "550 5.1.1 address for typos or unnecessary spaces."
+    )
+    with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:
+        items = [
+            (n, "news@example.org", to, b"Subject: m\r\n\r\nx")
+            for n, to in enumerate(["ana@example.org", "gone@example.org", "bo@example.org"])
+        ]
+        results = list(Pipeline(smtp).send_all(items))
+    assert [key for key, error in results if error is None] == [0, 2]
+    [(_, refusal)] = [(key, error) for key, error in results if error]
+    code, text = refusal.recipients["gone@example.org"]
+    assert code == 550 and text.count(b"\n") == 2 and text.endswith(b"unnecessary spaces.")
+    assert sorted(m.recipients[0] for m in inbox.wait_for(2)) == [
+        "ana@example.org",
+        "bo@example.org",
+    ]
+
+
 def test_a_server_without_pipelining_gets_one_command_at_a_time(inbox):
     inbox.handler.pipelining = False
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:

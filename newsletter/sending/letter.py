@@ -13,12 +13,11 @@ from markupsafe import escape
 from newsletter import analytics, links, mailer, signing
 from newsletter.digest.render import (
     MARKERS,
+    NAME,
     OPEN_PIXEL,
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
-    Personal,
     link_position,
-    marker_values,
     retitle,
 )
 from newsletter.extensions import db
@@ -36,6 +35,10 @@ LIST_FIELDS = (
     "track_clicks",
     "track_opens",
 )
+
+
+# A marker's value where a copy has nothing to put: only the soft breaks around it.
+EMPTY = mailer.framed_value("")
 
 
 class BadRecipient(ValueError):
@@ -72,10 +75,9 @@ class IssueLetter:
         self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
         self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
         # A copy's own links are a fixed prefix and its token: only the token is framed.
-        self.url_frames = {
-            UNSUBSCRIBE_URL: mailer.PrefixFrame(self.unsubscribe_links.prefix),
-            PREFERENCES_URL: mailer.PrefixFrame(self.preferences_links.prefix),
-        }
+        self.unsubscribe_frame = mailer.PrefixFrame(self.unsubscribe_links.prefix)
+        self.preferences_frame = mailer.PrefixFrame(self.preferences_links.prefix)
+        self.body = mailer.SlottedBody(self.frame, self.text, self.html, self._slot)
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = (
             id_suffix or f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
@@ -94,10 +96,11 @@ class IssueLetter:
         self.token_mark = "nltoken" + secrets.token_hex(8)
         unsubscribe = self.unsubscribe_links.prefix + self.token_mark
         shared = [*fixed, *list_headers(self.mailing_list, unsubscribe), *self.frame.headers]
-        self.shared_head = mailer.header_lines(shared)
+        # Split where the token goes: a copy's head is joined by its token.
+        self.shared_head = mailer.header_lines(shared).split(self.token_mark)
         self.marked = [(name, value) for name, value in shared if self.token_mark in value]
         # What every copy's text begins with, before its first personal value.
-        body_start = self.frame.text_head + self.text.pieces[0]
+        body_start = self.body.pieces[0]
         signer = signing.configured()
         self.signature = signer and signing.Shared(
             signer,
@@ -127,58 +130,78 @@ class IssueLetter:
                 ).all()
             )
         self.link_urls = link_urls or {}
+        # The link markers in the order of a copy's values (`_slot`).
+        self.link_order = {marker: n for n, marker in enumerate(sorted(positions))}
         self.link_positions = {marker: str(position) for marker, position in positions.items()}
-        plain = {marker: self.link_urls[int(p)] for marker, p in self.link_positions.items()}
-        # An untracked copy's links are the same in every copy: framed once here.
-        self.plain_text = {marker: mailer.framed_value(url) for marker, url in plain.items()}
-        self.plain_html = {
-            marker: mailer.framed_value(str(escape(url))) for marker, url in plain.items()
-        }
-        self.plain_text[OPEN_PIXEL] = self.plain_html[OPEN_PIXEL] = mailer.framed_value("")
+        urls = [self.link_urls[positions[marker]] for marker in self.link_order]
+        # An untracked copy's links are the same in every copy: framed once here, the
+        # text's then the HTML's.
+        plain = [mailer.framed_value(url) for url in urls]
+        plain += [mailer.framed_value(str(escape(url))) for url in urls]
+        self.plain_links = [framed for framed, _ in plain], [smtp for _, smtp in plain]
         self.click_prefix = analytics.click_prefix()
         self.secret = current_app.config["SECRET_KEY"]
         # A tracked link is the prefix, the copy's token and its position; framed, only the
         # token is new per copy, when the whole fits one line as it is.
-        self.link_frames = {
-            marker: (
+        self.link_frames = [
+            (
                 mailer.SOFT_BREAK + self.click_prefix.encode(),
-                f"/{p}".encode() + mailer.SOFT_BREAK,
+                f"/{positions[marker]}".encode() + mailer.SOFT_BREAK,
             )
-            for marker, p in self.link_positions.items()
-        }
+            for marker in self.link_order
+        ]
         longest = max((len(p) for p in self.link_positions.values()), default=0)
         fits = mailer.as_is(self.click_prefix + "/") and not self.click_prefix.startswith(".")
         self.token_room = mailer.MAX_LINE - 2 - len(self.click_prefix) - longest if fits else -1
+        # The open pixel's URL, before and after a copy's token.
+        self.pixel = analytics.open_url("\0").split("\0")
+        self.tracks = bool(self.link_order) or OPEN_PIXEL in self.html.markers
 
-    def _tracking_values(self, delivery_id: int, tracked: bool) -> tuple[dict, dict]:
-        """The link and pixel markers' framed values (`mailer.framed_value`) of one copy,
-        for its text and its HTML."""
-        if not tracked or not (self.link_positions or OPEN_PIXEL in self.html.markers):
-            return self.plain_text, self.plain_html
+    # Where a copy's values stand in the list each copy makes (build): its name in the
+    # text and in the HTML, its own two links, the open pixel, nothing, then its links in
+    # the text and in the HTML.
+    NAME_TEXT, NAME_HTML, UNSUBSCRIBE, PREFERENCES, PIXEL, NOTHING, LINKS = range(7)
+
+    def _slot(self, part: str, marker: str) -> int:
+        html = part == "html"
+        if marker == NAME:
+            return self.NAME_HTML if html else self.NAME_TEXT
+        if marker == OPEN_PIXEL:
+            return self.PIXEL if html else self.NOTHING
+        fixed = {UNSUBSCRIBE_URL: self.UNSUBSCRIBE, PREFERENCES_URL: self.PREFERENCES}
+        if marker in fixed:
+            return fixed[marker]
+        if marker not in self.link_order:
+            raise ValueError(f"the render has a marker no copy fills: {marker}")
+        return self.LINKS + self.link_order[marker] + html * len(self.link_order)
+
+    def _tracking(self, delivery_id: int, tracked: bool) -> tuple[tuple, list, list]:
+        """A copy's framed open pixel (as it is and for SMTP) and its links' (text then
+        HTML): its own where the copy is tracked, else the issue's."""
+        links, smtp_links = self.plain_links
+        if not (tracked and self.tracks):
+            return EMPTY, links, smtp_links
         copy = analytics.token(delivery_id, self.secret)
-        text = dict(self.plain_text)
         if self.mailing_list.track_clicks:
-            text.update(self._tracked_links(copy))
-        html = dict(text)
+            links, smtp_links = self._tracked_links(copy)
+        pixel = EMPTY
         if self.mailing_list.track_opens:
-            html[OPEN_PIXEL] = mailer.framed_value(
-                f'<img src="{analytics.open_url(copy)}" width="1" height="1" alt="" '
+            pixel = mailer.framed_value(
+                f'<img src="{copy.join(self.pixel)}" width="1" height="1" alt="" '
                 'style="display:block;border:0">'
             )
-        return text, html
+        return pixel, links, smtp_links
 
-    def _tracked_links(self, copy: str) -> dict:
+    def _tracked_links(self, copy: str) -> tuple[list[bytes], list[bytes]]:
+        """A tracked copy's links, text then HTML, as they are and for SMTP."""
         if len(copy) <= self.token_room and mailer.as_is(copy):
             token = copy.encode()
             # No dot starts a line in them: the SMTP form is the same bytes.
-            return {
-                marker: (value := head + token + tail, value)
-                for marker, (head, tail) in self.link_frames.items()
-            }
+            links = [head + token + tail for head, tail in self.link_frames] * 2
+            return links, links
         prefix = f"{self.click_prefix}{copy}/"
-        return {
-            marker: mailer.framed_value(prefix + p) for marker, p in self.link_positions.items()
-        }
+        framed = [mailer.framed_value(prefix + self.link_positions[m]) for m in self.link_order]
+        return [value for value, _ in framed] * 2, [smtp for _, smtp in framed] * 2
 
     def in_language(
         self, issue: Issue, locale: str | None, subject: str | None = None
@@ -200,10 +223,6 @@ class IssueLetter:
             link_urls=self.link_urls,
         )
 
-    def _framed(self, marker: str, value: str) -> tuple[bytes, bytes]:
-        frame = self.url_frames.get(marker)
-        return frame.framed(value) if frame else mailer.framed_value(value)
-
     def message_id(self, delivery_id: int | str) -> str:
         return f"<{delivery_id}.{self.id_suffix}>"
 
@@ -212,32 +231,40 @@ class IssueLetter:
     ) -> mailer.Stuffed:
         """This subscriber's email (bytes() of it gives its bytes); `tracked` for a delivery
         whose subscriber has not turned tracking off (test sends are never tracked)."""
-        token = self.unsubscribe_links.token(subscriber_id)
-        personal = Personal(
-            name=name,
-            unsubscribe_url=self.unsubscribe_links.prefix + token,
-            preferences_url=self.preferences_links.url(subscriber_id),
-        )
         try:
             to = mailer.address_header(name, email)
         except ValueError as exc:
             raise BadRecipient(f"The address or name cannot be put in a header: {exc}") from exc
-        message_id = self.message_id(delivery_id)
-        head = f"To: {to}\r\nMessage-ID: {message_id}\r\n" + self.shared_head.replace(
-            self.token_mark, token
+        signed = self.unsubscribe_links.value(subscriber_id)
+        token = self.unsubscribe_links.signed(signed)
+        unsubscribe = self.unsubscribe_frame.framed_rest(token)
+        preferences = self.preferences_frame.framed_rest(self.preferences_links.signed(signed))
+        name_text, name_html = _framed_names(name)
+        pixel, links, smtp_links = self._tracking(delivery_id, tracked)
+        # In the order of _slot's indexes.
+        copy = self.body.fill(
+            [
+                name_text[0],
+                name_html[0],
+                unsubscribe[0],
+                preferences[0],
+                pixel[0],
+                EMPTY[0],
+                *links,
+            ],
+            [
+                name_text[1],
+                name_html[1],
+                unsubscribe[1],
+                preferences[1],
+                pixel[1],
+                EMPTY[1],
+                *smtp_links,
+            ],
         )
-        text_tracking, html_tracking = self._tracking_values(delivery_id, tracked)
-        plain = marker_values(personal, escape_values=False)
-        text_values = {marker: self._framed(marker, value) for marker, value in plain.items()}
-        # Escaping leaves most values (the links) as they are: framed once for both parts.
-        html_values = {
-            marker: text_values[marker] if value == plain[marker] else mailer.framed_value(value)
-            for marker, value in marker_values(personal, escape_values=True).items()
-        }
-        text, smtp_text = self.text.fill_for_smtp({}, {**text_tracking, **text_values})
-        html, smtp_html = self.html.fill_for_smtp({}, {**html_tracking, **html_values})
-        body = self.frame.body(text, html)
-        head = (head + "\r\n").encode("ascii")
+        message_id = self.message_id(delivery_id)
+        head = f"To: {to}\r\nMessage-ID: {message_id}\r\n{token.join(self.shared_head)}\r\n"
+        head = head.encode("ascii")
         if self.signature:
             personal_headers = [
                 (b"To", to.encode()),
@@ -247,7 +274,15 @@ class IssueLetter:
                     for name, value in self.marked
                 ),
             ]
-            # The first two chunks are the shared start: the text part's head and its text
-            # up to the first marker.
-            head = self.signature.header(personal_headers, body[2:]) + head
-        return self.frame.assemble_for_smtp(head, body, self.frame.body(smtp_text, smtp_html))
+            # After the room for the head, the first chunk is the shared start.
+            head = self.signature.header(personal_headers, copy.plain[2:]) + head
+        return copy.headed(head)
+
+
+def _framed_names(name: str) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """The name's framed value in the text and in the HTML (escaped): most are the same."""
+    if not name:
+        return EMPTY, EMPTY
+    text = mailer.framed_value(" " + name)
+    escaped = str(escape(name))
+    return text, text if escaped == name else mailer.framed_value(" " + escaped)
