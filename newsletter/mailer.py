@@ -308,28 +308,25 @@ def framed_value(value: str) -> tuple[bytes, bytes]:
     return framed, double_dots(framed)
 
 
-class PrefixFrame:
-    """framed_value() for values that begin with one prefix, such as a link and its token:
-    the prefix encoded once, on lines of its own, so that per value only the rest is new
-    when quoted-printable leaves it as it is (a URL-safe token); else framed_value()."""
+class TokenFrame:
+    """framed_value() for values made of a fixed prefix, a token and a fixed suffix, such
+    as a link and its token: the prefix and the suffix encoded once, on lines of their own,
+    so that per value only the token is new when quoted-printable leaves it as it is (a
+    URL-safe token); else framed_value()."""
 
-    def __init__(self, prefix: str):
-        self.prefix = prefix
+    def __init__(self, prefix: str, suffix: str = ""):
+        self.prefix, self.suffix = prefix, suffix
         self.head, self.smtp_head = framed_value(prefix)
-        # The rest starts a line: a leading dot there would need doubling.
+        self.tail, self.smtp_tail = framed_value(suffix) if suffix else (SOFT_BREAK, SOFT_BREAK)
         self.ready = not prefix.startswith(".")
 
-    def framed(self, value: str) -> tuple[bytes, bytes]:
-        if value.startswith(self.prefix):
-            return self.framed_rest(value[len(self.prefix) :])
-        return framed_value(value)
-
-    def framed_rest(self, rest: str) -> tuple[bytes, bytes]:
-        """framed(), given only what follows the prefix."""
-        if self.ready and as_is(rest) and rest[:1] != ".":
-            tail = rest.encode() + SOFT_BREAK
-            return self.head + tail, self.smtp_head + tail
-        return framed_value(self.prefix + rest)
+    def framed(self, token: str) -> tuple[bytes, bytes]:
+        """framed_value(prefix + token + suffix)."""
+        # The token starts a line: a leading dot there would need doubling.
+        if self.ready and as_is(token) and token[:1] != ".":
+            token = token.encode()
+            return self.head + token + self.tail, self.smtp_head + token + self.smtp_tail
+        return framed_value(self.prefix + token + self.suffix)
 
 
 def as_is(value: str) -> bool:

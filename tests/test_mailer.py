@@ -124,23 +124,25 @@ _PREFIX = st.one_of(_TEXT, st.from_regex(r"https://[a-z.]{1,70}/[a-z]{1,20}/", f
 _REST = st.one_of(_TEXT, st.from_regex(r"\.?[A-Za-z0-9_.=-]{0,90} ?", fullmatch=True))
 
 
-@given(_TEXT, _PREFIX, _REST, _TEXT, st.booleans())
+# The open pixel's tag after its token, and its own kind of text.
+_SUFFIX = st.one_of(st.just(""), _TEXT, st.just('.gif" width="1" height="1" alt=""'))
+
+
+@given(_TEXT, _PREFIX, _REST, _SUFFIX, _TEXT)
 @settings(max_examples=300, deadline=None)
-def test_a_value_framed_after_its_prefix_decodes_to_itself_in_lines_smtp_takes(
-    before, prefix, rest, after, prefixed
+def test_a_token_framed_between_its_prefix_and_suffix_decodes_in_lines_smtp_takes(
+    before, prefix, token, suffix, after
 ):
-    """A copy's own links are framed as their prefix, encoded once, and the token: the same
-    text as framed_value() gives, in lines of at most 76, with dots doubled as SMTP wants."""
+    """A copy's own links and pixel are framed as their prefix and suffix, encoded once,
+    and the token: the text they stand for, in lines of at most 76, with dots doubled as
+    SMTP wants."""
     before, after = (text.replace("@@NL", "") for text in (before, after))
-    value = prefix + rest if prefixed else rest
-    framed = mailer.PrefixFrame(prefix).framed(value)
-    _check_filled(f"{before}@@NLNAME@@{after}", framed, before + value + after)
-    if prefixed:
-        assert mailer.PrefixFrame(prefix).framed_rest(rest) == framed
+    framed = mailer.TokenFrame(prefix, suffix).framed(token)
+    _check_filled(f"{before}@@NLNAME@@{after}", framed, before + prefix + token + suffix + after)
 
 
 def test_a_link_s_token_is_all_that_is_framed_per_copy():
-    frame = mailer.PrefixFrame("https://news.example.org/unsubscribe/")
+    frame = mailer.TokenFrame("https://news.example.org/unsubscribe/")
     token = "WzEsMV0.Z4x1Ag.hS1b0PpJq2mQ9dE4Yx7n3kLcVtRw8uAa"
-    framed, smtp = frame.framed(frame.prefix + token)
+    framed, smtp = frame.framed(token)
     assert framed == smtp == frame.head + token.encode() + mailer.SOFT_BREAK

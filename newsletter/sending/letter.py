@@ -37,6 +37,8 @@ LIST_FIELDS = (
 )
 
 
+# Where the open pixel's link takes a copy's token.
+PIXEL_TOKEN = "\0"
 # A marker's value where a copy has nothing to put: only the soft breaks around it.
 EMPTY = mailer.framed_value("")
 
@@ -75,8 +77,8 @@ class IssueLetter:
         self.unsubscribe_links = links.Links(links.UNSUBSCRIBE, mailing_list.id)
         self.preferences_links = links.Links(links.PREFERENCES, mailing_list.id)
         # A copy's own links are a fixed prefix and its token: only the token is framed.
-        self.unsubscribe_frame = mailer.PrefixFrame(self.unsubscribe_links.prefix)
-        self.preferences_frame = mailer.PrefixFrame(self.preferences_links.prefix)
+        self.unsubscribe_frame = mailer.TokenFrame(self.unsubscribe_links.prefix)
+        self.preferences_frame = mailer.TokenFrame(self.preferences_links.prefix)
         self.body = mailer.SlottedBody(self.frame, self.text, self.html, self._slot)
         # Unique per issue and unguessable, so a message id names one delivery.
         self.id_suffix = (
@@ -153,8 +155,11 @@ class IssueLetter:
         longest = max((len(p) for p in self.link_positions.values()), default=0)
         fits = mailer.as_is(self.click_prefix + "/") and not self.click_prefix.startswith(".")
         self.token_room = mailer.MAX_LINE - 2 - len(self.click_prefix) - longest if fits else -1
-        # The open pixel's URL, before and after a copy's token.
-        self.pixel = analytics.open_url("\0").split("\0")
+        # The open pixel, before and after a copy's token.
+        self.pixel = mailer.TokenFrame(
+            *f'<img src="{analytics.open_url(PIXEL_TOKEN)}" width="1" height="1" alt="" '
+            'style="display:block;border:0">'.split(PIXEL_TOKEN)
+        )
         self.tracks = bool(self.link_order) or OPEN_PIXEL in self.html.markers
 
     # Where a copy's values stand in the list each copy makes (build): its name in the
@@ -186,10 +191,7 @@ class IssueLetter:
             links, smtp_links = self._tracked_links(copy)
         pixel = EMPTY
         if self.mailing_list.track_opens:
-            pixel = mailer.framed_value(
-                f'<img src="{copy.join(self.pixel)}" width="1" height="1" alt="" '
-                'style="display:block;border:0">'
-            )
+            pixel = self.pixel.framed(copy)
         return pixel, links, smtp_links
 
     def _tracked_links(self, copy: str) -> tuple[list[bytes], list[bytes]]:
@@ -237,8 +239,8 @@ class IssueLetter:
             raise BadRecipient(f"The address or name cannot be put in a header: {exc}") from exc
         signed = self.unsubscribe_links.value(subscriber_id)
         token = self.unsubscribe_links.signed(signed)
-        unsubscribe = self.unsubscribe_frame.framed_rest(token)
-        preferences = self.preferences_frame.framed_rest(self.preferences_links.signed(signed))
+        unsubscribe = self.unsubscribe_frame.framed(token)
+        preferences = self.preferences_frame.framed(self.preferences_links.signed(signed))
         name_text, name_html = _framed_names(name)
         pixel, links, smtp_links = self._tracking(delivery_id, tracked)
         # In the order of _slot's indexes.
