@@ -1,11 +1,15 @@
-"""Where a worker's CPU goes: runs a module (the worker) with a sampler beside it.
+"""Where a worker's CPU goes: runs a module (the worker) with stage clocks and a sampler.
 
     python bench/cpu_profile.py OUT.json -m newsletter worker ...
 
-Every INTERVAL of CPU the sampler reads each thread's CPU clock and charges what the thread
-used since the last look to the stack it is in now, so blocked threads cost nothing. A
-stack goes to the first stage, from the innermost frame out, whose file it names. The
-totals are written to OUT.json while the worker runs and at exit.
+Stages are timed exactly: the functions that begin each stage of the send loop (building a
+copy, talking SMTP, the ledger's statements, the rate limit) are wrapped so that each
+thread's CPU clock is charged to the stage it is in, a nested stage's time to that stage
+alone. What no stage claims (Celery, the lease threads, the rest of the loop) is the
+process's CPU less theirs, which the bench reads from /proc. Beside them a sampler names
+the functions: every INTERVAL of CPU it charges each thread's CPU since the last look to
+the stack it is in now, which with several threads favours the points where they wait.
+The totals are written to OUT.json while the worker runs and at exit.
 py-spy would need ptrace, which containers often forbid; this needs nothing.
 """
 
@@ -13,6 +17,9 @@ from __future__ import annotations
 
 import atexit
 import collections
+import functools
+import importlib
+import inspect
 import json
 import os
 import runpy
@@ -21,40 +28,90 @@ import sys
 import threading
 import time
 
-# (stage, what a frame's file path contains), tried in this order for each frame.
+# (stage, module, attribute path): the functions that begin each stage. Module-level
+# functions are wrapped where the send loop looks them up; generators per item.
 STAGES = [
-    ("sign", ("newsletter/signing.py", "/dkim/", "/cryptography/")),
-    ("SMTP", ("sending/pipeline.py", "/smtplib.py", "/socket.py", "/ssl.py")),
-    ("throttle (Redis)", ("sending/throttle.py", "/redis/")),
-    (
-        "build",
-        (
-            "sending/letter.py",
-            "newsletter/mailer.py",
-            "newsletter/links.py",
-            "digest/render.py",
-            "newsletter/lists/",
-            "bounces/verp.py",
-            "/itsdangerous/",
-        ),
-    ),
-    (
-        "bookkeeping (SQL)",
-        ("newsletter/sending/", "/sqlalchemy/", "/psycopg/", "/flask_sqlalchemy/"),
-    ),
-    ("Celery", ("/celery/", "/kombu/", "/billiard/", "/vine/", "worker/tasks.py")),
+    ("build", "newsletter.sending.letter", "IssueLetter.build"),
+    ("sign", "newsletter.signing", "Shared.header"),
+    ("SMTP", "newsletter.sending.pipeline", "Pipeline.send_all"),
+    ("SMTP", "newsletter.sending.loop", "_connect"),
+    ("SMTP", "newsletter.sending.loop", "_quit"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "_next_window"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "_record"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "claim_batch"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "release_claim"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "finish_if_done"),
+    ("bookkeeping (SQL)", "newsletter.sending.loop", "next_due"),
+    ("bookkeeping (SQL)", "newsletter.sending.claims", "Lease._renew"),
+    ("throttle (Redis)", "newsletter.sending.throttle", "Throttle.take"),
 ]
 INTERVAL = 0.001  # seconds of the process's CPU time
 
 
-def stage_of(frame) -> str:
-    while frame is not None:
-        path = frame.f_code.co_filename
-        for stage, parts in STAGES:
-            if any(part in path for part in parts):
-                return stage
-        frame = frame.f_back
-    return "other"
+class Stages:
+    """Each thread's CPU, charged to the innermost stage it is in."""
+
+    def __init__(self):
+        self.local = threading.local()
+        self.counters: list[collections.Counter] = []  # one a thread, summed when written
+
+    def _state(self):
+        local = self.local
+        if not hasattr(local, "stack"):
+            local.stack, local.mark, local.totals = [], 0.0, collections.Counter()
+            self.counters.append(local.totals)
+        return local
+
+    def enter(self, stage: str) -> None:
+        local, now = self._state(), time.thread_time()
+        if local.stack:
+            local.totals[local.stack[-1]] += now - local.mark
+        local.stack.append(stage)
+        local.mark = now
+
+    def leave(self) -> None:
+        local, now = self.local, time.thread_time()
+        local.totals[local.stack.pop()] += now - local.mark
+        local.mark = now
+
+    def totals(self) -> collections.Counter:
+        return sum(list(self.counters), collections.Counter())
+
+    def wrap(self, stage: str, function):
+        if inspect.isgeneratorfunction(function):
+
+            @functools.wraps(function)
+            def each_item(*args, **kwargs):
+                items = function(*args, **kwargs)
+                while True:
+                    self.enter(stage)
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        return
+                    finally:
+                        self.leave()
+                    yield item
+
+            return each_item
+
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            self.enter(stage)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.leave()
+
+        return timed
+
+    def install(self) -> None:
+        for stage, module_name, path in STAGES:
+            owner = importlib.import_module(module_name)
+            *parents, name = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            setattr(owner, name, self.wrap(stage, getattr(owner, name)))
 
 
 def our_frame(frame):
@@ -75,7 +132,8 @@ def leaf_name(frame) -> str:
 
 
 class Sampler:
-    """Charges each thread's CPU since the last sample to the stack it is in now.
+    """Charges each thread's CPU since the last sample to the stack it is in now, and
+    writes it with the stages' clocks.
 
     Samples come with SIGPROF, after every INTERVAL of the process's CPU time, and Python
     handles them in the main thread between two of its bytecodes: with the solo pool the
@@ -83,9 +141,11 @@ class Sampler:
     are caught wherever they gave up the GIL, which favours the points where they wait.
     """
 
-    def __init__(self, out: str):
+    def __init__(self, out: str, clocks: Stages):
         self.out = out
-        self.stages: dict[str, float] = collections.Counter()
+        self.clocks = clocks
+        self.baseline = collections.Counter()
+        self.stages: dict[str, float] = collections.Counter()  # the sampler's own cost
         self.functions: dict[str, float] = collections.Counter()
         self.ours: dict[str, float] = collections.Counter()
         self.seen: dict[int, float] = {}
@@ -116,6 +176,7 @@ class Sampler:
             self.counting = True
             for totals in (self.stages, self.functions, self.ours):
                 totals.clear()
+            self.baseline = self.clocks.totals()
         frames = sys._current_frames()
         frames[threading.main_thread().ident] = main_frame
         for ident, frame in frames.items():
@@ -126,7 +187,6 @@ class Sampler:
             spent = used - self.seen.get(ident, used)
             self.seen[ident] = used
             if spent > 0 and frame is not None:
-                self.stages[stage_of(frame)] += spent
                 self.functions[leaf_name(frame)] += spent
                 self.ours[leaf_name(our_frame(frame))] += spent
         # What sampling costs is charged to the sample's own line, not to the work.
@@ -140,7 +200,7 @@ class Sampler:
         was_busy, self.busy = self.busy, True
         try:
             totals = {
-                "stages": dict(self.stages),
+                "stages": dict(self.clocks.totals() - self.baseline + self.stages),
                 "functions": dict(self.functions),
                 "ours": dict(self.ours),
             }
@@ -155,7 +215,9 @@ class Sampler:
 def main() -> None:
     out, flag, module, *args = sys.argv[1:]
     assert flag == "-m", "usage: cpu_profile.py OUT.json -m MODULE [ARGS]"
-    Sampler(out).start()
+    clocks = Stages()
+    clocks.install()
+    Sampler(out, clocks).start()
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
