@@ -83,15 +83,18 @@ class Stages:
             @functools.wraps(function)
             def each_item(*args, **kwargs):
                 items = function(*args, **kwargs)
-                while True:
-                    self.enter(stage)
-                    try:
-                        item = next(items)
-                    except StopIteration:
-                        return
-                    finally:
-                        self.leave()
-                    yield item
+                try:
+                    while True:
+                        self.enter(stage)
+                        try:
+                            item = next(items)
+                        except StopIteration:
+                            return
+                        finally:
+                            self.leave()
+                        yield item
+                finally:
+                    items.close()  # left early: the wrapped one is closed with it
 
             return each_item
 

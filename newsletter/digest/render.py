@@ -124,11 +124,16 @@ class Personal:
     preferences_url: str
 
 
+def name_value(name: str, escape_values: bool) -> str:
+    """What the name marker stands for: a space and the name (escaped for HTML), or nothing."""
+    name = str(escape(name)) if escape_values else name
+    return (" " + name) if name else ""
+
+
 def marker_values(personal: Personal, escape_values: bool) -> dict[str, str]:
     """What each marker stands for in one subscriber's copy; HTML bodies get escaped values."""
-    name = str(escape(personal.name)) if escape_values else personal.name
     return {
-        NAME: (" " + name) if name else "",
+        NAME: name_value(personal.name, escape_values),
         UNSUBSCRIBE_URL: personal.unsubscribe_url,
         PREFERENCES_URL: personal.preferences_url,
     }

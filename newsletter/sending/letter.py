@@ -18,6 +18,7 @@ from newsletter.digest.render import (
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
     link_position,
+    name_value,
     retitle,
 )
 from newsletter.extensions import db
@@ -283,8 +284,6 @@ class IssueLetter:
 
 def _framed_names(name: str) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
     """The name's framed value in the text and in the HTML (escaped): most are the same."""
-    if not name:
-        return EMPTY, EMPTY
-    text = mailer.framed_value(" " + name)
-    escaped = str(escape(name))
-    return text, text if escaped == name else mailer.framed_value(" " + escaped)
+    text, html = name_value(name, escape_values=False), name_value(name, escape_values=True)
+    framed = mailer.framed_value(text)
+    return framed, framed if html == text else mailer.framed_value(html)
