@@ -278,10 +278,27 @@ def app(session_app):
         _empty_tables()
         limiter.reset()  # rate-limit counts, sign-in failures among them, start afresh
         yield session_app
+        # Once a test has started it, the session's worker thread takes every test's
+        # tasks: what it took from this one ends here, or its mail would land in the
+        # next test's inbox.
+        session_app.extensions["celery"].control.purge()
+        _wait_for_the_worker_thread()
         db.session.remove()
     session_app.config.clear()
     session_app.config.update(settings)
     session_app.extensions["celery"].control.purge()
+
+
+def _wait_for_the_worker_thread(timeout: float = 20.0) -> None:
+    """Until the in-process worker runs no task and holds none due now (one held for
+    later, a retry's countdown, is left to the purge of its queue's next test)."""
+    from celery.worker import state
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (
+        state.active_requests or any(r.eta is None for r in list(state.reserved_requests))
+    ):
+        time.sleep(0.02)
 
 
 @pytest.fixture
