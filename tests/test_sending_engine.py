@@ -365,6 +365,33 @@ def test_a_subscriber_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
     assert db.session.get(Issue, issue.id).status == "sent"
 
 
+def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly, inbox):
+    """A window's bookkeeping (the last window marked sent, the next one's check) is one
+    round trip: no BEGIN and COMMIT of its own around it, which cost as much again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite commits each window in the session")
+    app.config["SEND_WINDOW"] = 5
+    readers = add_subscribers(weekly, 60)  # twelve windows
+    issue = draft(weekly)
+    start_sending(issue)
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    sa.event.listen(db.engine, "commit", count)
+    try:
+        outcome = loop.send_batch(issue.id)
+    finally:
+        sa.event.remove(db.engine, "commit", count)
+    assert outcome.sent == 60
+    assert len(inbox.wait_for(60)) == 60
+    assert states(issue.id)["sent"] == 60
+    assert {m.recipients[0] for m in inbox.messages} == {r.email for r in readers}
+    # The claim, the last results, the release and the finish: a few, not one a window.
+    assert len(commits) < 12, f"{len(commits)} commits for twelve windows"
+
+
 @pytest.mark.parametrize("action", ["pause", "cancel"])
 def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, action):
     app.config["SEND_WINDOW"] = 5

@@ -187,20 +187,20 @@ class BatchRecord:
         return [row for row in window if row.delivery_id in wanted]
 
     def _still_wanted(self, ids: list[int]) -> set[int]:
-        """Which of `ids` this batch still holds for a sending issue; on PostgreSQL the
-        last window is marked sent in the same statement."""
-        connection = db.session.connection()
+        """Which of `ids` this batch still holds for a sending issue, committed with what
+        the session held; on PostgreSQL the last window is marked sent in the same
+        statement, a transaction of its own."""
         if _dialect() != "postgresql":
             if self.outcome.sent_now:
                 self._mark_sent()
             _, still_wanted = _statements()
-            return set(connection.scalars(still_wanted, {"ids": ids, "claim": self.token}))
+            return set(db.session.scalars(still_wanted, {"ids": ids, "claim": self.token}))
         values = {**self._sent_values(), "next": ids, "claim": self.token}
         # psycopg runs it as it is: the time goes as the naive UTC the column keeps, the ids
         # as array literals (psycopg dumps a list element by element, in Python).
         values["now"] = values["now"].replace(tzinfo=None)
         values["ids"], values["next"] = _array(values["ids"]), _array(ids)
-        [(_, wanted)] = _STEP.rows(**values)
+        [(_, wanted)] = _STEP.alone(**values)
         self.outcome.sent_now.clear()
         return set(wanted or ())
 
