@@ -2,10 +2,11 @@
 
 Makes N confirmed subscribers in a fresh PostgreSQL database, composes a digest from the
 sample feed, starts W worker processes and Postfix's smtp-sink, and sends the issue. In the
-same run, smtp-source sends the same message to the same sink, which is the limit to
-compare against. Prints emails per second end to end (from the scheduled time to the last
-delivery recorded), the raw smtp-source rates, their ratio, per-batch p50/p99, each
-worker's peak memory and the CPU per message of the workers, the sink and PostgreSQL. With
+same run, smtp-source sends the same message to the same sink, before the send and again
+after it (the best counts), which is the limit to compare against. Prints emails per
+second end to end (from the scheduled time to the last delivery recorded), the raw
+smtp-source rates, their ratio, per-batch p50/p99, each worker's peak memory and the CPU
+per message of the workers, the sink and PostgreSQL. With
 --dkim it also times RSA signatures and prints the machine's ceiling for signed mail; with
 --profile, where the workers' CPU goes: each stage's CPU, timed, and the functions, sampled.
 
@@ -132,6 +133,12 @@ def run(args, database_url: str, tmp: Path) -> None:
         cpu[POSTGRES] = sum(map(cpu_seconds, backends))
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
+        # The limit again, once the send is done and counted: a moment's noise before it (the
+        # database writing out the readers just made) does not make it look lower than it is.
+        for sessions, keep in raw:
+            if keep:
+                again = smtp_source(tmp / "message.txt", sink_port, sessions, keep)
+                raw[sessions, keep] = max(raw[sessions, keep], again)
     finally:
         for process in [*workers, sink]:
             process.send_signal(signal.SIGTERM)
@@ -251,7 +258,9 @@ def prepare(count: int) -> tuple[int, int]:
         {"list_id": weekly.id},
     )
     db.session.commit()
-    db.session.execute(sa.text("ANALYZE"))  # as autovacuum would have by send day
+    # As autovacuum would have by send day, and not while the limit is measured.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))
     print(f"readers created: {count} in {time.monotonic() - started:.1f} s", flush=True)
     with serve_folder(ROOT / "tests" / "data") as base:
         # Served on loopback, which feeds may only use when the operator names it.
