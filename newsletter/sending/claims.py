@@ -234,6 +234,10 @@ _CLAIMED = Statement(
             sa.bindparam("everyone", type_=sa.Boolean),
         ),
         Delivery.subscriber_id.between(sa.bindparam("low"), sa.bindparam("high")),
+        # The same range again: PostgreSQL carries equalities across a join, not ranges.
+        # Without it, once half an issue was sent, it read all 100,000 subscriptions of the
+        # list for each batch: 27 ms, against 3 ms with it.
+        Subscription.subscriber_id.between(sa.bindparam("low"), sa.bindparam("high")),
         Subscription.status == SubscriptionStatus.CONFIRMED,
         Subscriber.status == SubscriberStatus.ACTIVE,
     )
