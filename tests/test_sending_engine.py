@@ -3,6 +3,7 @@ servers, and an issue that stops itself or is stopped in the middle of a batch."
 
 import random
 import re
+import secrets
 import smtplib
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -390,6 +391,59 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     assert {m.recipients[0] for m in inbox.messages} == {r.email for r in readers}
     # The claim, the last results, the release and the finish: a few, not one a window.
     assert len(commits) < 12, f"{len(commits)} commits for twelve windows"
+
+
+def test_a_database_connection_lost_mid_batch_mends_itself(app, weekly, inbox):
+    """The database dropping the workers' connections (a restart, a failover) is no reason
+    to pause: the batch ends with the error, the issue keeps sending, and the next batch
+    sends the rest. Only the window in flight may go twice."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's sessions are ended from outside")
+    app.config["SEND_WINDOW"] = 5
+    emails = {reader.email for reader in add_subscribers(weekly, 20)}
+    issue = draft(weekly)
+    start_sending(issue)
+    issue_id = issue.id
+    victims = f"victim-{secrets.token_hex(4)}"
+
+    def named(dbapi_connection, record):
+        dbapi_connection.execute(f"SET application_name = '{victims}'")
+        dbapi_connection.commit()
+
+    db.session.remove()
+    db.engine.dispose()  # every connection from here on is named
+    sa.event.listen(db.engine, "connect", named)
+    outsider = sa.create_engine(db.engine.url)
+    killed = []
+
+    def end_their_sessions(count):
+        if count == 7 and not killed:  # in the second window
+            with outsider.connect() as connection:
+                ended = connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = :name"
+                    ),
+                    {"name": victims},
+                ).all()
+            killed.append(len(ended))
+
+    inbox.handler.on_message = end_their_sessions
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            loop.send_batch(issue_id)
+    finally:
+        sa.event.remove(db.engine, "connect", named)
+        outsider.dispose()
+    assert killed and killed[0] >= 1
+    db.session.rollback()
+    assert db.session.get(Issue, issue_id).status == "sending"
+    claims.release_stale_claims(datetime.now(UTC) + timedelta(hours=1))  # as beat would
+    send_all(issue_id)
+    assert db.session.get(Issue, issue_id).status == "sent"
+    received = [m.recipients[0] for m in inbox.messages]
+    assert set(received) == emails
+    assert len(received) - len(emails) <= 5
 
 
 @pytest.mark.parametrize("action", ["pause", "cancel"])

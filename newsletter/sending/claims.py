@@ -16,6 +16,7 @@ import secrets
 import threading
 from datetime import datetime, timedelta
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from psycopg.rows import namedtuple_row
@@ -177,7 +178,7 @@ class Statement:
         connection = db.session.connection()
         if connection.dialect.name != "postgresql":
             return connection.execute(self.select, params).all()
-        return self._run(connection.connection.driver_connection, params)
+        return self._run(connection, params)
 
     def alone(self, **params) -> list:
         """Run in a transaction of its own, committed, after the session's is committed.
@@ -193,14 +194,24 @@ class Statement:
             driver = connection.connection.driver_connection
             driver.autocommit = True
             try:
-                return self._run(driver, params)
+                return self._run(connection, params)
             finally:
-                driver.autocommit = False
+                if not connection.invalidated:
+                    driver.autocommit = False
 
-    def _run(self, driver, params: dict) -> list:
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
-            cursor.execute(self.sql, {**self.constants, **params})
-            return cursor.fetchall()
+    def _run(self, connection: sa.Connection, params: dict) -> list:
+        driver = connection.connection.driver_connection
+        try:
+            with driver.cursor(row_factory=namedtuple_row) as cursor:
+                cursor.execute(self.sql, {**self.constants, **params})
+                return cursor.fetchall()
+        except psycopg.Error as exc:
+            # Raised as SQLAlchemy raises it, so a lost connection is the OperationalError
+            # that the send loop waits out rather than pausing for; a broken connection
+            # does not go back to the pool.
+            if driver.broken:
+                connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(self.sql, params, exc, psycopg.Error) from exc
 
 
 # A batch's claimed rows with their subscribers, who may have left since the send began.
