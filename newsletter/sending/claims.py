@@ -173,13 +173,6 @@ class Statement:
         compiled = select.compile(dialect=postgresql_psycopg.dialect())
         self.sql, self.constants = str(compiled), compiled.params
 
-    def rows(self, **params) -> list:
-        """Run in the session's transaction."""
-        connection = db.session.connection()
-        if connection.dialect.name != "postgresql":
-            return connection.execute(self.select, params).all()
-        return self._run(connection, params)
-
     def alone(self, **params) -> list:
         """Run in a transaction of its own, committed, after the session's is committed.
         On PostgreSQL that is one round trip, not three: the statement commits itself,
@@ -194,24 +187,19 @@ class Statement:
             driver = connection.connection.driver_connection
             driver.autocommit = True
             try:
-                return self._run(connection, params)
+                with driver.cursor(row_factory=namedtuple_row) as cursor:
+                    cursor.execute(self.sql, {**self.constants, **params})
+                    return cursor.fetchall()
+            except psycopg.Error as exc:
+                # Raised as SQLAlchemy raises it, so a lost connection is the
+                # OperationalError that the send loop waits out rather than pausing for; a
+                # broken connection does not go back to the pool.
+                if driver.broken:
+                    connection.invalidate(exc)
+                raise sa.exc.DBAPIError.instance(self.sql, params, exc, psycopg.Error) from exc
             finally:
                 if not connection.invalidated:
                     driver.autocommit = False
-
-    def _run(self, connection: sa.Connection, params: dict) -> list:
-        driver = connection.connection.driver_connection
-        try:
-            with driver.cursor(row_factory=namedtuple_row) as cursor:
-                cursor.execute(self.sql, {**self.constants, **params})
-                return cursor.fetchall()
-        except psycopg.Error as exc:
-            # Raised as SQLAlchemy raises it, so a lost connection is the OperationalError
-            # that the send loop waits out rather than pausing for; a broken connection
-            # does not go back to the pool.
-            if driver.broken:
-                connection.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(self.sql, params, exc, psycopg.Error) from exc
 
 
 # A batch's claimed rows with their subscribers, who may have left since the send began.
