@@ -187,9 +187,9 @@ class BatchRecord:
         return [row for row in window if row.delivery_id in wanted]
 
     def _still_wanted(self, ids: list[int]) -> set[int]:
-        """Which of `ids` this batch still holds for a sending issue, committed with what
-        the session held; on PostgreSQL the last window is marked sent in the same
-        statement, a transaction of its own."""
+        """Which of `ids` this batch still holds for a sending issue. On PostgreSQL the
+        last window is marked sent in the same statement, which commits itself (after what
+        the session held)."""
         if _dialect() != "postgresql":
             if self.outcome.sent_now:
                 self._mark_sent()
