@@ -5,6 +5,9 @@ import random
 import re
 import secrets
 import smtplib
+import socket
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 
@@ -18,7 +21,7 @@ from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscription
 from newsletter.sending import claims, lifecycle, loop
-from newsletter.sending.pipeline import Pipeline
+from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import Limits, Throttle, rate_key
 from newsletter.subscriptions import service
 
@@ -57,6 +60,53 @@ def test_a_message_larger_than_the_sockets_buffers_arrives_whole(inbox):
     [after] = inbox.wait_for(1, recipient="after-long@example.org")
     assert long.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n")
     assert after.message["Subject"] == "after"
+
+
+class SilentServer:
+    """An SMTP server that greets, offers PIPELINING, then reads (or, `reading=False`,
+    stops reading) and never answers again: a relay that hangs mid-send."""
+
+    def __init__(self, reading: bool = True):
+        self.reading = reading
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.sendall(b"220 hangs\r\n")
+            connection.recv(1024)  # EHLO
+            connection.sendall(b"250-hangs\r\n250 PIPELINING\r\n")
+            while self.reading and connection.recv(65536):
+                pass
+            self.done.wait(30)
+
+    def close(self):
+        self.done.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("reading", [True, False], ids=["no answer", "stops reading"])
+def test_a_server_that_hangs_mid_send_times_out_as_a_lost_connection(reading):
+    """The timeout holds when the socket blocks and the kernel keeps it: a read with no
+    answer, a write into a server that stopped reading (a message larger than the
+    sockets' buffers). The message in flight is the one whose fate is unknown."""
+    server = SilentServer(reading)
+    big = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n" * 20_000
+    try:
+        with mailer.connect(mailer.SmtpSettings("127.0.0.1", server.port, timeout=0.5)) as smtp:
+            pipe = Pipeline(smtp)
+            started = time.monotonic()
+            with pytest.raises(Interrupted, match="did not answer in 0.5 s") as lost:
+                list(pipe.send_all([("first", "news@example.org", "ana@example.org", big)]))
+            assert lost.value.key == "first"
+            assert time.monotonic() - started < 10
+            # Python keeps the socket's timeout again for what follows (QUIT).
+            assert smtp.sock.gettimeout() == 0.5
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize("pipelining", [True, False])

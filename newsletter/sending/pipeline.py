@@ -15,7 +15,9 @@ import os
 import smtplib
 import socket
 import ssl
+import struct
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from newsletter.mailer import Stuffed, double_dots, smtp_address
 
@@ -50,6 +52,36 @@ def _send(sock: socket.socket, parts: list[bytes]) -> None:
     sent = sock.sendmsg(parts)
     if sent < sum(map(len, parts)):
         sock.sendall(b"".join(parts)[sent:])
+
+
+@contextmanager
+def _kernel_timeouts(sock: socket.socket) -> Iterator[None]:
+    """The socket blocking, its timeout kept by the kernel (SO_RCVTIMEO, SO_SNDTIMEO).
+
+    With a timeout of its own, Python polls before every read and write: two system calls
+    more a message, each letting go of the GIL to another thread. A read or write the kernel
+    times out raises TimeoutError, as Python's would. Not for TLS, whose blocking reads
+    retry past the kernel's timeout; nor where the kernel takes no such option."""
+    timeout = sock.gettimeout()
+    if isinstance(sock, ssl.SSLSocket) or not timeout:
+        yield
+        return
+    seconds = int(timeout)
+    value = struct.pack("ll", seconds, max(1, int((timeout - seconds) * 1e6)))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except OSError:
+        yield
+        return
+    sock.settimeout(None)
+    try:
+        yield
+    except BlockingIOError as exc:
+        raise TimeoutError(f"the server did not answer in {timeout:g} s") from exc
+    finally:
+        if sock.fileno() >= 0:
+            sock.settimeout(timeout)  # and the kernel's left as they are: no longer used
 
 
 def _envelope(sender: str, recipient: str) -> bytes:
@@ -103,31 +135,32 @@ class Pipeline:
         current, unbuilt = _next(items)
         following = None
         try:
-            if current is not None:
-                self.smtp.sock.sendall(_envelope(current[1], current[2]))
-                following, unbuilt = _next(items)
-            while current is not None:
-                key, sender, recipient, message = current
-                mail, rcpt, data = self._replies(3)
-                ahead = _envelope(following[1], following[2]) if following else b""
-                accepted = mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354
-                if accepted:
-                    _send(self.smtp.sock, [*dot_stuffed(message), ahead])
-                else:
-                    if data[0] == 354:  # took DATA with nothing to deliver: end it empty
-                        self.smtp.sock.sendall(b".\r\n")
-                        self._replies(1)
-                    self.smtp.sock.sendall(b"RSET\r\n" + ahead)
-                # The one after is built while the server takes this one: no idle wire.
-                after = None
-                if following is not None and unbuilt is None:
-                    after, unbuilt = _next(items)
-                [(code, text)] = self._replies(1)
-                if not accepted:
-                    yield key, _refusal(mail, rcpt, data, sender, recipient)
-                else:
-                    yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
-                current, following = following, after
+            with _kernel_timeouts(self.smtp.sock):
+                if current is not None:
+                    self.smtp.sock.sendall(_envelope(current[1], current[2]))
+                    following, unbuilt = _next(items)
+                while current is not None:
+                    key, sender, recipient, message = current
+                    mail, rcpt, data = self._replies(3)
+                    ahead = _envelope(following[1], following[2]) if following else b""
+                    accepted = mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354
+                    if accepted:
+                        _send(self.smtp.sock, [*dot_stuffed(message), ahead])
+                    else:
+                        if data[0] == 354:  # took DATA with nothing to deliver: end it empty
+                            self.smtp.sock.sendall(b".\r\n")
+                            self._replies(1)
+                        self.smtp.sock.sendall(b"RSET\r\n" + ahead)
+                    # The one after is built while the server takes this one: no idle wire.
+                    after = None
+                    if following is not None and unbuilt is None:
+                        after, unbuilt = _next(items)
+                    [(code, text)] = self._replies(1)
+                    if not accepted:
+                        yield key, _refusal(mail, rcpt, data, sender, recipient)
+                    else:
+                        yield key, None if code == 250 else smtplib.SMTPDataError(code, text)
+                    current, following = following, after
         except OSError as exc:
             raise Interrupted(current[0], exc) from exc
         # Outside the try: a missing file (an OSError) is no lost connection.
