@@ -214,10 +214,12 @@ class Issue(db.Model):
     # Failed sends in a row across all workers; past a limit the issue pauses itself.
     error_streak: Mapped[int] = mapped_column(default=0, server_default="0")
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
-    html: Mapped[str | None] = mapped_column(sa.Text)
-    text: Mapped[str | None] = mapped_column(sa.Text)
+    # The frozen render, tens of KB: loaded when read, not with every look at the status
+    # (a send looks several times a batch; lists of issues never need it).
+    html: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")
+    text: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")
     # The same, frozen for each other language its subscribers read: {locale: [html, text]}.
-    renders: Mapped[dict | None] = mapped_column(sa.JSON)
+    renders: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True, deferred_group="render")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # An A/B test of subjects (sending/ab.py): this percent of the subscribers gets the
     # variants, the rest waits ab_wait_minutes and gets the winner (an IssueVariant id; no

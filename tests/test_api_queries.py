@@ -22,6 +22,13 @@ def _add_issues(list_id: int, reader_id: int, first: int, n: int) -> None:
     db.session.commit()
 
 
+def _add_rendered(list_id: int, number: int) -> None:
+    issue = Issue(list_id=list_id, number=number, subject="Rendered", status="sent")
+    issue.html, issue.text = "<p>" + "x" * 50_000 + "</p>", "x" * 20_000
+    db.session.add(issue)
+    db.session.commit()
+
+
 def _statements_for_listing(client, api_headers) -> tuple[int, dict]:
     db.session.expunge_all()  # as in a fresh request: nothing already loaded
     with counting_statements() as seen:
@@ -45,6 +52,12 @@ def test_listing_issues_runs_as_many_statements_for_50_issues_as_for_5(client, a
     assert len(listed["items"]) == 50
 
     assert many == few, f"{few} statements for 5 issues, {many} for 50"
+    # The frozen renders (tens of KB an issue) are loaded only where they are read.
+    _add_rendered(list_id, 56)
+    db.session.expunge_all()
+    with counting_statements() as seen:
+        assert client.get("/api/v1/issues", headers=api_headers).status_code == 200
+    assert not [sql for sql in seen if "issues.html" in sql]
     first = listed["items"][0]
     assert first["counts"] == {"sent": 1, "failed": 0, "pending": 0, "total": 1}
     assert first["bounces"]["soft"] == 1 and first["bounces"]["by_reason"] == {"unknown": 1}

@@ -13,7 +13,7 @@ from email import message_from_bytes
 
 import pytest
 import sqlalchemy as sa
-from builders import add_subscribers, draft, start_sending, states
+from builders import add_subscribers, counting_statements, draft, start_sending, states
 from conftest import Inbox, wait_until
 
 from newsletter import accounts, mailer
@@ -235,6 +235,21 @@ def test_each_subscriber_gets_their_own_links_and_name(app, weekly, inbox):
         links.add(re.search(r"/unsubscribe/[\w.-]+", mail.message["List-Unsubscribe"]).group())
         assert links.issuperset(re.findall(r"/unsubscribe/[\w.-]+", html))
     assert len(links) == 3
+
+
+def test_a_batch_reads_the_frozen_render_once(app, weekly, inbox):
+    """The render is tens of KB: the batch's looks at the issue's status leave it."""
+    add_subscribers(weekly, 3)
+    issue = draft(weekly)
+    start_sending(issue)
+    issue_id = issue.id
+    db.session.expunge_all()
+    with counting_statements() as seen:
+        outcome = loop.send_batch(issue_id)
+    assert outcome.sent == 3
+    issue_reads = [sql for sql in seen if sql.lstrip().startswith("SELECT issues.")]
+    assert len(issue_reads) > 1  # the status is looked at more than once
+    assert len([sql for sql in issue_reads if "issues.html" in sql]) == 1
 
 
 def test_each_sent_row_records_when_and_its_message_id(app, weekly, inbox):
