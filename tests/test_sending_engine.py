@@ -440,22 +440,30 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     readers = add_subscribers(weekly, 60)  # twelve windows
     issue = draft(weekly)
     start_sending(issue)
-    commits = []
+    commits, session_commits = [], []
 
     def count(connection):
         commits.append(connection)
 
+    def count_session(session):
+        session_commits.append(session)
+
+    session = db.session()
     sa.event.listen(db.engine, "commit", count)
+    sa.event.listen(session, "after_commit", count_session)
     try:
         outcome = loop.send_batch(issue.id)
     finally:
         sa.event.remove(db.engine, "commit", count)
+        sa.event.remove(session, "after_commit", count_session)
     assert outcome.sent == 60
     assert len(inbox.wait_for(60)) == 60
     assert states(issue.id)["sent"] == 60
     assert {m.recipients[0] for m in inbox.messages} == {r.email for r in readers}
     # The claim, the last results, the release and the finish: a few, not one a window.
     assert len(commits) < 12, f"{len(commits)} commits for twelve windows"
+    # Nor does the session commit with nothing begun (it would expire everything loaded).
+    assert len(session_commits) < 12, f"{len(session_commits)} session commits for 12 windows"
 
 
 def test_a_database_connection_lost_mid_batch_mends_itself(app, weekly, inbox):

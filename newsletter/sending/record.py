@@ -21,7 +21,7 @@ from newsletter import mailer
 from newsletter.extensions import db
 from newsletter.models import BatchClaim, Delivery, Issue, utcnow
 from newsletter.sending import retries
-from newsletter.sending.claims import Statement
+from newsletter.sending.claims import Statement, commit_if_begun
 from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
@@ -183,7 +183,7 @@ class BatchRecord:
             wanted = self._still_wanted([row.delivery_id for row in window])
             if not wanted and (status := issue_status(self.issue_id)) != IssueStatus.SENDING:
                 self.outcome.stopped = status
-        db.session.commit()
+        commit_if_begun()
         return [row for row in window if row.delivery_id in wanted]
 
     def _still_wanted(self, ids: list[int]) -> set[int]:
