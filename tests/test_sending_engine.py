@@ -444,10 +444,13 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     readers = add_subscribers(weekly, 60)  # twelve windows
     issue = draft(weekly)
     start_sending(issue)
-    commits, session_commits = [], []
+    commits, session_commits, checkouts = [], [], []
 
     def count(connection):
         commits.append(connection)
+
+    def count_checkout(dbapi_connection, record, proxy):
+        checkouts.append(record)
 
     def count_session(session):
         session_commits.append(session)
@@ -455,11 +458,13 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     session = db.session()
     sa.event.listen(db.engine, "commit", count)
     sa.event.listen(session, "after_commit", count_session)
+    sa.event.listen(db.engine, "checkout", count_checkout)
     try:
         outcome = loop.send_batch(issue.id)
     finally:
         sa.event.remove(db.engine, "commit", count)
         sa.event.remove(session, "after_commit", count_session)
+        sa.event.remove(db.engine, "checkout", count_checkout)
     assert outcome.sent == 60
     assert len(inbox.wait_for(60)) == 60
     assert states(issue.id)["sent"] == 60
@@ -468,6 +473,8 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     assert len(commits) < 12, f"{len(commits)} commits for twelve windows"
     # Nor does the session commit with nothing begun (it would expire everything loaded).
     assert len(session_commits) < 12, f"{len(session_commits)} session commits for 12 windows"
+    # The windows' steps share one connection for the batch, not one from the pool each.
+    assert len(checkouts) < 12, f"{len(checkouts)} connections checked out for 12 windows"
 
 
 def test_a_database_connection_lost_mid_batch_mends_itself(app, weekly, inbox):

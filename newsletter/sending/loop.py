@@ -24,6 +24,7 @@ from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, utcnow
 from newsletter.sending import ab, ledger
 from newsletter.sending.claims import (
+    Autocommit,
     Lease,
     claim_batch,
     moved,
@@ -238,11 +239,11 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
     token, subscribers = claim_batch(issue.id, size, after, variants_only=ab.undecided(issue))
     record = None
     try:
-        with Lease(token, issue.id):
+        with Lease(token, issue.id), Autocommit() as steps:
             subjects = ab.subjects(issue)
             letter = IssueLetter(issue, subject=subjects[None])
             letters = {(None, None): letter}
-            record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:])
+            record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:], steps)
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 try:

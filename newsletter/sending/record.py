@@ -21,7 +21,7 @@ from newsletter import mailer
 from newsletter.extensions import db
 from newsletter.models import BatchClaim, Delivery, Issue, utcnow
 from newsletter.sending import retries
-from newsletter.sending.claims import Statement, commit_if_begun
+from newsletter.sending.claims import Autocommit, Statement, commit_if_begun
 from newsletter.statuses import DeliveryStatus, IssueStatus
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
@@ -103,8 +103,11 @@ class BatchOutcome:
 
 
 class BatchRecord:
-    def __init__(self, issue_id: int, token: str, subscribers: list, id_suffix: str):
+    def __init__(
+        self, issue_id: int, token: str, subscribers: list, id_suffix: str, steps: Autocommit
+    ):
         config = current_app.config
+        self.steps = steps  # where each window's step runs
         # The message ids are made from the row ids, so the database can write them.
         self.id_suffix = id_suffix
         self.issue_id = issue_id
@@ -200,7 +203,7 @@ class BatchRecord:
         # as array literals (psycopg dumps a list element by element, in Python).
         values["now"] = values["now"].replace(tzinfo=None)
         values["ids"], values["next"] = _array(values["ids"]), _array(ids)
-        [(_, wanted)] = _STEP.alone(**values)
+        [(_, wanted)] = self.steps.run(_STEP, **values)
         self.outcome.sent_now.clear()
         return set(wanted or ())
 
