@@ -346,7 +346,7 @@ def double_dots(lines: bytes) -> bytes:
 class Stuffed:
     """A message in chunks, as SMTP's DATA carries it (`chunks`: dots doubled, not yet
     ended) and as it is (`bytes()`), made from parts whose dots were doubled once for every
-    copy of an issue. Never joined on the way to the socket, which gathers the chunks."""
+    copy of an issue. Joined once, on the way to the socket."""
 
     __slots__ = ("chunks", "plain")
 
