@@ -139,7 +139,12 @@ def address_header(name: str, email: str) -> str:
     """A From/To/Reply-To value: the display name as a phrase, folded, then the address."""
     check_header(email)
     address = smtp_address(email)
-    return _fold([*phrase_words(name), f"<{address}>"]) if name else address
+    if not name:
+        return address
+    # Most names are plain words that fit one line with the address: folding leaves them so.
+    if len(name) + len(address) + 3 <= _LINE and _PLAIN_PHRASE.fullmatch(name):
+        return f"{name} <{address}>"
+    return _fold([*phrase_words(name), f"<{address}>"])
 
 
 def list_id_header(name: str, list_id: str) -> str:

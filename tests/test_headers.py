@@ -9,7 +9,7 @@ from email.header import decode_header, make_header
 import dkim
 import pytest
 from flask_babel import force_locale
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from newsletter import accounts, autopilot, mailer
@@ -77,6 +77,26 @@ def examples(test):
 def test_any_subject_comes_back_whole(value):
     message = parsed([("Subject", mailer.encode_header(value))])
     assert message["Subject"] == value
+
+
+# Plain words, of every length around the one line they may share with the address.
+PLAIN_NAMES = st.from_regex(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,30}( [A-Za-z0-9.-]{1,30}){0,4}", fullmatch=True
+)
+
+
+@given(
+    st.one_of(PLAIN_NAMES, TEXT),
+    st.from_regex(r"[a-z0-9.]{1,40}@[a-z0-9]{1,20}\.org", fullmatch=True),
+)
+@example("Reader Number One Of The Weekly Digest", "a.very.long.address.of.a.reader@example.org")
+@example("A" * 30 + " " + "B" * 17, "ana@example.org")  # the line exactly full
+@example("A" * 30 + " " + "B" * 18, "ana@example.org")  # one more: the address folds
+def test_a_plain_name_on_one_line_is_the_folded_header_unchanged(name, email):
+    # The short way for the names most readers have gives what folding gives.
+    assume(not mailer.has_line_break(name))
+    folded = mailer._fold([*mailer.phrase_words(name), f"<{email}>"]) if name else email
+    assert mailer.address_header(name, email) == folded
 
 
 @settings(max_examples=300, deadline=None)
