@@ -15,12 +15,14 @@ import pytest
 import sqlalchemy as sa
 from builders import add_subscribers, counting_statements, draft, start_sending, states
 from conftest import Inbox, wait_until
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from newsletter import accounts, mailer
-from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL
+from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL, name_value
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscription
-from newsletter.sending import claims, lifecycle, loop
+from newsletter.sending import claims, letter, lifecycle, loop
 from newsletter.sending.pipeline import Interrupted, Pipeline
 from newsletter.sending.throttle import Limits, Throttle, rate_key
 from newsletter.subscriptions import service
@@ -224,6 +226,26 @@ def test_a_patched_body_decodes_to_the_filled_in_text():
     decoded = message.get_payload()[0].get_payload(decode=True).decode()
     assert decoded.replace("\r\n", "\n").rstrip("\n") == expected
     assert max(len(line) for line in encoded.split(b"\r\n")) <= 76
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[ -~]{1,80}", fullmatch=True),
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=90),
+    )
+)
+@example("Reader 1")
+@example("Ana & Bob <ana@example.org>")
+@example("." + "x" * 73)
+@example("x" * 74)
+@example("x" * 75)
+@example("Zoë")
+def test_a_plain_name_is_framed_as_its_text_and_escaped_values_are(name):
+    """The short way for names that need no encoding nor escaping gives the long way's bytes."""
+    text = name_value(name, escape_values=False)
+    html = name_value(name, escape_values=True)
+    expected = (mailer.framed_value(text), mailer.framed_value(html))
+    assert letter._framed_names(name) == expected
 
 
 def test_each_subscriber_gets_their_own_links_and_name(app, weekly, inbox):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from email.utils import formatdate
 from types import SimpleNamespace
@@ -282,8 +283,17 @@ class IssueLetter:
         return copy.headed(head)
 
 
+# A name that quoted-printable leaves as it is after its space (printable ASCII but "=",
+# not ending in a space, one line) and that HTML needs no escape for (& < > " '): most.
+_PLAIN_NAME = re.compile(r"[ !#-%(-;?-~]{0,73}[!#-%(-;?-~]")
+
+
 def _framed_names(name: str) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
     """The name's framed value in the text and in the HTML (escaped): most are the same."""
+    if _PLAIN_NAME.fullmatch(name):
+        # The value starts with a space: no dot starts its line, and SMTP's form is the same.
+        framed = mailer.SOFT_BREAK + b" " + name.encode("ascii") + mailer.SOFT_BREAK
+        return (framed, framed), (framed, framed)
     text, html = name_value(name, escape_values=False), name_value(name, escape_values=True)
     framed = mailer.framed_value(text)
     return framed, framed if html == text else mailer.framed_value(html)
