@@ -151,6 +151,23 @@ def test_the_next_message_is_built_while_the_server_takes_this_one(inbox):
     assert len(inbox.wait_for(4)) == 4
 
 
+@pytest.mark.parametrize(("seconds", "made_with_the_first"), [(0, 1), (60, 5)])
+def test_copies_are_built_in_runs_as_the_first_of_each_is_asked_for(seconds, made_with_the_first):
+    """A run is built whole when its first copy is asked for; without time for more, a
+    run is one copy (a signed copy alone costs a signature's time)."""
+    made = []
+
+    def copies():
+        for n in range(5):
+            made.append(n)
+            yield n
+
+    runs = loop._in_runs(copies(), seconds)
+    assert next(runs) == 0
+    assert len(made) == made_with_the_first
+    assert [0, *runs] == [0, 1, 2, 3, 4]
+
+
 def test_a_message_that_cannot_be_built_fails_after_those_before_it_are_sent(inbox):
     events = []
     with mailer.connect(mailer.SmtpSettings("127.0.0.1", inbox.port)) as smtp:

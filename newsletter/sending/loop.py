@@ -13,6 +13,7 @@ import logging
 import smtplib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -44,6 +45,12 @@ logger = logging.getLogger(__name__)
 # Why a batch stopped early, besides the issue's own status (paused, cancelled).
 THROTTLED = "throttled"
 UNREACHABLE = "unreachable"
+# Seconds of copies built one after another, as the pipeline asks for the first of each
+# run (while the server takes the message before): each send's trip through the kernel
+# flushes the CPU's caches, and a copy built between two sends cost a third more. Not a
+# whole window at once: the build holds the GIL, and the process's other batch would wait
+# for it (a window of signed copies, 50 signatures, held it for tens of ms).
+BUILD_RUN = 0.0005
 # Longer waits are left to beat: brokers redeliver tasks held past their visibility timeout.
 MAX_QUEUED_WAIT = 900.0
 
@@ -247,11 +254,8 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 try:
-                    # Built in a row, then sent: each send's trip through the kernel
-                    # flushes the CPU's caches, and a copy built between two sends costs
-                    # a third more than one built after another.
-                    copies = list(_letters(issue, letters, subjects, record, window))
-                    for row, error in pipe.send_all(copies):
+                    copies = _letters(issue, letters, subjects, record, window)
+                    for row, error in pipe.send_all(_in_runs(copies, BUILD_RUN)):
                         if error is None:
                             record.sent(row.delivery_id)
                         else:
@@ -316,6 +320,20 @@ def _letters(issue: Issue, letters: dict, subjects: dict, record: BatchRecord, w
             continue
         sender = verp.return_path(row.delivery_id) if per_delivery else letter.envelope_from
         yield row, sender, row.email, message
+
+
+def _in_runs(items: Iterator, seconds: float) -> Iterator:
+    """The items, made for up to `seconds` at a time (at least one) when the first of each
+    run is asked for."""
+    while True:
+        run, deadline = [], time.perf_counter() + seconds
+        for item in items:
+            run.append(item)
+            if time.perf_counter() >= deadline:
+                break
+        if not run:
+            return
+        yield from run
 
 
 def _reply(error: smtplib.SMTPException) -> tuple[int, bytes | str]:
