@@ -1,6 +1,6 @@
 """Instructions a message costs the send loop in user space, counted by callgrind.
 
-    .venv/bin/python bench/instructions.py [--subscribers 2000]
+    .venv/bin/python bench/instructions.py [--subscribers N]
 
 Seconds move by a third between runs on a shared machine; instructions do not. This runs
 itself under `valgrind --tool=callgrind`, sends one batch in process into smtp-sink after a
@@ -30,7 +30,9 @@ COPIES = 1000
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument(
+        "--subscribers", type=int, help="default: two batches of NEWSLETTER_BATCH_SIZE"
+    )
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
     if os.environ.get(MEASURED):
@@ -84,8 +86,11 @@ def measure(args, out: Path) -> None:
             sink.wait()
 
 
-def count(subscribers: int) -> int:
+def count(subscribers: int | None) -> int:
+    import gc
+
     import sqlalchemy as sa
+    from flask import current_app
 
     from newsletter.extensions import db
     from newsletter.models import Issue
@@ -93,7 +98,7 @@ def count(subscribers: int) -> int:
     from newsletter.sending.letter import IssueLetter
     from newsletter.statuses import IssueStatus
 
-    issue_id, _ = prepare(subscribers)
+    issue_id, _ = prepare(subscribers or 2 * current_app.config["BATCH_SIZE"])
     db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id)
@@ -102,6 +107,7 @@ def count(subscribers: int) -> int:
     db.session.commit()
     loop.claim_due_issues()
     after = loop.send_batch(issue_id).last  # warms up what a worker would have warm
+    gc.freeze()  # as a worker does once it is ready: no full collection walks start-up's objects
     callgrind("--zero")
     sent = loop.send_batch(issue_id, after).sent
     callgrind("--dump")

@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, help="default: NEWSLETTER_BATCH_SIZE's")
     parser.add_argument(
         "--pool", default="solo", help="solo: one batch at a time per worker; threads: several"
     )
@@ -81,15 +81,17 @@ def run(args, database_url: str, tmp: Path) -> None:
         "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{sink_port}",
         "NEWSLETTER_BASE_URL": "https://news.example.org",
         "NEWSLETTER_SECRET_KEY": "bench-secret",
-        "NEWSLETTER_BATCH_SIZE": str(args.batch_size),
         "NEWSLETTER_SEND_WINDOW": str(args.window),
     }
+    if args.batch_size:
+        env["NEWSLETTER_BATCH_SIZE"] = str(args.batch_size)
     if args.dkim:
         env["NEWSLETTER_DKIM_KEY_FILE"] = dkim_key(tmp)
     os.environ.update(env)
     from newsletter import create_app
 
     app = create_app()
+    args.batch_size = app.config["BATCH_SIZE"]
     with app.app_context():
         issue_id, size = prepare(args.subscribers)
         message = sample_message(issue_id)
