@@ -188,7 +188,11 @@ def variant_name(position: int) -> str:
 
 
 def subjects(issue: Issue) -> dict[int | None, str]:
-    """Each variant's subject; None (the rest) gets the winner's, or the issue's own."""
+    """Each variant's subject; None (the rest) gets the winner's, or the issue's own.
+    Without a test nor a winner, every copy gets the issue's own: its variants are not read
+    (a query each batch)."""
+    if issue.ab_decide_at is None and issue.ab_winner is None:
+        return {None: issue.subject}
     by_id: dict[int | None, str] = {v.id: v.subject for v in issue.variants}
     by_id[None] = by_id.get(issue.ab_winner, issue.subject)
     return by_id

@@ -207,8 +207,10 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != IssueStatus.SENDING:
         return BatchOutcome(stopped=issue.status if issue else "missing")
-    # An A/B test is decided before its rest is claimed, whoever gets there first.
-    ab.decide_if_due(issue_id)
+    # An A/B test is decided before its rest is claimed, whoever gets there first; an issue
+    # without one (most) is not read again for it.
+    if ab.undecided(issue):
+        ab.decide_if_due(issue_id)
     try:
         # Connect (and greet) before claiming: while the server is down, subscribers keep
         # their attempts and no rows are held.
