@@ -110,6 +110,9 @@ def load(instance: Path) -> dict:
         # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.
         "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
+        # What one SMTP session carries before the next is opened (Exim refuses more than
+        # 1,000 by default).
+        "SMTP_MESSAGES_PER_CONNECTION": int(_env("SMTP_MESSAGES_PER_CONNECTION", "1000")),
         # A live batch renews its rows every third of this; a dead one's come back after it.
         "CLAIM_LEASE": float(_env("CLAIM_LEASE", "15")),
         # Batches of one issue in flight at once, across all workers.

@@ -125,6 +125,18 @@ class RecordingHandler(Pipelining):
         self.lock = threading.Lock()
         # Called with each message's count as it arrives, to act in the middle of a send.
         self.on_message = None
+        # MAIL commands a session may give, as servers cap them (Exim: 1,000); None, no cap.
+        self.most_per_session: int | None = None
+        self.sessions: dict[int, int] = {}  # MAIL commands given, by session
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            given = self.sessions[id(session)] = self.sessions.get(id(session), 0) + 1
+        if self.most_per_session is not None and given > self.most_per_session:
+            return "421 4.7.0 Too many messages for one connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -178,6 +190,8 @@ class Inbox:
         self.handler.refuse.clear()
         self.handler.on_message = None
         self.handler.pipelining = True
+        self.handler.most_per_session = None
+        self.handler.sessions.clear()
 
     def wait_for(self, count: int, timeout: float = 20.0, recipient: str | None = None):
         """Poll until `count` messages (to `recipient`, if given) have arrived."""

@@ -719,3 +719,57 @@ def test_dead_batches_get_as_many_new_chains_and_a_stalled_send_all(app, weekly,
     queue = app.config["TASK_QUEUE"]
     for job, expected in ((jobs.dispatch_due_issues, f"{queue}-control"), (jobs.send_batch, queue)):
         assert router.route({}, job.name)["queue"].name == expected
+
+
+@pytest.mark.parametrize("most", [4, 1000])
+def test_a_batch_opens_a_new_session_when_one_has_carried_its_share(app, weekly, inbox, most):
+    """A server that takes at most 4 messages a session (Exim's cap, made small): a batch
+    of 10 that knows the cap sends 4, 4 and 2 over three sessions, and nobody is refused;
+    one that thinks a session carries 1,000 has the rest refused (421) and retried later."""
+    app.config.update(SMTP_MESSAGES_PER_CONNECTION=most, SEND_WINDOW=50, BATCH_SIZE=20)
+    inbox.handler.most_per_session = 4
+    readers = add_subscribers(weekly, 10)
+    issue = draft(weekly)
+    start_sending(issue)
+    outcome = loop.send_batch(issue.id)
+    received = sorted(r for m in inbox.messages for r in m.recipients)
+    if most == 4:
+        assert (outcome.sent, outcome.deferred, outcome.stopped) == (10, 0, None)
+        assert received == sorted(reader.email for reader in readers)
+        assert sorted(inbox.handler.sessions.values()) == [2, 4, 4]
+        assert states(issue.id)["sent"] == 10
+    else:
+        assert outcome.sent == 4 and len(received) == 4
+        assert "421" in db.session.scalar(
+            sa.select(Delivery.last_error).where(Delivery.last_error.is_not(None)).limit(1)
+        )
+
+
+def test_a_server_away_when_a_new_session_is_due_stops_the_batch_and_loses_nobody(
+    app, weekly, inbox, monkeypatch
+):
+    app.config.update(SMTP_MESSAGES_PER_CONNECTION=3, BATCH_SIZE=20)
+    add_subscribers(weekly, 8)
+    issue = draft(weekly)
+    start_sending(issue)
+    opened = []
+    real_connect = mailer.connect
+
+    def away_after_the_first(*args):
+        opened.append(1)
+        if len(opened) > 1:
+            raise ConnectionRefusedError("the relay went away")
+        return real_connect(*args)
+
+    monkeypatch.setattr(mailer, "connect", away_after_the_first)
+    outcome = loop.send_batch(issue.id)
+    assert (outcome.sent, outcome.failed, outcome.stopped) == (3, 0, loop.UNREACHABLE)
+    assert len(inbox.messages) == 3
+    assert states(issue.id) == {"sent": 3, "pending": 5, "failed": 0, "total": 8}
+    untouched = db.session.scalars(
+        sa.select(Delivery.attempts).where(
+            Delivery.issue_id == issue.id, Delivery.status == "pending"
+        )
+    ).all()
+    assert untouched == [0] * 5  # given back with their attempts, for the chain's retry
+    assert db.session.scalar(sa.select(claims.BatchClaim.token)) is None  # its range let go

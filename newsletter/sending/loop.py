@@ -217,10 +217,11 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
         smtp = _connect(issue_id)
         if smtp is None:
             return BatchOutcome(stopped=UNREACHABLE, last=after)
+        session = Session(issue_id, smtp)
         try:
-            outcome = _send(issue, Pipeline(smtp), after)
+            outcome = _send(issue, session, after)
         finally:
-            _quit(smtp)
+            _quit(session.smtp)
     except Exception as exc:
         if not stop_for_error(issue_id, exc):
             raise
@@ -243,7 +244,35 @@ def _connect(issue_id: int) -> smtplib.SMTP | None:
         return None
 
 
-def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
+class Session:
+    """The batch's SMTP session, opened anew once it has carried SMTP_MESSAGES_PER_CONNECTION
+    messages: servers cap what one session may carry (Exim refuses the 1,001st MAIL by
+    default), and a batch may hold more."""
+
+    def __init__(self, issue_id: int, smtp: smtplib.SMTP):
+        self.issue_id, self.smtp, self.pipe = issue_id, smtp, Pipeline(smtp)
+        self.most = current_app.config["SMTP_MESSAGES_PER_CONNECTION"]
+        self.carried = 0
+
+    def room(self, count: int) -> bool:
+        """Make room for `count` more messages, in a new session when this one is full;
+        False when the server cannot be reached for it."""
+        if self.carried and self.carried + count > self.most:
+            _quit(self.smtp)
+            smtp = _connect(self.issue_id)
+            if smtp is None:
+                return False
+            self.smtp = smtp
+            try:
+                self.pipe = Pipeline(smtp)
+            except (OSError, smtplib.SMTPException):  # it hung up at once: as if away
+                return False
+            self.carried = 0
+        self.carried += count
+        return True
+
+
+def _send(issue: Issue, session: Session, after: int) -> BatchOutcome:
     size = current_app.config["BATCH_SIZE"]
     token, subscribers = claim_batch(issue.id, size, after, variants_only=ab.undecided(issue))
     record = None
@@ -255,9 +284,13 @@ def _send(issue: Issue, pipe: Pipeline, after: int) -> BatchOutcome:
             record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:], steps)
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
+                if window and not session.room(len(window)):
+                    record.put_back(window)
+                    record.outcome.stopped = UNREACHABLE
+                    break
                 try:
                     copies = _letters(issue, letters, subjects, record, window)
-                    for row, error in pipe.send_all(_in_runs(copies, BUILD_RUN)):
+                    for row, error in session.pipe.send_all(_in_runs(copies, BUILD_RUN)):
                         if error is None:
                             record.sent(row.delivery_id)
                         else:

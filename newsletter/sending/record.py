@@ -113,7 +113,8 @@ class BatchRecord:
         self.issue_id = issue_id
         self.token = token
         self.queue = deque(subscribers)
-        self.window = config["SEND_WINDOW"]
+        # A window goes over one SMTP session, whatever the cap on what one may carry.
+        self.window = min(config["SEND_WINDOW"], config["SMTP_MESSAGES_PER_CONNECTION"])
         self.max_attempts = config["MAX_ATTEMPTS"]
         self.outcome = BatchOutcome()
         self.touched = 0.0
