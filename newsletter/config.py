@@ -94,7 +94,7 @@ def load(instance: Path) -> dict:
         "DKIM_SELECTOR": _env("DKIM_SELECTOR", "newsletter"),
         "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
         "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
-        "BATCH_SIZE": int(_env("BATCH_SIZE", "1000")),
+        "BATCH_SIZE": int(_env("BATCH_SIZE", "2000")),
         # Beat starts due issues and restarts stopped sends this often.
         "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "10")),
         # Queued clicks and opens (with Redis) reach the database this often.
