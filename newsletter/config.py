@@ -15,6 +15,19 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+def _count(name: str, default: str) -> int:
+    """A whole number of at least one: a batch, a window or a connection that carries
+    nothing would never move the send."""
+    value = _env(name, default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{ENV_PREFIX}{name} must be a whole number of at least 1, not {value!r}")
+    return number
+
+
 def database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres URLs."""
     for prefix in ("postgresql://", "postgres://"):
@@ -94,7 +107,7 @@ def load(instance: Path) -> dict:
         "DKIM_SELECTOR": _env("DKIM_SELECTOR", "newsletter"),
         "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
         "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
-        "BATCH_SIZE": int(_env("BATCH_SIZE", "2000")),
+        "BATCH_SIZE": _count("BATCH_SIZE", "2000"),
         # Beat starts due issues and restarts stopped sends this often.
         "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "10")),
         # Queued clicks and opens (with Redis) reach the database this often.
@@ -112,14 +125,14 @@ def load(instance: Path) -> dict:
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
         # What one SMTP session carries before the next is opened (Exim refuses more than
         # 1,000 by default).
-        "SMTP_MESSAGES_PER_CONNECTION": int(_env("SMTP_MESSAGES_PER_CONNECTION", "1000")),
+        "SMTP_MESSAGES_PER_CONNECTION": _count("SMTP_MESSAGES_PER_CONNECTION", "1000"),
         # A live batch renews its rows every third of this; a dead one's come back after it.
         "CLAIM_LEASE": float(_env("CLAIM_LEASE", "15")),
         # Batches of one issue in flight at once, across all workers.
-        "SEND_PARALLEL": int(_env("SEND_PARALLEL", "8")),
+        "SEND_PARALLEL": _count("SEND_PARALLEL", "8"),
         # Results are written every this many messages: at most this many repeats per
         # killed worker.
-        "SEND_WINDOW": int(_env("SEND_WINDOW", "50")),
+        "SEND_WINDOW": _count("SEND_WINDOW", "50"),
         "RATE_PER_SECOND": int(_env("RATE_PER_SECOND", "0")),
         "RATE_PER_HOUR": int(_env("RATE_PER_HOUR", "0")),
         "PAUSE_AFTER_ERRORS": int(_env("PAUSE_AFTER_ERRORS", "100")),

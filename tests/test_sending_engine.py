@@ -773,3 +773,16 @@ def test_a_server_away_when_a_new_session_is_due_stops_the_batch_and_loses_nobod
     ).all()
     assert untouched == [0] * 5  # given back with their attempts, for the chain's retry
     assert db.session.scalar(sa.select(claims.BatchClaim.token)) is None  # its range let go
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many", "1.5"])
+def test_counts_that_would_never_move_a_send_are_refused_at_start(monkeypatch, tmp_path, value):
+    from newsletter import config
+
+    for name in ("BATCH_SIZE", "SEND_WINDOW", "SEND_PARALLEL", "SMTP_MESSAGES_PER_CONNECTION"):
+        monkeypatch.setenv(f"NEWSLETTER_{name}", value)
+        with pytest.raises(ValueError, match=f"NEWSLETTER_{name} must be a whole number of at"):
+            config.load(tmp_path)
+        monkeypatch.delenv(f"NEWSLETTER_{name}")
+    monkeypatch.setenv("NEWSLETTER_SMTP_MESSAGES_PER_CONNECTION", " 7 ")
+    assert config.load(tmp_path)["SMTP_MESSAGES_PER_CONNECTION"] == 7
