@@ -745,23 +745,31 @@ def test_a_batch_opens_a_new_session_when_one_has_carried_its_share(app, weekly,
         )
 
 
+@pytest.mark.parametrize("how", ["refused", "hung up at the greeting"])
 def test_a_server_away_when_a_new_session_is_due_stops_the_batch_and_loses_nobody(
-    app, weekly, inbox, monkeypatch
+    app, weekly, inbox, monkeypatch, how
 ):
     app.config.update(SMTP_MESSAGES_PER_CONNECTION=3, BATCH_SIZE=20)
     add_subscribers(weekly, 8)
     issue = draft(weekly)
     start_sending(issue)
     opened = []
-    real_connect = mailer.connect
+    real_connect, real_pipeline = mailer.connect, loop.Pipeline
 
     def away_after_the_first(*args):
         opened.append(1)
-        if len(opened) > 1:
+        if len(opened) > 1 and how == "refused":
             raise ConnectionRefusedError("the relay went away")
         return real_connect(*args)
 
+    def hangs_up_after_the_first(smtp):
+        if len(opened) > 1:
+            smtp.close()
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_pipeline(smtp)
+
     monkeypatch.setattr(mailer, "connect", away_after_the_first)
+    monkeypatch.setattr(loop, "Pipeline", hangs_up_after_the_first)
     outcome = loop.send_batch(issue.id)
     assert (outcome.sent, outcome.failed, outcome.stopped) == (3, 0, loop.UNREACHABLE)
     assert len(inbox.messages) == 3
