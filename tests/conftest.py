@@ -127,11 +127,13 @@ class RecordingHandler(Pipelining):
         self.on_message = None
         # MAIL commands a session may give, as servers cap them (Exim: 1,000); None, no cap.
         self.most_per_session: int | None = None
-        self.sessions: dict[int, int] = {}  # MAIL commands given, by session
+        # MAIL commands given, by session: the session itself as the key, as an id() may be
+        # reused once a closed session is collected.
+        self.sessions: dict[object, int] = {}
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
-            given = self.sessions[id(session)] = self.sessions.get(id(session), 0) + 1
+            given = self.sessions[session] = self.sessions.get(session, 0) + 1
         if self.most_per_session is not None and given > self.most_per_session:
             return "421 4.7.0 Too many messages for one connection"
         envelope.mail_from = address
