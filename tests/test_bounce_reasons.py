@@ -800,6 +800,137 @@ def test_reason(raw, address, reason, status, said):
     failed(raw, address, reason, status=status, said=said)
 
 
+# Providers' replies as their help pages quote them, which neither the corpus nor the cases
+# above hold; each in a Postfix DSN (status, "in reply to RCPT TO") and in Exim's plain text
+# (no status), which must agree. Multi-line replies are read as one line: a phrase may span two.
+PROVIDER_WORDS = [
+    (
+        "5.7.1",
+        "550-5.7.1 The IP you're using to send mail is not authorized to send email\n"
+        "550 5.7.1 directly to our servers. Please use the SMTP relay at your service provider instead.",
+        "blocked",
+        "gmail-not-authorized-ip",
+    ),
+    (
+        "5.7.26",
+        "550-5.7.26 This message does not have authentication information or fails to\n"
+        "550-5.7.26 pass authentication checks (SPF or DKIM).",
+        "auth_failure",
+        "gmail-unauthenticated",
+    ),
+    (
+        "5.7.1",
+        "550-5.7.1 [203.0.113.5] Messages missing a valid address in From: header, or\n"
+        "550 5.7.1 having no From: header, are not accepted.",
+        "not_compliant",
+        "gmail-no-from",
+    ),
+    (
+        "5.7.1",
+        "554 5.7.1 [CS01] Message rejected due to local policy. Please visit "
+        "https://support.apple.com/en-us/HT204137",
+        "policy",
+        "icloud-cs01",
+    ),
+    (
+        "5.7.1",
+        "550 5.7.1 [HM08] Message rejected due to local policy. Please visit "
+        "https://support.apple.com/en-us/HT204137",
+        "policy",
+        "icloud-hm08",
+    ),
+    (
+        "5.0.0",
+        "554-gmx.net (mxgmx017) Nemesis ESMTP Service not available\n554-No SMTP service\n"
+        "554-IP address is block listed.",
+        "blocked",
+        "gmx-block-listed",
+    ),
+    (
+        "5.7.1",
+        "554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc abc123",
+        "spam",
+        "yandex-spam",
+    ),
+    (
+        "5.0.0",
+        "550 Ip frequency limited. https://service.mail.qq.com/detail/122/170",
+        "rate_limited",
+        "qq-frequency",
+    ),
+    ("5.0.0", "553 Mail data refused by AISP, rule [169648]", "spam", "netease-aisp"),
+    (
+        "5.0.0",
+        "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to "
+        "contact tosa@rx.t-online.de to clarify.)",
+        "blocked",
+        "t-online-block",
+    ),
+    (
+        "5.0.0",
+        "550 OU-002 (COL004-MC1F43) Unfortunately, messages from 203.0.113.5 weren't sent. "
+        "Please contact your Internet service provider. You can tell them that Hotmail does not "
+        "relay dynamically-assigned IP ranges.",
+        "blocked",
+        "outlook-ou-002",
+    ),
+    (
+        "5.0.0",
+        "550 Rejected by header based Anti-Spoofing policy: reader@example.net - "
+        "https://community.mimecast.com/docs/DOC-1369#550 [abc.us123]",
+        "policy",
+        "mimecast-spoofing",
+    ),
+    (
+        "5.7.1",
+        "554 5.7.1 <reader@example.net>: Message blocked due to spam content in the message.",
+        "spam",
+        "spam-content",
+    ),
+    (
+        "5.7.1",
+        "554 5.7.1 This message has been blocked because ASE reports it as spam.",
+        "spam",
+        "ase-spam",
+    ),
+    (
+        "5.0.0",
+        "550 permanent failure for one or more recipients (reader@example.net:blocked)",
+        "blocked",
+        "barracuda-blocked",
+    ),
+    ("5.7.1", "550 5.7.1 Message rejected due to content restrictions", "policy", "content-rules"),
+    ("5.7.1", "522 5.7.1 DMARC reject: example.org", "auth_failure", "dmarc-reject"),
+    (
+        "5.2.0",
+        "550 5.2.0 Mailbox unavailable. Mailbox is suspended",
+        "mailbox_disabled",
+        "suspended",
+    ),
+    (
+        "5.7.1",
+        "550 5.7.1 Recipient mailbox has been disabled for inactivity",
+        "mailbox_disabled",
+        "disabled-inactive",
+    ),
+    ("5.0.0", "550 Adresse inconnue / utilisateur inconnu", "user_unknown", "french"),
+    ("5.0.0", "550 Usuario desconocido", "user_unknown", "spanish"),
+    ("5.0.0", "550 Usuário inexistente", "user_unknown", "portuguese"),
+    ("5.0.0", "550 Пользователь не найден", "user_unknown", "russian"),
+    ("5.0.0", "550 用户不存在", "user_unknown", "chinese"),
+    ("5.0.0", "550 کاربر وجود ندارد", "user_unknown", "persian"),
+]
+
+
+@pytest.mark.parametrize(
+    "status, said, reason", [pytest.param(*case[:3], id=case[3]) for case in PROVIDER_WORDS]
+)
+def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
+    address = "reader@example.net"
+    failed(postfix(address, status, said), address, reason, status=status)
+    failed(exim(address, said), address, reason)
+
+
 def test_every_reason_has_a_documented_example():
     covered = {p.values[2] for p in REASON_CASES} | {
         "complaint",

@@ -280,12 +280,14 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "email account that you tried to reach is inactive",
             "has been suspended",
             "inactive account",
+            "has been disabled for inactivity",
             "invalid/inactive user",
             "is a deactivated mailbox",
             "is unavailable: user is terminated",
             "mailbox currently suspended",
             "mailbox disabled",
             "mailbox is frozen",
+            "mailbox is suspended",
             "mailbox unavailable or access denied",
             "recipient rejected: temporarily inactive",
             "recipient suspend the service",
@@ -334,8 +336,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "//spf.pobox.com",
             "bad spf records for",
             "dmarc policy",
+            "dmarc reject",
             "does not meet the required authentication level",  # Microsoft 5.7.515
             "does not pass dmarc verification",  # Microsoft 5.7.509
+            "does not have authentication information or fails to pass",  # Gmail
             "please inspect your spf settings",
             "sender policy framework (spf) fail",
             "sender policy framework violation",
@@ -446,6 +450,30 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "user unknown",
             "utilisateur inconnu !",
             "vdeliver: invalid or unknown virtual user",
+            # The same in other languages: French, German, Spanish, Portuguese, Italian,
+            # Dutch, Russian, Chinese, Japanese, Korean, Persian, Arabic.
+            "adresse inconnue",
+            "destinataire inconnu",
+            "benutzer unbekannt",
+            "empfänger unbekannt",
+            "usuario desconocido",
+            "usuario no existe",
+            "usuário desconhecido",
+            "usuário inexistente",
+            "usuario inexistente",
+            "utente sconosciuto",
+            "utente inesistente",
+            "onbekende gebruiker",
+            "пользователь не найден",
+            "нет такого пользователя",
+            "用户不存在",
+            "收件人不存在",
+            "邮箱不存在",
+            "用戶不存在",
+            "ユーザーが存在しません",
+            "존재하지 않는 사용자",
+            "کاربر وجود ندارد",
+            "المستخدم غير موجود",
             "your envelope recipient is in my badrcptto list",
         ],
         [
@@ -520,6 +548,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "not_compliant": (
         [
+            "messages missing a valid address in from: header",
             "this message is not rfc 5322 compliant",
             "https://support.google.com/mail/?p=rfcmessagenoncompliant",
             "headers are not rfc compliant",
@@ -643,6 +672,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "high probability of spam",
             "listed in work.drbl.imedia.ru",
             "mail content denied",
+            "mail data refused by aisp",  # NetEase 163/126
             "may consider spam",
             "message considered as spam or virus",
             "message content rejected",
@@ -651,12 +681,15 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "message refused by mailmarshal spamprofiler",
             "message refused by trustwave seg spamprofiler",
             "message rejected as spam",
+            "message blocked due to spam content",
             "message rejected because of unacceptable content",
             "message rejected due to suspected spam content",
             "message rejected for policy reasons",
             "our email server thinks this email is spam",
             "our system has detected that this message is",
             "probable spam",
+            "reports it as spam",
+            "rejected under suspicion of spam",  # Yandex
             "reject bulk.advertising",
             "rejected: spamassassin score ",
             "related to content with spam-like characteristics",
@@ -734,6 +767,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "rate_limited": (  # Speeding, RateLimited
         [
             "has exceeded the max emails per hour ",
+            "ip frequency limited",  # QQ
             "mail sent from your ip address has been temporarily rate limited",
             "please try again slower",
             "receiving mail at a rate that prevents additional messages from being delivered",
@@ -754,6 +788,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "//www.spamcop.net/bl.",
             "bad sender ip address",
             "banned sending ip",
+            "ask your postmaster for help or to contact",  # T-Online's block
             "blacklisted by",
             "blocked using ",
             "blocked - see http",
@@ -775,6 +810,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "esmtp not accepting connections",
             "extreme bad ip profile",
             "go away",
+            "ip address is block listed",  # GMX, web.de
             "helo command rejected:",
             "host network not allowed",
             "hosts with dynamic ip",
@@ -783,8 +819,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is not allowed to send mail from",
             "no access from mail server",
             "no matches to nameserver query",
+            "not authorized to send email directly to our servers",  # Gmail 5.7.1
             "not currently accepting mail from your ip",
             "part of their network is on our block list",
+            "weren't sent. please contact your internet service provider",
             "please use the smtp server of your isp",
             "refused - see http",
             "rejected - multi-blacklist",
@@ -808,7 +846,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "your server requires confirmation",
         ],
         [
-            r"\(" + _G + "@" + _G + r":blocked\)",
+            r"\([^()]{0,240}:blocked\)",  # Barracuda: "(address:blocked)", address or not
             "access from ip address " + _G + " blocked",
             "client host " + _G + " blocked using",
             "connections will not be accepted from " + _G + " because the ip is in spamhaus's list",
@@ -845,12 +883,15 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "header are not accepted",
             "header error",
             "local policy violation",
+            "message rejected due to content restrictions",
+            "message rejected due to local policy",  # Apple iCloud CS01, HM08
             "message bounced due to organizational settings",
             "message given low priority",
             "message not accepted for policy reasons",
             "messages with multiple addresses",
             "rejected for policy reasons",
             "protocol violation",
+            "rejected by header based anti-spoofing policy",  # Mimecast
             "the email address used to send your message is not subscribed to this group",
             "this message was blocked because its content presents a potential",
             "we do not accept messages containing images or other attachments",
@@ -1150,6 +1191,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("ip not in whitelist for rcpt domain"), "blocked"),
             (_E("try again later, closing connection"), "blocked"),
             (r"(?:empty helo/ehlo argument not allowed|helo/ehlo argument is invalid)", "blocked"),
+            # 4.7.28 "... has been temporarily rate limited"; 5.7.1 "... has been blocked"
+            (r"unusual rate of unsolicited mail" + _G + "temporarily rate limited", "rate_limited"),
             (_E("an unusual rate of unsolicited mail"), "blocked"),
             (
                 r"is receiving mail (?:too quickly|at a rate that prevents additional messages)",

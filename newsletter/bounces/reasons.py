@@ -78,7 +78,8 @@ def fold(text: str) -> str:
 def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
-    words = fold(ADDRESS.sub(" ", evidence.diagnostic))
+    # A multi-line reply read as one line: a phrase may span two of its lines.
+    words = fold(ADDRESS.sub(" ", unfold_reply(evidence.diagnostic)))
     background = background.lower()
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
