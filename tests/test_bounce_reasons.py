@@ -931,6 +931,40 @@ def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
     failed(exim(address, said), address, reason)
 
 
+@pytest.mark.parametrize(
+    "builder, said, reason",
+    [
+        # MDaemon's transcript names the recipient first in a summary ("*  To:"); the verdict
+        # follows its "--> RCPT To:", and that arrow says the refusal answered RCPT.
+        pytest.param(mdaemon, "550 No such user here", "user_unknown", id="mdaemon-no-code"),
+        pytest.param(
+            mdaemon,
+            "553 5.3.0 flpd575 DNSBL:RBL 521< 203.0.113.5 >_is_blocked.For assistance forward "
+            "this error to abuse_rbl@abuse-att.net",
+            "blocked",
+            id="mdaemon-att-address-to-write-to",
+        ),
+        pytest.param(
+            mdaemon,
+            "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to "
+            "contact tosa@rx.t-online.de to clarify.)",
+            "blocked",
+            id="mdaemon-t-online-address-to-write-to",
+        ),
+        # qmail ends every failure with "Giving up on <ip>": the status says why it failed.
+        pytest.param(qmail, "550 5.1.1 Not our Customer", "user_unknown", id="qmail-5.1.1"),
+        pytest.param(
+            qmail,
+            "551 5.1.6 User has moved; please try <reader@new.example.net>",
+            "has_moved",
+            id="qmail-has-moved",
+        ),
+    ],
+)
+def test_transcripts_and_their_boilerplate(builder, said, reason):
+    failed(builder("reader@example.net", said), "reader@example.net", reason)
+
+
 def test_every_reason_has_a_documented_example():
     covered = {p.values[2] for p in REASON_CASES} | {
         "complaint",

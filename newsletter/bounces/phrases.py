@@ -303,7 +303,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [r"user(?:\(s\)|'s)? account (?:is |has been )?disabled"],
     ),
     "has_moved": (
-        [" has been replaced by ", "recipient no longer on server"],
+        [
+            " has been replaced by ",
+            "recipient no longer on server",
+            "user has moved",
+            "mailbox has moved",
+        ],
         [],
     ),
     "no_relaying": (

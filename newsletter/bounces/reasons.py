@@ -129,7 +129,10 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
     )
     if found:
         return found
-    if not evidence.status.startswith("5") and STILL_TRYING.search(f"{words} {fold(background)}"):
+    # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
+    # report says: MDaemon's permanent failures also say "you do not need to resend".
+    permanent = evidence.status.startswith("5") or evidence.reply.startswith("5")
+    if not permanent and STILL_TRYING.search(f"{words} {fold(background)}"):
         return "delayed"
     found = (
         phrases.reason_for_text(words)
@@ -138,6 +141,9 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
         # the bounce's general words, only for a recipient that has none of its own
         or (None if evidence.status else phrases.reason_for_text(fold(background)))
     )
+    if found == "expired" and evidence.status.startswith("5"):
+        # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
+        found = phrases.reason_for_status(evidence.status) or found
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         return "filtered"
     about_sender = (
@@ -195,7 +201,8 @@ def _precise_status(status: str) -> str | None:
     return phrases.reason_for_status(status)
 
 
-TRANSCRIPT = re.compile(r"(>>>|<<<)\s*(\S+)")
+# Sendmail and Courier write ">>> command" and "<<< reply"; MDaemon "--> " and "<-- ".
+TRANSCRIPT = re.compile(r"(>>>|<<<|-->|<--)\s*(\S+)")
 
 
 def failed_command(text: str) -> str:
@@ -210,7 +217,7 @@ def failed_command(text: str) -> str:
     command = ""
     # A session transcript, on lines or run together: the command before the first refusal.
     for direction, word in TRANSCRIPT.findall(text):
-        if direction == ">>>":
+        if direction in (">>>", "-->"):
             command = word.split(":")[0]
         elif re.match(r"[45]\d\d$", word):
             return command

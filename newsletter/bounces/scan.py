@@ -438,6 +438,9 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
                 continue
             if not any(key == seen for _, seen in spots):
                 spots.append((i, key))
+    # In a session transcript the server's verdict on an address follows its RCPT TO, which
+    # may come after a summary that names it first (MDaemon's "*  To: address").
+    spots = sorted((_rcpt_line(lines, address, i), address) for i, address in spots)
     found = []
     for n, (i, address) in enumerate(spots):
         end = spots[n + 1][0] if n + 1 < len(spots) and spots[n + 1][0] > i else i + 12
@@ -459,8 +462,22 @@ SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
 SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
 NOT_THE_RECIPIENT = re.compile(
     r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
-    r"new address(?: is)?|forward(?:ed|ing)? to|moved to)[:= ]*<?$"
+    r"new address(?: is)?|forward(?:ed|ing)? to|moved to|"
+    # an address in the server's words to write to: "forward this error to", "contact"
+    r"this error to|contact|report details to)[:= ]*<?$"
 )
+
+
+def _rcpt_line(lines: list[str], address: str, first: int) -> int:
+    """The line of a transcript's RCPT TO for this address, after `first`; else `first`."""
+    for i in range(first, len(lines)):
+        line = lines[i].lower()
+        if RCPT_COMMAND.search(line) and address in line:
+            return i
+    return first
+
+
+RCPT_COMMAND = re.compile(r"(?:>>>|-->)\s*rcpt\s+to\s*:")
 
 
 def _is_message_id(line: str, address: str) -> bool:
