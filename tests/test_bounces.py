@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -220,6 +221,27 @@ def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bou
     add_subscribers(weekly, 2)
     deliver(server, complaint("Reader1@Example.org"))
     assert stored_subscriber("reader1@example.org").status == "complained"
+    assert stored_subscriber("reader0@example.org").status == "active"
+
+
+def test_a_complaint_with_the_reader_blanked_out_names_them_by_the_quoted_return_path(
+    app, weekly, inbox, bounce_server
+):
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    message = inbox.to("reader1@example.org")[0]
+    # As AOL's loop reported: the reader's address blanked, sent to a fixed address; here
+    # even the Message-ID is not ours. The original's Return-Path is our VERP.
+    quoted = headers_of(message.data)
+    quoted = re.sub(rb"(?m)^To: .*$", b"To: redacted@example.org", quoted)
+    quoted = re.sub(rb"(?m)^Message-ID: .*$", b"Message-ID: <x@fbl.example.net>", quoted)
+    quoted = b"Return-Path: <" + message.sender.encode() + b">\r\n" + quoted
+    deliver(server, complaint("", quoted), to=f"fbl@{BOUNCE_DOMAIN}")
+    assert stored_subscriber("reader1@example.org").status == "complained"
+    assert stored_subscriber("reader0@example.org").status == "active"
+    # A forged return path in the quote blames nobody.
+    forged = quoted.replace(b"bounces+", b"bounces+9").replace(b"reader1", b"reader0")
+    deliver(server, complaint("", forged), to=f"fbl@{BOUNCE_DOMAIN}")
     assert stored_subscriber("reader0@example.org").status == "active"
 
 

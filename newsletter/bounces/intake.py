@@ -62,10 +62,13 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
 def _targets(verdict: Verdict, envelope_recipients: list[str]):
     """(subscriber, delivery, failure) for each subscriber the report is about.
 
-    The return path (VERP) says it for sure; then the quoted Message-ID; then the addresses
+    The return path (VERP: the report's, then the quoted original's) says it for sure; then
+    the quoted Message-ID; then the addresses
     the report names, each with its own failure. Addresses that are no subscriber's blame nobody.
     """
-    named = _delivery_by_return_path(envelope_recipients + verdict.delivered_to)
+    named = _delivery_by_return_path(
+        envelope_recipients + verdict.delivered_to + verdict.return_paths
+    )
     named = named or _delivery_by_message_id(verdict.message_ids)
     if named is not None:
         subscriber = named.subscriber

@@ -38,6 +38,8 @@ def classify(raw: bytes) -> Verdict:
     original = scan.original_headers(msg)
     if original is not None and original.get("Message-ID"):
         verdict.message_ids.append(str(original["Message-ID"]).strip())
+    if original is not None:
+        verdict.return_paths += [a for _, a in getaddresses(scan.headers(original, "Return-Path"))]
     try:
         inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
         if inner is not None:  # someone forwarded a bounce to us: read the bounce

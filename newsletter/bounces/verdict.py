@@ -88,6 +88,9 @@ class Verdict:
     message_ids: list[str] = field(default_factory=list)
     # Where the mailbox says the report was delivered: a VERP return path, when by IMAP/POP3.
     delivered_to: list[str] = field(default_factory=list)
+    # The quoted original's Return-Path: our VERP names the delivery even where a feedback
+    # loop reports to a fixed address and blanks the reader's own (AOL's "redacted").
+    return_paths: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
