@@ -76,3 +76,28 @@ def test_complaints_are_recognised_with_the_complaining_address(score):
 
 def test_no_message_crashes_the_classifier(score):
     assert int(score["crashes"]) == CEILINGS["crashes"]
+
+
+def test_line_endings_do_not_change_a_verdict():
+    """Every corpus message read with CRLF (Windows) and CR (classic Mac OS) line endings, as
+    Sisimai's own sets keep them, is judged as with LF."""
+    from newsletter.bounces.reports import classify
+
+    files = sorted((CORPUS / "corpus").glob("*.eml"))
+    if not files:
+        if IN_CI:
+            pytest.fail(f"the shared bounce corpus is missing at {CORPUS}")
+        pytest.skip(f"no shared bounce corpus at {CORPUS}")
+
+    def verdict(raw: bytes) -> tuple:
+        v = classify(raw)
+        return v.kind, sorted((r.address.lower(), r.kind, r.reason) for r in v.recipients)
+
+    changed = []
+    for path in files:
+        lf = path.read_bytes().replace(b"\r\n", b"\n")
+        expected = verdict(lf)
+        for ending in (b"\r\n", b"\r"):
+            if verdict(lf.replace(b"\n", ending)) != expected:
+                changed.append((path.name, ending))
+    assert changed == [], f"{len(changed)} verdicts change with the line endings: {changed[:10]}"

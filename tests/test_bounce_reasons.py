@@ -1851,3 +1851,19 @@ def test_a_full_mailbox_is_never_hard(status, alarming, action):
     )
     v = classify(raw)
     assert all(f.kind != "hard" for f in v.recipients), describe(v)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_an_mbox_is_split_whatever_its_line_endings(ending):
+    from newsletter.bounces.reports import split_mbox
+
+    one = postfix("gone@example.net", "5.1.1", "550 5.1.1 <gone@example.net>: User unknown")
+    two = postfix("full@example.net", "4.2.2", "452 4.2.2 Mailbox full")
+    mbox = b"From MAILER-DAEMON Tue Jan 14 09:30:12 2025\n" + one + b"\n"
+    mbox += b"From MAILER-DAEMON Tue Jan 14 09:31:12 2025\n" + two + b"\n"
+    mbox = mbox.replace(b"\r\n", b"\n").replace(b"\n", ending.encode())
+    verdicts = [classify(message) for message in split_mbox(mbox)]
+    assert [(v.recipients[0].address, v.kind) for v in verdicts] == [
+        ("gone@example.net", "hard"),
+        ("full@example.net", "soft"),
+    ]

@@ -29,6 +29,7 @@ DELIVERED_TO = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 
 def classify(raw: bytes) -> Verdict:
     """What a message that came back to us says, whatever it is."""
+    raw = lines_ended(raw)
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
         raw = b"Content-Type: text/plain; charset=utf-8\n\n" + raw
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
@@ -111,6 +112,13 @@ def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
 
 def split_mbox(raw: bytes) -> list[bytes]:
     """The messages of an mbox file (one, when it is not an mbox)."""
+    raw = lines_ended(raw)
     if not raw.startswith(b"From "):
         return [raw]
     return [p for p in re.split(rb"(?m)^From [^\n]*\n", raw) if p.strip()]
+
+
+def lines_ended(raw: bytes) -> bytes:
+    """Lines ended by LF alone: files saved on Windows end them CRLF, and on classic Mac OS
+    (which Sisimai's sets keep) CR alone, which the reading below would take for one line."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
