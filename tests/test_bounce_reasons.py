@@ -1867,3 +1867,20 @@ def test_an_mbox_is_split_whatever_its_line_endings(ending):
         ("gone@example.net", "hard"),
         ("full@example.net", "soft"),
     ]
+
+
+@pytest.mark.parametrize(
+    "bounce_type, sub_type, status, said, reason",
+    [
+        ("Permanent", "NoEmail", "5.0.0", "smtp; 550 Requested action not taken", "user_unknown"),
+        ("Transient", "MailboxFull", "5.0.0", "smtp; 552 Requested action aborted", "mailbox_full"),
+        ("Transient", "MessageTooLarge", "5.0.0", "smtp; 552 Message refused", "too_large"),
+        ("Transient", "ContentRejected", "5.7.1", "smtp; 550 5.7.1 Rejected", "content_error"),
+        ("Transient", "AttachmentRejected", "5.7.1", "smtp; 554 5.7.1 Rejected", "policy"),
+    ],
+)
+def test_amazon_ses_files_the_bounce_under_its_subtype(bounce_type, sub_type, status, said, reason):
+    address = "reader@example.net"
+    notice = ses_bounce([(address, status, said)], bounce_type=bounce_type, sub_type=sub_type)
+    for wrapped in (sns_email(notice), sns_http(notice)):
+        failed(wrapped, address, reason)

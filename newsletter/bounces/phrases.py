@@ -10,7 +10,7 @@ RFC 7505 enhanced status codes, and from the providers' own published error page
 - TEXT_REASONS: (reason, regex) checked in order, first match wins.
 - PROVIDER_REASONS: (host/domain regex, [(regex, reason), ...]) for big receivers whose
   wording means something particular; check these before TEXT_REASONS.
-- MTA_CATEGORIES: a sending MTA's own category field -> reason (PowerMTA).
+- MTA_CATEGORIES: a sending MTA's own category field -> reason (PowerMTA, Amazon SES).
 """
 
 from __future__ import annotations
@@ -1704,6 +1704,13 @@ MTA_CATEGORIES: dict[str, str] = {
     "content-related": "content_error",
     "relaying-issues": "no_relaying",
     "invalid-sender": "sender_rejected",
+    # Amazon SES's bounceSubType, as its notification contents document them (lowercased);
+    # "General", "Undetermined" and the suppression lists leave it to the words and status.
+    "noemail": "user_unknown",
+    "mailboxfull": "mailbox_full",
+    "messagetoolarge": "too_large",
+    "contentrejected": "content_error",
+    "attachmentrejected": "policy",
 }
 
 

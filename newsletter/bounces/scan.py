@@ -67,7 +67,8 @@ class Evidence:
     # RFC 3464's diagnostic-type: "smtp" for a remote server's reply, "x-unix" for a local
     # delivery program's output.
     source: str = ""
-    # What the reporting MTA itself filed the failure under (PowerMTA's bounce category).
+    # What the reporting MTA itself filed the failure under (PowerMTA's bounce category,
+    # Amazon SES's bounceSubType).
     category: str = ""
     # Where the address was routed to (an alias, a forwarding or routing address), when the
     # report names that apart from the address as sent: the same recipient.
@@ -405,9 +406,17 @@ def _ses_recipients(data: dict) -> list[Evidence]:
         found = []
         for rcpt in bounce.get("bouncedRecipients") or []:
             status = str(rcpt.get("status") or ("4.0.0" if temporary else ""))
-            words = f"{rcpt.get('diagnosticCode') or ''} {bounce.get('bounceSubType') or ''}"
+            subtype = str(bounce.get("bounceSubType") or "")
+            words = f"{rcpt.get('diagnosticCode') or ''} {subtype}"
             found.append(
-                Evidence(rcpt.get("emailAddress", ""), status, "", "failed", words.strip())
+                Evidence(
+                    rcpt.get("emailAddress", ""),
+                    status,
+                    "",
+                    "failed",
+                    words.strip(),
+                    category=subtype.lower(),
+                )
             )
         return [f for f in found if f.address]
     if kind == "Delivery":
