@@ -1884,3 +1884,24 @@ def test_amazon_ses_files_the_bounce_under_its_subtype(bounce_type, sub_type, st
     notice = ses_bounce([(address, status, said)], bounce_type=bounce_type, sub_type=sub_type)
     for wrapped in (sns_email(notice), sns_http(notice)):
         failed(wrapped, address, reason)
+
+
+def test_the_sending_mtas_own_words():
+    """What Postfix and Exim write themselves when they give up, with no server's reply."""
+    address = "reader@example.net"
+    failed(
+        postfix(
+            address,
+            "4.7.0",
+            "TLS is required, but was not offered by host mx.example.net[198.51.100.7]",
+            diagnostic_type="X-Postfix",
+            action="failed",
+        ),
+        address,
+        "security_error",
+    )
+    failed(
+        exim(address, "all relevant MX records point to non-existent hosts"),
+        address,
+        "host_unknown",
+    )

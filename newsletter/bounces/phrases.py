@@ -631,6 +631,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "host_unknown": (
         [
+            "all relevant mx records point to non-existent hosts",  # Exim
             "domain does not exist",
             "domain is not reachable",
             "domain must exist",
@@ -930,6 +931,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts",
             "starttls is required to send mail",
             "tls required but not supported",
+            "tls is required, but was not offered",  # Postfix, smtp_tls_security_level
             "unauthenticated senders not allowed",
             "verification failure",
             "you are not authorized to send mail, authentication is required",
