@@ -372,6 +372,37 @@ def exchange(
     )
 
 
+def outlook_html(recipient: str, diagnostic: str) -> bytes:
+    """Exchange Online's NDR as some tenants' relays pass it on: the HTML part alone, no
+    delivery-status part. The address first in "Your message to ... couldn't be delivered",
+    the server's reply far below under "Diagnostic information for administrators"."""
+    html = (
+        f'<html><body>\n<p><b>Your message to <a href="mailto:{recipient}">{recipient}</a> '
+        "couldn't be delivered.</b></p>\n"
+        "<p>A problem occurred while delivering your message to this email address.</p>\n"
+        f"<table><tr><td>news</td><td>Office 365</td><td>{recipient.split('@')[0]}</td></tr>\n"
+        "<tr><td>Sender</td><td></td><td>Action Required</td></tr></table>\n"
+        "<p><b>How to Fix It</b></p>\n<p>Try to resend your message.</p>\n"
+        "<p>More information for email admins.</p>\n<p>Status code: see below</p>\n"
+        "<p>Was this helpful? Send feedback to Microsoft.</p>\n<hr>\n"
+        "<p><b>Diagnostic information for administrators:</b></p>\n"
+        "<p>Generating server: DM6PR12MB1234.namprd12.prod.outlook.com</p>\n"
+        f"<p>{recipient}<br>\nRemote Server returned '{diagnostic}'</p>\n"
+        "<p>Original message headers:</p>\n"
+        f"<pre>From: {SENDER_NAME} &lt;{SENDER}&gt;\nTo: &lt;{recipient}&gt;\n"
+        f"Message-ID: {MESSAGE_ID.replace('<', '&lt;').replace('>', '&gt;')}</pre>\n"
+        "</body></html>\n"
+    )
+    return _crlf(
+        "From: Microsoft Outlook <postmaster@example.onmicrosoft.com>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Undeliverable: This week: spring issue\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/html; charset=utf-8\n\n" + html
+    )
+
+
 # --- PowerMTA -------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from bounce_samples import (
     microsoft_complaint,
     opensmtpd,
     opensmtpd_plain,
+    outlook_html,
     postfix,
     postfix_many,
     qmail,
@@ -1905,3 +1906,28 @@ def test_the_sending_mtas_own_words():
         address,
         "host_unknown",
     )
+
+
+@pytest.mark.parametrize(
+    "said, reason, status",
+    [
+        (
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "user_unknown",
+            "5.1.10",
+        ),
+        (
+            "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException",
+            "mailbox_full",
+            "5.2.2",
+        ),
+        (
+            "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.",
+            "blocked",
+            "5.7.708",
+        ),
+    ],
+)
+def test_an_outlook_ndr_in_html_alone_is_read_from_its_diagnostic_line(said, reason, status):
+    """The server's words sit far below the line that first names the address."""
+    failed(outlook_html("reader@contoso.com", said), "reader@contoso.com", reason, status=status)

@@ -447,9 +447,7 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
                 continue
             if not any(key == seen for _, seen in spots):
                 spots.append((i, key))
-    # In a session transcript the server's verdict on an address follows its RCPT TO, which
-    # may come after a summary that names it first (MDaemon's "*  To: address").
-    spots = sorted((_rcpt_line(lines, address, i), address) for i, address in spots)
+    spots = sorted((_verdict_line(lines, address, i), address) for i, address in spots)
     found = []
     for n, (i, address) in enumerate(spots):
         end = spots[n + 1][0] if n + 1 < len(spots) and spots[n + 1][0] > i else i + 12
@@ -477,16 +475,27 @@ NOT_THE_RECIPIENT = re.compile(
 )
 
 
-def _rcpt_line(lines: list[str], address: str, first: int) -> int:
-    """The line of a transcript's RCPT TO for this address, after `first`; else `first`."""
-    for i in range(first, len(lines)):
-        line = lines[i].lower()
-        if RCPT_COMMAND.search(line) and address in line:
-            return i
-    return first
+def _verdict_line(lines: list[str], address: str, first: int) -> int:
+    """Where to read an address's failure from, the first line that names it unless: a
+    transcript's RCPT TO for it (MDaemon names it first in a summary, "*  To:"), or, when no
+    server's code follows the first, a later line that has one close after it (Outlook's
+    "Your message to ... couldn't be delivered", the server's words far below)."""
+    named = [
+        i
+        for i in range(first, len(lines))
+        if address in lines[i].lower() and (i == first or not QUOTED_HEADER.match(lines[i]))
+    ]
+    rcpt = next((i for i in named if RCPT_COMMAND.search(lines[i].lower())), None)
+    if rcpt is not None:
+        return rcpt
+    if SERVER_CODE.search(" ".join(lines[first : first + 12])):
+        return first
+    return next((i for i in named if SERVER_CODE.search(" ".join(lines[i : i + 4]))), first)
 
 
 RCPT_COMMAND = re.compile(r"(?:>>>|-->)\s*rcpt\s+to\s*:")
+# A failure's reply code or enhanced status ("550", "5.1.1"), not a number in a date or an IP.
+SERVER_CODE = re.compile(r"(?<![\d.:\-])(?:[45][0-5]\d(?:[ \-]|$)|[45]\.\d{1,3}\.\d{1,3}(?![\d.]))")
 
 
 def _is_message_id(line: str, address: str) -> bool:
