@@ -1931,3 +1931,10 @@ def test_the_sending_mtas_own_words():
 def test_an_outlook_ndr_in_html_alone_is_read_from_its_diagnostic_line(said, reason, status):
     """The server's words sit far below the line that first names the address."""
     failed(outlook_html("reader@contoso.com", said), "reader@contoso.com", reason, status=status)
+
+
+def test_a_not_spam_report_is_no_complaint():
+    """RFC 5965's "not-spam": the reader moved our mail out of the spam folder."""
+    v = classify(arf("reader@example.net", feedback_type="not-spam"))
+    assert v.kind == "none" and v.reason == "not_a_bounce", describe(v)
+    assert {f.kind for f in v.recipients} <= {"none"}, describe(v)

@@ -245,6 +245,18 @@ def test_a_complaint_with_the_reader_blanked_out_names_them_by_the_quoted_return
     assert stored_subscriber("reader0@example.org").status == "active"
 
 
+def test_a_not_spam_report_leaves_the_reader_subscribed(app, weekly, bounce_server):
+    server = bounce_server()
+    add_subscribers(weekly, 1)
+    report = complaint("reader0@example.org").replace(
+        b"Feedback-Type: abuse", b"Feedback-Type: not-spam"
+    )
+    deliver(server, report)
+    assert stored_subscriber("reader0@example.org").status == "active"
+    deliver(server, complaint("reader0@example.org"))
+    assert stored_subscriber("reader0@example.org").status == "complained"
+
+
 def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounce_server):
     server = bounce_server()
     send_one_batch(weekly, 2)

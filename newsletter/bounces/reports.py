@@ -56,8 +56,11 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     complaint = scan.complaint_recipients(msg, original)
     if complaint is not None:
         addresses, feedback = complaint
-        # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's wish.
-        verdict.reason = "auth_failure" if feedback == "auth-failure" else "complaint"
+        # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's
+        # wish; "not-spam" (RFC 5965) says the reader took our mail out of the spam folder.
+        verdict.reason = {"auth-failure": "auth_failure", "not-spam": "not_a_bounce"}.get(
+            feedback, "complaint"
+        )
         said = f"feedback report: {feedback}"
         verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]
         return
