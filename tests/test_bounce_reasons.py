@@ -1938,3 +1938,42 @@ def test_a_not_spam_report_is_no_complaint():
     v = classify(arf("reader@example.net", feedback_type="not-spam"))
     assert v.kind == "none" and v.reason == "not_a_bounce", describe(v)
     assert {f.kind for f in v.recipients} <= {"none"}, describe(v)
+
+
+_LOCAL_BOUNCES = {
+    "ru": ("<{}>: сервер ответил: 550 Пользователь не найден", ["windows-1251", "koi8-r"]),
+    "zh": ("<{}>: 服务器返回: 550 用户不存在", ["gb2312", "gbk"]),
+    "ja": ("<{}>: 550 ユーザーが存在しません", ["iso-2022-jp", "shift_jis", "euc-jp"]),
+    "fa": ("<{}>: 550 کاربر وجود ندارد", ["utf-8"]),
+    "de": ("<{}>: 550 5.1.1 Empfänger unbekannt", ["iso-8859-1"]),
+}
+
+
+@pytest.mark.parametrize(
+    "said, charset, encoding",
+    [
+        pytest.param(said, charset, encoding, id=f"{lang}-{charset}-{encoding}")
+        for lang, (said, charsets) in _LOCAL_BOUNCES.items()
+        for charset in charsets
+        for encoding in ("base64", "quoted-printable", "8bit")
+    ],
+)
+def test_a_bounce_in_a_local_charset_is_read(said, charset, encoding):
+    """A text bounce in the server's own language and charset, however it is encoded."""
+    import base64
+    import quopri
+
+    address = "reader@example.net"
+    body = f"Undelivered mail.\n\n{said.format(address)}\n".encode(charset)
+    body = {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}.get(
+        encoding, lambda b: b
+    )(body)
+    head = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: bounces@bounces.example.org\n"
+        "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+        f"Content-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: {encoding}\n\n"
+    )
+    v = classify(head.encode() + body)
+    named = {f.address: f for f in v.recipients}
+    assert set(named) == {address}, describe(v)
+    assert named[address].reason == "user_unknown", describe(v)
