@@ -63,8 +63,8 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     """(subscriber, delivery, failure) for each subscriber the report is about.
 
     The return path (VERP: the report's, then the quoted original's) says it for sure; then
-    the quoted Message-ID; then the addresses
-    the report names, each with its own failure. Addresses that are no subscriber's blame nobody.
+    the quoted Message-ID; then the addresses the report names, each with its own failure.
+    Addresses that are no subscriber's blame nobody.
     """
     named = _delivery_by_return_path(
         envelope_recipients + verdict.delivered_to + verdict.return_paths
