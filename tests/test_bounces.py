@@ -16,6 +16,7 @@ from builders import (
     SINCE,
     UNTIL,
     add_subscribers,
+    confirmed_subscriber,
     deliver,
     draft,
     send_one_batch,
@@ -255,6 +256,19 @@ def test_a_not_spam_report_leaves_the_reader_subscribed(app, weekly, bounce_serv
     assert stored_subscriber("reader0@example.org").status == "active"
     deliver(server, complaint("reader0@example.org"))
     assert stored_subscriber("reader0@example.org").status == "complained"
+
+
+def test_a_report_naming_an_internationalised_domain_in_ascii_finds_its_subscriber(
+    app, weekly, bounce_server
+):
+    """We keep the domain in Unicode; mail goes out, and comes back, with its ASCII form."""
+    server = bounce_server()
+    confirmed_subscriber(weekly, "reader@مثال.example")
+    confirmed_subscriber(weekly, "someone@example.org")
+    deliver(server, dsn("reader@XN--MGBH0FB.example", "5.1.1"))
+    assert stored_subscriber("reader@مثال.example").status == "bounced"
+    deliver(server, complaint("someone@EXAMPLE.org"))
+    assert stored_subscriber("someone@example.org").status == "complained"
 
 
 def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounce_server):

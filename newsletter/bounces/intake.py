@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from newsletter import verp
+from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import refusals
 from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Failure, Verdict
@@ -74,11 +75,21 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
         subscriber = named.subscriber
         failure = verdict.main or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
-    failures = {f.address.strip("<> ").lower(): f for f in verdict.recipients if f.kind != "none"}
+    failures = {as_stored(f.address): f for f in verdict.recipients if f.kind != "none"}
     return [
         (subscriber, _last_delivery(subscriber), failures[subscriber.email])
         for subscriber in _subscribers(set(failures))
     ]
+
+
+def as_stored(address: str) -> str:
+    """An address as a report writes it, in the form subscribers are kept in: servers write
+    an internationalised domain in its ASCII form (xn--...), we keep it in Unicode."""
+    address = address.strip("<> ")
+    try:
+        return normalise_email(address)
+    except InvalidEmail:
+        return address.lower()
 
 
 def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
