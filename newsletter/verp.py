@@ -38,3 +38,19 @@ def delivery_id(address: str) -> int | None:
         return None
     number, mac = int(match.group(1)), match.group(2).lower()
     return number if hmac.compare_digest(mac, _mac(number)) else None
+
+
+# List-Unsubscribe's mailto: (RFC 2369) goes to this local part of the bounce domain.
+UNSUBSCRIBE = "unsubscribe"
+
+
+def unsubscribe_address() -> str | None:
+    """Where a mail program that writes rather than clicks sends "unsubscribe <token>": the
+    bounce server reads it. None without a bounce domain."""
+    domain = current_app.config.get("BOUNCE_DOMAIN")
+    return f"{UNSUBSCRIBE}@{domain}" if domain else None
+
+
+def is_unsubscribe_address(address: str) -> bool:
+    ours = unsubscribe_address()
+    return ours is not None and address.strip().strip("<>").lower() == ours.lower()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 
 from newsletter import verp
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.bounces import refusals
+from newsletter.bounces import leaving, refusals
 from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
@@ -42,6 +42,8 @@ _ONCE = (BounceKind.SOFT, BounceKind.SENDER)
 
 def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce]:
     """Read one message and act on it; the caller's transaction is committed here."""
+    if leaving.take(raw, envelope_recipients):
+        return []  # someone leaving by email, not a report
     try:
         verdict = classify(raw)
     except Exception:  # the sender cannot fix what it sent: retrying would not help

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import current_app
 
+from newsletter import verp
 from newsletter.mailer import list_id_header
 from newsletter.models import MailingList
 
@@ -18,7 +19,9 @@ def list_headers(mailing_list: MailingList, unsubscribe_url: str) -> list[tuple[
     """List-Id and RFC 8058 one-click unsubscribe headers."""
     domain = current_app.config["MAIL_DOMAIN"]
     token = unsubscribe_url.rsplit("/", 1)[-1]
-    mailto = f"mailto:{mailing_list.from_email}?subject={quote('unsubscribe ' + token)}"
+    # To the bounce server, which acts on it, where there is one.
+    to = verp.unsubscribe_address() or mailing_list.from_email
+    mailto = f"mailto:{to}?subject={quote('unsubscribe ' + token)}"
     return [
         ("List-Id", list_id_header(mailing_list.name, f"{mailing_list.slug}.{domain}")),
         ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
