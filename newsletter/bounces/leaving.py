@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import logging
 import re
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
 from newsletter import links, verp
@@ -22,7 +23,8 @@ TOKEN = re.compile(r"(?i)\bunsubscribe\s+([\w.\-]+)")
 def take(raw: bytes, envelope_recipients: list[str]) -> bool:
     """Act on a message sent to the unsubscribe address; False for any other message."""
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # The head alone: every bounce passes here before it is read whole.
+        msg = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
         named = list(envelope_recipients)
         for name in ("To", "Delivered-To", "X-Original-To"):
             named += [address for _, address in getaddresses(scan.headers(msg, name))]
