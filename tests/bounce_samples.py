@@ -508,6 +508,28 @@ def exim(
     )
 
 
+def telekom(failures: list[tuple[str, str]]) -> bytes:
+    """Deutsche Telekom's (T-Online) bounce: each failed address between rules, the
+    server's reply indented under it, then the original's headers after a rule of their own."""
+    listed = "".join(f" <{address}>\n   {said}\n" for address, said in failures)
+    recipients = [address for address, _ in failures]
+    return _crlf(
+        "From: Mail Delivery System <Mailer-Daemon@t-online.de>\n"
+        f"To: {verp(recipients[0])}\n"
+        "Subject: Mail delivery failed: returning message to sender\n"
+        "Message-Id: <bounce-1wUpJD@mailin42.aul.t-online.de>\n"
+        f"X-Failed-Recipients: {', '.join(recipients)}\n"
+        f"Date: {DATE}\n\n"
+        "|------------------------- Failed addresses follow: ---------------------|\n"
+        + listed
+        + "\n|------------------------- Message header follows: ----------------------|\n"
+        "Received: from out1.example.org ([192.0.2.25]) by mailin42.t-online.de\n"
+        "\twith (TLSv1.3:TLS_AES_256_GCM_SHA384 encrypted)\n"
+        "\tesmtp id 1wUpJD-0ZWsnR0; Tue, 14 Jan 2025 09:30:10 +0000\n"
+        + original(recipients[0], body=False)
+    )
+
+
 def exim_delay(recipient: str, diagnostic: str = "Connection timed out") -> bytes:
     """Exim's delay warning ('has not yet been delivered ... No action is required')."""
     body = (

@@ -52,6 +52,7 @@ from bounce_samples import (
     ses_delivery,
     sns_email,
     sns_http,
+    telekom,
     vacation,
     verp,
     zoho,
@@ -59,6 +60,7 @@ from bounce_samples import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsletter.bounces.reasons import unfold_reply
 from newsletter.bounces.verdict import KINDS, REASONS, Verdict
 
 try:
@@ -920,6 +922,21 @@ PROVIDER_WORDS = [
     ("5.0.0", "550 Пользователь не найден", "user_unknown", "russian"),
     ("5.0.0", "550 用户不存在", "user_unknown", "chinese"),
     ("5.0.0", "550 کاربر وجود ندارد", "user_unknown", "persian"),
+    (
+        "5.7.1",
+        "554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.",
+        "spam",
+        "zoho-flagged-spam",
+    ),
+    (
+        "5.0.0",
+        # A multi-line reply whose lines carry no enhanced status (MessageLabs)
+        "550-Please turn on SMTP Authentication in your mail client.\n"
+        "550-mail0.example.net [198.51.100.21]:22222 is not permitted to\n"
+        "550 relay through this server without authentication.",
+        "no_relaying",
+        "messagelabs-relay",
+    ),
 ]
 
 
@@ -1977,3 +1994,53 @@ def test_a_bounce_in_a_local_charset_is_read(said, charset, encoding):
     named = {f.address: f for f in v.recipients}
     assert set(named) == {address}, describe(v)
     assert named[address].reason == "user_unknown", describe(v)
+
+
+def test_deutsche_telekom_judges_each_address_by_the_reply_under_it():
+    full, gone = "reader1@t-online.de", "reader2@t-online.de"
+    verdict = classify(
+        telekom(
+            [
+                (full, f"552 5.2.2 <{full}> Quota exceeded (mailbox for user is full)"),
+                (gone, f"550 5.1.1 <{gone}> unknown user"),
+            ]
+        )
+    )
+    by_address = {f.address: f for f in verdict.recipients}
+    assert set(by_address) == {full, gone}, describe(verdict)
+    assert (by_address[full].kind, by_address[full].reason) == ("soft", "mailbox_full")
+    assert (by_address[gone].kind, by_address[gone].reason) == ("hard", "user_unknown")
+    # the reply ends where the original's headers begin
+    assert by_address[gone].diagnostic.endswith("unknown user"), by_address[gone].diagnostic
+
+
+@pytest.mark.parametrize(
+    "said, one_line",
+    [
+        (
+            "550-5.1.1 The account\n550-5.1.1 does not\n550 5.1.1 exist",
+            "550-5.1.1 The account does not exist",
+        ),
+        (
+            "550-Please turn on\n550-authentication to\n550 relay",
+            "550-Please turn on authentication to relay",
+        ),
+        # only the code that began the reply is taken for a line's start
+        ("552-Message of\n552 550 KB is too big", "552-Message of 550 KB is too big"),
+        ("550 5.1.1 user unknown", "550 5.1.1 user unknown"),
+    ],
+)
+def test_a_multi_line_reply_reads_as_one_line(said, one_line):
+    assert unfold_reply(said) == one_line
+
+
+def test_a_forwarders_upstream_error_is_a_system_error_of_the_mailbox_it_forwards_to():
+    # Cloudflare Email Routing, given up on after retries (Action: failed with a 4.x.x)
+    said = (
+        "421 4.3.0 Upstream error, please check\n"
+        "https://developers.cloudflare.com/email-routing/postmaster/#error-gateway for\n"
+        "possible reasons why."
+    )
+    raw = postfix("reader@example.net", "4.3.0", said, action="failed", in_reply_to="DATA")
+    verdict = failed(raw, "reader@example.net", "system_error", status="4.3.0")
+    assert verdict.recipients[0].kind == "soft"

@@ -673,6 +673,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "bulk email",
             "considered unsolicited bulk e-mail (spam) by our mail filters",
             "content filter rejection",
+            "email flagged as spam",  # Zoho
             "cyberoam anti spam engine has identified this email as a bulk email",
             "denied due to spam list",
             "high probability of spam",
@@ -968,6 +969,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "temporary local problem",
             "timeout waiting for input",
             "transaction failed ",
+            "upstream error",  # Cloudflare Email Routing: the mailbox it forwards to
         ],
         [],
     ),

@@ -101,13 +101,25 @@ def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
 
 
 def unfold_reply(text: str) -> str:
-    """One line of a multi-line SMTP reply: '550-5.1.1 a 550-5.1.1 b' -> '550-5.1.1 a b'."""
+    """One line of a multi-line SMTP reply: '550-5.1.1 a 550-5.1.1 b' -> '550-5.1.1 a b',
+    and '550-a 550-b 550 c' -> '550-a b c'."""
     text = " ".join(text.split())
     first = CONTINUATION.search(text)
-    if first is None:
-        return text
-    rest = CONTINUATION.sub(" ", text[first.end() :])
-    return " ".join(f"{text[: first.end()]} {rest}".split())
+    if first:
+        text = _joined(text, first.end(), CONTINUATION)
+    # A reply whose lines carry no enhanced status: only the code that began it, and only
+    # where a line of it would begin, is taken for a line's start.
+    plain = _FIRST_OF_MANY.search(text)
+    if plain:
+        text = _joined(text, plain.end(), re.compile(rf"(?<=\s){plain[1]}[ -](?=\S)"))
+    return text
+
+
+_FIRST_OF_MANY = re.compile(r"(?<![\w.])([245]\d\d)-(?=[^\d\s])")
+
+
+def _joined(text: str, end: int, line_starts: re.Pattern) -> str:
+    return " ".join((text[:end] + line_starts.sub(" ", text[end:])).split())
 
 
 def _reason(evidence: Evidence, words: str, background: str, command: str) -> str:

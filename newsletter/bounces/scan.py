@@ -35,7 +35,7 @@ REPLY = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?:[ \-]|$)(?![\d.]*%)", re.M)
 
 # Where the quoted original begins in a bounce's text.
 ORIGINAL_STARTS = re.compile(
-    r"^\s*(?:[-=_*>]{2,}.*)?(?:"
+    r"^\s*(?:[-=_*>|]{2,}.*)?(?:"
     r"original message|below this line is a copy|copy of (?:the|your) message|"
     r"returned message|undelivered message|unsent message|message headers? follows?|"
     r"headers? of (?:the|your) (?:original )?message|original message headers|"
