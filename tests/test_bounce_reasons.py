@@ -2044,3 +2044,20 @@ def test_a_forwarders_upstream_error_is_a_system_error_of_the_mailbox_it_forward
     raw = postfix("reader@example.net", "4.3.0", said, action="failed", in_reply_to="DATA")
     verdict = failed(raw, "reader@example.net", "system_error", status="4.3.0")
     assert verdict.recipients[0].kind == "soft"
+
+
+def test_an_address_in_single_quotes_is_read_without_them():
+    # Demon Internet's notice for a mailbox nobody collects from, after 30 days
+    raw = (
+        b"From: Mail Delivery System <MAILER-DAEMON@mailstore.example.net>\r\n"
+        b"To: bounces@bounces.example.org\r\n"
+        b"Subject: Mail delivery failed\r\n"
+        b"Date: Tue, 14 Jan 2025 09:30:12 +0000\r\n\r\n"
+        b"This message was created automatically by mail delivery\r\n"
+        b"software. A message that you sent could not be delivered\r\n"
+        b"to all of its recipients.\r\n\r\n"
+        b"The following message, addressed to 'reader@example.net',\r\n"
+        b"failed because it has not been collected after 30 days\r\n"
+    )
+    verdict = failed(raw, "reader@example.net", "expired")
+    assert verdict.kind == "soft"

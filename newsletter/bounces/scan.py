@@ -22,8 +22,10 @@ from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
+# Not led by an apostrophe: text quotes addresses in them ("addressed to 'reader@...'").
 ADDRESS = re.compile(
-    r"(?<![\w.+\-=/@])([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
+    r"(?<![\w.+\-=/@])(?!')"
+    r"([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
     re.UNICODE,
 )
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])")
