@@ -110,6 +110,8 @@ def run(args, database_url: str, tmp: Path) -> None:
             for keep in (False, True)
             for sessions in sorted({1, args.workers, 4})
         }
+        # Timed before the send and again after it, as the limit is (below).
+        signatures = [signature_cost(tmp / "dkim.pem")] if args.dkim else []
         workers = start_workers(args, env, tmp)
         # Starting up (imports, connecting) is no message's cost.
         wait_until_ready(tmp, len(workers))
@@ -141,6 +143,8 @@ def run(args, database_url: str, tmp: Path) -> None:
             if keep:
                 again = smtp_source(tmp / "message.txt", sink_port, sessions, keep)
                 raw[sessions, keep] = max(raw[sessions, keep], again)
+        if args.dkim:
+            signatures.append(signature_cost(tmp / "dkim.pem"))
     finally:
         for process in [*workers, sink]:
             process.send_signal(signal.SIGTERM)
@@ -156,7 +160,7 @@ def run(args, database_url: str, tmp: Path) -> None:
     for name, seconds in built.items():
         print(f"building one tracked copy in process, {name}: {seconds * 1e6:.0f} µs")
     if args.dkim:
-        dkim_ceiling(tmp / "dkim.pem", cpu, sent, counts["sent"] / elapsed)
+        dkim_ceiling(signatures, cpu, sent, counts["sent"] / elapsed)
     if args.profile:
         print_profile(tmp, sent, cpu["workers"])
 
@@ -174,13 +178,18 @@ def signature_cost(key_file: Path, count: int = 2000) -> float:
     return (time.process_time() - started) / count
 
 
-def dkim_ceiling(key_file: Path, cpu: dict, sent: int, rate: float) -> None:
+def dkim_ceiling(signatures: list[float], cpu: dict, sent: int, rate: float) -> None:
     """What the machine could sign and send at best: its cores over the CPU every signed
-    message costs outside our code (the signature, the sink, PostgreSQL)."""
-    signature = signature_cost(key_file)
+    message costs outside our code (the signature, the sink, PostgreSQL).
+
+    A signature timed alone has cost 250 µs and 350 µs within minutes on one machine: the
+    fastest of its timings is taken, so the ceiling is never lower than the machine's and
+    what the workers spend over the signature never looks smaller than it is."""
+    signature = min(signatures)
     floor = signature + (cpu["smtp-sink"] + cpu[POSTGRES]) / sent
     ceiling = (os.cpu_count() or 1) / floor
-    print(f"RSA-2048 signature:     {signature * 1e6:.0f} µs of CPU each (this run)")
+    timed = ", ".join(f"{seconds * 1e6:.0f}" for seconds in signatures)
+    print(f"RSA-2048 signature:     {signature * 1e6:.0f} µs of CPU each (the fastest of {timed})")
     print(
         f"ceiling for signed mail: {os.cpu_count()} cores / ({signature * 1e6:.0f} signature"
         f" + {floor * 1e6 - signature * 1e6:.0f} sink and PostgreSQL µs) = {ceiling:.0f} emails/s;"
