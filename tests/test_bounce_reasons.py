@@ -916,6 +916,12 @@ PROVIDER_WORDS = [
         "mailbox_disabled",
         "disabled-inactive",
     ),
+    (
+        "5.0.0",
+        "550 Esta casilla ha expirado por falta de uso.",
+        "mailbox_disabled",
+        "spanish-unused-mailbox",
+    ),
     ("5.0.0", "550 Adresse inconnue / utilisateur inconnu", "user_unknown", "french"),
     ("5.0.0", "550 Usuario desconocido", "user_unknown", "spanish"),
     ("5.0.0", "550 Usuário inexistente", "user_unknown", "portuguese"),
@@ -2061,3 +2067,17 @@ def test_an_address_in_single_quotes_is_read_without_them():
     )
     verdict = failed(raw, "reader@example.net", "expired")
     assert verdict.kind == "soft"
+
+
+@pytest.mark.parametrize("ip", ["5.1.1.20", "4.79.181.168", "2.16.1.10"])
+def test_a_servers_ip_address_is_no_status(ip):
+    # Exim names the host it talked to; addresses of 2/8, 4/8 and 5/8 read like RFC 3463 codes
+    raw = exim(
+        "reader@example.net",
+        "421 Service not available, closing transmission channel",
+        host=f"mx.example.net [{ip}]",
+    )
+    verdict = classify(raw)
+    [failure] = verdict.recipients
+    assert not ip.startswith(failure.status or "-"), describe(verdict)
+    assert failure.kind != "hard", describe(verdict)

@@ -278,6 +278,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "boite du destinataire archivee",
             "email account that you tried to reach is disabled",
             "email account that you tried to reach is inactive",
+            "esta casilla ha expirado por falta de uso",  # Ciudad, Ubbi (AR): unused too long
             "has been suspended",
             "inactive account",
             "has been disabled for inactivity",

@@ -28,11 +28,12 @@ ADDRESS = re.compile(
     r"([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
     re.UNICODE,
 )
-STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])")
-FAILURE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+# Not an IPv4 address: [5.1.1.20] is a host, not "bad destination mailbox".
+STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
+FAILURE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
 # A status right after a reply code is the remote server's own ("550 5.7.1", "550-'5.7.1");
 # a status standing alone may be the reporting server's summary of it.
-REPLIED_STATUS = re.compile(r"(?<![\d.])[45]\d\d[ -]'?([45])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+REPLIED_STATUS = re.compile(r"(?<![\d.])[45]\d\d[ -]'?([45])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
 REPLY = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?:[ \-]|$)(?![\d.]*%)", re.M)
 
 # Where the quoted original begins in a bounce's text.
