@@ -931,6 +931,19 @@ def microsoft_complaint(recipient: str, *, hm_header: bool = False) -> bytes:
     )
 
 
+def microsoft_complaint_inline(recipient: str) -> bytes:
+    """Hotmail's older JMRP form: the complained-of message itself, sent on from the loop's
+    servers with its own headers below theirs and the reader in X-HmXmrOriginalRecipient."""
+    return _crlf(
+        "Return-Path: <staff@hotmail.com>\n"
+        "Received: from BAY0-JMR-DB02 ([65.54.190.125]) by bay0-omc2-s1.bay0.hotmail.com\n"
+        f"\twith Microsoft SMTPSVC(6.0.3790.3959); {DATE}\n"
+        f"X-HmXmrOriginalRecipient: {recipient}\n"
+        "X-Reporter-IP: 192.0.2.155\n"
+        "X-SID-Result: Pass\n" + original(recipient)
+    )
+
+
 # --- Amazon SES notifications ----------------------------------------------------------------------
 
 

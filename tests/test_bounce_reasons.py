@@ -39,6 +39,7 @@ from bounce_samples import (
     lotus_notes,
     mdaemon,
     microsoft_complaint,
+    microsoft_complaint_inline,
     opensmtpd,
     opensmtpd_plain,
     outlook_html,
@@ -916,6 +917,7 @@ PROVIDER_WORDS = [
         "mailbox_disabled",
         "disabled-inactive",
     ),
+    ("5.7.1", "550 5.7.1 zen.spamhaus.org Listed by CSS", "blocked", "spamhaus-css"),
     (
         "5.0.0",
         "550 Esta casilla ha expirado por falta de uso.",
@@ -1571,6 +1573,11 @@ def test_the_verp_return_path_is_where_it_was_delivered():
             id="microsoft-jmrp-x-hmxmr",
         ),
         pytest.param(
+            microsoft_complaint_inline("angry3@hotmail.com"),
+            "angry3@hotmail.com",
+            id="microsoft-jmrp-inline",
+        ),
+        pytest.param(
             sns_email(ses_complaint("angry@example.net")), "angry@example.net", id="ses-complaint"
         ),
     ],
@@ -2081,3 +2088,53 @@ def test_a_servers_ip_address_is_no_status(ip):
     [failure] = verdict.recipients
     assert not ip.startswith(failure.status or "-"), describe(verdict)
     assert failure.kind != "hard", describe(verdict)
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        lambda address, said: postfix(address, "5.1.1", said, in_reply_to="DATA"),
+        lambda address, said: exim(address, said, after="RCPT TO"),
+        lambda address, said: sendmail(address, said),
+    ],
+    ids=["postfix", "exim", "sendmail"],
+)
+@pytest.mark.parametrize(
+    "said",
+    [
+        # Exim (cPanel) calling back our return path, which did not answer as it wished
+        f"550-Verification failed for <{verp('reader@example.net')}>\n"
+        "550-The mail server could not deliver mail to the address. The account or domain\n"
+        "550-may not exist, they may be blacklisted, or missing the proper dns entries.\n"
+        "550 Sender verify failed",
+        # Postfix's reject_unverified_sender / reject_unknown_sender_domain
+        f"450 4.1.7 <{verp('reader@example.net')}>: Sender address rejected: "
+        "undeliverable address: host bounces.example.org[192.0.2.9] said: 550 5.1.1 "
+        "unknown user (in reply to RCPT TO command)",
+    ],
+    ids=["exim-callout", "postfix-unverified-sender"],
+)
+def test_a_failed_check_of_our_return_path_is_not_the_readers_address(builder, said):
+    verdict = classify(builder("reader@example.net", said))
+    [failure] = [f for f in verdict.recipients if f.address == "reader@example.net"]
+    assert (failure.kind, failure.reason) == ("sender", "sender_rejected"), describe(verdict)
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        lambda address, said: postfix(address, "5.0.0", said, in_reply_to="end of DATA"),
+        lambda address, said: exim(address, said, after="end of data"),
+    ],
+    ids=["postfix", "exim"],
+)
+def test_mail_ru_refuses_unknown_users_after_data_and_says_so(builder):
+    # Mail.ru accepts every recipient and refuses the unknown ones at the end of DATA
+    address = "reader@mail.ru"
+    said = (
+        "550 Message was not accepted -- invalid mailbox.  Local mailbox reader@mail.ru is\n"
+        "unavailable: user not found"
+    )
+    verdict = classify(builder(address, said))
+    [failure] = verdict.recipients
+    assert (failure.kind, failure.reason) == ("hard", "user_unknown"), describe(verdict)

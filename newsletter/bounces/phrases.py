@@ -1086,12 +1086,34 @@ _SHARP = [
         "blocked",
         re.compile(
             r"blocked using|listed (?:at|in|on|by) \S*(?:spamhaus|spamcop|"
-            r"barracuda|sorbs|dnsbl|rbl)",
+            r"barracuda|sorbs|dnsbl|rbl)|"
+            # Spamhaus's lists by name ("zen.spamhaus.org Listed by CSS")
+            r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b",
             re.I,
         ),
     ),
     ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
+    # Mail.ru takes every RCPT and refuses unknown users at the end of DATA, where a "user
+    # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
+    (
+        "user_unknown",
+        re.compile(
+            r"invalid mailbox\. local mailbox (?:\S+ )?is unavailable: user not found", re.I
+        ),
+    ),
     ("security_error", re.compile(r"must issue a starttls", re.I)),
+    # The receiver called back our return path and it failed, or refused it outright: our
+    # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
+    # unknown" for the recipient). Exim's callout begins "550-Verification failed for
+    # <sender>" and ends "550 Sender verify failed".
+    (
+        "sender_rejected",
+        re.compile(
+            r"sender verif(?:y|ication) failed|sender address rejected|"
+            r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
+            re.I,
+        ),
+    ),
 ]
 _ORDER = {"virus": 0, "syntax_error": 2}
 # Searched in text already lowercased (reason_for_text): the literals lowercased here match

@@ -556,6 +556,10 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
         return [a.lower() for a in found if "@" in a], complaint.get(
             "complaintFeedbackType", "abuse"
         )
+    reader = msg.get("X-HmXmrOriginalRecipient")
+    if reader and not from_daemon(msg):
+        # Hotmail's older loop sends the complained-of message itself, this header added.
+        return sorted(addresses_in([str(reader)])), "abuse"
     if not (report is not None or arf or _microsoft_style(msg, original)):
         return None
     found: list[str] = []
