@@ -530,6 +530,28 @@ def telekom(failures: list[tuple[str, str]]) -> bytes:
     )
 
 
+def mail_ru(recipient: str, diagnostic: str) -> bytes:
+    """Mail.ru's own bounce, Russian first: the address, the server's reply under it, and no
+    word of the SMTP command it answered."""
+    said = diagnostic.replace("\n", "\n    ")
+    return _crlf(
+        "From: Mail Delivery System <MAILER-DAEMON@corp.mail.ru>\n"
+        f"To: {verp(recipient)}\n"
+        "Subject: Mail delivery failed: returning message to sender\n"
+        f"X-Failed-Recipients: {recipient}\n"
+        f"X-Mailer-Daemon-Recipients: {recipient}\n"
+        f"Date: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n"
+        "Это письмо создано автоматически сервером Mail.ru, отвечать на него не нужно.\n\n"
+        "К сожалению, Ваше письмо не может быть доставлено одному или нескольким получателям:\n\n"
+        f"  {recipient}\n    {said}\n\n"
+        "Рекомендуем Вам проверить корректность указания адресов получателей.\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        + original(recipient)
+    )
+
+
 def exim_delay(recipient: str, diagnostic: str = "Connection timed out") -> bytes:
     """Exim's delay warning ('has not yet been delivered ... No action is required')."""
     body = (

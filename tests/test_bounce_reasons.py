@@ -37,6 +37,7 @@ from bounce_samples import (
     forwarded_inline,
     human_reply,
     lotus_notes,
+    mail_ru,
     mdaemon,
     microsoft_complaint,
     microsoft_complaint_inline,
@@ -2125,8 +2126,9 @@ def test_a_failed_check_of_our_return_path_is_not_the_readers_address(builder, s
     [
         lambda address, said: postfix(address, "5.0.0", said, in_reply_to="end of DATA"),
         lambda address, said: exim(address, said, after="end of data"),
+        lambda address, said: mail_ru(address, said),
     ],
-    ids=["postfix", "exim"],
+    ids=["postfix", "exim", "mail.ru"],
 )
 def test_mail_ru_refuses_unknown_users_after_data_and_says_so(builder):
     # Mail.ru accepts every recipient and refuses the unknown ones at the end of DATA
