@@ -43,6 +43,7 @@ from bounce_samples import (
     microsoft_complaint_inline,
     opensmtpd,
     opensmtpd_plain,
+    original,
     outlook_html,
     postfix,
     postfix_many,
@@ -2140,3 +2141,32 @@ def test_mail_ru_refuses_unknown_users_after_data_and_says_so(builder):
     verdict = classify(builder(address, said))
     [failure] = verdict.recipients
     assert (failure.kind, failure.reason) == ("hard", "user_unknown"), describe(verdict)
+
+
+def test_qmail_finds_no_host_by_that_name():
+    # qmail-remote's words, the example of qmail's own bounce format (QSBMF)
+    verdict = failed(
+        qmail("reader@example.net", "Sorry, I couldn't find any host by that name."),
+        "reader@example.net",
+        "host_unknown",
+    )
+    assert verdict.kind == "hard"
+
+
+def test_gmails_plain_notice_of_a_domain_that_does_not_exist():
+    text = (
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+        f"To: {verp('reader@example.comm')}\n"
+        "X-Failed-Recipients: reader@example.comm\n"
+        "Subject: Delivery Status Notification (Failure)\n"
+        "Date: Tue, 14 Jan 2025 09:30:12 +0000\n"
+        "Content-Type: text/plain; charset=ISO-8859-1\n\n"
+        "Delivery to the following recipient failed permanently:\n\n"
+        "     reader@example.comm\n\n"
+        "Technical details of permanent failure: \n"
+        "DNS Error: Domain name not found\n\n"
+        "----- Original message -----\n\n" + original("reader@example.comm")
+    )
+    raw = text.replace("\n", "\r\n").encode()
+    verdict = failed(raw, "reader@example.comm", "host_unknown")
+    assert verdict.kind == "hard"

@@ -633,6 +633,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "host_unknown": (
         [
             "all relevant mx records point to non-existent hosts",  # Exim
+            "couldn't find any host by that name",  # qmail-remote (QSBMF's own example)
+            "couldn't find any host named",  # qmail-remote
+            "dns error: domain name not found",  # Gmail
             "domain does not exist",
             "domain is not reachable",
             "domain must exist",
