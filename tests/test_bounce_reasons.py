@@ -920,6 +920,21 @@ PROVIDER_WORDS = [
         "disabled-inactive",
     ),
     ("5.7.1", "550 5.7.1 zen.spamhaus.org Listed by CSS", "blocked", "spamhaus-css"),
+    ("5.0.0", "550 User account is overquota", "mailbox_full", "earthlink-overquota"),
+    ("5.0.0", "550 Delivery failed 20 attempts", "expired", "imail-attempts"),
+    (
+        "5.0.0",
+        "550 Does not have a final email delivery point, please contact this person by"
+        " alternate means.",
+        "user_unknown",
+        "phquery",
+    ),
+    (
+        "5.0.0",
+        "550 L'adresse de messagerie référencée ci-dessus n'existe pas.",
+        "user_unknown",
+        "french-address",
+    ),
     (
         "5.0.0",
         "550 Esta casilla ha expirado por falta de uso.",

@@ -199,6 +199,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
+            "account is overquota",
             "not enough disk space",
             "account is exceeding their quota",
             "account is over quota",
@@ -359,6 +360,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "user_unknown": (
         [
+            "does not have a final email delivery point",  # phquery directories
+            "l'adresse de messagerie référencée ci-dessus n'existe pas",
             "unknown or illegal user",
             "did not exactly match",
             "unknown or illegal alias",
@@ -1022,7 +1025,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "was not reachable within the allowed queue period",
             "your message could not be delivered for more than",
         ],
-        [],
+        [r"delivery failed \d+ attempts"],  # IMail/SMTP32: given up after retrying
     ),
     "content_error": (
         [
