@@ -921,6 +921,27 @@ PROVIDER_WORDS = [
     ),
     ("5.7.1", "550 5.7.1 zen.spamhaus.org Listed by CSS", "blocked", "spamhaus-css"),
     ("5.0.0", "550 User account is overquota", "mailbox_full", "earthlink-overquota"),
+    ("5.0.0", "retry timeout exceeded", "expired", "exim-retry-timeout"),
+    (
+        "5.0.0",
+        "Could not deliver for the last 432000 seconds. Giving up.",
+        "expired",
+        "dragonfly-gave-up",
+    ),
+    ("5.0.0", "Envelope expired", "expired", "opensmtpd-expired"),
+    (
+        "5.4.316",
+        "550 5.4.316 Message expired, connection refused",
+        "expired",
+        "exchange-online-expired",
+    ),
+    (
+        "5.0.0",
+        "The recipient server did not accept our requests to connect. Learn more at"
+        " https://support.google.com/mail/answer/7720",
+        "expired",
+        "gmail-could-not-connect",
+    ),
     ("5.0.0", "550 Delivery failed 20 attempts", "expired", "imail-attempts"),
     (
         "5.0.0",

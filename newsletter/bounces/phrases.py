@@ -1006,6 +1006,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "expired": (
         [
             "connection timed out",
+            "could not deliver for the last",  # DragonFly: "... 432000 seconds. Giving up."
+            "did not accept our requests to connect",  # Gmail, after its retries
+            "envelope expired",  # OpenSMTPD
+            "message expired",  # Exchange Online's 4.4.316/5.4.316
+            "retry timeout exceeded",  # Exim
             "could not find a gateway for",
             "delivery attempts will continue to be",
             "delivery time expired",
