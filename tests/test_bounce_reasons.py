@@ -924,6 +924,13 @@ PROVIDER_WORDS = [
     ("5.0.0", "retry timeout exceeded", "expired", "exim-retry-timeout"),
     (
         "5.0.0",
+        "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN",
+        "network_error",
+        "workspace-dns-error",
+    ),
+    ("5.0.0", "Network error on destination MXs", "network_error", "opensmtpd-network"),
+    (
+        "5.0.0",
         "Could not deliver for the last 432000 seconds. Giving up.",
         "expired",
         "dragonfly-gave-up",

@@ -1001,7 +1001,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unable to resolve route ",
             "unrouteable mail domain",
         ],
-        [],
+        [
+            r"dns error: \d+ dns type '?\w+'? lookup of",  # Google Workspace
+            r"network error on destination mxs",  # OpenSMTPD
+        ],
     ),
     "expired": (
         [
