@@ -2213,3 +2213,36 @@ def test_gmails_plain_notice_of_a_domain_that_does_not_exist():
     raw = text.replace("\n", "\r\n").encode()
     verdict = failed(raw, "reader@example.comm", "host_unknown")
     assert verdict.kind == "hard"
+
+
+def test_sendmail_sums_up_a_failed_callback_to_our_return_path_as_user_unknown():
+    # Sendmail's report of an Exim (cPanel) callout: only the reply's first line in the
+    # Diagnostic-Code, Status 5.1.1, and "User unknown" in Sendmail's own summary line
+    ours = verp("reader@example.net")
+    text = (
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        "<reader@example.net>\n"
+        f"    (reason: 550-Verification failed for <{ours}>)\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "... while talking to example.net.:\n"
+        ">>> DATA\n"
+        f"<<< 550-Verification failed for <{ours}>\n"
+        f"<<< 550-The mail server could not deliver mail to {ours}.  The account or domain\n"
+        "<<< 550-may not exist, they may be blacklisted, or missing the proper dns entries.\n"
+        "<<< 550 Sender verify failed\n"
+        "550 5.1.1 <reader@example.net>... User unknown\n"
+        "<<< 503-All RCPT commands were rejected with this error:\n"
+        "<<< 503-Sender verify failed\n"
+        "<<< 503 Valid RCPT command must precede DATA\n"
+    )
+    raw = rfc3464(
+        "reader@example.net",
+        "5.1.1",
+        f"550-Verification failed for <{ours}>",
+        text=text,
+        from_="Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>",
+        subject="Returned mail: see transcript for details",
+    )
+    verdict = classify(raw)
+    [failure] = [f for f in verdict.recipients if f.address == "reader@example.net"]
+    assert (failure.kind, failure.reason) == ("sender", "sender_rejected"), describe(verdict)
