@@ -1095,6 +1095,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
 
 # Sharper verdicts go first: a virus report also reads as spam, and so does a listing on a
 # DNS block list. A bare reply code (syntax_error) is the last resort.
+# Mail.ru's words for a mailbox it looked up and did not find.
+MAIL_RU_NO_USER = r"local mailbox (?:\S+ )?is unavailable: user not found"
 _SHARP = [
     (
         "blocked",
@@ -1109,12 +1111,7 @@ _SHARP = [
     ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
     # Mail.ru takes every RCPT and refuses unknown users at the end of DATA, where a "user
     # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
-    (
-        "user_unknown",
-        re.compile(
-            r"invalid mailbox\. local mailbox (?:\S+ )?is unavailable: user not found", re.I
-        ),
-    ),
+    ("user_unknown", re.compile(r"invalid mailbox\. " + MAIL_RU_NO_USER, re.I)),
     ("security_error", re.compile(r"must issue a starttls", re.I)),
     # The receiver called back our return path and it failed, or refused it outright: our
     # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User

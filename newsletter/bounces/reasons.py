@@ -48,8 +48,7 @@ LOOKED_UP = re.compile(
     r"recipient name is not recognized|not listed in (?:the )?(?:domino|public name)|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
-    r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|"
-    r"local mailbox (?:\S+ )?is unavailable: user not found"  # Mail.ru
+    r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|" + phrases.MAIL_RU_NO_USER
 )
 
 # One of DEAD_ADDRESS's codes written in the server's words.
