@@ -92,6 +92,21 @@ def cpu_split(pid: int) -> tuple[float, float]:
     return (utime + cutime) / tick, (stime + cstime) / tick
 
 
+def machine_ticks() -> list[int]:
+    """The machine's CPU time so far, in ticks: user, nice, system, idle, iowait, irq,
+    softirq, steal (the first line of /proc/stat)."""
+    return [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def machine_use(before: list[int], after: list[int]) -> str:
+    """How the machine's CPU was spent between two readings of machine_ticks()."""
+    spent = [later - earlier for earlier, later in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    shares = zip(names, spent, strict=True)
+    return ", ".join(f"{name} {ticks / total:.0%}" for name, ticks in shares if ticks)
+
+
 @contextlib.contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
     """The folder over HTTP on a free local port, for feeds to be fetched as on a real site."""

@@ -39,6 +39,8 @@ from common import (
     cpu_split,
     free_port,
     fresh_database,
+    machine_ticks,
+    machine_use,
     memory_peak,
     need_postfix,
     serve_folder,
@@ -125,9 +127,11 @@ def run(args, database_url: str, tmp: Path) -> None:
             name: sum(map(cpu_seconds, (p.pid for p in ps))) for name, ps in processes.items()
         }
         kernel_before = sum(cpu_split(worker.pid)[1] for worker in workers)
+        machine_before = machine_ticks()
         with app.app_context():
-            elapsed, counts = send(issue_id)
+            elapsed, starting, counts = send(issue_id)
             backends = worker_backends()
+        machine = machine_use(machine_before, machine_ticks())
         cpu = {
             name: sum(map(cpu_seconds, (p.pid for p in ps))) - cpu_before[name]
             for name, ps in processes.items()
@@ -157,6 +161,11 @@ def run(args, database_url: str, tmp: Path) -> None:
         print(f"CPU per message, {name}: {seconds / sent * 1e6:.0f} µs")
     # The kernel's part is mostly the sockets: the same copies smtp-source makes.
     print(f"  of the workers' CPU, in the kernel: {kernel / sent * 1e6:.0f} µs")
+    print(
+        f"after the start (render + ledger): {counts['sent'] / (elapsed - starting):.0f} emails/s"
+    )
+    # Idle time is CPU the send could have used: waits no other work filled.
+    print(f"the machine's CPU during the send: {machine}")
     for name, seconds in built.items():
         print(f"building one tracked copy in process, {name}: {seconds * 1e6:.0f} µs")
     if args.dkim:
@@ -365,8 +374,9 @@ def wait_until_ready(tmp: Path, count: int) -> None:
     raise RuntimeError("the workers did not start")
 
 
-def send(issue_id: int) -> tuple[float, dict]:
-    """Schedule the issue now, start it as beat would, wait for the last delivery."""
+def send(issue_id: int) -> tuple[float, float, dict]:
+    """Schedule the issue now, start it as beat would, wait for the last delivery; returns
+    the seconds from the scheduled time to the last delivery and to the start of sending."""
     from newsletter.extensions import db
     from newsletter.models import Issue
     from newsletter.sending import ledger, lifecycle, loop
@@ -378,7 +388,8 @@ def send(issue_id: int) -> tuple[float, dict]:
     started = time.monotonic() + (send_at - datetime.now(UTC)).total_seconds()
     while not loop.dispatch():
         time.sleep(0.05)
-    print(f"issue started (render + ledger): {time.monotonic() - started:.2f} s", flush=True)
+    starting = time.monotonic() - started
+    print(f"issue started (render + ledger): {starting:.2f} s", flush=True)
     while True:
         db.session.expire_all()
         status = db.session.get(Issue, issue_id).status
@@ -388,7 +399,7 @@ def send(issue_id: int) -> tuple[float, dict]:
             raise RuntimeError(f"the issue stopped: {status} (see the workers' logs)")
         time.sleep(0.2)
     elapsed = time.monotonic() - started
-    return elapsed, ledger.counts(issue_id)
+    return elapsed, starting, ledger.counts(issue_id)
 
 
 def worker_backends() -> list[int]:

@@ -55,7 +55,7 @@ class Signer:
         end = len(message) if blank < 0 else blank + 4
         headers, _ = dkim.rfc822_parse(message[:end])
         body = POLICY.canonicalize_body(message[end:])
-        return Shared(self, headers, [], b"").header([], [body]) + message
+        return Shared(self, headers, [], b"").header([], body) + message
 
 
 class Shared:
@@ -86,33 +86,38 @@ class Shared:
             self.headers_hash.update(name + b":" + relaxed(by_name[name]) + b"\r\n")
         self.body_hash = hashlib.sha256(body_start)
         # Folded between fields and at the spaces of h=; unfolding gives the value back.
-        self.fields = b"v=1; a=rsa-sha256; c=relaxed/simple; d=%s; s=%s;" % (
+        fields = b"v=1; a=rsa-sha256; c=relaxed/simple; d=%s; s=%s;" % (
             signer.domain,
             signer.selector,
         )
-        self.names = dkim.fold(b"h=" + b" : ".join(names + self.personal) + b";", namelen=1)
+        folded = dkim.fold(b"h=" + b" : ".join(names + self.personal) + b";", namelen=1)
+        # The header's value with t= and bh= to fill in, and its relaxed form: neither
+        # value has a space, so filling in and relaxing can be done in either order.
+        fixed = [part.replace(b"%", b"%%") for part in (fields, folded)]
+        self.value = b"%s\r\n t=%%d; %s\r\n bh=%%s;\r\n b=" % tuple(fixed)
+        self.hashed = b"dkim-signature:" + relaxed(self.value)
+        # Where each personal header, in the order named when prepared, goes in h=.
+        order = {name: n for n, name in enumerate(name.lower() for name in personal)}
+        self.picks = [(order[name], name + b":") for name in self.personal]
 
-    def header(self, personal: list[tuple[bytes, bytes]], body: list[bytes]) -> bytes:
-        """The DKIM-Signature header line of one copy: its personal headers (named as when
-        prepared), and its body after the shared start, already canonical."""
+    def header(self, personal: list[bytes], body: bytes) -> bytes:
+        """The DKIM-Signature header line of one copy: its personal header values, in the
+        order their names were given when prepared, and its body after the shared start,
+        already canonical."""
         body_hash = self.body_hash.copy()
-        for chunk in body:
-            body_hash.update(chunk)
-        value = b"%s\r\n t=%d; %s\r\n bh=%s;\r\n b=" % (
-            self.fields,
-            time.time(),
-            self.names,
-            base64.b64encode(body_hash.digest()),
-        )
+        body_hash.update(body)  # one buffer: one call, and the GIL let go once
+        filled = (int(time.time()), base64.b64encode(body_hash.digest()))
         hasher = self.headers_hash.copy()
-        by_name = {name.lower(): value for name, value in personal}
-        for name in self.personal:
-            hasher.update(name + b":" + relaxed(by_name[name]) + b"\r\n")
-        # The signature's own header is hashed last, with b= empty and no CRLF (RFC 6376 3.7).
-        hasher.update(b"dkim-signature:" + relaxed(value))
+        # Hashed last, the signature's own header, with b= empty and no CRLF (RFC 6376 3.7).
+        hasher.update(
+            b"".join(
+                [name + relaxed(personal[n]) + b"\r\n" for n, name in self.picks]
+                + [self.hashed % filled]
+            )
+        )
         signature = base64.b64encode(self.signer.key.sign(hasher.digest(), PKCS1, PREHASHED))
         lines = [signature[start : start + 72] for start in range(0, len(signature), 72)]
-        return b"DKIM-Signature: " + value + b"\r\n ".join(lines) + b"\r\n"
+        return b"DKIM-Signature: " + self.value % filled + b"\r\n ".join(lines) + b"\r\n"
 
 
 _WSP = re.compile(rb"[ \t]+")

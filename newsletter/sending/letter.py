@@ -270,16 +270,14 @@ class IssueLetter:
         head = f"To: {to}\r\nMessage-ID: {message_id}\r\n{token.join(self.shared_head)}\r\n"
         head = head.encode("ascii")
         if self.signature:
-            personal_headers = [
-                (b"To", to.encode()),
-                (b"Message-ID", message_id.encode()),
-                *(
-                    (name.encode(), value.replace(self.token_mark, token).encode())
-                    for name, value in self.marked
-                ),
+            # In the order named when prepared.
+            personal = [
+                to.encode(),
+                message_id.encode(),
+                *(value.replace(self.token_mark, token).encode() for _, value in self.marked),
             ]
             # After the room for the head, the first chunk is the shared start.
-            head = self.signature.header(personal_headers, copy.plain[2:]) + head
+            head = self.signature.header(personal, b"".join(copy.plain[2:])) + head
         return copy.headed(head)
 
 
