@@ -479,20 +479,35 @@ def exim(
     *,
     host: str = "mx.example.net [198.51.100.7]",
     after: str = "RCPT TO",
+    routed_to: str = "",
+    cut: bool = False,
 ) -> bytes:
     """Exim's plain-text bounce ('This message was created automatically by mail delivery
-    software.'), with X-Failed-Recipients, the failing address indented, the SMTP error below it."""
+    software.'), with X-Failed-Recipients, the failing address indented, the SMTP error below it.
+
+    `routed_to`: the recipient was redirected (an alias, a forward) and the address it became
+    failed; Exim names that one, "(ultimately generated from <recipient>)" under it. `cut`: the
+    message was over Exim's bounce_return_size_limit, and Exim says so under its marker."""
     said = diagnostic.replace("\n", "\n    ")
+    failed = routed_to or recipient
+    generated = f"    (ultimately generated from {recipient})\n" if routed_to else ""
+    note = (
+        "------ The body of the message is 5384741 characters long; only the first\n"
+        "------ 106496 or so are included here.\n"
+        if cut
+        else ""
+    )
     body = (
         "This message was created automatically by mail delivery software.\n\n"
         "A message that you sent could not be delivered to one or more of its\n"
         "recipients. This is a permanent error. The following address(es) failed:\n\n"
-        f"  {recipient}\n"
+        f"  {failed}\n"
+        f"{generated}"
         f"    host {host}\n"
-        f"    SMTP error from remote mail server after {after}:<{recipient}>:\n"
+        f"    SMTP error from remote mail server after {after}:<{failed}>:\n"
         f"    {said}\n\n"
-        "------ This is a copy of the message, including all the headers. ------\n\n"
-        + original(recipient)
+        "------ This is a copy of the message, including all the headers. ------\n"
+        f"{note}\n" + original(recipient)
     )
     return _crlf(
         f"Return-path: <>\n"
@@ -502,9 +517,26 @@ def exim(
         f"To: {verp(recipient)}\n"
         "Subject: Mail delivery failed: returning message to sender\n"
         f"Message-Id: <E1tXa2b-0003Ab-Cd@out1.example.org>\n"
-        f"X-Failed-Recipients: {recipient}\n"
+        f"X-Failed-Recipients: {failed}\n"
         "Auto-Submitted: auto-replied\n"
         f"Date: {DATE}\n\n" + body
+    )
+
+
+def aol_airmail(screen_name: str, why: str) -> bytes:
+    """AOL's own notice (its AIRmail system): no report fields, the recipients by their AOL
+    screen names, one a line, tab-indented, under the reason."""
+    return _crlf(
+        "Return-Path: <>\n"
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@aol.com>\n"
+        f"Date: {DATE}\n"
+        f"To: <{verp(screen_name + '@aol.com')}>\n"
+        "Subject: Mail Delivery Problem\n"
+        "Mailer: AIRmail [v125.7]\n"
+        "Message-ID: <200608011400.844cf96c82d4@omr-m07.mx.aol.com>\n\n"
+        f"Sorry {verp(screen_name + '@aol.com')}. Your mail to the following recipients could"
+        f" not be delivered because {why}:\n\n"
+        f"\t{screen_name}\n"
     )
 
 

@@ -24,8 +24,10 @@ import logging
 
 import pytest
 from bounce_samples import (
+    MESSAGE_ID,
     MESSAGE_ID_ADDRESS,
     SENDER,
+    aol_airmail,
     arf,
     complaint,
     courier,
@@ -2246,3 +2248,76 @@ def test_sendmail_sums_up_a_failed_callback_to_our_return_path_as_user_unknown()
     verdict = classify(raw)
     [failure] = [f for f in verdict.recipients if f.address == "reader@example.net"]
     assert (failure.kind, failure.reason) == ("sender", "sender_rejected"), describe(verdict)
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "cut by exim"])
+def test_exim_names_the_address_we_sent_to_when_it_was_redirected_and_the_copy_cut(cut):
+    # Exim returns only the start of a long message (bounce_return_size_limit, 100K by
+    # default: a digest with images is over it) and says so under its marker; the original's
+    # headers follow. The address that failed is where the reader's forward led.
+    raw = exim(
+        "reader@example.net",
+        "550 5.1.1 <reader.old@elsewhere.example>: No such user",
+        routed_to="reader.old@elsewhere.example",
+        cut=cut,
+    )
+    verdict = classify(raw)
+    named = {f.address: f for f in verdict.recipients}
+    assert "reader@example.net" in named, describe(verdict)
+    assert named["reader@example.net"].kind == "hard", describe(verdict)
+    assert verdict.message_ids == [MESSAGE_ID], verdict.message_ids
+
+
+def test_aol_airmail_refusing_attachments_and_images_is_a_refusal_of_our_mail():
+    verdict = classify(
+        aol_airmail(
+            "readerscreenname", "they are not accepting mail with attachments or embedded images"
+        )
+    )
+    assert (verdict.kind, verdict.reason) == ("sender", "filtered"), describe(verdict)
+
+
+def test_a_dsn_field_is_an_address_even_where_prose_would_not_be_trusted_with_it():
+    # A one-label domain (a local alias) in Final-Recipient; a diagnostic type longer than
+    # "smtp" (BorderWare's quarantine server); the daemon's own postmaster in the words.
+    said = "maildir delivery failed: error writing message: Disc quota exceeded"
+    raw = rfc3464(
+        "reader@intranet",
+        "4.0.0",
+        said,
+        action="delayed",
+        text=(
+            "For further assistance, please send mail to <postmaster@quarantine.example.net>.\n"
+            f"Reason:\n<reader@intranet>: {said}\n"
+        ),
+    ).replace(b"Diagnostic-Code: smtp;", b"Diagnostic-Code: X-BorderWare-Quarantine-Server;")
+    verdict = classify(raw)
+    assert [f.address for f in verdict.recipients] == ["reader@intranet"], describe(verdict)
+    assert verdict.recipients[0].reason == "delayed", describe(verdict)
+    assert verdict.recipients[0].diagnostic == said, describe(verdict)
+
+
+def test_a_daemon_asking_for_mail_to_its_postmaster_does_not_name_the_postmaster():
+    text = (
+        "This is the mail system at host relay.example.net.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients.\n\n"
+        "For further assistance, please send mail to <postmaster@relay.example.net>.\n\n"
+        "<reader@example.net>: host mx.example.net[198.51.100.7] said: 550 5.1.1\n"
+        "    <reader@example.net>: Recipient address rejected: User unknown in virtual\n"
+        "    mailbox table (in reply to RCPT TO command)\n\n"
+        "--- Below this line is a copy of the message.\n\n" + original("reader@example.net")
+    )
+    raw = text.replace("\n", "\r\n").encode()
+    failed(raw, "reader@example.net", "user_unknown")
+
+
+def test_postfix_local_delivery_not_finding_the_user_is_a_dead_address():
+    # local(8) looked the name up itself: no remote server, no SMTP command, status 5.0.0
+    raw = postfix(
+        "reader@example.net",
+        "5.0.0",
+        'unknown user: "reader"',
+        diagnostic_type="x-postfix",
+    )
+    failed(raw, "reader@example.net", "user_unknown", status="5.0.0")

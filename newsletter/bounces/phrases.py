@@ -516,6 +516,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
             "has restricted sms e-mail",
             "is not accepting any mail",
+            "not accepting mail with attachments or embedded images",  # AOL's AIRmail
             "message rejected due to user rules",
             "refused due to recipient preferences",
             "resolver.rst.notauthorized",

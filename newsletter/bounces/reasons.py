@@ -43,9 +43,10 @@ AT_RCPT = re.compile(
 # recipient name is not recognized", Domino's and Notes' "not listed in Domino Directory" (and
 # their Japanese), IMail's "Invalid final delivery userid", Gmail's "the address couldn't be
 # found", Postfix's RCPT TO restriction "Recipient address rejected", a site's "did not
-# exactly match an LLNL email address".
+# exactly match an LLNL email address", Postfix's local delivery's 'unknown user: "name"'.
 LOOKED_UP = re.compile(
-    r"recipient name is not recognized|not listed in (?:the )?(?:domino|public name)|"
+    r"recipient name is not recognized|unknown user: \"|"
+    r"not listed in (?:the )?(?:domino|public name)|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
     r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|" + phrases.MAIL_RU_NO_USER

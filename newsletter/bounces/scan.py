@@ -49,6 +49,10 @@ ORIGINAL_STARTS = re.compile(
     r")",
     re.I | re.M,
 )
+# Exim's note under its marker when it returns only the start of a long message ("------ The
+# body of the message is 5384741 characters long; only the first\n------ 106496 or so are
+# included here."): the headers come after it.
+EXIM_TRUNCATED = re.compile(r"\A(?:\n*------ [^\n]*)+")
 HEADER_LINE = re.compile(
     r"^(?:received|return-path|message-id|dkim-signature|x-[\w-]+|mime-version|"
     r"content-type|from|to|subject|date|reply-to|sender):[ \t]",
@@ -252,8 +256,8 @@ def original_headers(msg: Message) -> Message | None:
         text = text_of(part).replace("\r\n", "\n")
         match = ORIGINAL_STARTS.search(text)
         if match:
-            block = text[match.end() :].split("\n", 1)[-1].lstrip("\n")
-            parsed = HeaderParser().parsestr(block)
+            block = text[match.end() :].split("\n", 1)[-1]
+            parsed = HeaderParser().parsestr(EXIM_TRUNCATED.sub("", block).lstrip("\n"))
             if parsed.keys():
                 return parsed
     return None
@@ -309,8 +313,14 @@ def _value(field: str | None) -> str:
     value = " ".join(decoded(field or "").split())
     if ";" in value:
         value = value.split(";", 1)[1]
-    found = ADDRESS.search(value)
+    found = ADDRESS.search(value) or FIELD_ADDRESS.search(value)
     return found.group(1) if found else ""
+
+
+# The field holds an address and nothing else: one that prose would not be trusted with
+# (root@localhost, a one-letter top-level domain an anonymised sample uses) is still one.
+# ASCII: an encoded word decoded is no address we could have sent to.
+FIELD_ADDRESS = re.compile(r"([!#-'*-+\-./0-9=?A-Z^-~]+@[!#-'*-+\-./0-9=?A-Z^-~]+)")
 
 
 def dsn_fields(msg: Message) -> list[Evidence]:
@@ -341,6 +351,9 @@ def _regrouped(block: Message) -> list[Message]:
     return _field_blocks("\n".join(f"{name}: {value}" for name, value in block.items()))
 
 
+DIAGNOSTIC_TYPE = re.compile(r"[\w.-]+ ?;")
+
+
 def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
     found = []
     for block in blocks:
@@ -351,7 +364,7 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
             continue
         diagnostic = " ".join(decoded(block.get("Diagnostic-Code") or "").split())
         source = ""
-        if ";" in diagnostic[:12]:
+        if DIAGNOSTIC_TYPE.match(diagnostic):  # "smtp; 550 ...", "X-Postfix; ..."
             source, diagnostic = (p.strip() for p in diagnostic.split(";", 1))
         # The remote server's own code outranks what the reporting server made of it.
         status = (
@@ -472,7 +485,7 @@ SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
 SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
 NOT_THE_RECIPIENT = re.compile(
     r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
-    r"new address(?: is)?|forward(?:ed|ing)? to|moved to|"
+    r"new address(?: is)?|forward(?:ed|ing)? to|moved to|send mail to|"
     # an address in the server's words to write to: "forward this error to", "contact"
     r"this error to|contact|report details to)[:= ]*<?$"
 )
