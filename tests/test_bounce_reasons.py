@@ -2321,3 +2321,35 @@ def test_postfix_local_delivery_not_finding_the_user_is_a_dead_address():
         diagnostic_type="x-postfix",
     )
     failed(raw, "reader@example.net", "user_unknown", status="5.0.0")
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        # Postfix's pipe(8) to a delivery command that found the mailbox full
+        (
+            "permission denied. Command output: The recipient mailbox has exceeded its\n"
+            "disk space limit.",
+            "mailbox_full",
+        ),
+        ("/home/reader/Maildir/tmp/1736847012.M1P2.mx: Disk quota exceeded", "mailbox_full"),
+        ('procmail: Couldn\'t create "/var/spool/mail/reader"', "mailer_error"),
+    ],
+    ids=["full, in the command's words", "full, maildir", "a program that failed"],
+)
+def test_a_local_delivery_program_says_whether_the_mailbox_is_full(said, reason):
+    raw = postfix("reader@example.net", "5.7.0", said, diagnostic_type="x-unix")
+    failed(raw, "reader@example.net", reason)
+
+
+def test_imail_saying_the_mailbox_exceeds_its_allowed_size_is_a_full_mailbox():
+    # Ipswitch IMail (X-Mailer: <SMTP32 ...>): the reason and the address on one line
+    text = (
+        "From: Postmaster <postmaster@mail.example.net>\n"
+        f"To: <{verp('reader@example.net')}>\n"
+        "Subject: Undeliverable Mail\n"
+        "X-Mailer: <SMTP32 v8.22>\n\n"
+        "User mailbox exceeds allowed size: reader@example.net\n\n\n"
+        "Original message follows.\n\n" + original("reader@example.net")
+    )
+    failed(text.replace("\n", "\r\n").encode(), "reader@example.net", "mailbox_full")

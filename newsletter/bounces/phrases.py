@@ -200,6 +200,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
             "account is overquota",
+            "user mailbox exceeds allowed size",  # IMail
             "not enough disk space",
             "account is exceeding their quota",
             "account is over quota",

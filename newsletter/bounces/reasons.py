@@ -129,7 +129,9 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
     if evidence.action == "delayed":
         return "delayed"  # still queued: whatever the words, nothing has failed yet
     if evidence.source == "x-unix":
-        return "mailer_error"  # a local delivery program failed (procmail, a filter script)
+        # A local delivery program failed (procmail, a filter script), unless what it said
+        # is that the mailbox is full ("Disk quota exceeded") or disabled.
+        return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
     if evidence.category in phrases.MTA_CATEGORIES:
         return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
     domain = evidence.address.rpartition("@")[2].lower()
