@@ -2353,3 +2353,21 @@ def test_imail_saying_the_mailbox_exceeds_its_allowed_size_is_a_full_mailbox():
         "Original message follows.\n\n" + original("reader@example.net")
     )
     failed(text.replace("\n", "\r\n").encode(), "reader@example.net", "mailbox_full")
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "reason"),
+    [
+        # Polish ISPs (o2.pl, interia.pl): the reply code says syntax, the status the address
+        (
+            "5.1.3",
+            "501 5.1.3 Odbiorca <reader@example.net> nie istnieje / Recipient\n"
+            "<reader@example.net> does not exist",
+            "user_unknown",
+        ),
+        ("5.5.4", "501 5.5.4 Invalid command arguments", "syntax_error"),
+    ],
+    ids=["the status says the address", "a syntax error of ours"],
+)
+def test_a_501_reply_gives_way_to_a_status_that_says_the_address_is_bad(status, said, reason):
+    failed(postfix("reader@example.net", status, said), "reader@example.net", reason)

@@ -150,7 +150,7 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
     if not permanent and STILL_TRYING.search(f"{words} {fold(background)}"):
         return "delayed"
     found = (
-        phrases.reason_for_text(words)
+        _unless_the_address(phrases.reason_for_text(words), evidence.status)
         or phrases.reason_for_status(evidence.status)
         or phrases.reason_for_vague_text(words)
         # the bounce's general words, only for a recipient that has none of its own
@@ -172,6 +172,15 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
     return "unknown" if words else "on_hold"
+
+
+def _unless_the_address(found: str | None, status: str) -> str | None:
+    """A syntax error found in a bare reply code (501, Sisimai's last resort) gives way to a
+    status that says the recipient's address is bad (5.1.3, bad destination mailbox address
+    syntax: "501 5.1.3 Recipient does not exist")."""
+    if found == "syntax_error" and kind_of(phrases.reason_for_status(status) or "") == "hard":
+        return None
+    return found
 
 
 def _uncorroborated(
