@@ -992,6 +992,13 @@ PROVIDER_WORDS = [
         "no_relaying",
         "messagelabs-relay",
     ),
+    (
+        "5.0.0",
+        "550 BAD_RECIPIENT - see\n"
+        "http://www.mail.example.ac.uk/undelivered.php?r=BAD_RECIPIENT&e=cmVhZGVy",
+        "user_unknown",
+        "university-gateway-bad-recipient",
+    ),
 ]
 
 

@@ -425,6 +425,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "recipient address rejected: unknown user",
             "recipient address rejected: userunknown",
             "recipient does not exist",
+            "bad_recipient",  # a university's gateway: "550 BAD_RECIPIENT - see http://..."
             "recipient is not accepted",
             "recipient is not local",
             "recipient not exist",
