@@ -1735,6 +1735,14 @@ def test_delivery_notice_is_nothing_to_do(raw):
             ),
             id="persian-reply",
         ),
+        pytest.param(
+            human_reply(
+                "agris@example.lv",
+                text="Labdien! Our office has moved: please write to ginta@example.lv from now"
+                " on, or to agris.ameriks@example.lv.\n",
+            ),
+            id="names-addresses",
+        ),
     ],
 )
 def test_a_subscriber_writing_back_is_not_a_bounce(raw):
@@ -2378,3 +2386,23 @@ def test_imail_saying_the_mailbox_exceeds_its_allowed_size_is_a_full_mailbox():
 )
 def test_a_501_reply_gives_way_to_a_status_that_says_the_address_is_bad(status, said, reason):
     failed(postfix("reader@example.net", status, said), "reader@example.net", reason)
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject"),
+    [
+        ("post_master@vtext.example.com", "Re: This week: spring issue"),  # Verizon's SMS gateway
+        ("weekly-admin@lists.example.org", "You are not a member of this list"),  # fml
+    ],
+    ids=["post_master", "a list's manager"],
+)
+def test_a_machine_without_a_report_still_names_whom_it_failed(sender, subject):
+    text = (
+        f"From: {sender}\n"
+        f"To: {verp('reader@example.net')}\n"
+        f"Subject: {subject}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n"
+        "Error: 550 5.1.1 <reader@example.net>: Recipient address rejected: User unknown\n"
+    )
+    verdict = classify(text.replace("\n", "\r\n").encode())
+    assert [f.address for f in verdict.recipients] == ["reader@example.net"], describe(verdict)

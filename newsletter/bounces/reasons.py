@@ -14,7 +14,7 @@ import re
 from email.message import Message
 
 from newsletter.bounces import phrases
-from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon
+from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
 from newsletter.bounces.verdict import Failure, kind_of
 
 NOT_FAILED = {"delivered", "relayed", "expanded"}
@@ -267,6 +267,26 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
         or msg.get("X-Autorespond")
         or AUTO_REPLY_SUBJECT.search(subject)
     )
+
+
+def maybe_a_report(msg: Message, subject: str) -> bool:
+    """Whether anything marks the message as written by a machine about our mail: a daemon or
+    a mailing list's manager wrote it, its subject says so (forwarded or not), it came with
+    RFC 5321's null return path or RFC 3834's Auto-Submitted, or it is a multipart/report.
+    A person's letter that names an address ("write to ...") has none of these."""
+    auto = (msg.get("Auto-Submitted") or "no").strip().lower()
+    return bool(
+        from_daemon(msg)
+        or LIST_MANAGER.search(header_text(msg, "From"))
+        or BOUNCE_SUBJECT.search(subject)
+        or auto != "no"
+        or (msg.get("Return-Path") or "").strip() == "<>"
+        or msg.get_content_type() == "multipart/report"
+    )
+
+
+# fml's "-admin", Mailman's "-owner" and "-bounces", Majordomo's "owner-", "-request".
+LIST_MANAGER = re.compile(r"(?i)(?:^|[<\s\"])owner-|-(?:admin|owner|request|bounces?)@")
 
 
 def without_recipient(msg: Message, subject: str, context: str) -> str:

@@ -68,7 +68,12 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
     found = scan.dsn_fields(msg) or scan.ses_notice(msg)
-    if not found and not reasons.is_auto_reply(msg, subject):  # a vacation text names people
+    # A vacation text names people, and so may a person's letter.
+    if (
+        not found
+        and not reasons.is_auto_reply(msg, subject)
+        and reasons.maybe_a_report(msg, subject)
+    ):
         found = scan.text_failures(context, ours)
     if not found:
         verdict.reason = reasons.without_recipient(msg, subject, context)

@@ -547,7 +547,7 @@ FEEDBACK_WORDS = re.compile(
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
     r"email abuse)"
 )
-DAEMON = re.compile(r"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)")
+DAEMON = re.compile(r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)")
 
 
 def from_daemon(msg: Message) -> bool:
