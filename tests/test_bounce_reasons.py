@@ -2406,3 +2406,16 @@ def test_a_machine_without_a_report_still_names_whom_it_failed(sender, subject):
     )
     verdict = classify(text.replace("\n", "\r\n").encode())
     assert [f.address for f in verdict.recipients] == ["reader@example.net"], describe(verdict)
+
+
+def test_communigate_refusing_a_message_without_to_is_a_refusal_of_our_mail():
+    # CommuniGate Pro's own report: the address in quotes, its verdict under it
+    raw = rfc3464(
+        "reader@example.lv",
+        "5.0.0",
+        text="Failed to deliver to '<reader@example.lv>'\n"
+        "Messages without To: fields are not accepted here\n",
+        from_="MAILER-DAEMON@mx.example.lv",
+        subject="Undeliverable mail: This week: spring issue",
+    )
+    failed(raw, "reader@example.lv", "not_compliant")

@@ -564,6 +564,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "this message is not rfc 5322 compliant",
             "https://support.google.com/mail/?p=rfcmessagenoncompliant",
             "headers are not rfc compliant",
+            "messages without to: fields are not accepted",  # CommuniGate Pro
         ],
         [],
     ),
