@@ -2283,13 +2283,20 @@ def test_exim_names_the_address_we_sent_to_when_it_was_redirected_and_the_copy_c
     assert verdict.message_ids == [MESSAGE_ID], verdict.message_ids
 
 
-def test_aol_airmail_refusing_attachments_and_images_is_a_refusal_of_our_mail():
-    verdict = classify(
-        aol_airmail(
-            "readerscreenname", "they are not accepting mail with attachments or embedded images"
-        )
-    )
+@pytest.mark.parametrize(
+    "why",
+    [
+        "they are not accepting mail with attachments or embedded images",
+        f"they are not accepting mail from {SENDER}",
+    ],
+    ids=["attachments", "our address"],
+)
+def test_aol_airmail_names_the_screen_name_and_refuses_our_mail(why):
+    verdict = classify(aol_airmail("readerscreenname", why))
     assert (verdict.kind, verdict.reason) == ("sender", "filtered"), describe(verdict)
+    assert [f.address for f in verdict.recipients] == ["readerscreenname@aol.com"], describe(
+        verdict
+    )
 
 
 def test_a_dsn_field_is_an_address_even_where_prose_would_not_be_trusted_with_it():

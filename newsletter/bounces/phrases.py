@@ -519,6 +519,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "has restricted sms e-mail",
             "is not accepting any mail",
             "not accepting mail with attachments or embedded images",  # AOL's AIRmail
+            "they are not accepting mail from",  # AOL's AIRmail: the reader blocks our address
             "message rejected due to user rules",
             "refused due to recipient preferences",
             "resolver.rst.notauthorized",

@@ -67,7 +67,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     ours = scan.not_recipients(msg, original)
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
-    found = scan.dsn_fields(msg) or scan.ses_notice(msg)
+    found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
     # A vacation text names people, and so may a person's letter.
     if (
         not found

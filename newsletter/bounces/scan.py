@@ -532,6 +532,26 @@ def _evidence(address: str, words: str) -> Evidence:
     )
 
 
+# AOL's own notice (AIRmail) names the recipients by screen name, each on a line of its own
+# under "Your mail to the following recipients could not be delivered because ...:".
+AOL_NOTICE = re.compile(
+    r"following recipients could not be delivered because ([^:]*):[ \t]*\n\s*"
+    r"((?:[\w.\-]+[ \t]*(?:\n[ \t]*|$))+)",
+    re.I,
+)
+
+
+def aol_screen_names(msg: Message, text: str) -> list[Evidence]:
+    """The failed screen names of AOL's own notice, as addresses at aol.com."""
+    if not header_text(msg, "From").lower().rstrip("> ").endswith("@aol.com"):
+        return []
+    notice = AOL_NOTICE.search(text)
+    if notice is None:
+        return []
+    why = "could not be delivered because " + " ".join(notice[1].split())
+    return [_evidence(f"{name}@aol.com", why) for name in notice[2].split()]
+
+
 def from_original(original: Message, ours: set[str]) -> list[Evidence]:
     """The quoted original's recipients, for a bounce whose words name nobody."""
     found = addresses_in(headers(original, "To") + headers(original, "Cc")) - ours
