@@ -2400,8 +2400,9 @@ def test_a_501_reply_gives_way_to_a_status_that_says_the_address_is_bad(status, 
     [
         ("post_master@vtext.example.com", "Re: This week: spring issue"),  # Verizon's SMS gateway
         ("weekly-admin@lists.example.org", "You are not a member of this list"),  # fml
+        ("no-reply@notice.example.jp", "メールエラー通知"),  # au one net: "mail error notice"
     ],
-    ids=["post_master", "a list's manager"],
+    ids=["post_master", "a list's manager", "no-reply"],
 )
 def test_a_machine_without_a_report_still_names_whom_it_failed(sender, subject):
     text = (

@@ -270,14 +270,14 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
 
 
 def maybe_a_report(msg: Message, subject: str) -> bool:
-    """Whether anything marks the message as written by a machine about our mail: a daemon or
-    a mailing list's manager wrote it, its subject says so (forwarded or not), it came with
-    RFC 5321's null return path or RFC 3834's Auto-Submitted, or it is a multipart/report.
-    A person's letter that names an address ("write to ...") has none of these."""
+    """Whether anything marks the message as written by a machine about our mail: a daemon, a
+    no-reply address or a mailing list's manager wrote it, its subject says so (forwarded or
+    not), it came with RFC 5321's null return path or RFC 3834's Auto-Submitted, or it is a
+    multipart/report. A person's letter that names an address ("write to ...") has none."""
     auto = (msg.get("Auto-Submitted") or "no").strip().lower()
     return bool(
         from_daemon(msg)
-        or LIST_MANAGER.search(header_text(msg, "From"))
+        or MACHINE_SENDER.search(header_text(msg, "From"))
         or BOUNCE_SUBJECT.search(subject)
         or auto != "no"
         or (msg.get("Return-Path") or "").strip() == "<>"
@@ -285,8 +285,11 @@ def maybe_a_report(msg: Message, subject: str) -> bool:
     )
 
 
+# Senders no person writes from: "no-reply" (au one net's notices), and mailing list managers:
 # fml's "-admin", Mailman's "-owner" and "-bounces", Majordomo's "owner-", "-request".
-LIST_MANAGER = re.compile(r"(?i)(?:^|[<\s\"])owner-|-(?:admin|owner|request|bounces?)@")
+MACHINE_SENDER = re.compile(
+    r"(?i)(?:^|[<\s\"])(?:owner-|no-?reply@)|-(?:admin|owner|request|bounces?)@"
+)
 
 
 def without_recipient(msg: Message, subject: str, context: str) -> str:
