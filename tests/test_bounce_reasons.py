@@ -2427,3 +2427,11 @@ def test_communigate_refusing_a_message_without_to_is_a_refusal_of_our_mail():
         subject="Undeliverable mail: This week: spring issue",
     )
     failed(raw, "reader@example.lv", "not_compliant")
+
+
+def test_domino_finding_several_entries_for_the_name_is_its_own_error_not_the_readers():
+    said = (
+        "Recipient user name info (reader@example.lv) not unique.  Several matches found in"
+        " Domino Directory."
+    )
+    failed(lotus_notes("reader@example.lv", said), "reader@example.lv", "system_error")

@@ -982,6 +982,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "timeout waiting for input",
             "transaction failed ",
             "upstream error",  # Cloudflare Email Routing: the mailbox it forwards to
+            "several matches found in domino directory",  # two entries answer to the name
         ],
         [],
     ),
