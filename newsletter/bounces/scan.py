@@ -313,14 +313,18 @@ def _value(field: str | None) -> str:
     value = " ".join(decoded(field or "").split())
     if ";" in value:
         value = value.split(";", 1)[1]
-    found = ADDRESS.search(value) or FIELD_ADDRESS.search(value)
+    found = ADDRESS.search(value)
+    if found is None:
+        # The field holds an address and nothing else: one that prose would not be trusted
+        # with (root@localhost, the one-letter top-level domain of an anonymised sample) is
+        # still one, unless it is not ASCII (an encoded word decoded: no address we sent to).
+        found = FIELD_ADDRESS.search(value)
+        if found and not found.group(1).isascii():
+            found = None
     return found.group(1) if found else ""
 
 
-# The field holds an address and nothing else: one that prose would not be trusted with
-# (root@localhost, a one-letter top-level domain an anonymised sample uses) is still one.
-# ASCII: an encoded word decoded is no address we could have sent to.
-FIELD_ADDRESS = re.compile(r"([!#-'*-+\-./0-9=?A-Z^-~]+@[!#-'*-+\-./0-9=?A-Z^-~]+)")
+FIELD_ADDRESS = re.compile(r'([^\s<>"(),;:@]+@[^\s<>"(),;:@]+)')
 
 
 def dsn_fields(msg: Message) -> list[Evidence]:
