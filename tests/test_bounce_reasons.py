@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 from bounce_samples import (
@@ -2435,3 +2437,35 @@ def test_domino_finding_several_entries_for_the_name_is_its_own_error_not_the_re
         " Domino Directory."
     )
     failed(lotus_notes("reader@example.lv", said), "reader@example.lv", "system_error")
+
+
+def test_a_hostile_report_is_read_in_linear_time(tmp_path):
+    # A megabyte where a field's address or AOL's reason should be, of blank lines, or of one
+    # rule of "=": a pattern that backtracks over every start or every split takes hours on
+    # these, and holds the bounce server with it. Read in a process of its own, so that a
+    # regression fails here instead of hanging the suite.
+    endless = "a" * 1_000_000
+    dsn_field = rfc3464("reader@example.net", "5.1.1", "550 5.1.1 unknown").replace(
+        b"Final-Recipient: rfc822; reader@example.net",
+        b"Final-Recipient: rfc822; " + endless.encode(),
+    )
+    daemon = "From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail\r\n\r\n"
+    hostile = {
+        "field.eml": dsn_field,
+        "aol.eml": aol_airmail("readerscreenname", endless),
+        "blank-lines.eml": (daemon + "\r\n" * 1_000_000).encode(),
+        "one-rule.eml": (daemon + "=" * 1_000_000).encode(),
+    }
+    for name, raw in hostile.items():
+        (tmp_path / name).write_bytes(raw)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", "bounces", "classify", "--json", *hostile],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a linear reading takes a few seconds; a quadratic one, hours
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(verdicts) == len(hostile), done.stdout[-2000:]
+    assert all(len(v["recipients"]) <= 2 for v in verdicts), verdicts

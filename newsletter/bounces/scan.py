@@ -37,8 +37,10 @@ REPLIED_STATUS = re.compile(r"(?<![\d.])[45]\d\d[ -]'?([45])\.(\d{1,3})\.(\d{1,3
 REPLY = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?:[ \-]|$)(?![\d.]*%)", re.M)
 
 # Where the quoted original begins in a bounce's text.
+# Linear on any text: the indent stays on its line, and the rule (possessive) is taken whole
+# before the words after it are tried ("\s*" and ".*" went back over every split).
 ORIGINAL_STARTS = re.compile(
-    r"^\s*(?:[-=_*>|]{2,}.*)?(?:"
+    r"^[ \t]*(?:[-=_*>|]{2,}+[^\n]*?)?(?:"
     r"original message|below this line is a copy|copy of (?:the|your) message|"
     r"returned message|undelivered message|unsent message|message headers? follows?|"
     r"headers? of (?:the|your) (?:original )?message|original message headers|"
@@ -324,7 +326,8 @@ def _value(field: str | None) -> str:
     return found.group(1) if found else ""
 
 
-FIELD_ADDRESS = re.compile(r'([^\s<>"(),;:@]+@[^\s<>"(),;:@]+)')
+# Bounded as RFC 5321 bounds the parts (64 and 255), so a long field is read in linear time.
+FIELD_ADDRESS = re.compile(r'([^\s<>"(),;:@]{1,64}@[^\s<>"(),;:@]{1,255})')
 
 
 def dsn_fields(msg: Message) -> list[Evidence]:
