@@ -2439,6 +2439,37 @@ def test_domino_finding_several_entries_for_the_name_is_its_own_error_not_the_re
     failed(lotus_notes("reader@example.lv", said), "reader@example.lv", "system_error")
 
 
+def test_a_report_is_read_from_its_start_however_large_the_original_it_returns():
+    """A server may return the whole original, attachments and all: what the report says
+    comes before it, and reading is bounded (reports.READ_AT_MOST) without changing it."""
+    from newsletter.bounces.reports import READ_AT_MOST
+
+    raw = rfc3464("reader@example.net", "5.1.1", "550 5.1.1 <reader@example.net>: unknown")
+    end = raw.rindex(b"--7BE5F2A1C3")
+    attachment = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\n" * (3 * READ_AT_MOST // 37)
+    large = raw[:end] + attachment + raw[end:]
+    assert len(large) > 3 * READ_AT_MOST
+
+    expected, got = classify(raw), classify(large)
+    assert got.recipients == expected.recipients
+    assert (got.kind, got.reason) == (expected.kind, expected.reason) == ("hard", "user_unknown")
+    assert got.message_ids == expected.message_ids == [MESSAGE_ID]
+
+
+def test_reading_stops_at_its_bound_and_runs_of_blank_lines_count_as_one():
+    from newsletter.bounces.reports import READ_AT_MOST
+
+    raw = rfc3464("reader@example.net", "5.1.1", "550 5.1.1 <reader@example.net>: unknown")
+    # Ten megabytes of blank lines before the status fields: one blank line, read at once.
+    padded = raw.replace(b"Reporting-MTA:", b"\r\n" * 5 * 1024 * 1024 + b"Reporting-MTA:")
+    assert classify(padded).recipients == classify(raw).recipients
+    # Fields beyond the bound are not read: the report's words before them still are, and
+    # without a status they say only that delivery failed (soft, as words alone are).
+    pushed = raw.replace(b"Reporting-MTA:", b"X-Note: padding\n" * READ_AT_MOST + b"Reporting-MTA:")
+    [failure] = classify(pushed).recipients
+    assert (failure.address, failure.status, failure.kind) == ("reader@example.net", "", "soft")
+
+
 def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     # A megabyte where a field's address or AOL's reason should be, of blank lines, or of one
     # rule of "=": a pattern that backtracks over every start or every split takes hours on
@@ -2450,11 +2481,17 @@ def test_a_hostile_report_is_read_in_linear_time(tmp_path):
         b"Final-Recipient: rfc822; " + endless.encode(),
     )
     daemon = "From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail\r\n\r\n"
+    # The bounce server's most in a status part, of blocks of fields (each one object to the
+    # parser and to every reading after it).
+    blocks = rfc3464("reader@example.net", "5.1.1").replace(
+        b"Reporting-MTA:", b"a:b\n\n" * 2 * 1024 * 1024 + b"Reporting-MTA:"
+    )
     hostile = {
         "field.eml": dsn_field,
         "aol.eml": aol_airmail("readerscreenname", endless),
         "blank-lines.eml": (daemon + "\r\n" * 1_000_000).encode(),
         "one-rule.eml": (daemon + "=" * 1_000_000).encode(),
+        "status-blocks.eml": blocks,
     }
     for name, raw in hostile.items():
         (tmp_path / name).write_bytes(raw)
