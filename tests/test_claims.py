@@ -116,6 +116,24 @@ def test_claims_made_at_once_never_share_a_row(app, issue):
     assert len(taken) == len(set(taken)) == READERS  # 24 rows, five a claim: 5+5+5+5+4+0
 
 
+def test_near_the_end_each_chain_takes_its_share_of_what_is_left(app, issue):
+    """Guided sizes: with rows for fewer than a full batch a chain, each claim takes its
+    share of the free rows (never fewer than `smallest`), so the chains end together."""
+    sizes = []
+    while rows := claims.claim_batch(issue.id, 8, smallest=2)[1]:
+        sizes.append(len(rows))
+    # 24 rows: the first two claims find a full batch for each live chain; the third, 8
+    # free rows among 3 chains; then 5 among 4, 3 among 5 (1, raised to 2), the last row.
+    assert sizes == [8, 8, 3, 2, 2, 1]
+
+
+def test_a_batch_of_the_smallest_share_or_less_is_never_made_smaller(app, issue):
+    claims.claim_batch(issue.id, 10)
+    # 14 free rows for 2 chains would be a share of 7; a batch of 10 stays 10.
+    assert claims.SMALLEST_SHARE >= 10
+    assert len(claims.claim_batch(issue.id, 10)[1]) == 10
+
+
 def test_the_migration_goes_down_and_up_again(app, issue):
     """On the database this run uses (PostgreSQL when there is one, else SQLite): a claim
     held in a range before, the token column back after a downgrade, and gone again."""

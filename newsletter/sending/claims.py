@@ -30,14 +30,21 @@ logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock(CLAIM_LOCK, issue id): claims of one issue are made one at a time.
 CLAIM_LOCK = 0x4E4C
+# Near a send's end a batch still takes this many rows (or its size, if smaller): fewer
+# would cost more in claims and task hops than the chains' uneven ends.
+SMALLEST_SHARE = 100
 
 
 def claim_batch(
-    issue_id: int, size: int, after: int = 0, variants_only: bool = False
+    issue_id: int,
+    size: int,
+    after: int = 0,
+    variants_only: bool = False,
+    smallest: int = SMALLEST_SHARE,
 ) -> tuple[str, list]:
-    """Claim a range holding up to `size` due pending rows and return them with their
-    subscribers; `variants_only` while an A/B test is undecided (the rest waits for its
-    winner).
+    """Claim a range holding up to `size` due pending rows (fewer near the send's end, see
+    `_share`) and return them with their subscribers; `variants_only` while an A/B test is
+    undecided (the rest waits for its winner).
 
     A chain of batches starts after the subscriber id its last batch ended at: rows sent
     earlier leave dead index entries behind until vacuum, and walking them from the start
@@ -52,6 +59,7 @@ def claim_batch(
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK, issue_id)))
     held = _held(issue_id, token)
+    size = _share(issue_id, held, size, now, not variants_only, smallest)
     found: list[int] = []
     for start in dict.fromkeys((after, 0)):
         found = _walk(issue_id, start, held, size, now, variants_only)
@@ -94,6 +102,28 @@ def _held(issue_id: int, but: str = "") -> list[tuple[int, int]]:
             .order_by(BatchClaim.low)
         )
     ]
+
+
+def _share(issue_id, held, size: int, now, everyone: bool, smallest: int) -> int:
+    """`size`, or near the end of a send this chain's share of the free due rows left
+    (guided self-scheduling): the chains then end together, instead of one sending a whole
+    batch alone while the others have nothing left to do. Counted up to what a full batch
+    for every chain would take, so the count costs the same whatever the send's size."""
+    smallest = min(smallest, size)
+    if size == smallest:
+        return size
+    chains = len(held) + 1
+    free = (
+        sa.select(sa.literal(1))
+        .where(
+            *_claimable(issue_id, now, everyone),
+            *(sa.not_(Delivery.subscriber_id.between(low, high)) for low, high in held),
+        )
+        .limit(chains * size)
+        .subquery()
+    )
+    left = db.session.scalar(sa.select(sa.func.count()).select_from(free))
+    return max(smallest, min(size, -(-left // chains)))
 
 
 def pending(issue_id) -> tuple:
