@@ -47,8 +47,10 @@ from common import (
 )  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES = "PostgreSQL (the workers' sessions)"
+POSTGRES = "PostgreSQL (every session, the start's included)"
 BATCH_LINE = re.compile(r"batch: (\d+) sent, (\d+) failed, (\d+) deferred in ([\d.]+) s")
+# Celery's log line starts with its time: when a batch ended.
+STAMPED = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})[^\n]*?" + BATCH_LINE.pattern, re.M)
 
 
 def main() -> None:
@@ -127,18 +129,17 @@ def run(args, database_url: str, tmp: Path) -> None:
             name: sum(map(cpu_seconds, (p.pid for p in ps))) for name, ps in processes.items()
         }
         kernel_before = sum(cpu_split(worker.pid)[1] for worker in workers)
-        machine_before = machine_ticks()
         with app.app_context():
-            elapsed, starting, counts = send(issue_id)
-            backends = worker_backends()
-        machine = machine_use(machine_before, machine_ticks())
+            elapsed, starting, counts, ticks, spent = send(issue_id)
+        machine = machine_use(ticks[0], ticks[2]), machine_use(ticks[1], ticks[2])
         cpu = {
             name: sum(map(cpu_seconds, (p.pid for p in ps))) - cpu_before[name]
             for name, ps in processes.items()
         }
+        # The start runs here, as beat's dispatch would in a worker: its CPU is the send's.
+        cpu["workers"] += spent["dispatch"]
         kernel = sum(cpu_split(worker.pid)[1] for worker in workers) - kernel_before
-        # The workers' database sessions began with the send: all their time is the send's.
-        cpu[POSTGRES] = sum(map(cpu_seconds, backends))
+        cpu[POSTGRES] = spent["postgres"]
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
         # The limit again, once the send is done and counted: a moment's noise before it (the
@@ -155,8 +156,11 @@ def run(args, database_url: str, tmp: Path) -> None:
         for process in [*workers, sink]:
             process.wait(timeout=30)
     batches = batch_times(tmp)
+    at_once = batches_at_once(tmp)
     report(args, size, len(message), elapsed, counts, raw, batches, peaks)
     sent = max(counts["sent"], 1)
+    spans = ", ".join(f"{n}: {seconds:.2f} s" for n, seconds in at_once.items())
+    print(f"batches running at once, first batch to last: {spans}")
     for name, seconds in cpu.items():
         print(f"CPU per message, {name}: {seconds / sent * 1e6:.0f} µs")
     # The kernel's part is mostly the sockets: the same copies smtp-source makes.
@@ -165,7 +169,8 @@ def run(args, database_url: str, tmp: Path) -> None:
         f"after the start (render + ledger): {counts['sent'] / (elapsed - starting):.0f} emails/s"
     )
     # Idle time is CPU the send could have used: waits no other work filled.
-    print(f"the machine's CPU during the send: {machine}")
+    print(f"the machine's CPU during the send: {machine[0]}")
+    print(f"  after the start: {machine[1]}")
     for name, seconds in built.items():
         print(f"building one tracked copy in process, {name}: {seconds * 1e6:.0f} µs")
     if args.dkim:
@@ -374,9 +379,12 @@ def wait_until_ready(tmp: Path, count: int) -> None:
     raise RuntimeError("the workers did not start")
 
 
-def send(issue_id: int) -> tuple[float, float, dict]:
+def send(issue_id: int) -> tuple[float, float, dict, list[list[int]], dict[str, float]]:
     """Schedule the issue now, start it as beat would, wait for the last delivery; returns
-    the seconds from the scheduled time to the last delivery and to the start of sending."""
+    the seconds from the scheduled time to the last delivery and to the start of sending,
+    the counts, the machine's CPU ticks at the scheduled time, the start and the end, and
+    the CPU seconds of the start here ("dispatch") and of PostgreSQL's sessions ("postgres":
+    the workers' and the one that made the ledger)."""
     from newsletter.extensions import db
     from newsletter.models import Issue
     from newsletter.sending import ledger, lifecycle, loop
@@ -385,37 +393,42 @@ def send(issue_id: int) -> tuple[float, float, dict]:
     send_at = datetime.now(UTC) + timedelta(seconds=1)
     lifecycle.schedule_issue(issue, send_at)
     # The clock starts at the scheduled time, not at the second of waiting before it.
-    started = time.monotonic() + (send_at - datetime.now(UTC)).total_seconds()
+    time.sleep(max(0.0, (send_at - datetime.now(UTC)).total_seconds()))
+    sessions = backend_cpu()
+    started, ticks, dispatching = time.monotonic(), [machine_ticks()], time.thread_time()
     while not loop.dispatch():
         time.sleep(0.05)
-    starting = time.monotonic() - started
+    starting, dispatching = time.monotonic() - started, time.thread_time() - dispatching
+    ticks.append(machine_ticks())
     print(f"issue started (render + ledger): {starting:.2f} s", flush=True)
     while True:
         db.session.expire_all()
-        status = db.session.get(Issue, issue_id).status
-        if status == "sent":
+        issue = db.session.get(Issue, issue_id)
+        if issue.status == "sent":
             break
-        if status != "sending":
-            raise RuntimeError(f"the issue stopped: {status} (see the workers' logs)")
-        time.sleep(0.2)
-    elapsed = time.monotonic() - started
-    return elapsed, starting, ledger.counts(issue_id)
+        if issue.status != "sending":
+            raise RuntimeError(f"the issue stopped: {issue.status} (see the workers' logs)")
+        time.sleep(0.05)
+    ticks.append(machine_ticks())
+    # Ours too: it made the ledger (and its looking since costs PostgreSQL little).
+    postgres = sum(cpu - sessions.get(pid, 0.0) for pid, cpu in backend_cpu().items())
+    # To the moment the last batch recorded the issue sent, not to when we looked.
+    elapsed = (issue.finished_at - send_at).total_seconds()
+    spent = {"dispatch": dispatching, "postgres": postgres}
+    return elapsed, starting, ledger.counts(issue_id), ticks, spent
 
 
-def worker_backends() -> list[int]:
-    """Process ids of the PostgreSQL sessions of everyone on this database but us."""
+def backend_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL session on this database, ours included."""
     import sqlalchemy as sa
 
     from newsletter.extensions import db
 
-    return list(
-        db.session.scalars(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
+    pids = db.session.scalars(
+        sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
     )
+    db.session.commit()
+    return {pid: cpu_seconds(pid) for pid in pids}
 
 
 def watch_memory(workers: list[subprocess.Popen], peaks: dict[int, int]) -> None:
@@ -436,6 +449,23 @@ def wait_for_port(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("smtp-sink did not start")
+
+
+def batches_at_once(tmp: Path) -> dict[int, float]:
+    """How long (s) so many batches ran at once, from the first batch's start to the last's
+    end, read from the workers' logs: fewer than the chains is time the send left idle."""
+    edges = []
+    for log in tmp.glob("worker-*.log"):
+        for match in STAMPED.finditer(log.read_text()):
+            end = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            edges += [(end - float(match.group(5)), 1), (end, -1)]
+    edges.sort()
+    running, since, spans = 0, None, collections.Counter()
+    for moment, step in edges:
+        if since is not None:
+            spans[running] += moment - since
+        running, since = running + step, moment
+    return dict(sorted(spans.items(), reverse=True))
 
 
 def batch_times(tmp: Path) -> list[float]:
