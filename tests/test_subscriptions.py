@@ -117,7 +117,11 @@ def pending(app, weekly):
 def test_forged_and_tampered_links_are_refused(client, pending, kind):
     good = _token_for(client.application, kind, pending)
     assert client.get(f"/{kind}/garbage").status_code == 400
-    assert client.get(f"/{kind}/{good[:-2]}xx").status_code == 400
+    # The signature's first character, which holds six of its bits whole: its last one
+    # holds a few bits that decoding drops, and changed there it can still be valid.
+    at = good.rindex(".") + 1
+    tampered = good[:at] + ("A" if good[at] != "A" else "B") + good[at + 1 :]
+    assert client.get(f"/{kind}/{tampered}").status_code == 400
     forged = URLSafeTimedSerializer("other-key", salt=f"newsletter-{kind}").dumps([1, 1])
     assert client.get(f"/{kind}/{forged}").status_code == 400
     assert client.post(f"/{kind}/{forged}").status_code == 400
