@@ -2470,6 +2470,23 @@ def test_reading_stops_at_its_bound_and_runs_of_blank_lines_count_as_one():
     assert (failure.address, failure.status, failure.kind) == ("reader@example.net", "", "soft")
 
 
+def test_words_that_name_more_addresses_than_a_bounce_would_blame_nobody():
+    from newsletter.bounces.scan import MOST_NAMED
+
+    def notice(count: int) -> bytes:
+        lines = "".join(f"<user{n}@example.net>: 550 5.1.1 unknown user\n" for n in range(count))
+        head = "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n"
+        return f"{head}\nI could not deliver to these recipients:\n\n{lines}".encode()
+
+    assert [f.address for f in classify(notice(3)).recipients] == [
+        "user0@example.net",
+        "user1@example.net",
+        "user2@example.net",
+    ]
+    assert len(classify(notice(MOST_NAMED)).recipients) == MOST_NAMED
+    assert classify(notice(MOST_NAMED + 1)).recipients == []
+
+
 def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     # A megabyte where a field's address or AOL's reason should be, of blank lines, or of one
     # rule of "=": a pattern that backtracks over every start or every split takes hours on
@@ -2486,7 +2503,11 @@ def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     blocks = rfc3464("reader@example.net", "5.1.1").replace(
         b"Reporting-MTA:", b"a:b\n\n" * 2 * 1024 * 1024 + b"Reporting-MTA:"
     )
+    # A bounce's words naming thousands of addresses: each one's failure was judged against
+    # all the words again (half a minute for 2,000).
+    names = "".join(f"user{n}@example{n % 7}.com\r\n" for n in range(12_000))
     hostile = {
+        "names.eml": (daemon + names).encode(),
         "field.eml": dsn_field,
         "aol.eml": aol_airmail("readerscreenname", endless),
         "blank-lines.eml": (daemon + "\r\n" * 1_000_000).encode(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from functools import cached_property
 
 from newsletter.bounces import phrases
 from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
@@ -76,17 +77,41 @@ def fold(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def judge(evidence: Evidence, background: str, alone: bool = False) -> Failure:
+class Background:
+    """A bounce's general words (its subject and human-readable text) and what is read from
+    them, read once for all the recipients it names: read again for each, a report naming
+    a thousand addresses took half a minute."""
+
+    def __init__(self, text: str):
+        self.text = text.lower()
+
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @cached_property
+    def command(self) -> str:
+        return failed_command(self.text)
+
+    @cached_property
+    def still_trying(self) -> bool:
+        return bool(STILL_TRYING.search(self.folded))
+
+    @cached_property
+    def reason(self) -> str | None:
+        return phrases.reason_for_text(self.folded)
+
+
+def judge(evidence: Evidence, background: Background, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     # A multi-line reply read as one line: a phrase may span two of its lines.
     words = fold(ADDRESS.sub(" ", unfold_reply(evidence.diagnostic)))
-    background = background.lower()
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
-    command = failed_command(evidence.diagnostic.lower()) or failed_command(background)
+    command = failed_command(evidence.diagnostic.lower()) or background.command
     reason = _reason(evidence, words, background, command)
     if alone and kind_of(reason) == "hard":
-        reason = _mailbox_lives(background) or reason
+        reason = _mailbox_lives(background.text) or reason
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
         kind = "soft"
@@ -123,7 +148,7 @@ def _joined(text: str, end: int, line_starts: re.Pattern) -> str:
     return " ".join((text[:end] + line_starts.sub(" ", text[end:])).split())
 
 
-def _reason(evidence: Evidence, words: str, background: str, command: str) -> str:
+def _reason(evidence: Evidence, words: str, background: Background, command: str) -> str:
     if evidence.action in NOT_FAILED:
         return "delivered"
     if evidence.action == "delayed":
@@ -147,14 +172,14 @@ def _reason(evidence: Evidence, words: str, background: str, command: str) -> st
     # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
     # report says: MDaemon's permanent failures also say "you do not need to resend".
     permanent = evidence.status.startswith("5") or evidence.reply.startswith("5")
-    if not permanent and STILL_TRYING.search(f"{words} {fold(background)}"):
+    if not permanent and (STILL_TRYING.search(words) or background.still_trying):
         return "delayed"
     found = (
         _unless_the_address(phrases.reason_for_text(words), evidence.status)
         or phrases.reason_for_status(evidence.status)
         or phrases.reason_for_vague_text(words)
         # the bounce's general words, only for a recipient that has none of its own
-        or (None if evidence.status else phrases.reason_for_text(fold(background)))
+        or (None if evidence.status else background.reason)
     )
     if found == "expired" and evidence.status.startswith("5"):
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
@@ -184,7 +209,7 @@ def _unless_the_address(found: str | None, status: str) -> str | None:
 
 
 def _uncorroborated(
-    evidence: Evidence, words: str, background: str, alone: bool, command: str
+    evidence: Evidence, words: str, background: Background, alone: bool, command: str
 ) -> bool:
     """A "user unknown" in words alone: no RFC 3463 detail (none, or x.0.0) in the fields or
     the server's words, no sign of the SMTP command it answered, no directory that says it
@@ -194,7 +219,7 @@ def _uncorroborated(
     few, a filtered live one is never dropped at once."""
     if command or evidence.category or evidence.status.split(".")[1:] not in ([], ["0", "0"]):
         return False
-    said = f"{words} {fold(background)}" if alone else words
+    said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
 
 

@@ -94,7 +94,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             found = scan.from_original(original, ours)
         if not found:
             return
-    background = f"{subject}\n{context}"
+    background = reasons.Background(f"{subject}\n{context}")
     said = {e.address.lower(): e for e in scan.text_failures(context, ours)}
     alone = len(found) == 1
     if alone and original is not None:
