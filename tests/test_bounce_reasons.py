@@ -2487,6 +2487,30 @@ def test_words_that_name_more_addresses_than_a_bounce_would_blame_nobody():
     assert classify(notice(MOST_NAMED + 1)).recipients == []
 
 
+FRAGMENTS = ["<script>", "</script>", "<SCRIPT a=1>", "</Script>", "<style", "</style>", "<", ">"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*FRAGMENTS, "x", " "]), max_size=40))
+def test_scripts_and_styles_are_left_out_as_one_pattern_from_tag_to_end_tag_would(pieces):
+    import re
+
+    from newsletter.bounces.scan import _without_scripts
+
+    html = "".join(pieces)
+    assert _without_scripts(html) == re.sub(r"(?is)<(script|style).*?</\1>", " ", html)
+
+
+def test_parts_nested_past_any_real_report_are_read_as_nothing(caplog):
+    inner = "Content-Type: text/plain\n\nreader@example.net: 550 5.1.1 unknown\n"
+    for depth in range(2000):
+        inner = f'Content-Type: multipart/mixed; boundary="b{depth}"\n\n--b{depth}\n{inner}\n--b{depth}--\n'
+    raw = f"From: MAILER-DAEMON@mx.example.net\nMIME-Version: 1.0\n{inner}".encode()
+    verdict = classify(raw)
+    assert (verdict.recipients, verdict.reason) == ([], "unknown")
+    assert "RecursionError" in caplog.text and "Traceback" not in caplog.text
+
+
 def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     # A megabyte where a field's address or AOL's reason should be, of blank lines, or of one
     # rule of "=": a pattern that backtracks over every start or every split takes hours on
@@ -2506,8 +2530,11 @@ def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     # A bounce's words naming thousands of addresses: each one's failure was judged against
     # all the words again (half a minute for 2,000).
     names = "".join(f"user{n}@example{n % 7}.com\r\n" for n in range(12_000))
+    # HTML of tags never closed: a pattern from each to its end tag read on to the end.
+    html = "Content-Type: text/html\r\n\r\n" + "<script>" * 30_000 + "<" * 30_000
     hostile = {
         "names.eml": (daemon + names).encode(),
+        "tags.eml": (daemon.replace("\r\n\r\n", "\r\n") + html).encode(),
         "field.eml": dsn_field,
         "aol.eml": aol_airmail("readerscreenname", endless),
         "blank-lines.eml": (daemon + "\r\n" * 1_000_000).encode(),

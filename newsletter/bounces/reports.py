@@ -44,8 +44,20 @@ def classify(raw: bytes) -> Verdict:
         raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
         raw = b"Content-Type: text/plain; charset=utf-8\n\n" + raw
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     verdict = Verdict()
+    try:
+        _read(raw, verdict)
+    except Exception as exc:  # one odd message must never stop the reading of the others
+        # The standard library's parser recurses: parts nested 2,000 deep raise a
+        # RecursionError, whose thousand frames would say nothing in the log.
+        trace = not isinstance(exc, RecursionError)
+        log.error("a returned message could not be read: %r", exc, exc_info=trace)
+        verdict.recipients, verdict.reason = [], "unknown"
+    return verdict
+
+
+def _read(raw: bytes, verdict: Verdict) -> None:
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     for name in DELIVERED_TO:
         verdict.delivered_to += [a for _, a in getaddresses(scan.headers(msg, name)) if a]
     original = scan.original_headers(msg)
@@ -53,15 +65,10 @@ def classify(raw: bytes) -> Verdict:
         verdict.message_ids.append(str(original["Message-ID"]).strip())
     if original is not None:
         verdict.return_paths += [a for _, a in getaddresses(scan.headers(original, "Return-Path"))]
-    try:
-        inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
-        if inner is not None:  # someone forwarded a bounce to us: read the bounce
-            msg, original = inner, scan.original_headers(inner)
-        _judge(msg, original, verdict)
-    except Exception:  # one odd message must never stop the reading of the others
-        log.exception("a returned message could not be read")
-        verdict.recipients, verdict.reason = [], "unknown"
-    return verdict
+    inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
+    if inner is not None:  # someone forwarded a bounce to us: read the bounce
+        msg, original = inner, scan.original_headers(inner)
+    _judge(msg, original, verdict)
 
 
 def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:

@@ -151,10 +151,34 @@ def _decoded_text(part: Message) -> str:
     except LookupError:
         text = payload.decode("utf-8", "replace")
     if part.get_content_type() == "text/html":
-        text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+        text = _without_scripts(text)
         text = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", text)
-        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+        # A tag holds no "<": read so, a run of "<" with no ">" is read once, not once for
+        # each (100 KB of them took 2.7 s).
+        text = html.unescape(re.sub(r"<[^<>]+>", " ", text))
     return text
+
+
+_SCRIPT_OPENS = re.compile(r"<(script|style)", re.I)
+_SCRIPT_ENDS = {name: re.compile(rf"</{name}>", re.I) for name in ("script", "style")}
+
+
+def _without_scripts(html_text: str) -> str:
+    """The HTML with each script and style, from its tag to its end tag, left out. A tag
+    that is never closed stays, as do the later ones of its name: each is looked for once
+    (a pattern from each tag to the end tag took 7.7 s over 20,000 unclosed tags)."""
+    kept, at, start, unclosed = [], 0, 0, set()
+    while opened := _SCRIPT_OPENS.search(html_text, start):
+        name = opened.group(1).lower()
+        closed = None if name in unclosed else _SCRIPT_ENDS[name].search(html_text, opened.end())
+        if closed is None:
+            unclosed.add(name)
+            start = opened.end()
+            continue
+        kept += [html_text[at : opened.start()], " "]
+        at = start = closed.end()
+    kept.append(html_text[at:])
+    return "".join(kept)
 
 
 def _parts(msg: Message) -> list[tuple[Message, str]]:
