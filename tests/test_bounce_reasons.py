@@ -2487,6 +2487,26 @@ def test_words_that_name_more_addresses_than_a_bounce_would_blame_nobody():
     assert classify(notice(MOST_NAMED + 1)).recipients == []
 
 
+def test_a_report_naming_more_recipients_than_a_bounce_would_blames_nobody():
+    """A report of one of our messages names one recipient; a forged one naming thousands
+    would stop mail to them all. Its reason stays, for its own return path's subscriber."""
+    from newsletter.bounces.scan import MOST_NAMED
+
+    def dsn_naming(count: int) -> bytes:
+        failures = [(f"user{n}@example.net", "5.1.1", "550 5.1.1 unknown") for n in range(count)]
+        return postfix_many(failures)
+
+    assert len(classify(dsn_naming(MOST_NAMED)).recipients) == MOST_NAMED
+    crowd = classify(dsn_naming(MOST_NAMED + 1))
+    assert (crowd.recipients, crowd.kind, crowd.reason) == ([], "hard", "user_unknown")
+    single = arf("reader@example.net")
+    rcpts = "".join(f"Original-Rcpt-To: <user{n}@example.net>\r\n" for n in range(MOST_NAMED + 1))
+    forged = single.replace(b"Original-Rcpt-To: <reader@example.net>\r\n", rcpts.encode())
+    assert forged != single
+    complaint_of_many = classify(forged)
+    assert (complaint_of_many.recipients, complaint_of_many.kind) == ([], "complaint")
+
+
 FRAGMENTS = ["<script>", "</script>", "<SCRIPT a=1>", "</Script>", "<style", "</style>", "<", ">"]
 
 

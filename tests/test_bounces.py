@@ -346,6 +346,22 @@ def test_a_report_naming_strangers_blames_nobody(app, weekly, inbox, bounce_serv
     assert stored_subscriber("reader0@example.org").status == "bounced"
 
 
+def test_a_report_naming_a_crowd_stops_mail_to_none_of_them(app, weekly, inbox, bounce_server):
+    """Anyone can write to the bounce domain: a report without our return path or Message-ID
+    that names more addresses than a bounce of one of our messages would touches nobody."""
+    from bounce_samples import postfix_many
+
+    from newsletter.bounces.scan import MOST_NAMED
+
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    named = ["reader0@example.org", "reader1@example.org"]
+    named += [f"stranger{n}@example.net" for n in range(MOST_NAMED)]
+    deliver(server, postfix_many([(a, "5.1.1", "550 5.1.1 unknown") for a in named]))
+    assert {stored_subscriber(a).status for a in named[:2]} == {"active"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+
+
 def add_subscribers_at(mailing_list, domain: str, count: int) -> list[str]:
     emails = [f"reader{i}@{domain}" for i in range(count)]
     for email in emails:

@@ -69,6 +69,10 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original = inner, scan.original_headers(inner)
     _judge(msg, original, verdict)
+    if len(verdict.recipients) > scan.MOST_NAMED:
+        # A report of one of our messages names one recipient: one naming hundreds, as a
+        # forged one may, blames none of them (its reason stays, for its return path's).
+        verdict.recipients = []
 
 
 def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:

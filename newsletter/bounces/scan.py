@@ -480,8 +480,9 @@ def _ses_recipients(data: dict) -> list[Evidence]:
 # --- the human-readable part -----------------------------------------------------------
 
 
-# A bounce of one of our messages names one recipient (the corpus's most is 7): words that
-# name more than this many addresses are no such bounce, and blame nobody. A real line is
+# A bounce of one of our messages names one recipient (the corpus's most is 7): a report or
+# words that name more than this many addresses are no such bounce, and blame nobody (a
+# forged report could otherwise stop mail to thousands at once). A real line is
 # short (the corpus's longest twelve lines, which the words after an address are read
 # over, are 2,688 characters). Both bound what a hostile message costs: a thousand
 # addresses on one line took 4.5 s, and were read as a thousand failures.
