@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from newsletter import accounts, signing
+from newsletter import accounts, schema, signing
 from newsletter.broker import control_queue
 from newsletter.errors import NewsletterError
 
@@ -91,6 +91,8 @@ def serve(host: str, port: int, workers: int):
 
     # The factory the command was started with: each gunicorn worker makes its own app.
     create_app = click.get_current_context().ensure_object(ScriptInfo).create_app
+    with create_app().app_context():
+        schema.require_current()
 
     class Server(BaseApplication):
         def load_config(self):
@@ -112,6 +114,7 @@ def serve(host: str, port: int, workers: int):
 @click.option("--loglevel", default="INFO", show_default=True)
 @with_appcontext
 def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool, loglevel: str):
+    schema.require_current()
     celery_app = current_app.extensions["celery"]
     queue = celery_app.conf.task_default_queue
     argv = ["worker", f"--loglevel={loglevel}", "-Q", f"{control_queue(queue)},{queue}"]
@@ -129,6 +132,7 @@ def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool
 @click.option("--loglevel", default="INFO", show_default=True)
 @with_appcontext
 def beat(loglevel: str):
+    schema.require_current()
     celery_app = current_app.extensions["celery"]
     celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule", _beat_schedule_file()])
 

@@ -1,6 +1,12 @@
 """The `newsletter` command: users, tokens, and the database."""
 
 import hashlib
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
 
 from newsletter import accounts
 from newsletter.models import ApiToken, User
@@ -78,3 +84,47 @@ def test_dev_seeds_an_admin_a_token_and_a_list_once(app):
     )
     assert User.query.count() == 1
     assert seed() == []  # the second run finds everything there
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command", [["worker"], ["beat"], ["serve", "--port", "0"], ["bounces", "serve"]]
+)
+def test_a_long_running_command_on_a_database_never_upgraded_says_what_to_do(tmp_path, command):
+    env = {
+        **os.environ,
+        "NEWSLETTER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "NEWSLETTER_BOUNCE_DOMAIN": "bounces.example.org",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "The database has no schema yet: run `newsletter db upgrade`." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_schema_check_tells_an_old_database_from_a_new_one(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+
+    from newsletter import create_app, schema
+    from newsletter.extensions import db
+
+    monkeypatch.setenv("NEWSLETTER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    with create_app().app_context():
+        assert "no schema yet" in schema.mismatch()
+        upgrade(revision="0015")
+        assert "(0015) is older than this version's" in schema.mismatch()
+        upgrade()
+        assert schema.mismatch() is None
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+        assert "(9999) is newer than this version knows" in schema.mismatch()
+        db.engine.dispose()

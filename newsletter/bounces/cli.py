@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from newsletter import schema
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.bounces.reports import classify, split_mbox
 from newsletter.bounces.server import BounceServer
@@ -34,6 +35,7 @@ def serve_bounces(host: str, port: int, lmtp: bool):
         raise click.ClickException(
             "Set NEWSLETTER_BOUNCE_DOMAIN: the server takes mail for that domain only."
         )
+    schema.require_current()
     server = BounceServer(app, host, port, lmtp=lmtp)
     server.start()
     protocol = "LMTP" if lmtp else "SMTP"
