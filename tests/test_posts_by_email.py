@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import smtplib
 from email.message import EmailMessage
 
@@ -277,6 +278,34 @@ def test_a_huge_message_is_refused_and_a_long_text_is_cut(inbound_server):
     [record] = held()
     assert len(record.text) <= inbound.TEXT_MAX
     assert record.note == f"The text was cut at {inbound.TEXT_MAX:,} characters"
+
+
+def test_a_message_far_past_an_editors_email_is_dropped_unread(inbound_server, caplog):
+    """Within the server's 10 MB, shapes the modern header parser takes quadratic memory or
+    time over are dropped before it reads them (a Subject of 50,000 encoded words took
+    24 GB, and the kernel killed the server); an ordinary message still becomes a post."""
+    # Folded, as SMTP's line limit asks: 20 encoded words, or addresses, a line.
+    words = "\r\n ".join(["=?utf-8?b?2KfbjNmF24zZhA==?= " * 20] * 2_500)
+    subject = mail().as_bytes().replace(b"Subject: A post by email", f"Subject: {words}".encode())
+    many = "\r\n ".join(["a@example.net, " * 20] * 3_000)
+    senders = mail().as_bytes().replace(b"From: Maryam", f"From: {many}Maryam".encode())
+    attachments = mail()
+    attachments.make_mixed()
+    for _ in range(inbound.PARTS_MAX):
+        attachments.add_attachment(b"x", maintype="application", subtype="octet-stream")
+    nested = "Content-Type: text/plain\n\nhttps://example.org/nested\n"
+    for n in range(2000):
+        nested = f'Content-Type: multipart/mixed; boundary="b{n}"\n\n--b{n}\n{nested}\n--b{n}--\n'
+    deep = f"From: maryam@example.org\nTo: {POSTS}\nMIME-Version: 1.0\n{nested}".encode()
+    caplog.set_level(logging.INFO, logger=inbound.__name__)
+    for raw in (subject, senders, attachments.as_bytes(), deep):
+        deliver(inbound_server, raw, to=POSTS)
+    assert held() == [] and posts() == []
+    assert "more than 200 parts" in caplog.text and "parts nested too deep" in caplog.text
+    assert f"a header over {inbound.HEADER_MAX:,} characters" in caplog.text
+    assert "Traceback" not in caplog.text
+    post_by_email(inbound_server, mail())
+    assert [post.title for post in posts()] == ["A post by email"]
 
 
 def test_no_list_no_posts_address(inbound_server):

@@ -41,6 +41,13 @@ PREFIX = "posts+"
 # nesting (see entries.py), so HTML is cut before it is cleaned.
 TEXT_MAX = 100_000
 HTML_MAX = 200_000
+# What an editor's email holds, with room to spare: a few parts, headers of a few hundred
+# characters. Past these a message is dropped unread: the modern header parser this module
+# reads with takes memory as the square of a header's encoded words (a Subject of 50,000
+# took 24 GB, until the kernel killed the server), and time likewise for 100,000 addresses
+# in a From (32 s) or 50,000 attachments (8 s).
+HEADER_MAX = 16_000
+PARTS_MAX = 200
 _LINK = re.compile(r"https?://[^\s<>\"'\])]+", re.IGNORECASE)
 _HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
 _COMMENT = re.compile(r"\([^()]*\)")
@@ -222,7 +229,12 @@ def held_count(mailing_list: MailingList | None = None) -> int:
 
 
 def read(raw: bytes, authserv_id: str | None) -> Mail | None:
-    """The message's parts we keep, or None when it has no usable sender or is automatic."""
+    """The message's parts we keep, or None when it has no usable sender, is automatic, or
+    is far past what an editor's email holds."""
+    odd = _beyond_bounds(raw)
+    if odd:
+        log.info("a message to a posts address was dropped unread: %s", odd)
+        return None
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if (message.get("Auto-Submitted") or "no").strip().lower() != "no":
         log.info("an automatic message to a posts address was dropped")
@@ -254,6 +266,20 @@ def read(raw: bytes, authserv_id: str | None) -> Mail | None:
         note="; ".join(notes).capitalize()[:300],
         vouched_domains=vouched_domains(message, authserv_id) if authserv_id else set(),
     )
+
+
+def _beyond_bounds(raw: bytes) -> str | None:
+    """Why the message is past what an editor's email holds, read by the plain parser (whose
+    cost grows as the message does), or None."""
+    try:
+        parts = list(email.message_from_bytes(raw, policy=email.policy.compat32).walk())
+    except RecursionError:  # the parser recurses once per nested part
+        return "parts nested too deep"
+    if len(parts) > PARTS_MAX:
+        return f"more than {PARTS_MAX} parts"
+    if any(len(str(value)) > HEADER_MAX for part in parts for value in part.values()):
+        return f"a header over {HEADER_MAX:,} characters"
+    return None
 
 
 def _sender(message) -> tuple[str, str] | None:
