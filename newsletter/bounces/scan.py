@@ -507,6 +507,8 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
             spots[key] = i
             if len(spots) > MOST_NAMED:
                 return []
+    if not spots:  # most messages read here name nobody: lower no line for them
+        return []
     lowered = [line.lower() for line in lines]
     spots = sorted(
         (_verdict_line(lines, lowered, address, i), address) for address, i in spots.items()
