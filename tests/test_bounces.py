@@ -218,6 +218,27 @@ def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     assert inbox.messages == []
 
 
+def test_a_reader_cannot_complain_in_a_neighbours_name_by_their_message_id(
+    app, weekly, inbox, bounce_server
+):
+    """Every reader sees their own copy's Message-ID; the one before it and the one after
+    differ in the delivery's number and in a MAC no reader can make."""
+    server = bounce_server()
+    send_one_batch(weekly, 3)
+    own = inbox.to("reader1@example.org")[0]
+    number = int(re.search(rb"(?m)^Message-ID: <(\d+)\.", own.data).group(1))
+    quoted = re.sub(rb"(?m)^To: .*$", b"To: redacted@example.org", headers_of(own.data))
+    for neighbour in (number - 1, number + 1):
+        forged = re.sub(rb"(?m)^(Message-ID: <)\d+", rb"\g<1>%d" % neighbour, quoted)
+        deliver(server, complaint("", forged), to=f"fbl@{BOUNCE_DOMAIN}")
+    assert {stored_subscriber(f"reader{n}@example.org").status for n in range(3)} == {"active"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+    # Their own, unchanged, is theirs.
+    deliver(server, complaint("", quoted), to=f"fbl@{BOUNCE_DOMAIN}")
+    assert stored_subscriber("reader1@example.org").status == "complained"
+    assert stored_subscriber("reader0@example.org").status == "active"
+
+
 def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
     server = bounce_server()
     add_subscribers(weekly, 2)

@@ -15,14 +15,13 @@ Whenever mail stops, the address is suppressed.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from newsletter import verp
+from newsletter import message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import leaving, refusals
 from newsletter.bounces.reports import classify
@@ -34,8 +33,6 @@ from newsletter.subscriptions import service
 
 log = logging.getLogger(__name__)
 
-# Our message ids are <delivery id.issue id.random@domain>; the stored one must match whole.
-_OUR_MESSAGE_ID = re.compile(r"^<(\d+)\.\d+\.[^@>]+@[^>]+>$")
 # Reports that say more than once about one message count once.
 _ONCE = (BounceKind.SOFT, BounceKind.SENDER)
 
@@ -104,11 +101,12 @@ def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
     return None
 
 
-def _delivery_by_message_id(message_ids: list[str]) -> Delivery | None:
-    for message_id in message_ids:
-        match = _OUR_MESSAGE_ID.match(message_id)
-        delivery = match and db.session.get(Delivery, int(match.group(1)))
-        if delivery and delivery.message_id == message_id:
+def _delivery_by_message_id(quoted: list[str]) -> Delivery | None:
+    secret = current_app.config["SECRET_KEY"]
+    for message_id in quoted:
+        delivery_id = message_ids.delivery_id(message_id, secret)
+        delivery = delivery_id and db.session.get(Delivery, delivery_id)
+        if delivery:
             return delivery
     return None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import escape
 
-from newsletter import analytics, links, mailer, signing
+from newsletter import analytics, links, mailer, message_ids, signing
 from newsletter.digest.render import (
     MARKERS,
     NAME,
@@ -82,7 +82,7 @@ class IssueLetter:
         self.unsubscribe_frame = mailer.TokenFrame(self.unsubscribe_links.prefix)
         self.preferences_frame = mailer.TokenFrame(self.preferences_links.prefix)
         self.body = mailer.SlottedBody(self.frame, self.text, self.html, self._slot)
-        # Unique per issue and unguessable, so a message id names one delivery.
+        # Unique per issue; each copy's Message-ID adds its delivery and that delivery's MAC.
         self.id_suffix = (
             id_suffix or f"{issue.id}.{secrets.token_hex(6)}@{current_app.config['MAIL_DOMAIN']}"
         )
@@ -227,8 +227,8 @@ class IssueLetter:
             link_urls=self.link_urls,
         )
 
-    def message_id(self, delivery_id: int | str) -> str:
-        return f"<{delivery_id}.{self.id_suffix}>"
+    def message_id(self, delivery_id: int) -> str:
+        return message_ids.make(delivery_id, self.id_suffix, self.secret)
 
     def build(
         self, delivery_id: int, subscriber_id: int, email: str, name: str, tracked: bool = False

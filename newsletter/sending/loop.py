@@ -281,7 +281,7 @@ def _send(issue: Issue, session: Session, after: int) -> BatchOutcome:
             subjects = ab.subjects(issue)
             letter = IssueLetter(issue, subject=subjects[None])
             letters = {(None, None): letter}
-            record = BatchRecord(issue.id, token, subscribers, letter.message_id("")[1:], steps)
+            record = BatchRecord(issue.id, token, subscribers, letter.message_id, steps)
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 if window and not session.room(len(window)):

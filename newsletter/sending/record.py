@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -34,19 +35,30 @@ def _window_statements(dialect: str) -> tuple[sa.Update, sa.Select]:
     prepared by the server."""
     if dialect == "postgresql":
         array = postgresql.ARRAY(sa.Integer)
-        ids = _deliveries.c.id == sa.any_(sa.bindparam("ids", type_=array))
-    else:
+        # Each sent row with its Message-ID: two arrays side by side.
+        sent = (
+            sa.func.unnest(
+                sa.bindparam("ids", type_=array),
+                sa.bindparam("message_ids", type_=postgresql.ARRAY(sa.String)),
+            )
+            .table_valued(sa.column("id", sa.Integer), sa.column("message_id", sa.String))
+            .render_derived(name="sent_now")
+        )
+        sent_id, message_id = sent.c.id, sent.c.message_id
+        ids = None
+    else:  # one row per parameter set
+        sent_id, message_id = sa.bindparam("sent_id"), sa.bindparam("message_id")
         ids = _deliveries.c.id.in_(sa.bindparam("ids", expanding=True))
     mark_sent = (
         sa.update(_deliveries)
-        .where(ids)
+        .where(_deliveries.c.id == sent_id)
         .values(
             status=DeliveryStatus.SENT,
             sent_at=sa.bindparam("now"),
             attempts=_deliveries.c.attempts + 1,
             last_error=None,
             retry_at=None,
-            message_id="<" + sa.cast(_deliveries.c.id, sa.String) + sa.bindparam("suffix"),
+            message_id=message_id,
         )
     )
     still_wanted = (
@@ -104,12 +116,16 @@ class BatchOutcome:
 
 class BatchRecord:
     def __init__(
-        self, issue_id: int, token: str, subscribers: list, id_suffix: str, steps: Autocommit
+        self,
+        issue_id: int,
+        token: str,
+        subscribers: list,
+        message_id: Callable[[int], str],
+        steps: Autocommit,
     ):
         config = current_app.config
         self.steps = steps  # where each window's step runs
-        # The message ids are made from the row ids, so the database can write them.
-        self.id_suffix = id_suffix
+        self.message_id = message_id  # of a delivery: what its sent row keeps
         self.issue_id = issue_id
         self.token = token
         self.queue = deque(subscribers)
@@ -162,11 +178,18 @@ class BatchRecord:
 
     def _mark_sent(self) -> None:
         mark_sent, _ = _statements()
-        db.session.connection().execute(mark_sent, self._sent_values())
+        values = self._sent_values()
+        if _dialect() != "postgresql":  # a parameter set a row
+            values = [
+                {"sent_id": sent_id, "message_id": message_id, "now": values["now"]}
+                for sent_id, message_id in zip(values["ids"], values["message_ids"], strict=True)
+            ]
+        db.session.connection().execute(mark_sent, values)
         self.outcome.sent_now.clear()
 
     def _sent_values(self) -> dict:
-        return {"ids": self.outcome.sent_now, "now": utcnow(), "suffix": self.id_suffix}
+        ids = self.outcome.sent_now
+        return {"ids": ids, "message_ids": [*map(self.message_id, ids)], "now": utcnow()}
 
     def write_issue(self) -> int:
         outcome = self.outcome
@@ -204,6 +227,7 @@ class BatchRecord:
         # as array literals (psycopg dumps a list element by element, in Python).
         values["now"] = values["now"].replace(tzinfo=None)
         values["ids"], values["next"] = _array(values["ids"]), _array(ids)
+        values["message_ids"] = _array(map(_quoted, values["message_ids"]))
         [(_, wanted)] = self.steps.run(_STEP, **values)
         self.outcome.sent_now.clear()
         return set(wanted or ())
@@ -223,9 +247,14 @@ class BatchRecord:
         )
 
 
-def _array(ids: list[int]) -> str:
-    """PostgreSQL's literal of an integer array."""
-    return "{" + ",".join(map(str, ids)) + "}"
+def _array(items: Iterable) -> str:
+    """PostgreSQL's literal of an array of integers (or of strings _quoted)."""
+    return "{" + ",".join(map(str, items)) + "}"
+
+
+def _quoted(text: str) -> str:
+    """A string as an element of an array literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def issue_status(issue_id: int) -> str:

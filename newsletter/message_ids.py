@@ -1,0 +1,33 @@
+"""The Message-ID of each copy of an issue: <delivery id.MAC.issue id.random@domain>.
+
+A report that quotes it (a complaint, a bounce sent to a fixed address) names its delivery
+for sure, as a VERP return path does. The MAC, from the app's secret, is what makes that so:
+every reader sees their own copy's Message-ID, and without it a reader could write a
+neighbour's by changing the number, and unsubscribe the whole list one forged complaint at a
+time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+
+from newsletter.macs import LENGTH, short_mac
+
+_PURPOSE = b"newsletter-message-id"
+_OURS = re.compile(rf"^<(\d+)\.([0-9a-f]{{{LENGTH}}})\.\d+\.[0-9a-f]+@[^<>@\s]+>$", re.IGNORECASE)
+
+
+def make(delivery_id: int, suffix: str, secret: str) -> str:
+    """The Message-ID of one delivery; `suffix` is the issue's "<issue id>.<random>@<domain>"."""
+    return f"<{delivery_id}.{short_mac(_PURPOSE, delivery_id, secret)}.{suffix}>"
+
+
+def delivery_id(message_id: str, secret: str) -> int | None:
+    """The delivery a Message-ID names, or None when it is not one of ours or is forged."""
+    match = _OURS.match(message_id.strip())
+    if not match:
+        return None
+    number = int(match.group(1))
+    mac = short_mac(_PURPOSE, number, secret)
+    return number if hmac.compare_digest(match.group(2).lower(), mac) else None
