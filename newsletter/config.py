@@ -15,6 +15,13 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+def _switch(name: str) -> bool:
+    value = (_env(name) or "no").lower()
+    if value not in ("yes", "no", "1", "0", "on", "off", "true", "false"):
+        raise ValueError(f"{ENV_PREFIX}{name} must be yes or no, not {value!r}")
+    return value in ("yes", "1", "on", "true")
+
+
 def _count(name: str, default: str) -> int:
     """A whole number of at least one: a batch, a window or a connection that carries
     nothing would never move the send."""
@@ -85,6 +92,9 @@ def load(instance: Path) -> dict:
         # Set, each issue email's envelope sender is bounces+<delivery>-<mac>@ this domain,
         # whose mail must reach `newsletter bounces serve`; unset, the list's address.
         "BOUNCE_DOMAIN": _env("BOUNCE_DOMAIN"),
+        # Anyone can write to that domain: with it set, a report that carries neither a
+        # copy's return path nor its Message-ID acts on the addresses it names only when on.
+        "BOUNCES_BY_ADDRESS": _switch("BOUNCES_BY_ADDRESS"),
         # The organisation's postal address, for lists created without their own.
         "POSTAL_ADDRESS": _env("POSTAL_ADDRESS"),
         # Soft bounces: the score halves every this many days; at the threshold, no more mail.

@@ -239,7 +239,43 @@ def test_a_reader_cannot_complain_in_a_neighbours_name_by_their_message_id(
     assert stored_subscriber("reader0@example.org").status == "active"
 
 
+def test_a_report_that_only_names_a_reader_is_not_taken_at_its_word(
+    app, weekly, inbox, bounce_server, caplog
+):
+    """Anyone can write to the bounce domain, and every bounce of our mail comes back to its
+    copy's return path: a report naming a reader without it, or our Message-ID, would let
+    anyone who knows an address stop mail to it and suppress it."""
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    with caplog.at_level("WARNING", logger="newsletter.bounces.intake"):
+        deliver(server, dsn("reader0@example.org", "5.1.1"))
+        deliver(server, complaint("reader1@example.org"))
+    assert {stored_subscriber(f"reader{n}@example.org").status for n in (0, 1)} == {"active"}
+    assert suppression.reason("reader0@example.org") is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 0
+    warned = [r.getMessage() for r in caplog.records if "not acted on" in r.getMessage()]
+    assert len(warned) == 2 and not any("reader" in line for line in warned)
+    # The same report to the copy's return path is believed.
+    copy = inbox.to("reader0@example.org")[0]
+    deliver(server, dsn("reader0@example.org", "5.1.1"), to=copy.sender)
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+
+
+def test_whether_reports_are_taken_at_their_word_is_yes_or_no(monkeypatch, tmp_path):
+    from newsletter import config
+
+    monkeypatch.delenv("NEWSLETTER_BOUNCES_BY_ADDRESS", raising=False)
+    assert config.load(tmp_path)["BOUNCES_BY_ADDRESS"] is False
+    for value, meant in (("yes", True), (" On ", True), ("0", False), ("no", False)):
+        monkeypatch.setenv("NEWSLETTER_BOUNCES_BY_ADDRESS", value)
+        assert config.load(tmp_path)["BOUNCES_BY_ADDRESS"] is meant
+    monkeypatch.setenv("NEWSLETTER_BOUNCES_BY_ADDRESS", "perhaps")
+    with pytest.raises(ValueError, match="NEWSLETTER_BOUNCES_BY_ADDRESS must be yes or no"):
+        config.load(tmp_path)
+
+
 def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
+    app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()
     add_subscribers(weekly, 2)
     deliver(server, complaint("Reader1@Example.org"))
@@ -269,6 +305,7 @@ def test_a_complaint_with_the_reader_blanked_out_names_them_by_the_quoted_return
 
 
 def test_a_not_spam_report_leaves_the_reader_subscribed(app, weekly, bounce_server):
+    app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()
     add_subscribers(weekly, 1)
     report = complaint("reader0@example.org").replace(
@@ -284,6 +321,7 @@ def test_a_report_naming_an_internationalised_domain_in_ascii_finds_its_subscrib
     app, weekly, bounce_server
 ):
     """We keep the domain in Unicode; mail goes out, and comes back, with its ASCII form."""
+    app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()
     confirmed_subscriber(weekly, "reader@مثال.example")
     confirmed_subscriber(weekly, "someone@example.org")
@@ -356,6 +394,7 @@ def test_a_forged_or_foreign_return_path_blames_nobody(app, weekly, inbox, bounc
 
 
 def test_a_report_naming_strangers_blames_nobody(app, weekly, inbox, bounce_server):
+    app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()
     send_one_batch(weekly, 1)
     # Neither our return path nor our Message-ID: only the addresses it names.
@@ -374,6 +413,7 @@ def test_a_report_naming_a_crowd_stops_mail_to_none_of_them(app, weekly, inbox, 
 
     from newsletter.bounces.scan import MOST_NAMED
 
+    app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()
     send_one_batch(weekly, 2)
     named = ["reader0@example.org", "reader1@example.org"]

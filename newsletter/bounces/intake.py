@@ -63,7 +63,8 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     """(subscriber, delivery, failure) for each subscriber the report is about.
 
     The return path (VERP: the report's, then the quoted original's) says it for sure; then
-    the quoted Message-ID; then the addresses the report names, each with its own failure.
+    the quoted Message-ID; then the addresses the report names, each with its own failure,
+    unless the return paths are ours (a bounce domain), which a real report carries.
     Addresses that are no subscriber's blame nobody.
     """
     named = _delivery_by_return_path(
@@ -75,6 +76,14 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
         failure = verdict.main or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
     failures = {as_stored(f.address): f for f in verdict.recipients if f.kind != "none"}
+    if failures and verp.enabled() and not current_app.config["BOUNCES_BY_ADDRESS"]:
+        # Every bounce of our mail comes back to its return path; this may be a forgery.
+        log.warning(
+            "a report naming %d address(es) carries no return path or Message-ID of ours: "
+            "not acted on (NEWSLETTER_BOUNCES_BY_ADDRESS)",
+            len(failures),
+        )
+        return []
     return [
         (subscriber, _last_delivery(subscriber), failures[subscriber.email])
         for subscriber in _subscribers(set(failures))
