@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import idna
+
 # Each NEWSLETTER_* variable, unset, falls back to something that needs no server.
 ENV_PREFIX = "NEWSLETTER_"
 DEFAULT_OUTBOX_PORT = 2525
@@ -13,6 +15,33 @@ DEFAULT_OUTBOX_PORT = 2525
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(ENV_PREFIX + name, "").strip()
     return value or default
+
+
+def _domain(name: str, default: str | None = None) -> str | None:
+    """A domain as mail carries it: an internationalised one in its ASCII form (xn--…),
+    which headers, SMTP envelopes and DKIM's d= need; what reports quote back is that."""
+    value = _env(name, default)
+    return value and _ascii_domain(value, ENV_PREFIX + name)
+
+
+def _ascii_domain(value: str, name: str) -> str:
+    if value.isascii():
+        return value
+    try:
+        return idna.encode(value.rstrip("."), uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{name} is not a domain name: {value!r} ({exc})") from exc
+
+
+def _base_url() -> str:
+    """The public address, its host in ASCII: it goes into headers (List-Unsubscribe)."""
+    url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host.isascii():
+        return url
+    netloc = _ascii_domain(host, ENV_PREFIX + "BASE_URL") + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _switch(name: str) -> bool:
@@ -70,9 +99,9 @@ def prepare_instance(settings: dict, instance: Path) -> None:
 def load(instance: Path) -> dict:
     """The settings, from the environment; writes nothing."""
     smtp_url = _env("SMTP_URL")
-    base_url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
+    base_url = _base_url()
     broker_dir = instance / "broker"
-    mail_domain = _env("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost")
+    mail_domain = _domain("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost")
     database = database_url(_env("DATABASE_URL", f"sqlite:///{instance / 'newsletter.sqlite'}"))
     return {
         "SQLALCHEMY_DATABASE_URI": database,
@@ -88,10 +117,10 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAIL_DOMAIN": mail_domain,
-        "DKIM_DOMAIN": _env("DKIM_DOMAIN", mail_domain),
+        "DKIM_DOMAIN": _domain("DKIM_DOMAIN", mail_domain),
         # Set, each issue email's envelope sender is bounces+<delivery>-<mac>@ this domain,
         # whose mail must reach `newsletter bounces serve`; unset, the list's address.
-        "BOUNCE_DOMAIN": _env("BOUNCE_DOMAIN"),
+        "BOUNCE_DOMAIN": _domain("BOUNCE_DOMAIN"),
         # Anyone can write to that domain: with it set, a report that carries neither a
         # copy's return path nor its Message-ID acts on the addresses it names only when on.
         "BOUNCES_BY_ADDRESS": _switch("BOUNCES_BY_ADDRESS"),

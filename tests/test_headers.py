@@ -8,6 +8,7 @@ from email.header import decode_header, make_header
 
 import dkim
 import pytest
+from builders import send_one_batch
 from flask_babel import force_locale
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
@@ -273,3 +274,57 @@ def test_autopilot_notices_of_a_persian_list(app, persian, inbox):
     assert autopilot.run_list(persian, now) is None  # no posts: the editors are told
     [received] = inbox.wait_for(1)
     assert_headers(received, f"{PERSIAN_LIST}: no new posts this week")
+
+
+def test_an_internationalised_domain_goes_out_in_its_ascii_form(
+    app, weekly, inbox, monkeypatch, tmp_path
+):
+    """A Persian organisation's own domain: every send stopped on its Message-ID until the
+    settings carried it as mail does (xn--…), and what comes back is read the same way."""
+    from newsletter import config, verp
+
+    monkeypatch.setenv("NEWSLETTER_BASE_URL", "https://خبر.example:8443/")
+    monkeypatch.setenv("NEWSLETTER_BOUNCE_DOMAIN", "برگشتی.example")
+    monkeypatch.delenv("NEWSLETTER_MAIL_DOMAIN", raising=False)
+    monkeypatch.delenv("NEWSLETTER_DKIM_DOMAIN", raising=False)
+    settings = config.load(tmp_path)
+    ascii_host = "xn--ngblk.example"  # as Python's own IDNA codec writes it
+    assert settings["BASE_URL"] == f"https://{ascii_host}:8443"
+    assert settings["MAIL_DOMAIN"] == settings["DKIM_DOMAIN"] == ascii_host
+    assert settings["BOUNCE_DOMAIN"] == "xn--ngbeum82dqf.example"
+    for name in ("BASE_URL", "MAIL_DOMAIN", "BOUNCE_DOMAIN"):
+        app.config[name] = settings[name]
+
+    send_one_batch(weekly, 2)
+    assert len(inbox.messages) == 2
+    for received in inbox.messages:
+        head = received.data.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii()
+        assert received.message["Message-ID"].endswith(f"@{ascii_host}>")
+        assert received.message["List-Id"].endswith(f".{ascii_host}>")
+        assert f"https://{ascii_host}:8443/" in received.message["List-Unsubscribe"]
+        assert verp.delivery_id(received.sender) is not None
+    monkeypatch.setenv("NEWSLETTER_MAIL_DOMAIN", "خبر..example")
+    with pytest.raises(ValueError, match="NEWSLETTER_MAIL_DOMAIN is not a domain name"):
+        config.load(tmp_path)
+
+
+def test_a_list_at_an_internationalised_domain_sends_all_its_mail(app, weekly, inbox):
+    """Its own address in Unicode, as the admin keeps it: the one-click header's mailto: once
+    stopped every send of the list."""
+    weekly.from_email, weekly.reply_to = "news@خبر.example", "editor@خبر.example"
+    subscriber = Subscriber(email="reader@مثال.example", name="", attributes={})
+    subscriber.subscriptions.append(Subscription(list_id=weekly.id, status="confirmed"))
+    db.session.add(subscriber)
+    db.session.commit()
+    assert notices.send_notice("welcome", subscriber.subscriptions[0].id)
+    issue = send_one_batch(weekly, 1)
+    assert send_proof(issue, ["editor@خبر.example"]) == 1
+    assert len(inbox.messages) == 4  # the welcome, two copies of the issue, the test
+    for received in inbox.messages:
+        head = received.data.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii(), head
+        assert "news@xn--ngblk.example" in received.message["From"]
+    copy = inbox.to("reader@xn--mgbh0fb.example")[-1]
+    assert "mailto:news@xn--ngblk.example?" in copy.message["List-Unsubscribe"]
+    assert "editor@xn--ngblk.example" in copy.message["Reply-To"]
