@@ -1,6 +1,7 @@
 """Imports when web and workers share only PostgreSQL and Redis (README, "Scaling out"), and
 rows a CSV import must reject one by one rather than garble or fail the whole file over."""
 
+import csv
 import io
 import uuid
 from datetime import timedelta
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import wait_until
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage
 
 from newsletter import create_app
 from newsletter.extensions import db
 from newsletter.models import Import, ImportFile, MailingList, Subscriber
-from newsletter.subscriptions import importer
+from newsletter.subscriptions import csv_reading, importer
 
 
 def _post_import(client, headers, data: bytes, preconfirm: str = "false") -> int:
@@ -109,6 +112,54 @@ def test_rows_in_another_encoding_are_rejected_with_a_reason_not_imported_garble
     assert "not UTF-8" in record.errors[0]["reason"]
     names = {s.email: s.name for s in Subscriber.query}
     assert names == {"ana@example.org": "Ana Müller", "bob@example.org": "Bob"}
+
+
+PERSIAN_ROWS = [
+    ("email", "name", "city"),
+    ("maryam@example.org", "مریم حسینی‌زاده, تهران", "تهران"),
+    ("ana@example.org", 'Ana "Nana" Müller', "Lisbon; Porto"),
+]
+
+
+def _written(separator: str) -> str:
+    """The rows as a spreadsheet writes them: quoted where a field holds the separator,
+    a quote or a comma."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=separator, lineterminator="\r\n").writerows(PERSIAN_ROWS)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "how, data",
+    [
+        ("Excel, Unicode Text", b"\xff\xfe" + _written("\t").encode("utf-16-le")),
+        ("UTF-16, big-endian", b"\xfe\xff" + _written("\t").encode("utf-16-be")),
+        ("Excel, CSV UTF-8 with semicolons", b"\xef\xbb\xbf" + _written(";").encode()),
+        ("tabs in UTF-8", _written("\t").encode()),
+        ("commas", _written(",").encode()),
+    ],
+)
+def test_a_spreadsheets_file_is_read_as_it_was_written(import_bytes, how, data):
+    record = import_bytes(data)
+    assert (record.status, record.imported, record.rejected) == ("done", 2, 0), how
+    people = {s.email: (s.name, s.attributes) for s in Subscriber.query}
+    assert people == {
+        "maryam@example.org": ("مریم حسینی‌زاده, تهران", {"city": "تهران"}),
+        "ana@example.org": ('Ana "Nana" Müller', {"city": "Lisbon; Porto"}),
+    }, how
+
+
+@given(
+    header=st.lists(
+        st.text(st.characters(blacklist_characters=',;\t"\r\n'), min_size=1, max_size=12),
+        min_size=2,
+        max_size=6,
+    ),
+    separator=st.sampled_from(",;\t"),
+)
+def test_the_header_says_which_separator_a_file_uses(header, separator):
+    line = separator.join(f'"{name},;"' if n % 2 else name for n, name in enumerate(header))
+    assert csv_reading.separator(line + "\r\na,b;c\td\r\n") == separator
 
 
 def test_an_oversized_field_rejects_its_row_only(import_bytes):

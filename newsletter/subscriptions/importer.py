@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
-from newsletter.subscriptions import uploads
+from newsletter.subscriptions import csv_reading, uploads
 from newsletter.subscriptions.service import clean_name
 
 CHUNK = 2000
@@ -105,8 +104,7 @@ def start_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
 
 
 def _reader(raw) -> csv.DictReader:
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.DictReader(text)
+    reader = csv_reading.reader(raw)
     if not reader.fieldnames:
         raise UnreadableFile("The file is empty.")
     return reader
