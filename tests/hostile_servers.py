@@ -23,6 +23,7 @@ class Server:
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.closed = threading.Event()
+        self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -31,8 +32,12 @@ class Server:
                 connection, _ = self.listener.accept()
             except OSError:
                 return
-            self.connections += 1
-            self.open.append(connection)
+            with self.lock:
+                if self.closed.is_set():  # accepted as the test ended: hung up at once
+                    connection.close()
+                    return
+                self.connections += 1
+                self.open.append(connection)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket):
@@ -52,7 +57,8 @@ class Server:
 
     def close(self):
         """Stops listening and hangs up on everyone, so no fetch outlives its test."""
-        self.closed.set()
+        with self.lock:
+            self.closed.set()
         self.listener.close()
         for connection in self.open:
             try:

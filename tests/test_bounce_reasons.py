@@ -2531,6 +2531,7 @@ def test_parts_nested_past_any_real_report_are_read_as_nothing(caplog):
     assert "RecursionError" in caplog.text and "Traceback" not in caplog.text
 
 
+@pytest.mark.slow  # reads in a process of its own, a few seconds of parsing
 def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     # A megabyte where a field's address or AOL's reason should be, of blank lines, or of one
     # rule of "=": a pattern that backtracks over every start or every split takes hours on

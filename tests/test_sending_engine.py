@@ -94,6 +94,7 @@ class SilentServer:
         self.listener.close()
 
 
+@pytest.mark.slow  # waits for its timeouts and writes 8 MB
 @pytest.mark.parametrize("reading", [True, False], ids=["no answer", "stops reading"])
 def test_a_server_that_hangs_mid_send_times_out_as_a_lost_connection(reading):
     """The timeout holds when the socket blocks and the kernel keeps it: a read with no
@@ -635,6 +636,7 @@ def test_the_sweeper_gives_back_only_rows_held_too_long(app, weekly):
     assert [row.subscriber_id for row in rows] == [row.subscriber_id for row in first]
 
 
+@pytest.mark.slow  # waits 1.5 s on a slow server, on purpose
 def test_a_live_batch_slower_than_its_lease_keeps_its_rows(app, weekly, inbox):
     """The lease is renewed while the batch waits on a slow server, so the sweeper, which
     runs all along, never gives its rows to another batch."""
