@@ -22,9 +22,10 @@ def has_line_break(value: str) -> bool:
 
 
 def strip_html(value: str, max_length: int | None = None) -> str:
-    """Plain text from feed HTML: tags removed, entities decoded, whitespace collapsed."""
+    """Plain text from feed HTML: tags removed, entities decoded, whitespace and control
+    characters made single spaces."""
     text = html.unescape(nh3.clean(value or "", tags=set()))
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
     if max_length and len(text) > max_length:
         text = text[: max_length - 1].rsplit(" ", 1)[0] + "…"
     return text

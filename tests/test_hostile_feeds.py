@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from builders import SAMPLE, item, rss
 from conftest import wait_until
-from hostile_servers import Servers, feed, response, trickle
+from hostile_servers import Servers, feed, redirect, response, trickle
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post
@@ -158,3 +158,66 @@ def test_a_body_naming_a_local_file_is_not_read_from_disk(weekly, servers, tmp_p
         feeds.fetch_feed(row)
     assert error_of(row) == "This is not a feed we can read."
     assert Post.query.count() == 0
+
+
+# Character references XML does not allow, which feedparser's lenient parser raised on, and
+# raw control characters: each lost the whole feed, or reached a title.
+UNREADABLE = {
+    "half a surrogate pair": "&#xD800;",
+    "past U+10FFFF": "&#x110000;",
+    "a number past any": "&#99999999999;",
+    "five thousand digits": "&#" + "9" * 5000 + ";",
+    "NUL": "&#0;",
+}
+
+
+@pytest.mark.parametrize("reference", UNREADABLE.values(), ids=UNREADABLE.keys())
+def test_a_character_no_feed_may_carry_costs_one_character_not_the_feed(
+    weekly, web_files, reference
+):
+    title = f"{PERSIAN} {reference} ok"
+    web_files.files["/feed.xml"] = rss(
+        item("a", title, description=f"x{reference}y"), item("b&#0;c", "Next")
+    )
+    row = add_feed(weekly, web_files.url + "/feed.xml")
+    assert feeds.poll_all() == 2
+    assert error_of(row) is None
+    posts = {post.title: post for post in Post.query}
+    assert set(posts) == {f"{PERSIAN} \ufffd ok", "Next"}
+    assert posts[f"{PERSIAN} \ufffd ok"].excerpt == "x\ufffdy"
+    assert posts["Next"].guid == "b\ufffdc"
+
+
+def test_control_characters_in_a_title_become_spaces(weekly, web_files):
+    web_files.files["/feed.xml"] = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
+        b"<title>a\x01b\x1bc\x00d</title><link>https://example.org/z</link><guid>z\x00z</guid>"
+        b"</item></channel></rss>"
+    )
+    add_feed(weekly, web_files.url + "/feed.xml")
+    assert feeds.poll_all() == 1
+    post = Post.query.one()
+    assert (post.title, post.guid) == ("a b cd", "zz")
+
+
+def test_a_relative_link_is_read_against_where_the_feed_came_from(weekly, web_files, servers):
+    """RSS asks for absolute links; some feeds write "/2019/08/post". Read against the feed's
+    address after its redirects; a guid that is no URL is still no link, and guids stay as
+    they were, so a feed polled before and after reads as the same posts."""
+    web_files.files["/news/feed.xml"] = rss(
+        item("a", "Relative", link="2019/08/post"),
+        item("b", "Rooted", link="/about"),
+        item("c", "Scripted", link="javascript:alert(1)"),
+        "<item><title>Guid only</title><guid>12345</guid></item>",
+        "<item><title>Guid link</title><guid>https://example.org/g</guid></item>",
+    )
+    moved = servers.start(redirect(web_files.url + "/news/feed.xml"))
+    add_feed(weekly, moved.url + "/feed.xml")
+    assert feeds.poll_all() == 3
+    links = {post.title: (post.url, post.guid) for post in Post.query}
+    assert links == {
+        "Relative": (web_files.url + "/news/2019/08/post", "a"),
+        "Rooted": (web_files.url + "/about", "b"),
+        "Guid link": ("https://example.org/g", "https://example.org/g"),
+    }
+    assert feeds.poll_all() == 0

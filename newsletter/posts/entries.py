@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -21,6 +22,8 @@ from newsletter.text import single_line, strip_html, web_url
 
 FIELD_MAX_CHARS = 32 * 1024
 FIELD_MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}  # fmt: skip
@@ -33,7 +36,7 @@ class NotAFeed(Exception):
 def parse(body: bytes):
     """feedparser on the bytes. A stream, not bytes: given bytes, feedparser first tries them
     as a local file name (a feed answering '/etc/passwd' would be read from disk)."""
-    parsed = feedparser.parse(io.BytesIO(body))
+    parsed = feedparser.parse(io.BytesIO(_xml_characters(body)))
     if parsed.bozo and not parsed.entries:
         raise NotAFeed
     return parsed
@@ -51,6 +54,31 @@ def depth(markup: str) -> int:
     return deepest
 
 
+def _xml_characters(body: bytes) -> bytes:
+    """Character references to what XML may not carry (NUL, half a surrogate pair, past
+    U+10FFFF) made U+FFFD: feedparser's lenient parser raised on most of them, and one such
+    reference lost the whole feed."""
+    if b"&#" not in body:
+        return body
+    return _CHARACTER_REFERENCE.sub(_allowed_reference, body)
+
+
+def _allowed_reference(match: re.Match) -> bytes:
+    digits = match.group(1)
+    if len(digits) > 12:  # past any character, and past what int() reads
+        return b"&#xFFFD;"
+    code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF
+    return match.group(0) if allowed and code not in (0xFFFE, 0xFFFF) else b"&#xFFFD;"
+
+
+def text_of(source, key: str) -> str:
+    """A string of the feed or of an entry, with no NUL (which PostgreSQL cannot keep) and no
+    half of a surrogate pair (which no encoding can)."""
+    value = (source.get(key) or "").replace("\0", "")
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def field(value: str | None) -> str:
     """A feed's field, cut and checked before anything cleans it."""
     value = (value or "")[:FIELD_MAX_CHARS]
@@ -58,11 +86,11 @@ def field(value: str | None) -> str:
 
 
 def feed_title(parsed) -> str:
-    return single_line(strip_html(field(parsed.feed.get("title"))), 300)
+    return single_line(strip_html(field(text_of(parsed.feed, "title"))), 300)
 
 
 def _guid(entry) -> str:
-    guid = entry.get("id") or entry.get("link")
+    guid = text_of(entry, "id") or text_of(entry, "link")
     if guid:
         return guid[:2000]
     digest = hashlib.sha256(f"{entry.get('title', '')}|{entry.get('link', '')}".encode())
@@ -76,9 +104,9 @@ def _published(entry) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
 
 
-def post_of(feed: Feed, entry, source: str) -> Post | None:
-    url = web_url(entry.get("link", ""))
-    title = strip_html(field(entry.get("title")), TITLE_MAX)
+def post_of(feed: Feed, entry, source: str, base: str = "") -> Post | None:
+    url = web_url(_link(entry, base))
+    title = strip_html(field(text_of(entry, "title")), TITLE_MAX)
     if url is None or not title:
         return None  # no safe link or no title: nothing a subscriber could use
     return Post(
@@ -87,18 +115,28 @@ def post_of(feed: Feed, entry, source: str) -> Post | None:
         guid=_guid(entry),
         url=url,
         title=title,
-        source=single_line(strip_html(field(entry.get("author")) or source), 300),
-        excerpt=strip_html(field(entry.get("summary")), EXCERPT_MAX),
+        source=single_line(strip_html(field(text_of(entry, "author")) or source), 300),
+        excerpt=strip_html(field(text_of(entry, "summary")), EXCERPT_MAX),
         published_at=_published(entry),
         first_seen_at=utcnow(),
     )
 
 
-def posts_of(feed: Feed, parsed, max_items: int) -> dict[str, Post]:
-    """The first max_items usable entries, by guid (the first of each guid wins)."""
+def _link(entry, base: str) -> str:
+    """The entry's link; a relative one (RSS says absolute, feeds differ) read against `base`,
+    where the feed came from. A link feedparser made of a guid that is no URL is none."""
+    link = text_of(entry, "link")
+    if entry.get("guidislink"):
+        return link if web_url(link) else ""
+    return urljoin(base, link) if base and link else link
+
+
+def posts_of(feed: Feed, parsed, max_items: int, base: str = "") -> dict[str, Post]:
+    """The first max_items usable entries, by guid (the first of each guid wins); `base` is
+    where the feed came from, after redirects."""
     found: dict[str, Post] = {}
     for entry in parsed.entries[:max_items]:
-        post = post_of(feed, entry, feed.title)
+        post = post_of(feed, entry, feed.title, base)
         if post is not None:
             found.setdefault(post.guid, post)
     return found

@@ -92,7 +92,7 @@ def fetch_feed(feed: Feed) -> int:
         raise
     feed.etag, feed.modified = answer.etag, answer.modified
     feed.title = entries.feed_title(parsed)
-    found = entries.posts_of(feed, parsed, current_app.config["FEED_MAX_ITEMS"])
+    found = entries.posts_of(feed, parsed, current_app.config["FEED_MAX_ITEMS"], answer.url)
     known = _known(feed.list_id, list(found))
     new = [post for guid, post in found.items() if guid not in known]
     db.session.add_all(new)

@@ -41,6 +41,7 @@ class Answer:
     body: bytes | None  # None: not modified (304)
     etag: str | None = None
     modified: str | None = None
+    url: str = ""  # where it came from, after redirects: the base of its relative links
 
 
 class _Deadline:
@@ -89,7 +90,7 @@ def get(url: str, headers: dict[str, str], limits: Limits) -> Answer:
         for _ in range(MAX_HOPS + 1):
             status, answer, location = _one_hop(url, headers, limits, deadline)
             if location is None:
-                return _finish(status, answer)
+                return _finish(status, answer, url)
             url = urljoin(url, location)
         raise FetchError("too many redirects")
     except guard.Refused as exc:
@@ -108,11 +109,12 @@ def get(url: str, headers: dict[str, str], limits: Limits) -> Answer:
         deadline.stop()
 
 
-def _finish(status: int, answer: Answer) -> Answer:
+def _finish(status: int, answer: Answer, url: str) -> Answer:
     if status == 304:
         return Answer(None)
     if status != 200:
         raise FetchError(f"the server answered HTTP {status}")
+    answer.url = url
     return answer
 
 
