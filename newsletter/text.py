@@ -11,6 +11,15 @@ _SPACES = re.compile(r"\s+")
 _RTL_BIDI = {"R", "AL"}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """The text with no NUL, which PostgreSQL keeps in no text field, and no half of a
+    surrogate pair, which no encoding holds (U+FFFD in its place)."""
+    return _SURROGATE.sub("\ufffd", value.replace("\0", ""))
+
+
 def single_line(value: str, max_length: int) -> str:
     """One line of plain text: control characters (CR/LF among them) become spaces."""
     value = _SPACES.sub(" ", _CONTROL.sub(" ", value or "")).strip()

@@ -274,6 +274,25 @@ def test_whether_reports_are_taken_at_their_word_is_yes_or_no(monkeypatch, tmp_p
         config.load(tmp_path)
 
 
+def test_a_bounce_in_words_no_database_keeps_is_recorded(app, weekly, inbox, bounce_server):
+    """A NUL in a server's words failed the report's write, so the bounce server answered
+    451 to it, and the mail server that sent it tried again for days."""
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    copy = inbox.messages[0]
+    deliver(
+        server,
+        dsn("reader0@example.org", "5.2.2", said="552 5.2.2 Mailbox\x00 full"),
+        to=copy.sender,
+    )
+    bounce = db.session.scalar(sa.select(Bounce))
+    assert (bounce.kind, bounce.reason, bounce.detail) == (
+        "soft",
+        "mailbox_full",
+        "552 5.2.2 Mailbox full",
+    )
+
+
 def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
     app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()

@@ -267,6 +267,25 @@ def test_an_html_only_message_becomes_text(inbound_server):
     assert post.url == "https://example.org/h"
 
 
+def test_what_mail_programs_write_outside_the_standard_is_read(inbound_server):
+    """Eight-bit Persian with no charset named (RFC 2045's default is ASCII) is UTF-8, as
+    mail programs write it; a NUL in a subject or a text, which the database keeps in no
+    text, failed the write, and the bounce server answered 451 to the message for ever."""
+    head = (
+        f"Authentication-Results: {MX}; dkim=pass header.d=example.org\r\n"
+        f"From: Maryam <maryam@example.org>\r\nTo: {POSTS}\r\n"
+    )
+    unlabelled = f"{head}Subject: no charset\r\n\r\n{PERSIAN_BODY}".encode()
+    with_nul = f"{head}Subject: a\x00b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    with_nul += "x\x00y https://example.org/nul\r\n"
+    for raw in (unlabelled, with_nul.encode()):
+        deliver(inbound_server, raw, to=POSTS)
+    assert [(p.title, p.url, p.excerpt) for p in posts()] == [
+        ("no charset", "https://example.org/fa/article", PERSIAN_BODY.strip()),
+        ("ab", "https://example.org/nul", "xy https://example.org/nul"),
+    ]
+
+
 def test_a_huge_message_is_refused_and_a_long_text_is_cut(inbound_server):
     huge = mail(body="x" * (MAX_SIZE + 1024))
     with pytest.raises(smtplib.SMTPException) as refused:

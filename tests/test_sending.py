@@ -108,6 +108,18 @@ def test_a_permanent_refusal_is_recorded_as_failed_with_its_reason(app, weekly, 
     assert failed.last_error.startswith("550")
 
 
+def test_a_refusal_in_words_no_database_keeps_is_recorded(app, weekly, inbox):
+    """A server's reply may hold anything: a NUL in it once failed the batch's writes."""
+    add_subscribers(weekly, 2)
+    inbox.handler.refuse["reader1@example.org"] = "550 5.1.1 No\x00 such user \U0001f6ab"
+    issue = draft(weekly)
+    start_sending(issue)
+    assert loop.send_batch(issue.id).sent == 1
+    assert states(issue.id) == {"total": 2, "sent": 1, "failed": 1, "pending": 0}
+    failed = db.session.scalar(sa.select(Delivery).where(Delivery.status == "failed"))
+    assert failed.last_error == "550 5.1.1 No such user \U0001f6ab"
+
+
 def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
     add_subscribers(weekly, 2)
     inbox.handler.refuse["reader0@example.org"] = "451 4.7.1 Try again later"

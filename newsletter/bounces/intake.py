@@ -30,6 +30,7 @@ from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Subscriber, utcnow
 from newsletter.statuses import BounceKind, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import service
+from newsletter.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,10 @@ def _apply(
         delivery=delivery,
         kind=kind,
         reason=failure.reason[:32],
-        status=failure.status[:16],
-        domain=(failure.address or subscriber.email).rpartition("@")[2].lower()[:255],
-        detail=" ".join((failure.diagnostic or failure.status).split())[:500],  # the server's words
+        status=storable(failure.status)[:16],
+        domain=storable(failure.address or subscriber.email).rpartition("@")[2].lower()[:255],
+        # The server's words, which may hold anything (a NUL once failed the report for good).
+        detail=" ".join(storable(failure.diagnostic or failure.status).split())[:500],
         source=source,
     )
     db.session.add(bounce)

@@ -18,11 +18,10 @@ import feedparser
 
 from newsletter.models import Feed, Post, utcnow
 from newsletter.posts.service import EXCERPT_MAX, TITLE_MAX
-from newsletter.text import single_line, strip_html, web_url
+from newsletter.text import single_line, storable, strip_html, web_url
 
 FIELD_MAX_CHARS = 32 * 1024
 FIELD_MAX_DEPTH = 64
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -73,10 +72,8 @@ def _allowed_reference(match: re.Match) -> bytes:
 
 
 def text_of(source, key: str) -> str:
-    """A string of the feed or of an entry, with no NUL (which PostgreSQL cannot keep) and no
-    half of a surrogate pair (which no encoding can)."""
-    value = (source.get(key) or "").replace("\0", "")
-    return _SURROGATE.sub("\ufffd", value)
+    """A string of the feed or of an entry, as the database can keep it."""
+    return storable(source.get(key) or "")
 
 
 def field(value: str | None) -> str:

@@ -32,7 +32,7 @@ from newsletter.models import AllowedSender, HeldPost, MailingList, Post
 from newsletter.posts.entries import FIELD_MAX_DEPTH, depth
 from newsletter.posts.service import TITLE_MAX, PostError, add_post
 from newsletter.statuses import HeldStatus
-from newsletter.text import single_line, strip_html, web_url
+from newsletter.text import single_line, storable, strip_html, web_url
 
 log = logging.getLogger(__name__)
 
@@ -258,8 +258,8 @@ def read(raw: bytes, authserv_id: str | None) -> Mail | None:
     link = _first_link(html, text)
     return Mail(
         sender=sender[1],
-        sender_name=single_line(sender[0], 300),
-        subject=strip_html(str(message.get("Subject") or ""), TITLE_MAX),
+        sender_name=single_line(storable(sender[0]), 300),
+        subject=strip_html(storable(str(message.get("Subject") or "")), TITLE_MAX),
         text=text.replace("\r\n", "\n").strip(),
         html=html,
         link=link,
@@ -306,12 +306,17 @@ def _bodies(message) -> tuple[str, str, int]:
 
 
 def _content(part) -> str:
+    """The part's text, as the database can keep it. Eight-bit text that names no charset
+    (RFC 2045's default is ASCII) is read as UTF-8, which is what mail programs write."""
     if part is None:
         return ""
+    payload = part.get_payload(decode=True) or b""
+    if part.get_content_charset() in (None, "us-ascii") and not payload.isascii():
+        return storable(payload.decode("utf-8", "replace"))
     try:
-        return part.get_content()
+        return storable(part.get_content())
     except (LookupError, UnicodeError):  # an unknown or lying charset
-        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        return storable(payload.decode("utf-8", "replace"))
 
 
 def _first_link(html: str, text: str) -> str:

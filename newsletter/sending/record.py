@@ -24,6 +24,7 @@ from newsletter.models import BatchClaim, Delivery, Issue, utcnow
 from newsletter.sending import retries
 from newsletter.sending.claims import Autocommit, Statement, commit_if_begun
 from newsletter.statuses import DeliveryStatus, IssueStatus
+from newsletter.text import storable
 
 # The two statements of every window, built once: Core, not ORM, as they run so often.
 _deliveries, _issues, _claims = Delivery.__table__, Issue.__table__, BatchClaim.__table__
@@ -148,7 +149,8 @@ class BatchRecord:
     def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
         """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
         attempts += 1
-        row = {"id": delivery_id, "attempts": attempts, "last_error": reason[:1000]}
+        # The server's words, as the database can keep them.
+        row = {"id": delivery_id, "attempts": attempts, "last_error": storable(reason)[:1000]}
         if permanent or attempts >= self.max_attempts:
             self.outcome.failed += 1
             row.update(status=DeliveryStatus.FAILED, retry_at=None)
