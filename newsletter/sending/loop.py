@@ -39,6 +39,7 @@ from newsletter.sending.record import BatchOutcome, BatchRecord, count_errors
 from newsletter.sending.retries import backoff
 from newsletter.sending.throttle import throttle
 from newsletter.statuses import DeliveryStatus, IssueStatus
+from newsletter.text import storable
 
 logger = logging.getLogger(__name__)
 
@@ -430,7 +431,7 @@ def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = (IssueStatus
     paused = db.session.execute(
         sa.update(Issue)
         .where(Issue.id == issue_id, Issue.status.in_(was))
-        .values(status=IssueStatus.PAUSED, pause_reason=reason[:2000])
+        .values(status=IssueStatus.PAUSED, pause_reason=storable(reason)[:2000])
     ).rowcount
     db.session.commit()
     if paused:
