@@ -20,6 +20,15 @@ def storable(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value.replace("\0", ""))
 
 
+# What XML 1.0 may not carry (its Char production), which a feed reader refuses the whole
+# feed over: control characters older posts may hold, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(document: str) -> str:
+    return _NOT_XML.sub("", document)
+
+
 def single_line(value: str, max_length: int) -> str:
     """One line of plain text: control characters (CR/LF among them) become spaces."""
     value = _SPACES.sub(" ", _CONTROL.sub(" ", value or "")).strip()

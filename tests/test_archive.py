@@ -73,6 +73,16 @@ def test_the_feed_lists_issues_with_escaped_subjects(client, weekly):
     assert "<ul>" not in answer.text  # the summary is HTML carried as escaped text
 
 
+def test_the_feed_stays_xml_whatever_its_titles_hold(client, weekly):
+    """A post title kept with a control character (feeds were read so before) made the
+    archive's feed not XML, and a feed reader drops a feed that is not."""
+    issue(weekly, 1, subject="Sub\x0bject \ufffe", title="Cod\x01 & chips\x1b 🐟")
+    parsed = feedparser.parse(client.get("/archive/weekly/feed.xml").data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [e.title for e in parsed.entries] == ["Subject"]
+    assert "<li>Cod &amp; chips 🐟</li>" in parsed.entries[0].summary
+
+
 @pytest.mark.parametrize("path", ["/archive/fa", "/archive/fa/1"])
 def test_right_to_left_lists_are_shown_rtl(client, make_list, path):
     persian = make_list(slug="fa", name="خبرنامه", language="fa", direction="rtl")

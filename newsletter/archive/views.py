@@ -14,6 +14,7 @@ from newsletter.i18n import use_locale
 from newsletter.lists import get_list
 from newsletter.models import Issue, MailingList
 from newsletter.statuses import IssueKind, IssueStatus
+from newsletter.text import xml_safe
 
 bp = Blueprint("archive", __name__)
 
@@ -82,5 +83,7 @@ def feed(slug: str):
         summary=summary,
     )
     return Response(
-        body, mimetype="application/rss+xml", content_type="application/rss+xml; charset=utf-8"
+        xml_safe(body),
+        mimetype="application/rss+xml",
+        content_type="application/rss+xml; charset=utf-8",
     )
