@@ -2,13 +2,14 @@
 each is cut off and its failure stored on that feed alone, in the worker, never in a web
 request."""
 
+import gzip
 import time
 from datetime import datetime
 
 import pytest
 from builders import SAMPLE, item, rss
 from conftest import wait_until
-from hostile_servers import Servers, feed, redirect, response, trickle
+from hostile_servers import Answer, Servers, feed, redirect, response, trickle
 
 from newsletter.extensions import db
 from newsletter.models import Feed, Post
@@ -221,3 +222,45 @@ def test_a_relative_link_is_read_against_where_the_feed_came_from(weekly, web_fi
         "Guid link": ("https://example.org/g", "https://example.org/g"),
     }
     assert feeds.poll_all() == 0
+
+
+def gzipped(body: bytes, encoding: str = "gzip") -> Answer:
+    def answer(connection, head):
+        connection.sendall(response("200 OK", body, Content_Encoding=encoding))
+
+    return answer
+
+
+def test_a_gzipped_feed_is_read_and_asked_for(weekly, servers):
+    """We ask for gzip, and some servers send it whether asked or not."""
+    served = servers.start(gzipped(gzip.compress(rss(item("a", PERSIAN), item("b", ARABIC)))))
+    add_feed(weekly, served.url + "/feed.xml")
+    assert feeds.poll_all() == 2
+    assert {post.title for post in Post.query} == {PERSIAN, ARABIC}
+    assert b"\r\nAccept-Encoding: gzip\r\n" in served.heads[0]
+
+
+def test_a_gzip_bomb_is_cut_off_at_the_cap_on_what_it_unpacks_to(weekly, servers):
+    bomb = gzip.compress(rss(item("a", "x" * 50_000_000)), compresslevel=9)
+    assert len(bomb) < 100_000  # a hundred kilobytes that would unpack to 50 MB
+    row = add_feed(weekly, servers.start(gzipped(bomb)).url + "/feed.xml")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(row)
+    assert error_of(row) == "The feed is too large: the feed is larger than 5 MB."
+
+
+@pytest.mark.parametrize(
+    "body, encoding, error",
+    [
+        (gzip.compress(rss(item("a", "A")))[:-30], "gzip", "the gzipped feed was cut short"),
+        (b"not gzip at all", "x-gzip", "the gzipped feed could not be unpacked"),
+        (rss(item("a", "A")), "br", "the server sent the feed encoded as 'br', which we do not"),
+    ],
+    ids=["cut short", "not gzip", "unasked brotli"],
+)
+def test_a_feed_packed_wrong_fails_saying_how(weekly, servers, body, encoding, error):
+    row = add_feed(weekly, servers.start(gzipped(body, encoding)).url + "/feed.xml")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(row)
+    assert error_of(row).startswith(f"Could not reach the feed: {error}")
+    assert Post.query.count() == 0

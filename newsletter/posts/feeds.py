@@ -40,7 +40,7 @@ def limits() -> fetch.Limits:
 
 
 def _download(feed: Feed) -> fetch.Answer:
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": fetch.ACCEPT_ENCODING}
     if feed.etag:
         headers["If-None-Match"] = feed.etag
     if feed.modified:
