@@ -53,6 +53,15 @@ class DatabaseInt(IntegerConverter):
         return number if number <= MAX_ID else 0
 
 
+def database_int(value: str) -> int:
+    """For request.args.get(name, default, type=database_int): a whole number an integer
+    column can hold; any other (one past 2**31 failed the query) reads as the default."""
+    number = int(value)
+    if not -MAX_ID <= number <= MAX_ID:
+        raise ValueError(f"{value} is past any id")
+    return number
+
+
 def has_nul(value) -> bool:
     """A NUL anywhere in a string, or in the keys and values of parsed JSON."""
     if isinstance(value, str):

@@ -11,7 +11,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
-from builders import PASSWORD, csrf, sign_in
+from builders import PASSWORD, csrf, draft, sign_in
 from conftest import free_port, wait_until
 
 from newsletter import accounts, links
@@ -228,6 +228,31 @@ def test_nul_characters_are_refused_not_a_server_error(client, api_headers, edit
     assert found.status_code == 400
     assert editor_client.get("/admin/subscribers?q=a%00b").status_code == 400
     assert client.get("/subscribe/we%00ekly").status_code == 400
+
+
+def test_numbers_past_any_id_in_a_query_are_no_server_error(
+    client, api_headers, editor_client, weekly
+):
+    """A path's ids had a guard; a query's did not: one past 2**63 (or 2**31) failed it."""
+    huge = "9" * 23
+    assert client.get(f"/api/v1/subscribers?after={huge}", headers=api_headers).status_code == 422
+    for path in (f"/admin/subscribers?after={huge}", f"/admin/lists/weekly/posts?page={huge}"):
+        assert editor_client.get(path).status_code == 200, path
+    past_the_last = editor_client.get("/admin/lists/weekly/posts?page=999999999")
+    assert past_the_last.status_code == 200
+    issue = draft(weekly)
+    for post_id in (2**40, 10**30):
+        changed = client.patch(
+            f"/api/v1/issues/{issue.id}",
+            json={"items": [{"post_id": post_id}]},
+            headers=api_headers,
+        )
+        assert changed.status_code == 422 and "post_id" in str(changed.json), post_id
+        form = {"csrf_token": editor_client.token, "subject": "S", "item_post_id": str(post_id)}
+        form |= {"item_position": "1", "item_title": "T", "item_keep": "0"}
+        preview = editor_client.post(f"/admin/issues/{issue.id}/live-preview", data=form)
+        assert preview.status_code == 422, post_id
+        assert editor_client.post(f"/admin/issues/{issue.id}", data=form).status_code == 302
 
 
 def test_no_content_has_no_content_type(client, api_headers, weekly):

@@ -14,7 +14,7 @@ from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, default_subject, edit_issue, posts_between
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
-from newsletter.hardening import EMAIL_HTML, content_policy
+from newsletter.hardening import EMAIL_HTML, content_policy, database_int
 from newsletter.lists import get_list
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import ab, ledger, lifecycle
@@ -144,7 +144,7 @@ def _items_from_form() -> list[dict]:
             continue
         position = float(row.pop("position") or 0)
         post_id = row.pop("post_id")
-        row["post_id"] = int(post_id) if post_id else None
+        row["post_id"] = database_int(post_id) if post_id else None
         rows.append((position, index, row))
     return [row for *_, row in sorted(rows, key=lambda r: r[:2])]
 

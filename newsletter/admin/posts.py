@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from newsletter.admin import bp, times
 from newsletter.extensions import db
+from newsletter.hardening import database_int
 from newsletter.lists import get_list
 from newsletter.models import Feed, Issue, MailingList, Post
 from newsletter.posts import feeds
@@ -56,7 +57,6 @@ def posts(slug: str):
     default_since, why = _default_since(mailing_list, today)
     since, since_error = _day("since", default_since, "From")
     until, until_error = _day("until", None, "To")
-    page = max(request.args.get("page", 1, type=int), 1)
     start = times.from_wall(datetime.combine(since, datetime.min.time()), zone).at
     dated = sa.func.coalesce(Post.published_at, Post.first_seen_at)
     chosen = sa.select(Post).where(Post.list_id == mailing_list.id, dated >= start)
@@ -64,6 +64,9 @@ def posts(slug: str):
         end = datetime.combine(until + timedelta(days=1), datetime.min.time())
         chosen = chosen.where(dated < times.from_wall(end, zone).at)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(chosen.subquery()))
+    pages = max((total + PAGE - 1) // PAGE, 1)
+    # A page past the last shows the last (one past any number failed the query).
+    page = min(max(request.args.get("page", 1, type=database_int), 1), pages)
     shown = db.session.scalars(
         chosen.order_by(dated.desc(), Post.id.desc()).offset((page - 1) * PAGE).limit(PAGE)
     ).all()
@@ -73,7 +76,7 @@ def posts(slug: str):
         posts=shown,
         total=total,
         page=page,
-        pages=max((total + PAGE - 1) // PAGE, 1),
+        pages=pages,
         since=since,
         until=until,
         why=why if not request.args.get("since") else "",

@@ -19,6 +19,7 @@ from newsletter.admin import bp
 from newsletter.bounces import history
 from newsletter.extensions import db
 from newsletter.fields import iso
+from newsletter.hardening import database_int
 from newsletter.lists import ListNotFound, get_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
@@ -60,7 +61,7 @@ def _deliveries(subscriber: Subscriber, limit: int = 50):
 @bp.get("/subscribers")
 def subscribers():
     query, slug, status = (request.args.get(k, "").strip() for k in ("q", "list", "status"))
-    after = request.args.get("after", 0, type=int)
+    after = request.args.get("after", 0, type=database_int)
     select = sa.select(Subscriber)
     if query:
         pattern = f"%{query.lower()}%"

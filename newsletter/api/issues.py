@@ -22,6 +22,7 @@ from newsletter.digest.compose import compose_issue, edit_issue
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.fields import Aware, DayOrTime
+from newsletter.hardening import MAX_ID
 from newsletter.lists import get_list
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
@@ -46,7 +47,7 @@ class Compose(AbTest):
 
 
 class Item(BaseModel):
-    post_id: int | None = None
+    post_id: int | None = Field(None, ge=1, le=MAX_ID)
     section: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=2000)
     url: str | None = None

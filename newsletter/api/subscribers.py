@@ -9,6 +9,7 @@ from newsletter.api.common import get_or_404, invalid, parse, route
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
 from newsletter.fields import OneLine
+from newsletter.hardening import MAX_ID
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber, Subscription
 from newsletter.statuses import SubscriberStatus
@@ -47,7 +48,7 @@ class Query(BaseModel):
     email: str | None = None
     list: str | None = None
     status: str | None = None
-    after: int = 0
+    after: int = Field(0, ge=0, le=MAX_ID)  # one past any id failed the query
     limit: int = Field(100, ge=1, le=1000)
 
 
