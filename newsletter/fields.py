@@ -21,9 +21,19 @@ def _one_line(value: str) -> str:
     return value.strip()
 
 
+# A day's room at either end of what datetime holds, for the day added or taken away later.
+_FIRST, _LAST = date(1, 1, 2), date(9999, 12, 30)
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone offset, for example 2026-12-01T09:00:00+01:00")
+    try:
+        day = value.astimezone(UTC).date()
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
+        day = None
+    if day is None or not _FIRST <= day <= _LAST:
+        raise ValueError("must fall between 0001-01-02 and 9999-12-30 in UTC")
     return value
 
 

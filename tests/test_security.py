@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 
@@ -253,6 +254,20 @@ def test_numbers_past_any_id_in_a_query_are_no_server_error(
         preview = editor_client.post(f"/admin/issues/{issue.id}/live-preview", data=form)
         assert preview.status_code == 422, post_id
         assert editor_client.post(f"/admin/issues/{issue.id}", data=form).status_code == 302
+
+
+def test_a_moment_past_what_a_date_holds_is_a_clear_error(client, api_headers, weekly):
+    """0001-01-01 at +14:00 is in the year 0 in UTC: converting it failed the request."""
+    edges = {"since": "0001-01-01T00:00:00+14:00", "until": "9999-12-31T23:59:59-12:00"}
+    composed = client.post(
+        "/api/v1/issues/compose", json={"list": "weekly", **edges}, headers=api_headers
+    )
+    assert composed.status_code == 422
+    assert set(composed.json["error"]["fields"]) == {"since", "until"}
+    assert "0001-01-02 and 9999-12-30" in composed.json["error"]["fields"]["since"]
+    since = urllib.parse.quote(edges["since"])
+    found = client.get(f"/api/v1/posts?list=weekly&since={since}", headers=api_headers)
+    assert found.status_code == 422 and "since" in found.json["error"]["fields"]
 
 
 def test_no_content_has_no_content_type(client, api_headers, weekly):
