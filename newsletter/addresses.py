@@ -4,6 +4,7 @@ Subscribers, editors and lists' own addresses all go through normalise_email."""
 
 from __future__ import annotations
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import NewsletterError
@@ -30,3 +31,11 @@ def normalise_email(raw: str) -> str:
     except EmailNotValidError as exc:
         raise InvalidEmail(str(exc)) from exc
     return result.normalized.lower()
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain as SMTP and headers carry it: an internationalised one in its ASCII form
+    (xn--…). idna.IDNAError (a UnicodeError) when it is no domain."""
+    if domain.isascii():
+        return domain
+    return idna.encode(domain, uts46=True).decode("ascii")

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 import idna
 
+from newsletter.addresses import ascii_domain
+
 # Each NEWSLETTER_* variable, unset, falls back to something that needs no server.
 ENV_PREFIX = "NEWSLETTER_"
 DEFAULT_OUTBOX_PORT = 2525
@@ -25,10 +27,8 @@ def _domain(name: str, default: str | None = None) -> str | None:
 
 
 def _ascii_domain(value: str, name: str) -> str:
-    if value.isascii():
-        return value
     try:
-        return idna.encode(value.rstrip("."), uts46=True).decode("ascii")
+        return ascii_domain(value.rstrip("."))
     except idna.IDNAError as exc:
         raise ValueError(f"{name} is not a domain name: {value!r} ({exc})") from exc
 

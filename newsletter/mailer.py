@@ -15,11 +15,11 @@ from secrets import token_hex
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import html2text
-import idna
 import premailer
 from flask import current_app, render_template
 
 from newsletter import signing
+from newsletter.addresses import ascii_domain
 from newsletter.text import has_line_break
 
 
@@ -130,9 +130,7 @@ def is_temporary(exc: smtplib.SMTPException) -> bool:
 def smtp_address(email: str) -> str:
     """The address as SMTP carries it: an internationalised domain in its ASCII form."""
     local, _, domain = email.rpartition("@")
-    if domain.isascii():
-        return email
-    return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    return email if domain.isascii() else f"{local}@{ascii_domain(domain)}"
 
 
 def address_header(name: str, email: str) -> str:
