@@ -231,10 +231,17 @@ class IssueLetter:
         return message_ids.make(delivery_id, self.id_suffix, self.secret)
 
     def build(
-        self, delivery_id: int, subscriber_id: int, email: str, name: str, tracked: bool = False
+        self,
+        delivery_id: int,
+        subscriber_id: int,
+        email: str,
+        name: str,
+        tracked: bool = False,
+        message_id: str | None = None,
     ) -> mailer.Stuffed:
         """This subscriber's email (bytes() of it gives its bytes); `tracked` for a delivery
-        whose subscriber has not turned tracking off (test sends are never tracked)."""
+        whose subscriber has not turned tracking off (test sends are never tracked);
+        `message_id` when the caller made it already (message_id())."""
         try:
             to = mailer.address_header(name, email)
         except ValueError as exc:
@@ -266,7 +273,7 @@ class IssueLetter:
                 *smtp_links,
             ],
         )
-        message_id = self.message_id(delivery_id)
+        message_id = message_id or self.message_id(delivery_id)
         head = f"To: {to}\r\nMessage-ID: {message_id}\r\n{token.join(self.shared_head)}\r\n"
         head = head.encode("ascii")
         if self.signature:

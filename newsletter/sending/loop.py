@@ -282,7 +282,7 @@ def _send(issue: Issue, session: Session, after: int) -> BatchOutcome:
             subjects = ab.subjects(issue)
             letter = IssueLetter(issue, subject=subjects[None])
             letters = {(None, None): letter}
-            record = BatchRecord(issue.id, token, subscribers, letter.message_id, steps)
+            record = BatchRecord(issue.id, token, subscribers, steps)
             while record.queue and not record.outcome.stopped:
                 window = _next_window(record)
                 if window and not session.room(len(window)):
@@ -347,9 +347,16 @@ def _letters(issue: Issue, letters: dict, subjects: dict, record: BatchRecord, w
         if letter is None:  # a language or a variant met for the first time in this batch
             subject = subjects.get(row.variant_id, subjects[None])
             letter = letters[key] = letters[(None, None)].in_language(issue, row.locale, subject)
+        # Made once: the copy carries it, and its row keeps it once sent.
+        message_id = record.message_ids[row.delivery_id] = letter.message_id(row.delivery_id)
         try:
             message = letter.build(
-                row.delivery_id, row.subscriber_id, row.email, row.name, not row.no_tracking
+                row.delivery_id,
+                row.subscriber_id,
+                row.email,
+                row.name,
+                not row.no_tracking,
+                message_id,
             )
         except BadRecipient as exc:
             record.failure(row.delivery_id, row.attempts, str(exc), permanent=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -121,12 +121,12 @@ class BatchRecord:
         issue_id: int,
         token: str,
         subscribers: list,
-        message_id: Callable[[int], str],
         steps: Autocommit,
     ):
         config = current_app.config
         self.steps = steps  # where each window's step runs
-        self.message_id = message_id  # of a delivery: what its sent row keeps
+        # Each built copy's Message-ID, by delivery: what its row keeps once sent.
+        self.message_ids: dict[int, str] = {}
         self.issue_id = issue_id
         self.token = token
         self.queue = deque(subscribers)
@@ -191,7 +191,8 @@ class BatchRecord:
 
     def _sent_values(self) -> dict:
         ids = self.outcome.sent_now
-        return {"ids": ids, "message_ids": [*map(self.message_id, ids)], "now": utcnow()}
+        message_ids = [self.message_ids[delivery_id] for delivery_id in ids]
+        return {"ids": ids, "message_ids": message_ids, "now": utcnow()}
 
     def write_issue(self) -> int:
         outcome = self.outcome
