@@ -12,7 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
-from builders import PASSWORD, csrf, draft, sign_in
+from builders import PASSWORD, confirmed_subscriber, csrf, draft, sign_in
 from conftest import free_port, wait_until
 
 from newsletter import accounts, links
@@ -254,6 +254,10 @@ def test_numbers_past_any_id_in_a_query_are_no_server_error(
         preview = editor_client.post(f"/admin/issues/{issue.id}/live-preview", data=form)
         assert preview.status_code == 422, post_id
         assert editor_client.post(f"/admin/issues/{issue.id}", data=form).status_code == 302
+    reader = confirmed_subscriber(weekly, "reader@example.org")
+    leave = {"csrf_token": editor_client.token, "list_id": huge}
+    left = editor_client.post(f"/admin/subscribers/{reader.id}/unsubscribe", data=leave)
+    assert left.status_code == 302
 
 
 def test_a_moment_past_what_a_date_holds_is_a_clear_error(client, api_headers, weekly):

@@ -143,7 +143,7 @@ def change_subscriber(subscriber_id: int, action: str):
         subscriber.name = service.clean_name(request.form.get("name"))
         db.session.commit()
     elif action == "unsubscribe":
-        list_id = request.form.get("list_id", type=int)
+        list_id = request.form.get("list_id", type=database_int)
         subscription = service.get_subscription(subscriber.id, list_id)
         if subscription:
             service.unsubscribe(subscription, "by an editor", notify=False)
