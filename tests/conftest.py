@@ -4,7 +4,6 @@ the embedded broker instead; under CI=true a missing service fails the run."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import http.server
 import os
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN
+from builders import user
 from celery.contrib.testing.worker import start_worker
 
 from newsletter import create_app
@@ -486,8 +486,8 @@ def api_headers(app) -> dict[str, str]:
     """Authorization headers of a fresh editor's API token."""
     from newsletter import accounts
 
-    user = accounts.create_user("editor@example.org", "correct horse battery", "editor")
-    return {"Authorization": f"Bearer {accounts.create_token(user)}"}
+    token = accounts.create_token(user("editor@example.org"))
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -502,22 +502,10 @@ def make_app(app, backends, inbox_server, instance_dir):
     return make
 
 
-@functools.cache
-def _writer_hash() -> str:
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash("correct horse battery")
-
-
 @pytest.fixture
 def editor_client(client, app):
     """A test client signed in to /admin as an editor; .token is a CSRF token for forms."""
-    from newsletter.models import User
-
-    # As accounts.create_user makes it, with the password hashed once a session: scrypt
-    # takes a tenth of a second, and some eighty tests sign in (through the form, below).
-    db.session.add(User(email="writer@example.org", password_hash=_writer_hash(), role="editor"))
-    db.session.commit()
+    user("writer@example.org")  # signs in through the form, below
     page = client.get("/admin/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     client.post(

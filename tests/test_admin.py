@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import PASSWORD, csrf, sign_in
+from builders import PASSWORD, csrf, sign_in, user
 
 from newsletter import accounts
 from newsletter.extensions import db, limiter
@@ -12,12 +12,12 @@ from newsletter.models import Issue, IssueItem, Subscriber, Subscription
 
 @pytest.fixture
 def admin_user(app):
-    return accounts.create_user("boss@example.org", PASSWORD, "admin")
+    return user("boss@example.org", "admin")
 
 
 @pytest.fixture
 def editor(app):
-    return accounts.create_user("writer@example.org", PASSWORD, "editor")
+    return user("writer@example.org")
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/users"])

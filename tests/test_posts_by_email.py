@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, dsn
-from builders import deliver, send_one_batch, stored_subscriber
+from builders import deliver, send_one_batch, stored_subscriber, user
 
 from newsletter import accounts
 from newsletter.bounces.server import MAX_SIZE
@@ -29,7 +29,7 @@ PERSIAN_BODY = "سلام دوستان! مقاله‌ی تازه را بخوان�
 def inbound_server(app, weekly, bounce_server):
     """The bounce server, behind an MTA that signs its Authentication-Results as MX."""
     app.config["INBOUND_AUTHSERV_ID"] = MX
-    accounts.create_user("maryam@example.org", "correct horse battery", "editor")
+    user("maryam@example.org")
     return bounce_server()
 
 

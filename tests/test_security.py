@@ -274,6 +274,17 @@ def test_a_moment_past_what_a_date_holds_is_a_clear_error(client, api_headers, w
     assert found.status_code == 422 and "since" in found.json["error"]["fields"]
 
 
+def test_passwords_are_kept_as_scrypt_at_werkzeugs_cost(app):
+    """The tests' signed-in editor has a cheaper hash; a user made as the product makes one
+    has scrypt at werkzeug's own cost, and neither the password nor a fast hash of it."""
+    from newsletter import accounts
+
+    user = accounts.create_user("owner@example.org", "correct horse battery", "admin")
+    method, salt, digest = user.password_hash.split("$")
+    assert method == "scrypt:32768:8:1" and len(salt) >= 16 and len(digest) == 128
+    assert "correct horse" not in user.password_hash
+
+
 def test_no_content_has_no_content_type(client, api_headers, weekly):
     answer = client.delete(f"/api/v1/lists/{weekly.id}", headers=api_headers)
     assert answer.status_code == 204 and "Content-Type" not in answer.headers
