@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN
-from builders import user
+from builders import PASSWORD, csrf, user
 from celery.contrib.testing.worker import start_worker
 
 from newsletter import create_app
@@ -506,17 +505,10 @@ def make_app(app, backends, inbox_server, instance_dir):
 def editor_client(client, app):
     """A test client signed in to /admin as an editor; .token is a CSRF token for forms."""
     user("writer@example.org")  # signs in through the form, below
-    page = client.get("/admin/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    client.post(
-        "/admin/login",
-        data={
-            "email": "writer@example.org",
-            "password": "correct horse battery",
-            "csrf_token": token,
-        },
-    )
-    client.token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text)[1]
+    token = csrf(client.get("/admin/login").text)
+    form = {"email": "writer@example.org", "password": PASSWORD, "csrf_token": token}
+    client.post("/admin/login", data=form)
+    client.token = csrf(client.get("/admin/").text)
     return client
 
 

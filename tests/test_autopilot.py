@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
-from builders import DUE, post
+from builders import DUE, post, user
 
-from newsletter import accounts, autopilot
+from newsletter import autopilot
 from newsletter.extensions import db
 from newsletter.models import Issue
 
@@ -16,7 +16,7 @@ BEFORE = datetime(2030, 3, 1, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def tehran(make_list, app):
-    accounts.create_user("writer@example.org", "correct horse battery", "editor")
+    user("writer@example.org")
     return make_list(
         slug="tehran", timezone="Asia/Tehran", send_weekday=4, send_time="09:00", autopilot=True
     )

@@ -24,9 +24,10 @@ from builders import (
     start_sending,
     stored_subscriber,
     submit,
+    user,
 )
 
-from newsletter import accounts, jobs, suppression, verp
+from newsletter import jobs, suppression, verp
 from newsletter.bounces.intake import add_soft_bounce
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
@@ -453,7 +454,7 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     app, weekly, inbox, bounce_server, worker, monkeypatch
 ):
     app.config.update(SENDER_REFUSALS_PAUSE=3, BATCH_SIZE=6)
-    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    user("editor@example.org")
     queued = []
 
     class Watched:

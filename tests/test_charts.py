@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import counting_statements
+from builders import counting_statements, user
 from flask import get_template_attribute
 
 from newsletter.admin import charts, issue_charts
@@ -315,7 +315,6 @@ def test_clicks_since_the_send_fill_quiet_hours_with_zeros(app, weekly, monkeypa
 
 @pytest.mark.slow
 def test_a_browser_shows_the_dashboard_and_an_issue_with_charts(page, live_server, make_list):
-    from newsletter import accounts
 
     _busy_list(make_list, "weekly", name="Weekly Digest")
     _busy_list(make_list, "persian", name="هفته‌نامه")
@@ -329,7 +328,7 @@ def test_a_browser_shows_the_dashboard_and_an_issue_with_charts(page, live_serve
         ],
     )
     _clicks(issue, [0, 0, 0, 0, 1, 1, 2, 4])
-    accounts.create_user("writer@example.org", "correct horse battery", "editor")
+    user("writer@example.org")
     page.goto(live_server.url + "/admin/")
     page.fill("#email", "writer@example.org")
     page.fill("#password", "correct horse battery")

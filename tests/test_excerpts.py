@@ -4,7 +4,7 @@ paragraphs and <br> in HTML (escaped) and as lines in the plain text."""
 import os
 
 import pytest
-from builders import add_subscribers, draft, start_sending
+from builders import add_subscribers, draft, start_sending, user
 from playwright.sync_api import expect
 
 from newsletter.extensions import db
@@ -110,9 +110,8 @@ def test_an_item_given_by_the_api_keeps_its_line_breaks(api, weekly):
 
 @pytest.mark.slow
 def test_an_editor_types_paragraphs_and_the_preview_shows_them(page, live_server, weekly):
-    from newsletter import accounts
 
-    accounts.create_user("writer@example.org", "correct horse battery", "editor")
+    user("writer@example.org")
     issue = draft(weekly)
     page.goto(live_server.url + "/admin/login")
     page.fill("#email", "writer@example.org")

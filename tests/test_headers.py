@@ -8,12 +8,12 @@ from email.header import decode_header, make_header
 
 import dkim
 import pytest
-from builders import send_one_batch
+from builders import send_one_batch, user
 from flask_babel import force_locale
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from newsletter import accounts, autopilot, mailer
+from newsletter import autopilot, mailer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Post, Subscriber, Subscription
@@ -255,7 +255,7 @@ def test_notices_to_a_persian_subscriber_of_a_persian_list(app, persian, inbox, 
 
 
 def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
-    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    user("editor@example.org")
     stored_subscriber(persian)
     issue = persian_issue(persian)
     lifecycle.schedule_issue(issue, datetime.now(UTC))
@@ -267,7 +267,7 @@ def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
 
 
 def test_autopilot_notices_of_a_persian_list(app, persian, inbox):
-    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    user("editor@example.org")
     persian.autopilot = True
     db.session.commit()
     now = datetime(2030, 3, 1, 7, 0, tzinfo=UTC)

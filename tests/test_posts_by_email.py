@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, dsn
 from builders import deliver, send_one_batch, stored_subscriber, user
 
-from newsletter import accounts
 from newsletter.bounces.server import MAX_SIZE
 from newsletter.extensions import db
 from newsletter.models import AllowedSender, Bounce, HeldPost, Post
@@ -94,7 +93,7 @@ def test_spf_dmarc_or_dkim_passing_for_the_from_domain_is_enough(inbound_server,
 
 
 def test_relaxed_alignment_takes_a_signature_of_the_parent_domain(inbound_server):
-    accounts.create_user("ali@news.example.org", "correct horse battery", "editor")
+    user("ali@news.example.org")
     post_by_email(inbound_server, mail(sender="ali@news.example.org"))
     assert len(posts()) == 1
 

@@ -13,12 +13,12 @@ from email import message_from_bytes
 
 import pytest
 import sqlalchemy as sa
-from builders import add_subscribers, counting_statements, draft, start_sending, states
+from builders import add_subscribers, counting_statements, draft, start_sending, states, user
 from conftest import Inbox, wait_until
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from newsletter import accounts, mailer
+from newsletter import mailer
 from newsletter.digest.render import MARKERS, NAME, UNSUBSCRIBE_URL, name_value
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, Subscription
@@ -419,7 +419,7 @@ def test_two_servers_share_an_issue_by_weight(app, weekly, inbox):
 def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox, worker):
     app.config["PAUSE_AFTER_ERRORS"] = 4
     app.config["SEND_WINDOW"] = 2
-    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    user("editor@example.org")
     readers = add_subscribers(weekly, 10)
     for reader in readers:
         inbox.handler.refuse[reader.email] = "550 5.7.1 Relaying denied"

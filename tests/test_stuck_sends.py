@@ -6,10 +6,19 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from builders import DUE, add_subscribers, confirmed_subscriber, draft, post, start_sending, states
+from builders import (
+    DUE,
+    add_subscribers,
+    confirmed_subscriber,
+    draft,
+    post,
+    start_sending,
+    states,
+    user,
+)
 from conftest import wait_until
 
-from newsletter import accounts, autopilot
+from newsletter import autopilot
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue
 from newsletter.sending import lifecycle, loop
@@ -52,7 +61,7 @@ def templates(app):
 
 
 def editors():
-    accounts.create_user("editor@example.org", "correct horse battery", "editor")
+    user("editor@example.org")
 
 
 def test_a_render_that_fails_pauses_the_issue_and_tells_the_editors(

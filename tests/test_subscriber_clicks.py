@@ -5,10 +5,10 @@ import os
 
 import pytest
 import sqlalchemy as sa
-from builders import send_one_batch
+from builders import send_one_batch, user
 from playwright.sync_api import expect
 
-from newsletter import accounts, analytics
+from newsletter import analytics
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, MailingList, Subscriber
 
@@ -95,7 +95,7 @@ def test_only_editors_see_it(client, make_list, inbox):
 def test_from_the_subscriber_page_to_their_clicks(page, live_server, make_list, inbox):
     keeping = make_list(track_subscribers=True)
     reader, _ = sent_and_clicked(keeping, clicks=3)
-    accounts.create_user("writer@example.org", "correct horse battery", "editor")
+    user("writer@example.org")
     page.goto(live_server.url + "/admin/login")
     page.fill("#email", "writer@example.org")
     page.fill("#password", "correct horse battery")
