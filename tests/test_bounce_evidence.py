@@ -103,19 +103,18 @@ def test_an_address_status_keeps_user_unknown_whatever_the_stage():
 
 def test_a_carrier_s_user_unknown_without_an_address_is_its_filter_however_relayed():
     """au (KDDI) refuses a sender its subscriber filtered with '550 : User unknown' (no
-    address); a relaying MTA may write its own colon after the code."""
+    address); a relaying MTA may write its own colon after the code. Its refusal of an
+    address it does not have names the address: its own words, so the address is dead."""
     for said in ("550 : User unknown", "550: : User unknown"):
         failure = the_failure(rfc3464("reader@ezweb.ne.jp", "5.0.0", said), "reader@ezweb.ne.jp")
         assert (failure.reason, failure.kind) == ("filtered", "sender"), said
-    # With the address but nothing else to back the words, the same filter may be speaking.
     dead = rfc3464("gone@ezweb.ne.jp", "5.0.0", "550 <gone@ezweb.ne.jp>: User unknown")
-    assert (
-        the_failure(dead, "gone@ezweb.ne.jp").reason,
-        the_failure(dead, "gone@ezweb.ne.jp").kind,
-    ) == (
-        "user_unknown",
-        "soft",
-    )
+    failure = the_failure(dead, "gone@ezweb.ne.jp")
+    assert (failure.reason, failure.kind) == ("user_unknown", "hard")
+    # The same words from a server no table knows are not enough to stop a reader at once.
+    elsewhere = rfc3464("gone@example.jp", "5.0.0", "550 <gone@example.jp>: User unknown")
+    failure = the_failure(elsewhere, "gone@example.jp")
+    assert (failure.reason, failure.kind) == ("user_unknown", "soft")
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Measured, and never to go down. See the bounce section of the README for what is left.
 # Targets: recipient 97, agree 95, complaints 18, and 0 for every ceiling.
-FLOORS = {"recipient": 99.3, "agree": 95.2, "complaints": 12}
+FLOORS = {"recipient": 99.3, "agree": 95.5, "complaints": 12}
 CEILINGS = {"soft->hard(4xx/full)": 0, "sender->hard": 5, "crashes": 0}
 SUMMARY = re.compile(
     r"recipient (?P<recipient>[\d.]+)% agree (?P<agree>[\d.]+)% "

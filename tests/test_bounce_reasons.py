@@ -802,6 +802,88 @@ REASON_CASES = [
         "Message size exceeds fixed limit",
         id="postfix-5.3.4-size-limit",
     ),
+    # The provider known by the server that refused (Remote-MTA), not the address's domain:
+    # Yahoo's servers take AT&T's mail and refuse an unknown one at the end of DATA.
+    pytest.param(
+        postfix(
+            "gone.reader@att.net",
+            "5.0.0",
+            "554 delivery error: dd This user doesn't have a att.net account "
+            "(gone.reader@att.net) [0] - mta1046.mail.ne1.yahoo.com",
+            remote=YAHOO,
+            in_reply_to="end of DATA",
+        ),
+        "gone.reader@att.net",
+        "user_unknown",
+        "",
+        "This user doesn't have a att.net account",
+        id="yahoo-for-att-user-unknown-by-remote-mta",
+    ),
+    pytest.param(
+        postfix(
+            "someone@contoso.com",
+            "4.7.650",
+            "451 4.7.650 The mail server [192.0.2.25] has been temporarily rate limited "
+            "due to IP reputation. For e-mail delivery information, see https://aka.ms/postmaster",
+            remote=OUTLOOK,
+            action="failed",
+        ),
+        "someone@contoso.com",
+        "bad_reputation",
+        "4.7.650",
+        "temporarily rate limited due to IP reputation",
+        id="office365-for-contoso-4.7.650-reputation",
+    ),
+    # docomo's "Unknown user" after DATA is its readers' own sender filter (Sisimai's
+    # "filtered"); only at RCPT TO is it about the address.
+    pytest.param(
+        postfix(
+            "reader@docomo.ne.jp",
+            "5.0.0",
+            "550 Unknown user reader@docomo.ne.jp",
+            remote="mfsmax.docomo.ne.jp[203.138.181.112]",
+            in_reply_to="end of DATA",
+        ),
+        "reader@docomo.ne.jp",
+        "filtered",
+        "",
+        "550 Unknown user",
+        id="docomo-unknown-user-after-data-filtered",
+    ),
+    pytest.param(
+        postfix(
+            "gone@docomo.ne.jp",
+            "5.0.0",
+            "550 Unknown user gone@docomo.ne.jp",
+            remote="mfsmax.docomo.ne.jp[203.138.181.112]",
+        ),
+        "gone@docomo.ne.jp",
+        "user_unknown",
+        "",
+        "550 Unknown user",
+        id="docomo-unknown-user-at-rcpt",
+    ),
+    pytest.param(
+        postfix(
+            "reader@example.net",
+            "5.7.1",
+            "550 5.7.1 This message was not accepted because it appears to be phishing",
+            in_reply_to="end of DATA",
+        ),
+        "reader@example.net",
+        "spam",
+        "5.7.1",
+        "appears to be phishing",
+        id="content-filter-phishing",
+    ),
+    pytest.param(
+        postfix("lecteur@example.fr", "5.0.0", "550 Utilisateur inconnu"),
+        "lecteur@example.fr",
+        "user_unknown",
+        "",
+        "Utilisateur inconnu",
+        id="french-user-unknown",
+    ),
 ]
 
 

@@ -459,7 +459,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "user not found",
             "user not known",
             "user unknown",
-            "utilisateur inconnu !",
+            "utilisateur inconnu",
             "vdeliver: invalid or unknown virtual user",
             # The same in other languages: French, German, Spanish, Portuguese, Italian,
             # Dutch, Russian, Chinese, Japanese, Korean, Persian, Arabic.
@@ -766,6 +766,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"this (?:e-mail|mail) is classified as spam and is rejected",
             r"this message scored [^ ]+ spam points",
             r"your email is (?:considered|probably) spam",
+            # a content filter's judgement, worded by the filter's maker
+            r"(?:appears to be|looks like|detected as|identified as) (?:a )?phish",
+            r"rejected by \S+ anti-?spam",
         ],
     ),
     "too_many_connections": (  # TooManyConn: concurrency
@@ -1680,7 +1683,9 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("552 too many recipients"), "too_many_connections"),
             (r"503 bad sequence of commands|504 command parameter not implemented", "syntax_error"),
             (_S + r"5\.2\.0\b", "filtered"),
-            (_S + r"5\.1\.1\b|550 unknown user", "user_unknown"),
+            # "550 Unknown user" is also how docomo refuses a sender its reader filters:
+            # only its RCPT TO answer, x.1.1, is about the address (the general rules).
+            (_S + r"5\.1\.1\b", "user_unknown"),
         ],
     ),
     (  # Spectrum, Charter: AUP#[IO]nnnn

@@ -159,12 +159,11 @@ def _reason(evidence: Evidence, words: str, background: Background, command: str
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
     if evidence.category in phrases.MTA_CATEGORIES:
         return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
-    domain = evidence.address.rpartition("@")[2].lower()
     # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
     # details are single digits) mean one thing each; general words come after them.
     found = (
         phrases.reason_for_sharp_text(words)
-        or _provider_reason(domain, words)
+        or _provider_reason(_hosts(evidence), words)
         or _precise_status(evidence.status)
     )
     if found:
@@ -213,11 +212,14 @@ def _uncorroborated(
 ) -> bool:
     """A "user unknown" in words alone: no RFC 3463 detail (none, or x.0.0) in the fields or
     the server's words, no sign of the SMTP command it answered, no directory that says it
-    looked the name up, no category filed by the reporting MTA. Mobile carriers' filters
-    answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
-    "filtered"), so such words count as a soft failure: a dead address still stops after a
-    few, a filtered live one is never dropped at once."""
+    looked the name up, no category filed by the reporting MTA, no provider whose own words
+    for a dead address these are. Mobile carriers' filters answer senders they refuse with
+    the same "550 Unknown user" (Sisimai files these under "filtered"), so such words count
+    as a soft failure: a dead address still stops after a few, a filtered live one is never
+    dropped at once."""
     if command or evidence.category or evidence.status.split(".")[1:] not in ([], ["0", "0"]):
+        return False
+    if _provider_reason(_hosts(evidence), words) == "user_unknown":
         return False
     said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
@@ -327,8 +329,14 @@ def without_recipient(msg: Message, subject: str, context: str) -> str:
     return "not_a_bounce"
 
 
-def _provider_reason(domain: str, words: str) -> str | None:
-    for host, rules in phrases.PROVIDER_REASONS:
-        if host.search(domain):
+def _hosts(evidence: Evidence) -> tuple[str, str]:
+    """The recipient's provider, or the one whose server refused it: Yahoo's servers take
+    AT&T's and Verizon's mail, Microsoft's many companies'."""
+    return evidence.address.rpartition("@")[2].lower(), evidence.remote
+
+
+def _provider_reason(hosts: tuple[str, ...], words: str) -> str | None:
+    for provider, rules in phrases.PROVIDER_REASONS:
+        if any(host and provider.search(host) for host in hosts):
             return next((reason for pattern, reason in rules if pattern.search(words)), None)
     return None

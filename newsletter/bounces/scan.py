@@ -82,6 +82,8 @@ class Evidence:
     # Where the address was routed to (an alias, a forwarding or routing address), when the
     # report names that apart from the address as sent: the same recipient.
     routed: str = ""
+    # The server that refused (RFC 3464's Remote-MTA): a provider hosts other domains' mail.
+    remote: str = ""
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # raw bytes the parser kept as surrogates
@@ -384,6 +386,12 @@ def _regrouped(block: Message) -> list[Message]:
     return _field_blocks("\n".join(f"{name}: {value}" for name, value in block.items()))
 
 
+def _host(field: str | None) -> str:
+    """'dns; mta7.am0.yahoodns.net. [67.195.204.72]' -> 'mta7.am0.yahoodns.net'."""
+    words = decoded(field or "").rpartition(";")[2].split()
+    return words[0].strip("[]").rstrip(".").lower() if words else ""
+
+
 DIAGNOSTIC_TYPE = re.compile(r"[\w.-]+ ?;")
 
 
@@ -414,6 +422,7 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
                 diagnostic=diagnostic[:1000],
                 source=source.lower(),
                 category=(block.get("X-PowerMTA-BounceCategory") or "").strip().lower(),
+                remote=_host(block.get("Remote-MTA")),
             )
         )
     return found
