@@ -820,6 +820,20 @@ REASON_CASES = [
         id="yahoo-for-att-user-unknown-by-remote-mta",
     ),
     pytest.param(
+        exim(
+            "gone.reader@att.net",
+            "554 delivery error: dd This user doesn't have a att.net account "
+            "(gone.reader@att.net) [0] - mta1046.mail.ne1.yahoo.com",
+            host="mta7.am0.yahoodns.net [67.195.204.72]",
+            after="end of data",
+        ),
+        "gone.reader@att.net",
+        "user_unknown",
+        "",
+        "This user doesn't have a att.net account",
+        id="yahoo-for-att-user-unknown-by-exim-s-host-line",
+    ),
+    pytest.param(
         postfix(
             "someone@contoso.com",
             "4.7.650",

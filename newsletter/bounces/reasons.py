@@ -329,10 +329,22 @@ def without_recipient(msg: Message, subject: str, context: str) -> str:
     return "not_a_bounce"
 
 
-def _hosts(evidence: Evidence) -> tuple[str, str]:
+# The refusing server as a plain-text bounce names it: Postfix's "host mx.example.net[ip]
+# said:", Exim's "host mx.example.net [ip]", Sendmail's "while talking to mx.example.net.:".
+NAMED_HOST = re.compile(
+    r"(?:\bhost|while talking to)\s+([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)\.?\s*(?:\[|said\b|:)"
+)
+
+
+def _hosts(evidence: Evidence) -> tuple[str, ...]:
     """The recipient's provider, or the one whose server refused it: Yahoo's servers take
     AT&T's and Verizon's mail, Microsoft's many companies'."""
-    return evidence.address.rpartition("@")[2].lower(), evidence.remote
+    named = NAMED_HOST.search(evidence.diagnostic[:300].lower())
+    return (
+        evidence.address.rpartition("@")[2].lower(),
+        evidence.remote,
+        named.group(1) if named else "",
+    )
 
 
 def _provider_reason(hosts: tuple[str, ...], words: str) -> str | None:
