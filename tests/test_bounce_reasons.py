@@ -898,6 +898,49 @@ REASON_CASES = [
         "Utilisateur inconnu",
         id="french-user-unknown",
     ),
+    pytest.param(
+        postfix(
+            "board@contoso.com",
+            "5.7.129",
+            "550 5.7.129 RESOLVER.RST.RestrictedToRecipientsPermission; not authorized to "
+            "send to this restricted group",
+            remote=OUTLOOK,
+        ),
+        "board@contoso.com",
+        "sender_rejected",
+        "5.7.129",
+        "RestrictedToRecipientsPermission",
+        id="office365-5.7.129-restricted-group",
+    ),
+    pytest.param(
+        postfix(
+            "someone@contoso.com",
+            "5.6.211",
+            "550 5.6.211 Invalid MIME Content: Single text value size (32768) limit exceeded",
+            remote=OUTLOOK,
+            in_reply_to="end of DATA",
+        ),
+        "someone@contoso.com",
+        "content_error",
+        "5.6.211",
+        "Invalid MIME Content",
+        id="office365-5.6.211-invalid-mime",
+    ),
+    pytest.param(
+        postfix(
+            "someone@contoso.com",
+            "5.7.350",
+            "550 5.7.350 Remote server returned message detected as spam -> "
+            "554 5.7.1 Service unavailable",
+            remote=OUTLOOK,
+            in_reply_to="end of DATA",
+        ),
+        "someone@contoso.com",
+        "spam",
+        "5.7.350",
+        "detected as spam",
+        id="office365-5.7.350-forwarded-spam-verdict",
+    ),
 ]
 
 

@@ -120,6 +120,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.6.8": "content_error",
     "5.6.9": "content_error",
     "5.6.11": "content_error",  # Microsoft: bare line feeds
+    "5.6.211": "content_error",  # Microsoft: invalid MIME content
     "5.7.2": "security_error",
     "5.7.3": "security_error",
     "5.7.4": "security_error",
@@ -151,6 +152,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.57": "security_error",  # Microsoft: client not authenticated
     "5.7.64": "no_relaying",  # Microsoft: tenant attribution, relay denied
     "5.7.124": "sender_rejected",  # Microsoft: not in allowed-senders list
+    "5.7.129": "sender_rejected",  # Microsoft: group restricted to certain senders
     "5.7.133": "sender_rejected",
     "5.7.134": "sender_rejected",
     "5.7.135": "sender_rejected",
@@ -768,6 +770,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"your email is (?:considered|probably) spam",
             # a content filter's judgement, worded by the filter's maker
             r"(?:appears to be|looks like|detected as|identified as) (?:a )?phish",
+            r"message (?:was )?detected as spam",
             r"rejected by \S+ anti-?spam",
         ],
     ),
