@@ -941,6 +941,34 @@ REASON_CASES = [
         "detected as spam",
         id="office365-5.7.350-forwarded-spam-verdict",
     ),
+    pytest.param(
+        postfix(
+            "leser@web.de",
+            "5.0.0",
+            "554-Transaction failed\n554-Reject due to policy restrictions.\n"
+            "554 For explanation visit https://web.de/email/senderguidelines?ip=192.0.2.25&c=hi",
+            remote="mx-ha02.web.de[212.227.17.8]",
+        ),
+        "leser@web.de",
+        "policy",
+        "",
+        "Reject due to policy restrictions",
+        id="web.de-policy-restrictions",
+    ),
+    pytest.param(
+        postfix(
+            "someone@comcast.net",
+            "5.0.0",
+            "554 resimta-ch2-18v.sys.comcast.net resimta-ch2-18v.sys.comcast.net 192.0.2.25 "
+            "found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000010",
+            remote="mx1a1.comcast.net[96.114.157.80]",
+        ),
+        "someone@comcast.net",
+        "blocked",
+        "",
+        "found on one or more DNSBLs",
+        id="comcast-dnsbl",
+    ),
 ]
 
 

@@ -898,6 +898,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "policy": (
         [
+            "reject due to policy restrictions",  # GMX, WEB.DE
             "an illegal attachment on your message",
             "because the recipient is not accepting mail with ",
             "by non-member to a members-only list",
@@ -1115,6 +1116,8 @@ _SHARP = [
         re.compile(
             r"blocked using|listed (?:at|in|on|by) \S*(?:spamhaus|spamcop|"
             r"barracuda|sorbs|dnsbl|rbl)|"
+            # Comcast: "1.2.3.4 found on one or more DNSBLs"
+            r"found on (?:one or more )?(?:dnsbl|rbl|block ?list)s?\b|"
             # Spamhaus's lists by name ("zen.spamhaus.org Listed by CSS")
             r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b",
             re.I,
