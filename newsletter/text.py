@@ -3,6 +3,7 @@
 import html
 import re
 import unicodedata
+from urllib.parse import quote, urlsplit
 
 import nh3
 
@@ -60,11 +61,27 @@ def direction(value: str) -> str:
     return "ltr"
 
 
+_WEB_URL = re.compile(r"(https?://)([^\s/$.?#][^\s/?#]*)([/?#].*)?", re.IGNORECASE | re.DOTALL)
+# What a browser percent-encodes after the host (WHATWG URL's path set): a space among
+# them, which some sites' feeds carry as it is in their links.
+_URL_UNSAFE = re.compile(r'[\s"<>`{}]')
+
+
 def web_url(value: str) -> str | None:
-    """The URL if it is http(s) and one line, else None (no javascript: links in mail)."""
+    """The URL if it is http(s), one line, with a host and a possible port, else None (no
+    javascript: links in mail); after the host, spaces and the like percent-encoded."""
     value = (value or "").strip()
-    if has_line_break(value) or len(value) > 2000:
+    found = _WEB_URL.fullmatch(value)
+    if not found or has_line_break(value) or len(value) > 2000:
         return None
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
-        return None
-    return value
+    after = _URL_UNSAFE.sub(lambda unsafe: quote(unsafe[0], safe=""), found[3] or "")
+    url = found[1] + found[2] + after
+    return url if len(url) <= 2000 and _port_ok(url) else None
+
+
+def _port_ok(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 - raises for a port past 65535, or not a number
+    except ValueError:
+        return False
+    return True

@@ -224,6 +224,24 @@ def test_a_relative_link_is_read_against_where_the_feed_came_from(weekly, web_fi
     assert feeds.poll_all() == 0
 
 
+def test_a_link_with_spaces_is_kept_encoded_as_a_browser_would(weekly, web_files):
+    """Some sites' feeds write their links with spaces as they are (a file name, a search):
+    the post is kept and its link percent-encoded, as a browser sends it; a space in the
+    host is no link, and a port past 65535 none either."""
+    web_files.files["/feed.xml"] = rss(
+        item("a", PERSIAN, link="https://example.org/files/weekly report.pdf?q=a b"),
+        item("b", "Spaced host", link="https://exa mple.org/x"),
+        item("c", "Port", link="https://example.org:99999/x"),
+        item("d", ARABIC, link="https://fa.example.org/خبر/۱۴۰۵"),
+    )
+    add_feed(weekly, web_files.url + "/feed.xml")
+    assert feeds.poll_all() == 2
+    assert {post.title: post.url for post in Post.query} == {
+        PERSIAN: "https://example.org/files/weekly%20report.pdf?q=a%20b",
+        ARABIC: "https://fa.example.org/خبر/۱۴۰۵",
+    }
+
+
 def gzipped(body: bytes, encoding: str = "gzip") -> Answer:
     def answer(connection, head):
         connection.sendall(response("200 OK", body, Content_Encoding=encoding))
