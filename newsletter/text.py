@@ -71,8 +71,10 @@ def web_url(value: str) -> str | None:
     """The URL if it is http(s), one line, with a host and a possible port, else None (no
     javascript: links in mail); after the host, spaces and the like percent-encoded."""
     value = (value or "").strip()
+    if len(value) > 2000 or has_line_break(value):
+        return None
     found = _WEB_URL.fullmatch(value)
-    if not found or has_line_break(value) or len(value) > 2000:
+    if not found:
         return None
     after = _URL_UNSAFE.sub(lambda unsafe: quote(unsafe[0], safe=""), found[3] or "")
     url = found[1] + found[2] + after
