@@ -920,6 +920,57 @@ def vacation(recipient: str, *, text: str = "", display_name: str = "") -> bytes
     )
 
 
+def challenge(recipient: str, service: str) -> bytes:
+    """A challenge-response filter holding our mail until a person proves to be one, as Boxbe
+    and SpamArrest word theirs: from the service, naming the reader, no status."""
+    texts = {
+        "boxbe": (
+            "Boxbe <notify@boxbe.com>",
+            "Request to join my Guest List (Action Required)",
+            f"Hello,\n\n{recipient} is using Boxbe to manage their inbox. You will need to be on\n"
+            "my Guest List for your message to be delivered. Click below to add yourself:\n"
+            "https://www.boxbe.com/anno?tc=1234\n",
+        ),
+        "spamarrest": (
+            "SpamArrest <noreply@spamarrest.com>",
+            "Please verify your message",
+            f"The person you sent mail to ({recipient}) uses Spam Arrest. To have your\n"
+            "message delivered, please verify your email: https://www.spamarrest.com/v/1\n",
+        ),
+    }
+    frm, subject, body = texts[service]
+    return _crlf(
+        f"From: {frm}\nTo: {verp(recipient)}\nSubject: {subject}\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n" + body
+    )
+
+
+def read_receipt(recipient: str) -> bytes:
+    """An RFC 8098 message disposition notification: the reader opened the message."""
+    return _crlf(
+        f"From: {recipient}\nTo: {verp(recipient)}\nSubject: Read: This week: spring issue\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="m"\n\n'
+        f"--m\nContent-Type: text/plain\n\nThe message sent to {recipient} was displayed.\n"
+        "--m\nContent-Type: message/disposition-notification\n\n"
+        f"Reporting-UA: mail.example.com; Thunderbird\nFinal-Recipient: rfc822;{recipient}\n"
+        f"Original-Message-ID: {MESSAGE_ID}\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\n--m--\n"
+    )
+
+
+def exchange_relayed_text(recipient: str) -> bytes:
+    """Exchange's "Relayed:" notice as a relay passes it on in words, its status part gone."""
+    return _crlf(
+        "From: Microsoft Outlook <postmaster@example.onmicrosoft.com>\n"
+        f"To: {verp(recipient)}\nSubject: Relayed: This week: spring issue\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Delivery to these recipients or groups is complete, but no delivery notification was\n"
+        f"sent by the destination server:\n\n{recipient} ({recipient})\n\n"
+        "Subject: This week: spring issue\n"
+    )
+
+
 # --- Feedback reports (complaints) -----------------------------------------------------------------
 
 

@@ -31,10 +31,12 @@ from bounce_samples import (
     SENDER,
     aol_airmail,
     arf,
+    challenge,
     complaint,
     courier,
     dsn,
     exchange,
+    exchange_relayed_text,
     exim,
     exim_delay,
     forwarded,
@@ -52,6 +54,7 @@ from bounce_samples import (
     postfix,
     postfix_many,
     qmail,
+    read_receipt,
     rfc3464,
     sendmail,
     ses_bounce,
@@ -969,6 +972,20 @@ REASON_CASES = [
         "found on one or more DNSBLs",
         id="comcast-dnsbl",
     ),
+    pytest.param(
+        postfix(
+            "reader@example.net",
+            "5.7.1",
+            "554 5.7.1 Your message has been quarantined by the content filter and will be "
+            "reviewed by an administrator",
+            in_reply_to="end of DATA",
+        ),
+        "reader@example.net",
+        "filtered",
+        "5.7.1",
+        "has been quarantined",
+        id="quarantined-by-a-content-filter",
+    ),
 ]
 
 
@@ -1848,6 +1865,8 @@ def test_arf_without_original_rcpt_to_finds_the_subscriber_in_the_original():
             ),
             id="arabic-vacation",
         ),
+        pytest.param(challenge("kept@example.com", "boxbe"), id="boxbe-challenge"),
+        pytest.param(challenge("kept@example.com", "spamarrest"), id="spamarrest-challenge"),
     ],
 )
 def test_auto_reply_is_nothing_to_do(raw):
@@ -1882,6 +1901,8 @@ def test_auto_reply_is_nothing_to_do(raw):
         ),
         pytest.param(sns_email(ses_delivery("fine@example.com")), id="ses-delivery"),
         pytest.param(sns_http(ses_delivery("fine@example.com")), id="ses-delivery-sns-http"),
+        pytest.param(read_receipt("fine@example.com"), id="read-receipt"),
+        pytest.param(exchange_relayed_text("fine@example.com"), id="exchange-relayed-in-words"),
     ],
 )
 def test_delivery_notice_is_nothing_to_do(raw):

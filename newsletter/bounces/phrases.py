@@ -526,6 +526,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "refused due to recipient preferences",
             "resolver.rst.notauthorized",
             "this account is protected by",
+            # a filter holding our message rather than refusing it
+            "was quarantined",
+            "has been quarantined",
             "user reject",
             "we failed to deliver mail because the following address recipient id refuse to "
             "receive mail",

@@ -319,6 +319,33 @@ MACHINE_SENDER = re.compile(
 )
 
 
+# Machines' mail that names a reader and reports no failure. A challenge-response filter
+# (Boxbe, SpamArrest, Bluebottle...) holds our mail until a person proves to be one: the
+# reader's mailbox answering by itself, like a vacation notice. A notice that delivery
+# succeeded (Exchange's "Delivered:" and "Relayed:", in words where no status part is left)
+# or that the reader opened it (a read receipt, RFC 8098, or Outlook's words for one).
+CHALLENGE = re.compile(
+    r"(?:join|added? to|on) my guest list|verify (?:that )?your (?:message|e-?mail|mail)\b|"
+    r"confirm (?:that )?you are (?:a )?(?:human|real person)|challenge[- ]response|"
+    r"(?:uses|is using|protected by) (?:boxbe|spam ?arrest|bluebottle|mailblocks|choicemail)"
+)
+DELIVERED = re.compile(
+    r"your message has been delivered to the following recipients|"
+    r"delivery to these recipients or groups is complete|"
+    r"your message\b.{0,400}? was read on "
+)
+
+
+def no_failure(msg: Message, subject: str, context: str) -> str | None:
+    """The reason of a machine's message that names a reader but reports no failure."""
+    if msg.get_param("report-type", "").lower() == "disposition-notification":
+        return "delivered"
+    words = fold(f"{subject} {context}")
+    if CHALLENGE.search(words):
+        return "auto_reply"
+    return "delivered" if DELIVERED.search(words) else None
+
+
 def without_recipient(msg: Message, subject: str, context: str) -> str:
     """The reason of a message that names no failed recipient."""
     if is_auto_reply(msg, subject):

@@ -91,15 +91,17 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
     found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
+    notice = None if found else reasons.no_failure(msg, subject, context)
     # A vacation text names people, and so may a person's letter.
     if (
         not found
+        and notice is None
         and not reasons.is_auto_reply(msg, subject)
         and reasons.maybe_a_report(msg, subject)
     ):
         found = scan.text_failures(context, ours)
     if not found:
-        verdict.reason = reasons.without_recipient(msg, subject, context)
+        verdict.reason = notice or reasons.without_recipient(msg, subject, context)
         if verdict.reason not in ("auto_reply", "delivered") and original is not None:
             # A bounce that names nobody in its words still quotes whom it was sent to.
             found = scan.from_original(original, ours)
