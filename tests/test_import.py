@@ -8,6 +8,7 @@ from conftest import wait_until
 
 from newsletter.extensions import db
 from newsletter.models import Import, Subscriber, Subscription
+from newsletter.subscriptions.importer import guess_mapping
 
 
 @pytest.fixture
@@ -179,3 +180,42 @@ def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
     assert (report["imported"], report["rejected"]) == (1, 1)
     assert report["errors"][0]["reason"] == "no_tracking must be true or false (yes or no)"
     assert Subscriber.query.one().no_tracking is True
+
+
+@pytest.mark.parametrize(
+    "header, row, email, name",
+    [
+        pytest.param(  # Google Contacts: the address is the "Value", not the "Type"
+            ["Name", "Given Name", "Family Name", "E-mail 1 - Type", "E-mail 1 - Value"],
+            ["Ana Lima", "Ana", "Lima", "* Home", "ana@example.org"],
+            "E-mail 1 - Value",
+            "Name",
+            id="google-contacts",
+        ),
+        pytest.param(  # Mailchimp's export
+            ["Email Address", "First Name", "Last Name", "MEMBER_RATING"],
+            ["ana@example.org", "Ana", "Lima", "2"],
+            "Email Address",
+            "First Name",
+            id="mailchimp",
+        ),
+        pytest.param(  # a postal address and a user name are neither
+            ["Username", "Mailing address", "Email"],
+            ["ana", "Rua 1, Lisboa", "ana@example.org"],
+            "Email",
+            None,
+            id="postal-address-and-user-name",
+        ),
+        pytest.param(["نام", "ایمیل"], ["آنا", "ana@example.org"], "ایمیل", "نام", id="persian"),
+        pytest.param(
+            ["contact", "who"], ["ana@example.org", "Ana"], "contact", None, id="by-content"
+        ),
+        pytest.param(["Town", "Notes"], ["Lisbon", "x"], None, None, id="none"),
+    ],
+)
+def test_the_mapping_screen_guesses_the_address_and_the_name(header, row, email, name):
+    guess = guess_mapping(header, [row])
+    assert [h for h, use in guess.items() if use == "email"] == ([email] if email else [])
+    assert [h for h, use in guess.items() if use == "name"] == ([name] if name else [])
+    kept = [h for h in header if h not in (email, name)]
+    assert all(guess[h] == h.lower() for h in kept)

@@ -235,7 +235,7 @@ def map_import(import_id: int):
         record=record,
         header=header,
         rows=rows,
-        guess=importer.guess_mapping(header),
+        guess=importer.guess_mapping(header, rows),
         error=error,
     ), (422 if error else 200)
 

@@ -122,17 +122,43 @@ def preview(record: Import, count: int = 5) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-def guess_mapping(header: list[str]) -> dict[str, str]:
-    guess = {}
-    for name in header:
-        lowered = name.lower()
-        if "mail" in lowered and "email" not in guess.values():
-            guess[name] = "email"
-        elif "name" in lowered and "name" not in guess.values():
-            guess[name] = "name"
-        else:
-            guess[name] = lowered or "ignore"
-    return guess
+# Column headings for the address and the name, as exports and spreadsheets in the
+# languages we serve write them ("E-mail 1 - Value", "Email Address", "ایمیل", "نام").
+EMAIL_HEADINGS = ("mail", "ایمیل", "پست الکترونیک", "البريد", "邮箱", "邮件", "メール", "correo")
+NAME_HEADINGS = ("name", "نام", "الاسم", "اسم", "姓名", "名前", "nombre", "nom")
+# Headings with "name" in them that are not a person's whole name.
+NOT_A_NAME = ("user", "last", "family", "middle", "sur", "nick", "company", "file", "list")
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def guess_mapping(header: list[str], rows: list[list[str]] = ()) -> dict[str, str]:
+    """What each column most likely is. The address is the column whose first rows hold
+    addresses (Google Contacts' "E-mail 1 - Type" comes before its "- Value"), else the
+    first whose heading says mail; the name, a heading that says name, a whole name first."""
+    filled = [
+        sum(bool(_ADDRESS.match((row[i] or "").strip())) for row in rows if i < len(row))
+        for i in range(len(header))
+    ]
+    said = [any(word in name.lower() for word in EMAIL_HEADINGS) for name in header]
+    ranked = sorted(range(len(header)), key=lambda i: (-filled[i], not said[i]))
+    email = next((i for i in ranked if filled[i] or said[i]), None)
+    names = [(_name_rank(name), i) for i, name in enumerate(header) if i != email]
+    name = min((pair for pair in names if pair[0] is not None), default=(None, None))[1]
+    roles = {email: "email", name: "name"}
+    return {
+        heading: roles.get(i) or heading.lower() or "ignore" for i, heading in enumerate(header)
+    }
+
+
+def _name_rank(heading: str) -> int | None:
+    lowered = " ".join(heading.lower().replace("_", " ").split())
+    if lowered in ("name", "full name", "fullname", "display name", "نام", "نام کامل"):
+        return 0
+    if any(word in lowered for word in NAME_HEADINGS) and not any(
+        word in lowered for word in NOT_A_NAME
+    ):
+        return 1
+    return None
 
 
 # A row as read: its number in the file, its fields by mapped name, and why it cannot be
