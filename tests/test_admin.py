@@ -148,5 +148,5 @@ def test_the_dashboard_shows_subscribers_growth_and_issues(client, admin_user, w
     page = client.get("/admin/").text
     assert '<div class="figure">2</div>' in page
     assert "+1 this week" in page
-    assert "#2 Coming up" in page and "Thu 3 Jan 2030, 09:00 UTC" in page
-    assert "#1 Last week (sent)" in page
+    assert '#2 <bdi dir="auto">Coming up</bdi>' in page and "Thu 3 Jan 2030, 09:00 UTC" in page
+    assert '#1 <bdi dir="auto">Last week</bdi> (sent)' in page

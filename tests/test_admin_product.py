@@ -353,3 +353,23 @@ def test_the_editor_has_long_excerpts_and_move_buttons(editor_client, weekly):
     assert '<textarea name="item_excerpt" rows="3" dir="auto" aria-label="Excerpt">' in page
     assert 'data-move="-1"' in page and 'class="handle small"' in page
     assert 'name="item_position"' in page  # the order without JavaScript
+
+
+def test_a_persian_list_name_and_subject_keep_their_own_direction_on_english_pages(
+    editor_client, make_list
+):
+    """Editors' and readers' text inside the admin's English lines is set apart (bdi, or a
+    cell of its own direction): a Persian name ending a sentence would otherwise pull the
+    sentence's punctuation to its side."""
+    news = make_list(slug="khabar", name="خبرنامه هفتگی")
+    issue = draft(news)
+    issue.subject = "گزارش هفته"
+    db.session.commit()
+    isolated = '<bdi dir="auto">خبرنامه هفتگی</bdi>'
+    for path in ("/admin/lists/khabar/compose", "/admin/lists/khabar/import"):
+        assert isolated in editor_client.get(path).text, path
+    assert isolated in editor_client.get(f"/admin/issues/{issue.id}").text
+    issues = editor_client.get("/admin/issues").text
+    assert '<td dir="auto">خبرنامه هفتگی</td>' in issues
+    dashboard = editor_client.get("/admin/").text
+    assert '<h2 dir="auto">خبرنامه هفتگی</h2>' in dashboard

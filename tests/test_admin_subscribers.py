@@ -53,7 +53,10 @@ def test_a_subscribers_page_shows_consent_and_deliveries(editor_client, weekly):
     db.session.commit()
     page = editor_client.get(f"/admin/subscribers/{ana.id}").text
     assert "203.0.113.9" in page and "form:/subscribe/weekly" in page
-    assert "#1 First issue" in page and "550 no such user" in page
+    assert (
+        '#1 <bdi dir="auto">First issue</bdi>' in page
+        and '<td dir="auto">550 no such user</td>' in page
+    )
 
 
 def test_editors_add_edit_unsubscribe_blocklist_and_erase(editor_client, weekly):
