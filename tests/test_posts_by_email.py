@@ -12,11 +12,13 @@ import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, dsn
 from builders import deliver, send_one_batch, stored_subscriber, user
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsletter.bounces.server import MAX_SIZE
 from newsletter.extensions import db
 from newsletter.models import AllowedSender, Bounce, HeldPost, Post
-from newsletter.posts import inbound
+from newsletter.posts import forwarded, inbound
 
 MX = "mx.example.org"
 POSTS = f"posts+weekly@{BOUNCE_DOMAIN}"
@@ -390,3 +392,78 @@ def test_a_reply_the_mail_server_refuses_still_rejects_and_says_so(
     assert answer.status_code == 200
     assert "the mail server did not take the reply" in answer.text
     assert held()[0].status == "rejected"
+
+
+GMAIL_FORWARD = (
+    ("Worth a place in this week's issue.\n\n-- \nMaryam Ahmadi\nPress officer, +44 20 7946 0000\n")
+    + """
+---------- Forwarded message ---------
+From: Ana Lima <ana.lima@example.net>
+Date: Mon, 30 Nov 2026 at 10:02
+Subject: Sanctions and medicine
+To: <maryam@example.org>
+
+
+Sanctions keep medicine from patients, a new report finds.
+https://example.org/report
+"""
+)
+APPLE_FORWARD = """Begin forwarded message:
+
+From: Ana Lima <ana.lima@example.net>
+Subject: تحریم و دارو
+Date: 30 November 2026 at 10:02:11 GMT
+To: maryam@example.org
+
+تحریم‌ها دارو را از بیماران دور می‌کنند.
+https://example.org/fa/report
+"""
+OUTLOOK_FORWARD = """See below.
+
+________________________________
+From: Ana Lima <ana.lima@example.net>
+Sent: Monday, November 30, 2026 10:02 AM
+To: Maryam Ahmadi <maryam@example.org>
+Subject: Sanctions and medicine
+
+Sanctions keep medicine from patients.
+https://example.org/report
+"""
+
+
+@pytest.mark.parametrize(
+    "subject, body, title, words",
+    [
+        ("Fwd: Sanctions and medicine", GMAIL_FORWARD, "Sanctions and medicine", "new report"),
+        ("Fwd: تحریم و دارو", APPLE_FORWARD, "تحریم و دارو", "بیماران"),
+        ("FW: RE: Sanctions and medicine", OUTLOOK_FORWARD, "Sanctions and medicine", "See below"),
+    ],
+)
+def test_a_forwarded_article_is_published_without_what_the_mail_program_added(
+    inbound_server, subject, body, title, words
+):
+    """An editor forwarding an article: the post is the article. "Fwd:" leaves the title;
+    the forwarded header lines (other people's addresses, the date) and the editor's
+    signature (a phone number) leave the excerpt, which the digest and the public archive
+    show."""
+    post_by_email(inbound_server, mail(subject=subject, body=body))
+    [post] = posts()
+    assert post.title == title
+    assert words in post.excerpt
+    for private in ("ana.lima@example.net", "maryam@example.org", "+44 20", "From:", "Sent:"):
+        assert private not in post.excerpt, private
+    assert post.url.startswith("https://example.org/")
+
+
+@given(st.text(max_size=60))
+def test_taking_fwd_off_a_subject_never_empties_it_and_is_done_once(value):
+    title = forwarded.subject(value)
+    assert title == title.strip()
+    assert bool(title) == bool(value.strip())
+    assert forwarded.subject(title) == title
+
+
+@given(st.text(max_size=300))
+def test_taking_the_wrapping_off_a_text_only_ever_removes_lines(value):
+    lines = {line.strip() for line in value.split("\n")}
+    assert all(line.strip() in lines for line in forwarded.text(value).split("\n"))

@@ -29,6 +29,7 @@ from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.extensions import db
 from newsletter.lists.headers import sender as list_sender
 from newsletter.models import AllowedSender, HeldPost, MailingList, Post
+from newsletter.posts import forwarded
 from newsletter.posts.entries import FIELD_MAX_DEPTH, depth
 from newsletter.posts.service import TITLE_MAX, PostError, add_post
 from newsletter.statuses import HeldStatus
@@ -141,12 +142,15 @@ def is_allowed(mailing_list: MailingList, sender: str) -> bool:
 
 def publish(held: HeldPost, status: str, title: str = "", url: str = "") -> Post:
     """Make the held message a post of its list through the one add-post rule."""
+    # What the mail program wrapped around the post ("Fwd:", forwarded headers with their
+    # addresses, the signature) is left out of what readers and the archive see.
+    body = forwarded.text(held.text)
     post = add_post(
         held.mailing_list,
-        title=title or held.subject or _first_line(held.text) or "Post by email",
+        title=title or forwarded.subject(held.subject) or _first_line(body) or "Post by email",
         url=url or held.link or _by_email_url(held),
         source=held.sender_name or held.sender.partition("@")[0],
-        excerpt=held.text,
+        excerpt=body,
         published_at=held.received_at,
     )
     held.status, held.post_id, held.reason = status, post.id, ""
