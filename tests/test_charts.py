@@ -214,7 +214,11 @@ def test_the_dashboard_costs_the_same_statements_for_six_lists_as_for_one(editor
     many = _statements_for_dashboard(editor_client)
     assert many == few, f"{few} statements for one list, {many} for six"
     html = editor_client.get("/admin/").text
-    assert len(svgs(html)) == 6 and html.count("#2 Next") == 6 and html.count("#1 Sent") == 6
+    assert (
+        len(svgs(html)) == 6
+        and html.count('#2 <bdi dir="auto">Next</bdi>') == 6
+        and html.count('#1 <bdi dir="auto">Sent</bdi>') == 6
+    )
 
 
 # --- The issue page -----------------------------------------------------------------------
