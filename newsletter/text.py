@@ -44,7 +44,11 @@ def strip_html(value: str, max_length: int | None = None) -> str:
     """Plain text from feed HTML: tags removed, entities decoded, whitespace and control
     characters made single spaces."""
     text = html.unescape(nh3.clean(value or "", tags=set()))
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return cut(_SPACES.sub(" ", _CONTROL.sub(" ", text)).strip(), max_length)
+
+
+def cut(text: str, max_length: int | None) -> str:
+    """The text, or as much as fits before a space and an ellipsis."""
     if max_length and len(text) > max_length:
         text = text[: max_length - 1].rsplit(" ", 1)[0] + "…"
     return text

@@ -242,6 +242,36 @@ def test_a_link_with_spaces_is_kept_encoded_as_a_browser_would(weekly, web_files
     }
 
 
+def test_what_blog_software_appends_to_every_excerpt_is_left_out(weekly, web_files):
+    """WordPress with Yoast ends each description with "The post X appeared first on Y.",
+    themes with "Continue reading “X” →"; the digest shows the post's own words, and
+    WordPress's "[…]" as an ellipsis."""
+    yoast = (
+        "&lt;p&gt;Sanctions keep medicine from patients, a new report finds [&amp;#8230;]&lt;/p&gt;"
+        '&lt;p&gt;The post &lt;a rel="nofollow" href="https://example.org/r/"&gt;Sanctions'
+        '&lt;/a&gt; appeared first on &lt;a href="https://example.org"&gt;Iran Interlink'
+        "&lt;/a&gt;.&lt;/p&gt;"
+    )
+    theme = (
+        "&lt;p&gt;تحریم‌ها دارو را از بیماران دور می‌کنند&amp;#8230; &lt;a href="
+        '"https://example.org/fa/r/" class="more-link"&gt;Continue reading&lt;span&gt; '
+        "&amp;#8220;تحریم&amp;#8221;&lt;/span&gt; &amp;#8594;&lt;/a&gt;&lt;/p&gt;"
+    )
+    kept = "The post office appeared first on the map in 1850. It was busy."
+    web_files.files["/feed.xml"] = rss(
+        item("a", "Sanctions", description=yoast),
+        item("b", PERSIAN, description=theme),
+        item("c", "History", description=kept),
+    )
+    add_feed(weekly, web_files.url + "/feed.xml")
+    assert feeds.poll_all() == 3
+    assert {post.title: post.excerpt for post in Post.query} == {
+        "Sanctions": "Sanctions keep medicine from patients, a new report finds…",
+        PERSIAN: "تحریم‌ها دارو را از بیماران دور می‌کنند…",
+        "History": kept,
+    }
+
+
 def gzipped(body: bytes, encoding: str = "gzip") -> Answer:
     def answer(connection, head):
         connection.sendall(response("200 OK", body, Content_Encoding=encoding))

@@ -18,7 +18,7 @@ import feedparser
 
 from newsletter.models import Feed, Post, utcnow
 from newsletter.posts.service import EXCERPT_MAX, TITLE_MAX
-from newsletter.text import single_line, storable, strip_html, web_url
+from newsletter.text import cut, single_line, storable, strip_html, web_url
 
 FIELD_MAX_CHARS = 32 * 1024
 FIELD_MAX_DEPTH = 64
@@ -113,10 +113,29 @@ def post_of(feed: Feed, entry, source: str, base: str = "") -> Post | None:
         url=url,
         title=title,
         source=single_line(strip_html(field(text_of(entry, "author")) or source), 300),
-        excerpt=strip_html(field(text_of(entry, "summary")), EXCERPT_MAX),
+        excerpt=cut(without_trailers(strip_html(field(text_of(entry, "summary")))), EXCERPT_MAX),
         published_at=_published(entry),
         first_seen_at=utcnow(),
     )
+
+
+# What blog software appends to every excerpt, which says nothing in a digest: Yoast's "The
+# post X appeared first on Y.", WordPress themes' "Continue reading “X” →" and the like;
+# WordPress's "[…]" stays as an ellipsis.
+_TRAILER = re.compile(
+    r"\s*(?:The post .{1,400}? appeared first on (?:(?!\. ).){1,200}\.|"
+    r"(?:Continue reading|Read more|Read the full (?:article|story|post)|Lire la suite|"
+    r"Weiterlesen|Seguir leyendo|ادامه مطلب|ادامه خواندن)"
+    r"(?:\s*[“\"«][^”\"»]{0,300}[”\"»])?\s*(?:→|»|›)?)\s*$",
+    re.DOTALL,
+)
+_ELLIPSIS = re.compile(r"\s*\[(?:…|\.\.\.)\]")
+
+
+def without_trailers(excerpt: str) -> str:
+    for _ in range(2):  # "[…] Continue reading →" then "The post ... appeared first on"
+        excerpt = _TRAILER.sub("", excerpt)
+    return _ELLIPSIS.sub("…", excerpt).strip()
 
 
 def _link(entry, base: str) -> str:
