@@ -23,7 +23,8 @@ def test_messages_and_bindings_appear_whole(tmp_path, monkeypatch):
 
     def replace(source, target):
         # At the moment a file takes its real name, it is already complete.
-        appeared.append((os.path.basename(target), json.loads(open(source, "rb").read())))
+        with open(source, "rb") as written:
+            appeared.append((os.path.basename(target), json.loads(written.read())))
         real_replace(source, target)
 
     monkeypatch.setattr(os, "replace", replace)

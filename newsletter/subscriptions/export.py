@@ -59,7 +59,10 @@ def attribute_keys(list_id: int | None, status: str | None) -> list[str]:
         ).subquery()
     else:  # SQLite, for a quick local try
         each = sa.func.json_each(attributes).table_valued("key")
-        keys = _chosen(sa.select(each.c.key).select_from(Subscriber, each), list_id, status)
+        # json_each reads the row before it (SQLite's table-valued functions join so): a
+        # join on true, which SQLAlchemy does not take for a cartesian product.
+        rows = sa.select(each.c.key).select_from(Subscriber).join(each, sa.true())
+        keys = _chosen(rows, list_id, status)
         keys = keys.subquery()
     return list(db.session.scalars(sa.select(keys.c.key).distinct().order_by(keys.c.key)))
 
