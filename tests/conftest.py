@@ -493,12 +493,19 @@ def api_headers(app) -> dict[str, str]:
 def make_app(app, backends, inbox_server, instance_dir):
     """A second app on the same database, with some settings changed."""
 
+    made = []
+
     def make(**overrides):
         settings = settings_for(backends, inbox_server, instance_dir)
         settings.update(overrides)
-        return create_app(settings)
+        made.append(create_app(settings))
+        return made[-1]
 
-    return make
+    yield make
+    for other in made:  # their pools' connections closed, not left to the collector
+        with other.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture
