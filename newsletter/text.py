@@ -65,6 +65,13 @@ def direction(value: str) -> str:
     return "ltr"
 
 
+# What mail programs put before a subject they forward or answer: "Fwd:", "Fw:", "Re:" and
+# their other languages' forms, repeated or numbered ("Re[2]:").
+SUBJECT_PREFIXES = re.compile(
+    r"^\s*(?:(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|ارسال|باز ?ارسال|پاسخ|رد|转发|回复|轉寄|回覆)"
+    r"\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
 _WEB_URL = re.compile(r"(https?://)([^\s/$.?#][^\s/?#]*)([/?#].*)?", re.IGNORECASE | re.DOTALL)
 # What a browser percent-encodes after the host (WHATWG URL's path set): a space among
 # them, which some sites' feeds carry as it is in their links.

@@ -2763,3 +2763,17 @@ def test_a_hostile_report_is_read_in_linear_time(tmp_path):
     verdicts = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(verdicts) == len(hostile), done.stdout[-2000:]
     assert all(len(v["recipients"]) <= 2 for v in verdicts), verdicts
+
+
+def test_a_person_answering_or_forwarding_a_bounce_is_not_a_bounce():
+    """A bounce's subject after "Re:" or "Fwd:" (in any of the languages mail programs write
+    them) is a person's letter about it, which names no failed recipient of ours."""
+    for subject in ("Re: Undelivered Mail Returned to Sender", "Fwd: Mail delivery failed",
+                    "AW: Returned mail", "پاسخ: Undelivered Mail"):  # fmt: skip
+        raw = (
+            f"From: Colleague <colleague@example.com>\r\nTo: editor@example.org\r\n"
+            f"Subject: {subject}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nDid you see this one bounce?\r\n"
+        ).encode()
+        v = classify(raw)
+        assert (v.kind, v.reason, v.recipients) == ("none", "not_a_bounce", []), subject

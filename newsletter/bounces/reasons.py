@@ -17,6 +17,7 @@ from functools import cached_property
 from newsletter.bounces import phrases
 from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
 from newsletter.bounces.verdict import Failure, kind_of
+from newsletter.text import SUBJECT_PREFIXES
 
 NOT_FAILED = {"delivered", "relayed", "expanded"}
 SENDER_ADDRESS = {"5.1.7", "5.1.8"}  # RFC 3463: bad sender's mailbox or system address
@@ -109,13 +110,20 @@ def judge(evidence: Evidence, background: Background, alone: bool = False) -> Fa
     words = fold(ADDRESS.sub(" ", unfold_reply(evidence.diagnostic)))
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     command = failed_command(evidence.diagnostic.lower()) or background.command
-    reason = _reason(evidence, words, background, command)
+    provider = _provider_reason(_hosts(evidence), words)
+    reason = _reason(evidence, words, background, command, provider)
     if alone and kind_of(reason) == "hard":
         reason = _mailbox_lives(background.text) or reason
     kind = kind_of(reason)
     if kind == "hard" and _temporary(evidence):
         kind = "soft"
-    if reason == "user_unknown" and _uncorroborated(evidence, words, background, alone, command):
+    # A known provider's own words for a dead address need nothing to back them.
+    backed = provider == "user_unknown"
+    if (
+        reason == "user_unknown"
+        and not backed
+        and _uncorroborated(evidence, words, background, alone, command)
+    ):
         kind = "soft"
     return Failure(
         address=evidence.address,
@@ -148,7 +156,9 @@ def _joined(text: str, end: int, line_starts: re.Pattern) -> str:
     return " ".join((text[:end] + line_starts.sub(" ", text[end:])).split())
 
 
-def _reason(evidence: Evidence, words: str, background: Background, command: str) -> str:
+def _reason(
+    evidence: Evidence, words: str, background: Background, command: str, provider: str | None
+) -> str:
     if evidence.action in NOT_FAILED:
         return "delivered"
     if evidence.action == "delayed":
@@ -161,11 +171,7 @@ def _reason(evidence: Evidence, words: str, background: Background, command: str
         return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
     # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
     # details are single digits) mean one thing each; general words come after them.
-    found = (
-        phrases.reason_for_sharp_text(words)
-        or _provider_reason(_hosts(evidence), words)
-        or _precise_status(evidence.status)
-    )
+    found = phrases.reason_for_sharp_text(words) or provider or _precise_status(evidence.status)
     if found:
         return found
     # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
@@ -212,14 +218,11 @@ def _uncorroborated(
 ) -> bool:
     """A "user unknown" in words alone: no RFC 3463 detail (none, or x.0.0) in the fields or
     the server's words, no sign of the SMTP command it answered, no directory that says it
-    looked the name up, no category filed by the reporting MTA, no provider whose own words
-    for a dead address these are. Mobile carriers' filters answer senders they refuse with
-    the same "550 Unknown user" (Sisimai files these under "filtered"), so such words count
-    as a soft failure: a dead address still stops after a few, a filtered live one is never
-    dropped at once."""
+    looked the name up, no category filed by the reporting MTA. Mobile carriers' filters
+    answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
+    "filtered"), so such words count as a soft failure: a dead address still stops after a
+    few, a filtered live one is never dropped at once."""
     if command or evidence.category or evidence.status.split(".")[1:] not in ([], ["0", "0"]):
-        return False
-    if _provider_reason(_hosts(evidence), words) == "user_unknown":
         return False
     said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
@@ -350,8 +353,9 @@ def without_recipient(msg: Message, subject: str, context: str) -> str:
     """The reason of a message that names no failed recipient."""
     if is_auto_reply(msg, subject):
         return "auto_reply"
-    forwarded = re.match(r"(?i)\s*(?:fwd?|tr|wg|rv)\s*:", subject)
-    if from_daemon(msg) or (BOUNCE_SUBJECT.search(subject) and not forwarded):
+    # A bounce a person forwarded or answered is theirs, not a server's.
+    passed_on = SUBJECT_PREFIXES.match(subject)
+    if from_daemon(msg) or (BOUNCE_SUBJECT.search(subject) and not passed_on):
         return phrases.reason_for_text(fold(context)) or "unknown"
     return "not_a_bounce"
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import re
 
-# "Fwd:", "Fw:", "Re:" and their other languages' forms, repeated or numbered ("Re[2]:").
-_PREFIX = re.compile(
-    r"^\s*(?:(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|ارسال|باز ?ارسال|پاسخ|رد|转发|回复|轉寄|回覆)"
-    r"\s*(?:\[\d+\])?\s*[:：]\s*)+",
-    re.IGNORECASE,
-)
+from newsletter.text import SUBJECT_PREFIXES
+
 # Where a forwarded message starts: Gmail's and Thunderbird's dashed line ("---------- Forwarded
 # message ---------"), Outlook's "-----Original Message-----" or line of underscores, Apple
 # Mail's "Begin forwarded message:".
@@ -28,7 +24,7 @@ _ATTRIBUTION = re.compile(r".{0,300}@[^\s@]+\.[^\s@]+.{0,100}[:：]\s*")
 
 def subject(value: str) -> str:
     """The subject without the "Fwd:" and "Re:" a mail program put before it."""
-    stripped = _PREFIX.sub("", value or "")
+    stripped = SUBJECT_PREFIXES.sub("", value or "")
     return stripped.strip() or (value or "").strip()
 
 
