@@ -207,6 +207,16 @@ def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
             id="postal-address-and-user-name",
         ),
         pytest.param(["نام", "ایمیل"], ["آنا", "ana@example.org"], "ایمیل", "نام", id="persian"),
+        pytest.param(  # by the headings alone: a family name is not the name
+            ["نام خانوادگی", "نام", "رایانامه"], [], "رایانامه", "نام", id="persian-headings"
+        ),
+        pytest.param(  # a word with "nom" in it is no name
+            ["Economic sector", "E-Mail-Adresse"],
+            ["x", "a@b.de"],
+            "E-Mail-Adresse",
+            None,
+            id="german-and-no-name",
+        ),
         pytest.param(
             ["contact", "who"], ["ana@example.org", "Ana"], "contact", None, id="by-content"
         ),

@@ -122,27 +122,35 @@ def preview(record: Import, count: int = 5) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-# Column headings for the address and the name, as exports and spreadsheets in the
+# Words of column headings for the address and the name, as exports and spreadsheets in the
 # languages we serve write them ("E-mail 1 - Value", "Email Address", "ایمیل", "نام").
-EMAIL_HEADINGS = ("mail", "ایمیل", "پست الکترونیک", "البريد", "邮箱", "邮件", "メール", "correo")
-NAME_HEADINGS = ("name", "نام", "الاسم", "اسم", "姓名", "名前", "nombre", "nom")
-# Headings with "name" in them that are not a person's whole name.
-NOT_A_NAME = ("user", "last", "family", "middle", "sur", "nick", "company", "file", "list")
-_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_WORDS = {
+    "email",
+    "mail",
+    "ایمیل",
+    "رایانامه",
+    "البريد",
+    "邮箱",
+    "电子邮件",
+    "メール",
+    "correo",
+}
+NAME_WORDS = {"name", "نام", "اسم", "الاسم", "姓名", "名前", "nombre", "nom"}
+# Words that make a heading with a name word in it something else than a person's name.
+NOT_A_NAME = {"user", "username", "last", "family", "middle", "surname", "nick", "nickname",
+              "company", "file", "list", "خانوادگی"}  # fmt: skip
+WHOLE_NAMES = {("name",), ("full", "name"), ("display", "name"), ("نام",), ("نام", "کامل")}
 
 
 def guess_mapping(header: list[str], rows: list[list[str]] = ()) -> dict[str, str]:
     """What each column most likely is. The address is the column whose first rows hold
     addresses (Google Contacts' "E-mail 1 - Type" comes before its "- Value"), else the
     first whose heading says mail; the name, a heading that says name, a whole name first."""
-    filled = [
-        sum(bool(_ADDRESS.match((row[i] or "").strip())) for row in rows if i < len(row))
-        for i in range(len(header))
-    ]
-    said = [any(word in name.lower() for word in EMAIL_HEADINGS) for name in header]
+    filled = [sum(_is_address(row[i]) for row in rows if i < len(row)) for i in range(len(header))]
+    said = [bool(_words(heading) & EMAIL_WORDS) for heading in header]
     ranked = sorted(range(len(header)), key=lambda i: (-filled[i], not said[i]))
     email = next((i for i in ranked if filled[i] or said[i]), None)
-    names = [(_name_rank(name), i) for i, name in enumerate(header) if i != email]
+    names = [(_name_rank(heading), i) for i, heading in enumerate(header) if i != email]
     name = min((pair for pair in names if pair[0] is not None), default=(None, None))[1]
     roles = {email: "email", name: "name"}
     return {
@@ -150,13 +158,22 @@ def guess_mapping(header: list[str], rows: list[list[str]] = ()) -> dict[str, st
     }
 
 
+def _words(heading: str) -> set[str]:
+    return set(re.findall(r"\w+", heading.lower()))
+
+
+def _is_address(value: str | None) -> bool:
+    try:
+        return bool(value) and "@" in value and bool(normalise_email(value))
+    except InvalidEmail:
+        return False
+
+
 def _name_rank(heading: str) -> int | None:
-    lowered = " ".join(heading.lower().replace("_", " ").split())
-    if lowered in ("name", "full name", "fullname", "display name", "نام", "نام کامل"):
+    words = re.findall(r"\w+", heading.lower())
+    if tuple(words) in WHOLE_NAMES:
         return 0
-    if any(word in lowered for word in NAME_HEADINGS) and not any(
-        word in lowered for word in NOT_A_NAME
-    ):
+    if set(words) & NAME_WORDS and not set(words) & NOT_A_NAME:
         return 1
     return None
 
