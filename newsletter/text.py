@@ -50,7 +50,7 @@ def strip_html(value: str, max_length: int | None = None) -> str:
 def cut(text: str, max_length: int | None) -> str:
     """The text, or as much as fits before a space and an ellipsis."""
     if max_length and len(text) > max_length:
-        text = text[: max_length - 1].rsplit(" ", 1)[0] + "…"
+        text = text[: max_length - 1].rsplit(" ", 1)[0].rstrip() + "…"
     return text
 
 

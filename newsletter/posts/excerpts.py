@@ -8,6 +8,8 @@ import re
 import nh3
 from markupsafe import Markup, escape
 
+from newsletter.text import cut
+
 # Every control character but the line feed; CR, CRLF and the Unicode separators are
 # turned into line feeds before this runs.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -21,10 +23,7 @@ def clean_excerpt(value: str, max_length: int) -> str:
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     lines = (" ".join(_CONTROL.sub(" ", line).split()) for line in text.split("\n"))
-    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-    if len(text) > max_length:
-        text = text[: max_length - 1].rsplit(" ", 1)[0].rstrip() + "…"
-    return text
+    return cut(_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip(), max_length)
 
 
 def excerpt_from_html(value: str, max_length: int) -> str:
