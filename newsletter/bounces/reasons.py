@@ -339,11 +339,11 @@ DELIVERED = re.compile(
 )
 
 
-def no_failure(msg: Message, subject: str, context: str) -> str | None:
+def no_failure(msg: Message, background: Background) -> str | None:
     """The reason of a machine's message that names a reader but reports no failure."""
     if msg.get_param("report-type", "").lower() == "disposition-notification":
         return "delivered"
-    words = fold(f"{subject} {context}")
+    words = background.folded
     if CHALLENGE.search(words):
         return "auto_reply"
     return "delivered" if DELIVERED.search(words) else None

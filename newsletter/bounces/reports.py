@@ -91,7 +91,9 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
     found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
-    notice = None if found else reasons.no_failure(msg, subject, context)
+    # The general words, folded once: read for a notice here, for reasons below.
+    background = reasons.Background(f"{subject}\n{context}")
+    notice = None if found else reasons.no_failure(msg, background)
     # A vacation text names people, and so may a person's letter.
     if (
         not found
@@ -107,7 +109,6 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             found = scan.from_original(original, ours)
         if not found:
             return
-    background = reasons.Background(f"{subject}\n{context}")
     said = {e.address.lower(): e for e in scan.text_failures(context, ours)}
     alone = len(found) == 1
     if alone and original is not None:
