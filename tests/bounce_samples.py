@@ -945,6 +945,34 @@ def challenge(recipient: str, service: str) -> bytes:
     )
 
 
+def boxbe_report(recipient: str) -> bytes:
+    """Boxbe's challenge as a status report: "Action: failed", Status 4.7.0 and a diagnostic
+    of its own type, around the same request to join the reader's guest list."""
+    return report(
+        from_="noreply@boxbe.com",
+        subject="Re: This week: spring issue (Action Required)",
+        recipient=recipient,
+        text=(
+            'Hello,\n\nYour message about "This week: spring issue" has been waitlisted.\n\n'
+            "Please add yourself to my Boxbe Guest List so your messages will go to my\n"
+            "Inbox. Click the link below to be added:\nhttps://www.boxbe.com/crs?tc=1234\n"
+        ),
+        status_part=delivery_status(
+            [
+                {
+                    "address": recipient,
+                    "status": "4.7.0",
+                    "action": "failed",
+                    "diagnostic_type": "X-Boxbe-Notice",
+                    "diagnostic": "Sender not pre-approved.  Follow instructions in above notice",
+                }
+            ],
+            reporting_mta="dns; boxbe.com",
+        ),
+        quoted=original(recipient),
+    )
+
+
 def read_receipt(recipient: str) -> bytes:
     """An RFC 8098 message disposition notification: the reader opened the message."""
     return _crlf(

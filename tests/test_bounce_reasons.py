@@ -31,6 +31,7 @@ from bounce_samples import (
     SENDER,
     aol_airmail,
     arf,
+    boxbe_report,
     challenge,
     complaint,
     courier,
@@ -1867,6 +1868,7 @@ def test_arf_without_original_rcpt_to_finds_the_subscriber_in_the_original():
         ),
         pytest.param(challenge("kept@example.com", "boxbe"), id="boxbe-challenge"),
         pytest.param(challenge("kept@example.com", "spamarrest"), id="spamarrest-challenge"),
+        pytest.param(boxbe_report("kept@example.com"), id="boxbe-challenge-as-a-report"),
     ],
 )
 def test_auto_reply_is_nothing_to_do(raw):

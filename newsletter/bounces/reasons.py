@@ -328,7 +328,8 @@ MACHINE_SENDER = re.compile(
 # succeeded (Exchange's "Delivered:" and "Relayed:", in words where no status part is left)
 # or that the reader opened it (a read receipt, RFC 8098, or Outlook's words for one).
 CHALLENGE = re.compile(
-    r"(?:join|added? to|on) my guest list|verify (?:that )?your (?:message|e-?mail|mail)\b|"
+    r"(?:join|add(?:ed)? (?:yourself )?to|on) my (?:boxbe )?guest list|"
+    r"verify (?:that )?your (?:message|e-?mail|mail)\b|"
     r"confirm (?:that )?you are (?:a )?(?:human|real person)|challenge[- ]response|"
     r"(?:uses|is using|protected by) (?:boxbe|spam ?arrest|bluebottle|mailblocks|choicemail)"
 )
@@ -343,10 +344,13 @@ def no_failure(msg: Message, background: Background) -> str | None:
     """The reason of a machine's message that names a reader but reports no failure."""
     if msg.get_param("report-type", "").lower() == "disposition-notification":
         return "delivered"
-    words = background.folded
-    if CHALLENGE.search(words):
+    if is_challenge(background):
         return "auto_reply"
-    return "delivered" if DELIVERED.search(words) else None
+    return "delivered" if DELIVERED.search(background.folded) else None
+
+
+def is_challenge(background: Background) -> bool:
+    return bool(CHALLENGE.search(background.folded))
 
 
 def without_recipient(msg: Message, subject: str, context: str) -> str:

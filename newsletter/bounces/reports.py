@@ -123,6 +123,11 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         verdict.recipients.append(failure)
         if evidence.routed:  # one recipient, known by both addresses
             verdict.recipients.append(replace(failure, address=evidence.routed))
+    if reasons.is_challenge(background) and all(f.kind != "hard" for f in verdict.recipients):
+        # Boxbe words its challenge as a status report too ("Action: failed", 4.7.0, "Sender
+        # not pre-approved"): still the reader's mailbox asking us to prove who we are.
+        verdict.recipients, verdict.reason = [], "auto_reply"
+        return
     verdict.reason = verdict.main.reason
 
 
