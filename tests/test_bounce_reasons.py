@@ -1108,6 +1108,7 @@ PROVIDER_WORDS = [
         "mailbox_disabled",
         "disabled-inactive",
     ),
+    ("5.0.0", "550 reader (User account is expired)", "mailbox_disabled", "groupwise-expired"),
     ("5.7.1", "550 5.7.1 zen.spamhaus.org Listed by CSS", "blocked", "spamhaus-css"),
     ("5.0.0", "550 User account is overquota", "mailbox_full", "earthlink-overquota"),
     ("5.0.0", "retry timeout exceeded", "expired", "exim-retry-timeout"),

@@ -305,7 +305,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "vdelivermail: account is locked email bounced",
         ],
         # RFC 5248's name for X.7.13, as carriers write it: "The user(s) account is disabled."
-        [r"user(?:\(s\)|'s)? account (?:is |has been )?disabled"],
+        # GroupWise: "recipient (User account is expired)".
+        [r"user(?:\(s\)|'s)? account (?:is |has been |has )?(?:disabled|expired|deactivated)"],
     ),
     "has_moved": (
         [
