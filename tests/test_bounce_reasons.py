@@ -35,6 +35,7 @@ from bounce_samples import (
     challenge,
     complaint,
     courier,
+    delivery_status,
     dsn,
     exchange,
     exchange_relayed_text,
@@ -56,6 +57,7 @@ from bounce_samples import (
     postfix_many,
     qmail,
     read_receipt,
+    report,
     rfc3464,
     sendmail,
     ses_bounce,
@@ -2620,6 +2622,32 @@ def test_communigate_refusing_a_message_without_to_is_a_refusal_of_our_mail():
         subject="Undeliverable mail: This week: spring issue",
     )
     failed(raw, "reader@example.lv", "not_compliant")
+
+
+def test_a_report_whose_status_says_only_failed_is_read_by_its_words():
+    # Status 5.0.0 says nothing more than "failed", no Diagnostic-Code follows, and the
+    # words name the local account rather than the address (CommuniGate's local delivery):
+    # the report's words are this recipient's, and they say the mailbox is full (soft)
+    raw = report(
+        from_="MAILER-DAEMON@mx.example.mu",
+        subject="Undeliverable mail: This week: spring issue",
+        recipient="reader@example.mu",
+        text="LOCAL module(account reader) reports:\n account is full (quota exceeded)\n",
+        status_part=delivery_status(
+            [
+                {
+                    "original": "<reader@example.mu>",
+                    "address": "<reader>",
+                    "address_type": "LOCAL",
+                    "status": "5.0.0",
+                    "action": "failed",
+                }
+            ],
+            reporting_mta="dns; mx.example.mu",
+        ),
+        quoted=original("reader@example.mu"),
+    )
+    failed(raw, "reader@example.mu", "mailbox_full")
 
 
 def test_domino_finding_several_entries_for_the_name_is_its_own_error_not_the_readers():

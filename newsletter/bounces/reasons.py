@@ -183,8 +183,9 @@ def _reason(
         _unless_the_address(phrases.reason_for_text(words), evidence.status)
         or phrases.reason_for_status(evidence.status)
         or phrases.reason_for_vague_text(words)
-        # the bounce's general words, only for a recipient that has none of its own
-        or (None if evidence.status else background.reason)
+        # the bounce's general words, only for a recipient that has none of its own: no
+        # status, or one without detail (x.0.0) and nothing said
+        or (background.reason if _wordless(evidence) else None)
     )
     if found == "expired" and evidence.status.startswith("5"):
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
@@ -213,6 +214,16 @@ def _unless_the_address(found: str | None, status: str) -> str | None:
     return found
 
 
+def _detailed(status: str) -> bool:
+    """A status that says more than its class: not missing, not x.0.0 (RFC 3463's "other
+    undefined status")."""
+    return status.split(".")[1:] not in ([], ["0", "0"])
+
+
+def _wordless(evidence: Evidence) -> bool:
+    return not evidence.status or not (evidence.diagnostic or _detailed(evidence.status))
+
+
 def _uncorroborated(
     evidence: Evidence, words: str, background: Background, alone: bool, command: str
 ) -> bool:
@@ -222,7 +233,7 @@ def _uncorroborated(
     answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
     "filtered"), so such words count as a soft failure: a dead address still stops after a
     few, a filtered live one is never dropped at once."""
-    if command or evidence.category or evidence.status.split(".")[1:] not in ([], ["0", "0"]):
+    if command or evidence.category or _detailed(evidence.status):
         return False
     said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
