@@ -1009,9 +1009,11 @@ def arf(
     user_agent: str = "Yahoo!-Mail-Feedback/2.0",
     rcpt_to: bool = True,
     from_: str = "feedback@arf.mail.yahoo.com",
+    removal: bool = False,
 ) -> bytes:
     """An RFC 5965 feedback report as its section 3 example shows it: text, message/feedback-report
-    (Original-Mail-From, Original-Rcpt-To, Source-IP, ...), the original as message/rfc822."""
+    (Original-Mail-From, Original-Rcpt-To, Source-IP, ...), the original as message/rfc822.
+    `removal`: the reader named again in a Removal-Recipient field, as some loops add."""
     boundary = "part1_13d.2e68ed54_boundary"
     fields = (
         f"Feedback-Type: {feedback_type}\n"
@@ -1019,6 +1021,7 @@ def arf(
         "Version: 1\n"
         f"Original-Mail-From: <{verp(recipient)}>\n"
         + (f"Original-Rcpt-To: <{recipient}>\n" if rcpt_to else "")
+        + (f"Removal-Recipient: {recipient}\n" if removal else "")
         + f"Arrival-Date: {DATE}\n"
         "Reporting-MTA: dns; mail.example.com\n"
         f"Source-IP: {SOURCE_IP}\n"

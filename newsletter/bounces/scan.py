@@ -670,7 +670,8 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
             found = sorted(addresses_in(headers(original, name)) - ours)
             if found:
                 break
-    return [a.lower() for a in found if "@" in a], feedback
+    # Both fields often name the same reader: one complaint, one address.
+    return list(dict.fromkeys(a.lower() for a in found if "@" in a)), feedback
 
 
 def _microsoft_style(msg: Message, original: Message | None) -> bool:
