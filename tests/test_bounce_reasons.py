@@ -1163,6 +1163,7 @@ PROVIDER_WORDS = [
     ),
     ("5.0.0", "550 Adresse inconnue / utilisateur inconnu", "user_unknown", "french"),
     ("5.0.0", "550 Usuario desconocido", "user_unknown", "spanish"),
+    ("5.0.0", "550 User not found or in the blacklist", "unknown", "netease-either-or"),
     ("5.0.0", "550 Usuário inexistente", "user_unknown", "portuguese"),
     ("5.0.0", "550 Пользователь не найден", "user_unknown", "russian"),
     ("5.0.0", "550 用户不存在", "user_unknown", "chinese"),

@@ -1128,6 +1128,16 @@ _SHARP = [
         ),
     ),
     ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
+    # A reply that names a dead address and a refusal of our mail as one ("User not found
+    # or in the blacklist", NetEase) says neither for sure: a soft failure of no reason.
+    (
+        "unknown",
+        re.compile(
+            r"(?:not found|unknown|does ?n[o']t exist) or (?:is )?(?:in )?(?:the |a )?"
+            r"(?:black ?list|block ?list|blocked)",
+            re.I,
+        ),
+    ),
     # Mail.ru takes every RCPT and refuses unknown users at the end of DATA, where a "user
     # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
     ("user_unknown", re.compile(r"invalid mailbox\. " + MAIL_RU_NO_USER, re.I)),
