@@ -26,6 +26,7 @@ import sys
 
 import pytest
 from bounce_samples import (
+    DATE,
     MESSAGE_ID,
     MESSAGE_ID_ADDRESS,
     SENDER,
@@ -2612,6 +2613,22 @@ def test_a_machine_without_a_report_still_names_whom_it_failed(sender, subject):
     )
     verdict = classify(text.replace("\n", "\r\n").encode())
     assert [f.address for f in verdict.recipients] == ["reader@example.net"], describe(verdict)
+
+
+def test_an_auto_reply_from_no_address_is_a_servers_answer_not_a_persons():
+    # Exim's autoreply transport answering for a name it has no mailbox for: RFC 3834's
+    # header, but "From: <>", which no person's mailbox writes from. Words alone, no status
+    # and no command: the soft score, not a dead address at once.
+    text = (
+        "Return-Path: <>\nFrom: <>\n"
+        f"To: {verp('reader@example.net')}\n"
+        f"In-Reply-To: {MESSAGE_ID}\nAuto-Submitted: auto-replied\nDate: {DATE}\n\n"
+        "You sent mail to reader@example.net. That's not a valid user here.\n"
+    )
+    verdict = classify(text.replace("\n", "\r\n").encode())
+    assert [(f.address, f.reason, f.kind) for f in verdict.recipients] == [
+        ("reader@example.net", "user_unknown", "soft")
+    ], describe(verdict)
 
 
 def test_communigate_refusing_a_message_without_to_is_a_refusal_of_our_mail():

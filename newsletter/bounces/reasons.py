@@ -296,8 +296,10 @@ def _temporary(evidence: Evidence) -> bool:
 
 
 def is_auto_reply(msg: Message, subject: str) -> bool:
-    """A person's mailbox answering by itself (RFC 3834), not a mail server's report."""
-    if from_daemon(msg) or BOUNCE_SUBJECT.search(subject):
+    """A person's mailbox answering by itself (RFC 3834), not a mail server's report. A
+    person's mailbox writes from its address; "From: <>" is a server's (Exim's autoreply
+    transport answering for unknown users: "You sent mail to ... That's not a valid user")."""
+    if from_daemon(msg) or BOUNCE_SUBJECT.search(subject) or "@" not in header_text(msg, "From"):
         return False
     auto = (msg.get("Auto-Submitted") or "").strip().lower()
     precedence = (msg.get("Precedence") or "").strip().lower()
