@@ -2615,6 +2615,23 @@ def test_a_machine_without_a_report_still_names_whom_it_failed(sender, subject):
     assert [f.address for f in verdict.recipients] == ["reader@example.net"], describe(verdict)
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "554 5.7.1 <reader@relay.example>: Relay access denied",
+        "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain",
+    ],
+)
+def test_a_domain_whose_own_server_takes_no_mail_for_it_is_a_soft_failure(said):
+    # Not a refusal of our mail (which would never count, and would pause the issue in the
+    # domain's name): the reader's domain is set up to take mail elsewhere or nowhere, and
+    # a domain that stays so is dropped by the decaying score
+    verdict = classify(postfix("reader@relay.example", "5.7.1", said))
+    assert [(f.reason, f.kind) for f in verdict.recipients] == [("no_relaying", "soft")], describe(
+        verdict
+    )
+
+
 def test_an_auto_reply_from_no_address_is_a_servers_answer_not_a_persons():
     # Exim's autoreply transport answering for a name it has no mailbox for: RFC 3834's
     # header, but "From: <>", which no person's mailbox writes from. Words alone, no status

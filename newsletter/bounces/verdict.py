@@ -30,6 +30,9 @@ REASONS: dict[str, str] = {
     "mailer_error": "soft",
     "on_hold": "soft",
     "unknown": "soft",
+    # The reader's domain's own server says it takes no mail for the domain ("Relay access
+    # denied"): the domain's set-up, not our mail; one that stays so is dropped in time.
+    "no_relaying": "soft",
     # the receiving side refuses our mail: never the subscriber's fault
     "blocked": "sender",
     "bad_reputation": "sender",
@@ -42,7 +45,6 @@ REASONS: dict[str, str] = {
     "require_ptr": "sender",
     "security_error": "sender",
     "sender_rejected": "sender",
-    "no_relaying": "sender",
     "not_compliant": "sender",
     "syntax_error": "sender",
     "rate_limited": "sender",
