@@ -1,6 +1,7 @@
 """Every route of the web app, as a visitor and as a signed-in editor, with what the world
 may send in its place: ids past any row, words, Persian, emoji, a long value, a NUL, a path
-that climbs; forms full of the same. Nothing answers with a server error. The API has its own
+that climbs; forms full of the same. Nothing answers with a server error, and every answer
+carries the security headers. The API has its own
 fuzzing from its spec (test_api_fuzz.py); this covers the pages and forms beside it."""
 
 import re
@@ -52,6 +53,15 @@ def _tries(method: str, token: str) -> list[dict]:
     return [{"data": {"csrf_token": token, **dict.fromkeys(FIELDS, junk)}} for junk in IN_A_FORM]
 
 
+def _guarded(answer) -> bool:
+    """Security headers on every answer, errors and redirects too; a policy on every page."""
+    headers = answer.headers
+    page = answer.mimetype == "text/html"
+    return headers.get("X-Content-Type-Options") == "nosniff" and (
+        not page or "frame-ancestors" in headers.get("Content-Security-Policy", "")
+    )
+
+
 def test_no_route_answers_junk_with_a_server_error(app, editor_client, weekly):
     subscriber = add_subscribers(weekly, 2)[0]
     three_posts(weekly)
@@ -79,6 +89,8 @@ def test_no_route_answers_junk_with_a_server_error(app, editor_client, weekly):
                             answers[who, answer.status_code // 100] += 1
                             if answer.status_code >= 500:
                                 errors.append(f"{who} {method} {path[:100]}: {answer.status_code}")
+                            if not _guarded(answer):
+                                errors.append(f"{who} {method} {path[:100]}: headers missing")
                             answer.close()
                             db.session.rollback()
     finally:
