@@ -1,8 +1,8 @@
 """Every route of the web app, as a visitor and as a signed-in editor, with what the world
 may send in its place: ids past any row, words, Persian, emoji, a long value, a NUL, a path
 that climbs; forms full of the same. Nothing answers with a server error, and every answer
-carries the security headers. The API has its own
-fuzzing from its spec (test_api_fuzz.py); this covers the pages and forms beside it."""
+carries the security headers. The API has its own fuzzing from its spec (test_api_fuzz.py);
+this covers the pages and forms beside it."""
 
 import re
 from collections import Counter
