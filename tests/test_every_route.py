@@ -31,6 +31,22 @@ FIELDS = (
     "mode", "rhythm", "position", "file",
 )  # fmt: skip
 QUERY = {"q": "🎉" * 100, "page": "abc", "status": "x", "sort": "x", "since": "bad", "until": "x"}
+# Headers as clients get them wrong, or as an attacker sends them.
+HEADERS = [
+    {"Accept-Language": "fa-IR;q=abc, 🎉;q=2, *;q=-1"},
+    {"Accept-Language": "x" * 5000},
+    {"Accept-Language": "ar-SA,zh-CN;q=0.9"},
+    {"Cookie": "session=" + "A" * 4000},
+    {"Cookie": "session=تست; lang=🎉"},
+    {"User-Agent": "\u202e" * 100},
+    {"X-Forwarded-For": "not-an-ip, 999.999.1.1"},
+    {"Referer": "http://تست.ایران/"},
+    {"Accept": "application/json;q=abc"},
+    {"Content-Type": "multipart/form-data; boundary="},
+    {"Content-Type": "application/json"},
+    {"If-Modified-Since": "yesterday"},
+    {"Range": "bytes=9999999-"},
+]
 # Signing out would end the editor's half of the walk.
 SIGNING_OUT = re.compile(r"logout|sign-?out")
 
@@ -53,11 +69,16 @@ def _tries(method: str, token: str) -> list[dict]:
     return [{"data": {"csrf_token": token, **dict.fromkeys(FIELDS, junk)}} for junk in IN_A_FORM]
 
 
-def _requests(app, good: dict, token: str):
-    """(path, method, what to send) for every route but the static files and signing out."""
+def _routes(app):
+    """Every route but the static files and signing out."""
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/static") or SIGNING_OUT.search(rule.rule):
-            continue
+        if not (rule.rule.startswith("/static") or SIGNING_OUT.search(rule.rule)):
+            yield rule
+
+
+def _requests(app, good: dict, token: str):
+    """(path, method, what to send) for every route."""
+    for rule in _routes(app):
         for path in _paths(rule, good):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 for kwargs in _tries(method, token):
@@ -73,6 +94,29 @@ def _guarded(answer) -> bool:
     )
 
 
+def _walk(requests, clients: dict) -> tuple[Counter, list[str]]:
+    """Each request by each client, the rate limits off (counted elsewhere; here every request
+    must reach its view): answers by who and status class, and what answered with a server
+    error or without its security headers."""
+    answers: Counter = Counter()
+    errors = []
+    limiter.enabled = False
+    try:
+        for path, method, kwargs in requests:
+            for who, client in clients.items():
+                answer = client.open(path, method=method, **kwargs)
+                answers[who, answer.status_code // 100] += 1
+                if answer.status_code >= 500 or not _guarded(answer):
+                    errors.append(
+                        f"{who} {method} {path[:100]} {str(kwargs)[:150]}: {answer.status_code}"
+                    )
+                answer.close()
+                db.session.rollback()
+    finally:
+        limiter.enabled = True
+    return answers, errors
+
+
 def test_no_route_answers_junk_with_a_server_error(app, editor_client, weekly):
     subscriber = add_subscribers(weekly, 2)[0]
     three_posts(weekly)
@@ -84,23 +128,25 @@ def test_no_route_answers_junk_with_a_server_error(app, editor_client, weekly):
         "issue_id": issue.id,
         "subscriber_id": subscriber.id,
     }
-    limiter.enabled = False  # counted elsewhere; here every request must reach its view
     clients = {"editor": editor_client, "visitor": app.test_client()}
-    answers: Counter = Counter()
-    errors = []
-    try:
-        for path, method, kwargs in _requests(app, good, editor_client.token):
-            for who, client in clients.items():
-                answer = client.open(path, method=method, **kwargs)
-                answers[who, answer.status_code // 100] += 1
-                if answer.status_code >= 500 or not _guarded(answer):
-                    errors.append(f"{who} {method} {path[:100]}: {answer.status_code}")
-                answer.close()
-                db.session.rollback()
-    finally:
-        limiter.enabled = True
-    # A status under 500 here means a page without its security headers.
+    answers, errors = _walk(_requests(app, good, editor_client.token), clients)
+    # A status under 500 here means an answer without its security headers.
     assert not errors, "\n".join(errors[:40])
     # The walk reached the views, signed in and not: pages were shown and forms answered.
     assert answers["editor", 2] > 30 and answers["visitor", 2] > 20, answers
     assert answers["editor", 4] > 1000 and answers["visitor", 4] > 1000, answers
+
+
+def test_no_route_answers_odd_headers_with_a_server_error(app, editor_client, weekly):
+    issue = draft(weekly)
+    db.session.commit()
+    good = {"slug": weekly.slug, "list_id": weekly.id, "issue_id": issue.id, "subscriber_id": 1}
+    requests = [
+        (_paths(rule, good)[0], method, {"headers": headers, "data": b"{not json"})
+        for rule in _routes(app)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for headers in HEADERS
+    ]
+    answers, errors = _walk(requests, {"editor": editor_client, "visitor": app.test_client()})
+    assert not errors, "\n".join(errors[:40])
+    assert answers["editor", 2] > 30, answers
