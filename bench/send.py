@@ -69,6 +69,11 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="print where the workers' CPU goes, by stage"
     )
+    parser.add_argument(
+        "--shuffled",
+        action="store_true",
+        help="subscriptions stored in no order, as a list's rows are after months of changes",
+    )
     args = parser.parse_args()
     need_postfix()
     with fresh_database(args.database_url) as database_url, tempfile.TemporaryDirectory() as tmp:
@@ -97,7 +102,7 @@ def run(args, database_url: str, tmp: Path) -> None:
     app = create_app()
     args.batch_size = app.config["BATCH_SIZE"]
     with app.app_context():
-        issue_id, size = prepare(args.subscribers)
+        issue_id, size = prepare(args.subscribers, args.shuffled)
         message = sample_message(issue_id)
         built = build_cost(issue_id)
     (tmp / "message.txt").write_bytes(message.replace(b"\r\n", b"\n"))
@@ -243,7 +248,7 @@ def dkim_key(tmp: Path) -> str:
     return str(path)
 
 
-def prepare(count: int) -> tuple[int, int]:
+def prepare(count: int, shuffled: bool = False) -> tuple[int, int]:
     """A list of `count` confirmed readers and a draft digest of the sample feed."""
     import sqlalchemy as sa
     from flask import current_app
@@ -279,6 +284,9 @@ def prepare(count: int) -> tuple[int, int]:
         sa.text(
             "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at) "
             "SELECT id, :list_id, 'confirmed', now() FROM subscribers"
+            # A list's rows move as they change (confirmed, paused, moved to another rhythm):
+            # after months they lie in no order.
+            + (" ORDER BY random()" if shuffled else "")
         ),
         {"list_id": weekly.id},
     )

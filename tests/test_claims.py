@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsletter.extensions import db
-from newsletter.models import BatchClaim, Delivery
+from newsletter.models import BatchClaim, Delivery, Subscriber, Subscription
 from newsletter.sending import claims
 
 READERS = 24
@@ -185,3 +185,26 @@ def test_the_next_due_time_leaves_out_the_rows_a_live_range_holds(app, issue):
     )
     db.session.commit()
     assert 55 * 60 < claims.next_due(issue.id) <= 60 * 60
+
+
+def test_the_ledger_is_stored_in_the_order_batches_claim_it(app, weekly):
+    """A list's subscriptions lie in no order after months of changes; the ledger's rows are
+    made in subscriber order all the same, so that the rows a batch claims and marks sent
+    together share a few pages (on PostgreSQL: 44 rather than 32 µs a message, bench/send.py
+    --shuffled)."""
+    readers = [
+        Subscriber(email=f"reader{i}@example.org", name="", attributes={}) for i in range(READERS)
+    ]
+    db.session.add_all(readers)
+    db.session.flush()
+    # Subscriptions written newest reader first: stored against the readers' order.
+    for reader in reversed(readers):
+        db.session.add(Subscription(subscriber_id=reader.id, list_id=weekly.id, status="confirmed"))
+        db.session.flush()
+    db.session.commit()
+    issue = draft(weekly)
+    start_sending(issue)
+    made = db.session.scalars(
+        sa.select(Delivery.subscriber_id).where(Delivery.issue_id == issue.id).order_by(Delivery.id)
+    ).all()
+    assert made == sorted(made) and len(made) == READERS
