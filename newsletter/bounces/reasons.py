@@ -102,6 +102,11 @@ class Background:
     def reason(self) -> str | None:
         return phrases.reason_for_text(self.folded)
 
+    @cached_property
+    def challenge(self) -> bool:
+        """A challenge-response filter asking us to prove we are a person (CHALLENGE)."""
+        return bool(CHALLENGE.search(self.folded))
+
 
 def judge(evidence: Evidence, background: Background, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
@@ -357,13 +362,9 @@ def no_failure(msg: Message, background: Background) -> str | None:
     """The reason of a machine's message that names a reader but reports no failure."""
     if msg.get_param("report-type", "").lower() == "disposition-notification":
         return "delivered"
-    if is_challenge(background):
+    if background.challenge:
         return "auto_reply"
     return "delivered" if DELIVERED.search(background.folded) else None
-
-
-def is_challenge(background: Background) -> bool:
-    return bool(CHALLENGE.search(background.folded))
 
 
 def without_recipient(msg: Message, subject: str, context: str) -> str:

@@ -123,7 +123,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         verdict.recipients.append(failure)
         if evidence.routed:  # one recipient, known by both addresses
             verdict.recipients.append(replace(failure, address=evidence.routed))
-    if reasons.is_challenge(background) and all(f.kind != "hard" for f in verdict.recipients):
+    if background.challenge and all(f.kind != "hard" for f in verdict.recipients):
         # Boxbe words its challenge as a status report too ("Action: failed", 4.7.0, "Sender
         # not pre-approved"): still the reader's mailbox asking us to prove who we are.
         verdict.recipients, verdict.reason = [], "auto_reply"
