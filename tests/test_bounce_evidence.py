@@ -285,6 +285,18 @@ def test_a_report_with_its_original_recipient_names_nobody_else():
     assert judged(raw) == {"reader@example.com": ("user_unknown", "hard")}
 
 
+def test_a_masked_final_recipient_is_no_address():
+    """A relay that hides the mailbox behind the address (Apple's Hide My Email) writes the
+    final recipient masked: the reader is the original recipient alone."""
+    raw = rfc3464(
+        "reader@example.jp",
+        "5.1.1",
+        "550 5.1.1 User unknown",
+        routed_to="********************@**********",
+    )
+    assert judged(raw) == {"reader@example.jp": ("user_unknown", "hard")}
+
+
 def test_the_original_and_the_final_recipient_are_one_recipient_named_twice():
     """RFC 3464: Original-Recipient as the sender gave it, Final-Recipient after aliasing."""
     raw = rfc3464(

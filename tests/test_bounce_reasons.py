@@ -2145,6 +2145,98 @@ def test_a_full_mailbox_is_never_hard(status, alarming, action):
     assert all(f.kind != "hard" for f in v.recipients), describe(v)
 
 
+# Persian, Arabic, CJK and emoji, as servers and clients write them raw (RFC 6532, 6533).
+WORLD_TEXT = st.text(
+    st.sampled_from("کاربر ناشناس صندوق پستی عربي 用户不存在 メールボックス 😀🚫"),
+    min_size=1,
+    max_size=40,
+)
+# Charset names as declared: real ones, misspelt ones, and junk.
+CHARSETS = st.one_of(
+    st.sampled_from(["utf-8", "windows-1256", "iso-2022-jp", "gb2312", "unknown-8bit", "utf8mb4"]),
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters='"\\\r\n'),
+        min_size=1,
+        max_size=12,
+    ),
+)
+
+
+@FAST
+@given(WORLD_TEXT, CHARSETS)
+def test_raw_8bit_text_in_any_field_the_reader_consults_loses_nothing(text, charset):
+    """Each header and field a reading looks at, holding raw UTF-8: the report is still read.
+    The parser hands such a field back as an object no string method works on, and one of
+    them made the whole report unreadable: a dead address kept, a complaint missed."""
+    address = "reader@example.org"
+    said = f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+    status_part = delivery_status(
+        [
+            {
+                "address": address,
+                "status": f"5.1.1 ({text})",
+                "diagnostic": said,
+                "remote_mta": f"{text}.example",
+                "extra": f"X-Note: {text}\n",
+            }
+        ],
+        extra_message_fields=f"X-Comment: {text}\n",
+    )
+    raw = report(
+        from_=f'"{text}" <MAILER-DAEMON@mx.example.net>',
+        subject=text,
+        text=f"Your message to {address} could not be delivered.\n{text}",
+        status_part=status_part,
+        quoted=original(address),
+        recipient=address,
+        headers=f"Organization: {text}\nPrecedence: bulk ({text})\n",
+        text_charset=f'"{charset}"',
+    )
+    raw = raw.replace(
+        b"Auto-Submitted: auto-replied", f"Auto-Submitted: auto-replied ({text})".encode()
+    )
+    raw = raw.replace(
+        b"Content-Description: Notification\r\n",
+        f'Content-Description: Notification\r\nContent-Disposition: inline; filename="{text}.txt"\r\n'.encode(),
+    )
+    v = classified(raw)
+    assert [(f.address, f.kind, f.reason) for f in v.recipients] == [
+        (address, "hard", "user_unknown")
+    ], describe(v)
+
+
+def test_a_complaint_whose_report_part_cannot_be_printed_again_is_read():
+    """A feedback loop that pasted the original's head into its report part: a charset the
+    part's raw bytes are not in. Printing that part again (to read its fields) failed."""
+    address = "reader@example.org"
+    raw = arf(address).replace(
+        b"Reported-Uri: http://example.org/unsubscribe\r\n",
+        b"Reported-Uri: http://example.org/unsubscribe\r\n"
+        b"Content-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+        + "خبرنامه \ufffd هفتگی\r\n".encode(),
+    )
+    v = classified(raw)
+    assert (v.kind, [f.address for f in v.recipients]) == ("complaint", [address]), describe(v)
+
+
+def test_a_message_read_is_let_go():
+    """What a reading keeps of each part (their walk, their text) dies with the message: a
+    bounce server reads for months."""
+    import email.policy
+    import gc
+    import weakref
+
+    from newsletter.bounces import scan
+
+    raw = postfix("gone@example.net", "5.1.1", "550 5.1.1 <gone@example.net>: User unknown")
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    assert scan.dsn_fields(msg) and scan.human_text(msg)
+    kept = weakref.ref(msg)
+    del msg
+    gc.collect()
+    assert kept() is None
+
+
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_an_mbox_is_split_whatever_its_line_endings(ending):
     from newsletter.bounces.reports import split_mbox

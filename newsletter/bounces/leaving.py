@@ -5,7 +5,6 @@ link, which alone says whose subscription it is: the From line proves nothing.""
 
 from __future__ import annotations
 
-import email
 import logging
 import re
 from email.parser import BytesHeaderParser
@@ -24,7 +23,7 @@ def take(raw: bytes, envelope_recipients: list[str]) -> bool:
     """Act on a message sent to the unsubscribe address; False for any other message."""
     try:
         # The head alone: every bounce passes here before it is read whole.
-        msg = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        msg = BytesHeaderParser(policy=scan.READABLE).parsebytes(raw)
         named = list(envelope_recipients)
         for name in ("To", "Delivered-To", "X-Original-To"):
             named += [address for _, address in getaddresses(scan.headers(msg, name))]

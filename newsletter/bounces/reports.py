@@ -10,7 +10,6 @@ is `reasons.judge`'s job.
 from __future__ import annotations
 
 import email
-import email.policy
 import logging
 import re
 from dataclasses import replace
@@ -57,7 +56,7 @@ def classify(raw: bytes) -> Verdict:
 
 
 def _read(raw: bytes, verdict: Verdict) -> None:
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = email.message_from_bytes(raw, policy=scan.READABLE)
     for name in DELIVERED_TO:
         verdict.delivered_to += [a for _, a in getaddresses(scan.headers(msg, name)) if a]
     original = scan.original_headers(msg)

@@ -19,7 +19,7 @@ from email import message_from_string
 from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses
 
 # Not led by an apostrophe: text quotes addresses in them ("addressed to 'reader@...'").
@@ -89,10 +89,29 @@ class Evidence:
 _SURROGATE = re.compile("[\udc80-\udcff]")  # raw bytes the parser kept as surrogates
 
 
+class _Readable(Compat32):
+    """compat32, whose headers are always text. Raw 8-bit bytes in a header (UTF-8 by RFC
+    6532 and 6533, in a global DSN's fields or a server's reply) otherwise come back as a
+    Header object, on which every string method fails: one such field lost the whole
+    report."""
+
+    def header_fetch_parse(self, name, value):
+        return _unescaped(value)
+
+
+READABLE = _Readable()
+
+
+def _unescaped(value):
+    """A header's raw bytes, kept by the parser as surrogates, read as UTF-8."""
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+        return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    return value
+
+
 def decoded(value) -> str:
     """A header as text, whatever it came as: RFC 2047 words, or raw UTF-8 bytes."""
-    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
-        value = value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    value = _unescaped(value)
     try:
         chunks = decode_header(value)
     except Exception:  # a header in no known charset still says something in ASCII
@@ -105,7 +124,7 @@ def decoded(value) -> str:
         charset = "utf-8" if charset in (None, "unknown-8bit") else charset
         try:
             text.append(chunk.decode(charset, "replace"))
-        except LookupError:
+        except (LookupError, ValueError):
             text.append(chunk.decode("utf-8", "replace"))
     return _unlabelled_jis("".join(text))
 
@@ -150,7 +169,7 @@ def _decoded_text(part: Message) -> str:
         charset = "iso-2022-jp" if b"\x1b$B" in payload else "utf-8"
     try:
         text = payload.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # a charset no codec has, or a name with a NUL in it
         text = payload.decode("utf-8", "replace")
     if part.get_content_type() == "text/html":
         text = _without_scripts(text)
@@ -186,10 +205,14 @@ def _without_scripts(html_text: str) -> str:
 def _parts(msg: Message) -> list[tuple[Message, str]]:
     """Every part of the bounce itself, not the parts of the message it quotes, each with
     its content type."""
-    walked = _WALKED.get(msg)
-    if walked is None:
-        walked = _WALKED[msg] = list(_walk(msg))
-    return walked
+    rest = _WALKED.get(msg)
+    if rest is None:
+        walked = list(_walk(msg))
+        # Kept without the message itself, which comes first: a weak key that its own value
+        # holds is never let go (a bounce server kept every message it read, 12 KB each).
+        _WALKED[msg] = walked[1:]
+        return walked
+    return [(msg, msg.get_content_type()), *rest]
 
 
 def _walk(msg: Message):
@@ -203,11 +226,18 @@ def _walk(msg: Message):
         yield part, kind
         if kind == "message/rfc822":
             continue
-        payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
-            stack += reversed([p for p in payload if isinstance(p, Message)])
-        elif part.get_content_maintype() == "multipart" and isinstance(payload, str):
-            stack.append(_as_text(payload))  # its boundary is wrong: read it as text
+        if part.is_multipart():
+            stack += reversed(_inner(part))
+        elif part.get_content_maintype() == "multipart":
+            stack.append(_as_text(text_of(part)))  # its boundary is wrong: read it as text
+
+
+def _inner(part: Message) -> list[Message]:
+    """What a part holds: a multipart's parts, a message/rfc822's message, a status part's
+    blocks; nothing for a leaf, whose payload is not asked for: asked, raw bytes in it are
+    decoded by whatever charset the part names, and a name with a NUL in it raises."""
+    payload = part.get_payload() if part.is_multipart() else []
+    return [p for p in payload if isinstance(p, Message)]
 
 
 def _mend_content_type(part: Message) -> None:
@@ -226,7 +256,7 @@ def _as_text(body: str) -> Message:
     if found:
         boundary = found.group(1)
         fixed = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n{body}'
-        repaired = message_from_string(fixed, policy=compat32)
+        repaired = message_from_string(fixed, policy=READABLE)
         if isinstance(repaired.get_payload(), list):
             return repaired
     part = Message()
@@ -262,9 +292,9 @@ def cut_original(text: str) -> str:
 def forwarded_report(msg: Message) -> Message | None:
     """A bounce someone forwarded to us as an attachment."""
     for part, kind in _parts(msg):
-        payload = part.get_payload()
-        if kind == "message/rfc822" and isinstance(payload, list) and payload:
-            inner = payload[0]
+        held = _inner(part)
+        if kind == "message/rfc822" and held:
+            inner = held[0]
             said = header_text(inner, "From").lower()
             if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
                 return inner
@@ -274,10 +304,8 @@ def forwarded_report(msg: Message) -> Message | None:
 def original_headers(msg: Message) -> Message | None:
     """The header block of the message that bounced, wherever the bounce quotes it."""
     for part, kind in _parts(msg):
-        if kind == "message/rfc822":
-            payload = part.get_payload()
-            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-                return payload[0]
+        if kind == "message/rfc822" and _inner(part):
+            return _inner(part)[0]
         if kind == "text/rfc822-headers":
             return HeaderParser().parsestr(text_of(part))
     for part, kind in _parts(msg):
@@ -347,24 +375,26 @@ def _value(field: str | None) -> str:
     if found is None:
         # The field holds an address and nothing else: one that prose would not be trusted
         # with (root@localhost, the one-letter top-level domain of an anonymised sample) is
-        # still one, unless it is not ASCII (an encoded word decoded: no address we sent to).
+        # still one, unless it is not ASCII (an encoded word decoded: no address we sent to)
+        # or masked ("****@****", as a relay that hides the real address writes it).
         found = FIELD_ADDRESS.search(value)
-        if found and not found.group(1).isascii():
+        if found and not (found.group(1).isascii() and MASKED.search(found.group(1)) is None):
             found = None
     return found.group(1) if found else ""
 
 
 # Bounded as RFC 5321 bounds the parts (64 and 255), so a long field is read in linear time.
 FIELD_ADDRESS = re.compile(r'([^\s<>"(),;:@]{1,64}@[^\s<>"(),;:@]{1,255})')
+# A side of the address with no letter or digit: a mask, not an address.
+MASKED = re.compile(r"^[\W_]+@|@[\W_]+$")
 
 
 def dsn_fields(msg: Message) -> list[Evidence]:
     found: list[Evidence] = []
     for part, kind in _parts(msg):
         if kind in ("message/delivery-status", "message/global-delivery-status"):
-            payload = part.get_payload()
-            if isinstance(payload, list):  # the email package parsed the blocks already
-                blocks = [b for b in payload if isinstance(b, Message)]
+            if part.is_multipart():  # the email package parsed the blocks already
+                blocks = _inner(part)
                 found += _recipient_blocks([one for b in blocks for one in _regrouped(b)])
             else:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
@@ -657,12 +687,15 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     feedback = "abuse"
     if report is not None:
         if report.is_multipart():
-            text = "\n".join(b.as_string() for b in report.get_payload() if isinstance(b, Message))
+            # Its blocks' fields as they came: printing a block again (as_string) encodes
+            # its text anew, which fails where the report's charset cannot hold it.
+            blocks = _inner(report)
+            text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
         else:
             text = text_of(report)
         fields = HeaderParser().parsestr(text.strip() + "\n")
         for name in ("Original-Rcpt-To", "Removal-Recipient"):
-            found += [_value(v) or v.strip() for v in fields.get_all(name, [])]
+            found += filter(None, map(_value, fields.get_all(name, [])))
         feedback = (fields.get("Feedback-Type") or "abuse").strip().lower()
     if not found and original is not None:
         ours = not_recipients(msg, original)
