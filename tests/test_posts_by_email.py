@@ -279,11 +279,17 @@ def test_what_mail_programs_write_outside_the_standard_is_read(inbound_server):
     unlabelled = f"{head}Subject: no charset\r\n\r\n{PERSIAN_BODY}".encode()
     with_nul = f"{head}Subject: a\x00b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
     with_nul += "x\x00y https://example.org/nul\r\n"
-    for raw in (unlabelled, with_nul.encode()):
+    # A charset name no codec has, a NUL in it: read as UTF-8 too, not dropped.
+    odd_charset = (
+        f'{head}Subject: odd charset\r\nContent-Type: text/plain; charset="utf\x008"\r\n\r\n'
+    )
+    odd_charset += "سلام https://example.org/charset\r\n"
+    for raw in (unlabelled, with_nul.encode(), odd_charset.encode()):
         deliver(inbound_server, raw, to=POSTS)
     assert [(p.title, p.url, p.excerpt) for p in posts()] == [
         ("no charset", "https://example.org/fa/article", PERSIAN_BODY.strip()),
         ("ab", "https://example.org/nul", "xy https://example.org/nul"),
+        ("odd charset", "https://example.org/charset", "سلام https://example.org/charset"),
     ]
 
 

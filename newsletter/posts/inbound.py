@@ -319,7 +319,7 @@ def _content(part) -> str:
         return storable(payload.decode("utf-8", "replace"))
     try:
         return storable(part.get_content())
-    except (LookupError, UnicodeError):  # an unknown or lying charset
+    except (LookupError, ValueError):  # an unknown or lying charset, or a name with a NUL
         return storable(payload.decode("utf-8", "replace"))
 
 
