@@ -864,6 +864,23 @@ def mdaemon(recipient: str, diagnostic: str) -> bytes:
     )
 
 
+def mdaemon_local(recipient: str) -> bytes:
+    """MDaemon's own notice for an address it hosts and does not have: a 'Warning' from
+    MDaemon@host, no status, the original attached."""
+    return _crlf(
+        "Return-Path: <MDaemon@mail.example.net>\n"
+        "From: MDaemon@mail.example.net\nPrecedence: bulk\n"
+        f"To: {verp(recipient)}\nSubject: Warning: {recipient} - User unknown!\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="0114-0930-12-PART-BREAK"\n\n'
+        "--0114-0930-12-PART-BREAK\nContent-Type: text/plain; charset=US-ASCII\n\n"
+        f"{recipient} - no such user here.\n\nThere is no user by that name at this server.\n\n"
+        ": Message contains [1] file attachments\n\n"
+        "--0114-0930-12-PART-BREAK\nContent-Type: message/rfc822\n\n"
+        f"{original(recipient)}\n--0114-0930-12-PART-BREAK--\n"
+    )
+
+
 # --- Zoho -----------------------------------------------------------------------------------------
 
 
@@ -984,6 +1001,41 @@ def read_receipt(recipient: str) -> bytes:
         f"Reporting-UA: mail.example.com; Thunderbird\nFinal-Recipient: rfc822;{recipient}\n"
         f"Original-Message-ID: {MESSAGE_ID}\n"
         "Disposition: manual-action/MDN-sent-manually; displayed\n--m--\n"
+    )
+
+
+def rejected_on_delivery(recipient: str, reason: str) -> bytes:
+    """An RFC 8098 notification that the recipient's server deleted the message and tells
+    why: Dovecot's reject of a full mailbox, Sieve's reject (RFC 5429)."""
+    return _crlf(
+        f"From: Mail Delivery Subsystem <postmaster@example.net>\nTo: <{verp(recipient)}>\n"
+        f"Subject: Automatically rejected mail\nAuto-Submitted: auto-replied (rejected)\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="r"\n\n'
+        "--r\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: inline\n\n"
+        f"Your message to <{recipient}> was automatically rejected:\n{reason}\n"
+        "--r\nContent-Type: message/disposition-notification\n\n"
+        f"Reporting-UA: mail; Dovecot Mail Delivery Agent\nFinal-Recipient: rfc822; {recipient}\n"
+        f"Original-Message-ID: {MESSAGE_ID}\n"
+        "Disposition: automatic-action/MDN-sent-automatically; deleted\n\n"
+        "--r\nContent-Type: message/rfc822\n\nMessage removed\n--r--\n"
+    )
+
+
+def imail(failures: list[str]) -> bytes:
+    """IMail's 'Undeliverable Mail': each recipient's line, then what its RCPT TO got."""
+    said = "".join(
+        f"Unknown user: {address}\n\nRCPT TO generated following response:\n"
+        f"553 5.3.0 <{address}>... Addressee unknown, relay=[198.51.100.7]\n\n"
+        for address in failures
+    )
+    return _crlf(
+        'From: "Postmaster" <postmaster@mail.example.net>\n'
+        f"To: {verp(failures[0])}\nSubject: Undeliverable Mail\nDate: {DATE}\n"
+        "X-Mailer: <IMail v8.22>\n\n"
+        + said
+        + "Original message follows.\n\n"
+        + original(failures[0])
     )
 
 

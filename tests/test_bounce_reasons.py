@@ -45,9 +45,11 @@ from bounce_samples import (
     forwarded,
     forwarded_inline,
     human_reply,
+    imail,
     lotus_notes,
     mail_ru,
     mdaemon,
+    mdaemon_local,
     microsoft_complaint,
     microsoft_complaint_inline,
     opensmtpd,
@@ -58,6 +60,7 @@ from bounce_samples import (
     postfix_many,
     qmail,
     read_receipt,
+    rejected_on_delivery,
     report,
     rfc3464,
     sendmail,
@@ -2143,6 +2146,35 @@ def test_a_full_mailbox_is_never_hard(status, alarming, action):
     )
     v = classify(raw)
     assert all(f.kind != "hard" for f in v.recipients), describe(v)
+
+
+def test_a_full_mailbox_rejected_on_delivery_is_a_soft_failure_not_a_receipt():
+    """Dovecot rejects mail for a full mailbox with a disposition notification ("deleted",
+    by an automatic action) whose words say why: it was read as a read receipt."""
+    failed(
+        rejected_on_delivery("full@example.net", "Quota exceeded"),
+        "full@example.net",
+        "mailbox_full",
+    )
+    refused = classify(rejected_on_delivery("reader@example.net", "Not wanted here."))
+    assert [(f.address, f.kind) for f in refused.recipients] == [("reader@example.net", "soft")]
+    assert classify(read_receipt("reader@example.net")).kind == "none"
+
+
+def test_imail_s_rcpt_to_response_is_the_address():
+    """IMail: 'RCPT TO generated following response: 553 5.3.0 ... Addressee unknown'. Read
+    without its stage, X.3 made it a filter's refusal, and two dead addresses stayed."""
+    raw = imail(["gone@example.net", "left@example.net"])
+    v = classify(raw)
+    assert [(f.address, f.kind, f.reason) for f in v.recipients] == [
+        ("gone@example.net", "hard", "user_unknown"),
+        ("left@example.net", "hard", "user_unknown"),
+    ], describe(v)
+
+
+def test_mdaemon_s_own_notice_of_an_unknown_user_is_a_bounce():
+    """From MDaemon@host, not MAILER-DAEMON: it was taken for a person's letter."""
+    failed(mdaemon_local("gone@example.net"), "gone@example.net", "user_unknown")
 
 
 # Persian, Arabic, CJK and emoji, as servers and clients write them raw (RFC 6532, 6533).

@@ -35,19 +35,21 @@ SAID_COMMAND = re.compile(
 )
 # Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
 # "most progress was RCPT TO response"), DragonFly's dma ("did not like our RCPT TO"), Yahoo
-# ("[RCPT_TO]"), "SMTP:RCPT host ..." and "(Error following RCPT command)".
+# ("[RCPT_TO]"), "SMTP:RCPT host ...", "(Error following RCPT command)" and IMail's "RCPT TO
+# generated following response".
 AT_RCPT = re.compile(
     r"does not like recipient|did not like our rcpt|most progress was rcpt|\[rcpt_to\]|"
-    r"smtp:rcpt\b|following rcpt command"
+    r"smtp:rcpt\b|following rcpt command|rcpt to generated following response"
 )
 
 # Words of a server that looked the recipient up and did not find it: Exchange's "The
 # recipient name is not recognized", Domino's and Notes' "not listed in Domino Directory" (and
 # their Japanese), IMail's "Invalid final delivery userid", Gmail's "the address couldn't be
 # found", Postfix's RCPT TO restriction "Recipient address rejected", a site's "did not
-# exactly match an LLNL email address", Postfix's local delivery's 'unknown user: "name"'.
+# exactly match an LLNL email address", Postfix's local delivery's 'unknown user: "name"',
+# MDaemon's "There is no user by that name at this server".
 LOOKED_UP = re.compile(
-    r"recipient name is not recognized|unknown user: \"|"
+    r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
     r"not listed in (?:the )?(?:domino|public name)|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"

@@ -400,6 +400,8 @@ def dsn_fields(msg: Message) -> list[Evidence]:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
         elif kind == "text/plain" and re.search(r"(?im)^final-recipient:", text_of(part)):
             found += _recipient_blocks(_field_blocks(text_of(part)))
+        elif kind == "message/disposition-notification":
+            found += _rejected(_inner(part) or _field_blocks(text_of(part)))
     failed = addresses_in(headers(msg, "X-Failed-Recipients"))
     known = {e.address.lower() for e in found}
     found += [Evidence(address=a, action="failed") for a in sorted(failed - known)]
@@ -407,6 +409,22 @@ def dsn_fields(msg: Message) -> list[Evidence]:
     for evidence in found:
         unique.setdefault(evidence.address.lower(), evidence)
     return list(unique.values())
+
+
+# RFC 8098's disposition of a message that a filter refused and the server deleted, the
+# sender told why in the text: Sieve's reject, Dovecot's reject of a full mailbox.
+REJECTED = re.compile(r"automatic-action/[\w-]+\s*;\s*deleted\b", re.I)
+
+
+def _rejected(blocks: list[Message]) -> list[Evidence]:
+    """The recipients of a disposition notification that says the message was rejected; a
+    reader's own disposition (read, deleted unread) is no failure."""
+    return [
+        Evidence(address=address, action="failed")
+        for block in blocks
+        if REJECTED.search(decoded(block.get("Disposition") or ""))
+        and (address := _value(block.get("Final-Recipient")))
+    ]
 
 
 def _regrouped(block: Message) -> list[Message]:
@@ -655,7 +673,7 @@ FEEDBACK_WORDS = re.compile(
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
     r"email abuse)"
 )
-DAEMON = re.compile(r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)")
+DAEMON = re.compile(r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)|\bmdaemon@")
 
 
 def from_daemon(msg: Message) -> bool:
