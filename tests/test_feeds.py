@@ -74,6 +74,33 @@ def test_entries_without_a_web_link_are_skipped(weekly, web_files):
     assert Post.query.one().title == "Good"
 
 
+def test_an_entry_whose_link_no_url_parser_takes_is_skipped_alone(weekly, web_files):
+    """'http://[bad' raised in the URL parser, and the whole feed failed with it."""
+    web_files.files["/f"] = rss(item("a", "Bad", link="http://[bad/x"), item("b", "Good"))
+    assert feeds.fetch_feed(add_feed(weekly, web_files.url + "/f")) == 1
+    assert Post.query.one().title == "Good"
+
+
+def test_an_encoding_named_so_no_codec_takes_it_is_read_as_utf8(weekly, web_files):
+    """A garbled encoding name (or one with a NUL in it) raised inside feedparser, and the
+    feed was lost: it is read as XML's default, UTF-8."""
+    for n, name in enumerate([b"UTF\xf18", b"utf\x008"]):
+        body = rss(item(f"fa{n}", "گزارش هفتگی")).replace(b"UTF-8", name, 1)
+        web_files.files[f"/f{n}"] = body
+        assert feeds.fetch_feed(add_feed(weekly, f"{web_files.url}/f{n}")) == 1
+    assert [p.title for p in Post.query.order_by(Post.id)] == ["گزارش هفتگی"] * 2
+
+
+def test_markup_that_trips_the_lenient_parser_is_not_a_feed(weekly, web_files):
+    """feedparser's lenient parser raised on its own on such markup: the editors saw "could
+    not be read" and the log a traceback, rather than why."""
+    web_files.files["/f"] = b"<channel<item<link</item</link>"
+    feed = add_feed(weekly, web_files.url + "/f")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(feed)
+    assert "not a feed" in db.session.get(Feed, feed.id).last_error
+
+
 def test_persian_posts_arrive_intact(weekly, web_files):
     web_files.files["/f"] = rss(item("fa", "گزارش هفتگی", description="خلاصه‌ای کوتاه"))
     feeds.fetch_feed(add_feed(weekly, web_files.url + "/f"))

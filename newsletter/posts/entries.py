@@ -35,10 +35,29 @@ class NotAFeed(Exception):
 def parse(body: bytes):
     """feedparser on the bytes. A stream, not bytes: given bytes, feedparser first tries them
     as a local file name (a feed answering '/etc/passwd' would be read from disk)."""
-    parsed = feedparser.parse(io.BytesIO(_xml_characters(body)))
+    parsed = _read(_xml_characters(body))
     if parsed.bozo and not parsed.entries:
         raise NotAFeed
     return parsed
+
+
+# The XML declaration's encoding, with what comes before it in the declaration.
+_ENCODING_NAMED = re.compile(rb"(<\?xml\b[^>]*?)\s+encoding\s*=\s*([\"']).*?\2", re.S)
+
+
+def _read(body: bytes):
+    try:
+        return feedparser.parse(io.BytesIO(body))
+    except (ValueError, LookupError) as exc:
+        # An encoding named so that feedparser cannot take it (garbled bytes, a NUL in the
+        # name) raised, and the whole feed was lost: read as XML's default, UTF-8.
+        unnamed = _ENCODING_NAMED.sub(rb"\1", body, count=1)
+        if unnamed == body:
+            raise NotAFeed from exc
+        return _read(unnamed)
+    except (AttributeError, KeyError, IndexError, TypeError) as exc:
+        # The lenient parser's own faults on broken markup ("<channel<item<link</item</link>").
+        raise NotAFeed from exc
 
 
 def depth(markup: str) -> int:
@@ -144,7 +163,10 @@ def _link(entry, base: str) -> str:
     link = text_of(entry, "link")
     if entry.get("guidislink"):
         return link if web_url(link) else ""
-    return urljoin(base, link) if base and link else link
+    try:
+        return urljoin(base, link) if base and link else link
+    except ValueError:  # "http://[bad": no URL, and this entry alone is skipped
+        return ""
 
 
 def posts_of(feed: Feed, parsed, max_items: int, base: str = "") -> dict[str, Post]:
