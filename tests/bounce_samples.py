@@ -15,6 +15,7 @@ the report and the VERP return path. A classifier must name none of them.
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 from email.header import Header
@@ -400,6 +401,25 @@ def outlook_html(recipient: str, diagnostic: str) -> bytes:
         f"Date: {DATE}\n"
         "MIME-Version: 1.0\n"
         "Content-Type: text/html; charset=utf-8\n\n" + html
+    )
+
+
+def microsoft_ndr_text(recipient: str, headline: str, title: str, error: str) -> bytes:
+    """Microsoft 365's NDR as its plain-text part reads, with no status part: the headline
+    of why under the address, the server's reply far below under "Error Details"."""
+    domain = recipient.rpartition("@")[2]
+    return _crlf(
+        "From: Microsoft Outlook <postmaster@example.onmicrosoft.com>\n"
+        f"To: {verp(recipient)}\nSubject: Undeliverable: This week: spring issue\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n"
+        f"Your message to {recipient} couldn't be delivered.\n{headline}\n"
+        f"news   Office 365      {domain}\nSender          Action Required\n{title}\n\n"
+        "How to Fix It\nCheck the Reported error below.\n\n"
+        f"More Info for Email Admins\nStatus code: {error[:9]}\n\n"
+        f"Original Message Details\nSender Address: {SENDER}\n"
+        f"Recipient Address:      {recipient}\nSubject:        This week: spring issue\n\n"
+        f"Error Details\nError:  {error}\nMessage rejected by:    mx.{domain}\n\n"
+        f"Original Message Headers\n\n{original(recipient)}"
     )
 
 
@@ -1019,6 +1039,24 @@ def rejected_on_delivery(recipient: str, reason: str) -> bytes:
         f"Original-Message-ID: {MESSAGE_ID}\n"
         "Disposition: automatic-action/MDN-sent-automatically; deleted\n\n"
         "--r\nContent-Type: message/rfc822\n\nMessage removed\n--r--\n"
+    )
+
+
+def netease(recipient: str, said: str) -> bytes:
+    """NetEase's (163.com, 126.com) bounce: Chinese text in GBK, base64, its English line
+    "SMTP error, RCPT TO: Host <host>(<ip>) RCPT TO said <reply>"."""
+    text = (
+        "很抱歉，您的邮件被退回来了……\r\n原邮件信息：\r\n"
+        f"    主题  This week: spring issue\r\n    收件人 {recipient}\r\n\r\n退信原因：\r\n"
+        "    未知的原因，对方拒绝接收您的邮件\r\n"
+        f"    英文说明:SMTP error, RCPT TO: Host example.net(198.51.100.7) RCPT TO said {said}\r\n"
+    )
+    body = base64.encodebytes(text.encode("gbk")).decode("ascii")
+    return _crlf(
+        "From: Postmaster@163.com\n"
+        f"To: {verp(recipient)}\nSubject: {_encoded('系统退信')}\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nX-Mailer: Coremail MTA server\n"
+        'Content-Type: text/plain; charset="gbk"\nContent-Transfer-Encoding: base64\n\n' + body
     )
 
 

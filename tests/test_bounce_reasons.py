@@ -52,6 +52,8 @@ from bounce_samples import (
     mdaemon_local,
     microsoft_complaint,
     microsoft_complaint_inline,
+    microsoft_ndr_text,
+    netease,
     opensmtpd,
     opensmtpd_plain,
     original,
@@ -2175,6 +2177,75 @@ def test_imail_s_rcpt_to_response_is_the_address():
 def test_mdaemon_s_own_notice_of_an_unknown_user_is_a_bounce():
     """From MDaemon@host, not MAILER-DAEMON: it was taken for a person's letter."""
     failed(mdaemon_local("gone@example.net"), "gone@example.net", "user_unknown")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(netease("gone@example.net", "550 No such user here"), id="netease"),
+        pytest.param(
+            rfc3464(
+                "gone@example.jp",
+                "5.1.1",
+                "550 5.1.1 sid=a1 Address rejected gone@example.jp. [code=28]",
+                text="<gone@example.jp> : 198.51.100.7 : mx.example.jp:[192.0.2.1] : "
+                "550 5.1.1 sid=a1 Address rejected gone@example.jp. [code=28]  in RCPT TO\n",
+            ),
+            id="in-rcpt-to",
+        ),
+    ],
+)
+def test_a_server_s_words_for_the_rcpt_stage_make_user_unknown_the_address(raw):
+    """NetEase's "RCPT TO said 550 No such user here" and a Japanese provider's "... in RCPT
+    TO": the refusal answered RCPT TO, so the address is dead (a bare "Address rejected" is
+    otherwise a refusal of our sender)."""
+    address = next(f.address for f in classify(raw).recipients)
+    failed(raw, address, "user_unknown")
+
+
+@pytest.mark.parametrize(
+    "headline, reason",
+    [
+        ("example.net suspects your message is spam and rejected it.", "spam"),
+        ("Security or policy settings at example.net have rejected your message.", "policy"),
+    ],
+)
+def test_microsoft_365_s_headline_says_why_when_the_reply_does_not(headline, reason):
+    """Its NDR without a status part: "550 5.7.1 Message rejected" says nothing Microsoft's
+    headline does not; read alone it was a soft failure of no reason, held against the
+    reader."""
+    raw = microsoft_ndr_text("reader@example.net", headline, "Rejected", "550 5.7.1 Rejected")
+    failed(raw, "reader@example.net", reason)
+
+
+def test_tencent_s_dns_check_of_our_domain_is_a_refusal_of_our_mail():
+    said = "550 Domain may not exist or DNS check failed [MGaq IP: 198.51.100.7]."
+    failed(postfix("reader@qq.com", "5.0.0", said), "reader@qq.com", "sender_rejected")
+
+
+def test_spamassassin_s_verdict_behind_a_server_s_words_is_spam():
+    said = "550 5.7.1 Spamassassin considers this message SPAM. In case you disagree, write"
+    failed(postfix("reader@example.net", "5.7.1", said), "reader@example.net", "spam")
+
+
+def test_a_report_that_failed_one_and_delayed_another_is_read_by_the_failure():
+    """A delay is soft too, but only recorded: the message's reason is the failure's."""
+    status_part = delivery_status(
+        [
+            {"address": "late@example.net", "status": "4.4.7", "action": "delayed"},
+            {"address": "full@example.net", "status": "5.2.2", "diagnostic": "552 5.2.2 Quota"},
+        ]
+    )
+    raw = report(
+        from_="MAILER-DAEMON@mx.example.net",
+        subject="Delivery Status Notification",
+        text="Delivery failed for one recipient and is delayed for another.",
+        status_part=status_part,
+        quoted=original("late@example.net"),
+        recipient="late@example.net",
+    )
+    v = classify(raw)
+    assert (v.kind, v.main.reason) == ("soft", "mailbox_full"), describe(v)
 
 
 # Persian, Arabic, CJK and emoji, as servers and clients write them raw (RFC 6532, 6533).

@@ -737,6 +737,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "the message was rejected due to classification as bulk mail",
             "the content of this message looked like spam",
             "this message appears to be spam",
+            "considers this message spam",  # SpamAssassin behind a server's own words
+            "suspects your message is spam",  # Microsoft 365's NDR
             "this message has been identified as spam",
             "this message has been scored as spam with a probability",
             "this message was classified as spam",
@@ -928,7 +930,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "you have exceeded the allowable number of posts without solving a captcha",
             "you have exceeded the the allowable number of posts without solving a captcha",
         ],
-        [],
+        # Microsoft 365's NDR for the recipient domain's own rules: "Security or policy
+        # settings at example.com have rejected your message."
+        [r"security or policy settings at \S+ have rejected your message"],
     ),
     "virus": (
         [
@@ -1681,6 +1685,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("message too large"), "too_large"),
             (r"spam is embedded in the email|mail content denied", "spam"),
             (r"suspected spam|mail is rejected by recipients", "sender_rejected"),
+            # Tencent's help: the sending domain may not exist, or its DNS check failed.
+            (_E("domain may not exist or dns check failed"), "sender_rejected"),
             (_E("mailbox unavailable or access denined"), "rate_limited"),
             (_E("is a deactivated mailbox"), "mailbox_disabled"),
             (_E("bad address syntax"), "syntax_error"),

@@ -35,11 +35,12 @@ SAID_COMMAND = re.compile(
 )
 # Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
 # "most progress was RCPT TO response"), DragonFly's dma ("did not like our RCPT TO"), Yahoo
-# ("[RCPT_TO]"), "SMTP:RCPT host ...", "(Error following RCPT command)" and IMail's "RCPT TO
-# generated following response".
+# ("[RCPT_TO]"), "SMTP:RCPT host ...", "(Error following RCPT command)", IMail's "RCPT TO
+# generated following response", NetEase's "RCPT TO said 550 ..." and "... in RCPT TO".
 AT_RCPT = re.compile(
     r"does not like recipient|did not like our rcpt|most progress was rcpt|\[rcpt_to\]|"
-    r"smtp:rcpt\b|following rcpt command|rcpt to generated following response"
+    r"smtp:rcpt\b|following rcpt command|rcpt to generated following response|"
+    r"\brcpt to said\b|\bin rcpt to\b"
 )
 
 # Words of a server that looked the recipient up and did not find it: Exchange's "The

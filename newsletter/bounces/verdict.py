@@ -102,8 +102,9 @@ class Verdict:
 
     @property
     def main(self) -> Failure | None:
-        """The recipient that sets the message's kind."""
-        ranked = sorted(self.recipients, key=lambda r: _RANK[r.kind])
+        """The recipient that sets the message's kind; of those, one that failed rather than
+        one still queued (a delay is soft too, but only recorded)."""
+        ranked = sorted(self.recipients, key=lambda r: (_RANK[r.kind], r.reason == "delayed"))
         return ranked[0] if ranked else None
 
     @property
