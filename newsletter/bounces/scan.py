@@ -205,14 +205,15 @@ def _without_scripts(html_text: str) -> str:
 def _parts(msg: Message) -> list[tuple[Message, str]]:
     """Every part of the bounce itself, not the parts of the message it quotes, each with
     its content type."""
-    rest = _WALKED.get(msg)
-    if rest is None:
+    kept = _WALKED.get(msg)
+    if kept is None:
         walked = list(_walk(msg))
         # Kept without the message itself, which comes first: a weak key that its own value
         # holds is never let go (a bounce server kept every message it read, 12 KB each).
-        _WALKED[msg] = walked[1:]
+        _WALKED[msg] = walked[0][1], walked[1:]
         return walked
-    return [(msg, msg.get_content_type()), *rest]
+    kind, rest = kept
+    return [(msg, kind), *rest]
 
 
 def _walk(msg: Message):
@@ -292,8 +293,7 @@ def cut_original(text: str) -> str:
 def forwarded_report(msg: Message) -> Message | None:
     """A bounce someone forwarded to us as an attachment."""
     for part, kind in _parts(msg):
-        held = _inner(part)
-        if kind == "message/rfc822" and held:
+        if kind == "message/rfc822" and (held := _inner(part)):
             inner = held[0]
             said = header_text(inner, "From").lower()
             if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
@@ -304,8 +304,8 @@ def forwarded_report(msg: Message) -> Message | None:
 def original_headers(msg: Message) -> Message | None:
     """The header block of the message that bounced, wherever the bounce quotes it."""
     for part, kind in _parts(msg):
-        if kind == "message/rfc822" and _inner(part):
-            return _inner(part)[0]
+        if kind == "message/rfc822" and (held := _inner(part)):
+            return held[0]
         if kind == "text/rfc822-headers":
             return HeaderParser().parsestr(text_of(part))
     for part, kind in _parts(msg):
