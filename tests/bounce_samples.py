@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import textwrap
 from email.header import Header
 
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn  # noqa: F401  (re-exported for the tests)
+
+from newsletter.bounces.reports import classify
 
 SENDER = "news@example.org"
 SENDER_NAME = "Example Weekly"
@@ -1355,3 +1358,19 @@ def human_reply(author: str, *, text: str = "", display_name: str = "") -> bytes
             or "Thanks for this week's issue, the piece on gardens was lovely.\n\n> Hello, here is this week's issue.\n"
         )
     )
+
+
+class _Caught(logging.Handler):
+    def emit(self, record):
+        raise AssertionError(f"classify caught an error of its own: {record.getMessage()}")
+
+
+def classified(raw: bytes):
+    """classify, failing when its guard against the unforeseen had to catch anything."""
+    log = logging.getLogger("newsletter.bounces.reports")
+    handler = _Caught(level=logging.ERROR)
+    log.addHandler(handler)
+    try:
+        return classify(raw)
+    finally:
+        log.removeHandler(handler)

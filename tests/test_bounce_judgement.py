@@ -15,6 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from bounce_samples import classified
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsletter.bounces.verdict import KINDS
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +106,36 @@ def test_line_endings_do_not_change_a_verdict():
             if verdict(lf.replace(b"\n", ending)) != expected:
                 changed.append((path.name, ending))
     assert changed == [], f"{len(changed)} verdicts change with the line endings: {changed[:10]}"
+
+
+# What a message picks up on its way: raw bytes in another script, a NUL, a cut.
+SPLICED = st.sampled_from(
+    [
+        "کاربر ناشناس".encode(),
+        "用户不存在 メールボックス".encode(),
+        "😀🚫".encode(),
+        b"\xff\xfe\xd8",
+        b"\x00",
+        b'; charset="utf\x008"',
+        b"\r\n\r\n",
+        b"=?utf-8?b?2LPZhNin2YU=?=",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.lists(st.tuples(st.floats(0, 1), SPLICED), max_size=6))
+def test_a_real_bounce_mangled_on_its_way_is_still_read(pick, splices):
+    """A corpus message with raw Persian, CJK, emoji, stray bytes or a NUL spliced in at any
+    places, header lines included: the reader never trips its own guard. A raw 8-bit header
+    (RFC 6532) or a charset name with a NUL lost the whole report before."""
+    files = sorted((CORPUS / "corpus").glob("*.eml"))
+    if not files:
+        if IN_CI:
+            pytest.fail(f"the shared bounce corpus is missing at {CORPUS}")
+        pytest.skip(f"no shared bounce corpus at {CORPUS}")
+    raw = files[pick % len(files)].read_bytes()
+    for where, piece in splices:
+        at = int(where * len(raw))
+        raw = raw[:at] + piece + raw[at:]
+    assert classified(raw).kind in KINDS

@@ -20,7 +20,6 @@ No database and no app: classify() takes bytes.
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
 
@@ -34,6 +33,7 @@ from bounce_samples import (
     arf,
     boxbe_report,
     challenge,
+    classified,
     complaint,
     courier,
     delivery_status,
@@ -2043,22 +2043,6 @@ def test_cli_classify_json(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Properties.
 # ---------------------------------------------------------------------------------------------
-
-
-class _Caught(logging.Handler):
-    def emit(self, record):
-        raise AssertionError(f"classify caught an error of its own: {record.getMessage()}")
-
-
-def classified(raw: bytes):
-    """classify, failing when its guard against the unforeseen had to catch anything."""
-    log = logging.getLogger("newsletter.bounces.reports")
-    handler = _Caught(level=logging.ERROR)
-    log.addHandler(handler)
-    try:
-        return classify(raw)
-    finally:
-        log.removeHandler(handler)
 
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
