@@ -96,22 +96,18 @@ class _Readable(Compat32):
     report."""
 
     def header_fetch_parse(self, name, value):
-        return _unescaped(value)
+        # The parser keeps raw bytes as surrogates: read them as UTF-8.
+        if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+            return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+        return value
 
 
+# Every message here is parsed with it, so every header comes out as text.
 READABLE = _Readable()
 
 
-def _unescaped(value):
-    """A header's raw bytes, kept by the parser as surrogates, read as UTF-8."""
-    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
-        return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
-    return value
-
-
 def decoded(value) -> str:
-    """A header as text, whatever it came as: RFC 2047 words, or raw UTF-8 bytes."""
-    value = _unescaped(value)
+    """A header as text: its RFC 2047 words decoded (raw bytes are READABLE's to read)."""
     try:
         chunks = decode_header(value)
     except Exception:  # a header in no known charset still says something in ASCII
