@@ -7,6 +7,7 @@ from pathlib import Path
 from time import monotonic
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from flask import Flask
 from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES, filesystem
@@ -14,6 +15,7 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 from newsletter import jobs
+from newsletter.extensions import db
 
 
 def _write_whole(path: str, data: bytes) -> None:
@@ -68,6 +70,15 @@ def celery_init_app(app: Flask) -> Celery:
 
     if app.config["BROKER_URL"] == "filesystem://":
         use_atomic_folder_transport()
+
+    @worker_process_init.connect(weak=False)
+    def _own_connections(**_):
+        # A forked pool process inherits the parent's pooled connections (the schema check
+        # before the worker starts made one): processes sharing one socket read each other's
+        # results, and two claimed one issue. Each process opens its own.
+        with app.app_context():
+            db.engine.dispose(close=False)
+
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(_celery_config(app.config))
     app.extensions["celery"] = celery_app
