@@ -76,6 +76,7 @@ def click(issue: Issue, position: int, copies: int) -> None:
     db.session.commit()
 
 
+@pytest.mark.slow
 def test_the_share_tries_each_subject_and_the_rest_gets_the_winner(app, weekly, inbox):
     issue = ab_issue(weekly)
     start_sending(issue)

@@ -355,6 +355,7 @@ _MAILBOX = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_MAILBOX, min_size=1, max_size=4))
 def test_every_address_a_header_lists_is_found(mailboxes):

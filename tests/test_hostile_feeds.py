@@ -126,6 +126,7 @@ def test_a_huge_feed_is_refused_without_reading_it_all(weekly, servers, announce
     assert Post.query.count() == 0
 
 
+@pytest.mark.slow
 def test_only_the_first_items_of_a_long_feed_are_kept(app, weekly, servers):
     app.config["FEED_MAX_ITEMS"] = 1_200  # more guids than one query looks up
     row = add_feed(weekly, servers.start(feed(many_items(3_000))).url + "/feed.xml")
