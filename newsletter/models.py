@@ -214,6 +214,8 @@ class Issue(db.Model):
     # Failed sends in a row across all workers; past a limit the issue pauses itself.
     error_streak: Mapped[int] = mapped_column(default=0, server_default="0")
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Refusals of mail sent before the last resume led to the pause: they count no more.
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The frozen render, tens of KB: loaded when read, not with every look at the status
     # (a send looks several times a batch; lists of issues never need it).
     html: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")

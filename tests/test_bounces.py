@@ -26,13 +26,14 @@ from builders import (
     submit,
     user,
 )
+from conftest import wait_until
 
 from newsletter import jobs, suppression, verp
 from newsletter.bounces.intake import add_soft_bounce
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
-from newsletter.sending import loop
+from newsletter.sending import lifecycle, loop
 from newsletter.subscriptions import service
 
 
@@ -506,6 +507,62 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     ).all()
     assert sorted(kinds) == [("sender", "example.net", 1), ("sender", "outlook.example", 5)]
     assert inbox.to("editor@example.org") == [alert]
+
+
+def test_after_a_resume_only_refusals_of_mail_sent_since_count(
+    app, weekly, inbox, bounce_server, worker
+):
+    """Refusals of copies sent before a pause come in late: they are what paused the issue,
+    and must not pause it again the moment an editor has fixed the cause and resumed."""
+    app.config.update(SENDER_REFUSALS_PAUSE=2, BATCH_SIZE=4)
+    server = bounce_server()
+    refusing = add_subscribers_at(weekly, "outlook.example", 12)
+    issue = draft(weekly)
+    start_sending(issue)
+    rows = db.session.scalars(
+        sa.select(Delivery.id).where(Delivery.issue_id == issue.id).order_by(Delivery.id)
+    ).all()
+
+    def due_now(ids: list[int], now: bool) -> None:
+        later = None if now else datetime.now(UTC) + timedelta(days=1)
+        db.session.execute(sa.update(Delivery).where(Delivery.id.in_(ids)).values(retry_at=later))
+        db.session.commit()
+
+    def refuse(email: str) -> None:
+        [copy] = inbox.to(email)
+        deliver(server, dsn(email, "5.7.515", said=REFUSED), to=copy.sender)
+
+    def status() -> str:
+        return db.session.scalar(sa.select(Issue.status).where(Issue.id == issue.id))
+
+    def sent() -> list[str]:
+        return [email for email in refusing if inbox.to(email)]
+
+    due_now(rows[4:], now=False)  # four at a time, the rest held back
+    loop.send_batch(issue.id)
+    first = sent()
+    assert len(first) == 4
+    refuse(first[0])
+    refuse(first[1])
+    assert status() == "paused"
+
+    due_now(rows[4:8], now=True)
+    lifecycle.resume_issue(db.session.get(Issue, issue.id))
+    refuse(first[2])  # sent before the pause, refused only now: old news
+    refuse(first[3])
+    assert status() == "sending"
+    wait_until(lambda: len(sent()) == 8, message="the four due after the resume")
+    since = [email for email in sent() if email not in first]
+    refuse(since[0])
+    assert status() == "sending"
+    refuse(since[1])  # the cause is still there: paused again, with the reason
+    assert status() == "paused"
+    paused = db.session.get(Issue, issue.id)
+    db.session.refresh(paused)
+    assert paused.pause_reason == f"outlook.example refuses our mail: {REFUSED}"
+    # Every refusal is kept for the report, and none counted against a reader.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 6
+    assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
 
 
 def test_the_server_is_no_relay(app, bounce_server):

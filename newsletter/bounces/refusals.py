@@ -5,7 +5,8 @@ subscriber, and sending on only makes the sender's reputation worse. So when one
 NEWSLETTER_SENDER_REFUSALS_PAUSE messages of one issue within NEWSLETTER_SENDER_REFUSALS_WINDOW
 seconds, the whole issue pauses (mail to other domains too: simpler than holding one domain
 back, and the cause, such as DNS or DKIM, is often ours for every domain) and the editors
-are told which domain refuses us and what it said.
+are told which domain refuses us and what it said. Once an editor resumes it, only refusals
+of mail sent since count: those of earlier copies, which come in late, paused it already.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
 
 
 def count(issue_id: int, domain: str) -> int:
-    """Refusals by this domain of this issue within the window."""
+    """Refusals by this domain of this issue within the window, of mail sent since the
+    issue last resumed: those of mail sent before it, which come in late, are what paused
+    it, and would pause it again at once, the cause fixed or not."""
     since = utcnow() - timedelta(seconds=current_app.config["SENDER_REFUSALS_WINDOW"])
+    resumed = sa.select(Issue.resumed_at).where(Issue.id == issue_id).scalar_subquery()
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Bounce)
@@ -54,5 +58,6 @@ def count(issue_id: int, domain: str) -> int:
             Bounce.kind == BounceKind.SENDER,
             Bounce.received_at >= since,
             Delivery.issue_id == issue_id,
+            sa.or_(resumed.is_(None), Delivery.sent_at >= resumed),
         )
     )

@@ -120,6 +120,7 @@ def resume_issue(issue: Issue) -> None:
         (IssueStatus.PAUSED,),
         IssueStatus.SENDING,
         progress_at=utcnow(),
+        resumed_at=utcnow(),
         error_streak=0,
         pause_reason=None,
     )
