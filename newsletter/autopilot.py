@@ -17,6 +17,7 @@ from markupsafe import escape
 from newsletter.digest.compose import ComposeError, compose_issue
 from newsletter.editors import email_editors
 from newsletter.extensions import db
+from newsletter.i18n import isolate
 from newsletter.models import Issue, MailingList, utcnow
 from newsletter.sending import lifecycle
 from newsletter.statuses import IssueStatus
@@ -67,7 +68,9 @@ def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: s
 
 
 def _email_editors(mailing_list: MailingList, subject: str, message: str, link: str) -> None:
-    html = f"<p>{escape(message)}</p>" + (
+    # The list's name, Persian say, keeps its own direction inside the English sentence.
+    name = str(escape(mailing_list.name))
+    html = f"<p>{str(escape(message)).replace(name, isolate(mailing_list.name))}</p>" + (
         f'<p><a href="{escape(link)}">{escape(link)}</a></p>' if link else ""
     )
     text = message + (f"\n\n{link}\n" if link else "\n")

@@ -12,6 +12,7 @@ from builders import send_one_batch, user
 from flask_babel import force_locale
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
 from newsletter import autopilot, mailer
 from newsletter.digest.compose import compose_issue
@@ -263,7 +264,12 @@ def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
     loop.pause_itself(issue.id, "Something went wrong.")
     assert alerts.tell_editors(issue.id) == 1
     subject = f"Issue {issue.number} of {PERSIAN_LIST} paused: sending failed"
-    assert_headers(inbox.to("editor@example.org")[0], subject)
+    [alert] = inbox.to("editor@example.org")
+    assert_headers(alert, subject)
+    # In the English sentence the Persian name and subject keep their own direction.
+    html = alert.part("html")
+    assert f'<bdi dir="auto">{escape(PERSIAN_LIST)}</bdi>' in html
+    assert f'<bdi dir="auto">{escape(PERSIAN_SUBJECT)}</bdi>' in html
 
 
 def test_autopilot_notices_of_a_persian_list(app, persian, inbox):
@@ -274,6 +280,7 @@ def test_autopilot_notices_of_a_persian_list(app, persian, inbox):
     assert autopilot.run_list(persian, now) is None  # no posts: the editors are told
     [received] = inbox.wait_for(1)
     assert_headers(received, f"{PERSIAN_LIST}: no new posts this week")
+    assert f'no new posts for <bdi dir="auto">{escape(PERSIAN_LIST)}</bdi>' in received.part("html")
 
 
 def test_an_internationalised_domain_goes_out_in_its_ascii_form(
