@@ -250,3 +250,15 @@ def test_an_issue_that_paused_itself_says_why(editor_client, weekly):
     assert "Paused after 100 failed sends in a row" in page
     assert "535 &lt;auth&gt; failed" in page
     assert 'value="resume"' in page or "/resume" in page
+
+
+def test_a_pause_reason_in_persian_keeps_its_own_direction(editor_client, weekly):
+    """A server's words may be Persian or Chinese: set apart from the English around them."""
+    add_post(weekly, "a", "Alpha")
+    issue = compose(editor_client)
+    issue.status = "paused"
+    issue.pause_reason = "mail.example.ir refuses our mail: 550 ایمیل شما رد شد <spam> 邮件被拒绝"
+    db.session.commit()
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    said = "550 ایمیل شما رد شد &lt;spam&gt; 邮件被拒绝"
+    assert f'<bdi dir="auto">mail.example.ir refuses our mail: {said}</bdi> Fix the cause' in page
