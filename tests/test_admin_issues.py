@@ -240,13 +240,19 @@ def test_a_removed_post_can_be_ticked_back_in(editor_client, weekly):
     assert [i.title for i in db.session.get(Issue, issue.id).items] == ["Beta", "Alpha"]
 
 
-def test_an_issue_that_paused_itself_says_why(editor_client, weekly):
-    add_post(weekly, "a", "Alpha")
-    issue = compose(editor_client)
+def paused_page(client, mailing_list, reason: str) -> str:
+    """The page of an issue of the list that paused itself for this reason."""
+    add_post(mailing_list, "a", "Alpha")
+    issue = compose(client, mailing_list.slug)
     issue.status = "paused"
-    issue.pause_reason = "Paused after 100 failed sends in a row. Last error: 535 <auth> failed"
+    issue.pause_reason = reason
     db.session.commit()
-    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    return client.get(f"/admin/issues/{issue.id}").text
+
+
+def test_an_issue_that_paused_itself_says_why(editor_client, weekly):
+    reason = "Paused after 100 failed sends in a row. Last error: 535 <auth> failed"
+    page = paused_page(editor_client, weekly, reason)
     assert "Paused after 100 failed sends in a row" in page
     assert "535 &lt;auth&gt; failed" in page
     assert 'value="resume"' in page or "/resume" in page
@@ -254,11 +260,7 @@ def test_an_issue_that_paused_itself_says_why(editor_client, weekly):
 
 def test_a_pause_reason_in_persian_keeps_its_own_direction(editor_client, weekly):
     """A server's words may be Persian or Chinese: set apart from the English around them."""
-    add_post(weekly, "a", "Alpha")
-    issue = compose(editor_client)
-    issue.status = "paused"
-    issue.pause_reason = "mail.example.ir refuses our mail: 550 ایمیل شما رد شد <spam> 邮件被拒绝"
-    db.session.commit()
-    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    reason = "mail.example.ir refuses our mail: 550 ایمیل شما رد شد <spam> 邮件被拒绝"
+    page = paused_page(editor_client, weekly, reason)
     said = "550 ایمیل شما رد شد &lt;spam&gt; 邮件被拒绝"
     assert f'<bdi dir="auto">mail.example.ir refuses our mail: {said}</bdi> Fix the cause' in page
