@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -92,11 +93,42 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_off(connection):
+    """On SQLite, foreign keys unenforced while migrating. Batch mode changes a table by
+    copying it and dropping the old one, and with them on, that drop deletes every row that
+    points at the table (ON DELETE CASCADE) or blanks its pointer (SET NULL): an upgrade
+    emptied a list's issues, subscriptions and posts. SQLite's own recipe for changing a
+    table turns them off first; the pragma only takes outside a transaction, so here."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends the transaction the statement began, for alembic's own
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.rollback()  # whatever a failed migration left open
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _check_foreign_keys(connection):
+    """What the migrations left must still hold together, as the unenforced keys would have
+    made it: any row pointing at nothing stops the upgrade, rolled back."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows that point at nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -14,11 +14,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, no batch: SQLite's batch mode copies the table and drops the old one,
+# and with foreign keys on, dropping issues deletes every delivery by its cascade.
 def upgrade():
-    with op.batch_alter_table("issues") as batch:
-        batch.add_column(sa.Column("resumed_at", sa.DateTime(), nullable=True))
+    op.add_column("issues", sa.Column("resumed_at", sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("issues") as batch:
-        batch.drop_column("resumed_at")
+    op.drop_column("issues", "resumed_at")
