@@ -35,6 +35,7 @@ from bounce_samples import (
     challenge,
     classified,
     complaint,
+    coremail,
     courier,
     delivery_status,
     dsn,
@@ -2205,6 +2206,41 @@ def test_microsoft_365_s_headline_says_why_when_the_reply_does_not(headline, rea
 def test_tencent_s_dns_check_of_our_domain_is_a_refusal_of_our_mail():
     said = "550 Domain may not exist or DNS check failed [MGaq IP: 198.51.100.7]."
     failed(postfix("reader@qq.com", "5.0.0", said), "reader@qq.com", "sender_rejected")
+
+
+@pytest.mark.parametrize(
+    ("why", "english", "reason"),
+    [
+        # "your mail is suspected to be spam and refused": only the Chinese says so
+        ("现在您发送的邮件被怀疑为是垃圾邮件，拒绝接收。", "rejected by system", "spam"),
+        ("收件人邮箱空间已满，无法接收新邮件。", "rejected by system", "mailbox_full"),
+        ("该邮箱已被冻结。", "mailbox unavailable", "mailbox_disabled"),
+        ("邮件大小超过了对方的限制。", "rejected by system", "too_large"),
+        ("您的发信频率过高，请稍后再试。", "rejected by system", "rate_limited"),
+        # its English words, where they say something, come first: a blacklist is only
+        # a guess of the template's ("perhaps the other side set up a blacklist or filter")
+        (
+            "这封邮件被收件人拒绝了，可能是对方设置了黑名单或者过滤器。",
+            "550 5.1.1 User unknown",
+            "user_unknown",
+        ),
+    ],
+)
+@pytest.mark.parametrize("charset", ["gbk", "gb18030", "utf-8"])
+def test_coremail_s_reason_in_chinese_is_read_where_its_english_says_nothing(
+    why, english, reason, charset
+):
+    """163.com's bounce of a message it took for spam said in English only "rejected by
+    system": a soft failure of no reason, held against the reader."""
+    raw = coremail("reader@163.com", why, english, charset=charset)
+    failed(raw, "reader@163.com", reason)
+
+
+def test_coremail_s_remedy_is_not_its_reason():
+    """The suggested remedy (建议解决方案) may name anything: "do not send spam"."""
+    remedy = "请勿发送垃圾邮件，请检查后再尝试发送。"
+    raw = coremail("reader@163.com", "收件人邮箱空间已满。", "rejected by system", remedy=remedy)
+    failed(raw, "reader@163.com", "mailbox_full")
 
 
 def test_spamassassin_s_verdict_behind_a_server_s_words_is_spam():

@@ -1831,3 +1831,26 @@ def reason_for_text(text: str, patterns=TEXT_REASONS) -> str | None:
 def reason_for_vague_text(text: str) -> str | None:
     """Words that say something only when nothing sharper does, the status code included."""
     return reason_for_text(text, _LAST)
+
+
+# Chinese providers' bounces (Coremail's, at 163.com, 126.com and many a company's and
+# university's; QQ Mail's) give the reason in Chinese under 退信原因 ("reason for the
+# return") and their English words, if any, under it are often as vague as "rejected by
+# system". Read only there, up to the suggested remedy (建议解决方案), which may say anything.
+CHINESE_REASON = re.compile(r"退信原因[:：]?\s*(.{1,400}?)(?:建议解决方案|解决方案|$)", re.S)
+_CHINESE = [
+    ("spam", re.compile(r"垃圾邮件")),  # spam
+    ("user_unknown", re.compile(r"(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)不存在")),
+    ("host_unknown", re.compile(r"域名?不存在")),  # the domain does not exist
+    ("mailbox_full", re.compile(r"(?:空间|容量|邮箱)(?:已满|不足)|超出.{0,4}(?:空间|容量)")),
+    ("mailbox_disabled", re.compile(r"冻结|停用|禁用")),  # frozen, deactivated, disabled
+    ("too_large", re.compile(r"(?:大小|尺寸).{0,6}(?:超过|超出)|(?:超过|超出).{0,6}大小")),
+    ("rate_limited", re.compile(r"频率|过于频繁")),  # too often
+    ("blocked", re.compile(r"黑名单")),  # a blacklist
+]
+
+
+def reason_in_chinese(text: str) -> str | None:
+    """The reason a Chinese provider's bounce gives in Chinese, or None."""
+    section = CHINESE_REASON.search(text)
+    return reason_for_text(section.group(1), _CHINESE) if section else None

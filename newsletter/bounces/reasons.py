@@ -106,6 +106,10 @@ class Background:
         return phrases.reason_for_text(self.folded)
 
     @cached_property
+    def in_chinese(self) -> str | None:
+        return phrases.reason_in_chinese(self.text)
+
+    @cached_property
     def challenge(self) -> bool:
         """A challenge-response filter asking us to prove we are a person (CHALLENGE)."""
         return bool(CHALLENGE.search(self.folded))
@@ -119,7 +123,7 @@ def judge(evidence: Evidence, background: Background, alone: bool = False) -> Fa
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     command = failed_command(evidence.diagnostic.lower()) or background.command
     provider = _provider_reason(_hosts(evidence), words)
-    reason = _reason(evidence, words, background, command, provider)
+    reason = _reason(evidence, words, background, command, provider, alone)
     if alone and kind_of(reason) == "hard":
         reason = _mailbox_lives(background.text) or reason
     kind = kind_of(reason)
@@ -165,7 +169,12 @@ def _joined(text: str, end: int, line_starts: re.Pattern) -> str:
 
 
 def _reason(
-    evidence: Evidence, words: str, background: Background, command: str, provider: str | None
+    evidence: Evidence,
+    words: str,
+    background: Background,
+    command: str,
+    provider: str | None,
+    alone: bool,
 ) -> str:
     if evidence.action in NOT_FAILED:
         return "delivered"
@@ -194,6 +203,8 @@ def _reason(
         # the bounce's general words, only for a recipient that has none of its own: no
         # status, or one without detail (x.0.0) and nothing said
         or (background.reason if _wordless(evidence) else None)
+        # a Chinese provider's own reason, where its English words said nothing we know
+        or (background.in_chinese if alone else None)
     )
     if found == "expired" and evidence.status.startswith("5"):
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
