@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from newsletter.digest.compose import ComposeError, compose_issue
 from newsletter.editors import email_editors
@@ -60,7 +60,8 @@ def _since(mailing_list: MailingList, slot: datetime) -> datetime:
 
 
 def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: str = "") -> None:
-    """Best effort: the draft is made whether or not the editors can be emailed."""
+    """Best effort: the draft is made whether or not the editors can be emailed. `message`
+    may name the list as {name}."""
     try:
         _email_editors(mailing_list, subject, message, link)
     except Exception:
@@ -69,11 +70,10 @@ def _tell_editors(mailing_list: MailingList, subject: str, message: str, link: s
 
 def _email_editors(mailing_list: MailingList, subject: str, message: str, link: str) -> None:
     # The list's name, Persian say, keeps its own direction inside the English sentence.
-    name = str(escape(mailing_list.name))
-    html = f"<p>{str(escape(message)).replace(name, isolate(mailing_list.name))}</p>" + (
-        f'<p><a href="{escape(link)}">{escape(link)}</a></p>' if link else ""
-    )
-    text = message + (f"\n\n{link}\n" if link else "\n")
+    said = Markup.escape(message).format(name=isolate(mailing_list.name))
+    button = f'<p><a href="{escape(link)}">{escape(link)}</a></p>' if link else ""
+    html = f"<p>{said}</p>{button}"
+    text = message.format(name=mailing_list.name) + (f"\n\n{link}\n" if link else "\n")
     email_editors(mailing_list, subject, html, text)
 
 
@@ -89,7 +89,7 @@ def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:
         _tell_editors(
             mailing_list,
             f"{mailing_list.name}: no new posts this week",
-            f"Autopilot found no new posts for {mailing_list.name}, so no issue was composed.",
+            "Autopilot found no new posts for {name}, so no issue was composed.",
         )
         return None
     link = f"{current_app.config['BASE_URL']}/admin/issues/{issue.id}"

@@ -1837,7 +1837,8 @@ def reason_for_vague_text(text: str) -> str | None:
 # university's; QQ Mail's) give the reason in Chinese under 退信原因 ("reason for the
 # return") and their English words, if any, under it are often as vague as "rejected by
 # system". Read only there, up to the suggested remedy (建议解决方案), which may say anything.
-CHINESE_REASON = re.compile(r"退信原因[:：]?\s*(.{1,400}?)(?:建议解决方案|解决方案|$)", re.S)
+CHINESE_REASON = re.compile(r"退信原因[:：]?(.{1,400})", re.S)
+REMEDY = re.compile(r"建议解决方案|解决方案")
 _CHINESE = [
     ("spam", re.compile(r"垃圾邮件")),  # spam
     ("user_unknown", re.compile(r"(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)不存在")),
@@ -1853,4 +1854,6 @@ _CHINESE = [
 def reason_in_chinese(text: str) -> str | None:
     """The reason a Chinese provider's bounce gives in Chinese, or None."""
     section = CHINESE_REASON.search(text)
-    return reason_for_text(section.group(1), _CHINESE) if section else None
+    if section is None:
+        return None
+    return reason_for_text(REMEDY.split(section.group(1))[0], _CHINESE)
