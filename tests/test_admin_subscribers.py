@@ -99,6 +99,24 @@ def test_one_subscribers_data_exports_as_json(editor_client, weekly):
     assert data["deliveries"] == []
 
 
+def staged(client, text: bytes) -> str:
+    """Where the uploaded file waits for its columns to be mapped."""
+    answer = client.post(
+        "/admin/lists/weekly/import",
+        data={"csrf_token": client.token, "file": (io.BytesIO(text), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    return answer.headers["Location"]
+
+
+def test_the_mapping_says_what_an_export_s_own_columns_do(editor_client, weekly):
+    text = b"email,name,status,consent_ip,city\nana@example.org,Ana,active,,Rasht\n"
+    page = editor_client.get(staged(editor_client, text)).text
+    assert "who not to subscribe (left, bounced)" in page
+    assert 'our export\'s "consent_ip" (not kept)' in page
+    assert 'attribute "city"' in page
+
+
 def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, weekly, worker):
     upload = io.BytesIO(b"email,name\nana@example.org,Ana\nnot-an-address,Bad\n")
     answer = editor_client.post(
@@ -131,16 +149,13 @@ def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, w
 
 
 def test_columns_can_be_mapped_before_importing(editor_client, weekly, worker):
-    upload = io.BytesIO(b"Full name,E-mail address,Town\nAna Lima,ana@example.org,Lisbon\n")
-    staged = editor_client.post(
-        "/admin/lists/weekly/import",
-        data={"csrf_token": editor_client.token, "file": (upload, "b.csv")},
-        content_type="multipart/form-data",
+    location = staged(
+        editor_client, b"Full name,E-mail address,Town\nAna Lima,ana@example.org,Lisbon\n"
     )
-    page = editor_client.get(staged.headers["Location"]).text
+    page = editor_client.get(location).text
     assert 'value="email" selected' in page and 'value="name" selected' in page
     none = editor_client.post(
-        staged.headers["Location"],
+        location,
         data={
             "csrf_token": editor_client.token,
             "column_0": "name",
@@ -150,7 +165,7 @@ def test_columns_can_be_mapped_before_importing(editor_client, weekly, worker):
     )
     assert none.status_code == 422 and "exactly one column" in none.text
     editor_client.post(
-        staged.headers["Location"],
+        location,
         data={
             "csrf_token": editor_client.token,
             "column_0": "name",

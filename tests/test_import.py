@@ -229,3 +229,53 @@ def test_the_mapping_screen_guesses_the_address_and_the_name(header, row, email,
     assert [h for h, use in guess.items() if use == "name"] == ([name] if name else [])
     kept = [h for h in header if h not in (email, name)]
     assert all(guess[h] == h.lower() for h in kept)
+
+
+def test_an_export_imports_back_as_it_was(client, api_headers, upload, make_list):
+    """A list moved to another install: names and attributes come back unchanged (the
+    apostrophe that keeps a spreadsheet from running a cell is taken off again), and the
+    export's statuses, consent and dates are not taken for attributes."""
+    upload(
+        "email,name,city\nana@example.org,@مریم 🌷,=1+2\nbob@example.org,-Bob-,تهران\n",
+        preconfirm="true",
+    )
+    ana = Subscriber.query.filter_by(email="ana@example.org").one()
+    ana.attributes = {**ana.attributes, "status": "vip"}  # named like an export's column
+    db.session.commit()
+    before = {s.email: (s.name, s.attributes) for s in Subscriber.query}
+    exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers).text
+    assert "'@مریم" in exported and "'=1+2" in exported
+    # The other install knows none of them.
+    Subscriber.query.delete()
+    db.session.commit()
+    make_list(slug="other")
+    report = upload(exported, list_slug="other", preconfirm="true")
+    assert (report["imported"], report["rejected"]) == (2, 0), report
+    assert {s.email: (s.name, s.attributes) for s in Subscriber.query} == before
+
+
+def test_rows_the_file_marks_as_gone_are_not_subscribed(upload):
+    """An export's own record is the only one another install has: who left, bounced or
+    complained is not subscribed, nor confirmed who never confirmed."""
+    text = (
+        "email,status,subscription_status\n"
+        "ana@example.org,active,confirmed\n"
+        "bob@example.org,active,unsubscribed\n"
+        "cara@example.org,bounced,confirmed\n"
+        "dan@example.org,Complained,\n"
+        "eve@example.org,active,unconfirmed\n"
+        "fay@example.org,cleaned,\n"  # Mailchimp's word for an address that bounced
+    )
+    report = upload(text, preconfirm="true")
+    assert {e["email"]: e["reason"] for e in report["errors"]} == {
+        "bob@example.org": "unsubscribed in the file; only the subscriber can rejoin",
+        "cara@example.org": "address is bounced in the file",
+        "dan@example.org": "address is complained in the file",
+        "eve@example.org": "unconfirmed in the file; import it without preconfirm to ask them",
+        "fay@example.org": "address is cleaned in the file",
+    }
+    assert statuses() == {"ana@example.org": "confirmed"}
+    assert Subscriber.query.one().attributes == {}
+    # Without preconfirm, one the file calls unconfirmed is asked, as anyone would be.
+    assert upload("email,subscription_status\neve@example.org,unconfirmed\n")["imported"] == 1
+    assert statuses()["eve@example.org"] == "unconfirmed"

@@ -236,6 +236,7 @@ def map_import(import_id: int):
         header=header,
         rows=rows,
         guess=importer.guess_mapping(header, rows),
+        exported=importer.EXPORTED,
         error=error,
     ), (422 if error else 200)
 

@@ -30,10 +30,19 @@ def _when(moment) -> str:
     return moment.isoformat() if moment else ""  # stored times come back in UTC
 
 
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
-    """Spreadsheets run cells that start with these as formulas."""
+    """The value in a cell no spreadsheet runs: an apostrophe before a formula's start."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def uncelled(text: str) -> str:
+    """A cell's value as it was before _cell: what a file exported here imports back as."""
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
 
 
 def _chosen(query, list_id: int | None, status: str | None):

@@ -27,7 +27,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
-from newsletter.subscriptions import csv_reading, uploads
+from newsletter.subscriptions import csv_reading, export, uploads
 from newsletter.subscriptions.service import clean_name
 
 CHUNK = 2000
@@ -183,8 +183,12 @@ def _name_rank(heading: str) -> int | None:
 Row = tuple[int, dict, str | None]
 # A row to import: its number, name, attributes and whether tracking is off.
 Valid = tuple[int, str, dict, bool]
-# Columns that are not attributes.
-KNOWN = ("email", "name", "no_tracking")
+# Columns that are not attributes: ours, and the rest of what our export writes (statuses,
+# consent, dates), which describe the row and are not the subscriber's own data.
+EXPORTED = frozenset(export.COLUMNS) - {"email", "name", "no_tracking"}
+KNOWN = frozenset({"email", "name", "no_tracking", *EXPORTED})
+# What a file (ours, or another program's) says of someone who must not be mailed.
+LEFT = {"unsubscribed", "bounced", "complained", "blocklisted", "blacklisted", "cleaned"}
 
 
 def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
@@ -207,6 +211,12 @@ def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
             continue
         row.pop("ignore", None)
         yield number, row, _problem(row)
+
+
+def _attribute(column: str) -> str:
+    """An attribute's name: our export writes one named like its own columns apart."""
+    name = column.removeprefix("attribute_")
+    return name if name in export.COLUMNS else column
 
 
 def _problem(row: dict) -> str | None:
@@ -309,10 +319,32 @@ class _Run:
                 self.reject(number, raw, "duplicate in this file")
                 continue
             seen.add(digest)
-            extra = {k: v for k, v in row.items() if k not in KNOWN and k and v}
+            left = self.left_in_file(row)
+            if left:
+                self.reject(number, raw, left)
+                continue
+            extra = {
+                _attribute(k): export.uncelled(v)
+                for k, v in row.items()
+                if k not in KNOWN and k and v
+            }
             untracked = (row.get("no_tracking") or "").strip().lower() in YES
-            valid[email] = (number, clean_name(row.get("name")), extra, untracked)
+            name = clean_name(export.uncelled(row.get("name") or ""))
+            valid[email] = (number, name, extra, untracked)
         return valid
+
+    def left_in_file(self, row: dict) -> str | None:
+        """Why the file itself says not to subscribe this row (an export's statuses): it
+        left, bounced or complained, or, where the import confirms, never confirmed."""
+        said = [(row.get(k) or "").strip().lower() for k in ("subscription_status", "status")]
+        if SubscriptionStatus.UNSUBSCRIBED in said:
+            return "unsubscribed in the file; only the subscriber can rejoin"
+        left = next((word for word in said if word in LEFT), None)
+        if left:
+            return f"address is {left} in the file"
+        if self.record.preconfirm and said[0] == SubscriptionStatus.UNCONFIRMED:
+            return "unconfirmed in the file; import it without preconfirm to ask them"
+        return None
 
     def write(self, valid: dict[str, Valid]) -> None:
         for email, why in sorted(suppression.reasons(list(valid)).items(), key=lambda e: e[0]):
