@@ -133,6 +133,8 @@ def load(instance: Path) -> dict:
         # for one issue, pause the issue; 0 never pauses.
         "SENDER_REFUSALS_PAUSE": int(_env("SENDER_REFUSALS_PAUSE", "20")),
         "SENDER_REFUSALS_WINDOW": float(_env("SENDER_REFUSALS_WINDOW", "3600")),
+        "SENDER_REFUSALS_HOLD": float(_env("SENDER_REFUSALS_HOLD", "21600")),
+        "SENDER_REFUSALS_DOMAINS": int(_env("SENDER_REFUSALS_DOMAINS", "3")),
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),

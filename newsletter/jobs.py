@@ -32,6 +32,7 @@ class Job:
 dispatch_due_issues = Job("newsletter.dispatch_due_issues")
 send_batch = Job("newsletter.send_batch")
 tell_editors = Job("newsletter.tell_editors")
+tell_editors_of_hold = Job("newsletter.tell_editors_of_hold")
 send_notice = Job("newsletter.send_notice")
 run_import = Job("newsletter.run_import")
 run_autopilot = Job("newsletter.run_autopilot")

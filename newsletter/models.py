@@ -216,6 +216,9 @@ class Issue(db.Model):
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Refusals of mail sent before the last resume led to the pause: they count no more.
     resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Receiving domains that refused too much of it, each held back for a while while the
+    # rest goes on: {domain: {"since", "until" (ISO times), "said", "copies"}}.
+    held_domains: Mapped[dict | None] = mapped_column(sa.JSON)
     # The frozen render, tens of KB: loaded when read, not with every look at the status
     # (a send looks several times a batch; lists of issues never need it).
     html: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")

@@ -454,7 +454,7 @@ def add_subscribers_at(mailing_list, domain: str, count: int) -> list[str]:
 def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     app, weekly, inbox, bounce_server, worker, monkeypatch
 ):
-    app.config.update(SENDER_REFUSALS_PAUSE=3, BATCH_SIZE=6)
+    app.config.update(SENDER_REFUSALS_PAUSE=3, SENDER_REFUSALS_DOMAINS=1, BATCH_SIZE=6)
     user("editor@example.org")
     queued = []
 
@@ -514,7 +514,7 @@ def test_after_a_resume_only_refusals_of_mail_sent_since_count(
 ):
     """Refusals of copies sent before a pause come in late: they are what paused the issue,
     and must not pause it again the moment an editor has fixed the cause and resumed."""
-    app.config.update(SENDER_REFUSALS_PAUSE=2, BATCH_SIZE=4)
+    app.config.update(SENDER_REFUSALS_PAUSE=2, SENDER_REFUSALS_DOMAINS=1, BATCH_SIZE=4)
     server = bounce_server()
     refusing = add_subscribers_at(weekly, "outlook.example", 12)
     issue = draft(weekly)
@@ -563,6 +563,115 @@ def test_after_a_resume_only_refusals_of_mail_sent_since_count(
     # Every refusal is kept for the report, and none counted against a reader.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 6
     assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
+
+
+def test_a_refusing_domain_is_held_back_and_the_rest_goes_on(
+    app, weekly, inbox, bounce_server, worker, api, editor_client
+):
+    """One provider blocking us holds back only its own copies, for a while; the editors
+    are told; late reports about copies sent before do not hold it again; when the hold
+    ends its copies are tried again."""
+    app.config.update(SENDER_REFUSALS_PAUSE=2, BATCH_SIZE=4, SENDER_REFUSALS_HOLD=3 * 86400)
+    server = bounce_server()  # the editors: the API's token's and the admin's
+    refusing = add_subscribers_at(weekly, "outlook.example", 6)
+    elsewhere = add_subscribers_at(weekly, "example.net", 4)
+    issue = draft(weekly)
+    start_sending(issue)
+    rows = dict(
+        db.session.execute(sa.select(Subscriber.email, Delivery.id).join(Delivery.subscriber)).all()
+    )
+
+    def due(emails: list[str], after: timedelta | None) -> None:
+        later = after and datetime.now(UTC) + after
+        ids = [rows[email] for email in emails]
+        db.session.execute(sa.update(Delivery).where(Delivery.id.in_(ids)).values(retry_at=later))
+        db.session.commit()
+
+    def refuse(email: str) -> None:
+        [copy] = inbox.to(email)
+        deliver(server, dsn(email, "5.7.1", said=REFUSED), to=copy.sender)
+
+    def retry_at(email: str) -> datetime | None:
+        return db.session.get(Delivery, rows[email]).retry_at
+
+    due(refusing[4:] + elsewhere, timedelta(days=2))  # the first four outlook copies only
+    loop.send_batch(issue.id)
+    refuse(refusing[0])
+    refuse(refusing[1])
+    [told] = inbox.wait_for(1, recipient="editor@example.org")
+    assert (
+        told.message["Subject"]
+        == f"Issue {issue.number} of Weekly Digest: outlook.example refuses our mail"
+    )
+    assert "Its 2 waiting copies are held back until" in told.part("plain")
+    db.session.expire_all()
+    issue = db.session.get(Issue, issue.id)
+    assert issue.status == "sending"
+    hold = issue.held_domains["outlook.example"]
+    assert (hold["copies"], hold["said"]) == (2, REFUSED)
+    until = datetime.fromisoformat(hold["until"])
+    assert [retry_at(email) for email in refusing[4:]] == [until, until]
+
+    refuse(refusing[2])  # sent before the hold, refused only now: counted already
+    refuse(refusing[3])
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).held_domains["outlook.example"] == hold
+    # The rest goes on.
+    due(elsewhere, None)
+    loop.send_batch(issue.id)
+    wait_until(lambda: all(inbox.to(email) for email in elsewhere), message="the rest")
+    assert not any(inbox.to(email) for email in refusing[4:])
+    answer = api.get(f"/issues/{issue.id}").json
+    assert answer["status"] == "sending"
+    assert answer["held"] == [{"domain": "outlook.example", **hold}]
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert 'id="held"' in page and "outlook.example" in page
+
+    # The hold over, its copies are tried again.
+    due(refusing[4:], None)
+    loop.send_batch(issue.id)
+    wait_until(lambda: all(inbox.to(email) for email in refusing[4:]), message="held copies")
+    assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
+
+
+def test_several_domains_held_at_once_pause_the_issue_and_resuming_ends_the_holds(
+    app, weekly, inbox, bounce_server
+):
+    """When domain after domain refuses us, the cause is most likely ours: all stops. Once
+    it is fixed and the issue resumed, the held copies go too."""
+    app.config.update(
+        SENDER_REFUSALS_PAUSE=1, SENDER_REFUSALS_DOMAINS=2, SENDER_REFUSALS_HOLD=3 * 86400
+    )
+    server = bounce_server()
+    first = add_subscribers_at(weekly, "outlook.example", 2)
+    second = add_subscribers_at(weekly, "yahoo.example", 2)
+    issue = draft(weekly)
+    start_sending(issue)
+    later = sa.select(Subscriber.id).where(Subscriber.email.in_([first[1], second[1]]))
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.subscriber_id.in_(later))
+        .values(retry_at=datetime.now(UTC) + timedelta(days=1))
+    )
+    db.session.commit()
+    loop.send_batch(issue.id)  # the first of each domain
+    for email in (first[0], second[0]):
+        [copy] = inbox.to(email)
+        deliver(server, dsn(email, "5.7.1", said=REFUSED), to=copy.sender)
+    paused = db.session.get(Issue, issue.id)
+    db.session.refresh(paused)
+    assert paused.status == "paused"
+    assert paused.pause_reason == (
+        f"yahoo.example refuses our mail: {REFUSED}; outlook.example: {REFUSED}"
+    )
+    assert paused.held_domains["outlook.example"]["copies"] == 1
+
+    lifecycle.resume_issue(paused)
+    loop.send_batch(issue.id)
+    wait_until(lambda: inbox.to(first[1]), message="the held copy, once resumed")
+    assert not inbox.to(second[1])  # due tomorrow as it was: never held
+    db.session.refresh(paused)
+    assert paused.held_domains["outlook.example"]["until"] <= datetime.now(UTC).isoformat()
 
 
 def test_the_server_is_no_relay(app, bounce_server):

@@ -63,6 +63,11 @@ def tell_editors(issue_id: int) -> int:
     return alerts.tell_editors(issue_id)
 
 
+@jobs.tell_editors_of_hold.task()
+def tell_editors_of_hold(issue_id: int, domain: str) -> int:
+    return alerts.tell_editors_of_hold(issue_id, domain)
+
+
 @jobs.run_autopilot.task()
 def run_autopilot() -> list[int]:
     return autopilot.run_autopilot()

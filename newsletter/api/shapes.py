@@ -86,6 +86,8 @@ def issue_json(
         "finished_at": iso(issue.finished_at),
         "counts": ledger.counts(issue.id) if counts is None else counts,
         "bounces": history.counts_for_issue(issue.id) if bounces is None else bounces,
+        # Receiving domains whose copies were held back while they refused our mail.
+        "held": [{"domain": d, **hold} for d, hold in sorted((issue.held_domains or {}).items())],
         # Clicks through the issue's tracked links; unique: copies clicked at least once.
         "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
         "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],
@@ -260,3 +262,18 @@ BOUNCE_COUNTS["properties"]["by_reason"] = {
     "additionalProperties": {"type": "integer"},
 }
 ISSUE["properties"]["bounces"] = BOUNCE_COUNTS
+ISSUE["properties"]["held"] = {
+    "type": "array",
+    "items": schema(
+        "domain",
+        "since",
+        "until",
+        "said",
+        "copies",
+        domain="string",
+        since="string",
+        until="string",
+        said="string",
+        copies="integer",
+    ),
+}

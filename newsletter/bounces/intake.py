@@ -6,7 +6,8 @@ What it does follows the kind of its reason (verdict.REASONS):
   NEWSLETTER_BOUNCE_THRESHOLD stops mail too, so a mailbox full for a month of weekly issues
   is given up, a full day is not. A delay warning (still queued) is recorded and adds nothing.
 - sender: the receiving side refuses our mail, which is no fault of the subscriber's. Recorded
-  against its receiving domain; too many from one domain pause the issue (refusals.py).
+  against its receiving domain; too many from one domain hold its copies back, and several
+  domains held pause the issue (refusals.py).
 - complaint: the subscriber is unsubscribed from every list.
 - none (auto-replies, delivery notices): nothing.
 Whenever mail stops, the address is suppressed.

@@ -1,12 +1,16 @@
-"""Receiving domains that refuse our mail: when they pile up during a send, the issue pauses.
+"""Receiving domains that refuse our mail: when they pile up during a send, that domain's
+copies are held back for a while and the rest goes on; when several domains are held at once,
+the issue pauses.
 
 A refusal (blocked, spam, failed authentication, rate limited...) says nothing about the
 subscriber, and sending on only makes the sender's reputation worse. So when one domain refuses
 NEWSLETTER_SENDER_REFUSALS_PAUSE messages of one issue within NEWSLETTER_SENDER_REFUSALS_WINDOW
-seconds, the whole issue pauses (mail to other domains too: simpler than holding one domain
-back, and the cause, such as DNS or DKIM, is often ours for every domain) and the editors
-are told which domain refuses us and what it said. Once an editor resumes it, only refusals
-of mail sent since count: those of earlier copies, which come in late, paused it already.
+seconds, its waiting copies are held for NEWSLETTER_SENDER_REFUSALS_HOLD seconds (tried again
+after: a provider's block often lifts within hours) and the editors are told which domain
+refuses us and what it said. When NEWSLETTER_SENDER_REFUSALS_DOMAINS domains are held at once,
+the cause is most likely ours (DNS, DKIM, our address on a blocklist) and the whole issue
+pauses. Only refusals of copies sent since the issue last resumed, and since the domain was
+last held, count: those of earlier copies, which come in late, were counted already.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import jobs
 from newsletter.bounces.history import words
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, utcnow
-from newsletter.sending import loop
+from newsletter.sending import holds, loop
 from newsletter.statuses import BounceKind, IssueStatus
 
 
@@ -33,22 +38,36 @@ def of(bounces: list[Bounce]) -> dict[tuple[int, str], str]:
 
 
 def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
-    """Pause each issue that a domain has now refused often enough, saying who and why."""
-    limit = current_app.config["SENDER_REFUSALS_PAUSE"]
-    if limit <= 0:
+    """Hold each domain that has now refused an issue often enough, or pause the issue when
+    too many are held; the editors are told either way."""
+    config = current_app.config
+    if config["SENDER_REFUSALS_PAUSE"] <= 0:
         return
     for (issue_id, domain), said in refused.items():
-        status = db.session.scalar(sa.select(Issue.status).where(Issue.id == issue_id))
-        if status == IssueStatus.SENDING and count(issue_id, domain) >= limit:
-            loop.pause_itself(issue_id, f"{domain} refuses our mail: {said}")
+        # Locked: reports of one issue come in on several connections at once.
+        issue = db.session.scalar(sa.select(Issue).where(Issue.id == issue_id).with_for_update())
+        piling = (
+            issue is not None
+            and issue.status == IssueStatus.SENDING
+            and domain not in holds.held(issue)
+            and count(issue, domain) >= config["SENDER_REFUSALS_PAUSE"]
+        )
+        if not piling:
+            db.session.commit()
+        elif len(holds.held(issue)) + 1 >= config["SENDER_REFUSALS_DOMAINS"]:
+            reason = _reason(issue, domain, said)
+            db.session.commit()
+            loop.pause_itself(issue_id, reason)
+        else:
+            holds.hold(issue, domain, said, config["SENDER_REFUSALS_HOLD"])
+            jobs.tell_editors_of_hold.delay(issue_id, domain)
 
 
-def count(issue_id: int, domain: str) -> int:
-    """Refusals by this domain of this issue within the window, of mail sent since the
-    issue last resumed: those of mail sent before it, which come in late, are what paused
-    it, and would pause it again at once, the cause fixed or not."""
-    since = utcnow() - timedelta(seconds=current_app.config["SENDER_REFUSALS_WINDOW"])
-    resumed = sa.select(Issue.resumed_at).where(Issue.id == issue_id).scalar_subquery()
+def count(issue: Issue, domain: str) -> int:
+    """Refusals by this domain of this issue within the window, of copies sent since the
+    issue last resumed and since the domain was last held."""
+    window = utcnow() - timedelta(seconds=current_app.config["SENDER_REFUSALS_WINDOW"])
+    sent_since = [m for m in (issue.resumed_at, holds.since(issue, domain)) if m is not None]
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Bounce)
@@ -56,8 +75,14 @@ def count(issue_id: int, domain: str) -> int:
         .where(
             Bounce.domain == domain,
             Bounce.kind == BounceKind.SENDER,
-            Bounce.received_at >= since,
-            Delivery.issue_id == issue_id,
-            sa.or_(resumed.is_(None), Delivery.sent_at >= resumed),
+            Bounce.received_at >= window,
+            Delivery.issue_id == issue.id,
+            *([Delivery.sent_at >= max(sent_since)] if sent_since else []),
         )
     )
+
+
+def _reason(issue: Issue, domain: str, said: str) -> str:
+    """Why the issue paused: the domain that tipped it, and the others held."""
+    others = "".join(f"; {other}: {hold['said']}" for other, hold in holds.held(issue).items())
+    return f"{domain} refuses our mail: {said}{others}"

@@ -1,4 +1,4 @@
-"""Telling the editors when an issue stops sending by itself."""
+"""Telling the editors when an issue stops sending by itself, or holds a domain back."""
 
 from __future__ import annotations
 
@@ -17,14 +17,28 @@ def tell_editors(issue_id: int) -> int:
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != IssueStatus.PAUSED or not issue.pause_reason:
         return 0
-    mailing_list = issue.mailing_list
-    subject = f"Issue {issue.number} of {mailing_list.name} paused: sending failed"
+    subject = f"Issue {issue.number} of {issue.mailing_list.name} paused: sending failed"
+    return _email(issue, "paused", subject)
+
+
+def tell_editors_of_hold(issue_id: int, domain: str) -> int:
+    """Email every editor that the issue holds back a domain's copies; how many were told."""
+    issue = db.session.get(Issue, issue_id)
+    hold = (issue.held_domains or {}).get(domain) if issue else None
+    if hold is None:
+        return 0
+    subject = f"Issue {issue.number} of {issue.mailing_list.name}: {domain} refuses our mail"
+    return _email(issue, "held", subject, domain=domain, hold=hold)
+
+
+def _email(issue: Issue, template: str, subject: str, **values) -> int:
     html, text = mailer.render_email(
-        "paused",
+        template,
         issue=issue,
-        mailing_list=mailing_list,
+        mailing_list=issue.mailing_list,
         subject=subject,
         counts=ledger.counts(issue.id),
         issue_url=f"{current_app.config['BASE_URL']}/admin/issues/{issue.id}",
+        **values,
     )
-    return email_editors(mailing_list, subject, html, text)
+    return email_editors(issue.mailing_list, subject, html, text)

@@ -15,7 +15,7 @@ from newsletter import jobs
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, utcnow
-from newsletter.sending import local_time, loop
+from newsletter.sending import holds, local_time, loop
 from newsletter.statuses import IssueStatus
 
 # A send_at this far in the past still counts as "now" (clock skew, slow forms).
@@ -115,6 +115,7 @@ def pause_issue(issue: Issue) -> None:
 
 
 def resume_issue(issue: Issue) -> None:
+    holds.release(issue)  # the cause fixed: every domain's copies go again too
     _transition(
         issue,
         (IssueStatus.PAUSED,),
