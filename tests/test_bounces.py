@@ -20,6 +20,7 @@ from builders import (
     confirmed_subscriber,
     deliver,
     draft,
+    error_of,
     send_one_batch,
     start_sending,
     stored_subscriber,
@@ -33,7 +34,7 @@ from newsletter.bounces.intake import add_soft_bounce
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, Suppression
-from newsletter.sending import lifecycle, loop
+from newsletter.sending import holds, lifecycle, loop
 from newsletter.subscriptions import service
 
 
@@ -625,13 +626,32 @@ def test_a_refusing_domain_is_held_back_and_the_rest_goes_on(
     assert answer["status"] == "sending"
     assert answer["held"] == [{"domain": "outlook.example", **hold}]
     page = editor_client.get(f"/admin/issues/{issue.id}").text
-    assert 'id="held"' in page and "outlook.example" in page
+    assert 'id="held"' in page and "outlook.example" in page and "Send them now" in page
 
-    # The hold over, its copies are tried again.
-    due(refusing[4:], None)
-    loop.send_batch(issue.id)
+    # Its block lifted sooner: an editor sends them now.
+    form = {"csrf_token": editor_client.token, "domain": "outlook.example"}
+    assert editor_client.post(f"/admin/issues/{issue.id}/release", data=form).status_code == 302
     wait_until(lambda: all(inbox.to(email) for email in refusing[4:]), message="held copies")
+    assert "Send them now" not in editor_client.get(f"/admin/issues/{issue.id}").text
     assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
+
+
+def test_the_api_releases_a_held_domain_and_says_which_is_not(app, weekly, api, inbox, worker):
+    app.config["SENDER_REFUSALS_HOLD"] = 86400
+    held = add_subscribers_at(weekly, "outlook.example", 2)
+    issue = draft(weekly)
+    start_sending(issue)
+    holds.hold(issue, "outlook.example", "550 5.7.1 blocked", 86400)
+    assert {d.retry_at is not None for d in Delivery.query} == {True}
+    answer = api.post(f"/issues/{issue.id}/release", json={"domain": "Outlook.example"})
+    assert answer.status_code == 200, answer.json
+    [entry] = answer.json["held"]
+    assert entry["domain"] == "outlook.example" and entry["copies"] == 2
+    assert {d.retry_at for d in Delivery.query} == {None}
+    wait_until(lambda: all(inbox.to(email) for email in held), message="released copies")
+    again = api.post(f"/issues/{issue.id}/release", json={"domain": "outlook.example"})
+    assert again.status_code == 422 and "domain" in error_of(again)["fields"]
+    assert api.post(f"/issues/{issue.id}/release", json={}).status_code == 422
 
 
 def test_several_domains_held_at_once_pause_the_issue_and_resuming_ends_the_holds(

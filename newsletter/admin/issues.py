@@ -17,7 +17,7 @@ from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy, database_int
 from newsletter.lists import get_list
 from newsletter.models import Delivery, Issue, Subscriber
-from newsletter.sending import ab, ledger, lifecycle
+from newsletter.sending import ab, holds, ledger, lifecycle
 from newsletter.sending.proofs import send_proof
 from newsletter.statuses import DeliveryStatus
 
@@ -108,6 +108,7 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         bounce_counts=history.counts_for_issue(found.id),
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
+        held_now=holds.held(found),
         clicks=analytics.issue_stats(found) if found.started_at else None,
         charts=issue_charts.for_issue(found),
         waves=ledger.waves(found.id) if found.local_time else [],
@@ -269,6 +270,19 @@ def act(issue_id: int, action: str):
         change(found)
         flash(f"Issue {found.number} is {found.status}.")
     except lifecycle.StateError as exc:
+        flash(str(exc))
+    return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/release")
+def release(issue_id: int):
+    """A held domain's copies sent now."""
+    found = _issue(issue_id)
+    domain = request.form.get("domain", "")
+    try:
+        lifecycle.release_hold(found, domain)
+        flash(f"{domain}'s copies are sent now.")
+    except holds.NotHeld as exc:
         flash(str(exc))
     return _to_editor(found)
 

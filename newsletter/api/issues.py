@@ -70,6 +70,12 @@ class Schedule(BaseModel):
     date: datetime.date | None = None
 
 
+class Release(BaseModel):
+    """A receiving domain held back from the issue, whose copies go now."""
+
+    domain: str = Field(min_length=1, max_length=255)
+
+
 class TestSend(BaseModel):
     emails: list[str] | None = Field(None, max_length=10)
 
@@ -199,6 +205,18 @@ def schedule(issue_id: int):
         "Give send_at, or local_time and date (not both).",
         field="local_time" if body.local_time or body.date else "send_at",
     )
+
+
+@route(
+    "/issues/<int:issue_id>/release",
+    "POST",
+    "Send a held domain's copies now, not when its hold ends",
+    body=Release,
+    response=ISSUE,
+)
+def release_hold(issue_id: int):
+    body = parse(Release)
+    return _transition(issue_id, lifecycle.release_hold, body.domain)
 
 
 def _simple(action: str, change, summary: str):

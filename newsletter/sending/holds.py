@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.models import Delivery, Issue, Subscriber, utcnow
@@ -39,18 +40,31 @@ def hold(issue: Issue, domain: str, said: str, seconds: float) -> None:
     db.session.commit()
 
 
-def release(issue: Issue) -> None:
-    """Every hold ended now (the issue resumed: its cause fixed); not committed. A copy
-    whose time was moved further since (a server's "try later") keeps it."""
+def release(issue: Issue, domain: str | None = None) -> None:
+    """The domain's hold, or every hold, ended now (an editor's choice, or the issue resumed:
+    its cause fixed); not committed. A copy whose time was moved further since (a server's
+    "try later") keeps it."""
     now = utcnow()
-    for domain, entry in held(issue, now).items():
+    chosen = held(issue, now) if domain is None else {domain: _of(issue, domain)}
+    for name, entry in chosen.items():
         db.session.execute(
             sa.update(Delivery)
-            .where(*_waiting_at(issue, domain), Delivery.retry_at == until(entry))
+            .where(*_waiting_at(issue, name), Delivery.retry_at == until(entry))
             .values(retry_at=None)
             .execution_options(synchronize_session=False)
         )
-        issue.held_domains = {**issue.held_domains, domain: {**entry, "until": iso(now)}}
+        issue.held_domains = {**issue.held_domains, name: {**entry, "until": iso(now)}}
+
+
+def _of(issue: Issue, domain: str) -> dict:
+    entry = held(issue).get(domain)
+    if entry is None:
+        raise NotHeld(f"{domain} is not held back from issue {issue.number}.", field="domain")
+    return entry
+
+
+class NotHeld(NewsletterError, ValueError):
+    """A domain to release that is not held (or no longer)."""
 
 
 def since(issue: Issue, domain: str) -> datetime | None:
