@@ -636,6 +636,21 @@ def test_a_refusing_domain_is_held_back_and_the_rest_goes_on(
     assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
 
 
+def test_a_held_domain_s_copies_go_when_the_hold_ends(app, weekly, inbox):
+    held = add_subscribers_at(weekly, "outlook.example", 2)
+    issue = draft(weekly)
+    start_sending(issue)
+    holds.hold(issue, "outlook.example", "550 5.7.1 blocked", 3600)
+    assert loop.send_batch(issue.id).sent == 0 and inbox.messages == []
+    # The hour over, as the clock would have it.
+    db.session.execute(
+        sa.update(Delivery).values(retry_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert loop.send_batch(issue.id).sent == 2
+    assert all(inbox.to(email) for email in held)
+
+
 def test_the_api_releases_a_held_domain_and_says_which_is_not(app, weekly, api, inbox, worker):
     app.config["SENDER_REFUSALS_HOLD"] = 86400
     held = add_subscribers_at(weekly, "outlook.example", 2)
