@@ -45,7 +45,12 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
         return
     for (issue_id, domain), said in refused.items():
         # Locked: reports of one issue come in on several connections at once.
-        issue = db.session.scalar(sa.select(Issue).where(Issue.id == issue_id).with_for_update())
+        issue = db.session.scalar(
+            sa.select(Issue)
+            .where(Issue.id == issue_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # as it is now, not as last read
+        )
         piling = (
             issue is not None
             and issue.status == IssueStatus.SENDING
