@@ -17,9 +17,8 @@ from newsletter.statuses import DeliveryStatus
 def held(issue: Issue, now: datetime | None = None) -> dict[str, dict]:
     """The issue's domains held now: {domain: {"since", "until", "said", "copies"}}."""
     now = now or utcnow()
-    return {
-        domain: hold for domain, hold in (issue.held_domains or {}).items() if until(hold) > now
-    }
+    entries = (issue.held_domains or {}).items()
+    return {domain: entry for domain, entry in entries if until(entry) > now}
 
 
 def hold(issue: Issue, domain: str, said: str, seconds: float) -> None:
