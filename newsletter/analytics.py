@@ -80,10 +80,11 @@ def who_clicked(copy) -> int | None:
     return copy.subscriber_id if copy.track_subscribers and not copy.no_tracking else None
 
 
-def record_click(value: str, position: int) -> str | None:
-    """Count a click and give the link's URL; None when the token or the position does not
-    name a link of the delivery's issue. One read by keys, one insert, and on a copy's first
-    click one update. (With Redis, click_queue.py counts clicks in batches instead.)"""
+def record_click(value: str, position: int, counted: bool = True) -> str | None:
+    """Count a click (unless not `counted`: a HEAD) and give the link's URL; None when the
+    token or the position does not name a link of the delivery's issue. One read by keys,
+    one insert, and on a copy's first click one update. (With Redis, click_queue.py counts
+    clicks in batches instead.)"""
     number = delivery_id(value)
     if number is None:
         return None
@@ -92,8 +93,8 @@ def record_click(value: str, position: int) -> str | None:
         .join(IssueLink, IssueLink.issue_id == Delivery.issue_id)
         .where(Delivery.id == number, IssueLink.position == position)
     ).first()
-    if row is None:
-        return None
+    if row is None or not counted:
+        return None if row is None else row.url
     now = utcnow()
     db.session.execute(
         sa.insert(LinkClick).values(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.utils import redirect
 
@@ -26,7 +26,8 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 @bp.get("/r/<token>/<int:position>")
 def click(token: str, position: int):
-    url = analytics.record_click(token, position)
+    # A HEAD is a link checker's or a scanner's, no reader's: answered, not counted.
+    url = analytics.record_click(token, position, counted=request.method == "GET")
     if url is None:
         return _not_found(token)
     return redirect_to(url)
@@ -35,7 +36,8 @@ def click(token: str, position: int):
 @bp.get("/o/<token>.gif")
 def open_pixel(token: str):
     # The image answers whatever the token: a mail client shows no broken picture.
-    analytics.record_open(token)
+    if request.method == "GET":
+        analytics.record_open(token)
     return gif()
 
 

@@ -71,16 +71,17 @@ class Redirects:
         method = environ["REQUEST_METHOD"]
         if method in ("GET", "HEAD"):
             path = environ.get("PATH_INFO", "")
+            counted = method == "GET"  # a HEAD is a link checker's or a scanner's, no reader's
             if path.startswith("/r/"):
-                answer = self.click(path)
+                answer = self.click(path, counted)
             elif path.startswith("/o/"):
-                answer = self.open(path)
+                answer = self.open(path, counted)
         if answer is None:
             return self.behind(environ, start_response)
         start_response(answer.status, list(answer.headers))
         return [b"" if method == "HEAD" else answer.body]
 
-    def click(self, path: str) -> Answer | None:
+    def click(self, path: str, counted: bool = True) -> Answer | None:
         match = CLICK.fullmatch(path)
         number = match and analytics.delivery_id(match.group(1), self.secret)
         if not number:
@@ -92,14 +93,16 @@ class Redirects:
             # Flask's view meets the same trouble and answers with the app's error page.
             logger.exception("could not read the links of delivery %s's issue", number)
             return None
-        if answer is None or not self.pushes.push(click_queue.click_record(number, position)):
+        if answer is None:
+            return None
+        if counted and not self.pushes.push(click_queue.click_record(number, position)):
             return None
         return answer
 
-    def open(self, path: str) -> Answer | None:
+    def open(self, path: str, counted: bool = True) -> Answer | None:
         match = OPEN.fullmatch(path)
         number = match and analytics.delivery_id(match.group(1), self.secret)
-        if not number or not self.pushes.push(click_queue.open_record(number)):
+        if not number or (counted and not self.pushes.push(click_queue.open_record(number))):
             return None
         return self.pixel
 

@@ -182,6 +182,34 @@ def test_opens_are_counted_once_per_copy_when_the_list_asks(app, client, weekly,
     assert stats.opens == 1
 
 
+@pytest.mark.parametrize("queued", [True, False], ids=["queued", "written-as-they-come"])
+def test_a_head_request_is_answered_but_counts_no_click_or_open(
+    app, make_app, weekly, inbox, queued
+):
+    """Link checkers and mail scanners ask with HEAD; a reader's click or image never does."""
+    if queued:
+        needs_queue(app)
+    reader = (app if queued else make_app(BROKER_URL="filesystem://")).test_client()
+    weekly.track_opens = True
+    db.session.commit()
+    issue = sent_issue(weekly, inbox, readers=1)
+    mail = inbox.messages[0]
+    url = path_of(tracked_links(mail)[0][0])
+    pixel = re.search(r'src="https?://[^"]+(/o/[^"]+\.gif)"', mail.part("html")).group(1)
+    answer = reader.head(url)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "https://example.org/report?a=1&b=2"
+    assert reader.head(pixel).status_code == 200
+    counted()
+    stats = analytics.issue_stats(issue)
+    assert (stats.opens, analytics.clicks_for_issues([issue.id])[issue.id]["total"]) == (0, 0)
+    reader.get(url)
+    reader.get(pixel)
+    counted()
+    stats = analytics.issue_stats(issue)
+    assert (stats.opens, analytics.clicks_for_issues([issue.id])[issue.id]["total"]) == (1, 1)
+
+
 def test_opens_are_off_by_default(app, weekly, inbox):
     sent_issue(weekly, inbox, readers=1)
     assert "/o/" not in inbox.messages[0].part("html")
