@@ -93,8 +93,10 @@ def record_click(value: str, position: int, counted: bool = True) -> str | None:
         .join(IssueLink, IssueLink.issue_id == Delivery.issue_id)
         .where(Delivery.id == number, IssueLink.position == position)
     ).first()
-    if row is None or not counted:
-        return None if row is None else row.url
+    if row is None:
+        return None
+    if not counted:
+        return row.url
     now = utcnow()
     db.session.execute(
         sa.insert(LinkClick).values(

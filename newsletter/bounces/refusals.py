@@ -51,15 +51,16 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
             .with_for_update()
             .execution_options(populate_existing=True)  # as it is now, not as last read
         )
+        held = holds.held(issue) if issue is not None else {}
         piling = (
             issue is not None
             and issue.status == IssueStatus.SENDING
-            and domain not in holds.held(issue)
+            and domain not in held
             and count(issue, domain) >= config["SENDER_REFUSALS_PAUSE"]
         )
         if not piling:
             db.session.commit()
-        elif len(holds.held(issue)) + 1 >= config["SENDER_REFUSALS_DOMAINS"]:
+        elif len(held) + 1 >= config["SENDER_REFUSALS_DOMAINS"]:
             reason = _reason(issue, domain, said)
             db.session.commit()
             loop.pause_itself(issue_id, reason)

@@ -336,13 +336,15 @@ class _Run:
     def left_in_file(self, row: dict) -> str | None:
         """Why the file itself says not to subscribe this row (an export's statuses): it
         left, bounced or complained, or, where the import confirms, never confirmed."""
-        said = [(row.get(k) or "").strip().lower() for k in ("subscription_status", "status")]
-        if SubscriptionStatus.UNSUBSCRIBED in said:
+        subscription, status = (
+            (row.get(k) or "").strip().lower() for k in ("subscription_status", "status")
+        )
+        if SubscriptionStatus.UNSUBSCRIBED in (subscription, status):
             return "unsubscribed in the file; only the subscriber can rejoin"
-        left = next((word for word in said if word in LEFT), None)
+        left = next((word for word in (subscription, status) if word in LEFT), None)
         if left:
             return f"address is {left} in the file"
-        if self.record.preconfirm and said[0] == SubscriptionStatus.UNCONFIRMED:
+        if self.record.preconfirm and subscription == SubscriptionStatus.UNCONFIRMED:
             return "unconfirmed in the file; import it without preconfirm to ask them"
         return None
 
