@@ -1016,6 +1016,13 @@ PROVIDER_WORDS = [
         "gmail-not-authorized-ip",
     ),
     (
+        "5.7.520",
+        "550 5.7.520 Access denied, Your organization does not allow external forwarding. "
+        "Please contact your administrator for further assistance. AS(7555)",
+        "policy",
+        "microsoft-reader-forwarding-refused",
+    ),
+    (
         "5.7.26",
         "550-5.7.26 This message does not have authentication information or fails to\n"
         "550-5.7.26 pass authentication checks (SPF or DKIM).",
@@ -1206,6 +1213,33 @@ PROVIDER_WORDS = [
 def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
     address = "reader@example.net"
     failed(postfix(address, status, said), address, reason, status=status)
+    failed(exim(address, said), address, reason)
+
+
+@pytest.mark.parametrize(
+    "status, said, reason",
+    [
+        pytest.param(
+            "4.7.0",
+            "421 4.7.0 [TSS11] Excessive unknown recipients - possible Open Relay",
+            "blocked",
+            id="yahoo-tss11-unknown-recipients",
+        ),
+        pytest.param(
+            "4.0.0",
+            "421 RP-001 (BAY0-MC1-F21) Unfortunately, some messages from 203.0.113.5 weren't "
+            "sent. Please try again. We have limits for how many messages can be sent per "
+            "hour and per day.",
+            "rate_limited",
+            id="hotmail-rp-001",
+        ),
+    ],
+)
+def test_temporary_refusals_of_us_given_up_on_are_not_the_readers(status, said, reason):
+    """Postfix gives up with the last reply when the queue's lifetime ends (failed, 4.x.x);
+    the words name unknown recipients or limits, and the refusal is of our mail."""
+    address = "reader@example.net"
+    failed(postfix(address, status, said, action="failed"), address, reason, status=status)
     failed(exim(address, said), address, reason)
 
 

@@ -799,6 +799,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "has exceeded the max emails per hour ",
             "ip frequency limited",  # QQ
+            "limits for how many messages can be sent per hour",  # Hotmail RP-001..003
             "mail sent from your ip address has been temporarily rate limited",
             "please try again slower",
             "receiving mail at a rate that prevents additional messages from being delivered",
@@ -912,6 +913,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "denied by policy",
             "email not accepted for policy reasons",
             "email rejected due to security policies",
+            # The reader's own forwarding, refused by their organisation: the message itself
+            # reached their mailbox (Microsoft 5.7.520).
+            "organization does not allow external forwarding",
             "header are not accepted",
             "header error",
             "local policy violation",
@@ -1127,7 +1131,10 @@ _SHARP = [
             # Comcast: "1.2.3.4 found on one or more DNSBLs"
             r"found on (?:one or more )?(?:dnsbl|rbl|block ?list)s?\b|"
             # Spamhaus's lists by name ("zen.spamhaus.org Listed by CSS")
-            r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b",
+            r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b|"
+            # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
+            # unknown recipients, the refusal is of us.
+            r"excessive unknown recipients",
             re.I,
         ),
     ),
