@@ -96,6 +96,8 @@ OUTLOOK = "contoso-com.mail.protection.outlook.com[52.101.68.3]"
 HOTMAIL = "hotmail-com.olc.protection.outlook.com[52.101.42.4]"
 YAHOO = "mta7.am0.yahoodns.net[67.195.204.72]"
 ICLOUD = "mx01.mail.icloud.com[17.57.155.23]"
+YANDEX = "mx.yandex.ru[77.88.21.249]"
+NETEASE = "163mx01.mxmail.netease.com[220.181.14.135]"
 
 # Addresses that appear in the samples and are never failed recipients.
 NOT_RECIPIENTS = {
@@ -1214,6 +1216,105 @@ def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
     address = "reader@example.net"
     failed(postfix(address, status, said), address, reason, status=status)
     failed(exim(address, said), address, reason)
+
+
+NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"
+
+
+@pytest.mark.parametrize(
+    "address, remote, status, said, reason",
+    [
+        # Yandex answers RCPT TO for a dead address with a policy status.
+        pytest.param(
+            "gone@yandex.ru",
+            YANDEX,
+            "5.7.1",
+            "550 5.7.1 No such user! 1782325033-AbCdEf12",
+            "user_unknown",
+            id="yandex-no-such-user",
+        ),
+        # Its help: the reader's account is blocked for breaking its terms.
+        pytest.param(
+            "locked@yandex.ru",
+            YANDEX,
+            "5.7.1",
+            "550 5.7.1 Policy rejection on the target address",
+            "mailbox_disabled",
+            id="yandex-account-blocked",
+        ),
+        pytest.param(
+            "reader@yandex.ru",
+            YANDEX,
+            "5.7.1",
+            "550 5.7.1 Blocked by spam statistics - see https://ya.cc/1IrBc",
+            "spam",
+            id="yandex-spam-statistics",
+        ),
+        pytest.param(
+            "reader@yandex.ru",
+            YANDEX,
+            "5.7.1",
+            "554 5.7.1 Message infected by virus",
+            "virus",
+            id="yandex-virus",
+        ),
+        # NetEase's codes, as its help page lists them: the last reply of a send given up on.
+        pytest.param(
+            "reader@163.com",
+            NETEASE,
+            "4.0.0",
+            f"451 DT:SPM {NETEASE_SESSION}, please try again",
+            "spam",
+            id="netease-dt-spm",
+        ),
+        pytest.param(
+            "reader@126.com",
+            NETEASE,
+            "4.0.0",
+            f"421 HL:REP {NETEASE_SESSION}, please see http://mail.163.com/help/help_spam_16.htm",
+            "blocked",
+            id="netease-hl-rep",
+        ),
+        pytest.param(
+            "reader@163.com",
+            NETEASE,
+            "4.0.0",
+            f"421 HL:IFC {NETEASE_SESSION}, please see http://mail.163.com/help/help_spam_16.htm",
+            "rate_limited",
+            id="netease-hl-ifc",
+        ),
+        pytest.param(
+            "reader@yeah.net",
+            NETEASE,
+            "5.0.0",
+            f"550 MI:SPF {NETEASE_SESSION}, please see http://mail.163.com/help/help_spam_16.htm",
+            "auth_failure",
+            id="netease-mi-spf",
+        ),
+        # i.ua's codes are the number in the link its replies give (mail.i.ua/err/N).
+        pytest.param(
+            "reader@i.ua",
+            "mx.i.ua[91.198.36.14]",
+            "5.0.0",
+            "550 Message rejected. See http://mail.i.ua/err/6/",
+            "no_relaying",
+            id="i-ua-err-6",
+        ),
+        pytest.param(
+            "reader@i.ua",
+            "mx.i.ua[91.198.36.14]",
+            "5.0.0",
+            "550 Message rejected. See http://mail.i.ua/err/10/",
+            "filtered",
+            id="i-ua-err-10",
+        ),
+    ],
+)
+def test_regional_providers_own_words_and_codes(address, remote, status, said, reason):
+    """As Postfix reports them (the command named) and as a bare RFC 3464 report (not)."""
+    raw = postfix(address, status, said, remote=remote, action="failed")
+    failed(raw, address, reason, status=status)
+    failed(rfc3464(address, status, said, action="failed"), address, reason)
 
 
 @pytest.mark.parametrize(

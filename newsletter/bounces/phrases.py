@@ -942,6 +942,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "infected:",
             "it has a potentially executable attachment",
+            "message infected by virus",  # Yandex
             "the message was rejected because it contains prohibited virus or spam content",
             "this form of attachment has been used by recent viruses or other malware",
             "virus detected",
@@ -1185,6 +1186,12 @@ TEXT_REASONS: list[tuple[str, re.Pattern]] = _SHARP + [
 # pattern, as Sisimai only trusts them together with the code.
 _S = r"\b"  # status codes are matched as words
 _E = re.escape
+
+
+def _coded(template: str, table: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A provider's table of codes as rules: each row's codes (an alternation) in `template`."""
+    return [(template.format(codes), reason) for codes, reason in table]
+
 
 _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
     (  # Google, Gmail, Workspace
@@ -1723,45 +1730,66 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
     (  # Spectrum, Charter: AUP#[IO]nnnn
         r"(?:^|\.)(?:charter\.net|spectrum\.net|rr\.com)$",
+        _coded(
+            r"aup#[-a-z]*(?:{})\b",
+            [
+                ("1000", "blocked"),
+                ("1010|10[2-7]\\d|1080", "sender_rejected"),
+                ("1090", "system_error"),
+                ("110\\d|11[1-4]\\d|1150", "require_ptr"),
+                ("11[6-8]\\d|1190", "policy"),
+                ("120\\d|1210|12[2-4]\\d|1250", "blocked"),
+                ("1260", "network_error"),
+                ("13[0-3]\\d|1340", "too_many_connections"),
+                ("13[5-9]\\d|14[0-8]\\d|1490|1540|1550|1580", "rate_limited"),
+                ("1500|1520", "sender_rejected"),
+                ("1530", "too_large"),
+                ("1560", "policy"),
+            ],
+        ),
+    ),
+    (  # Yandex (and Yandex 360's own domains, at mx.yandex.net)
+        r"(?:^|\.)(?:yandex\.[a-z.]+|ya\.ru|narod\.ru)$",
         [
-            *(
-                (r"aup#[-a-z]*(?:" + codes + r")\b", reason)
-                for codes, reason in [
-                    ("1000", "blocked"),
-                    ("1010|10[2-7]\\d|1080", "sender_rejected"),
-                    ("1090", "system_error"),
-                    ("110\\d|11[1-4]\\d|1150", "require_ptr"),
-                    ("11[6-8]\\d|1190", "policy"),
-                    ("120\\d|1210|12[2-4]\\d|1250", "blocked"),
-                    ("1260", "network_error"),
-                    ("13[0-3]\\d|1340", "too_many_connections"),
-                    ("13[5-9]\\d|14[0-8]\\d|1490|1540|1550|1580", "rate_limited"),
-                    ("1500|1520", "sender_rejected"),
-                    ("1530", "too_large"),
-                    ("1560", "policy"),
-                ]
-            )
+            # Its answer to RCPT TO for a dead address carries a policy status (5.7.1):
+            # the words decide, a DSN without the command included.
+            (r"\bno such user!", "user_unknown"),
+            (_E("no correct recipients"), "user_unknown"),
+            # The reader's account blocked for breaking Yandex's terms (its help says so).
+            (_E("policy rejection on the target address"), "mailbox_disabled"),
+            (_E("blocked by spam statistics"), "spam"),
         ],
+    ),
+    (  # NetEase (163.com, 126.com, yeah.net): codes of its help page, "XX:YYY"
+        r"(?:^|\.)(?:163\.com|126\.com|yeah\.net|188\.com|netease\.com)$",
+        _coded(
+            r"\b(?:{})\b",
+            [
+                ("dt:spm", "spam"),
+                ("dt:sum|mi:imf", "not_compliant"),
+                ("dt:rbl|ip:rbl|ip:bl|wm:bl[iu]|hl:(?:rep|mep|ihu|ipb)", "blocked"),
+                ("hl:icc", "too_many_connections"),
+                ("hl:ifc|mi:(?:dmc|sfq|stc)|rp:(?:drc|trc|rcl)", "rate_limited"),
+                ("(?:mi|rp):c[ec]l", "syntax_error"),
+                ("mi:(?:spf|dma)", "auth_failure"),
+            ],
+        ),
     ),
     (  # i.ua: https://mail.i.ua/err/N
         r"(?:^|\.)(?:i\.ua|email\.ua)$",
-        [
-            *(
-                (r"\.i\.ua/err/" + code + r"(?!\d)", reason)
-                for code, reason in {
-                    "1": "no_relaying",
-                    "2": "user_unknown",
-                    "3": "mailbox_disabled",
-                    "4": "mailbox_full",
-                    "5": "too_many_connections",
-                    "6": "no_relaying",
-                    "7": "blocked",
-                    "8": "sender_rejected",
-                    "9": "blocked",
-                    "10": "filtered",
-                }.items()
-            )
-        ],
+        _coded(
+            r"\.i\.ua/err/(?:{})(?!\d)",
+            [
+                ("1|6", "no_relaying"),
+                ("2", "user_unknown"),
+                ("3", "mailbox_disabled"),
+                ("4", "mailbox_full"),
+                ("5", "too_many_connections"),
+                ("7|9", "blocked"),
+                ("8", "sender_rejected"),
+                ("10", "filtered"),
+            ],
+        ),
     ),
 ]
 
