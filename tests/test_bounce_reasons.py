@@ -1017,6 +1017,13 @@ PROVIDER_WORDS = [
         "blocked",
         "gmail-not-authorized-ip",
     ),
+    # Coremail's replies (the server of 163.com and of many a company and university).
+    ("5.0.0", "550 user is locked.", "mailbox_disabled", "coremail-locked"),
+    ("5.0.0", "552 message rejected by anti-spam engine.", "spam", "coremail-anti-spam"),
+    ("5.0.0", "554 rbl deny.", "blocked", "coremail-rbl-deny"),
+    ("5.0.0", "553 host denies the sender.", "sender_rejected", "coremail-denies-sender"),
+    ("5.0.0", "552 Virus found.", "virus", "coremail-virus"),
+    ("5.0.0", "552 message is too long.", "too_large", "coremail-too-long"),
     (
         "5.7.520",
         "550 5.7.520 Access denied, Your organization does not allow external forwarding. "

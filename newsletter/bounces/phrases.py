@@ -258,6 +258,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "max message size exceeded",
             "message file too big",
             "message header size exceeds limit",
+            "message is too long.",  # Coremail
             "message length exceeds administrative limit",
             "message size exceeds fixed limit",
             "message size exceeds fixed maximum message size",
@@ -300,6 +301,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "this account has been temporarily suspended",
             "this address no longer accepts mail",
             "this mailbox is disabled",
+            "user is locked.",  # Coremail
             "user or domain is disabled",
             "user suspended",
             "vdelivermail: account is locked email bounced",
@@ -592,6 +594,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "backscatter protection detected an invalid or expired email address",
                     "because the sender isn't on the recipient's list of senders to accept "
                     "mail from",
+                    "black mail address",  # Coremail
                     "bogus mail from",
                     "can't determine purported responsible address",
                     "connections not accepted from servers without a valid sender domain",
@@ -608,6 +611,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "error: no third-party dsns",
                     "from: domain is invalid. please provide a valid from:",
                     "fully qualified email address required",
+                    "host denies the sender",  # Coremail
                     "invalid domain, see <url:",
                     "invalid sender",
                     "is not a registered gateway user",
@@ -620,6 +624,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "returned mail not accepted here",
                     "rfc 1035 violation: recursive cname records for",
                     "rule imposed mailbox access for",
+                    "sender is unvalidated",  # Coremail
                     "sending this from a different address or alias using the ",
                     "sender address has been blacklisted",
                     "sender email address rejected",
@@ -681,6 +686,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "spam": (
         [
+            "message rejected by anti-spam engine",  # Coremail
             "the mail server detected your message as spam and has prevented delivery",
             "appears to be unsolicited",
             "blacklisted url in message",
@@ -732,6 +738,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "spam score ",
             "spambouncer identified spam",
             "spamming not allowed",
+            "too many same size mails",  # Coremail
             "too much spam.",
             "the message has been rejected by spam filtering engine",
             "the message was rejected due to classification as bulk mail",
@@ -815,6 +822,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "blocked": (
         [
+            "black ip.",  # Coremail
+            "rbl deny.",  # Coremail
+            "remote ip check error",  # Coremail
             "traffic not accepted from this ip",
             " said: 550 blocked",
             "//www.spamcop.net/bl.",
@@ -946,6 +956,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "the message was rejected because it contains prohibited virus or spam content",
             "this form of attachment has been used by recent viruses or other malware",
             "virus detected",
+            "virus found.",  # Coremail
             "virus phishing/malicious_url detected",
             "your message was infected with a virus",
         ],
