@@ -1017,6 +1017,7 @@ PROVIDER_WORDS = [
         "blocked",
         "gmail-not-authorized-ip",
     ),
+    ("5.0.0", "550 Rejected by DNSBL zen.spamhaus.org", "blocked", "hmailserver-dnsbl"),
     # Coremail's replies (the server of 163.com and of many a company and university).
     ("5.0.0", "550 user is locked.", "mailbox_disabled", "coremail-locked"),
     ("5.0.0", "552 message rejected by anti-spam engine.", "spam", "coremail-anti-spam"),

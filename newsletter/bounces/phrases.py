@@ -825,6 +825,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "black ip.",  # Coremail
             "rbl deny.",  # Coremail
             "remote ip check error",  # Coremail
+            "rejected by dnsbl",  # hMailServer
             "traffic not accepted from this ip",
             " said: 550 blocked",
             "//www.spamcop.net/bl.",
