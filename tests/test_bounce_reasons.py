@@ -77,9 +77,10 @@ from bounce_samples import (
     verp,
     zoho,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from newsletter.bounces.phrases import reason_for_text
 from newsletter.bounces.reasons import unfold_reply
 from newsletter.bounces.verdict import KINDS, REASONS, Verdict
 
@@ -2445,6 +2446,8 @@ def test_raw_8bit_text_in_any_field_the_reader_consults_loses_nothing(text, char
     """Each header and field a reading looks at, holding raw UTF-8: the report is still read.
     The parser hands such a field back as an object no string method works on, and one of
     them made the whole report unreadable: a dead address kept, a complaint missed."""
+    # Noise, not words: a summary saying the mailbox is full keeps a 5.1.1 soft on purpose.
+    assume(reason_for_text(text) is None)
     address = "reader@example.org"
     said = f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
     status_part = delivery_status(
