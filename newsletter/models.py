@@ -421,6 +421,8 @@ class Import(db.Model):
     list_id: Mapped[int] = mapped_column(sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default=ImportStatus.QUEUED)
     preconfirm: Mapped[bool] = mapped_column(default=False)
+    # How the file is written (csv_reading.NAMES): as the editor chose, or as found in it.
+    encoding: Mapped[str | None] = mapped_column(sa.String(20))
     # The name the file was uploaded as; its bytes wait in import_files (ImportFile).
     path: Mapped[str] = mapped_column(sa.String(500))
     total: Mapped[int] = mapped_column(default=0)

@@ -7,6 +7,7 @@ another test module."""
 from __future__ import annotations
 
 import functools
+import io
 import re
 import smtplib
 from contextlib import contextmanager
@@ -234,3 +235,29 @@ def three_posts(mailing_list, excerpt: str = "About {title}.") -> None:
             )
         )
     db.session.commit()
+
+
+# --- Imports -------------------------------------------------------------------------------
+
+
+def post_import(client, headers, data: bytes, **form: str) -> int:
+    """A CSV posted to the API's import (list "weekly" unless given): the import's id."""
+    answer = client.post(
+        "/api/v1/subscribers/import",
+        data={"list": "weekly", **form, "file": (io.BytesIO(data), "people.csv")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 202, answer.json
+    return answer.json["id"]
+
+
+def staged_import(client, data: bytes) -> str:
+    """Where a file uploaded in the admin waits for its columns to be mapped."""
+    answer = client.post(
+        "/admin/lists/weekly/import",
+        data={"csrf_token": client.token, "file": (io.BytesIO(data), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302
+    return answer.headers["Location"]

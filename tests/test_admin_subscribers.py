@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+from builders import staged_import
 from conftest import wait_until
 
 from newsletter.extensions import db
@@ -99,19 +100,9 @@ def test_one_subscribers_data_exports_as_json(editor_client, weekly):
     assert data["deliveries"] == []
 
 
-def staged(client, text: bytes) -> str:
-    """Where the uploaded file waits for its columns to be mapped."""
-    answer = client.post(
-        "/admin/lists/weekly/import",
-        data={"csrf_token": client.token, "file": (io.BytesIO(text), "people.csv")},
-        content_type="multipart/form-data",
-    )
-    return answer.headers["Location"]
-
-
 def test_the_mapping_says_what_an_export_s_own_columns_do(editor_client, weekly):
     text = b"email,name,status,consent_ip,city\nana@example.org,Ana,active,,Rasht\n"
-    page = editor_client.get(staged(editor_client, text)).text
+    page = editor_client.get(staged_import(editor_client, text)).text
     assert "who not to subscribe (left, bounced)" in page
     assert 'our export\'s "consent_ip" (not kept)' in page
     assert 'attribute "city"' in page
@@ -149,7 +140,7 @@ def test_csv_import_reports_bad_rows_and_export_gives_them_back(editor_client, w
 
 
 def test_columns_can_be_mapped_before_importing(editor_client, weekly, worker):
-    location = staged(
+    location = staged_import(
         editor_client, b"Full name,E-mail address,Town\nAna Lima,ana@example.org,Lisbon\n"
     )
     page = editor_client.get(location).text

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from builders import post_import
 from conftest import wait_until
 
 from newsletter.extensions import db
@@ -14,19 +15,8 @@ from newsletter.subscriptions.importer import guess_mapping
 @pytest.fixture
 def upload(client, api_headers, weekly, worker):
     def send(text: str, preconfirm: str = "false", list_slug: str = "weekly") -> dict:
-        data = {
-            "list": list_slug,
-            "preconfirm": preconfirm,
-            "file": (io.BytesIO(text.encode("utf-8")), "people.csv"),
-        }
-        answer = client.post(
-            "/api/v1/subscribers/import",
-            data=data,
-            headers=api_headers,
-            content_type="multipart/form-data",
-        )
-        assert answer.status_code == 202, answer.json
-        import_id = answer.json["id"]
+        data = text.encode("utf-8")
+        import_id = post_import(client, api_headers, data, list=list_slug, preconfirm=preconfirm)
 
         def finished():
             body = client.get(f"/api/v1/imports/{import_id}", headers=api_headers).json

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from builders import post_import
 from conftest import wait_until
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,17 +19,6 @@ from newsletter import create_app
 from newsletter.extensions import db
 from newsletter.models import Import, ImportFile, MailingList, Subscriber
 from newsletter.subscriptions import csv_reading, importer
-
-
-def _post_import(client, headers, data: bytes, preconfirm: str = "false") -> int:
-    answer = client.post(
-        "/api/v1/subscribers/import",
-        data={"list": "weekly", "preconfirm": preconfirm, "file": (io.BytesIO(data), "a.csv")},
-        headers=headers,
-        content_type="multipart/form-data",
-    )
-    assert answer.status_code == 202, answer.json
-    return answer.json["id"]
 
 
 def _finished(import_id: int, timeout: float = 20.0) -> Import:
@@ -80,7 +70,7 @@ def test_an_import_runs_on_a_worker_in_another_folder_and_its_failures_are_logge
     assert _stored_pieces(import_id) == 0  # the addresses are not kept once read
     assert on_web_disk() == []
 
-    failing = _post_import(web.test_client(), api_headers, b"name\nAna\n")
+    failing = post_import(web.test_client(), api_headers, b"name\nAna\n")
     assert _finished(failing, timeout=60).status == "failed"
     wait_until(
         lambda: (
@@ -95,7 +85,7 @@ def test_an_import_runs_on_a_worker_in_another_folder_and_its_failures_are_logge
 @pytest.fixture
 def import_bytes(client, api_headers, weekly, worker):
     def run(data: bytes) -> Import:
-        return _finished(_post_import(client, api_headers, data, preconfirm="true"))
+        return _finished(post_import(client, api_headers, data, preconfirm="true"))
 
     return run
 

@@ -23,7 +23,7 @@ from newsletter.hardening import database_int
 from newsletter.lists import ListNotFound, get_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
-from newsletter.subscriptions import importer, service
+from newsletter.subscriptions import csv_reading, importer, service
 from newsletter.subscriptions.export import attribute_text, csv_rows
 from newsletter.subscriptions.importer import stage_import
 from newsletter.subscriptions.shapes import subscriber_json
@@ -217,25 +217,31 @@ def map_import(import_id: int):
     record = db.session.get(Import, import_id) or abort(404)
     if record.status != ImportStatus.STAGED:
         return redirect(url_for("admin.import_report", import_id=record.id))
+    # The encoding the editor chose to read the file in: a link's, then the form's.
+    chosen = request.values.get("encoding") or None
+    if chosen not in (None, *csv_reading.NAMES):
+        chosen = None  # an unknown one: as found in the file
     try:
-        header, rows = importer.preview(record)
+        found = importer.preview(record, chosen)
     except (importer.UnreadableFile, UnicodeError, OSError) as exc:
         flash(f"This file cannot be read: {exc}")
         return redirect(url_for("admin.import_csv", slug=get_list(list_id=record.list_id).slug))
     error = None
     if request.method == "POST":
-        mapping = {name: request.form.get(f"column_{i}", "ignore") for i, name in enumerate(header)}
+        mapping = {
+            name: request.form.get(f"column_{i}", "ignore") for i, name in enumerate(found.header)
+        }
         try:
-            importer.queue_import(record, mapping)
+            importer.queue_import(record, mapping, chosen)
             return redirect(url_for("admin.import_report", import_id=record.id))
         except importer.UnreadableFile as exc:
             error = str(exc)
     return render_template(
         "admin/import_map.html",
         record=record,
-        header=header,
-        rows=rows,
-        guess=importer.guess_mapping(header, rows),
+        found=found,
+        encodings=csv_reading.NAMES,
+        guess=importer.guess_mapping(found.header, found.rows),
         exported=importer.EXPORTED,
         error=error,
     ), (422 if error else 200)

@@ -3,7 +3,7 @@
 from flask import Response, request, stream_with_context
 
 from newsletter.api.common import invalid, not_found, route
-from newsletter.api.shapes import schema
+from newsletter.api.shapes import NULLABLE_STRING, schema
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.lists import get_list
@@ -17,11 +17,13 @@ IMPORT = schema(
     "total",
     "imported",
     "rejected",
+    "encoding",
     id="integer",
     status="string",
     total="integer",
     imported="integer",
     rejected="integer",
+    encoding=NULLABLE_STRING,
     errors="array",
     list_id="integer",
 )
@@ -34,6 +36,8 @@ def import_json(record: Import) -> dict:
         "total": record.total,
         "imported": record.imported,
         "rejected": record.rejected,
+        # How the file is read: as asked, or as found once the import has begun.
+        "encoding": record.encoding,
         "errors": (record.errors or [])[:100],
         "list_id": record.list_id,
         "created_at": iso(record.created_at),
@@ -44,7 +48,8 @@ def import_json(record: Import) -> dict:
 @route(
     "/subscribers/import",
     "POST",
-    "Import a CSV (multipart: file with email and name columns, list, preconfirm)",
+    "Import a CSV (multipart: file with email and name columns, list, preconfirm, and"
+    " encoding when the file is not UTF-8 and is not found to be Windows-1256, 1252 or 1251)",
     response=IMPORT,
     status=202,
 )
@@ -56,7 +61,8 @@ def import_subscribers():
     if preconfirm not in ("true", "false", "1", "0", "yes", "no"):
         raise invalid("preconfirm", "preconfirm must be true or false.")
     mailing_list = get_list(request.form.get("list"))
-    record = start_import(mailing_list, upload, preconfirm in ("true", "1", "yes"))
+    encoding = request.form.get("encoding") or None  # None: found in the file
+    record = start_import(mailing_list, upload, preconfirm in ("true", "1", "yes"), encoding)
     return import_json(record), 202
 
 

@@ -3,8 +3,12 @@
 Excel's "Unicode Text" is UTF-16 with a byte-order mark and a tab between fields, and the
 Excel of much of Europe writes semicolons; "CSV UTF-8" starts with a byte-order mark. The
 header line says which separator a file uses: the one that splits it into most fields.
-Bytes that are not of the file's encoding are read as U+FFFD, which the importer rejects
-row by row.
+
+Excel's plain "CSV" is in the system's legacy code page: Windows-1256 on a Persian or Arabic
+Windows, 1252 in Western Europe, 1251 for Cyrillic. A file that is not UTF-8 anywhere is read
+in the one of these whose reading gives words of one script each; where none stands out, or
+some lines are UTF-8 and others not, it is read as UTF-8, and bytes that are not (read as
+U+FFFD) make the importer reject their rows. The editor sees the choice and can change it.
 """
 
 from __future__ import annotations
@@ -13,19 +17,135 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 
 SEPARATORS = ",;\t"  # the first wins a tie
 _QUOTED = re.compile(r'"[^"]*"')
 
+# The encodings an editor may choose, by what the mapping page calls them.
+NAMES = {
+    "utf-8": "UTF-8",
+    "cp1256": "Windows-1256 (Persian, Arabic)",
+    "cp1252": "Windows-1252 (Western European)",
+    "cp1250": "Windows-1250 (Central European)",
+    "cp1254": "Windows-1254 (Turkish)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)",
+    "cp1255": "Windows-1255 (Hebrew)",
+    "gb18030": "GB 18030 (Chinese)",
+    "shift_jis": "Shift JIS (Japanese)",
+    "euc_kr": "EUC-KR (Korean)",
+}
+# The code pages a file is tried in, each with the script of its letters: one a script, as
+# words cannot tell the Latin ones apart; Greek and Hebrew are tried so that their files
+# tie with Cyrillic and stay UTF-8 rather than read as Cyrillic.
+_SCRIPTS = {
+    "cp1256": "ARABIC",
+    "cp1252": "LATIN",
+    "cp1251": "CYRILLIC",
+    "cp1253": "GREEK",
+    "cp1255": "HEBREW",
+}
+_BOMS = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+# Between words: spaces, the separators and ASCII punctuation.
+_WORD = re.compile(r"[^\s,;\"'()<>@.:/|!?=+*#&%$~^`\\\[\]{}-]+")
+_JOINERS = "\u200c\u200d"  # Persian writes a zero-width non-joiner inside words
+_CASED = ("LATIN", "CYRILLIC", "GREEK")
 
-def reader(raw: io.BufferedReader) -> csv.DictReader:
+
+def reader(raw: io.BufferedReader, encoding: str | None = None) -> csv.DictReader:
+    """The file's rows; `encoding` as the editor chose it, or as `encoding_of` finds it."""
     start = raw.peek(64 * 1024)
-    encoding = "utf-16" if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-    return csv.DictReader(text, delimiter=separator(start.decode(encoding, errors="replace")))
+    codec = _codec(encoding or encoding_of(start))
+    text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline="")
+    return csv.DictReader(text, delimiter=separator(start.decode(codec, errors="replace")))
+
+
+def encoding_of(start: bytes) -> str:
+    """How the start of a file is written: "utf-16" (by its byte-order mark), "utf-8", or a
+    legacy code page of NAMES."""
+    for bom, encoding in _BOMS.items():
+        if start.startswith(bom):
+            return encoding
+    lines = start.split(b"\n")[:-1] or [start]  # the last may be cut mid-character
+    readings = [_utf8(line) for line in lines if not line.isascii()]
+    if not readings or any(readings):
+        return "utf-8"  # all ASCII, or some lines UTF-8: its other bytes are mistakes
+    return _legacy(start) or "utf-8"
 
 
 def separator(start: str) -> str:
     """The separator of the header line at the start of a file (quoted names aside)."""
     header = _QUOTED.sub("", start.lstrip("\ufeff").partition("\n")[0])
     return max(SEPARATORS, key=header.count)
+
+
+def _codec(encoding: str) -> str:
+    return "utf-8-sig" if encoding == "utf-8" else encoding  # a byte-order mark or not
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _legacy(start: bytes) -> str | None:
+    """The code page whose reading makes most words of one script, if one does clearly."""
+    scores = {
+        encoding: _score(start.decode(encoding, errors="replace"), script)
+        for encoding, script in _SCRIPTS.items()
+    }
+    best = max(scores, key=scores.get)
+    runner_up = max(score for encoding, score in scores.items() if encoding != best)
+    return best if scores[best] > max(runner_up, 0) else None
+
+
+def _score(text: str, script: str) -> int:
+    """Words with letters beyond ASCII that read as `script` would write them, less those
+    that do not: a letter of another script, a symbol or a mark in the word, or (in a cased
+    script) capitals where no name has them."""
+    score = 0
+    for word in _WORD.findall(text):
+        if word.isascii() or any(c.isdigit() or c == "_" for c in word):
+            continue
+        score += 1 if _plausible(word.strip(_JOINERS), script) else -1
+    return score
+
+
+def _plausible(word: str, script: str) -> bool:
+    letters = word.replace("\u200c", "").replace("\u200d", "")
+    after_letter = False
+    for char in letters:
+        category = unicodedata.category(char)
+        if category.startswith("M"):  # a mark (an Arabic vowel sign) follows a letter
+            # Names are written without Hebrew's vowel points.
+            if not after_letter or script == "HEBREW":
+                return False
+            after_letter = False
+        elif category.startswith("L") and _script(char) == script:
+            after_letter = True
+        else:
+            return False
+    if script in _CASED:
+        bare = "".join(c for c in letters if unicodedata.category(c).startswith("L"))
+        if not (bare.islower() or bare.isupper() or bare.istitle()):
+            return False
+    # Greek stresses a word once ("Γιώργος"); Cyrillic's bytes read as Greek give several
+    # stressed letters, and the rare "ΰ" for its commonest letter, "а".
+    if script == "GREEK":
+        stressed = [unicodedata.name(c) for c in letters if "WITH" in unicodedata.name(c)]
+        if len(stressed) > 1 or any("DIALYTIKA AND TONOS" in name for name in stressed):
+            return False
+    # Latin words have letters beyond ASCII among ASCII ones ("Müller", "José"); a word of
+    # such letters only ("ÃÍãÏ") is another script's bytes.
+    beyond = sum(not c.isascii() for c in letters)
+    return script != "LATIN" or beyond <= max(2, len(letters) // 2)
+
+
+def _script(char: str) -> str:
+    if char.isascii():
+        return "LATIN"
+    return unicodedata.name(char, "?").split(" ")[0]

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -40,7 +41,10 @@ FIELD_LIMIT = 131_072
 # csv's limit ends the whole file with an error: it is raised (for the process; this is its
 # only csv reader) so that a long field is read whole and its row alone is rejected.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-NOT_UTF8 = "text that is not UTF-8: save the file as UTF-8 and import this row again"
+NOT_UTF8 = (
+    "text that is not UTF-8 (or the encoding chosen): save the file as UTF-8, or choose how"
+    " it was saved when importing, and import this row again"
+)
 # A no_tracking column (as the export writes it): what its cells may say.
 YES = {"true", "yes", "y", "1", "on"}
 NO = {"false", "no", "n", "0", "off", ""}
@@ -51,13 +55,16 @@ class UnreadableFile(NewsletterError, ValueError):
     """The file cannot be imported at all (not CSV, no email column)."""
 
 
-def stage_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
+def stage_import(
+    mailing_list: MailingList, upload, preconfirm: bool, encoding: str | None = None
+) -> Import:
     """Keep the upload in the database, where any worker on any host can read it; it waits
     for a column mapping or start_import."""
     _forget_abandoned()
     record = Import(
         list_id=mailing_list.id,
         preconfirm=preconfirm,
+        encoding=_encoding(encoding),
         path=(upload.filename or "")[:500],
         errors=[],
         status=ImportStatus.STAGED,
@@ -84,42 +91,78 @@ def _forget_abandoned() -> None:
         record.errors = [{"row": None, "email": "", "reason": "Not started within a day."}]
 
 
-def queue_import(record: Import, mapping: dict[str, str] | None = None) -> None:
-    """Start a staged import, with the file's columns mapped as the editor chose."""
+def queue_import(
+    record: Import, mapping: dict[str, str] | None = None, encoding: str | None = None
+) -> None:
+    """Start a staged import, with the file's columns mapped and its encoding as the editor
+    chose (None: found in the file)."""
     if record.status != ImportStatus.STAGED:
         raise UnreadableFile(f"This import is {record.status} already.")
     if mapping is not None and list(mapping.values()).count("email") != 1:
         raise UnreadableFile("Choose exactly one column for the email address.")
     record.mapping = mapping
+    record.encoding = _encoding(encoding) or record.encoding
     record.status = ImportStatus.QUEUED
     db.session.commit()
     jobs.run_import.delay(record.id)
 
 
-def start_import(mailing_list: MailingList, upload, preconfirm: bool) -> Import:
+def start_import(
+    mailing_list: MailingList, upload, preconfirm: bool, encoding: str | None = None
+) -> Import:
     """Save and queue at once, for files whose columns are already email and name."""
-    record = stage_import(mailing_list, upload, preconfirm)
+    record = stage_import(mailing_list, upload, preconfirm, encoding)
     queue_import(record)
     return record
 
 
-def _reader(raw) -> csv.DictReader:
-    reader = csv_reading.reader(raw)
+def _encoding(encoding: str | None) -> str | None:
+    if encoding and encoding not in csv_reading.NAMES:
+        raise UnreadableFile(
+            f"Unknown encoding {encoding!r}: choose one of {', '.join(csv_reading.NAMES)}.",
+            field="encoding",
+        )
+    return encoding or None
+
+
+def _reader(raw, encoding: str | None) -> csv.DictReader:
+    reader = csv_reading.reader(raw, encoding)
     if not reader.fieldnames:
         raise UnreadableFile("The file is empty.")
     return reader
 
 
-def preview(record: Import, count: int = 5) -> tuple[list[str], list[list[str]]]:
-    """The header and the first rows, for the mapping screen."""
+class Preview(NamedTuple):
+    header: list[str]
+    rows: list[list[str]]
+    encoding: str  # as chosen, or as found in the file
+    # Cells beyond ASCII further down, where the first rows have none: how they read.
+    written: list[str]
+
+
+def preview(record: Import, encoding: str | None = None, count: int = 5) -> Preview:
+    """The header and the first rows, for the mapping screen, in `encoding` or the record's
+    (None: as found in the file)."""
     with uploads.read(record.id) as raw:
-        reader = _reader(raw)
+        encoding = _encoding(encoding) or record.encoding or csv_reading.encoding_of(raw.peek())
+        reader = _reader(raw, encoding)
         header = [(name or "").strip() for name in reader.fieldnames]
         rows = [
             [row.get(name) or "" for name in reader.fieldnames]
             for _, row in zip(range(count), reader, strict=False)
         ]
-    return header, rows
+        shown = any(not cell.isascii() for row in rows for cell in row)
+        written = [] if shown else _written(reader)
+    return Preview(header, rows, encoding, written)
+
+
+def _written(reader: csv.DictReader, rows: int = 2000, most: int = 5) -> list[str]:
+    found: list[str] = []
+    for _, row in zip(range(rows), reader, strict=False):
+        found += [cell for cell in row.values() if isinstance(cell, str) and not cell.isascii()]
+        if len(found) >= most:
+            break
+    return found[:most]
 
 
 # Words of column headings for the address and the name, as exports and spreadsheets in the
@@ -191,8 +234,8 @@ KNOWN = frozenset({"email", "name", "no_tracking", *EXPORTED})
 LEFT = {"unsubscribed", "bounced", "complained", "blocklisted", "blacklisted", "cleaned"}
 
 
-def _rows(raw, mapping: dict[str, str] | None) -> Iterator[Row]:
-    reader = _reader(raw)
+def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator[Row]:
+    reader = _reader(raw, encoding)
     names = [(name or "").strip() for name in reader.fieldnames]
     if mapping:
         names = [mapping.get(name, "ignore") for name in names]
@@ -502,7 +545,9 @@ def run_import(import_id: int) -> None:
     run = _Run(record)
     try:
         with uploads.read(import_id) as raw:
-            for chunk in _chunks(_rows(raw, record.mapping)):
+            # Kept, as found in the file or chosen, for the report to say how it was read.
+            record.encoding = record.encoding or csv_reading.encoding_of(raw.peek())
+            for chunk in _chunks(_rows(raw, record.mapping, record.encoding)):
                 record.total += len(chunk)
                 run.write(run.valid_rows(chunk))
                 if len(run.errors) != len(record.errors or []):
