@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 SEPARATORS = ",;\t"  # the first wins a tie
+SAMPLE = 16 * 1024  # bytes of the lines beyond ASCII that choose a legacy code page
 _QUOTED = re.compile(r'"[^"]*"')
 
 # The encodings an editor may choose, by what the mapping page calls them.
@@ -68,10 +69,11 @@ def encoding_of(start: bytes) -> str:
         if start.startswith(bom):
             return encoding
     lines = start.split(b"\n")[:-1] or [start]  # the last may be cut mid-character
-    readings = [_utf8(line) for line in lines if not line.isascii()]
-    if not readings or any(readings):
+    beyond_ascii = [line for line in lines if not line.isascii()]
+    if not beyond_ascii or any(_utf8(line) for line in beyond_ascii):
         return "utf-8"  # all ASCII, or some lines UTF-8: its other bytes are mistakes
-    return _legacy(start) or "utf-8"
+    # A few hundred words decide as well as a megabyte: a sample keeps the page quick.
+    return _legacy(b"\n".join(beyond_ascii)[:SAMPLE]) or "utf-8"
 
 
 def separator(start: str) -> str:
