@@ -4,7 +4,7 @@ import csv
 import io
 
 import pytest
-from builders import post_import
+from builders import post_import, staged_import
 from conftest import wait_until
 
 from newsletter.extensions import db
@@ -269,3 +269,83 @@ def test_rows_the_file_marks_as_gone_are_not_subscribed(upload):
     # Without preconfirm, one the file calls unconfirmed is asked, as anyone would be.
     assert upload("email,subscription_status\neve@example.org,unconfirmed\n")["imported"] == 1
     assert statuses()["eve@example.org"] == "unconfirmed"
+
+
+MAILCHIMP = (
+    '"Email Address","First Name","Last Name",MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,'
+    "CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,"
+    "NOTES,TAGS"
+)
+
+
+@pytest.mark.parametrize(
+    "extra_columns, extra_values, reason",
+    [
+        (
+            ",UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER",
+            ',"2024-03-02 10:11:12","Weekly 12",abc123,"NORMAL",',
+            "unsubscribed in the file; only the subscriber can rejoin",
+        ),
+        (
+            ",CLEAN_TIME,CLEAN_CAMPAIGN_TITLE,CLEAN_CAMPAIGN_ID",
+            ',"2024-03-02 10:11:12","Weekly 12",abc123',
+            "address is cleaned in the file",
+        ),
+    ],
+    ids=["unsubscribed_members_export", "cleaned_members_export"],
+)
+def test_mailchimp_s_files_of_who_left_subscribe_nobody(
+    editor_client, weekly, worker, extra_columns, extra_values, reason
+):
+    """Mailchimp exports an audience as three files, and only the first is of subscribers;
+    the others say who left only by the date they left on. Imported as the mapping page
+    guesses their columns ("Email Address")."""
+    row = (
+        'maryam@example.org,Maryam,Hosseini,2,"2023-01-01 09:00:00",203.0.113.5,'
+        '"2023-01-01 09:01:00",203.0.113.5,35.7,51.4,3.5,3.5,Asia/Tehran,IR,THR,'
+        '"2024-03-02 10:11:12",123456,abcdef,,'
+    )
+    text = f"{MAILCHIMP}{extra_columns}\n{row}{extra_values}\n"
+    location = staged_import(editor_client, text.encode())
+    assert "who not to subscribe (left, bounced)" in editor_client.get(location).text
+    header, first = csv.reader(io.StringIO(text))
+    guess = guess_mapping(header, [first])
+    form = {f"column_{i}": guess[name] for i, name in enumerate(header)}
+    editor_client.post(location, data={"csrf_token": editor_client.token, **form})
+    wait_until(lambda: Import.query.one().status == "done")
+    errors = Import.query.one().errors
+    assert [(e["email"], e["reason"]) for e in errors] == [("maryam@example.org", reason)]
+    assert statuses() == {}
+
+
+@pytest.mark.parametrize(
+    "text, left",
+    [
+        # Ghost's members export
+        (
+            "email,name,subscribed_to_emails\na@example.org,A,true\nb@example.org,B,false\n",
+            "b@example.org",
+        ),
+        # Substack's: email_disabled when the reader turned its emails off
+        (
+            "email,active_subscription,email_disabled\na@example.org,false,false\nb@example.org,false,true\n",
+            "b@example.org",
+        ),
+        # Kit's (ConvertKit) "cancelled"; a "state" that is a region is kept
+        (
+            "email,state\na@example.org,CA\nb@example.org,cancelled\n",
+            "b@example.org",
+        ),
+    ],
+    ids=["ghost", "substack", "kit"],
+)
+def test_other_programs_exports_say_who_left_in_their_own_words(upload, text, left):
+    report = upload(text, preconfirm="true")
+    assert [(e["email"], e["reason"]) for e in report["errors"]] == [
+        (left, "unsubscribed in the file; only the subscriber can rejoin")
+    ]
+    assert statuses() == {"a@example.org": "confirmed"}
+    kept = Subscriber.query.filter_by(email="a@example.org").one().attributes
+    assert "subscribed_to_emails" not in kept and "email_disabled" not in kept
+    if "state" in text:
+        assert kept == {"state": "CA"}

@@ -243,6 +243,7 @@ def map_import(import_id: int):
         encodings=csv_reading.NAMES,
         guess=importer.guess_mapping(found.header, found.rows),
         exported=importer.EXPORTED,
+        says_who_left=importer.SAYS_WHO_LEFT,
         error=error,
     ), (422 if error else 200)
 

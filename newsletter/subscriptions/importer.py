@@ -229,9 +229,25 @@ Valid = tuple[int, str, dict, bool]
 # Columns that are not attributes: ours, and the rest of what our export writes (statuses,
 # consent, dates), which describe the row and are not the subscriber's own data.
 EXPORTED = frozenset(export.COLUMNS) - {"email", "name", "no_tracking"}
-KNOWN = frozenset({"email", "name", "no_tracking", *EXPORTED})
-# What a file (ours, or another program's) says of someone who must not be mailed.
+# What a file (ours, or another program's) says of someone who must not be mailed: in a
+# status column (listmonk's "blocklisted", Kit's "cancelled"), by a date it left on
+# (Mailchimp's unsubscribed and cleaned files), or by a flag (Ghost's subscribed_to_emails,
+# Substack's email_disabled), each column with the values that mean it.
 LEFT = {"unsubscribed", "bounced", "complained", "blocklisted", "blacklisted", "cleaned"}
+UNSUBSCRIBED = {"unsubscribed", "cancelled", "canceled"}
+STATUSES = ("subscription_status", "status", "state", "subscriber_type")
+LEFT_ON = {"unsub_time": "unsubscribed", "unsubscribed_at": "unsubscribed", "clean_time": "cleaned"}
+# A flag column, and whether a yes in it means subscribed (any other word, a date, is a yes).
+FLAGS = {
+    "subscribed_to_emails": True,
+    "subscribed": True,
+    "email_disabled": False,
+    "unsubscribed": False,
+}
+# Columns that say whether to subscribe a row; those but another program's "state" and
+# "subscriber_type" (which may be a region or a plan) are kept for nothing else.
+SAYS_WHO_LEFT = frozenset({*STATUSES, *LEFT_ON, *FLAGS})
+KNOWN = frozenset({"email", "name", "no_tracking", *EXPORTED, *LEFT_ON, *FLAGS})
 
 
 def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator[Row]:
@@ -379,15 +395,19 @@ class _Run:
     def left_in_file(self, row: dict) -> str | None:
         """Why the file itself says not to subscribe this row (an export's statuses): it
         left, bounced or complained, or, where the import confirms, never confirmed."""
-        subscription, status = (
-            (row.get(k) or "").strip().lower() for k in ("subscription_status", "status")
-        )
-        if SubscriptionStatus.UNSUBSCRIBED in (subscription, status):
+        said = {k: (row.get(k) or "").strip().lower() for k in SAYS_WHO_LEFT}
+        words = [said[k] for k in STATUSES if said[k] in LEFT | UNSUBSCRIBED]
+        words += [word for k, word in LEFT_ON.items() if said[k]]
+        words += [
+            "unsubscribed"
+            for k, yes_subscribes in FLAGS.items()
+            if said[k] and (said[k] in NO) == yes_subscribes
+        ]
+        if UNSUBSCRIBED & set(words):
             return "unsubscribed in the file; only the subscriber can rejoin"
-        left = next((word for word in (subscription, status) if word in LEFT), None)
-        if left:
-            return f"address is {left} in the file"
-        if self.record.preconfirm and subscription == SubscriptionStatus.UNCONFIRMED:
+        if words:
+            return f"address is {words[0]} in the file"
+        if self.record.preconfirm and said["subscription_status"] == SubscriptionStatus.UNCONFIRMED:
             return "unconfirmed in the file; import it without preconfirm to ask them"
         return None
 
