@@ -173,13 +173,14 @@ def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
 
 
 @pytest.mark.parametrize(
-    "header, row, email, name",
+    "header, row, email, name, family",
     [
         pytest.param(  # Google Contacts: the address is the "Value", not the "Type"
             ["Name", "Given Name", "Family Name", "E-mail 1 - Type", "E-mail 1 - Value"],
             ["Ana Lima", "Ana", "Lima", "* Home", "ana@example.org"],
             "E-mail 1 - Value",
             "Name",
+            None,  # "Name" is whole already
             id="google-contacts",
         ),
         pytest.param(  # Mailchimp's export
@@ -187,6 +188,7 @@ def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
             ["ana@example.org", "Ana", "Lima", "2"],
             "Email Address",
             "First Name",
+            "Last Name",
             id="mailchimp",
         ),
         pytest.param(  # a postal address and a user name are neither
@@ -194,30 +196,64 @@ def test_a_no_tracking_that_is_not_yes_or_no_rejects_its_row(upload):
             ["ana", "Rua 1, Lisboa", "ana@example.org"],
             "Email",
             None,
+            None,
             id="postal-address-and-user-name",
         ),
-        pytest.param(["نام", "ایمیل"], ["آنا", "ana@example.org"], "ایمیل", "نام", id="persian"),
-        pytest.param(  # by the headings alone: a family name is not the name
-            ["نام خانوادگی", "نام", "رایانامه"], [], "رایانامه", "نام", id="persian-headings"
+        pytest.param(
+            ["نام", "ایمیل"], ["آنا", "ana@example.org"], "ایمیل", "نام", None, id="persian"
+        ),
+        pytest.param(  # by the headings alone: the family name completes the name
+            ["نام خانوادگی", "نام", "رایانامه"],
+            [],
+            "رایانامه",
+            "نام",
+            "نام خانوادگی",
+            id="persian-headings",
+        ),
+        pytest.param(  # Kit's export
+            ["email_address", "first_name", "last_name"],
+            ["ana@example.org", "Ana", "Lima"],
+            "email_address",
+            "first_name",
+            "last_name",
+            id="kit",
+        ),
+        pytest.param(
+            ["Email", "Name", "Surname"],
+            ["ana@example.org", "Ana", "Lima"],
+            "Email",
+            "Name",
+            "Surname",
+            id="name-and-surname",
+        ),
+        pytest.param(  # a whole name, and a last login that is no family name
+            ["Email", "Full name", "Last name", "Last login"],
+            ["ana@example.org", "Ana Lima", "Lima", "2024-01-02"],
+            "Email",
+            "Full name",
+            None,
+            id="full-name-beside-a-last-name",
         ),
         pytest.param(  # a word with "nom" in it is no name
             ["Economic sector", "E-Mail-Adresse"],
             ["x", "a@b.de"],
             "E-Mail-Adresse",
             None,
+            None,
             id="german-and-no-name",
         ),
         pytest.param(
-            ["contact", "who"], ["ana@example.org", "Ana"], "contact", None, id="by-content"
+            ["contact", "who"], ["ana@example.org", "Ana"], "contact", None, None, id="by-content"
         ),
-        pytest.param(["Town", "Notes"], ["Lisbon", "x"], None, None, id="none"),
+        pytest.param(["Town", "Notes"], ["Lisbon", "x"], None, None, None, id="none"),
     ],
 )
-def test_the_mapping_screen_guesses_the_address_and_the_name(header, row, email, name):
-    guess = guess_mapping(header, [row])
+def test_the_mapping_screen_guesses_the_address_and_the_name(header, row, email, name, family):
+    guess = guess_mapping(header, [row] if row else [])
     assert [h for h, use in guess.items() if use == "email"] == ([email] if email else [])
     assert [h for h, use in guess.items() if use == "name"] == ([name] if name else [])
-    kept = [h for h in header if h not in (email, name)]
+    assert [h for h, use in guess.items() if use == "family_name"] == ([family] if family else [])
+    kept = [h for h in header if h not in (email, name, family)]
     assert all(guess[h] == h.lower() for h in kept)
 
 
@@ -281,6 +317,7 @@ MAILCHIMP = (
 @pytest.mark.parametrize(
     "extra_columns, extra_values, reason",
     [
+        ("", "", None),
         (
             ",UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER",
             ',"2024-03-02 10:11:12","Weekly 12",abc123,"NORMAL",',
@@ -292,14 +329,14 @@ MAILCHIMP = (
             "address is cleaned in the file",
         ),
     ],
-    ids=["unsubscribed_members_export", "cleaned_members_export"],
+    ids=["subscribed_members_export", "unsubscribed_members_export", "cleaned_members_export"],
 )
 def test_mailchimp_s_files_of_who_left_subscribe_nobody(
     editor_client, weekly, worker, extra_columns, extra_values, reason
 ):
     """Mailchimp exports an audience as three files, and only the first is of subscribers;
     the others say who left only by the date they left on. Imported as the mapping page
-    guesses their columns ("Email Address")."""
+    guesses their columns ("Email Address", "First Name" and "Last Name")."""
     row = (
         'maryam@example.org,Maryam,Hosseini,2,"2023-01-01 09:00:00",203.0.113.5,'
         '"2023-01-01 09:01:00",203.0.113.5,35.7,51.4,3.5,3.5,Asia/Tehran,IR,THR,'
@@ -307,13 +344,23 @@ def test_mailchimp_s_files_of_who_left_subscribe_nobody(
     )
     text = f"{MAILCHIMP}{extra_columns}\n{row}{extra_values}\n"
     location = staged_import(editor_client, text.encode())
-    assert "who not to subscribe (left, bounced)" in editor_client.get(location).text
+    page = editor_client.get(location).text
+    assert '<option value="family_name" selected>' in page
+    assert ("who not to subscribe (left, bounced)" in page) == (reason is not None)
     header, first = csv.reader(io.StringIO(text))
     guess = guess_mapping(header, [first])
     form = {f"column_{i}": guess[name] for i, name in enumerate(header)}
     editor_client.post(location, data={"csrf_token": editor_client.token, **form})
     wait_until(lambda: Import.query.one().status == "done")
     errors = Import.query.one().errors
+    if reason is None:  # the subscribers, a name of their first and last names
+        assert errors == []
+        maryam = Subscriber.query.one()
+        assert maryam.name == "Maryam Hosseini"
+        assert (
+            "last name" not in maryam.attributes and maryam.attributes["timezone"] == "Asia/Tehran"
+        )
+        return
     assert [(e["email"], e["reason"]) for e in errors] == [("maryam@example.org", reason)]
     assert statuses() == {}
 

@@ -183,6 +183,11 @@ NAME_WORDS = {"name", "نام", "اسم", "الاسم", "姓名", "名前", "nom
 NOT_A_NAME = {"user", "username", "last", "family", "middle", "surname", "nick", "nickname",
               "company", "file", "list", "خانوادگی"}  # fmt: skip
 WHOLE_NAMES = {("name",), ("full", "name"), ("display", "name"), ("نام",), ("نام", "کامل")}
+# A family name's heading ("Last Name", "surname", "نام خانوادگی"): imported after the name
+# when that is a given name, not a whole one.
+FAMILY_WORDS = {"last", "family", "surname", "lastname", "خانوادگی"}
+FULL_NAMES = {("full", "name"), ("display", "name"), ("نام", "کامل")}
+GIVEN_WORDS = {"first", "given", "firstname", "forename"}
 
 
 def guess_mapping(header: list[str], rows: list[list[str]] = ()) -> dict[str, str]:
@@ -195,14 +200,48 @@ def guess_mapping(header: list[str], rows: list[list[str]] = ()) -> dict[str, st
     email = next((i for i in ranked if filled[i] or said[i]), None)
     names = [(_name_rank(heading), i) for i, heading in enumerate(header) if i != email]
     name = min((pair for pair in names if pair[0] is not None), default=(None, None))[1]
+    family = next(
+        (i for i, heading in enumerate(header) if i not in (email, name) and _family_name(heading)),
+        None,
+    )
     roles = {email: "email", name: "name"}
+    if family is not None and _given(name, family, header, rows):
+        roles[family] = "family_name"
     return {
         heading: roles.get(i) or heading.lower() or "ignore" for i, heading in enumerate(header)
     }
 
 
+def _given(name: int | None, family: int, header: list[str], rows) -> bool:
+    """Whether the name column holds given names, that a family name completes: it says
+    so ("First Name"), or its names are not whole in the first rows (Google's "Name" holds
+    "Ana Lima" beside "Lima"); by headings alone, a Persian form's "نام" is the given name."""
+    if name is None or tuple(_words_in_order(header[name])) in FULL_NAMES:
+        return False
+    if _words(header[name]) & GIVEN_WORDS:
+        return True
+    pairs = [(row[name], row[family]) for row in rows if max(name, family) < len(row)]
+    pairs = [
+        (given.strip(), last.strip()) for given, last in pairs if given.strip() and last.strip()
+    ]
+    if pairs:
+        return not any(given.endswith(last) or given.startswith(last) for given, last in pairs)
+    return _words_in_order(header[name]) == ["نام"]
+
+
+def _family_name(heading: str) -> bool:
+    """ "Last Name", "Surname", "نام خانوادگی"; not "Last login" nor "LAST_CHANGED"."""
+    words = _words(heading)
+    return bool(words & FAMILY_WORDS) and bool(words & (NAME_WORDS | {"surname", "lastname"}))
+
+
 def _words(heading: str) -> set[str]:
-    return set(re.findall(r"\w+", heading.lower()))
+    return set(_words_in_order(heading))
+
+
+def _words_in_order(heading: str) -> list[str]:
+    """A heading's words: "first_name" and "First Name" both say first, name."""
+    return re.findall(r"[^\W_]+", heading.lower())
 
 
 def _is_address(value: str | None) -> bool:
@@ -213,7 +252,7 @@ def _is_address(value: str | None) -> bool:
 
 
 def _name_rank(heading: str) -> int | None:
-    words = re.findall(r"\w+", heading.lower())
+    words = _words_in_order(heading)
     if tuple(words) in WHOLE_NAMES:
         return 0
     if set(words) & NAME_WORDS and not set(words) & NOT_A_NAME:
@@ -269,6 +308,9 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
             yield number, {}, f"unreadable row: {exc}"
             continue
         row.pop("ignore", None)
+        family = (row.pop("family_name", None) or "").strip()
+        if family:  # a given name and a family name: one name, in that order
+            row["name"] = " ".join(filter(None, [(row.get("name") or "").strip(), family]))
         yield number, row, _problem(row)
 
 
