@@ -396,3 +396,35 @@ def test_other_programs_exports_say_who_left_in_their_own_words(upload, text, le
     assert "subscribed_to_emails" not in kept and "email_disabled" not in kept
     if "state" in text:
         assert kept == {"state": "CA"}
+
+
+def test_a_list_of_addresses_with_no_heading_line_loses_none_of_them(upload):
+    """Mailman's member list ("Name <address>" a line) and a bare column of addresses: the
+    first line is a subscriber, not a heading."""
+    report = upload(
+        'Anne Person <anne@example.org>\n"Lima, Ana" <ana@example.org>\nbob@example.org\n'
+    )
+    assert (report["imported"], report["rejected"]) == (3, 0), report
+    names = {s.email: s.name for s in Subscriber.query}
+    assert names == {
+        "anne@example.org": "Anne Person",
+        "ana@example.org": "Lima, Ana",
+        "bob@example.org": "",
+    }
+
+
+def test_the_mapping_page_shows_a_first_line_of_addresses_as_a_row(editor_client, weekly):
+    page = editor_client.get(
+        staged_import(editor_client, b"ana@example.org,Ana\nbob@example.org,Bob\n")
+    ).text
+    assert '<td dir="auto">ana@example.org</td>' in page
+    assert 'value="email" selected' in page and 'value="name" selected' in page
+
+
+def test_an_address_written_with_its_name_gives_the_name_where_none_is_given(upload):
+    report = upload("email,name\nAna Lima <ana@example.org>,\nBob <bob@example.org>,Robert\n")
+    assert report["imported"] == 2, report
+    assert {s.email: s.name for s in Subscriber.query} == {
+        "ana@example.org": "Ana Lima",
+        "bob@example.org": "Robert",
+    }

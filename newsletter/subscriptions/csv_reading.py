@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 
 SEPARATORS = ",;\t"  # the first wins a tie
 SAMPLE = 16 * 1024  # bytes of the lines beyond ASCII that choose a legacy code page
@@ -54,12 +55,22 @@ _JOINERS = "\u200c\u200d"  # Persian writes a zero-width non-joiner inside words
 _CASED = ("LATIN", "CYRILLIC", "GREEK")
 
 
-def reader(raw: io.BufferedReader, encoding: str | None = None) -> csv.DictReader:
-    """The file's rows; `encoding` as the editor chose it, or as `encoding_of` finds it."""
+def reader(
+    raw: io.BufferedReader,
+    encoding: str | None = None,
+    headings: Callable[[list[str]], list[str] | None] | None = None,
+) -> csv.DictReader:
+    """The file's rows; `encoding` as the editor chose it, or as `encoding_of` finds it.
+    `headings` names the columns when the first line is not a heading line but data (it
+    then gives names, and the line is read as a row)."""
     start = raw.peek(64 * 1024)
     codec = _codec(encoding or encoding_of(start))
     text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline="")
-    return csv.DictReader(text, delimiter=separator(start.decode(codec, errors="replace")))
+    start_text = start.decode(codec, errors="replace").lstrip("\ufeff")
+    delimiter = separator(start_text)
+    first = next(csv.reader(io.StringIO(start_text), delimiter=delimiter), [])
+    names = headings(first) if headings else None
+    return csv.DictReader(text, fieldnames=names, delimiter=delimiter)
 
 
 def encoding_of(start: bytes) -> str:

@@ -126,7 +126,7 @@ def _encoding(encoding: str | None) -> str | None:
 
 
 def _reader(raw, encoding: str | None) -> csv.DictReader:
-    reader = csv_reading.reader(raw, encoding)
+    reader = csv_reading.reader(raw, encoding, _headings)
     if not reader.fieldnames:
         raise UnreadableFile("The file is empty.")
     return reader
@@ -244,6 +244,30 @@ def _words_in_order(heading: str) -> list[str]:
     return re.findall(r"[^\W_]+", heading.lower())
 
 
+def _headings(first: list[str]) -> list[str] | None:
+    """Names for the columns of a file whose first line is already an address (a list of
+    addresses, Mailman's "Anne Person <anne@example.com>" a line): the first column of
+    addresses is the email, the next of words the name; None for a heading line."""
+    addresses = [_is_address(split_address(cell)[1]) for cell in first]
+    if not any(addresses):
+        return None
+    email = addresses.index(True)
+    words = [i for i, cell in enumerate(first) if i != email and cell.strip() and not addresses[i]]
+    named = {email: "email", **({words[0]: "name"} if len(words) == 1 else {})}
+    return [named.get(i, f"column {i + 1}") for i in range(len(first))]
+
+
+def split_address(cell: str | None) -> tuple[str, str]:
+    """A cell's display name and address: "Ana Lima <ana@example.org>" is both, as Outlook
+    and Mailman write them; a bare address has no name."""
+    cell = (cell or "").strip()
+    if "<" not in cell or not cell.endswith(">"):
+        return "", cell
+    # By hand, not parseaddr: a CSV reading has taken the quotes off "Lima, Ana" already.
+    start = cell.rfind("<")
+    return cell[:start].strip().strip('"').strip(), cell[start + 1 : -1].strip()
+
+
 def _is_address(value: str | None) -> bool:
     try:
         return bool(value) and "@" in value and bool(normalise_email(value))
@@ -308,6 +332,9 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
             yield number, {}, f"unreadable row: {exc}"
             continue
         row.pop("ignore", None)
+        name, row["email"] = split_address(row.get("email"))
+        if name and not (row.get("name") or "").strip():
+            row["name"] = name
         family = (row.pop("family_name", None) or "").strip()
         if family:  # a given name and a family name: one name, in that order
             row["name"] = " ".join(filter(None, [(row.get("name") or "").strip(), family]))
