@@ -428,3 +428,33 @@ def test_an_address_written_with_its_name_gives_the_name_where_none_is_given(upl
         "ana@example.org": "Ana Lima",
         "bob@example.org": "Robert",
     }
+
+
+# An object nested deeper than a JSON reader goes, inside the field size a row may have.
+DEEP = '{"a": ' + "[" * 60_000 + "]" * 60_000 + "}"
+
+
+def test_listmonk_s_export_imports_with_its_attributes_opened_up(upload):
+    """listmonk writes a subscriber's attributes as one JSON object in its "attributes"
+    column, and its "blocklisted" in "status"."""
+    text = (
+        "uuid,email,name,attributes,status,created_at,updated_at\n"
+        'c1,maryam@example.org,مریم,"{""city"": ""تهران"", ""projects"": 3, ""tags"": [""a""]}",'
+        "enabled,2024-01-01 10:00:00,2024-02-01 10:00:00\n"
+        'c2,bob@example.org,Bob,"{""city"": ""Lisbon""}",blocklisted,2024-01-01,2024-01-01\n'
+        f"c3,cara@example.org,Cara,{DEEP},enabled,2024-01-01,2024-01-01\n"
+    )
+    report = upload(text)
+    assert [(e["email"], e["reason"]) for e in report["errors"]] == [
+        ("bob@example.org", "address is blocklisted in the file")
+    ]
+    kept = {s.email: s.attributes for s in Subscriber.query}
+    assert kept["maryam@example.org"] == {
+        "city": "تهران",
+        "projects": 3,
+        "tags": ["a"],
+        "uuid": "c1",
+        "updated_at": "2024-02-01 10:00:00",
+    }
+    # Not an object it can read: kept as it was written.
+    assert kept["cara@example.org"]["attributes"] == DEEP

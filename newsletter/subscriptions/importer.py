@@ -341,6 +341,28 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
         yield number, row, _problem(row)
 
 
+def _attributes(row: dict) -> dict:
+    """A row's own data: its other columns, each an attribute, with listmonk's "attributes"
+    column, a JSON object, opened up into its own (a column beside it wins)."""
+    opened = _json_object(row.get("attributes"))
+    columns = {
+        _attribute(k): export.uncelled(v)
+        for k, v in row.items()
+        if k not in KNOWN and k and v and not (k == "attributes" and opened)
+    }
+    return {**opened, **columns}
+
+
+def _json_object(cell: str | None) -> dict:
+    if not (cell or "").lstrip().startswith("{"):
+        return {}
+    try:
+        found = json.loads(cell)
+    except (ValueError, RecursionError):  # not JSON, or nested past reading: a plain value
+        return {}
+    return {str(k): v for k, v in found.items()} if isinstance(found, dict) else {}
+
+
 def _attribute(column: str) -> str:
     """An attribute's name: our export writes one named like its own columns apart."""
     name = column.removeprefix("attribute_")
@@ -451,11 +473,7 @@ class _Run:
             if left:
                 self.reject(number, raw, left)
                 continue
-            extra = {
-                _attribute(k): export.uncelled(v)
-                for k, v in row.items()
-                if k not in KNOWN and k and v
-            }
+            extra = _attributes(row)
             untracked = (row.get("no_tracking") or "").strip().lower() in YES
             name = clean_name(export.uncelled(row.get("name") or ""))
             valid[email] = (number, name, extra, untracked)
