@@ -101,8 +101,9 @@ def test_one_subscribers_data_exports_as_json(editor_client, weekly):
 
 
 def test_the_mapping_says_what_an_export_s_own_columns_do(editor_client, weekly):
-    text = b"email,name,status,consent_ip,city\nana@example.org,Ana,active,,Rasht\n"
+    text = b"email,name,status,consent_ip,city,timezone\nana@example.org,Ana,active,,Rasht,\n"
     page = editor_client.get(staged_import(editor_client, text)).text
+    assert ">time zone</option>" in page
     assert "who not to subscribe (left, bounced)" in page
     assert 'our export\'s "consent_ip" (not kept)' in page
     assert 'attribute "city"' in page

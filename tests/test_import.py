@@ -8,7 +8,7 @@ from builders import post_import, staged_import
 from conftest import wait_until
 
 from newsletter.extensions import db
-from newsletter.models import Import, Subscriber, Subscription
+from newsletter.models import Import, MailingList, Subscriber, Subscription
 from newsletter.subscriptions.importer import guess_mapping
 
 
@@ -357,9 +357,8 @@ def test_mailchimp_s_files_of_who_left_subscribe_nobody(
         assert errors == []
         maryam = Subscriber.query.one()
         assert maryam.name == "Maryam Hosseini"
-        assert (
-            "last name" not in maryam.attributes and maryam.attributes["timezone"] == "Asia/Tehran"
-        )
+        assert "last name" not in maryam.attributes and "timezone" not in maryam.attributes
+        assert maryam.timezone == "Asia/Tehran"  # its TIMEZONE column is the reader's own
         return
     assert [(e["email"], e["reason"]) for e in errors] == [("maryam@example.org", reason)]
     assert statuses() == {}
@@ -458,3 +457,46 @@ def test_listmonk_s_export_imports_with_its_attributes_opened_up(upload):
     }
     # Not an object it can read: kept as it was written.
     assert kept["cara@example.org"]["attributes"] == DEEP
+
+
+def test_readers_own_choices_move_with_the_list(client, api_headers, upload, make_list):
+    """Language, time zone and delivery are what a reader chose; a list moved to another
+    install keeps them (a list that sends no post on its own sends its digest)."""
+    weekly = db.session.query(MailingList).filter_by(slug="weekly").one()
+    weekly.each_post = True
+    db.session.commit()
+    upload("email,name\nmaryam@example.org,مریم\nbob@example.org,Bob\n", preconfirm="true")
+    maryam = Subscriber.query.filter_by(email="maryam@example.org").one()
+    maryam.timezone, maryam.locale = "Asia/Tehran", "fa"
+    maryam.subscriptions[0].delivery = "each"
+    db.session.commit()
+    exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers).text
+    Subscriber.query.delete()
+    db.session.commit()
+
+    make_list(slug="posts", each_post=True)
+    make_list(slug="digest-only", each_post=False)
+    for slug, delivery in (("posts", "each"), ("digest-only", "digest")):
+        assert upload(exported, list_slug=slug, preconfirm="true")["imported"] == 2
+        maryam = Subscriber.query.filter_by(email="maryam@example.org").one()
+        assert (maryam.timezone, maryam.locale) == ("Asia/Tehran", "fa")
+        assert {s.mailing_list.slug: s.delivery for s in maryam.subscriptions}[slug] == delivery
+    bob = Subscriber.query.filter_by(email="bob@example.org").one()
+    assert (bob.timezone, bob.locale, bob.attributes) == (None, None, {})
+
+
+def test_a_choice_that_cannot_be_used_rejects_its_row_with_the_reason(upload):
+    report = upload(
+        "email,timezone,locale,delivery\n"
+        "a@example.org,Asia/Tehran,fa_IR,digest\n"
+        "b@example.org,Mars/Olympus,,\n"
+        "c@example.org,,de,\n"
+        "d@example.org,,,weekly\n"
+    )
+    assert [(e["email"], e["reason"]) for e in report["errors"]] == [
+        ("b@example.org", "unknown time zone: Mars/Olympus"),
+        ("c@example.org", "unknown language: de (one of en, fa)"),
+        ("d@example.org", "unknown delivery: weekly (digest, each or both)"),
+    ]
+    a = Subscriber.query.one()
+    assert (a.email, a.timezone, a.locale) == ("a@example.org", "Asia/Tehran", "fa")

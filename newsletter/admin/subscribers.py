@@ -244,6 +244,7 @@ def map_import(import_id: int):
         guess=importer.guess_mapping(found.header, found.rows),
         exported=importer.EXPORTED,
         says_who_left=importer.SAYS_WHO_LEFT,
+        choice_labels=importer.CHOICE_LABELS,
         error=error,
     ), (422 if error else 200)
 

@@ -23,7 +23,12 @@ COLUMNS = [
     "consent_ip",
     "created_at",
     "no_tracking",
+    "timezone",
+    "locale",
+    "delivery",
 ]
+# The subscriber's own choices among them, which an import of the file keeps.
+CHOICES = ("timezone", "locale", "delivery")
 
 
 def _when(moment) -> str:
@@ -123,6 +128,9 @@ def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
                         subscription.consent_ip if subscription else "",
                         _when(subscriber.created_at),
                         "true" if subscriber.no_tracking else "false",
+                        subscriber.timezone or "",
+                        subscriber.locale or "",
+                        subscription.delivery if subscription else "",
                         *(attribute_text((subscriber.attributes or {}).get(k)) for k in keys),
                     )
                 ]

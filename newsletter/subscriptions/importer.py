@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import NamedTuple
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +20,7 @@ from newsletter import jobs, suppression
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, insert_or
+from newsletter.i18n import LOCALES, supported
 from newsletter.models import (
     Import,
     MailingList,
@@ -27,7 +29,7 @@ from newsletter.models import (
     UTCDateTime,
     utcnow,
 )
-from newsletter.statuses import ImportStatus, SubscriberStatus, SubscriptionStatus
+from newsletter.statuses import DeliveryMode, ImportStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import csv_reading, export, uploads
 from newsletter.subscriptions.service import clean_name
 
@@ -288,10 +290,12 @@ def _name_rank(heading: str) -> int | None:
 # imported whatever its address (None when it can).
 Row = tuple[int, dict, str | None]
 # A row to import: its number, name, attributes and whether tracking is off.
-Valid = tuple[int, str, dict, bool]
+# Its own choices too: time zone, language and delivery (None where the file gives none).
+Choices = tuple[str | None, str | None, str | None]
+Valid = tuple[int, str, dict, bool, Choices]
 # Columns that are not attributes: ours, and the rest of what our export writes (statuses,
 # consent, dates), which describe the row and are not the subscriber's own data.
-EXPORTED = frozenset(export.COLUMNS) - {"email", "name", "no_tracking"}
+EXPORTED = frozenset(export.COLUMNS) - {"email", "name", "no_tracking", *export.CHOICES}
 # What a file (ours, or another program's) says of someone who must not be mailed: in a
 # status column (listmonk's "blocklisted", Kit's "cancelled"), by a date it left on
 # (Mailchimp's unsubscribed and cleaned files), or by a flag (Ghost's subscribed_to_emails,
@@ -310,7 +314,15 @@ FLAGS = {
 # Columns that say whether to subscribe a row; those but another program's "state" and
 # "subscriber_type" (which may be a region or a plan) are kept for nothing else.
 SAYS_WHO_LEFT = frozenset({*STATUSES, *LEFT_ON, *FLAGS})
-KNOWN = frozenset({"email", "name", "no_tracking", *EXPORTED, *LEFT_ON, *FLAGS})
+KNOWN = frozenset({"email", "name", "no_tracking", *export.CHOICES, *EXPORTED, *LEFT_ON, *FLAGS})
+# How the mapping page names a reader's own choices.
+CHOICE_LABELS = {
+    "timezone": "time zone",
+    "locale": "language",
+    "delivery": "delivery (digest, each or both)",
+}
+# Every zone name, read once: available_timezones() walks the zone database at each call.
+ZONES = frozenset(available_timezones())
 
 
 def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator[Row]:
@@ -442,6 +454,7 @@ class _Run:
         self.addresses = _Addresses()
         self.seen: set[bytes] = set()  # digests, not addresses: small even for a million rows
         self.errors: list[dict] = list(record.errors or [])
+        self.each_post = db.session.get(MailingList, record.list_id).each_post
 
     def reject(self, number: int, email: str, reason: str) -> None:
         self.record.rejected += 1
@@ -473,11 +486,30 @@ class _Run:
             if left:
                 self.reject(number, raw, left)
                 continue
+            choices = self.choices(row)
+            if isinstance(choices, str):
+                self.reject(number, raw, choices)
+                continue
             extra = _attributes(row)
             untracked = (row.get("no_tracking") or "").strip().lower() in YES
             name = clean_name(export.uncelled(row.get("name") or ""))
-            valid[email] = (number, name, extra, untracked)
+            valid[email] = (number, name, extra, untracked, choices)
         return valid
+
+    def choices(self, row: dict) -> Choices | str:
+        """The row's time zone, language and delivery (as our export writes them, and
+        Mailchimp's TIMEZONE), or why one of them cannot be used."""
+        zone, language, delivery = ((row.get(k) or "").strip() for k in export.CHOICES)
+        if zone and zone not in ZONES:
+            return f"unknown time zone: {zone[:64]}"
+        if language and not supported(language):
+            return f"unknown language: {language[:16]} (one of {', '.join(LOCALES)})"
+        delivery = delivery.lower()
+        if delivery and delivery not in set(DeliveryMode):
+            return f"unknown delivery: {delivery[:16]} (digest, each or both)"
+        if delivery and not self.each_post:
+            delivery = DeliveryMode.DIGEST  # the only thing this list sends
+        return zone or None, supported(language), delivery or None
 
     def left_in_file(self, row: dict) -> str | None:
         """Why the file itself says not to subscribe this row (an export's statuses): it
@@ -529,7 +561,7 @@ class _Run:
             else:
                 imported += 1  # a local count: the mapped attribute is slow per row
                 if current is None:
-                    new.append(subscriber_id)
+                    new.append((subscriber_id, valid[email][4][2] or DeliveryMode.DIGEST))
                 elif current == SubscriptionStatus.UNCONFIRMED and self.record.preconfirm:
                     upgrade.append(subscriber_id)
         self.record.imported += imported
@@ -566,44 +598,50 @@ class _Run:
                         "name": n,
                         "status": SubscriberStatus.ACTIVE,
                         "attributes": a,
+                        "timezone": zone,
+                        "locale": language,
                         "created_at": now,
                     }
-                    for e, (_, n, a, _) in valid.items()
+                    for e, (_, n, a, _, (zone, language, _)) in valid.items()
                 ],
             )
             return
-        # One statement with three array parameters, rather than a row of parameters each.
+        # One statement with an array parameter a column, rather than a row of parameters each.
         rows = (
             sa.func.unnest(
-                sa.bindparam(None, list(valid), type_=postgresql.ARRAY(sa.Text)),
-                sa.bindparam(
-                    None, [n for _, n, _, _ in valid.values()], type_=postgresql.ARRAY(sa.Text)
-                ),
-                sa.bindparam(
-                    None,
-                    [json.dumps(a) for _, _, a, _ in valid.values()],
-                    type_=postgresql.ARRAY(sa.Text),
-                ),
+                *(
+                    sa.bindparam(None, values, type_=postgresql.ARRAY(sa.Text))
+                    for values in (
+                        list(valid),
+                        [n for _, n, _, _, _ in valid.values()],
+                        [json.dumps(a) for _, _, a, _, _ in valid.values()],
+                        [choices[0] for *_, choices in valid.values()],
+                        [choices[1] for *_, choices in valid.values()],
+                    )
+                )
             )
-            .table_valued("email", "name", "attributes")
+            .table_valued("email", "name", "attributes", "timezone", "locale")
             .render_derived()
         )
         db.session.execute(
             postgresql.insert(Subscriber)
             .from_select(
-                ["email", "name", "status", "attributes", "created_at"],
+                ["email", "name", "status", "attributes", "timezone", "locale", "created_at"],
                 sa.select(
                     rows.c.email,
                     rows.c.name,
                     sa.literal(SubscriberStatus.ACTIVE, sa.String),
                     sa.cast(rows.c.attributes, sa.JSON),
+                    rows.c.timezone,
+                    rows.c.locale,
                     sa.literal(now, UTCDateTime),
                 ),
             )
             .on_conflict_do_nothing()
         )
 
-    def add_subscriptions(self, ids: list[int], now, consent: dict) -> None:
+    def add_subscriptions(self, new: list[tuple[int, str]], now, consent: dict) -> None:
+        """A subscription for each (subscriber id, delivery)."""
         values = {
             "list_id": self.record.list_id,
             "status": SubscriptionStatus.CONFIRMED
@@ -614,21 +652,31 @@ class _Run:
             **consent,
         }
         if db.engine.dialect.name != "postgresql":
-            _insert_ignoring_duplicates(Subscription, [{"subscriber_id": i, **values} for i in ids])
+            _insert_ignoring_duplicates(
+                Subscription,
+                [{"subscriber_id": i, "delivery": mode, **values} for i, mode in new],
+            )
             return
-        if not ids:
+        if not new:
             return
         rows = (
-            sa.func.unnest(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
-            .table_valued("id")
+            sa.func.unnest(
+                sa.bindparam(None, [i for i, _ in new], type_=postgresql.ARRAY(sa.Integer)),
+                sa.bindparam(None, [mode for _, mode in new], type_=postgresql.ARRAY(sa.Text)),
+            )
+            .table_valued("id", "delivery")
             .render_derived()
         )
         columns = Subscription.__table__.c
         db.session.execute(
             postgresql.insert(Subscription)
             .from_select(
-                ["subscriber_id", *values],
-                sa.select(rows.c.id, *(sa.literal(v, columns[k].type) for k, v in values.items())),
+                ["subscriber_id", "delivery", *values],
+                sa.select(
+                    rows.c.id,
+                    rows.c.delivery,
+                    *(sa.literal(v, columns[k].type) for k, v in values.items()),
+                ),
             )
             .on_conflict_do_nothing()
         )
