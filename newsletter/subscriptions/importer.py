@@ -302,6 +302,7 @@ EXPORTED = frozenset(export.COLUMNS) - {"email", "name", "no_tracking", *export.
 # Substack's email_disabled), each column with the values that mean it.
 LEFT = {"unsubscribed", "bounced", "complained", "blocklisted", "blacklisted", "cleaned"}
 UNSUBSCRIBED = {"unsubscribed", "cancelled", "canceled"}
+LEAVING = LEFT | UNSUBSCRIBED
 STATUSES = ("subscription_status", "status", "state", "subscriber_type")
 LEFT_ON = {"unsub_time": "unsubscribed", "unsubscribed_at": "unsubscribed", "clean_time": "cleaned"}
 # A flag column, and whether a yes in it means subscribed (any other word, a date, is a yes).
@@ -333,6 +334,7 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
     reader.fieldnames = [name.lower() for name in names]
     if "email" not in reader.fieldnames:
         raise UnreadableFile("The file has no 'email' column.")
+    families = "family_name" in reader.fieldnames
     number = 1  # row 1 is the header
     while True:
         number += 1
@@ -344,11 +346,13 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
             yield number, {}, f"unreadable row: {exc}"
             continue
         row.pop("ignore", None)
-        name, row["email"] = split_address(row.get("email"))
-        if name and not (row.get("name") or "").strip():
-            row["name"] = name
-        family = (row.pop("family_name", None) or "").strip()
-        if family:  # a given name and a family name: one name, in that order
+        email = row.get("email")
+        if email and ">" in email:  # written with its name
+            name, row["email"] = split_address(email)
+            if name and not (row.get("name") or "").strip():
+                row["name"] = name
+        if families:  # a given name and a family name: one name, in that order
+            family = (row.pop("family_name", None) or "").strip()
             row["name"] = " ".join(filter(None, [(row.get("name") or "").strip(), family]))
         yield number, row, _problem(row)
 
@@ -356,13 +360,13 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
 def _attributes(row: dict) -> dict:
     """A row's own data: its other columns, each an attribute, with listmonk's "attributes"
     column, a JSON object, opened up into its own (a column beside it wins)."""
-    opened = _json_object(row.get("attributes"))
     columns = {
-        _attribute(k): export.uncelled(v)
-        for k, v in row.items()
-        if k not in KNOWN and k and v and not (k == "attributes" and opened)
+        _attribute(k): export.uncelled(v) for k, v in row.items() if k not in KNOWN and k and v
     }
-    return {**opened, **columns}
+    opened = _json_object(columns.get("attributes"))
+    if opened:
+        del columns["attributes"]
+    return {**opened, **columns} if opened else columns
 
 
 def _json_object(cell: str | None) -> dict:
@@ -499,7 +503,10 @@ class _Run:
     def choices(self, row: dict) -> Choices | str:
         """The row's time zone, language and delivery (as our export writes them, and
         Mailchimp's TIMEZONE), or why one of them cannot be used."""
-        zone, language, delivery = ((row.get(k) or "").strip() for k in export.CHOICES)
+        zone, language, delivery = row.get("timezone"), row.get("locale"), row.get("delivery")
+        if not (zone or language or delivery):
+            return None, None, None  # most files: none of them
+        zone, language, delivery = (v.strip() if v else "" for v in (zone, language, delivery))
         if zone and zone not in ZONES:
             return f"unknown time zone: {zone[:64]}"
         if language and not supported(language):
@@ -514,19 +521,25 @@ class _Run:
     def left_in_file(self, row: dict) -> str | None:
         """Why the file itself says not to subscribe this row (an export's statuses): it
         left, bounced or complained, or, where the import confirms, never confirmed."""
-        said = {k: (row.get(k) or "").strip().lower() for k in SAYS_WHO_LEFT}
-        words = [said[k] for k in STATUSES if said[k] in LEFT | UNSUBSCRIBED]
-        words += [word for k, word in LEFT_ON.items() if said[k]]
+        # Only the cells of such columns that say something: most files have none.
+        said = {k: v.strip().lower() for k in SAYS_WHO_LEFT.intersection(row) if (v := row[k])}
+        if not said:
+            return None
+        words = [said[k] for k in STATUSES if said.get(k) in LEAVING]
+        words += [word for k, word in LEFT_ON.items() if said.get(k)]
         words += [
             "unsubscribed"
             for k, yes_subscribes in FLAGS.items()
-            if said[k] and (said[k] in NO) == yes_subscribes
+            if said.get(k) and (said[k] in NO) == yes_subscribes
         ]
         if UNSUBSCRIBED & set(words):
             return "unsubscribed in the file; only the subscriber can rejoin"
         if words:
             return f"address is {words[0]} in the file"
-        if self.record.preconfirm and said["subscription_status"] == SubscriptionStatus.UNCONFIRMED:
+        if (
+            self.record.preconfirm
+            and said.get("subscription_status") == SubscriptionStatus.UNCONFIRMED
+        ):
             return "unconfirmed in the file; import it without preconfirm to ask them"
         return None
 
