@@ -4,6 +4,8 @@ Subscribers, editors and lists' own addresses all go through normalise_email."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import idna
 from email_validator import EmailNotValidError, validate_email
 
@@ -19,9 +21,27 @@ class InvalidEmail(NewsletterError, ValueError):
     field = "email"
 
 
+# Persian and Arabic-Indic digits, as a Persian or Arabic keyboard types them.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
+
+
+def as_meant(raw: str) -> str:
+    """An address as its owner meant it, without what keyboards and copying add: Persian
+    digits, a CJK input method's full-width letters and signs ("ａｎａ＠ｅｘａｍｐｌｅ．ｏｒｇ"),
+    invisible direction marks and joiners from right-to-left text, "mailto:", angle brackets
+    and a sentence's full stop after it. Nothing an address may hold is changed."""
+    text = unicodedata.normalize("NFKC", raw or "").translate(_DIGITS)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:].strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    return text[:-1] if text.endswith(".") and "@" in text else text
+
+
 def normalise_email(raw: str) -> str:
     """A valid address in one canonical form: Unicode domain, lower case."""
-    raw = (raw or "").strip()
+    raw = as_meant(raw)
     if not raw:
         raise InvalidEmail("Enter an email address.")
     if len(raw) > MAX_LENGTH:

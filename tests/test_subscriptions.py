@@ -5,9 +5,12 @@ import time
 
 import pytest
 from builders import csrf, submit
+from hypothesis import given
+from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from newsletter import links
+from newsletter.addresses import as_meant
 from newsletter.extensions import db, limiter
 from newsletter.models import Subscriber, Subscription
 from newsletter.subscriptions import service
@@ -33,6 +36,29 @@ def test_addresses_are_normalised_and_idn_domains_accepted(client, weekly):
     submit(client, "reader@bücher.example")
     emails = {s.email for s in Subscriber.query}
     assert emails == {"ana@example.org", "reader@bücher.example"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ali۱۲۳@example.org",  # a Persian keyboard's digits
+        "ali١٢٣@example.org",  # an Arabic keyboard's
+        "ａｌｉ１２３＠ｅｘａｍｐｌｅ．ｏｒｇ",  # a CJK input method's full-width forms
+        "\u202bali123@example.org\u202c\u200f",  # copied from right-to-left text
+        "ali123@example.org\u200c",
+        "mailto:ali123@example.org",
+        "<ali123@example.org>",
+        "ali123@example.org.",  # the end of a sentence
+    ],
+)
+def test_an_address_is_taken_as_its_owner_meant_it(client, weekly, typed):
+    assert submit(client, typed).status_code == 200
+    assert [s.email for s in Subscriber.query] == ["ali123@example.org"]
+
+
+@given(st.emails())
+def test_a_valid_address_is_never_changed_by_reading_it_as_meant(email):
+    assert as_meant(email) == email
 
 
 @pytest.mark.parametrize(
