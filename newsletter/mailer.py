@@ -120,6 +120,35 @@ def permanent(code: int) -> bool:
     return code >= 500
 
 
+# RFC 3463 subjects that are not the recipient's address: the mail system (X.3) and
+# security or policy (X.7), "5.7.1 Relaying denied" from our own relay among them.
+_NOT_THE_ADDRESS = re.compile(r"^[45]\.[37]\.\d{1,3}\b")
+
+
+def refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """A refusal that no later try of this copy will get past: a 5xx answer to RCPT TO
+    about the recipient's address. A refusal at MAIL FROM or after DATA, or a policy or
+    system status at RCPT TO, is of our sender or message, which every copy meets and a fix
+    of ours mends: the copy waits, and counts towards pausing the issue."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    return any(
+        permanent(code) and not _NOT_THE_ADDRESS.match(text_of(said).lstrip())
+        for code, said in exc.recipients.values()
+    )
+
+
+def reply_of(error: smtplib.SMTPException) -> tuple[int, bytes | str]:
+    """The server's code and text from a refusal."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return next(iter(error.recipients.values()))
+    return error.smtp_code, error.smtp_error
+
+
+def text_of(said: bytes | str) -> str:
+    return said.decode(errors="replace") if isinstance(said, bytes) else said
+
+
 def is_temporary(exc: smtplib.SMTPException) -> bool:
     """A refusal that a later try may get past (every refused recipient's code is 4xx)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

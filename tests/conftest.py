@@ -122,6 +122,9 @@ class RecordingHandler(Pipelining):
     def __init__(self):
         self.messages: list[Received] = []
         self.refuse: dict[str, str] = {}
+        # A reply to every MAIL FROM, or to every message's end of DATA, in place of 250.
+        self.refuse_sender: str | None = None
+        self.refuse_data: str | None = None
         self.lock = threading.Lock()
         # Called with each message's count as it arrives, to act in the middle of a send.
         self.on_message = None
@@ -136,6 +139,8 @@ class RecordingHandler(Pipelining):
             given = self.sessions[session] = self.sessions.get(session, 0) + 1
         if self.most_per_session is not None and given > self.most_per_session:
             return "421 4.7.0 Too many messages for one connection"
+        if self.refuse_sender:
+            return self.refuse_sender
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -147,6 +152,8 @@ class RecordingHandler(Pipelining):
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refuse_data:
+            return self.refuse_data
         with self.lock:
             self.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
@@ -190,6 +197,7 @@ class Inbox:
         with self.handler.lock:
             self.handler.messages.clear()
         self.handler.refuse.clear()
+        self.handler.refuse_sender = self.handler.refuse_data = None
         self.handler.on_message = None
         self.handler.pipelining = True
         self.handler.most_per_session = None

@@ -427,17 +427,59 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
     start_sending(issue)
     outcome = loop.send_batch(issue.id)
     assert outcome.stopped == "paused"
-    assert outcome.failed == 4
+    # Our relay refusing us is no fault of the readers': their copies wait for the resume.
+    assert (outcome.failed, outcome.deferred) == (0, 4)
     issue = db.session.get(Issue, issue.id)
     assert issue.status == "paused"
     assert "4 failed sends in a row" in issue.pause_reason
     assert "550 5.7.1 Relaying denied" in issue.pause_reason
-    assert states(issue.id)["pending"] == 6
+    assert states(issue.id)["pending"] == 10
     [alert] = inbox.wait_for(1, recipient="editor@example.org")
     assert "paused" in alert.message["Subject"]
     assert "Relaying denied" in alert.part("plain")
     lifecycle.resume_issue(issue)
     assert (issue.error_streak, issue.pause_reason) == (0, None)
+
+
+@pytest.mark.parametrize(
+    "where, reply",
+    [
+        # Amazon SES in its sandbox, after the message: our sender is not verified there.
+        (
+            "refuse_data",
+            "554 Message rejected: Email address is not verified. The following identities "
+            "failed the check in region EU-WEST-1: digest@example.org",
+        ),
+        (
+            "refuse_sender",
+            "553 5.7.1 <digest@example.org>: Sender address rejected: not owned by user",
+        ),
+        ("refuse_data", "552 5.3.4 Message size exceeds fixed maximum message size"),
+    ],
+    ids=["ses-unverified-sender", "relay-refuses-our-address", "message-too-large"],
+)
+def test_a_refusal_of_our_sender_or_message_fails_no_reader(
+    app, weekly, inbox, worker, where, reply
+):
+    """Every copy meets it, and a fix of ours mends it: the issue pauses after the errors
+    in a row, and every copy waits to be sent once it is resumed."""
+    app.config["PAUSE_AFTER_ERRORS"] = 4
+    app.config["SEND_WINDOW"] = 2
+    add_subscribers(weekly, 6)
+    setattr(inbox.handler, where, reply)
+    issue = draft(weekly)
+    start_sending(issue)
+    outcome = loop.send_batch(issue.id)
+    assert (outcome.stopped, outcome.failed, outcome.deferred) == ("paused", 0, 4)
+    assert reply.split(":")[0] in db.session.get(Issue, issue.id).pause_reason
+    assert states(issue.id) == {"total": 6, "sent": 0, "failed": 0, "pending": 6}
+
+    setattr(inbox.handler, where, None)  # the editor mends it and resumes
+    db.session.execute(sa.update(Delivery).values(retry_at=None))  # their wait is over
+    db.session.commit()
+    lifecycle.resume_issue(db.session.get(Issue, issue.id))
+    wait_until(lambda: states(issue.id)["sent"] == 6, message="the resumed issue was not sent")
+    assert states(issue.id) == {"total": 6, "sent": 6, "failed": 0, "pending": 0}
 
 
 def test_a_success_resets_the_count_of_errors(app, weekly, inbox):

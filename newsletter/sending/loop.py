@@ -295,7 +295,7 @@ def _send(issue: Issue, session: Session, after: int) -> BatchOutcome:
                         if error is None:
                             record.sent(row.delivery_id)
                         else:
-                            record.refused(row.delivery_id, row.attempts, *_reply(error))
+                            record.refused(row.delivery_id, row.attempts, error)
                 except Interrupted as exc:
                     # Sent or not, we cannot know: this one subscriber may get it twice.
                     row = exc.key
@@ -377,13 +377,6 @@ def _in_runs(items: Iterator, seconds: float) -> Iterator:
         if not run:
             return
         yield from run
-
-
-def _reply(error: smtplib.SMTPException) -> tuple[int, bytes | str]:
-    """The server's code and text from a refusal."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return next(iter(error.recipients.values()))
-    return error.smtp_code, error.smtp_error
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

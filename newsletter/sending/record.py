@@ -8,6 +8,7 @@ nothing: loop.py reads what it counted and decides.
 
 from __future__ import annotations
 
+import smtplib
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -142,9 +143,10 @@ class BatchRecord:
         self.outcome.errors_in_a_row = 0
         self.outcome.any_success = True
 
-    def refused(self, delivery_id: int, attempts: int, code: int, text: bytes | str) -> None:
-        reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-        self.failure(delivery_id, attempts, reason, permanent=mailer.permanent(code))
+    def refused(self, delivery_id: int, attempts: int, error: smtplib.SMTPException) -> None:
+        code, text = mailer.reply_of(error)
+        reason = f"{code} {mailer.text_of(text)}"
+        self.failure(delivery_id, attempts, reason, permanent=mailer.refused_for_good(error))
 
     def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
         """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
