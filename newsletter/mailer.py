@@ -149,13 +149,6 @@ def text_of(said: bytes | str) -> str:
     return said.decode(errors="replace") if isinstance(said, bytes) else said
 
 
-def is_temporary(exc: smtplib.SMTPException) -> bool:
-    """A refusal that a later try may get past (every refused recipient's code is 4xx)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return not any(permanent(code) for code, _ in exc.recipients.values())
-    return not permanent(exc.smtp_code)
-
-
 def smtp_address(email: str) -> str:
     """The address as SMTP carries it: an internationalised domain in its ASCII form."""
     local, _, domain = email.rpartition("@")

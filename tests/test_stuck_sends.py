@@ -200,6 +200,35 @@ def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, template
     assert loader.asked == ["email/welcome.html"]
 
 
+@pytest.mark.parametrize(
+    "refused_at, reply, retried",
+    [
+        ("refuse_data", "554 Message rejected: Email address is not verified.", True),
+        ("refuse", "550 5.1.1 No such user", False),
+    ],
+    ids=["our-sender-unverified", "dead-address"],
+)
+def test_a_notice_refused_for_our_sender_is_tried_again_and_one_to_a_dead_address_is_not(
+    app, weekly, inbox, refused_at, reply, retried
+):
+    """A welcome that our relay refuses (our sender, not the reader) is tried again for about
+    a day, for the relay to be mended, as an issue's copies wait; before, it was dropped."""
+    [reader] = add_subscribers(weekly, 1)
+    if refused_at == "refuse":
+        inbox.handler.refuse[reader.email] = reply
+    else:
+        inbox.handler.refuse_data = reply
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    send_notice = celery.tasks["newsletter.send_notice"]
+    result = send_notice.apply(args=("welcome", reader.subscriptions[0].id))
+    tries = sum(inbox.handler.sessions.values())  # MAIL commands: one a try
+    if retried:  # run eagerly here, the retries come at once, then the error
+        assert result.failed() and tries == 1 + send_notice.max_retries
+    else:
+        assert (result.successful(), result.result, tries) == (True, False, 1)
+
+
 def test_one_list_that_fails_does_not_stop_autopilot_for_the_others(app, make_list, inbox):
     editors()
     odd = make_list(slug="odd", name="Odd", from_email="news@bü—cher.example", autopilot=True)

@@ -40,7 +40,7 @@ def send_notice(self, kind: str, subscription_id: int) -> bool:
         notices.deliver(notice)
         return True
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-        if not mailer.is_temporary(exc):
+        if mailer.refused_for_good(exc):  # the address: no later try gets past it
             logger.warning("%s notice for subscription %s refused: %s", kind, subscription_id, exc)
             return False
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
