@@ -79,6 +79,18 @@ def test_a_name_with_line_breaks_and_markup_is_stored_as_one_line_of_text(client
     assert subscriber.name.startswith("Ana Bcc: victim@example.org")
 
 
+def test_a_name_cannot_turn_the_text_after_it_around(client, weekly):
+    """A direction override in a name ("Ana\u202e") reversed the rest of the greeting's line;
+    a Persian name's zero-width non-joiner and an emoji's joiner are kept."""
+    submit(client, "ana@example.org", "Ana \u202emoc.elpmaxe\u202c \u2067x\u2069")
+    submit(client, "maryam@example.org", "مریم\u200cسادات 👩\u200d💻")
+    names = {s.email: s.name for s in Subscriber.query}
+    assert names == {
+        "ana@example.org": "Ana moc.elpmaxe x",
+        "maryam@example.org": "مریم\u200cسادات 👩\u200d💻",
+    }
+
+
 def test_consent_is_recorded(client, weekly):
     submit(client, "ana@example.org")
     subscription = Subscription.query.one()

@@ -39,8 +39,15 @@ class Suppressed(NewsletterError):
     field = "email"
 
 
+# Direction overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069): in a name
+# they turn the text after it around ("Dear Ana\u202e, ..." reads backwards) in a greeting,
+# a header, an editor's table. Where a name sits, our pages and mail isolate it themselves;
+# the joiners Persian and emoji need (U+200C, U+200D) and the marks (U+200E, U+200F) stay.
+_DIRECTION_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def clean_name(raw: str | None) -> str:
-    return single_line(raw or "", NAME_MAX)
+    return single_line((raw or "").translate(_DIRECTION_CONTROLS), NAME_MAX)
 
 
 def find_subscriber(email: str) -> Subscriber | None:
