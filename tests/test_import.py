@@ -9,7 +9,7 @@ from conftest import wait_until
 
 from newsletter.extensions import db
 from newsletter.models import Import, MailingList, Subscriber, Subscription
-from newsletter.subscriptions.importer import guess_mapping
+from newsletter.subscriptions.columns import guess_mapping
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from newsletter.hardening import database_int
 from newsletter.lists import ListNotFound, get_list
 from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
-from newsletter.subscriptions import csv_reading, importer, service
+from newsletter.subscriptions import columns, csv_reading, importer, service
 from newsletter.subscriptions.export import attribute_text, csv_rows
 from newsletter.subscriptions.importer import stage_import
 from newsletter.subscriptions.shapes import subscriber_json
@@ -241,10 +241,10 @@ def map_import(import_id: int):
         record=record,
         found=found,
         encodings=csv_reading.NAMES,
-        guess=importer.guess_mapping(found.header, found.rows),
-        exported=importer.EXPORTED,
-        says_who_left=importer.SAYS_WHO_LEFT,
-        choice_labels=importer.CHOICE_LABELS,
+        guess=columns.guess_mapping(found.header, found.rows),
+        exported=columns.EXPORTED,
+        says_who_left=columns.SAYS_WHO_LEFT,
+        choice_labels=columns.CHOICE_LABELS,
         error=error,
     ), (422 if error else 200)
 
