@@ -157,9 +157,13 @@ FLAGS = {
 # Columns that say whether to subscribe a row; those but another program's "state" and
 # "subscriber_type" (which may be a region or a plan) are kept for nothing else.
 SAYS_WHO_LEFT = frozenset({*STATUSES, *LEFT_ON, *FLAGS})
-KNOWN = frozenset({"email", "name", "no_tracking", *export.CHOICES, *EXPORTED, *LEFT_ON, *FLAGS})
+# Mailchimp's TIMEZONE is the time zone too.
+KNOWN = frozenset(
+    {"email", "name", "no_tracking", "timezone", *export.CHOICES, *EXPORTED, *LEFT_ON, *FLAGS}
+)
 # How the mapping page names a reader's own choices.
 CHOICE_LABELS = {
+    "time_zone": "time zone",
     "timezone": "time zone",
     "locale": "language",
     "delivery": "delivery (digest, each or both)",
@@ -173,7 +177,8 @@ Choices = tuple[str | None, str | None, str | None]
 def choices(row: dict, each_post: bool) -> Choices | str:
     """The row's time zone, language and delivery (as our export writes them, and
     Mailchimp's TIMEZONE), or why one of them cannot be used."""
-    zone, language, delivery = row.get("timezone"), row.get("locale"), row.get("delivery")
+    zone, language = row.get("time_zone") or row.get("timezone"), row.get("locale")
+    delivery = row.get("delivery")
     if not (zone or language or delivery):
         return None, None, None  # most files: none of them
     zone, language, delivery = (v.strip() if v else "" for v in (zone, language, delivery))

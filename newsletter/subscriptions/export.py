@@ -23,12 +23,12 @@ COLUMNS = [
     "consent_ip",
     "created_at",
     "no_tracking",
-    "timezone",
+    "time_zone",
     "locale",
     "delivery",
 ]
 # The subscriber's own choices among them, which an import of the file keeps.
-CHOICES = ("timezone", "locale", "delivery")
+CHOICES = ("time_zone", "locale", "delivery")
 
 
 def _when(moment) -> str:
