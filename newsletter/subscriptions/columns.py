@@ -170,6 +170,7 @@ CHOICE_LABELS = {
 }
 # Every zone name, read once: available_timezones() walks the zone database at each call.
 ZONES = frozenset(available_timezones())
+DELIVERIES = frozenset(DeliveryMode)
 # A reader's own choices: time zone, language and delivery (None where the file gives none).
 Choices = tuple[str | None, str | None, str | None]
 
@@ -177,17 +178,16 @@ Choices = tuple[str | None, str | None, str | None]
 def choices(row: dict, each_post: bool) -> Choices | str:
     """The row's time zone, language and delivery (as our export writes them, and
     Mailchimp's TIMEZONE), or why one of them cannot be used."""
-    zone, language = row.get("time_zone") or row.get("timezone"), row.get("locale")
-    delivery = row.get("delivery")
-    if not (zone or language or delivery):
+    said = [row.get("time_zone") or row.get("timezone"), row.get("locale"), row.get("delivery")]
+    if not any(said):
         return None, None, None  # most files: none of them
-    zone, language, delivery = (v.strip() if v else "" for v in (zone, language, delivery))
+    zone, language, delivery = ((value or "").strip() for value in said)
     if zone and zone not in ZONES:
         return f"unknown time zone: {zone[:64]}"
     if language and not supported(language):
         return f"unknown language: {language[:16]} (one of {', '.join(LOCALES)})"
     delivery = delivery.lower()
-    if delivery and delivery not in set(DeliveryMode):
+    if delivery and delivery not in DELIVERIES:
         return f"unknown delivery: {delivery[:16]} (digest, each or both)"
     if delivery and not each_post:
         delivery = DeliveryMode.DIGEST  # the only thing this list sends
