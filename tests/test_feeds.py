@@ -146,3 +146,60 @@ def test_feeds_and_posts_by_hand_are_validated(weekly):
         )
     with pytest.raises(PostError):
         add_post(weekly, title="Script", url="javascript:alert(1)")
+
+
+def _page(href: str) -> bytes:
+    """A site's own page, which names its feed in its head, as WordPress's do."""
+    return (
+        '<!DOCTYPE html><html lang="fa" dir="rtl"><head><meta charset="utf-8">'
+        "<title>اینترلینک</title>"
+        '<link rel="stylesheet" href="/style.css">'
+        f'<link rel="alternate" type="application/rss+xml" title="خوراک" href="{href}">'
+        "</head><body><h1>خبرها</h1></body></html>"
+    ).encode()
+
+
+def test_a_site_s_page_given_for_its_feed_is_followed_to_the_feed_it_names(weekly, web_files):
+    web_files.files["/"] = _page("/feed/?lang=fa&amp;x=1")
+    web_files.files["/feed/?lang=fa&x=1"] = rss(item("a", "گزارش هفتگی"))
+    feed = add_feed(weekly, web_files.url + "/")
+    assert feeds.fetch_feed(feed) == 1
+    db.session.expire_all()
+    stored = db.session.get(Feed, feed.id)
+    assert (stored.url, stored.last_error) == (web_files.url + "/feed/?lang=fa&x=1", None)
+    assert Post.query.one().title == "گزارش هفتگی"
+
+
+@pytest.mark.parametrize(
+    "page, error",
+    [
+        (
+            b"<html><head><title>Home</title></head><body>Hi</body></html>",
+            "give the feed's address",
+        ),
+        (_page("http://169.254.169.254/latest/meta-data/"), "Could not reach the feed"),
+        (_page("/also-a-page"), "names"),
+    ],
+    ids=["names-no-feed", "names-an-internal-address", "names-a-page"],
+)
+def test_a_page_that_names_no_feed_we_can_read_says_so_and_keeps_its_address(
+    weekly, web_files, page, error
+):
+    web_files.files["/"] = page
+    web_files.files["/also-a-page"] = b"<html><body>Still a page</body></html>"
+    feed = add_feed(weekly, web_files.url + "/")
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch_feed(feed)
+    db.session.expire_all()
+    stored = db.session.get(Feed, feed.id)
+    assert stored.url == web_files.url + "/" and error in stored.last_error
+    assert Post.query.count() == 0
+
+
+def test_a_page_naming_a_feed_the_list_already_reads_says_so(weekly, web_files):
+    web_files.files["/"] = _page("/feed.xml")
+    web_files.files["/feed.xml"] = rss(item("a", "A"))
+    add_feed(weekly, web_files.url + "/feed.xml")
+    page = add_feed(weekly, web_files.url + "/")
+    with pytest.raises(feeds.FeedError, match="already one of this list's feeds"):
+        feeds.fetch_feed(page)

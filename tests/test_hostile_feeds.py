@@ -158,7 +158,7 @@ def test_a_body_naming_a_local_file_is_not_read_from_disk(weekly, servers, tmp_p
     row = add_feed(weekly, servers.start(feed(str(local).encode())).url + "/feed.xml")
     with pytest.raises(feeds.FeedError):
         feeds.fetch_feed(row)
-    assert error_of(row) == "This is not a feed we can read."
+    assert error_of(row).startswith("This is not a feed we can read.")
     assert Post.query.count() == 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import io
 import re
 from datetime import UTC, datetime
@@ -36,9 +37,30 @@ def parse(body: bytes):
     """feedparser on the bytes. A stream, not bytes: given bytes, feedparser first tries them
     as a local file name (a feed answering '/etc/passwd' would be read from disk)."""
     parsed = _read(_xml_characters(body))
-    if parsed.bozo and not parsed.entries:
+    # Broken markup, or markup well made but of no feed format (a web page): feedparser
+    # reads either as a feed with no items, and the editors would see nothing wrong.
+    if (parsed.bozo or not parsed.version) and not parsed.entries:
         raise NotAFeed
     return parsed
+
+
+# A web page's pointer to its feed, as browsers and feed readers find it (RSS autodiscovery):
+# <link rel="alternate" type="application/rss+xml" href="/feed/">, in the page's head.
+_LINK = re.compile(r"<link\b([^>]*)>", re.I)
+_ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+
+
+def feed_named_by(page: bytes, base: str) -> str | None:
+    """The web address of the feed a web page names for itself, or None."""
+    head = page[: 256 * 1024].decode("utf-8", errors="replace")
+    for attributes in _LINK.findall(head):
+        said = {k.lower(): html.unescape(v.strip("\"'")) for k, v in _ATTRIBUTE.findall(attributes)}
+        if "alternate" in said.get("rel", "").lower().split() and (
+            said.get("type", "").lower().strip() in FEED_TYPES and said.get("href", "").strip()
+        ):
+            return web_url(urljoin(base, said["href"].strip()))
+    return None
 
 
 # The XML declaration's encoding, with what comes before it in the declaration.

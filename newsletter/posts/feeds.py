@@ -39,13 +39,14 @@ def limits() -> fetch.Limits:
     )
 
 
-def _download(feed: Feed) -> fetch.Answer:
+def _download(feed: Feed, elsewhere: str | None = None) -> fetch.Answer:
+    """The feed's answer; from `elsewhere` instead (unconditionally) when given."""
     headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": fetch.ACCEPT_ENCODING}
-    if feed.etag:
+    if feed.etag and not elsewhere:
         headers["If-None-Match"] = feed.etag
-    if feed.modified:
+    if feed.modified and not elsewhere:
         headers["If-Modified-Since"] = feed.modified
-    url, settings = feed.url, limits()
+    url, settings = elsewhere or feed.url, limits()
     db.session.commit()  # no transaction held open while a server takes its time
     try:
         return fetch.get(url, headers, settings)
@@ -53,6 +54,27 @@ def _download(feed: Feed) -> fetch.Answer:
         raise FeedError(f"The feed is too large: {exc}.") from exc
     except fetch.FetchError as exc:
         raise FeedError(f"Could not reach the feed: {exc}.") from exc
+
+
+NOT_A_FEED = (
+    "This is not a feed we can read. A site's own page is not its feed: give the feed's "
+    "address (often /feed or /rss.xml)."
+)
+
+
+def _follow(feed: Feed, named: str) -> tuple[fetch.Answer, object]:
+    """A web page given for a feed, that names its feed: the feed is read there, and
+    fetched there from now on."""
+    taken = sa.select(Feed.id).where(Feed.list_id == feed.list_id, Feed.url == named)
+    if db.session.scalar(taken) is not None:
+        raise FeedError(f"This page's feed, {named}, is already one of this list's feeds.")
+    answer = _download(feed, named)
+    try:
+        parsed = entries.parse(answer.body or b"")
+    except entries.NotAFeed as exc:
+        raise FeedError(f"This page names {named} as its feed, which is not a feed.") from exc
+    feed.url = named
+    return answer, parsed
 
 
 def _known(list_id: int, guids: list[str]) -> set[str]:
@@ -86,7 +108,10 @@ def fetch_feed(feed: Feed) -> int:
         try:
             parsed = entries.parse(answer.body)
         except entries.NotAFeed as exc:
-            raise FeedError("This is not a feed we can read.") from exc
+            named = entries.feed_named_by(answer.body, answer.url)
+            if not named or named == feed.url:
+                raise FeedError(NOT_A_FEED) from exc
+            answer, parsed = _follow(feed, named)
     except FeedError as exc:
         _store_error(feed_id, str(exc))
         raise
