@@ -500,3 +500,20 @@ def test_a_choice_that_cannot_be_used_rejects_its_row_with_the_reason(upload):
     ]
     a = Subscriber.query.one()
     assert (a.email, a.timezone, a.locale) == ("a@example.org", "Asia/Tehran", "fa")
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("email,name\nana@example.org,Ana\nnot-an-address,Bob\n", 3),
+        ('sep=;\nemail;name\nana@example.org;Ana\nnot-an-address;"Bob; Jr"\n', 4),
+        ("ana@example.org\nnot-an-address\n", 2),  # no heading line
+    ],
+    ids=["heading-line", "excel-sep-line", "no-heading-line"],
+)
+def test_a_rejected_row_is_named_by_its_line_in_the_file(upload, text, line):
+    """Excel's "sep=;" first line names the separator and is neither heading nor row."""
+    report = upload(text)
+    assert (report["imported"], report["rejected"]) == (1, 1), report
+    assert [(e["row"], e["email"]) for e in report["errors"]] == [(line, "not-an-address")]
+    assert {s.email: s.name for s in Subscriber.query}["ana@example.org"] in ("Ana", "")

@@ -23,6 +23,7 @@ from collections.abc import Callable
 SEPARATORS = ",;\t"  # the first wins a tie
 SAMPLE = 16 * 1024  # bytes of the lines beyond ASCII that choose a legacy code page
 _QUOTED = re.compile(r'"[^"]*"')
+_DECLARED = re.compile(r"sep=([^\r\n])\r?\n")
 
 # The encodings an editor may choose, by what the mapping page calls them.
 NAMES = {
@@ -67,10 +68,17 @@ def reader(
     codec = _codec(encoding or encoding_of(start))
     text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline="")
     start_text = start.decode(codec, errors="replace").lstrip("\ufeff")
-    delimiter = separator(start_text)
+    declared = _DECLARED.match(start_text)
+    if declared:  # Excel's "sep=;" line says the separator, and is no heading
+        text.readline()
+        start_text = start_text[declared.end() :]
+    delimiter = declared[1] if declared else separator(start_text)
     first = next(csv.reader(io.StringIO(start_text), delimiter=delimiter), [])
     names = headings(first) if headings else None
-    return csv.DictReader(text, fieldnames=names, delimiter=delimiter)
+    rows = csv.DictReader(text, fieldnames=names, delimiter=delimiter)
+    # The line of the file the first row is on, for the rows' numbers in a report.
+    rows.first_line = 1 + bool(declared) + (names is None)
+    return rows
 
 
 def encoding_of(start: bytes) -> str:

@@ -179,7 +179,7 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
     if "email" not in reader.fieldnames:
         raise UnreadableFile("The file has no 'email' column.")
     families = "family_name" in reader.fieldnames
-    number = 1  # row 1 is the header
+    number = reader.first_line - 1  # a heading line, Excel's "sep=" line, or none
     while True:
         number += 1
         try:
