@@ -1,5 +1,6 @@
 """CSV import and export of subscribers."""
 
+import codecs
 import csv
 import io
 
@@ -517,3 +518,22 @@ def test_a_rejected_row_is_named_by_its_line_in_the_file(upload, text, line):
     assert (report["imported"], report["rejected"]) == (1, 1), report
     assert [(e["row"], e["email"]) for e in report["errors"]] == [(line, "not-an-address")]
     assert {s.email: s.name for s in Subscriber.query}["ana@example.org"] in ("Ana", "")
+
+
+def test_the_export_for_excel_carries_the_mark_excel_needs_and_imports_back(
+    client, api_headers, upload, editor_client, make_list
+):
+    """Excel opens a CSV without UTF-8's byte-order mark in the system's legacy code page,
+    and Persian names come out garbled; the mark is offered, and an import takes it off."""
+    upload("email,name\nmaryam@example.org,مریم رضایی\n", preconfirm="true")
+    plain = editor_client.get("/admin/lists/weekly/export.csv").data
+    for_excel = editor_client.get("/admin/lists/weekly/export.csv?for=excel").data
+    api = client.get("/api/v1/subscribers/export?list=weekly&for=excel", headers=api_headers).data
+    assert not plain.startswith(codecs.BOM_UTF8)
+    assert for_excel == api == codecs.BOM_UTF8 + plain
+    assert "مریم رضایی".encode() in for_excel
+    Subscriber.query.delete()
+    db.session.commit()
+    make_list(slug="other")
+    assert upload(for_excel.decode("utf-8"), list_slug="other")["imported"] == 1
+    assert Subscriber.query.one().name == "مریم رضایی"

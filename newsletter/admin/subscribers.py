@@ -265,7 +265,8 @@ def import_report(import_id: int):
 @bp.get("/lists/<slug>/export.csv")
 def export_csv(slug: str):
     mailing_list = get_list(slug)
-    rows = stream_with_context(csv_rows(mailing_list.id, request.args.get("status")))
+    for_excel = request.args.get("for") == "excel"
+    rows = stream_with_context(csv_rows(mailing_list.id, request.args.get("status"), for_excel))
     return Response(
         rows,
         mimetype="text/csv",

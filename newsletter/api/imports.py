@@ -74,10 +74,16 @@ def get_import(import_id: int):
     return import_json(record)
 
 
-@route("/subscribers/export", "GET", "Subscribers as CSV (?list=&status=)", content_type="text/csv")
+@route(
+    "/subscribers/export",
+    "GET",
+    "Subscribers as CSV (?list=&status=&for=excel)",
+    content_type="text/csv",
+)
 def export_subscribers():
     list_id = get_list(request.args["list"]).id if request.args.get("list") else None
-    rows = stream_with_context(csv_rows(list_id, request.args.get("status")))
+    for_excel = request.args.get("for") == "excel"  # UTF-8's byte-order mark in front
+    rows = stream_with_context(csv_rows(list_id, request.args.get("status"), for_excel))
     return Response(
         rows,
         mimetype="text/csv",

@@ -88,7 +88,12 @@ def attribute_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def csv_rows(list_id: int | None, status: str | None) -> Iterator[str]:
+def csv_rows(list_id: int | None, status: str | None, for_excel: bool = False) -> Iterator[str]:
+    """The CSV, page by page. `for_excel`: with UTF-8's byte-order mark in front, without which
+    Excel opens a CSV in the system's legacy code page and shows Persian names garbled (our
+    import takes the mark off again)."""
+    if for_excel:
+        yield "\ufeff"
     out = io.StringIO()
     writer = csv.writer(out)
     keys = attribute_keys(list_id, status)
