@@ -31,6 +31,7 @@ NAMES = {
     "cp1256": "Windows-1256 (Persian, Arabic)",
     "cp1252": "Windows-1252 (Western European)",
     "cp1250": "Windows-1250 (Central European)",
+    "mac_roman": "Mac Roman (Excel for Mac's plain CSV)",
     "cp1254": "Windows-1254 (Turkish)",
     "cp1251": "Windows-1251 (Cyrillic)",
     "cp1253": "Windows-1253 (Greek)",
