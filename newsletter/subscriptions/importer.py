@@ -122,6 +122,12 @@ def _encoding(encoding: str | None) -> str | None:
     return encoding or None
 
 
+def _read_as(record: Import, raw, chosen: str | None = None) -> str:
+    """The encoding a record's file is read in: as chosen now, as chosen before, or as
+    found in the file."""
+    return _encoding(chosen) or record.encoding or csv_reading.encoding_of(raw.peek())
+
+
 def _reader(raw, encoding: str | None) -> csv.DictReader:
     reader = csv_reading.reader(raw, encoding, columns.headings)
     if not reader.fieldnames:
@@ -141,7 +147,7 @@ def preview(record: Import, encoding: str | None = None, count: int = 5) -> Prev
     """The header and the first rows, for the mapping screen, in `encoding` or the record's
     (None: as found in the file)."""
     with uploads.read(record.id) as raw:
-        encoding = _encoding(encoding) or record.encoding or csv_reading.encoding_of(raw.peek())
+        encoding = _read_as(record, raw, encoding)
         reader = _reader(raw, encoding)
         header = [(name or "").strip() for name in reader.fieldnames]
         rows = [
@@ -514,7 +520,7 @@ def run_import(import_id: int) -> None:
     try:
         with uploads.read(import_id) as raw:
             # Kept, as found in the file or chosen, for the report to say how it was read.
-            record.encoding = record.encoding or csv_reading.encoding_of(raw.peek())
+            record.encoding = _read_as(record, raw)
             for chunk in _chunks(_rows(raw, record.mapping, record.encoding)):
                 record.total += len(chunk)
                 run.write(run.valid_rows(chunk))
