@@ -1913,6 +1913,37 @@ def test_user_unknown_after_data_is_a_filter_unless_the_status_says_the_mailbox(
     assert classify(after_data("5.0.0")).recipients[0].reason == "filtered"
 
 
+def test_an_addressing_status_after_data_still_speaks_of_the_address():
+    """Sendmail's report of a qmail server's "badrcptto" list (the addresses its postmaster
+    refuses: gone, or spam traps), its transcript after DATA: Sendmail's own Status, 5.1.3
+    (bad destination mailbox address), says the address is refused, not the message."""
+    raw = (
+        b"From: Mail Delivery Subsystem <mailer-daemon@mta.example.jp>\n"
+        b"To: root\nMIME-Version: 1.0\n"
+        b"Subject: Postmaster notify: see transcript for details\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        b"--b\n\n"
+        b"   ----- The following addresses had permanent fatal errors -----\n"
+        b"<gone@bad.example.net>\n"
+        b"    (reason: 553 sorry, your envelope recipient is in my badrcptto list (#5.7.1))\n\n"
+        b"   ----- Transcript of session follows -----\n"
+        b"... while talking to mail.mx.bad.example.net.:\n"
+        b">>> DATA\n"
+        b"<<< 553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)\n"
+        b"550 5.1.1 <gone@bad.example.net>... User unknown\n"
+        b"<<< 503 Start afresh from MAIL(#5.5.1)\n\n"
+        b"--b\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns; mta.example.jp\n\n"
+        b"Final-Recipient: RFC822; gone@bad.example.net\n"
+        b"Action: failed\nStatus: 5.1.3\nRemote-MTA: DNS; mail.mx.bad.example.net\n"
+        b"Diagnostic-Code: SMTP; 553 sorry, your envelope recipient is in my badrcptto list"
+        b" (#5.7.1)\n\n"
+        b"--b--\n"
+    )
+    [failure] = classify(raw).recipients
+    assert (failure.reason, failure.kind) == ("user_unknown", "hard"), failure
+
+
 def test_recipient_groups_without_blank_lines_between_them_are_read_apart():
     """AOL's reports run the recipients' field groups together; each still begins with
     its Final-Recipient, and each keeps its own status."""

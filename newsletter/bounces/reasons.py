@@ -269,13 +269,14 @@ def _refused_the_message(status: str, command: str) -> bool:
     """Whether a "user unknown" refused the message, not the address (Sisimai's "filtered"):
     a filter that says "no such user" to senders it does not want (common at mobile carriers).
 
-    After DATA the server had taken the recipient at RCPT, unless the status is x.1.1 (RFC
-    3463: bad destination mailbox). With no sign of RCPT TO, a status whose RFC 3463 subject
+    After DATA the server had taken the recipient at RCPT, unless the status says the
+    address is bad (RFC 3463's x.1.1 mailbox, x.1.2 system, x.1.3 mailbox syntax, x.1.6
+    moved, x.1.10 null MX). With no sign of RCPT TO, a status whose RFC 3463 subject
     is the mailbox (X.2: it exists), the mail system (X.3) or policy (X.7) says the same; an
     addressing status (X.1) or none leaves the words their plain meaning.
     """
     if command == "data":
-        return not status.endswith(".1.1")
+        return status not in DEAD_ADDRESS | {"5.1.3"}
     return command not in ("rcpt", "mail") and status.split(".")[1:2] in (["2"], ["3"], ["7"])
 
 
