@@ -1226,6 +1226,35 @@ PROVIDER_WORDS = [
         "user_unknown",
         "university-gateway-bad-recipient",
     ),
+    # Replies that a Postfix log reader's table files by kind, as mail systems wrote them.
+    (
+        "5.0.0",
+        "550 Message was not accepted -- invalid mailbox.  Local mailbox reader@example.net"
+        " is unavailable: account is disabled",
+        "mailbox_disabled",
+        "mailru-account-disabled",
+    ),
+    (
+        "5.1.1",
+        '550 "reader@example.net": Podane konto jest zablokowane administracyjnie lub'
+        " nieaktywne / This account is disabled or not yet active (#5.1.1)",
+        "mailbox_disabled",
+        "wp-account-disabled",
+    ),
+    ("5.7.1", "541 5.7.1 Mail rejected due to antispam policy", "spam", "antispam-policy"),
+    (
+        "5.7.1",
+        "550 5.7.1 RDENY 192.0.2.1: The receiver denied your mail. Please contact the receiver"
+        " with another way.: <reader@example.net>",
+        "filtered",
+        "receiver-denied",
+    ),
+    (
+        "5.0.0",
+        "550-Inconsistent/Missing DNS PTR record (RFC 1912 2.1) (192.0.2.1)\n550 [192.0.2.1]:25",
+        "require_ptr",
+        "missing-ptr",
+    ),
 ]
 
 
@@ -1236,6 +1265,15 @@ def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
     address = "reader@example.net"
     failed(postfix(address, status, said), address, reason, status=status)
     failed(exim(address, said), address, reason)
+
+
+def test_a_greeting_that_refused_us_is_a_refusal_of_our_mail():
+    """Postfix's "refused to talk to me": the receiving server's greeting was a refusal,
+    before any recipient was named, so whatever its words it refused our connection."""
+    address = "reader@example.net"
+    said = "host mx.example.net[198.51.100.7] refused to talk to me: 554 Access Denied"
+    raw = postfix(address, "5.0.0", said, diagnostic_type="x-postfix")
+    failed(raw, address, "blocked", status="5.0.0", said=said)
 
 
 NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"

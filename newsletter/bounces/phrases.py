@@ -330,7 +330,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         # RFC 5248's name for X.7.13, as carriers write it: "The user(s) account is disabled."
         # GroupWise: "recipient (User account is expired)".
-        [r"user(?:\(s\)|'s)? account (?:is |has been |has )?(?:disabled|expired|deactivated)"],
+        [
+            r"user(?:\(s\)|'s)? account (?:is |has been |has )?(?:disabled|expired|deactivated)",
+            # Mail.ru's "Local mailbox ... is unavailable: account is disabled", WP's "This
+            # account is disabled or not yet active": the reader's, not our sending account
+            r"(?<!your )(?<!sending )\baccount is (?:disabled|deactivated)\b",
+        ],
     ),
     "has_moved": (
         [
@@ -556,6 +561,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "they are not accepting mail from",  # AOL's AIRmail: the reader blocks our address
             "message rejected due to user rules",
             "refused due to recipient preferences",
+            "the receiver denied your mail",  # "RDENY": the reader blocks our address
             "resolver.rst.notauthorized",
             "this account is protected by",
             # a filter holding our message rather than refusing it
@@ -573,6 +579,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "access denied. ip name lookup failed",
             "all mail servers must have a ptr record with a valid reverse dns entry",
             "bad dns ptr resource record",
+            "missing dns ptr record",  # "550-Inconsistent/Missing DNS PTR record (RFC 1912 2.1)"
+            "reverse dns entry does not resolve to your ip",
             "cannot find your hostname",
             "fix reverse dns for ",
             "ips with missing ptr records",
@@ -716,6 +724,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "spam": (
         [
             "message rejected by anti-spam engine",  # Coremail
+            "due to antispam policy",  # "541 5.7.1 Mail rejected due to antispam policy"
             "the mail server detected your message as spam and has prevented delivery",
             "appears to be unsolicited",
             "blacklisted url in message",
@@ -1886,6 +1895,9 @@ _LAST = [
         ),
     ),
     ("host_unknown", re.compile(r"dns lookup failure|host \S+ not found", re.I)),
+    # Postfix: the server's greeting refused us ("host mx... refused to talk to me: 554
+    # Access Denied"), before any recipient was named: a refusal of our connection.
+    ("blocked", re.compile(r"refused to talk to me: 5\d\d\b", re.I)),
     (
         "user_unknown",
         re.compile(
