@@ -1936,7 +1936,7 @@ def test_user_unknown_after_data_is_a_filter_unless_the_status_says_the_mailbox(
     """Refused only after DATA, "user unknown" is a content filter's polite lie; with RFC
     3463's x.1.1 (bad destination mailbox) the server says the address itself is dead."""
 
-    def after_data(status: str) -> bytes:
+    def after_data(status: str, code: str = "550") -> bytes:
         return (
             "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>\r\n"
             "Subject: Returned mail: see transcript for details\r\n"
@@ -1944,11 +1944,14 @@ def test_user_unknown_after_data_is_a_filter_unless_the_status_says_the_mailbox(
             "   ----- Transcript of session follows -----\r\n"
             "... while talking to mx.example.jp.:\r\n"
             ">>> DATA\r\n"
-            f"<<< 550 {status} <gone@example.jp>... User unknown\r\n"
+            f"<<< {code} {status} <gone@example.jp>... User unknown\r\n"
         ).encode()
 
     assert classify(after_data("5.1.1")).recipients[0].reason == "user_unknown"
     assert classify(after_data("5.0.0")).recipients[0].reason == "filtered"
+    # A temporary refusal of the address is still about the address, and only soft.
+    [later] = classify(after_data("4.1.1", "450")).recipients
+    assert (later.reason, later.kind) == ("user_unknown", "soft"), later
 
 
 def test_an_addressing_status_after_data_still_speaks_of_the_address():

@@ -265,6 +265,10 @@ def _mailbox_lives(background: str) -> str | None:
     return phrases.reason_for_text(ADDRESS.sub(" ", background), MAILBOX_LIVES)
 
 
+# The subject and detail of a status that says the address is bad, 4.x.x or 5.x.x alike.
+_ADDRESS_DETAILS = {status.partition(".")[2] for status in DEAD_ADDRESS} | {"1.3"}
+
+
 def _refused_the_message(status: str, command: str) -> bool:
     """Whether a "user unknown" refused the message, not the address (Sisimai's "filtered"):
     a filter that says "no such user" to senders it does not want (common at mobile carriers).
@@ -276,7 +280,7 @@ def _refused_the_message(status: str, command: str) -> bool:
     addressing status (X.1) or none leaves the words their plain meaning.
     """
     if command == "data":
-        return status not in DEAD_ADDRESS | {"5.1.3"}
+        return status.partition(".")[2] not in _ADDRESS_DETAILS
     return command not in ("rcpt", "mail") and status.split(".")[1:2] in (["2"], ["3"], ["7"])
 
 
