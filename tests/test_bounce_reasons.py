@@ -1255,6 +1255,70 @@ PROVIDER_WORDS = [
         "require_ptr",
         "missing-ptr",
     ),
+    # Words an old bounce-handling library's rules quote from the bounces they were made on.
+    ("5.7.1", "554 5.7.1 Rejected as Spam", "spam", "rejected-as-spam"),
+    ("5.7.1", "554 5.7.1 Message scored too high on spam scale.", "spam", "spam-scale"),
+    ("5.0.0", "552 sorry, the spam message is detected (#5.6.0)", "spam", "spam-detected"),
+    ("5.0.0", "550 sorry, it seems as a junk mail", "spam", "junk-mail"),
+    ("5.0.0", "550 Content reject.", "content_error", "content-reject"),
+    (
+        "5.0.0",
+        "550 The user does not accept email in non-Western (non-Latin) character sets.",
+        "content_error",
+        "latin-only",
+    ),
+    ("5.0.0", "550 Verify mailfrom failed,blocked", "sender_rejected", "verify-mailfrom"),
+    ("5.0.0", "554 sender is rejected: 0,mx20,wKjR_ZW0d3u9", "sender_rejected", "netease-sender"),
+    (
+        "5.0.0",
+        "550 Error: MAIL FROM is mismatched with message header from address!",
+        "policy",
+        "from-mismatch",
+    ),
+    (
+        "5.7.1",
+        "554 5.7.1 reject: Client host bypassing service provider's mail relay",
+        "blocked",
+        "bypassing-relay",
+    ),
+    (
+        "5.7.1",
+        "554 <unknown[192.0.2.1]>: Client host rejected: Access denied",
+        "blocked",
+        "client-access-denied",
+    ),
+    (
+        "5.7.1",
+        "554 Please visit http://antispam.example.com/denyip.php?IP=192.0.2.1 (#5.7.1)",
+        "blocked",
+        "deny-ip",
+    ),
+    ("5.1.1", "553 5.1.1 <reader@example.net>... Addressee unknown", "user_unknown", "addressee"),
+    (
+        "5.1.1",
+        "550 5.1.1 <reader@example.net>... Recipient address no longer exists",
+        "user_unknown",
+        "no-longer-exists",
+    ),
+    ("5.1.1", "550 <reader@example.net>: Invalid User", "user_unknown", "invalid-user"),
+    (
+        "5.1.1",
+        "550 sorry, that recipient doesn't exist (#5.7.1)",
+        "user_unknown",
+        "recipient-doesnt-exist",
+    ),
+    (
+        "5.1.1",
+        "550 User not a member of domain: <reader@example.net>",
+        "user_unknown",
+        "not-a-member",
+    ),
+    (
+        "5.0.0",
+        "550 Account closed due to inactivity. No forwarding information is available.",
+        "mailbox_disabled",
+        "closed-inactivity",
+    ),
 ]
 
 
@@ -1265,6 +1329,33 @@ def test_providers_words_in_postfix_and_exim_bounces(status, said, reason):
     address = "reader@example.net"
     failed(postfix(address, status, said), address, reason, status=status)
     failed(exim(address, said), address, reason)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # Exim's own router, delivering locally: the domain is its own, the name is not.
+        'unknown local-part "reader" in domain "example.net"',
+        # qmail handing the message to vpopmail, which has no such mailbox.
+        "Sorry, no mailbox here by that name. vpopmail (#5.1.1)",
+        "550-I'm sorry but reader@example.net does not have an account here",
+        "reader@example.net; Failed; 5.1.1 (bad destination mailbox address)",
+    ],
+)
+def test_a_server_that_looked_the_name_up_needs_no_other_evidence(words):
+    """A "user unknown" without a status or the SMTP command stays soft (a carrier's filter
+    says it too), unless the words say the server looked the name up in its own accounts."""
+    address = "reader@example.net"
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: news@example.org\nSubject: failure notice\n\n"
+        "Hi. This is the qmail-send program at mx.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        f"<{address}>:\n{words}\n\n"
+        "--- Below this line is a copy of the message.\n\n"
+        f"From: news@example.org\nTo: {address}\nSubject: Weekly digest\n"
+    ).encode()
+    failed(raw, address, "user_unknown")
 
 
 def test_a_greeting_that_refused_us_is_a_refusal_of_our_mail():

@@ -309,6 +309,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "has been suspended",
             "inactive account",
             "has been disabled for inactivity",
+            "closed due to inactivity",
             "invalid/inactive user",
             "is a deactivated mailbox",
             "is unavailable: user is terminated",
@@ -411,7 +412,14 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "550 address invalid",
             "5.1.0 address rejected.",
             "address does not exist",
+            "address no longer exists",
             "address not present in directory",
+            "addressee unknown",
+            "bad destination mailbox address",  # RFC 3463's name for X.1.1, as words
+            "does not have an account here",
+            "invalid user",
+            "recipient doesn't exist",
+            "user not a member of domain",
             "address unknown",
             "can't accept user",
             "does not exist.",
@@ -624,6 +632,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                 for p in [
                     "access denied (in reply to mail from command)",
                     "access denied (sender blacklisted)",
+                    "sender is rejected",  # NetEase: "554 sender is rejected: 0,mx20,..."
                     "address rejected",
                     "administrative prohibition",
                     "batv failed to verify",
@@ -689,6 +698,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "host_unknown": (
         [
             "all relevant mx records point to non-existent hosts",  # Exim
+            "bad destination system address",  # RFC 3463's name for X.1.2, as words
             "couldn't find any host by that name",  # qmail-remote (QSBMF's own example)
             "couldn't find any host named",  # qmail-remote
             "dns error: domain name not found",  # Gmail
@@ -725,6 +735,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "message rejected by anti-spam engine",  # Coremail
             "due to antispam policy",  # "541 5.7.1 Mail rejected due to antispam policy"
+            # Words a bounce-handling library's rules quote from real bounces
+            "rejected as spam",
+            "scored too high on spam scale",
+            "spam message is detected",
+            "it seems as a junk mail",
             "the mail server detected your message as spam and has prevented delivery",
             "appears to be unsolicited",
             "blacklisted url in message",
@@ -874,6 +889,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "blocked using ",
             "blocked - see http",
             "dnsbl:attrbl",
+            "client host rejected: access denied",  # Postfix's client access map
+            "bypassing service provider's mail relay",
+            "/denyip.",  # "Please visit http://antispam.example.com/denyip.php?IP=..."
             "client host rejected: abus detecte gu_eib_02",
             "client host rejected: abus detecte gu_eib_04",
             "client host rejected: may not be mail exchanger",
@@ -955,6 +973,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "policy": (
         [
             "reject due to policy restrictions",  # GMX, WEB.DE
+            # Our return path (VERP) is not the From: address, as a list's never is
+            "mail from is mismatched with message header from",
             "an illegal attachment on your message",
             "because the recipient is not accepting mail with ",
             "by non-member to a members-only list",
@@ -1113,6 +1133,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
+            "content reject",
+            "does not accept email in non-western",  # "(non-Latin) character sets"
             "duplicate header",
             "header size exceeds maximum permitted",
             "improper use of 8-bit data in message header",
@@ -1211,7 +1233,7 @@ _SHARP = [
     (
         "sender_rejected",
         re.compile(
-            r"sender verif(?:y|ication) failed|sender address rejected|"
+            r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
             r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
             re.I,
         ),

@@ -48,9 +48,14 @@ AT_RCPT = re.compile(
 # their Japanese), IMail's "Invalid final delivery userid", Gmail's "the address couldn't be
 # found", Postfix's RCPT TO restriction "Recipient address rejected", a site's "did not
 # exactly match an LLNL email address", Postfix's local delivery's 'unknown user: "name"',
-# MDaemon's "There is no user by that name at this server".
+# MDaemon's "There is no user by that name at this server", Exim's own router's 'unknown
+# local-part "name" in domain', vpopmail's "no mailbox here by that name", "... does not have
+# an account here", RFC 3463's name for x.1.1 written out. (Not Yahoo's older "This user
+# doesn't have a example.com account": its X2 servers say so to senders they filter too.)
 LOOKED_UP = re.compile(
     r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
+    r"unknown local-part|no mailbox here by that name|"
+    r"does not have an account here|bad destination mailbox address|"
     r"not listed in (?:the )?(?:domino|public name)|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
