@@ -1255,6 +1255,36 @@ PROVIDER_WORDS = [
         "require_ptr",
         "missing-ptr",
     ),
+    # Broadcom Email Security.cloud's (MessageLabs') help articles, Zoho's help pages.
+    ("5.7.1", "553 DMARC domain authentication fail", "auth_failure", "messagelabs-dmarc"),
+    (
+        "5.0.0",
+        "501 Connection rejected by policy [7.7] 20805, please visit www.messagelabs.com/support",
+        "bad_reputation",
+        "messagelabs-reputation",
+    ),
+    ("5.0.0", "553 Sorry, your IP address has been blocked", "blocked", "messagelabs-ip"),
+    ("5.0.0", "553 Sorry, your domain has been blocked", "sender_rejected", "messagelabs-domain"),
+    (
+        "5.7.1",
+        "553 sorry, your envelope sender is in my badmailfrom list. (#5.7.1)",
+        "sender_rejected",
+        "messagelabs-badmailfrom",
+    ),
+    ("5.0.0", "553 Recipient mailbox is not allowed", "user_unknown", "messagelabs-recipient"),
+    ("5.4.1", "541 5.4.1 Mail rejected by destination domain", "sender_rejected", "zoho-domain"),
+    (
+        "5.1.1",
+        "552 5.1.1 <reader@example.net> Mailbox delivery restricted by policy error",
+        "policy",
+        "zoho-restricted",
+    ),
+    (
+        "5.7.1",
+        "552 5.7.1 virus Eicar-Test-Signature detected by Zoho Mail",
+        "virus",
+        "zoho-virus",
+    ),
     # Words an old bounce-handling library's rules quote from the bounces they were made on.
     ("5.7.1", "554 5.7.1 Rejected as Spam", "spam", "rejected-as-spam"),
     ("5.7.1", "554 5.7.1 Message scored too high on spam scale.", "spam", "spam-scale"),
@@ -1456,6 +1486,60 @@ NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"
             "550 Message rejected. See http://mail.i.ua/err/10/",
             "filtered",
             id="i-ua-err-10",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "5.0.0",
+            "550 DNS-P1 Your SMTP MAIL FROM domain does not exist.",
+            "sender_rejected",
+            id="facebook-dns-p1",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "5.0.0",
+            "550 RCP-P1 The attempted recipient address does not exist.",
+            "user_unknown",
+            id="facebook-rcp-p1",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "4.0.0",
+            "450 RCP-T4 The attempted recipient address is currently deactivated. The user may or may not reactivate it.",
+            "mailbox_disabled",
+            id="facebook-rcp-t4",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "5.0.0",
+            "550 POL-P1 Your mail server's IP Address is listed on the Spamhaus PBL.",
+            "blocked",
+            id="facebook-pol-p1",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "5.0.0",
+            "550 MSG-P1 The message exceeds Facebook's maximum allowed size.",
+            "too_large",
+            id="facebook-msg-p1",
+        ),
+        # Facebook's postmaster page: a code for each reply.
+        pytest.param(
+            "reader@facebook.com",
+            "smtpin.vvv.facebook.com[69.171.232.143]",
+            "5.0.0",
+            "550 POL-P7 The message does not comply with Facebook's Domain Authentication requirements.",
+            "auth_failure",
+            id="facebook-pol-p7",
         ),
     ],
 )

@@ -374,6 +374,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "auth_failure": (
         [
+            "domain authentication fail",  # MessageLabs: "553 DMARC domain authentication fail"
             "//spf.pobox.com",
             "bad spf records for",
             "dmarc policy",
@@ -414,6 +415,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "address does not exist",
             "address no longer exists",
             "address not present in directory",
+            "recipient mailbox is not allowed",  # MessageLabs: no such address there
             "addressee unknown",
             "bad destination mailbox address",  # RFC 3463's name for X.1.1, as words
             "does not have an account here",
@@ -570,6 +572,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "message rejected due to user rules",
             "refused due to recipient preferences",
             "the receiver denied your mail",  # "RDENY": the reader blocks our address
+            "preferences prevent messages from being delivered",  # Facebook RCP-P2
             "resolver.rst.notauthorized",
             "this account is protected by",
             # a filter holding our message rather than refusing it
@@ -587,6 +590,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "access denied. ip name lookup failed",
             "all mail servers must have a ptr record with a valid reverse dns entry",
             "bad dns ptr resource record",
+            "does not have a reverse dns record",  # Facebook DNS-P3
             "missing dns ptr record",  # "550-Inconsistent/Missing DNS PTR record (RFC 1912 2.1)"
             "reverse dns entry does not resolve to your ip",
             "cannot find your hostname",
@@ -633,6 +637,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "access denied (in reply to mail from command)",
                     "access denied (sender blacklisted)",
                     "sender is rejected",  # NetEase: "554 sender is rejected: 0,mx20,..."
+                    # MessageLabs: the recipient's own block list has our domain or address
+                    "your domain has been blocked",
+                    "your domain has been blacklisted",
+                    "your email address has been blocked",
+                    "your envelope sender is in my badmailfrom list",
+                    "mail rejected by destination domain",  # Zoho
                     "address rejected",
                     "administrative prohibition",
                     "batv failed to verify",
@@ -722,6 +732,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "bad_reputation": (
         [
+            "connection rejected by policy",  # MessageLabs: our IP's reputation
             "a poor email reputation score",
             "has been temporarily rate limited due to ip reputation",
             "ip/domain reputation problems",
@@ -890,6 +901,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "blocked - see http",
             "dnsbl:attrbl",
             "client host rejected: access denied",  # Postfix's client access map
+            "mail rejected because your ip is in the pbl",  # MessageLabs
+            "your ip address has been blocked",
+            "your ip address has been blacklisted",
             "bypassing service provider's mail relay",
             "/denyip.",  # "Please visit http://antispam.example.com/denyip.php?IP=..."
             "client host rejected: abus detecte gu_eib_02",
@@ -973,6 +987,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "policy": (
         [
             "reject due to policy restrictions",  # GMX, WEB.DE
+            "mailbox delivery restricted by policy",  # Zoho: the reader's organisation
+            "email policy violation detected",  # Zoho
             # Our return path (VERP) is not the From: address, as a list's never is
             "mail from is mismatched with message header from",
             "an illegal attachment on your message",
@@ -1009,6 +1025,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "virus": (
         [
+            " detected by zoho mail",  # "552 5.7.1 virus <name> detected by Zoho Mail"
             "infected:",
             "it has a potentially executable attachment",
             "message infected by virus",  # Yandex
@@ -1234,6 +1251,7 @@ _SHARP = [
         "sender_rejected",
         re.compile(
             r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
+            r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
             r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
             re.I,
         ),
@@ -1844,6 +1862,28 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("hl:ifc|mi:(?:dmc|sfq|stc)|rp:(?:drc|trc|rcl)", "rate_limited"),
                 ("(?:mi|rp):c[ec]l", "syntax_error"),
                 ("mi:(?:spf|dma)", "auth_failure"),
+            ],
+        ),
+    ),
+    (  # Facebook: its postmaster page's response codes, "POL-P1" and the like
+        r"(?:^|\.)facebook\.com$",
+        _coded(
+            r"\b(?:{})\b",
+            [
+                ("POL-P7", "auth_failure"),
+                ("POL-P[1-4]|POL-T[1-3]", "blocked"),
+                ("MSG-P2", "content_error"),
+                ("RCP-P[23]", "filtered"),
+                ("MSG-P1|INT-P2", "too_large"),
+                ("MSG-P3", "not_compliant"),
+                ("DNS-P[12]|DNS-T1", "sender_rejected"),
+                ("DNS-P3|DNS-T2", "require_ptr"),
+                ("POL-P6", "spam"),
+                ("RCP-T4", "mailbox_disabled"),
+                ("RCP-T1", "system_error"),
+                ("CON-T[1-4]|MSG-T1", "too_many_connections"),
+                ("RCP-P1|INT-P[134]", "user_unknown"),
+                ("POL-P5", "virus"),
             ],
         ),
     ),
