@@ -1487,6 +1487,25 @@ NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"
             "filtered",
             id="i-ua-err-10",
         ),
+        # Tencent's help page 122/166: we send too often (Sisimai spells it "denined").
+        pytest.param(
+            "reader@qq.com",
+            "mx1.qq.com[203.205.219.57]",
+            "5.0.0",
+            "550 Mailbox unavailable or access denied. https://service.mail.qq.com/detail/122/166",
+            "rate_limited",
+            id="qq-122-166",
+        ),
+        # Yahoo's error codes page: our From domain does not resolve, given up on.
+        pytest.param(
+            "reader@yahoo.com",
+            "mta5.am0.yahoodns.net[67.195.204.72]",
+            "4.0.0",
+            "451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See"
+            " https://senders.yahooinc.com/error-codes#unresolvable-from-domain",
+            "sender_rejected",
+            id="yahoo-unresolvable-from",
+        ),
         # Facebook's postmaster page: a code for each reply.
         pytest.param(
             "reader@facebook.com",

@@ -643,6 +643,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "your email address has been blocked",
                     "your envelope sender is in my badmailfrom list",
                     "mail rejected by destination domain",  # Zoho
+                    # Yahoo: our From/return path domain does not resolve
+                    "unresolvable rfc.5321 from domain",
                     "address rejected",
                     "administrative prohibition",
                     "batv failed to verify",
@@ -1791,7 +1793,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (r"suspected spam|mail is rejected by recipients", "sender_rejected"),
             # Tencent's help: the sending domain may not exist, or its DNS check failed.
             (_E("domain may not exist or dns check failed"), "sender_rejected"),
-            (_E("mailbox unavailable or access denined"), "rate_limited"),
+            # Its help page's 122/166: sending too often. Sisimai quotes it as "denined".
+            (r"mailbox unavailable or access deni(?:n)?ed", "rate_limited"),
             (_E("is a deactivated mailbox"), "mailbox_disabled"),
             (_E("bad address syntax"), "syntax_error"),
             (r"(?:ip|domain|sender|connection) frequency limited", "too_many_connections"),
