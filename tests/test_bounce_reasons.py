@@ -1388,6 +1388,23 @@ def test_a_server_that_looked_the_name_up_needs_no_other_evidence(words):
     failed(raw, address, "user_unknown")
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "535 5.7.8 Error: authentication failed: Invalid username or password",
+        "535 5.7.3 Authentication unsuccessful: account is disabled",
+    ],
+)
+def test_a_relay_refusing_our_login_is_never_the_readers_fault(said):
+    """Postfix relaying through a smarthost that refuses our account: its words name a user
+    and an account, ours, and every reader's copy comes back with them."""
+    address = "reader@example.net"
+    notice = f"SASL authentication failed; server relay.example.org[192.0.2.25] said: {said}"
+    v = classify(postfix(address, "5.0.0", notice, diagnostic_type="x-postfix"))
+    [failure] = v.recipients
+    assert failure.kind == "sender", describe(v)
+
+
 def test_a_greeting_that_refused_us_is_a_refusal_of_our_mail():
     """Postfix's "refused to talk to me": the receiving server's greeting was a refusal,
     before any recipient was named, so whatever its words it refused our connection."""

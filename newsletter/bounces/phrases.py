@@ -334,8 +334,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             r"user(?:\(s\)|'s)? account (?:is |has been |has )?(?:disabled|expired|deactivated)",
             # Mail.ru's "Local mailbox ... is unavailable: account is disabled", WP's "This
-            # account is disabled or not yet active": the reader's, not our sending account
-            r"(?<!your )(?<!sending )\baccount is (?:disabled|deactivated)\b",
+            # account is disabled or not yet active": the mailbox's, where a relay's "535
+            # Authentication failed: account is disabled" would be our own sending account's
+            r"(?:is unavailable: |this )account is (?:disabled|deactivated)\b",
         ],
     ),
     "has_moved": (
@@ -419,7 +420,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "addressee unknown",
             "bad destination mailbox address",  # RFC 3463's name for X.1.1, as words
             "does not have an account here",
-            "invalid user",
             "recipient doesn't exist",
             "user not a member of domain",
             "address unknown",
@@ -536,6 +536,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         [
             "<" + _G + "> not found",
+            # "550 <x>: Invalid User", not a relay's "Invalid username or password"
+            r"\binvalid user\b",
             # Persian: the user, recipient or address "does not exist".
             "(?:کاربر|گیرنده|نشانی|آدرس)[^.،]{0,40}?وجود ندارد",
             "<" + _G + r">\.\.\. blocked by ",
