@@ -18,7 +18,7 @@ import html2text
 import premailer
 from flask import current_app, render_template
 
-from newsletter import signing
+from newsletter import our_account, signing
 from newsletter.addresses import ascii_domain
 from newsletter.text import has_line_break
 
@@ -128,12 +128,15 @@ _NOT_THE_ADDRESS = re.compile(r"^[45]\.[37]\.\d{1,3}\b")
 def refused_for_good(exc: smtplib.SMTPException) -> bool:
     """A refusal that no later try of this copy will get past: a 5xx answer to RCPT TO
     about the recipient's address. A refusal at MAIL FROM or after DATA, or a policy or
-    system status at RCPT TO, is of our sender or message, which every copy meets and a fix
-    of ours mends: the copy waits, and counts towards pausing the issue."""
+    system status or words about our own account (a relay's sending quota) at RCPT TO, is
+    of our sender or message, which every copy meets and a fix of ours mends: the copy
+    waits, and counts towards pausing the issue."""
     if not isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
     return any(
-        permanent(code) and not _NOT_THE_ADDRESS.match(text_of(said).lstrip())
+        permanent(code)
+        and not _NOT_THE_ADDRESS.match(text_of(said).lstrip())
+        and not our_account.refuses_us(text_of(said))
         for code, said in exc.recipients.values()
     )
 

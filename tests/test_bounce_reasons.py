@@ -1388,21 +1388,41 @@ def test_a_server_that_looked_the_name_up_needs_no_other_evidence(words):
     failed(raw, address, "user_unknown")
 
 
-@pytest.mark.parametrize(
-    "said",
-    [
-        "535 5.7.8 Error: authentication failed: Invalid username or password",
-        "535 5.7.3 Authentication unsuccessful: account is disabled",
-    ],
-)
-def test_a_relay_refusing_our_login_is_never_the_readers_fault(said):
-    """Postfix relaying through a smarthost that refuses our account: its words name a user
-    and an account, ours, and every reader's copy comes back with them."""
+# Our smarthost refusing our own account, identity or volume (Gmail, Amazon SES, Microsoft
+# 365 as relays, in their documented words): every reader's copy comes back with these.
+OUR_OWN_ACCOUNT = [
+    "535 5.7.8 Error: authentication failed: Invalid username or password",
+    "535 5.7.3 Authentication unsuccessful: account is disabled",
+    "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits"
+    " go to https://support.google.com/a/answer/166852",
+    "454 Throttling failure: Daily message quota exceeded.",
+    "554 Message rejected: Email address is not verified. The following identities failed the"
+    " check in region US-EAST-1: news@example.org",
+    "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+    "554 5.7.1 Your account is not allowed to send from this address",
+    "550 5.7.1 Your account has been suspended for sending spam",
+    "550 5.1.0 Sender denied",
+    "550 Sender user is disabled",
+]
+
+
+@pytest.mark.parametrize("said", OUR_OWN_ACCOUNT)
+def test_a_relay_refusing_our_own_account_is_never_the_readers_fault(said):
+    """Postfix relaying through a smarthost that refuses us: its words name a user, an
+    account, a quota, and they are ours, whatever command they answered."""
     address = "reader@example.net"
-    notice = f"SASL authentication failed; server relay.example.org[192.0.2.25] said: {said}"
-    v = classify(postfix(address, "5.0.0", notice, diagnostic_type="x-postfix"))
-    [failure] = v.recipients
-    assert failure.kind == "sender", describe(v)
+    relay = "relay.example.org[192.0.2.25]"
+    if said.startswith("535"):
+        notice = f"SASL authentication failed; server {relay} said: {said}"
+    else:
+        notice = f"host {relay} said: {said} (in reply to MAIL FROM command)"
+    for raw in (
+        postfix(address, "5.0.0", notice, diagnostic_type="x-postfix", action="failed"),
+        postfix(address, "5.0.0", said, in_reply_to="end of DATA", action="failed"),
+    ):
+        v = classify(raw)
+        [failure] = v.recipients
+        assert failure.kind == "sender", describe(v)
 
 
 def test_a_greeting_that_refused_us_is_a_refusal_of_our_mail():

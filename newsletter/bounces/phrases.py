@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from newsletter import our_account
+
 # --------------------------------------------------------------------------------------
 # Status codes. 4.x.x never maps to a hard reason (the address may well be fine later).
 # Left out as ambiguous: x.0.0, 5.5.0, 5.7.0, 5.7.1, 5.7.9 (Yahoo: policy; RFC: auth),
@@ -352,7 +354,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "unable to relay",
             "as a relay",
-            "email address is not verified.",
             "insecure mail relay",
             "is not permitted to relay through this server without authentication",
             "mail server requires authentication when attempting to send to a non-local "
@@ -1247,6 +1248,10 @@ _SHARP = [
     # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
     ("user_unknown", re.compile(r"invalid mailbox\. " + MAIL_RU_NO_USER, re.I)),
     ("security_error", re.compile(r"must issue a starttls", re.I)),
+    # Our own relay's limits and our own sending account (our_account.py): "quota exceeded"
+    # and "suspended" there are ours, not the reader's mailbox's.
+    ("rate_limited", our_account.SENDING_LIMIT),
+    ("sender_rejected", our_account.OUR_SENDER),
     # The receiver called back our return path and it failed, or refused it outright: our
     # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
     # unknown" for the recipient). Exim's callout begins "550-Verification failed for

@@ -1,0 +1,32 @@
+"""Words in a mail server's reply that refuse our own sending account, not the recipient.
+
+A smarthost (Gmail, Amazon SES, Microsoft 365 as relays) words its limits and its refusals
+of our login or identity with "quota exceeded", "suspended", "user", "account": read as the
+recipient's, they would fail every reader's copy for good, or bounce every reader. Both the
+send path (a refusal at RCPT TO) and the bounce reader ask here first.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Our volume: a day's quota or rate of the relay we send through.
+SENDING_LIMIT = re.compile(
+    r"daily (?:user )?sending (?:quota|limit)|"
+    r"sending (?:quota|limits?) (?:exceeded|reached)|daily message quota exceeded|"
+    r"exceeded (?:its|your|the) sending (?:quota|limits?)",
+    re.I,
+)
+# Our account or identity: "Your account has been suspended", "Client does not have
+# permissions to send as this sender" (Microsoft 5.7.60), "550 5.1.0 Sender denied".
+OUR_SENDER = re.compile(
+    r"\byour account (?:has been|is) (?:suspended|disabled|blocked|locked)|"
+    r"not allowed to send from this address|permissions? to send as this sender|"
+    r"\bsender (?:denied|user is disabled)",
+    re.I,
+)
+
+
+def refuses_us(reply: str) -> bool:
+    """Whether the reply refuses our sending account, whatever command it answered."""
+    return bool(SENDING_LIMIT.search(reply) or OUR_SENDER.search(reply))
