@@ -14,7 +14,9 @@ import re
 SENDING_LIMIT = re.compile(
     r"daily (?:user )?sending (?:quota|limit)|"
     r"sending (?:quota|limits?) (?:exceeded|reached)|daily message quota exceeded|"
-    r"exceeded (?:its|your|the) sending (?:quota|limits?)",
+    r"exceeded (?:its|your|the) sending (?:quota|limits?)|"
+    # Gmail's own notice to a sender over its limit; Microsoft 365's submission quota
+    r"reached a limit for sending mail|submissionquotaexceeded",
     re.I,
 )
 # Our account or identity: "Your account has been suspended", "Client does not have

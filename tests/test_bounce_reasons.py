@@ -1396,6 +1396,9 @@ OUR_OWN_ACCOUNT = [
     "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits"
     " go to https://support.google.com/a/answer/166852",
     "454 Throttling failure: Daily message quota exceeded.",
+    "550 5.4.5 You have reached a limit for sending mail. Your message was not sent.",
+    "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to"
+    " process message due to a permanent exception with message Cannot submit message.",
     "554 Message rejected: Email address is not verified. The following identities failed the"
     " check in region US-EAST-1: news@example.org",
     "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
