@@ -1527,6 +1527,15 @@ NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"
             "filtered",
             id="i-ua-err-10",
         ),
+        # Microsoft 365's 5.7.64: our own connector to the tenant is not recognised.
+        pytest.param(
+            "reader@contoso.com",
+            "contoso-com.mail.protection.outlook.com[192.0.2.9]",
+            "5.7.64",
+            "550 5.7.64 TenantAttribution; Relay Access Denied",
+            "security_error",
+            id="microsoft-tenant-attribution",
+        ),
         # Tencent's help page 122/166: we send too often (Sisimai spells it "denined").
         pytest.param(
             "reader@qq.com",

@@ -1247,7 +1247,9 @@ _SHARP = [
     # Mail.ru takes every RCPT and refuses unknown users at the end of DATA, where a "user
     # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
     ("user_unknown", re.compile(r"invalid mailbox\. " + MAIL_RU_NO_USER, re.I)),
-    ("security_error", re.compile(r"must issue a starttls", re.I)),
+    # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
+    # a tenant is not recognised, not the reader's domain refusing to relay
+    ("security_error", re.compile(r"must issue a starttls|tenantattribution", re.I)),
     # Our own relay's limits and our own sending account (our_account.py): "quota exceeded"
     # and "suspended" there are ours, not the reader's mailbox's.
     ("rate_limited", our_account.SENDING_LIMIT),
