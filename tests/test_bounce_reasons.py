@@ -1527,6 +1527,16 @@ NETEASE_SESSION = "163 mx13,QMCowECp2mR0f_BlEgqwCw--.40985S2 1690000000"
             "filtered",
             id="i-ua-err-10",
         ),
+        # Yahoo's error codes page: [TSS05], our IP refused for its readers' complaints.
+        pytest.param(
+            "reader@yahoo.com",
+            "mta5.am0.yahoodns.net[67.195.204.72]",
+            "5.7.0",
+            "554 5.7.0 [TSS05] Messages from 192.0.2.1 permanently deferred due to user"
+            " complaints - 4.16.56.1; see https://postmaster.yahooinc.com/error-codes",
+            "blocked",
+            id="yahoo-tss05",
+        ),
         # Microsoft 365's 5.7.64: our own connector to the tenant is not recognised.
         pytest.param(
             "reader@contoso.com",

@@ -906,6 +906,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "blocked - see http",
             "dnsbl:attrbl",
             "client host rejected: access denied",  # Postfix's client access map
+            "permanently deferred due to user complaints",  # Yahoo's [TSS05]
             "mail rejected because your ip is in the pbl",  # MessageLabs
             "your ip address has been blocked",
             "your ip address has been blacklisted",
