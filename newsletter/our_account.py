@@ -19,12 +19,16 @@ SENDING_LIMIT = re.compile(
     r"reached a limit for sending mail|submissionquotaexceeded",
     re.I,
 )
-# Our account or identity: "Your account has been suspended", "Client does not have
-# permissions to send as this sender" (Microsoft 5.7.60), "550 5.1.0 Sender denied".
+# Our account, identity or address: "Your account has been suspended", "Client does not
+# have permissions to send as this sender" (Microsoft 5.7.60), "550 5.1.0 Sender denied".
 OUR_SENDER = re.compile(
     r"\byour account (?:has been|is) (?:suspended|disabled|blocked|locked)|"
     r"not allowed to send from this address|permissions? to send as this sender|"
-    r"\bsender (?:denied|user is disabled)",
+    r"\bsender (?:denied|user is disabled)|"
+    # Our return path's or From's domain or address, refused: "Sender domain does not
+    # exist", "your mail from domain has no DNS records", "From address does not exist"
+    r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from)(?:'s)? (?:domain|address) "
+    r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)",
     re.I,
 )
 

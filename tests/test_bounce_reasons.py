@@ -1428,6 +1428,36 @@ def test_a_relay_refusing_our_own_account_is_never_the_readers_fault(said):
         assert failure.kind == "sender", describe(v)
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "550 5.7.1 Sender domain does not exist",
+        "553 sorry, your mail from domain has no DNS records (#5.1.8)",
+        "550 Your envelope sender address is not valid",
+        "550 From address does not exist",
+        "550 5.1.1 The return path address does not exist",
+    ],
+)
+@pytest.mark.parametrize("command", ["MAIL FROM", "RCPT TO"])
+def test_words_about_our_own_address_are_never_the_readers(said, command):
+    """A refusal of our return path or From, whatever command it answered and whatever
+    "does not exist" it says: the reader's address is not the one refused."""
+    address = "reader@example.net"
+    v = classify(postfix(address, "5.0.0", said, in_reply_to=command, action="failed"))
+    [failure] = v.recipients
+    assert failure.kind == "sender", describe(v)
+
+
+def test_a_reply_that_names_our_return_path_refuses_our_sender():
+    """ "550 5.1.0 Address rejected <our return path>" answered at RCPT TO names the address
+    refused, and it is ours, not the reader's."""
+    address = "reader@example.net"
+    said = f"550 5.1.0 Address rejected {verp(address)}"
+    v = classify(postfix(address, "5.0.0", said, action="failed"))
+    [failure] = v.recipients
+    assert (failure.reason, failure.kind) == ("sender_rejected", "sender"), describe(v)
+
+
 def test_a_greeting_that_refused_us_is_a_refusal_of_our_mail():
     """Postfix's "refused to talk to me": the receiving server's greeting was a refusal,
     before any recipient was named, so whatever its words it refused our connection."""

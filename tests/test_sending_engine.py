@@ -441,12 +441,20 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
     assert (issue.error_streak, issue.pause_reason) == (0, None)
 
 
-def test_a_relay_out_of_sending_quota_at_rcpt_fails_no_reader(app, weekly, inbox, worker):
-    """A relay that words its quota of our sending as a refusal of the recipient, with a
-    status about neither policy nor system: every copy meets it, none has failed for good."""
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.4.5 Recipient address rejected: Email Sending Quota Exceeded",
+        "550 Sender domain not found",
+    ],
+    ids=["sending-quota", "our-domain"],
+)
+def test_a_relay_refusing_our_sending_at_rcpt_fails_no_reader(app, weekly, inbox, worker, reply):
+    """A relay that words its quota of our sending, or our own domain, as a refusal of the
+    recipient, with a status about neither policy nor system: every copy meets it, none has
+    failed for good."""
     app.config["PAUSE_AFTER_ERRORS"] = 4
     app.config["SEND_WINDOW"] = 2
-    reply = "550 5.4.5 Recipient address rejected: Email Sending Quota Exceeded"
     for reader in add_subscribers(weekly, 6):
         inbox.handler.refuse[reader.email] = reply
     issue = draft(weekly)

@@ -91,8 +91,9 @@ class Background:
     them, read once for all the recipients it names: read again for each, a report naming
     a thousand addresses took half a minute."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, ours: frozenset[str] = frozenset()):
         self.text = text.lower()
+        self.ours = ours  # our addresses the report shows: its To, the original's From
 
     @cached_property
     def folded(self) -> str:
@@ -216,8 +217,11 @@ def _reason(
         found = phrases.reason_for_status(evidence.status) or found
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         return "filtered"
+    own_command = failed_command(evidence.diagnostic.lower())
     about_sender = (
-        evidence.status in SENDER_ADDRESS or failed_command(evidence.diagnostic.lower()) == "mail"
+        evidence.status in SENDER_ADDRESS
+        or (own_command or (command if alone else "")) == "mail"
+        or _names_ours(evidence, background.ours)
     )
     if kind_of(found or "") == "hard" and about_sender:
         return "sender_rejected"  # refused at MAIL FROM, or x.1.7/x.1.8: about our address
@@ -227,6 +231,15 @@ def _reason(
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
     return "unknown" if words else "on_hold"
+
+
+def _names_ours(evidence: Evidence, ours: frozenset[str]) -> bool:
+    """Whether the server's words name one of our addresses (our return path, our From) and
+    not the recipient's: "550 5.1.0 Address rejected bounces+...@news.example.org" refuses
+    our sender. (Words that name both are a report quoting the original's From.)"""
+    named = {address.lower() for address in ADDRESS.findall(evidence.diagnostic)}
+    recipient = {evidence.address.lower(), evidence.routed.lower()}
+    return bool(named & ours) and not named & recipient
 
 
 def _unless_the_address(found: str | None, status: str) -> str | None:

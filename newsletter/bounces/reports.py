@@ -91,7 +91,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     subject = scan.header_text(msg, "Subject")
     found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
     # The general words, folded once: read for a notice here, for reasons below.
-    background = reasons.Background(f"{subject}\n{context}")
+    background = reasons.Background(f"{subject}\n{context}", frozenset(ours))
     notice = None if found else reasons.no_failure(msg, background)
     # A vacation text names people, and so may a person's letter.
     if (
