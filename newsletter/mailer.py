@@ -134,11 +134,13 @@ def refused_for_good(exc: smtplib.SMTPException) -> bool:
     if not isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
     return any(
-        permanent(code)
-        and not _NOT_THE_ADDRESS.match(text_of(said).lstrip())
-        and not our_account.refuses_us(text_of(said))
+        permanent(code) and _about_the_address(text_of(said))
         for code, said in exc.recipients.values()
     )
+
+
+def _about_the_address(said: str) -> bool:
+    return not (_NOT_THE_ADDRESS.match(said.lstrip()) or our_account.refuses_us(said))
 
 
 def reply_of(error: smtplib.SMTPException) -> tuple[int, bytes | str]:

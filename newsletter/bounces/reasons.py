@@ -217,10 +217,12 @@ def _reason(
         found = phrases.reason_for_status(evidence.status) or found
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         return "filtered"
-    own_command = failed_command(evidence.diagnostic.lower())
+    # The command the report names for this recipient: its own words', or, when it names no
+    # other recipient, its general words' too (`command` already holds both).
+    said_command = command if alone else failed_command(evidence.diagnostic.lower())
     about_sender = (
         evidence.status in SENDER_ADDRESS
-        or (own_command or (command if alone else "")) == "mail"
+        or said_command == "mail"
         or _names_ours(evidence, background.ours)
     )
     if kind_of(found or "") == "hard" and about_sender:
