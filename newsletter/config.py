@@ -135,6 +135,10 @@ def load(instance: Path) -> dict:
         "SENDER_REFUSALS_WINDOW": float(_env("SENDER_REFUSALS_WINDOW", "3600")),
         "SENDER_REFUSALS_HOLD": float(_env("SENDER_REFUSALS_HOLD", "21600")),
         "SENDER_REFUSALS_DOMAINS": int(_env("SENDER_REFUSALS_DOMAINS", "3")),
+        # Dead addresses en masse (bounces/breaker.py): this share of an issue's copies, and
+        # at least this many, coming back as dead addresses is our fault; 0 never trips.
+        "DEAD_ADDRESSES_PAUSE": int(_env("DEAD_ADDRESSES_PAUSE", "10")),
+        "DEAD_ADDRESSES_SHARE": float(_env("DEAD_ADDRESSES_SHARE", "0.2")),
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),

@@ -219,6 +219,11 @@ class Issue(db.Model):
     # Receiving domains that refused too much of it, each held back for a while while the
     # rest goes on: {domain: {"since", "until" (ISO times), "said", "copies"}}.
     held_domains: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Its copies came back as dead addresses en masse (bounces/breaker.py): {"since", "at",
+    # "bounces", "copies", "said", "decision": null | "dropped" | "kept"}.
+    mass_bounce: Mapped[dict | None] = mapped_column(sa.JSON)
+    # What the breaker has counted towards that: {"since", "count", "need", "horizon"}.
+    dead_tally: Mapped[dict | None] = mapped_column(sa.JSON)
     # The frozen render, tens of KB: loaded when read, not with every look at the status
     # (a send looks several times a batch; lists of issues never need it).
     html: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")
@@ -301,6 +306,7 @@ class Delivery(db.Model):
     variant_id: Mapped[int | None]
 
     subscriber: Mapped[Subscriber] = relationship()
+    issue: Mapped[Issue] = relationship()
 
 
 class BatchClaim(db.Model):
@@ -350,6 +356,8 @@ class Bounce(db.Model):
     """A bounce or complaint about one subscriber, and the delivery it came back from."""
 
     __tablename__ = "bounces"
+    # An issue's dead addresses are counted as they come in (bounces/breaker.py).
+    __table_args__ = (sa.Index("ix_bounces_kind_received", "kind", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(

@@ -8,7 +8,7 @@ from celery.utils.log import get_task_logger
 from flask import current_app
 
 from newsletter import autopilot, click_queue, each_post, jobs, mailer
-from newsletter.bounces import mailbox
+from newsletter.bounces import breaker, mailbox
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
 from newsletter.sending.retries import backoff
@@ -66,6 +66,11 @@ def tell_editors(issue_id: int) -> int:
 @jobs.tell_editors_of_hold.task()
 def tell_editors_of_hold(issue_id: int, domain: str) -> int:
     return alerts.tell_editors_of_hold(issue_id, domain)
+
+
+@jobs.tell_editors_of_mass_bounce.task()
+def tell_editors_of_mass_bounce(issue_id: int) -> int:
+    return breaker.tell_editors(issue_id)
 
 
 @jobs.run_autopilot.task()

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from newsletter import analytics
 from newsletter.admin import bp, issue_charts, times
-from newsletter.bounces import history
+from newsletter.bounces import breaker, history
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, default_subject, edit_issue, posts_between
 from newsletter.errors import NewsletterError
@@ -109,6 +109,8 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         bounces=history.for_issue(found.id),
         refused_by=history.refusals_for_issue(found.id),
         held_now=holds.held(found),
+        held_dead=breaker.held_count(found),
+        mass_bounce_reason=breaker.reason(found.mass_bounce) if found.mass_bounce else "",
         clicks=analytics.issue_stats(found) if found.started_at else None,
         charts=issue_charts.for_issue(found),
         waves=ledger.waves(found.id) if found.local_time else [],
@@ -284,6 +286,22 @@ def release(issue_id: int):
         flash(f"{domain}'s copies are sent now.")
     except holds.NotHeld as exc:
         flash(str(exc))
+    return _to_editor(found)
+
+
+@bp.post("/issues/<int:issue_id>/dead-addresses")
+def dead_addresses(issue_id: int):
+    """The editors' word on subscribers held after the issue's copies came back dead en masse."""
+    found = _issue(issue_id)
+    decision = request.form.get("decision", "")
+    if decision == "dropped" and request.form.get("confirm") != "yes":
+        flash("Nobody dropped: tick the box to confirm.")
+        return _to_editor(found)
+    try:
+        dropped = breaker.decide(found, decision)
+        flash(f"Dropped: {dropped}." if decision == "dropped" else "Kept: nobody is dropped.")
+    except NewsletterError as exc:
+        flash(exc.message)
     return _to_editor(found)
 
 

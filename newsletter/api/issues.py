@@ -2,6 +2,7 @@
 
 import datetime
 import smtplib
+from typing import Literal
 
 import sqlalchemy as sa
 from flask import g, request
@@ -17,6 +18,7 @@ from newsletter.api.shapes import (
     list_of,
     schema,
 )
+from newsletter.bounces import breaker
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue
 from newsletter.errors import NewsletterError
@@ -74,6 +76,12 @@ class Release(BaseModel):
     """A receiving domain held back from the issue, whose copies go now."""
 
     domain: str = Field(min_length=1, max_length=255)
+
+
+class DeadAddresses(BaseModel):
+    """The editors' word on subscribers held after the copies came back dead en masse."""
+
+    decision: Literal["dropped", "kept"]
 
 
 class TestSend(BaseModel):
@@ -217,6 +225,19 @@ def schedule(issue_id: int):
 def release_hold(issue_id: int):
     body = parse(Release)
     return _transition(issue_id, lifecycle.release_hold, body.domain)
+
+
+@route(
+    "/issues/<int:issue_id>/dead-addresses",
+    "POST",
+    "Drop or keep the subscribers held after the issue's copies came back as dead addresses"
+    " en masse (409 when it holds none)",
+    body=DeadAddresses,
+    response=ISSUE,
+)
+def dead_addresses(issue_id: int):
+    body = parse(DeadAddresses)
+    return _transition(issue_id, breaker.decide, body.decision)
 
 
 def _simple(action: str, change, summary: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from newsletter import analytics
-from newsletter.bounces import history
+from newsletter.bounces import breaker, history
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.models import Delivery, Feed, Issue, MailingList, Post
@@ -88,6 +88,11 @@ def issue_json(
         "bounces": history.counts_for_issue(issue.id) if bounces is None else bounces,
         # Receiving domains whose copies were held back while they refused our mail.
         "held": [{"domain": d, **hold} for d, hold in sorted((issue.held_domains or {}).items())],
+        # Its copies came back as dead addresses en masse: the count, what was said, the
+        # editors' decision (null while they have not decided) and the subscribers it holds.
+        "mass_bounce": (
+            {**issue.mass_bounce, "held": breaker.held_count(issue)} if issue.mass_bounce else None
+        ),
         # Clicks through the issue's tracked links; unique: copies clicked at least once.
         "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
         "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],

@@ -1,7 +1,8 @@
 """What a bounce or complaint does: record it against its delivery and act on the subscriber.
 
 What it does follows the kind of its reason (verdict.REASONS):
-- hard: the address is dead; mail to it stops at once.
+- hard: the address is dead; mail to it stops at once, unless an issue's copies come back
+  dead en masse, which is our fault (breaker.py).
 - soft: one added to a score that halves every NEWSLETTER_BOUNCE_HALF_LIFE days; reaching
   NEWSLETTER_BOUNCE_THRESHOLD stops mail too, so a mailbox full for a month of weekly issues
   is given up, a full day is not. A delay warning (still queued) is recorded and adds nothing.
@@ -24,11 +25,11 @@ from sqlalchemy.orm import joinedload
 
 from newsletter import message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.bounces import leaving, refusals
+from newsletter.bounces import breaker, leaving, refusals
 from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
-from newsletter.models import Bounce, Delivery, Subscriber, utcnow
+from newsletter.models import Bounce, Delivery, Issue, Subscriber, utcnow
 from newsletter.statuses import BounceKind, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import service
 from newsletter.text import storable
@@ -56,8 +57,11 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
     ]
     bounces = [b for b in bounces if b is not None]
     refused = refusals.of(bounces)  # read before the commit expires them
+    dead = breaker.of(bounces)
     db.session.commit()
-    refusals.pause_if_piling_up(refused)  # counted once committed, so racing reports add up
+    # Counted once committed, so racing reports add up.
+    refusals.pause_if_piling_up(refused)
+    breaker.trip_if_mass(dead)
     return bounces
 
 
@@ -108,7 +112,10 @@ def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
     for address in addresses:
         delivery_id = verp.delivery_id(address)
         if delivery_id is not None:
-            return db.session.get(Delivery, delivery_id, options=[joinedload(Delivery.subscriber)])
+            # With what the breaker asks of its issue (breaker.holding), in one round trip.
+            issue = joinedload(Delivery.issue).load_only(Issue.mass_bounce)
+            options = [joinedload(Delivery.subscriber), issue]
+            return db.session.get(Delivery, delivery_id, options=options)
     return None
 
 
@@ -156,7 +163,7 @@ def _apply(
     )
     db.session.add(bounce)
     if subscriber.status == SubscriberStatus.ACTIVE:
-        if kind == BounceKind.HARD:
+        if kind == BounceKind.HARD and not breaker.holding(delivery):
             service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
         elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(subscriber, utcnow()):
             service.stop_mail(subscriber, SubscriberStatus.BOUNCED)

@@ -18,7 +18,7 @@ def tell_editors(issue_id: int) -> int:
     if issue is None or issue.status != IssueStatus.PAUSED or not issue.pause_reason:
         return 0
     subject = f"Issue {issue.number} of {issue.mailing_list.name} paused: sending failed"
-    return _email(issue, "paused", subject)
+    return email_about(issue, "paused", subject)
 
 
 def tell_editors_of_hold(issue_id: int, domain: str) -> int:
@@ -28,10 +28,12 @@ def tell_editors_of_hold(issue_id: int, domain: str) -> int:
     if hold is None:
         return 0
     subject = f"Issue {issue.number} of {issue.mailing_list.name}: {domain} refuses our mail"
-    return _email(issue, "held", subject, domain=domain, hold=hold)
+    return email_about(issue, "held", subject, domain=domain, hold=hold)
 
 
-def _email(issue: Issue, template: str, subject: str, **values) -> int:
+def email_about(issue: Issue, template: str, subject: str, **values) -> int:
+    """Email every editor of the issue's list templates/email/<template>.html, with the
+    issue's counts and a link to its page; how many were told."""
     html, text = mailer.render_email(
         template,
         issue=issue,
