@@ -222,8 +222,12 @@ class Issue(db.Model):
     # Its copies came back as dead addresses en masse (bounces/breaker.py): {"since", "at",
     # "bounces", "copies", "said", "decision": null | "dropped" | "kept"}.
     mass_bounce: Mapped[dict | None] = mapped_column(sa.JSON)
-    # What the breaker has counted towards that: {"since", "count", "need", "horizon"}.
-    dead_tally: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The breaker's tally: dead addresses of copies sent since dead_since, the latest of them
+    # sent at dead_horizon; the copies are counted again once dead_count reaches dead_need.
+    dead_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    dead_need: Mapped[int] = mapped_column(default=0, server_default="0")
+    dead_horizon: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The frozen render, tens of KB: loaded when read, not with every look at the status
     # (a send looks several times a batch; lists of issues never need it).
     html: Mapped[str | None] = mapped_column(sa.Text, deferred=True, deferred_group="render")

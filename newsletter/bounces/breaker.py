@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,115 +51,134 @@ def holding(delivery: Delivery | None) -> bool:
 
 
 @dataclass(frozen=True)
-class Dead:
-    """A dead address reported for a copy, as the breaker counts it."""
+class Checkpoint:
+    """An issue whose tally reached what its last count of copies said it would need."""
 
     issue_id: int
-    subscriber_id: int
-    sent_at: datetime | None
+    since: datetime
+    horizon: datetime
+    count: int
 
 
-def of(bounces: list[Bounce]) -> list[Dead]:
-    """The dead addresses among bounces, read before a commit expires them."""
-    return [
-        Dead(b.delivery.issue_id, b.subscriber_id, b.delivery.sent_at)
-        for b in bounces
-        if b.kind == BounceKind.HARD and b.delivery is not None
-    ]
+def tally(bounces: list[Bounce]) -> list[Checkpoint]:
+    """Add the dead addresses among a report's bounces to their issues' tallies, in the
+    report's own transaction: one UPDATE an issue, whose row lock waits for a trip being
+    written, so the report sees it and gives back the mail it stopped. Returns the issues
+    whose tally reached its checkpoint, for check() once the report is committed."""
+    pause = current_app.config["DEAD_ADDRESSES_PAUSE"]
+    if pause <= 0:
+        return []
+    dead: dict[int, list[Bounce]] = {}
+    for bounce in bounces:
+        if bounce.kind == BounceKind.HARD and bounce.delivery is not None:
+            dead.setdefault(bounce.delivery.issue_id, []).append(bounce)
+    due = []
+    for issue_id, ours in sorted(dead.items()):
+        issue = ours[0].delivery.issue
+        if issue.started_at is None:
+            continue  # never sent
+        since = _since(issue.started_at, issue.resumed_at, issue.mass_bounce)
+        sent = [
+            b.delivery.sent_at for b in ours if b.delivery.sent_at and b.delivery.sent_at >= since
+        ]
+        if not sent:
+            continue  # copies sent before the count began
+        row = db.session.execute(_add(issue_id, since, len(sent), max(sent))).one()
+        if row.mass_bounce and row.mass_bounce["decision"] is None:
+            # Tripped since this report looked (holding): what it stopped is given back.
+            _give_mail_back(issue_id, row.mass_bounce, [b.subscriber_id for b in ours])
+        elif reached(row.dead_count, row.dead_need, pause):
+            due.append(Checkpoint(issue_id, since, row.dead_horizon, row.dead_count))
+    return due
 
 
-def trip_if_mass(dead: list[Dead]) -> None:
-    """Count the dead addresses against their issues, and trip the breaker of each issue
-    whose copies now come back dead en masse; committed. Core statements on a few columns:
-    it runs for every dead address reported."""
-    if current_app.config["DEAD_ADDRESSES_PAUSE"] <= 0:
-        return
-    for issue_id in sorted({d.issue_id for d in dead}):
-        ours = [d for d in dead if d.issue_id == issue_id]
-        # Locked: reports of one issue come in on several connections at once.
+def _since(started_at: datetime, resumed_at: datetime | None, record: dict | None) -> datetime:
+    """Where an issue's count of dead addresses begins: when it last started, resumed or was
+    decided on."""
+    decided = record and _at(record, "decided_at")
+    return max(m for m in (started_at, resumed_at, decided) if m)
+
+
+def _add(issue_id: int, since: datetime, count: int, horizon: datetime) -> sa.Update:
+    """Add `count` dead addresses, the latest of copies sent at `horizon`, to the tally; one
+    that began elsewhere starts afresh. Every SET reads the row as it was."""
+    issues = Issue.__table__
+    c = issues.c
+    same = c.dead_since == since
+    later = same & (c.dead_horizon > horizon)
+    return (
+        sa.update(issues)
+        .where(c.id == issue_id)
+        .values(
+            dead_count=sa.case((same, c.dead_count + count), else_=count),
+            dead_need=sa.case((same, c.dead_need), else_=0),
+            dead_horizon=sa.case((later, c.dead_horizon), else_=horizon),
+            dead_since=since,
+        )
+        .returning(c.dead_count, c.dead_need, c.dead_horizon, c.mass_bounce)
+    )
+
+
+def reached(count: int, need: int, pause: int) -> bool:
+    """Whether a tally is worth counting the copies for."""
+    return count >= max(need, pause)
+
+
+def judge(count: int, copies: int, share: float) -> tuple[bool, int]:
+    """(whether `count` dead of `copies` sent trips the breaker, the tally it needs before
+    the copies are worth counting again). Copies only grow as the horizon moves on, so no
+    tally under share × copies could trip it: a send's bounces cost a handful of counts."""
+    return count >= share * copies, max(count + 1, math.ceil(share * copies))
+
+
+def check(due: list[Checkpoint]) -> None:
+    """Count the copies of each issue whose tally reached its checkpoint, and trip its breaker
+    when its dead addresses are too many; committed."""
+    for point in due:
+        # Locked: racing reports may reach one checkpoint together.
         row = db.session.execute(
-            sa.select(Issue.started_at, Issue.resumed_at, Issue.mass_bounce, Issue.dead_tally)
-            .where(Issue.id == issue_id)
+            sa.select(Issue.mass_bounce, Issue.dead_since, Issue.dead_need)
+            .where(Issue.id == point.issue_id)
             .with_for_update()
         ).one_or_none()
         tripped = None
-        if row is None or row.started_at is None:
-            pass  # gone, or never sent
-        elif row.mass_bounce and row.mass_bounce["decision"] is None:
-            # Any a racing report stopped before it saw the trip get their mail back too.
-            _give_mail_back(issue_id, row.mass_bounce, [d.subscriber_id for d in ours])
-        elif tally := _count(issue_id, row, ours):
-            tripped = _trip(issue_id, tally) if tally.pop("tripped") else None
-            changes = {"dead_tally": tally} | ({"mass_bounce": tripped} if tripped else {})
-            db.session.execute(sa.update(Issue).where(Issue.id == issue_id).values(**changes))
+        waiting = row is not None and row.mass_bounce and row.mass_bounce["decision"] is None
+        if row is not None and not waiting and row.dead_since == point.since:
+            copies = _copies_until(point)
+            trips, need = judge(point.count, copies, current_app.config["DEAD_ADDRESSES_SHARE"])
+            tripped = _trip(point, copies) if trips else None
+            changes = {"dead_need": max(need, row.dead_need)}
             if tripped:
-                _give_mail_back(issue_id, tripped)
+                changes["mass_bounce"] = tripped
+            db.session.execute(sa.update(Issue).where(Issue.id == point.issue_id).values(**changes))
+            if tripped:
+                _give_mail_back(point.issue_id, tripped)
         db.session.commit()
-        if tripped and not loop.pause_itself(issue_id, reason(tripped)):
-            jobs.tell_editors_of_mass_bounce.delay(issue_id)
+        if tripped and not loop.pause_itself(point.issue_id, reason(tripped)):
+            jobs.tell_editors_of_mass_bounce.delay(point.issue_id)
 
 
-def _count(issue_id: int, row, dead: list[Dead]) -> dict | None:
-    """The issue's tally with these dead addresses added (tally_up), from its row."""
-    config = current_app.config
-    decided = row.mass_bounce and _at(row.mass_bounce, "decided_at")
-    since = max(m for m in (row.started_at, row.resumed_at, decided) if m)
-
-    def copies_until(horizon: datetime) -> int:
-        return db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Delivery)
-            .where(
-                Delivery.issue_id == issue_id,
-                Delivery.status == DeliveryStatus.SENT,
-                Delivery.sent_at.between(since, horizon),
-            )
+def _copies_until(point: Checkpoint) -> int:
+    """The issue's copies sent since its count began, up to the tally's horizon."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.issue_id == point.issue_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.sent_at.between(point.since, point.horizon),
         )
-
-    sent = [d.sent_at for d in dead if d.sent_at is not None]
-    pause, share = config["DEAD_ADDRESSES_PAUSE"], config["DEAD_ADDRESSES_SHARE"]
-    return tally_up(row.dead_tally, since, sent, copies_until, pause, share)
+    )
 
 
-def tally_up(
-    tally: dict | None,
-    since: datetime,
-    sent: list[datetime],
-    copies_until: Callable[[datetime], int],
-    pause: int,
-    share: float,
-) -> dict | None:
-    """The tally with dead addresses of copies sent at these times added, "tripped" saying
-    whether they are now too many; None when none of them counts.
-
-    It counts copies sent since the issue last started, resumed or was decided on (`since`).
-    The copies sent up to its horizon are counted only once the tally reaches what the last
-    count said it would need: copies only grow as the horizon moves on, so no report between
-    could have tripped it, and a send's bounces cost a handful of counts, not one each."""
-    if (tally or {}).get("since") != iso(since):
-        tally = {"since": iso(since), "count": 0, "need": 0, "horizon": None}
-    new = [moment for moment in sent if moment >= since]
-    if not new:
-        return None
-    horizon = max([*new, *([_at(tally, "horizon")] if tally["horizon"] else [])])
-    tally = {**tally, "count": tally["count"] + len(new), "horizon": iso(horizon), "copies": 0}
-    tripped = False
-    if tally["count"] >= max(tally["need"], pause):
-        tally["copies"] = copies_until(horizon)
-        tripped = tally["count"] >= share * tally["copies"]
-        tally["need"] = max(tally["count"] + 1, math.ceil(share * tally["copies"]))
-    return {**tally, "tripped": tripped}
-
-
-def _trip(issue_id: int, tally: dict) -> dict:
+def _trip(point: Checkpoint, copies: int) -> dict:
     """The breaker's record, tripped now."""
-    since = _at(tally, "since")
     return {
-        "since": tally["since"],
+        "since": iso(point.since),
         "at": iso(utcnow()),
-        "bounces": tally["count"],
-        "copies": tally["copies"],
-        "said": _said_most(issue_id, since),
+        "bounces": point.count,
+        "copies": copies,
+        "said": _said_most(point.issue_id, point.since),
         "decision": None,
     }
 

@@ -57,11 +57,11 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
     ]
     bounces = [b for b in bounces if b is not None]
     refused = refusals.of(bounces)  # read before the commit expires them
-    dead = breaker.of(bounces)
+    due = breaker.tally(bounces)
     db.session.commit()
     # Counted once committed, so racing reports add up.
     refusals.pause_if_piling_up(refused)
-    breaker.trip_if_mass(dead)
+    breaker.check(due)
     return bounces
 
 
@@ -112,8 +112,10 @@ def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
     for address in addresses:
         delivery_id = verp.delivery_id(address)
         if delivery_id is not None:
-            # With what the breaker asks of its issue (breaker.holding), in one round trip.
-            issue = joinedload(Delivery.issue).load_only(Issue.mass_bounce)
+            # With what the breaker asks of its issue (holding, tally), in one round trip.
+            issue = joinedload(Delivery.issue).load_only(
+                Issue.mass_bounce, Issue.started_at, Issue.resumed_at
+            )
             options = [joinedload(Delivery.subscriber), issue]
             return db.session.get(Delivery, delivery_id, options=options)
     return None
