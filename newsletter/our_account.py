@@ -16,7 +16,8 @@ SENDING_LIMIT = re.compile(
     r"sending (?:quota|limits?) (?:exceeded|reached)|daily message quota exceeded|"
     r"exceeded (?:its|your|the) sending (?:quota|limits?)|"
     # Gmail's own notice to a sender over its limit; Microsoft 365's submission quota
-    r"reached a limit for sending mail|submissionquotaexceeded",
+    r"reached a limit for sending mail|submission ?quota (?:was )?exceeded|"
+    r"sender's submission quota",
     re.I,
 )
 # Our account, identity or address: "Your account has been suspended", "Client does not

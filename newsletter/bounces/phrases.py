@@ -73,6 +73,9 @@ STATUS_REASONS: dict[str, str] = {
     "4.7.323": "auth_failure",  # Microsoft: DANE
     "4.7.324": "auth_failure",
     "4.7.325": "auth_failure",
+    "4.7.322": "auth_failure",  # Microsoft: certificate expired (as 5.7.322)
+    # Microsoft: "Access denied, please try again later", our IP restricted for a while
+    **{f"4.7.{n}": "blocked" for n in (*range(500, 700), *range(850, 900))},
     "4.7.650": "bad_reputation",  # Microsoft: rate limited due to IP reputation
     # permanent
     "5.1.0": "user_unknown",
@@ -376,6 +379,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "auth_failure": (
         [
+            "spf permanent error",  # Microsoft 5.1.0, before "recipient address rejected"
+            "spf unauthorized mail is prohibited",  # Cisco Secure Email
             "domain authentication fail",  # MessageLabs: "553 DMARC domain authentication fail"
             "//spf.pobox.com",
             "bad spf records for",
@@ -397,6 +402,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "user_unknown": (
         [
+            "email address is marked as invalid",  # Proofpoint Essentials: not in its directory
             "does not have a final email delivery point",  # phquery directories
             "l'adresse de messagerie référencée ci-dessus n'existe pas",
             "unknown or illegal user",
@@ -621,6 +627,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "not_compliant": (
         [
+            "multiple from addresses are not allowed",  # Microsoft 5.1.20
+            "this message is not rfc 5322",  # Broadcom Email Security.cloud
             "messages missing a valid address in from: header",
             "this message is not rfc 5322 compliant",
             "https://support.google.com/mail/?p=rfcmessagenoncompliant",
@@ -737,6 +745,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "bad_reputation": (
         [
+            "address has a bad reputation",  # Hornetsecurity
             "connection rejected by policy",  # MessageLabs: our IP's reputation
             "a poor email reputation score",
             "has been temporarily rate limited due to ip reputation",
@@ -873,6 +882,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "rate_limited": (  # Speeding, RateLimited
         [
+            "too many messages (#4.3.0)",  # Broadcom Email Security.cloud
             "has exceeded the max emails per hour ",
             "ip frequency limited",  # QQ
             "limits for how many messages can be sent per hour",  # Hotmail RP-001..003
@@ -891,6 +901,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "blocked": (
         [
+            "banned sender",  # Microsoft 5.7.800
             "black ip.",  # Coremail
             "rbl deny.",  # Coremail
             "remote ip check error",  # Coremail
@@ -992,6 +1003,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "policy": (
         [
+            "policy violation detected",  # Microsoft 5.0.350 (AS345)
+            "delivery not authorized",  # RFC 3463's X.7.1, Exchange's rules of who may write
             "reject due to policy restrictions",  # GMX, WEB.DE
             "mailbox delivery restricted by policy",  # Zoho: the reader's organisation
             "email policy violation detected",  # Zoho
@@ -1027,7 +1040,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         # Microsoft 365's NDR for the recipient domain's own rules: "Security or policy
         # settings at example.com have rejected your message."
-        [r"security or policy settings at \S+ have rejected your message"],
+        [
+            r"security or policy settings at \S+ have rejected your message",
+            r"violates \S+ email policy",  # Google Workspace: its customer's own rule
+        ],
     ),
     "virus": (
         [
@@ -1046,6 +1062,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "security_error": (  # SecurityError, FailedSTARTTLS
         [
+            "client was not authenticated",  # Exchange
+            "tls/sslv3 connection required",  # Broadcom Email Security.cloud
             "must issue a starttls command first",
             "account not subscribed to ses",
             "authentication credentials invalid",
@@ -1156,6 +1174,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
+            "header is too long",  # Microsoft 5.0.350
             "content reject",
             "does not accept email in non-western",  # "(non-Latin) character sets"
             "duplicate header",
@@ -1230,11 +1249,23 @@ _SHARP = [
             r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b|"
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
-            r"excessive unknown recipients",
+            r"excessive unknown recipients|"
+            # Gateways' block lists, in words that begin like a dead address's or a relay's:
+            # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
+            # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
+            r"\bers-rbl\b|refused by \S*(?:rbl|mail-abuse)|blocked by customer allow ?list",
             re.I,
         ),
     ),
     ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
+    # Who may write to a group or a public folder (Microsoft 5.7.13, 5.7.193): its owner's
+    # rule about us, whatever RFC 5248 says its status means ("user account disabled")
+    (
+        "policy",
+        re.compile(
+            r"sender was not authenticated for|external senders aren't permitted to send", re.I
+        ),
+    ),
     # A reply that names a dead address and a refusal of our mail as one ("User not found
     # or in the blacklist", NetEase) says neither for sure: a soft failure of no reason.
     (
@@ -1743,6 +1774,7 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "auth_failure"),
             (_E("internal resources are temporarily unavailable"), "bad_reputation"),
             (_E("local ct ip reputation - (reject)"), "bad_reputation"),
+            (_E("poor reputation sender"), "bad_reputation"),
             (
                 r"sender address blocked|recipient temporarily unavailable|ip temporarily "
                 r"blacklisted",
@@ -1897,6 +1929,20 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("CON-T[1-4]|MSG-T1", "too_many_connections"),
                 ("RCP-P1|INT-P[134]", "user_unknown"),
                 ("POL-P5", "virus"),
+            ],
+        ),
+    ),
+    (  # Sophos Central Email: XGEMAIL_00NN, its documented table of codes
+        r"(?:^|\.)sophos\.com$",
+        _coded(
+            r"\bxgemail_00(?:{})\b",
+            [
+                ("01|02|03", "auth_failure"),  # DKIM, SPF, DMARC
+                ("04|05|08|09", "blocked"),  # our IP or domain listed; admin or user block list
+                ("06", "security_error"),  # TLS version
+                ("11", "user_unknown"),  # no such address in the protected domain
+                ("12|13", "too_large"),
+                ("14", "rate_limited"),  # the recipient's limit for one sender
             ],
         ),
     ),
