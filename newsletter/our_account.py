@@ -26,10 +26,16 @@ OUR_SENDER = re.compile(
     r"\byour account (?:has been|is) (?:suspended|disabled|blocked|locked)|"
     r"not allowed to send from this address|permissions? to send as this sender|"
     r"\bsender (?:denied|user is disabled)|"
+    # Google Workspace's SMTP relay: our credentials, or our account
+    r"invalid credentials for relay|sending (?:email )?account has been (?:temporarily )?"
+    r"suspended|"
     # Our return path's or From's domain or address, refused: "Sender domain does not
     # exist", "your mail from domain has no DNS records", "From address does not exist"
     r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from)(?:'s)? (?:domain|address) "
-    r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)",
+    r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)|"
+    # No mail exchanger for it: chkuser's "can't find a valid MX for sender domain", Haraka's
+    # "No MX for your FROM address"
+    r"valid mx for sender domain|no mx for your from address",
     re.I,
 )
 

@@ -447,8 +447,11 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
         "550 5.4.5 Recipient address rejected: Email Sending Quota Exceeded",
         "550 Sender domain not found",
         "550 5.2.2 Submission quota exceeded",  # Microsoft 365 as our smarthost
+        # Google Workspace's SMTP relay, and chkuser on our return path's domain
+        "550 5.7.1 Invalid credentials for relay 192.0.2.25.",
+        "511 sorry, can't find a valid MX for sender domain (#5.1.1 - chkuser)",
     ],
-    ids=["sending-quota", "our-domain", "submission-quota"],
+    ids=["sending-quota", "our-domain", "submission-quota", "relay-credentials", "no-mx"],
 )
 def test_a_relay_refusing_our_sending_at_rcpt_fails_no_reader(app, weekly, inbox, worker, reply):
     """A relay that words its quota of our sending, or our own domain, as a refusal of the

@@ -355,6 +355,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "no_relaying": (
         [
+            "relay not allowed",  # Stalwart
             "unable to relay",
             "as a relay",
             "insecure mail relay",
@@ -379,6 +380,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "auth_failure": (
         [
+            "rejected by dkim",  # Haraka
+            "blocked by spf",  # hMailServer
+            "domain failed spf",  # SmarterMail
+            "sender id (pra) not permitted",  # Exchange
+            "reject due to spf policy",  # GMX
             "spf permanent error",  # Microsoft 5.1.0, before "recipient address rejected"
             "spf unauthorized mail is prohibited",  # Cisco Secure Email
             "domain authentication fail",  # MessageLabs: "553 DMARC domain authentication fail"
@@ -398,10 +404,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             r" is not allowed to send mail\." + _G + "_401",
             r"is not allowed to send from <" + _G + r" per it's spf record",
+            r"\bspf ?(?:soft)?fail\b",  # Haraka: "sender <...> SPF Fail"
         ],
     ),
     "user_unknown": (
         [
+            "recipient not in route list",  # hMailServer
             "email address is marked as invalid",  # Proofpoint Essentials: not in its directory
             "does not have a final email delivery point",  # phquery directories
             "l'adresse de messagerie référencée ci-dessus n'existe pas",
@@ -596,6 +604,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "require_ptr": (
         [
+            "cannot find your reverse hostname",  # Postfix
+            "reverse dns failure",  # Comcast
             "access denied. ip name lookup failed",
             "all mail servers must have a ptr record with a valid reverse dns entry",
             "bad dns ptr resource record",
@@ -627,6 +637,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "not_compliant": (
         [
+            "message containing bare lf",  # hMailServer
             "multiple from addresses are not allowed",  # Microsoft 5.1.20
             "this message is not rfc 5322",  # Broadcom Email Security.cloud
             "messages missing a valid address in from: header",
@@ -720,6 +731,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "host_unknown": (
         [
+            "unrouteable mail domain",  # Exim
             "all relevant mx records point to non-existent hosts",  # Exim
             "bad destination system address",  # RFC 3463's name for X.1.2, as words
             "couldn't find any host by that name",  # qmail-remote (QSBMF's own example)
@@ -745,6 +757,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "bad_reputation": (
         [
+            "bad karma score",  # Haraka
             "address has a bad reputation",  # Hornetsecurity
             "connection rejected by policy",  # MessageLabs: our IP's reputation
             "a poor email reputation score",
@@ -758,6 +771,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "spam": (
         [
+            "appears to be spam",  # cPanel's Exim
+            "mail rejected - spam",  # Courier
+            "spam message rejected",  # Rspamd
+            "gtube pattern",  # Rspamd
+            "is likely unsolicited",  # Gmail's current wording
             "message rejected by anti-spam engine",  # Coremail
             "due to antispam policy",  # "541 5.7.1 Mail rejected due to antispam policy"
             # Words a bounce-handling library's rules quote from real bounces
@@ -867,6 +885,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "too_many_connections": (  # TooManyConn: concurrency
         [
+            "reached maximum number of recipients for one session",  # chkuser
+            "max rcpt limit exceeded",  # qmail
+            "too many errors, disconnecting",  # Stalwart
+            "too many sessions opened",  # Comcast
+            "error: too many errors",  # Postfix: our session made too many protocol errors
             "concurrent server connections",
             "too many concurrent",
             "all available ips are at maximum connection limit",
@@ -882,6 +905,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "rate_limited": (  # Speeding, RateLimited
         [
+            "sender rate overlimit",  # Exim ratelimit
+            "rate limit exceeded",  # Stalwart
+            "this email has been rate limited",  # Gmail
+            "rate limit reached",  # GMX
             "too many messages (#4.3.0)",  # Broadcom Email Security.cloud
             "has exceeded the max emails per hour ",
             "ip frequency limited",  # QQ
@@ -897,10 +924,17 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "connection " + _G + "limit",
             "temporarily" + _G + "rate limited",
+            r"smtp-error-codes\.php#rl\d{6}\b",  # Comcast: "rate limited, please see ...#RL000001"
         ],
     ),
     "blocked": (
         [
+            "recipient address rejected: greylisted",  # postgrey, given up on
+            "your helo host name has been denied",  # qmail qregex
+            "rejected by spamhaus",  # hMailServer
+            "listed in the used dnsbl",  # Maddy
+            "dialup/transient ip not allowed",  # T-Online
+            "is filtered and this connection will be closed",  # Naver: realip.naver.com
             "banned sender",  # Microsoft 5.7.800
             "black ip.",  # Coremail
             "rbl deny.",  # Coremail
@@ -1003,6 +1037,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "policy": (
         [
+            "mail delivery restricted",  # CommuniGate Pro
+            "has a policy that prohibits the email",  # Gmail
+            "reject due to policy violations",  # GMX
             "policy violation detected",  # Microsoft 5.0.350 (AS345)
             "delivery not authorized",  # RFC 3463's X.7.1, Exchange's rules of who may write
             "reject due to policy restrictions",  # GMX, WEB.DE
@@ -1047,6 +1084,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "virus": (
         [
+            "virus found:",  # Rspamd: "clamav: virus found: ..."
             " detected by zoho mail",  # "552 5.7.1 virus <name> detected by Zoho Mail"
             "infected:",
             "it has a potentially executable attachment",
@@ -1062,6 +1100,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "security_error": (  # SecurityError, FailedSTARTTLS
         [
+            "smtp authentication is required",  # hMailServer
             "client was not authenticated",  # Exchange
             "tls/sslv3 connection required",  # Broadcom Email Security.cloud
             "must issue a starttls command first",
@@ -1249,7 +1288,7 @@ _SHARP = [
             r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b|"
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
-            r"excessive unknown recipients|"
+            r"excessive unknown recipients|too many invalid addresses|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
@@ -1263,7 +1302,10 @@ _SHARP = [
     (
         "policy",
         re.compile(
-            r"sender was not authenticated for|external senders aren't permitted to send", re.I
+            r"sender was not authenticated for|external senders aren't permitted to send|"
+            # chkuser's abuse threshold for our session, with a "#5.1.1" in its words
+            r"violating our security policies",
+            re.I,
         ),
     ),
     # A reply that names a dead address and a refusal of our mail as one ("User not found
@@ -1294,6 +1336,8 @@ _SHARP = [
         "sender_rejected",
         re.compile(
             r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
+            r"sender verify callout|envelope sender has been denied|not authorized sender|"
+            r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
             r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
             r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
             re.I,
@@ -1479,6 +1523,9 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
     (  # Microsoft: Exchange Online, Outlook.com, Hotmail
         r"(?:^|\.)(?:outlook\.com|hotmail\.[a-z.]+|live\.[a-z.]+|msn\.com|office365\.com)$",
         [
+            # Outlook.com's and Hotmail's codes for our IP: SC (spam), DY (dynamic), OU
+            (r"\b(?:sc-00[1-5]|dy-00[12])\b", "blocked"),
+            (r"\bou-00[12]\b", "policy"),
             (_E("recipient thread limit exceeded"), "rate_limited"),
             (_E("you've reached your daily limit for message recipients"), "rate_limited"),
             (_E("submission quota exceeded"), "rate_limited"),
@@ -1637,6 +1684,12 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                 "rate_limited",
             ),
             (_E("user is receiving mail too quickly"), "rate_limited"),
+            # AOL's older codes (postmaster.info.aol.com/errors/554rlyb1.html and the like)
+            (r"\b(?:rly:b[1-3]|rly:ch|rtr:bb)\b", "blocked"),
+            (r"\bdyn:t1\b", "rate_limited"),
+            (r"\bdns:nr\b", "require_ptr"),
+            (r"\bhvu:b1\b", "spam"),
+            (r"temporarily deferred - 4\.16\.5\d", "blocked"),  # Yahoo's older deferrals
             (_E(" because the ip is in spamhaus's list"), "blocked"),
             (_E("not accepted from ip addresses on spamhaus xbl"), "blocked"),
             (_E("relaying denied for "), "no_relaying"),
@@ -1706,6 +1759,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                     "102": "blocked",
                     "103": "blocked",
                     "104": "too_many_connections",
+                    "105": "blocked",
+                    "201": "blocked",
                     "305": "security_error",
                     "401": "blocked",  # SPF: not allowed to send
                     "402": "security_error",
