@@ -5,7 +5,9 @@ Central Email's, Trend Micro's, Hornetsecurity's, Broadcom Email Security.cloud'
 Workspace's refusals; Gmail's, Yahoo's and AOL's, Outlook.com's, Comcast's, GMX's, T-Online's,
 Orange's, Naver's and iCloud's error pages), and mail server software's own refusals, as its
 source code writes them (Postfix, Exim and cPanel's, qmail's chkuser and qregex, Courier,
-Haraka, hMailServer, SmarterMail, CommuniGate Pro, Exchange, Stalwart, Maddy, Rspamd).
+Haraka, hMailServer, SmarterMail, CommuniGate Pro, Exchange, Stalwart, Maddy, Rspamd). Last,
+the automatic replies of readers' mailboxes in the languages Outlook writes them in, and of
+ticket systems: nothing to hold against anyone.
 
 A gateway refusing *our* mail (SPF, DKIM, a block list, its customer's rules, a rate) must not
 count against the reader, and a reply about our own sending quota never either; a gateway
@@ -13,6 +15,9 @@ saying the address does not exist stops the reader.
 """
 
 from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
 
 import pytest
 from bounce_samples import classified, exchange, postfix, verp
@@ -518,3 +523,100 @@ def test_mail_server_software_s_own_refusals(status, stage, said, kind, reason):
     assert [(f.address, f.kind, f.reason) for f in classified(raw).recipients] == [
         (READER, kind, reason)
     ]
+
+
+def answer(subject: str, *, headers: dict | None = None, body: str = "", person=False) -> bytes:
+    """A reader's mailbox answering our copy by itself, as Exchange 2010 and many others send
+    it: to our return path, "Return-Path: <>", a colleague named, our copy quoted."""
+    message = EmailMessage(policy=SMTP)
+    if not person:
+        message["Return-Path"] = "<>"
+    message["From"] = f"Jürgen Müller <{READER}>"
+    message["To"] = RETURN_PATH
+    message["Subject"] = subject
+    message["In-Reply-To"] = "<abc123@mail.example.com>"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(
+        (body or "Bis 20.01. nicht im Büro. In dringenden Fällen: a.weber@company.example.")
+        + "\n\n________________________________\nFrom: Example Weekly <news@example.org>\n"
+        f"To: {READER}\nSubject: This week: spring issue\n\n"
+        "Write to editor@example.org with questions.\n"
+    )
+    return message.as_bytes()
+
+
+def nothing_failed(raw: bytes) -> bool:
+    verdict = classified(raw)
+    return verdict.kind == "none" and all(f.kind == "none" for f in verdict.recipients)
+
+
+OUTLOOK_PREFIXES = [
+    "Automatische Antwort",
+    "Respuesta automática",
+    "Risposta automatica",
+    "Resposta automática",
+    "Automatisch antwoord",
+    "Автоматический ответ",
+    "Автоматична відповідь",
+    "Otomatik yanıt",
+    "Automatyczna odpowiedź",
+    "Automatiskt svar",
+    "Automatisk svar",
+    "Automaattinen vastaus",
+    "Automatická odpověď",
+    "Automatikus válasz",
+    "Răspuns automat",
+    "Αυτόματη απάντηση",
+    "תשובה אוטומטית",
+    "ตอบกลับอัตโนมัติ",
+    "رد تلقائي",
+    "پاسخ خودکار",
+    "自动答复",
+    "自動回覆",
+    "자동 회신",
+]
+
+
+@pytest.mark.parametrize("prefix", OUTLOOK_PREFIXES)
+def test_an_out_of_office_reply_in_any_language_outlook_writes_is_nothing(prefix):
+    """Before, 19 of these were a soft bounce of the reader, whose out-of-office then dropped
+    them after a few weeks of holiday."""
+    assert nothing_failed(answer(f"{prefix}: This week: spring issue"))
+
+
+def test_exchange_s_inbox_rules_say_it_is_an_automatic_reply_in_any_words():
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "X-MS-Exchange-Generated-Message-Source": "Mailbox Rules Agent",
+        "X-Auto-Response-Suppress": "All",
+    }
+    assert nothing_failed(answer("Sjálfvirkt svar: This week: spring issue", headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("subject", "headers"),
+    [
+        # Our own subject holds a bounce's words; the answer repeats it
+        ("Re: Rejected! Ten ideas we didn't fund", {"Auto-Submitted": "auto-replied"}),
+        ("Automatic reply: Delayed trains, and why", {}),
+        (
+            "[Ticket#2025011410000013] RE: Delayed: the spring issue",
+            {"Auto-Submitted": "auto-generated"},
+        ),
+        (
+            "[support #4712] AutoReply: Mail delivery changes at the post office",
+            {"Auto-Submitted": "auto-replied"},
+        ),
+        # Ticket systems' receipts; Domino's out-of-office notice
+        ("[Request received] This week: spring issue", {"Auto-Submitted": "auto-generated"}),
+        ("Request received: This week: spring issue", {"Auto-Submitted": "auto-generated"}),
+        ("Thomas Becker ist außer Haus.", {"Auto-Submitted": "auto-generated"}),
+    ],
+)
+def test_an_answer_that_repeats_our_subject_is_no_bounce(subject, headers):
+    assert nothing_failed(answer(subject, headers=headers))
+
+
+def test_a_person_answering_a_subject_with_a_bounce_s_words_names_nobody():
+    assert nothing_failed(answer("Re: Rejected! Ten ideas we didn't fund", person=True))

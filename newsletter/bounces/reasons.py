@@ -73,13 +73,54 @@ MAILBOX_LIVES = [
 AUTO_REPLY_SUBJECT = re.compile(
     r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|out of (?:the )?office|"
     r"vacation|abwesenheit|absence|r[ée]ponse automatique|auto:|autoreply|"
-    r"自動応答|自動返信|پاسخ خودکار)"
+    # Outlook's "Automatic reply:" in the languages it writes it in
+    r"automatische antwort|respuesta autom[áa]tica|risposta automatica|resposta autom[áa]tica|"
+    r"automatisch antwoord|автоматический ответ|автоответ|автоматична відповідь|"
+    r"otomatik yan[ıi]t|automatyczna odpowied[źz]|automatiskt svar|automatisk svar|autosvar|"
+    r"automaattinen vastaus|automatick[áa] odpov[ěe][dď]|automatikus v[áa]lasz|"
+    r"r[ăa]spuns automat|automatski odgovor|samodejni odgovor|balasan otomatis|"
+    r"tr[ảa] l[ờo]i t[ựu] đ[ộo]ng|αυτόματη απάντηση|תשובה אוטומטית|ตอบกลับอัตโนมัติ|"
+    r"رد تلقائي|رد آلي|پاسخ خودکار|自動応答|自動返信|自动答复|自动回复|自動回覆|自動答覆|"
+    r"자동 회신|자동 응답|"
+    # a ticket system's receipt: "[Request received] ...", "Request received: ..."
+    r"request received|ticket received)"
 )
+# The same said inside the subject: Domino's "<name> is out of the office", "ist außer Haus";
+# and a ticket system's answer, its ticket's number first ("[Ticket#2025011410000013] RE: ...").
+AWAY_SUBJECT = re.compile(
+    r"(?i)\bis out of (?:the )?office\b|\bist au(?:ß|ss)er haus\b|^\s*\[[^\]]{0,40}#\s*\d+\]"
+)
+# Tags a ticket system puts first: "[Ticket#123] RE: ...", "[support #4712] AutoReply: ...".
+_TAGS = re.compile(r"^\s*(?:\[[^\]]{0,80}\]\s*)+")
 BOUNCE_SUBJECT = re.compile(
     r"(?i)(undeliver|undelivered|delivery (?:status|fail|problem|notification)|"
     r"returned mail|failure notice|mail delivery|could not be delivered|non[- ]?delivery|"
     r"not delivered|rejected|delayed|warning: message)"
 )
+
+
+def bounce_subject(subject: str) -> bool:
+    """Bounce words in the subject's own words, not in the subject of ours it answers or
+    tags ("Re: Rejected! Ten ideas we didn't fund", "Automatic reply: Delayed trains")."""
+    own = _TAGS.sub("", subject)
+    if _ANSWER.match(own) or auto_reply_subject(own):
+        return False
+    return bool(BOUNCE_SUBJECT.search(own))
+
+
+# An answer's prefix, not a forward's: a forwarded bounce is still the bounce.
+_ANSWER = re.compile(
+    r"(?i)^\s*(?:re|aw|sv|vs|antw|odp|ynt|ответ|پاسخ|رد|回复|回覆|答复)\s*(?:\[\d+\])?\s*[:：]"
+)
+
+
+def auto_reply_subject(subject: str) -> bool:
+    """An automatic reply's own words first in the subject, before or in a tag."""
+    return bool(
+        AUTO_REPLY_SUBJECT.search(_TAGS.sub("", subject))
+        or AUTO_REPLY_SUBJECT.search(subject.lstrip(" ["))
+        or AWAY_SUBJECT.search(subject)
+    )
 
 
 def fold(text: str) -> str:
@@ -343,7 +384,7 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
     """A person's mailbox answering by itself (RFC 3834), not a mail server's report. A
     person's mailbox writes from its address; "From: <>" is a server's (Exim's autoreply
     transport answering for unknown users: "You sent mail to ... That's not a valid user")."""
-    if from_daemon(msg) or BOUNCE_SUBJECT.search(subject) or "@" not in header_text(msg, "From"):
+    if from_daemon(msg) or bounce_subject(subject) or "@" not in header_text(msg, "From"):
         return False
     auto = (msg.get("Auto-Submitted") or "").strip().lower()
     precedence = (msg.get("Precedence") or "").strip().lower()
@@ -352,7 +393,10 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
         or precedence == "auto_reply"
         or msg.get("X-Autoreply")
         or msg.get("X-Autorespond")
-        or AUTO_REPLY_SUBJECT.search(subject)
+        # Exchange's inbox rules (its out-of-office replies among them), in any language
+        or header_text(msg, "X-MS-Exchange-Generated-Message-Source").lower()
+        == "mailbox rules agent"
+        or auto_reply_subject(subject)
     )
 
 
@@ -365,7 +409,7 @@ def maybe_a_report(msg: Message, subject: str) -> bool:
     return bool(
         from_daemon(msg)
         or MACHINE_SENDER.search(header_text(msg, "From"))
-        or BOUNCE_SUBJECT.search(subject)
+        or bounce_subject(subject)
         or auto != "no"
         or (msg.get("Return-Path") or "").strip() == "<>"
         or msg.get_content_type() == "multipart/report"
@@ -412,7 +456,7 @@ def without_recipient(msg: Message, subject: str, context: str) -> str:
         return "auto_reply"
     # A bounce a person forwarded or answered is theirs, not a server's.
     passed_on = SUBJECT_PREFIXES.match(subject)
-    if from_daemon(msg) or (BOUNCE_SUBJECT.search(subject) and not passed_on):
+    if from_daemon(msg) or (bounce_subject(subject) and not passed_on):
         return phrases.reason_for_text(fold(context)) or "unknown"
     return "not_a_bounce"
 
