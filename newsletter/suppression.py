@@ -34,8 +34,12 @@ def suppress(email: str, reason: str) -> None:
     )
 
 
-def lift(email: str) -> None:
-    db.session.execute(sa.delete(Suppression).where(Suppression.email_hash == address_hash(email)))
+def lift(*emails: str, reason: str | None = None) -> None:
+    """Take the addresses off the list; with `reason`, only those suppressed for it. The
+    caller commits."""
+    hashes = [address_hash(email) for email in emails]
+    chosen = [Suppression.reason == reason] if reason else []
+    db.session.execute(sa.delete(Suppression).where(Suppression.email_hash.in_(hashes), *chosen))
 
 
 def reasons(emails: list[str]) -> dict[str, str]:

@@ -259,10 +259,11 @@ def _give_mail_back(issue_id: int, record: dict, subscriber_ids: list[int] | Non
     stopped = _held(issue_id, record, SubscriberStatus.BOUNCED)
     if subscriber_ids is not None:
         stopped = stopped.where(Subscriber.id.in_(subscriber_ids))
-    for subscriber in db.session.scalars(stopped):
+    stopped = list(db.session.scalars(stopped))
+    for subscriber in stopped:
         subscriber.status = SubscriberStatus.ACTIVE
-        if suppression.reason(subscriber.email) == SubscriberStatus.BOUNCED:
-            suppression.lift(subscriber.email)
+    if stopped:
+        suppression.lift(*(s.email for s in stopped), reason=SubscriberStatus.BOUNCED)
 
 
 def decide(issue: Issue, decision: str) -> int:
