@@ -143,6 +143,7 @@ def run(count: int, connections: list[int], database_url: str, folder: Path) -> 
             status = "4.2.2" if i % 10 == 9 else "5.1.1"
             messages.append((to, dsn(email, status, quoted.encode(), to=to)))
         hard = sum(1 for i in range(count) if i % 10 != 9)
+        issue_id = issue.id
         db.session.remove()
 
     print(f"bounces: {count} ({hard} hard, {count - hard} soft)")
@@ -179,9 +180,67 @@ def run(count: int, connections: list[int], database_url: str, folder: Path) -> 
                 db.session.execute(sa.text(statement))
             db.session.commit()
             db.session.remove()
+    ok = editor_drops(app, issue_id, count) and ok
     with app.app_context():
         db.engine.dispose()  # no connection may stay open when the database is dropped
     return ok
+
+
+HELD = [
+    """INSERT INTO bounces (subscriber_id, delivery_id, kind, reason, status, domain, detail,
+                           source, received_at)
+       SELECT subscriber_id, id, 'hard', 'user_unknown', '5.1.1', 'example.net',
+              '550 5.1.1 User unknown', 'smtp', now()
+       FROM deliveries WHERE issue_id = :issue_id""",
+    """INSERT INTO deliveries (issue_id, subscriber_id, status, attempts)
+       SELECT :later_id, id, 'pending', 0 FROM subscribers""",
+]
+
+
+def editor_drops(app, issue_id: int, count: int) -> bool:
+    """Every copy of the issue came back dead and the breaker holds them all (a list that
+    really was that stale); an editor drops them in one request, while a later issue's copies
+    wait for the same readers. Times counting the held and dropping them."""
+    import sqlalchemy as sa
+
+    from newsletter.bounces import breaker
+    from newsletter.extensions import db
+    from newsletter.fields import iso
+    from newsletter.models import Delivery, Issue, Subscriber, Suppression
+
+    with app.app_context():
+        issue = db.session.get(Issue, issue_id)
+        later = Issue(list_id=issue.list_id, number=2, subject="Bench #2", status="scheduled")
+        db.session.add(later)
+        db.session.flush()
+        for statement in HELD:
+            db.session.execute(sa.text(statement), {"issue_id": issue_id, "later_id": later.id})
+        since = iso(issue.started_at)
+        issue.mass_bounce = {"since": since, "at": since, "bounces": count, "copies": count}
+        issue.mass_bounce |= {"said": "user unknown", "decision": None}
+        db.session.commit()
+        started = time.perf_counter()
+        held = breaker.held_count(issue)
+        counting = time.perf_counter() - started
+        started = time.perf_counter()
+        dropped = breaker.decide(issue, "dropped")
+        seconds = time.perf_counter() - started
+        counts = [
+            db.session.scalar(sa.select(sa.func.count()).where(*where).select_from(table))
+            for table, where in [
+                (Subscriber, [Subscriber.status == "bounced"]),
+                (Suppression, []),
+                (Delivery, [Delivery.issue_id == later.id]),
+            ]
+        ]
+        good = held == dropped == count and counts == [count, count, 0]
+        print(
+            f"an editor drops {count} held readers: counted in {counting:.2f} s, dropped in"
+            f" {seconds:.2f} s ({count / seconds:.0f}/s); {counts[0]} bounced, {counts[1]}"
+            f" suppressed, {counts[2]} copies of the next issue left: {'ok' if good else 'WRONG'}"
+        )
+        db.session.remove()
+    return good
 
 
 def main() -> None:

@@ -21,16 +21,21 @@ def address_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def suppress(email: str, reason: str) -> None:
-    """Add the address (or keep it, with the newer reason). The caller commits."""
+def suppress(*emails: str, reason: str) -> None:
+    """Add the addresses (or keep those there, with the newer reason). The caller commits."""
     assert reason in REASONS, reason
+    if not emails:
+        return
     now = utcnow()
+    # Several at once: one statement, sent as many rows as the driver batches.
+    rows = [{"email_hash": digest} for digest in dict.fromkeys(map(address_hash, emails))]
     db.session.execute(
         insert_or(Suppression)
-        .values(email_hash=address_hash(email), reason=reason, created_at=now)
+        .values(reason=reason, created_at=now)
         .on_conflict_do_update(
             index_elements=["email_hash"], set_={"reason": reason, "created_at": now}
-        )
+        ),
+        rows,
     )
 
 

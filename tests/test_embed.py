@@ -41,7 +41,7 @@ def test_one_post_without_a_csrf_token_subscribes_and_sends_the_confirmation(
 
 def test_every_address_gets_the_same_answer(client, weekly, inbox, worker):
     db.session.add(Subscriber(email="known@example.org", attributes={}))
-    suppression.suppress("bounced@example.org", "bounced")
+    suppression.suppress("bounced@example.org", reason="bounced")
     db.session.commit()
     answers = [
         embed(client, "new@example.org"),

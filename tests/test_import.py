@@ -82,7 +82,7 @@ def test_an_import_cannot_bring_back_suppressed_addresses(upload, weekly):
     db.session.add(gone)
     db.session.commit()
     service.erase(gone)
-    suppression.suppress("complained@example.org", "complained")
+    suppression.suppress("complained@example.org", reason="complained")
     db.session.commit()
     report = upload(
         "email\nERASED@example.org\nnew@example.org\ncomplained@example.org\n",

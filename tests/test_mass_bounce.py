@@ -9,14 +9,24 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from bounce_mail import dsn
-from builders import deliver, draft, error_of, start_sending, stored_subscriber, user
+from builders import (
+    SINCE,
+    UNTIL,
+    deliver,
+    draft,
+    error_of,
+    start_sending,
+    stored_subscriber,
+    user,
+)
 from conftest import wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter import suppression
-from newsletter.bounces.breaker import judge, reached
+from newsletter.bounces.breaker import decide, judge, reached
 from newsletter.bounces.intake import as_stored
+from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber
 from newsletter.sending import lifecycle, loop
@@ -312,3 +322,46 @@ def test_a_stale_list_s_dead_addresses_cost_one_count_of_the_copies():
 
     assert counted([[start]] * 300, copies_until, 10, 0.2) is None
     assert len(counts) == 1
+
+
+def test_dropping_a_stale_list_stops_every_held_subscriber_at_once(
+    app, weekly, inbox, bounce_server, breaker, monkeypatch
+):
+    """An editor drops thousands at once in one request: set-wise, a chunk of ids a statement
+    (seven here), every held subscriber stopped everywhere, nobody else touched."""
+    app.config["BATCH_SIZE"] = 40
+    monkeypatch.setattr(service, "CHUNK", 7)
+    server = bounce_server()
+    issue, emails, copies = first_batch(weekly, inbox, 40)
+    assert issue_now(issue.id).status == "sent"
+    later = compose_issue(weekly, SINCE, UNTIL)
+    start_sending(later)  # its copies wait, pending, for the held subscribers too
+    dead = sorted(copies)[:30]
+    for email in dead:  # half trips it (20), the rest are held
+        bounce(server, copies, email)
+    issue = issue_now(issue.id)
+    assert issue.mass_bounce["bounces"] == 20
+    assert statuses(dead) == ["active"] * 30
+
+    assert decide(issue, "dropped") == 30
+    alive = sorted(set(emails) - set(dead))
+    assert statuses(dead) == ["bounced"] * 30 and statuses(alive) == ["active"] * 10
+    assert suppression.reasons(emails) == dict.fromkeys(dead, "bounced")
+    waiting = db.session.scalars(
+        sa.select(Subscriber.email)
+        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+        .where(Delivery.issue_id == later.id, Delivery.status == "pending")
+    )
+    assert sorted(waiting) == alive
+
+
+def test_suppressing_several_addresses_at_once_keeps_one_row_each(app):
+    suppression.suppress(
+        "Reader@Example.org", "reader@example.org ", "علی@example.org", reason="bounced"
+    )
+    suppression.suppress("علی@example.org", reason="complained")  # the newer reason wins
+    assert suppression.reasons(["reader@example.org", "علی@example.org", "x@example.org"]) == {
+        "reader@example.org": "bounced",
+        "علی@example.org": "complained",
+    }
+    suppression.suppress(reason="bounced")  # none: nothing to do

@@ -276,9 +276,9 @@ def decide(issue: Issue, decision: str) -> int:
     dropped = 0
     if decision == "dropped":
         held = _held(issue.id, issue.mass_bounce, SubscriberStatus.ACTIVE)
-        for subscriber in db.session.scalars(held):
-            service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
-            dropped += 1
+        dropped = service.stop_mail_of(
+            held.with_only_columns(Subscriber.id), SubscriberStatus.BOUNCED
+        )
     issue.mass_bounce = {**issue.mass_bounce, "decision": decision, "decided_at": iso(utcnow())}
     db.session.commit()
     return dropped
