@@ -204,6 +204,9 @@ _G = r".{0,120}?"  # the gap between two ordered fragments
 _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "mailbox_full": (
         [
+            "user has exhausted allowed storage space",  # web.de, and in German:
+            "speichervolumen ueberschritten",
+            "メールボックスが一杯",  # SoftBank: "the mailbox is full"
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
             "account is overquota",
@@ -320,6 +323,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is unavailable: user is terminated",
             "mailbox currently suspended",
             "mailbox disabled",
+            "mailbox is disabled",  # Forward Email
+            "locked for abuse or overuse",  # Fastmail
             "mailbox is frozen",
             "mailbox is suspended",
             "mailbox unavailable or access denied",
@@ -351,7 +356,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "user has moved",
             "mailbox has moved",
         ],
-        [],
+        [
+            # A forwarder's words for an owner who left a new address (rahul.net's aliases),
+            # the address itself already taken out of the words
+            r"\bhas moved to(?:$| ?[.;,)])",
+            r"please resend your e-?mail to:?(?:$| ?[.;,)])",],
     ),
     "no_relaying": (
         [
@@ -400,6 +409,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sender policy framework violation",
             "spf (sender policy framework) domain authentication fail",
             "spf check: fail",
+            "failed spf validation",  # Forward Email
+            "dmarc verification failed",  # La Poste
         ],
         [
             r" is not allowed to send mail\." + _G + "_401",
@@ -421,6 +432,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "not listed in public name & address book",
             "ディレクトリのリストにありません",
             "domino ディレクトリには見つかりません",
+            "no se encuentra en el directorio de domino",
             "address couldn't be found",
             "address could not be found",
             "recipient name is not recognized",  # Exchange 2000/2003's NDR
@@ -550,6 +562,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "your envelope recipient is in my badrcptto list",
         ],
         [
+            # Domino's French, its accents in Latin-1 that a report's fields may mangle
+            r"non r.{1,2}pertori.{1,2} dans l.annuaire domino",
             "<" + _G + "> not found",
             # "550 <x>: Invalid User", not a relay's "Invalid username or password"
             r"\binvalid user\b",
@@ -772,6 +786,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "spam": (
         [
             "appears to be spam",  # cPanel's Exim
+            "detected as spam",  # SimpleLogin's relay
+            "may contain phishing and/or malware",  # Forward Email's Spam Scanner
             "mail rejected - spam",  # Courier
             "spam message rejected",  # Rspamd
             "gtube pattern",  # Rspamd
@@ -936,6 +952,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "dialup/transient ip not allowed",  # T-Online
             "is filtered and this connection will be closed",  # Naver: realip.naver.com
             "banned sender",  # Microsoft 5.7.800
+            # Forward Email's lists, of our IP or of senders a domain's admins chose
+            "is denylisted by",
+            "was denylisted by",
+            "not yet allowlisted by",
             "black ip.",  # Coremail
             "rbl deny.",  # Coremail
             "remote ip check error",  # Coremail
@@ -1115,6 +1135,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "starttls is required to send mail",
             "tls required but not supported",
             "tls is required, but was not offered",  # Postfix, smtp_tls_security_level
+            "requires tls for inbound connections",  # Forward Email
             "unauthenticated senders not allowed",
             "verification failure",
             "you are not authorized to send mail, authentication is required",
@@ -1159,6 +1180,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "network_error": (
         [
             "could not connect and send the mail to",
+            "can not connect to",  # Coremail: "Can not connect to recipient's server"
             "dns records for the destination computer could not be found",
             "hop count exceeded - possible mail loop",
             "host is unreachable",
@@ -1321,6 +1343,13 @@ _SHARP = [
     # Mail.ru takes every RCPT and refuses unknown users at the end of DATA, where a "user
     # unknown" is otherwise a filter's (Sisimai's "filtered"): these words are its own.
     ("user_unknown", re.compile(r"invalid mailbox\. " + MAIL_RU_NO_USER, re.I)),
+    # SimpleLogin's (and Proton Pass's) relay answers for its aliases after DATA, coded
+    # (app/email/status.py): E515, E502, E508 "Email not exist" (no such alias, or one its
+    # owner turned off to look so), E510 no such user; E504, E516-518 an alias whose account
+    # or mailbox is off or unverified; E506, E519 our mail taken for spam.
+    ("user_unknown", re.compile(r"\bsl e(?:50[28]|51[05])\b", re.I)),
+    ("mailbox_disabled", re.compile(r"\bsl e(?:504|51[678])\b", re.I)),
+    ("spam", re.compile(r"\bsl e(?:506|519)\b", re.I)),
     # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
     # a tenant is not recognised, not the reader's domain refusing to relay
     ("security_error", re.compile(r"must issue a starttls|tenantattribution", re.I)),

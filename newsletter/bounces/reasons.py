@@ -56,7 +56,8 @@ LOOKED_UP = re.compile(
     r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
     r"unknown local-part|no mailbox here by that name|"
     r"does not have an account here|bad destination mailbox address|"
-    r"not listed in (?:the )?(?:domino|public name)|"
+    r"not listed in (?:the )?(?:domino|public name)|dans l.annuaire domino|"
+    r"en el directorio de domino|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
     r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|" + phrases.MAIL_RU_NO_USER
@@ -233,16 +234,18 @@ def _reason(
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
     if evidence.category in phrases.MTA_CATEGORIES:
         return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
+    # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
+    # report says: MDaemon's permanent failures also say "you do not need to resend". A
+    # temporary one in a warning that delivery goes on has failed nothing yet, whatever the
+    # provider's words (Exim's warnings carry no Action field).
+    permanent = evidence.status.startswith("5") or evidence.reply.startswith("5")
+    if not permanent and (STILL_TRYING.search(words) or background.still_trying):
+        return "delayed"
     # A provider's own table, then a provider-specific status (x.y.zz: RFC 3463's own
     # details are single digits) mean one thing each; general words come after them.
     found = phrases.reason_for_sharp_text(words) or provider or _precise_status(evidence.status)
     if found:
         return found
-    # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
-    # report says: MDaemon's permanent failures also say "you do not need to resend".
-    permanent = evidence.status.startswith("5") or evidence.reply.startswith("5")
-    if not permanent and (STILL_TRYING.search(words) or background.still_trying):
-        return "delayed"
     found = (
         _unless_the_address(phrases.reason_for_text(words), evidence.status)
         or phrases.reason_for_status(evidence.status)
