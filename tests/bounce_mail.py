@@ -35,8 +35,9 @@ def dsn(
     return text.encode() + original + b"\r\n--b--\r\n"
 
 
-def complaint(recipient: str, original: bytes = b"") -> bytes:
-    """An RFC 5965 feedback report."""
+def complaint(recipient: str, original: bytes = b"", mail_from: str = "") -> bytes:
+    """An RFC 5965 feedback report; `mail_from`, its Original-Mail-From field."""
+    sender = f"Original-Mail-From: <{mail_from}>\r\n".encode() if mail_from else b""
     return (
         b"From: fbl@mailbox.example.net\r\nTo: fbl@" + BOUNCE_DOMAIN.encode() + b"\r\n"
         b"Subject: Abuse report\r\nMIME-Version: 1.0\r\n"
@@ -44,6 +45,9 @@ def complaint(recipient: str, original: bytes = b"") -> bytes:
         b"--b\r\nContent-Type: text/plain\r\n\r\nA reader marked this as spam.\r\n"
         b"--b\r\nContent-Type: message/feedback-report\r\n\r\n"
         b"Feedback-Type: abuse\r\nUser-Agent: Example-FBL/1.0\r\nVersion: 1\r\n"
-        b"Original-Rcpt-To: " + recipient.encode() + b"\r\n\r\n"
+        + sender
+        + b"Original-Rcpt-To: "
+        + recipient.encode()
+        + b"\r\n\r\n"
         b"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" + original + b"\r\n--b--\r\n"
     )

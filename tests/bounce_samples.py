@@ -1132,10 +1132,12 @@ def arf(
     rcpt_to: bool = True,
     from_: str = "feedback@arf.mail.yahoo.com",
     removal: bool = False,
+    attached: str = "message/rfc822",
 ) -> bytes:
     """An RFC 5965 feedback report as its section 3 example shows it: text, message/feedback-report
     (Original-Mail-From, Original-Rcpt-To, Source-IP, ...), the original as message/rfc822.
-    `removal`: the reader named again in a Removal-Recipient field, as some loops add."""
+    `removal`: the reader named again in a Removal-Recipient field, as some loops add;
+    `attached`: the original's content type (RFC 9477's example writes text/rfc822)."""
     boundary = "part1_13d.2e68ed54_boundary"
     fields = (
         f"Feedback-Type: {feedback_type}\n"
@@ -1163,7 +1165,7 @@ def arf(
         f"This is an email abuse report for an email message received from IP\n{SOURCE_IP} on {DATE}.\n"
         "For more information about this format please see\nhttp://www.mipassoc.org/arf/.\n\n"
         f"--{boundary}\nContent-Type: message/feedback-report\n\n{fields}\n"
-        f"--{boundary}\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n{original(recipient)}\n"
+        f"--{boundary}\nContent-Type: {attached}\nContent-Disposition: inline\n\n{original(recipient)}\n"
         f"--{boundary}--\n"
     )
 

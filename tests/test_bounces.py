@@ -221,6 +221,23 @@ def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     assert inbox.messages == []
 
 
+def test_a_redacted_complaint_finds_the_reader_by_its_original_mail_from(
+    app, weekly, inbox, bounce_server
+):
+    """Validity's loops (Rackspace, Cox, EarthLink, Fastmail...) hash the reader's address and
+    send "REDACTED" for the message, to the loop's own address: only the report's
+    Original-Mail-From, our return path, still names the reader."""
+    server = bounce_server()
+    send_one_batch(weekly, 2)
+    person = stored_subscriber("reader0@example.org")
+    [message] = inbox.to(person.email)
+    hashed = "9e107d9d372bb6826bd81d3542a419d6@example.org"
+    report = complaint(hashed, b"REDACTED", mail_from=message.sender)
+    deliver(server, report, to=f"fbl@{BOUNCE_DOMAIN}")
+    assert stored_subscriber(person.email).status == "complained"
+    assert stored_subscriber("reader1@example.org").status == "active"
+
+
 def test_a_reader_cannot_complain_in_a_neighbours_name_by_their_message_id(
     app, weekly, inbox, bounce_server
 ):

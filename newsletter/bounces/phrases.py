@@ -360,7 +360,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # A forwarder's words for an owner who left a new address (rahul.net's aliases),
             # the address itself already taken out of the words
             r"\bhas moved to(?:$| ?[.;,)])",
-            r"please resend your e-?mail to:?(?:$| ?[.;,)])",],
+            r"please resend your e-?mail to:?(?:$| ?[.;,)])",
+        ],
     ),
     "no_relaying": (
         [

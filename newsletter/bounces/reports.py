@@ -64,6 +64,12 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         verdict.message_ids.append(str(original["Message-ID"]).strip())
     if original is not None:
         verdict.return_paths += [a for _, a in getaddresses(scan.headers(original, "Return-Path"))]
+    # A feedback loop that redacts the original still names its envelope sender, our VERP.
+    fields = scan.feedback_fields(scan.feedback_report(msg))
+    if fields is not None:
+        verdict.return_paths += [
+            a for _, a in getaddresses(fields.get_all("Original-Mail-From", []))
+        ]
     inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original = inner, scan.original_headers(inner)
@@ -80,9 +86,12 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         addresses, feedback = complaint
         # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's
         # wish; "not-spam" (RFC 5965) says the reader took our mail out of the spam folder.
-        verdict.reason = {"auth-failure": "auth_failure", "not-spam": "not_a_bounce"}.get(
-            feedback, "complaint"
-        )
+        # A virus report (RFC 5965) is a receiver's verdict on our message, not the reader's.
+        verdict.reason = {
+            "auth-failure": "auth_failure",
+            "not-spam": "not_a_bounce",
+            "virus": "virus",
+        }.get(feedback, "complaint")
         said = f"feedback report: {feedback}"
         verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]
         return

@@ -302,7 +302,8 @@ def original_headers(msg: Message) -> Message | None:
     for part, kind in _parts(msg):
         if kind == "message/rfc822" and (held := _inner(part)):
             return held[0]
-        if kind == "text/rfc822-headers":
+        # text/rfc822: RFC 9477's own example labels the whole original so
+        if kind in ("text/rfc822-headers", "text/rfc822"):
             return HeaderParser().parsestr(text_of(part))
     for part, kind in _parts(msg):
         if kind != "text/plain":
@@ -679,7 +680,7 @@ def from_daemon(msg: Message) -> bool:
 
 def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
     """(the complaining addresses, the feedback type), or None when it is no complaint."""
-    report = next((part for part, kind in _parts(msg) if kind == "message/feedback-report"), None)
+    report = feedback_report(msg)
     arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
     if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
         # Apple Mail's "unsubscribe" button: the subscriber writes from their own address.
@@ -699,15 +700,8 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
         return None
     found: list[str] = []
     feedback = "abuse"
-    if report is not None:
-        if report.is_multipart():
-            # Its blocks' fields as they came: printing a block again (as_string) encodes
-            # its text anew, which fails where the report's charset cannot hold it.
-            blocks = _inner(report)
-            text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
-        else:
-            text = text_of(report)
-        fields = HeaderParser().parsestr(text.strip() + "\n")
+    fields = feedback_fields(report)
+    if fields is not None:
         for name in ("Original-Rcpt-To", "Removal-Recipient"):
             found += filter(None, map(_value, fields.get_all(name, [])))
         feedback = (fields.get("Feedback-Type") or "abuse").strip().lower()
@@ -719,6 +713,25 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
                 break
     # Both fields often name the same reader: one complaint, one address.
     return list(dict.fromkeys(a.lower() for a in found if "@" in a)), feedback
+
+
+def feedback_fields(report: Message | None) -> Message | None:
+    """The fields of a feedback report's machine-readable part (RFC 5965), parsed."""
+    if report is None:
+        return None
+    if report.is_multipart():
+        # Its blocks' fields as they came: printing a block again (as_string) encodes
+        # its text anew, which fails where the report's charset cannot hold it.
+        blocks = _inner(report)
+        text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
+    else:
+        text = text_of(report)
+    return HeaderParser().parsestr(text.strip() + "\n")
+
+
+def feedback_report(msg: Message) -> Message | None:
+    """A feedback report's machine-readable part (message/feedback-report), if it has one."""
+    return next((part for part, kind in _parts(msg) if kind == "message/feedback-report"), None)
 
 
 def _microsoft_style(msg: Message, original: Message | None) -> bool:
