@@ -1373,6 +1373,41 @@ def forwarded_inline(
     )
 
 
+def list_notice(
+    address: str,
+    text: str,
+    *,
+    subject: str = "This week: spring issue",
+    to: str = SENDER,
+    attached: bool = True,
+) -> bytes:
+    """A mailing list manager's own notice about our post to the list `address` (Mailman's,
+    Sympa's, ezmlm's...): from the list's -owner address, to our From (or `to`), our post
+    attached as Mailman attaches it."""
+    name, _, host = address.partition("@")
+    head = (
+        f"Return-Path: <{name}-bounces@{host}>\n"
+        f"From: {name}-owner@{host}\n"
+        f"To: {to}\n"
+        f"Subject: {subject}\n"
+        f"Date: {DATE}\n"
+        f"Message-ID: <notice.4711@{host}>\n"
+        "Precedence: bulk\n"
+        f"X-BeenThere: {address}\n"
+        "X-Mailman-Version: 3.3.9\n"
+        f"List-Id: <{name}.{host}>\n"
+        "MIME-Version: 1.0\n"
+    )
+    if not attached:
+        return _crlf(head + "Content-Type: text/plain; charset=utf-8\n\n" + text + "\n")
+    boundary = "===============4711069423085201939=="
+    return _crlf(
+        head + f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+        f"--{boundary}\nContent-Type: text/plain; charset=utf-8\n\n{text}\n"
+        f"--{boundary}\nContent-Type: message/rfc822\n\n{original(address)}\n--{boundary}--\n"
+    )
+
+
 def human_reply(author: str, *, text: str = "", display_name: str = "") -> bytes:
     """A person answering the newsletter to its return path: no report, no Auto-Submitted."""
     frm = f"{_encoded(display_name)} <{author}>" if display_name else author

@@ -324,6 +324,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "mailbox currently suspended",
             "mailbox disabled",
             "mailbox is disabled",  # Forward Email
+            "list is currently inactive",  # Mailman 3
             "locked for abuse or overuse",  # Fastmail
             "mailbox is frozen",
             "mailbox is suspended",
@@ -412,6 +413,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "spf check: fail",
             "failed spf validation",  # Forward Email
             "dmarc verification failed",  # La Poste
+            "dmarc violation",  # Mailman 3
         ],
         [
             r" is not allowed to send mail\." + _G + "_401",
@@ -594,6 +596,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "filtered": (
         [
+            "message rejected by filter rule",  # Mailman's header filters
             "because the recipient is only accepting mail from specific email addresses",
             "bounced address",
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
@@ -954,6 +957,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is filtered and this connection will be closed",  # Naver: realip.naver.com
             "banned sender",  # Microsoft 5.7.800
             # Forward Email's lists, of our IP or of senders a domain's admins chose
+            "was sent from a blocked email address",  # Discourse
+            "support.google.com/mail/answer/69585",  # Gmail's "why we blocked it" page
             "is denylisted by",
             "was denylisted by",
             "not yet allowlisted by",
@@ -1058,6 +1063,24 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "policy": (
         [
+            # Mailing lists and groups whose rules keep our post out: never the reader's
+            # fault (Mailman, ezmlm, mlmmj, Zimbra, Google Groups, Exchange, Discourse)
+            "prohibit non-members from posting",
+            "is not from a list member",
+            "only subscribers may post",
+            "rejected by the list moderator",
+            "rejected by the moderator",
+            "not accepted by the moderator",
+            "because a moderator rejected it",
+            "have failed to act on your post",
+            "without any moderator releasing it",
+            "sender is not allowed to email this distribution list",
+            "may not have permission to post messages to the group",
+            "グループにメッセージを投稿する権限がない",  # the same, in Japanese
+            "dl expansion needs sender restrictions",
+            "only allows replies from users with valid accounts",
+            "required trust level to post",
+            'was marked as "auto generated"',
             "mail delivery restricted",  # CommuniGate Pro
             "has a policy that prohibits the email",  # Gmail
             "reject due to policy violations",  # GMX
@@ -1368,6 +1391,8 @@ _SHARP = [
             r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
             r"sender verify callout|envelope sender has been denied|not authorized sender|"
             r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
+            # Discourse: our address is no forum user's
+            r"was sent from an unknown email address|"
             r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
             r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
             re.I,

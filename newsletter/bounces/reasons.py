@@ -158,6 +158,11 @@ class Background:
         return phrases.reason_in_chinese(self.text)
 
     @cached_property
+    def held(self) -> bool:
+        """A mailing list holding our post for its moderators (HELD)."""
+        return bool(HELD.search(self.folded))
+
+    @cached_property
     def challenge(self) -> bool:
         """A challenge-response filter asking us to prove we are a person (CHALLENGE)."""
         return bool(CHALLENGE.search(self.folded))
@@ -230,7 +235,10 @@ def _reason(
         return "delayed"  # still queued: whatever the words, nothing has failed yet
     if evidence.source == "x-unix":
         # A local delivery program failed (procmail, a filter script), unless what it said
-        # is that the mailbox is full ("Disk quota exceeded") or disabled.
+        # is that the mailbox is full ("Disk quota exceeded") or disabled, or, Mailman's
+        # post script, that the list is gone.
+        if LIST_GONE.search(words):
+            return "user_unknown"
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
     if evidence.category in phrases.MTA_CATEGORIES:
         return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
@@ -436,6 +444,18 @@ CHALLENGE = re.compile(
     r"verify (?:that )?your (?:message|e-?mail|mail)\b|"
     r"confirm (?:that )?you are (?:a )?(?:human|real person)|challenge[- ]response|"
     r"(?:uses|is using|protected by) (?:boxbe|spam ?arrest|bluebottle|mailblocks|choicemail)"
+)
+LIST_GONE = re.compile(r"post script, list not found")
+
+# A mailing list holding our post for its moderators, or asking us to confirm it: nothing
+# has failed, and it may yet go out (Mailman, Sympa, Majordomo 2, mlmmj, LISTSERV, ezmlm).
+HELD = re.compile(
+    r"is being held until the list moderator can review it|"
+    r"has been forwarded to the (?:moderator|list maintainer)|"
+    r"requires the approval of the moderators|has been queued for approval|"
+    r"configured to request positive confirmation of messages|"
+    r"every sender must confirm its own posts|"
+    r"has been postponed because the \S+ list is held"
 )
 DELIVERED = re.compile(
     r"your message has been delivered to the following recipients|"

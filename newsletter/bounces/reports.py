@@ -101,18 +101,23 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
     # The general words, folded once: read for a notice here, for reasons below.
     background = reasons.Background(f"{subject}\n{context}", frozenset(ours))
+    if background.held:  # a list's status part may say "failed" of it (Sympa)
+        verdict.reason = "held"
+        return
     notice = None if found else reasons.no_failure(msg, background)
-    # A vacation text names people, and so may a person's letter.
-    if (
-        not found
-        and notice is None
-        and not reasons.is_auto_reply(msg, subject)
-        and reasons.maybe_a_report(msg, subject)
-    ):
+    # A vacation text names people, and so may a person's letter; a person forwarding our
+    # issue attaches it, whom it was sent to and all.
+    machine = reasons.maybe_a_report(msg, subject)
+    persons = not machine and "@" in scan.header_text(msg, "From")
+    if not found and notice is None and not reasons.is_auto_reply(msg, subject) and machine:
         found = scan.text_failures(context, ours)
     if not found:
         verdict.reason = notice or reasons.without_recipient(msg, subject, context)
-        if verdict.reason not in ("auto_reply", "delivered") and original is not None:
+        if (
+            verdict.reason not in ("auto_reply", "delivered")
+            and original is not None
+            and not persons
+        ):
             # A bounce that names nobody in its words still quotes whom it was sent to.
             found = scan.from_original(original, ours)
         if not found:

@@ -62,7 +62,10 @@ HEADER_LINE = re.compile(
 )
 # Daemons, and return paths that name a delivery (VERP): never a subscriber's address.
 NOT_SUBSCRIBERS = re.compile(
-    r"^(?:mailer-daemon|mail-daemon|daemon|noreply|no-reply)@|^bounces?[+=]", re.I
+    r"^(?:mailer-daemon|mail-daemon|daemon|noreply|no-reply)@|^bounces?[+=]|"
+    # mailing list managers' own addresses, which their notices name
+    r"^owner-|^[^@]*-(?:owner|request|confirm)[@-]|^(?:listmaster|sympa|mailman|majordomo)@",
+    re.I,
 )
 
 

@@ -54,6 +54,7 @@ REASONS: dict[str, str] = {
     "auto_reply": "none",
     "delivered": "none",
     "not_a_bounce": "none",
+    "held": "none",  # a mailing list holds our post for its moderators
     "complaint": "complaint",
 }
 
