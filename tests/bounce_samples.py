@@ -1373,6 +1373,16 @@ def forwarded_inline(
     )
 
 
+def filter_notice(recipient: str, subject: str, text: str, *, from_: str) -> bytes:
+    """A content filter's own notice to the sender (MailScanner's, Proxmox Mail Gateway's):
+    plain text to our return path, with a null one, naming the reader only in its words."""
+    return _crlf(
+        f"Return-Path: <>\nFrom: {from_}\nTo: {verp(recipient)}\nSubject: {subject}\n"
+        f"Date: {DATE}\nMessage-ID: <notice.4711@mx.example.net>\nMIME-Version: 1.0\n"
+        f"Content-Type: text/plain; charset=us-ascii\n\n{text}\n"
+    )
+
+
 def list_notice(
     address: str,
     text: str,

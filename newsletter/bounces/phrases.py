@@ -282,6 +282,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "too_large": (  # MesgTooBig, ExceedLimit, EmailTooLarge
         [
+            "oversized email rejected",  # MailScanner
             "exceeded maximum inbound message size",
             "line limit exceeded",
             "mail file size exceeds the maximum size allowed for mail delivery",
@@ -791,6 +792,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "appears to be spam",  # cPanel's Exim
             "detected as spam",  # SimpleLogin's relay
+            "we do not accept unsolicited commercial",  # MailScanner
+            "unsolicited commercial email rejected",  # MailScanner
+            "mailmarshal has detected possible spam",
             "may contain phishing and/or malware",  # Forward Email's Spam Scanner
             "mail rejected - spam",  # Courier
             "spam message rejected",  # Rspamd
@@ -881,6 +885,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "your message failed several antispam checks",
         ],
         [
+            r"unsolicited bulk e-?mail|bounce, id=\S+ - spam\b",  # amavis
             r"(?:\d\.\d\.\d|\d{3}) spam$",
             r"554 5\.7\.0 reject, id=\d+",
             r"greylisted.?. please try again in",
@@ -958,6 +963,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "banned sender",  # Microsoft 5.7.800
             # Forward Email's lists, of our IP or of senders a domain's admins chose
             "was sent from a blocked email address",  # Discourse
+            "listed in a public blacklist",  # MailScanner
+            "has been blocked by our automated software",
+            "unerwünschte e-mail wurde abgel",  # MailScanner, German (its "abgeleht")
             "support.google.com/mail/answer/69585",  # Gmail's "why we blocked it" page
             "is denylisted by",
             "was denylisted by",
@@ -1063,6 +1071,13 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "policy": (
         [
+            # Content filters' own notices to the sender: amavis, MailScanner, gateways
+            "banned contents",
+            "banned name",
+            "banned filename",
+            "on the list of unacceptable attachments",
+            "attachments are not allowed for security reasons",
+            "has a policy that prohibited the mail",  # Gmail: the reader's administrator
             # Mailing lists and groups whose rules keep our post out: never the reader's
             # fault (Mailman, ezmlm, mlmmj, Zimbra, Google Groups, Exchange, Discourse)
             "prohibit non-members from posting",
@@ -1124,10 +1139,13 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             r"security or policy settings at \S+ have rejected your message",
             r"violates \S+ email policy",  # Google Workspace: its customer's own rule
+            r"bounce, id=\S+ - banned\b",  # amavis: banned contents
         ],
     ),
     "virus": (
         [
+            "virus alert",  # Proxmox Mail Gateway's rule, amavis's subject
+            "mailmarshal has detected a virus",
             "virus found:",  # Rspamd: "clamav: virus found: ..."
             " detected by zoho mail",  # "552 5.7.1 virus <name> detected by Zoho Mail"
             "infected:",
@@ -1259,6 +1277,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
+            "failed to completely analyse",  # MailScanner
+            "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed
             "header is too long",  # Microsoft 5.0.350
             "content reject",
             "does not accept email in non-western",  # "(non-Latin) character sets"

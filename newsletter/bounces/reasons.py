@@ -460,7 +460,7 @@ HELD = re.compile(
 DELIVERED = re.compile(
     r"your message has been delivered to the following recipients|"
     r"delivery to these recipients or groups is complete|"
-    r"your message\b.{0,400}? was read on "
+    r"your message\b.{0,400}? was (?:read|deleted without being read) on "
 )
 
 

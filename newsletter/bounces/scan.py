@@ -400,7 +400,7 @@ def dsn_fields(msg: Message) -> list[Evidence]:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
         elif kind == "text/plain" and re.search(r"(?im)^final-recipient:", text_of(part)):
             found += _recipient_blocks(_field_blocks(text_of(part)))
-        elif kind == "message/disposition-notification":
+        elif kind == "message/disposition-notification" and not UNREAD.search(human_text(msg)):
             found += _rejected(_inner(part) or _field_blocks(text_of(part)))
     failed = addresses_in(headers(msg, "X-Failed-Recipients"))
     known = {e.address.lower() for e in found}
@@ -414,6 +414,8 @@ def dsn_fields(msg: Message) -> list[Evidence]:
 # RFC 8098's disposition of a message that a filter refused and the server deleted, the
 # sender told why in the text: Sieve's reject, Dovecot's reject of a full mailbox.
 REJECTED = re.compile(r"automatic-action/[\w-]+\s*;\s*deleted\b", re.I)
+# Outlook's notice that the reader deleted our message unread, in the same disposition.
+UNREAD = re.compile(r"deleted without being read", re.I)
 
 
 def _rejected(blocks: list[Message]) -> list[Evidence]:
