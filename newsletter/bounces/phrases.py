@@ -961,12 +961,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "dialup/transient ip not allowed",  # T-Online
             "is filtered and this connection will be closed",  # Naver: realip.naver.com
             "banned sender",  # Microsoft 5.7.800
-            # Forward Email's lists, of our IP or of senders a domain's admins chose
             "was sent from a blocked email address",  # Discourse
             "listed in a public blacklist",  # MailScanner
             "has been blocked by our automated software",
             "unerwünschte e-mail wurde abgel",  # MailScanner, German (its "abgeleht")
             "support.google.com/mail/answer/69585",  # Gmail's "why we blocked it" page
+            # Forward Email's lists, of our IP or of senders a domain's admins chose
             "is denylisted by",
             "was denylisted by",
             "not yet allowlisted by",
@@ -1144,7 +1144,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "virus": (
         [
-            "virus alert",  # Proxmox Mail Gateway's rule, amavis's subject
+            "matching rule: virus alert",  # Proxmox Mail Gateway's rule
             "mailmarshal has detected a virus",
             "virus found:",  # Rspamd: "clamav: virus found: ..."
             " detected by zoho mail",  # "552 5.7.1 virus <name> detected by Zoho Mail"
