@@ -1373,13 +1373,14 @@ def forwarded_inline(
     )
 
 
-def filter_notice(recipient: str, subject: str, text: str, *, from_: str) -> bytes:
-    """A content filter's own notice to the sender (MailScanner's, Proxmox Mail Gateway's):
-    plain text to our return path, with a null one, naming the reader only in its words."""
+def plain_notice(recipient: str, subject: str, text: str, *, from_: str) -> bytes:
+    """A server's notice in plain text alone (a content filter's, MailScanner's or Proxmox's,
+    or a bounce with no status part): to our return path, with a null one, naming the reader
+    only in its words."""
     return _crlf(
         f"Return-Path: <>\nFrom: {from_}\nTo: {verp(recipient)}\nSubject: {subject}\n"
         f"Date: {DATE}\nMessage-ID: <notice.4711@mx.example.net>\nMIME-Version: 1.0\n"
-        f"Content-Type: text/plain; charset=us-ascii\n\n{text}\n"
+        f"Content-Type: text/plain; charset=utf-8\n\n{text}\n"
     )
 
 

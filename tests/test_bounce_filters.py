@@ -10,7 +10,7 @@ company whose filter took our issue for spam each week dropped its reader after 
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, filter_notice, postfix, rfc3464
+from bounce_samples import classified, plain_notice, postfix, rfc3464
 
 READER = "reader@example.net"
 SENT = "  To: reader@example.net\n  Subject: This week: spring issue\n"
@@ -87,7 +87,7 @@ def test_amavis_s_report_of_our_content(subject, text, said, reason):
 def test_a_filter_s_own_notice_refuses_our_mail(subject, text, reason):
     """MailScanner's templates (reports/en/sender.*.report.txt), Proxmox's notify rule: the
     reader is found by our return path, and what the notice says is the message's reason."""
-    verdict = classified(filter_notice(READER, subject, text, from_="postmaster@mx.example.net"))
+    verdict = classified(plain_notice(READER, subject, text, from_="postmaster@mx.example.net"))
     assert (verdict.reason, verdict.kind) == (reason, "sender")
 
 

@@ -11,7 +11,15 @@ is switched off keeps the reader as a disabled mailbox does.
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, coremail, exim, exim_delay, lotus_notes, postfix
+from bounce_samples import (
+    classified,
+    coremail,
+    exim,
+    exim_delay,
+    lotus_notes,
+    plain_notice,
+    postfix,
+)
 
 SIMPLELOGIN = "newsletter.x7k2@slmail.me"
 FORWARDED = "reader@reader-domain.example"
@@ -176,3 +184,50 @@ def test_a_delay_warning_is_a_delay_whatever_the_provider_s_words():
         " connections, slow down. OFR005_104 [104]"
     )
     assert verdicts(exim_delay(address, said)) == [(address, "soft", "delayed")]
+
+
+GMAIL = "Mail Delivery Subsystem <mailer-daemon@googlemail.com>"
+EXCHANGE = "Microsoft Outlook <postmaster@exchange.example.fr>"
+
+
+@pytest.mark.parametrize(
+    ("from_", "text", "kind"),
+    [
+        # Gmail's own "the address couldn't be found", as its English is read: it looked
+        (
+            GMAIL,
+            "** Die Adresse wurde nicht gefunden **\n\nIhre Nachricht wurde nicht an {} zugestellt,"
+            " weil die Adresse nicht gefunden wurde oder keine E-Mails empfangen kann.",
+            "hard",
+        ),
+        (
+            GMAIL,
+            "** Adresse introuvable **\n\nVotre message n'a pas pu être envoyé à {}, car"
+            " l'adresse est introuvable ou ne peut pas recevoir de messages.",
+            "hard",
+        ),
+        # Exchange's "the email address you entered couldn't be found": words alone, as in
+        # English, a soft failure of a dead address's reason
+        (
+            EXCHANGE,
+            "Échec de la remise pour ces destinataires ou groupes :\n\n{}\nL'adresse de"
+            " messagerie que vous avez entrée est introuvable.",
+            "soft",
+        ),
+        (
+            EXCHANGE,
+            "Il recapito non è riuscito per i seguenti destinatari o gruppi:\n\n{}\nNon sono"
+            " riuscito a trovare l'indirizzo e-mail che hai immesso.",
+            "soft",
+        ),
+    ],
+)
+def test_a_dead_address_in_the_reporting_server_s_language(from_, text, kind):
+    """A report of its words alone (a forwarded one, or one whose status part was lost)."""
+    address = "leser.beispiel@example.de"
+    raw = plain_notice(
+        address, "Delivery Status Notification (Failure)", text.format(address), from_=from_
+    )
+    assert [(f.address, f.kind, f.reason) for f in classified(raw).recipients] == [
+        (address, kind, "user_unknown")
+    ]

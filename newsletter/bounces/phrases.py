@@ -437,6 +437,14 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "ディレクトリのリストにありません",
             "domino ディレクトリには見つかりません",
             "no se encuentra en el directorio de domino",
+            # Gmail's "address couldn't be found" and Exchange's "the email address you
+            # entered couldn't be found" in the languages they write them in
+            "die adresse wurde nicht gefunden",
+            "l'adresse est introuvable",
+            "l'adresse de messagerie que vous avez entrée est introuvable",
+            "non sono riuscito a trovare l'indirizzo e-mail",
+            "送信先メールアドレスが見つかりませんでした",  # au (KDDI)
+            "アドレスの不一致",  # jp-r.ne.jp: "the address does not match"
             "address couldn't be found",
             "address could not be found",
             "recipient name is not recognized",  # Exchange 2000/2003's NDR

@@ -46,12 +46,13 @@ AT_RCPT = re.compile(
 # Words of a server that looked the recipient up and did not find it: Exchange's "The
 # recipient name is not recognized", Domino's and Notes' "not listed in Domino Directory" (and
 # their Japanese), IMail's "Invalid final delivery userid", Gmail's "the address couldn't be
-# found", Postfix's RCPT TO restriction "Recipient address rejected", a site's "did not
-# exactly match an LLNL email address", Postfix's local delivery's 'unknown user: "name"',
-# MDaemon's "There is no user by that name at this server", Exim's own router's 'unknown
-# local-part "name" in domain', vpopmail's "no mailbox here by that name", "... does not have
-# an account here", RFC 3463's name for x.1.1 written out. (Not Yahoo's older "This user
-# doesn't have a example.com account": its X2 servers say so to senders they filter too.)
+# found" (and its German and French), Postfix's RCPT TO restriction "Recipient address
+# rejected", a site's "did not exactly match an LLNL email address", Postfix's local
+# delivery's 'unknown user: "name"', MDaemon's "There is no user by that name at this server",
+# Exim's own router's 'unknown local-part "name" in domain', vpopmail's "no mailbox here by
+# that name", "... does not have an account here", RFC 3463's name for x.1.1 written out. (Not
+# Yahoo's older "This user doesn't have a example.com account": its X2 servers say so to
+# senders they filter too.)
 LOOKED_UP = re.compile(
     r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
     r"unknown local-part|no mailbox here by that name|"
@@ -60,6 +61,7 @@ LOOKED_UP = re.compile(
     r"en el directorio de domino|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
+    r"weil die adresse nicht gefunden wurde|car l.adresse est introuvable|"
     r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|" + phrases.MAIL_RU_NO_USER
 )
 
