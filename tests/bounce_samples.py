@@ -1442,6 +1442,11 @@ class _Caught(logging.Handler):
         raise AssertionError(f"classify caught an error of its own: {record.getMessage()}")
 
 
+def verdicts(raw: bytes) -> list[tuple[str, str, str]]:
+    """(address, kind, reason) of each recipient classify names."""
+    return [(f.address, f.kind, f.reason) for f in classified(raw).recipients]
+
+
 def classified(raw: bytes):
     """classify, failing when its guard against the unforeseen had to catch anything."""
     log = logging.getLogger("newsletter.bounces.reports")

@@ -10,7 +10,7 @@ company whose filter took our issue for spam each week dropped its reader after 
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, plain_notice, postfix, rfc3464
+from bounce_samples import classified, plain_notice, postfix, rfc3464, verdicts
 
 READER = "reader@example.net"
 SENT = "  To: reader@example.net\n  Subject: This week: spring issue\n"
@@ -44,9 +44,7 @@ def test_amavis_s_report_of_our_content(subject, text, said, reason):
         subject=subject,
         from_="Content-filter at mail.example.net <postmaster@mail.example.net>",
     )
-    assert [(f.address, f.kind, f.reason) for f in classified(raw).recipients] == [
-        (READER, "sender", reason)
-    ]
+    assert verdicts(raw) == [(READER, "sender", reason)]
 
 
 @pytest.mark.parametrize(

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import pytest
 from bounce_samples import (
-    classified,
     coremail,
     exim,
     exim_delay,
     lotus_notes,
     plain_notice,
     postfix,
+    verdicts,
 )
 
 SIMPLELOGIN = "newsletter.x7k2@slmail.me"
 FORWARDED = "reader@reader-domain.example"
-
-
-def verdicts(raw: bytes) -> list[tuple[str, str, str]]:
-    return [(f.address, f.kind, f.reason) for f in classified(raw).recipients]
 
 
 # SimpleLogin's relay answers after DATA, from its own Postfix to its handler
@@ -228,6 +224,4 @@ def test_a_dead_address_in_the_reporting_server_s_language(from_, text, kind):
     raw = plain_notice(
         address, "Delivery Status Notification (Failure)", text.format(address), from_=from_
     )
-    assert [(f.address, f.kind, f.reason) for f in classified(raw).recipients] == [
-        (address, kind, "user_unknown")
-    ]
+    assert verdicts(raw) == [(address, kind, "user_unknown")]

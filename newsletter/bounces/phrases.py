@@ -21,9 +21,9 @@ from newsletter import our_account
 
 # --------------------------------------------------------------------------------------
 # Status codes. 4.x.x never maps to a hard reason (the address may well be fine later).
-# Left out as ambiguous: x.0.0, 5.5.0, 5.7.0, 5.7.1, 5.7.9 (Yahoo: policy; RFC: auth),
-# 4.1.6 and 4.3.2 (hard meanings on a transient code), 5.4.1 (RFC: no answer from host;
-# Microsoft: recipient not found), 5.0.350 (Microsoft catch-all).
+# Left out as ambiguous: x.0.0, 5.5.0, 5.7.0, 5.7.1, 4.1.6 and 4.3.2 (hard meanings on a
+# transient code), 5.4.1 (RFC: no answer from host; Microsoft: recipient not found), 5.0.350
+# (Microsoft catch-all). 5.7.9 is ours either way (RFC: a weak authentication; Yahoo: policy).
 STATUS_REASONS: dict[str, str] = {
     "2.1.5": "delivered",
     # transient
@@ -33,7 +33,7 @@ STATUS_REASONS: dict[str, str] = {
     "4.2.1": "mailbox_disabled",
     "4.2.2": "mailbox_full",
     "4.2.3": "too_large",
-    "4.2.4": "filtered",
+    "4.2.4": "system_error",
     "4.3.1": "system_full",
     "4.3.3": "system_error",
     "4.3.5": "system_error",
@@ -48,10 +48,13 @@ STATUS_REASONS: dict[str, str] = {
     "4.4.316": "network_error",  # Microsoft: connection refused
     "4.4.317": "security_error",  # Microsoft: STARTTLS required
     "4.5.3": "too_many_connections",  # too many recipients
+    "4.5.1": "syntax_error",
     "4.5.5": "system_error",
+    "4.5.6": "syntax_error",
     "4.6.0": "content_error",
     "4.6.2": "content_error",
     "4.6.5": "content_error",
+    "4.6.6": "content_error",
     "4.7.1": "blocked",
     "4.7.2": "blocked",
     "4.7.5": "security_error",
@@ -82,7 +85,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.1.1": "user_unknown",
     "5.1.2": "host_unknown",
     "5.1.3": "user_unknown",
-    "5.1.4": "filtered",
+    "5.1.4": "system_error",  # ambiguous: the name matches several mailboxes there
     "5.1.6": "has_moved",
     "5.1.7": "sender_rejected",
     "5.1.8": "sender_rejected",
@@ -93,12 +96,12 @@ STATUS_REASONS: dict[str, str] = {
     "5.2.1": "mailbox_disabled",  # RFC 3463 / Gmail: mailbox disabled
     "5.2.2": "mailbox_full",
     "5.2.3": "too_large",
-    "5.2.4": "filtered",
+    "5.2.4": "system_error",  # the reader's list could not be expanded
     "5.2.121": "rate_limited",  # Microsoft: per-hour receive limit from sender
     "5.2.122": "rate_limited",  # Microsoft: per-hour receive limit
     "5.3.0": "system_error",
     "5.3.1": "system_full",
-    "5.3.2": "no_mail_accepted",
+    "5.3.2": "system_error",  # not accepting now; RFC 7504's 521 says never (reasons.py)
     "5.3.3": "system_error",
     "5.3.4": "too_large",
     "5.3.5": "system_error",
@@ -110,6 +113,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.4.14": "network_error",  # Microsoft: routing loop
     "5.4.300": "expired",  # Microsoft: message expired
     "5.4.317": "security_error",
+    "5.5.1": "syntax_error",  # our client: a command it may not give
     "5.5.2": "syntax_error",
     "5.5.3": "too_many_connections",  # too many recipients
     "5.5.4": "system_error",
@@ -124,6 +128,8 @@ STATUS_REASONS: dict[str, str] = {
     "5.6.7": "content_error",
     "5.6.8": "content_error",
     "5.6.9": "content_error",
+    "5.6.4": "content_error",  # conversion with loss, which the message forbade
+    "5.6.10": "content_error",  # as 5.6.8
     "5.6.11": "content_error",  # Microsoft: bare line feeds
     "5.6.211": "content_error",  # Microsoft: invalid MIME content
     "5.7.2": "security_error",
@@ -152,6 +158,8 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.26": "auth_failure",  # Gmail: unauthenticated
     "5.7.27": "auth_failure",  # RFC 7505: sender has null MX; Gmail: bulk senders need SPF
     "5.7.28": "blocked",  # Gmail: unusual rate of unsolicited mail
+    "5.7.29": "auth_failure",  # RFC 8617: ARC validation failure
+    "5.7.9": "security_error",  # an authentication mechanism too weak (Yahoo: policy)
     "5.7.30": "auth_failure",
     "5.7.32": "auth_failure",
     "5.7.57": "security_error",  # Microsoft: client not authenticated
@@ -1370,7 +1378,11 @@ _SHARP = [
             re.I,
         ),
     ),
-    ("no_mail_accepted", re.compile(r"null ?mx|does not accept (?:any )?mail", re.I)),
+    # (Not RFC 7505's 5.7.27 "sender address has null MX": our return path's domain.)
+    (
+        "no_mail_accepted",
+        re.compile(r"(?<!sender address has )null ?mx|does not accept (?:any )?mail", re.I),
+    ),
     # Who may write to a group or a public folder (Microsoft 5.7.13, 5.7.193): its owner's
     # rule about us, whatever RFC 5248 says its status means ("user account disabled")
     (

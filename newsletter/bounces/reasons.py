@@ -266,6 +266,8 @@ def _reason(
         # a Chinese provider's own reason, where its English words said nothing we know
         or (background.in_chinese if alone else None)
     )
+    if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
+        return "no_mail_accepted"  # RFC 7504: this host never takes mail
     if found == "expired" and evidence.status.startswith("5"):
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
         found = phrases.reason_for_status(evidence.status) or found
