@@ -1373,6 +1373,27 @@ def forwarded_inline(
     )
 
 
+def global_dsn(recipient: str, field: str) -> bytes:
+    """RFC 6533's report for mail to an internationalised address: a global delivery status
+    part, its recipient fields of type utf-8 holding `field` (the address raw, or with
+    "\\x{HHHH}" escapes), and the original's headers as message/global-headers."""
+    return _crlf(
+        "From: Mail Delivery System <MAILER-DAEMON@out1.example.org>\n"
+        f"To: <{verp(recipient)}>\nSubject: Undelivered Mail Returned to Sender\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=global-delivery-status; boundary="g"\n\n'
+        "--g\nContent-Type: text/plain; charset=utf-8\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients.\n\n"
+        "--g\nContent-Type: message/global-delivery-status\n\n"
+        "Reporting-MTA: dns; out1.example.org\n\n"
+        f"Final-Recipient: utf-8; {field}\nOriginal-Recipient: utf-8; {field}\n"
+        "Action: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.net\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 Recipient address rejected: User unknown\n\n"
+        f"--g\nContent-Type: message/global-headers\n\n{original(recipient, body=False)}\n--g--\n"
+    )
+
+
 def plain_notice(recipient: str, subject: str, text: str, *, from_: str) -> bytes:
     """A server's notice in plain text alone (a content filter's, MailScanner's or Proxmox's,
     or a bounce with no status part): to our return path, with a null one, naming the reader

@@ -21,6 +21,7 @@ from __future__ import annotations
 import pytest
 from bounce_samples import (
     exchange,
+    global_dsn,
     messaging_server,
     postfix,
     postfix_many,
@@ -363,3 +364,19 @@ def test_every_address_a_header_lists_is_found(mailboxes):
     lost: a name in any script, a quoted local part, a host without a dot."""
     value = ", ".join(text for text, _ in mailboxes)
     assert {address.lower() for _, address in mailboxes} <= addresses_in([value])
+
+
+@pytest.mark.parametrize(
+    ("address", "field"),
+    [
+        ("علی@ایران.example", "علی@ایران.example"),
+        ("علی@example.ir", r"\x{639}\x{644}\x{6CC}@example.ir"),  # RFC 6533's escapes
+        ("用户@例子.example", "用户@例子.example"),
+        ("reader😀@example.org", "reader😀@example.org"),
+    ],
+)
+def test_rfc_6533_s_utf8_addresses_name_the_recipient(address, field):
+    """An address of type utf-8 is one, whatever its characters; before, an escaped one was
+    read as its last escape and an emoji's fell to the words, which named our Reply-To."""
+    verdict = classify(global_dsn(address, field))
+    assert [(f.address, f.kind) for f in verdict.recipients] == [(address, "hard")]

@@ -369,18 +369,30 @@ def _field_blocks(text: str) -> list[Message]:
 def _value(field: str | None) -> str:
     """'rfc822; someone@example.org' -> 'someone@example.org'."""
     value = " ".join(decoded(field or "").split())
-    if ";" in value:
-        value = value.split(";", 1)[1]
-    found = ADDRESS.search(value)
+    kind, _, rest = value.partition(";") if ";" in value else ("", "", value)
+    utf8 = kind.strip().lower() == "utf-8"
+    if utf8:  # RFC 6533: "\x{HHHH}" stands for a character the field did not carry as it is
+        rest = UNITEXT.sub(_character, rest)
+    found = ADDRESS.search(rest)
     if found is None:
         # The field holds an address and nothing else: one that prose would not be trusted
         # with (root@localhost, the one-letter top-level domain of an anonymised sample) is
-        # still one, unless it is not ASCII (an encoded word decoded: no address we sent to)
-        # or masked ("****@****", as a relay that hides the real address writes it).
-        found = FIELD_ADDRESS.search(value)
-        if found and not (found.group(1).isascii() and MASKED.search(found.group(1)) is None):
+        # still one, unless it is not ASCII where its type does not say UTF-8 (an encoded
+        # word decoded: no address we sent to) or masked ("****@****", as a relay that hides
+        # the real address writes it).
+        found = FIELD_ADDRESS.search(rest)
+        readable = found and (utf8 or found.group(1).isascii())
+        if found and not (readable and MASKED.search(found.group(1)) is None):
             found = None
     return found.group(1) if found else ""
+
+
+UNITEXT = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
+
+
+def _character(escaped: re.Match) -> str:
+    code = int(escaped.group(1), 16)
+    return chr(code) if code <= 0x10FFFF else escaped.group(0)
 
 
 # Bounded as RFC 5321 bounds the parts (64 and 255), so a long field is read in linear time.
