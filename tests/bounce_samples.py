@@ -694,9 +694,15 @@ def lotus_notes(recipient: str, reason: str, charset: str = "iso-8859-1") -> byt
 
 
 def qmail(
-    recipient: str, diagnostic: str, *, permanent: bool = True, ip: str = "198.51.100.7"
+    recipient: str,
+    diagnostic: str,
+    *,
+    permanent: bool = True,
+    ip: str = "198.51.100.7",
+    banner: str = "",
 ) -> bytes:
-    """qmail-send's bounce: 'Hi. This is the qmail-send program at ...', '<addr>:' then the reply."""
+    """qmail-send's bounce: 'Hi. This is the qmail-send program at ...', '<addr>:' then the
+    reply; `banner`, the lines a provider adds to the template before the first recipient."""
     if permanent:
         intro = (
             "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
@@ -707,7 +713,7 @@ def qmail(
         intro = "I'm not going to try again; this message has been in the queue too long.\n"
         tail = ""
     body = (
-        "Hi. This is the qmail-send program at out1.example.org.\n" + intro + "\n"
+        "Hi. This is the qmail-send program at out1.example.org.\n" + intro + banner + "\n"
         f"<{recipient}>:\n"
         f"{ip} does not like recipient.\n"
         f"Remote host said: {diagnostic}\n"

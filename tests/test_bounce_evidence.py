@@ -380,3 +380,23 @@ def test_rfc_6533_s_utf8_addresses_name_the_recipient(address, field):
     read as its last escape and an emoji's fell to the words, which named our Reply-To."""
     verdict = classify(global_dsn(address, field))
     assert [(f.address, f.kind) for f in verdict.recipients] == [(address, "hard")]
+
+
+READER = "reader@example.net"
+
+
+def test_a_provider_s_contact_address_in_its_banner_is_not_a_recipient():
+    """A qmail provider's template asks the sender to write to its support (a real bounce of
+    a British ISP, anonymised): that address is no failed recipient."""
+    banner = (
+        "*\n* You've experienced some sort of problem sending mail to one of our users.\n"
+        "* (Please contact us at <support@provider.example> if you require assistance)\n*\n"
+    )
+    said = "The users mailfolder is over the allowed quota (size). (#5.2.2)"
+    verdict = classify(qmail(READER, said, banner=banner))
+    assert [(f.address, f.reason) for f in verdict.recipients] == [(READER, "mailbox_full")]
+
+
+def test_sprint_s_old_no_such_user():
+    raw = rfc3464(READER, "", "500 (err.nosuchuser)", action="failed")
+    assert [(f.address, f.reason) for f in classify(raw).recipients] == [(READER, "user_unknown")]

@@ -439,6 +439,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown or illegal user",
             "did not exactly match",
             "unknown or illegal alias",
+            "err.nosuchuser",  # Sprint's old servers: "500 (err.nosuchuser)"
             "not listed in domino directory",
             # Lotus Notes / HCL Domino, in English and in their Japanese editions.
             "not listed in public name & address book",

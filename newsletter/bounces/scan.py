@@ -607,7 +607,7 @@ NOT_THE_RECIPIENT = re.compile(
     r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
     r"new address(?: is)?|forward(?:ed|ing)? to|moved to|send mail to|"
     # an address in the server's words to write to: "forward this error to", "contact"
-    r"this error to|contact|report details to)[:= ]*<?$"
+    r"this error to|contact(?: us| me)?(?: at)?|report details to)[:= ]*<?$"
 )
 
 
