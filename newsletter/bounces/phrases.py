@@ -19,6 +19,28 @@ import re
 
 from newsletter import our_account
 
+# Persian and Arabic as people type them: a zero-width non-joiner, a tatweel or a direction
+# mark inside a word, the vowel marks, hamza on alef, Arabic yeh and kaf in Persian words
+# (a keyboard's choice): folded away in the phrases and in the words read alike, so one
+# phrase matches every spelling.
+_ONE_SPELLING = str.maketrans(
+    {
+        "\u064a": "\u06cc",
+        "\u0649": "\u06cc",
+        "\u0643": "\u06a9",
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+    }
+    | dict.fromkeys([0x200C, 0x200D, 0x200E, 0x200F, 0x0640, *range(0x064B, 0x0660), 0x0670])
+)
+
+
+def fold(text: str) -> str:
+    """Lowercased, white space made single spaces, Persian and Arabic spellings made one."""
+    text = " ".join(text.split()).lower()
+    return text if text.isascii() else text.translate(_ONE_SPELLING)
+
+
 # --------------------------------------------------------------------------------------
 # Status codes. 4.x.x never maps to a hard reason (the address may well be fine later).
 # Left out as ambiguous: x.0.0, 5.5.0, 5.7.0, 5.7.1, 4.1.6 and 4.3.2 (hard meanings on a
@@ -291,6 +313,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "too_large": (  # MesgTooBig, ExceedLimit, EmailTooLarge
         [
             "oversized email rejected",  # MailScanner
+            "پیام شما بیش از حد بزرگ بود",  # Mailman 2, Persian: "your message was too big"
             "exceeded maximum inbound message size",
             "line limit exceeded",
             "mail file size exceeds the maximum size allowed for mail delivery",
@@ -615,6 +638,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "filtered": (
         [
             "message rejected by filter rule",  # Mailman's header filters
+            "مطابقت با قواعد پالایش",  # the same, in Persian
+            "بسبب تطابق قاعدة مصفي",  # and in Arabic
             "because the recipient is only accepting mail from specific email addresses",
             "bounced address",
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
@@ -788,8 +813,18 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown host",
             "unroutable address",
             "unrouteable address",
+            "domain not found: nxdomain",  # Stalwart
+            "there are no dns entries for the hostname",  # Apache James
+            "no mx hosts found for",  # Citadel
         ],
-        ["553 " + _G + " does not exist"],
+        [
+            "553 " + _G + " does not exist",
+            # Go's resolver (mox, chasquid): "lookup example.net on 127.0.0.53:53: no such host"
+            r"lookup \S+(?: on \S+)?: no such host",
+            # ZoneMTA: "DNS error occurred while resolving the Mail Exchange (MX) server for
+            # the specified domain (example.net). Domain name not found"
+            r"for the specified domain \(\S+\)\. domain name not found",
+        ],
     ),
     "bad_reputation": (
         [
@@ -809,6 +844,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "appears to be spam",  # cPanel's Exim
             "detected as spam",  # SimpleLogin's relay
+            # Discourse, Arabic: "our system tagged your email as unwanted mail"
+            "على أنها بريد غير مرغوب فيه",
             "we do not accept unsolicited commercial",  # MailScanner
             "unsolicited commercial email rejected",  # MailScanner
             "mailmarshal has detected possible spam",
@@ -962,6 +999,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "throttling failure: ",
             "too many errors from your ip",
             "we have already made numerous attempts to deliver this message",
+            # Odoo's alias, in Arabic: "because you contacted it too many times in the last
+            # minutes"
+            "لأنك قمت بالتواصل معه مرات عديدة",
         ],
         [
             "connection " + _G + "limit",
@@ -1150,6 +1190,36 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "we do not accept messages containing images or other attachments",
             "you have exceeded the allowable number of posts without solving a captcha",
             "you have exceeded the the allowable number of posts without solving a captcha",
+            # Mailman 2's rejections (Hold.py, MimeDel.py), and as its Persian and Arabic
+            # catalogs write them: a moderator's refusal, non-members, a banned poster, a
+            # content type the list refuses
+            "deemed inappropriate by the moderator",
+            "non-members are not allowed to post messages to this list",
+            "forbidden from posting messages to this list",
+            "content type was explicitly disallowed",
+            "content type was not explicitly allowed",
+            "توسط میان\u200cدار فهرست، رد شده",
+            "میان\u200cدار، پیام شما را نامناسب",
+            "کسی غیر از اعضا اجازه\u200cی فرستادن پیام",
+            "مجاز به فرستادن پیام به این فهرست پستی نیستید",
+            "از فرستادن پیام به این فهرست، منع شده",
+            "نوع محتوای این پیام، صریحاً غیرمجاز",
+            "غير مسموح لك بالإرسال إلى القائمة البريدية",
+            "أنت ممنوع من إرسال الرسائل إلى هذه القائمة",
+            "اعتبرت رسالتك غير مناسبة من قبل المنظم",
+            "نوع محتويات الرسالة مصرح بمنعها",
+            # Discourse's refusals of mail sent in (server.ar.yml, server.fa_IR.yml): an
+            # unknown, blocked or inactive sender, a category for members only, a trust
+            # level, no right to reply, mail marked as sent by a machine
+            "تم إرسال ردك من عنوان بريد إلكتروني",
+            "إلا بالردود من المستخدمين الذين يملكون حسابات صالحة",
+            "لا يملك حسابك مستوى الثقة المطلوب",
+            "لم يتم تنشيط حسابك المرتبط بعنوان البريد الإلكتروني",
+            "ليس لديك الأذونات اللازمة للرد",
+            "إننا لا نقبل هذا النوع من الرسائل الإلكترونية",
+            "حساب شما مرتبط با این آدرس ایمیل فعال نشده است",
+            # Odoo's alias for registered partners only (addons/mail, ar.po)
+            "فقط العناوين المربوطة بالشركاء المسجلين",
         ],
         # Microsoft 365's NDR for the recipient domain's own rules: "Security or policy
         # settings at example.com have rejected your message."
@@ -1239,6 +1309,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "network_error": (
         [
             "could not connect and send the mail to",
+            # Haraka's own words when no MX answered, under its own 5.1.2
+            "tried all mxs",
             "can not connect to",  # Coremail: "Can not connect to recipient's server"
             "dns records for the destination computer could not be found",
             "hop count exceeded - possible mail loop",
@@ -1308,6 +1380,16 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "this message contain invalid mime headers",
             "this message contain improperly-formatted binary content",
             "this message contain text that uses unnecessary base64 encoding",
+            # Mailman 2: nothing left once its content filter removed what it refuses
+            "after content filtering, the message was empty",
+            "بعد از پالایش محتوا، این پیام خالی ماند",
+            "بعد تصفية المحتويات صارت الرسالة فارغة",
+            # Discourse, in Arabic and Persian: "complex formatting, message too large, too
+            # small"; no reply found in it
+            "بعض الأسباب المحتملة هي: التنسيق المعقَّد",
+            "برخی از دلایل ممکن عبارتند از: قالب بندی پیچیده",
+            "نتوانستیم محتوای پاسخی را در ایمیل شما پیدا کنیم",
+            "نتوانستیم پاسخ شما را در ایمیل پیدا کنیم",
         ],
         [],
     ),
@@ -1441,13 +1523,13 @@ _SHARP = [
     ),
 ]
 _ORDER = {"virus": 0, "syntax_error": 2}
-# Searched in text already lowercased (reason_for_text): the literals lowercased here match
-# without re.I, three times faster on real bounces; the regexes keep theirs, scoped.
+# Searched in folded text (reason_for_text): the literals folded here match without re.I,
+# three times faster on real bounces; the regexes keep theirs, scoped.
 TEXT_REASONS: list[tuple[str, re.Pattern]] = _SHARP + [
     (
         reason,
         re.compile(
-            "|".join([*(re.escape(x.lower()) for x in literal), *(f"(?i:{x})" for x in regex)])
+            "|".join([*(re.escape(fold(x)) for x in literal), *(f"(?i:{x})" for x in regex)])
         ),
     )
     for reason, (literal, regex) in sorted(_PHRASES.items(), key=lambda kv: _ORDER.get(kv[0], 1))
@@ -2184,7 +2266,7 @@ _LAST = [
 
 def reason_for_text(text: str, patterns=TEXT_REASONS) -> str | None:
     """The first reason whose phrases the bounce's words contain, or None."""
-    folded = " ".join((text or "").lower().split())
+    folded = fold(text or "")
     return next((reason for reason, pattern in patterns if pattern.search(folded)), None)
 
 

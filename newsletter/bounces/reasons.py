@@ -15,6 +15,7 @@ from email.message import Message
 from functools import cached_property
 
 from newsletter.bounces import phrases
+from newsletter.bounces.phrases import fold
 from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
 from newsletter.bounces.verdict import Failure, kind_of
 from newsletter.text import SUBJECT_PREFIXES
@@ -98,7 +99,11 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{0,80}\]\s*)+")
 BOUNCE_SUBJECT = re.compile(
     r"(?i)(undeliver|undelivered|delivery (?:status|fail|problem|notification)|"
     r"returned mail|failure notice|mail delivery|could not be delivered|non[- ]?delivery|"
-    r"not delivered|rejected|delayed|warning: message)"
+    r"not delivered|rejected|delayed|warning: message|"
+    # Persian and Arabic, folded: rejected, not delivered, not sent; rejected, delivery
+    # failed, could not be delivered
+    r"پس ?زده ?شد|تحویل ?داده ?نشد|ارسال ?نشد|تم رفض|مرفوض|فشل (?:فی )?تسلیم|تعذر تسلیم|"
+    r"لم یتم تسلیم)"
 )
 
 
@@ -108,7 +113,7 @@ def bounce_subject(subject: str) -> bool:
     own = _TAGS.sub("", subject)
     if _ANSWER.match(own) or auto_reply_subject(own):
         return False
-    return bool(BOUNCE_SUBJECT.search(own))
+    return bool(BOUNCE_SUBJECT.search(fold(own)))
 
 
 # An answer's prefix, not a forward's: a forwarded bounce is still the bounce.
@@ -124,10 +129,6 @@ def auto_reply_subject(subject: str) -> bool:
         or AUTO_REPLY_SUBJECT.search(subject.lstrip(" ["))
         or AWAY_SUBJECT.search(subject)
     )
-
-
-def fold(text: str) -> str:
-    return " ".join(text.split()).lower()
 
 
 class Background:
@@ -459,7 +460,19 @@ HELD = re.compile(
     r"requires the approval of the moderators|has been queued for approval|"
     r"configured to request positive confirmation of messages|"
     r"every sender must confirm its own posts|"
-    r"has been postponed because the \S+ list is held"
+    r"has been postponed because the \S+ list is held|"
+    # Mailman's Persian and Arabic: "held until the list moderator can review and approve
+    # it", "awaits the moderator's approval" (its subjects)
+    + "|".join(
+        map(
+            fold,
+            [
+                "تا زمانی که میان\u200cدار فهرست بتواند آن را بررسی",
+                "در انتظار تایید میان\u200cدار",
+                "تنتظر موافقة المنظم",
+            ],
+        )
+    )
 )
 DELIVERED = re.compile(
     r"your message has been delivered to the following recipients|"

@@ -22,9 +22,10 @@ from email.parser import HeaderParser
 from email.policy import Compat32
 from email.utils import getaddresses
 
-# Not led by an apostrophe: text quotes addresses in them ("addressed to 'reader@...'").
+# Not led by an apostrophe or a backtick: text quotes addresses in them ("addressed to
+# 'reader@...'", Mailman's "from your address `news@...'").
 ADDRESS = re.compile(
-    r"(?<![\w.+\-=/@])(?!')"
+    r"(?<![\w.+\-=/@])(?!['`])"
     r"([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
     re.UNICODE,
 )
@@ -607,7 +608,9 @@ NOT_THE_RECIPIENT = re.compile(
     r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
     r"new address(?: is)?|forward(?:ed|ing)? to|moved to|send mail to|"
     # an address in the server's words to write to: "forward this error to", "contact"
-    r"this error to|contact(?: us| me)?(?: at)?|report details to)[:= ]*<?$"
+    r"this error to|contact(?: us| me)?(?: at)?|report details to|"
+    # Arabic: "contact us at"
+    r"تواصل معنا على|اتصل بنا على)[:= ]*<?$"
 )
 
 
