@@ -7,10 +7,15 @@ Before: a list refusing our post (a moderator, non-members, a banned poster, its
 in Persian or Arabic was a soft failure of no reason counted against the list's address, or
 nothing at all; so were a forum's refusals; a Persian held notice was not known as one; Odoo's
 "contact us at" address was named as a failed reader; and Mailman's "from your address
-`news@...'" named our own address, backtick and all.
+`news@...'" named our own address, backtick and all; and UTF-8 text under a label MTAs
+put on whatever their templates hold (us-ascii, iso-8859-1) lost every word.
 """
 
 from __future__ import annotations
+
+import base64
+import quopri
+from email.header import Header
 
 import pytest
 from bounce_samples import SENDER, _encoded, classified, list_notice, plain_notice, verdicts
@@ -225,4 +230,44 @@ def test_a_phrase_is_known_however_persian_is_typed(marks, arabic_letters):
         text = text[:spot] + mark + text[spot:]
     raw = list_notice(LIST, text, subject=_encoded(REFUSED_FA), attached=False)
     verdict = classified(raw)
+    assert (verdict.kind, verdict.reason) == ("sender", "policy")
+
+
+def in_charset(text: str, charset: str, label: str | None, encoding: str) -> bytes:
+    """The refusal above as a list server sends it: its body in `charset`, labelled `label`
+    (or not at all), sent 8bit, base64 or quoted-printable."""
+    body = text.encode(charset)
+    payload = {
+        "8bit": body,
+        "base64": base64.encodebytes(body),
+        "quoted-printable": quopri.encodestring(body),
+    }[encoding]
+    head = (
+        f"From: khabarnameh-owner@lists.example.ir\nTo: {SENDER}\n"
+        f"Subject: {Header(REFUSED_FA, 'utf-8').encode()}\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain" + (f"; charset={label}" if label else "") + "\n"
+        f"Content-Transfer-Encoding: {encoding}\n\n"
+    )
+    return head.replace("\n", "\r\n").encode() + payload.replace(b"\n", b"\r\n")
+
+
+@pytest.mark.parametrize("encoding", ["8bit", "base64", "quoted-printable"])
+@pytest.mark.parametrize(
+    "charset, label",
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8", None),
+        # An MTA's template label on whatever it holds: the words were lost before
+        ("utf-8", "us-ascii"),
+        ("utf-8", "iso-8859-1"),
+        ("utf-8", "windows-1252"),
+        # Windows' Arabic code page, in which Persian is written with Arabic yeh and kaf
+        ("windows-1256", "windows-1256"),
+    ],
+)
+def test_a_refusal_is_read_in_its_charset_or_as_the_utf_8_it_is(charset, label, encoding):
+    text = REFUSE_FA.format(reason="[هیچ دلیلی داده نشده]")
+    if charset == "windows-1256":
+        text = text.replace("\u200c", "").replace("ی", "ي").replace("ک", "ك")
+    verdict = classified(in_charset(text, charset, label, encoding))
     assert (verdict.kind, verdict.reason) == ("sender", "policy")

@@ -167,10 +167,7 @@ def _decoded_text(part: Message) -> str:
     charset = part.get_content_charset()
     if charset is None:  # undeclared: old Japanese servers write ISO-2022-JP without saying so
         charset = "iso-2022-jp" if b"\x1b$B" in payload else "utf-8"
-    try:
-        text = payload.decode(charset, "replace")
-    except (LookupError, ValueError):  # a charset no codec has, or a name with a NUL in it
-        text = payload.decode("utf-8", "replace")
+    text = _in_charset(payload, charset)
     if part.get_content_type() == "text/html":
         text = _without_scripts(text)
         text = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", text)
@@ -178,6 +175,30 @@ def _decoded_text(part: Message) -> str:
         # each (100 KB of them took 2.7 s).
         text = html.unescape(re.sub(r"<[^<>]+>", " ", text))
     return text
+
+
+# Labels an MTA puts on its template's text whatever it holds: non-ASCII bytes under them
+# that are valid UTF-8 are UTF-8 (a Persian notice labelled us-ascii lost every word).
+_OFTEN_MISLABELLED = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso-8859-1", "latin1", "latin-1"}
+_OFTEN_MISLABELLED |= {"windows-1252", "cp1252"}
+
+
+def _in_charset(payload: bytes, charset: str) -> str:
+    """The bytes in their declared charset, or in UTF-8 where that is what they are."""
+    if not payload.isascii() and charset in _OFTEN_MISLABELLED:
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return payload.decode(charset)
+    except UnicodeDecodeError:  # wrongly labelled: UTF-8 if it is that, else what can be read
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload.decode(charset, "replace")
+    except (LookupError, ValueError):  # a charset no codec has, or a name with a NUL in it
+        return payload.decode("utf-8", "replace")
 
 
 _SCRIPT_OPENS = re.compile(r"<(script|style)", re.I)
