@@ -854,6 +854,51 @@ def test_a_server_away_when_a_new_session_is_due_stops_the_batch_and_loses_nobod
     assert db.session.scalar(sa.select(claims.BatchClaim.token)) is None  # its range let go
 
 
+class HangsUpAtHello:
+    """A real SMTP listener that greets, then hangs up on EHLO: a server restarting or
+    shedding load."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"smtp://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.greeted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"220 mx.example.net ESMTP\r\n")
+                self.greeted += 1
+                connection.recv(1024)  # EHLO: hang up
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_server_that_hangs_up_at_hello_is_retried_not_a_paused_issue(app, weekly, inbox):
+    """It was taken for an error no retry mends: the issue paused and waited for an editor."""
+    add_subscribers(weekly, 4)
+    issue = draft(weekly)
+    start_sending(issue)
+    server = HangsUpAtHello()
+    try:
+        app.config["SMTP_URL"] = server.url
+        outcome = loop.send_batch(issue.id)
+    finally:
+        server.close()
+    assert (outcome.sent, outcome.stopped, server.greeted) == (0, loop.UNREACHABLE, 1)
+    stored = db.session.get(Issue, issue.id)
+    assert (stored.status, stored.error_streak, stored.pause_reason) == ("sending", 1, None)
+    assert db.session.scalar(sa.select(claims.BatchClaim.token)) is None  # nobody held
+    app.config["SMTP_URL"] = inbox.url
+    send_all(issue.id)
+    assert states(issue.id)["sent"] == 4
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "many", "1.5"])
 def test_counts_that_would_never_move_a_send_are_refused_at_start(monkeypatch, tmp_path, value):
     from newsletter import config

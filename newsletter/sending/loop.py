@@ -215,10 +215,10 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     try:
         # Connect (and greet) before claiming: while the server is down, subscribers keep
         # their attempts and no rows are held.
-        smtp = _connect(issue_id)
-        if smtp is None:
+        opened = _connect(issue_id)
+        if opened is None:
             return BatchOutcome(stopped=UNREACHABLE, last=after)
-        session = Session(issue_id, smtp)
+        session = Session(issue_id, *opened)
         try:
             outcome = _send(issue, session, after)
         finally:
@@ -233,11 +233,17 @@ def send_batch(issue_id: int, after: int = 0) -> BatchOutcome:
     return outcome
 
 
-def _connect(issue_id: int) -> smtplib.SMTP | None:
-    """An open SMTP session, or None, counted as a failed send, when the server is away."""
+def _connect(issue_id: int) -> tuple[smtplib.SMTP, Pipeline] | None:
+    """An open SMTP session, greeted, or None, counted as a failed send, when the server is
+    away or hangs up at once (a restart, a server shedding load): a pause would wait for
+    an editor where a retry mends it."""
+    smtp = None
     try:
-        return mailer.connect()
+        smtp = mailer.connect()
+        return smtp, Pipeline(smtp)
     except (OSError, smtplib.SMTPException) as exc:
+        if smtp is not None:
+            _quit(smtp)
         reason = f"SMTP server unavailable: {exc}"
         errors = count_errors(issue_id, 1)
         db.session.commit()
@@ -250,8 +256,8 @@ class Session:
     messages: servers cap what one session may carry (Exim refuses the 1,001st MAIL by
     default), and a batch may hold more."""
 
-    def __init__(self, issue_id: int, smtp: smtplib.SMTP):
-        self.issue_id, self.smtp, self.pipe = issue_id, smtp, Pipeline(smtp)
+    def __init__(self, issue_id: int, smtp: smtplib.SMTP, pipe: Pipeline):
+        self.issue_id, self.smtp, self.pipe = issue_id, smtp, pipe
         self.most = current_app.config["SMTP_MESSAGES_PER_CONNECTION"]
         self.carried = 0
 
@@ -260,14 +266,10 @@ class Session:
         False when the server cannot be reached for it."""
         if self.carried and self.carried + count > self.most:
             _quit(self.smtp)
-            smtp = _connect(self.issue_id)
-            if smtp is None:
+            opened = _connect(self.issue_id)
+            if opened is None:
                 return False
-            self.smtp = smtp
-            try:
-                self.pipe = Pipeline(smtp)
-            except (OSError, smtplib.SMTPException):  # it hung up at once: as if away
-                return False
+            self.smtp, self.pipe = opened
             self.carried = 0
         self.carried += count
         return True
