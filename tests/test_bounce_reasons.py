@@ -3376,6 +3376,23 @@ def test_an_auto_reply_from_no_address_is_a_servers_answer_not_a_persons():
     ], describe(verdict)
 
 
+def test_a_company_answering_for_a_mailbox_that_is_gone_counts_against_it():
+    # A company's autoresponder where a leaver's mailbox was (quoted in getmunin/munin PR
+    # #944): no RFC 3834 header, a noreply From, sent to our return path. It was read as a
+    # person's letter and did nothing, so the address was mailed for ever; words alone
+    # again, so the soft score of the reader the return path names, not a drop at once.
+    text = (
+        "Return-Path: <noreply.autoresponder.no@example.no>\n"
+        "From: noreply.autoresponder_NO_01 <noreply.autoresponder.no@example.no>\n"
+        f"To: {verp('k.berg@example.no')}\nSubject: This mailbox is no longer available\n"
+        f"Date: {DATE}\nMessage-ID: <auto.4711@mail.example.no>\n\n"
+        "Dear Sir or Madam,\n\nWe are sorry, but the email address you have tried to reach"
+        " does not exist within our company anymore.\n"
+    )
+    verdict = classify(text.replace("\n", "\r\n").encode())
+    assert (verdict.kind, verdict.recipients) == ("soft", []), describe(verdict)
+
+
 def test_communigate_refusing_a_message_without_to_is_a_refusal_of_our_mail():
     # CommuniGate Pro's own report: the address in quotes, its verdict under it
     raw = rfc3464(

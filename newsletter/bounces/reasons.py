@@ -100,6 +100,8 @@ BOUNCE_SUBJECT = re.compile(
     r"(?i)(undeliver|undelivered|delivery (?:status|fail|problem|notification)|"
     r"returned mail|failure notice|mail delivery|could not be delivered|non[- ]?delivery|"
     r"not delivered|rejected|delayed|warning: message|"
+    # a machine answering for an address that is gone ("This mailbox is no longer available")
+    r"(?:mailbox|address|account) (?:is )?no longer (?:available|in use|exists?|valid|active)|"
     # Persian and Arabic, folded: rejected, not delivered, not sent; rejected, delivery
     # failed, could not be delivered
     r"پس ?زده ?شد|تحویل ?داده ?نشد|ارسال ?نشد|تم رفض|مرفوض|فشل (?:فی )?تسلیم|تعذر تسلیم|"
