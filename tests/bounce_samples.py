@@ -1139,11 +1139,15 @@ def arf(
     from_: str = "feedback@arf.mail.yahoo.com",
     removal: bool = False,
     attached: str = "message/rfc822",
+    more_fields: str = "",
+    netease: bool = False,
 ) -> bytes:
     """An RFC 5965 feedback report as its section 3 example shows it: text, message/feedback-report
     (Original-Mail-From, Original-Rcpt-To, Source-IP, ...), the original as message/rfc822.
     `removal`: the reader named again in a Removal-Recipient field, as some loops add;
-    `attached`: the original's content type (RFC 9477's example writes text/rfc822)."""
+    `attached`: the original's content type (RFC 9477's example writes text/rfc822);
+    `more_fields`: lines added to the fields (RFC 6591's Delivery-Result...); `netease`: as
+    NetEase's loop sends it, multipart/mixed with the fields in base64."""
     boundary = "part1_13d.2e68ed54_boundary"
     fields = (
         f"Feedback-Type: {feedback_type}\n"
@@ -1157,20 +1161,29 @@ def arf(
         f"Source-IP: {SOURCE_IP}\n"
         "Authentication-Results: mail.example.com; spf=pass smtp.mail=example.org\n"
         "Reported-Domain: example.org\n"
-        "Reported-Uri: http://example.org/unsubscribe\n"
+        "Reported-Uri: http://example.org/unsubscribe\n" + more_fields
     )
+    container = "multipart/report; report-type=feedback-report"
+    fields_part = f"Content-Type: message/feedback-report\n\n{fields}\n"
+    if netease:
+        container = "multipart/mixed"
+        encoded = base64.encodebytes(fields.replace("\n", "\r\n").encode()).decode()
+        fields_part = (
+            "Content-Type: message/feedback-report\n"
+            f"Content-Transfer-Encoding: base64\n\n{encoded}\n"
+        )
     return _crlf(
         f"From: <{from_}>\n"
         f"Date: {DATE}\n"
         "Subject: FW: This week: spring issue\n"
         f"To: <abuse@{BOUNCE_DOMAIN}>\n"
         "MIME-Version: 1.0\n"
-        "Content-Type: multipart/report; report-type=feedback-report;\n"
+        f"Content-Type: {container};\n"
         f'\tboundary="{boundary}"\n\n'
         f'--{boundary}\nContent-Type: text/plain; charset="US-ASCII"\nContent-Transfer-Encoding: 7bit\n\n'
         f"This is an email abuse report for an email message received from IP\n{SOURCE_IP} on {DATE}.\n"
         "For more information about this format please see\nhttp://www.mipassoc.org/arf/.\n\n"
-        f"--{boundary}\nContent-Type: message/feedback-report\n\n{fields}\n"
+        f"--{boundary}\n{fields_part}"
         f"--{boundary}\nContent-Type: {attached}\nContent-Disposition: inline\n\n{original(recipient)}\n"
         f"--{boundary}--\n"
     )

@@ -23,3 +23,26 @@ def test_a_virus_report_is_a_verdict_on_our_message_not_a_readers_complaint():
     assert [(f.address, f.kind, f.reason) for f in verdict.recipients] == [
         (READER, "sender", "virus")
     ]
+
+
+def test_a_loops_fields_in_base64_are_read():
+    """NetEase sends multipart/mixed with the report's fields in base64 (parsedmarc's sample
+    "[Netease DMARC Failure Report]"): they were lost, so a DMARC failure report was taken
+    for the reader's complaint and unsubscribed them. A complaint so sent is still one."""
+    failure = classified(arf(READER, feedback_type="auth-failure", netease=True))
+    assert [(f.address, f.kind, f.reason) for f in failure.recipients] == [
+        (READER, "sender", "auth_failure")
+    ]
+    complaint = classified(arf(READER, netease=True))
+    assert [(f.address, f.kind) for f in complaint.recipients] == [(READER, "complaint")]
+
+
+def test_a_dmarc_failure_report_of_mail_that_was_delivered_is_no_refusal():
+    """RFC 6591's Delivery-Result: mail that failed the check and was delivered all the same
+    (parsedmarc's LinkedIn sample) counted as a refusal towards holding the reader's domain."""
+    delivered = "Auth-Failure: dmarc\nDelivery-Result: delivered\n"
+    verdict = classified(arf(READER, feedback_type="auth-failure", more_fields=delivered))
+    assert (verdict.kind, verdict.reason) == ("none", "delivered")
+    rejected = "Auth-Failure: dmarc\nDelivery-Result: reject\n"
+    verdict = classified(arf(READER, feedback_type="auth-failure", more_fields=rejected))
+    assert (verdict.kind, verdict.reason) == ("sender", "auth_failure")

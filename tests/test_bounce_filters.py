@@ -10,7 +10,7 @@ company whose filter took our issue for spam each week dropped its reader after 
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, plain_notice, postfix, rfc3464, verdicts
+from bounce_samples import classified, exim, plain_notice, postfix, rfc3464, verdicts
 
 READER = "reader@example.net"
 SENT = "  To: reader@example.net\n  Subject: This week: spring issue\n"
@@ -114,3 +114,13 @@ def test_our_issue_deleted_unread_is_no_failure():
     ).encode()
     verdict = classified(raw)
     assert (verdict.recipients, verdict.kind) == ([], "none")
+
+
+def test_a_spam_score_over_the_receivers_limit_is_a_refusal_of_our_mail():
+    """Exim's report of a receiver's "550 This message scored 11.4 points. Congratulations!"
+    after DATA (SourceForge's lists' archives hold several): a soft failure of no reason,
+    counted against the reader."""
+    said = "550 This message scored 11.4 points. Congratulations!"
+    assert verdicts(exim("reader@example.net", said, after="end of data")) == [
+        ("reader@example.net", "sender", "spam")
+    ]

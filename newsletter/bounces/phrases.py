@@ -954,7 +954,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"spam [^ ]+ exceeded",
             r"this (?:e-mail|mail) cannot be forwarded because it was detected as spam",
             r"this (?:e-mail|mail) is classified as spam and is rejected",
-            r"this message scored [^ ]+ spam points",
+            # a spam score over the receiver's limit ("550 This message scored 11.4 points.")
+            r"this message scored [^ ]+ (?:spam )?points",
             r"your email is (?:considered|probably) spam",
             # a content filter's judgement, worded by the filter's maker
             r"(?:appears to be|looks like|detected as|identified as) (?:a )?phish",

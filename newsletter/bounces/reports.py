@@ -92,6 +92,13 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             "not-spam": "not_a_bounce",
             "virus": "virus",
         }.get(feedback, "complaint")
+        if (
+            verdict.reason == "auth_failure"
+            and scan.feedback_says(msg, "Delivery-Result") == "delivered"
+        ):
+            # It failed the check and reached the reader all the same: no refusal to count
+            # towards holding the domain (RFC 6591's Delivery-Result).
+            verdict.reason = "delivered"
         said = f"feedback report: {feedback}"
         verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]
         return

@@ -10,6 +10,7 @@ never a recipient's.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -765,9 +766,21 @@ def feedback_fields(report: Message | None) -> Message | None:
         # its text anew, which fails where the report's charset cannot hold it.
         blocks = _inner(report)
         text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
+        if not text and (report.get("Content-Transfer-Encoding") or "").lower() == "base64":
+            # NetEase's loop sends its fields in base64, which the parser takes for a
+            # message with no headers: they were lost, and a DMARC failure report was
+            # read as a complaint.
+            encoded = "".join(str(b.get_payload()) for b in blocks)
+            text = base64.b64decode(encoded, validate=False).decode("utf-8", "replace")
     else:
         text = text_of(report)
     return HeaderParser().parsestr(text.strip() + "\n")
+
+
+def feedback_says(msg: Message, name: str) -> str:
+    """One field of a feedback report's machine-readable part, lowercased; "" without."""
+    fields = feedback_fields(feedback_report(msg))
+    return (fields.get(name) or "").strip().lower() if fields is not None else ""
 
 
 def feedback_report(msg: Message) -> Message | None:
