@@ -434,6 +434,19 @@ def maybe_a_report(msg: Message, subject: str) -> bool:
     )
 
 
+def from_a_person(msg: Message) -> bool:
+    """Whether a person's mailbox sent it (one that may forward a bounce in its text): an
+    address that no machine writes from, a return path, no Auto-Submitted."""
+    sender = header_text(msg, "From")
+    return (
+        "@" in sender
+        and not from_daemon(msg)
+        and not MACHINE_SENDER.search(sender)
+        and (msg.get("Auto-Submitted") or "no").strip().lower() == "no"
+        and (msg.get("Return-Path") or "").strip() != "<>"
+    )
+
+
 # Senders no person writes from: "no-reply" (au one net's notices), and mailing list managers:
 # fml's "-admin", Mailman's "-owner" and "-bounces", Majordomo's "owner-", "-request".
 MACHINE_SENDER = re.compile(

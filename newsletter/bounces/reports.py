@@ -71,6 +71,8 @@ def _read(raw: bytes, verdict: Verdict) -> None:
             a for _, a in getaddresses(fields.get_all("Original-Mail-From", []))
         ]
     inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
+    if inner is None and reasons.from_a_person(msg):
+        inner = scan.forwarded_in_text(msg)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original = inner, scan.original_headers(inner)
     _judge(msg, original, verdict)

@@ -323,6 +323,53 @@ def forwarded_report(msg: Message) -> Message | None:
     return None
 
 
+# A forward's header block in a mail client's words, a line each, perhaps quoted ("> ") or
+# starred ("*From:*", Outlook's HTML as text): English, German, French, Spanish, Portuguese,
+# Italian, Dutch, Russian, Persian, Arabic, Chinese, Japanese.
+_FORWARDED_FIELD = re.compile(
+    r"^[ \t>]*\*?(?P<name>from|von|de|da|van|от|از|من|发件人|寄件者|差出人|"
+    r"subject|betreff|objet|asunto|assunto|oggetto|onderwerp|тема|موضوع|主题|主旨|件名|"
+    r"date|sent|datum|gesendet|envoyé|enviado|inviato|verzonden|отправлено|дата|تاریخ|"
+    r"التاريخ|发送时间|日期|送信日時|日付|to|an|à|para|a|aan|кому|به|إلى|收件人|宛先)"
+    r"\s?:\*?[ \t]*(?P<value>.*)$",
+    re.I,
+)
+_FROM_NAMES = {"from", "von", "de", "da", "van", "от", "از", "من", "发件人", "寄件者", "差出人"}
+_SUBJECT_NAMES = {"subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp"}
+_SUBJECT_NAMES |= {"тема", "موضوع", "主题", "主旨", "件名"}
+_QUOTED = re.compile(r"^[ \t]*>[ \t]?", re.M)
+
+
+def forwarded_in_text(msg: Message) -> Message | None:
+    """A bounce someone forwarded in their own message's text (Gmail's "Forwarded message",
+    Outlook's "Original Message", Thunderbird's, Apple Mail's, mutt's): the forward's header
+    block names a mail server as the author, and the bounce's words follow it. The block
+    was taken for the quoted original and everything after it cut, so the forward did
+    nothing."""
+    plain = [part for part, kind in _parts(msg) if kind == "text/plain"]
+    if not plain:
+        return None
+    lines = text_of(plain[0]).replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        field = _FORWARDED_FIELD.match(line)
+        if not (field and field["name"].lower() in _FROM_NAMES and DAEMON.search(field["value"])):
+            continue
+        start = i  # the block may begin above its From (Date:, Subject: first)
+        while start and _FORWARDED_FIELD.match(lines[start - 1]):
+            start -= 1
+        end = i
+        while end + 1 < len(lines) and _FORWARDED_FIELD.match(lines[end + 1]):
+            end += 1
+        block = [_FORWARDED_FIELD.match(x) for x in lines[start : end + 1]]
+        subject = next((f["value"] for f in block if f["name"].lower() in _SUBJECT_NAMES), "")
+        inner = Message()
+        inner["From"] = field["value"].strip()
+        inner["Subject"] = subject.strip()
+        inner.set_payload(_QUOTED.sub("", "\n".join(lines[end + 1 :])))
+        return inner
+    return None
+
+
 def original_headers(msg: Message) -> Message | None:
     """The header block of the message that bounced, wherever the bounce quotes it."""
     for part, kind in _parts(msg):
@@ -712,7 +759,11 @@ FEEDBACK_WORDS = re.compile(
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
     r"email abuse)"
 )
-DAEMON = re.compile(r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)|\bmdaemon@")
+# Exchange Online writes its reports from "MicrosoftExchange" and the tenant's hash.
+DAEMON = re.compile(
+    r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)|\bmdaemon@|"
+    r"\bmicrosoftexchange[0-9a-f]{32}@"
+)
 
 
 def from_daemon(msg: Message) -> bool:
