@@ -18,9 +18,13 @@ remote server's. The rules, each from a standard or from how the MTA documents i
 
 from __future__ import annotations
 
+import email
+
 import pytest
 from bounce_samples import (
+    classified,
     exchange,
+    exim,
     global_dsn,
     messaging_server,
     postfix,
@@ -33,6 +37,7 @@ from bounce_samples import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.bounces import scan
 from newsletter.bounces.reasons import failed_command
 from newsletter.bounces.reports import classify
 from newsletter.bounces.scan import addresses_in
@@ -400,3 +405,19 @@ def test_a_provider_s_contact_address_in_its_banner_is_not_a_recipient():
 def test_sprint_s_old_no_such_user():
     raw = rfc3464(READER, "", "500 (err.nosuchuser)", action="failed")
     assert [(f.address, f.reason) for f in classify(raw).recipients] == [(READER, "user_unknown")]
+
+
+def test_a_header_built_against_the_parser_is_cut_and_the_report_still_read():
+    """Anyone can mail the bounce address: a 100 KB address group in Delivered-To, RFC 2047
+    words never closed in To, an open quote before a run of ';' in Content-Type kept the
+    email package's readers busy for seconds to a minute each (bench/hostile_bounces.py).
+    A value is read up to scan.MAX_HEADER characters; the report's words still count."""
+    said = "550 5.1.1 <reader@example.net>: Recipient address rejected: User unknown"
+    raw = exim("reader@example.net", said).decode()
+    head, body = raw.split("\r\n\r\n", 1)
+    hostile = "Delivered-To: g:" + "a," * 50_000 + ";\r\nCc: " + "=?a?q?x" * 15_000 + "\r\n"
+    verdict = classified(f"{head}\r\n{hostile}\r\n{body}".encode())
+    assert [(f.address, f.kind) for f in verdict.recipients] == [("reader@example.net", "hard")]
+    parsed = email.message_from_string(f"{head}\r\n{hostile}\r\n{body}", policy=scan.READABLE)
+    assert len(parsed["Delivered-To"]) == scan.MAX_HEADER
+

@@ -94,11 +94,22 @@ class Evidence:
 _SURROGATE = re.compile("[\udc80-\udcff]")  # raw bytes the parser kept as surrogates
 
 
+# The longest header value read (a long References or X-Failed-Recipients is a few KB).
+MAX_HEADER = 8192
+
+
 class _Readable(Compat32):
     """compat32, whose headers are always text. Raw 8-bit bytes in a header (UTF-8 by RFC
     6532 and 6533, in a global DSN's fields or a server's reply) otherwise come back as a
     Header object, on which every string method fails: one such field lost the whole
     report."""
+
+    def header_source_parse(self, sourcelines):
+        # A header's value cut at MAX_HEADER: the email package's own readers of a value
+        # (RFC 2047 words, address lists, parameters) take seconds to minutes on one of
+        # 100 KB built against them, and anyone can mail the bounce address.
+        name, value = super().header_source_parse(sourcelines)
+        return name, value[:MAX_HEADER]
 
     def header_fetch_parse(self, name, value):
         # The parser keeps raw bytes as surrogates: read them as UTF-8.
@@ -238,10 +249,15 @@ def _parts(msg: Message) -> list[tuple[Message, str]]:
     return [(msg, kind), *rest]
 
 
+# Multiparts whose boundary never comes, read again as text: real mail has one, if any.
+MOST_REPAIRS = 3
+
+
 def _walk(msg: Message):
     # Depth first, in order: what comes next is taken from the stack's end (taken from its
     # start, each part would move all the others: a status part of 260,000 blocks, minutes).
     stack = [msg]
+    repairs = 0  # each re-reads what follows: nested without end, the whole again per level
     while stack:
         part = stack.pop()
         _mend_content_type(part)
@@ -251,7 +267,8 @@ def _walk(msg: Message):
             continue
         if part.is_multipart():
             stack += reversed(_inner(part))
-        elif part.get_content_maintype() == "multipart":
+        elif part.get_content_maintype() == "multipart" and repairs < MOST_REPAIRS:
+            repairs += 1
             stack.append(_as_text(text_of(part)))  # its boundary is wrong: read it as text
 
 
@@ -275,7 +292,11 @@ def _mend_content_type(part: Message) -> None:
 
 def _as_text(body: str) -> Message:
     """A multipart body whose declared boundary never comes, as the parts it really has."""
-    found = re.search(r"(?m)^--([^\s]{4,})[ \t]*\n(?=(?:[\w-]+:.*\n)*?content-type:)", body, re.I)
+    # A part's header block is a few lines: looked for further, a body of header-like lines
+    # was walked again from each (a minute for 1 MB).
+    found = re.search(
+        r"(?m)^--([^\s]{4,})[ \t]*\n(?=(?:[\w-]+:.*\n){0,30}?content-type:)", body, re.I
+    )
     if found:
         boundary = found.group(1)
         fixed = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n{body}'
@@ -377,7 +398,7 @@ def original_headers(msg: Message) -> Message | None:
             return held[0]
         # text/rfc822: RFC 9477's own example labels the whole original so
         if kind in ("text/rfc822-headers", "text/rfc822"):
-            return HeaderParser().parsestr(text_of(part))
+            return HeaderParser(policy=READABLE).parsestr(text_of(part))
     for part, kind in _parts(msg):
         if kind != "text/plain":
             continue
@@ -385,7 +406,9 @@ def original_headers(msg: Message) -> Message | None:
         match = ORIGINAL_STARTS.search(text)
         if match:
             block = text[match.end() :].split("\n", 1)[-1]
-            parsed = HeaderParser().parsestr(EXIM_TRUNCATED.sub("", block).lstrip("\n"))
+            parsed = HeaderParser(policy=READABLE).parsestr(
+                EXIM_TRUNCATED.sub("", block).lstrip("\n")
+            )
             if parsed.keys():
                 return parsed
     return None
@@ -433,7 +456,7 @@ def _field_blocks(text: str) -> list[Message]:
     for group in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()):
         several = len(re.findall(r"(?im)^final-recipient:", group)) > 1
         blocks += re.split(r"\n(?=final-recipient:)", group, flags=re.I) if several else [group]
-    return [HeaderParser().parsestr(b.strip() + "\n") for b in blocks if b.strip()]
+    return [HeaderParser(policy=READABLE).parsestr(b.strip() + "\n") for b in blocks if b.strip()]
 
 
 def _value(field: str | None) -> str:
@@ -473,6 +496,7 @@ MASKED = re.compile(r"^[\W_]+@|@[\W_]+$")
 
 def dsn_fields(msg: Message) -> list[Evidence]:
     found: list[Evidence] = []
+    unread = None  # read once: read for each disposition part, 100 KB of them took 16 s
     for part, kind in _parts(msg):
         if kind in ("message/delivery-status", "message/global-delivery-status"):
             if part.is_multipart():  # the email package parsed the blocks already
@@ -482,8 +506,11 @@ def dsn_fields(msg: Message) -> list[Evidence]:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
         elif kind == "text/plain" and re.search(r"(?im)^final-recipient:", text_of(part)):
             found += _recipient_blocks(_field_blocks(text_of(part)))
-        elif kind == "message/disposition-notification" and not UNREAD.search(human_text(msg)):
-            found += _rejected(_inner(part) or _field_blocks(text_of(part)))
+        elif kind == "message/disposition-notification":
+            if unread is None:
+                unread = bool(UNREAD.search(human_text(msg)))
+            if not unread:
+                found += _rejected(_inner(part) or _field_blocks(text_of(part)))
     failed = addresses_in(headers(msg, "X-Failed-Recipients"))
     known = {e.address.lower() for e in found}
     found += [Evidence(address=a, action="failed") for a in sorted(failed - known)]
@@ -825,7 +852,7 @@ def feedback_fields(report: Message | None) -> Message | None:
             text = base64.b64decode(encoded, validate=False).decode("utf-8", "replace")
     else:
         text = text_of(report)
-    return HeaderParser().parsestr(text.strip() + "\n")
+    return HeaderParser(policy=READABLE).parsestr(text.strip() + "\n")
 
 
 def feedback_says(msg: Message, name: str) -> str:
