@@ -46,3 +46,17 @@ def test_a_dmarc_failure_report_of_mail_that_was_delivered_is_no_refusal():
     rejected = "Auth-Failure: dmarc\nDelivery-Result: reject\n"
     verdict = classified(arf(READER, feedback_type="auth-failure", more_fields=rejected))
     assert (verdict.kind, verdict.reason) == ("sender", "auth_failure")
+
+
+def test_a_loops_base64_cut_short_is_read_as_far_as_it_goes():
+    """Base64 whose padding a relay cut off raised in the decoder, and the whole report was
+    lost (classify logged it): what can be read still names the reader."""
+    raw = arf(READER, netease=True).decode()
+    start = raw.index("Content-Transfer-Encoding: base64") + len(
+        "Content-Transfer-Encoding: base64"
+    )
+    end = raw.index("\r\n--", start)
+    cut = raw[:start] + raw[start:end].rstrip()[:-3] + raw[end:]
+    assert [(f.address, f.kind) for f in classified(cut.encode()).recipients] == [
+        (READER, "complaint")
+    ]

@@ -435,16 +435,9 @@ def maybe_a_report(msg: Message, subject: str) -> bool:
 
 
 def from_a_person(msg: Message) -> bool:
-    """Whether a person's mailbox sent it (one that may forward a bounce in its text): an
-    address that no machine writes from, a return path, no Auto-Submitted."""
-    sender = header_text(msg, "From")
-    return (
-        "@" in sender
-        and not from_daemon(msg)
-        and not MACHINE_SENDER.search(sender)
-        and (msg.get("Auto-Submitted") or "no").strip().lower() == "no"
-        and (msg.get("Return-Path") or "").strip() != "<>"
-    )
+    """Whether a person's mailbox sent it (one that may forward a bounce in its text): from
+    an address, and no mark of a machine but its subject, which names what it forwards."""
+    return "@" in header_text(msg, "From") and not maybe_a_report(msg, subject="")
 
 
 # Senders no person writes from: "no-reply" (au one net's notices), and mailing list managers:
@@ -479,14 +472,12 @@ HELD = re.compile(
     # Mailman's Persian and Arabic: "held until the list moderator can review and approve
     # it", "awaits the moderator's approval" (its subjects)
     + "|".join(
-        map(
-            fold,
-            [
-                "تا زمانی که میان\u200cدار فهرست بتواند آن را بررسی",
-                "در انتظار تایید میان\u200cدار",
-                "تنتظر موافقة المنظم",
-            ],
-        )
+        re.escape(fold(words))
+        for words in [
+            "تا زمانی که میان\u200cدار فهرست بتواند آن را بررسی",
+            "در انتظار تایید میان\u200cدار",
+            "تنتظر موافقة المنظم",
+        ]
     )
 )
 DELIVERED = re.compile(

@@ -849,10 +849,17 @@ def feedback_fields(report: Message | None) -> Message | None:
             # message with no headers: they were lost, and a DMARC failure report was
             # read as a complaint.
             encoded = "".join(str(b.get_payload()) for b in blocks)
-            text = base64.b64decode(encoded, validate=False).decode("utf-8", "replace")
+            text = _from_base64(encoded)
     else:
         text = text_of(report)
     return HeaderParser(policy=READABLE).parsestr(text.strip() + "\n")
+
+
+def _from_base64(encoded: str) -> str:
+    """Text in base64, as much of it as can be read: cut short, its padding is wrong."""
+    usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
+    usable = usable[: len(usable) - len(usable) % 4]
+    return base64.b64decode(usable).decode("utf-8", "replace")
 
 
 def feedback_says(msg: Message, name: str) -> str:
