@@ -27,11 +27,14 @@ from bounce_samples import (
     exim,
     global_dsn,
     messaging_server,
+    plain_notice,
     postfix,
     postfix_many,
     powermta,
     qmail,
     rfc3464,
+    ses_bounce,
+    sns_email,
     to_themselves,
 )
 from hypothesis import given, settings
@@ -421,3 +424,36 @@ def test_a_header_built_against_the_parser_is_cut_and_the_report_still_read():
     parsed = email.message_from_string(f"{head}\r\n{hostile}\r\n{body}", policy=scan.READABLE)
     assert len(parsed["Delivered-To"]) == scan.MAX_HEADER
 
+
+@pytest.mark.parametrize(
+    "notification",
+    [
+        {"notificationType": "Bounce", "bounce": "not an object"},
+        {"notificationType": "Bounce", "bounce": {"bouncedRecipients": ["x", 1, None]}},
+        {"notificationType": "Bounce", "bounce": {"bouncedRecipients": [{"emailAddress": ["a"]}]}},
+        {"notificationType": "Complaint", "complaint": {"complainedRecipients": ["a@b.cc"]}},
+        {"notificationType": "Complaint", "complaint": "not an object"},
+        {"notificationType": "Delivery", "delivery": {"recipients": [1, 2, None]}},
+        {"notificationType": "Bounce", "nested": [[[[[[[[]]]]]]]] * 2},
+    ],
+    ids=["bounce", "recipients", "address", "complainers", "complaint", "delivered", "nested"],
+)
+def test_an_ses_notification_of_the_wrong_shape_names_nobody_and_raises_nothing(notification):
+    """JSON no SES sends: a string for an object, numbers for addresses. Each raised inside
+    classify (logged, the message dropped); now it names nobody."""
+    assert classified(sns_email(notification)).recipients == []
+
+
+def test_an_ses_notification_nested_past_the_json_parsers_depth_names_nobody():
+    deep = '{"notificationType": "Bounce", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    raw = plain_notice(READER, "AWS Notification Message", deep, from_="no-reply@sns.amazonaws.com")
+    assert classified(raw).recipients == []
+
+
+def test_an_ses_address_longer_than_any_address_is_none_and_its_words_are_cut():
+    """An "address" of 100 KB at a provider's domain took 7.5 s through the providers' rules,
+    and its words were read whole; no address is longer than RFC 5321's 320 characters."""
+    long = "a@" + "hotmail." * 2_000 + "com"
+    said = "550 5.1.1 " + "recipient address rejected " * 500
+    verdict = classified(sns_email(ses_bounce([(long, "5.1.1", said), (READER, "5.1.1", said)])))
+    assert [(f.address, len(f.diagnostic) <= 1100) for f in verdict.recipients] == [(READER, True)]

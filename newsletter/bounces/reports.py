@@ -135,7 +135,8 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     alone = len(found) == 1
     if alone and original is not None:
         _as_sent(found[0], said, original)
-    for evidence in found:
+    # One past the most a report of ours names is enough to know it blames nobody (_read).
+    for evidence in found[: scan.MOST_NAMED + 1]:
         words = said.get(evidence.address.lower()) or said.get(evidence.routed.lower())
         if words is not None and not evidence.diagnostic:  # the fields name, the text says
             evidence.diagnostic = words.diagnostic

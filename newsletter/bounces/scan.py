@@ -604,10 +604,23 @@ def ses_data(msg: Message) -> dict:
             data = json.loads(text[start : text.rfind("}") + 1])
             if isinstance(data.get("Message"), str):
                 data = json.loads(data["Message"])
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             continue
         return data if isinstance(data, dict) else {}
     return {}
+
+
+# RFC 5321's longest address: a longer "address" is none, and only slows every rule read.
+LONGEST_ADDRESS = 320
+
+
+def _objects(value) -> list[dict]:
+    """The objects of a JSON list; anything else in it, or instead of it, names nobody."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _address(value) -> str:
+    return value if isinstance(value, str) and len(value) <= LONGEST_ADDRESS else ""
 
 
 def ses_notice(msg: Message) -> list[Evidence]:
@@ -618,16 +631,17 @@ def ses_notice(msg: Message) -> list[Evidence]:
 def _ses_recipients(data: dict) -> list[Evidence]:
     kind = data.get("notificationType") or data.get("eventType") or ""
     if kind == "Bounce":
-        bounce = data.get("bounce") or {}
+        bounce = data.get("bounce")
+        bounce = bounce if isinstance(bounce, dict) else {}
         temporary = bounce.get("bounceType") == "Transient"
         found = []
-        for rcpt in bounce.get("bouncedRecipients") or []:
-            status = str(rcpt.get("status") or ("4.0.0" if temporary else ""))
-            subtype = str(bounce.get("bounceSubType") or "")
-            words = f"{rcpt.get('diagnosticCode') or ''} {subtype}"
+        for rcpt in _objects(bounce.get("bouncedRecipients")):
+            status = str(rcpt.get("status") or ("4.0.0" if temporary else ""))[:20]
+            subtype = str(bounce.get("bounceSubType") or "")[:100]
+            words = f"{rcpt.get('diagnosticCode') or ''}"[:1000] + f" {subtype}"
             found.append(
                 Evidence(
-                    rcpt.get("emailAddress", ""),
+                    _address(rcpt.get("emailAddress")),
                     status,
                     "",
                     "failed",
@@ -637,11 +651,12 @@ def _ses_recipients(data: dict) -> list[Evidence]:
             )
         return [f for f in found if f.address]
     if kind == "Delivery":
-        delivery = data.get("delivery") or {}
-        return [
-            Evidence(a, "2.0.0", "", "delivered", delivery.get("smtpResponse", ""))
-            for a in delivery.get("recipients") or []
-        ]
+        delivery = data.get("delivery")
+        delivery = delivery if isinstance(delivery, dict) else {}
+        said = str(delivery.get("smtpResponse") or "")[:1000]
+        recipients = delivery.get("recipients")
+        recipients = recipients if isinstance(recipients, list) else []
+        return [Evidence(a, "2.0.0", "", "delivered", said) for a in map(_address, recipients) if a]
     return []
 
 
@@ -807,10 +822,14 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
         return sorted(addresses_in(headers(msg, "From"))), "opt-out"
     ses = ses_data(msg)
     if (ses.get("notificationType") or ses.get("eventType")) == "Complaint":
-        complaint = ses.get("complaint") or {}
-        found = [r.get("emailAddress", "") for r in complaint.get("complainedRecipients") or []]
-        return [a.lower() for a in found if "@" in a], complaint.get(
-            "complaintFeedbackType", "abuse"
+        complaint = ses.get("complaint")
+        complaint = complaint if isinstance(complaint, dict) else {}
+        found = [
+            _address(r.get("emailAddress")) for r in _objects(complaint.get("complainedRecipients"))
+        ]
+        feedback = complaint.get("complaintFeedbackType")
+        return [a.lower() for a in found if "@" in a], (
+            feedback if isinstance(feedback, str) else "abuse"
         )
     reader = msg.get("X-HmXmrOriginalRecipient")
     if reader and not from_daemon(msg):
