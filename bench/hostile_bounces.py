@@ -63,6 +63,12 @@ INPUTS = {
     "header-like lines, no boundary comes": lambda n: message(
         "", "--ab:c\n" * (n // 7), 'multipart/mixed; boundary="never"'
     ),
+    "From fields of RFC 2047 words, repeated": lambda n: message(
+        "".join(f"From: {'=?a?q?x' * 1000}\n" for _ in range(max(1, n // 7000))), BODY
+    ),
+    "a text part in charset=punycode": lambda n: message(
+        "", BODY + "x-" + "9" * n, "text/plain; charset=punycode"
+    ),
     "disposition parts": lambda n: message(
         "",
         "--P\nContent-Type: text/plain\n\n"

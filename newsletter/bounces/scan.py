@@ -11,6 +11,7 @@ never a recipient's.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -122,8 +123,20 @@ class _Readable(Compat32):
 READABLE = _Readable()
 
 
+# RFC 2047 words are read in a value's first characters only: the email package's reader
+# of them takes time with the square of the length (40 ms for 8 KB of words never closed,
+# again for each field read), and no bounce's display name or address list is longer.
+MOST_DECODED = 2048
+
+
 def decoded(value) -> str:
     """A header as text: its RFC 2047 words decoded (raw bytes are READABLE's to read)."""
+    if isinstance(value, str):  # a Header object is no key of a cache
+        return _remembered_words(value[:MOST_DECODED])
+    return _words(value)
+
+
+def _words(value) -> str:
     try:
         chunks = decode_header(value)
     except Exception:  # a header in no known charset still says something in ASCII
@@ -141,6 +154,10 @@ def decoded(value) -> str:
     return _unlabelled_jis("".join(text))
 
 
+# A report's fields are read by several of its readers: each value decoded once.
+_remembered_words = functools.lru_cache(maxsize=4096)(_words)
+
+
 def _unlabelled_jis(text: str) -> str:
     """ISO-2022-JP is 7-bit, so Japanese MTAs put it raw in header and DSN fields, with no
     charset said; its escape sequences give it away."""
@@ -149,8 +166,13 @@ def _unlabelled_jis(text: str) -> str:
     return text.encode("latin-1", "replace").decode("iso-2022-jp", "replace")
 
 
+# A field a message has once or a few times (Received aside, which is not read here): a
+# thousand From fields of RFC 2047 words took seconds.
+MOST_VALUES = 50
+
+
 def headers(msg: Message, name: str) -> list[str]:
-    return [decoded(v) for v in msg.get_all(name, [])]
+    return [decoded(v) for v in msg.get_all(name, [])[:MOST_VALUES]]
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -195,8 +217,15 @@ _OFTEN_MISLABELLED = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso-8859-1", "lati
 _OFTEN_MISLABELLED |= {"windows-1252", "cp1252"}
 
 
+# Python's codecs that no mail's text is in, and slow on text built against them (the
+# punycode codec took 6.6 s on 250 KB): read as UTF-8.
+_NOT_MAIL_CHARSETS = {"punycode", "idna", "unicode_escape", "raw_unicode_escape", "undefined"}
+
+
 def _in_charset(payload: bytes, charset: str) -> str:
     """The bytes in their declared charset, or in UTF-8 where that is what they are."""
+    if charset.replace("-", "_") in _NOT_MAIL_CHARSETS:
+        charset = "utf-8"
     if not payload.isascii() and charset in _OFTEN_MISLABELLED:
         try:
             return payload.decode("utf-8")
