@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import re
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses
 
 from newsletter import links, verp
 from newsletter.bounces import scan
@@ -26,7 +25,7 @@ def take(raw: bytes, envelope_recipients: list[str]) -> bool:
         msg = BytesHeaderParser(policy=scan.READABLE).parsebytes(raw)
         named = list(envelope_recipients)
         for name in ("To", "Delivered-To", "X-Original-To"):
-            named += [address for _, address in getaddresses(scan.headers(msg, name))]
+            named += scan.listed(scan.headers(msg, name))
         subject = scan.header_text(msg, "Subject")
     except Exception:  # unreadable: left to the bounce reader, which logs it
         return False

@@ -14,7 +14,6 @@ import logging
 import re
 from dataclasses import replace
 from email.message import Message
-from email.utils import getaddresses
 
 from newsletter.bounces import reasons, scan
 from newsletter.bounces.verdict import Failure, Verdict
@@ -58,18 +57,16 @@ def classify(raw: bytes) -> Verdict:
 def _read(raw: bytes, verdict: Verdict) -> None:
     msg = email.message_from_bytes(raw, policy=scan.READABLE)
     for name in DELIVERED_TO:
-        verdict.delivered_to += [a for _, a in getaddresses(scan.headers(msg, name)) if a]
+        verdict.delivered_to += scan.listed(scan.headers(msg, name))
     original = scan.original_headers(msg)
     if original is not None and original.get("Message-ID"):
         verdict.message_ids.append(str(original["Message-ID"]).strip())
     if original is not None:
-        verdict.return_paths += [a for _, a in getaddresses(scan.headers(original, "Return-Path"))]
+        verdict.return_paths += scan.listed(scan.headers(original, "Return-Path"))
     # A feedback loop that redacts the original still names its envelope sender, our VERP.
     fields = scan.feedback_fields(scan.feedback_report(msg))
     if fields is not None:
-        verdict.return_paths += [
-            a for _, a in getaddresses(fields.get_all("Original-Mail-From", []))
-        ]
+        verdict.return_paths += scan.listed(fields.get_all("Original-Mail-From", []))
     inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
     if inner is None and reasons.from_a_person(msg):
         inner = scan.forwarded_in_text(msg)
