@@ -1348,9 +1348,19 @@ def sns_http(notification: dict) -> bytes:
 # --- Forwarded bounce ------------------------------------------------------------------------------
 
 
-def forwarded(bounce: bytes, *, by: str = "colleague@example.com") -> bytes:
-    """Somebody forwarding a bounce to us, as an attachment (message/rfc822)."""
+def forwarded(bounce: bytes, *, by: str = "colleague@example.com", as_file: bool = False) -> bytes:
+    """Somebody forwarding a bounce to us, as an attachment (message/rfc822); `as_file`: a
+    saved .eml file attached as bytes, as some mail programs label it."""
     boundary = "000000000000fwd4e5f6"
+    if as_file:
+        name = "Undelivered Mail Returned to Sender.eml"
+        attached = _crlf(
+            f'application/octet-stream; name="{name}"\n'
+            f'Content-Disposition: attachment; filename="{name}"\n'
+            "Content-Transfer-Encoding: base64\n\n"
+        ) + base64.encodebytes(bounce).replace(b"\n", b"\r\n")
+    else:
+        attached = _crlf("message/rfc822\n\n") + bounce
     return (
         _crlf(
             f"From: Colleague <{by}>\n"
@@ -1361,9 +1371,9 @@ def forwarded(bounce: bytes, *, by: str = "colleague@example.com") -> bytes:
             f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
             f"--{boundary}\nContent-Type: text/plain; charset=UTF-8\n\n"
             "This bounced, can you check the address?\n\n"
-            f"--{boundary}\nContent-Type: message/rfc822\n\n"
+            f"--{boundary}\nContent-Type: "
         )
-        + bounce
+        + attached
         + _crlf(f"\n--{boundary}--\n")
     )
 

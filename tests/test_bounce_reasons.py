@@ -2478,6 +2478,11 @@ def test_forwarded_bounce_as_attachment():
     named = {f.address.lower() for f in v.recipients}
     assert "colleague@example.com" not in named and "editor@example.org" not in named, describe(v)
     failed(forwarded(inner), "ex.reader@example.com", "user_unknown", status="5.1.1")
+    # Forwarded again by the one who got it, or saved and attached as a file of bytes: the
+    # file was no message, so the forward did nothing.
+    again = forwarded(forwarded(inner), by="boss@example.com")
+    failed(again, "ex.reader@example.com", "user_unknown", status="5.1.1")
+    failed(forwarded(inner, as_file=True), "ex.reader@example.com", "user_unknown", status="5.1.1")
 
 
 def test_forwarded_bounce_inline():

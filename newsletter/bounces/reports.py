@@ -37,7 +37,7 @@ KEPT_RUN = b"\n" * 13
 
 def classify(raw: bytes) -> Verdict:
     """What a message that came back to us says, whatever it is."""
-    raw = BLANK_RUNS.sub(KEPT_RUN, lines_ended(raw))
+    raw = BLANK_RUNS.sub(KEPT_RUN, scan.lines_ended(raw))
     if len(raw) > READ_AT_MOST:  # cut at a line's end: no header is read half
         raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
@@ -171,13 +171,7 @@ def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
 
 def split_mbox(raw: bytes) -> list[bytes]:
     """The messages of an mbox file (one, when it is not an mbox)."""
-    raw = lines_ended(raw)
+    raw = scan.lines_ended(raw)
     if not raw.startswith(b"From "):
         return [raw]
     return [p for p in re.split(rb"(?m)^From [^\n]*\n", raw) if p.strip()]
-
-
-def lines_ended(raw: bytes) -> bytes:
-    """Lines ended by LF alone: files saved on Windows end them CRLF, and on classic Mac OS
-    (which Sisimai's sets keep) CR alone, which the reading below would take for one line."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw

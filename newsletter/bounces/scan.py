@@ -18,7 +18,7 @@ import json
 import re
 import weakref
 from dataclasses import dataclass
-from email import message_from_string
+from email import message_from_bytes, message_from_string
 from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
@@ -385,10 +385,29 @@ def forwarded_report(msg: Message) -> Message | None:
     for part, kind in _parts(msg):
         if kind == "message/rfc822" and (held := _inner(part)):
             inner = held[0]
-            said = header_text(inner, "From").lower()
-            if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
-                return inner
+        elif kind == "application/octet-stream" and _EML.search(part.get_filename("") or ""):
+            inner = _attached_file(part)
+        else:
+            continue
+        said = header_text(inner, "From").lower()
+        if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
+            return inner
     return None
+
+
+# A saved message attached as a file: some mail programs label it as bytes, not a message.
+_EML = re.compile(r"\.eml\s*$", re.I)
+
+
+def _attached_file(part: Message) -> Message:
+    data = part.get_payload(decode=True)
+    return message_from_bytes(lines_ended(data or b""), policy=READABLE)
+
+
+def lines_ended(raw: bytes) -> bytes:
+    """Lines ended by LF alone: files saved on Windows end them CRLF, and on classic Mac OS
+    (which Sisimai's sets keep) CR alone, which what reads it would take for one line."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
 
 
 # A forward's header block in a mail client's words, a line each, perhaps quoted ("> ") or
