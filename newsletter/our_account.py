@@ -35,7 +35,11 @@ OUR_SENDER = re.compile(
     r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)|"
     # No mail exchanger for it: chkuser's "can't find a valid MX for sender domain", Haraka's
     # "No MX for your FROM address"
-    r"valid mx for sender domain|no mx for your from address",
+    r"valid mx for sender domain|no mx for your from address|"
+    # qmail's "sorry, your envelope sender domain must exist (#5.7.1)", Tencent's "Sender
+    # Domain Resolve Fail", a receiver finding no "A, AAAA, or MX DNS records" for it
+    r"envelope sender domain must exist|sender domain resolve fail|"
+    r"\bsender\s+(?:\S+\s+)?has no a, aaaa,? or mx\b",
     re.I,
 )
 

@@ -199,11 +199,14 @@ def postfix(
 
     `diagnostic` is the remote server's reply, as it said it (lines of a multi-line reply
     separated by '\\n'; Postfix joins them with spaces in the text and folds the field).
+    `in_reply_to`: the command refused, or "greeting" for a server that refused us at once.
     """
     action = action or ("failed" if status.startswith("5") else "delayed")
     said = " ".join(diagnostic.split("\n"))
     remote_host = remote.split("[")[0]
-    if diagnostic_type == "smtp":
+    if diagnostic_type == "smtp" and in_reply_to == "greeting":  # refused before any command
+        notice = f"host {remote} refused to talk to me: {said}"
+    elif diagnostic_type == "smtp":
         notice = f"host {remote} said: {said} (in reply to {in_reply_to} command)"
     else:
         notice = said

@@ -552,6 +552,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sorry, user unknown",
             "sorry, badrcptto",
             "sorry, no mailbox here by that name",
+            "sorry, no mail-box here by that name",
             "sorry, your envelope recipient has been denied",
             "that domain or user isn't in my list of allowed rcpthosts",
             "the email account that you tried to reach does not exist",
@@ -669,7 +670,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "reverse dns failure",  # Comcast
             "access denied. ip name lookup failed",
             "all mail servers must have a ptr record with a valid reverse dns entry",
-            "bad dns ptr resource record",
+            "dns ptr resource record",  # GMX's "Bad", 1&1's and web.de's "invalid"
             "does not have a reverse dns record",  # Facebook DNS-P3
             "missing dns ptr record",  # "550-Inconsistent/Missing DNS PTR record (RFC 1912 2.1)"
             "reverse dns entry does not resolve to your ip",
@@ -689,7 +690,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "we do not accept mail from hosts with dynamic ip or generic dns ptr-records",
         ],
         [
-            "domain " + _G + " mismatches client ip",
+            # "domain ... mismatches client ip", NetEase's "MAIL FROM [...] mismatches client IP"
+            "mismatches client ip",
             "dns lookup failure: " + _G + " try again later",
             "reverse dns lookup for host " + _G + " failed permanently",
             "server access " + _G + " forbidden by invalid rdns record of your mail server",
@@ -1473,6 +1475,10 @@ _SHARP = [
         "policy",
         re.compile(
             r"sender was not authenticated for|external senders aren't permitted to send|"
+            # web.de's and GMX's policy blocks, which begin as a dead address's reply does
+            # ("550 Requested action not taken: mailbox unavailable Reject due to policy
+            # restrictions"), and GMX's submission refusing a message it takes for spam
+            r"reject due to policy restrictions|failure sending mail\. try again later|"
             # chkuser's abuse threshold for our session, with a "#5.1.1" in its words
             r"violating our security policies",
             re.I,
@@ -1501,6 +1507,8 @@ _SHARP = [
     # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
     # a tenant is not recognised, not the reader's domain refusing to relay
     ("security_error", re.compile(r"must issue a starttls|tenantattribution", re.I)),
+    # Exchange Online's own name for a domain that does not exist (5.4.4, a routing code)
+    ("host_unknown", re.compile(r"\bsmtpsend\.dns\.nonexistentdomain\b", re.I)),
     # Our own relay's limits and our own sending account (our_account.py): "quota exceeded"
     # and "suspended" there are ours, not the reader's mailbox's.
     ("rate_limited", our_account.SENDING_LIMIT),
@@ -2249,16 +2257,51 @@ _LAST = [
             re.I,
         ),
     ),
-    ("host_unknown", re.compile(r"dns lookup failure|host \S+ not found", re.I)),
-    # Postfix: the server's greeting refused us ("host mx... refused to talk to me: 554
-    # Access Denied"), before any recipient was named: a refusal of our connection.
-    ("blocked", re.compile(r"refused to talk to me: 5\d\d\b", re.I)),
+    (
+        "host_unknown",
+        re.compile(r"dns lookup failure|host \S+ not found|responded with code nxdomain", re.I),
+    ),
     (
         "user_unknown",
         re.compile(
             r"recipient address rejected(?![:\w ]*:)|invalid final delivery userid|"
             r"check if (?:the )?address is correct|"
             r"ディレクトリには見つかりません|ディレクトリのリストにありません",
+            re.I,
+        ),
+    ),
+    # The words of a refusal of our mail, where no phrase above knows the reply: a
+    # receiver's own wording of a block list, spam, a virus, our DNS or authentication.
+    # (After the status, and after every phrase of a dead or full mailbox.)
+    ("virus", re.compile(r"\bvirus(?:es)?\b|\bmalware\b|\beicar\b", re.I)),
+    (
+        "spam",
+        re.compile(
+            r"\bspam|\bjunk mail\b|\buce\b|\bunsolicited\b|\bbulk mail\b|"
+            r"\badvertisements? (?:are )?not accepted",
+            re.I,
+        ),
+    ),
+    (
+        "blocked",
+        re.compile(
+            r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
+            # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
+            r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|"
+            r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
+            r"\bsending from this ip\b.{0,20}\bnot allowed",
+            re.I,
+        ),
+    ),
+    ("bad_reputation", re.compile(r"\breputation\b", re.I)),
+    ("auth_failure", re.compile(r"\b(?:dmarc|spf|dkim)", re.I)),
+    ("require_ptr", re.compile(r"\breverse (?:dns|lookup)\b|\bptr\b|\brdns\b", re.I)),
+    (
+        "policy",
+        re.compile(
+            r"\bcontent policy\b|\bpolicy (?:reasons|restrictions|violation)|"
+            r"\bsuspicious activity\b|\bmail flood\b|\bmessage not allowed\b|"
+            r"\bsender domain \S+ is banned\b",
             re.I,
         ),
     ),

@@ -63,7 +63,10 @@ LOOKED_UP = re.compile(
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
     r"invalid final delivery userid|address couldn.t be found|recipient address rejected|"
     r"weil die adresse nicht gefunden wurde|car l.adresse est introuvable|"
-    r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|" + phrases.MAIL_RU_NO_USER
+    r"did not (?:exactly )?match an? \S+ (?:e-?mail )?address|"
+    # Postfix's own tables, looked up by the server that bounced
+    r"user unknown in (?:local recipient|virtual (?:alias|mailbox)|relay recipient) table|"
+    + phrases.MAIL_RU_NO_USER
 )
 
 # One of DEAD_ADDRESS's codes written in the server's words.
@@ -275,7 +278,10 @@ def _reason(
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
         found = phrases.reason_for_status(evidence.status) or found
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
-        return "filtered"
+        # unless the server's own words give an address status ("550 permanent failure for
+        # one or more recipients (x:550 5.1.1 user unknown)")
+        if not ADDRESS_STATUS.search(words):
+            return "filtered"
     # The command the report names for this recipient: its own words', or, when it names no
     # other recipient, its general words' too (`command` already holds both).
     said_command = command if alone else failed_command(evidence.diagnostic.lower())
@@ -284,8 +290,16 @@ def _reason(
         or said_command == "mail"
         or _names_ours(evidence, background.ours)
     )
-    if kind_of(found or "") == "hard" and about_sender:
-        return "sender_rejected"  # refused at MAIL FROM, or x.1.7/x.1.8: about our address
+    # Words that say nothing we know, or that the address is dead:
+    nothing_or_dead = found in (None, "unknown") or kind_of(found) == "hard"
+    if nothing_or_dead and about_sender:
+        # Refused at MAIL FROM, or x.1.7/x.1.8: about our address, since no recipient was
+        # named yet; words that say nothing we know ("550 Command Rejected") too.
+        return "sender_rejected"
+    if nothing_or_dead and said_command == "greeting":
+        # Refused before any recipient was named: our connection, unless the words say
+        # the host takes no mail at all.
+        return found if found == "no_mail_accepted" else "blocked"
     if found == "sender_rejected" and command == "rcpt" and evidence.status in DEAD_ADDRESS:
         return phrases.reason_for_status(evidence.status)  # "address rejected" of the subscriber
     if found:
@@ -369,6 +383,8 @@ def _precise_status(status: str) -> str | None:
     return phrases.reason_for_status(status)
 
 
+# Postfix: the server's greeting refused us, before any recipient was named.
+GREETING = re.compile(r"refused\s+to\s+talk\s+to\s+me:\s*[45]\d\d\b")
 # Sendmail and Courier write ">>> command" and "<<< reply"; MDaemon "--> " and "<-- ".
 TRANSCRIPT = re.compile(r"(>>>|<<<|-->|<--)\s*(\S+)")
 
@@ -378,6 +394,8 @@ def failed_command(text: str) -> str:
     found = SAID_COMMAND.search(text)
     if found:
         return found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
+    if GREETING.search(text):
+        return "greeting"
     if AT_RCPT.search(text):
         return "rcpt"
     if re.search(r"<<< 503.{0,60}rcpt", text):

@@ -1,0 +1,206 @@
+"""Replies that others have judged: what sending software files each under (KumoMTA's
+bounce rules, PowerMTA's stock bounce categories, Mautic's samples) and bounces people pasted
+into public issue threads whose cause the thread found (mailcow's, Mail-in-a-Box's, Mailu's,
+Postal's, nodemailer's and others'). Each is read as Postfix reports it and, unless the
+server refused us before any command, as Exim does.
+
+Before, most of the refusals of our mail below fell to a soft failure of no reason (counted
+against the reader), web.de's policy block and GMX's refusal of a message it took for spam
+dropped the reader as a dead address, and so did qmail's "your envelope sender domain must
+exist": our own domain.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bounce_samples import classified, exim, postfix
+
+READER = "reader@example.net"
+GMX = "mx01.emig.gmx.net[212.227.17.5]"
+WEB_DE = "mx-ha03.web.de[212.227.17.8]"
+YAHOO = "mta7.am0.yahoodns.net[67.195.204.77]"
+
+# (the reply, the command it answered, the server that said it)
+REFUSALS_OF_OUR_MAIL = [
+    # pasted in issue threads, each thread's own finding
+    (
+        "554-kundenserver.de (mxeue010) Nemesis ESMTP Service not available\n554-No SMTP "
+        "service\n554 invalid DNS PTR resource record, IP=198.51.100.23",
+        "greeting",
+        "mx00.kundenserver.de[212.227.15.41]",
+    ),
+    (
+        "554-gmx.net (mxgmx116) Nemesis ESMTP Service not available\n554-No SMTP service\n"
+        "554-IP address is black listed.\n554 For explanation visit "
+        "https://postmaster.gmx.net/en/error-messages?ip=198.51.100.23&c=bip",
+        "greeting",
+        GMX,
+    ),
+    ("554 Service unavailable", "greeting", "mx.example.net[198.51.100.7]"),
+    (
+        "550-Requested action not taken: mailbox unavailable\n550 Failure sending mail. Try "
+        "again later",
+        "end of DATA",
+        GMX,
+    ),
+    (
+        "550-X-Host-Lookup-Failed: Reverse DNS lookup does not match for\n550 (deferred)",
+        "MAIL FROM",
+        "mx.example.net[198.51.100.7]",
+    ),
+    ("550 Command Rejected", "MAIL FROM", "mx.example.net[198.51.100.7]"),
+    ("554 5.7.1 Rejected because Bad IP", "RCPT TO", "mx.example.net[198.51.100.7]"),
+    ("554 Message not allowed - [299]", "end of DATA", YAHOO),
+    # KumoMTA's community rules and IANA rules, by the class each files it under
+    (
+        "550 sorry, your envelope sender domain must exist (#5.7.1)",
+        "RCPT TO",
+        "mx.example.net[198.51.100.7]",
+    ),
+    ("553 Sender Domain Resolve Fail", "RCPT TO", "mx3.qq.com[203.205.219.57]"),
+    ("550 Sender news@example.org has no A, AAAA, or MX DNS records", "RCPT TO", ""),
+    (
+        "550 Requested action not taken: mailbox unavailable Reject due to policy "
+        "restrictions. For explanation visit https://postmaster.web.de/en/case?c=r0201&i=ip"
+        "&v=198.51.100.23&r=1MTv5H-1u7A8D0Kjc-00RBAz",
+        "RCPT TO",
+        WEB_DE,
+    ),
+    ("550 5.7.1 Rejected - Content Policy", "end of DATA", ""),
+    (
+        "554 5.7.1 Your access to this mail system has been rejected due to poor reputation "
+        "of a domain used in message transfer",
+        "RCPT TO",
+        "",
+    ),
+    ("550 REJECT spam (score 12.3)", "end of DATA", ""),
+    (
+        "550 The sending IP (198.51.100.23) is listed on https://spamrl.com. Please resolve "
+        "this and retry.",
+        "RCPT TO",
+        "",
+    ),
+    ("550 5.7.1 Blocked by ivmSIP/24 (IP 198.51.100.23)", "RCPT TO", ""),
+    ("553 5.0.3 Sorry, your IP 198.51.100.23 is Blocked by ivmSIP", "RCPT TO", ""),
+    ("550 Email blocked by cbl.abuseat.org (198.51.100.23)", "RCPT TO", ""),
+    ("550 Your IP or Email address blocked by the FakeMail User", "RCPT TO", ""),
+    (
+        "550 Recipient not on bypass list, your IP has been found on a block list",
+        "RCPT TO",
+        "",
+    ),
+    ("554 5.7.1 We can't accept this message because it is spam", "end of DATA", ""),
+    ("554 5.7.1 Blocklisting in effect (198.51.100.23)", "RCPT TO", ""),
+    (
+        "550 A URL in this email (example.org) is listed on https://spamrl.com. Please "
+        "resolve and retry",
+        "end of DATA",
+        "",
+    ),
+    ("550 REJECTED - spamtext", "end of DATA", ""),
+    (
+        "550 5.7.0 Your message has been rejected due to spam or virus classification",
+        "end of DATA",
+        "mx00.t-online.de[194.25.134.8]",
+    ),
+    ("554 Message contains Spam Content", "end of DATA", ""),
+    ("550 5.7.38 Mail flood detected", "RCPT TO", ""),
+    # PowerMTA's stock categories: spam-related, virus-related, policy-related
+    ("550 Your message was classified as junk mail", "end of DATA", ""),
+    ("550 Your IP 198.51.100.23 is blacklisted", "RCPT TO", ""),
+    ("553 5.7.1 UCE not accepted", "end of DATA", ""),
+    ("550 Advertisements are not accepted here", "end of DATA", ""),
+    ("550 5.7.1 Unsolicited bulk mail not accepted", "end of DATA", ""),
+    ("550 5.7.1 Mail from 198.51.100.23 refused by realtime blackhole list", "RCPT TO", ""),
+    (
+        "550 Mail from 198.51.100.23 not accepted, see http://basic.wirehub.nl/blackholes.html",
+        "RCPT TO",
+        "",
+    ),
+    ("554 5.7.0 Message rejected: virus found (Eicar-Test-Signature)", "end of DATA", ""),
+    ("550 5.7.1 Sending from this IP address is not allowed", "RCPT TO", ""),
+    ("550 5.7.1 Sender domain example.org is banned", "RCPT TO", ""),
+    ("550 5.7.1 Suspicious activity detected from your IP", "RCPT TO", ""),
+    # Mautic's samples, filed under antispam and content rejection
+    ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
+    (
+        "554 Connection refused(mx). MAIL FROM [news@example.org] mismatches client IP "
+        "[198.51.100.23].",
+        "RCPT TO",
+        "mx.example.net[198.51.100.7]",
+    ),
+    (
+        "553 5.7.1 <reader@example.net>... SpamTrap=reject mode, dsn=5.7.1, Message blocked "
+        "by BOX Solutions (www.example.net) SpamTrap Technology, please contact the "
+        "example.net site manager for help: (ctlusr8012).",
+        "RCPT TO",
+        "",
+    ),
+]
+
+
+def _read(said: str, command: str, remote: str) -> list:
+    remote = remote or "mx.example.net[198.51.100.7]"
+    status = next((w for w in said.split()[1:2] if w[:2] in ("4.", "5.")), "5.0.0")
+    readings = [postfix(READER, status, said, remote=remote, in_reply_to=command)]
+    if command != "greeting":
+        host = remote.replace("[", " [")
+        readings.append(exim(READER, said, host=host, after=command))
+    return [classified(raw) for raw in readings]
+
+
+@pytest.mark.parametrize(
+    "said, command, remote", [pytest.param(*case, id=case[0][:48]) for case in REFUSALS_OF_OUR_MAIL]
+)
+def test_a_refusal_of_our_mail_never_counts_against_the_reader(said, command, remote):
+    for verdict in _read(said, command, remote):
+        assert verdict.kind == "sender", verdict
+        assert [r.address for r in verdict.recipients] == [READER], verdict
+
+
+DEAD_ADDRESSES = [
+    # an issue thread: a domain that does not exist, in Gmail's words
+    (
+        "550 DNS Error: DNS type 'mx' lookup of example.net responded with code NXDOMAIN "
+        "Domain name not found: example.net Learn more at "
+        "https://support.google.com/mail/?p=BadRcptDomain",
+        "RCPT TO",
+    ),
+    # KumoMTA's InvalidRecipient, Mautic's, PowerMTA's routing errors
+    ("553 sorry, no mail-box here by that name. (#5.1.1)", "RCPT TO"),
+    (
+        "550 permanent failure for one or more recipients (reader@example.net:550 5.1.1 user "
+        "unknown)",
+        "end of DATA",
+    ),
+    ("550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "RCPT TO"),
+]
+
+
+@pytest.mark.parametrize(
+    "said, command", [pytest.param(*case, id=case[0][:48]) for case in DEAD_ADDRESSES]
+)
+def test_a_dead_address_in_others_words_stops_at_once(said, command):
+    for verdict in _read(said, command, ""):
+        assert verdict.kind == "hard", verdict
+
+
+def test_postfixs_own_table_lookup_is_a_server_that_looked_the_name_up():
+    """Postfix bouncing for its own alias table (no status, no command: the reporting server
+    itself looked the name up), as pasted in an issue thread."""
+    said = "User unknown in virtual alias table"
+    raw = postfix(READER, "5.0.0", said, diagnostic_type="x-postfix")
+    assert classified(raw).kind == "hard", classified(raw)
+
+
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        ("521 5.3.2 mx.example.net does not accept mail", "no_mail_accepted"),
+        ("550 5.1.1 User unknown", "blocked"),
+    ],
+)
+def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, reason):
+    """Before any recipient is named, a "user unknown" cannot be about the reader."""
+    verdict = classified(postfix(READER, "5.0.0", said, in_reply_to="greeting"))
+    assert verdict.recipients[0].reason == reason, verdict
