@@ -204,3 +204,9 @@ def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, r
     """Before any recipient is named, a "user unknown" cannot be about the reader."""
     verdict = classified(postfix(READER, "5.0.0", said, in_reply_to="greeting"))
     assert verdict.recipients[0].reason == reason, verdict
+
+
+def test_a_suspended_account_is_a_disabled_mailbox_whatever_its_reply_code():
+    """PowerMTA's inactive-mailbox: the reply code (505, a syntax error's) said it was ours."""
+    for verdict in _read("505 this account is suspended", "RCPT TO", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_disabled")

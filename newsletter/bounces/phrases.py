@@ -360,6 +360,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "locked for abuse or overuse",  # Fastmail
             "mailbox is frozen",
             "mailbox is suspended",
+            "account is suspended",
             "mailbox unavailable or access denied",
             "recipient rejected: temporarily inactive",
             "recipient suspend the service",
