@@ -69,6 +69,15 @@ INPUTS = {
     "a text part in charset=punycode": lambda n: message(
         "", BODY + "x-" + "9" * n, "text/plain; charset=punycode"
     ),
+    "blocks of fields in a status part": lambda n: message(
+        "",
+        "--P\nContent-Type: text/plain\n\n"
+        + BODY
+        + "--P\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+        + "x\n\n" * (n // 3)
+        + "--P--\n",
+        'multipart/report; report-type=delivery-status; boundary="P"',
+    ),
     "disposition parts": lambda n: message(
         "",
         "--P\nContent-Type: text/plain\n\n"

@@ -310,7 +310,9 @@ def _walk(msg: Message):
         _mend_content_type(part)
         kind = part.get_content_type()
         yield part, kind
-        if kind == "message/rfc822":
+        # A quoted message's parts are not the bounce's; a status part's blocks of fields
+        # are read by dsn_fields alone (walked, 80,000 blocks were each read as text).
+        if kind in ("message/rfc822", "message/delivery-status"):
             continue
         if part.is_multipart():
             stack += reversed(_inner(part))
@@ -522,7 +524,8 @@ def _field_blocks(text: str) -> list[Message]:
     for group in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()):
         several = len(re.findall(r"(?im)^final-recipient:", group)) > 1
         blocks += re.split(r"\n(?=final-recipient:)", group, flags=re.I) if several else [group]
-    return [HeaderParser(policy=READABLE).parsestr(b.strip() + "\n") for b in blocks if b.strip()]
+    kept = [b for b in blocks if b.strip()][:MOST_BLOCKS]
+    return [HeaderParser(policy=READABLE).parsestr(b.strip() + "\n") for b in kept]
 
 
 def _value(field: str | None) -> str:
@@ -566,7 +569,7 @@ def dsn_fields(msg: Message) -> list[Evidence]:
     for part, kind in _parts(msg):
         if kind in ("message/delivery-status", "message/global-delivery-status"):
             if part.is_multipart():  # the email package parsed the blocks already
-                blocks = _inner(part)
+                blocks = _inner(part)[:MOST_BLOCKS]
                 found += _recipient_blocks([one for b in blocks for one in _regrouped(b)])
             else:
                 found += _recipient_blocks(_field_blocks(text_of(part)))
@@ -736,6 +739,9 @@ def _ses_recipients(data: dict) -> list[Evidence]:
 # over, are 2,688 characters). Both bound what a hostile message costs: a thousand
 # addresses on one line took 4.5 s, and were read as a thousand failures.
 MOST_NAMED = 100
+# A report of one of our messages names one recipient, and one naming more than MOST_NAMED
+# blames none: blocks of fields past this many change nothing but the cost.
+MOST_BLOCKS = 4 * MOST_NAMED
 LONGEST_LINE = 10_000
 
 
