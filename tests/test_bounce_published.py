@@ -1,13 +1,15 @@
 """Replies that others have judged: what sending software files each under (KumoMTA's
 bounce rules, PowerMTA's stock bounce categories, Mautic's samples) and bounces people pasted
 into public issue threads whose cause the thread found (mailcow's, Mail-in-a-Box's, Mailu's,
-Postal's, nodemailer's and others'). Each is read as Postfix reports it and, unless the
-server refused us before any command, as Exim does.
+Postal's, nodemailer's and others'), or that providers' help pages, hosting companies'
+knowledge bases and answered questions explain. Each is read as Postfix reports it and,
+unless the server refused us before any command, as Exim does.
 
 Before, most of the refusals of our mail below fell to a soft failure of no reason (counted
 against the reader), web.de's policy block and GMX's refusal of a message it took for spam
 dropped the reader as a dead address, and so did qmail's "your envelope sender domain must
-exist": our own domain.
+exist": our own domain; Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user"
+dropped a reader whose mailbox lives.
 """
 
 from __future__ import annotations
@@ -121,6 +123,30 @@ REFUSALS_OF_OUR_MAIL = [
     ("550 5.7.1 Sending from this IP address is not allowed", "RCPT TO", ""),
     ("550 5.7.1 Sender domain example.org is banned", "RCPT TO", ""),
     ("550 5.7.1 Suspicious activity detected from your IP", "RCPT TO", ""),
+    # providers' help pages, hosting companies' knowledge bases, Q&A answers, each with
+    # its cause
+    ("550 5.7.1 Rejected: mail.example.org listed at relays.ordb.org", "RCPT TO", ""),
+    ("554 Message refused by the scanner", "end of DATA", ""),
+    ("553 User defined policy matched for 198.51.100.23", "RCPT TO", ""),
+    ("554 5.7.1 Service unavailable; Client host [198.51.100.23] blocked.", "RCPT TO", ""),
+    ("501 5.7.1 <news@example.org>... Sender IP must resolve", "MAIL FROM", ""),
+    ("550 5.7.1 Requested action not taken: message refused", "end of DATA", ""),
+    ("550 5.7.1 Recipient doesn't want your mail", "RCPT TO", ""),
+    ("550 rejecting spoofed message", "end of DATA", ""),
+    (
+        "550 5.7.1 <reader@example.net>... Error.your access was denied. Since you sent too "
+        "many e-mails,you are not allowed to send more e-mails within 24 hours.After 24 "
+        "hours,you can send e-mails as usual.",
+        "RCPT TO",
+        "mx1.naver.com[125.209.238.100]",
+    ),
+    ("421 4.3.1 You send too many messages.", "RCPT TO", "mx1.hanmail.net[211.231.106.11]"),
+    (
+        "550-'Transaction failed. (SPAM_SUSPECT:IP_CONTROL) (http://cleanip.paran.com)'",
+        "end of DATA",
+        "",
+    ),
+    ("500 Line Too Long", "end of DATA", "mfsmax.docomo.ne.jp[203.138.181.112]"),
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (
@@ -142,7 +168,8 @@ REFUSALS_OF_OUR_MAIL = [
 def _read(said: str, command: str, remote: str) -> list:
     remote = remote or "mx.example.net[198.51.100.7]"
     status = next((w for w in said.split()[1:2] if w[:2] in ("4.", "5.")), "5.0.0")
-    readings = [postfix(READER, status, said, remote=remote, in_reply_to=command)]
+    # a 4xx reply as reported once the server gave up
+    readings = [postfix(READER, status, said, remote=remote, in_reply_to=command, action="failed")]
     if command != "greeting":
         host = remote.replace("[", " [")
         readings.append(exim(READER, said, host=host, after=command))
@@ -206,7 +233,23 @@ def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, r
     assert verdict.recipients[0].reason == reason, verdict
 
 
-def test_a_suspended_account_is_a_disabled_mailbox_whatever_its_reply_code():
-    """PowerMTA's inactive-mailbox: the reply code (505, a syntax error's) said it was ours."""
-    for verdict in _read("505 this account is suspended", "RCPT TO", ""):
+@pytest.mark.parametrize(
+    "said",
+    [
+        # PowerMTA's inactive-mailbox: the reply code (505, a syntax error's) said it was ours
+        "505 this account is suspended",
+        # Korean providers' help pages: a mailbox that lives, under a dead address's status
+        "550 5.1.1 Inactive mbox",
+        "550 5.1.1 Suspended user",
+        "550 <reader@example.net>: Recipient address rejected: Account Closed",
+    ],
+)
+def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_codes(said):
+    for verdict in _read(said, "RCPT TO", ""):
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_disabled")
+
+
+def test_a_busy_server_at_the_greeting_is_its_own_trouble_not_a_refusal_of_us():
+    verdict = classified(postfix(READER, "4.0.0", "421 Server too busy.", in_reply_to="greeting",
+                                 action="failed"))  # fmt: skip
+    assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "system_full")

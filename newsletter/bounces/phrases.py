@@ -381,6 +381,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # account is disabled or not yet active": the mailbox's, where a relay's "535
             # Authentication failed: account is disabled" would be our own sending account's
             r"(?:is unavailable: |this )account is (?:disabled|deactivated)\b",
+            # Korean providers' "550 5.1.1 Inactive mbox", "550 5.1.1 Suspended user": a
+            # mailbox that lives, whatever its status says; Lycos's "Account Closed"
+            r"\b(?:inactive|suspended|deactivated) (?:mbox|mailbox|user|account)\b",
+            r"\baccount closed\b",
         ],
     ),
     "has_moved": (
@@ -678,6 +682,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "cannot find your hostname",
             "fix reverse dns for ",
             "ips with missing ptr records",
+            "sender ip must resolve",
             "no ptr record found.",
             "please get a custom reverse dns name from your isp for your host",
             "ptr record setup",
@@ -702,6 +707,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "not_compliant": (
         [
             "message containing bare lf",  # hMailServer
+            "500 line too long",  # docomo: a line over RFC 5322's 998 characters
             "multiple from addresses are not allowed",  # Microsoft 5.1.20
             "this message is not rfc 5322",  # Broadcom Email Security.cloud
             "messages missing a valid address in from: header",
@@ -846,6 +852,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "spam": (
         [
             "appears to be spam",  # cPanel's Exim
+            "(spam_suspect:",  # Paran's "Transaction failed. (SPAM_SUSPECT:IP_CONTROL)"
             "detected as spam",  # SimpleLogin's relay
             # Discourse, Arabic: "our system tagged your email as unwanted mail"
             "على أنها بريد غير مرغوب فيه",
@@ -989,6 +996,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "rate_limited": (  # Speeding, RateLimited
         [
             "sender rate overlimit",  # Exim ratelimit
+            "you send too many messages",  # Daum's 4.3.1, whose status says a full system
+            "since you sent too many e-mails",  # Naver's day-long block
             "rate limit exceeded",  # Stalwart
             "this email has been rate limited",  # Gmail
             "rate limit reached",  # GMX
@@ -1399,7 +1408,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "system_full": (
         ["mail system full", "requested mail action aborted: exceeded storage allocation"],
-        [],
+        [r"\b(?:server|system) (?:is )?too busy\b"],
     ),
     "no_mail_accepted": (  # NotAccept, RFC 7505 null MX
         [
@@ -2276,6 +2285,18 @@ _LAST = [
     # (After the status, and after every phrase of a dead or full mailbox.)
     ("virus", re.compile(r"\bvirus(?:es)?\b|\bmalware\b|\beicar\b", re.I)),
     (
+        "blocked",
+        re.compile(
+            r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
+            # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
+            r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|"
+            r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
+            r"\bsending from this ip\b.{0,20}\bnot allowed|"
+            r"(?<!not )\blisted (?:at|in|on|by) \S*\.[a-z]|\bclient host\b.{0,60}\bblocked\b",
+            re.I,
+        ),
+    ),
+    (
         "spam",
         re.compile(
             r"\bspam|\bjunk mail\b|\buce\b|\bunsolicited\b|\bbulk mail\b|"
@@ -2284,24 +2305,20 @@ _LAST = [
         ),
     ),
     (
-        "blocked",
+        "filtered",
         re.compile(
-            r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
-            # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
-            r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|"
-            r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
-            r"\bsending from this ip\b.{0,20}\bnot allowed",
-            re.I,
+            r"\bscanner\b|\bmessage refused\b|\b(?:doesn't|does not) want your mail\b", re.I
         ),
     ),
     ("bad_reputation", re.compile(r"\breputation\b", re.I)),
-    ("auth_failure", re.compile(r"\b(?:dmarc|spf|dkim)", re.I)),
+    ("auth_failure", re.compile(r"\b(?:dmarc|spf|dkim)|\bspoof", re.I)),
     ("require_ptr", re.compile(r"\breverse (?:dns|lookup)\b|\bptr\b|\brdns\b", re.I)),
     (
         "policy",
         re.compile(
             r"\bcontent policy\b|\bpolicy (?:reasons|restrictions|violation)|"
             r"\bsuspicious activity\b|\bmail flood\b|\bmessage not allowed\b|"
+            r"\bpolicy matched\b|"
             r"\bsender domain \S+ is banned\b",
             re.I,
         ),
