@@ -1,15 +1,18 @@
 """Replies that others have judged: what sending software files each under (KumoMTA's
-bounce rules, PowerMTA's stock bounce categories, Mautic's samples) and bounces people pasted
-into public issue threads whose cause the thread found (mailcow's, Mail-in-a-Box's, Mailu's,
-Postal's, nodemailer's and others'), or that providers' help pages, hosting companies'
-knowledge bases and answered questions explain. Each is read as Postfix reports it and,
-unless the server refused us before any command, as Exim does.
+bounce rules, PowerMTA's stock bounce categories, Mautic's samples), the bounce rules that
+mailing-list and CRM software ships (CiviCRM's bounce types, phpList's, Dada Mail's,
+MailWizz's), bounces people pasted into public issue threads whose cause the thread found
+(mailcow's, Mail-in-a-Box's, Mailu's, Postal's, nodemailer's and others'), and replies that
+providers' help pages, hosting companies' knowledge bases and answered questions explain.
+Each is read as Postfix reports it and, unless the server refused us before any command, as
+Exim does.
 
 Before, most of the refusals of our mail below fell to a soft failure of no reason (counted
-against the reader), web.de's policy block and GMX's refusal of a message it took for spam
-dropped the reader as a dead address, and so did qmail's "your envelope sender domain must
-exist": our own domain; Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user"
-dropped a reader whose mailbox lives.
+against the reader); web.de's policy block, GMX's refusal of a message it took for spam,
+qmail's "your envelope sender domain must exist" (our own domain) and "x does not accept
+mail from <us>" (the reader's filter) dropped the reader as a dead address, and so did
+Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user" and web.de's
+"administrativly disabled", whose mailboxes live.
 """
 
 from __future__ import annotations
@@ -147,6 +150,27 @@ REFUSALS_OF_OUR_MAIL = [
         "",
     ),
     ("500 Line Too Long", "end of DATA", "mfsmax.docomo.ne.jp[203.138.181.112]"),
+    # mailing-list and CRM software's bounce rules: CiviCRM's Spam type, phpList's
+    # "Rejected by recipient" and "Blocked by blacklist", MailWizz's rules
+    ("550 5.7.1 reader@example.net does not accept mail from news@example.org", "RCPT TO", ""),
+    ("550 5.7.1 Message rejected by content filter", "end of DATA", ""),
+    ("552 5.7.0 Message rejected by attachment blocking filter", "end of DATA", ""),
+    ("554 5.7.1 Message contains unacceptable content", "end of DATA", ""),
+    ("550 5.7.1 Blocked message", "end of DATA", ""),
+    ("554 5.7.1 Message rejected by content control", "end of DATA", ""),
+    ("550 5.7.1 Message does not conform to our email policy", "end of DATA", ""),
+    ("554 5.7.1 This message looks suspicious", "end of DATA", ""),
+    ("550 5.7.1 Message blocked by a user configured filter", "end of DATA", ""),
+    ("550 5.7.1 Automatically-generated messages are not accepted", "end of DATA", ""),
+    (
+        "550 5.7.1 This recipient is only accepting mail from specific email addresses",
+        "RCPT TO",
+        "",
+    ),
+    ("550 5.7.1 Mail refused by local domain enforcement policy", "RCPT TO", ""),
+    ("550 5.7.1 Your message wasn't delivered because of security policies", "RCPT TO", ""),
+    ("553 User refused to receive this mail.", "RCPT TO", ""),
+    ("552 MessageWall: MIME/REJECT: Invalid structure", "end of DATA", ""),
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (
@@ -201,6 +225,9 @@ DEAD_ADDRESSES = [
         "end of DATA",
     ),
     ("550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "RCPT TO"),
+    # CiviCRM's Invalid type
+    ("550 Invalid or unknown virtual user", "RCPT TO"),
+    ("550 No e-mail address registered for reader@example.net", "RCPT TO"),
 ]
 
 
@@ -242,6 +269,9 @@ def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, r
         "550 5.1.1 Inactive mbox",
         "550 5.1.1 Suspended user",
         "550 <reader@example.net>: Recipient address rejected: Account Closed",
+        # web.de's, in CiviCRM's Inactive type: it begins as a dead address's reply does
+        "550 Requested action not taken: mailbox unavailable | mailaddress is administrativly "
+        "disabled",
     ],
 )
 def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_codes(said):
@@ -249,7 +279,16 @@ def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_code
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_disabled")
 
 
-def test_a_busy_server_at_the_greeting_is_its_own_trouble_not_a_refusal_of_us():
-    verdict = classified(postfix(READER, "4.0.0", "421 Server too busy.", in_reply_to="greeting",
-                                 action="failed"))  # fmt: skip
-    assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "system_full")
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        ("421 Server too busy.", "system_full"),
+        # CiviCRM's Host type
+        ("421 4.4.0 Server is down or unreachable", "network_error"),
+        ("421 Server is not responding, try again later", "network_error"),
+    ],
+)
+def test_a_busy_or_down_server_at_the_greeting_is_its_own_trouble_not_a_refusal_of_us(said, reason):
+    raw = postfix(READER, "4.0.0", said, in_reply_to="greeting", action="failed")
+    verdict = classified(raw)
+    assert (verdict.kind, verdict.recipients[0].reason) == ("soft", reason)

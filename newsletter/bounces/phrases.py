@@ -384,6 +384,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Korean providers' "550 5.1.1 Inactive mbox", "550 5.1.1 Suspended user": a
             # mailbox that lives, whatever its status says; Lycos's "Account Closed"
             r"\b(?:inactive|suspended|deactivated) (?:mbox|mailbox|user|account)\b",
+            # web.de: "mailbox unavailable | mailaddress is administrativly disabled"
+            r"\badministrativ(?:e)?ly disabled\b",
             r"\baccount closed\b",
         ],
     ),
@@ -558,6 +560,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sorry, badrcptto",
             "sorry, no mailbox here by that name",
             "sorry, no mail-box here by that name",
+            "unknown virtual user",
+            "no e-mail address registered for",
             "sorry, your envelope recipient has been denied",
             "that domain or user isn't in my list of allowed rcpthosts",
             "the email account that you tried to reach does not exist",
@@ -646,7 +650,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "message rejected by filter rule",  # Mailman's header filters
             "مطابقت با قواعد پالایش",  # the same, in Persian
             "بسبب تطابق قاعدة مصفي",  # and in Arabic
-            "because the recipient is only accepting mail from specific email addresses",
+            "only accepting mail from specific email addresses",
             "bounced address",
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
             "has restricted sms e-mail",
@@ -1328,6 +1332,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "dns records for the destination computer could not be found",
             "hop count exceeded - possible mail loop",
             "host is unreachable",
+            "server is down or unreachable",
+            "server is not responding",
             "host name lookup failure",
             "host not found, try again",
             "mail forwarding loop for ",
@@ -1477,7 +1483,10 @@ _SHARP = [
     # (Not RFC 7505's 5.7.27 "sender address has null MX": our return path's domain.)
     (
         "no_mail_accepted",
-        re.compile(r"(?<!sender address has )null ?mx|does not accept (?:any )?mail", re.I),
+        # (not "x does not accept mail from <us>": the recipient's filter, below)
+        re.compile(
+            r"(?<!sender address has )null ?mx|does not accept (?:any )?mail(?! from)", re.I
+        ),
     ),
     # Who may write to a group or a public folder (Microsoft 5.7.13, 5.7.193): its owner's
     # rule about us, whatever RFC 5248 says its status means ("user account disabled")
@@ -2307,8 +2316,15 @@ _LAST = [
     (
         "filtered",
         re.compile(
-            r"\bscanner\b|\bmessage refused\b|\b(?:doesn't|does not) want your mail\b", re.I
+            r"\bscanner\b|\bfilter\b|\bmessage refused\b|\bblocked message\b|"
+            r"\b(?:doesn't|does not) want your mail\b|\bdoes not accept (?:any )?mail from\b|"
+            r"\brefused to receive\b",
+            re.I,
         ),
+    ),
+    (
+        "content_error",
+        re.compile(r"\bunacceptable content\b|\bcontent control\b|\bmime\b.{0,20}\breject", re.I),
     ),
     ("bad_reputation", re.compile(r"\breputation\b", re.I)),
     ("auth_failure", re.compile(r"\b(?:dmarc|spf|dkim)|\bspoof", re.I)),
@@ -2316,10 +2332,8 @@ _LAST = [
     (
         "policy",
         re.compile(
-            r"\bcontent policy\b|\bpolicy (?:reasons|restrictions|violation)|"
-            r"\bsuspicious activity\b|\bmail flood\b|\bmessage not allowed\b|"
-            r"\bpolicy matched\b|"
-            r"\bsender domain \S+ is banned\b",
+            r"\bpolic(?:y|ies)\b|\bsuspicious\b|\bmail flood\b|\bmessage not allowed\b|"
+            r"\bsender domain \S+ is banned\b|\bautomatically[- ]generated messages\b",
             re.I,
         ),
     ),
