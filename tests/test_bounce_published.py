@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import pytest
 from bounce_samples import classified, exim, postfix
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 READER = "reader@example.net"
 GMX = "mx01.emig.gmx.net[212.227.17.5]"
@@ -189,11 +191,17 @@ REFUSALS_OF_OUR_MAIL = [
 ]
 
 
+def _status(said: str) -> str:
+    """The reply's enhanced status, or what a report gives one that has none."""
+    return next((w for w in said.split()[1:2] if w[:2] in ("4.", "5.")), "5.0.0")
+
+
 def _read(said: str, command: str, remote: str) -> list:
     remote = remote or "mx.example.net[198.51.100.7]"
-    status = next((w for w in said.split()[1:2] if w[:2] in ("4.", "5.")), "5.0.0")
     # a 4xx reply as reported once the server gave up
-    readings = [postfix(READER, status, said, remote=remote, in_reply_to=command, action="failed")]
+    readings = [
+        postfix(READER, _status(said), said, remote=remote, in_reply_to=command, action="failed")
+    ]
     if command != "greeting":
         host = remote.replace("[", " [")
         readings.append(exim(READER, said, host=host, after=command))
@@ -292,3 +300,32 @@ def test_a_busy_or_down_server_at_the_greeting_is_its_own_trouble_not_a_refusal_
     raw = postfix(READER, "4.0.0", said, in_reply_to="greeting", action="failed")
     verdict = classified(raw)
     assert (verdict.kind, verdict.recipients[0].reason) == ("soft", reason)
+
+
+# A receiver's words for a dead or full mailbox, each known by a phrase or a status.
+MAILBOX_WORDS = [
+    ("550 5.1.1 <reader@example.net>: Recipient address rejected: User unknown", "hard"),
+    ("550 5.1.1 The email account that you tried to reach does not exist.", "hard"),
+    ("553 sorry, no mailbox here by that name. (#5.1.1)", "hard"),
+    ("552 5.2.2 The email account that you tried to reach is over quota.", "soft"),
+    ("550 5.2.1 The email account that you tried to reach is disabled.", "soft"),
+    ("452 4.2.2 Mailbox full", "soft"),
+]
+# Words that alone say a refusal of our mail, as a receiver may add them to anything.
+REFUSAL_WORDS = ["(policy)", "filter", "suspicious", "see our reputation page", "rbl", "spf"]
+
+
+@given(
+    st.sampled_from(MAILBOX_WORDS),
+    st.sampled_from(REFUSAL_WORDS),
+    st.sampled_from(["RCPT TO", "end of DATA"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_words_of_a_refusal_never_outweigh_a_dead_or_full_mailbox(mailbox, words, command):
+    """The receiver's own words for a refusal of our mail are read only where nothing
+    says more: a dead or full mailbox stays what its phrase or status says."""
+    said, kind = mailbox
+    if command != "RCPT TO" and kind == "hard":
+        command = "RCPT TO"  # after DATA, "user unknown" is a filter's (see test_bounce_evidence)
+    raw = postfix(READER, _status(said), f"{said} {words}", in_reply_to=command, action="failed")
+    assert classified(raw).kind == kind
