@@ -173,6 +173,18 @@ REFUSALS_OF_OUR_MAIL = [
     ("550 5.7.1 Your message wasn't delivered because of security policies", "RCPT TO", ""),
     ("553 User refused to receive this mail.", "RCPT TO", ""),
     ("552 MessageWall: MIME/REJECT: Invalid structure", "end of DATA", ""),
+    # OpenEMM's, Sympa's, listmonk's, Postal's bounce-classifier's, PHP-Bounce-Handler's
+    # and other tables, by the category each files the reply under
+    ("550 5.7.1 Message rejected: the sender is unauthenticated", "end of DATA", ""),
+    ("554 5.7.0 Illegal attachment type rejected", "end of DATA", ""),
+    ("550 5.7.1 Infected attachment rejected", "end of DATA", ""),
+    ("550 5.7.1 Message does not pass DomainKeys", "end of DATA", ""),
+    ("554 5.7.1 Transaction rejected", "end of DATA", ""),
+    ("550 Wiadomosc zostala odrzucona przez system antyspamowy", "end of DATA", ""),
+    ("550 5.7.1 Message classified as junk", "end of DATA", ""),
+    ("554 5.7.1 Your message has been rejected", "end of DATA", ""),
+    ("550 Excessive userid unknowns", "RCPT TO", ""),
+    ("550 5.1.1 <news@example.org> sender is blacklisted", "RCPT TO", ""),
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (
@@ -236,6 +248,28 @@ DEAD_ADDRESSES = [
     # CiviCRM's Invalid type
     ("550 Invalid or unknown virtual user", "RCPT TO"),
     ("550 No e-mail address registered for reader@example.net", "RCPT TO"),
+    # OpenEMM's, Sympa's and PHP-Bounce-Handler's tables, in English, German, French,
+    # Italian and Polish
+    ("550 Receiver not found: reader", "RCPT TO"),
+    ("550 Invalid receiver address: reader@example.net", "RCPT TO"),
+    ("550 Diese Adresse ist nicht mehr verfuegbar.", "RCPT TO"),
+    ("550 Utilisateur non recensé dans le carnet d'adresses public", "RCPT TO"),
+    ("550 No such address", "RCPT TO"),
+    ("550 ADDRESS_NOT_FOUND", "RCPT TO"),
+    ("550 No one with that email address here", "RCPT TO"),
+    ("550 Sorry, this server doesn't handle mail for that user", "RCPT TO"),
+    ("550 This email address is not known to this system", "RCPT TO"),
+    ("550 unknown address or alias: reader@example.net", "RCPT TO"),
+    ("550 User doesn't exist in this server", "RCPT TO"),
+    ("550 User is unknown", "RCPT TO"),
+    ("550 We are sorry but the address is invalid", "RCPT TO"),
+    ("550 Unable to find alias user reader", "RCPT TO"),
+    ("550 Old address no longer valid", "RCPT TO"),
+    ("550 Destinatario errato", "RCPT TO"),
+    ("550 destin. Sconosciuto", "RCPT TO"),
+    ("550 Indirizzo inesistente", "RCPT TO"),
+    ("550 Nie ma takiego konta", "RCPT TO"),
+    ("550 <reader@example.net> nie istnieje", "RCPT TO"),
 ]
 
 
@@ -280,6 +314,8 @@ def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, r
         # web.de's, in CiviCRM's Inactive type: it begins as a dead address's reply does
         "550 Requested action not taken: mailbox unavailable | mailaddress is administrativly "
         "disabled",
+        # PHP-Bounce-Handler's 5.2.1, where Sisimai's words call it a dead address
+        "550 5.2.1 Mailbox is inactive",
     ],
 )
 def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_codes(said):
@@ -294,6 +330,10 @@ def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_code
         # CiviCRM's Host type
         ("421 4.4.0 Server is down or unreachable", "network_error"),
         ("421 Server is not responding, try again later", "network_error"),
+        # PHP-Bounce-Handler's 4.3.2
+        ("421 4.3.2 Server busy, try again later", "system_full"),
+        ("421 4.3.2 system load is too high, try again later", "system_full"),
+        ("421 mx.example.net too busy to accept mail right now", "system_full"),
     ],
 )
 def test_a_busy_or_down_server_at_the_greeting_is_its_own_trouble_not_a_refusal_of_us(said, reason):
@@ -329,3 +369,28 @@ def test_words_of_a_refusal_never_outweigh_a_dead_or_full_mailbox(mailbox, words
         command = "RCPT TO"  # after DATA, "user unknown" is a filter's (see test_bounce_evidence)
     raw = postfix(READER, _status(said), f"{said} {words}", in_reply_to=command, action="failed")
     assert classified(raw).kind == kind
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "550 5.1.1 <reader@example.net>: Adressat unbekannt oder Mailbox deaktiviert",
+        "550 5.1.1 <reader@example.net>: Destinataire inconnu ou boite aux lettres desactivee",
+        "550 5.1.1 <reader@example.net>: Destinatario sconosciuto o mailbox disatttivata / "
+        "Unknown recipient or mailbox disabled",
+    ],
+)
+def test_unknown_or_disabled_in_one_reply_says_neither_for_sure(said):
+    """A provider's "unknown recipient or mailbox disabled", in three languages: the German and
+    French dropped the reader at once, the Italian was a disabled mailbox."""
+    for verdict in _read(said, "RCPT TO", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "unknown")
+
+
+def test_a_full_mailbox_in_a_recipients_comment_is_a_full_mailbox():
+    """OpenEMM's rule: a refusal "by recipient" whose comment says the quota is short."""
+    said = (
+        "552 <reader@example.net>: message rejected by recipient, comment: 'Quota not sufficient'"
+    )
+    for verdict in _read(said, "end of DATA", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_full")

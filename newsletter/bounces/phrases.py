@@ -236,6 +236,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "user has exhausted allowed storage space",  # web.de, and in German:
             "speichervolumen ueberschritten",
+            # OpenEMM's rule: "message rejected by recipient, comment: 'Quota not sufficient'"
+            "quota not sufficient",
             "メールボックスが一杯",  # SoftBank: "the mailbox is full"
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
@@ -384,6 +386,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Korean providers' "550 5.1.1 Inactive mbox", "550 5.1.1 Suspended user": a
             # mailbox that lives, whatever its status says; Lycos's "Account Closed"
             r"\b(?:inactive|suspended|deactivated) (?:mbox|mailbox|user|account)\b",
+            r"\b(?:mailbox|account) is inactive\b",
             # web.de: "mailbox unavailable | mailaddress is administrativly disabled"
             r"\badministrativ(?:e)?ly disabled\b",
             r"\baccount closed\b",
@@ -515,7 +518,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is not an active address at this host",
             "mailbox does not exist",
             "mailbox invalid",
-            "mailbox is inactive",
             "mailbox is unavailable",
             "mailbox not present",
             "mailbox not found",
@@ -561,6 +563,25 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sorry, no mailbox here by that name",
             "sorry, no mail-box here by that name",
             "unknown virtual user",
+            "receiver not found",
+            "invalid receiver address",
+            "no such address",
+            "address_not_found",
+            "no one with that email address here",
+            "doesn't handle mail for that user",
+            "this email address is not known to this system",
+            "unknown address or alias",
+            "user doesn't exist in this server",
+            "user is unknown",
+            "the address is invalid",
+            "unable to find alias user",
+            "old address no longer valid",
+            "diese adresse ist nicht mehr verfuegbar",
+            "destinatario errato",
+            "destin. sconosciuto",
+            "indirizzo inesistente",
+            "nie ma takiego konta",
+            "utilisateur non recensé dans le carnet d'adresses public",
             "no e-mail address registered for",
             "sorry, your envelope recipient has been denied",
             "that domain or user isn't in my list of allowed rcpthosts",
@@ -621,6 +642,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "<" + _G + "> not found",
             # "550 <x>: Invalid User", not a relay's "Invalid username or password"
             r"\binvalid user\b",
+            # Polish: "550 <x> nie istnieje" (does not exist)
+            r"(?<!nadawca )\bnie istnieje\b",  # not the sender's (nadawca)
             # Persian: the user, recipient or address "does not exist".
             "(?:کاربر|گیرنده|نشانی|آدرس)[^.،]{0,40}?وجود ندارد",
             "<" + _G + r">\.\.\. blocked by ",
@@ -1414,7 +1437,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "system_full": (
         ["mail system full", "requested mail action aborted: exceeded storage allocation"],
-        [r"\b(?:server|system) (?:is )?too busy\b"],
+        [
+            r"\b(?:server|system) (?:is )?(?:too )?busy\b|\btoo busy to accept\b|"
+            r"system load is too high"
+        ],
     ),
     "no_mail_accepted": (  # NotAccept, RFC 7505 null MX
         [
@@ -1472,7 +1498,7 @@ _SHARP = [
             r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b|"
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
-            r"excessive unknown recipients|too many invalid addresses|"
+            r"excessive (?:unknown recipients|userid unknowns)|too many invalid addresses|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
@@ -1509,7 +1535,12 @@ _SHARP = [
         "unknown",
         re.compile(
             r"(?:not found|unknown|does ?n[o']t exist) or (?:is )?(?:in )?(?:the |a )?"
-            r"(?:black ?list|block ?list|blocked)",
+            r"(?:black ?list|block ?list|blocked)|"
+            # a Swiss and Italian provider's "Unknown recipient or mailbox disabled", in
+            # German, French and Italian
+            r"(?:unknown|unbekannt|inconnu|sconosciuto) (?:or|oder|ou|o) "
+            r"(?:mailbox|boite aux lettres|boîte aux lettres) "
+            r"(?:disabled|deaktiviert|desactivee|désactivée|disat+ivata)",
             re.I,
         ),
     ),
@@ -1542,6 +1573,7 @@ _SHARP = [
             r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
             r"sender verify callout|envelope sender has been denied|not authorized sender|"
             r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
+            r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
             # Discourse: our address is no forum user's
             r"was sent from an unknown email address|"
             r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
@@ -2289,10 +2321,26 @@ _LAST = [
             re.I,
         ),
     ),
-    # The words of a refusal of our mail, where no phrase above knows the reply: a
-    # receiver's own wording of a block list, spam, a virus, our DNS or authentication.
-    # (After the status, and after every phrase of a dead or full mailbox.)
-    ("virus", re.compile(r"\bvirus(?:es)?\b|\bmalware\b|\beicar\b", re.I)),
+]
+
+
+def reason_for_text(text: str, patterns=TEXT_REASONS) -> str | None:
+    """The first reason whose phrases the bounce's words contain, or None."""
+    folded = fold(text or "")
+    return next((reason for reason, pattern in patterns if pattern.search(folded)), None)
+
+
+def reason_for_vague_text(text: str) -> str | None:
+    """Words that say something only when nothing sharper does, the status code included."""
+    return reason_for_text(text, _LAST)
+
+
+# The words of a refusal of our mail, where nothing else knows the reply: a receiver's own
+# wording of a block list, spam, a virus, a filter, our DNS or authentication, a policy.
+# Read after the status, every phrase, and the bounce's own words where the recipient's
+# say nothing: a dead or full mailbox is never outweighed by them.
+_REFUSAL_WORDS = [
+    ("virus", re.compile(r"\bvirus(?:es)?\b|\bmalware\b|\beicar\b|\binfected\b", re.I)),
     (
         "blocked",
         re.compile(
@@ -2308,7 +2356,7 @@ _LAST = [
     (
         "spam",
         re.compile(
-            r"\bspam|\bjunk mail\b|\buce\b|\bunsolicited\b|\bbulk mail\b|"
+            r"\bspam|\banti-?spam|\bantyspam|\bjunk\b|\buce\b|\bunsolicited\b|\bbulk mail\b|"
             r"\badvertisements? (?:are )?not accepted",
             re.I,
         ),
@@ -2317,6 +2365,8 @@ _LAST = [
         "filtered",
         re.compile(
             r"\bscanner\b|\bfilter\b|\bmessage refused\b|\bblocked message\b|"
+            r"\b(?:illegal|forbidden|prohibited|banned|blocked|dangerous) attachment|"
+            r"\battachments? (?:type )?(?:is |are )?(?:not allowed|rejected|blocked|forbidden)|"
             r"\b(?:doesn't|does not) want your mail\b|\bdoes not accept (?:any )?mail from\b|"
             r"\brefused to receive\b",
             re.I,
@@ -2327,7 +2377,10 @@ _LAST = [
         re.compile(r"\bunacceptable content\b|\bcontent control\b|\bmime\b.{0,20}\breject", re.I),
     ),
     ("bad_reputation", re.compile(r"\breputation\b", re.I)),
-    ("auth_failure", re.compile(r"\b(?:dmarc|spf|dkim)|\bspoof", re.I)),
+    (
+        "auth_failure",
+        re.compile(r"\b(?:dmarc|spf|dkim|domainkeys)|\bspoof|\bunauthenticated\b", re.I),
+    ),
     ("require_ptr", re.compile(r"\breverse (?:dns|lookup)\b|\bptr\b|\brdns\b", re.I)),
     (
         "policy",
@@ -2337,18 +2390,18 @@ _LAST = [
             re.I,
         ),
     ),
+    # last: the message refused, in words that say no more why
+    (
+        "filtered",
+        re.compile(
+            r"\b(?:message|transaction) (?:was |has been )?rejected\b|\bmail refused\b", re.I
+        ),
+    ),
 ]
 
 
-def reason_for_text(text: str, patterns=TEXT_REASONS) -> str | None:
-    """The first reason whose phrases the bounce's words contain, or None."""
-    folded = fold(text or "")
-    return next((reason for reason, pattern in patterns if pattern.search(folded)), None)
-
-
-def reason_for_vague_text(text: str) -> str | None:
-    """Words that say something only when nothing sharper does, the status code included."""
-    return reason_for_text(text, _LAST)
+def refusal_in_words(text: str) -> str | None:
+    return reason_for_text(text, _REFUSAL_WORDS)
 
 
 # Chinese providers' bounces (Coremail's, at 163.com, 126.com and many a company's and

@@ -271,6 +271,7 @@ def _reason(
         or (background.reason if _wordless(evidence) else None)
         # a Chinese provider's own reason, where its English words said nothing we know
         or (background.in_chinese if alone else None)
+        or phrases.refusal_in_words(words)
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
