@@ -162,3 +162,60 @@ def test_a_person_forwarding_our_issue_attached_is_no_report(subject):
     ).encode()
     verdict = classified(raw)
     assert (verdict.recipients, verdict.kind) == ([], "none")
+
+
+# Mailman 2's hold and refusal notices in the languages it ships (templates/<lang>/postheld.txt
+# and refuse.txt; a line of each), with the subject's words left out, as a list whose
+# catalog translates them sends it. Before, the hold was a refusal of our mail counted
+# towards holding the list's domain, or a soft failure of the list's address, and the
+# refusal a soft failure.
+MAILMAN_HELD = [
+    ("de", "wird zurückgehalten, bis der Listenmoderator Ihre E-Mail genehmigt"),
+    ("fr", "est en attente jusqu'à ce que le modérateur"),
+    ("es", "retenido en espera de que el moderador"),
+    ("it", "è stato trattenuto in attesa che il moderatore"),
+    ("pt_BR", "até que o moderador da lista revise-a"),
+    ("nl", "Wordt tegengehouden totdat de lijst moderator"),
+    ("pl", "została wstrzymana do dalszej"),
+    ("ru", "было задержано для рассмотрения модератором списка рассылки"),
+    ("tr", "onaylaması için bekletiliyor"),
+    ("ja", "チェックのために投稿が保留されました"),
+    ("zh_CN", "邮件被扣留，直到通过列表维护者检查"),
+    ("ko", "리스트 관리자의 승인을 얻기 위해 대기중입니다"),
+    ("el", "Κρατείται μέχρι να το εξετάσει ο μεσολαβητής"),
+    ("hu", "a szerkesztő jóváhagyásáig nem kerül megjelenésre"),
+    ("sv", "hålls tills vidare tillbaka tills moderatorn"),
+]
+MAILMAN_REFUSED = [
+    ("de", "wurde vom Listenmoderator mit folgender Begründung abgewiesen"),
+    ("fr", "a été rejetée par le modérateur"),
+    ("es", "ha sido rechazada por el moderador"),
+    ("it", "è stata rifiutata dal moderatore"),
+    ("pt_BR", "foi rejeitada pelo moderador da lista"),
+    ("nl", "is geweigerd door de lijst moderator"),
+    ("pl", "została odrzucona przez moderatora"),
+    ("ru", "был отклонен модератором списка рассылки"),
+    ("tr", "liste moderatörü tarafından reddedildi"),
+    ("ja", "リスト司会者により拒否されました"),
+    ("zh_CN", "已经被列表管理员拒绝"),
+    ("ko", "리스트 관리자에 의해 거부되었습니다"),
+    ("el", "απορρίφθηκε από τον διαχειριστή της λίστας"),
+    ("hu", "a lista szerkesztője nem fogadta el"),
+    ("sv", "avslogs av listmoderatorn"),
+]
+
+
+@pytest.mark.parametrize(("language", "words"), MAILMAN_HELD, ids=[h[0] for h in MAILMAN_HELD])
+def test_mailmans_hold_in_its_languages_has_failed_nothing(language, words):
+    text = f"{LIST}:\n\n    This week: spring issue\n\n{words}\n\n    Post by non-member"
+    verdict = classified(list_notice(LIST, text, subject=LIST, attached=False))
+    assert (verdict.recipients, verdict.reason) == ([], "held"), language
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), MAILMAN_REFUSED, ids=[r[0] for r in MAILMAN_REFUSED]
+)
+def test_mailmans_refusal_in_its_languages_refuses_our_mail(language, words):
+    text = f'{LIST}\n\n    This week: spring issue\n\n{words}\n\n"Off topic"'
+    verdict = classified(list_notice(LIST, text, subject=LIST))
+    assert [(f.address, f.kind) for f in verdict.recipients] == [(LIST, "sender")], language

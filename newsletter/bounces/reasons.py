@@ -488,14 +488,47 @@ HELD = re.compile(
     r"configured to request positive confirmation of messages|"
     r"every sender must confirm its own posts|"
     r"has been postponed because the \S+ list is held|"
-    # Mailman's Persian and Arabic: "held until the list moderator can review and approve
-    # it", "awaits the moderator's approval" (its subjects)
+    # Mailman's English subject, and its Persian and Arabic: "held until the list moderator
+    # can review and approve it", "awaits the moderator's approval" (its subjects); then the
+    # same notice (postheld.txt) in the other languages Mailman 2 ships
     + "|".join(
         re.escape(fold(words))
         for words in [
+            "awaits moderator approval",
             "تا زمانی که میان\u200cدار فهرست بتواند آن را بررسی",
             "در انتظار تایید میان\u200cدار",
             "تنتظر موافقة المنظم",
+            "a szerkesztő jóváhagyásáig nem kerül megjelenésre",
+            "até que o moderador da lista a aprove",
+            "até que o moderador da lista revise-a",
+            "bus pranešta apie prižiūrėtojo sprendimą",
+            "den holdes foreløbigt tilbage, indtil moderator har læst",
+            "den holdes foreløpig igjen inntil moderatoren kan lese",
+            "edastati listi moderaatorile läbivaatuseks",
+            "es retenite usque le moderator del lista",
+            "es retindrà fins que el moderador de la llista",
+            "est en attente jusqu'à ce que le modérateur",
+            "estas retenata ĝis la moderiganto de la listo",
+            "foi retida para agardar a revisión",
+            "hålls tills vidare tillbaka tills moderatorn",
+            "n'espera de que'l llendador de la llista",
+            "odottaa listan ylläpitäjän tarkastusta ja hyväksyntää",
+            "onaylaması için bekletiliyor",
+            "pro její distribuci je nutný souhlas moderátora",
+            "până când moderatorul listei îl va revizui",
+            "retenido en espera de que el moderador",
+            "wird zurückgehalten, bis der listenmoderator ihre e-mail genehmigt",
+            "wordt tegengehouden totdat de lijst moderator",
+            "zadrzan je dok ga moderator liste ne pregleda",
+            "zerrenda moderatzaileak oanrpena emateko hizoztua izan da",
+            "została wstrzymana do dalszej",
+            "è stato trattenuto in attesa che il moderatore",
+            "čaka na odobritev moderatorja seznama",
+            "κρατείται μέχρι να το εξετάσει ο μεσολαβητής",
+            "было задержано для рассмотрения модератором списка рассылки",
+            "チェックのために投稿が保留されました",
+            "邮件被扣留，直到通过列表维护者检查",
+            "리스트 관리자의 승인을 얻기 위해 대기중입니다",
         ]
     )
 )
