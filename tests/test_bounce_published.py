@@ -1,9 +1,10 @@
 """Replies that others have judged: what sending software files each under (KumoMTA's
 bounce rules, PowerMTA's stock bounce categories, Mautic's samples), the bounce rules that
 mailing-list and CRM software ships (CiviCRM's bounce types, phpList's, Dada Mail's,
-MailWizz's), bounces people pasted into public issue threads whose cause the thread found
-(mailcow's, Mail-in-a-Box's, Mailu's, Postal's, nodemailer's and others'), and replies that
-providers' help pages, hosting companies' knowledge bases and answered questions explain.
+MailWizz's, OpenEMM's, Sympa's, ZoneMTA's and others'), bounces people pasted into public
+issue threads whose cause the thread found (mailcow's, Mail-in-a-Box's, Mailu's, Postal's,
+nodemailer's and others'), and replies that providers' help pages, hosting companies'
+knowledge bases and answered questions explain.
 Each is read as Postfix reports it and, unless the server refused us before any command, as
 Exim does.
 
@@ -185,6 +186,33 @@ REFUSALS_OF_OUR_MAIL = [
     ("554 5.7.1 Your message has been rejected", "end of DATA", ""),
     ("550 Excessive userid unknowns", "RCPT TO", ""),
     ("550 5.1.1 <news@example.org> sender is blacklisted", "RCPT TO", ""),
+    # ZoneMTA's bounce rules (config/bounces.txt), a Ruby gem's test replies
+    ("550 Too many invalid recipients", "RCPT TO", ""),
+    ("550 5.1.1 rejected because 198.51.100.23 is on a blocklist", "RCPT TO", ""),
+    ("550 Rejected due to DNSBL server response (dnsbl.cobion.com - 198.51.100.23)", "RCPT TO", ""),
+    ("550 Rejected 198.51.100.23 found in dnsbl.sorbs.net", "RCPT TO", ""),
+    (
+        "554 5.7.1 SORBS DNSBL Entry - see <http://www.us.sorbs.net/lookup.shtml?198.51.100.23>",
+        "RCPT TO",
+        "",
+    ),  # fmt: skip
+    ("554 (RLY:BL) http://postmaster.info.aol.com/errors/554rlybl.html", "RCPT TO", YAHOO),
+    ("554 (RLY:BD) http://postmaster.info.aol.com/errors/554rlybd.html", "end of DATA", YAHOO),
+    ("554 (RLY:IR) http://postmaster.info.aol.com/errors/554rlyir.html", "RCPT TO", YAHOO),
+    (
+        "550 5.7.1 [198.51.100.23] The IP you're using to send mail is not authorized to send "
+        "email directly to our servers. Please use the SMTP relay at your service provider "
+        "instead. - gsmtp",
+        "RCPT TO",
+        "gmail-smtp-in.l.google.com[142.250.1.26]",
+    ),
+    (
+        "553 5.7.1 <out1.example.org[198.51.100.23]>: Client host rejected: Relaying denied - "
+        "Your IP identified as spammer. Please contact 123",
+        "RCPT TO",
+        "",
+    ),
+    ("552 Message exceeds the maximum size", "end of DATA", ""),
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (

@@ -329,6 +329,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "message size exceeds maximum value",
             "message too big",
             "message too large",
+            "message exceeds the maximum size",
             "size limit",
             "taille limite du message atteinte",
         ],
@@ -1528,7 +1529,12 @@ _SHARP = [
             r"listed (?:by|in|on) (?:the )?(?:sbl|xbl|pbl|css)\b|"
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
-            r"excessive (?:unknown recipients|userid unknowns)|too many invalid addresses|"
+            r"excessive (?:unknown recipients|userid unknowns)|"
+            r"too many invalid (?:addresses|recipients)|"
+            # our IP named on a block list, as a spammer, or refused at Gmail's door, in words
+            # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
+            r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"
+            r"not authorized to send email directly to our servers|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
@@ -1953,7 +1959,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
             (_E("user is receiving mail too quickly"), "rate_limited"),
             # AOL's older codes (postmaster.info.aol.com/errors/554rlyb1.html and the like)
-            (r"\b(?:rly:b[1-3]|rly:ch|rtr:bb)\b", "blocked"),
+            (r"\b(?:rly:(?:b[1-3]|bl|ch|ir|nw)|rtr:bb)\b", "blocked"),
+            (r"\brly:bd\b", "filtered"),  # the message's content blocked
             (r"\bdyn:t1\b", "rate_limited"),
             (r"\bdns:nr\b", "require_ptr"),
             (r"\bhvu:b1\b", "spam"),
@@ -2376,7 +2383,7 @@ _REFUSAL_WORDS = [
         re.compile(
             r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
             # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
-            r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|"
+            r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|\bsorbs\b|\bdnsbl\b|"
             r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
             r"\bsending from this ip\b.{0,20}\bnot allowed|"
             r"(?<!not )\blisted (?:at|in|on|by) \S*\.[a-z]|\bclient host\b.{0,60}\bblocked\b",
