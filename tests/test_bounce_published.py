@@ -213,6 +213,11 @@ REFUSALS_OF_OUR_MAIL = [
         "",
     ),
     ("552 Message exceeds the maximum size", "end of DATA", ""),
+    # marketing platforms' documented categories (Mautic's samples, Postal Systems' labels,
+    # ResponseMaster's)
+    ("550 5.7.1 Access-Denied-XM.SSR-001", "RCPT TO", ""),
+    ("550 5.7.1 Mail from your region is not allowed.", "RCPT TO", ""),
+    ("550 5.7.1 You are not authorized to send Internet e-mail: news@example.org", "RCPT TO", ""),
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (
@@ -406,6 +411,8 @@ def test_words_of_a_refusal_never_outweigh_a_dead_or_full_mailbox(mailbox, words
         "550 5.1.1 <reader@example.net>: Destinataire inconnu ou boite aux lettres desactivee",
         "550 5.1.1 <reader@example.net>: Destinatario sconosciuto o mailbox disatttivata / "
         "Unknown recipient or mailbox disabled",
+        # Mautic's "inactive" sample: forgery (ours) or a deactivated mailbox, and a 5.1.1
+        "553 VS10-RT Possible forgery or deactivated due to abuse (#5.1.1) 198.51.100.23",
     ],
 )
 def test_unknown_or_disabled_in_one_reply_says_neither_for_sure(said):

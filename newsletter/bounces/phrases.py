@@ -1574,6 +1574,7 @@ _SHARP = [
             r"(?:black ?list|block ?list|blocked)|"
             # a Swiss and Italian provider's "Unknown recipient or mailbox disabled", in
             # German, French and Italian
+            r"possible forgery or deactivated|"
             r"(?:unknown|unbekannt|inconnu|sconosciuto) (?:or|oder|ou|o) "
             r"(?:mailbox|boite aux lettres|boîte aux lettres) "
             r"(?:disabled|deaktiviert|desactivee|désactivée|disat+ivata)",
@@ -2385,7 +2386,8 @@ _REFUSAL_WORDS = [
             # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
             r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|\bsorbs\b|\bdnsbl\b|"
             r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
-            r"\bsending from this ip\b.{0,20}\bnot allowed|"
+            r"\bsending from this ip\b.{0,20}\bnot allowed|\baccess[- ]denied\b|"
+            r"\bgeo[- ]?block|\bfrom your (?:region|country)\b.{0,20}\bnot allowed\b|"
             r"(?<!not )\blisted (?:at|in|on|by) \S*\.[a-z]|\bclient host\b.{0,60}\bblocked\b",
             re.I,
         ),
@@ -2423,7 +2425,8 @@ _REFUSAL_WORDS = [
         "policy",
         re.compile(
             r"\bpolic(?:y|ies)\b|\bsuspicious\b|\bmail flood\b|\bmessage not allowed\b|"
-            r"\bsender domain \S+ is banned\b|\bautomatically[- ]generated messages\b",
+            r"\bsender domain \S+ is banned\b|\bautomatically[- ]generated messages\b|"
+            r"\bnot authorized to send\b",
             re.I,
         ),
     ),
