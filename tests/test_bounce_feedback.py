@@ -3,7 +3,8 @@ reader did (RFC 5965, RFC 9477's example; Validity's redacted reports are in tes
 
 from __future__ import annotations
 
-from bounce_samples import arf, classified, verp
+import pytest
+from bounce_samples import arf, classified, original, verp
 
 READER = "reader@example.net"
 
@@ -60,3 +61,45 @@ def test_a_loops_base64_cut_short_is_read_as_far_as_it_goes():
     assert [(f.address, f.kind) for f in classified(cut.encode()).recipients] == [
         (READER, "complaint")
     ]
+
+
+def test_a_fraud_report_is_a_verdict_on_our_message_not_a_readers_complaint():
+    """RFC 5965's "fraud" (phishing found in our message), as Stalwart's generator writes it,
+    unsubscribed the reader as a complaint does."""
+    verdict = classified(arf(READER, feedback_type="fraud"))
+    assert [(f.address, f.kind) for f in verdict.recipients] == [(READER, "sender")]
+
+
+def _written(subject: str, words: str) -> bytes:
+    """A person's own message, our issue attached: an abuse desk's, or Roundcube's markasjunk
+    plugin sending the reader's spam mark to an abuse address."""
+    boundary = "b4711"
+    return (
+        f"From: Abuse Desk <abuse@isp.example.net>\nTo: abuse@example.org\nSubject: {subject}\n"
+        f"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary={boundary}\n\n"
+        f"--{boundary}\nContent-Type: text/plain; charset=utf-8\n\n{words}\n\n"
+        f"--{boundary}\nContent-Type: message/rfc822\n\n{original(READER)}\n--{boundary}--\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "subject, words",
+    [
+        (
+            "[ABUSE-4711] Unsolicited email",
+            "Our customer reader@example.net reports receiving the attached unsolicited message"
+            " from your network and says they never subscribed.",
+        ),
+        ("Fwd: This week: spring issue", "I never subscribed to this. Stop sending it."),
+        ("learn this", "Spam report from Roundcube Webmail"),
+    ],
+)
+def test_a_complaint_in_a_persons_words_with_our_issue_attached_is_a_complaint(subject, words):
+    verdict = classified(_written(subject, words))
+    assert verdict.kind == "complaint"
+    assert verp(READER) in verdict.return_paths
+
+
+def test_a_person_who_took_our_issue_out_of_spam_is_no_complaint():
+    verdict = classified(_written("FYI", "I marked it as not spam, it is fine."))
+    assert verdict.kind == "none"

@@ -85,11 +85,13 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         addresses, feedback = complaint
         # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's
         # wish; "not-spam" (RFC 5965) says the reader took our mail out of the spam folder.
-        # A virus report (RFC 5965) is a receiver's verdict on our message, not the reader's.
+        # A virus or fraud report (RFC 5965: a virus, phishing found in our message) is a
+        # receiver's verdict on our message, not the reader's wish.
         verdict.reason = {
             "auth-failure": "auth_failure",
             "not-spam": "not_a_bounce",
             "virus": "virus",
+            "fraud": "spam",
         }.get(feedback, "complaint")
         if (
             verdict.reason == "auth_failure"

@@ -871,7 +871,9 @@ def from_original(original: Message, ours: set[str]) -> list[Evidence]:
 FEEDBACK_WORDS = re.compile(
     r"(?i)(abuse report|complaint (?:about|regarding|report)|feedback[- ]loop|"
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
-    r"email abuse)"
+    r"email abuse|spam report|"
+    # an abuse desk's or a reader's own words, our message attached
+    r"unsolicited (?:e-?mail|message|bulk)|never (?:subscribed|signed up|opted in|asked for))"
 )
 # Exchange Online writes its reports from "MicrosoftExchange" and the tenant's hash.
 DAEMON = re.compile(
