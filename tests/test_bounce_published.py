@@ -19,7 +19,7 @@ Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user" and web.de's
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, exim, postfix
+from bounce_samples import classified, exim, postfix, qmail
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -218,6 +218,19 @@ REFUSALS_OF_OUR_MAIL = [
     ("550 5.7.1 Access-Denied-XM.SSR-001", "RCPT TO", ""),
     ("550 5.7.1 Mail from your region is not allowed.", "RCPT TO", ""),
     ("550 5.7.1 You are not authorized to send Internet e-mail: news@example.org", "RCPT TO", ""),
+    # East Asian providers' help pages and postmaster tables (NetEase's codes, Naver's CCRT,
+    # a Vietnamese host's list of notices)
+    (
+        "550 Requested mail action not taken: too much recipient",
+        "RCPT TO",
+        "163mx01.mxmail.netease.com[220.181.14.135]",
+    ),
+    ("552 5.7.0 review our attachment guidelines.", "end of DATA", ""),
+    (
+        "421 4.4.5 CCRT 198.51.100.23: Connection refused. Server is busy(RT)",
+        "RCPT TO",
+        "mx1.naver.com[125.209.238.100]",
+    ),  # fmt: skip
     # Mautic's samples, filed under antispam and content rejection
     ("501 5.0.2 Mail rejected. DMARC check failed.", "end of DATA", ""),
     (
@@ -303,6 +316,9 @@ DEAD_ADDRESSES = [
     ("550 Indirizzo inesistente", "RCPT TO"),
     ("550 Nie ma takiego konta", "RCPT TO"),
     ("550 <reader@example.net> nie istnieje", "RCPT TO"),
+    # KDDI's notice and a Vietnamese host's, for a domain that does not exist
+    ("550 As the remote domain doesnt exist.", "RCPT TO"),
+    ("550 Không tìm thấy Host", "RCPT TO"),
 ]
 
 
@@ -429,3 +445,16 @@ def test_a_full_mailbox_in_a_recipients_comment_is_a_full_mailbox():
     )
     for verdict in _read(said, "end of DATA", ""):
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_full")
+
+
+def test_a_full_mailbox_whose_quota_the_message_exceeds_is_full_not_too_large():
+    """ "552 5.2.2 Message size exceeds remaining quota": the mailbox has no room left."""
+    for verdict in _read("552 5.2.2 Message size exceeds remaining quota", "end of DATA", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_full")
+
+
+def test_qmails_giving_up_does_not_hide_a_refusal_of_our_mail():
+    """qmail ends every failure with "Giving up on <ip>": a spam refusal in its words was read
+    as a message that expired, counted against the reader."""
+    verdict = classified(qmail(READER, "550 Error: SB0102 - Rejected: SPAM"))
+    assert (verdict.kind, verdict.recipients[0].reason) == ("sender", "spam")

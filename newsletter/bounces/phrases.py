@@ -238,6 +238,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "speichervolumen ueberschritten",
             # OpenEMM's rule: "message rejected by recipient, comment: 'Quota not sufficient'"
             "quota not sufficient",
+            "exceeds remaining quota",  # "552 5.2.2 Message size exceeds remaining quota"
             "メールボックスが一杯",  # SoftBank: "the mailbox is full"
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
@@ -829,6 +830,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "host_unknown": (
         [
+            "remote domain doesnt exist",  # KDDI's notice
+            "remote domain doesn't exist",
+            "không tìm thấy host",  # Vietnamese (Zing): "host not found"
             "unrouteable mail domain",  # Exim
             "all relevant mx records point to non-existent hosts",  # Exim
             "bad destination system address",  # RFC 3463's name for X.1.2, as words
@@ -1025,6 +1029,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "sender rate overlimit",  # Exim ratelimit
             "you send too many messages",  # Daum's 4.3.1, whose status says a full system
+            "too much recipient",  # NetEase: our bulk sending over its limit
             "since you sent too many e-mails",  # Naver's day-long block
             "rate limit exceeded",  # Stalwart
             "this email has been rate limited",  # Gmail
@@ -1535,6 +1540,8 @@ _SHARP = [
             # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
             r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"
             r"not authorized to send email directly to our servers|"
+            # Naver's spam centre blocking our IP, in words of a busy server
+            r"\bccrt\b|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
@@ -2405,6 +2412,7 @@ _REFUSAL_WORDS = [
         re.compile(
             r"\bscanner\b|\bfilter\b|\bmessage refused\b|\bblocked message\b|"
             r"\b(?:illegal|forbidden|prohibited|banned|blocked|dangerous) attachment|"
+            r"\battachment (?:guidelines|policy)\b|"
             r"\battachments? (?:type )?(?:is |are )?(?:not allowed|rejected|blocked|forbidden)|"
             r"\b(?:doesn't|does not) want your mail\b|\bdoes not accept (?:any )?mail from\b|"
             r"\brefused to receive\b",

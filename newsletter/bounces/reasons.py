@@ -275,9 +275,12 @@ def _reason(
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
-    if found == "expired" and evidence.status.startswith("5"):
-        # "Giving up" is how qmail ends every failure; a permanent status says why it failed.
-        found = phrases.reason_for_status(evidence.status) or found
+    if found == "expired" and permanent:
+        # "Giving up" is how qmail ends every failure; a permanent status says why it failed,
+        # or the receiver's words for a refusal of our mail ("550 ... Rejected: SPAM").
+        found = (
+            phrases.reason_for_status(evidence.status) or phrases.refusal_in_words(words) or found
+        )
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         # unless the server's own words give an address status ("550 permanent failure for
         # one or more recipients (x:550 5.1.1 user unknown)")
