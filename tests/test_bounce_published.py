@@ -226,6 +226,12 @@ REFUSALS_OF_OUR_MAIL = [
         "163mx01.mxmail.netease.com[220.181.14.135]",
     ),
     ("552 5.7.0 review our attachment guidelines.", "end of DATA", ""),
+    # European ISPs' postmaster pages: SFR's block of our IP for its unknown users
+    (
+        "450 4.7.1 SFR_IN_104 Service refused due to bad behavior - Too many unknown users",
+        "RCPT TO",
+        "mx.sfr.fr[93.17.128.81]",
+    ),  # fmt: skip
     (
         "421 4.4.5 CCRT 198.51.100.23: Connection refused. Server is busy(RT)",
         "RCPT TO",
@@ -319,6 +325,7 @@ DEAD_ADDRESSES = [
     # KDDI's notice and a Vietnamese host's, for a domain that does not exist
     ("550 As the remote domain doesnt exist.", "RCPT TO"),
     ("550 Không tìm thấy Host", "RCPT TO"),
+    ("550 recipient e-mail adress unknown", "RCPT TO"),  # Strato's page
 ]
 
 

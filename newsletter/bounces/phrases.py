@@ -646,6 +646,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"\binvalid user\b",
             # Polish: "550 <x> nie istnieje" (does not exist)
             r"(?<!nadawca )\bnie istnieje\b",  # not the sender's (nadawca)
+            r"\brecipient e-?mail add?ress unknown\b",  # Strato, "adress" and all
             # Persian: the user, recipient or address "does not exist".
             "(?:کاربر|گیرنده|نشانی|آدرس)[^.،]{0,40}?وجود ندارد",
             "<" + _G + r">\.\.\. blocked by ",
@@ -1535,7 +1536,7 @@ _SHARP = [
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
             r"excessive (?:unknown recipients|userid unknowns)|"
-            r"too many invalid (?:addresses|recipients)|"
+            r"too many invalid (?:addresses|recipients)|too many unknown users|"
             # our IP named on a block list, as a spammer, or refused at Gmail's door, in words
             # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
             r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"
