@@ -226,6 +226,8 @@ REFUSALS_OF_OUR_MAIL = [
         "163mx01.mxmail.netease.com[220.181.14.135]",
     ),
     ("552 5.7.0 review our attachment guidelines.", "end of DATA", ""),
+    # Spectrum's AUP#I codes: our connection over IPv6
+    ("554 5.7.1 dnvrco-cmimta15 esmtp IPv6 not accepted AUP#I-1260", "greeting", ""),
     # European ISPs' postmaster pages: SFR's block of our IP for its unknown users
     (
         "450 4.7.1 SFR_IN_104 Service refused due to bad behavior - Too many unknown users",
@@ -326,6 +328,7 @@ DEAD_ADDRESSES = [
     ("550 As the remote domain doesnt exist.", "RCPT TO"),
     ("550 Không tìm thấy Host", "RCPT TO"),
     ("550 recipient e-mail adress unknown", "RCPT TO"),  # Strato's page
+    ("550 Bad address mailbox syntax", "RCPT TO"),  # Yandex's list of non-existing addresses
 ]
 
 
@@ -465,3 +468,10 @@ def test_qmails_giving_up_does_not_hide_a_refusal_of_our_mail():
     as a message that expired, counted against the reader."""
     verdict = classified(qmail(READER, "550 Error: SB0102 - Rejected: SPAM"))
     assert (verdict.kind, verdict.recipients[0].reason) == ("sender", "spam")
+
+
+@pytest.mark.parametrize("said", ["552 Mailbox size exceeded", "552 Account is full"])
+def test_a_full_mailbox_in_a_providers_short_words_is_full(said):
+    """Yandex's "Mailbox size exceeded" and "Account is full" were soft failures of no reason."""
+    for verdict in _read(said, "end of DATA", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_full")

@@ -239,6 +239,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # OpenEMM's rule: "message rejected by recipient, comment: 'Quota not sufficient'"
             "quota not sufficient",
             "exceeds remaining quota",  # "552 5.2.2 Message size exceeds remaining quota"
+            "mailbox size exceeded",  # Yandex
+            "account is full",
             "メールボックスが一杯",  # SoftBank: "the mailbox is full"
             "account disabled temporarly for exceeding receiving limits",
             "over quota",
@@ -565,6 +567,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "sorry, no mailbox here by that name",
             "sorry, no mail-box here by that name",
             "unknown virtual user",
+            "bad address mailbox syntax",  # Yandex's list of non-existing addresses
             "receiver not found",
             "invalid receiver address",
             "no such address",
@@ -1541,8 +1544,9 @@ _SHARP = [
             # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
             r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"
             r"not authorized to send email directly to our servers|"
-            # Naver's spam centre blocking our IP, in words of a busy server
-            r"\bccrt\b|"
+            # Naver's spam centre blocking our IP, in words of a busy server; Spectrum
+            # refusing our connection over IPv6 ("IPv6 not accepted AUP#I-1260")
+            r"\bccrt\b|\bipv6 not accepted\b|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
