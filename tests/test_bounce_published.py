@@ -254,6 +254,52 @@ REFUSALS_OF_OUR_MAIL = [
         "RCPT TO",
         "",
     ),
+    # hosts' and providers' help pages: HostGator's "the user must stop sending" (a flood
+    # of unknown recipients read as harvesting), cPanel's hold on our domain after too many
+    # failures, Fastmail's refusal of our From, Bluehost's cap on a connection's messages
+    ("550 DICTIONARY ATTACK", "RCPT TO", ""),
+    (
+        "550 Domain example.org has exceeded the max defers and failures per hour (10/10 "
+        "(100%)) allowed. Message discarded.",
+        "RCPT TO",
+        "",
+    ),
+    ("551 5.7.1 Not authorised to send from this header address", "end of DATA", ""),
+    ("550 <news@example.org> max messages per session", "RCPT TO", ""),
+    # security gateways' documented replies: Trend Micro's blocked sender and reputation
+    # service, Broadcom's content filter, Mimecast's size limit and a reader's own block list,
+    # Baruwa's bans, Barricade MX's greylisting and blocked content, Hornetsecurity's reasons
+    # under protocol codes
+    ("554 5.7.1 <reader@example.net>: Recipient address rejected: BLOCK-SEND-ER.", "RCPT TO", ""),
+    ("450 Temporary denial of connection (450) for Zombie matches (ERS)", "RCPT TO", ""),
+    ("554 Denied (Mode: normal)", "end of DATA", ""),
+    ("552 MS-Office file containing VBA macros found inside of the email", "end of DATA", ""),
+    ("554 Rejected due to banned content", "end of DATA", ""),
+    (
+        "554 Maximum email size exceeded - https://community.mimecast.com/docs/DOC-1369#554",
+        "end of DATA",
+        "",
+    ),
+    (
+        "550 Rejected by header-based Manually Blocked Senders - Block for manual block - "
+        "https://community.mimecast.com/docs/DOC-1369#550",
+        "end of DATA",
+        "",
+    ),
+    (
+        "421 Sender address blocked - https://community.mimecast.com/docs/DOC-1369#421",
+        "RCPT TO",
+        "",
+    ),
+    ("550 The sender 192.0.2.25 is banned", "RCPT TO", ""),
+    ("550 Dictionary attack detected", "RCPT TO", ""),
+    ("550 5.7.1 recipient <reader@example.net> failed grey listing #388", "RCPT TO", ""),
+    ("550 5.7.0 message contains blocked content (exe) #826", "end of DATA", ""),
+    ("554 5.5.4 IP sender address with a negative reputation", "RCPT TO", ""),
+    ("554 5.5.5 email rejection due to Spam", "end of DATA", ""),
+    ("554 5.5.7 email rejected due to content of attachment", "end of DATA", ""),
+    # bounce readers' test labels: a host refused at RCPT TO rather than at the greeting
+    ("550 Your host is not allowed to connect to this server.", "RCPT TO", ""),
 ]
 
 
@@ -329,6 +375,28 @@ DEAD_ADDRESSES = [
     ("550 Không tìm thấy Host", "RCPT TO"),
     ("550 recipient e-mail adress unknown", "RCPT TO"),  # Strato's page
     ("550 Bad address mailbox syntax", "RCPT TO"),  # Yandex's list of non-existing addresses
+    # bounce readers' test labels (MantaMTA's, email-bounce-parser's): a British spelling,
+    # Alibaba's own ("dosn't"), Exchange Online's domain that does not exist
+    (
+        "551 You have sent an email to an address not recognised by our system. The email "
+        "has been refused.",
+        "RCPT TO",
+    ),
+    ("554 RCPT (reader@example.net) dosn't exist", "RCPT TO"),
+    (
+        "550 5.4.310 DNS domain example.net does not exist [Message=InfoDomainNonexistent] "
+        "[LastAttemptedServerName=example.net] [DM6NAM11FT011.eop-nam11.prod.protection.outlo"
+        "ok.com]",
+        "RCPT TO",
+    ),
+    # gateways that looked the name up: Barricade MX's call-ahead, ZeroSpam's list of the
+    # domain's recipients; a host's note that there is no MX
+    ("550 5.7.1 recipient <reader@example.net> unknown #292", "RCPT TO"),
+    (
+        "554 5.7.1 <reader@example.net>: Recipient address rejected: Not in recipient list",
+        "RCPT TO",
+    ),
+    ("550 No MX records were found for the 'example.net' domain", "RCPT TO"),
 ]
 
 
@@ -375,6 +443,10 @@ def test_a_greeting_refuses_our_connection_unless_the_host_takes_no_mail(said, r
         "disabled",
         # PHP-Bounce-Handler's 5.2.1, where Sisimai's words call it a dead address
         "550 5.2.1 Mailbox is inactive",
+        # hosts' help pages (Juno's "Account Inactive"), under a dead address's status
+        "550 5.1.1 Account disabled",
+        "550 5.1.1 Account Inactive",
+        "550 Account disabled",
     ],
 )
 def test_a_suspended_or_inactive_account_is_a_disabled_mailbox_whatever_its_codes(said):
@@ -468,6 +540,30 @@ def test_qmails_giving_up_does_not_hide_a_refusal_of_our_mail():
     as a message that expired, counted against the reader."""
     verdict = classified(qmail(READER, "550 Error: SB0102 - Rejected: SPAM"))
     assert (verdict.kind, verdict.recipients[0].reason) == ("sender", "spam")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        # Gmail's ReceivingRate (the shared corpus's Sisimai calls it "speeding", soft), Yahoo's,
+        # Microsoft's 5.2.122: more mail from everyone than the mailbox takes
+        "550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents "
+        "additional messages from being delivered. For more information, please visit "
+        "https://support.google.com/mail/?p=ReceivingRatePerm",
+        "451 User is receiving mail too quickly tnmpmscs",
+        "550 5.2.122 The recipient has exceeded their limit for the number of messages they can "
+        "receive per hour.",
+    ],
+)
+def test_a_mailbox_receiving_too_fast_is_the_readers_soft_failure_not_our_rate(said):
+    for verdict in _read(said, "RCPT TO", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "receiving_too_fast")
+
+
+def test_a_domain_over_its_disk_space_is_its_trouble_not_our_message_too_large():
+    """SmarterMail's notice when the reader's domain has used its space (its own words)."""
+    for verdict in _read("550 Reason: The domain size limit has been exceeded", "RCPT TO", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "system_full")
 
 
 @pytest.mark.parametrize("said", ["552 Mailbox size exceeded", "552 Account is full"])

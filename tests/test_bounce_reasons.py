@@ -424,6 +424,21 @@ REASON_CASES = [
         id="gmail-4.2.2-over-quota",
     ),
     pytest.param(
+        postfix(
+            "busy.box@gmail.com",
+            "5.2.1",
+            "550-5.2.1 The user you are trying to contact is receiving mail at a rate that "
+            "prevents additional messages from being delivered. For more information, please "
+            "visit https://support.google.com/mail/?p=ReceivingRatePerm",
+            remote=GMAIL,
+        ),
+        "busy.box@gmail.com",
+        "receiving_too_fast",
+        "5.2.1",
+        "receiving mail at a rate",
+        id="gmail-5.2.1-receiving-rate",
+    ),
+    pytest.param(
         exim("pat@example.net", "552 5.2.2 <pat@example.net>: Mailbox full"),
         "pat@example.net",
         "mailbox_full",

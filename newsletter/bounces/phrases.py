@@ -120,7 +120,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.2.3": "too_large",
     "5.2.4": "system_error",  # the reader's list could not be expanded
     "5.2.121": "rate_limited",  # Microsoft: per-hour receive limit from sender
-    "5.2.122": "rate_limited",  # Microsoft: per-hour receive limit
+    "5.2.122": "receiving_too_fast",  # Microsoft: per-hour receive limit, from everyone
     "5.3.0": "system_error",
     "5.3.1": "system_full",
     "5.3.2": "system_error",  # not accepting now; RFC 7504's 521 says never (reasons.py)
@@ -134,6 +134,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.4.7": "expired",
     "5.4.14": "network_error",  # Microsoft: routing loop
     "5.4.300": "expired",  # Microsoft: message expired
+    "5.4.310": "host_unknown",  # Exchange Online: DNS domain does not exist
     "5.4.317": "security_error",
     "5.5.1": "syntax_error",  # our client: a command it may not give
     "5.5.2": "syntax_error",
@@ -323,6 +324,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "line limit exceeded",
             "mail file size exceeds the maximum size allowed for mail delivery",
             "max message size exceeded",
+            "maximum email size exceeded",  # Mimecast
             "message file too big",
             "message header size exceeds limit",
             "message is too long.",  # Coremail
@@ -394,6 +396,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # web.de: "mailbox unavailable | mailaddress is administrativly disabled"
             r"\badministrativ(?:e)?ly disabled\b",
             r"\baccount closed\b",
+            # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
+            # and a sending account are ours (our_account.py)
+            r"(?<!your )(?<!sender )(?<!sending )\baccount (?:has been )?"
+            r"(?:disabled|inactive|deactivated)\b",
         ],
     ),
     "has_moved": (
@@ -640,6 +646,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "宛先不明",
             "存在しないユーザ",
             "your envelope recipient is in my badrcptto list",
+            "recipient address rejected: not in recipient list",  # ZeroSpam
         ],
         [
             # Domino's French, its accents in Latin-1 that a report's fields may mangle
@@ -647,6 +654,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "<" + _G + "> not found",
             # "550 <x>: Invalid User", not a relay's "Invalid username or password"
             r"\binvalid user\b",
+            # MantaMTA's sample: "551 You have sent an email to an address not recognised
+            # by our system"
+            r"\baddress (?:is )?not recogni[sz]ed by\b",
+            r"\brecipient <\s*> unknown\b",  # Barricade MX's call-ahead: "recipient <x> unknown"
             # Polish: "550 <x> nie istnieje" (does not exist)
             r"(?<!nadawca )\bnie istnieje\b",  # not the sender's (nadawca)
             r"\brecipient e-?mail add?ress unknown\b",  # Strato, "adress" and all
@@ -661,7 +672,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "no " + _G + " in name directory",
             "non" + _G + "existent user",
             "rcpt <" + _G + " does not exist",
-            r"rcpt \(" + _G + "t exist ",
+            r"rcpt \(" + _G + r"t exist\b",  # Alibaba's "554 RCPT (x) dosn't exist"
             "recipient " + _G + " was not found in",
             "recipient address rejected: user " + _G + " does not exist",
             "recipient address rejected: user unknown in " + _G + " table",
@@ -1029,6 +1040,15 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         [],
     ),
+    # The reader's mailbox takes mail more slowly than it comes (Gmail's ReceivingRate,
+    # Yahoo's), from everyone: its state, as a full one's is, not our sending rate.
+    "receiving_too_fast": (
+        [
+            "receiving mail at a rate that prevents additional messages from being delivered",
+            "user is receiving mail too quickly",
+        ],
+        [],
+    ),
     "rate_limited": (  # Speeding, RateLimited
         [
             "sender rate overlimit",  # Exim ratelimit
@@ -1040,11 +1060,13 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "rate limit reached",  # GMX
             "too many messages (#4.3.0)",  # Broadcom Email Security.cloud
             "has exceeded the max emails per hour ",
+            # cPanel's Exim holding back our domain after too many of its messages failed
+            "has exceeded the max defers and failures per hour",
+            "max messages per session",  # Bluehost: more than a connection may carry
             "ip frequency limited",  # QQ
             "limits for how many messages can be sent per hour",  # Hotmail RP-001..003
             "mail sent from your ip address has been temporarily rate limited",
             "please try again slower",
-            "receiving mail at a rate that prevents additional messages from being delivered",
             "temporarily deferred due to unexpected volume or user complaints",  # Yahoo TSS04
             "throttling failure: ",
             "too many errors from your ip",
@@ -1360,6 +1382,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "system_error": (
         [
             "aliasing/forwarding loop broken",
+            "loop detection",
             "can't create user output file",
             "could not load drd for domain",
             "internal error reading data",
@@ -1476,7 +1499,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [],
     ),
     "system_full": (
-        ["mail system full", "requested mail action aborted: exceeded storage allocation"],
+        [
+            "mail system full",
+            "requested mail action aborted: exceeded storage allocation",
+        ],
         [
             r"\b(?:server|system) (?:is )?(?:too )?busy\b|\btoo busy to accept\b|"
             r"system load is too high"
@@ -1603,6 +1629,8 @@ _SHARP = [
     ("user_unknown", re.compile(r"\bsl e(?:50[28]|51[05])\b", re.I)),
     ("mailbox_disabled", re.compile(r"\bsl e(?:504|51[678])\b", re.I)),
     ("spam", re.compile(r"\bsl e(?:506|519)\b", re.I)),
+    # SmarterMail: the reader's domain is over its disk space, not our message over a size
+    ("system_full", re.compile(r"domain size limit has been exceeded", re.I)),
     # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
     # a tenant is not recognised, not the reader's domain refusing to relay
     ("security_error", re.compile(r"must issue a starttls|tenantattribution", re.I)),
@@ -1623,6 +1651,7 @@ _SHARP = [
             r"sender verify callout|envelope sender has been denied|not authorized sender|"
             r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
             r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
+            r"\bsender address blocked\b|"
             # Discourse: our address is no forum user's
             r"was sent from an unknown email address|"
             r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
@@ -1748,9 +1777,10 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             # 4.7.28 "... has been temporarily rate limited"; 5.7.1 "... has been blocked"
             (r"unusual rate of unsolicited mail" + _G + "temporarily rate limited", "rate_limited"),
             (_E("an unusual rate of unsolicited mail"), "blocked"),
+            # the reader's mailbox, from everyone (its ReceivingRate page), not our rate
             (
                 r"is receiving mail (?:too quickly|at a rate that prevents additional messages)",
-                "rate_limited",
+                "receiving_too_fast",
             ),
             (_E("peak smtp relay limit exceeded"), "rate_limited"),
             (
@@ -1970,7 +2000,7 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                 r"\[tss04\]|temporarily deferred due to unexpected volume or user complaints",
                 "rate_limited",
             ),
-            (_E("user is receiving mail too quickly"), "rate_limited"),
+            (_E("user is receiving mail too quickly"), "receiving_too_fast"),
             # AOL's older codes (postmaster.info.aol.com/errors/554rlyb1.html and the like)
             (r"\b(?:rly:(?:b[1-3]|bl|ch|ir|nw)|rtr:bb)\b", "blocked"),
             (r"\brly:bd\b", "filtered"),  # the message's content blocked
@@ -2283,9 +2313,12 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("01|02|03", "auth_failure"),  # DKIM, SPF, DMARC
                 ("04|05|08|09", "blocked"),  # our IP or domain listed; admin or user block list
                 ("06", "security_error"),  # TLS version
+                ("07", "system_error"),  # the receiving organisation's licence has expired
+                ("10", "no_relaying"),  # not a domain it protects
                 ("11", "user_unknown"),  # no such address in the protected domain
                 ("12|13", "too_large"),
                 ("14", "rate_limited"),  # the recipient's limit for one sender
+                ("15", "receiving_too_fast"),  # the recipient's limit for all senders
             ],
         ),
     ),
@@ -2353,7 +2386,7 @@ _LAST = [
     (
         "no_mail_accepted",
         re.compile(
-            r"no mx found|indicated no smtp service|"
+            r"no mx (?:found|records were found)|indicated no smtp service|"
             r"name service error for name=\S+ type=mx",
             re.I,
         ),
@@ -2397,10 +2430,16 @@ _REFUSAL_WORDS = [
             r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
             # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
             r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|\bsorbs\b|\bdnsbl\b|"
+            # a flood of unknown recipients read as address harvesting, blocked at the IP
+            r"\bdictionary attack\b|\bdirectory harvest\b|"
             r"\b(?:your|sending|the) ip\b.{0,60}\b(?:blocked|banned|listed|not allowed)\b|"
             r"\bsending from this ip\b.{0,20}\bnot allowed|\baccess[- ]denied\b|"
             r"\bgeo[- ]?block|\bfrom your (?:region|country)\b.{0,20}\bnot allowed\b|"
-            r"(?<!not )\blisted (?:at|in|on|by) \S*\.[a-z]|\bclient host\b.{0,60}\bblocked\b",
+            r"(?<!not )\blisted (?:at|in|on|by) \S*\.[a-z]|"
+            r"\b(?:client|your) host\b.{0,60}\b(?:blocked|banned|not allowed)\b|"
+            # Baruwa's "The sender 192.0.2.25 is banned"; greylisting that never let us by
+            r"\bthe (?:sender|domain) \S+ is banned\b|\bgr[ae]y[- ]?list|"
+            r"\bzombie\b",  # Trend Micro's reputation service: our IP taken for a bot's
             re.I,
         ),
     ),
@@ -2420,7 +2459,11 @@ _REFUSAL_WORDS = [
             r"\battachment (?:guidelines|policy)\b|"
             r"\battachments? (?:type )?(?:is |are )?(?:not allowed|rejected|blocked|forbidden)|"
             r"\b(?:doesn't|does not) want your mail\b|\bdoes not accept (?:any )?mail from\b|"
-            r"\brefused to receive\b",
+            r"\brefused to receive\b|"
+            # Trend Micro: the reader's admin blocks our sender; content filters' words
+            r"\bblock-send-er\b|\bblocked senders\b|\bsender filtering\b|"
+            r"\b(?:blocked|banned) content\b|\bdenied \(mode:|"
+            r"\bvba macros\b|\brejected due to (?:the )?content\b",
             re.I,
         ),
     ),
@@ -2439,7 +2482,7 @@ _REFUSAL_WORDS = [
         re.compile(
             r"\bpolic(?:y|ies)\b|\bsuspicious\b|\bmail flood\b|\bmessage not allowed\b|"
             r"\bsender domain \S+ is banned\b|\bautomatically[- ]generated messages\b|"
-            r"\bnot authorized to send\b",
+            r"\bnot authori[sz]ed to send\b",
             re.I,
         ),
     ),

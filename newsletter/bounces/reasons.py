@@ -264,7 +264,7 @@ def _reason(
         return found
     found = (
         _unless_the_address(phrases.reason_for_text(words), evidence.status)
-        or phrases.reason_for_status(evidence.status)
+        or _status_reason(evidence.status, words)
         or phrases.reason_for_vague_text(words)
         # the bounce's general words, only for a recipient that has none of its own: no
         # status, or one without detail (x.0.0) and nothing said
@@ -379,6 +379,16 @@ def _refused_the_message(status: str, command: str) -> bool:
     if command == "data":
         return status.partition(".")[2] not in _ADDRESS_DETAILS
     return command not in ("rcpt", "mail") and status.split(".")[1:2] in (["2"], ["3"], ["7"])
+
+
+def _status_reason(status: str, words: str) -> str | None:
+    """A protocol status (RFC 3463's x.5.x says how the exchange went, not why) gives way to
+    words that say why our mail was refused: Hornetsecurity's "554 5.5.5 email rejection
+    due to Spam", "554 5.5.4 IP sender address with a negative reputation"."""
+    found = phrases.reason_for_status(status)
+    if status.split(".")[1:2] == ["5"]:
+        return phrases.refusal_in_words(words) or found
+    return found
 
 
 def _precise_status(status: str) -> str | None:

@@ -22,6 +22,7 @@ REASONS: dict[str, str] = {
     # the mailbox cannot take mail now
     "mailbox_disabled": "soft",
     "mailbox_full": "soft",
+    "receiving_too_fast": "soft",  # more mail than the mailbox takes an hour, from everyone
     "expired": "soft",
     "delayed": "soft",  # still queued: recorded, not a failure
     "system_error": "soft",
