@@ -53,7 +53,8 @@ OURS = {
     "norelaying": "no_relaying",
     "notcompliantrfc": "not_compliant",
     "syntaxerror": "syntax_error",
-    "speeding": "rate_limited",
+    # Sisimai's "speeding" is any rate: ours, or a mailbox's from everyone (Gmail's ReceivingRate)
+    "speeding": ("rate_limited", "receiving_too_fast"),
     "toomanyconn": "too_many_connections",
     "mesgtoobig": "too_large",
     "exceedlimit": "too_large",
@@ -61,6 +62,12 @@ OURS = {
     "delivered": "delivered",
     "feedback": "complaint",
 }
+
+
+def _names(ours: str | tuple[str, ...]) -> tuple[str, ...]:
+    return ours if isinstance(ours, tuple) else (ours,)
+
+
 KIND = {"hard": "hard", "soft": "soft", "sender": "soft", "complaint": "complaint"}
 
 
@@ -106,7 +113,7 @@ def main() -> None:
                 totals["found"] += ours is not None
         table[row["reason"]]["rows"] += 1
         table[row["reason"]]["kind"] += kind_ok
-        table[row["reason"]]["reason"] += reason == OURS[row["reason"]]
+        table[row["reason"]]["reason"] += reason in _names(OURS[row["reason"]])
         totals["kind"] += kind_ok
         if args.v and not kind_ok:
             print("disagree", row["sample"], row["recipient"], expected, ours)
