@@ -703,9 +703,12 @@ def qmail(
     permanent: bool = True,
     ip: str = "198.51.100.7",
     banner: str = "",
+    stage: str = "",
 ) -> bytes:
     """qmail-send's bounce: 'Hi. This is the qmail-send program at ...', '<addr>:' then the
-    reply; `banner`, the lines a provider adds to the template before the first recipient."""
+    reply; `banner`, the lines a provider adds to the template before the first recipient;
+    `stage`, qmail-remote's line before the reply ("Connected to 198.51.100.7 but sender was
+    rejected."), by default its refusal of RCPT TO."""
     if permanent:
         intro = (
             "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
@@ -718,7 +721,7 @@ def qmail(
     body = (
         "Hi. This is the qmail-send program at out1.example.org.\n" + intro + banner + "\n"
         f"<{recipient}>:\n"
-        f"{ip} does not like recipient.\n"
+        f"{stage or ip + ' does not like recipient.'}\n"
         f"Remote host said: {diagnostic}\n"
         + tail
         + "\n--- Below this line is a copy of the message.\n\n"

@@ -298,6 +298,19 @@ REFUSALS_OF_OUR_MAIL = [
     ("554 5.5.4 IP sender address with a negative reputation", "RCPT TO", ""),
     ("554 5.5.5 email rejection due to Spam", "end of DATA", ""),
     ("554 5.5.7 email rejected due to content of attachment", "end of DATA", ""),
+    # sending services' knowledge bases (Postmark's SMTP Field Manual, SendGrid's table):
+    # Yahoo deferring our IP, our connections too frequent or too many, web.de refusing our
+    # set-up or our domain's DNS
+    (
+        "421 4.7.0 [GL01] Message from (192.0.2.25) temporarily deferred - 4.16.50. Please "
+        "refer to https://postmaster.yahooinc.com/error-codes",
+        "RCPT TO",
+        YAHOO,
+    ),
+    ("450 too frequent connects from 192.0.2.25, please try again later.", "RCPT TO", ""),
+    ("421 4.3.2 The maximum number of concurrent connections has been exceeded", "RCPT TO", ""),
+    ("550 <reader@example.net>: Syntax error in parameters or arguments", "RCPT TO", WEB_DE),
+    ("550 <reader@example.net>: Invalid DNS MX or A/AAAA resource record", "RCPT TO", WEB_DE),
     # bounce readers' test labels: a host refused at RCPT TO rather than at the greeting
     ("550 Your host is not allowed to connect to this server.", "RCPT TO", ""),
 ]
@@ -558,6 +571,37 @@ def test_qmails_giving_up_does_not_hide_a_refusal_of_our_mail():
 def test_a_mailbox_receiving_too_fast_is_the_readers_soft_failure_not_our_rate(said):
     for verdict in _read(said, "RCPT TO", ""):
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "receiving_too_fast")
+
+
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        # Postmark's SMTP Field Manual: Comcast's full mailbox under a dead address's status,
+        # Apple's and a provider's mailbox receiving too much, Rambler's disabled account,
+        # Zoho's domain that takes no mail for others
+        (
+            "552 5.1.1 <reader@example.net> recipient rejected - extended quota violation",
+            "mailbox_full",
+        ),
+        (
+            "421 4.7.1 Messages to reader@example.net deferred due to excessive volume. Try "
+            "again later - https://support.apple.com/en-us/HT204137",
+            "receiving_too_fast",
+        ),
+        (
+            "450 4.2.1 The recipient has exceeded message rate limit. Try again later.",
+            "receiving_too_fast",
+        ),
+        (
+            "540 5.7.1 <reader@example.net>: Recipient address rejected: Inactive",
+            "mailbox_disabled",
+        ),
+        ("553 Relaying disallowed", "no_relaying"),
+    ],
+)
+def test_the_readers_mailbox_in_a_sending_services_knowledge_base_is_a_soft_failure(said, reason):
+    for verdict in _read(said, "RCPT TO", ""):
+        assert (verdict.kind, verdict.recipients[0].reason) == ("soft", reason), verdict
 
 
 def test_a_domain_over_its_disk_space_is_its_trouble_not_our_message_too_large():

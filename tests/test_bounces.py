@@ -313,6 +313,29 @@ def test_a_bounce_in_words_no_database_keeps_is_recorded(app, weekly, inbox, bou
     )
 
 
+def test_a_copys_bounce_judges_its_own_reader_not_another_address_it_names(
+    app, weekly, inbox, bounce_server
+):
+    """A report to a copy's return path that also names someone else (a server's words
+    naming an address to write to, a relay listing two) judges the copy's reader by their own
+    failure, not by the worst one of the report."""
+    from bounce_samples import postfix_many
+
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    copy = inbox.messages[0]
+    report = postfix_many(
+        [
+            ("reader0@example.org", "5.7.1", "554 5.7.1 Message rejected as spam"),
+            ("postmaster@example.org", "5.1.1", "550 5.1.1 <postmaster@example.org>: unknown"),
+        ]
+    )
+    deliver(server, report, to=copy.sender)
+    bounce = db.session.scalar(sa.select(Bounce))
+    assert (bounce.kind, bounce.reason) == ("sender", "spam")
+    assert stored_subscriber("reader0@example.org").status == "active"
+
+
 def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
     app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()

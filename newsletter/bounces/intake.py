@@ -79,7 +79,7 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     named = named or _delivery_by_message_id(verdict.message_ids)
     if named is not None:
         subscriber = named.subscriber
-        failure = verdict.main or Failure(subscriber.email, verdict.reason)
+        failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
     failures = {as_stored(f.address): f for f in verdict.recipients if f.kind != "none"}
     if failures and verp.enabled() and not current_app.config["BOUNCES_BY_ADDRESS"]:
@@ -94,6 +94,14 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
         (subscriber, _last_delivery(subscriber), failures[subscriber.email])
         for subscriber in _subscribers(set(failures))
     ]
+
+
+def _own(verdict: Verdict, email: str) -> Failure | None:
+    """The failure of the subscriber the return path names, where the report names them;
+    else the one that sets its kind. Another address in a server's words ("register your IP
+    to spammaster@...", our own From) is no second recipient of a copy sent to one."""
+    own = Verdict(recipients=[f for f in verdict.recipients if as_stored(f.address) == email])
+    return own.main or verdict.main
 
 
 def as_stored(address: str) -> str:

@@ -235,6 +235,7 @@ _G = r".{0,120}?"  # the gap between two ordered fragments
 _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "mailbox_full": (
         [
+            "extended quota violation",  # Comcast: "552 5.1.1 <x> recipient rejected - ..."
             "user has exhausted allowed storage space",  # web.de, and in German:
             "speichervolumen ueberschritten",
             # OpenEMM's rule: "message rejected by recipient, comment: 'Quota not sufficient'"
@@ -396,6 +397,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # web.de: "mailbox unavailable | mailaddress is administrativly disabled"
             r"\badministrativ(?:e)?ly disabled\b",
             r"\baccount closed\b",
+            # Rambler: "540 5.7.1 <x>: Recipient address rejected: Inactive" (or "Blocked")
+            r"recipient address rejected: (?:inactive|blocked)\b",
             # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
             # and a sending account are ours (our_account.py)
             r"(?<!your )(?<!sender )(?<!sending )\baccount (?:has been )?"
@@ -418,6 +421,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "no_relaying": (
         [
+            "relaying disallowed",  # Zoho
             "relay not allowed",  # Stalwart
             "unable to relay",
             "as a relay",
@@ -1022,6 +1026,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "too_many_connections": (  # TooManyConn: concurrency
         [
+            "too frequent connects from",  # SendGrid's table: our connections
+            "maximum number of concurrent connections",  # Yahoo's 4.3.2
             "reached maximum number of recipients for one session",  # chkuser
             "max rcpt limit exceeded",  # qmail
             "too many errors, disconnecting",  # Stalwart
@@ -1046,8 +1052,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "receiving mail at a rate that prevents additional messages from being delivered",
             "user is receiving mail too quickly",
+            "the recipient has exceeded message rate limit",
         ],
-        [],
+        # Apple: "421 4.7.1 Messages to x deferred due to excessive volume"
+        [r"\bmessages to\b.{0,80}\bdeferred due to excessive volume"],
     ),
     "rate_limited": (  # Speeding, RateLimited
         [
@@ -1536,7 +1544,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         [],
     ),
-    "syntax_error": ([], [r"^(?:smtp; ?)?[45]0[1-7][ -]"]),  # Sisimai: reply code 401-407, 501-507
+    "syntax_error": (
+        # web.de and GMX answer a sender's set-up they refuse so, with 550 (their FAQ)
+        ["syntax error in parameters or arguments"],
+        [r"^(?:smtp; ?)?[45]0[1-7][ -]"],
+    ),  # Sisimai: reply code 401-407, 501-507
     "auto_reply": (  # Vacation
         [
             "i am away on vacation",
@@ -1552,6 +1564,19 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
 # DNS block list. A bare reply code (syntax_error) is the last resort.
 # Mail.ru's words for a mailbox it looked up and did not find.
 MAIL_RU_NO_USER = r"local mailbox (?:\S+ )?is unavailable: user not found"
+# Sophos Central Email's documented table of codes
+_SOPHOS = [
+    ("01|02|03", "auth_failure"),  # DKIM, SPF, DMARC
+    ("04|05|08|09", "blocked"),  # our IP or domain listed; admin or user block list
+    ("06", "security_error"),  # TLS version
+    ("07", "system_error"),  # the receiving organisation's licence has expired
+    ("10", "no_relaying"),  # not a domain it protects
+    ("11", "user_unknown"),  # no such address in the protected domain
+    ("12|13", "too_large"),
+    ("14", "rate_limited"),  # the recipient's limit for one sender
+    ("15", "receiving_too_fast"),  # the recipient's limit for all senders
+]
+
 _SHARP = [
     (
         "blocked",
@@ -1629,6 +1654,9 @@ _SHARP = [
     ("user_unknown", re.compile(r"\bsl e(?:50[28]|51[05])\b", re.I)),
     ("mailbox_disabled", re.compile(r"\bsl e(?:504|51[678])\b", re.I)),
     ("spam", re.compile(r"\bsl e(?:506|519)\b", re.I)),
+    # Sophos Email's "550 5.7.1 XGEMAIL_00nn Command rejected": the code is its reason, and
+    # Sophos's alone, whether its own server or a relay reporting for it says it
+    *((reason, re.compile(rf"\bxgemail_00(?:{codes})\b", re.I)) for codes, reason in _SOPHOS),
     # SmarterMail: the reader's domain is over its disk space, not our message over a size
     ("system_full", re.compile(r"domain size limit has been exceeded", re.I)),
     # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
@@ -1652,6 +1680,9 @@ _SHARP = [
             r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
             r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
             r"\bsender address blocked\b|"
+            # web.de: our domain's DNS ("Invalid DNS MX or A/AAAA resource record")
+            r"invalid dns mx or a/aaaa resource record|"
+            r"\byour (?:e-?mail )?address\W{0,6}(?:has been|is) (?:blocked|banned|black ?listed)\b|"
             # Discourse: our address is no forum user's
             r"was sent from an unknown email address|"
             r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
@@ -2305,23 +2336,6 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ],
         ),
     ),
-    (  # Sophos Central Email: XGEMAIL_00NN, its documented table of codes
-        r"(?:^|\.)sophos\.com$",
-        _coded(
-            r"\bxgemail_00(?:{})\b",
-            [
-                ("01|02|03", "auth_failure"),  # DKIM, SPF, DMARC
-                ("04|05|08|09", "blocked"),  # our IP or domain listed; admin or user block list
-                ("06", "security_error"),  # TLS version
-                ("07", "system_error"),  # the receiving organisation's licence has expired
-                ("10", "no_relaying"),  # not a domain it protects
-                ("11", "user_unknown"),  # no such address in the protected domain
-                ("12|13", "too_large"),
-                ("14", "rate_limited"),  # the recipient's limit for one sender
-                ("15", "receiving_too_fast"),  # the recipient's limit for all senders
-            ],
-        ),
-    ),
     (  # i.ua: https://mail.i.ua/err/N
         r"(?:^|\.)(?:i\.ua|email\.ua)$",
         _coded(
@@ -2439,6 +2453,11 @@ _REFUSAL_WORDS = [
             r"\b(?:client|your) host\b.{0,60}\b(?:blocked|banned|not allowed)\b|"
             # Baruwa's "The sender 192.0.2.25 is banned"; greylisting that never let us by
             r"\bthe (?:sender|domain) \S+ is banned\b|\bgr[ae]y[- ]?list|"
+            # Yahoo's "[GL01] Message from (192.0.2.25) temporarily deferred": our IP
+            r"\bmessage from \(?[\d.:a-f]+\)? temporarily deferred\b|"
+            # a reply of that one word ("550 Blocked"), however the report goes on after it
+            r"(?:^|\b[45]\d\d(?: -)?[ -])(?:[45]\.\d{1,3}\.\d{1,3} )?blocked"
+            r"(?=\W*(?:$|[45]\d\d\b|---))|"
             r"\bzombie\b",  # Trend Micro's reputation service: our IP taken for a bot's
             re.I,
         ),

@@ -27,6 +27,11 @@ STILL_TRYING = re.compile(
     r"attempts will continue|will (?:continue to |keep )?(?:try|retry|attempt)|"
     r"will be retried|warning message only|you do not need to resend"
 )
+# ...unless the same words say it was given up: MDaemon's permanent failure ends "YOU DO NOT
+# NEED TO RESEND", as its warnings do.
+GAVE_UP = re.compile(r"permanent fatal delivery errors|removed from the mail queue")
+# qmail's close to a refusal ("Giving up on 198.51.100.7."): that it stopped, not why
+QMAIL_GAVE_UP = re.compile(r"\bgiving up on [\d.:a-f]+\.?(?=\s|$)")
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
 # command" (GMX's Exim)
@@ -41,7 +46,18 @@ SAID_COMMAND = re.compile(
 AT_RCPT = re.compile(
     r"does not like recipient|did not like our rcpt|most progress was rcpt|\[rcpt_to\]|"
     r"smtp:rcpt\b|following rcpt command|rcpt to generated following response|"
-    r"\brcpt to said\b|\bin rcpt to\b"
+    r"\brcpt to said\b|\bin rcpt to\b|"
+    # the reply quoting the command it answers ("550 RCPT TO:<x> User unknown", Alibaba's
+    # "554 RCPT (x) dosn't exist")
+    r"(?:^\W*|\b[45]\d\d(?: -)?[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)rcpt(?: to:\s*<| \()"
+)
+SYNTAX_REPLY = re.compile(r"[45]0[1-7]$")
+# Postfix's words for a refusal of RCPT TO, whoever reports it: the stage where nothing else
+# tells it (a transcript's pipelined ">>> DATA" before it still does)
+RECIPIENT_REJECTED = re.compile(r"recipient address rejected")
+# qmail-remote's words for a refusal before any recipient: of our connection or of our address
+QMAIL_STAGE = re.compile(
+    r"connected to \S+ but (greeting failed|my name was rejected|sender was rejected)"
 )
 
 # Words of a server that looked the recipient up and did not find it: Exchange's "The
@@ -56,7 +72,7 @@ AT_RCPT = re.compile(
 # senders they filter too.)
 LOOKED_UP = re.compile(
     r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
-    r"unknown local-part|no mailbox here by that name|"
+    r"unknown local[- ]part|no (?:mailbox|account) (?:here )?by that name|"
     r"does not have an account here|bad destination mailbox address|"
     r"not listed in (?:the )?(?:domino|public name)|dans l.annuaire domino|"
     r"en el directorio de domino|"
@@ -147,7 +163,7 @@ class Background:
 
     @cached_property
     def folded(self) -> str:
-        return fold(self.text)
+        return QMAIL_GAVE_UP.sub(" ", fold(self.text))
 
     @cached_property
     def command(self) -> str:
@@ -155,7 +171,7 @@ class Background:
 
     @cached_property
     def still_trying(self) -> bool:
-        return bool(STILL_TRYING.search(self.folded))
+        return bool(STILL_TRYING.search(self.folded)) and not GAVE_UP.search(self.folded)
 
     @cached_property
     def reason(self) -> str | None:
@@ -181,8 +197,11 @@ def judge(evidence: Evidence, background: Background, alone: bool = False) -> Fa
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     # A multi-line reply read as one line: a phrase may span two of its lines.
     words = fold(ADDRESS.sub(" ", unfold_reply(evidence.diagnostic)))
+    words = QMAIL_GAVE_UP.sub(" ", words)
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
-    command = failed_command(evidence.diagnostic.lower()) or background.command
+    said = evidence.diagnostic.lower()
+    command = failed_command(said) or background.command
+    command = command or ("rcpt" if RECIPIENT_REJECTED.search(said) else "")
     provider = _provider_reason(_hosts(evidence), words)
     reason = _reason(evidence, words, background, command, provider, alone)
     if alone and kind_of(reason) == "hard":
@@ -272,15 +291,16 @@ def _reason(
         # a Chinese provider's own reason, where its English words said nothing we know
         or (background.in_chinese if alone else None)
         or phrases.refusal_in_words(words)
+        # Sisimai's last resort, where the code is not at the words' start (Exim's "SMTP error
+        # from remote mail server after RCPT TO:<x>: 501 ..."): RFC 5321's syntax errors
+        or ("syntax_error" if SYNTAX_REPLY.match(evidence.reply) else None)
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
     if found == "expired" and permanent:
         # "Giving up" is how qmail ends every failure; a permanent status says why it failed,
         # or the receiver's words for a refusal of our mail ("550 ... Rejected: SPAM").
-        found = (
-            phrases.reason_for_status(evidence.status) or phrases.refusal_in_words(words) or found
-        )
+        found = _status_reason(evidence.status, words) or phrases.refusal_in_words(words) or found
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         # unless the server's own words give an address status ("550 permanent failure for
         # one or more recipients (x:550 5.1.1 user unknown)")
@@ -349,7 +369,7 @@ def _uncorroborated(
     answer senders they refuse with the same "550 Unknown user" (Sisimai files these under
     "filtered"), so such words count as a soft failure: a dead address still stops after a
     few, a filtered live one is never dropped at once."""
-    if command or evidence.category or _detailed(evidence.status):
+    if command or evidence.category in phrases.MTA_CATEGORIES or _detailed(evidence.status):
         return False
     said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
@@ -410,6 +430,9 @@ def failed_command(text: str) -> str:
         return found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
     if GREETING.search(text):
         return "greeting"
+    qmail = QMAIL_STAGE.search(text)
+    if qmail:
+        return "mail" if qmail.group(1).startswith("sender") else "greeting"
     if AT_RCPT.search(text):
         return "rcpt"
     if re.search(r"<<< 503.{0,60}rcpt", text):
@@ -427,7 +450,8 @@ def failed_command(text: str) -> str:
 def _temporary(evidence: Evidence) -> bool:
     if evidence.action == "delayed" or evidence.status.startswith("4"):
         return True
-    return not evidence.status and evidence.reply.startswith("4")
+    # a 4xx reply under no status or a class alone (Courier gives up on one with 5.0.0)
+    return not _detailed(evidence.status) and evidence.reply.startswith("4")
 
 
 def is_auto_reply(msg: Message, subject: str) -> bool:

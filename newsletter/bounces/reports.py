@@ -106,7 +106,13 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     ours = scan.not_recipients(msg, original)
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
-    found = scan.dsn_fields(msg) or scan.ses_notice(msg) or scan.aol_screen_names(msg, context)
+    ses = scan.ses_notice(msg)
+    found = scan.dsn_fields(msg) or ses or scan.aol_screen_names(msg, context)
+    if ses is not None and not found:
+        # An SES event that fails nobody (a send, an open, a click), or one that cannot be
+        # read: its words are JSON, our own address and SNS's links, never a report's.
+        verdict.reason = "not_a_bounce"
+        return
     # The general words, folded once: read for a notice here, for reasons below.
     background = reasons.Background(f"{subject}\n{context}", frozenset(ours))
     if background.held:  # a list's status part may say "failed" of it (Sympa)

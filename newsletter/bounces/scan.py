@@ -23,7 +23,7 @@ from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import Compat32
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 
 # Not led by an apostrophe or a backtick: text quotes addresses in them ("addressed to
 # 'reader@...'", Mailman's "from your address `news@...'").
@@ -623,6 +623,27 @@ def _host(field: str | None) -> str:
 DIAGNOSTIC_TYPE = re.compile(r"[\w.-]+ ?;")
 
 
+def _diagnosed(code: str, status_field: str) -> tuple[str, str, str, str]:
+    """(its type, the words, the status, the reply code) of a Diagnostic-Code ("smtp; 550
+    5.1.1 ...", "X-Postfix; ...") and a Status field: the remote server's own code outranks
+    what the reporting server made of it."""
+    diagnostic, source = " ".join(code.split()), ""
+    if DIAGNOSTIC_TYPE.match(diagnostic):
+        source, diagnostic = (p.strip() for p in diagnostic.split(";", 1))
+    status = (
+        REPLIED_STATUS.search(diagnostic[:60])
+        or STATUS.search(diagnostic[:40])
+        or STATUS.search(status_field)
+    )
+    reply = REPLY.match(diagnostic)
+    return (
+        source.lower(),
+        diagnostic[:1000],
+        ".".join(status.groups()) if status else "",
+        reply.group(1) if reply else "",
+    )
+
+
 def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
     found = []
     for block in blocks:
@@ -631,24 +652,18 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
         address = original or final
         if not address:
             continue
-        diagnostic = " ".join(decoded(block.get("Diagnostic-Code") or "").split())
-        source = ""
-        if DIAGNOSTIC_TYPE.match(diagnostic):  # "smtp; 550 ...", "X-Postfix; ..."
-            source, diagnostic = (p.strip() for p in diagnostic.split(";", 1))
-        # The remote server's own code outranks what the reporting server made of it.
-        status = (
-            REPLIED_STATUS.search(diagnostic[:60])
-            or STATUS.search(diagnostic[:40])
-            or STATUS.search(block.get("Status") or "")
+        source, diagnostic, status, reply = _diagnosed(
+            decoded(block.get("Diagnostic-Code") or ""), block.get("Status") or ""
         )
         found.append(
             Evidence(
                 address=address,
                 routed=final if final.lower() != address.lower() else "",
-                status=".".join(status.groups()) if status else "",
+                status=status,
+                reply=reply,
                 action=(block.get("Action") or "").strip().lower(),
-                diagnostic=diagnostic[:1000],
-                source=source.lower(),
+                diagnostic=diagnostic,
+                source=source,
                 category=(block.get("X-PowerMTA-BounceCategory") or "").strip().lower(),
                 remote=_host(block.get("Remote-MTA")),
             )
@@ -659,24 +674,36 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
 # --- provider notices ------------------------------------------------------------------
 
 
-def ses_data(msg: Message) -> dict:
-    """Amazon SES's JSON notification (bare or in an SNS envelope), or {}."""
+# Its kind's key, in any letters' case: a tool that rewrites the keys (PascalCase) still
+# sends SES's JSON, which is never a report to read words from.
+SES_KEY = re.compile(r'\\?"(?:notificationType|eventType)\\?"', re.I)
+
+
+def ses_data(msg: Message) -> dict | None:
+    """Amazon SES's JSON notification (bare or in an SNS envelope); {} for one that cannot be
+    read (cut, or not an object); None when the message is none."""
+    seen = False
     for part, kind in _parts(msg):
         if not kind.startswith("text/"):
             continue
         # SNS's email wraps long lines with "!" at the end and a space after the break.
         text = re.sub(r"!\r?\n ", "", text_of(part))
         start = text.find("{")
-        if start < 0 or not re.search(r'\\?"(?:notificationType|eventType)\\?"', text):
+        if start < 0 or not SES_KEY.search(text):
             continue
+        seen = True
         try:
             data = json.loads(text[start : text.rfind("}") + 1])
             if isinstance(data.get("Message"), str):
                 data = json.loads(data["Message"])
+            if isinstance(data, dict) and isinstance(data.get("detail"), dict):
+                data = data[
+                    "detail"
+                ]  # EventBridge's envelope: {"source": "aws.ses", "detail": ...}
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             continue
         return data if isinstance(data, dict) else {}
-    return {}
+    return {} if seen else None
 
 
 # RFC 5321's longest address: a longer "address" is none, and only slows every rule read.
@@ -689,12 +716,37 @@ def _objects(value) -> list[dict]:
 
 
 def _address(value) -> str:
-    return value if isinstance(value, str) and len(value) <= LONGEST_ADDRESS else ""
+    """An address field's address: "John <j@example.net>" names j@example.net."""
+    if not isinstance(value, str) or len(value) > LONGEST_ADDRESS:
+        return ""
+    return parseaddr(value.strip().removeprefix("mailto:"))[1]
 
 
-def ses_notice(msg: Message) -> list[Evidence]:
-    """The recipients of an SES bounce or delivery notice."""
-    return _ses_recipients(ses_data(msg))
+def ses_notice(msg: Message) -> list[Evidence] | None:
+    """The recipients of an SES bounce, delay or delivery notice; [] for an SES event that
+    fails nobody (a send, an open, a click) or one that cannot be read; None when the
+    message is no SES notification."""
+    data = ses_data(msg)
+    return None if data is None else _ses_recipients(data)
+
+
+def _ses_failures(recipients, action: str, temporary: bool, subtype: str) -> list[Evidence]:
+    found = []
+    for rcpt in _objects(recipients):
+        source, words, status, reply = _diagnosed(str(rcpt.get("diagnosticCode") or ""), "")
+        status = status or str(rcpt.get("status") or ("4.0.0" if temporary else ""))[:20]
+        found.append(
+            Evidence(
+                _address(rcpt.get("emailAddress")),
+                status,
+                reply,
+                action,
+                f"{words} {subtype}".strip(),
+                source=source,
+                category=subtype.lower(),
+            )
+        )
+    return [f for f in found if f.address]
 
 
 def _ses_recipients(data: dict) -> list[Evidence]:
@@ -703,22 +755,13 @@ def _ses_recipients(data: dict) -> list[Evidence]:
         bounce = data.get("bounce")
         bounce = bounce if isinstance(bounce, dict) else {}
         temporary = bounce.get("bounceType") == "Transient"
-        found = []
-        for rcpt in _objects(bounce.get("bouncedRecipients")):
-            status = str(rcpt.get("status") or ("4.0.0" if temporary else ""))[:20]
-            subtype = str(bounce.get("bounceSubType") or "")[:100]
-            words = f"{rcpt.get('diagnosticCode') or ''}"[:1000] + f" {subtype}"
-            found.append(
-                Evidence(
-                    _address(rcpt.get("emailAddress")),
-                    status,
-                    "",
-                    "failed",
-                    words.strip(),
-                    category=subtype.lower(),
-                )
-            )
-        return [f for f in found if f.address]
+        subtype = str(bounce.get("bounceSubType") or "")[:100]
+        return _ses_failures(bounce.get("bouncedRecipients"), "failed", temporary, subtype)
+    if kind == "DeliveryDelay":  # still queued: recorded, not a failure
+        delay = data.get("deliveryDelay")
+        delay = delay if isinstance(delay, dict) else {}
+        subtype = str(delay.get("delayType") or "")[:100]
+        return _ses_failures(delay.get("delayedRecipients"), "delayed", True, subtype)
     if kind == "Delivery":
         delivery = data.get("delivery")
         delivery = delivery if isinstance(delivery, dict) else {}
@@ -753,11 +796,14 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
         if QUOTED_HEADER.match(line):
             continue  # "To: list@example.org" in a summary of the original message
         slot = RECIPIENT_SLOT.match(line)
-        for address in ADDRESS.findall(line):
+        for found in ADDRESS.finditer(line):
+            address = found.group()
             key = SCHEME.sub("", address.lower().rstrip("."))
             if key in spots or (key in ours and not slot):
                 continue
             if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
+                continue
+            if spots and _in_server_words(line[: found.start()]):
                 continue
             spots[key] = i
             if len(spots) > MOST_NAMED:
@@ -818,6 +864,23 @@ def _verdict_line(lines: list[str], lowered: list[str], address: str, first: int
 RCPT_COMMAND = re.compile(r"(?:>>>|-->)\s*rcpt\s+to\s*:")
 # A failure's reply code or enhanced status ("550", "5.1.1"), not a number in a date or an IP.
 SERVER_CODE = re.compile(r"(?<![\d.:\-])(?:[45][0-5]\d(?:[ \-]|$)|[45]\.\d{1,3}\.\d{1,3}(?![\d.]))")
+
+
+# A server's reply code (and status), and what it said after them up to an address.
+# (Zoho writes "ERROR CODE :553 - ...".)
+_REPLY_THEN = re.compile(r"(?<![\d.\-])[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?")
+# What may stand between a reply's code and the recipient it names: "550 5.1.1 <", "550 RCPT
+# TO:<", "550 Recipient <", "550 user ".
+_NAMING = re.compile(r"\W*(?:rcpt(?: to)?|recipient|user|mailbox|address)?\W*", re.I)
+
+
+def _in_server_words(before: str) -> bool:
+    """Whether an address comes inside a server's words, after its code and other words
+    ("553 Sorry, your email address (news@...) has been blocked", "... register your IP to
+    spammaster@..."): whom the server refused or asks to be written to, not another failed
+    recipient (read so once a recipient has been named)."""
+    codes = list(_REPLY_THEN.finditer(before))
+    return bool(codes) and not _NAMING.fullmatch(before[codes[-1].end() :])
 
 
 def _is_message_id(line: str, address: str) -> bool:
@@ -894,7 +957,7 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
         # Apple Mail's "unsubscribe" button: the subscriber writes from their own address.
         return sorted(addresses_in(headers(msg, "From"))), "opt-out"
-    ses = ses_data(msg)
+    ses = ses_data(msg) or {}
     if (ses.get("notificationType") or ses.get("eventType")) == "Complaint":
         complaint = ses.get("complaint")
         complaint = complaint if isinstance(complaint, dict) else {}
