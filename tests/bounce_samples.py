@@ -507,13 +507,15 @@ def exim(
     after: str = "RCPT TO",
     routed_to: str = "",
     cut: bool = False,
+    local: bool = False,
 ) -> bytes:
     """Exim's plain-text bounce ('This message was created automatically by mail delivery
     software.'), with X-Failed-Recipients, the failing address indented, the SMTP error below it.
 
     `routed_to`: the recipient was redirected (an alias, a forward) and the address it became
     failed; Exim names that one, "(ultimately generated from <recipient>)" under it. `cut`: the
-    message was over Exim's bounce_return_size_limit, and Exim says so under its marker."""
+    message was over Exim's bounce_return_size_limit, and Exim says so under its marker.
+    `local`: Exim's own failure, no remote server's (its router's or transport's words)."""
     said = diagnostic.replace("\n", "\n    ")
     failed = routed_to or recipient
     generated = f"    (ultimately generated from {recipient})\n" if routed_to else ""
@@ -529,9 +531,9 @@ def exim(
         "recipients. This is a permanent error. The following address(es) failed:\n\n"
         f"  {failed}\n"
         f"{generated}"
-        f"    host {host}\n"
-        f"    SMTP error from remote mail server after {after}:<{failed}>:\n"
-        f"    {said}\n\n"
+        + ("" if local else f"    host {host}\n")
+        + ("" if local else f"    SMTP error from remote mail server after {after}:<{failed}>:\n")
+        + f"    {said}\n\n"
         "------ This is a copy of the message, including all the headers. ------\n"
         f"{note}\n" + original(recipient)
     )

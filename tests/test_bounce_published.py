@@ -19,7 +19,7 @@ Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user" and web.de's
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, exim, postfix, qmail
+from bounce_samples import classified, exim, postfix, qmail, rejected_on_delivery
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -311,6 +311,11 @@ REFUSALS_OF_OUR_MAIL = [
     ("421 4.3.2 The maximum number of concurrent connections has been exceeded", "RCPT TO", ""),
     ("550 <reader@example.net>: Syntax error in parameters or arguments", "RCPT TO", WEB_DE),
     ("550 <reader@example.net>: Invalid DNS MX or A/AAAA resource record", "RCPT TO", WEB_DE),
+    # mail servers' own sources and tests: Haraka's refusals of our command and our IP,
+    # maddy's quarantine of our message
+    ("550 5.5.4 Invalid command arguments", "MAIL FROM", ""),
+    ("550 5.7.1 Bad sender IP", "RCPT TO", ""),
+    ("550 5.7.0 Refusing to deliver a quarantined message", "end of DATA", ""),
     # bounce readers' test labels: a host refused at RCPT TO rather than at the greeting
     ("550 Your host is not allowed to connect to this server.", "RCPT TO", ""),
 ]
@@ -410,6 +415,10 @@ DEAD_ADDRESSES = [
         "RCPT TO",
     ),
     ("550 No MX records were found for the 'example.net' domain", "RCPT TO"),
+    # mail servers' own words for a domain that takes no mail: chasquid's, OpenSMTPD's, mox's
+    ("550 5.0.0 Could not find mail server: <nil>", "RCPT TO"),
+    ("550 Invalid domain name", "RCPT TO"),
+    ("550 domain does not accept email as indicated with single dot for mx record", "RCPT TO"),
 ]
 
 
@@ -602,6 +611,18 @@ def test_a_mailbox_receiving_too_fast_is_the_readers_soft_failure_not_our_rate(s
 def test_the_readers_mailbox_in_a_sending_services_knowledge_base_is_a_soft_failure(said, reason):
     for verdict in _read(said, "RCPT TO", ""):
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", reason), verdict
+
+
+def test_exims_own_refusal_of_our_long_lines_is_ours():
+    """Exim's transport refusing lines over its limit (its test suite's words): our message."""
+    verdict = classified(exim(READER, "message has lines too long for transport", local=True))
+    assert [(f.kind, f.reason) for f in verdict.recipients] == [("sender", "content_error")]
+
+
+def test_a_sieve_scripts_reject_is_the_readers_filter_refusing_our_mail():
+    """Dovecot's Sieve reject (RFC 8098: automatic action, deleted), in the reader's own words."""
+    raw = rejected_on_delivery(READER, "I am not accepting newsletters at this address.")
+    assert [(f.kind, f.reason) for f in classified(raw).recipients] == [("sender", "filtered")]
 
 
 def test_a_domain_over_its_disk_space_is_its_trouble_not_our_message_too_large():

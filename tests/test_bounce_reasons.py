@@ -2673,8 +2673,9 @@ def test_a_full_mailbox_rejected_on_delivery_is_a_soft_failure_not_a_receipt():
         "full@example.net",
         "mailbox_full",
     )
+    # any other reason is the reader's own filter refusing our mail (Sieve's reject)
     refused = classify(rejected_on_delivery("reader@example.net", "Not wanted here."))
-    assert [(f.address, f.kind) for f in refused.recipients] == [("reader@example.net", "soft")]
+    assert [(f.address, f.kind) for f in refused.recipients] == [("reader@example.net", "sender")]
     assert classify(read_receipt("reader@example.net")).kind == "none"
 
 

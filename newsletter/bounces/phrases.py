@@ -139,7 +139,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.5.1": "syntax_error",  # our client: a command it may not give
     "5.5.2": "syntax_error",
     "5.5.3": "too_many_connections",  # too many recipients
-    "5.5.4": "system_error",
+    "5.5.4": "syntax_error",  # RFC 3463: invalid command arguments (ours)
     "5.5.5": "system_error",
     "5.5.6": "syntax_error",
     "5.6.0": "content_error",
@@ -183,7 +183,7 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.28": "blocked",  # Gmail: unusual rate of unsolicited mail
     "5.7.29": "auth_failure",  # RFC 8617: ARC validation failure
     "5.7.9": "security_error",  # an authentication mechanism too weak (Yahoo: policy)
-    "5.7.30": "auth_failure",
+    "5.7.30": "security_error",  # RFC 8689: REQUIRETLS support required
     "5.7.32": "auth_failure",
     "5.7.57": "security_error",  # Microsoft: client not authenticated
     "5.7.64": "no_relaying",  # Microsoft: tenant attribution, relay denied
@@ -849,6 +849,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "host_unknown": (
         [
+            "could not find mail server",  # chasquid: no MX and no address
+            "invalid domain name",  # OpenSMTPD
             "remote domain doesnt exist",  # KDDI's notice
             "remote domain doesn't exist",
             "không tìm thấy host",  # Vietnamese (Zing): "host not found"
@@ -1450,6 +1452,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "expired": (
         [
+            "failed repeatedly and timed out",  # chasquid
             "connection timed out",
             "could not deliver for the last",  # DragonFly: "... 432000 seconds. Giving up."
             "did not accept our requests to connect",  # Gmail, after its retries
@@ -1479,6 +1482,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
+            "message has lines too long for transport",  # Exim: our lines over its limit
             "failed to completely analyse",  # MailScanner
             "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed
             "header is too long",  # Microsoft 5.0.350
@@ -1518,6 +1522,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "no_mail_accepted": (  # NotAccept, RFC 7505 null MX
         [
+            "as indicated with single dot for mx record",  # mox
             "host/domain does not accept mail",
             "host does not accept mail",
             "does not accept mail (nullmx)",
@@ -2441,7 +2446,7 @@ _REFUSAL_WORDS = [
     (
         "blocked",
         re.compile(
-            r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad ip\b|"
+            r"\bbl[ao]ck[ -]?list|\b(?:dns)?rbl\b|blackhole|\bbad (?:sender )?ip\b|"
             # block lists by name: Invaluement's, the CBL, Spamhaus's, UCEPROTECT's
             r"\bivm(?:sip|uri)\b|abuseat\.org|\bspamhaus\b|\buceprotect\b|\bsorbs\b|\bdnsbl\b|"
             # a flood of unknown recipients read as address harvesting, blocked at the IP
@@ -2482,7 +2487,10 @@ _REFUSAL_WORDS = [
             # Trend Micro: the reader's admin blocks our sender; content filters' words
             r"\bblock-send-er\b|\bblocked senders\b|\bsender filtering\b|"
             r"\b(?:blocked|banned) content\b|\bdenied \(mode:|"
-            r"\bvba macros\b|\brejected due to (?:the )?content\b",
+            r"\bvba macros\b|\brejected due to (?:the )?content\b|"
+            # maddy holding back our message; a Sieve script's reject (RFC 8098), its words
+            # the reader's own
+            r"\bquarantined message\b|\bwas automatically rejected\b",
             re.I,
         ),
     ),
