@@ -335,9 +335,11 @@ def exchange(
     *,
     generating: str = "BN8PR12MB3346.namprd12.prod.outlook.com",
     routed_to: str = "",
+    subject: str = "This week: spring issue",
 ) -> bytes:
     """An Exchange Online NDR: 'Your message to ... couldn't be delivered', RFC 3464 parts,
     the original attached as message/rfc822; From is the tenant's MicrosoftExchange mailbox.
+    `subject`: ours, which it quotes in its own subject and below.
 
     `routed_to`: the address the recipient resolved to (a proxy or routing address); the
     fields then name only it, with no Original-Recipient, as Exchange writes them."""
@@ -351,7 +353,7 @@ def exchange(
         f"{recipient}\n"
         f"Remote Server returned '{diagnostic}'\n\n"
         "Original message headers:\n\n"
-        f"From: {SENDER_NAME} <{SENDER}>\nMessage-ID: {MESSAGE_ID}\n"
+        f"From: {SENDER_NAME} <{SENDER}>\nSubject: {subject}\nMessage-ID: {MESSAGE_ID}\n"
     )
     status_part = delivery_status(
         [
@@ -368,10 +370,10 @@ def exchange(
     )
     return report(
         from_="Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.onmicrosoft.com>",
-        subject="Undeliverable: This week: spring issue",
+        subject=f"Undeliverable: {subject}",
         text=text,
         status_part=status_part,
-        quoted=original(recipient),
+        quoted=original(recipient, subject=subject),
         quoted_type="message/rfc822",
         recipient=recipient,
         headers="X-MS-Exchange-Message-Is-Ndr: \nContent-Language: en-US\n",

@@ -127,3 +127,66 @@ def test_a_report_filed_under_a_category_that_says_nothing_backs_no_user_unknown
     plain = classified(rfc3464(READER, "5.0.0", said, action="failed"))
     assert [(f.kind, f.reason) for f in filed.recipients] == [("soft", "user_unknown")]
     assert [(f.kind, f.reason) for f in plain.recipients] == [("soft", "user_unknown")]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "After mail from readers, a change",
+        "Life after data",
+        "Is your mailbox full?",
+        "Inactive accounts: the new rules",
+        "Why we left the spam filter behind",
+    ],
+)
+@pytest.mark.parametrize(
+    "said",
+    [
+        "550 5.1.1 User unknown",
+        "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+    ],
+)
+def test_our_own_subject_quoted_by_a_report_is_none_of_the_servers_words(subject, said):
+    """Exchange quotes our subject in its own ("Undeliverable: ...") and again below: "after
+    mail from" in it was read as the stage, "mailbox full" as the mailbox's state."""
+    for raw in (exchange(READER, said.split()[1], said, subject=subject),):
+        verdict = classified(raw)
+        assert [(f.kind, f.reason) for f in verdict.recipients] == [("hard", "user_unknown")]
+
+
+def test_our_subject_is_known_from_the_reports_own_when_no_original_is_attached():
+    raw = exchange(
+        READER, "5.1.1", "550 5.1.1 User unknown", subject="After data: a mailbox full of news"
+    )
+    cut = raw[: raw.index(b"Content-Type: message/rfc822")]  # a relay dropped the original
+    assert [(f.kind, f.reason) for f in classified(cut).recipients] == [("hard", "user_unknown")]
+
+
+@pytest.mark.parametrize("name", ["postfix", "rfc3464", "exchange"])
+def test_exchanges_agent_tags_say_which_agent_answered_not_that_a_filter_refused(name):
+    """ "[Name=Protocol Filter Agent]" follows Microsoft's replies whatever they say."""
+    said = "550 Account does not exist [Name=Protocol Filter Agent][AGT=PFA][MxId=11BE3C0A2C41FB3C]"
+    verdict = classified(FORMATS[name](said, "5.0.0"))
+    assert [f.kind for f in verdict.recipients] == ["soft"], verdict
+
+
+@pytest.mark.parametrize("name", ["rfc3464", "exchange"])
+def test_postfixs_words_for_the_rcpt_stage_are_read_across_a_multi_line_reply(name):
+    said = "554-5.7.1 <reader@example.net>: Recipient address\n554 5.7.1 rejected: User unknown"
+    verdict = classified(FORMATS[name](said, "5.7.1"))
+    assert [(f.kind, f.reason) for f in verdict.recipients] == [("hard", "user_unknown")]
+
+
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        ("550 5.2.1 The mailbox does not accept mails at the moment", "mailbox_disabled"),
+        ("550 5.7.1 This recipient does not accept mail with attachments", "filtered"),
+    ],
+)
+def test_does_not_accept_mail_followed_by_more_words_is_no_domain_without_mail(said, reason):
+    """RFC 7505's "does not accept mail" ends there (or with "(nullMX)"); a live mailbox's or
+    a filter's words go on."""
+    verdict = classified(postfix(READER, said.split()[1], said, action="failed"))
+    assert [f.reason for f in verdict.recipients] == [reason], verdict

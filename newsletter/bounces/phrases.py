@@ -1613,9 +1613,12 @@ _SHARP = [
     # (Not RFC 7505's 5.7.27 "sender address has null MX": our return path's domain.)
     (
         "no_mail_accepted",
-        # (not "x does not accept mail from <us>": the recipient's filter, below)
+        # (not "x does not accept mail from <us>": the recipient's filter, below; nor "...
+        # mail with attachments", "... mails at the moment": the words go on to say more)
         re.compile(
-            r"(?<!sender address has )null ?mx|does not accept (?:any )?mail(?! from)", re.I
+            r"(?<!sender address has )null ?mx|"
+            r"does not accept (?:any )?(?:e-?)?mail\s*(?:\(nullmx\)|[.;,]|$)",
+            re.I,
         ),
     ),
     # Who may write to a group or a public folder (Microsoft 5.7.13, 5.7.193): its owner's
@@ -2480,7 +2483,7 @@ _REFUSAL_WORDS = [
         re.compile(
             r"\bscanner\b|\bfilter\b|\bmessage refused\b|\bblocked message\b|"
             r"\b(?:illegal|forbidden|prohibited|banned|blocked|dangerous) attachment|"
-            r"\battachment (?:guidelines|policy)\b|"
+            r"\battachment (?:guidelines|policy)\b|\bmail with attachments\b|"
             r"\battachments? (?:type )?(?:is |are )?(?:not allowed|rejected|blocked|forbidden)|"
             r"\b(?:doesn't|does not) want your mail\b|\bdoes not accept (?:any )?mail from\b|"
             r"\brefused to receive\b|"

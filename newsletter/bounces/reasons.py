@@ -30,6 +30,9 @@ STILL_TRYING = re.compile(
 # ...unless the same words say it was given up: MDaemon's permanent failure ends "YOU DO NOT
 # NEED TO RESEND", as its warnings do.
 GAVE_UP = re.compile(r"permanent fatal delivery errors|removed from the mail queue")
+# Exchange Online's tags after a reply ("[Name=Protocol Filter Agent][AGT=PFA][MxId=...]"):
+# which of its agents answered, whatever the reply was, not words of a filter's refusal
+AGENT_TAG = re.compile(r"\[(?:name|agt|mxid|ipv4|ipv6)=[^\]]{0,80}\]")
 # qmail's close to a refusal ("Giving up on 198.51.100.7."): that it stopped, not why
 QMAIL_GAVE_UP = re.compile(r"\bgiving up on [\d.:a-f]+\.?(?=\s|$)")
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
@@ -157,9 +160,16 @@ class Background:
     them, read once for all the recipients it names: read again for each, a report naming
     a thousand addresses took half a minute."""
 
-    def __init__(self, text: str, ours: frozenset[str] = frozenset()):
-        self.text = text.lower()
+    def __init__(self, text: str, ours: frozenset[str] = frozenset(), our_subject: str = ""):
         self.ours = ours  # our addresses the report shows: its To, the original's From
+        self.our_subject = _as_words(our_subject)
+        self.text = self.without_ours(text).lower()
+
+    def without_ours(self, text: str) -> str:
+        """The words without our own subject, which a report quotes ("Undeliverable: ...",
+        Exchange's "Subject:" again below): whatever it says ("After mail from readers",
+        "Is your mailbox full?") is none of the server's."""
+        return self.our_subject.sub(" ", text) if self.our_subject else text
 
     @cached_property
     def folded(self) -> str:
@@ -192,18 +202,46 @@ class Background:
         return bool(CHALLENGE.search(self.folded))
 
 
+# Exchange's subject for its report, our own subject after it, in its languages.
+UNDELIVERABLE = re.compile(
+    r"^\s*(?:undeliverable|unzustellbar|non remis|non recapitabile|no se puede entregar|"
+    r"n[ãa]o [ée] poss[íi]vel entregar|onbestelbaar|nie mo[żz]na dostarczy[ćc])\s*:\s*(.+)$",
+    re.I | re.S,
+)
+
+
+def quoted_subject(subject: str) -> str:
+    """Our subject, as a report's own subject quotes it ("Undeliverable: This week...")."""
+    found = UNDELIVERABLE.match(subject)
+    return found.group(1) if found else ""
+
+
+def _as_words(subject: str) -> re.Pattern | None:
+    """Our subject as a pattern that finds it however a report wraps it; none too short to
+    be told from the server's own words."""
+    words = subject.split()
+    if len(" ".join(words)) < 8:
+        return None
+    return re.compile(r"\s+".join(map(re.escape, words)), re.I)
+
+
 def judge(evidence: Evidence, background: Background, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     # A multi-line reply read as one line: a phrase may span two of its lines.
-    words = fold(ADDRESS.sub(" ", unfold_reply(evidence.diagnostic)))
-    words = QMAIL_GAVE_UP.sub(" ", words)
+    diagnostic = background.without_ours(evidence.diagnostic)
+    words = fold(ADDRESS.sub(" ", unfold_reply(diagnostic)))
+    words = AGENT_TAG.sub(" ", QMAIL_GAVE_UP.sub(" ", words))
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
-    said = evidence.diagnostic.lower()
-    command = failed_command(said) or background.command
-    command = command or ("rcpt" if RECIPIENT_REJECTED.search(said) else "")
+    said = diagnostic.lower()
+    own_command = failed_command(said)
+    command = own_command or background.command
+    command = command or ("rcpt" if RECIPIENT_REJECTED.search(words) else "")
     provider = _provider_reason(_hosts(evidence), words)
-    reason = _reason(evidence, words, background, command, provider, alone)
+    # The command the report names for this recipient: its own words', or, when it names no
+    # other recipient, its general words' too.
+    said_command = command if alone else own_command
+    reason = _reason(evidence, words, background, (command, said_command), provider, alone)
     if alone and kind_of(reason) == "hard":
         reason = _mailbox_lives(background.text) or reason
     kind = kind_of(reason)
@@ -252,10 +290,11 @@ def _reason(
     evidence: Evidence,
     words: str,
     background: Background,
-    command: str,
+    commands: tuple[str, str],
     provider: str | None,
     alone: bool,
 ) -> str:
+    command, said_command = commands
     if evidence.action in NOT_FAILED:
         return "delivered"
     if evidence.action == "delayed":
@@ -306,9 +345,6 @@ def _reason(
         # one or more recipients (x:550 5.1.1 user unknown)")
         if not ADDRESS_STATUS.search(words):
             return "filtered"
-    # The command the report names for this recipient: its own words', or, when it names no
-    # other recipient, its general words' too (`command` already holds both).
-    said_command = command if alone else failed_command(evidence.diagnostic.lower())
     about_sender = (
         evidence.status in SENDER_ADDRESS
         or said_command == "mail"

@@ -114,7 +114,10 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         verdict.reason = "not_a_bounce"
         return
     # The general words, folded once: read for a notice here, for reasons below.
-    background = reasons.Background(f"{subject}\n{context}", frozenset(ours))
+    our_subject = scan.header_text(original, "Subject") if original is not None else ""
+    background = reasons.Background(
+        f"{subject}\n{context}", frozenset(ours), our_subject or reasons.quoted_subject(subject)
+    )
     if background.held:  # a list's status part may say "failed" of it (Sympa)
         verdict.reason = "held"
         return
