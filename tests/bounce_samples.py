@@ -614,14 +614,20 @@ def mail_ru(recipient: str, diagnostic: str) -> bytes:
     )
 
 
-def exim_delay(recipient: str, diagnostic: str = "Connection timed out") -> bytes:
-    """Exim's delay warning ('has not yet been delivered ... No action is required')."""
+def exim_delay(
+    recipient: str,
+    diagnostic: str = "Connection timed out",
+    *,
+    subject: str = "This week: spring issue",
+) -> bytes:
+    """Exim's delay warning ('has not yet been delivered ... No action is required'), our
+    subject quoted in its text."""
     body = (
         "This message was created automatically by mail delivery software.\n"
         "A message that you sent has not yet been delivered to one or more of its\n"
         "recipients after more than 24 hours on the queue on out1.example.org.\n\n"
         "The message identifier is:     1tXa2b-0003Ab-Cd\n"
-        f"The subject of the message is: This week: spring issue\n"
+        f"The subject of the message is: {subject}\n"
         f"The date of the message is:    {DATE}\n\n"
         "The address to which the message has not yet been delivered is:\n\n"
         f"  {recipient}\n"
@@ -641,6 +647,25 @@ def exim_delay(recipient: str, diagnostic: str = "Connection timed out") -> byte
         f"X-Failed-Recipients: {recipient}\n"
         "Auto-Submitted: auto-replied\n"
         f"Date: {DATE}\n\n" + body
+    )
+
+
+def hmailserver(recipient: str, said: str, *, subject: str = "This week: spring issue") -> bytes:
+    """hMailServer's own notice (its default template): 'Message undeliverable: <our
+    subject>', our subject again in its text, the remote reply below; no original."""
+    text = (
+        "Your message did not reach some or all of the intended recipients.\n\n"
+        f"   Sent: {DATE}\n"
+        f"   Subject: {subject}\n\n"
+        "The following recipient(s) could not be reached:\n\n"
+        f"{recipient}\n"
+        "   Error Type: SMTP\n"
+        "   Remote server (198.51.100.7) issued an error.\n"
+        f"   hMailServer sent: RCPT TO:<{recipient}>\n"
+        f"   Remote server replied: {said}\n\n\nhMailServer\n"
+    )
+    return plain_notice(
+        recipient, f"Message undeliverable: {subject}", text, from_="mailer-daemon@mail.example.net"
     )
 
 

@@ -20,8 +20,11 @@ from bounce_samples import (
     courier,
     exchange,
     exim,
+    exim_delay,
+    hmailserver,
     mdaemon,
     opensmtpd,
+    plain_notice,
     postfix,
     powermta,
     qmail,
@@ -190,3 +193,61 @@ def test_does_not_accept_mail_followed_by_more_words_is_no_domain_without_mail(s
     a filter's words go on."""
     verdict = classified(postfix(READER, said.split()[1], said, action="failed"))
     assert [f.reason for f in verdict.recipients] == [reason], verdict
+
+
+SUBJECTS = [
+    "Is your mailbox full?",
+    "Verify your email to keep receiving our newsletter",
+    "After mail from readers, a change",
+    "User unknown: the anonymous donor",
+    "Awaits moderator approval",
+    "صندوق پستی پر است؟ خبرنامهٔ این هفته",
+    "邮箱已满",
+    "用户不存在",
+]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_our_subject_quoted_with_no_original_attached_is_none_of_the_servers_words(subject):
+    """hMailServer quotes our subject in its own ("Message undeliverable: ...") and in its
+    text, attaching nothing; Exim's delay warning in "The subject of the message is:"."""
+    dead = classified(hmailserver(READER, "550 5.1.1 User unknown", subject=subject))
+    assert [(f.kind, f.reason) for f in dead.recipients] == [("hard", "user_unknown")]
+    delayed = classified(exim_delay(READER, "451 4.7.1 Please try again later", subject=subject))
+    assert [(f.kind, f.reason) for f in delayed.recipients] == [("soft", "delayed")]
+    refused = classified(exchange(READER, "5.7.1", "550 5.7.1 Message rejected", subject=subject))
+    assert [f.kind for f in refused.recipients] == ["sender"]
+
+
+@pytest.mark.parametrize(
+    "subject, said, kind",
+    [
+        ("User unknown", "550 5.1.1 User unknown", "hard"),
+        ("Access denied", "550 5.7.1 Access denied", "sender"),
+    ],
+)
+def test_a_short_subject_never_erases_the_servers_own_words(subject, said, kind):
+    """Our subject "User unknown" or "Access denied" is removed from the report's general
+    words, never from the server's reply, where the same words are the server's."""
+    verdict = classified(exchange(READER, said.split()[1], said, subject=subject))
+    assert [(f.kind, f.diagnostic) for f in verdict.recipients] == [(kind, said)]
+
+
+def test_our_from_name_quoted_in_a_reports_summary_is_none_of_the_servers_words():
+    """Oracle Messaging Server quotes our headers, our From's name among them."""
+    text = (
+        "This report relates to a message you sent with the following header fields:\n\n"
+        "  Message-id: <abc123@mail.example.com>\n"
+        "  From: Mailbox Full Weekly <news@example.org>\n"
+        "  To: reader@example.net\n"
+        "  Subject: =?utf-8?b?2K7YqNix2YbYp9mF2Ycg2LXZhtiv2YjZgiDZvtiz2KrbjCDZvtixINin2LPY?=\n"
+        " =?utf-8?b?qg==?= <news@example.org>\n\n"
+        "Your message cannot be delivered to the following recipients:\n\n"
+        "  Recipient address: reader@example.net\n"
+        "  Reason: Remote SMTP server has rejected address\n"
+        "  Diagnostic code: smtp;550 5.1.1 User unknown\n"
+    )
+    raw = plain_notice(
+        READER, "Delivery Notification: Delivery has failed", text, from_="postmaster@example.net"
+    )
+    assert [(f.address, f.kind) for f in classified(raw).recipients] == [(READER, "hard")]

@@ -14,7 +14,7 @@ import re
 from email.message import Message
 from functools import cached_property
 
-from newsletter.bounces import phrases
+from newsletter.bounces import phrases, quoted
 from newsletter.bounces.phrases import fold
 from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
 from newsletter.bounces.verdict import Failure, kind_of
@@ -160,16 +160,13 @@ class Background:
     them, read once for all the recipients it names: read again for each, a report naming
     a thousand addresses took half a minute."""
 
-    def __init__(self, text: str, ours: frozenset[str] = frozenset(), our_subject: str = ""):
+    def __init__(
+        self, text: str, ours: frozenset[str] = frozenset(), our_subjects: list[str] | None = None
+    ):
         self.ours = ours  # our addresses the report shows: its To, the original's From
-        self.our_subject = _as_words(our_subject)
-        self.text = self.without_ours(text).lower()
-
-    def without_ours(self, text: str) -> str:
-        """The words without our own subject, which a report quotes ("Undeliverable: ...",
-        Exchange's "Subject:" again below): whatever it says ("After mail from readers",
-        "Is your mailbox full?") is none of the server's."""
-        return self.our_subject.sub(" ", text) if self.our_subject else text
+        # Our subject and headers, as the report quotes them: none of the server's words.
+        self.quoted = quoted.Ours(our_subjects or [])
+        self.text = self.quoted.out_of_general(text).lower()
 
     @cached_property
     def folded(self) -> str:
@@ -202,34 +199,11 @@ class Background:
         return bool(CHALLENGE.search(self.folded))
 
 
-# Exchange's subject for its report, our own subject after it, in its languages.
-UNDELIVERABLE = re.compile(
-    r"^\s*(?:undeliverable|unzustellbar|non remis|non recapitabile|no se puede entregar|"
-    r"n[ãa]o [ée] poss[íi]vel entregar|onbestelbaar|nie mo[żz]na dostarczy[ćc])\s*:\s*(.+)$",
-    re.I | re.S,
-)
-
-
-def quoted_subject(subject: str) -> str:
-    """Our subject, as a report's own subject quotes it ("Undeliverable: This week...")."""
-    found = UNDELIVERABLE.match(subject)
-    return found.group(1) if found else ""
-
-
-def _as_words(subject: str) -> re.Pattern | None:
-    """Our subject as a pattern that finds it however a report wraps it; none too short to
-    be told from the server's own words."""
-    words = subject.split()
-    if len(" ".join(words)) < 8:
-        return None
-    return re.compile(r"\s+".join(map(re.escape, words)), re.I)
-
-
 def judge(evidence: Evidence, background: Background, alone: bool = False) -> Failure:
     """`alone`: the bounce names no other failed recipient, so its general words are this one's."""
     # An address can read as words ("this-local-part-does-not-exist@..."): leave them out.
     # A multi-line reply read as one line: a phrase may span two of its lines.
-    diagnostic = background.without_ours(evidence.diagnostic)
+    diagnostic = background.quoted.out_of_own(evidence.diagnostic)
     words = fold(ADDRESS.sub(" ", unfold_reply(diagnostic)))
     words = AGENT_TAG.sub(" ", QMAIL_GAVE_UP.sub(" ", words))
     # The recipient's own transcript first: another recipient's may have failed elsewhere.

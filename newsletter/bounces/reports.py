@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from newsletter.bounces import reasons, scan
+from newsletter.bounces import quoted, reasons, scan
 from newsletter.bounces.verdict import Failure, Verdict
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     # The general words, folded once: read for a notice here, for reasons below.
     our_subject = scan.header_text(original, "Subject") if original is not None else ""
     background = reasons.Background(
-        f"{subject}\n{context}", frozenset(ours), our_subject or reasons.quoted_subject(subject)
+        f"{subject}\n{context}", frozenset(ours), quoted.subjects(subject, our_subject, context)
     )
     if background.held:  # a list's status part may say "failed" of it (Sympa)
         verdict.reason = "held"

@@ -25,6 +25,8 @@ from email.parser import HeaderParser
 from email.policy import Compat32
 from email.utils import getaddresses, parseaddr
 
+from newsletter.bounces import quoted
+
 # Not led by an apostrophe or a backtick: text quotes addresses in them ("addressed to
 # 'reader@...'", Mailman's "from your address `news@...'").
 ADDRESS = re.compile(
@@ -792,9 +794,12 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
     """Each address the bounce's words name, with the words that follow it."""
     lines = [line[:LONGEST_LINE] for line in text.split("\n")]
     spots: dict[str, int] = {}  # address: the line it is first named on
+    # "To: list@example.org" in a summary of the original message, and a folded header's
+    # next lines ("From: =?utf-8?...?=" then " <news@example.org>")
+    in_headers = quoted.header_lines(lines, QUOTED_HEADER)
     for i, line in enumerate(lines):
-        if QUOTED_HEADER.match(line):
-            continue  # "To: list@example.org" in a summary of the original message
+        if in_headers[i]:
+            continue
         slot = RECIPIENT_SLOT.match(line)
         for found in ADDRESS.finditer(line):
             address = found.group()
@@ -820,7 +825,12 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
         # Sendmail's "550 <address>... words" is that recipient's whole verdict; the lines
         # after it are about the next host.
         end = i + 1 if SENDMAIL_VERDICT.match(lines[i]) else max(end, i + 1)
-        words = " ".join(" ".join(lines[i:end]).split())
+        # A summary's quoted headers below it ("Subject: ...") are ours, not the server's.
+        kept = [
+            lines[i],
+            *(line for n, line in enumerate(lines[i + 1 : end], i + 1) if not in_headers[n]),
+        ]
+        words = " ".join(" ".join(kept).split())
         found.append(_evidence(address, words))
     return found
 
