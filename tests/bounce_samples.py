@@ -1347,8 +1347,9 @@ def ses_complaint(recipient: str) -> dict:
     }
 
 
-def sns_email(notification: dict) -> bytes:
-    """An SNS e-mail (JSON) subscription delivering an SES notification: the JSON as the body."""
+def sns_email(notification: dict, *, wrapped: bool = False) -> bytes:
+    """An SNS e-mail (JSON) subscription delivering an SES notification: the JSON as the body;
+    `wrapped`, its long line broken as SNS breaks it over SMTP ("!" then a space)."""
     return _crlf(
         "From: AWS Notifications <no-reply@sns.amazonaws.com>\n"
         f"To: ses-events@{BOUNCE_DOMAIN}\n"
@@ -1357,10 +1358,16 @@ def sns_email(notification: dict) -> bytes:
         "Message-ID: <0100019462b6c1e4-sns-0123456789ab@email.amazonses.com>\n"
         "x-amz-sns-message-type: Notification\n"
         "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n"
-        + json.dumps(notification)
+        + _sns_wrapped(json.dumps(notification), wrapped)
         + "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n"
         "https://sns.us-east-1.amazonaws.com/unsubscribe.html?SubscriptionArn=arn:aws:sns:us-east-1:123456789012:ses-events\n"
     )
+
+
+def _sns_wrapped(text: str, wrapped: bool) -> str:
+    if not wrapped:
+        return text
+    return "!\n ".join(text[i : i + 76] for i in range(0, len(text), 76))
 
 
 def sns_http(notification: dict) -> bytes:

@@ -22,7 +22,12 @@ MAIL = ses_delivery(READER)["mail"]  # the "mail" object every notification carr
 
 
 def _carried(notification: dict) -> list[bytes]:
-    return [sns_email(notification), sns_http(notification), json.dumps(notification).encode()]
+    return [
+        sns_email(notification),
+        sns_email(notification, wrapped=True),
+        sns_http(notification),
+        json.dumps(notification).encode(),
+    ]
 
 
 @pytest.mark.parametrize(

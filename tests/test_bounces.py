@@ -336,6 +336,27 @@ def test_a_copys_bounce_judges_its_own_reader_not_another_address_it_names(
     assert stored_subscriber("reader0@example.org").status == "active"
 
 
+def test_an_ses_notification_by_sns_email_finds_its_copy_by_our_message_id(
+    app, weekly, inbox, bounce_server
+):
+    """SES reports a bounce in JSON (SNS by e-mail to an address at the bounce domain), no
+    return path of ours on it: the copy is named by our Message-ID in its "mail" object."""
+    import email
+
+    from bounce_samples import ses_bounce, sns_email
+
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    ours = email.message_from_bytes(inbox.messages[0].data)["Message-ID"]
+    notification = ses_bounce([("reader0@example.org", "5.1.1", "smtp; 550 5.1.1 user unknown")])
+    notification["mail"]["commonHeaders"]["messageId"] = ours
+    notification["mail"]["headers"] = [{"name": "Message-ID", "value": ours}]
+    deliver(server, sns_email(notification, wrapped=True), to=f"ses-events@{BOUNCE_DOMAIN}")
+    bounce = db.session.scalar(sa.select(Bounce))
+    assert (bounce.kind, bounce.reason) == ("hard", "user_unknown")
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+
+
 def test_a_complaint_names_its_subscriber_by_original_recipient(app, weekly, bounce_server):
     app.config["BOUNCES_BY_ADDRESS"] = True
     server = bounce_server()

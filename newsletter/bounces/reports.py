@@ -63,6 +63,10 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         verdict.message_ids.append(str(original["Message-ID"]).strip())
     if original is not None:
         verdict.return_paths += scan.listed(scan.headers(original, "Return-Path"))
+    # An SES notification (by SNS e-mail) quotes our message in its "mail" object.
+    ids, sources = scan.ses_sent(msg)
+    verdict.message_ids += ids
+    verdict.return_paths += sources
     # A feedback loop that redacts the original still names its envelope sender, our VERP.
     fields = scan.feedback_fields(scan.feedback_report(msg))
     if fields is not None:

@@ -724,6 +724,24 @@ def _address(value) -> str:
     return parseaddr(value.strip().removeprefix("mailto:"))[1]
 
 
+def ses_sent(msg: Message) -> tuple[list[str], list[str]]:
+    """(the Message-IDs, the return paths) of our message that an SES notification quotes in
+    its "mail" object: what names the copy, as a bounce's quoted original does."""
+    mail = (ses_data(msg) or {}).get("mail")
+    mail = mail if isinstance(mail, dict) else {}
+    common = mail.get("commonHeaders")
+    common = common if isinstance(common, dict) else {}
+    ids = [common.get("messageId")] + [
+        h.get("value")
+        for h in _objects(mail.get("headers"))
+        if str(h.get("name")).lower() == "message-id"
+    ]
+    return (
+        list(dict.fromkeys(i.strip() for i in ids if isinstance(i, str) and 0 < len(i) <= 998)),
+        [a for a in [_address(mail.get("source"))] if a],
+    )
+
+
 def ses_notice(msg: Message) -> list[Evidence] | None:
     """The recipients of an SES bounce, delay or delivery notice; [] for an SES event that
     fails nobody (a send, an open, a click) or one that cannot be read; None when the
