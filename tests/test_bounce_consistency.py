@@ -251,3 +251,20 @@ def test_our_from_name_quoted_in_a_reports_summary_is_none_of_the_servers_words(
         READER, "Delivery Notification: Delivery has failed", text, from_="postmaster@example.net"
     )
     assert [(f.address, f.kind) for f in classified(raw).recipients] == [(READER, "hard")]
+
+
+@pytest.mark.parametrize(
+    "action, kind, reason",
+    [
+        ("delivered (to mailbox)", "none", "delivered"),
+        ("relayed (to non-DSN-aware mailer)", "none", "delivered"),
+        ("expanded (to multi-recipient alias)", "none", "delivered"),
+        ("delayed (Deliver-By notify mode)", "soft", "delayed"),
+    ],
+)
+def test_sendmails_commented_action_is_read_by_its_first_word(action, kind, reason):
+    """Sendmail's savemail.c writes "Action: delivered (to mailbox)": its return receipts were
+    soft failures of no reason, counted against the reader."""
+    status = "2.0.0" if kind == "none" else "4.0.0"
+    verdict = classified(rfc3464(READER, status, "", action=action))
+    assert (verdict.kind, [f.reason for f in verdict.recipients]) == (kind, [reason])

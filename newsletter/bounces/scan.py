@@ -663,7 +663,9 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
                 routed=final if final.lower() != address.lower() else "",
                 status=status,
                 reply=reply,
-                action=(block.get("Action") or "").strip().lower(),
+                # Sendmail comments it: "delivered (to mailbox)", "relayed (to non-DSN-aware
+                # mailer)", "delayed (Deliver-By notify mode)"
+                action=" ".join((block.get("Action") or "").split()[:1]).lower(),
                 diagnostic=diagnostic,
                 source=source,
                 category=(block.get("X-PowerMTA-BounceCategory") or "").strip().lower(),
