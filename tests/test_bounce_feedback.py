@@ -38,6 +38,17 @@ def test_a_loops_fields_in_base64_are_read():
     assert [(f.address, f.kind) for f in complaint.recipients] == [(READER, "complaint")]
 
 
+@pytest.mark.parametrize(
+    "feedback_type, kind", [("auth-failure", "sender"), ("abuse", "complaint")]
+)
+def test_a_report_whose_blank_lines_are_spaces_is_read_as_written(feedback_type, kind):
+    """IBM Notes writes a blank line as one space (parsedmarc's sample "subject.eml"): the
+    report part's fields were read as its headers, its Feedback-Type lost, and a DMARC
+    failure report unsubscribed the reader as a complaint."""
+    raw = arf(READER, feedback_type=feedback_type).replace(b"\r\n\r\n", b"\r\n \r\n")
+    assert [(f.address, f.kind) for f in classified(raw).recipients] == [(READER, kind)]
+
+
 def test_a_dmarc_failure_report_of_mail_that_was_delivered_is_no_refusal():
     """RFC 6591's Delivery-Result: mail that failed the check and was delivered all the same
     (parsedmarc's LinkedIn sample) counted as a refusal towards holding the reader's domain."""

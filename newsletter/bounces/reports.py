@@ -31,13 +31,17 @@ READ_AT_MOST = 256 * 1024
 # A run of blank lines is cut to twelve, which no reading looks across (the words after an
 # address are read over twelve lines at most): more change nothing but the cost, in a
 # status part, where each starts a block of fields of its own.
+WHITE_LINES = re.compile(rb"(?m)^[ \t]+$")
 BLANK_RUNS = re.compile(rb"\n{14,}")
 KEPT_RUN = b"\n" * 13
 
 
 def classify(raw: bytes) -> Verdict:
     """What a message that came back to us says, whatever it is."""
-    raw = BLANK_RUNS.sub(KEPT_RUN, scan.lines_ended(raw))
+    # A line of spaces alone is a blank line (IBM Notes writes them so): read as one, a
+    # feedback report's fields were taken for its part's headers, and a DMARC failure report
+    # for a complaint.
+    raw = BLANK_RUNS.sub(KEPT_RUN, WHITE_LINES.sub(b"", scan.lines_ended(raw)))
     if len(raw) > READ_AT_MOST:  # cut at a line's end: no header is read half
         raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
