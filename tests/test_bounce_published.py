@@ -19,7 +19,7 @@ Korean providers' "550 5.1.1 Inactive mbox" and "Suspended user" and web.de's
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, exim, postfix, qmail, rejected_on_delivery
+from bounce_samples import classified, exim, postfix, qmail, rejected_on_delivery, rfc3464
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -636,3 +636,28 @@ def test_a_full_mailbox_in_a_providers_short_words_is_full(said):
     """Yandex's "Mailbox size exceeded" and "Account is full" were soft failures of no reason."""
     for verdict in _read(said, "end of DATA", ""):
         assert (verdict.kind, verdict.recipients[0].reason) == ("soft", "mailbox_full")
+
+
+@pytest.mark.parametrize(
+    "status, said, kind, reason",
+    [
+        # Domino's wrapper before every 5xx it passes on (php-smtp-code's sample of Google's
+        # disabled account): the wrapper said "domain takes no mail", dropping the reader
+        (
+            "5.0.0",
+            "X-Notes; Erreur de transfert vers aspmx.l.google.COM ; SMTP Protocol Returned a "
+            "Permanent Error 550 5.2.1 https://support.google.com/mail/?p=DisabledUser "
+            "d191si5186880wmd.218 - gsmtp",
+            "soft",
+            "mailbox_disabled",
+        ),
+        ("5.2.1", "550 5.2.1 user not active", "soft", "mailbox_disabled"),
+        ("5.4.4", "550 5.4.4 Host unreachable", "soft", "network_error"),
+        ("5.0.0", "550 Recipient refuses to accept your mail", "sender", "filtered"),
+    ],
+)
+def test_words_that_do_not_say_the_address_is_dead_never_drop_the_reader(
+    status, said, kind, reason
+):
+    verdict = classified(rfc3464(READER, status, said, action="failed"))
+    assert [(f.kind, f.reason) for f in verdict.recipients] == [(kind, reason)]

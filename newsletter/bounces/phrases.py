@@ -397,6 +397,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # web.de: "mailbox unavailable | mailaddress is administrativly disabled"
             r"\badministrativ(?:e)?ly disabled\b",
             r"\baccount closed\b",
+            r"\buser not active\b",
+            # Google's "550 5.2.1 ... ?p=DisabledUser", wherever a relay wraps it
+            r"support\.google\.com/mail/\?p=disableduser",
             # Rambler: "540 5.7.1 <x>: Recipient address rejected: Inactive" (or "Blocked")
             r"recipient address rejected: (?:inactive|blocked)\b",
             # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
@@ -567,7 +570,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "recipient not exist",
             "recipient not found",
             "recipient not ok",
-            "recipient refuses to accept your mail",
             "recipient unknown",
             "requested action not taken: mailbox unavailable",
             "resolver.adr.recipient notfound",
@@ -613,7 +615,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown user",
             "user does not exist",
             "user missing home directory",
-            "user not active",
             "user not exist",
             "user not found",
             "user not known",
@@ -701,6 +702,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is not accepting any mail",
             "not accepting mail with attachments or embedded images",  # AOL's AIRmail
             "they are not accepting mail from",  # AOL's AIRmail: the reader blocks our address
+            "recipient refuses to accept your mail",
             "message rejected due to user rules",
             "refused due to recipient preferences",
             "the receiver denied your mail",  # "RDENY": the reader blocks our address
@@ -865,7 +867,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "domain must exist",
             "host or domain name not found",
             "host unknown",
-            "host unreachable",
             "mail domain mentioned in email address is unknown",
             "name or service not known",
             "no such domain",
@@ -1421,6 +1422,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "network_error": (
         [
+            "host unreachable",  # the network's word, not a domain's absence
             "could not connect and send the mail to",
             # Haraka's own words when no MX answered, under its own 5.1.2
             "tried all mxs",
@@ -1530,7 +1532,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "name server: .: host not found",
             "no mx record found for domain=",
             "no route for current request",
-            "smtp protocol returned a permanent error",
         ],
         [],
     ),
