@@ -31,7 +31,7 @@ OUR_SENDER = re.compile(
     r"suspended|"
     # Our return path's or From's domain or address, refused: "Sender domain does not
     # exist", "your mail from domain has no DNS records", "From address does not exist"
-    r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from)(?:'s)? (?:domain|address) "
+    r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from|your)(?:'s)? (?:domain|address) "
     r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)|"
     # No mail exchanger for it: chkuser's "can't find a valid MX for sender domain", Haraka's
     # "No MX for your FROM address"

@@ -654,6 +654,16 @@ def test_a_full_mailbox_in_a_providers_short_words_is_full(said):
         ("5.2.1", "550 5.2.1 user not active", "soft", "mailbox_disabled"),
         ("5.4.4", "550 5.4.4 Host unreachable", "soft", "network_error"),
         ("5.0.0", "550 Recipient refuses to accept your mail", "sender", "filtered"),
+        # phrases of a dead domain that name ours (our HELO name, "your domain")
+        ("5.0.0", "550 Unknown host: your HELO name does not resolve", "sender", "blocked"),
+        ("5.7.1", "550 5.7.1 Your domain does not exist.", "sender", "sender_rejected"),
+        # Mail.ru's "Local mailbox x is unavailable: <why>", whatever the why
+        (
+            "5.0.0",
+            "550 Local mailbox reader@mail.ru is unavailable: account is blocked",
+            "soft",
+            "mailbox_disabled",
+        ),
     ],
 )
 def test_words_that_do_not_say_the_address_is_dead_never_drop_the_reader(

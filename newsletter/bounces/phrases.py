@@ -389,7 +389,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Mail.ru's "Local mailbox ... is unavailable: account is disabled", WP's "This
             # account is disabled or not yet active": the mailbox's, where a relay's "535
             # Authentication failed: account is disabled" would be our own sending account's
-            r"(?:is unavailable: |this )account is (?:disabled|deactivated)\b",
+            r"(?:is unavailable: |this )account is (?:disabled|deactivated|blocked|locked)\b",
             # Korean providers' "550 5.1.1 Inactive mbox", "550 5.1.1 Suspended user": a
             # mailbox that lives, whatever its status says; Lycos's "Account Closed"
             r"\b(?:inactive|suspended|deactivated) (?:mbox|mailbox|user|account)\b",
@@ -1604,6 +1604,8 @@ _SHARP = [
             # Naver's spam centre blocking our IP, in words of a busy server; Spectrum
             # refusing our connection over IPv6 ("IPv6 not accepted AUP#I-1260")
             r"\bccrt\b|\bipv6 not accepted\b|"
+            # our HELO name: "Unknown host: your HELO name does not resolve", "Invalid HELO"
+            r"\b(?:your|invalid|bad) (?:helo|ehlo)\b|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
