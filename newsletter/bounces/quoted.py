@@ -20,19 +20,14 @@ QUOTING_SUBJECT = re.compile(
     r"\s*[:：]\s*(.+)$",
     re.I | re.S,
 )
-# A line of our message's headers as a report quotes them in its text, and Exim's "The
-# subject of the message is: ...".
-HEADER_LINE = re.compile(
-    r"^\s*(?:subject|from|to|cc|date|sent|reply-to|list-id|betreff|objet|asunto|oggetto|"
-    r"onderwerp|assunto|temat|тема|موضوع|主题|主旨|件名|제목|the subject of the message is)"
-    r"\s*[:：]",
-    re.I,
+# A subject's name as a report's text writes it, and Exim's "The subject of the message is:".
+_SUBJECT = (
+    r"subject|betreff|objet|asunto|oggetto|onderwerp|assunto|temat|тема|موضوع|主题|主旨|件名|"
+    r"제목|the subject of the message is"
 )
-SUBJECT_LINE = re.compile(
-    r"^\s*(?:subject|betreff|objet|asunto|oggetto|onderwerp|assunto|temat|тема|موضوع|主题|"
-    r"主旨|件名|제목|the subject of the message is)\s*[:：]\s*(.+?)\s*$",
-    re.I | re.M,
-)
+# A line of our message's headers as a report quotes them in its text.
+HEADER_LINE = re.compile(rf"^\s*(?:{_SUBJECT}|from|to|cc|date|sent|reply-to|list-id)\s*[:：]", re.I)
+SUBJECT_LINE = re.compile(rf"^\s*(?:{_SUBJECT})\s*[:：]\s*(.+?)\s*$", re.I | re.M)
 
 
 # A line that begins with its own name and colon ("  RCPT TO: x", " Out: 250 ..."): the

@@ -199,6 +199,7 @@ def header_text(msg: Message, name: str) -> str:
 # would otherwise do it again.
 _WALKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def text_of(part: Message) -> str:
@@ -685,7 +686,14 @@ SES_KEY = re.compile(r'\\?"(?:notificationType|eventType)\\?"', re.I)
 
 def ses_data(msg: Message) -> dict | None:
     """Amazon SES's JSON notification (bare or in an SNS envelope); {} for one that cannot be
-    read (cut, or not an object); None when the message is none."""
+    read (cut, or not an object); None when the message is none. Read once a message: the
+    complaint, the failures and the quoted message all come from it."""
+    if msg not in _SES:
+        _SES[msg] = _ses_read(msg)
+    return _SES[msg]
+
+
+def _ses_read(msg: Message) -> dict | None:
     seen = False
     for part, kind in _parts(msg):
         if not kind.startswith("text/"):
@@ -860,7 +868,7 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
 # does, so it counts even when the same address sent the message (someone writing to
 # themselves) and the bounce came back to it.
 RECIPIENT_SLOT = re.compile(r"^\s*<?[^<>\s@]+@[^<>\s]+?>?:\s*$")
-QUOTED_HEADER = re.compile(r"^\s*(?:to|cc|from|sent|subject|date|reply-to)\s*:", re.I)
+QUOTED_HEADER = quoted.HEADER_LINE  # "To: list@example.org" in a summary of our message
 SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
 SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
 NOT_THE_RECIPIENT = re.compile(
