@@ -654,6 +654,8 @@ def test_a_full_mailbox_in_a_providers_short_words_is_full(said):
         ("5.2.1", "550 5.2.1 user not active", "soft", "mailbox_disabled"),
         ("5.4.4", "550 5.4.4 Host unreachable", "soft", "network_error"),
         ("5.0.0", "550 Recipient refuses to accept your mail", "sender", "filtered"),
+        # Microsoft 365's refusal of our EHLO name (its SMTP troubleshooting article)
+        ("5.5.4", "501 5.5.4 Invalid domain name", "sender", "syntax_error"),
         # phrases of a dead domain that name ours (our HELO name, "your domain")
         ("5.0.0", "550 Unknown host: your HELO name does not resolve", "sender", "blocked"),
         ("5.7.1", "550 5.7.1 Your domain does not exist.", "sender", "sender_rejected"),
@@ -671,3 +673,19 @@ def test_words_that_do_not_say_the_address_is_dead_never_drop_the_reader(
 ):
     verdict = classified(rfc3464(READER, status, said, action="failed"))
     assert [(f.kind, f.reason) for f in verdict.recipients] == [(kind, reason)]
+
+
+def test_exims_callout_to_our_return_path_is_no_domain_that_takes_no_mail():
+    """Exim's own words when our server refused its callback (smtp_in.c), cut where Exim's
+    report stops reading a long reply: "This host does not accept mail from domains whose
+    servers refuse bounces" is about our domain."""
+    said = (
+        "550-Callback setup failed while verifying <news@example.org>\n550-Called:   192.0.2.5\n"
+        "550-Sent:     MAIL FROM:<>\n550-Response: 550 5.7.1 Null sender not accepted\n"
+        "550-The initial connection, or a HELO or MAIL FROM:<> command was\n550-rejected. "
+        "Refusing MAIL FROM:<> does not help fight spam, disregards\n550-RFC requirements, "
+        "and stops you from receiving standard bounce\n550-messages. This host does not "
+        "accept mail from domains whose servers\n550-refuse bounces.\n550 Sender verify failed"
+    )
+    verdict = classified(exim(READER, said))
+    assert [(f.kind, f.reason) for f in verdict.recipients] == [("sender", "sender_rejected")]

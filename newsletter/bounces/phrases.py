@@ -852,7 +852,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "host_unknown": (
         [
             "could not find mail server",  # chasquid: no MX and no address
-            "invalid domain name",  # OpenSMTPD
             "remote domain doesnt exist",  # KDDI's notice
             "remote domain doesn't exist",
             "không tìm thấy host",  # Vietnamese (Zing): "host not found"
@@ -882,6 +881,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         [
             "553 " + _G + " does not exist",
+            # OpenSMTPD's own "Invalid domain name", the whole of its words; a "501 5.5.4" with
+            # the same words is Microsoft refusing our EHLO name
+            r"(?<!50\d )(?<!5\.5\.\d )invalid domain name\W*$",
             # Go's resolver (mox, chasquid): "lookup example.net on 127.0.0.53:53: no such host"
             r"lookup \S+(?: on \S+)?: no such host",
             # ZoneMTA: "DNS error occurred while resolving the Mail Exchange (MX) server for
@@ -1526,14 +1528,15 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "as indicated with single dot for mx record",  # mox
             "host/domain does not accept mail",
-            "host does not accept mail",
             "does not accept mail (nullmx)",
             "recipient address has null mx",
             "name server: .: host not found",
             "no mx record found for domain=",
             "no route for current request",
         ],
-        [],
+        # (not Exim's callout: "This host does not accept mail from domains whose servers
+        # refuse bounces", ours)
+        [r"host does not accept mail(?! from)"],
     ),
     "mailer_error": (
         [
@@ -1688,6 +1691,7 @@ _SHARP = [
         re.compile(
             r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
             r"sender verify callout|envelope sender has been denied|not authorized sender|"
+            r"callback setup failed while verifying|"
             r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
             r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
             r"\bsender address blocked\b|"
