@@ -709,17 +709,21 @@ def _ses_read(msg: Message) -> dict | None:
             if isinstance(data.get("Message"), str):
                 data = json.loads(data["Message"])
             if isinstance(data, dict) and isinstance(data.get("detail"), dict):
-                data = data[
-                    "detail"
-                ]  # EventBridge's envelope: {"source": "aws.ses", "detail": ...}
+                # EventBridge's envelope: {"source": "aws.ses", "detail": ...}
+                data = data["detail"]
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             continue
-        return data if isinstance(data, dict) else {}
+        return _object(data)
     return {} if seen else None
 
 
 # RFC 5321's longest address: a longer "address" is none, and only slows every rule read.
 LONGEST_ADDRESS = 320
+
+
+def _object(value) -> dict:
+    """A JSON object; anything else in its place names nobody."""
+    return value if isinstance(value, dict) else {}
 
 
 def _objects(value) -> list[dict]:
@@ -737,10 +741,8 @@ def _address(value) -> str:
 def ses_sent(msg: Message) -> tuple[list[str], list[str]]:
     """(the Message-IDs, the return paths) of our message that an SES notification quotes in
     its "mail" object: what names the copy, as a bounce's quoted original does."""
-    mail = (ses_data(msg) or {}).get("mail")
-    mail = mail if isinstance(mail, dict) else {}
-    common = mail.get("commonHeaders")
-    common = common if isinstance(common, dict) else {}
+    mail = _object((ses_data(msg) or {}).get("mail"))
+    common = _object(mail.get("commonHeaders"))
     ids = [common.get("messageId")] + [
         h.get("value")
         for h in _objects(mail.get("headers"))
@@ -782,19 +784,16 @@ def _ses_failures(recipients, action: str, temporary: bool, subtype: str) -> lis
 def _ses_recipients(data: dict) -> list[Evidence]:
     kind = data.get("notificationType") or data.get("eventType") or ""
     if kind == "Bounce":
-        bounce = data.get("bounce")
-        bounce = bounce if isinstance(bounce, dict) else {}
+        bounce = _object(data.get("bounce"))
         temporary = bounce.get("bounceType") == "Transient"
         subtype = str(bounce.get("bounceSubType") or "")[:100]
         return _ses_failures(bounce.get("bouncedRecipients"), "failed", temporary, subtype)
     if kind == "DeliveryDelay":  # still queued: recorded, not a failure
-        delay = data.get("deliveryDelay")
-        delay = delay if isinstance(delay, dict) else {}
+        delay = _object(data.get("deliveryDelay"))
         subtype = str(delay.get("delayType") or "")[:100]
         return _ses_failures(delay.get("delayedRecipients"), "delayed", True, subtype)
     if kind == "Delivery":
-        delivery = data.get("delivery")
-        delivery = delivery if isinstance(delivery, dict) else {}
+        delivery = _object(data.get("delivery"))
         said = str(delivery.get("smtpResponse") or "")[:1000]
         recipients = delivery.get("recipients")
         recipients = recipients if isinstance(recipients, list) else []
@@ -997,8 +996,7 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
         return sorted(addresses_in(headers(msg, "From"))), "opt-out"
     ses = ses_data(msg) or {}
     if (ses.get("notificationType") or ses.get("eventType")) == "Complaint":
-        complaint = ses.get("complaint")
-        complaint = complaint if isinstance(complaint, dict) else {}
+        complaint = _object(ses.get("complaint"))
         found = [
             _address(r.get("emailAddress")) for r in _objects(complaint.get("complainedRecipients"))
         ]
