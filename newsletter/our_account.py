@@ -30,9 +30,18 @@ OUR_SENDER = re.compile(
     r"invalid credentials for relay|sending (?:email )?account has been (?:temporarily )?"
     r"suspended|"
     # Our return path's or From's domain or address, refused: "Sender domain does not
-    # exist", "your mail from domain has no DNS records", "From address does not exist"
-    r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from|your)(?:'s)? (?:domain|address) "
-    r"(?:does not exist|doesn't exist|not found|is not valid|has no dns)|"
+    # exist", "your mail from domain has no DNS records", "From address does not exist",
+    # Plan 9's "Sender domain must exist", "Mailbox of sender does not exist"
+    r"\b(?:sender|from|return[- ]path|reverse[- ]path|mail from|your)(?:'s)? "
+    r"(?:domain|address|user|mailbox) "
+    r"(?:does not exist|doesn't exist|not found|is not valid|has no dns|must exist)|"
+    r"\b(?:domain|address|user|mailbox) of (?:the )?sender(?: address)? "
+    r"(?:does not exist|doesn't exist|not found|unknown)|"
+    # RFC 7505's "Sender address has null MX"; Postfix's "Sender address rejected: Domain x
+    # does not accept mail (nullMX)"
+    r"\bsender address has null ?mx|"
+    # the same in Polish and Persian: the sender's (nadawcy, فرستنده) domain or address
+    r"\b(?:domena|adres) nadawcy nie istnieje|فرستنده[^.،]{0,20}وجود ندارد|"
     # No mail exchanger for it: chkuser's "can't find a valid MX for sender domain", Haraka's
     # "No MX for your FROM address"
     r"valid mx for sender domain|no mx for your from address|"

@@ -1001,6 +1001,37 @@ def vacation(recipient: str, *, text: str = "", display_name: str = "") -> bytes
     )
 
 
+_GMAIL_WORDS = {
+    "en": (
+        "** Address not found **\n\nYour message wasn't delivered to {r} because the address "
+        "couldn't be found, or is unable to receive mail.\n\nLearn more here: "
+        "https://support.google.com/mail/?p=NoSuchUser\n\nThe response from the remote server "
+        "was:\n{reply}\n"
+    ),
+    "fr": (
+        "** Adresse introuvable **\n\nVotre message n'a pas été distribué à {r} car l'adresse "
+        "est introuvable ou ne peut pas recevoir de messages.\n\nEn savoir plus : "
+        "https://support.google.com/mail/?p=NoSuchUser\n\nLa réponse du serveur distant a été "
+        ":\n{reply}\n"
+    ),
+}
+
+
+def gmail_text(recipient: str, reply: str, language: str = "en") -> bytes:
+    """Gmail's "Address not found" notice as plain text alone, as a bounce arrives whose
+    status part was lost on the way: its words around whatever the remote server replied."""
+    body = _GMAIL_WORDS[language].format(r=recipient, reply=reply)
+    return _crlf(
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+        f"To: {verp(recipient)}\nX-Failed-Recipients: {recipient}\n"
+        f"Subject: Delivery Status Notification (Failure)\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+        + body
+        + "\n----- Original message -----\n\n"
+        + original(recipient)
+    )
+
+
 def challenge(recipient: str, service: str) -> bytes:
     """A challenge-response filter holding our mail until a person proves to be one, as Boxbe
     and SpamArrest word theirs: from the service, naming the reader, no status."""

@@ -613,7 +613,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown mailbox",
             "unknown recipient",
             "unknown user",
-            "user does not exist",
             "user missing home directory",
             "user not exist",
             "user not found",
@@ -663,11 +662,14 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # by our system"
             r"\baddress (?:is )?not recogni[sz]ed by\b",
             r"\brecipient <\s*> unknown\b",  # Barricade MX's call-ahead: "recipient <x> unknown"
+            # (vpopmail's catch-all: "POP user does not exist, but will deliver to ...", and
+            # what failed is that delivery)
+            r"user does not exist(?!,? but will deliver)",
             # Polish: "550 <x> nie istnieje" (does not exist)
-            r"(?<!nadawca )\bnie istnieje\b",  # not the sender's (nadawca)
+            r"(?<!nadawca )(?<!nadawcy )\bnie istnieje\b",  # not the sender's (nadawca)
             r"\brecipient e-?mail add?ress unknown\b",  # Strato, "adress" and all
-            # Persian: the user, recipient or address "does not exist".
-            "(?:کاربر|گیرنده|نشانی|آدرس)[^.،]{0,40}?وجود ندارد",
+            # Persian: the user, recipient or address "does not exist"; not the sender's
+            "(?:کاربر|گیرنده|نشانی|آدرس)(?![^.،]{0,20}فرستنده)[^.،]{0,40}?وجود ندارد",
             "<" + _G + r">\.\.\. blocked by ",
             "account " + _G + " does not exist at the organization",
             r"adresse d au moins un destinataire invalide\. invalid recipient\." + _G + "41[68]",
@@ -883,7 +885,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "553 " + _G + " does not exist",
             # OpenSMTPD's own "Invalid domain name", the whole of its words; a "501 5.5.4" with
             # the same words is Microsoft refusing our EHLO name
-            r"(?<!50\d )(?<!5\.5\.\d )invalid domain name\W*$",
+            # (Sendmail puts the address between: "501 5.5.4 <x>... Invalid domain name")
+            r"(?<!50\d )(?<!5\.5\.\d )(?<!\.\.\. )invalid domain name\W*$",
             # Go's resolver (mox, chasquid): "lookup example.net on 127.0.0.53:53: no such host"
             r"lookup \S+(?: on \S+)?: no such host",
             # ZoneMTA: "DNS error occurred while resolving the Mail Exchange (MX) server for
@@ -1599,7 +1602,7 @@ _SHARP = [
             # Too many of our recipients were unknown there (Yahoo's TSS11): the words name
             # unknown recipients, the refusal is of us.
             r"excessive (?:unknown recipients|userid unknowns)|"
-            r"too many invalid (?:addresses|recipients)|too many unknown users|"
+            r"too many (?:invalid|bad|unknown) (?:addresses|recipients|users)|"
             # our IP named on a block list, as a spammer, or refused at Gmail's door, in words
             # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
             r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"
@@ -1616,13 +1619,41 @@ _SHARP = [
             re.I,
         ),
     ),
-    # (Not RFC 7505's 5.7.27 "sender address has null MX": our return path's domain.)
+    # Ours before the words of a dead address or domain that they share ("Sender address
+    # rejected: Domain x does not accept mail (nullMX)").
+    # Our own relay's limits and our own sending account (our_account.py): "quota exceeded"
+    # and "suspended" there are ours, not the reader's mailbox's.
+    ("rate_limited", our_account.SENDING_LIMIT),
+    ("sender_rejected", our_account.OUR_SENDER),
+    # The receiver called back our return path and it failed, or refused it outright: our
+    # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
+    # unknown" for the recipient). Exim's callout begins "550-Verification failed for
+    # <sender>" and ends "550 Sender verify failed".
+    (
+        "sender_rejected",
+        re.compile(
+            r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
+            r"sender verify callout|envelope sender has been denied|not authorized sender|"
+            r"callback setup failed while verifying|"
+            r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
+            r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
+            r"\bsender address blocked\b|"
+            # web.de: our domain's DNS ("Invalid DNS MX or A/AAAA resource record")
+            r"invalid dns mx or a/aaaa resource record|"
+            r"\byour (?:e-?mail )?address\W{0,6}(?:has been|is) (?:blocked|banned|black ?listed)\b|"
+            # Discourse: our address is no forum user's
+            r"was sent from an unknown email address|"
+            r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
+            r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
+            re.I,
+        ),
+    ),
     (
         "no_mail_accepted",
         # (not "x does not accept mail from <us>": the recipient's filter, below; nor "...
         # mail with attachments", "... mails at the moment": the words go on to say more)
         re.compile(
-            r"(?<!sender address has )null ?mx|"
+            r"null ?mx|"
             r"does not accept (?:any )?(?:e-?)?mail\s*(?:\(nullmx\)|[.;,]|$)",
             re.I,
         ),
@@ -1676,35 +1707,19 @@ _SHARP = [
     # Microsoft 365's 5.7.64 "TenantAttribution; Relay Access Denied": our own connector to
     # a tenant is not recognised, not the reader's domain refusing to relay
     ("security_error", re.compile(r"must issue a starttls|tenantattribution", re.I)),
-    # Exchange Online's own name for a domain that does not exist (5.4.4, a routing code)
-    ("host_unknown", re.compile(r"\bsmtpsend\.dns\.nonexistentdomain\b", re.I)),
-    # Our own relay's limits and our own sending account (our_account.py): "quota exceeded"
-    # and "suspended" there are ours, not the reader's mailbox's.
-    ("rate_limited", our_account.SENDING_LIMIT),
-    ("sender_rejected", our_account.OUR_SENDER),
-    # The receiver called back our return path and it failed, or refused it outright: our
-    # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
-    # unknown" for the recipient). Exim's callout begins "550-Verification failed for
-    # <sender>" and ends "550 Sender verify failed".
+    # A name server that failed to answer, whatever the words around it say of the domain
+    # (chasquid: "Could not find mail server: lookup x on 127.0.0.53:53: server
+    # misbehaving"; getaddrinfo's EAI_AGAIN)
     (
-        "sender_rejected",
+        "network_error",
         re.compile(
-            r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
-            r"sender verify callout|envelope sender has been denied|not authorized sender|"
-            r"callback setup failed while verifying|"
-            r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
-            r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
-            r"\bsender address blocked\b|"
-            # web.de: our domain's DNS ("Invalid DNS MX or A/AAAA resource record")
-            r"invalid dns mx or a/aaaa resource record|"
-            r"\byour (?:e-?mail )?address\W{0,6}(?:has been|is) (?:blocked|banned|black ?listed)\b|"
-            # Discourse: our address is no forum user's
-            r"was sent from an unknown email address|"
-            r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
-            r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
+            r"lookup \S+(?: on \S+)?: (?:server misbehaving|i/o timeout)|"
+            r"temporary failure in name resolution",
             re.I,
         ),
     ),
+    # Exchange Online's own name for a domain that does not exist (5.4.4, a routing code)
+    ("host_unknown", re.compile(r"\bsmtpsend\.dns\.nonexistentdomain\b", re.I)),
 ]
 _ORDER = {"virus": 0, "syntax_error": 2}
 # Searched in folded text (reason_for_text): the literals folded here match without re.I,
@@ -2240,6 +2255,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
             (_E("account service is temporarily unavailable"), "too_many_connections"),
             (r"too many recipients|exceeding outbound thread limit", "too_many_connections"),
+            # Its table: "503 User unknown" is a bad sequence of commands or a missing login
+            (r"\b503 user unknown", "security_error"),
             (r"invalid address|user unknown|invalid recipient", "user_unknown"),
             (_E("email rejected due to security policies"), "virus"),
         ],
@@ -2308,7 +2325,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             # Its answer to RCPT TO for a dead address carries a policy status (5.7.1):
             # the words decide, a DSN without the command included.
             (r"\bno such user!", "user_unknown"),
-            (_E("no correct recipients"), "user_unknown"),
+            # Its answer to DATA when no RCPT TO was taken, whatever refused them
+            (_E("no correct recipients"), "unknown"),
             # The reader's account blocked for breaking Yandex's terms (its help says so).
             (_E("policy rejection on the target address"), "mailbox_disabled"),
             (_E("blocked by spam statistics"), "spam"),

@@ -33,8 +33,20 @@ GAVE_UP = re.compile(r"permanent fatal delivery errors|removed from the mail que
 # Exchange Online's tags after a reply ("[Name=Protocol Filter Agent][AGT=PFA][MxId=...]"):
 # which of its agents answered, whatever the reply was, not words of a filter's refusal
 AGENT_TAG = re.compile(r"\[(?:name|agt|mxid|ipv4|ipv6)=[^\]]{0,80}\]")
-# qmail's close to a refusal ("Giving up on 198.51.100.7."): that it stopped, not why
-QMAIL_GAVE_UP = re.compile(r"\bgiving up on [\d.:a-f]+\.?(?=\s|$)")
+# qmail's close to a refusal ("Giving up on 198.51.100.7."): that it stopped, not why;
+# the wrappers of the remote's reply that Exchange ("5.1.351 Remote server returned unknown
+# recipient or mailbox unavailable -> 550 Blocked") and Gmail ("... because the address
+# couldn't be found, or is unable to receive mail. ... The response from the remote server
+# was: 550 Denied by policy") put around any refusal: that it was refused, the reply says why
+NOT_WHY = re.compile(
+    r"\bgiving up on [\d.:a-f]+\.?(?=\s|$)|"
+    r"remote server returned unknown recipient or mailbox unavailable\s*(?=->)|"
+    r"(?:because the address couldn't be found,? or is unable to receive mail|"
+    r"car l'adresse est introuvable ou ne peut pas recevoir de messages)"
+    r"(?=.{0,400}?(?:the response (?:from the remote server )?was|"
+    r"la r[eé]ponse (?:du serveur distant )?a [eé]t[eé]))",
+    re.S,
+)
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
 # command" (GMX's Exim)
@@ -170,7 +182,7 @@ class Background:
 
     @cached_property
     def folded(self) -> str:
-        return QMAIL_GAVE_UP.sub(" ", fold(self.text))
+        return NOT_WHY.sub(" ", fold(self.text))
 
     @cached_property
     def command(self) -> str:
@@ -205,7 +217,7 @@ def judge(evidence: Evidence, background: Background, alone: bool = False) -> Fa
     # A multi-line reply read as one line: a phrase may span two of its lines.
     diagnostic = background.quoted.out_of_own(evidence.diagnostic)
     words = fold(ADDRESS.sub(" ", unfold_reply(diagnostic)))
-    words = AGENT_TAG.sub(" ", QMAIL_GAVE_UP.sub(" ", words))
+    words = AGENT_TAG.sub(" ", NOT_WHY.sub(" ", words))
     # The recipient's own transcript first: another recipient's may have failed elsewhere.
     said = diagnostic.lower()
     own_command = failed_command(said)

@@ -1,0 +1,185 @@
+"""Real replies behind the words that drop a reader at once.
+
+Every phrase, regex and provider rule that gives a dead address or domain (user_unknown,
+host_unknown, no_mail_accepted) was looked up where real servers write it: their sources
+(Postfix's smtpd_check.c, chasquid, Plan 9's smtpd, vpopmail, Yandex's NwSMTP), providers'
+code tables (Mimecast's), bounce parsers' sample sets, and threads that quote bounces. These
+are the replies found behind those words that are not a dead address: our own domain
+refused, a name server that failed to answer, a wrapper around another refusal, or words of
+a different meaning. Each dropped the reader before; the dead addresses beside them still do.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bounce_samples import classified, exchange, gmail_text, postfix, qmail, sendmail
+
+READER = "reader@example.net"
+OUR_RETURN_PATH = "bounces+reader=example.net@bounces.example.org"
+
+
+def _kinds(raw: bytes) -> list[tuple[str, str]]:
+    return [(f.kind, f.reason) for f in classified(raw).recipients]
+
+
+@pytest.mark.parametrize(
+    "status, said, command",
+    [
+        # Postfix's reject_unknown_mailhost for the sender class (smtpd_check.c)
+        (
+            "5.7.27",
+            f"550 5.7.27 <{OUR_RETURN_PATH}>: Sender address rejected: Domain "
+            "bounces.example.org does not accept mail (nullMX)",
+            "RCPT TO",
+        ),
+        # RFC 7505's own words, at MAIL FROM
+        ("5.7.27", "550 5.7.27 Sender address has null MX", "MAIL FROM"),
+        # GMX at MAIL FROM, reported against the recipient by a relay
+        (
+            "5.0.0",
+            "550-Requested action not taken: mailbox unavailable\n550 Sender address has null MX",
+            "RCPT TO",
+        ),
+        # Plan 9's smtpd (startcmd), after DATA
+        (
+            "5.7.1",
+            "554 5.7.1 Sender domain must exist: out1.example.org!bounces.example.org",
+            "end of DATA",
+        ),
+        ("5.0.0", "554 Sender domain must exist: <news@example.org>", "RCPT TO"),
+        ("5.0.0", "550 Sender user does not exist", "RCPT TO"),
+        ("5.1.8", "550 5.1.8 Mailbox of sender does not exist", "RCPT TO"),
+        ("5.0.0", "550 Domena nadawcy nie istnieje", "RCPT TO"),  # Polish: the sender's
+        ("5.0.0", "550 آدرس فرستنده وجود ندارد", "RCPT TO"),  # Persian: the sender's
+    ],
+)
+def test_our_own_domain_or_address_refused_is_ours_not_a_dead_reader(status, said, command):
+    raw = postfix(READER, status, said, in_reply_to=command)
+    assert _kinds(raw) == [("sender", "sender_rejected")]
+
+
+def test_plan9s_sender_domain_refusal_in_sendmails_words_is_ours():
+    assert _kinds(sendmail(READER, "501 Sender domain must exist")) == [
+        ("sender", "sender_rejected")
+    ]
+
+
+@pytest.mark.parametrize(
+    "said, kind, reason",
+    [
+        # chasquid gives up on a name server that did not answer (courier/smtp.go: the DNS
+        # error is temporary), and calls it "could not find mail server"
+        (
+            "Could not find mail server: lookup example.net on 127.0.0.53:53: server misbehaving",
+            "soft",
+            "network_error",
+        ),
+        ("Could not find mail server: lookup example.net: i/o timeout", "soft", "network_error"),
+        (
+            "Could not find mail server: lookup example.net: Temporary failure in name resolution",
+            "soft",
+            "network_error",
+        ),
+        # ...and when the name does not exist, the domain is dead
+        (
+            "Could not find mail server: lookup example.net on 127.0.0.53:53: no such host",
+            "hard",
+            "host_unknown",
+        ),
+    ],
+)
+def test_a_name_server_that_did_not_answer_is_no_dead_domain(said, kind, reason):
+    assert _kinds(postfix(READER, "5.4.4", said)) == [(kind, reason)]
+
+
+YANDEX = "mx.yandex.ru[77.88.21.249]"
+MIMECAST = "eu-smtp-inbound-1.mimecast.com[195.130.217.221]"
+
+
+@pytest.mark.parametrize(
+    "status, said, remote, command, kind, reason",
+    [
+        # Yandex's answer to DATA when it took no RCPT TO, whatever refused them (NwSMTP)
+        ("5.5.4", "503 5.5.4 No correct recipients.", YANDEX, "end of DATA", "soft", "unknown"),
+        ("5.7.1", "550 5.7.1 No such user!", YANDEX, "RCPT TO", "hard", "user_unknown"),
+        # Mimecast's table: "503 User unknown" is a bad sequence of commands or a login it
+        # wants; its dead address is "550 Invalid Recipient"
+        ("5.0.0", "503 User unknown", MIMECAST, "RCPT TO", "sender", "security_error"),
+        ("5.0.0", "550 Invalid Recipient", MIMECAST, "RCPT TO", "hard", "user_unknown"),
+    ],
+)
+def test_a_providers_words_mean_what_its_own_table_says(
+    status, said, remote, command, kind, reason
+):
+    raw = postfix(READER, status, said, remote=remote, in_reply_to=command)
+    assert _kinds(raw) == [(kind, reason)]
+
+
+def test_microsofts_refusal_of_our_ehlo_name_in_sendmails_summary_is_ours():
+    """Sendmail's summary line puts the address between the code and the words ("501 5.5.4
+    <x>... Invalid domain name"): still Microsoft refusing our EHLO name."""
+    assert _kinds(sendmail(READER, "501 5.5.4 Invalid domain name")) == [("sender", "syntax_error")]
+
+
+WRAPPER = "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable"
+
+
+@pytest.mark.parametrize(
+    "said, kind, reason",
+    [
+        # Exchange's words around any refusal at RCPT TO: the reply after "->" says why
+        (f"{WRAPPER} -> 550 Blocked", "sender", "blocked"),
+        (f"{WRAPPER} -> 550 Message rejected as spam by Content Filtering", "sender", "spam"),
+        (f"{WRAPPER} -> 550 5.1.1 User unknown", "hard", "user_unknown"),
+        (WRAPPER, "hard", "user_unknown"),
+    ],
+)
+def test_exchanges_wrapper_gives_way_to_the_remotes_reply(said, kind, reason):
+    assert _kinds(exchange(READER, "5.1.351", said)) == [(kind, reason)]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "554 5.7.1 too many bad recipients",  # a Go SMTP server's abuse cut-off
+        "550 5.7.1 Too many unknown recipients",
+    ],
+)
+def test_too_many_unknown_recipients_of_ours_is_a_block_of_us(said):
+    assert _kinds(postfix(READER, "5.7.1", said)) == [("sender", "blocked")]
+
+
+def test_vpopmails_catch_all_delivers_so_the_address_lives():
+    """vdelivermail: "user does not exist, but will deliver to" the domain's catch-all; what
+    failed is that delivery (here qmail's loop)."""
+    said = (
+        "POP user does not exist, but will deliver to /home/vpopmail/domains/example.net/all\n"
+        "This message is looping: it already has my Delivered-To line. (#5.4.6)"
+    )
+    assert _kinds(qmail(READER, said, stage=".")) == [("soft", "network_error")]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    "reply, kind, reason",
+    [
+        ("550 Denied by policy", "sender", "policy"),  # Broadcom's content refusal
+        ("553 Envelope sender rejected", "sender", "sender_rejected"),
+        ("554 rejected due to spam URL in content", "sender", "spam"),
+        ("550 Administrative prohibition - envelope blocked", "sender", "sender_rejected"),
+        ("550 Request failed; Mailbox unavailable", "soft", "unknown"),  # Yahoo, after DATA
+        (
+            "550 5.1.1 The email account that you tried to reach does not exist.",
+            "hard",
+            "user_unknown",
+        ),
+    ],
+)
+def test_gmails_address_not_found_words_give_way_to_the_remotes_reply(
+    language, reply, kind, reason
+):
+    """Gmail wraps every permanent refusal in "the address couldn't be found, or is unable
+    to receive mail" (the xen-devel archive shows it around Google Groups' refusal of a
+    non-member); read as text alone, the wrapper's words dropped the reader whatever the
+    remote server said."""
+    assert _kinds(gmail_text(READER, reply, language)) == [(kind, reason)]
