@@ -12,7 +12,7 @@ a different meaning. Each dropped the reader before; the dead addresses beside t
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, exchange, gmail_text, postfix, qmail, sendmail
+from bounce_samples import classified, exchange, gmail_text, hmailserver, postfix, qmail, sendmail
 
 READER = "reader@example.net"
 OUR_RETURN_PATH = "bounces+reader=example.net@bounces.example.org"
@@ -183,3 +183,10 @@ def test_gmails_address_not_found_words_give_way_to_the_remotes_reply(
     non-member); read as text alone, the wrapper's words dropped the reader whatever the
     remote server said."""
     assert _kinds(gmail_text(READER, reply, language)) == [(kind, reason)]
+
+
+@pytest.mark.parametrize("said", ["550 Recipient not in route list.", "550 User unknown"])
+def test_hmailservers_notice_names_the_command_its_reply_answered(said):
+    """hMailServer's notice says "hMailServer sent: RCPT TO:<x>" above the reply: a dead
+    address at RCPT TO, which was a soft failure of a reply of unknown stage."""
+    assert _kinds(hmailserver(READER, said)) == [("hard", "user_unknown")]

@@ -49,9 +49,10 @@ NOT_WHY = re.compile(
 )
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
-# command" (GMX's Exim)
+# command" (GMX's Exim), "hMailServer sent: RCPT TO:<x>"
 SAID_COMMAND = re.compile(
-    r"(?:(?:in\s+reply\s+to|after)\s+(?:end\s+of\s+)?|smtp\s+command[-\s:]*)"
+    r"(?:(?:in\s+reply\s+to|after)\s+(?:end\s+of\s+)?|smtp\s+command[-\s:]*|"
+    r"hmailserver\s+sent:\s*)"
     r"(data|rcpt(?:\s+to)?|mail\s+from)\b"
 )
 # Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
