@@ -40,7 +40,7 @@ from bounce_samples import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.bounces import scan
+from newsletter.bounces import dsn, scan
 from newsletter.bounces.reasons import failed_command
 from newsletter.bounces.reports import classify
 from newsletter.bounces.scan import addresses_in
@@ -514,10 +514,10 @@ def test_a_status_parts_blocks_are_read_as_fields_only_and_so_many_at_most():
     head, _, rest = raw.partition(b"Final-Recipient:")
     padded = head + b"Final-Recipient:" + rest.replace(b"\n\n", b"\n\n" + b"x\n\n" * 10_000, 1)
     msg = email.message_from_bytes(padded, policy=scan.READABLE)
-    assert len(scan._parts(msg)) < 10
-    [status] = [p for p, kind in scan._parts(msg) if kind == "message/delivery-status"]
-    assert len(scan._inner(status)) > 10_000
-    assert [e.address for e in scan.dsn_fields(msg)] == ["reader@example.net"]
+    assert len(scan.bounce_parts(msg)) < 10
+    [status] = [p for p, kind in scan.bounce_parts(msg) if kind == "message/delivery-status"]
+    assert len(scan.inner_parts(status)) > 10_000
+    assert [e.address for e in dsn.fields(msg)] == ["reader@example.net"]
     assert [(f.address, f.kind) for f in classified(padded).recipients] == [
         ("reader@example.net", "hard")
     ]

@@ -2882,11 +2882,11 @@ def test_a_message_read_is_let_go():
     import gc
     import weakref
 
-    from newsletter.bounces import scan
+    from newsletter.bounces import dsn, scan
 
     raw = postfix("gone@example.net", "5.1.1", "550 5.1.1 <gone@example.net>: User unknown")
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    assert scan.dsn_fields(msg) and scan.human_text(msg)
+    assert dsn.fields(msg) and scan.human_text(msg)
     kept = weakref.ref(msg)
     del msg
     gc.collect()

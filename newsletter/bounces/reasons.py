@@ -14,7 +14,7 @@ import re
 from email.message import Message
 from functools import cached_property
 
-from newsletter.bounces import phrases, quoted
+from newsletter.bounces import phrases, providers, quoted
 from newsletter.bounces.phrases import fold
 from newsletter.bounces.scan import ADDRESS, Evidence, from_daemon, header_text
 from newsletter.bounces.verdict import Failure, kind_of
@@ -224,7 +224,7 @@ def judge(evidence: Evidence, background: Background, alone: bool = False) -> Fa
     own_command = failed_command(said)
     command = own_command or background.command
     command = command or ("rcpt" if RECIPIENT_REJECTED.search(words) else "")
-    provider = _provider_reason(_hosts(evidence), words)
+    provider = providers.reason(_hosts(evidence), words)
     # The command the report names for this recipient: its own words', or, when it names no
     # other recipient, its general words' too.
     said_command = command if alone else own_command
@@ -635,10 +635,3 @@ def _hosts(evidence: Evidence) -> tuple[str, ...]:
         evidence.remote,
         named.group(1) if named else "",
     )
-
-
-def _provider_reason(hosts: tuple[str, ...], words: str) -> str | None:
-    for provider, rules in phrases.PROVIDER_REASONS:
-        if any(host and provider.search(host) for host in hosts):
-            return next((reason for pattern, reason in rules if pattern.search(words)), None)
-    return None

@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from newsletter.bounces import quoted, reasons, scan
+from newsletter.bounces import complaints, dsn, quoted, reasons, scan, ses, text_part
 from newsletter.bounces.verdict import Failure, Verdict
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,11 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     if original is not None:
         verdict.return_paths += scan.listed(scan.headers(original, "Return-Path"))
     # An SES notification (by SNS e-mail) quotes our message in its "mail" object.
-    ids, sources = scan.ses_sent(msg)
+    ids, sources = ses.sent(msg)
     verdict.message_ids += ids
     verdict.return_paths += sources
     # A feedback loop that redacts the original still names its envelope sender, our VERP.
-    fields = scan.feedback_fields(scan.feedback_report(msg))
+    fields = complaints.feedback_fields(complaints.feedback_report(msg))
     if fields is not None:
         verdict.return_paths += scan.listed(fields.get_all("Original-Mail-From", []))
     inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
@@ -88,7 +88,7 @@ def _read(raw: bytes, verdict: Verdict) -> None:
 
 
 def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
-    complaint = scan.complaint_recipients(msg, original)
+    complaint = complaints.complaint_recipients(msg, original)
     if complaint is not None:
         addresses, feedback = complaint
         # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's
@@ -103,7 +103,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
         }.get(feedback, "complaint")
         if (
             verdict.reason == "auth_failure"
-            and scan.feedback_says(msg, "Delivery-Result") == "delivered"
+            and complaints.feedback_says(msg, "Delivery-Result") == "delivered"
         ):
             # It failed the check and reached the reader all the same: no refusal to count
             # towards holding the domain (RFC 6591's Delivery-Result).
@@ -114,9 +114,9 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     ours = scan.not_recipients(msg, original)
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
-    ses = scan.ses_notice(msg)
-    found = scan.dsn_fields(msg) or ses or scan.aol_screen_names(msg, context)
-    if ses is not None and not found:
+    notice = ses.notice(msg)
+    found = dsn.fields(msg) or notice or text_part.aol_screen_names(msg, context)
+    if notice is not None and not found:
         # An SES event that fails nobody (a send, an open, a click), or one that cannot be
         # read: its words are JSON, our own address and SNS's links, never a report's.
         verdict.reason = "not_a_bounce"
@@ -135,7 +135,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     machine = reasons.maybe_a_report(msg, subject)
     persons = not machine and "@" in scan.header_text(msg, "From")
     if not found and notice is None and not reasons.is_auto_reply(msg, subject) and machine:
-        found = scan.text_failures(context, ours)
+        found = text_part.text_failures(context, ours)
     if not found:
         verdict.reason = notice or reasons.without_recipient(msg, subject, context)
         if (
@@ -144,10 +144,10 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             and not persons
         ):
             # A bounce that names nobody in its words still quotes whom it was sent to.
-            found = scan.from_original(original, ours)
+            found = text_part.from_original(original, ours)
         if not found:
             return
-    said = {e.address.lower(): e for e in scan.text_failures(context, ours)}
+    said = {e.address.lower(): e for e in text_part.text_failures(context, ours)}
     alone = len(found) == 1
     if alone and original is not None:
         _as_sent(found[0], said, original)

@@ -1,0 +1,125 @@
+"""Complaints: feedback reports (ARF), Microsoft's and others' reports sent as plain
+multipart/mixed, and the reader they name."""
+
+from __future__ import annotations
+
+import base64
+import re
+from email.message import Message
+from email.parser import HeaderParser
+
+from newsletter.bounces import ses
+from newsletter.bounces.dsn import field_value
+from newsletter.bounces.scan import (
+    READABLE,
+    addresses_in,
+    bounce_parts,
+    from_daemon,
+    header_text,
+    headers,
+    human_text,
+    inner_parts,
+    not_recipients,
+    text_of,
+)
+
+FEEDBACK_WORDS = re.compile(
+    r"(?i)(abuse report|complaint (?:about|regarding|report)|feedback[- ]loop|"
+    r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
+    r"email abuse|spam report|"
+    # an abuse desk's or a reader's own words, our message attached
+    r"unsolicited (?:e-?mail|message|bulk)|never (?:subscribed|signed up|opted in|asked for))"
+)
+
+
+def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
+    """(the complaining addresses, the feedback type), or None when it is no complaint."""
+    report = feedback_report(msg)
+    arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
+    if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
+        # Apple Mail's "unsubscribe" button: the subscriber writes from their own address.
+        return sorted(addresses_in(headers(msg, "From"))), "opt-out"
+    event = ses.parsed(msg) or {}
+    if (event.get("notificationType") or event.get("eventType")) == "Complaint":
+        complaint = ses.json_object(event.get("complaint"))
+        found = [
+            ses.json_address(r.get("emailAddress"))
+            for r in ses.json_objects(complaint.get("complainedRecipients"))
+        ]
+        feedback = complaint.get("complaintFeedbackType")
+        return [a.lower() for a in found if "@" in a], (
+            feedback if isinstance(feedback, str) else "abuse"
+        )
+    reader = msg.get("X-HmXmrOriginalRecipient")
+    if reader and not from_daemon(msg):
+        # Hotmail's older loop sends the complained-of message itself, this header added.
+        return sorted(addresses_in([str(reader)])), "abuse"
+    if not (report is not None or arf or _microsoft_style(msg, original)):
+        return None
+    found: list[str] = []
+    feedback = "abuse"
+    fields = feedback_fields(report)
+    if fields is not None:
+        for name in ("Original-Rcpt-To", "Removal-Recipient"):
+            found += filter(None, map(field_value, fields.get_all(name, [])))
+        feedback = (fields.get("Feedback-Type") or "abuse").strip().lower()
+    if not found and original is not None:
+        ours = not_recipients(msg, original)
+        for name in ("X-HmXmrOriginalRecipient", "To", "X-Original-To", "Delivered-To"):
+            found = sorted(addresses_in(headers(original, name)) - ours)
+            if found:
+                break
+    # Both fields often name the same reader: one complaint, one address.
+    return list(dict.fromkeys(a.lower() for a in found if "@" in a)), feedback
+
+
+def feedback_fields(report: Message | None) -> Message | None:
+    """The fields of a feedback report's machine-readable part (RFC 5965), parsed."""
+    if report is None:
+        return None
+    if report.is_multipart():
+        # Its blocks' fields as they came: printing a block again (as_string) encodes
+        # its text anew, which fails where the report's charset cannot hold it.
+        blocks = inner_parts(report)
+        text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
+        if not text and (report.get("Content-Transfer-Encoding") or "").lower() == "base64":
+            # NetEase's loop sends its fields in base64, which the parser takes for a
+            # message with no headers: they were lost, and a DMARC failure report was
+            # read as a complaint.
+            encoded = "".join(str(b.get_payload()) for b in blocks)
+            text = _from_base64(encoded)
+    else:
+        text = text_of(report)
+    return HeaderParser(policy=READABLE).parsestr(text.strip() + "\n")
+
+
+def _from_base64(encoded: str) -> str:
+    """Text in base64, as much of it as can be read: cut short, its padding is wrong."""
+    usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
+    usable = usable[: len(usable) - len(usable) % 4]
+    return base64.b64decode(usable).decode("utf-8", "replace")
+
+
+def feedback_says(msg: Message, name: str) -> str:
+    """One field of a feedback report's machine-readable part, lowercased; "" without."""
+    fields = feedback_fields(feedback_report(msg))
+    return (fields.get(name) or "").strip().lower() if fields is not None else ""
+
+
+def feedback_report(msg: Message) -> Message | None:
+    """A feedback report's machine-readable part (message/feedback-report), if it has one."""
+    return next(
+        (part for part, kind in bounce_parts(msg) if kind == "message/feedback-report"), None
+    )
+
+
+def _microsoft_style(msg: Message, original: Message | None) -> bool:
+    """Feedback loops that send the complained-of message attached to a plain notice."""
+    if original is None:
+        return False
+    if original.get("X-HmXmrOriginalRecipient"):
+        return True
+    if from_daemon(msg):  # a bounce that quotes a server's words about complaints
+        return False
+    said = f"{header_text(msg, 'Subject')} {human_text(msg)[:2000]}"
+    return msg.get_content_type() == "multipart/mixed" and bool(FEEDBACK_WORDS.search(said))

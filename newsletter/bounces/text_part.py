@@ -1,0 +1,171 @@
+"""The human-readable part of a bounce: each failed address on a line of its own (or
+behind "<...>:" or "to <...>"), with the remote server's words after it."""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from newsletter.bounces import quoted
+from newsletter.bounces.scan import (
+    ADDRESS,
+    FAILURE_STATUS,
+    LONGEST_LINE,
+    MOST_NAMED,
+    NOT_SUBSCRIBERS,
+    REPLIED_STATUS,
+    REPLY,
+    Evidence,
+    addresses_in,
+    header_text,
+    headers,
+)
+
+
+def text_failures(text: str, ours: set[str]) -> list[Evidence]:
+    """Each address the bounce's words name, with the words that follow it."""
+    lines = [line[:LONGEST_LINE] for line in text.split("\n")]
+    spots: dict[str, int] = {}  # address: the line it is first named on
+    # "To: list@example.org" in a summary of the original message, and a folded header's
+    # next lines ("From: =?utf-8?...?=" then " <news@example.org>")
+    in_headers = quoted.header_lines(lines, QUOTED_HEADER)
+    for i, line in enumerate(lines):
+        if in_headers[i]:
+            continue
+        slot = RECIPIENT_SLOT.match(line)
+        for found in ADDRESS.finditer(line):
+            address = found.group()
+            key = SCHEME.sub("", address.lower().rstrip("."))
+            if key in spots or (key in ours and not slot):
+                continue
+            if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
+                continue
+            if spots and _in_server_words(line[: found.start()]):
+                continue
+            spots[key] = i
+            if len(spots) > MOST_NAMED:
+                return []
+    if not spots:  # most messages read here name nobody: lower no line for them
+        return []
+    lowered = [line.lower() for line in lines]
+    spots = sorted(
+        (_verdict_line(lines, lowered, address, i), address) for address, i in spots.items()
+    )
+    found = []
+    for n, (i, address) in enumerate(spots):
+        end = spots[n + 1][0] if n + 1 < len(spots) and spots[n + 1][0] > i else i + 12
+        # Sendmail's "550 <address>... words" is that recipient's whole verdict; the lines
+        # after it are about the next host.
+        end = i + 1 if SENDMAIL_VERDICT.match(lines[i]) else max(end, i + 1)
+        # A summary's quoted headers below it ("Subject: ...") are ours, not the server's.
+        kept = [
+            lines[i],
+            *(line for n, line in enumerate(lines[i + 1 : end], i + 1) if not in_headers[n]),
+        ]
+        words = " ".join(" ".join(kept).split())
+        found.append(_evidence(address, words))
+    return found
+
+
+# qmail's QSBMF opens each recipient's paragraph with "<address>:" alone on a line (1&1 and
+# others write "address:"): a slot that names the failed recipient as a DSN's Final-Recipient
+# does, so it counts even when the same address sent the message (someone writing to
+# themselves) and the bounce came back to it.
+RECIPIENT_SLOT = re.compile(r"^\s*<?[^<>\s@]+@[^<>\s]+?>?:\s*$")
+QUOTED_HEADER = quoted.HEADER_LINE  # "To: list@example.org" in a summary of our message
+SENDMAIL_VERDICT = re.compile(r"^\s*[45]\d\d <[^>\s]+>\.\.\. \S")
+SCHEME = re.compile(r"^(?:smtp|rfc822|sip)[=:]")
+NOT_THE_RECIPIENT = re.compile(
+    r"(message-id|msgid|message id|\bid|mail from|envelope-from|sender|please try|"
+    r"new address(?: is)?|forward(?:ed|ing)? to|moved to|send mail to|"
+    # an address in the server's words to write to: "forward this error to", "contact"
+    r"this error to|contact(?: us| me)?(?: at)?|report details to|"
+    # Arabic: "contact us at"
+    r"تواصل معنا على|اتصل بنا على)[:= ]*<?$"
+)
+
+
+def _verdict_line(lines: list[str], lowered: list[str], address: str, first: int) -> int:
+    """Where to read an address's failure from, the first line that names it unless: a
+    transcript's RCPT TO for it (MDaemon names it first in a summary, "*  To:"), or, when no
+    server's code follows the first, a later line that has one close after it (Outlook's
+    "Your message to ... couldn't be delivered", the server's words far below)."""
+    named = [
+        i
+        for i in range(first, len(lines))
+        if address in lowered[i] and (i == first or not QUOTED_HEADER.match(lines[i]))
+    ]
+    rcpt = next((i for i in named if RCPT_COMMAND.search(lowered[i])), None)
+    if rcpt is not None:
+        return rcpt
+    if SERVER_CODE.search(" ".join(lines[first : first + 12])):
+        return first
+    return next((i for i in named if SERVER_CODE.search(" ".join(lines[i : i + 4]))), first)
+
+
+RCPT_COMMAND = re.compile(r"(?:>>>|-->)\s*rcpt\s+to\s*:")
+# A failure's reply code or enhanced status ("550", "5.1.1"), not a number in a date or an IP.
+SERVER_CODE = re.compile(r"(?<![\d.:\-])(?:[45][0-5]\d(?:[ \-]|$)|[45]\.\d{1,3}\.\d{1,3}(?![\d.]))")
+
+
+# A server's reply code (and status), and what it said after them up to an address.
+# (Zoho writes "ERROR CODE :553 - ...".)
+_REPLY_THEN = re.compile(r"(?<![\d.\-])[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?")
+# What may stand between a reply's code and the recipient it names: "550 5.1.1 <", "550 RCPT
+# TO:<", "550 Recipient <", "550 user ".
+_NAMING = re.compile(r"\W*(?:rcpt(?: to)?|recipient|user|mailbox|address)?\W*", re.I)
+
+
+def _in_server_words(before: str) -> bool:
+    """Whether an address comes inside a server's words, after its code and other words
+    ("553 Sorry, your email address (news@...) has been blocked", "... register your IP to
+    spammaster@..."): whom the server refused or asks to be written to, not another failed
+    recipient (read so once a recipient has been named)."""
+    codes = list(_REPLY_THEN.finditer(before))
+    return bool(codes) and not _NAMING.fullmatch(before[codes[-1].end() :])
+
+
+def _is_message_id(line: str, address: str) -> bool:
+    """Whether the words before an address say it is an id, our sender, or a new address."""
+    before = line[: line.find(address)].lower()
+    return bool(NOT_THE_RECIPIENT.search(before))
+
+
+def _evidence(address: str, words: str) -> Evidence:
+    status = REPLIED_STATUS.search(words) or FAILURE_STATUS.search(words)
+    reply = REPLY.search(words.replace(address, " "))
+    return Evidence(
+        address=address,
+        status=".".join(status.groups()) if status else "",
+        reply=reply.group(1) if reply else "",
+        action="failed",
+        diagnostic=words[:1000],
+    )
+
+
+# AOL's own notice (AIRmail) names the recipients by screen name, each on a line of its own
+# under "Your mail to the following recipients could not be delivered because ...:".
+AOL_NOTICE = re.compile(
+    r"following recipients could not be delivered because ([^:]*):[ \t]*\n\s*"
+    r"((?:[\w.\-]+[ \t]*(?:\n[ \t]*|$))+)",
+    re.I,
+)
+
+
+def aol_screen_names(msg: Message, text: str) -> list[Evidence]:
+    """The failed screen names of AOL's own notice, as addresses at aol.com."""
+    if not header_text(msg, "From").lower().rstrip("> ").endswith("@aol.com"):
+        return []
+    notice = AOL_NOTICE.search(text)
+    if notice is None:
+        return []
+    why = "could not be delivered because " + " ".join(notice[1].split())
+    return [_evidence(f"{name}@aol.com", why) for name in notice[2].split()]
+
+
+def from_original(original: Message, ours: set[str]) -> list[Evidence]:
+    """The quoted original's recipients, for a bounce whose words name nobody."""
+    found = addresses_in(headers(original, "To") + headers(original, "Cc")) - ours
+    return [
+        Evidence(address=a, action="failed") for a in sorted(found) if not NOT_SUBSCRIBERS.match(a)
+    ]
