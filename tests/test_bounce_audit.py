@@ -7,12 +7,23 @@ code tables (Mimecast's), bounce parsers' sample sets, and threads that quote bo
 are the replies found behind those words that are not a dead address: our own domain
 refused, a name server that failed to answer, a wrapper around another refusal, or words of
 a different meaning. Each dropped the reader before; the dead addresses beside them still do.
+The other way, the words of a refusal of our mail were looked up too: some servers use them
+for an address that does not exist, which we would have mailed for ever.
 """
 
 from __future__ import annotations
 
 import pytest
-from bounce_samples import classified, exchange, gmail_text, hmailserver, postfix, qmail, sendmail
+from bounce_samples import (
+    classified,
+    exchange,
+    gmail_text,
+    hmailserver,
+    postfix,
+    qmail,
+    rfc3464,
+    sendmail,
+)
 
 READER = "reader@example.net"
 OUR_RETURN_PATH = "bounces+reader=example.net@bounces.example.org"
@@ -190,3 +201,59 @@ def test_hmailservers_notice_names_the_command_its_reply_answered(said):
     """hMailServer's notice says "hMailServer sent: RCPT TO:<x>" above the reply: a dead
     address at RCPT TO, which was a soft failure of a reply of unknown stage."""
     assert _kinds(hmailserver(READER, said)) == [("hard", "user_unknown")]
+
+
+# The other way: words of a refusal of our mail that real servers also use for an address
+# that does not exist, which we would mail for ever.
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # MailMarshal's "invalid user" rule (Trustwave's knowledge base)
+        postfix(
+            READER, "5.0.0", f"550 Rule imposed mailbox access for <{READER}> refused: user invalid"
+        ),
+        # SecuMail's filter of the addresses that exist (OpenEMM's bounce rules: no such user)
+        postfix(READER, "5.0.0", "550 denied by SecuMail valid-address-filter"),
+        # "Address rejected" with a dead address's status, in reports that name no stage
+        # (Sisimai's own example of an unknown user)
+        rfc3464(READER, "5.1.1", "smtp; 550 5.1.1 Address rejected"),
+        exchange(READER, "5.1.1", "550 5.1.1 Address rejected"),
+        # Microsoft 365's edge blocking answering DATA for every recipient
+        postfix(
+            READER,
+            "5.4.1",
+            "550 5.4.1 All recipient addresses rejected : Access denied. AS(201806271)",
+            remote="example-net.mail.protection.outlook.com[104.47.1.36]",
+            in_reply_to="end of DATA",
+        ),
+    ],
+)
+def test_a_dead_address_in_words_that_also_refuse_senders_stops_at_once(raw):
+    assert _kinds(raw) == [("hard", "user_unknown")]
+
+
+def test_no_mx_for_the_readers_domain_in_a_stageless_report_is_a_dead_domain():
+    raw = rfc3464(READER, "5.1.2", "smtp; 550 5.1.2 No MX records for domain")
+    assert _kinds(raw) == [("hard", "host_unknown")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # the same words, where they are about our mail or our address
+        postfix(READER, "5.0.0", f"550 Rule imposed mailbox access for <{READER}> refused"),
+        postfix(READER, "5.1.1", "550 5.1.1 Address rejected", in_reply_to="end of DATA"),
+        rfc3464(READER, "5.1.1", "smtp; 550 5.1.1 Sender address rejected: User unknown"),
+    ],
+)
+def test_the_same_words_about_our_mail_stay_a_refusal_of_it(raw):
+    assert _kinds(raw) == [("sender", "sender_rejected")]
+
+
+def test_a_mailbox_closed_for_want_of_use_is_disabled_not_a_refusal_of_us():
+    said = (
+        "550 Due to extended inactivity new mail is not currently being accepted for this mailbox"
+    )
+    assert _kinds(postfix(READER, "5.0.0", said)) == [("soft", "mailbox_disabled")]

@@ -348,6 +348,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "mailbox_disabled": (  # Suspend
         [
+            # a mailbox closed for want of use (Sisimai files it as filtered)
+            "due to extended inactivity new mail is not currently being accepted for this mailbox",
             " is currently suspended",
             " temporary locked",
             "archived recipient",
@@ -483,6 +485,11 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "user_unknown": (
         [
             "recipient not in route list",  # hMailServer
+            # SecuMail's filter of the addresses that exist (OpenEMM files it with no such user)
+            "denied by secumail valid-address-filter",
+            # MailMarshal's "invalid user" rule: "550 Rule imposed mailbox access for <x>
+            # refused: user invalid" (any other rule of its is ours to read as a refusal)
+            "refused: user invalid",
             "email address is marked as invalid",  # Proofpoint Essentials: not in its directory
             "does not have a final email delivery point",  # phquery directories
             "l'adresse de messagerie référencée ci-dessus n'existe pas",
@@ -699,7 +706,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "بسبب تطابق قاعدة مصفي",  # and in Arabic
             "only accepting mail from specific email addresses",
             "bounced address",
-            "due to extended inactivity new mail is not currently being accepted for this mailbox",
             "has restricted sms e-mail",
             "is not accepting any mail",
             "not accepting mail with attachments or embedded images",  # AOL's AIRmail
@@ -801,7 +807,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "can't determine purported responsible address",
                     "connections not accepted from servers without a valid sender domain",
                     "denied [bouncedeny]",
-                    "denied by secumail valid-address-filter",
                     "delivery not authorized, message refused",
                     "does not exist e2110",
                     "domain of sender address ",

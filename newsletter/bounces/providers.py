@@ -255,9 +255,10 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("recipient addresses in single label domains not accepted"), "user_unknown"),
             (_S + r"5\.1\.10" + GAP + "recipient not found", "user_unknown"),
             (
-                _S + r"5\.4\.1" + GAP + _E("recipient address rejected: access denied"),
+                # edge blocking; at DATA: "All recipient addresses rejected : Access denied"
+                _S + r"5\.4\.1" + GAP + r"recipient address(?:es)? rejected ?: access denied",
                 "user_unknown",
-            ),  # edge blocking
+            ),
             (
                 _S + r"5\.5\.0" + GAP + "requested action not taken: mailbox unavailable",
                 "user_unknown",

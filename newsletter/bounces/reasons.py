@@ -347,8 +347,15 @@ def _reason(
         # Refused before any recipient was named: our connection, unless the words say
         # the host takes no mail at all.
         return found if found == "no_mail_accepted" else "blocked"
-    if found == "sender_rejected" and command == "rcpt" and evidence.status in DEAD_ADDRESS:
-        return phrases.reason_for_status(evidence.status)  # "address rejected" of the subscriber
+    # "Address rejected" of the subscriber: at RCPT TO, or in a report that names no stage,
+    # whose words do not say it was the sender's
+    stageless_and_not_ours = not command and not about_sender and "sender" not in words
+    if (
+        found == "sender_rejected"
+        and evidence.status in DEAD_ADDRESS
+        and (command == "rcpt" or stageless_and_not_ours)
+    ):
+        return phrases.reason_for_status(evidence.status)
     if found:
         return found
     # Sisimai's "on hold": a failure that gives no words to judge by.
