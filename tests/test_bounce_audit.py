@@ -257,3 +257,10 @@ def test_a_mailbox_closed_for_want_of_use_is_disabled_not_a_refusal_of_us():
         "550 Due to extended inactivity new mail is not currently being accepted for this mailbox"
     )
     assert _kinds(postfix(READER, "5.0.0", said)) == [("soft", "mailbox_disabled")]
+
+
+def test_a_campus_directory_with_no_one_of_that_name_is_a_dead_address():
+    """Sendmail's phquery mailer asks a CCSO directory ("nameserver") for the name: Yale's
+    report says no match means a mistyped name, not our connection."""
+    said = "550 5.1.1 <smith-una@example.edu>... No matches to nameserver query"
+    assert _kinds(postfix("smith-una@example.edu", "5.1.1", said)) == [("hard", "user_unknown")]

@@ -485,6 +485,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "user_unknown": (
         [
             "recipient not in route list",  # hMailServer
+            # Sendmail's phquery mailer: the campus directory (a CCSO "nameserver") has no
+            # one of that name
+            "no matches to nameserver query",
             # SecuMail's filter of the addresses that exist (OpenEMM files it with no such user)
             "denied by secumail valid-address-filter",
             # MailMarshal's "invalid user" rule: "550 Rule imposed mailbox access for <x>
@@ -1166,7 +1169,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "is in a black list",
             "is not allowed to send mail from",
             "no access from mail server",
-            "no matches to nameserver query",
             "not authorized to send email directly to our servers",  # Gmail 5.7.1
             "not currently accepting mail from your ip",
             "part of their network is on our block list",
