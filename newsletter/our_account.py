@@ -17,13 +17,19 @@ SENDING_LIMIT = re.compile(
     r"exceeded (?:its|your|the) sending (?:quota|limits?)|"
     # Gmail's own notice to a sender over its limit; Microsoft 365's submission quota
     r"reached a limit for sending mail|submission ?quota (?:was )?exceeded|"
-    r"sender's submission quota",
+    r"sender's submission quota|"
+    # a hosting account's hourly count (a queue filter's "450 Delayed: sender over quota"),
+    # a relay's ("You have exceeded your Outmail quota")
+    r"\bsender over quota\b|\byou have exceeded your (?:\w+ )?quota\b",
     re.I,
 )
 # Our account, identity or address: "Your account has been suspended", "Client does not
 # have permissions to send as this sender" (Microsoft 5.7.60), "550 5.1.0 Sender denied".
 OUR_SENDER = re.compile(
     r"\byour account (?:has been|is) (?:suspended|disabled|blocked|locked)|"
+    # cPanel's suspension of our hosting account's mail: "Outgoing mail from "user" has been
+    # suspended", "Domain x has an outgoing mail suspension"
+    r"\boutgoing mail from .{1,80}? has been suspended|has an outgoing mail suspension|"
     r"not allowed to send from this address|permissions? to send as this sender|"
     r"\bsender (?:denied|user is disabled)|"
     # Google Workspace's SMTP relay: our credentials, or our account

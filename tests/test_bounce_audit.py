@@ -17,6 +17,7 @@ import pytest
 from bounce_samples import (
     classified,
     exchange,
+    exim,
     gmail_text,
     hmailserver,
     postfix,
@@ -264,3 +265,101 @@ def test_a_campus_directory_with_no_one_of_that_name_is_a_dead_address():
     report says no match means a mistyped name, not our connection."""
     said = "550 5.1.1 <smith-una@example.edu>... No matches to nameserver query"
     assert _kinds(postfix("smith-una@example.edu", "5.1.1", said)) == [("hard", "user_unknown")]
+
+
+# The third way: words of a full or closed mailbox, or of retries run out, that real
+# servers also use when they refuse our mail: soft failures count against the reader.
+
+
+@pytest.mark.parametrize(
+    "status, said, command, reason",
+    [
+        # aiosmtpd's and Python's smtpd's answer over data_size_limit; Go servers' and
+        # Mailpit's RFC 5321 "exceeded storage allocation" under 5.3.4, message too big
+        ("5.3.4", "552 Error: Too much mail data", "end of DATA", "too_large"),
+        (
+            "5.3.4",
+            "552 5.3.4 Requested mail action aborted: exceeded storage allocation (52428800)",
+            "end of DATA",
+            "too_large",
+        ),
+        # cPanel suspending our hosting account's outgoing mail
+        (
+            "5.0.0",
+            '550 Outgoing mail from "news" has been suspended.',
+            "MAIL FROM",
+            "sender_rejected",
+        ),
+        (
+            "5.0.0",
+            "550 Domain example.org has an outgoing mail suspension.",
+            "RCPT TO",
+            "sender_rejected",
+        ),
+        # a Barracuda gateway's reputation block, in Rambler's words of a blocked mailbox
+        (
+            "5.7.1",
+            f"550 5.7.1 <{READER}>: Recipient address rejected: blocked by "
+            "d78608a.ess.barracudanetworks.com (reputation)",
+            "RCPT TO",
+            "bad_reputation",
+        ),
+        # a hosting queue filter's hourly count, a relay's quota of ours
+        ("4.7.1", "450 Delayed: sender over quota", "end of DATA", "rate_limited"),
+        (
+            "5.7.1",
+            f"554 5.7.1 <{READER}>: Recipient address rejected: You have exceeded your "
+            "Outmail quota.",
+            "RCPT TO",
+            "rate_limited",
+        ),
+        # La Poste refusing our connection at the greeting, under a mailbox status (4.2.1)
+        (
+            "4.2.1",
+            "421 4.2.1 Service refuse. Veuillez essayer plus tard. LPN006_107",
+            "greeting",
+            "blocked",
+        ),
+    ],
+)
+def test_a_refusal_of_our_mail_in_words_of_a_mailbox_is_ours(status, said, command, reason):
+    raw = postfix(READER, status, said, in_reply_to=command, action="failed")
+    assert _kinds(raw) == [("sender", reason)]
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        # qmail gave up on a server that refused our HELO name every time (Sisimai: blocked)
+        (
+            qmail(
+                READER,
+                "501 5.0.0 Invalid domain name\nI'm not going to try again; this message has "
+                "been in the queue too long.",
+                permanent=False,
+                stage="Connected to 192.0.2.112 but my name was rejected.",
+            ),
+            "blocked",
+        ),
+        # Exim gave up on a greylisting server (4.7.1 all along)
+        (
+            exim(READER, "451 4.7.1 Greylisted, please try again later: retry timeout exceeded"),
+            "blocked",
+        ),
+    ],
+)
+def test_retries_run_out_on_a_refusal_of_our_mail_are_that_refusal(raw, reason):
+    assert _kinds(raw) == [("sender", reason)]
+
+
+@pytest.mark.parametrize(
+    "status, said",
+    [
+        ("5.2.2", "552 5.2.2 Requested mail action aborted: exceeded storage allocation"),
+        ("5.7.1", f"540 5.7.1 <{READER}>: Recipient address rejected: Inactive"),
+        ("5.7.1", f"550 5.7.1 <{READER}>: Recipient address rejected: Blocked"),
+    ],
+)
+def test_a_full_or_closed_mailbox_at_rcpt_stays_the_readers(status, said):
+    [(kind, reason)] = _kinds(postfix(READER, status, said))
+    assert kind == "soft" and reason in ("mailbox_full", "mailbox_disabled")

@@ -284,7 +284,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "the recipient mailbox has exceeded its disk space limit",
             "the user's space has been used up",
             "the user you are trying to reach is over quota",
-            "too much mail data",
             "user has exceeded quota, bouncing mail",
             "user has too many messages on the server",
             "user is over quota",
@@ -320,6 +319,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "too_large": (  # MesgTooBig, ExceedLimit, EmailTooLarge
         [
             "oversized email rejected",  # MailScanner
+            "too much mail data",  # aiosmtpd, Python's smtpd: over data_size_limit
             "پیام شما بیش از حد بزرگ بود",  # Mailman 2, Persian: "your message was too big"
             "exceeded maximum inbound message size",
             "line limit exceeded",
@@ -403,7 +403,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Google's "550 5.2.1 ... ?p=DisabledUser", wherever a relay wraps it
             r"support\.google\.com/mail/\?p=disableduser",
             # Rambler: "540 5.7.1 <x>: Recipient address rejected: Inactive" (or "Blocked")
-            r"recipient address rejected: (?:inactive|blocked)\b",
+            # (not a gateway's "blocked by <host> (reputation)", "blocked using <list>")
+            r"recipient address rejected: (?:inactive|blocked)\b(?!\s*(?:by|using|due|for)\b)",
             # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
             # and a sending account are ours (our_account.py)
             r"(?<!your )(?<!sender )(?<!sending )\baccount (?:has been )?"

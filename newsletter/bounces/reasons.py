@@ -323,10 +323,15 @@ def _reason(
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
-    if found == "expired" and permanent:
-        # "Giving up" is how qmail ends every failure; a permanent status says why it failed,
-        # or the receiver's words for a refusal of our mail ("550 ... Rejected: SPAM").
+    if found == "expired" and (permanent or evidence.status[1:3] == ".7"):
+        # "Giving up" is how qmail ends every failure, and "retry timeout exceeded" Exim's:
+        # a permanent status, or one of our mail refused all along (4.7.1, greylisting),
+        # says why it failed, or the receiver's words ("550 ... Rejected: SPAM").
         found = _status_reason(evidence.status, words) or phrases.refusal_in_words(words) or found
+    if found in ("mailbox_full", "mailbox_disabled") and evidence.status[1:] in (".3.4", ".2.3"):
+        # "552 5.3.4 Error: too much mail data", "exceeded storage allocation" under a
+        # message-size status: our message is too big, not the mailbox too full
+        found = "too_large"
     if found == "user_unknown" and _refused_the_message(evidence.status, command):
         # unless the server's own words give an address status ("550 permanent failure for
         # one or more recipients (x:550 5.1.1 user unknown)")
@@ -337,8 +342,12 @@ def _reason(
         or said_command == "mail"
         or _names_ours(evidence, background.ours)
     )
-    # Words that say nothing we know, or that the address is dead:
-    nothing_or_dead = found in (None, "unknown") or kind_of(found) == "hard"
+    # Words that say nothing we know, that the address is dead, or that a mailbox or the
+    # retries failed: no recipient's, where none was named yet.
+    nothing_or_dead = (
+        found in (None, "unknown", "mailbox_full", "mailbox_disabled", "expired")
+        or kind_of(found) == "hard"
+    )
     if nothing_or_dead and about_sender:
         # Refused at MAIL FROM, or x.1.7/x.1.8: about our address, since no recipient was
         # named yet; words that say nothing we know ("550 Command Rejected") too.
