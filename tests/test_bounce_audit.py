@@ -363,3 +363,78 @@ def test_retries_run_out_on_a_refusal_of_our_mail_are_that_refusal(raw, reason):
 def test_a_full_or_closed_mailbox_at_rcpt_stays_the_readers(status, said):
     [(kind, reason)] = _kinds(postfix(READER, status, said))
     assert kind == "soft" and reason in ("mailbox_full", "mailbox_disabled")
+
+
+MICROSOFT = "example-org.mail.protection.outlook.com[104.47.1.36]"
+SES_RELAY = "email-smtp.us-east-1.amazonaws.com[52.0.0.1]"
+
+
+@pytest.mark.parametrize(
+    "status, said, remote, command, reason",
+    [
+        # MailChannels refusing our account, in words of invalid recipients (was hard)
+        (
+            "5.7.1",
+            "550 5.7.1 [BR] Our system has detected an excessively high number of invalid "
+            "recipients originating from your account.",
+            "mx.example.org",
+            "RCPT TO",
+            "blocked",
+        ),
+        # Postfix's postscreen: after its tests, a block list's "enforce", its "drop" (the
+        # 521 of a host that takes no mail, RFC 7504 says; here a block of our client)
+        (
+            "4.3.2",
+            "450 4.3.2 Service currently unavailable",
+            "mx.example.org",
+            "RCPT TO",
+            "blocked",
+        ),
+        (
+            "5.3.2",
+            "550 5.3.2 Service currently unavailable",
+            "mx.example.org",
+            "RCPT TO",
+            "blocked",
+        ),
+        (
+            "5.3.2",
+            "521 5.3.2 Service currently unavailable",
+            "mx.example.org",
+            "greeting",
+            "blocked",
+        ),
+        # Microsoft's 4.7.500-699: our IP throttled for its volume
+        (
+            "4.7.500",
+            "451 4.7.500 Server busy. Please try again later from [198.51.100.9]. (S77719)",
+            MICROSOFT,
+            "RCPT TO",
+            "blocked",
+        ),
+        # Amazon SES relaying ours: RFC 5321's words for a 554, its why after them
+        (
+            "5.0.0",
+            "554 Transaction failed: Duplicate header 'DKIM-Signature'.",
+            SES_RELAY,
+            "end of DATA",
+            "content_error",
+        ),
+        # Mimecast's greylisting or our IP's reputation, in the singular its transcripts use
+        (
+            "4.0.0",
+            "451 Internal resource temporarily unavailable - "
+            "https://community.mimecast.com/docs/DOC-1369#451",
+            "eu-smtp-inbound-1.mimecast.com[195.130.217.221]",
+            "RCPT TO",
+            "bad_reputation",
+        ),
+        # Haraka's checks of our HELO name, before any recipient
+        ("5.0.0", "550 HELO must have a dot", "mx.example.org", "EHLO", "blocked"),
+        # a milter's REJECT: RFC 3463's 5.7.1, message refused, and nothing more said
+        ("5.7.1", "550 5.7.1 Command rejected", "mx.example.org", "end of DATA", "policy"),
+    ],
+)
+def test_a_filters_own_refusal_is_ours_not_the_readers(status, said, remote, command, reason):
+    raw = postfix(READER, status, said, remote=remote, in_reply_to=command, action="failed")
+    assert _kinds(raw) == [("sender", reason)]

@@ -1109,6 +1109,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "blocked": (
         [
             "recipient address rejected: greylisted",  # postgrey, given up on
+            # Postfix's postscreen, every reply of which refuses our client: 450 after its
+            # tests, 550 for a block list's "enforce", 521 for its "drop"
+            "service currently unavailable",
             "your helo host name has been denied",  # qmail qregex
             "rejected by spamhaus",  # hMailServer
             "listed in the used dnsbl",  # Maddy
@@ -1425,11 +1428,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "recipient deferred because there is no mdb",
             "remote server is misconfigured",
             "server configuration error",
-            "service currently unavailable",
             "system config error",
             "temporary local problem",
             "timeout waiting for input",
-            "transaction failed ",
             "upstream error",  # Cloudflare Email Routing: the mailbox it forwards to
             "several matches found in domino directory",  # two entries answer to the name
         ],
@@ -1499,6 +1500,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
+            # RFC 5321's words for a 554; Amazon SES's, relaying ours, with why after them
+            # ("554 Transaction failed: Duplicate header 'DKIM-Signature'.")
+            "transaction failed ",
             "message has lines too long for transport",  # Exim: our lines over its limit
             "failed to completely analyse",  # MailScanner
             "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed
@@ -1613,6 +1617,9 @@ _SHARP = [
             # unknown recipients, the refusal is of us.
             r"excessive (?:unknown recipients|userid unknowns)|"
             r"too many (?:invalid|bad|unknown) (?:addresses|recipients|users)|"
+            # MailChannels: "an excessively high number of invalid recipients originating
+            # from your account"
+            r"number of invalid recipients|invalid recipients originating from|"
             # our IP named on a block list, as a spammer, or refused at Gmail's door, in words
             # that come with a dead address's 5.1.1 or a relay's "Relaying denied"
             r"\bis (?:on|in) (?:a |the )?bl[ao]ck ?list\b|\bidentified as (?:a )?spammer\b|"

@@ -323,7 +323,8 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("temporary server error. please try again later"), "system_error"),
             (_E("message failed to be replicated"), "system_error"),
             (_E("(suspiciousremoteservererror)"), "system_error"),
-            (_E("server busy. please try again later from"), "system_error"),
+            # 4.7.500-699: our IP throttled or greylisted for its volume (Microsoft's NDR page)
+            (_E("server busy. please try again later from"), "blocked"),
             (_E("pfa agent busy, please try again"), "system_error"),
         ],
     ),
@@ -483,7 +484,7 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
         r"(?:^|\.)mimecast(?:-offshore)?\.com$",
         [
             (r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "auth_failure"),
-            (_E("internal resources are temporarily unavailable"), "bad_reputation"),
+            (r"internal resources? (?:is |are )?temporarily unavailable", "bad_reputation"),
             (_E("local ct ip reputation - (reject)"), "bad_reputation"),
             (_E("poor reputation sender"), "bad_reputation"),
             (

@@ -49,11 +49,12 @@ NOT_WHY = re.compile(
 )
 CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?=\s)")
 # "(in reply to end of DATA command)" (Postfix), "after end of data" (Exim), "after RCPT
-# command" (GMX's Exim), "hMailServer sent: RCPT TO:<x>"
+# command" (GMX's Exim), "hMailServer sent: RCPT TO:<x>"; EHLO and HELO come before any
+# recipient, as the greeting does
 SAID_COMMAND = re.compile(
     r"(?:(?:in\s+reply\s+to|after)\s+(?:end\s+of\s+)?|smtp\s+command[-\s:]*|"
     r"hmailserver\s+sent:\s*)"
-    r"(data|rcpt(?:\s+to)?|mail\s+from)\b"
+    r"(data|rcpt(?:\s+to)?|mail\s+from|ehlo|helo)\b"
 )
 # Other MTAs' own words for a refusal of RCPT TO: qmail-remote ("does not like recipient",
 # "most progress was RCPT TO response"), DragonFly's dma ("did not like our RCPT TO"), Yahoo
@@ -320,6 +321,9 @@ def _reason(
         # Sisimai's last resort, where the code is not at the words' start (Exim's "SMTP error
         # from remote mail server after RCPT TO:<x>: 501 ..."): RFC 5321's syntax errors
         or ("syntax_error" if SYNTAX_REPLY.match(evidence.reply) else None)
+        # RFC 3463's x.7.1, "delivery not authorized, message refused", where nothing says
+        # more (a milter's "550 5.7.1 Command rejected")
+        or ("policy" if evidence.status == "5.7.1" else None)
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
@@ -466,7 +470,8 @@ def failed_command(text: str) -> str:
     """The SMTP command the refusal answered, where the bounce tells it."""
     found = SAID_COMMAND.search(text)
     if found:
-        return found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
+        command = found.group(1).split()[0]  # "rcpt to", wrapped or not: "rcpt"
+        return "greeting" if command in ("ehlo", "helo") else command
     if GREETING.search(text):
         return "greeting"
     qmail = QMAIL_STAGE.search(text)
