@@ -438,3 +438,43 @@ SES_RELAY = "email-smtp.us-east-1.amazonaws.com[52.0.0.1]"
 def test_a_filters_own_refusal_is_ours_not_the_readers(status, said, remote, command, reason):
     raw = postfix(READER, status, said, remote=remote, in_reply_to=command, action="failed")
     assert _kinds(raw) == [("sender", reason)]
+
+
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        # Haraka's defaults and its HELO checks (connection.js, helo.checks.js, early_talker,
+        # connect.fcrdns.js)
+        ("554 Message denied", "policy"),
+        ("550 HELO is dynamic", "blocked"),
+        ("550 HELO must have a valid TLD", "blocked"),
+        ("550 HELO IP literal does not match your IP address", "blocked"),
+        ("550 You are not who you say you are", "blocked"),
+        ("550 Invalid address format in HELO", "blocked"),
+        ("554 You talk too soon", "blocked"),
+        ("550 Sorry, no FCrDNS match found", "require_ptr"),
+        # Exim's ratelimit ACL, Baruwa's, a hosting relay's
+        ("450 Sender rate exceeds 1500 messages per 1h", "rate_limited"),
+        ("451 You can only send 100 msgs per 1h", "rate_limited"),
+        (
+            "451 Requested action aborted: This mail account has sent too many messages in a "
+            "short amount of time.",
+            "rate_limited",
+        ),
+        # an Exim ACL's and policyd-weight's counts of our failures
+        ("550 REJECTED - Too many failed recipients - count = 6", "blocked"),
+        (
+            f"550 5.7.1 <{READER}>: Recipient address rejected: temporarily blocked because of "
+            "previous errors - retrying too fast. penalty: 30 seconds x 0 retries.",
+            "blocked",
+        ),
+        # Coremail's and a provider's words of our IP; Bell's of our mail to a reader
+        ("550 Requested mail action not taken: Invalid IP", "blocked"),
+        ("550 IP is rejected", "blocked"),
+        ("550 5.0.0 blocked as possible open relay", "blocked"),
+        (f"550 you are not allowed to send mail to <{READER}>", "policy"),
+    ],
+)
+def test_a_filters_refusal_in_its_own_words_is_ours(said, reason):
+    raw = postfix(READER, "5.0.0", said, in_reply_to="RCPT TO", action="failed")
+    assert _kinds(raw) == [("sender", reason)]

@@ -1628,7 +1628,7 @@ _SHARP = [
             # refusing our connection over IPv6 ("IPv6 not accepted AUP#I-1260")
             r"\bccrt\b|\bipv6 not accepted\b|"
             # our HELO name: "Unknown host: your HELO name does not resolve", "Invalid HELO"
-            r"\b(?:your|invalid|bad) (?:helo|ehlo)\b|"
+            r"\b(?:your|invalid|bad) (?:helo|ehlo)\b|\bin (?:helo|ehlo)\b|"
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
@@ -1851,7 +1851,13 @@ _REFUSAL_WORDS = [
             # a reply of that one word ("550 Blocked"), however the report goes on after it
             r"(?:^|\b[45]\d\d(?: -)?[ -])(?:[45]\.\d{1,3}\.\d{1,3} )?blocked"
             r"(?=\W*(?:$|[45]\d\d\b|---))|"
-            r"\bzombie\b",  # Trend Micro's reputation service: our IP taken for a bot's
+            r"\bzombie\b|"  # Trend Micro's reputation service: our IP taken for a bot's
+            # filters' own words (Haraka's, policyd-weight's, Exim ACLs', Coremail's): our
+            # HELO name, our talking early, our failed recipients, our IP
+            r"\b(?:helo|ehlo)\b.{0,30}\b(?:denied|is dynamic|must have|does not match)\b|"
+            r"\bnot who you say you are\b|\byou talk too soon\b|\btoo many failed recipients\b|"
+            r"\bblocked because of previous errors\b|\bblocked as (?:a )?possible open relay\b|"
+            r"\bip is rejected\b|\binvalid ip\b",
             re.I,
         ),
     ),
@@ -1887,17 +1893,28 @@ _REFUSAL_WORDS = [
         re.compile(r"\bunacceptable content\b|\bcontent control\b|\bmime\b.{0,20}\breject", re.I),
     ),
     ("bad_reputation", re.compile(r"\breputation\b", re.I)),
+    # our sending rate: Exim's ratelimit ACL, a hosting relay's, Baruwa's
+    (
+        "rate_limited",
+        re.compile(
+            r"\bsender rate exceeds\b|\bsent too many messages\b|"
+            r"\b(?:msgs|messages|e-?mails) per (?:\d+ ?)?(?:h|hours?|min(?:utes?)?|days?)\b",
+            re.I,
+        ),
+    ),
     (
         "auth_failure",
         re.compile(r"\b(?:dmarc|spf|dkim|domainkeys)|\bspoof|\bunauthenticated\b", re.I),
     ),
-    ("require_ptr", re.compile(r"\breverse (?:dns|lookup)\b|\bptr\b|\brdns\b", re.I)),
+    ("require_ptr", re.compile(r"\breverse (?:dns|lookup)\b|\bptr\b|\brdns\b|\bfcrdns\b", re.I)),
     (
         "policy",
         re.compile(
             r"\bpolic(?:y|ies)\b|\bsuspicious\b|\bmail flood\b|\bmessage not allowed\b|"
             r"\bsender domain \S+ is banned\b|\bautomatically[- ]generated messages\b|"
-            r"\bnot authori[sz]ed to send\b",
+            r"\bnot authori[sz]ed to send\b|"
+            # Haraka's default refusal of DATA; Bell's of our mail to a reader
+            r"\bmessage denied\b|\bnot allowed to send (?:e-?)?mail to\b",
             re.I,
         ),
     ),
