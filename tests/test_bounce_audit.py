@@ -478,3 +478,31 @@ def test_a_filters_own_refusal_is_ours_not_the_readers(status, said, remote, com
 def test_a_filters_refusal_in_its_own_words_is_ours(said, reason):
     raw = postfix(READER, "5.0.0", said, in_reply_to="RCPT TO", action="failed")
     assert _kinds(raw) == [("sender", reason)]
+
+
+LA_POSTE = "smtp-in.laposte.net[160.92.124.66]"
+
+
+@pytest.mark.parametrize(
+    "status, said, reason",
+    [
+        # La Poste's and Orange's codes that Sisimai's table leaves undefined: "Service
+        # refused, please try later" refuses our connection, whatever follows the LPN
+        (
+            "4.2.1",
+            "421 4.2.1 Service refuse. Veuillez essayer plus tard. Service refused, please try "
+            "later. LPN006_107",
+            "blocked",
+        ),
+        ("4.2.0", "421 4.2.0 Service refused, please try later. LPN105_423", "blocked"),
+        ("5.0.0", "550 Mail rejete. Mail rejected. OUK_513", "filtered"),
+        (
+            "5.5.0",
+            "550 5.5.0 SPF: 192.0.2.25 is not allowed to send mail. LPN004_401",
+            "auth_failure",
+        ),
+    ],
+)
+def test_la_postes_codes_of_a_refusal_of_our_mail(status, said, reason):
+    raw = postfix("lecteur@laposte.net", status, said, remote=LA_POSTE, action="failed")
+    assert _kinds(raw) == [("sender", reason)]

@@ -417,9 +417,14 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                     "103": "blocked",
                     "104": "too_many_connections",
                     "105": "blocked",
+                    # "Service refused, please try later", "Veuillez essayer plus tard": our
+                    # connection refused, however the code goes on
+                    "107": "blocked",
+                    "108": "blocked",
+                    "109": "blocked",
                     "201": "blocked",
                     "305": "security_error",
-                    "401": "blocked",  # SPF: not allowed to send
+                    "401": "auth_failure",  # SPF: not allowed to send
                     "402": "security_error",
                     "403": "sender_rejected",
                     "405": "sender_rejected",
@@ -429,10 +434,13 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
                     "418": "user_unknown",
                     "420": "mailbox_disabled",
                     "421": "sender_rejected",
+                    "423": "blocked",
+                    "424": "blocked",
                     "426": "mailbox_disabled",
                     "505": "system_error",
                     "506": "spam",
                     "510": "blocked",
+                    "513": "filtered",  # "Mail rejete. Mail rejected."
                     "514": "too_large",
                     "517": "policy",  # DMARC verification failed
                     "630": "policy",
