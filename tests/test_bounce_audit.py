@@ -21,6 +21,7 @@ from bounce_samples import (
     gmail_text,
     hmailserver,
     postfix,
+    powermta,
     qmail,
     rfc3464,
     sendmail,
@@ -506,3 +507,21 @@ LA_POSTE = "smtp-in.laposte.net[160.92.124.66]"
 def test_la_postes_codes_of_a_refusal_of_our_mail(status, said, reason):
     raw = postfix("lecteur@laposte.net", status, said, remote=LA_POSTE, action="failed")
     assert _kinds(raw) == [("sender", reason)]
+
+
+def test_a_dead_address_status_outweighs_powermtas_guess_of_a_refusal():
+    """PowerMTA filed "550 5.1.1 <x>: Recipient address rejected" under policy-related (an
+    issue of port25-bouncehandler): its category is its own patterns' guess, the 5.1.1 the
+    receiver's word."""
+    said = f"smtp;550 5.1.1 5.1.1 <{READER}>: Recipient address rejected"
+    assert _kinds(powermta(READER, "5.1.1", said, "policy-related")) == [("hard", "user_unknown")]
+    said = "smtp;550 5.7.1 Message rejected due to local policy"
+    assert _kinds(powermta(READER, "5.7.1", said, "policy-related")) == [("sender", "policy")]
+
+
+def test_a_user_not_known_with_the_name_in_brackets_is_a_dead_address():
+    said = (
+        f"554 5.7.1 <{READER}>: Client host rejected: User ({READER}) not known to us please "
+        "verify your address book for any typos in this email address or inquire manually."
+    )
+    assert _kinds(postfix(READER, "5.7.1", said)) == [("hard", "user_unknown")]

@@ -700,7 +700,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown local" + GAP + "part",
             "user " + GAP + " was not found",
             "user " + GAP + " does not exist",
-            r"user \(" + GAP + r"\) unknown",
+            # (SendGrid's rule table: "User (x) not known to us please verify your address
+            # book")
+            r"user \(" + GAP + r"\) (?:unknown|not known)",
         ],
     ),
     "filtered": (

@@ -294,8 +294,12 @@ def _reason(
         if LIST_GONE.search(words):
             return "user_unknown"
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
-    if evidence.category in phrases.MTA_CATEGORIES:
-        return phrases.MTA_CATEGORIES[evidence.category]  # the reporting MTA filed it itself
+    filed = phrases.MTA_CATEGORIES.get(evidence.category)
+    # The reporting MTA filed it itself, unless it filed a dead address's status (5.1.1) as a
+    # refusal of ours: PowerMTA's categories are its own patterns' guess, the status the
+    # receiver's word.
+    if filed and not (kind_of(filed) == "sender" and evidence.status in DEAD_ADDRESS):
+        return filed
     # A permanent code (5.x.x, or a 5xx reply without one) is final whatever else the
     # report says: MDaemon's permanent failures also say "you do not need to resend". A
     # temporary one in a warning that delivery goes on has failed nothing yet, whatever the
