@@ -1942,7 +1942,11 @@ CHINESE_REASON = re.compile(r"退信原因[:：]?(.{1,400})", re.S)
 REMEDY = re.compile(r"建议解决方案|解决方案")
 _CHINESE = [
     ("spam", re.compile(r"垃圾邮件")),  # spam
-    ("user_unknown", re.compile(r"(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)不存在")),
+    # QQ puts the address between, in full-width brackets: "收件人邮件地址（x）不存在"
+    (
+        "user_unknown",
+        re.compile(r"(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)(?:[（(][^）)]{0,320}[）)])?不存在"),
+    ),
     ("host_unknown", re.compile(r"域名?不存在")),  # the domain does not exist
     ("mailbox_full", re.compile(r"(?:空间|容量|邮箱)(?:已满|不足)|超出.{0,4}(?:空间|容量)")),
     ("mailbox_disabled", re.compile(r"冻结|停用|禁用")),  # frozen, deactivated, disabled

@@ -611,7 +611,9 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             # Its answer to RCPT TO for a dead address carries a policy status (5.7.1):
             # the words decide, a DSN without the command included.
             (r"\bno such user!", "user_unknown"),
-            # Its answer to DATA when no RCPT TO was taken, whatever refused them
+            # Its answer to DATA when no RCPT TO was taken, whatever refused them; under a
+            # dead address's status, its help page's dead address
+            (_S + r"5\.1\.1\b" + GAP + _E("no correct recipients"), "user_unknown"),
             (_E("no correct recipients"), "unknown"),
             # The reader's account blocked for breaking Yandex's terms (its help says so).
             (_E("policy rejection on the target address"), "mailbox_disabled"),
