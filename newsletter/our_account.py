@@ -20,7 +20,9 @@ SENDING_LIMIT = re.compile(
     r"sender's submission quota|"
     # a hosting account's hourly count (a queue filter's "450 Delayed: sender over quota"),
     # a relay's ("You have exceeded your Outmail quota")
-    r"\bsender over quota\b|\byou have exceeded your (?:\w+ )?quota\b",
+    # (not "your mailbox quota": Dovecot's words to the sender of a full mailbox's)
+    r"\bsender over quota\b|"
+    r"\byou have exceeded your (?!mailbox|storage|disk|inbox|mail\b)\w+ quota\b",
     re.I,
 )
 # Our account, identity or address: "Your account has been suspended", "Client does not
@@ -47,7 +49,8 @@ OUR_SENDER = re.compile(
     # does not accept mail (nullMX)"
     r"\bsender address has null ?mx|"
     # the same in Polish and Persian: the sender's (nadawcy, فرستنده) domain or address
-    r"\b(?:domena|adres) nadawcy nie istnieje|فرستنده[^.،]{0,20}وجود ندارد|"
+    r"\b(?:domena|adres) nadawcy(?: \S+)? nie istnieje|"
+    r"(?:دامنه|آدرس|نشانی)\s?ی?\s?فرستنده\s+وجود ندارد|"
     # No mail exchanger for it: chkuser's "can't find a valid MX for sender domain", Haraka's
     # "No MX for your FROM address"
     r"valid mx for sender domain|no mx for your from address|"

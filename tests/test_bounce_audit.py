@@ -593,3 +593,61 @@ def test_qqs_reason_with_the_address_between_its_words_is_an_unknown_user():
     assert reason_in_chinese(
         "退信原因 收件人邮件地址（reader@example.net）不存在，邮件无法送达。"
     ) == ("user_unknown")
+
+
+# A review's cases: the words above, where they mean what they said before.
+
+
+@pytest.mark.parametrize(
+    "raw, found",
+    [
+        # Dovecot's quota_exceeded_message to the sender of a full mailbox's
+        (
+            postfix(
+                READER,
+                "5.2.2",
+                f"552 5.2.2 <{READER}> You have exceeded your mailbox quota.",
+                in_reply_to="end of DATA",
+            ),
+            ("soft", "mailbox_full"),
+        ),
+        # RFC 5321's bare words for a 554 say nothing: the dead address's status decides
+        (sendmail(READER, "550 5.1.1 Transaction failed"), ("hard", "user_unknown")),
+        # a refusal of ours under 5.1.1 in a report that names no stage stays one
+        (
+            exchange(READER, "5.1.1", "550 5.1.1 Your domain has been blocked"),
+            ("sender", "sender_rejected"),
+        ),
+        # Persian: "the user the sender wrote to does not exist" is the reader's
+        (
+            postfix(READER, "5.0.0", "550 کاربری که فرستنده به آن نامه فرستاده وجود ندارد"),
+            ("hard", "user_unknown"),
+        ),
+        # Polish: our domain, named between
+        (
+            postfix(READER, "5.0.0", "550 Domena nadawcy example.org nie istnieje"),
+            ("sender", "sender_rejected"),
+        ),
+        # a mailbox's service, not postscreen's
+        (
+            postfix(READER, "5.0.0", "550 Mailbox service currently unavailable"),
+            ("soft", "unknown"),
+        ),
+        # Rambler's inactive mailbox, however it goes on
+        (
+            postfix(
+                READER,
+                "5.7.1",
+                f"550 5.7.1 <{READER}>: Recipient address rejected: Inactive for more "
+                "than 6 months",
+            ),
+            ("soft", "mailbox_disabled"),
+        ),
+    ],
+)
+def test_the_audits_words_keep_their_meaning_elsewhere(raw, found):
+    assert _kinds(raw) == [found]
+
+
+def test_our_own_address_in_qqs_brackets_is_no_unknown_user():
+    assert reason_in_chinese("退信原因 发件人地址（news@example.org）不存在") is None

@@ -8,8 +8,8 @@ RFC 7505 enhanced status codes, and from the providers' own published error page
 
 - STATUS_REASONS: enhanced status code -> reason, only where the code alone is reliable.
 - TEXT_REASONS: (reason, regex) checked in order, first match wins.
-- Big receivers whose wording means something particular: providers.py, checked before
-  TEXT_REASONS.
+- Big receivers whose wording means something particular: providers.py, checked after
+  the sharp rules (_SHARP, the first of TEXT_REASONS) and before the rest.
 - MTA_CATEGORIES: a sending MTA's own category field -> reason (PowerMTA, Amazon SES).
 """
 
@@ -404,7 +404,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"support\.google\.com/mail/\?p=disableduser",
             # Rambler: "540 5.7.1 <x>: Recipient address rejected: Inactive" (or "Blocked")
             # (not a gateway's "blocked by <host> (reputation)", "blocked using <list>")
-            r"recipient address rejected: (?:inactive|blocked)\b(?!\s*(?:by|using|due|for)\b)",
+            r"recipient address rejected: (?:inactive\b|blocked\b(?!\s*(?:by|using|due|for)\b))",
             # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
             # and a sending account are ours (our_account.py)
             r"(?<!your )(?<!sender )(?<!sending )\baccount (?:has been )?"
@@ -680,7 +680,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"(?<!nadawca )(?<!nadawcy )\bnie istnieje\b",  # not the sender's (nadawca)
             r"\brecipient e-?mail add?ress unknown\b",  # Strato, "adress" and all
             # Persian: the user, recipient or address "does not exist"; not the sender's
-            "(?:کاربر|گیرنده|نشانی|آدرس)(?![^.،]{0,20}فرستنده)[^.،]{0,40}?وجود ندارد",
+            r"(?:کاربر|گیرنده|نشانی|آدرس)(?!\s?ی?\s?فرستنده)[^.،]{0,40}?وجود ندارد",
             "<" + GAP + r">\.\.\. blocked by ",
             "account " + GAP + " does not exist at the organization",
             r"adresse d au moins un destinataire invalide\. invalid recipient\." + GAP + "41[68]",
@@ -1111,9 +1111,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "blocked": (
         [
             "recipient address rejected: greylisted",  # postgrey, given up on
-            # Postfix's postscreen, every reply of which refuses our client: 450 after its
-            # tests, 550 for a block list's "enforce", 521 for its "drop"
-            "service currently unavailable",
             "your helo host name has been denied",  # qmail qregex
             "rejected by spamhaus",  # hMailServer
             "listed in the used dnsbl",  # Maddy
@@ -1202,6 +1199,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "your server requires confirmation",
         ],
         [
+            # Postfix's postscreen, every reply of which refuses our client: 450 after its
+            # tests, 550 for a block list's "enforce", 521 for its "drop"; not a mailbox's
+            r"(?<!mailbox )service currently unavailable(?!\W*mailbox)",
             r"\([^()]{0,240}:blocked\)",  # Barracuda: "(address:blocked)", address or not
             "access from ip address " + GAP + " blocked",
             "client host " + GAP + " blocked using",
@@ -1502,9 +1502,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "content_error": (
         [
-            # RFC 5321's words for a 554; Amazon SES's, relaying ours, with why after them
-            # ("554 Transaction failed: Duplicate header 'DKIM-Signature'.")
-            "transaction failed ",
+            # Amazon SES's, relaying ours, with why after them ("554 Transaction failed:
+            # Duplicate header 'DKIM-Signature'."); RFC 5321's bare words for a 554 say nothing
+            "transaction failed:",
             "message has lines too long for transport",  # Exim: our lines over its limit
             "failed to completely analyse",  # MailScanner
             "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed
@@ -1945,7 +1945,9 @@ _CHINESE = [
     # QQ puts the address between, in full-width brackets: "收件人邮件地址（x）不存在"
     (
         "user_unknown",
-        re.compile(r"(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)(?:[（(][^）)]{0,320}[）)])?不存在"),
+        re.compile(
+            r"(?<!发件人)(?<!发信人)(?:用户|收件人|邮箱|帐号|账号|帐户|账户|地址)(?:[（(][^）)]{0,320}[）)])?不存在"
+        ),
     ),
     ("host_unknown", re.compile(r"域名?不存在")),  # the domain does not exist
     ("mailbox_full", re.compile(r"(?:空间|容量|邮箱)(?:已满|不足)|超出.{0,4}(?:空间|容量)")),

@@ -69,6 +69,9 @@ AT_RCPT = re.compile(
     r"(?:^\W*|\b[45]\d\d(?: -)?[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)rcpt(?: to:\s*<| \()"
 )
 SYNTAX_REPLY = re.compile(r"[45]0[1-7]$")
+# Words of a refusal that name no one's address: under a dead address's status, in a report
+# that names no stage, the recipient's ("550 5.1.1 Address rejected")
+ADDRESS_REJECTED = re.compile(r"(?<!sender )\baddress rejected\b|\bno mx records? for\b")
 # Postfix's words for a refusal of RCPT TO, whoever reports it: the stage where nothing else
 # tells it (a transcript's pipelined ">>> DATA" before it still does)
 RECIPIENT_REJECTED = re.compile(r"recipient address rejected")
@@ -368,7 +371,12 @@ def _reason(
         return found if found == "no_mail_accepted" else "blocked"
     # "Address rejected" of the subscriber: at RCPT TO, or in a report that names no stage,
     # whose words do not say it was the sender's
-    stageless_and_not_ours = not command and not about_sender and "sender" not in words
+    stageless_and_not_ours = (
+        not command
+        and not about_sender
+        and "sender" not in words
+        and ADDRESS_REJECTED.search(words)
+    )
     if (
         found == "sender_rejected"
         and evidence.status in DEAD_ADDRESS

@@ -114,9 +114,9 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
     ours = scan.not_recipients(msg, original)
     context = scan.human_text(msg)
     subject = scan.header_text(msg, "Subject")
-    notice = ses.notice(msg)
-    found = dsn.fields(msg) or notice or text_part.aol_screen_names(msg, context)
-    if notice is not None and not found:
+    from_ses = ses.notice(msg)
+    found = dsn.fields(msg) or from_ses or text_part.aol_screen_names(msg, context)
+    if from_ses is not None and not found:
         # An SES event that fails nobody (a send, an open, a click), or one that cannot be
         # read: its words are JSON, our own address and SNS's links, never a report's.
         verdict.reason = "not_a_bounce"
