@@ -651,3 +651,25 @@ def test_the_audits_words_keep_their_meaning_elsewhere(raw, found):
 
 def test_our_own_address_in_qqs_brackets_is_no_unknown_user():
     assert reason_in_chinese("退信原因 发件人地址（news@example.org）不存在") is None
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "This email address is no longer in use",
+        "Account deleted",
+        "User has left the organization",
+        "This address is no longer valid",
+    ],
+)
+def test_an_address_retired_in_an_access_rules_words_is_dead(words):
+    """Postfix answers an access map's "REJECT <text>" with 5.7.1, and admins retire
+    addresses so: under the bare 5.7.1 (message refused), the words say whose."""
+    said = f"554 5.7.1 <{READER}>: Recipient address rejected: {words}"
+    assert _kinds(postfix(READER, "5.7.1", said)) == [("hard", "user_unknown")]
+
+
+def test_our_address_no_longer_valid_stays_a_refusal_of_ours():
+    assert _kinds(postfix(READER, "5.7.1", "550 5.7.1 Sender address is no longer valid")) == [
+        ("sender", "policy")
+    ]

@@ -673,6 +673,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # by our system"
             r"\baddress (?:is )?not recogni[sz]ed by\b",
             r"\brecipient <\s*> unknown\b",  # Barricade MX's call-ahead: "recipient <x> unknown"
+            # an address retired by the receiving site's own words, as an admin writes them in
+            # an access rule's REJECT (Postfix answers those with 5.7.1): "This email address
+            # is no longer in use", "Account deleted", "User has left the organization"
+            r"(?<!sender )\b(?:address|mailbox|account|user|recipient) (?:is |has been )?"
+            r"(?:no longer (?:in use|valid|active|exists?)|deleted)\b|"
+            r"\b(?:user|recipient|employee) has left the (?:company|organi[sz]ation)\b",
             # (vpopmail's catch-all: "POP user does not exist, but will deliver to ...", and
             # what failed is that delivery)
             r"user does not exist(?!,? but will deliver)",
