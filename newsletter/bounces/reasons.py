@@ -70,8 +70,8 @@ AT_RCPT = re.compile(
 )
 SYNTAX_REPLY = re.compile(r"[45]0[1-7]$")
 # Words of a refusal that name no one's address: under a dead address's status, in a report
-# that names no stage, the recipient's ("550 5.1.1 Address rejected")
-ADDRESS_REJECTED = re.compile(r"(?<!sender )\baddress rejected\b|\bno mx records? for\b")
+# that names no stage and no sender, the recipient's ("550 5.1.1 Address rejected")
+ADDRESS_REJECTED = re.compile(r"\baddress rejected\b|\bno mx records? for\b")
 # Postfix's words for a refusal of RCPT TO, whoever reports it: the stage where nothing else
 # tells it (a transcript's pipelined ">>> DATA" before it still does)
 RECIPIENT_REJECTED = re.compile(r"recipient address rejected")
