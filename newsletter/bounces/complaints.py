@@ -8,7 +8,7 @@ import re
 from email.message import Message
 from email.parser import HeaderParser
 
-from newsletter.bounces import ses
+from newsletter.bounces import reasons, ses
 from newsletter.bounces.dsn import field_value
 from newsletter.bounces.scan import (
     READABLE,
@@ -54,7 +54,7 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     if reader and not from_daemon(msg):
         # Hotmail's older loop sends the complained-of message itself, this header added.
         return sorted(addresses_in([str(reader)])), "abuse"
-    if not (report is not None or arf or _microsoft_style(msg, original)):
+    if not (report is not None or arf or _microsoft_style(msg, original) or _spamcop(msg)):
         return None
     found: list[str] = []
     feedback = "abuse"
@@ -113,6 +113,12 @@ def feedback_report(msg: Message) -> Message | None:
     )
 
 
+def _spamcop(msg: Message) -> bool:
+    """SpamCop's report, sent to the abuse address of our network: a reader's complaint, the
+    reader's address masked in the message it quotes (our return path and Message-ID kept)."""
+    return any(a.endswith("@reports.spamcop.net") for a in addresses_in(headers(msg, "From")))
+
+
 def _microsoft_style(msg: Message, original: Message | None) -> bool:
     """Feedback loops that send the complained-of message attached to a plain notice."""
     if original is None:
@@ -120,6 +126,10 @@ def _microsoft_style(msg: Message, original: Message | None) -> bool:
     if original.get("X-HmXmrOriginalRecipient"):
         return True
     if from_daemon(msg):  # a bounce that quotes a server's words about complaints
+        return False
+    if reasons.marked_auto_reply(msg):
+        # An abuse desk's or a helpdesk's acknowledgement ("Thank you for your abuse
+        # report"), our message attached: a mailbox answering by itself, no reader's report.
         return False
     said = f"{header_text(msg, 'Subject')} {human_text(msg)[:2000]}"
     return msg.get_content_type() == "multipart/mixed" and bool(FEEDBACK_WORDS.search(said))

@@ -101,8 +101,10 @@ def fields(msg: Message) -> list[Evidence]:
 # RFC 8098's disposition of a message that a filter refused and the server deleted, the
 # sender told why in the text: Sieve's reject, Dovecot's reject of a full mailbox.
 REJECTED = re.compile(r"automatic-action/[\w-]+\s*;\s*deleted\b", re.I)
-# Outlook's notice that the reader deleted our message unread, in the same disposition.
+# Outlook's notice that the reader deleted our message unread, in the same disposition: its
+# words in English, and in any language the agent that sends it (Exchange) in its field.
 UNREAD = re.compile(r"deleted without being read", re.I)
+READERS_AGENT = re.compile(r"microsoft exchange|outlook", re.I)
 
 
 def _rejected(blocks: list[Message]) -> list[Evidence]:
@@ -112,6 +114,7 @@ def _rejected(blocks: list[Message]) -> list[Evidence]:
         Evidence(address=address, action="failed")
         for block in blocks
         if REJECTED.search(decoded(block.get("Disposition") or ""))
+        and not READERS_AGENT.search(decoded(block.get("Reporting-UA") or ""))
         and (address := field_value(block.get("Final-Recipient")))
     ]
 

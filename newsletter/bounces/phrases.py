@@ -662,6 +662,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "存在しないユーザ",
             "your envelope recipient is in my badrcptto list",
             "recipient address rejected: not in recipient list",  # ZeroSpam
+            "unavailable mail user",  # Chinese hosts: "550 #2175041 unavailable mail user"
+            "indirizzo non esiste",  # Italian: "550 Questo indirizzo non esiste"
         ],
         [
             # Domino's French, its accents in Latin-1 that a report's fields may mangle
@@ -705,6 +707,10 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "unknown e" + GAP + "mail address",
             "unknown local" + GAP + "part",
             "user " + GAP + " was not found",
+            # dbmailserver's "550 RC:LD The email account that you tried to reach does no
+            # exists"; "550 Local User [x] not found"
+            r"\bthe email account that you tried to reach does no\b",
+            r"\blocal user \[" + GAP + r"\] not found",
             "user " + GAP + " does not exist",
             # (SendGrid's rule table: "User (x) not known to us please verify your address
             # book")
@@ -928,6 +934,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "spam": (
         [
             "appears to be spam",  # cPanel's Exim
+            "reject by yun-medusa",  # Aliyun's spam filter: "543 reject by yun-medusa3-mta"
             "(spam_suspect:",  # Paran's "Transaction failed. (SPAM_SUSPECT:IP_CONTROL)"
             "detected as spam",  # SimpleLogin's relay
             # Discourse, Arabic: "our system tagged your email as unwanted mail"

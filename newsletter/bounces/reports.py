@@ -63,9 +63,27 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     for name in DELIVERED_TO:
         verdict.delivered_to += scan.listed(scan.headers(msg, name))
     original = scan.original_headers(msg)
+    _ours_in(msg, original, verdict)
+    inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
+    if inner is None and reasons.from_a_person(msg):
+        inner = scan.forwarded_in_text(msg)
+    if inner is not None:  # someone forwarded a bounce to us: read the bounce
+        msg, original = inner, scan.original_headers(inner)
+        _ours_in(msg, original, verdict)  # the copy it is about is quoted in it
+    _judge(msg, original, verdict)
+    if len(verdict.recipients) > scan.MOST_NAMED:
+        # A report of one of our messages names one recipient: one naming hundreds, as a
+        # forged one may, blames none of them (its reason stays, for its return path's).
+        verdict.recipients = []
+
+
+def _ours_in(msg: Message, original: Message | None, verdict: Verdict) -> None:
+    """Add what names our copy (its Message-ID, its return path) as `msg` quotes it."""
+    if original is None and msg.get("X-HmXmrOriginalRecipient") and not scan.from_daemon(msg):
+        original = msg  # Hotmail's older loop sends our message itself, a header added
     if original is not None and original.get("Message-ID"):
         verdict.message_ids.append(str(original["Message-ID"]).strip())
-    if original is not None:
+    if original is not None and original is not msg:
         verdict.return_paths += scan.listed(scan.headers(original, "Return-Path"))
     # An SES notification (by SNS e-mail) quotes our message in its "mail" object.
     ids, sources = ses.sent(msg)
@@ -75,16 +93,6 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     fields = complaints.feedback_fields(complaints.feedback_report(msg))
     if fields is not None:
         verdict.return_paths += scan.listed(fields.get_all("Original-Mail-From", []))
-    inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
-    if inner is None and reasons.from_a_person(msg):
-        inner = scan.forwarded_in_text(msg)
-    if inner is not None:  # someone forwarded a bounce to us: read the bounce
-        msg, original = inner, scan.original_headers(inner)
-    _judge(msg, original, verdict)
-    if len(verdict.recipients) > scan.MOST_NAMED:
-        # A report of one of our messages names one recipient: one naming hundreds, as a
-        # forged one may, blames none of them (its reason stays, for its return path's).
-        verdict.recipients = []
 
 
 def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:

@@ -49,7 +49,9 @@ ORIGINAL_STARTS = re.compile(
     r"this is a copy|message text follows|the original message was (?!received)|"
     r"content-type: message/rfc822|content-type: text/rfc822-headers|"
     r"original mail header|your message reads|included is (?:your original|a copy of)|"
-    r"rfc822 headers? of|the headers of the original"
+    r"rfc822 headers? of|the headers of the original|"
+    # SpamCop's report ("[ Offending message ]", "Offending message:" in its older one)
+    r"\[ ?offending message ?\]|offending message:"
     r")",
     re.I | re.M,
 )
