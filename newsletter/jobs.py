@@ -40,6 +40,7 @@ run_autopilot = Job("newsletter.run_autopilot")
 poll_feeds = Job("newsletter.poll_feeds")
 fetch_feed = Job("newsletter.fetch_feed")
 fetch_bounces = Job("newsletter.fetch_bounces")
+judge_refusals = Job("newsletter.judge_refusals")
 send_new_posts = Job("newsletter.send_new_posts")
 drain_clicks = Job("newsletter.drain_clicks")
 

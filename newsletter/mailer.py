@@ -131,12 +131,15 @@ def refused_for_good(exc: smtplib.SMTPException) -> bool:
     system status or words about our own account (a relay's sending quota) at RCPT TO, is
     of our sender or message, which every copy meets and a fix of ours mends: the copy
     waits, and counts towards pausing the issue."""
+    return about_the_address(exc) and any(permanent(code) for code, _ in exc.recipients.values())
+
+
+def about_the_address(exc: smtplib.SMTPException) -> bool:
+    """A refusal of RCPT TO about the recipient's address, not of our sender, message or
+    account: once final, what it says of the address is judged as a bounce's words are."""
     if not isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
-    return any(
-        permanent(code) and _about_the_address(text_of(said))
-        for code, said in exc.recipients.values()
-    )
+    return any(_about_the_address(text_of(said)) for _, said in exc.recipients.values())
 
 
 def _about_the_address(said: str) -> bool:

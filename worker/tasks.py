@@ -8,7 +8,7 @@ from celery.utils.log import get_task_logger
 from flask import current_app
 
 from newsletter import autopilot, click_queue, each_post, jobs, mailer
-from newsletter.bounces import breaker, mailbox
+from newsletter.bounces import breaker, intake, mailbox
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
 from newsletter.sending.retries import backoff
@@ -103,6 +103,12 @@ def fetch_bounces() -> int:
     """Beat polls the bounce mailbox, when there is one."""
     url = current_app.config["BOUNCE_MAILBOX"]
     return mailbox.fetch(url) if url else 0
+
+
+@jobs.judge_refusals.task()
+def judge_refusals(refused: list) -> int:
+    """The addresses a send's server refused at RCPT TO, judged by the bounce rules."""
+    return len(intake.take_refusals([tuple(item) for item in refused]))
 
 
 @jobs.drain_clicks.task()

@@ -78,9 +78,7 @@ def tally(bounces: list[Bounce]) -> list[Checkpoint]:
         if issue.started_at is None:
             continue  # never sent
         since = _since(issue.started_at, issue.resumed_at, issue.mass_bounce)
-        sent = [
-            b.delivery.sent_at for b in ours if b.delivery.sent_at and b.delivery.sent_at >= since
-        ]
+        sent = [when for b in ours if (when := _copy_time(b.delivery)) and when >= since]
         if not sent:
             continue  # copies sent before the count began
         row = db.session.execute(_add(issue_id, since, len(sent), max(sent))).one()
@@ -90,6 +88,13 @@ def tally(bounces: list[Bounce]) -> list[Checkpoint]:
         elif reached(row.dead_count, row.dead_need, pause):
             due.append(Checkpoint(issue_id, since, row.dead_horizon, row.dead_count))
     return due
+
+
+def _copy_time(delivery: Delivery) -> datetime | None:
+    """When a copy went; one refused at the door (RCPT TO, while sending) went now."""
+    if delivery.sent_at is None and delivery.status == DeliveryStatus.FAILED:
+        return utcnow()
+    return delivery.sent_at
 
 
 def _since(started_at: datetime, resumed_at: datetime | None, record: dict | None) -> datetime:
@@ -190,8 +195,13 @@ def _dead_since(issue_id: int, since: datetime) -> tuple:
         Bounce.kind == BounceKind.HARD,
         Bounce.received_at >= since,  # the index's way in: none came before its copy went
         Delivery.issue_id == issue_id,
-        Delivery.sent_at >= since,
+        sa.or_(Delivery.sent_at >= since, _refused_at_the_door()),
     )
+
+
+def _refused_at_the_door():
+    """A copy refused at RCPT TO while sending: failed, never sent (_copy_time)."""
+    return Delivery.sent_at.is_(None) & (Delivery.status == DeliveryStatus.FAILED)
 
 
 def _said_most(issue_id: int, since: datetime) -> str:

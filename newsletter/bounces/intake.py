@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from newsletter import message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import breaker, leaving, refusals
-from newsletter.bounces.reports import classify
+from newsletter.bounces.reports import classify, judge_refusal
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, utcnow
@@ -36,6 +36,9 @@ from newsletter.text import storable
 
 log = logging.getLogger(__name__)
 
+# Where a bounce came from, besides the bounce server's and mailboxes' schemes: a refusal
+# met while sending.
+SENDING = "send"
 # Reports that say more than once about one message count once.
 _ONCE = (BounceKind.SOFT, BounceKind.SENDER)
 
@@ -52,6 +55,31 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
     targets = _targets(verdict, envelope_recipients)
     if not targets:
         log.info("not a bounce, or about nobody we know: %s", verdict.detail or "no detail")
+    return _act(targets, source)
+
+
+def take_refusals(refused: list[tuple[int, int, str]]) -> list[Bounce]:
+    """Act on the refusals of RCPT TO that failed copies for good while sending, given as
+    (delivery id, reply code, the server's words): a dead address met at the door stops
+    as one a report names does, counted by the mass-bounce guard alike."""
+    deliveries = db.session.scalars(
+        sa.select(Delivery)
+        .where(Delivery.id.in_([delivery_id for delivery_id, _, _ in refused]))
+        .options(joinedload(Delivery.subscriber))
+    )
+    by_id = {delivery.id: delivery for delivery in deliveries}
+    targets = []
+    for delivery_id, code, said in refused:
+        delivery = by_id.get(delivery_id)
+        if delivery is not None and delivery.subscriber is not None:
+            failure = judge_refusal(delivery.subscriber.email, code, said)
+            if failure.kind != "none":
+                targets.append((delivery.subscriber, delivery, failure))
+    return _act(targets, SENDING)
+
+
+def _act(targets: list, source: str) -> list[Bounce]:
+    """Record and act on each (subscriber, delivery, failure); committed."""
     bounces = [
         _apply(subscriber, delivery, failure, source) for subscriber, delivery, failure in targets
     ]

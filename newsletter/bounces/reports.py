@@ -196,6 +196,16 @@ def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
         evidence.address, evidence.routed = named[0], evidence.address
 
 
+def judge_refusal(address: str, code: int, said: str) -> Failure:
+    """What a server's refusal of RCPT TO, met while sending, says of the address: judged
+    as a report of the same reply would be."""
+    _, words, status, reply = dsn.diagnosed(f"smtp; {code} {said}", "")
+    evidence = scan.Evidence(
+        address=address, status=status, reply=reply, action="failed", diagnostic=words
+    )
+    return reasons.judge(evidence, reasons.Background("in reply to RCPT TO"), alone=True)
+
+
 def split_mbox(raw: bytes) -> list[bytes]:
     """The messages of an mbox file (one, when it is not an mbox)."""
     raw = scan.lines_ended(raw)

@@ -310,6 +310,9 @@ def _send(issue: Issue, session: Session, after: int) -> BatchOutcome:
             _record(record, final=True)
         release_claim(token)
     record.outcome.last = max((row.subscriber_id for row in subscribers), default=after)
+    if record.outcome.refused:
+        # What the refusals say of the addresses, judged apart: the batch's work is done.
+        jobs.judge_refusals.delay(record.outcome.refused)
     return record.outcome
 
 

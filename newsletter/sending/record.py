@@ -112,6 +112,9 @@ class BatchOutcome:
     last: int = 0  # the highest subscriber id this batch claimed: where the next starts
     sent_now: list[int] = field(default_factory=list, repr=False)
     failures: list[dict] = field(default_factory=list, repr=False)
+    # Copies failed for good by a refusal of RCPT TO about the address: (delivery id, code,
+    # the server's words), for the bounce rules to judge the address by.
+    refused: list[tuple[int, int, str]] = field(default_factory=list, repr=False)
     errors_in_a_row: int = 0
     any_success: bool = False
 
@@ -145,15 +148,20 @@ class BatchRecord:
 
     def refused(self, delivery_id: int, attempts: int, error: smtplib.SMTPException) -> None:
         code, text = mailer.reply_of(error)
-        reason = f"{code} {mailer.text_of(text)}"
-        self.failure(delivery_id, attempts, reason, permanent=mailer.refused_for_good(error))
+        said = mailer.text_of(text)
+        permanent = mailer.refused_for_good(error)
+        if self.failure(delivery_id, attempts, f"{code} {said}", permanent):
+            if mailer.about_the_address(error):
+                self.outcome.refused.append((delivery_id, code, said))
 
-    def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> None:
-        """5xx fails at once; 4xx and lost connections wait and retry until attempts run out."""
+    def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> bool:
+        """5xx fails at once; 4xx and lost connections wait and retry until attempts run out.
+        True when the copy failed for good."""
         attempts += 1
         # The server's words, as the database can keep them.
         row = {"id": delivery_id, "attempts": attempts, "last_error": storable(reason)[:1000]}
-        if permanent or attempts >= self.max_attempts:
+        final = permanent or attempts >= self.max_attempts
+        if final:
             self.outcome.failed += 1
             row.update(status=DeliveryStatus.FAILED, retry_at=None)
         else:
@@ -162,6 +170,7 @@ class BatchRecord:
             row.update(status=DeliveryStatus.PENDING, retry_at=utcnow() + timedelta(seconds=delay))
         self.outcome.failures.append(row)
         self.outcome.errors_in_a_row += 1
+        return final
 
     def write(self, final: bool = True) -> int | None:
         """Write the results so far (not committed); returns the issue's failed sends in a

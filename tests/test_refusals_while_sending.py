@@ -1,0 +1,125 @@
+"""A server that refuses an address at RCPT TO while we send (a direct send to the reader's
+server, a relay that checks its recipients) says what a bounce would: the copy fails, and
+the address is judged by the same rules as a report of that reply. Mailed again every week
+before, a dead address met at the door now stops the reader; a full mailbox adds to the
+score; a refusal of our mail or a relay's own trouble judges no reader; and a relay refusing
+everyone trips the mass-bounce guard, as bounces by mail do."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from builders import add_subscribers, draft, start_sending, states, user
+from conftest import wait_until
+
+from newsletter.extensions import db
+from newsletter.models import Bounce, Issue, Subscriber
+from newsletter.sending import loop
+
+
+def _send(weekly, refusals: dict[int, str], inbox, readers: int = 4) -> tuple[Issue, list]:
+    """An issue to `readers` readers, the i-th refused at RCPT TO with refusals[i]."""
+    people = add_subscribers(weekly, readers)
+    for index, reply in refusals.items():
+        inbox.handler.refuse[people[index].email] = reply
+    issue = draft(weekly)
+    start_sending(issue)
+    loop.send_batch(issue.id)
+    return issue, [person.id for person in people]
+
+
+def _bounces() -> list[tuple[str, str, str, str]]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        sa.select(Subscriber.email, Bounce.kind, Bounce.reason, Bounce.source)
+        .join(Subscriber, Subscriber.id == Bounce.subscriber_id)
+        .order_by(Bounce.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def _status(subscriber_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Subscriber, subscriber_id).status
+
+
+def test_a_dead_address_refused_at_the_door_stops_the_reader(app, weekly, inbox, worker):
+    issue, people = _send(
+        weekly,
+        {
+            1: "550 5.1.1 <reader1@example.org>: Recipient address rejected: User unknown in "
+            "virtual mailbox table"
+        },
+        inbox,
+    )
+    assert states(issue.id) == {"total": 4, "sent": 3, "failed": 1, "pending": 0}
+    wait_until(lambda: _status(people[1]) == "bounced", message="the reader was not stopped")
+    assert _bounces() == [("reader1@example.org", "hard", "user_unknown", "send")]
+    assert [_status(p) for p in (people[0], people[2], people[3])] == ["active"] * 3
+
+
+def test_a_full_mailbox_refused_at_the_door_adds_to_the_score(app, weekly, inbox, worker):
+    _, people = _send(weekly, {0: "552 5.2.2 Mailbox full: quota exceeded"}, inbox)
+    wait_until(lambda: _bounces(), message="no bounce recorded")
+    assert _bounces() == [("reader0@example.org", "soft", "mailbox_full", "send")]
+    db.session.expire_all()
+    reader = db.session.get(Subscriber, people[0])
+    assert (reader.status, reader.bounce_score) == ("active", 1.0)
+
+
+def test_gmails_multi_line_refusal_is_read_whole(app, weekly, inbox, worker):
+    _, people = _send(
+        weekly,
+        {
+            2: "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+            "550-5.1.1 Please try double-checking the recipient's email\r\n"
+            "550 5.1.1 address for typos or unnecessary spaces."
+        },
+        inbox,
+    )
+    wait_until(lambda: _status(people[2]) == "bounced", message="the reader was not stopped")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.7.1 <reader0@example.org>: Relay access denied",  # our relay refusing us
+        "550 5.4.5 Recipient address rejected: Email Sending Quota Exceeded",  # our account
+    ],
+)
+def test_a_refusal_of_our_mail_at_the_door_judges_no_reader(app, weekly, inbox, worker, reply):
+    """Such copies wait for a resume (test_sending_engine.py); no reader is judged by them."""
+    app.config["PAUSE_AFTER_ERRORS"] = 100
+    issue, people = _send(weekly, {0: reply}, inbox)
+    assert states(issue.id)["failed"] == 0
+    loop.send_batch(issue.id)  # nothing is judged later either
+    assert (_bounces(), _status(people[0])) == ([], "active")
+
+
+def test_a_relay_refusing_everyone_at_the_door_trips_the_mass_bounce_guard(
+    app, weekly, inbox, worker
+):
+    """Our relay's recipient table lost: "User unknown in relay recipient table" for all. The
+    guard counts copies refused at the door as it counts bounces, pauses the issue and gives
+    the readers it stopped their mail back."""
+    app.config.update(DEAD_ADDRESSES_PAUSE=3, DEAD_ADDRESSES_SHARE=0.5, PAUSE_AFTER_ERRORS=100)
+    user("editor@example.org")
+    reply = "550 5.1.1 <{}>: Recipient address rejected: User unknown in relay recipient table"
+    people = add_subscribers(weekly, 8)
+    for person in people:
+        inbox.handler.refuse[person.email] = reply.format(person.email)
+    issue = draft(weekly)
+    start_sending(issue)
+    loop.send_batch(issue.id)
+
+    def tripped():
+        db.session.expire_all()
+        return db.session.get(Issue, issue.id).mass_bounce
+
+    wait_until(tripped, message="the guard did not trip")
+    record = tripped()
+    assert record["bounces"] >= 3 and "user unknown" in record["said"]
+    wait_until(
+        lambda: all(_status(p.id) == "active" for p in people),
+        message="the stopped readers did not get their mail back",
+    )
