@@ -319,3 +319,21 @@ def test_replies_of_servers_outside_the_big_providers(said, kind, reason):
     command = "end of DATA" if kind == "sender" else "RCPT TO"
     raw = postfix(READER, "5.0.0", said, in_reply_to=command)
     assert [(f.kind, f.reason) for f in classified(raw).recipients] == [(kind, reason)]
+
+
+@pytest.mark.parametrize(
+    "status, said",
+    [
+        # Reacher's list of real replies: a receiver's Sendmail refusing our IP
+        (
+            "5.3.0",
+            "553 5.3.0 <reader@example.net>... Mail from 192.0.2.25 rejected by Abusix blacklist",
+        ),
+        ("5.3.0", "550 5.3.0 Mail from 192.0.2.25 is listed on Abusix blacklist"),
+        # AOL's older refusal of our message, under a disabled mailbox's status
+        ("5.2.1", "521 5.2.1 : AOL will not accept delivery of this message."),
+    ],
+)
+def test_a_block_of_us_under_a_status_of_the_mailbox_or_system_is_ours(status, said):
+    raw = postfix(READER, status, said, remote="mx.aol.com[198.51.100.9]")
+    assert [(f.kind, f.reason) for f in classified(raw).recipients] == [("sender", "blocked")]

@@ -1647,7 +1647,12 @@ _SHARP = [
             # Gateways' block lists, in words that begin like a dead address's or a relay's:
             # Trend Micro's "Recipient address rejected: ERS-RBL", "refused by rbl-plus...",
             # Microsoft's "Unable To Relay: Blocked by Customer Allow list"
-            r"\bers-rbl\b|refused by \S*(?:rbl|mail-abuse)|blocked by customer allow ?list",
+            r"\bers-rbl\b|refused by \S*(?:rbl|mail-abuse)|blocked by customer allow ?list|"
+            # a block list by its name, under a status of the receiver's system (Sendmail's
+            # "553 5.3.0 Mail from 192.0.2.25 rejected by Abusix blacklist")
+            r"\b(?:rejected|blocked) by \S+ bl[ao]ck ?list\b|\blisted on \S+ bl[ao]ck ?list\b|"
+            # AOL's old refusal of our message, under 5.2.1 (a disabled mailbox's status)
+            r"\baol will not accept delivery of this message\b",
             re.I,
         ),
     ),
