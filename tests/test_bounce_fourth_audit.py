@@ -20,6 +20,7 @@ from bounce_samples import (
     classified,
     original,
     postfix,
+    rfc3464,
     verp,
 )
 
@@ -337,3 +338,44 @@ def test_replies_of_servers_outside_the_big_providers(said, kind, reason):
 def test_a_block_of_us_under_a_status_of_the_mailbox_or_system_is_ours(status, said):
     raw = postfix(READER, status, said, remote="mx.aol.com[198.51.100.9]")
     assert [(f.kind, f.reason) for f in classified(raw).recipients] == [("sender", "blocked")]
+
+
+@pytest.mark.parametrize(
+    "sent_to, written",
+    [("reader+news@example.net", "reader+2Bnews@"), ("first=last@example.net", "first+3Dlast@")],
+)
+def test_an_original_recipient_in_xtext_names_the_address_we_sent_to(sent_to, written):
+    """Sendmail and Exim write ORCPT back into Original-Recipient as RFC 3461's xtext carried
+    it: the reader was named "reader+2Bnews@", someone else, and, routed to a mailbox of
+    another name, not at all."""
+    raw = rfc3464(sent_to, "5.2.2", "552 5.2.2 Mailbox full", routed_to="rdr@mailhost.example.net")
+    raw = raw.replace(
+        f"Original-Recipient: rfc822;{sent_to}".encode(),
+        (f"Original-Recipient: rfc822;{written}example.net".encode()),
+    )
+    assert written.encode() in raw
+    named = [(f.address, f.kind) for f in classified(raw).recipients]
+    assert named == [(sent_to, "soft"), ("rdr@mailhost.example.net", "soft")]
+
+
+def test_a_plus_tag_of_digits_is_not_read_as_xtext():
+    raw = rfc3464(
+        "news+2024@example.net", "5.1.1", "550 5.1.1 User unknown", routed_to="n@mx.example.net"
+    )
+    assert classified(raw).recipients[0].address == "news+2024@example.net"
+
+
+def test_263s_mail_size_limit_is_a_full_mailbox():
+    """263's help page: "mail size limit exceeded (in reply to end of DATA command)" is its
+    mailbox over capacity (信箱超容), not our message too large."""
+    said = "552 mail size limit exceeded"
+    raw = postfix(
+        "zhao@corp.example.cn",
+        "5.0.0",
+        said,
+        remote="mx.263.net[211.150.65.11]",
+        in_reply_to="end of DATA",
+    )
+    assert [(f.kind, f.reason) for f in classified(raw).recipients] == [("soft", "mailbox_full")]
+    elsewhere = postfix("zhao@corp.example.cn", "5.0.0", said, in_reply_to="end of DATA")
+    assert [f.kind for f in classified(elsewhere).recipients] == ["sender"]

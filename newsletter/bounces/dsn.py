@@ -37,6 +37,16 @@ def _field_blocks(text: str) -> list[Message]:
     return [HeaderParser(policy=READABLE).parsestr(b.strip() + "\n") for b in kept]
 
 
+# RFC 3461's xtext, in which ORCPT carries "+" and "=" ("reader+2Bnews@"): Sendmail and Exim
+# write it back into Original-Recipient as it came. Other codes are left: a plus tag of
+# digits ("news+2024@") reads as one.
+XTEXT = re.compile(r"\+(2B|3D)")
+
+
+def _xtext(address: str) -> str:
+    return XTEXT.sub(lambda code: chr(int(code.group(1), 16)), address)
+
+
 def field_value(field: str | None) -> str:
     """'rfc822; someone@example.org' -> 'someone@example.org'."""
     value = " ".join(decoded(field or "").split())
@@ -162,7 +172,7 @@ def _recipient_blocks(blocks: list[Message]) -> list[Evidence]:
         final = field_value(block.get("Final-Recipient")) or field_value(
             block.get("X-Actual-Recipient")
         )
-        original = field_value(block.get("Original-Recipient"))
+        original = _xtext(field_value(block.get("Original-Recipient")))
         address = original or final
         if not address:
             continue

@@ -635,6 +635,11 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ],
         ),
     ),
+    (  # 263 (mx.263.net): its help page's replies; "mail size limit exceeded" is a
+        # mailbox over its capacity (信箱超容), not our message too large
+        r"(?:^|\.)263\.net$",
+        [(_E("mail size limit exceeded"), "mailbox_full")],
+    ),
     (  # Facebook: its postmaster page's response codes, "POL-P1" and the like
         r"(?:^|\.)facebook\.com$",
         _coded(
