@@ -379,3 +379,32 @@ def test_263s_mail_size_limit_is_a_full_mailbox():
     assert [(f.kind, f.reason) for f in classified(raw).recipients] == [("soft", "mailbox_full")]
     elsewhere = postfix("zhao@corp.example.cn", "5.0.0", said, in_reply_to="end of DATA")
     assert [f.kind for f in classified(elsewhere).recipients] == ["sender"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("De", "Para", "CC", "Responder a", "Asunto"),
+        ("Von", "An", "Cc", "Antwort an", "Betreff"),
+        ("De", "À", "Cc", "Répondre à", "Objet"),
+        ("От", "Кому", "Копия", "Ответ", "Тема"),
+        ("از", "به", "رونوشت", "پاسخ به", "موضوع"),
+        ("差出人", "宛先", "CC", "返信先", "件名"),
+    ],
+)
+def test_our_headers_summed_up_in_the_readers_language_name_nobody(fields):
+    """Exchange's and Domino's text reports sum our message up in their own language's
+    field names: our From, Reply-To and Cc were named as failed (our editor hard), and the
+    reader, one of several, only soft."""
+    sender, to, cc, reply_to, subject = fields
+    raw = _crlf(
+        f"From: Postmaster <postmaster@mx.example.net>\nTo: {verp(READER)}\n"
+        f"Subject: Undeliverable: This week\nDate: {DATE}\nAuto-Submitted: auto-replied\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"{sender}: Example Weekly <news@example.org>\n{to}: {READER}\n"
+        f"{cc}: friend@example.com\n{reply_to}: editor@example.org\n{subject}: This week\n\n"
+        f"was not delivered to:\n\n  {READER}\n\nbecause:\n\n"
+        f"  550 5.1.1 User {READER} not listed in Domino Directory\n"
+    )
+    named = [(f.address, f.kind) for f in classified(raw).recipients]
+    assert named == [(READER, "hard")]

@@ -25,8 +25,18 @@ _SUBJECT = (
     r"subject|betreff|objet|asunto|oggetto|onderwerp|assunto|temat|тема|موضوع|主题|主旨|件名|"
     r"제목|the subject of the message is"
 )
+# The other fields of our message as a report's summary of it names them, in the languages
+# Exchange and Outlook write it in (its From, To, Cc, Reply-To, Date and Sent)
+_FIELDS = (
+    r"from|to|cc|date|sent|reply-to|list-id|"
+    r"de|para|responder a|enviado|fecha|à|répondre à|envoyé|von|an|antwort an|gesendet|datum|"
+    r"responder para|data|da|rispondi a|inviato|van|aan|antwoord aan|verzonden|od|do|dw|"
+    r"wysłano|kimden|kime|bilgi|tarih|от|кому|копия|ответ|отправлено|дата|از|به|رونوشت|"
+    r"پاسخ به|تاریخ|من|إلى|نسخة|الرد على|التاريخ|发件人|收件人|抄送|回复|日期|发送时间|寄件者|"
+    r"收件者|副本|差出人|宛先|返信先|日付|送信日時|보낸 사람|받는 사람|참조|날짜"
+)
 # A line of our message's headers as a report quotes them in its text.
-HEADER_LINE = re.compile(rf"^\s*(?:{_SUBJECT}|from|to|cc|date|sent|reply-to|list-id)\s*[:：]", re.I)
+HEADER_LINE = re.compile(rf"^\s*(?:{_SUBJECT}|{_FIELDS})\s*[:：]", re.I)
 SUBJECT_LINE = re.compile(rf"^\s*(?:{_SUBJECT})\s*[:：]\s*(.+?)\s*$", re.I | re.M)
 
 
