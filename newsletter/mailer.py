@@ -122,7 +122,17 @@ def permanent(code: int) -> bool:
 
 # RFC 3463 subjects that are not the recipient's address: the mail system (X.3) and
 # security or policy (X.7), "5.7.1 Relaying denied" from our own relay among them.
-_NOT_THE_ADDRESS = re.compile(r"^[45]\.[37]\.\d{1,3}\b")
+# A status of a policy, security or system refusal, where the reply starts or ends with it
+# (qmail's "... (#5.7.1)")
+_NOT_THE_ADDRESS = re.compile(r"^[45]\.[37]\.\d{1,3}\b|\(#[45]\.[37]\.\d{1,3}\)")
+# Every refusal while sending comes from our own relay: its refusal to relay for us ("Relay
+# access denied", Exim's "relay not permitted", qmail's "not in my list of allowed
+# rcpthosts") is ours, whatever the same words mean in a bounce from the reader's server.
+_OUR_RELAY = re.compile(
+    r"\brelay(?:ing)? (?:access )?(?:denied|not permitted|disallowed|prohibited)|"
+    r"list of allowed rcpthosts",
+    re.I,
+)
 
 
 def refused_for_good(exc: smtplib.SMTPException) -> bool:
@@ -143,7 +153,10 @@ def about_the_address(exc: smtplib.SMTPException) -> bool:
 
 
 def _about_the_address(said: str) -> bool:
-    return not (_NOT_THE_ADDRESS.match(said.lstrip()) or our_account.refuses_us(said))
+    said = said.lstrip()
+    return not (
+        _NOT_THE_ADDRESS.search(said) or _OUR_RELAY.search(said) or our_account.refuses_us(said)
+    )
 
 
 def reply_of(error: smtplib.SMTPException) -> tuple[int, bytes | str]:

@@ -22,7 +22,17 @@ SENDING_LIMIT = re.compile(
     # a relay's ("You have exceeded your Outmail quota")
     # (not "your mailbox quota": Dovecot's words to the sender of a full mailbox's)
     r"\bsender over quota\b|"
-    r"\byou have exceeded your (?!mailbox|storage|disk|inbox|mail\b)\w+ quota\b",
+    r"\byou have exceeded your (?!mailbox|storage|disk|inbox|mail\b)\w+ quota\b|"
+    # Microsoft 365 holding back our submitting mailbox (5.2.25x "Sender throttled due to
+    # continuous invalid recipients errors"; "Message submission rate ... exceeded"), or
+    # its store refusing our submission ("STOREDRV.Submission.Exception:
+    # QuotaExceededException", our own mailbox full)
+    r"\bsender throttled due to\b|message submission rate\b|storedrv\.submission\.|"
+    # Google Workspace's SMTP relay ("Daily SMTP relay limit exceeded for user", "Peak SMTP
+    # relay limit exceeded for customer"); cPanel's "Domain x has exceeded the max emails
+    # per hour"; SendGrid's "Maximum credits exceeded"; per-second limits of relays
+    r"\bsmtp relay limit exceeded|\bexceeded the max (?:emails|defers)|"
+    r"maximum credits exceeded|messages per second limit exceeded",
     re.I,
 )
 # Our account, identity or address: "Your account has been suspended", "Client does not
@@ -33,7 +43,9 @@ OUR_SENDER = re.compile(
     # suspended", "Domain x has an outgoing mail suspension"
     r"\boutgoing mail from .{1,80}? has been suspended|has an outgoing mail suspension|"
     r"not allowed to send from this address|permissions? to send as this sender|"
-    r"\bsender (?:denied|user is disabled)|"
+    r"\bsender (?:denied|user is disabled|not allowed)\b|send ?as ?denied|"
+    # SendGrid's "The from address does not match a verified Sender Identity"
+    r"verified sender identity|"
     # Google Workspace's SMTP relay: our credentials, or our account
     r"invalid credentials for relay|sending (?:email )?account has been (?:temporarily )?"
     r"suspended|"
@@ -61,7 +73,37 @@ OUR_SENDER = re.compile(
     re.I,
 )
 
+# The receiver called back our return path and it failed, or refused it outright: our
+# bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
+# unknown" for the recipient). Exim's callout begins "550-Verification failed for <sender>"
+# and ends "550 Sender verify failed"; a relay's own check of our sender at RCPT TO
+# (Postfix's "Sender address rejected: undeliverable address") reads the same.
+SENDER_REFUSED = re.compile(
+    r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
+    r"sender verify callout|envelope sender has been denied|not authorized sender|"
+    r"callback setup failed while verifying|"
+    r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
+    r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
+    r"\bsender address blocked\b|\bsender rejected\b|"
+    # web.de: our domain's DNS ("Invalid DNS MX or A/AAAA resource record")
+    r"invalid dns mx or a/aaaa resource record|"
+    r"\byour (?:e-?mail )?address\W{0,6}(?:has been|is) (?:blocked|banned|black ?listed)\b|"
+    # Discourse: our address is no forum user's
+    r"was sent from an unknown email address|"
+    r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
+    # Sendmail's "553 5.1.8 Domain of sender address <x> does not exist" (proto.m4)
+    r"\bdomain of sender address \S+ (?:does not exist|does not resolve)|"
+    # Microsoft 365's "5.1.8 Access denied, bad outbound sender"; Amazon SES's "Email address
+    # is not verified. The following identities failed the check", "Sending suspended for
+    # this account"
+    r"bad outbound sender|identities failed the check|sending suspended for this account|"
+    r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
+    re.I,
+)
+
 
 def refuses_us(reply: str) -> bool:
     """Whether the reply refuses our sending account, whatever command it answered."""
-    return bool(SENDING_LIMIT.search(reply) or OUR_SENDER.search(reply))
+    return bool(
+        SENDING_LIMIT.search(reply) or OUR_SENDER.search(reply) or SENDER_REFUSED.search(reply)
+    )

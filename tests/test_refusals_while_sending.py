@@ -7,11 +7,14 @@ everyone trips the mass-bounce guard, as bounces by mail do."""
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 import sqlalchemy as sa
 from builders import add_subscribers, draft, start_sending, states, user
 from conftest import wait_until
 
+from newsletter import mailer
 from newsletter.extensions import db
 from newsletter.models import Bounce, Issue, Subscriber
 from newsletter.sending import loop
@@ -123,3 +126,61 @@ def test_a_relay_refusing_everyone_at_the_door_trips_the_mass_bounce_guard(
         lambda: all(_status(p.id) == "active" for p in people),
         message="the stopped readers did not get their mail back",
     )
+
+
+# Our relay's refusals at RCPT TO, as their software and services write them (an audit of
+# 141 real replies): each failed every reader's copy for good, and some scored or dropped
+# the reader once judged. They are ours: the copy waits.
+OUR_RELAYS_REFUSALS = [
+    (550, "relay not permitted"),  # Exim's default configuration
+    (554, "<reader@example.org>: Recipient address rejected: Relay access denied"),  # Postfix
+    (553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"),  # qmail
+    (553, "Relaying disallowed as news@example.org"),  # ZeptoMail
+    (550, "5.2.255 Sender throttled due to continuous invalid recipients errors."),  # M365
+    (554, "5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException"),
+    (550, "5.4.5 Daily SMTP relay limit exceeded for user, for more information see ..."),
+    (550, "Domain example.org has exceeded the max emails per hour (100/100 (100%)) allowed."),
+    (550, "The from address does not match a verified Sender Identity."),  # SendGrid
+    (550, "Sender not allowed"),  # Mailjet
+    # our return path checked by the relay: Postfix, Exim's callout, Sendmail's proto.m4
+    (
+        550,
+        "5.1.0 <bounces+x@bounces.example.org>: Sender address rejected: User unknown in "
+        "local recipient table",
+    ),
+    (
+        550,
+        "Verification failed for <bounces+x@bounces.example.org>\nUnrouteable address\n"
+        "Sender verify failed",
+    ),
+    (553, "5.1.8 Domain of sender address bounces+x@bounces.example.org does not exist"),
+    (550, "5.1.8 Access denied, bad outbound sender AS(42004)"),  # Microsoft 365
+]
+
+
+@pytest.mark.parametrize("code, said", OUR_RELAYS_REFUSALS)
+def test_our_relays_refusal_at_rcpt_leaves_the_copy_waiting(code, said):
+    error = smtplib.SMTPRecipientsRefused({"reader@example.org": (code, said.encode())})
+    assert not mailer.about_the_address(error)
+    assert not mailer.refused_for_good(error)
+
+
+@pytest.mark.parametrize(
+    "code, said",
+    [
+        (454, "Temporary service failure"),  # Amazon SES, until the attempts run out
+        (
+            421,
+            "Domain xx.mailgun.org is not allowed to send: Sandbox subdomains are for test"
+            " purposes only.",
+        ),
+    ],
+)
+def test_our_relays_trouble_judges_no_reader_when_the_attempts_run_out(
+    app, weekly, inbox, worker, code, said
+):
+    app.config.update(MAX_ATTEMPTS=1, PAUSE_AFTER_ERRORS=100)
+    issue, people = _send(weekly, {0: f"{code} {said}"}, inbox)
+    assert states(issue.id)["failed"] == 1
+    loop.send_batch(issue.id)
+    assert (_bounces(), _status(people[0])) == ([], "active")

@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 # Where a bounce came from, besides the bounce server's and mailboxes' schemes: a refusal
 # met while sending.
 SENDING = "send"
+# What a refusal at RCPT TO while sending may say of the address it refused.
+OF_THE_ADDRESS = {
+    "user_unknown",
+    "host_unknown",
+    "has_moved",
+    "no_mail_accepted",
+    "mailbox_full",
+    "mailbox_disabled",
+    "receiving_too_fast",
+}
 # Reports that say more than once about one message count once.
 _ONCE = (BounceKind.SOFT, BounceKind.SENDER)
 
@@ -73,7 +83,10 @@ def take_refusals(refused: list[tuple[int, int, str]]) -> list[Bounce]:
         delivery = by_id.get(delivery_id)
         if delivery is not None and delivery.subscriber is not None:
             failure = judge_refusal(delivery.subscriber.email, code, said)
-            if failure.kind != "none":
+            # Only what it says of the address: the server is our relay, whose own trouble
+            # (its system, its refusal to relay, our sender or message) is the issue's,
+            # which its pause tells the editors.
+            if failure.reason in OF_THE_ADDRESS:
                 targets.append((delivery.subscriber, delivery, failure))
     return _act(targets, SENDING)
 

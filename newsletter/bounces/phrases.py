@@ -1662,29 +1662,9 @@ _SHARP = [
     # and "suspended" there are ours, not the reader's mailbox's.
     ("rate_limited", our_account.SENDING_LIMIT),
     ("sender_rejected", our_account.OUR_SENDER),
-    # The receiver called back our return path and it failed, or refused it outright: our
-    # bounce address, not the reader's (Sendmail sums a failed callback up as "5.1.1 User
-    # unknown" for the recipient). Exim's callout begins "550-Verification failed for
-    # <sender>" and ends "550 Sender verify failed".
-    (
-        "sender_rejected",
-        re.compile(
-            r"sender verif(?:y|ication) failed|verify mailfrom failed|sender address rejected|"
-            r"sender verify callout|envelope sender has been denied|not authorized sender|"
-            r"callback setup failed while verifying|"
-            r"sender address has invalid format|sorry, sender (?:\S+|<\s*>) rejected|"
-            r"\bsender (?:is|has been) (?:black ?listed|blocked|banned)\b|"
-            r"\bsender address blocked\b|"
-            # web.de: our domain's DNS ("Invalid DNS MX or A/AAAA resource record")
-            r"invalid dns mx or a/aaaa resource record|"
-            r"\byour (?:e-?mail )?address\W{0,6}(?:has been|is) (?:blocked|banned|black ?listed)\b|"
-            # Discourse: our address is no forum user's
-            r"was sent from an unknown email address|"
-            r"mail from domain (?:does not|doesn't) (?:exist|have an mx)|"
-            r"(?<!recipient )(?<!dkim )(?<!spf )verification failed for\b",
-            re.I,
-        ),
-    ),
+    # The receiver called back our return path and it failed, or refused it outright
+    # (our_account.py).
+    ("sender_rejected", our_account.SENDER_REFUSED),
     (
         "no_mail_accepted",
         # (not "x does not accept mail from <us>": the recipient's filter, below; nor "...
