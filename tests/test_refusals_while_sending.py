@@ -169,6 +169,8 @@ def test_our_relays_refusal_at_rcpt_leaves_the_copy_waiting(code, said):
     "code, said",
     [
         (454, "Temporary service failure"),  # Amazon SES, until the attempts run out
+        (550, "5.7.1 <reader0@example.org>: Relay access denied"),
+        (550, "5.4.5 Recipient address rejected: Email Sending Quota Exceeded"),
         (
             421,
             "Domain xx.mailgun.org is not allowed to send: Sandbox subdomains are for test"
@@ -184,3 +186,14 @@ def test_our_relays_trouble_judges_no_reader_when_the_attempts_run_out(
     assert states(issue.id)["failed"] == 1
     loop.send_batch(issue.id)
     assert (_bounces(), _status(people[0])) == ([], "active")
+
+
+def test_a_dead_address_behind_a_policy_status_is_judged_once_its_attempts_run_out(
+    app, weekly, inbox, worker
+):
+    """Yandex's "550 5.7.1 No such user!": a policy status, so the copy waits and is tried
+    again; once its attempts run out, what the words say of the address counts."""
+    app.config.update(MAX_ATTEMPTS=1, PAUSE_AFTER_ERRORS=100)
+    _, people = _send(weekly, {3: "550 5.7.1 No such user!"}, inbox)
+    wait_until(lambda: _status(people[3]) == "bounced", message="the reader was not stopped")
+    assert _bounces() == [("reader3@example.org", "hard", "user_unknown", "send")]

@@ -112,8 +112,8 @@ class BatchOutcome:
     last: int = 0  # the highest subscriber id this batch claimed: where the next starts
     sent_now: list[int] = field(default_factory=list, repr=False)
     failures: list[dict] = field(default_factory=list, repr=False)
-    # Copies failed for good by a refusal of RCPT TO about the address: (delivery id, code,
-    # the server's words), for the bounce rules to judge the address by.
+    # Copies failed for good by a refusal of RCPT TO: (delivery id, code, the server's
+    # words), for the bounce rules to judge the address by.
     refused: list[tuple[int, int, str]] = field(default_factory=list, repr=False)
     errors_in_a_row: int = 0
     any_success: bool = False
@@ -150,9 +150,11 @@ class BatchRecord:
         code, text = mailer.reply_of(error)
         said = mailer.text_of(text)
         permanent = mailer.refused_for_good(error)
-        if self.failure(delivery_id, attempts, f"{code} {said}", permanent):
-            if mailer.about_the_address(error):
-                self.outcome.refused.append((delivery_id, code, said))
+        final = self.failure(delivery_id, attempts, f"{code} {said}", permanent)
+        if final and isinstance(error, smtplib.SMTPRecipientsRefused):
+            # Judged for what it says of the address once the copy is given up, whatever
+            # its status said at first ("550 5.7.1 No such user!" waited out its attempts).
+            self.outcome.refused.append((delivery_id, code, said))
 
     def failure(self, delivery_id: int, attempts: int, reason: str, permanent: bool) -> bool:
         """5xx fails at once; 4xx and lost connections wait and retry until attempts run out.
