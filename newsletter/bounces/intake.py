@@ -27,7 +27,7 @@ from newsletter import message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import breaker, leaving, refusals
 from newsletter.bounces.reports import classify, judge_refusal
-from newsletter.bounces.verdict import Failure, Verdict
+from newsletter.bounces.verdict import REASONS, Failure, Verdict
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, utcnow
 from newsletter.statuses import BounceKind, DeliveryStatus, SubscriberStatus, SubscriptionStatus
@@ -40,11 +40,8 @@ log = logging.getLogger(__name__)
 # met while sending.
 SENDING = "send"
 # What a refusal at RCPT TO while sending may say of the address it refused.
-OF_THE_ADDRESS = {
-    "user_unknown",
-    "host_unknown",
-    "has_moved",
-    "no_mail_accepted",
+# Every dead address's reason (verdict.REASONS' hard ones), and the mailbox's own states.
+OF_THE_ADDRESS = {reason for reason, kind in REASONS.items() if kind == BounceKind.HARD} | {
     "mailbox_full",
     "mailbox_disabled",
     "receiving_too_fast",
