@@ -697,6 +697,36 @@ def test_a_refusing_domain_is_held_back_and_the_rest_goes_on(
     assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
 
 
+def test_an_internationalised_domain_refusing_us_is_held_in_the_form_we_keep(
+    app, weekly, inbox, bounce_server
+):
+    """Servers write the domain in its ASCII form (xn--), and the copies went out so; we keep
+    the subscribers' domain in Unicode. The refusals are counted for that domain, and its
+    waiting copies are the ones held back (recorded as written, they held nothing)."""
+    app.config.update(SENDER_REFUSALS_PAUSE=2, BATCH_SIZE=2, SENDER_REFUSALS_HOLD=3 * 86400)
+    server = bounce_server()
+    refusing = add_subscribers_at(weekly, "مثال.example", 4)
+    issue = draft(weekly)
+    start_sending(issue)
+    later = datetime.now(UTC) + timedelta(days=1)
+    waiting = db.session.scalars(
+        sa.select(Delivery.id).join(Delivery.subscriber).where(Subscriber.email.in_(refusing[2:]))
+    ).all()
+    db.session.execute(sa.update(Delivery).where(Delivery.id.in_(waiting)).values(retry_at=later))
+    db.session.commit()
+    loop.send_batch(issue.id)
+    for email in refusing[:2]:
+        ascii_form = email.replace("مثال", "xn--mgbh0fb")
+        [copy] = inbox.to(ascii_form)
+        deliver(server, dsn(ascii_form, "5.7.1", said=REFUSED), to=copy.sender)
+    db.session.expire_all()
+    assert {b.domain for b in db.session.scalars(sa.select(Bounce))} == {"مثال.example"}
+    hold = db.session.get(Issue, issue.id).held_domains["مثال.example"]
+    assert hold["copies"] == 2
+    until = datetime.fromisoformat(hold["until"])
+    assert {db.session.get(Delivery, id).retry_at for id in waiting} == {until}
+
+
 def test_a_held_domain_s_copies_go_when_the_hold_ends(app, weekly, inbox):
     held = add_subscribers_at(weekly, "outlook.example", 2)
     issue = draft(weekly)

@@ -8,10 +8,11 @@ import re
 from email.message import Message
 from email.parser import HeaderParser
 
-from newsletter.bounces import reasons, ses
+from newsletter.bounces import reasons, ses, xarf
 from newsletter.bounces.dsn import field_value
 from newsletter.bounces.scan import (
     READABLE,
+    addressed,
     addresses_in,
     bounce_parts,
     from_daemon,
@@ -23,12 +24,29 @@ from newsletter.bounces.scan import (
     text_of,
 )
 
+# An abuse report about our network rather than our mail (X-ARF's login attacks, bots)
+NOT_ABOUT_A_READER = "not-about-a-reader"
 FEEDBACK_WORDS = re.compile(
     r"(?i)(abuse report|complaint (?:about|regarding|report)|feedback[- ]loop|"
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
     r"email abuse|spam report|"
-    # an abuse desk's or a reader's own words, our message attached
-    r"unsolicited (?:e-?mail|message|bulk)|never (?:subscribed|signed up|opted in|asked for))"
+    # An abuse desk's or a reader's own words, our message attached: nobody sends our issue
+    # to our bounce address but to be rid of it. In English, German, French, Spanish,
+    # Persian and Arabic: spam, unwanted, never subscribed, unsubscribe me, stop.
+    r"unsolicited (?:e-?mail|message|bulk)|never (?:subscribed|signed up|opted in|asked for)|"
+    r"\bthis is spam\b|\bspamming\b|^spam\b|\bspam from\b|\bjako spam\b|"
+    r"\bunsubscribe\b|\bremove (?:me|us|the address|this address)\b|"
+    r"\bstop (?:sending|mailing|e-?mailing)\b|"
+    r"unerwünschte|nie angemeldet|je dafür angemeldet|\babmelden\b|\baustragen\b|"
+    r"indésirable|désabonne|désinscri|no deseado|dar(?:me)? de baja|"
+    r"هرزنامه|ناخواسته|لغو اشتراک|حذف کنید|عضو نشده|بريد مزعج|رسائل مزعجة|إلغاء الاشتراك)"
+)
+# A filter's verdict, not a person's: a gateway's "marked as spam by the recipient's mail
+# filter", a quarantine digest the reader forwards asking why. "Not spam" is no complaint.
+# Nor a server's refusal that quotes our issue ("Message rejected as spam").
+NOT_A_PERSONS = re.compile(
+    r"(?i)filter(?:s|ed)?\b|quarantin|\bnot (?:a )?spam\b|\bkein spam\b|"
+    r"\brejected\b|could not be delivered|undeliver|nicht zugestellt"
 )
 
 
@@ -54,11 +72,20 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     if reader and not from_daemon(msg):
         # Hotmail's older loop sends the complained-of message itself, this header added.
         return sorted(addresses_in([str(reader)])), "abuse"
-    if not (report is not None or arf or _microsoft_style(msg, original) or _spamcop(msg)):
+    abuse = xarf.read(msg)
+    if abuse is not None and not abuse.spam:
+        return [], NOT_ABOUT_A_READER  # an attack or a block list's log: our network's
+    if not (
+        abuse is not None
+        or report is not None
+        or arf
+        or _microsoft_style(msg, original)
+        or _spamcop(msg)
+    ):
         return None
-    found: list[str] = []
+    found: list[str] = list(abuse.recipients) if abuse is not None else []
     feedback = "abuse"
-    fields = feedback_fields(report)
+    fields = None if abuse is not None else feedback_fields(report)
     if fields is not None:
         for name in ("Original-Rcpt-To", "Removal-Recipient"):
             found += filter(None, map(field_value, fields.get_all(name, [])))
@@ -66,7 +93,7 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     if not found and original is not None:
         ours = not_recipients(msg, original)
         for name in ("X-HmXmrOriginalRecipient", "To", "X-Original-To", "Delivered-To"):
-            found = sorted(addresses_in(headers(original, name)) - ours)
+            found = sorted(addressed(original, name) - ours)
             if found:
                 break
     # Both fields often name the same reader: one complaint, one address.
@@ -132,4 +159,8 @@ def _microsoft_style(msg: Message, original: Message | None) -> bool:
         # report"), our message attached: a mailbox answering by itself, no reader's report.
         return False
     said = f"{header_text(msg, 'Subject')} {human_text(msg)[:2000]}"
-    return msg.get_content_type() == "multipart/mixed" and bool(FEEDBACK_WORDS.search(said))
+    return (
+        msg.get_content_type() == "multipart/mixed"
+        and bool(FEEDBACK_WORDS.search(said))
+        and not NOT_A_PERSONS.search(said)
+    )

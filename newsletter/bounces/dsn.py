@@ -22,6 +22,7 @@ from newsletter.bounces.scan import (
     human_text,
     inner_parts,
     text_of,
+    unescaped,
 )
 
 
@@ -51,9 +52,10 @@ def field_value(field: str | None) -> str:
     """'rfc822; someone@example.org' -> 'someone@example.org'."""
     value = " ".join(decoded(field or "").split())
     kind, _, rest = value.partition(";") if ";" in value else ("", "", value)
-    utf8 = kind.strip().lower() == "utf-8"
-    if utf8:  # RFC 6533: "\x{HHHH}" stands for a character the field did not carry as it is
-        rest = UNITEXT.sub(_character, rest)
+    utf8 = kind.strip().lower() in ("utf-8", "utf8")  # maddy writes "utf8"
+    # RFC 6533: "\x{HHHH}" stands for a character the field did not carry as it is; mox
+    # writes it under rfc822 too ("reader\x{2B}news@"), where a backslash is no address's
+    rest = UNITEXT.sub(_character, unescaped(rest))
     found = ADDRESS.search(rest)
     if found is None:
         # The field holds an address and nothing else: one that prose would not be trusted
@@ -62,7 +64,8 @@ def field_value(field: str | None) -> str:
         # word decoded: no address we sent to) or masked ("****@****", as a relay that hides
         # the real address writes it).
         found = FIELD_ADDRESS.search(rest)
-        readable = found and (utf8 or found.group(1).isascii())
+        # an internationalised domain as Exim's and Postfix's SMTPUTF8 reports write it
+        readable = found and (utf8 or found.group(1).partition("@")[0].isascii())
         if found and not (readable and MASKED.search(found.group(1)) is None):
             found = None
     return found.group(1) if found else ""
@@ -99,7 +102,7 @@ def fields(msg: Message) -> list[Evidence]:
                 unread = bool(UNREAD.search(human_text(msg)))
             if not unread:
                 found += _rejected(inner_parts(part) or _field_blocks(text_of(part)))
-    failed = addresses_in(headers(msg, "X-Failed-Recipients"))
+    failed = addresses_in([unescaped(v) for v in headers(msg, "X-Failed-Recipients")])
     known = {e.address.lower() for e in found}
     found += [Evidence(address=a, action="failed") for a in sorted(failed - known)]
     unique: dict[str, Evidence] = {}

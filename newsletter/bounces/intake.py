@@ -204,7 +204,7 @@ def _apply(
         kind=kind,
         reason=failure.reason[:32],
         status=storable(failure.status)[:16],
-        domain=storable(failure.address or subscriber.email).rpartition("@")[2].lower()[:255],
+        domain=storable(as_stored(failure.address or subscriber.email)).rpartition("@")[2][:255],
         # The server's words, which may hold anything (a NUL once failed the report for good).
         detail=" ".join(storable(failure.diagnostic or failure.status).split())[:500],
         source=source,

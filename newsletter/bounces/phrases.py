@@ -278,6 +278,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "not enough storage space in",
             "over the allowed quota",
             "quota exceeded",
+            # Exchange's store: "554 5.2.0 STOREDRV.Deliver.Exception:QuotaExceededException.
+            # MapiExceptionShutoffQuotaExceeded"
+            "quotaexceededexception",
             "quota violation for",
             "recipient reached disk quota",
             "recipient rejected: mailbox would exceed maximum allowed storage",
@@ -404,7 +407,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"support\.google\.com/mail/\?p=disableduser",
             # Rambler: "540 5.7.1 <x>: Recipient address rejected: Inactive" (or "Blocked")
             # (not a gateway's "blocked by <host> (reputation)", "blocked using <list>")
-            r"recipient address rejected: (?:inactive\b|blocked\b(?!\s*(?:by|using|due|for)\b))",
+            r"recipient address rejected: "
+            r"(?:inactive\b|account locked\b|blocked\b(?!\s*(?:by|using|due|for)\b))",
             # "550 5.1.1 Account disabled", "Account Inactive": the reader's; "your account"
             # and a sending account are ours (our_account.py)
             r"(?<!your )(?<!sender )(?<!sending )\baccount (?:has been )?"
@@ -443,6 +447,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "relay denied",
             "relay not permitted",
             "relaying denied",
+            "relaying is denied",  # Kerio Connect
             "relaying mail to ",
             "that domain isn't in my list of allowed rcpthost",
             "this system is not configured to relay mail",
@@ -903,8 +908,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "domain not found: nxdomain",  # Stalwart
             "there are no dns entries for the hostname",  # Apache James
             "no mx hosts found for",  # Citadel
+            "record not found for mx",  # Stalwart: "failed: record not found for MX"
+            "no mx record found",  # Stalwart's resolver
+            "i found no mx record entries for the hostname",  # Apache James, older
         ],
         [
+            r"\bno mx for \S+\.\w",  # Haraka's outbound: "No MX for example.net"
             "553 " + GAP + " does not exist",
             # OpenSMTPD's own "Invalid domain name", the whole of its words; a "501 5.5.4" with
             # the same words is Microsoft refusing our EHLO name
@@ -1126,6 +1135,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "recipient address rejected: greylisted",  # postgrey, given up on
             "your helo host name has been denied",  # qmail qregex
             "rejected by spamhaus",  # hMailServer
+            "too many unknown rcpt to addresses from host",  # Telecom Italia: our host
             "listed in the used dnsbl",  # Maddy
             "dialup/transient ip not allowed",  # T-Online
             "is filtered and this connection will be closed",  # Naver: realip.naver.com
@@ -1518,6 +1528,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Amazon SES's, relaying ours, with why after them ("554 Transaction failed:
             # Duplicate header 'DKIM-Signature'."); RFC 5321's bare words for a 554 say nothing
             "transaction failed:",
+            # Exim: our message needs SMTPUTF8 and the next hop has none (its smtp transport)
+            "utf8 support required but not offered",
             "message has lines too long for transport",  # Exim: our lines over its limit
             "failed to completely analyse",  # MailScanner
             "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed

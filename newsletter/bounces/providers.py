@@ -357,7 +357,12 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("this mailbox is disabled"), "mailbox_disabled"),
             (_E("syntax error in parameters or arguments"), "syntax_error"),
             (_E("max message per connection reached"), "too_many_connections"),
-            (_E("dd this user doesn't have a "), "user_unknown"),
+            # its help page's dead addresses, answered after DATA too
+            (
+                r"\bdd (?:this user doesn't have a |requested mailbox is not valid|"
+                r"not a valid recipient)",
+                "user_unknown",
+            ),
             (_E("mailbox not found"), "user_unknown"),
         ],
     ),

@@ -298,7 +298,9 @@ def _reason(
     if evidence.source == "x-unix":
         # A local delivery program failed (procmail, a filter script), unless what it said
         # is that the mailbox is full ("Disk quota exceeded") or disabled, or, Mailman's
-        # post script, that the list is gone.
+        # post script, that the list is gone. Not its exit code: Postfix reports EX_NOUSER
+        # as 5.1.1, and procmail exits so when it cannot create a mailbox ("Couldn't create
+        # /var/spool/mail/x ... No such user"), the server's set-up, not a dead address.
         if LIST_GONE.search(words):
             return "user_unknown"
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
@@ -431,6 +433,8 @@ def _uncorroborated(
     few, a filtered live one is never dropped at once."""
     if command or evidence.category in phrases.MTA_CATEGORIES or _detailed(evidence.status):
         return False
+    if alone and background.in_chinese == "user_unknown":
+        return False  # Coremail's own summary: "退信原因: 收件人不存在" (no such recipient)
     said = f"{words} {background.folded}" if alone else words
     return not (LOOKED_UP.search(said) or ADDRESS_STATUS.search(said))
 
@@ -594,6 +598,8 @@ HELD = re.compile(
     r"configured to request positive confirmation of messages|"
     r"every sender must confirm its own posts|"
     r"has been postponed because the \S+ list is held|"
+    # a gateway's quarantine digest (Mimecast's), which the reader may release
+    r"following message is being held for review|"
     # Mailman's English subject, and its Persian and Arabic: "held until the list moderator
     # can review and approve it", "awaits the moderator's approval" (its subjects); then the
     # same notice (postheld.txt) in the other languages Mailman 2 ships

@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from newsletter.bounces import complaints, dsn, quoted, reasons, scan, ses, text_part
+from newsletter.bounces import complaints, dsn, quoted, reasons, scan, ses, text_part, xarf
 from newsletter.bounces.verdict import Failure, Verdict
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ READ_AT_MOST = 256 * 1024
 WHITE_LINES = re.compile(rb"(?m)^[ \t]+$")
 BLANK_RUNS = re.compile(rb"\n{14,}")
 KEPT_RUN = b"\n" * 13
+# RFC 6532's types for an original with UTF-8 in its headers, which the email package does
+# not open: our message as message/rfc822 is, and its headers as text/rfc822-headers (maddy
+# writes "message/rfc822-headers"). Not message/global-delivery-status, read as it is.
+GLOBAL_MESSAGE = re.compile(rb"(?im)^(content-type:[ \t]*)message/global(?=[ \t]*(?:;|$))")
+GLOBAL_HEADERS = re.compile(rb"(?im)^(content-type:[ \t]*)message/(?:global|rfc822)-headers\b")
 
 
 def classify(raw: bytes) -> Verdict:
@@ -42,6 +47,9 @@ def classify(raw: bytes) -> Verdict:
     # feedback report's fields were taken for its part's headers, and a DMARC failure report
     # for a complaint.
     raw = BLANK_RUNS.sub(KEPT_RUN, WHITE_LINES.sub(b"", scan.lines_ended(raw)))
+    raw = GLOBAL_HEADERS.sub(
+        rb"\1text/rfc822-headers", GLOBAL_MESSAGE.sub(rb"\1message/rfc822", raw)
+    )
     if len(raw) > READ_AT_MOST:  # cut at a line's end: no header is read half
         raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
@@ -63,6 +71,10 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     for name in DELIVERED_TO:
         verdict.delivered_to += scan.listed(scan.headers(msg, name))
     original = scan.original_headers(msg)
+    abuse = xarf.read(msg)
+    if abuse is not None:  # its JSON names our return path and holds our message
+        original = original or abuse.original
+        verdict.return_paths += abuse.return_paths
     _ours_in(msg, original, verdict)
     inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
     if inner is None and reasons.from_a_person(msg):
@@ -108,6 +120,7 @@ def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
             "not-spam": "not_a_bounce",
             "virus": "virus",
             "fraud": "spam",
+            complaints.NOT_ABOUT_A_READER: "not_a_bounce",
         }.get(feedback, "complaint")
         if (
             verdict.reason == "auth_failure"

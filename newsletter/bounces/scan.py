@@ -27,7 +27,8 @@ from email.utils import getaddresses
 # 'reader@...'", Mailman's "from your address `news@...'").
 ADDRESS = re.compile(
     r"(?<![\w.+\-=/@])(?!['`])"
-    r"([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[A-Za-z][\w-]{1,62})",
+    # a top-level domain begins with a letter, of any script (.ایران, .рф)
+    r"([\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[\w-]{1,63}\.)+[^\W\d_][\w-]{1,62})",
     re.UNICODE,
 )
 # Not an IPv4 address: [5.1.1.20] is a host, not "bad destination mailbox".
@@ -199,6 +200,18 @@ def listed(values: list[str]) -> list[str]:
             found += [a for _, a in getaddresses([str(value)[:MOST_DECODED]]) if a]
         except RecursionError:
             continue
+    return found
+
+
+def addressed(msg: Message, *names: str) -> set[str]:
+    """The addresses the fields name, their addr-specs only: a display name, once its encoded
+    words are decoded, may hold someone else's address ("Ali (ali.old@example.com)")."""
+    found: set[str] = set()
+    for name in names:
+        for value in msg.get_all(name, [])[:MOST_VALUES]:
+            specs = [a for a in listed([str(value)]) if "@" in a]
+            # a field the parser cannot take apart is read for its addresses as words
+            found |= {decoded(a).lower() for a in specs} or addresses_in([decoded(value)])
     return found
 
 
@@ -375,6 +388,18 @@ def _as_text(body: str) -> Message:
     return part
 
 
+# Exim writes a UTF-8 address's bytes as octal escapes ("ali@\\331\\276...") in its fields
+OCTAL = re.compile(r"(?:\\[23][0-7]{2}){2,}")  # bytes 0x80-0xff: UTF-8's, two or more
+
+
+def unescaped(value: str) -> str:
+    def utf8(run: re.Match) -> str:
+        data = bytes(int(code, 8) for code in run.group(0).split("\\")[1:])
+        return data.decode("utf-8", "replace")
+
+    return OCTAL.sub(utf8, value)
+
+
 def human_text(msg: Message) -> str:
     """The bounce's own words: its text parts, cut where the quoted original begins."""
     texts = []
@@ -384,7 +409,7 @@ def human_text(msg: Message) -> str:
         if part.get("Content-Disposition", "").lower().startswith("attachment") and texts:
             continue
         texts.append(cut_original(text_of(part)))
-    return "\n".join(texts)[:20000]
+    return unescaped("\n".join(texts)[:20000])
 
 
 def cut_original(text: str) -> str:

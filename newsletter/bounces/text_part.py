@@ -16,9 +16,8 @@ from newsletter.bounces.scan import (
     REPLIED_STATUS,
     REPLY,
     Evidence,
-    addresses_in,
+    addressed,
     header_text,
-    headers,
 )
 
 
@@ -26,23 +25,27 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
     """Each address the bounce's words name, with the words that follow it."""
     lines = [line[:LONGEST_LINE] for line in text.split("\n")]
     spots: dict[str, int] = {}  # address: the line it is first named on
+    forms: set[str] = set()  # the addresses named, each in its ASCII form
     # "To: list@example.org" in a summary of the original message, and a folded header's
     # next lines ("From: =?utf-8?...?=" then " <news@example.org>")
     in_headers = quoted.header_lines(lines, QUOTED_HEADER)
     for i, line in enumerate(lines):
         if in_headers[i]:
             continue
+        if GENERATED_FROM.match(line):
+            continue  # the address above it, by its name before an alias (_routed)
         slot = RECIPIENT_SLOT.match(line)
         for found in ADDRESS.finditer(line):
             address = found.group()
             key = SCHEME.sub("", address.lower().rstrip("."))
-            if key in spots or (key in ours and not slot):
+            if _ascii_form(key) in forms or (key in ours and not slot):
                 continue
             if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
                 continue
             if spots and _in_server_words(line[: found.start()]):
                 continue
             spots[key] = i
+            forms.add(_ascii_form(key))
             if len(spots) > MOST_NAMED:
                 return []
     if not spots:  # most messages read here name nobody: lower no line for them
@@ -63,8 +66,34 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
             *(line for n, line in enumerate(lines[i + 1 : end], i + 1) if not in_headers[n]),
         ]
         words = " ".join(" ".join(kept).split())
-        found.append(_evidence(address, words))
+        found.append(_routed(_evidence(address, words), kept[1:2]))
     return found
+
+
+# Exim names an alias's target, then "([ultimately] generated from <the address we sent to>)"
+# under it.
+GENERATED_FROM = re.compile(r"^\s*\((?:ultimately )?generated from (\S+@\S+?)\)\s*$", re.I)
+
+
+def _ascii_form(address: str) -> str:
+    """An internationalised domain as SMTP writes it (xn--), where a report names the one
+    address in both forms ("ali@پست.ایران", then "RCPT TO:<ali@xn--...>")."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode()}"
+    except UnicodeError:
+        return address
+
+
+def _routed(evidence: Evidence, next_line: list[str]) -> Evidence:
+    """The address we sent to, routed to the one named: one recipient, as a DSN's
+    Original-Recipient and Final-Recipient name it."""
+    alias = GENERATED_FROM.match(next_line[0]) if next_line else None
+    if alias:
+        evidence.address, evidence.routed = alias.group(1).lower(), evidence.address
+    return evidence
 
 
 # qmail's QSBMF opens each recipient's paragraph with "<address>:" alone on a line (1&1 and
@@ -165,7 +194,7 @@ def aol_screen_names(msg: Message, text: str) -> list[Evidence]:
 
 def from_original(original: Message, ours: set[str]) -> list[Evidence]:
     """The quoted original's recipients, for a bounce whose words name nobody."""
-    found = addresses_in(headers(original, "To") + headers(original, "Cc")) - ours
+    found = addressed(original, "To", "Cc") - ours
     return [
         Evidence(address=a, action="failed") for a in sorted(found) if not NOT_SUBSCRIBERS.match(a)
     ]
