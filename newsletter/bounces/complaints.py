@@ -3,7 +3,6 @@ multipart/mixed, and the reader they name."""
 
 from __future__ import annotations
 
-import base64
 import re
 from email.message import Message
 from email.parser import HeaderParser
@@ -14,11 +13,13 @@ from newsletter.bounces.scan import (
     READABLE,
     addressed,
     addresses_in,
+    blocks_in_base64,
     bounce_parts,
     from_daemon,
     header_text,
     headers,
     human_text,
+    in_base64,
     inner_parts,
     not_recipients,
     text_of,
@@ -27,7 +28,8 @@ from newsletter.bounces.scan import (
 # An abuse report about our network rather than our mail (X-ARF's login attacks, bots)
 NOT_ABOUT_A_READER = "not-about-a-reader"
 FEEDBACK_WORDS = re.compile(
-    r"(?i)(abuse report|complaint (?:about|regarding|report)|feedback[- ]loop|"
+    r"(?i)(abuse report|complaint (?:below |attached )?(?:about|regarding|report)|"
+    r"\bspam complaint\b|feedback[- ]loop|"
     r"reported (?:as|this) (?:spam|junk)|marked (?:as|this) (?:spam|junk)|junk mail report|"
     r"email abuse|spam report|"
     # An abuse desk's or a reader's own words, our message attached: nobody sends our issue
@@ -109,22 +111,14 @@ def feedback_fields(report: Message | None) -> Message | None:
         # its text anew, which fails where the report's charset cannot hold it.
         blocks = inner_parts(report)
         text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
-        if not text and (report.get("Content-Transfer-Encoding") or "").lower() == "base64":
+        if not text and in_base64(report):
             # NetEase's loop sends its fields in base64, which the parser takes for a
             # message with no headers: they were lost, and a DMARC failure report was
             # read as a complaint.
-            encoded = "".join(str(b.get_payload()) for b in blocks)
-            text = _from_base64(encoded)
+            text = blocks_in_base64(blocks)
     else:
         text = text_of(report)
     return HeaderParser(policy=READABLE).parsestr(text.strip() + "\n")
-
-
-def _from_base64(encoded: str) -> str:
-    """Text in base64, as much of it as can be read: cut short, its padding is wrong."""
-    usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
-    usable = usable[: len(usable) - len(usable) % 4]
-    return base64.b64decode(usable).decode("utf-8", "replace")
 
 
 def feedback_says(msg: Message, name: str) -> str:

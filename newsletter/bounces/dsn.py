@@ -16,10 +16,12 @@ from newsletter.bounces.scan import (
     STATUS,
     Evidence,
     addresses_in,
+    blocks_in_base64,
     bounce_parts,
     decoded,
     headers,
     human_text,
+    in_base64,
     inner_parts,
     text_of,
     unescaped,
@@ -90,7 +92,9 @@ def fields(msg: Message) -> list[Evidence]:
     unread = None  # read once: read for each disposition part, 100 KB of them took 16 s
     for part, kind in bounce_parts(msg):
         if kind in ("message/delivery-status", "message/global-delivery-status"):
-            if part.is_multipart():  # the email package parsed the blocks already
+            if part.is_multipart() and in_base64(part):
+                found += _recipient_blocks(_field_blocks(blocks_in_base64(inner_parts(part))))
+            elif part.is_multipart():  # the email package parsed the blocks already
                 blocks = inner_parts(part)[:MOST_BLOCKS]
                 found += _recipient_blocks([one for b in blocks for one in _regrouped(b)])
             else:

@@ -81,6 +81,10 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         inner = scan.forwarded_in_text(msg)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original = inner, scan.original_headers(inner)
+        # It came back to our copy's return path, which its own fields name (a VERP's MAC
+        # is checked before anyone is named by it).
+        for name in DELIVERED_TO:
+            verdict.delivered_to += scan.listed(scan.headers(msg, name))
         _ours_in(msg, original, verdict)  # the copy it is about is quoted in it
     _judge(msg, original, verdict)
     if len(verdict.recipients) > scan.MOST_NAMED:

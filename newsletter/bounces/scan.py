@@ -10,6 +10,7 @@ bounce's own words), and the addresses that are ours, never a recipient's.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import functools
 import html
@@ -351,6 +352,20 @@ def _walk(msg: Message):
             stack.append(_as_text(text_of(part)))  # its boundary is wrong: read it as text
 
 
+def in_base64(part: Message) -> bool:
+    return (part.get("Content-Transfer-Encoding") or "").strip().lower() == "base64"
+
+
+def blocks_in_base64(blocks: list[Message]) -> str:
+    """The text of a status or feedback part sent in base64 (NetEase's loop, some gateways),
+    which the email package takes for blocks with no fields and the base64 as their bodies:
+    as much of it as can be read (cut short, its padding is wrong)."""
+    encoded = "".join(str(b.get_payload()) for b in blocks)
+    usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
+    usable = usable[: len(usable) - len(usable) % 4]
+    return base64.b64decode(usable).decode("utf-8", "replace")
+
+
 def inner_parts(part: Message) -> list[Message]:
     """What a part holds: a multipart's parts, a message/rfc822's message, a status part's
     blocks; nothing for a leaf, whose payload is not asked for: asked, raw bytes in it are
@@ -427,9 +442,9 @@ def cut_original(text: str) -> str:
 def forwarded_report(msg: Message) -> Message | None:
     """A bounce someone forwarded to us as an attachment."""
     for part, kind in bounce_parts(msg):
-        if kind == "message/rfc822" and (held := inner_parts(part)):
-            inner = held[0]
-        elif kind == "application/octet-stream" and _EML.search(part.get_filename("") or ""):
+        if kind == "message/rfc822" and (held := attached(part)):
+            inner = held
+        elif kind in _FILE_TYPES and _EML.search(part.get_filename("") or ""):
             inner = _attached_file(part)
         else:
             continue
@@ -439,8 +454,40 @@ def forwarded_report(msg: Message) -> Message | None:
     return None
 
 
-# A saved message attached as a file: some mail programs label it as bytes, not a message.
+# A saved message attached as a file: some mail programs label it as bytes, or as text, not
+# as a message.
 _EML = re.compile(r"\.eml\s*$", re.I)
+_FILE_TYPES = ("application/octet-stream", "text/plain")
+
+
+def attached(part: Message) -> Message | None:
+    """The message a message/rfc822 part holds. Some feedback loops and abuse desks send it
+    in base64, which RFC 2046 forbids and the email package reads as a message of no fields."""
+    held = inner_parts(part)
+    if held and in_base64(part) and not held[0].keys():
+        text = blocks_in_base64(held).encode("utf-8", "surrogateescape")
+        return message_from_bytes(lines_ended(text), policy=READABLE)
+    return held[0] if held else None
+
+
+# How deep a forward of a forward is followed to the message it forwards
+MOST_FORWARDS = 3
+
+
+def _forwarded_within(message: Message) -> Message:
+    """The message a forward attaches, where a person's forward was itself attached (an
+    abuse desk sends on its customer's forward of our issue): ours is the innermost."""
+    for _ in range(MOST_FORWARDS):
+        if message.get_content_type() != "multipart/mixed":
+            break
+        inner = next(
+            (attached(p) for p in inner_parts(message) if p.get_content_type() == "message/rfc822"),
+            None,
+        )
+        if inner is None:
+            break
+        message = inner
+    return message
 
 
 def _attached_file(part: Message) -> Message:
@@ -451,22 +498,34 @@ def _attached_file(part: Message) -> Message:
 def lines_ended(raw: bytes) -> bytes:
     """Lines ended by LF alone: files saved on Windows end them CRLF, and on classic Mac OS
     (which Sisimai's sets keep) CR alone, which what reads it would take for one line."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
+    if b"\r" not in raw:
+        return raw
+    # CR CR LF: a CRLF written again in a text mode that adds a CR (Tencent's, go-message's)
+    return raw.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 # A forward's header block in a mail client's words, a line each, perhaps quoted ("> ") or
 # starred ("*From:*", Outlook's HTML as text): English, German, French, Spanish, Portuguese,
 # Italian, Dutch, Russian, Persian, Arabic, Chinese, Japanese.
 _FORWARDED_FIELD = re.compile(
-    r"^[ \t>]*\*?(?P<name>from|von|de|da|van|от|از|من|发件人|寄件者|差出人|"
-    r"subject|betreff|objet|asunto|assunto|oggetto|onderwerp|тема|موضوع|主题|主旨|件名|"
-    r"date|sent|datum|gesendet|envoyé|enviado|inviato|verzonden|отправлено|дата|تاریخ|"
-    r"التاريخ|发送时间|日期|送信日時|日付|to|an|à|para|a|aan|кому|به|إلى|收件人|宛先)"
+    r"^[ \t>]*\*?(?P<name>from|von|de|da|van|от|از|من|发件人|寄件者|差出人|från|fra|od|nadawca|"
+    r"subject|betreff|objet|asunto|assunto|oggetto|onderwerp|тема|موضوع|主题|主旨|件名|ämne|"
+    r"emne|temat|date|sent|datum|gesendet|envoyé|enviado|inviato|verzonden|отправлено|дата|"
+    r"تاریخ|التاريخ|发送时间|日期|送信日時|日付|skickat|sendt|data|wysłano|"
+    r"to|an|à|para|a|aan|кому|به|إلى|收件人|宛先|till|til|do|adresat)"
     r"\s?:\*?[ \t]*(?P<value>.*)$",
     re.I,
 )
-_FROM_NAMES = {"from", "von", "de", "da", "van", "от", "از", "من", "发件人", "寄件者", "差出人"}
+# English, German, French/Spanish/Portuguese, Italian, Dutch, Russian, Persian, Arabic,
+# Chinese, Japanese, Swedish, Danish/Norwegian, Polish (Outlook's "Od", Thunderbird's "Nadawca")
+_FROM_NAMES = {
+    *("from", "von", "de", "da", "van", "от", "از", "من", "发件人", "寄件者", "差出人"),
+    *("från", "fra", "od", "nadawca"),
+}
+_TO_NAMES = {"to", "an", "à", "para", "a", "aan", "кому", "به", "إلى", "收件人", "宛先"}
+_TO_NAMES |= {"till", "til", "do", "adresat"}
 _SUBJECT_NAMES = {"subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp"}
+_SUBJECT_NAMES |= {"ämne", "emne", "temat"}
 _SUBJECT_NAMES |= {"тема", "موضوع", "主题", "主旨", "件名"}
 _QUOTED = re.compile(r"^[ \t]*>[ \t]?", re.M)
 
@@ -493,8 +552,10 @@ def forwarded_in_text(msg: Message) -> Message | None:
             end += 1
         block = [_FORWARDED_FIELD.match(x) for x in lines[start : end + 1]]
         subject = next((f["value"] for f in block if f["name"].lower() in _SUBJECT_NAMES), "")
+        to = next((f["value"] for f in block if f["name"].lower() in _TO_NAMES), "")
         inner = Message()
         inner["From"] = field["value"].strip()
+        inner["To"] = to.strip()  # the return path the bounce came back to: our copy's
         inner["Subject"] = subject.strip()
         inner.set_payload(_QUOTED.sub("", "\n".join(lines[end + 1 :])))
         return inner
@@ -504,8 +565,8 @@ def forwarded_in_text(msg: Message) -> Message | None:
 def original_headers(msg: Message) -> Message | None:
     """The header block of the message that bounced, wherever the bounce quotes it."""
     for part, kind in bounce_parts(msg):
-        if kind == "message/rfc822" and (held := inner_parts(part)):
-            return held[0]
+        if kind == "message/rfc822" and (held := attached(part)):
+            return _forwarded_within(held)
         # text/rfc822: RFC 9477's own example labels the whole original so
         if kind in ("text/rfc822-headers", "text/rfc822"):
             return HeaderParser(policy=READABLE).parsestr(text_of(part))
