@@ -323,6 +323,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
         [
             "oversized email rejected",  # MailScanner
             "too much mail data",  # aiosmtpd, Python's smtpd: over data_size_limit
+            "message exceeds maximum fixed size",  # Sendmail's own MaxMessageSize
             "پیام شما بیش از حد بزرگ بود",  # Mailman 2, Persian: "your message was too big"
             "exceeded maximum inbound message size",
             "line limit exceeded",

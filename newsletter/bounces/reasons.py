@@ -23,6 +23,9 @@ from newsletter.text import SUBJECT_PREFIXES
 NOT_FAILED = {"delivered", "relayed", "expanded"}
 SENDER_ADDRESS = {"5.1.7", "5.1.8"}  # RFC 3463: bad sender's mailbox or system address
 DEAD_ADDRESS = {"5.1.1", "5.1.2", "5.1.6", "5.1.10"}
+# OpenSMTPD (6.8) writes its last word on a message, once its queue lifetime is over, in its
+# delay notice ("Action: delayed", 4.4.7, "only a temporary failure report"), and drops it.
+GIVEN_UP = re.compile(r"\benvelope expired\b", re.I)
 STILL_TRYING = re.compile(
     r"attempts will continue|will (?:continue to |keep )?(?:try|retry|attempt)|"
     r"will be retried|will be tried again|warning message only|you do not need to re-?send|"
@@ -293,14 +296,18 @@ def _reason(
     command, said_command = commands
     if evidence.action in NOT_FAILED:
         return "delivered"
+    if GIVEN_UP.search(words):
+        return "expired"
     if evidence.action == "delayed":
         return "delayed"  # still queued: whatever the words, nothing has failed yet
-    if evidence.source == "x-unix":
+    if evidence.source == "x-unix" and not evidence.reply:
         # A local delivery program failed (procmail, a filter script), unless what it said
         # is that the mailbox is full ("Disk quota exceeded") or disabled, or, Mailman's
         # post script, that the list is gone. Not its exit code: Postfix reports EX_NOUSER
         # as 5.1.1, and procmail exits so when it cannot create a mailbox ("Couldn't create
-        # /var/spool/mail/x ... No such user"), the server's set-up, not a dead address.
+        # /var/spool/mail/x ... No such user"), the server's set-up, not a dead address. A
+        # local mailer that answers as a server does (Sendmail's mail.local: "X-Unix; 550
+        # 5.1.1 User unknown") is judged as any reply.
         if LIST_GONE.search(words):
             return "user_unknown"
         return phrases.reason_for_text(words, MAILBOX_LIVES) or "mailer_error"
