@@ -6,7 +6,8 @@ notice (NOTIFY=SUCCESS) and an SMTPUTF8 address, the reader named as we sent to 
 Judged wrongly before: OpenSMTPD's notice that a message's queue lifetime is over ("Envelope
 expired", in its delay template) recorded nothing, and the message was gone; Sendmail's local
 mailer's "X-Unix; 550 5.1.1 User unknown" was a mailer error (soft), and its own size limit
-("552 5.2.3 Message exceeds maximum fixed size" under a bare 5.0.0) a failure of no reason.
+("552 5.2.3 Message exceeds maximum fixed size" under a bare 5.0.0) a failure of no reason;
+"421 4.7.0 Try again later" to the end of the queue (Postfix, Exim) counted against the reader.
 """
 
 from __future__ import annotations

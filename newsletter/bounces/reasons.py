@@ -345,14 +345,22 @@ def _reason(
         # RFC 3463's x.7.1, "delivery not authorized, message refused", where nothing says
         # more (a milter's "550 5.7.1 Command rejected")
         or ("policy" if evidence.status == "5.7.1" else None)
+        # given up on a policy status (Postfix keeps the last reply's: "421 4.7.0 Try again
+        # later"): our mail was refused to the end of the queue
+        or ("blocked" if evidence.status[:4] == "4.7." and evidence.action == "failed" else None)
     )
     if found == "system_error" and "521" in (evidence.reply[:3], evidence.diagnostic.lstrip()[:3]):
         return "no_mail_accepted"  # RFC 7504: this host never takes mail
     if found == "expired" and (permanent or evidence.status[1:3] == ".7"):
         # "Giving up" is how qmail ends every failure, and "retry timeout exceeded" Exim's:
         # a permanent status, or one of our mail refused all along (4.7.1, greylisting),
-        # says why it failed, or the receiver's words ("550 ... Rejected: SPAM").
-        found = _status_reason(evidence.status, words) or phrases.refusal_in_words(words) or found
+        # says why it failed, or the receiver's words ("550 ... Rejected: SPAM"); a policy
+        # status with neither ("421 4.7.0 Try again later, closing connection", Gmail's
+        # throttle of a sender) refused us to the end.
+        refused_us = "blocked" if evidence.status[1:3] == ".7" else found
+        found = (
+            _status_reason(evidence.status, words) or phrases.refusal_in_words(words) or refused_us
+        )
     if found in ("mailbox_full", "mailbox_disabled") and evidence.status[1:] in (".3.4", ".2.3"):
         # "552 5.3.4 Error: too much mail data", "exceeded storage allocation" under a
         # message-size status: our message is too big, not the mailbox too full
