@@ -52,8 +52,11 @@ NOT_A_PERSONS = re.compile(
 )
 
 
-def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[str], str] | None:
-    """(the complaining addresses, the feedback type), or None when it is no complaint."""
+def complaint_recipients(
+    msg: Message, original: Message | None, abuse: xarf.Report | None
+) -> tuple[list[str], str] | None:
+    """(the complaining addresses, the feedback type), or None when it is no complaint.
+    `abuse`: the X-ARF report the message is (xarf.read), if it is one."""
     report = feedback_report(msg)
     arf = (msg.get_param("report-type") or "").lower() == "feedback-report"
     if msg.get("X-Apple-Unsubscribe", "").strip().lower() == "true":
@@ -74,7 +77,6 @@ def complaint_recipients(msg: Message, original: Message | None) -> tuple[list[s
     if reader and not from_daemon(msg):
         # Hotmail's older loop sends the complained-of message itself, this header added.
         return sorted(addresses_in([str(reader)])), "abuse"
-    abuse = xarf.read(msg)
     if abuse is not None and not abuse.spam:
         return [], NOT_ABOUT_A_READER  # an attack or a block list's log: our network's
     if not (

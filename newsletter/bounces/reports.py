@@ -47,11 +47,11 @@ def classify(raw: bytes) -> Verdict:
     # feedback report's fields were taken for its part's headers, and a DMARC failure report
     # for a complaint.
     raw = BLANK_RUNS.sub(KEPT_RUN, WHITE_LINES.sub(b"", scan.lines_ended(raw)))
+    if len(raw) > READ_AT_MOST:  # cut at a line's end: no header is read half
+        raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     raw = GLOBAL_HEADERS.sub(
         rb"\1text/rfc822-headers", GLOBAL_MESSAGE.sub(rb"\1message/rfc822", raw)
     )
-    if len(raw) > READ_AT_MOST:  # cut at a line's end: no header is read half
-        raw = raw[: raw.rfind(b"\n", 0, READ_AT_MOST) + 1 or READ_AT_MOST]
     if raw.lstrip().startswith(b"{"):  # a bare JSON notification (SNS over HTTP), no headers
         raw = b"Content-Type: text/plain; charset=utf-8\n\n" + raw
     verdict = Verdict()
@@ -68,8 +68,7 @@ def classify(raw: bytes) -> Verdict:
 
 def _read(raw: bytes, verdict: Verdict) -> None:
     msg = email.message_from_bytes(raw, policy=scan.READABLE)
-    for name in DELIVERED_TO:
-        verdict.delivered_to += scan.listed(scan.headers(msg, name))
+    _sent_to(msg, verdict)
     original = scan.original_headers(msg)
     abuse = xarf.read(msg)
     if abuse is not None:  # its JSON names our return path and holds our message
@@ -80,17 +79,21 @@ def _read(raw: bytes, verdict: Verdict) -> None:
     if inner is None and reasons.from_a_person(msg):
         inner = scan.forwarded_in_text(msg)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
-        msg, original = inner, scan.original_headers(inner)
+        msg, original, abuse = inner, scan.original_headers(inner), None
         # It came back to our copy's return path, which its own fields name (a VERP's MAC
         # is checked before anyone is named by it).
-        for name in DELIVERED_TO:
-            verdict.delivered_to += scan.listed(scan.headers(msg, name))
+        _sent_to(msg, verdict)
         _ours_in(msg, original, verdict)  # the copy it is about is quoted in it
-    _judge(msg, original, verdict)
+    _judge(msg, original, verdict, abuse)
     if len(verdict.recipients) > scan.MOST_NAMED:
         # A report of one of our messages names one recipient: one naming hundreds, as a
         # forged one may, blames none of them (its reason stays, for its return path's).
         verdict.recipients = []
+
+
+def _sent_to(msg: Message, verdict: Verdict) -> None:
+    for name in DELIVERED_TO:
+        verdict.delivered_to += scan.listed(scan.headers(msg, name))
 
 
 def _ours_in(msg: Message, original: Message | None, verdict: Verdict) -> None:
@@ -111,8 +114,10 @@ def _ours_in(msg: Message, original: Message | None, verdict: Verdict) -> None:
         verdict.return_paths += scan.listed(fields.get_all("Original-Mail-From", []))
 
 
-def _judge(msg: Message, original: Message | None, verdict: Verdict) -> None:
-    complaint = complaints.complaint_recipients(msg, original)
+def _judge(
+    msg: Message, original: Message | None, verdict: Verdict, abuse: xarf.Report | None
+) -> None:
+    complaint = complaints.complaint_recipients(msg, original, abuse)
     if complaint is not None:
         addresses, feedback = complaint
         # A DMARC failure report (RFC 6591) is about our authentication, not the subscriber's
