@@ -13,13 +13,12 @@ from newsletter.bounces.scan import (
     READABLE,
     addressed,
     addresses_in,
-    blocks_in_base64,
+    blocks_decoded,
     bounce_parts,
     from_daemon,
     header_text,
     headers,
     human_text,
-    in_base64,
     inner_parts,
     not_recipients,
     text_of,
@@ -111,13 +110,13 @@ def feedback_fields(report: Message | None) -> Message | None:
     if report.is_multipart():
         # Its blocks' fields as they came: printing a block again (as_string) encodes
         # its text anew, which fails where the report's charset cannot hold it.
-        blocks = inner_parts(report)
-        text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
-        if not text and in_base64(report):
-            # NetEase's loop sends its fields in base64, which the parser takes for a
-            # message with no headers: they were lost, and a DMARC failure report was
-            # read as a complaint.
-            text = blocks_in_base64(blocks)
+        # NetEase's loop sends its fields in base64, which the parser takes for a message
+        # with no headers: they were lost, and a DMARC failure report was read as a
+        # complaint.
+        text = blocks_decoded(report)
+        if text is None:
+            blocks = inner_parts(report)
+            text = "\n".join(f"{name}: {value}" for b in blocks for name, value in b.items())
     else:
         text = text_of(report)
     return HeaderParser(policy=READABLE).parsestr(text.strip() + "\n")

@@ -14,17 +14,18 @@ from newsletter.bounces.scan import (
     REPLIED_STATUS,
     REPLY,
     STATUS,
+    STATUS_TYPES,
     Evidence,
     addresses_in,
-    blocks_in_base64,
+    blocks_decoded,
     bounce_parts,
     decoded,
     headers,
     human_text,
-    in_base64,
     inner_parts,
     text_of,
     unescaped,
+    written,
 )
 
 
@@ -91,9 +92,13 @@ def fields(msg: Message) -> list[Evidence]:
     found: list[Evidence] = []
     unread = None  # read once: read for each disposition part, 100 KB of them took 16 s
     for part, kind in bounce_parts(msg):
-        if kind in ("message/delivery-status", "message/global-delivery-status"):
-            if part.is_multipart() and in_base64(part):
-                found += _recipient_blocks(_field_blocks(blocks_in_base64(inner_parts(part))))
+        if kind in STATUS_TYPES:
+            decoded = blocks_decoded(part) if part.is_multipart() else None
+            if decoded is not None:
+                found += _recipient_blocks(_field_blocks(decoded))
+            elif kind == "message/global-delivery-status" and part.is_multipart():
+                # parsed as a message: its first block the headers, the rest its text
+                found += _recipient_blocks(_field_blocks(written(inner_parts(part))))
             elif part.is_multipart():  # the email package parsed the blocks already
                 blocks = inner_parts(part)[:MOST_BLOCKS]
                 found += _recipient_blocks([one for b in blocks for one in _regrouped(b)])

@@ -17,6 +17,7 @@ from email.message import Message
 
 from newsletter.bounces import complaints, dsn, quoted, reasons, scan, ses, text_part, xarf
 from newsletter.bounces.verdict import Failure, Verdict
+from newsletter.text import SUBJECT_PREFIXES
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,7 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         original = original or abuse.original
         verdict.return_paths += abuse.return_paths
     _ours_in(msg, original, verdict)
-    inner = None if msg.get_content_type() == "multipart/report" else scan.forwarded_report(msg)
-    if inner is None and reasons.from_a_person(msg):
-        inner = scan.forwarded_in_text(msg)
+    inner = None if msg.get_content_type() == "multipart/report" else _forwarded_report(msg)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original, abuse = inner, scan.original_headers(inner), None
         # It came back to our copy's return path, which its own fields name (a VERP's MAC
@@ -89,6 +88,32 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         # A report of one of our messages names one recipient: one naming hundreds, as a
         # forged one may, blames none of them (its reason stays, for its return path's).
         verdict.recipients = []
+
+
+def _forwarded_report(msg: Message, deeper: int = scan.MOST_FORWARDS) -> Message | None:
+    """A bounce someone forwarded to us, attached or in their text, perhaps forwarded again.
+
+    Passed on by a person or an admin ("Fwd:"), any machine's report is one (chasquid's
+    postmaster-dsn, MDaemon's, Citadel's, an SNS notice); a server's own report attaches
+    our copy, which a postmaster may have sent."""
+    person = reasons.from_a_person(msg)
+    passed_on = person or SUBJECT_PREFIXES.match(scan.header_text(msg, "Subject"))
+    for inner in scan.attached_messages(msg):
+        subject = scan.header_text(inner, "Subject")
+        if inner.get_content_type() == "multipart/report" or (
+            "mailer-daemon" in scan.header_text(inner, "From").lower()
+        ):
+            return inner
+        if not passed_on:
+            continue
+        if SUBJECT_PREFIXES.match(subject) and reasons.from_a_person(inner):
+            # "Fwd: Undelivered Mail": a forward itself, whose subject reads as a bounce's
+            found = _forwarded_report(inner, deeper - 1) if deeper else None
+            if found is not None:
+                return found
+        elif reasons.maybe_a_report(inner, subject):
+            return inner
+    return scan.forwarded_in_text(msg) if person else None
 
 
 def _sent_to(msg: Message, verdict: Verdict) -> None:

@@ -14,8 +14,10 @@ import base64
 import codecs
 import functools
 import html
+import quopri
 import re
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string
 from email.header import decode_header
@@ -238,8 +240,17 @@ def text_of(part: Message) -> str:
     return text
 
 
+def payload_bytes(part: Message) -> bytes | None:
+    """A leaf part's content decoded: spaces after its transfer encoding's name (some
+    Chinese servers' base64) left the email package decoding nothing."""
+    encoding = part.get("Content-Transfer-Encoding")
+    if encoding is not None and str(encoding) != str(encoding).strip():
+        part.replace_header("Content-Transfer-Encoding", str(encoding).strip())
+    return part.get_payload(decode=True)
+
+
 def _decoded_text(part: Message) -> str:
-    payload = part.get_payload(decode=True)
+    payload = payload_bytes(part)
     if payload is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
@@ -313,6 +324,9 @@ def _without_scripts(html_text: str) -> str:
     return "".join(kept)
 
 
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+
+
 def bounce_parts(msg: Message) -> list[tuple[Message, str]]:
     """Every part of the bounce itself, not the parts of the message it quotes, each with
     its content type."""
@@ -343,7 +357,7 @@ def _walk(msg: Message):
         yield part, kind
         # A quoted message's parts are not the bounce's; a status part's blocks of fields
         # are read by dsn.fields alone (walked, 80,000 blocks were each read as text).
-        if kind in ("message/rfc822", "message/delivery-status"):
+        if kind in ("message/rfc822", *STATUS_TYPES):
             continue
         if part.is_multipart():
             stack += reversed(inner_parts(part))
@@ -352,18 +366,44 @@ def _walk(msg: Message):
             stack.append(_as_text(text_of(part)))  # its boundary is wrong: read it as text
 
 
-def in_base64(part: Message) -> bool:
-    return (part.get("Content-Transfer-Encoding") or "").strip().lower() == "base64"
+def transfer_encoding(part: Message) -> str:
+    return (part.get("Content-Transfer-Encoding") or "").strip().lower()
 
 
-def blocks_in_base64(blocks: list[Message]) -> str:
-    """The text of a status or feedback part sent in base64 (NetEase's loop, some gateways),
-    which the email package takes for blocks with no fields and the base64 as their bodies:
-    as much of it as can be read (cut short, its padding is wrong)."""
-    encoded = "".join(str(b.get_payload()) for b in blocks)
-    usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
-    usable = usable[: len(usable) - len(usable) % 4]
-    return base64.b64decode(usable).decode("utf-8", "replace")
+def blocks_decoded(part: Message) -> str | None:
+    """The text of a status, feedback or message part sent in base64 or quoted-printable,
+    which the email package parses as if sent as is; None for one sent as is.
+
+    In base64 (NetEase's loop, some gateways) it takes the text for blocks with no fields
+    and the base64 for their bodies: as much of it as can be read is (cut short, its
+    padding is wrong). In quoted-printable (Sendmail's 8-bit to 7-bit conversion of an
+    SMTPUTF8 report) a soft line break inside a field starts a field of the rest's name,
+    and an address's UTF-8 stays escaped: the fields are written out again as they came
+    and decoded."""
+    blocks = inner_parts(part)
+    encoding = transfer_encoding(part)
+    if encoding == "base64" and blocks and not blocks[0].keys():
+        encoded = "".join(str(b.get_payload()) for b in blocks)
+        usable = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
+        usable = usable[: len(usable) - len(usable) % 4]
+        return base64.b64decode(usable).decode("utf-8", "replace")
+    if encoding == "quoted-printable" and not any(b.is_multipart() for b in blocks):
+        raw = written(blocks).encode("utf-8")
+        return quopri.decodestring(raw).decode("utf-8", "replace")
+    return None
+
+
+def written(blocks: list[Message]) -> str:
+    """Blocks of fields as they came, each field's lines and any text after them; UTF-8 in
+    them (RFC 6533) read as such."""
+    raw = b"\n".join(
+        "".join(f"{name}: {value}\n" for name, value in b.raw_items()).encode(
+            "utf-8", "surrogateescape"
+        )
+        + (b.get_payload(decode=True) or b"")  # asked for text, its bytes read as ASCII
+        for b in blocks
+    )
+    return raw.decode("utf-8", "replace")
 
 
 def inner_parts(part: Message) -> list[Message]:
@@ -439,19 +479,13 @@ def cut_original(text: str) -> str:
     return text
 
 
-def forwarded_report(msg: Message) -> Message | None:
-    """A bounce someone forwarded to us as an attachment."""
+def attached_messages(msg: Message) -> Iterator[Message]:
+    """The messages attached to this one, as message/rfc822 or as a saved file."""
     for part, kind in bounce_parts(msg):
         if kind == "message/rfc822" and (held := attached(part)):
-            inner = held
+            yield held
         elif kind in _FILE_TYPES and _EML.search(part.get_filename("") or ""):
-            inner = _attached_file(part)
-        else:
-            continue
-        said = header_text(inner, "From").lower()
-        if inner.get_content_type() == "multipart/report" or "mailer-daemon" in said:
-            return inner
-    return None
+            yield _attached_file(part)
 
 
 # A saved message attached as a file: some mail programs label it as bytes, or as text, not
@@ -464,9 +498,10 @@ def attached(part: Message) -> Message | None:
     """The message a message/rfc822 part holds. Some feedback loops and abuse desks send it
     in base64, which RFC 2046 forbids and the email package reads as a message of no fields."""
     held = inner_parts(part)
-    if held and in_base64(part) and not held[0].keys():
-        text = blocks_in_base64(held).encode("utf-8", "surrogateescape")
-        return message_from_bytes(lines_ended(text), policy=READABLE)
+    text = blocks_decoded(part) if held else None
+    if text is not None:
+        raw = text.encode("utf-8", "surrogateescape")
+        return message_from_bytes(lines_ended(raw), policy=READABLE)
     return held[0] if held else None
 
 
@@ -491,17 +526,22 @@ def _forwarded_within(message: Message) -> Message:
 
 
 def _attached_file(part: Message) -> Message:
-    data = part.get_payload(decode=True)
+    data = payload_bytes(part)
     return message_from_bytes(lines_ended(data or b""), policy=READABLE)
 
 
 def lines_ended(raw: bytes) -> bytes:
     """Lines ended by LF alone: files saved on Windows end them CRLF, and on classic Mac OS
-    (which Sisimai's sets keep) CR alone, which what reads it would take for one line."""
-    if b"\r" not in raw:
-        return raw
-    # CR CR LF: a CRLF written again in a text mode that adds a CR (Tencent's, go-message's)
-    return raw.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    (which Sisimai's sets keep) CR alone, which what reads it would take for one line.
+
+    A UTF-8 byte order mark before the first header (Notepad's, some mail exports') goes:
+    the parser took the first line for no header, and every header for the body."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if b"\r" in raw:
+        # CR CR LF: a CRLF written again in a text mode that adds a CR (Tencent's,
+        # go-message's)
+        raw = raw.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return raw
 
 
 # A forward's header block in a mail client's words, a line each, perhaps quoted ("> ") or
@@ -557,7 +597,8 @@ def forwarded_in_text(msg: Message) -> Message | None:
         inner["From"] = field["value"].strip()
         inner["To"] = to.strip()  # the return path the bounce came back to: our copy's
         inner["Subject"] = subject.strip()
-        inner.set_payload(_QUOTED.sub("", "\n".join(lines[end + 1 :])))
+        # in UTF-8: as a bare str, its decoded bytes were Latin-1 (josé, an SMTPUTF8 reader)
+        inner.set_payload(_QUOTED.sub("", "\n".join(lines[end + 1 :])), "utf-8")
         return inner
     return None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 
-from newsletter.bounces.scan import READABLE, bounce_parts, text_of
+from newsletter.bounces.scan import READABLE, bounce_parts, payload_bytes, text_of
 
 # XARF 2's ReportType and XARF 4's type that say a reader did not want our mail
 _SPAM = {"spam", "bulk_messaging"}
@@ -52,7 +52,7 @@ def read(msg: Message) -> Report | None:
 
 
 def _json(part: Message) -> dict | None:
-    payload = part.get_payload(decode=True) or b""
+    payload = payload_bytes(part) or b""
     if len(payload) > MOST_JSON:
         return None
     try:
