@@ -32,7 +32,10 @@ SENDING_LIMIT = re.compile(
     # relay limit exceeded for customer"); cPanel's "Domain x has exceeded the max emails
     # per hour"; SendGrid's "Maximum credits exceeded"; per-second limits of relays
     r"\bsmtp relay limit exceeded|\bexceeded the max (?:emails|defers)|"
-    r"maximum credits exceeded|messages per second limit exceeded",
+    r"maximum credits exceeded|messages per second limit exceeded|"
+    # Plesk's outgoing mail control ("The limit on the number of allowed outgoing messages
+    # was exceeded", its knowledge base)
+    r"limit on the number of allowed outgoing messages",
     re.I,
 )
 # Our account, identity or address: "Your account has been suspended", "Client does not

@@ -235,6 +235,7 @@ GAP = r".{0,120}?"  # the gap between two ordered fragments
 _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "mailbox_full": (
         [
+            "account storage limit",  # GoDaddy's qmail (its help page, "Recipient bounces")
             "extended quota violation",  # Comcast: "552 5.1.1 <x> recipient rejected - ..."
             "user has exhausted allowed storage space",  # web.de, and in German:
             "speichervolumen ueberschritten",
@@ -352,6 +353,7 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "mailbox_disabled": (  # Suspend
         [
+            "disabled recipient address",  # cPanel's account suspended
             # a mailbox closed for want of use (Sisimai files it as filtered)
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
             " is currently suspended",
@@ -381,7 +383,6 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "recipient suspend the service",
             "this account has been disabled or discontinued",
             "this account has been temporarily suspended",
-            "this address no longer accepts mail",
             "this mailbox is disabled",
             "user is locked.",  # Coremail
             "user or domain is disabled",
@@ -491,6 +492,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "user_unknown": (
         [
+            # Plesk's own reply to mail for an address its domain does not have ("Mail to
+            # nonexistent user: Reject with message"), Sisimai's filed as suspended
+            "this address no longer accepts mail",
             "recipient not in route list",  # hMailServer
             # Sendmail's phquery mailer: the campus directory (a CCSO "nameserver") has no
             # one of that name
@@ -718,6 +722,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"\bthe email account that you tried to reach does no\b",
             r"\blocal user \[" + GAP + r"\] not found",
             "user " + GAP + " does not exist",
+            # GoDaddy's qmail, the whole reply ("Account does not exist": its help page,
+            # "Recipient bounces"); not our sender's account
+            r"(?:^|: )account does not exist\b",
             # (SendGrid's rule table: "User (x) not known to us please verify your address
             # book")
             r"user \(" + GAP + r"\) (?:unknown|not known)",

@@ -100,6 +100,8 @@ LOOKED_UP = re.compile(
     r"recipient name is not recognized|unknown user: \"|no user by that name at this server|"
     r"unknown local[- ]part|no (?:mailbox|account) (?:here )?by that name|"
     r"does not have an account here|bad destination mailbox address|"
+    # Plesk's reject of mail to an address its domain lacks; GoDaddy's reply, whole
+    r"this address no longer accepts mail|(?:^|: )account does not exist\b|"
     r"not listed in (?:the )?(?:domino|public name)|dans l.annuaire domino|"
     r"en el directorio de domino|"
     r"not present in directory|ディレクトリ(?:のリストにありません|には見つかりません)|"
