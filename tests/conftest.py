@@ -277,11 +277,16 @@ def _empty_tables(tries: int = 5):
     """Empty every table; a task left over from the last test may hold a lock for a moment.
 
     DELETE, children first, rather than TRUNCATE: on tables this small PostgreSQL deletes in
-    about 2 ms where TRUNCATE takes about 50 ms, and every test that uses `app` pays it."""
+    about 2 ms where TRUNCATE takes about 50 ms, and every test that uses `app` pays it. On
+    PostgreSQL the deletes go as one query, one round trip rather than one a table."""
+    tables = list(reversed(db.metadata.sorted_tables))
     for attempt in range(tries):
         try:
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(sa.text(";".join(f'DELETE FROM "{t.name}"' for t in tables)))
+            else:
+                for table in tables:
+                    db.session.execute(table.delete())
             db.session.commit()
             return
         except sa.exc.OperationalError:
