@@ -156,3 +156,16 @@ def test_an_smtputf8_readers_bounce_forwarded_in_text_names_them(seed):
         b"To: <bounces+4711-0a1b2c3d4e5f6a7b@bounces.example.org>\n\n" + words
     )
     assert verdicts(message) == [("josé@utf8.test", "hard", "user_unknown")]
+
+
+def test_a_readers_encoded_name_beside_their_utf8_address_reads_whole():
+    """Our copy's To with the reader's name encoded (RFC 2047) and their SMTPUTF8 address
+    raw beside it: read as UTF-8 once decoded, "josé" was "jos\ufffd", and a report naming
+    the reader in quoted-printable named that stranger first."""
+    raw = (DATA / "real_mta" / "sendmail_smtputf8_user_unknown.eml").read_bytes()
+    named = Header("سامانه تحویل", "utf-8").encode()
+    renamed = raw.replace(
+        "\nTo: josé@utf8.test".encode(), f"\nTo: {named} <josé@utf8.test>".encode()
+    )
+    assert renamed != raw
+    assert verdicts(status_in_quoted_printable(renamed)) == verdicts(raw)

@@ -366,9 +366,12 @@ _PROVIDERS: list[tuple[str, list[tuple[str, str]]]] = [
             (_E("mailbox not found"), "user_unknown"),
         ],
     ),
-    (  # Apple iCloud
-        r"(?:^|\.)(?:icloud\.com|me\.com|mac\.com|apple\.com)$",
+    (  # Apple iCloud, and Hide My Email's relay (privaterelay.appleid.com)
+        r"(?:^|\.)(?:icloud\.com|me\.com|mac\.com|apple\.com|appleid\.com)$",
         [
+            # a Hide My Email address its owner turned off: Apple returns mail to it to the
+            # sender (its support page), as "550 5.7.1 Relay not permitted for user."
+            (_E("relay not permitted"), "user_unknown"),
             (_E("'s dmarc policy"), "auth_failure"),
             (r"blocked for failing both spf and dkim auth?entication checks", "auth_failure"),
             (_E("rejected due to having a domain present in the spamhaus"), "blocked"),

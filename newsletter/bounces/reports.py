@@ -233,12 +233,21 @@ def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
     name exactly one address that the quoted original was sent to, that is the address as
     sent, and the fields' address is where it was routed.
     """
-    if evidence.routed or not said:
+    if evidence.routed:
         return
     sent = scan.addresses_in(scan.headers(original, "To") + scan.headers(original, "Cc"))
-    if evidence.address.lower() in sent:
+    address = evidence.address.lower()
+    if scan.ascii_form(address) in {scan.ascii_form(a) for a in sent}:
         return
     named = [address for address in said if address in sent]
+    if (
+        not named
+        and len(sent) == 1
+        and {scan.ascii_form(a) for a in said} <= {scan.ascii_form(address)}
+    ):
+        # Forwarded on (an alumni address, SRS): the next server's report names only the
+        # mailbox it was forwarded to, and the forwarder passes it back to our return path.
+        named = list(sent)
     if len(named) == 1:
         evidence.address, evidence.routed = named[0], evidence.address
 

@@ -168,6 +168,11 @@ def _words(value) -> str:
         if isinstance(chunk, str):
             text.append(chunk)
             continue
+        if charset is None and isinstance(value, str):
+            # beside an encoded word, the text as it was, made bytes by decode_header in
+            # raw-unicode-escape: "josé" read as UTF-8 was "jos\ufffd"
+            text.append(chunk.decode("raw-unicode-escape", "replace"))
+            continue
         charset = "utf-8" if charset in (None, "unknown-8bit") else charset
         try:
             text.append(chunk.decode(charset, "replace"))
@@ -629,6 +634,18 @@ def original_headers(msg: Message) -> Message | None:
 def from_daemon(msg: Message) -> bool:
     """Whether a mail server (not a person, not a feedback loop) wrote this message."""
     return bool(DAEMON.search(header_text(msg, "From")))
+
+
+def ascii_form(address: str) -> str:
+    """An internationalised domain as SMTP writes it (xn--), where a report names the one
+    address in both forms ("ali@پست.ایران", then "RCPT TO:<ali@xn--...>")."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode()}"
+    except UnicodeError:
+        return address
 
 
 def addresses_in(values: list[str]) -> set[str]:

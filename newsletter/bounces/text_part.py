@@ -17,6 +17,7 @@ from newsletter.bounces.scan import (
     REPLY,
     Evidence,
     addressed,
+    ascii_form,
     header_text,
 )
 
@@ -38,14 +39,14 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
         for found in ADDRESS.finditer(line):
             address = found.group()
             key = SCHEME.sub("", address.lower().rstrip("."))
-            if _ascii_form(key) in forms or (key in ours and not slot):
+            if ascii_form(key) in forms or (key in ours and not slot):
                 continue
             if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
                 continue
             if spots and _in_server_words(line[: found.start()]):
                 continue
             spots[key] = i
-            forms.add(_ascii_form(key))
+            forms.add(ascii_form(key))
             if len(spots) > MOST_NAMED:
                 return []
     if not spots:  # most messages read here name nobody: lower no line for them
@@ -73,18 +74,6 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
 # Exim names an alias's target, then "([ultimately] generated from <the address we sent to>)"
 # under it.
 GENERATED_FROM = re.compile(r"^\s*\((?:ultimately )?generated from (\S+@\S+?)\)\s*$", re.I)
-
-
-def _ascii_form(address: str) -> str:
-    """An internationalised domain as SMTP writes it (xn--), where a report names the one
-    address in both forms ("ali@پست.ایران", then "RCPT TO:<ali@xn--...>")."""
-    if address.isascii():
-        return address
-    local, _, domain = address.rpartition("@")
-    try:
-        return f"{local}@{domain.encode('idna').decode()}"
-    except UnicodeError:
-        return address
 
 
 def _routed(evidence: Evidence, next_line: list[str]) -> Evidence:
