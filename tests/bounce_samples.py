@@ -20,6 +20,7 @@ import json
 import logging
 import textwrap
 from email.header import Header
+from pathlib import Path
 
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn  # noqa: F401  (re-exported for the tests)
 
@@ -1563,6 +1564,24 @@ def human_reply(author: str, *, text: str = "", display_name: str = "") -> bytes
 class _Caught(logging.Handler):
     def emit(self, record):
         raise AssertionError(f"classify caught an error of its own: {record.getMessage()}")
+
+
+def kept_set(name: str) -> tuple[Path, dict[str, dict]]:
+    """A set of returned mail kept in tests/data/<name>, and its expected.json: per file the
+    kind, reason and recipient (None for a message that fails nobody) its source gives."""
+    folder = Path(__file__).parent / "data" / name
+    return folder, json.loads((folder / "expected.json").read_text())
+
+
+def named_as_expected(raw: bytes, want: dict) -> None:
+    """The address we mailed named first, with the kind and reason `want` gives; where it was
+    forwarded to may follow, judged alike."""
+    found = verdicts(raw)
+    if want["recipient"] is None:
+        assert found == []
+        return
+    assert found[0] == (want["recipient"], want["kind"], want["reason"])
+    assert {(kind, reason) for _, kind, reason in found} == {(want["kind"], want["reason"])}
 
 
 def verdicts(raw: bytes) -> list[tuple[str, str, str]]:

@@ -11,21 +11,12 @@ failures of no reason.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from bounce_samples import verdicts
+from bounce_samples import kept_set, named_as_expected
 
-HOSTING = Path(__file__).parent / "data" / "hosting"
-EXPECTED: dict[str, dict] = json.loads((HOSTING / "expected.json").read_text())
+HOSTING, EXPECTED = kept_set("hosting")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_hosts_returned_mail_names_the_reader_and_why(name):
-    want = EXPECTED[name]
-    found = verdicts((HOSTING / name).read_bytes())
-    if want["recipient"] is None:  # an auto-reply: nobody failed
-        assert found == []
-    else:
-        assert found == [(want["recipient"], want["kind"], want["reason"])]
+    named_as_expected((HOSTING / name).read_bytes(), EXPECTED[name])
