@@ -23,6 +23,11 @@ def make(delivery_id: int, suffix: str, secret: str) -> str:
     return f"<{delivery_id}.{short_mac(_PURPOSE, delivery_id, secret)}.{suffix}>"
 
 
+def in_our_form(message_id: str) -> bool:
+    """Whether it is shaped as an issue copy's, whatever its MAC says."""
+    return bool(_OURS.match(message_id.strip()))
+
+
 def delivery_id(message_id: str, secret: str) -> int | None:
     """The delivery a Message-ID names, or None when it is not one of ours or is forged."""
     match = _OURS.match(message_id.strip())

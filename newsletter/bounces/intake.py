@@ -5,7 +5,8 @@ What it does follows the kind of its reason (verdict.REASONS):
   dead en masse, which is our fault (breaker.py).
 - soft: one added to a score that halves every NEWSLETTER_BOUNCE_HALF_LIFE days; reaching
   NEWSLETTER_BOUNCE_THRESHOLD stops mail too, so a mailbox full for a month of weekly issues
-  is given up, a full day is not. A delay warning (still queued) is recorded and adds nothing.
+  is given up, a full day is not (a day's soft bounces count once). A delay warning (still
+  queued) is recorded and adds nothing.
 - sender: the receiving side refuses our mail, which is no fault of the subscriber's. Recorded
   against its receiving domain; too many from one domain hold its copies back, and several
   domains held pause the issue (refusals.py).
@@ -17,13 +18,14 @@ Whenever mail stops, the address is suppressed.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from newsletter import message_ids, verp
+from newsletter import links, message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import breaker, leaving, refusals
 from newsletter.bounces.reports import classify, judge_refusal
@@ -46,8 +48,8 @@ OF_THE_ADDRESS = {reason for reason, kind in REASONS.items() if kind == BounceKi
     "mailbox_disabled",
     "receiving_too_fast",
 }
-# Reports that say more than once about one message count once.
-_ONCE = (BounceKind.SOFT, BounceKind.SENDER)
+# A proof (the admin's "send a test") goes out as delivery 0, to an editor: no copy of ours.
+PROOF = 0
 
 
 def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce]:
@@ -111,14 +113,18 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     unless the return paths are ours (a bounce domain), which a real report carries.
     Addresses that are no subscriber's blame nobody.
     """
-    named = _delivery_by_return_path(
-        envelope_recipients + verdict.delivered_to + verdict.return_paths
-    )
+    return_paths = envelope_recipients + verdict.delivered_to + verdict.return_paths
+    if _about_a_proof(return_paths, verdict.message_ids):
+        return []  # an editor's test: no reader's copy, whatever address it names
+    named = _delivery_by_return_path(return_paths)
     named = named or _delivery_by_message_id(verdict.message_ids)
     if named is not None:
         subscriber = named.subscriber
         failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
+    complainer = _by_unsubscribe_link(verdict) if verdict.kind == BounceKind.COMPLAINT else None
+    if complainer is not None:
+        return [(complainer, None, Failure(complainer.email, "complaint"))]
     failures = {as_stored(f.address): f for f in verdict.recipients if f.kind != "none"}
     if failures and verp.enabled() and not current_app.config["BOUNCES_BY_ADDRESS"]:
         # Every bounce of our mail comes back to its return path; this may be a forgery.
@@ -150,6 +156,30 @@ def as_stored(address: str) -> str:
         return normalise_email(address)
     except InvalidEmail:
         return address.lower()
+
+
+def _by_unsubscribe_link(verdict: Verdict) -> Subscriber | None:
+    """The reader a complaint is about, by the unsubscribe link of the mail they marked as
+    spam where it was no issue's copy (the welcome): its token is theirs, signed. Not where
+    it quotes a copy's Message-ID that failed its check: a forgery."""
+    if any(message_ids.in_our_form(message_id) for message_id in verdict.message_ids):
+        return None
+    for value in verdict.unsubscribe_links:
+        for url in re.findall(r"<(https?://[^<>\s]+)>", value):
+            try:
+                target = links.read(links.UNSUBSCRIBE, url.rstrip("/").rsplit("/", 1)[-1])
+            except links.TokenError:
+                continue
+            return db.session.get(Subscriber, target.subscriber_id)
+    return None
+
+
+def _about_a_proof(return_paths: list[str], quoted: list[str]) -> bool:
+    secret = current_app.config["SECRET_KEY"]
+    named = [message_ids.delivery_id(message_id, secret) for message_id in quoted]
+    if verp.enabled():
+        named += [verp.delivery_id(address) for address in return_paths]
+    return PROOF in named
 
 
 def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
@@ -196,8 +226,11 @@ def _apply(
     subscriber: Subscriber, delivery: Delivery | None, failure: Failure, source: str
 ) -> Bounce | None:
     kind, delayed = failure.kind, failure.reason == "delayed"
-    if kind in _ONCE and delivery and _seen(delivery.id, kind, delayed):
-        return None  # a server's second "still trying" about one message counts once
+    if delivery and _seen(delivery.id, kind, delayed):
+        # Once a message: a server's second "still trying", a report fetched again from a
+        # mailbox (counted twice, a dead address's could trip the mass-bounce guard, or
+        # stop a reader an editor has since vouched for)
+        return None
     bounce = Bounce(
         subscriber_id=subscriber.id,
         delivery=delivery,
@@ -210,7 +243,7 @@ def _apply(
         source=source,
     )
     db.session.add(bounce)
-    if subscriber.status == SubscriberStatus.ACTIVE:
+    if subscriber.status == SubscriberStatus.ACTIVE and not _confirmed_since(subscriber, delivery):
         if kind == BounceKind.HARD and not breaker.holding(delivery):
             service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
         elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(subscriber, utcnow()):
@@ -224,6 +257,15 @@ def _apply(
         "%s bounce (%s) for subscriber %s: %s", kind, failure.reason, subscriber.id, bounce.detail
     )
     return bounce
+
+
+def _confirmed_since(subscriber: Subscriber, delivery: Delivery | None) -> bool:
+    """Whether the reader confirmed a subscription after this copy went out: their mailbox
+    took our mail since, so a late report of the copy says nothing of it now."""
+    sent = delivery.sent_at if delivery is not None else None
+    return sent is not None and any(
+        s.confirmed_at is not None and s.confirmed_at > sent for s in subscriber.subscriptions
+    )
 
 
 def _seen(delivery_id: int, kind: str, delayed: bool) -> bool:
@@ -242,12 +284,16 @@ def _seen(delivery_id: int, kind: str, delayed: bool) -> bool:
 
 
 def add_soft_bounce(subscriber: Subscriber, now: datetime) -> bool:
-    """Decay the score to now, add one; True when it reached the threshold."""
+    """Decay the score to now, add one; True when it reached the threshold. A day counts
+    once: a list that sends each post may send three in a day to a mailbox full that day."""
     config = current_app.config
     score = subscriber.bounce_score or 0.0
-    if subscriber.bounce_score_at is not None:
-        # Whole days: bounces on one day add up exactly.
-        days = max((now - subscriber.bounce_score_at).days, 0)
+    last = subscriber.bounce_score_at
+    if last is not None and last.date() == now.date() and score > 0:
+        return score >= config["BOUNCE_THRESHOLD"]
+    if last is not None:
+        # Whole days: the score moves a day at a time.
+        days = max((now - last).days, 0)
         score *= 0.5 ** (days / config["BOUNCE_HALF_LIFE"])
     subscriber.bounce_score, subscriber.bounce_score_at = score + 1.0, now
     return subscriber.bounce_score >= config["BOUNCE_THRESHOLD"]

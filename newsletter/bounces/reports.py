@@ -129,6 +129,7 @@ def _ours_in(msg: Message, original: Message | None, verdict: Verdict) -> None:
         verdict.message_ids.append(str(original["Message-ID"]).strip())
     if original is not None and original is not msg:
         verdict.return_paths += scan.listed(scan.headers(original, "Return-Path"))
+        verdict.unsubscribe_links += scan.headers(original, "List-Unsubscribe")
     # An SES notification (by SNS e-mail) quotes our message in its "mail" object.
     ids, sources = ses.sent(msg)
     verdict.message_ids += ids

@@ -95,6 +95,9 @@ class Verdict:
     # The quoted original's Return-Path: our VERP names the delivery even where a feedback
     # loop reports to a fixed address and blanks the reader's own (AOL's "redacted").
     return_paths: list[str] = field(default_factory=list)
+    # The quoted original's List-Unsubscribe: a mail of ours that is no issue's copy (the
+    # welcome, a confirmation) names its reader by the signed token in it.
+    unsubscribe_links: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
