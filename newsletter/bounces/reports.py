@@ -240,7 +240,7 @@ def _as_sent(evidence: scan.Evidence, said: dict, original: Message) -> None:
     address = evidence.address.lower()
     if scan.ascii_form(address) in {scan.ascii_form(a) for a in sent}:
         return
-    named = [address for address in said if address in sent]
+    named = [one for one in said if one in sent]
     if (
         not named
         and len(sent) == 1
