@@ -1,6 +1,6 @@
 """The same bounce, re-encoded as real systems pass it on, is the same verdict.
 
-Seeds: the returned mail real servers wrote (tests/data/real_mta) and the servers' formats
+Seeds: the returned mail real servers wrote (tests/data/real_mta, real_mta2) and the formats
 built after their source (tests/data/servers). Each is changed as mail passes through the
 world, and must name the same readers for the same reasons. Found by changing every seed in
 44 such ways (an audit; about thirty ways changed nothing). Judged wrongly before:
@@ -33,8 +33,9 @@ from bounce_samples import verdicts
 
 DATA = Path(__file__).parent / "data"
 SEEDS = sorted(
-    [DATA / "real_mta" / name for name in json.loads((DATA / "real_mta/expected.json").read_text())]
-    + [DATA / "servers" / name for name in json.loads((DATA / "servers/expected.json").read_text())]
+    DATA / folder / name
+    for folder in ("real_mta", "real_mta2", "servers")
+    for name in json.loads((DATA / folder / "expected.json").read_text())
 )
 PERSON = Header("پریسا احمدی", "utf-8").encode() + " <parisa@example.com>"
 

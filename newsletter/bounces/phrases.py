@@ -818,6 +818,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
                     "access denied (in reply to mail from command)",
                     "access denied (sender blacklisted)",
                     "sender is rejected",  # NetEase: "554 sender is rejected: 0,mx20,..."
+                    # Haraka's, of our return path as a forwarder rewrote it (chasquid's
+                    # "+fwd_from=", longer than RFC 5321's 64 octets)
+                    "invalid mail from address",
                     # MessageLabs: the recipient's own block list has our domain or address
                     "your domain has been blocked",
                     "your domain has been blacklisted",
@@ -1539,6 +1542,9 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             # Exim: our message needs SMTPUTF8 and the next hop has none (its smtp transport)
             "utf8 support required but not offered",
             "message has lines too long for transport",  # Exim: our lines over its limit
+            # Haraka's headers plugin: our Date older, or later, than it allows
+            "the date header is too old",
+            "the date header is too far in the future",
             "failed to completely analyse",  # MailScanner
             "gefährliche inhalte",  # MailScanner, German: "dangerous content" removed
             "header is too long",  # Microsoft 5.0.350
