@@ -59,3 +59,13 @@ def ascii_domain(domain: str) -> str:
     if domain.isascii():
         return domain
     return idna.encode(domain, uts46=True).decode("ascii")
+
+
+def unicode_domain(domain: str) -> str:
+    """A domain as we keep it (reports' domains among them): lower case, an internationalised
+    one in Unicode, as an editor may paste it either way; as given when it is no domain."""
+    domain = domain.strip().lower()
+    try:
+        return idna.decode(domain, uts46=True) if "xn--" in domain else domain
+    except idna.IDNAError:
+        return domain

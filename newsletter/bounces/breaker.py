@@ -26,7 +26,7 @@ from flask import current_app
 
 from newsletter import jobs, suppression
 from newsletter.errors import NewsletterError
-from newsletter.extensions import db
+from newsletter.extensions import db, writer_first
 from newsletter.fields import iso
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, utcnow
 from newsletter.sending import alerts, loop
@@ -141,6 +141,7 @@ def check(due: list[Checkpoint]) -> None:
     when its dead addresses are too many; committed."""
     for point in due:
         # Locked: racing reports may reach one checkpoint together.
+        writer_first(Issue, point.issue_id)
         row = db.session.execute(
             sa.select(Issue.mass_bounce, Issue.dead_since, Issue.dead_need)
             .where(Issue.id == point.issue_id)

@@ -22,7 +22,7 @@ from flask import current_app
 
 from newsletter import jobs
 from newsletter.bounces.history import words
-from newsletter.extensions import db
+from newsletter.extensions import db, writer_first
 from newsletter.models import Bounce, Delivery, Issue, utcnow
 from newsletter.sending import holds, loop
 from newsletter.statuses import BounceKind, IssueStatus
@@ -45,6 +45,7 @@ def pause_if_piling_up(refused: dict[tuple[int, str], str]) -> None:
         return
     for (issue_id, domain), said in refused.items():
         # Locked: reports of one issue come in on several connections at once.
+        writer_first(Issue, issue_id)
         issue = db.session.scalar(
             sa.select(Issue)
             .where(Issue.id == issue_id)

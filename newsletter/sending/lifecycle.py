@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from newsletter import jobs
+from newsletter.addresses import unicode_domain
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Issue, utcnow
@@ -130,7 +131,7 @@ def resume_issue(issue: Issue) -> None:
 
 def release_hold(issue: Issue, domain: str) -> None:
     """Send a held domain's copies now, not when its hold ends (its block lifted sooner)."""
-    holds.release(issue, domain.strip().lower())
+    holds.release(issue, unicode_domain(domain))
     db.session.commit()
     if issue.status == IssueStatus.SENDING:
         loop.start_batches(issue.id)
