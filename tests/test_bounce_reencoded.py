@@ -1,7 +1,8 @@
 """The same bounce, re-encoded as real systems pass it on, is the same verdict.
 
 Seeds: the returned mail real servers wrote (tests/data/real_mta, real_mta2) and the formats
-built after their source (tests/data/servers). Each is changed as mail passes through the
+built after servers' source and hosts' and relays' documents (tests/data/servers, hosting,
+relays). Each is changed as mail passes through the
 world, and must name the same readers for the same reasons. Found by changing every seed in
 44 such ways (an audit; about thirty ways changed nothing). Judged wrongly before:
 - a UTF-8 byte order mark before the first header (a file saved by Notepad, some exports):
@@ -34,7 +35,7 @@ from bounce_samples import verdicts
 DATA = Path(__file__).parent / "data"
 SEEDS = sorted(
     DATA / folder / name
-    for folder in ("real_mta", "real_mta2", "servers")
+    for folder in ("real_mta", "real_mta2", "servers", "hosting", "relays")
     for name in json.loads((DATA / folder / "expected.json").read_text())
 )
 PERSON = Header("پریسا احمدی", "utf-8").encode() + " <parisa@example.com>"
