@@ -860,6 +860,56 @@ def test_a_dead_database_gets_a_try_later_and_loses_nothing(
     assert stored_subscriber("reader0@example.org").status == "bounced"
 
 
+def test_a_dead_database_at_a_posts_address_is_a_try_later_that_says_nothing_of_it(
+    weekly, bounce_server, make_app
+):
+    """Looking up a list's posts address at RCPT TO with the database down: aiosmtpd's own
+    answer was a 500 (the post lost for good) with the error's SQL and host in its lines."""
+    broken = make_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://127.0.0.1:1/none",
+        BOUNCE_DOMAIN=BOUNCE_DOMAIN,
+    )
+    down = bounce_server(on_app=broken)
+    with smtplib.SMTP(down.hostname, down.port) as client:
+        client.ehlo()
+        client.mail("editor@example.org")
+        code, said = client.rcpt(f"posts+{weekly.slug}@{BOUNCE_DOMAIN}")
+    assert code == 451
+    assert b"SQL" not in said and b"127.0.0.1" not in said and b"\n" not in said
+
+
+def test_a_report_to_several_copies_return_paths_acts_on_each(app, weekly, inbox, bounce_server):
+    """One report naming three readers, sent once to their three return paths (one
+    transaction, three RCPTs): each copy's reader is judged; only the first was."""
+    from bounce_samples import postfix_many
+
+    server = bounce_server()
+    send_one_batch(weekly, 3)
+    copies = [inbox.to(f"reader{n}@example.org")[0] for n in range(3)]
+    report = postfix_many([(c.recipients[0], "5.1.1", "550 5.1.1 User unknown") for c in copies])
+    with smtplib.SMTP(server.hostname, server.port) as client:
+        client.sendmail("", [c.sender for c in copies], re.sub(rb"\r?\n", b"\r\n", report))
+    states = {stored_subscriber(f"reader{n}@example.org").status for n in range(3)}
+    assert states == {"bounced"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 3
+
+
+def test_one_report_delivered_on_several_connections_at_once_counts_once(
+    app, weekly, inbox, bounce_server
+):
+    """A sender retrying while our first answer is on its way: the same report on eight
+    connections at once was recorded six times (a dead address counted six times over by
+    the mass-bounce guard)."""
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    copy = inbox.messages[0]
+    report = dsn(copy.recipients[0], "5.2.2", said="552 5.2.2 Mailbox full")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: deliver(server, report, to=copy.sender), range(8)))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 1
+    assert stored_subscriber("reader0@example.org").bounce_score == 1
+
+
 def test_suppressed_addresses_cannot_come_back(app, weekly, client, inbox, api_headers):
     add_subscribers(weekly, 3)
     service.blocklist(stored_subscriber("reader0@example.org"))

@@ -30,7 +30,7 @@ from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import breaker, leaving, refusals
 from newsletter.bounces.reports import classify, judge_refusal
 from newsletter.bounces.verdict import REASONS, Failure, Verdict
-from newsletter.extensions import db
+from newsletter.extensions import db, writer_first
 from newsletter.models import Bounce, Delivery, Issue, Subscriber, utcnow
 from newsletter.statuses import BounceKind, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.subscriptions import service
@@ -92,6 +92,8 @@ def take_refusals(refused: list[tuple[int, int, str]]) -> list[Bounce]:
 
 def _act(targets: list, source: str) -> list[Bounce]:
     """Record and act on each (subscriber, delivery, failure); committed."""
+    # In the order of their copies: two reports locking the same ones never wait on each other.
+    targets = sorted(targets, key=lambda target: target[1].id if target[1] else 0)
     bounces = [
         _apply(subscriber, delivery, failure, source) for subscriber, delivery, failure in targets
     ]
@@ -226,6 +228,13 @@ def _apply(
     subscriber: Subscriber, delivery: Delivery | None, failure: Failure, source: str
 ) -> Bounce | None:
     kind, delayed = failure.kind, failure.reason == "delayed"
+    if delivery is not None:
+        # Locked: the same report may come in on several connections at once (a sender
+        # retrying while our first answer is on its way): 8 at once were recorded 6 times.
+        writer_first(Delivery, delivery.id)
+        db.session.execute(
+            sa.select(Delivery.id).where(Delivery.id == delivery.id).with_for_update()
+        )
     if delivery and _seen(delivery.id, kind, delayed):
         # Once a message: a server's second "still trying", a report fetched again from a
         # mailbox (counted twice, a dead address's could trip the mass-bounce guard, or

@@ -16,12 +16,14 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 from flask import Flask
 
+from newsletter import verp
 from newsletter.bounces.intake import take
 from newsletter.posts import inbound
 
 log = logging.getLogger(__name__)
 
 MAX_SIZE = 10 * 1024 * 1024
+TRY_AGAIN = "451 4.3.0 Could not store this message now; try again later"
 
 
 class BounceHandler:
@@ -41,14 +43,21 @@ class BounceHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    async def handle_exception(self, error: Exception) -> str:
+        """Anything unforeseen (the database down while a posts address is looked up) is a
+        4xx, so the sender tries again: aiosmtpd's own answer was a 500, which lost the
+        message for good, with the error's text, SQL and database host in it."""
+        log.error("the bounce server could not answer: %r", error)
+        return TRY_AGAIN
+
     async def handle_DATA(self, server, session, envelope):
         loop = asyncio.get_running_loop()
         posts = [a for a in envelope.rcpt_tos if inbound.list_slug(a, self.domain)]
         bounces = [a for a in envelope.rcpt_tos if a not in posts]
         statuses = {}
-        if bounces:
-            status = await self._run(loop, self._take, envelope.content, bounces)
-            statuses.update(dict.fromkeys(bounces, status))
+        for group in self._by_copy(bounces):
+            status = await self._run(loop, self._take, envelope.content, group)
+            statuses.update(dict.fromkeys(group, status))
         for address in posts:
             statuses[address] = await self._run(loop, self._post, envelope.content, address)
         if self.lmtp:  # LMTP answers once per recipient
@@ -61,7 +70,16 @@ class BounceHandler:
             return "250 2.0.0 OK"
         except Exception:
             log.exception("could not store a message; the sender will retry")
-            return "451 4.3.0 Could not store this message now; try again later"
+            return TRY_AGAIN
+
+    def _by_copy(self, addresses: list[str]) -> list[list[str]]:
+        """The recipients in groups read once each: each of our copies' return paths alone
+        (a report to several says whose copy it is in each; read once, only the first was
+        acted on), the other addresses together."""
+        with self.app.app_context():
+            copies = [[a] for a in addresses if verp.delivery_id(a) is not None]
+        others = [a for a in addresses if [a] not in copies]
+        return copies + ([others] if others else [])
 
     def _take(self, content: bytes, recipients: list[str]) -> None:
         with self.app.app_context():
