@@ -26,6 +26,8 @@ from email.parser import HeaderParser
 from email.policy import Compat32
 from email.utils import getaddresses
 
+from newsletter.addresses import ascii_domain
+
 # Not led by an apostrophe or a backtick: text quotes addresses in them ("addressed to
 # 'reader@...'", Mailman's "from your address `news@...'").
 ADDRESS = re.compile(
@@ -643,8 +645,8 @@ def ascii_form(address: str) -> str:
         return address
     local, _, domain = address.rpartition("@")
     try:
-        return f"{local}@{domain.encode('idna').decode()}"
-    except UnicodeError:
+        return f"{local}@{ascii_domain(domain)}"
+    except UnicodeError:  # idna.IDNAError among them: no domain
         return address
 
 
