@@ -116,10 +116,10 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     Addresses that are no subscriber's blame nobody.
     """
     return_paths = envelope_recipients + verdict.delivered_to + verdict.return_paths
-    if _about_a_proof(return_paths, verdict.message_ids):
+    by_path, by_message_id = _copies_named(return_paths, verdict.message_ids)
+    if PROOF in by_path + by_message_id:
         return []  # an editor's test: no reader's copy, whatever address it names
-    named = _delivery_by_return_path(return_paths)
-    named = named or _delivery_by_message_id(verdict.message_ids)
+    named = _delivery_by_return_path(by_path) or _delivery_by_message_id(by_message_id)
     if named is not None:
         subscriber = named.subscriber
         failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
@@ -176,34 +176,32 @@ def _by_unsubscribe_link(verdict: Verdict) -> Subscriber | None:
     return None
 
 
-def _about_a_proof(return_paths: list[str], quoted: list[str]) -> bool:
+def _copies_named(return_paths: list[str], quoted: list[str]) -> tuple[list[int], list[int]]:
+    """The deliveries our return paths (VERP) and our quoted Message-IDs name, MACs checked,
+    in the order they come."""
     secret = current_app.config["SECRET_KEY"]
-    named = [message_ids.delivery_id(message_id, secret) for message_id in quoted]
-    if verp.enabled():
-        named += [verp.delivery_id(address) for address in return_paths]
-    return PROOF in named
+    by_path = [verp.delivery_id(a) for a in return_paths] if verp.enabled() else []
+    by_message_id = [message_ids.delivery_id(m, secret) for m in quoted]
+    return (
+        [n for n in by_path if n is not None],
+        [n for n in by_message_id if n is not None],
+    )
 
 
-def _delivery_by_return_path(addresses: list[str]) -> Delivery | None:
-    if not verp.enabled():
+def _delivery_by_return_path(delivery_ids: list[int]) -> Delivery | None:
+    if not delivery_ids:
         return None
-    for address in addresses:
-        delivery_id = verp.delivery_id(address)
-        if delivery_id is not None:
-            # With what the breaker asks of its issue (holding, tally), in one round trip.
-            issue = joinedload(Delivery.issue).load_only(
-                Issue.mass_bounce, Issue.started_at, Issue.resumed_at
-            )
-            options = [joinedload(Delivery.subscriber), issue]
-            return db.session.get(Delivery, delivery_id, options=options)
-    return None
+    # With what the breaker asks of its issue (holding, tally), in one round trip.
+    issue = joinedload(Delivery.issue).load_only(
+        Issue.mass_bounce, Issue.started_at, Issue.resumed_at
+    )
+    options = [joinedload(Delivery.subscriber), issue]
+    return db.session.get(Delivery, delivery_ids[0], options=options)
 
 
-def _delivery_by_message_id(quoted: list[str]) -> Delivery | None:
-    secret = current_app.config["SECRET_KEY"]
-    for message_id in quoted:
-        delivery_id = message_ids.delivery_id(message_id, secret)
-        delivery = delivery_id and db.session.get(Delivery, delivery_id)
+def _delivery_by_message_id(delivery_ids: list[int]) -> Delivery | None:
+    for delivery_id in delivery_ids:
+        delivery = db.session.get(Delivery, delivery_id)
         if delivery:
             return delivery
     return None
