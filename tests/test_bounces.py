@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -840,6 +841,87 @@ def test_lmtp_takes_bounces_too(app, weekly, inbox, bounce_server):
     deliver(server, dsn(message.recipients[0], "5.1.1"), to=message.sender)
     assert stored_subscriber("reader0@example.org").status == "bounced"
     assert db.session.scalar(sa.select(Bounce.source)) == "lmtp"
+
+
+def _send_raw(server, content: bytes, to: str) -> tuple[int, bytes]:
+    """One transaction whose DATA goes on the wire byte for byte (smtplib would fix its line
+    ends): the server's answer to the end of the data."""
+    kind = smtplib.LMTP if server.lmtp else smtplib.SMTP
+    with kind(server.hostname, server.port) as client:
+        client.ehlo()  # LHLO for LMTP
+        client.mail("")
+        client.rcpt(to)
+        client.putcmd("data")
+        assert client.getreply()[0] == 354
+        client.send(content + b"\r\n.\r\n")
+        return client.getreply()
+
+
+@pytest.mark.parametrize("lmtp", [False, True], ids=["smtp", "lmtp"])
+@pytest.mark.parametrize("length", [1_001, 5_000, 200_000])
+def test_a_report_with_lines_past_1000_octets_is_taken(
+    app, weekly, inbox, bounce_server, lmtp, length
+):
+    """Bounces quote what they were sent, and servers that do not fold long lines (Exim)
+    pass them on: aiosmtpd answered a line over 1,001 octets with a permanent 500, so the
+    report was lost and the dead address kept."""
+    server = bounce_server(lmtp=lmtp)
+    send_one_batch(weekly, 1)
+    message = inbox.messages[0]
+    quoted = b"Subject: " + "هفته ".encode() * (length // 9) + b"\r\n"
+    report = dsn(message.recipients[0], "5.1.1", original=quoted)
+    assert max(len(line) for line in report.split(b"\r\n")) >= length - 9
+    code, _ = _send_raw(server, report, message.sender)
+    assert code == 250
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+
+
+def test_a_report_with_bare_line_feeds_is_read_as_any_other(app, weekly, inbox, bounce_server):
+    """A sender writing LF alone between lines (RFC 5321 forbids it, some software does it):
+    the lines ran together past aiosmtpd's cap and the report got a 500."""
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    message = inbox.messages[0]
+    quoted = b"".join(b"X-Line-%d: " % n + b"y" * 60 + b"\r\n" for n in range(40))
+    report = dsn(message.recipients[0], "5.1.1", original=quoted)  # 3 kB, as a real one
+    code, _ = _send_raw(server, report.replace(b"\r\n", b"\n"), message.sender)
+    assert code == 250
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+
+
+def test_a_command_past_its_limit_is_still_refused(app, bounce_server):
+    """Only the data's lines are let long: a command keeps RFC 5321's cap."""
+    server = bounce_server()
+    with smtplib.SMTP(server.hostname, server.port) as client:
+        client.ehlo()
+        code, said = client.docmd("MAIL", "FROM:<" + "a" * 2_000 + "@example.org>")
+    assert code == 500 and b"too long" in said
+
+
+def test_a_line_feed_and_dot_does_not_end_the_data(app, bounce_server):
+    """SMTP smuggling: LF.CRLF inside the data is data, not its end, so commands hidden
+    after it are never run (the longer lines let in must not change that): the server
+    answers the transaction once, and the hidden RCPT's refusal never comes."""
+    server = bounce_server()
+    hidden = b"\n.\r\nRSET\r\nMAIL FROM:<>\r\nRCPT TO:<x@elsewhere.example>\r\n"
+    with socket.create_connection((server.hostname, server.port), timeout=5) as conn:
+        wire = conn.makefile("rb")
+        wire.readline()
+        for command in (
+            b"EHLO client.example",
+            b"MAIL FROM:<>",
+            b"RCPT TO:<b@" + BOUNCE_DOMAIN.encode() + b">",
+            b"DATA",
+        ):
+            conn.sendall(command + b"\r\n")
+            while (line := wire.readline())[3:4] == b"-":
+                pass
+        assert line.startswith(b"354")
+        conn.sendall(b"Subject: hello\r\n\r\nbody" + hidden + b"more\r\n.\r\n")
+        assert wire.readline().startswith(b"250")
+        conn.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            wire.readline()
 
 
 def test_a_dead_database_gets_a_try_later_and_loses_nothing(

@@ -23,6 +23,10 @@ from newsletter.posts import inbound
 log = logging.getLogger(__name__)
 
 MAX_SIZE = 10 * 1024 * 1024
+# RFC 5321 caps a line at 1,000 octets, but bounces quote what they were given and some
+# servers pass long lines on as they came (Exim does not fold them): aiosmtpd's own cap
+# answered those with a permanent 500, and the report was lost. Commands keep theirs.
+LINE_MAX = MAX_SIZE
 TRY_AGAIN = "451 4.3.0 Could not store this message now; try again later"
 
 
@@ -96,6 +100,14 @@ class BounceHandler:
             return inbound.list_for(slug) is not None
 
 
+class _SMTP(SMTP):
+    line_length_limit = LINE_MAX
+
+
+class _LMTP(LMTP):
+    line_length_limit = LINE_MAX
+
+
 class BounceServer(Controller):
     def __init__(self, app: Flask, host: str, port: int, lmtp: bool = False):
         super().__init__(
@@ -107,5 +119,5 @@ class BounceServer(Controller):
         return self.handler.lmtp
 
     def factory(self):
-        server_class = LMTP if self.lmtp else SMTP
+        server_class = _LMTP if self.lmtp else _SMTP
         return server_class(self.handler, **self.SMTP_kwargs)
