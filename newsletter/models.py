@@ -464,6 +464,8 @@ class HeldPost(db.Model):
     """A message sent to a list's posts address: held for an editor, or what became of it."""
 
     __tablename__ = "held_posts"
+    # A message delivered again (a server that missed our answer retries) is the same post.
+    __table_args__ = (sa.UniqueConstraint("list_id", "message_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(
@@ -482,6 +484,8 @@ class HeldPost(db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), default=HeldStatus.HELD, index=True)
     post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A hash of the Message-ID, or of the message's sender, date, subject and text without one.
+    message_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     mailing_list: Mapped[MailingList] = relationship()
 

@@ -473,3 +473,67 @@ def test_taking_fwd_off_a_subject_never_empties_it_and_is_done_once(value):
 def test_taking_the_wrapping_off_a_text_only_ever_removes_lines(value):
     lines = {line.strip() for line in value.split("\n")}
     assert all(line.strip() in lines for line in forwarded.text(value).split("\n"))
+
+
+def _without_link(message: EmailMessage) -> EmailMessage:
+    """A post with no link: its URL is the archive's anchor for its row, so two rows of one
+    message made two posts of the week."""
+    message.set_content("بدون پیوند، فقط متن 🌷\n")
+    return message
+
+
+@pytest.mark.parametrize("message_id", [True, False], ids=["message-id", "none"])
+def test_the_same_message_delivered_again_is_one_post(inbound_server, message_id):
+    """A server that missed our answer (a timeout after the data) delivers the message again."""
+    message = _without_link(mail(subject=PERSIAN_SUBJECT))
+    message["Date"] = "Mon, 07 Dec 2026 10:00:00 +0330"
+    if message_id:
+        message["Message-ID"] = "<fa.1@example.org>"
+    post_by_email(inbound_server, message)
+    post_by_email(inbound_server, message)
+    assert len(posts()) == 1 and len(held()) == 1
+
+
+def test_a_redelivered_stranger_s_message_is_held_once(inbound_server):
+    message = mail("Sam <sam@example.net>", "News from Sam")
+    message["Message-ID"] = "<sam.1@example.net>"
+    for _ in range(3):
+        post_by_email(inbound_server, message)
+    assert [record.status for record in held()] == ["held"]
+
+
+def test_a_rejected_message_delivered_again_stays_rejected(inbound_server):
+    message = mail("Sam <sam@example.net>", "News from Sam")
+    message["Message-ID"] = "<sam.2@example.net>"
+    post_by_email(inbound_server, message)
+    assert inbound.reject(held()[0], "")
+    post_by_email(inbound_server, message)
+    assert [record.status for record in held()] == ["rejected"]
+
+
+def test_two_messages_alike_but_for_their_message_id_are_two(inbound_server):
+    """Writing the same words twice is two messages; only a redelivery repeats the ID."""
+    for n in (1, 2):
+        message = _without_link(mail())
+        message["Message-ID"] = f"<same.{n}@example.org>"
+        post_by_email(inbound_server, message)
+    assert len(posts()) == 2
+
+
+def test_the_same_message_to_two_lists_is_a_post_of_each(inbound_server, make_list):
+    other = make_list(slug="monthly", name="Monthly")
+    message = _without_link(mail())
+    message["Message-ID"] = "<both@example.org>"
+    post_by_email(inbound_server, message)
+    deliver(inbound_server, message.as_bytes(), to=f"posts+{other.slug}@{BOUNCE_DOMAIN}")
+    assert len(posts()) == 2
+
+
+def test_one_message_on_several_connections_at_once_is_one_post(inbound_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    message = _without_link(mail())
+    message["Message-ID"] = "<race@example.org>"
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: post_by_email(inbound_server, message), range(6)))
+    assert len(posts()) == 1 and len(held()) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import logging
 import re
 import smtplib
@@ -87,6 +88,7 @@ class Mail:
     link: str
     note: str
     vouched_domains: set[str]
+    key: str
 
 
 def take(raw: bytes, mailing_list: MailingList) -> HeldPost | None:
@@ -98,9 +100,13 @@ def take(raw: bytes, mailing_list: MailingList) -> HeldPost | None:
         return None
     if mail is None:
         return None
+    if _seen(mailing_list, mail.key):
+        log.info("a message to a posts address came again and was dropped")
+        return None
     reason = _why_held(mailing_list, mail)
     held = HeldPost(
         list_id=mailing_list.id,
+        message_key=mail.key,
         sender=mail.sender,
         sender_name=mail.sender_name,
         subject=mail.subject,
@@ -111,7 +117,11 @@ def take(raw: bytes, mailing_list: MailingList) -> HeldPost | None:
         reason=reason or "",
     )
     db.session.add(held)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same message on another connection at this moment
+        db.session.rollback()
+        return None
     if reason is None:
         try:
             publish(held, HeldStatus.PUBLISHED)
@@ -120,6 +130,13 @@ def take(raw: bytes, mailing_list: MailingList) -> HeldPost | None:
             held.reason = str(exc)[:300]
             db.session.commit()
     return held
+
+
+def _seen(mailing_list: MailingList, key: str) -> bool:
+    found = sa.select(HeldPost.id).where(
+        HeldPost.list_id == mailing_list.id, HeldPost.message_key == key
+    )
+    return db.session.scalar(found) is not None
 
 
 def _why_held(mailing_list: MailingList, mail: Mail) -> str | None:
@@ -260,16 +277,27 @@ def read(raw: bytes, authserv_id: str | None) -> Mail | None:
         text = text[:TEXT_MAX]
         notes.append(f"the text was cut at {TEXT_MAX:,} characters")
     link = _first_link(html, text)
+    text = text.replace("\r\n", "\n").strip()
+    subject = strip_html(storable(str(message.get("Subject") or "")), TITLE_MAX)
     return Mail(
         sender=sender[1],
         sender_name=single_line(storable(sender[0]), 300),
-        subject=strip_html(storable(str(message.get("Subject") or "")), TITLE_MAX),
-        text=text.replace("\r\n", "\n").strip(),
+        subject=subject,
+        text=text,
         html=html,
         link=link,
         note="; ".join(notes).capitalize()[:300],
         vouched_domains=vouched_domains(message, authserv_id) if authserv_id else set(),
+        key=_key(message, sender[1], subject, text),
     )
+
+
+def _key(message, sender: str, subject: str, text: str) -> str:
+    """What tells one message from another: its Message-ID (RFC 5322 asks every message to
+    carry one), else its sender, Date, subject and text, which a redelivery repeats."""
+    message_id = "".join(str(message.get("Message-ID") or "").split())
+    what = message_id or "\0".join((sender, str(message.get("Date") or ""), subject, text))
+    return hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _beyond_bounds(raw: bytes) -> str | None:
