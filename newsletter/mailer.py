@@ -515,11 +515,14 @@ def inline_css(html: str) -> str:
     )
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, plain: bool = False) -> str:
+    """The text part of our HTML (Markdown's marks and links kept); `plain`: words only, as
+    a post by email that came as HTML alone is shown."""
     converter = html2text.HTML2Text()
     converter.body_width = 0  # wrapping would break long links
     converter.ignore_images = True
-    converter.ignore_emphasis = False
+    converter.ignore_emphasis = plain
+    converter.ignore_links = plain
     converter.protect_links = True
     converter.unicode_snob = True
     return converter.handle(html).strip() + "\n"

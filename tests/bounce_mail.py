@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 BOUNCE_DOMAIN = "bounces.example.org"
+# The MTA in front of `bounces serve` whose Authentication-Results are trusted for posts.
+INBOUND_MX = "mx.example.org"
+POSTS = f"posts+weekly@{BOUNCE_DOMAIN}"
 
 
 def dsn(

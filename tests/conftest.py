@@ -604,6 +604,18 @@ def bounce_server(app):
 
 
 @pytest.fixture
+def inbound_server(app, weekly, bounce_server):
+    """The bounce server, behind an MTA that signs its Authentication-Results as INBOUND_MX;
+    Maryam is an editor."""
+    from bounce_mail import INBOUND_MX
+    from builders import user
+
+    app.config["INBOUND_AUTHSERV_ID"] = INBOUND_MX
+    user("maryam@example.org")
+    return bounce_server()
+
+
+@pytest.fixture
 def dns(app, tmp_path):
     """A fresh DKIM key: the private half configured, the public half in a stub resolver."""
     from builders import DKIM_DOMAIN, DKIM_SELECTOR

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 import sqlalchemy as sa
-from bounce_mail import BOUNCE_DOMAIN, dsn
+from bounce_mail import BOUNCE_DOMAIN, INBOUND_MX, POSTS, dsn
 from builders import deliver, send_one_batch, stored_subscriber, user
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,18 +20,9 @@ from newsletter.extensions import db
 from newsletter.models import AllowedSender, Bounce, HeldPost, Post
 from newsletter.posts import forwarded, inbound
 
-MX = "mx.example.org"
-POSTS = f"posts+weekly@{BOUNCE_DOMAIN}"
+MX = INBOUND_MX
 PERSIAN_SUBJECT = "خبرهای این هفته 🎉"
 PERSIAN_BODY = "سلام دوستان! مقاله‌ی تازه را بخوانید 🌷 https://example.org/fa/article.\n"
-
-
-@pytest.fixture
-def inbound_server(app, weekly, bounce_server):
-    """The bounce server, behind an MTA that signs its Authentication-Results as MX."""
-    app.config["INBOUND_AUTHSERV_ID"] = MX
-    user("maryam@example.org")
-    return bounce_server()
 
 
 def mail(

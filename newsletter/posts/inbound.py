@@ -32,9 +32,10 @@ from newsletter.lists.headers import sender as list_sender
 from newsletter.models import AllowedSender, HeldPost, MailingList, Post
 from newsletter.posts import forwarded
 from newsletter.posts.entries import FIELD_MAX_DEPTH, depth
+from newsletter.posts.mail_text import bodies, first_link
 from newsletter.posts.service import TITLE_MAX, PostError, add_post
 from newsletter.statuses import HeldStatus
-from newsletter.text import single_line, storable, strip_html, web_url
+from newsletter.text import single_line, storable, strip_html
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ HTML_MAX = 200_000
 # in a From (32 s) or 50,000 attachments (8 s).
 HEADER_MAX = 16_000
 PARTS_MAX = 200
-_LINK = re.compile(r"https?://[^\s<>\"'\])]+", re.IGNORECASE)
-_HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
 _COMMENT = re.compile(r"\([^()]*\)")
 _RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)(.*)$", re.IGNORECASE | re.DOTALL)
 _PROPERTY = re.compile(r"([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
@@ -168,6 +167,7 @@ def publish(held: HeldPost, status: str, title: str = "", url: str = "") -> Post
         url=url or held.link or _by_email_url(held),
         source=held.sender_name or held.sender.partition("@")[0],
         excerpt=body,
+        plain=True,
         published_at=held.received_at,
     )
     held.status, held.post_id, held.reason = status, post.id, ""
@@ -264,7 +264,7 @@ def read(raw: bytes, authserv_id: str | None) -> Mail | None:
     if sender is None:
         log.info("a message to a posts address without one usable From was dropped")
         return None
-    text, html, dropped = _bodies(message)
+    text, html, attached, dropped = bodies(message)
     notes = []
     if dropped:
         notes.append(f"{dropped} attachment{'s were' if dropped > 1 else ' was'} dropped")
@@ -272,12 +272,13 @@ def read(raw: bytes, authserv_id: str | None) -> Mail | None:
         html = ""
         notes.append("the HTML part was too large or too deeply nested and was dropped")
     html = nh3.clean(html, url_schemes={"http", "https", "mailto"}) if html else ""
-    text = text or (mailer.html_to_text(html) if html else "")
+    text = text or (mailer.html_to_text(html, plain=True) if html else "")
+    text = "\n\n".join(words for words in (text, attached) if words)
     if len(text) > TEXT_MAX:
         text = text[:TEXT_MAX]
         notes.append(f"the text was cut at {TEXT_MAX:,} characters")
-    link = _first_link(html, text)
     text = text.replace("\r\n", "\n").strip()
+    link = first_link(html, forwarded.text(text))  # not the editor's signature's
     subject = strip_html(storable(str(message.get("Subject") or "")), TITLE_MAX)
     return Mail(
         sender=sender[1],
@@ -322,39 +323,6 @@ def _sender(message) -> tuple[str, str] | None:
         return addresses[0].display_name, normalise_email(addresses[0].addr_spec)
     except (InvalidEmail, ValueError, IndexError, AttributeError):
         return None
-
-
-def _bodies(message) -> tuple[str, str, int]:
-    """The plain and HTML bodies, and how many other parts (attachments) were dropped."""
-    plain = message.get_body(preferencelist=("plain",))
-    html = message.get_body(preferencelist=("html",))
-    bodies = [part for part in (plain, html) if part is not None]
-    dropped = sum(
-        1
-        for part in message.walk()
-        if not part.is_multipart() and all(part is not body for body in bodies)
-    )
-    return _content(plain), _content(html), dropped
-
-
-def _content(part) -> str:
-    """The part's text, as the database can keep it. Eight-bit text that names no charset
-    (RFC 2045's default is ASCII) is read as UTF-8, which is what mail programs write."""
-    if part is None:
-        return ""
-    payload = part.get_payload(decode=True) or b""
-    if part.get_content_charset() in (None, "us-ascii") and not payload.isascii():
-        return storable(payload.decode("utf-8", "replace"))
-    try:
-        return storable(part.get_content())
-    except (LookupError, ValueError):  # an unknown or lying charset, or a name with a NUL
-        return storable(payload.decode("utf-8", "replace"))
-
-
-def _first_link(html: str, text: str) -> str:
-    href, bare = _HREF.search(html), _LINK.search(text)
-    found = href.group(1) if href else bare.group(0).rstrip(".,;:!?") if bare else ""
-    return web_url(found) or ""
 
 
 # --- Authentication-Results (RFC 8601) -----------------------------------------------------

@@ -11,7 +11,7 @@ from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.models import Feed, MailingList, Post
 from newsletter.posts import guard
-from newsletter.posts.excerpts import excerpt_from_html
+from newsletter.posts.excerpts import clean_excerpt, excerpt_from_html
 from newsletter.text import single_line, strip_html, web_url
 
 TITLE_MAX = 500
@@ -64,8 +64,10 @@ def add_post(
     source: str = "",
     published_at: datetime | None = None,
     excerpt: str = "",
+    plain: bool = False,
 ) -> Post:
-    """A post entered by hand; its URL is its guid."""
+    """A post entered by hand; its URL is its guid. `plain`: the excerpt is text, where what
+    looks like a tag ("<https://...>" in an email) stays; else it may be HTML."""
     checked = web_url(url)
     if checked is None:
         raise PostError("The URL must start with http:// or https://.", "url")
@@ -85,7 +87,7 @@ def add_post(
         url=checked,
         title=clean_title,
         source=single_line(strip_html(source), 300),
-        excerpt=excerpt_from_html(excerpt, EXCERPT_MAX),
+        excerpt=(clean_excerpt if plain else excerpt_from_html)(excerpt, EXCERPT_MAX),
         published_at=published_at,
     )
     db.session.add(post)
