@@ -44,13 +44,21 @@ def delivery_id(address: str) -> int | None:
 UNSUBSCRIBE = "unsubscribe"
 
 
-def unsubscribe_address() -> str | None:
+def unsubscribe_address(token: str = "") -> str | None:
     """Where a mail program that writes rather than clicks sends "unsubscribe <token>": the
-    bounce server reads it. None without a bounce domain."""
+    bounce server reads it. The token rides in the address too (unsubscribe+<token>@), for
+    the programs that keep a mailto:'s address and drop its subject. None without a bounce
+    domain."""
     domain = current_app.config.get("BOUNCE_DOMAIN")
-    return f"{UNSUBSCRIBE}@{domain}" if domain else None
+    local = f"{UNSUBSCRIBE}+{token}" if token else UNSUBSCRIBE
+    return f"{local}@{domain}" if domain else None
 
 
-def is_unsubscribe_address(address: str) -> bool:
-    ours = unsubscribe_address()
-    return ours is not None and address.strip().strip("<>").lower() == ours.lower()
+def unsubscribe_token(address: str) -> str | None:
+    """The token an unsubscribe address carries ("" for none), or None for another address."""
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    ours = current_app.config.get("BOUNCE_DOMAIN")
+    name, _, token = local.partition("+")
+    if not ours or domain.lower() != ours.lower() or name.lower() != UNSUBSCRIBE:
+        return None
+    return token

@@ -20,7 +20,7 @@ def list_headers(mailing_list: MailingList, unsubscribe_url: str) -> list[tuple[
     domain = current_app.config["MAIL_DOMAIN"]
     token = unsubscribe_url.rsplit("/", 1)[-1]
     # To the bounce server, which acts on it, where there is one.
-    to = verp.unsubscribe_address() or smtp_address(mailing_list.from_email)
+    to = verp.unsubscribe_address(token) or smtp_address(mailing_list.from_email)
     mailto = f"mailto:{to}?subject={quote('unsubscribe ' + token)}"
     return [
         ("List-Id", list_id_header(mailing_list.name, f"{mailing_list.slug}.{domain}")),
