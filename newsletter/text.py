@@ -66,10 +66,12 @@ def direction(value: str) -> str:
 
 
 # What mail programs put before a subject they forward or answer: "Fwd:", "Fw:", "Re:" and
-# their other languages' forms, repeated or numbered ("Re[2]:").
+# their other languages' forms, repeated or numbered ("Re[2]:"), after a gateway's tag
+# ("[External] Fwd:") and right-to-left programs' bidi marks.
 SUBJECT_PREFIXES = re.compile(
-    r"^\s*(?:(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|ارسال|باز ?ارسال|پاسخ|رد|转发|回复|轉寄|回覆)"
-    r"\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    r"^[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]*(?:\[[^\]\n]{1,20}\]\s*)?"
+    r"(?:(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|i̇lt|ilt|ارسال|باز ?ارسال|پاسخ|رد|إعادة توجيه"
+    r"|转发|回复|轉寄|回覆)[\u200e\u200f]*\s*(?:\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
 _WEB_URL = re.compile(r"(https?://)([^\s/$.?#][^\s/?#]*)([/?#].*)?", re.IGNORECASE | re.DOTALL)

@@ -456,3 +456,28 @@ def test_flowed_text_joins_back_into_its_paragraphs(paragraphs, width, delsp):
         assume("--" not in lines)  # "-- " is the signature line, never a soft break
         wrapped.append(soft.join(lines))
     assert unflowed("\n".join(wrapped), delsp) == "\n".join(paragraphs)
+
+
+HOSTILE = [
+    "-" * 20_000 + "x",  # the forwarded mark's dashes, unbounded, backtracked for minutes
+    "a@" + "b." * 20_000,  # an attribution's address, likewise
+    "-----BEGIN PGP SIGNED MESSAGE-----\n" + "a" * 100_000,
+    "-----BEGIN PGP SIGNED MESSAGE-----\nHash: x\n\nbody\n" * 2_500,
+    "<https://a" + " " * 100_000,  # a bracketed link's spaces
+    "<https://a" + " \n" * 50_000 + "x",
+    "\u200f" * 50_000 + "From: a",
+    "From: a@b.example\n" * 8_000,
+]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_is_read_in_linear_time(text):
+    """A stranger's mail is read too (and held): each of these took from seconds to minutes
+    in a regular expression before. Under the suite's timeout, a return is the assertion."""
+    from newsletter.posts import forwarded
+    from newsletter.posts.mail_text import first_link
+
+    assert isinstance(forwarded.text(text), str)
+    assert first_link(text, text) in ("", "https://a")
+    assert isinstance(forwarded.subject(text[:1_000]), str)

@@ -13,23 +13,38 @@ from newsletter.text import SUBJECT_PREFIXES
 
 # Where a forwarded message starts: Gmail's and Thunderbird's dashed line ("---------- Forwarded
 # message ---------"), Outlook's "-----Original Message-----" or line of underscores, Apple
-# Mail's "Begin forwarded message:".
+# Mail's "Begin forwarded message:" (and in Arabic). Bounded: unbounded runs of dashes
+# backtracked for minutes on a line of them.
 _FORWARD_MARK = re.compile(
-    r"\s*(?:-{5,}[^\n]{0,80}?-{5,}|_{10,}|begin forwarded message\s*:)\s*", re.IGNORECASE
+    r"\s*(?:-{5,30}[^\n]{0,80}?-{5,30}|_{10,200}|begin forwarded message\s*:"
+    r"|بداية الرسالة المعاد توجيهها\s*:)\s*",
+    re.IGNORECASE,
 )
+# Yahoo's text writes the mark and the headers on one line: "----- Forwarded Message -----
+# From: ... To: ... Subject: ...".
+_MARK_THEN_HEADERS = re.compile(r"\s*-{5,30}[^\n]{0,80}?-{5,30}\s*(?=\w{1,24}\s*[:：])")
 # A header line of it: "From: Ana <ana@example.org>", "Sent: Monday", "*Subject:* x", "از: ...".
 _HEADER_LINE = re.compile(r"\s*\*?[^\W\d_][\w .-]{0,24}\*?\s*[:：]\*?(?:\s|$)")
 # "On Mon, 1 Dec 2026, Ana <ana@example.org> wrote:", in any language: a line naming an
-# address and ending in a colon.
-_ATTRIBUTION = re.compile(r".{0,300}@[^\s@]+\.[^\s@]+.{0,100}[:：]\s*")
-# A phone's or app's line in place of a signature: "Sent from my iPhone", "Get Outlook for iOS".
-_SENT_FROM = re.compile(r"\s*(?:sent from my .{1,40}|get outlook for \w+)\s*", re.IGNORECASE)
-# RFC 4880 7: a cleartext-signed message, its text between the armour's header and signature.
-_CLEARSIGNED = re.compile(
-    r"-----BEGIN PGP SIGNED MESSAGE-----\r?\n(?:[^\n]*\S[^\n]*\n)*\r?\n(.*?)"
-    r"\r?\n-----BEGIN PGP SIGNATURE-----.*?-----END PGP SIGNATURE-----",
-    re.DOTALL,
+# address and ending in a colon (at most this long: the address pattern backtracks).
+_ATTRIBUTION = re.compile(r"@[^\s@.]+(?:\.[^\s@.]+)+")
+ATTRIBUTION_MAX = 500
+# Gmail wraps a long one before its name's last words: "Lima <ana@example.org>:" alone.
+_ADDRESS_AND_COLON = re.compile(r"\s*(?:[^\s<>:]{1,40}\s+){0,3}<[^\s<>@]+@[^\s<>]+>\s*[:：]\s*")
+# A phone's or app's line in place of a signature: "Sent from my iPhone", "Sent with Proton
+# Mail", "Get Outlook for iOS<https://aka.ms/...>", in Arabic and Persian too.
+_SENT_FROM = re.compile(
+    r"\s*(?:sent (?:from|via|with) .{1,80}|get outlook for \w+|أرسلت من .{1,40}"
+    r"|ارسال شده از .{1,40}|احصل على outlook .{1,20}|دریافت outlook .{1,20})"
+    r"(?:\s*<https?://[^\s<>]{1,200}>)?\s*",
+    re.IGNORECASE,
 )
+# What right-to-left mail programs put around labels and addresses (bidi marks and
+# embeddings), and Arabic's vowel marks and the zero-width joiners: not part of the words.
+_INVISIBLE = re.compile("[\u200c-\u200f\u202a-\u202e\u2066-\u2069\u064b-\u065f\u0670]")
+# RFC 4880 7: a cleartext-signed message's armour, around its text.
+_SIGNED, _SIGNATURE = "-----BEGIN PGP SIGNED MESSAGE-----", "\n-----BEGIN PGP SIGNATURE-----"
+_SIGNATURE_END = "-----END PGP SIGNATURE-----"
 
 
 def subject(value: str) -> str:
@@ -45,24 +60,37 @@ def text(value: str) -> str:
     # After a forwarded message's mark: "before" its header lines, "in" them, or None.
     headers: str | None = None
     signature = forwarding = False
-    lines = _CLEARSIGNED.sub(lambda signed: _unescaped(signed[1]), value or "").split("\n")
+    lines = _unsigned(value or "").split("\n")
+    # What is matched: each line without its invisible marks (its words keep them).
+    plain = [_INVISIBLE.sub("", line) for line in lines]
     for at, line in enumerate(lines):
         if forwarding and line.startswith(">"):  # the forwarded message quoted (Apple's)
             line = line[2:] if line.startswith("> ") else line[1:]
-        if _FORWARD_MARK.fullmatch(line):
+        bare = _INVISIBLE.sub("", line)
+        following = plain[at + 1] if at + 1 < len(lines) else ""
+        if _FORWARD_MARK.fullmatch(bare) or _MARK_THEN_HEADERS.match(bare):
             headers, signature, forwarding = "before", False, True
-        elif line.rstrip() == "--" or _SENT_FROM.fullmatch(line):
+        elif bare.rstrip() == "--" or _SENT_FROM.fullmatch(bare):
             signature = True
         elif signature:
             pass
-        elif (headers or _header_block(lines[at : at + 6])) and _HEADER_LINE.match(line):
+        elif _HEADER_LINE.match(bare) and (headers or _header_block(plain[at : at + 6])):
             headers = "in"
-        elif headers and not line.strip():
+        elif headers and not bare.strip():
             headers = None if headers == "in" else headers  # a blank line ends them
-        elif not _ATTRIBUTION.fullmatch(line):
+        elif not _attribution(bare) and not _ADDRESS_AND_COLON.fullmatch(following):
             headers = None
             kept.append(line)
     return "\n".join(kept).strip()
+
+
+def _attribution(line: str) -> bool:
+    words = line.rstrip()
+    return (
+        len(words) <= ATTRIBUTION_MAX
+        and words.endswith((":", "："))
+        and _ATTRIBUTION.search(words) is not None
+    )
 
 
 def _header_block(lines: list[str]) -> bool:
@@ -74,6 +102,16 @@ def _header_block(lines: list[str]) -> bool:
     return run >= 4 and any("@" in line for line in lines[:run])
 
 
-def _unescaped(signed: str) -> str:
-    """RFC 4880 7.1: the signer put "- " before each line that starts with a dash."""
-    return "\n".join(line[2:] if line.startswith("- ") else line for line in signed.split("\n"))
+def _unsigned(text: str) -> str:
+    """The text of a cleartext-signed message without its armour (found by plain search:
+    the patterns a regular expression needs for it backtrack for seconds on hostile text),
+    and without the "- " the signer put before each line that starts with a dash (7.1)."""
+    start = text.find(_SIGNED)
+    opened = text.find("\n\n", start) if start >= 0 else -1  # after the armour's headers
+    signature = text.find(_SIGNATURE, opened) if opened >= 0 else -1
+    end = text.find(_SIGNATURE_END, signature) if signature >= 0 else -1
+    if end < 0:
+        return text
+    signed = text[opened + 2 : signature].split("\n")
+    unescaped = "\n".join(line[2:] if line.startswith("- ") else line for line in signed)
+    return text[:start] + unescaped + text[end + len(_SIGNATURE_END) :]

@@ -12,7 +12,8 @@ from newsletter import mailer
 from newsletter.text import storable, web_url
 
 # "<https://...>", which RFC 3986 appendix C lets wrap over lines, before a bare link.
-_BRACKETED = re.compile(r"<\s*(https?://[^<>]+?)\s*>", re.IGNORECASE)
+# Bounded: a URL is at most 2,000 characters (web_url), and unbounded spaces backtrack.
+_BRACKETED = re.compile(r"<[ \t\r\n]{0,8}(https?://[^<>]{1,2000}?)[ \t\r\n]{0,8}>", re.IGNORECASE)
 _BARE = re.compile(r"https?://[^\s<>\"'\])«»]+", re.IGNORECASE)
 _HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
 # What ends a sentence after a bare link rather than belonging to it, Latin and Arabic script.
