@@ -32,7 +32,7 @@ from newsletter.lists.headers import sender as list_sender
 from newsletter.models import AllowedSender, HeldPost, MailingList, Post
 from newsletter.posts import forwarded
 from newsletter.posts.entries import FIELD_MAX_DEPTH, depth
-from newsletter.posts.mail_text import bodies, first_link
+from newsletter.posts.mail_text import HTML_MAX, bodies, first_link
 from newsletter.posts.service import TITLE_MAX, PostError, add_post
 from newsletter.statuses import HeldStatus
 from newsletter.text import single_line, storable, strip_html
@@ -40,10 +40,8 @@ from newsletter.text import single_line, storable, strip_html
 log = logging.getLogger(__name__)
 
 PREFIX = "posts+"
-# What is kept of a body. Sanitising HTML grows faster than linearly with its size and
-# nesting (see entries.py), so HTML is cut before it is cleaned.
+# What is kept of a body (HTML_MAX, mail_text's, is what of its HTML is read).
 TEXT_MAX = 100_000
-HTML_MAX = 200_000
 # What an editor's email holds, with room to spare: a few parts, headers of a few hundred
 # characters. Past these a message is dropped unread: the modern header parser this module
 # reads with takes memory as the square of a header's encoded words (a Subject of 50,000

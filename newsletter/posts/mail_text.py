@@ -25,9 +25,9 @@ _SIGNATURES = frozenset(
 # Outlook's rich text (MS-OXTNEF): the files it carries are its attAttachRendData attributes.
 _TNEF = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 _TNEF_SIGNATURE, _TNEF_FILE = 0x223E9F78, 0x00069002
-# Past this, the HTML of a message forwarded as an attachment is not read (sanitising and
-# converting grow faster than its size).
-ATTACHED_HTML_MAX = 200_000
+# Past this, HTML is not read: sanitising it grows faster than linearly with its size and
+# nesting (see entries.py), so it is cut before it is cleaned, or converted.
+HTML_MAX = 200_000
 
 
 def bodies(message) -> tuple[str, str, str, int]:
@@ -45,7 +45,7 @@ def bodies(message) -> tuple[str, str, str, int]:
         read += [part for part in (inner_plain, inner_html) if part is not None]
         attached = content(inner_plain)
         markup = content(inner_html)
-        if not attached and markup and len(markup) <= ATTACHED_HTML_MAX:
+        if not attached and markup and len(markup) <= HTML_MAX:
             attached = mailer.html_to_text(markup, plain=True).strip()
     dropped = sum(
         _files(part)
