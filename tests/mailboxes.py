@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import socketserver
+import ssl
 import threading
 from typing import Self
 
@@ -49,12 +50,22 @@ class _Server:
 
     handler: type[socketserver.StreamRequestHandler]
 
-    def __init__(self, mailbox: Mailbox, user: str = "bounces", password: str = "secret"):
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        user: str = "bounces",
+        password: str = "secret",
+        tls: ssl.SSLContext | None = None,
+    ):
+        """`tls`: the server's context, for implicit TLS (imaps://, pop3s://)."""
         self.mailbox, self.user, self.password = mailbox, user, password
         self.host, self.port = "127.0.0.1", 0  # the real port is known once started
+        self.tls = tls
 
     def start(self) -> None:
-        self._server = socketserver.ThreadingTCPServer((self.host, 0), self.handler)
+        kind = _TlsServer if self.tls else socketserver.ThreadingTCPServer
+        self._server = kind((self.host, 0), self.handler)
+        self._server.tls = self.tls
         self._server.daemon_threads = True  # a client left connected must not hang the tests
         self._server.owner = self
         self.port = self._server.server_address[1]
@@ -70,6 +81,14 @@ class _Server:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class _TlsServer(socketserver.ThreadingTCPServer):
+    tls: ssl.SSLContext
+
+    def get_request(self):
+        conn, address = self.socket.accept()
+        return self.tls.wrap_socket(conn, server_side=True), address
 
 
 class _Pop3Session(socketserver.StreamRequestHandler):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
@@ -79,4 +81,69 @@ def test_the_fetch_command_reads_the_configured_mailbox(app, runner):
         app.config["BOUNCE_MAILBOX"] = f"pop3://bounces:secret@{server.host}:{server.port}"
         answer = runner.invoke(args=["bounces", "fetch"])
     assert answer.exit_code == 0 and "1 message read" in answer.output
+    assert box.messages == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: its PEM file, and a server context with it."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.example.org")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    pem = folder / "cert.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file = folder / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem, key_file)
+    return SimpleNamespace(pem=str(pem), context=context)
+
+
+@pytest.mark.parametrize("scheme", SERVERS)
+def test_a_box_over_tls_is_read_only_when_its_certificate_checks_out(
+    app, certificate, monkeypatch, scheme
+):
+    """imaplib's and poplib's own TLS checks no certificate, so whoever sat between us and
+    the box got the password: a certificate no authority vouches for is refused now, before
+    the login; SSL_CERT_FILE names a private authority's."""
+    box = Mailbox([dsn("someone@example.org", "5.1.1")])
+    with SERVERS[scheme](box, tls=certificate.context) as server:
+        url = f"{scheme}s://bounces:secret@{server.host}:{server.port}/"
+        with pytest.raises(MailboxError) as error:
+            fetch(url)
+        assert "certificate" in str(error.value).lower()
+        assert len(box.messages) == 1
+        monkeypatch.setenv("SSL_CERT_FILE", certificate.pem)
+        assert fetch(url) == 1
     assert box.messages == []

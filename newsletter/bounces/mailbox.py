@@ -9,6 +9,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import poplib
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -45,12 +46,22 @@ def _starttls(parts) -> bool:
     return parse_qs(parts.query).get("tls") == ["starttls"]
 
 
+def _tls() -> ssl.SSLContext:
+    """The server's certificate checked against the system's authorities (SSL_CERT_FILE
+    names another bundle, for a private one): imaplib's and poplib's own default checks
+    nothing, so anyone between us and the box could take the password."""
+    return ssl.create_default_context()
+
+
 def _imap(parts, timeout: float, handle: Handler) -> int:
-    kind = imaplib.IMAP4_SSL if parts.scheme == "imaps" else imaplib.IMAP4
     port = parts.port or PORTS[parts.scheme]
-    with _closing_imap(kind(parts.hostname, port, timeout=timeout)) as box:
+    if parts.scheme == "imaps":
+        opened = imaplib.IMAP4_SSL(parts.hostname, port, ssl_context=_tls(), timeout=timeout)
+    else:
+        opened = imaplib.IMAP4(parts.hostname, port, timeout=timeout)
+    with _closing_imap(opened) as box:
         if _starttls(parts):
-            box.starttls()
+            box.starttls(ssl_context=_tls())
         box.login(*_login(parts))
         _check(box.select(unquote(parts.path.strip("/")) or "INBOX"))
         uids = _check(box.uid("SEARCH", None, "ALL"))[0].split()
@@ -81,11 +92,14 @@ def _closing_imap(box: imaplib.IMAP4) -> Iterator[imaplib.IMAP4]:
 
 
 def _pop3(parts, timeout: float, handle: Handler) -> int:
-    kind = poplib.POP3_SSL if parts.scheme == "pop3s" else poplib.POP3
-    box = kind(parts.hostname, parts.port or PORTS[parts.scheme], timeout=timeout)
+    port = parts.port or PORTS[parts.scheme]
+    if parts.scheme == "pop3s":
+        box = poplib.POP3_SSL(parts.hostname, port, context=_tls(), timeout=timeout)
+    else:
+        box = poplib.POP3(parts.hostname, port, timeout=timeout)
     try:
         if _starttls(parts):
-            box.stls()
+            box.stls(context=_tls())
         user, password = _login(parts)
         box.user(user)
         box.pass_(password)
