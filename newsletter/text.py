@@ -40,10 +40,19 @@ def has_line_break(value: str) -> bool:
     return bool(_CONTROL.search(value or ""))
 
 
+# Where a line or a block starts or ends: a space there, or its words ran into the next
+# ("IranA pharmacy in Tehran" of Medium's paragraphs, Telegram's lines).
+_BREAK = re.compile(
+    r"<(?=/?(?:br|p|div|h[1-6]|li|ul|ol|dd|dt|tr|td|th|blockquote|figcaption|figure|section"
+    r"|article|header|footer|pre|hr)\b)",
+    re.IGNORECASE,
+)
+
+
 def strip_html(value: str, max_length: int | None = None) -> str:
-    """Plain text from feed HTML: tags removed, entities decoded, whitespace and control
-    characters made single spaces."""
-    text = html.unescape(nh3.clean(value or "", tags=set()))
+    """Plain text from feed HTML: tags removed (a space where a line or block breaks),
+    entities decoded, whitespace and control characters made single spaces."""
+    text = html.unescape(nh3.clean(_BREAK.sub(" <", value or ""), tags=set()))
     return cut(_SPACES.sub(" ", _CONTROL.sub(" ", text)).strip(), max_length)
 
 

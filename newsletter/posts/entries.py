@@ -13,11 +13,12 @@ import html
 import io
 import re
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
 
 from newsletter.models import Feed, Post, utcnow
+from newsletter.posts import dates, json_feed
 from newsletter.posts.service import EXCERPT_MAX, TITLE_MAX
 from newsletter.text import cut, single_line, storable, strip_html, web_url
 
@@ -29,14 +30,26 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "track", "wbr"}  # fmt: skip
 
 
+# A post dated before this is a date misread (a Solar Hijri year taken for a Gregorian one).
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+# A title made of a post's text, where a feed gives none (Mastodon's).
+UNTITLED_MAX = 100
+dates.teach()
+
+
 class NotAFeed(Exception):
     pass
 
 
-def parse(body: bytes):
-    """feedparser on the bytes. A stream, not bytes: given bytes, feedparser first tries them
-    as a local file name (a feed answering '/etc/passwd' would be read from disk)."""
-    parsed = _read(_xml_characters(body))
+def parse(body: bytes, content_type: str | None = None):
+    """feedparser on the bytes, told the Content-Type they came with (its charset outranks
+    the XML declaration's, RFC 7303); a JSON Feed read as one. A stream, not bytes: given
+    bytes, feedparser first tries them as a local file name (a feed answering '/etc/passwd'
+    would be read from disk)."""
+    parsed = json_feed.parse(body)
+    if parsed is not None:
+        return parsed
+    parsed = _read(_xml_characters(body), content_type)
     # Broken markup, or markup well made but of no feed format (a web page): feedparser
     # reads either as a feed with no items, and the editors would see nothing wrong.
     if (parsed.bozo or not parsed.version) and not parsed.entries:
@@ -67,16 +80,17 @@ def feed_named_by(page: bytes, base: str) -> str | None:
 _ENCODING_NAMED = re.compile(rb"(<\?xml\b[^>]*?)\s+encoding\s*=\s*([\"']).*?\2", re.S)
 
 
-def _read(body: bytes):
+def _read(body: bytes, content_type: str | None = None):
+    headers = {"content-type": content_type} if content_type else None
     try:
-        return feedparser.parse(io.BytesIO(body))
+        return feedparser.parse(io.BytesIO(body), response_headers=headers)
     except (ValueError, LookupError) as exc:
         # An encoding named so that feedparser cannot take it (garbled bytes, a NUL in the
         # name) raised, and the whole feed was lost: read as XML's default, UTF-8.
         unnamed = _ENCODING_NAMED.sub(rb"\1", body, count=1)
         if unnamed == body:
             raise NotAFeed from exc
-        return _read(unnamed)
+        return _read(unnamed, content_type)
     except (AttributeError, KeyError, IndexError, TypeError) as exc:
         # The lenient parser's own faults on broken markup ("<channel<item<link</item</link>").
         raise NotAFeed from exc
@@ -135,18 +149,40 @@ def _guid(entry) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _published(entry) -> datetime | None:
+def _timestamp(entry) -> int:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    return calendar.timegm(parsed) if parsed else 0
+
+
+def _published(entry, now: datetime) -> datetime | None:
+    """When the post was published: none before EARLIEST (a misread), none after now (an
+    events plugin dates a post by its event), which then takes when it was first seen."""
+    stamp = _timestamp(entry)
+    moment = datetime.fromtimestamp(stamp, UTC) if stamp else None
+    return moment if moment is not None and EARLIEST <= moment <= now else None
+
+
+def _without_campaign(url: str) -> str:
+    """The link without Google Analytics' utm_* parameters, which tag the feed as where a
+    click came from: from a digest, it did not."""
+    parts = urlsplit(url)
+    if "utm_" not in parts.query:
+        return url
+    kept = [pair for pair in parts.query.split("&") if not pair.lower().startswith("utm_")]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def post_of(feed: Feed, entry, source: str, base: str = "") -> Post | None:
     url = web_url(_link(entry, base))
-    title = strip_html(field(text_of(entry, "title")), TITLE_MAX)
+    url = url and _without_campaign(url)
+    # An empty description beside the article (content:encoded) is no excerpt.
+    content = entry.get("content") or [{}]
+    summary = text_of(entry, "summary").strip() or storable(content[0].get("value") or "")
+    excerpt = without_trailers(strip_html(field(summary)))
+    title = strip_html(field(text_of(entry, "title")), TITLE_MAX) or cut(excerpt, UNTITLED_MAX)
     if url is None or not title:
         return None  # no safe link or no title: nothing a subscriber could use
+    now = utcnow()
     return Post(
         list_id=feed.list_id,
         feed_id=feed.id,
@@ -154,21 +190,25 @@ def post_of(feed: Feed, entry, source: str, base: str = "") -> Post | None:
         url=url,
         title=title,
         source=single_line(strip_html(field(text_of(entry, "author")) or source), 300),
-        excerpt=cut(without_trailers(strip_html(field(text_of(entry, "summary")))), EXCERPT_MAX),
-        published_at=_published(entry),
-        first_seen_at=utcnow(),
+        excerpt=cut(excerpt, EXCERPT_MAX),
+        published_at=_published(entry, now),
+        first_seen_at=now,
     )
 
 
 # What blog software appends to every excerpt, which says nothing in a digest: Yoast's "The
-# post X appeared first on Y.", WordPress themes' "Continue reading “X” →" and the like;
-# WordPress's "[…]" stays as an ellipsis.
+# post X appeared first on Y." (and its Persian and Arabic), WordPress themes' "Continue
+# reading “X” →", Drupal's "Read more about X" and the like; WordPress's "[…]" stays as an
+# ellipsis.
 _TRAILER = re.compile(
     r"\s*(?:The post .{1,400}? appeared first on (?:(?!\. ).){1,200}\.|"
+    r"نوشته .{1,400}? اولین بار در .{1,200}? پدیدار شد\.|"
+    r"ظهرت المقالة .{1,400}? أولاً على .{1,200}?\.|"
+    r"Read more about .{1,300}|"
     r"(?:Continue reading|Read more|Read the full (?:article|story|post)|Lire la suite|"
-    r"Weiterlesen|Seguir leyendo|ادامه مطلب|ادامه خواندن)"
-    r"(?:\s*[“\"«][^”\"»]{0,300}[”\"»])?\s*(?:→|»|›)?)\s*$",
-    re.DOTALL,
+    r"Weiterlesen|Seguir leyendo|ادامه\u200c?ی? (?:مطلب|خبر|خواندن)|اقرأ المزيد|اقرأ أكثر)"
+    r"(?:\s*[“\"«][^”\"»]{0,300}[”\"»])?\s*(?:→|»|›|\.\.\.|…)?)\s*$",
+    re.DOTALL | re.IGNORECASE,
 )
 _ELLIPSIS = re.compile(r"\s*\[(?:…|\.\.\.)\]")
 
@@ -182,8 +222,15 @@ def without_trailers(excerpt: str) -> str:
 def _link(entry, base: str) -> str:
     """The entry's link; a relative one (RSS says absolute, feeds differ) read against `base`,
     where the feed came from. A link feedparser made of a guid that is no URL is none."""
-    link = text_of(entry, "link")
-    if entry.get("guidislink"):
+    # FeedBurner's own address stands in for the article's, which it keeps as origLink; a
+    # podcast's episode may have no link but its enclosure.
+    enclosures = entry.get("enclosures") or [{}]
+    link = (
+        text_of(entry, "feedburner_origlink")
+        or text_of(entry, "link")
+        or storable(enclosures[0].get("href") or "")
+    )
+    if entry.get("guidislink") and not entry.get("feedburner_origlink"):
         return link if web_url(link) else ""
     try:
         return urljoin(base, link) if base and link else link
@@ -192,10 +239,11 @@ def _link(entry, base: str) -> str:
 
 
 def posts_of(feed: Feed, parsed, max_items: int, base: str = "") -> dict[str, Post]:
-    """The first max_items usable entries, by guid (the first of each guid wins); `base` is
-    where the feed came from, after redirects."""
+    """The newest max_items usable entries, by guid (the first of each guid wins); `base` is
+    where the feed came from, after redirects. Newest by date, not by place: a feed may list
+    its oldest first, and this week's were past the cap."""
     found: dict[str, Post] = {}
-    for entry in parsed.entries[:max_items]:
+    for entry in sorted(parsed.entries, key=_timestamp, reverse=True)[:max_items]:
         post = post_of(feed, entry, feed.title, base)
         if post is not None:
             found.setdefault(post.guid, post)

@@ -70,7 +70,7 @@ def _follow(feed: Feed, named: str) -> tuple[fetch.Answer, object]:
         raise FeedError(f"This page's feed, {named}, is already one of this list's feeds.")
     answer = _download(feed, named)
     try:
-        parsed = entries.parse(answer.body or b"")
+        parsed = entries.parse(answer.body or b"", answer.content_type)
     except entries.NotAFeed as exc:
         raise FeedError(f"This page names {named} as its feed, which is not a feed.") from exc
     feed.url = named
@@ -106,7 +106,7 @@ def fetch_feed(feed: Feed) -> int:
             db.session.commit()
             return 0
         try:
-            parsed = entries.parse(answer.body)
+            parsed = entries.parse(answer.body, answer.content_type)
         except entries.NotAFeed as exc:
             named = entries.feed_named_by(answer.body, answer.url)
             if not named or named == feed.url:

@@ -45,6 +45,7 @@ class Answer:
     etag: str | None = None
     modified: str | None = None
     url: str = ""  # where it came from, after redirects: the base of its relative links
+    content_type: str | None = None  # its charset outranks the XML declaration's
 
 
 class _Deadline:
@@ -138,7 +139,11 @@ def _one_hop(url, headers, limits, deadline) -> tuple[int, Answer | None, str | 
             return response.status, None, None
         body = _read(response, limits.max_bytes, deadline, limits.timeout)
         etag, modified = response.getheader("ETag"), response.getheader("Last-Modified")
-        return 200, Answer(body, etag, modified), None
+        return (
+            200,
+            Answer(body, etag, modified, content_type=response.getheader("Content-Type")),
+            None,
+        )
     finally:
         deadline.watch(None)
         connection.close()
