@@ -6,6 +6,7 @@ that is down, or a poll killed half way, leaves the rest to the next poll.
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import logging
 import poplib
@@ -19,6 +20,7 @@ from newsletter.bounces.intake import take
 log = logging.getLogger(__name__)
 
 PORTS = {"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995}
+LINE_MAX = 10 * 1024 * 1024  # as the bounce server's: a message's size
 Handler = Callable[[bytes], None]
 
 
@@ -62,15 +64,44 @@ def _imap(parts, timeout: float, handle: Handler) -> int:
     with _closing_imap(opened) as box:
         if _starttls(parts):
             box.starttls(ssl_context=_tls())
-        box.login(*_login(parts))
-        _check(box.select(unquote(parts.path.strip("/")) or "INBOX"))
+        user, password = _login(parts)
+        if (user + password).isascii():
+            box.login(user, password)
+        else:  # LOGIN is ASCII alone in imaplib; SASL PLAIN carries UTF-8 (RFC 4616)
+            box.authenticate("PLAIN", lambda _: f"\0{user}\0{password}".encode())
+        _check(box.select(mailbox_name(unquote(parts.path.strip("/")) or "INBOX")))
         uids = _check(box.uid("SEARCH", None, "ALL"))[0].split()
         for uid in uids:
             data = _check(box.uid("FETCH", uid, "(BODY.PEEK[])"))
-            handle(next(item[1] for item in data if isinstance(item, tuple)))
+            message = next((item[1] for item in data if isinstance(item, tuple)), None)
+            if message is None:  # expunged since the search: another poll took it
+                continue
+            handle(message)
             _check(box.uid("STORE", uid, "+FLAGS", "(\\Deleted)"))
         box.expunge()
         return len(uids)
+
+
+def mailbox_name(name: str) -> str:
+    """A folder's name as IMAP takes it: modified UTF-7 (RFC 3501 5.1.3) for what is not
+    printable ASCII, in quotes. imaplib sends it bare: "Bounces 2024" selected "Bounces",
+    another folder, whose mail was read and deleted; "برگشتی" raised."""
+    encoded, pending = [], []
+
+    def shift() -> None:
+        if pending:
+            data = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
+            encoded.append("&" + data.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if " " <= char <= "~":
+            shift()
+            encoded.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    shift()
+    return '"' + "".join(encoded).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _check(reply) -> list:
@@ -94,9 +125,9 @@ def _closing_imap(box: imaplib.IMAP4) -> Iterator[imaplib.IMAP4]:
 def _pop3(parts, timeout: float, handle: Handler) -> int:
     port = parts.port or PORTS[parts.scheme]
     if parts.scheme == "pop3s":
-        box = poplib.POP3_SSL(parts.hostname, port, context=_tls(), timeout=timeout)
+        box = _POP3_SSL(parts.hostname, port, context=_tls(), timeout=timeout)
     else:
-        box = poplib.POP3(parts.hostname, port, timeout=timeout)
+        box = _POP3(parts.hostname, port, timeout=timeout)
     try:
         if _starttls(parts):
             box.stls(context=_tls())
@@ -105,10 +136,45 @@ def _pop3(parts, timeout: float, handle: Handler) -> int:
         box.pass_(password)
         count = len(box.list()[1])
         for number in range(1, count + 1):
-            handle(b"\r\n".join(box.retr(number)[1]) + b"\r\n")
+            try:
+                lines = box.retr(number)[1]
+            except poplib.error_proto as exc:  # "-ERR Message 3 expunged": another poll's
+                log.info(
+                    "pop3: message %d was not read (%s); it stays for the next poll", number, exc
+                )
+                continue
+            handle(b"\r\n".join(lines) + b"\r\n")
             box.dele(number)
         box.quit()  # deletions happen here, and only here
         return count
     except BaseException:
-        box.close()  # no QUIT: the server keeps every message, read or not
+        try:
+            box.close()  # no QUIT: the server keeps every message, read or not
+        except OSError:  # a socket a failed TLS handshake left: the first error says why
+            pass
         raise
+
+
+class _LongLines:
+    """poplib refuses a line over 2,048 bytes, which a message may hold (a quoted original,
+    base64 unwrapped): the poll failed before its QUIT, so that message and every one after
+    it stayed in the box for every poll to fail on again."""
+
+    def _getline(self):
+        line = self.file.readline(LINE_MAX + 1)
+        if len(line) > LINE_MAX:
+            raise poplib.error_proto("-ERR line too long")
+        if not line:
+            raise poplib.error_proto("-ERR EOF")
+        octets = len(line)
+        if line[-2:] == b"\r\n":
+            return line[:-2], octets
+        return (line[1:-1] if line[:1] == b"\r" else line[:-1]), octets
+
+
+class _POP3(_LongLines, poplib.POP3):
+    pass
+
+
+class _POP3_SSL(_LongLines, poplib.POP3_SSL):
+    pass
