@@ -23,6 +23,10 @@ from newsletter.models import Post
 from newsletter.posts import feeds
 from newsletter.posts.service import add_feed
 
+pytestmark = (
+    pytest.mark.slow
+)  # in CI's run, not the quick loop: each case serves and fetches a feed over HTTP
+
 ANY, FUTURE = object(), object()  # a date not checked; a date that must not lie ahead
 TITLE_LEFTOVERS = ("&#", "&amp;", "&lt;", "<", ">")
 EXCERPT_LEFTOVERS = TITLE_LEFTOVERS + ("appeared first on", "اولین بار در", "ظهرت المقالة")

@@ -23,6 +23,8 @@ from newsletter.extensions import db
 from newsletter.models import Bounce, MailingList
 from newsletter.subscriptions import service
 
+pytestmark = pytest.mark.slow  # in CI's run, not the quick loop: each case sends a real issue first
+
 YEARS_AGO = 3 * 365 * 86400
 BARE = f"unsubscribe@{BOUNCE_DOMAIN}"  # the unsubscribe address without a reader's token
 PERSIAN_SIGNATURE = "\n\n--\nعلی رضایی\nتهران"

@@ -37,7 +37,9 @@ _FIELDS = (
 )
 # A line of our message's headers as a report quotes them in its text.
 HEADER_LINE = re.compile(rf"^\s*(?:{_SUBJECT}|{_FIELDS})\s*[:：]", re.I)
-SUBJECT_LINE = re.compile(rf"^\s*(?:{_SUBJECT})\s*[:：]\s*(.+?)\s*$", re.I | re.M)
+# (What follows is taken whole and trimmed by its reader: "(.+?)\s*$" went over a line's
+# spaces once for each of them.)
+SUBJECT_LINE = re.compile(rf"^\s*(?:{_SUBJECT})\s*[:：]\s*(\S.*)$", re.I | re.M)
 
 
 # A line that begins with its own name and colon ("  RCPT TO: x", " Out: 250 ..."): the

@@ -25,7 +25,8 @@ from newsletter.text import cut, single_line, storable, strip_html, web_url
 FIELD_MAX_CHARS = 32 * 1024
 FIELD_MAX_DEPTH = 64
 _CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
-_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
+# ("<" kept out of a tag: "<A<A<A..." with no ">" was cubic, seconds for a 1 KB title.)
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)[^<>]*?(/?)>")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}  # fmt: skip
 
@@ -49,7 +50,7 @@ def parse(body: bytes, content_type: str | None = None):
     parsed = json_feed.parse(body)
     if parsed is not None:
         return parsed
-    parsed = _read(_xml_characters(body), content_type)
+    parsed = _read(_AUTHOR.sub(rb"\1", _xml_characters(body)), content_type)
     # Broken markup, or markup well made but of no feed format (a web page): feedparser
     # reads either as a feed with no items, and the editors would see nothing wrong.
     if (parsed.bozo or not parsed.version) and not parsed.entries:
@@ -59,8 +60,10 @@ def parse(body: bytes, content_type: str | None = None):
 
 # A web page's pointer to its feed, as browsers and feed readers find it (RSS autodiscovery):
 # <link rel="alternate" type="application/rss+xml" href="/feed/">, in the page's head.
-_LINK = re.compile(r"<link\b([^>]*)>", re.I)
-_ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+# (Linear on what a page may hold: "<link<link..." with no ">", and an attribute name tried
+# from each of its letters, took seconds to minutes on 16-256 KB.)
+_LINK = re.compile(r"<link\b([^<>]*)>", re.I)
+_ATTRIBUTE = re.compile(r"""(?<![\w-])([\w-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
 
 
@@ -77,7 +80,17 @@ def feed_named_by(page: bytes, base: str) -> str | None:
 
 
 # The XML declaration's encoding, with what comes before it in the declaration.
-_ENCODING_NAMED = re.compile(rb"(<\?xml\b[^>]*?)\s+encoding\s*=\s*([\"']).*?\2", re.S)
+# Looked for in the document's start only, bounded: over a whole feed it backtracked for
+# seconds on repeated "<?xml".
+_ENCODING_NAMED = re.compile(rb"(<\?xml\b[^>]{0,200}?)\s+encoding\s*=\s*([\"'])[^>]{0,100}?\2")
+DECLARATION_MAX = 512
+# feedparser reads an author's text with a pattern that is quadratic in its length (32 KB of
+# dashes: 4 s, before any cap of ours applies): such elements are cut first.
+_AUTHOR = re.compile(
+    rb"(<(?:author|dc:creator|managingeditor|webmaster|itunes:author|name|email)\b[^<>]{0,200}>"
+    rb"(?:<!\[CDATA\[)?[^<\]]{0,1000})[^<\]]*",
+    re.I,
+)
 
 
 def _read(body: bytes, content_type: str | None = None):
@@ -87,7 +100,8 @@ def _read(body: bytes, content_type: str | None = None):
     except (ValueError, LookupError) as exc:
         # An encoding named so that feedparser cannot take it (garbled bytes, a NUL in the
         # name) raised, and the whole feed was lost: read as XML's default, UTF-8.
-        unnamed = _ENCODING_NAMED.sub(rb"\1", body, count=1)
+        head, rest = body[:DECLARATION_MAX], body[DECLARATION_MAX:]
+        unnamed = _ENCODING_NAMED.sub(rb"\1", head, count=1) + rest
         if unnamed == body:
             raise NotAFeed from exc
         return _read(unnamed, content_type)

@@ -16,13 +16,16 @@ from newsletter.text import SUBJECT_PREFIXES
 # Mail's "Begin forwarded message:" (and in Arabic). Bounded: unbounded runs of dashes
 # backtracked for minutes on a line of them.
 _FORWARD_MARK = re.compile(
-    r"\s*(?:-{5,30}[^\n]{0,80}?-{5,30}|_{10,200}|begin forwarded message\s*:"
-    r"|بداية الرسالة المعاد توجيهها\s*:)\s*",
+    r"-{5,30}[^\n]{0,80}?-{5,30}|_{10,200}|begin forwarded message\s*:"
+    r"|بداية الرسالة المعاد توجيهها\s*:",
     re.IGNORECASE,
 )
 # Yahoo's text writes the mark and the headers on one line: "----- Forwarded Message -----
 # From: ... To: ... Subject: ...".
-_MARK_THEN_HEADERS = re.compile(r"\s*-{5,30}[^\n]{0,80}?-{5,30}\s*(?=\w{1,24}\s*[:：])")
+_MARK_THEN_HEADERS = re.compile(r"-{5,30}[^\n]{0,80}?-{5,30}\s{0,40}(?=\w{1,24}\s*[:：])")
+# What of a line is matched against the marks: they are short, and the line's spaces after
+# one were gone over again for each way of splitting its dashes.
+MARK_MAX = 300
 # A header line of it: "From: Ana <ana@example.org>", "Sent: Monday", "*Subject:* x", "از: ...".
 _HEADER_LINE = re.compile(r"\s*\*?[^\W\d_][\w .-]{0,24}\*?\s*[:：]\*?(?:\s|$)")
 # "On Mon, 1 Dec 2026, Ana <ana@example.org> wrote:", in any language: a line naming an
@@ -68,7 +71,8 @@ def text(value: str) -> str:
             line = line[2:] if line.startswith("> ") else line[1:]
         bare = _INVISIBLE.sub("", line)
         following = plain[at + 1] if at + 1 < len(lines) else ""
-        if _FORWARD_MARK.fullmatch(bare) or _MARK_THEN_HEADERS.match(bare):
+        head = bare.strip()[:MARK_MAX]
+        if _FORWARD_MARK.fullmatch(head) or _MARK_THEN_HEADERS.match(head):
             headers, signature, forwarding = "before", False, True
         elif bare.rstrip() == "--" or _SENT_FROM.fullmatch(bare):
             signature = True

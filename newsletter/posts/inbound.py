@@ -51,7 +51,13 @@ HEADER_MAX = 16_000
 PARTS_MAX = 200
 _COMMENT = re.compile(r"\([^()]*\)")
 _RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)(.*)$", re.IGNORECASE | re.DOTALL)
-_PROPERTY = re.compile(r"([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
+# (A property's name tried once, at its start: from each of its letters, seconds a header.)
+_PROPERTY = re.compile(
+    r"(?<![a-z0-9-])([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE
+)
+# Authentication-Results headers read: ours is added at the top by our MTA (RFC 8601), and
+# anyone may add more below it.
+RESULTS_MAX = 10
 # The property each method names the authenticated domain with.
 _DOMAIN_OF = {"dkim": "header.d", "spf": "smtp.mailfrom", "dmarc": "header.from"}
 
@@ -329,7 +335,7 @@ def _sender(message) -> tuple[str, str] | None:
 def vouched_domains(message, authserv_id: str) -> set[str]:
     """Domains that passed dkim, spf or dmarc by the word of our own authserv-id only."""
     domains = set()
-    for header in message.get_all("Authentication-Results") or []:
+    for header in (message.get_all("Authentication-Results") or [])[:RESULTS_MAX]:
         value = _COMMENT.sub(" ", str(header))
         served_by, *results = value.split(";")
         if not served_by.split() or served_by.split()[0].lower() != authserv_id.lower():
