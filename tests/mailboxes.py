@@ -4,10 +4,13 @@ library's poplib and imaplib clients over TCP."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 import socketserver
 import ssl
 import threading
+from pathlib import Path
 from typing import Self
 
 
@@ -310,3 +313,41 @@ class _ImapSession(socketserver.StreamRequestHandler):
 
 class ImapServer(_Server):
     handler = _ImapSession
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for IP 127.0.0.1 and its key, as PEM files in `folder`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.example.org")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pem, key_file = folder / "cert.pem", folder / "key.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    return pem, key_file

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
 from builders import send_one_batch, stored_subscriber
-from mailboxes import ImapServer, Mailbox, Pop3Server
+from mailboxes import ImapServer, Mailbox, Pop3Server, self_signed
 
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.extensions import db
@@ -87,44 +87,9 @@ def test_the_fetch_command_reads_the_configured_mailbox(app, runner):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1: its PEM file, and a server context with it."""
-    import datetime
-    import ipaddress
     import ssl
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.example.org")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    pem = folder / "cert.pem"
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file = folder / "key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pem, key_file = self_signed(tmp_path_factory.mktemp("tls"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pem, key_file)
     return SimpleNamespace(pem=str(pem), context=context)
