@@ -36,6 +36,7 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
         if GENERATED_FROM.match(line):
             continue  # the address above it, by its name before an alias (_routed)
         slot = RECIPIENT_SLOT.match(line)
+        codes = None  # the line's reply codes, found once for all its addresses
         for found in ADDRESS.finditer(line):
             address = found.group()
             key = SCHEME.sub("", address.lower().rstrip("."))
@@ -43,8 +44,10 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
                 continue
             if NOT_SUBSCRIBERS.match(key) or _is_message_id(line, address):
                 continue
-            if spots and _in_server_words(line[: found.start()]):
-                continue
+            if spots:
+                codes = list(_REPLY_THEN.finditer(line)) if codes is None else codes
+                if _in_server_words(line, found.start(), codes):
+                    continue
             spots[key] = i
             forms.add(ascii_form(key))
             if len(spots) > MOST_NAMED:
@@ -136,21 +139,34 @@ _REPLY_THEN = re.compile(r"(?<![\d.\-])[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -]
 # TO:<", "550 Recipient <", "550 user ".
 # (Written so each run of non-word characters has one way to match: "\W*(?:...)?\W*" split a
 # run two ways at every point, and a 10 KB bounce took two minutes.)
+NAMING_MAX = 100
 _NAMING = re.compile(r"\W*(?:(?:rcpt(?: to)?|recipient|user|mailbox|address)\W*)?", re.I)
 
 
-def _in_server_words(before: str) -> bool:
-    """Whether an address comes inside a server's words, after its code and other words
-    ("553 Sorry, your email address (news@...) has been blocked", "... register your IP to
-    spammaster@..."): whom the server refused or asks to be written to, not another failed
-    recipient (read so once a recipient has been named)."""
-    codes = list(_REPLY_THEN.finditer(before))
-    return bool(codes) and not _NAMING.fullmatch(before[codes[-1].end() :])
+def _in_server_words(line: str, at: int, codes: list[re.Match]) -> bool:
+    """Whether the address at `at` comes inside a server's words, after its code and other
+    words ("553 Sorry, your email address (news@...) has been blocked", "... register your
+    IP to spammaster@..."): whom the server refused or asks to be written to, not another
+    failed recipient (read so once a recipient has been named). `codes`: the line's reply
+    codes (found again in the words before each address, they cost seconds a report)."""
+    last = next((code for code in reversed(codes) if code.start() < at), None)
+    if last is None:
+        return False
+    if last.end() > at:  # the code runs on into the address: as read on the words before it
+        last = _REPLY_THEN.match(line, last.start(), at)
+        if last is None:
+            return False
+    between = line[last.end() : at]
+    # What names a recipient is a few words ("550 5.1.1 RCPT TO:<"); past that it is the
+    # server's words, and matching each address's long run again cost seconds a report.
+    return len(between) > NAMING_MAX or not _NAMING.fullmatch(between)
 
 
 def _is_message_id(line: str, address: str) -> bool:
-    """Whether the words before an address say it is an id, our sender, or a new address."""
-    before = line[: line.find(address)].lower()
+    """Whether the words before an address say it is an id, our sender, or a new address
+    (the words just before it: the whole line's start again for each address cost seconds)."""
+    at = line.find(address)
+    before = line[max(at - NAMING_MAX, 0) : at].lower()
     return bool(NOT_THE_RECIPIENT.search(before))
 
 
