@@ -129,7 +129,7 @@ PASSWORD = "correct horse battery"
 
 
 @functools.cache
-def _cheap_hash(password: str) -> str:
+def cheap_hash(password: str) -> str:
     from werkzeug.security import generate_password_hash
 
     # scrypt with a smaller N: signing in reads the cost from the hash, so it is checked in
@@ -142,7 +142,7 @@ def user(email: str, role: str = "editor", password: str = PASSWORD):
     over two hundred tests need an editor, a token or a sign-in, none of them the hash's cost."""
     from newsletter.models import User
 
-    made = User(email=email, password_hash=_cheap_hash(password), role=role)
+    made = User(email=email, password_hash=cheap_hash(password), role=role)
     db.session.add(made)
     db.session.commit()
     return made
