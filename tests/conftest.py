@@ -403,6 +403,20 @@ def weekly(make_list):
 
 
 @pytest.fixture
+def persian_list(make_list):
+    """A list in Persian: right to left, the Persian calendar, Tehran's time."""
+    return make_list(
+        slug="interlink",
+        name="ایران اینترلینک — Weekly",
+        description="گزیدهٔ هفتگی خبرها و تحلیل‌ها دربارهٔ ایران",
+        language="fa",
+        direction="rtl",
+        calendar="persian",
+        timezone="Asia/Tehran",
+    )
+
+
+@pytest.fixture
 def worker_process(backends, inbox_server, tmp_path):
     """Start `newsletter worker` as a separate OS process on the test backends."""
     started: list[subprocess.Popen] = []

@@ -208,19 +208,6 @@ def test_no_subscriber_facing_template_shows_english_outside_gettext(path):
 # --- Pages ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def persian_list(make_list):
-    return make_list(
-        slug="interlink",
-        name="ایران اینترلینک — Weekly",
-        description="گزیدهٔ هفتگی خبرها و تحلیل‌ها دربارهٔ ایران",
-        language="fa",
-        direction="rtl",
-        calendar="persian",
-        timezone="Asia/Tehran",
-    )
-
-
 def _member(mailing_list, status="confirmed", locale=None, name="مریم حسینی‌زاده"):
     subscriber = Subscriber(email="maryam@example.org", name=name, attributes={}, locale=locale)
     subscription = Subscription(list_id=mailing_list.id, status=status)

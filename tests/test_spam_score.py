@@ -126,17 +126,10 @@ def test_the_weekly_digest_to_an_english_reader(app, english_issue, weekly, inbo
     judge("digest_en", sent(english_issue, inbox), tmp_path)
 
 
-def test_the_weekly_digest_to_a_persian_reader(app, make_list, inbox, dns, web_files, tmp_path):
-    persian = make_list(
-        slug="interlink",
-        name="ایران اینترلینک — Weekly",
-        description="گزیدهٔ هفتگی خبرها و تحلیل‌ها دربارهٔ ایران",
-        from_name="ایران اینترلینک",
-        language="fa",
-        direction="rtl",
-        calendar="persian",
-        timezone="Asia/Tehran",
-    )
+def test_the_weekly_digest_to_a_persian_reader(app, persian_list, inbox, dns, web_files, tmp_path):
+    persian = persian_list
+    persian.from_name = "ایران اینترلینک"
+    db.session.commit()
     fetch_sample(persian, web_files)
     for n, (title, excerpt) in enumerate(PERSIAN_POSTS):
         db.session.add(
