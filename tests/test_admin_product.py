@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import PASSWORD, csrf, draft, sign_in
+from builders import PASSWORD, csrf, draft, sign_in, user
 from flask import g
 
 from newsletter import accounts
@@ -20,7 +20,7 @@ from newsletter.models import Issue, Post, Subscriber, Subscription
 
 @pytest.fixture
 def admin_client(client, app):
-    accounts.create_user("boss@example.org", PASSWORD, "admin")
+    user("boss@example.org", "admin")
     sign_in(client, "boss@example.org")
     client.token = csrf(client.get("/admin/").text)
     return client

@@ -463,7 +463,9 @@ def test_taking_fwd_off_a_subject_never_empties_it_and_is_done_once(value):
 @given(st.text(max_size=300))
 def test_taking_the_wrapping_off_a_text_only_ever_removes_lines(value):
     lines = {line.strip() for line in value.split("\n")}
-    assert all(line.strip() in lines for line in forwarded.text(value).split("\n"))
+    kept = forwarded.text(value)
+    # All of it may go ("--" alone is a signature's mark): nothing is left, not an empty line.
+    assert all(line.strip() in lines for line in (kept.split("\n") if kept else []))
 
 
 def _without_link(message: EmailMessage) -> EmailMessage:

@@ -12,7 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
-from builders import PASSWORD, confirmed_subscriber, csrf, draft, sign_in
+from builders import PASSWORD, confirmed_subscriber, csrf, draft, sign_in, user
 from conftest import free_port, wait_until
 
 from newsletter import accounts, links
@@ -27,7 +27,7 @@ OWNER = {"REMOTE_ADDR": "203.0.113.20"}
 @pytest.fixture
 def owner(app):
     limiter.reset()
-    yield accounts.create_user("boss@example.org", PASSWORD, "admin")
+    yield user("boss@example.org", "admin")
     limiter.reset()
 
 
@@ -279,10 +279,10 @@ def test_passwords_are_kept_as_scrypt_at_werkzeugs_cost(app):
     has scrypt at werkzeug's own cost, and neither the password nor a fast hash of it."""
     from newsletter import accounts
 
-    user = accounts.create_user("owner@example.org", "correct horse battery", "admin")
-    method, salt, digest = user.password_hash.split("$")
+    made = accounts.create_user("owner@example.org", "correct horse battery", "admin")
+    method, salt, digest = made.password_hash.split("$")
     assert method == "scrypt:32768:8:1" and len(salt) >= 16 and len(digest) == 128
-    assert "correct horse" not in user.password_hash
+    assert "correct horse" not in made.password_hash
 
 
 def test_no_content_has_no_content_type(client, api_headers, weekly):
@@ -389,7 +389,7 @@ def test_admin_pages_have_security_headers_and_no_inline_code(editor_client, arc
 
 @pytest.mark.slow
 def test_the_admin_works_under_its_policy_in_a_real_browser(page, live_server, weekly, app):
-    accounts.create_user("writer@example.org", PASSWORD, "editor")
+    user("writer@example.org")
     issue = Issue(
         list_id=weekly.id,
         number=1,
