@@ -51,6 +51,22 @@ def _switch(name: str) -> bool:
     return value in ("yes", "1", "on", "true")
 
 
+def _oauth() -> dict:
+    """The bounce mailbox's OAuth client (bounces/oauth.py): an https:// token endpoint, as
+    the client's secret goes to it, and the client's id with it."""
+    names = ("TOKEN_URL", "CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN", "SCOPE")
+    found = {f"BOUNCE_MAILBOX_OAUTH_{name}": _env(f"BOUNCE_MAILBOX_OAUTH_{name}") for name in names}
+    url = found["BOUNCE_MAILBOX_OAUTH_TOKEN_URL"]
+    if url and (urlsplit(url).scheme != "https" or not urlsplit(url).hostname):
+        raise ValueError(f"{ENV_PREFIX}BOUNCE_MAILBOX_OAUTH_TOKEN_URL must be an https:// URL")
+    if url and not found["BOUNCE_MAILBOX_OAUTH_CLIENT_ID"]:
+        raise ValueError(
+            f"{ENV_PREFIX}BOUNCE_MAILBOX_OAUTH_TOKEN_URL is set: "
+            f"set {ENV_PREFIX}BOUNCE_MAILBOX_OAUTH_CLIENT_ID too"
+        )
+    return found
+
+
 def _count(name: str, default: str) -> int:
     """A whole number of at least one: a batch, a window or a connection that carries
     nothing would never move the send."""
@@ -141,6 +157,8 @@ def load(instance: Path) -> dict:
         "DEAD_ADDRESSES_SHARE": float(_env("DEAD_ADDRESSES_SHARE", "0.2")),
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
+        # Set, the mailbox's user signs in with XOAUTH2 and a token from this endpoint.
+        **_oauth(),
         "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),
         # Posts by email: only Authentication-Results headers with this authserv-id (the MTA
         # in front of `bounces serve`, which removes forged ones) are believed; unset, every

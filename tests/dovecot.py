@@ -77,9 +77,20 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self, user: str = "bounces", password: str = "secret", tls: bool = True):
-        """`tls=False`: no TLS at all, so no STARTTLS offered and no imaps/pop3s listener."""
+    def __init__(
+        self,
+        user: str = "bounces",
+        password: str = "secret",
+        tls: bool = True,
+        introspection: str | None = None,
+        certificate: tuple[Path, Path] | None = None,
+    ):
+        """`tls=False`: no TLS at all, so no STARTTLS offered and no imaps/pop3s listener.
+        `introspection`: an OAuth provider's URL that tells whose a bearer token is (as
+        Microsoft Graph's /me), for XOAUTH2 and OAUTHBEARER; the provider serves this box's
+        `certificate` (its PEM file and key's; made afresh when not given)."""
         self.user, self.password, self.tls = user, password, tls
+        self.introspection, self.given = introspection, certificate
         self.process: subprocess.Popen | None = None
         self._names = itertools.count()
 
@@ -95,7 +106,7 @@ class Dovecot:
         self.config = self.folder / "dovecot.conf"
         self.ports = dict(zip(("imap", "imaps", "pop3", "pop3s"), free_ports(4), strict=True))
         if self.tls:
-            self.certificate, key = self_signed(self.folder)
+            self.certificate, self.key = self.given or self_signed(self.folder)
         (self.folder / "passwd").write_text(
             f"{self.user}:{{PLAIN}}{self.password}::::::\n", encoding="utf-8"
         )
@@ -159,7 +170,7 @@ class Dovecot:
             )
             chroot = "  chroot =\n"
         tls = (
-            f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{folder / 'key.pem'}\n"
+            f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{self.key}\n"
             if self.tls
             else "ssl = no\n"
         )
@@ -186,8 +197,8 @@ class Dovecot:
             + f"mail_uid = {uid}\nmail_gid = {gid}\n"
             + f"mail_location = maildir:{self.maildir}\n"
             + tls
-            + "auth_mechanisms = plain login\n"
-            "disable_plaintext_auth = no\n"
+            + self._oauth()
+            + "disable_plaintext_auth = no\n"
             "auth_failure_delay = 0\n"
             "pop3_uidl_format = %08Xu%08Xv\n"
             "stats_writer_socket_path =\n"
@@ -196,6 +207,22 @@ class Dovecot:
             f"userdb {{\n  driver = static\n  args = home={folder / 'home'}\n}}\n"
             "service imap-login {\n" + chroot + listeners("imap") + "}\n"
             "service pop3-login {\n" + chroot + listeners("pop3") + "}\n"
+        )
+
+    def _oauth(self) -> str:
+        if not self.introspection:
+            return "auth_mechanisms = plain login\n"
+        settings = self.folder / "oauth2.conf"
+        settings.write_text(
+            "introspection_mode = auth\n"
+            f"introspection_url = {self.introspection}\n"
+            "username_attribute = mail\n"
+            f"tls_ca_cert_file = {self.certificate}\n"
+        )
+        return (
+            "auth_mechanisms = plain login xoauth2 oauthbearer\n"
+            f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {settings}\n}}\n"
         )
 
     def _wait_for_ports(self, timeout: float = 20) -> None:

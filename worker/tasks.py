@@ -8,7 +8,7 @@ from celery.utils.log import get_task_logger
 from flask import current_app
 
 from newsletter import autopilot, click_queue, each_post, jobs, mailer
-from newsletter.bounces import breaker, intake, mailbox
+from newsletter.bounces import breaker, intake, mailbox, oauth
 from newsletter.posts import feeds
 from newsletter.sending import alerts, loop
 from newsletter.sending.retries import backoff
@@ -102,7 +102,7 @@ def run_import(import_id: int) -> None:
 def fetch_bounces() -> int:
     """Beat polls the bounce mailbox, when there is one."""
     url = current_app.config["BOUNCE_MAILBOX"]
-    return mailbox.fetch(url) if url else 0
+    return mailbox.fetch(url, oauth=oauth.client(current_app.config)) if url else 0
 
 
 @jobs.judge_refusals.task()

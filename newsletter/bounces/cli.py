@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from newsletter import schema
+from newsletter.bounces import oauth
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.bounces.reports import classify, split_mbox
 from newsletter.bounces.server import BounceServer
@@ -56,7 +57,7 @@ def fetch_bounces(url: str | None):
     if not url:
         raise click.ClickException("Give a mailbox URL or set NEWSLETTER_BOUNCE_MAILBOX.")
     try:
-        count = fetch(url)
+        count = fetch(url, oauth=oauth.client(current_app.config))
     except MailboxError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{count} message{'' if count == 1 else 's'} read")

@@ -1,4 +1,5 @@
-"""Polling a mailbox for bounces: imap://, imaps://, pop3:// or pop3s:// URLs.
+"""Polling a mailbox for bounces: imap://, imaps://, pop3:// or pop3s:// URLs, signed in
+with the URL's password or, given an OAuth client (oauth.py), with XOAUTH2.
 
 A message is deleted from the box only once what it says is committed, so a database
 that is down, or a poll killed half way, leaves the rest to the next poll.
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from newsletter.bounces.intake import take
+from newsletter.bounces.oauth import Client, TokenError, xoauth2
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +30,49 @@ class MailboxError(Exception):
     pass
 
 
-def fetch(url: str, timeout: float = 30) -> int:
+def fetch(url: str, timeout: float = 30, oauth: Client | None = None) -> int:
     """Read and delete every message in the box; how many were read."""
     parts = urlsplit(url)
     if parts.scheme not in PORTS:
         raise MailboxError(f"Use an imap://, imaps://, pop3:// or pop3s:// URL, not {url!r}.")
     poll = _imap if parts.scheme.startswith("imap") else _pop3
+    login = _Login(unquote(parts.username or ""), unquote(parts.password or ""), oauth, timeout)
     try:
-        return poll(parts, timeout, lambda raw: take(raw, [], parts.scheme))
-    except (OSError, imaplib.IMAP4.error, poplib.error_proto) as exc:
+        return poll(parts, timeout, login, lambda raw: take(raw, [], parts.scheme))
+    except (OSError, imaplib.IMAP4.error, poplib.error_proto, TokenError) as exc:
+        if oauth:  # a token the server no longer takes (revoked early): the next poll asks anew
+            oauth.forget()
         raise MailboxError(f"{parts.scheme}://{parts.hostname}: {exc}") from exc
 
 
-def _login(parts) -> tuple[str, str]:
-    return unquote(parts.username or ""), unquote(parts.password or "")
+class _Login:
+    """The user, and the password or the OAuth client that signs them in."""
+
+    def __init__(self, user: str, password: str, oauth: Client | None, timeout: float):
+        self.user, self.password, self.oauth, self.timeout = user, password, oauth, timeout
+
+    def imap(self, box: imaplib.IMAP4) -> None:
+        if self.oauth:
+            # After a refusal, XOAUTH2 servers send their error as a challenge, which an
+            # empty answer closes (RFC 7628 3.2.3); then comes the NO.
+            answers = iter([xoauth2(self.user, self.oauth.token(self.timeout))])
+            box.authenticate("XOAUTH2", lambda _challenge: next(answers, b""))
+        elif (self.user + self.password).isascii():
+            box.login(self.user, self.password)
+        else:  # LOGIN is ASCII alone in imaplib; SASL PLAIN carries UTF-8 (RFC 4616)
+            box.authenticate("PLAIN", lambda _: f"\0{self.user}\0{self.password}".encode())
+
+    def pop3(self, box: poplib.POP3) -> None:
+        if not self.oauth:
+            box.user(self.user)
+            box.pass_(self.password)
+            return
+        box._shortcmd("AUTH XOAUTH2")  # RFC 5034; Microsoft's and Dovecot's way: "+ ", then
+        response = xoauth2(self.user, self.oauth.token(self.timeout))
+        said = box._shortcmd(base64.b64encode(response).decode())
+        if not said.startswith(b"+OK"):  # the error as a challenge: answered, the -ERR comes
+            box._shortcmd("")
+            raise poplib.error_proto(f"XOAUTH2 was not accepted: {said!r}")
 
 
 def _starttls(parts) -> bool:
@@ -55,7 +86,7 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _imap(parts, timeout: float, handle: Handler) -> int:
+def _imap(parts, timeout: float, login: _Login, handle: Handler) -> int:
     port = parts.port or PORTS[parts.scheme]
     if parts.scheme == "imaps":
         opened = imaplib.IMAP4_SSL(parts.hostname, port, ssl_context=_tls(), timeout=timeout)
@@ -64,11 +95,7 @@ def _imap(parts, timeout: float, handle: Handler) -> int:
     with _closing_imap(opened) as box:
         if _starttls(parts):
             box.starttls(ssl_context=_tls())
-        user, password = _login(parts)
-        if (user + password).isascii():
-            box.login(user, password)
-        else:  # LOGIN is ASCII alone in imaplib; SASL PLAIN carries UTF-8 (RFC 4616)
-            box.authenticate("PLAIN", lambda _: f"\0{user}\0{password}".encode())
+        login.imap(box)
         _check(box.select(mailbox_name(unquote(parts.path.strip("/")) or "INBOX")))
         uids = _check(box.uid("SEARCH", None, "ALL"))[0].split()
         for uid in uids:
@@ -122,7 +149,7 @@ def _closing_imap(box: imaplib.IMAP4) -> Iterator[imaplib.IMAP4]:
             pass
 
 
-def _pop3(parts, timeout: float, handle: Handler) -> int:
+def _pop3(parts, timeout: float, login: _Login, handle: Handler) -> int:
     port = parts.port or PORTS[parts.scheme]
     if parts.scheme == "pop3s":
         box = _POP3_SSL(parts.hostname, port, context=_tls(), timeout=timeout)
@@ -131,9 +158,7 @@ def _pop3(parts, timeout: float, handle: Handler) -> int:
     try:
         if _starttls(parts):
             box.stls(context=_tls())
-        user, password = _login(parts)
-        box.user(user)
-        box.pass_(password)
+        login.pop3(box)
         count = len(box.list()[1])
         for number in range(1, count + 1):
             try:
