@@ -301,6 +301,11 @@ def test_settings_that_would_leak_the_secret_or_cannot_work_stop_the_start(
         config.load(tmp_path)
 
 
+def test_a_client_shown_in_a_log_shows_no_secret():
+    shown = repr(oauth.Client("https://login.example.org/token", "id", "s3cr3t", "1//0refresh"))
+    assert "s3cr3t" not in shown and "1//0refresh" not in shown and "id" in shown
+
+
 def test_the_xoauth2_response_is_as_google_and_microsoft_document_it():
     assert oauth.xoauth2(
         "someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 RESPONSE_MAX = 64 * 1024
@@ -33,8 +33,9 @@ class TokenError(Exception):
 class Client:
     token_url: str
     client_id: str
-    client_secret: str = ""
-    refresh_token: str = ""
+    # Out of its repr: a log line or a traceback that shows the client shows no secret.
+    client_secret: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
     scope: str = ""
 
     def token(self, timeout: float = 30) -> str:
