@@ -620,9 +620,11 @@ def exim_delay(
     diagnostic: str = "Connection timed out",
     *,
     subject: str = "This week: spring issue",
+    after: str = "",
 ) -> bytes:
     """Exim's delay warning ('has not yet been delivered ... No action is required'), our
-    subject quoted in its text."""
+    subject quoted in its text; `after`, the command the error answered (RCPT TO)."""
+    after = after or f"RCPT TO:<{recipient}>"
     body = (
         "This message was created automatically by mail delivery software.\n"
         "A message that you sent has not yet been delivered to one or more of its\n"
@@ -632,7 +634,7 @@ def exim_delay(
         f"The date of the message is:    {DATE}\n\n"
         "The address to which the message has not yet been delivered is:\n\n"
         f"  {recipient}\n"
-        f"    Delay reason: SMTP error from remote mail server after RCPT TO:<{recipient}>:\n"
+        f"    Delay reason: SMTP error from remote mail server after {after}:\n"
         f"    {diagnostic}\n\n"
         "No action is required on your part. Delivery attempts will continue for\n"
         "some time, and this warning may be repeated at intervals if the message\n"
