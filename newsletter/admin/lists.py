@@ -54,7 +54,9 @@ def embed_snippet(mailing_list: MailingList) -> str:
         f'<form method="post" action="{escape(action)}">',
         '  <input type="email" name="email" placeholder="you@example.org" required>',
         '  <input type="text" name="name" placeholder="Your name">',
-        '  <div style="position:absolute;left:-10000px" aria-hidden="true">'
+        # Clipped, not moved off screen: on a right-to-left page that widens the page.
+        '  <div style="position:absolute;width:1px;height:1px;overflow:hidden;'
+        'clip-path:inset(50%)" aria-hidden="true">'
         f'<input type="text" name="{HONEYPOT}" tabindex="-1" autocomplete="off"></div>',
     ]
     return_urls = (mailing_list.embed_return_urls or "").split()
