@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from builders import confirmed_subscriber
 from conftest import wait_until
@@ -264,3 +265,30 @@ def test_a_pause_reason_in_persian_keeps_its_own_direction(editor_client, weekly
     page = paused_page(editor_client, weekly, reason)
     said = "550 ایمیل شما رد شد &lt;spam&gt; 邮件被拒绝"
     assert f'<bdi dir="auto">mail.example.ir refuses our mail: {said}</bdi> Fix the cause' in page
+
+
+def test_the_default_subject_names_today_as_the_list_s_readers_count_days(
+    editor_client, persian_list
+):
+    """The compose form's range ends tomorrow (its last day today, in Tehran): the subject
+    names today in Persian and the Solar Hijri calendar, not tomorrow in English."""
+    from newsletter.i18n import format_date
+
+    add_post(persian_list, "a", "خبر")
+    issue = compose(editor_client, persian_list.slug)
+    today = datetime.now(ZoneInfo("Asia/Tehran")).date()
+    assert (
+        issue.subject
+        == f"ایران اینترلینک — Weekly گزیدهٔ هفتگی – {format_date(today, 'fa', 'persian')}"
+    )
+
+
+def test_compose_from_the_posts_page_keeps_the_range_shown(editor_client, weekly):
+    """The posts page's "to" includes its day; compose's "until" leaves it out: the link
+    carries the day after, and the compose form shows the same posts' range."""
+    page = editor_client.get("/admin/lists/weekly/posts?since=2026-11-01&until=2026-11-07").text
+    link = re.search(r'class="button" href="(/admin/lists/weekly/compose[^"]*)"', page).group(1)
+    assert link == "/admin/lists/weekly/compose?since=2026-11-01&amp;until=2026-11-08"
+    form = editor_client.get(link.replace("&amp;", "&")).text
+    assert 'name="since" type="date" value="2026-11-01"' in form
+    assert 'name="until" type="date" value="2026-11-08"' in form

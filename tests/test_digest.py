@@ -39,8 +39,24 @@ def test_compose_numbers_issues_per_list_newest_first(app, weekly, make_list):
     elsewhere = compose_issue(other, SINCE, UNTIL)
     assert (first.number, second.number, elsewhere.number) == (1, 2, 1)
     assert [i.title for i in first.items] == ["Newer", "Older"]
-    assert first.subject == "Weekly Digest – August 08, 2019"
-    assert elsewhere.subject == "Iran Interlink Weekly Digest – August 08, 2019"
+    # The range ends before August 8: its last day names it.
+    assert first.subject == "Weekly Digest – August 7, 2019"
+    assert elsewhere.subject == "Iran Interlink Weekly Digest – August 7, 2019"
+
+
+def test_a_persian_list_s_default_subject_is_persian_in_its_own_calendar(
+    app, persian_list, make_list
+):
+    named = make_list(slug="hafte", name="گزیده‌ی هفته", language="fa", timezone="Asia/Tehran")
+    for mailing_list in (persian_list, named):
+        post(mailing_list, "a", "خبر", day=5)
+    # Midnight in Tehran (summer time, +04:30 in 2019), 19:30 UTC the day before: the
+    # range's last day is August 7 there.
+    until = datetime(2019, 8, 7, 19, 30, tzinfo=UTC)
+    assert compose_issue(persian_list, SINCE, until).subject == (
+        "ایران اینترلینک — Weekly گزیدهٔ هفتگی – ۱۶ مرداد ۱۳۹۸"
+    )
+    assert compose_issue(named, SINCE, until).subject == "گزیده‌ی هفته – ۷ اوت ۲۰۱۹"
 
 
 def test_compose_with_no_posts_is_an_error_and_makes_no_issue(app, weekly):

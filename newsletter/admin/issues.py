@@ -11,7 +11,7 @@ from newsletter import analytics
 from newsletter.admin import bp, issue_charts, times
 from newsletter.bounces import breaker, history
 from newsletter.digest import render
-from newsletter.digest.compose import compose_issue, default_subject, edit_issue, posts_between
+from newsletter.digest.compose import compose_issue, edit_issue, posts_between
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.hardening import EMAIL_HTML, content_policy, database_int
@@ -61,8 +61,9 @@ def compose(slug: str):
     zone = mailing_list.timezone
     today = datetime.now(ZoneInfo(zone)).date()
     values = {
-        "since": request.form.get("since", str(today - timedelta(days=7))),
-        "until": request.form.get("until", str(today + timedelta(days=1))),
+        # From the form, or the posts page's range (its link), or the week to today.
+        "since": request.values.get("since", str(today - timedelta(days=7))),
+        "until": request.values.get("until", str(today + timedelta(days=1))),
         "subject": request.form.get("subject", ""),
     }
     error = read = None
@@ -70,11 +71,7 @@ def compose(slug: str):
         read = [times.read_local(values[key], zone, label) for key, label in RANGE_FIELDS]
         if request.method == "POST":
             since, until = (reading.at for reading in read)
-            # The default subject names the last day as the list's subscribers count days.
-            subject = values["subject"] or default_subject(
-                mailing_list, until.astimezone(ZoneInfo(zone))
-            )
-            issue = compose_issue(mailing_list, since, until, subject)
+            issue = compose_issue(mailing_list, since, until, values["subject"] or None)
             for note in filter(None, (reading.note for reading in read)):
                 flash(note)
             return _to_editor(issue)

@@ -79,6 +79,8 @@ def posts(slug: str):
         pages=pages,
         since=since,
         until=until,
+        # Compose's "until" leaves its day out, where this page's "to" takes it in.
+        compose_until=until + timedelta(days=1) if until is not None else None,
         why=why if not request.args.get("since") else "",
         error=since_error or until_error,
         older=db.session.scalar(

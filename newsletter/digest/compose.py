@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
+from newsletter.i18n import format_date, locale_for
 from newsletter.models import Issue, IssueItem, IssueVariant, MailingList, Post
 from newsletter.posts.excerpts import clean_excerpt
 from newsletter.statuses import IssueKind, IssueStatus
@@ -40,11 +42,21 @@ def posts_between(mailing_list: MailingList, since: datetime, until: datetime) -
     )
 
 
+# A list whose name says "digest" already is not called one twice.
+DIGEST_WORDS = ("digest", "گزیده")
+
+
 def default_subject(mailing_list: MailingList, until: datetime) -> str:
+    """ "<list> Weekly Digest – <its last day>", in the list's language and calendar: the
+    day before `until`, which the range leaves out, as the list's readers count days."""
+    locale = locale_for(mailing_list=mailing_list)
+    with force_locale(locale):
+        kind = str(gettext("Weekly Digest"))
     name = mailing_list.name
-    if "digest" not in name.lower():
-        name += " Weekly Digest"
-    return f"{name} – {until:%B %d, %Y}"
+    if not any(word in name.lower() for word in DIGEST_WORDS):
+        name = f"{name} {kind}"
+    last = until - timedelta(microseconds=1)
+    return f"{name} – {format_date(last, locale, mailing_list.calendar, mailing_list.timezone)}"
 
 
 def clean_subject(subject: str) -> str:
