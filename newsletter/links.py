@@ -1,5 +1,7 @@
 """Signed links for confirming, leaving and managing a subscription."""
 
+from __future__ import annotations
+
 import binascii
 import time
 from dataclasses import dataclass
@@ -17,11 +19,12 @@ PREFERENCES = "preferences"
 
 
 class TokenError(NewsletterError):
-    """A link that is forged, tampered with, or too old."""
+    """A link that is forged, tampered with, or too old. A link too old but signed by us
+    still says whose it was (`target`): its page can speak their language."""
 
-    def __init__(self, message: str, expired: bool = False):
+    def __init__(self, message: str, expired: bool = False, target: LinkTarget | None = None):
         super().__init__(message)
-        self.expired = expired
+        self.expired, self.target = expired, target
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,22 @@ def read(purpose: str, token: str) -> LinkTarget:
         # Leaving must always work, however old the email.
         UNSUBSCRIBE: None,
     }[purpose]
+    serializer = _serializer(purpose)
     try:
-        subscriber_id, list_id, *version = _serializer(purpose).loads(token, max_age=max_age)
-        return LinkTarget(int(subscriber_id), int(list_id), int(version[0]) if version else 0)
+        return _target(serializer.loads(token, max_age=max_age))
     except SignatureExpired as exc:
-        raise TokenError("This link has expired.", expired=True) from exc
+        try:  # the signature checked out: whose it was is known
+            target = _target(serializer.load_payload(exc.payload))
+        except (BadSignature, ValueError, TypeError):
+            target = None
+        raise TokenError("This link has expired.", expired=True, target=target) from exc
     except (BadSignature, ValueError, TypeError) as exc:
         raise TokenError("This link is not valid.") from exc
+
+
+def _target(payload) -> LinkTarget:
+    subscriber_id, list_id, *version = payload
+    return LinkTarget(int(subscriber_id), int(list_id), int(version[0]) if version else 0)
 
 
 def url(purpose: str, subscriber_id: int, list_id: int, version: int | None = None) -> str:

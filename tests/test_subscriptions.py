@@ -185,6 +185,35 @@ def test_an_expired_confirmation_link_says_so(app, client, pending):
     assert Subscription.query.one().status == "unconfirmed"
 
 
+class ThirteenMonthsAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 400 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    "kind, signer, english, persian",
+    [
+        ("confirm", EightDaysAgo, "work for a week", "تنها یک هفته"),
+        ("preferences", ThirteenMonthsAgo, "work for a year", "تا یک سال"),
+    ],
+)
+def test_an_expired_link_says_what_to_do_in_the_reader_s_language(
+    app, client, persian_list, weekly, kind, signer, english, persian
+):
+    """Each kind of link its own advice, in the language of the reader it was made for,
+    whatever the browser's; with the list's subscribe page. A forged one says neither."""
+    for mailing_list, words, language in ((weekly, english, "en"), (persian_list, persian, "fa")):
+        reader = service.subscribe(mailing_list, f"{language}@example.org", "")
+        old = URLSafeTimedSerializer(
+            app.config["SECRET_KEY"], salt=f"newsletter-{kind}", signer=signer
+        ).dumps([reader.subscriber_id, reader.list_id])
+        answer = client.get(f"/{kind}/{old}", headers={"Accept-Language": "de"})
+        assert answer.status_code == 410
+        assert words in answer.text and f'lang="{language}"' in answer.text
+        assert f'href="/subscribe/{mailing_list.slug}"' in answer.text
+    assert "/subscribe/" not in client.get(f"/{kind}/{old[:-3]}abc").text
+
+
 def test_an_old_unsubscribe_link_still_works(app, pending):
     service.confirm_subscription(pending)
     old = URLSafeTimedSerializer(

@@ -67,8 +67,14 @@ def _read_link(purpose: str, token: str):
     try:
         target = links.read(purpose, token)
     except links.TokenError as exc:
-        message = _("This link has expired.") if exc.expired else _("This link is not valid.")
-        _link_error(message, 410 if exc.expired else 400)
+        if not exc.expired:
+            _link_error(_("This link is not valid."), 400)
+        # Too old, but ours: its page speaks the reader's language and says what to do.
+        was = exc.target
+        found = was and service.get_subscription(was.subscriber_id, was.list_id)
+        if found:
+            use_locale(found.subscriber, found.mailing_list)
+        _link_error(_("This link has expired."), 410, purpose, found and found.mailing_list)
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
         _link_error(_("This link is not valid."), 404)
@@ -79,8 +85,14 @@ def _read_link(purpose: str, token: str):
     return subscription
 
 
-def _link_error(message: str, status: int):
-    page = render_template("link_error.html", message=message, expired=status == 410)
+def _link_error(message: str, status: int, purpose: str = "", mailing_list=None):
+    page = render_template(
+        "link_error.html",
+        message=message,
+        expired=status == 410,
+        purpose=purpose,
+        mailing_list=mailing_list,
+    )
     abort(make_response(page, status))
 
 
