@@ -208,4 +208,7 @@ def load(instance: Path) -> dict:
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        # A form's security token lasts a day, not Flask-WTF's hour: a reader who left the
+        # subscribe form open over lunch could not send it.
+        "WTF_CSRF_TIME_LIMIT": 24 * 3600,
     }

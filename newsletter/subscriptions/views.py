@@ -5,9 +5,13 @@ from zoneinfo import available_timezones
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from newsletter import links
 from newsletter.addresses import InvalidEmail
+from newsletter.errors import NotFoundError
 from newsletter.extensions import csrf, db, limiter
 from newsletter.i18n import use_locale
 from newsletter.lists import get_list
@@ -165,6 +169,11 @@ def preferences(token: str):
             db.session.rollback()  # a delivery mode may have been set before the refusal
             error, status = _preference_error(exc.field), 400
         use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
+    return _preferences_page(subscription, saved, error, status)
+
+
+def _preferences_page(subscription, saved: bool = False, error: str | None = None, status=200):
+    subscriber = subscription.subscriber
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
     ).all()
@@ -182,6 +191,43 @@ def preferences(token: str):
         saved=saved,
         error=error,
     ), status
+
+
+@bp.errorhandler(CSRFError)
+def _stale_form(exc: CSRFError):
+    """A form whose security token is missing or too old (a page left open a day, a browser
+    that keeps no cookie of ours): its page again, in the reader's language, with what they
+    typed and a fresh token, saying so; nothing is done. It was a bare English "Bad request"."""
+    # Lazy: put into words once the page has chosen the reader's language.
+    stale = _l(
+        "This page was open too long, or your browser did not keep our cookie. "
+        "Please send it again."
+    )
+    try:
+        return _stale_page(stale, request.view_args or {})
+    except HTTPException as answer:  # the page's own refusal: a link broken or too old
+        return answer.get_response()
+    except NotFoundError:
+        return render_template("error.html", code=404), 404
+
+
+def _stale_page(stale: str, args: dict):
+    if request.endpoint == "subscriptions.subscribe":
+        mailing_list = get_list(args["slug"], public=True)
+        use_locale(mailing_list=mailing_list)
+        values = {key: request.form.get(key, "")[:254] for key in ("email", "name")}
+        page = render_template(
+            "subscribe.html", mailing_list=mailing_list, values=values, error=stale
+        )
+        return page, 400
+    if request.endpoint == "subscriptions.confirm":
+        subscription = _read_link(links.CONFIRM, args["token"])
+        return render_template("confirm.html", subscription=subscription, error=stale), 400
+    if request.endpoint == "subscriptions.preferences":
+        return _preferences_page(
+            _read_link(links.PREFERENCES, args["token"]), error=stale, status=400
+        )
+    return render_template("error.html", code=400), 400
 
 
 @bp.app_template_global()
