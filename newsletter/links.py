@@ -13,6 +13,10 @@ from itsdangerous.encoding import int_to_bytes
 from newsletter import macs
 from newsletter.errors import NewsletterError
 
+# Test emails' links (sending/proofs.py) name this subscriber, who is no one: they look as
+# real links do and open a page that says what they open in a reader's copy.
+TEST_READER = 0
+
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"

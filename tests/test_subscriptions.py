@@ -304,3 +304,31 @@ def test_every_notice_says_why_it_came_and_carries_the_postal_address(
         for subtype in ("plain", "html"):
             body = " ".join(received.part(subtype).split())
             assert reason in body and weekly.postal_address in body, (reason, subtype)
+
+
+def test_a_test_email_s_links_say_what_they_open_for_readers_and_change_nothing(
+    client, persian_list, inbox
+):
+    """Test emails' links name no reader: they answered "This link is not valid"."""
+    from builders import confirmed_subscriber, draft
+
+    from newsletter.sending.proofs import send_proof
+
+    confirmed_subscriber(persian_list, "reader@example.org")
+    assert send_proof(draft(persian_list), ["editor@example.org"]) == 1
+    [mail] = inbox.messages
+    found = re.findall(
+        r"http://newsletter\.test(/(?:preferences|unsubscribe)/[^\s\"<>]+)", mail.part("html")
+    )
+    found.append(
+        re.search(
+            r"<http://newsletter\.test(/unsubscribe/[^>]+)>", mail.message["List-Unsubscribe"]
+        ).group(1)
+    )
+    assert {path.split("/")[1] for path in found} == {"preferences", "unsubscribe"}
+    for path in found:
+        page = client.get(path, headers={"Accept-Language": "en"})
+        assert page.status_code == 200 and "این یک ایمیل آزمایشی است" in page.text, path
+    one_click = client.post(found[-1], data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    assert Subscription.query.one().status == "confirmed"

@@ -6,7 +6,7 @@ With an A/B test not decided yet, each address gets one test per subject, "[Test
 
 from __future__ import annotations
 
-from newsletter import mailer
+from newsletter import links, mailer
 from newsletter.digest.render import render_issue, retitle
 from newsletter.models import Issue
 from newsletter.sending import ab
@@ -34,9 +34,7 @@ def send_proof(issue: Issue, addresses: list[str]) -> int:
     with mailer.connect() as smtp:
         for address in addresses[:MAX_TEST_RECIPIENTS]:
             for letter in letters:
-                # Subscriber id 0: the links look real but point at nobody.
-                mailer.send(
-                    smtp, letter.envelope_from, address, bytes(letter.build(0, 0, address, ""))
-                )
+                copy = letter.build(0, links.TEST_READER, address, "")
+                mailer.send(smtp, letter.envelope_from, address, bytes(copy))
                 sent += 1
     return sent

@@ -79,6 +79,8 @@ def _read_link(purpose: str, token: str):
         if found:
             use_locale(found.subscriber, found.mailing_list)
         _link_error(_("This link has expired."), 410, purpose, found and found.mailing_list)
+    if target.subscriber_id == links.TEST_READER:
+        _test_link(target.list_id)
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
         _link_error(_("This link is not valid."), 404)
@@ -87,6 +89,14 @@ def _read_link(purpose: str, token: str):
         # Sent before the subscriber left: leaving is the later choice, so it stands.
         _link_error(_("This link is no longer valid."), 400)
     return subscription
+
+
+def _test_link(list_id: int):
+    """A test email's link: what it opens in a reader's copy, said in the list's language.
+    It answered "This link is not valid", which an editor took for a broken issue."""
+    mailing_list = db.session.get(MailingList, list_id)
+    use_locale(mailing_list=mailing_list)
+    abort(make_response(render_template("test_link.html", mailing_list=mailing_list), 200))
 
 
 def _link_error(message: str, status: int, purpose: str = "", mailing_list=None):
