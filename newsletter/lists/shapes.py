@@ -2,10 +2,10 @@
 forms and the API's bodies are both checked against."""
 
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, field_validator
 
+from newsletter import zones
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.fields import OneLine, Slug
 
@@ -94,7 +94,7 @@ class ListChanges(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
+        if value is not None and not zones.valid(value):
             raise ValueError("not a time zone name such as Europe/London")
         return value
 

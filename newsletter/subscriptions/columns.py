@@ -5,8 +5,8 @@ columns that say who left or what a reader chose, in our export's words and othe
 from __future__ import annotations
 
 import re
-from zoneinfo import available_timezones
 
+from newsletter import zones
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.i18n import LOCALES, supported
 from newsletter.statuses import DeliveryMode, SubscriptionStatus
@@ -168,8 +168,6 @@ CHOICE_LABELS = {
     "locale": "language",
     "delivery": "delivery (digest, each or both)",
 }
-# Every zone name, read once: available_timezones() walks the zone database at each call.
-ZONES = frozenset(available_timezones())
 DELIVERIES = frozenset(DeliveryMode)
 # A reader's own choices: time zone, language and delivery (None where the file gives none).
 Choices = tuple[str | None, str | None, str | None]
@@ -182,7 +180,7 @@ def choices(row: dict, each_post: bool) -> Choices | str:
     if not any(said):
         return None, None, None  # most files: none of them
     zone, language, delivery = ((value or "").strip() for value in said)
-    if zone and zone not in ZONES:
+    if zone and not zones.valid(zone):
         return f"unknown time zone: {zone[:64]}"
     if language and not supported(language):
         return f"unknown language: {language[:16]} (one of {', '.join(LOCALES)})"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from newsletter import jobs, suppression
+from newsletter import jobs, suppression, zones
 from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
@@ -228,7 +227,7 @@ def check_time_zone(zone: str | None) -> str | None:
     zone = (zone or "").strip()
     if not zone:
         return None
-    if zone not in available_timezones():
+    if not zones.valid(zone):
         raise PreferenceError(f"Unknown time zone: {zone[:64]}", field="time_zone")
     return zone
 

@@ -1,7 +1,5 @@
 """Public pages for subscribing, confirming, unsubscribing and preferences."""
 
-from zoneinfo import available_timezones
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
@@ -9,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from newsletter import links
+from newsletter import links, zones
 from newsletter.addresses import InvalidEmail
 from newsletter.errors import NotFoundError
 from newsletter.extensions import csrf, db, limiter
@@ -197,7 +195,7 @@ def _preferences_page(subscription, saved: bool = False, error: str | None = Non
         lists=lists,
         confirmed=confirmed,
         languages=LANGUAGES,
-        time_zones=sorted(available_timezones()),
+        time_zones=zones.offered(subscriber.timezone),
         saved=saved,
         error=error,
     ), status
