@@ -69,6 +69,17 @@ def test_health_check_answers(client):
     assert client.get("/healthz").json == {"status": "ok"}
 
 
+def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client, weekly):
+    """Browsers asked for /favicon.ico on every page and logged its 404."""
+    for path in ("/", "/subscribe/weekly", "/admin/login"):
+        assert 'rel="icon" href="/static/favicon.svg"' in client.get(path).text, path
+    moved = client.get("/favicon.ico")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg")
+
+
 def test_dev_seeds_an_admin_a_token_and_a_list_once(app):
     from newsletter.demo import seed
     from newsletter.models import MailingList, User

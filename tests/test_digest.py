@@ -154,3 +154,14 @@ def test_every_email_carries_the_footer_and_list_links(app, weekly):
         assert "because you subscribed to it" in " ".join(body.split())
         assert render.UNSUBSCRIBE_URL in body and render.PREFERENCES_URL in body
         assert "http://newsletter.test/archive/weekly/1" in body
+
+
+def test_the_editors_preview_greets_a_sample_reader_in_the_list_s_language(
+    app, weekly, persian_list
+):
+    for mailing_list, name in ((weekly, "Reader"), (persian_list, "خواننده")):
+        post(mailing_list, "a", "A post", day=5)
+        html, text = render.preview(compose_issue(mailing_list, SINCE, UNTIL))
+        assert name in html and name in text
+        if name != "Reader":
+            assert "Reader" not in html and "Reader" not in text

@@ -348,6 +348,8 @@ def test_preferences_choose_language_time_zone_and_delivery(client, persian_list
         ("time_zone", "Mars/Olympus", "لطفاً منطقهٔ زمانی را از فهرست انتخاب کنید."),
         ("locale", "klingon", "لطفاً زبان را از فهرست انتخاب کنید."),
         ("delivery", "each", "این خبرنامه فقط گزیدهٔ خبرهایش را می‌فرستد."),
+        # A value no form offers, posted by hand: not taken for "digest only"
+        ("delivery", "weekly!", "لطفاً شیوهٔ دریافت را از فهرست انتخاب کنید."),
     ],
 )
 def test_a_bad_preference_is_refused_and_nothing_is_saved(

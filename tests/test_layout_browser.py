@@ -52,12 +52,12 @@ def test_the_confirmation_email_fits_a_phone(
 
 
 def test_a_long_name_does_not_push_the_admin_s_columns_out_of_sight(page, live_server, weekly):
-    user("writer@example.org")
+    user("admin@example.com", "admin")  # the admin's nav, whose "Sign out" went below it
     confirmed_subscriber(weekly, "long@example.org", "ن" * 200)
     confirmed_subscriber(weekly, "longer@example.org", "x" * 200)
     page.set_viewport_size({"width": DESKTOP, "height": 800})
     page.goto(live_server.url + "/admin/login")
-    page.fill("#email", "writer@example.org")
+    page.fill("#email", "admin@example.com")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.goto(live_server.url + "/admin/subscribers")
@@ -65,3 +65,12 @@ def test_a_long_name_does_not_push_the_admin_s_columns_out_of_sight(page, live_s
     container = page.locator("main")
     assert table.bounding_box()["width"] <= container.bounding_box()["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP
+    # The other columns keep their words whole ("active" broke as "act ive").
+    status = page.locator("td .status").first
+    assert status.bounding_box()["height"] < 2 * float(
+        status.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 20")
+    )
+    # Who is signed in and "Sign out" on one line: the button went to a line of its own.
+    who = page.locator("nav.admin .who").bounding_box()
+    button = page.locator("nav.admin button").bounding_box()
+    assert abs((who["y"] + who["height"] / 2) - (button["y"] + button["height"] / 2)) < 8

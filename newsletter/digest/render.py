@@ -11,7 +11,7 @@ from itertools import groupby
 import markdown
 import nh3
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from newsletter import mailer
@@ -224,7 +224,9 @@ def render_issue(
 def preview(issue: Issue) -> tuple[str, str]:
     """The email as a sample subscriber gets it, for editors' previews."""
     html, text = render_issue(issue)
-    sample = Personal("Reader", "#unsubscribe", "#preferences")
+    # Named in the list's language: a Persian issue greeted "سلام Reader".
+    with force_locale(locale_for(mailing_list=issue.mailing_list)):
+        sample = Personal(str(gettext("Reader")), "#unsubscribe", "#preferences")
     return (
         Personaliser(html, escape_values=True).fill(sample),
         Personaliser(text, escape_values=False).fill(sample),

@@ -14,7 +14,7 @@ from newsletter.extensions import csrf, db, limiter
 from newsletter.i18n import use_locale
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber
-from newsletter.statuses import SubscriptionStatus
+from newsletter.statuses import DeliveryMode, SubscriptionStatus
 from newsletter.subscriptions import service
 
 bp = Blueprint("subscriptions", __name__)
@@ -140,6 +140,7 @@ def _preference_error(field: str | None) -> str:
         "time_zone": _("Please choose a time zone from the list."),
         "locale": _("Please choose a language from the list."),
         "delivery": _("That list sends only its digest."),
+        "delivery_choice": _("Please choose how to receive it from the list."),
     }
     return messages.get(field, _("Please check your choices and try again."))
 
@@ -175,7 +176,8 @@ def preferences(token: str):
             saved = True
         except service.PreferenceError as exc:
             db.session.rollback()  # a delivery mode may have been set before the refusal
-            error, status = _preference_error(exc.field), 400
+            unknown = set(modes.values()) - set(DeliveryMode)
+            error, status = _preference_error("delivery_choice" if unknown else exc.field), 400
         use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
     return _preferences_page(subscription, saved, error, status)
 
