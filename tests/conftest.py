@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN
 from builders import PASSWORD, csrf, user
 from celery.contrib.testing.worker import start_worker
+from flask import g, request_started
 
 from newsletter import create_app
 from newsletter.bounces.server import BounceServer
@@ -273,11 +274,21 @@ def session_app(backends, inbox_server, instance_dir):
     # unknown address costs as theirs do, so every answer still costs the same, at 3 ms.
     accounts._dummy_hash = lambda: cheap_hash("not a real password")
     app = create_app(settings_for(backends, inbox_server, instance_dir))
+    request_started.connect(_fresh_request_globals, app)
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
     return app
+
+
+def _fresh_request_globals(sender, **extra) -> None:
+    """Each request of a running app has its own g; the tests' requests share the test's app
+    context, and with it what extensions keep in g for one request: the signed-in user
+    (Flask-Login) and the form token made for this session (Flask-WTF). A second client
+    would be taken for the first one's user, and handed its token."""
+    for name in ("_login_user", "csrf_token"):
+        g.pop(name, None)
 
 
 def _empty_tables(tries: int = 5):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import feedparser
 import pytest
+from builders import draft
 
 from newsletter.extensions import db
 from newsletter.models import Issue, IssueItem
@@ -124,3 +125,19 @@ def test_an_archived_page_is_rendered_once_until_its_issue_or_list_changes(clien
     db.session.commit()
     assert "A new footer" in client.get("/archive/weekly/5").text
     assert len(renders) == 3
+
+
+def test_a_test_email_s_view_in_browser_shows_editors_the_preview_and_no_one_else_the_draft(
+    client, editor_client, weekly
+):
+    """Before its send, an issue's archive page is a 404 for readers; an editor, following
+    "View in your browser" in a test email, gets the editors' preview (it was a 404 too)."""
+    issue = draft(weekly)
+    path = f"/archive/weekly/{issue.number}"
+    shown = editor_client.get(path)
+    assert shown.status_code == 302
+    assert shown.headers["Location"].endswith(f"/admin/issues/{issue.id}/preview.html")
+    assert editor_client.get(shown.headers["Location"]).status_code == 200
+    with client.application.test_client() as stranger:
+        assert stranger.get(path).status_code == 404
+        assert stranger.get("/archive/weekly/99").status_code == 404

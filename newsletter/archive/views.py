@@ -3,7 +3,8 @@
 from email.utils import format_datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask_login import current_user
 from markupsafe import escape
 
 from newsletter.archive.pages import issue_page
@@ -60,9 +61,24 @@ def issue(slug: str, number: int):
         )
     )
     if found is None:
-        abort(404)
+        return _not_yet_sent(mailing_list, number)
     # The email's own HTML, with its inline styles and remote images.
     return issue_page(found), {"Content-Security-Policy": EMAIL_HTML}
+
+
+def _not_yet_sent(mailing_list: MailingList, number: int):
+    """An issue not sent yet is no one's to read, but an editor's "View in your browser" in a
+    test email leads here: signed in, they get the editors' preview rather than a 404."""
+    draft = db.session.scalar(
+        sa.select(Issue).where(
+            Issue.list_id == mailing_list.id,
+            Issue.kind == IssueKind.DIGEST,
+            Issue.number == number,
+        )
+    )
+    if draft is None or not current_user.is_authenticated:
+        abort(404)
+    return redirect(url_for("admin.preview_html", issue_id=draft.id))
 
 
 def summary(issue: Issue) -> str:
