@@ -51,6 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    from newsletter import hardening
+
+    # Before CSRFProtect: a NUL is refused before anything reads the request (a form's
+    # stale-token page looked the list up by a slug holding one, and PostgreSQL refused it).
+    hardening.init_app(app)  # and before the blueprints: their int rules take its converter
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["BROKER_URL"]))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
@@ -59,10 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from newsletter.broker import celery_init_app
 
     celery_init_app(app)
-
-    from newsletter import hardening
-
-    hardening.init_app(app)  # before the blueprints: their int rules take its converter
 
     from newsletter import admin, analytics_views, api, archive, errors, pages, subscriptions
     from newsletter.subscriptions import embed

@@ -133,7 +133,9 @@ def test_no_route_answers_junk_with_a_server_error(app, editor_client, weekly):
     # A status under 500 here means an answer without its security headers.
     assert not errors, "\n".join(errors[:40])
     # The walk reached the views, signed in and not: pages were shown and forms answered.
-    assert answers["editor", 2] > 30 and answers["visitor", 2] > 20, answers
+    # (A visitor's 2xx were over 20 while the tests' shared g handed it the editor's user:
+    # the public pages alone give 16.)
+    assert answers["editor", 2] > 30 and answers["visitor", 2] > 10, answers
     assert answers["editor", 4] > 1000 and answers["visitor", 4] > 1000, answers
 
 
