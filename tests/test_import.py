@@ -53,6 +53,20 @@ def test_rows_are_imported_and_bad_rows_reported_with_reasons(upload, inbox):
     assert inbox.messages == []  # an import never mails anyone
 
 
+def test_two_columns_of_one_heading_are_two_columns(upload, editor_client):
+    """ "Email,Name,Email": read as a dictionary, the second address took the first's place and
+    the first was lost without a word. Now the first column is the address, the second kept
+    as an attribute, and the mapping screen shows both."""
+    report = upload("Email,Name,EMAIL\nana@example.org,Ana,ana.work@example.org\n")
+    assert (report["imported"], report["rejected"]) == (1, 0)
+    ana = Subscriber.query.one()
+    assert ana.email == "ana@example.org"
+    assert ana.attributes == {"email (2)": "ana.work@example.org"}
+    staged = staged_import(editor_client, b"Email,Name,Email\r\na@example.org,A,b@example.org\r\n")
+    page = editor_client.get(staged).text
+    assert "Email (2)" in page and "a@example.org" in page and "b@example.org" in page
+
+
 def test_preconfirmed_imports_are_confirmed_with_a_consent_record(upload):
     upload("email,name\nana@example.org,Ana\n", preconfirm="true")
     subscription = Subscription.query.one()

@@ -76,10 +76,29 @@ def reader(
     delimiter = declared[1] if declared else separator(start_text)
     first = next(csv.reader(io.StringIO(start_text), delimiter=delimiter), [])
     names = headings(first) if headings else None
-    rows = csv.DictReader(text, fieldnames=names, delimiter=delimiter)
+    heading_line = names is None
+    if heading_line:  # read here, so that two columns of one name are two columns
+        names = distinct(next(csv.reader(text, delimiter=delimiter), []))
+    rows = csv.DictReader(text, fieldnames=names or None, delimiter=delimiter)
     # The line of the file the first row is on, for the rows' numbers in a report.
-    rows.first_line = 1 + bool(declared) + (names is None)
+    rows.first_line = 1 + bool(declared) + heading_line
     return rows
+
+
+def distinct(names: list[str]) -> list[str]:
+    """Headings with no two alike, whatever their case: "Email, Name, Email" read as one
+    column's worth of rows kept the second address and lost the first, silently."""
+    seen: set[str] = set()
+    found = []
+    for name in names:
+        name, count = name.strip(), 1
+        unique = name
+        while unique.lower() in seen:
+            count += 1
+            unique = f"{name} ({count})"
+        seen.add(unique.lower())
+        found.append(unique)
+    return found
 
 
 def encoding_of(start: bytes) -> str:
