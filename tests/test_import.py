@@ -551,3 +551,21 @@ def test_the_export_for_excel_carries_the_mark_excel_needs_and_imports_back(
     make_list(slug="other")
     assert upload(for_excel.decode("utf-8"), list_slug="other")["imported"] == 1
     assert Subscriber.query.one().name == "مریم رضایی"
+
+
+@pytest.mark.parametrize(
+    "start, kind",
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", ".xlsx or .ods"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".xls"),
+    ],
+)
+def test_a_workbook_uploaded_as_it_is_is_told_to_be_saved_as_csv(
+    editor_client, weekly, start, kind
+):
+    """An .xlsx read as text was one column of zip's binary, and the mapping screen asked
+    for an email column in it."""
+    staged = staged_import(editor_client, start + bytes(range(256)) * 40)
+    answer = editor_client.get(staged, follow_redirects=True)
+    assert f"This is a spreadsheet workbook ({kind}), not a CSV file" in answer.text
+    assert "Save it as CSV" in answer.text

@@ -128,7 +128,18 @@ def _read_as(record: Import, raw, chosen: str | None = None) -> str:
     return _encoding(chosen) or record.encoding or csv_reading.encoding_of(raw.peek())
 
 
+# Spreadsheets saved as themselves, by their first bytes: read as text, their columns were
+# one of zip's binary, and the mapping screen asked for an email column in it.
+WORKBOOKS = {b"PK\x03\x04": ".xlsx or .ods", b"\xd0\xcf\x11\xe0": ".xls"}
+
+
 def _reader(raw, encoding: str | None) -> csv.DictReader:
+    start = raw.peek(8)[:4]
+    if start in WORKBOOKS:
+        raise UnreadableFile(
+            f"This is a spreadsheet workbook ({WORKBOOKS[start]}), not a CSV file. Save it as "
+            "CSV (in Excel: File, Save As, CSV UTF-8) and import that."
+        )
     reader = csv_reading.reader(raw, encoding, columns.headings)
     if not reader.fieldnames:
         raise UnreadableFile("The file is empty.")
