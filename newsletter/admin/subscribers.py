@@ -58,13 +58,23 @@ def _deliveries(subscriber: Subscriber, limit: int = 50):
     ).all()
 
 
+# Persian's yeh and kaf and Arabic's, which names are stored in as typed: either matches.
+_YEH_KAF = str.maketrans(dict.fromkeys("\u06cc\u064a\u0649\u06a9\u0643", "_"))
+
+
+def _either_form(query: str) -> str:
+    """A LIKE pattern matching the query's yeh and kaf in either form ("کریمی" finds the
+    "كريمي" of a Windows-1256 file); `_` is LIKE's one character."""
+    return query.translate(_YEH_KAF)
+
+
 @bp.get("/subscribers")
 def subscribers():
     query, slug, status = (request.args.get(k, "").strip() for k in ("q", "list", "status"))
     after = request.args.get("after", 0, type=database_int)
     select = sa.select(Subscriber)
     if query:
-        pattern = f"%{query.lower()}%"
+        pattern = f"%{_either_form(query.lower())}%"
         select = select.where(
             sa.or_(Subscriber.email.like(pattern), sa.func.lower(Subscriber.name).like(pattern))
         )

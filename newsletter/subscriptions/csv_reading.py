@@ -18,7 +18,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 SEPARATORS = ",;\t"  # the first wins a tie
 SAMPLE = 16 * 1024  # bytes of the lines beyond ASCII that choose a legacy code page
@@ -76,13 +76,25 @@ def reader(
     delimiter = declared[1] if declared else separator(start_text)
     first = next(csv.reader(io.StringIO(start_text), delimiter=delimiter), [])
     names = headings(first) if headings else None
+    lines = _as_persian(text) if codec == "cp1256" and _PERSIAN.search(start_text) else text
     heading_line = names is None
     if heading_line:  # read here, so that two columns of one name are two columns
-        names = distinct(next(csv.reader(text, delimiter=delimiter), []))
-    rows = csv.DictReader(text, fieldnames=names or None, delimiter=delimiter)
+        names = distinct(next(csv.reader(lines, delimiter=delimiter), []))
+    rows = csv.DictReader(lines, fieldnames=names or None, delimiter=delimiter)
     # The line of the file the first row is on, for the rows' numbers in a report.
     rows.first_line = 1 + bool(declared) + heading_line
     return rows
+
+
+# Letters Persian has and Arabic lacks (پ چ ژ گ ک): a Windows-1256 file holding them is Persian.
+_PERSIAN = re.compile("[\u067e\u0686\u0698\u06af\u06a9]")
+# Windows-1256 has no Persian yeh: Persian was typed with Arabic's yeh and kaf, and a name read
+# as written ("كريمي") was found by no search typed on a Persian keyboard ("کریمی").
+_PERSIAN_LETTERS = str.maketrans({"\u064a": "\u06cc", "\u0643": "\u06a9", "\u0649": "\u06cc"})
+
+
+def _as_persian(text: Iterator[str]) -> Iterator[str]:
+    return (line.translate(_PERSIAN_LETTERS) for line in text)
 
 
 def distinct(names: list[str]) -> list[str]:
