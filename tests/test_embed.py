@@ -11,7 +11,7 @@ import pytest
 from conftest import wait_until
 
 from newsletter import suppression
-from newsletter.admin.lists import embed_snippet
+from newsletter.subscriptions.embed import embed_snippet
 from newsletter.extensions import db, limiter
 from newsletter.models import MailingList, Subscriber, Subscription
 
@@ -175,7 +175,10 @@ def test_the_snippet_posts_to_us_with_the_honeypot_and_the_first_return_address(
 ):
     make_list(embed_return_urls='https://example.org/a?"<b>')  # not valid, but escaped anyway
     snippet = embed_snippet(db.session.scalar(db.select(MailingList)))
-    assert '<form method="post" action="http://newsletter.test/embed/weekly">' in snippet
+    assert (
+        '<form method="post" action="http://newsletter.test/embed/weekly" lang="en" dir="ltr">'
+        in snippet
+    )
     assert 'name="website" tabindex="-1" autocomplete="off"' in snippet
     assert 'name="return_to" value="https://example.org/a?&#34;&lt;b&gt;"' in snippet
     page = editor_client.get("/admin/lists/weekly/edit").text
@@ -349,3 +352,13 @@ def test_from_their_site_an_address_we_cannot_send_to_gets_a_page_to_correct_it(
     page.click("text=Try again")
     assert page.input_value("#email") == "ana@localhost"
     assert Subscriber.query.count() == 0
+
+
+def test_a_persian_list_s_snippet_is_persian_and_right_to_left(app, persian_list):
+    """It said "Subscribe" and "Your name" on a Persian list, the address field left to the
+    page's direction."""
+    snippet = embed_snippet(persian_list)
+    assert 'lang="fa" dir="rtl"' in snippet
+    assert 'type="email" name="email"' in snippet and 'dir="ltr" required' in snippet
+    assert 'placeholder="نام" dir="auto"' in snippet
+    assert ">عضویت</button>" in snippet and "Your name" not in snippet

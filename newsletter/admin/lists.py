@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
-from markupsafe import escape
 from pydantic import ValidationError
 
 from newsletter.admin import bp
@@ -10,7 +9,7 @@ from newsletter.extensions import db
 from newsletter.lists import SlugTaken, create_list, get_list, update_list
 from newsletter.lists.shapes import ListChanges, NewList
 from newsletter.models import MailingList
-from newsletter.subscriptions.views import HONEYPOT
+from newsletter.subscriptions.embed import embed_snippet
 
 CHECKBOXES = (
     "public",
@@ -41,29 +40,6 @@ def _form_values() -> dict:
 
 def _errors(exc: ValidationError) -> dict[str, str]:
     return {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()}
-
-
-def embed_snippet(mailing_list: MailingList) -> str:
-    """Plain HTML for the organisation's own site: it subscribes in one step.
-
-    It posts to /embed/<slug>, which needs no CSRF token; the hidden field out of sight is the
-    honeypot bots fill in. With return addresses set, people come back to the first one.
-    """
-    action = f"{current_app.config['BASE_URL']}/embed/{mailing_list.slug}"
-    lines = [
-        f'<form method="post" action="{escape(action)}">',
-        '  <input type="email" name="email" placeholder="you@example.org" required>',
-        '  <input type="text" name="name" placeholder="Your name">',
-        # Clipped, not moved off screen: on a right-to-left page that widens the page.
-        '  <div style="position:absolute;width:1px;height:1px;overflow:hidden;'
-        'clip-path:inset(50%)" aria-hidden="true">'
-        f'<input type="text" name="{HONEYPOT}" tabindex="-1" autocomplete="off"></div>',
-    ]
-    return_urls = (mailing_list.embed_return_urls or "").split()
-    if return_urls:
-        lines.append(f'  <input type="hidden" name="return_to" value="{escape(return_urls[0])}">')
-    lines += ['  <button type="submit">Subscribe</button>', "</form>"]
-    return "\n".join(lines)
 
 
 @bp.get("/lists")
