@@ -373,3 +373,30 @@ def test_a_persian_list_name_and_subject_keep_their_own_direction_on_english_pag
     assert '<td dir="auto">خبرنامه هفتگی</td>' in issues
     dashboard = editor_client.get("/admin/").text
     assert '<h2 dir="auto">خبرنامه هفتگی</h2>' in dashboard
+
+
+def test_a_refused_form_comes_back_as_it_was_typed(admin_client, weekly):
+    """Adding a subscriber, inviting a user and an A/B test, each refused: the fields came
+    back empty (the subscriber's), reset (the invitation's role) or blank (the subjects)."""
+    token = {"csrf_token": admin_client.token}
+    added = admin_client.post(
+        "/admin/subscribers",
+        data=token | {"email": "foo@bar", "name": "سارا 🌷", "list": "weekly", "preconfirm": "on"},
+    )
+    assert added.status_code == 422 and "Not added" in added.text
+    assert 'value="foo@bar"' in added.text and 'value="سارا 🌷"' in added.text
+    assert 'name="preconfirm" checked' in added.text
+    invited = admin_client.post(
+        "/admin/users", data=token | {"email": "not an address", "role": "admin"}
+    )
+    assert invited.status_code == 422
+    assert "<option selected>admin</option>" in invited.text
+    issue = draft(weekly)
+    tried = admin_client.post(
+        f"/admin/issues/{issue.id}/ab",
+        data=token
+        | {"ab_subject": ["Only one", "", "", ""], "ab_share": "33", "ab_wait_minutes": "45"},
+    )
+    assert tried.status_code == 422 and "A/B test not saved" in tried.text
+    assert 'value="Only one"' in tried.text
+    assert 'name="ab_share" type="number" min="5" max="50" value="33"' in tried.text

@@ -180,6 +180,7 @@ def ab_test(issue_id: int):
     except (NewsletterError, ValueError) as exc:
         db.session.rollback()
         flash(f"A/B test not saved: {exc}")
+        return _issue_page(found, status=422)  # the form as it was typed, to mend
     return _to_editor(found)
 
 

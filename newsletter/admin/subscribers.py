@@ -69,7 +69,8 @@ def _either_form(query: str) -> str:
 
 
 @bp.get("/subscribers")
-def subscribers():
+def subscribers(typed: dict | None = None, answer: int = 200):
+    """The search and its page; `typed`, an add form refused, shown again as it was typed."""
     query, slug, status = (request.args.get(k, "").strip() for k in ("q", "list", "status"))
     after = request.args.get("after", 0, type=database_int)
     select = sa.select(Subscriber)
@@ -103,7 +104,8 @@ def subscribers():
         slug=slug,
         status=status,
         next_after=subscribers[-1].id if len(subscribers) == PAGE else None,
-    )
+        typed=typed or {},
+    ), answer
 
 
 def _attribute_keys(subscribers: list[Subscriber]) -> list[str]:
@@ -128,6 +130,7 @@ def add_subscriber():
         flash("Added." if added else "Not added: the address is on the suppression list.")
     except InvalidEmail as exc:
         flash(f"Not added: {exc}")
+        return subscribers(typed=request.form, answer=422)  # what was typed stays
     return redirect(url_for("admin.subscribers"))
 
 

@@ -28,6 +28,7 @@ def _users_page(error: str | None = None, **invitation):
         language=request.form.get("language") or DEFAULT_LOCALE,
         error=error,
         email=request.form.get("email", "") if error else "",
+        role=request.form.get("role", "editor") if error else "editor",
         **invitation,
     ), (422 if error else 200)
 
