@@ -42,6 +42,7 @@ def test_invalid_list_fields_are_shown_and_nothing_is_saved(editor_client):
     answer = editor_client.post("/admin/lists/new", data=bad)
     assert answer.status_code == 422
     assert "from_email" in answer.text and "timezone" in answer.text
+    assert "not a time zone name" in answer.text and "Value error" not in answer.text
     assert MailingList.query.count() == 0
 
 

@@ -11,9 +11,9 @@ import pytest
 from conftest import wait_until
 
 from newsletter import suppression
-from newsletter.subscriptions.embed import embed_snippet
 from newsletter.extensions import db, limiter
 from newsletter.models import MailingList, Subscriber, Subscription
+from newsletter.subscriptions.embed import embed_snippet
 
 THANKS = "Check your inbox"
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")

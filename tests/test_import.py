@@ -569,3 +569,10 @@ def test_a_workbook_uploaded_as_it_is_is_told_to_be_saved_as_csv(
     answer = editor_client.get(staged, follow_redirects=True)
     assert f"This is a spreadsheet workbook ({kind}), not a CSV file" in answer.text
     assert "Save it as CSV" in answer.text
+
+
+def test_a_spreadsheet_s_empty_rows_are_no_one_and_no_mistake(upload):
+    """Google Sheets writes ",," for its empty rows: each was a rejected "missing email"."""
+    report = upload("email,name,city\nana@example.org,Ana,\n,,\n , ,\nbob@example.org,,\n,,\n")
+    assert (report["total"], report["imported"], report["rejected"]) == (2, 2, 0)
+    assert report["errors"] == []

@@ -493,3 +493,16 @@ def test_gunicorn_access_log_keeps_link_tokens_out(backends, weekly, tmp_path):
     assert not any(token in text for token in signed)
     for kind in ("confirm", "unsubscribe", "preferences"):
         assert f"/{kind}/[token]" in text
+
+
+def test_too_many_sign_in_requests_get_a_page_that_says_so_and_leads_back(app, client):
+    """It was a bare "Too Many Requests: 20 per 1 minute" whose one button led a signed-out
+    person to the dashboard."""
+    app.config["SIGN_IN_RATE_LIMIT"] = "2 per minute"
+    limiter.reset()
+    form = {"csrf_token": csrf(client.get("/admin/login").text), "email": "a@example.org"}
+    for _ in range(3):
+        answer = client.post("/admin/login", data=form | {"password": "wrong password!"})
+    assert answer.status_code == 429
+    assert "Too many tries" in answer.text and "Wait a minute" in answer.text
+    assert "Back to signing in" in answer.text and "Back to the dashboard" not in answer.text

@@ -39,7 +39,10 @@ def _form_values() -> dict:
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
-    return {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()}
+    # pydantic's "Value error, " is how it names our own check's words: they stand alone.
+    return {
+        ".".join(map(str, e["loc"])): e["msg"].removeprefix("Value error, ") for e in exc.errors()
+    }
 
 
 @bp.get("/lists")

@@ -206,6 +206,8 @@ def _rows(raw, mapping: dict[str, str] | None, encoding: str | None) -> Iterator
         except csv.Error as exc:  # this row only; the reader goes on at the next line
             yield number, {}, f"unreadable row: {exc}"
             continue
+        if not any(isinstance(v, str) and v.strip() for v in row.values()):
+            continue  # ",,,": a spreadsheet's empty row, no one's, and no mistake to report
         row.pop("ignore", None)
         email = row.get("email")
         if email and ">" in email:  # written with its name
