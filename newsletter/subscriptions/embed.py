@@ -1,4 +1,5 @@
-"""POST /embed/<slug>: the subscribe form pasted on the organisation's own site posts here.
+"""The subscribe form pasted on the organisation's own site (embed_snippet, which the admin
+shows) and POST /embed/<slug>, where it posts.
 
 A form on another site cannot carry our CSRF token, so this view goes without one; the
 honeypot and the subscribe form's rate limit stand in for it, and as on our own form every
