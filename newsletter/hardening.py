@@ -63,20 +63,28 @@ def database_int(value: str) -> int:
 
 
 def has_nul(value) -> bool:
-    """A NUL anywhere in a string, or in the keys and values of parsed JSON."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
+    """A NUL anywhere in a string, or in the keys and values of parsed JSON; walked without
+    recursion, as JSON may nest as deep as its parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
     return False
 
 
 def _refuse_nul():
     # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    body = request.get_json(silent=True) if request.is_json else None
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:  # 30 KB of "[[[[…": Python's parser gives up, on any address
+        abort(400, "The JSON body is nested too deeply.")
     if has_nul(request.path) or has_nul(dict(fields)) or has_nul(body):
         abort(400, "The request contains a NUL character.")
 

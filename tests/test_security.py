@@ -231,6 +231,21 @@ def test_nul_characters_are_refused_not_a_server_error(client, api_headers, edit
     assert client.get("/subscribe/we%00ekly").status_code == 400
 
 
+@pytest.mark.parametrize("depth", [900, 5_000, 100_000])
+@pytest.mark.parametrize("path", ["/subscribe/weekly", "/api/v1/lists", "/admin/login", "/nowhere"])
+def test_json_nested_past_any_use_is_a_400_on_any_address_with_no_token(
+    client, weekly, path, depth
+):
+    """30 KB of "[[[[…" was a 500 on every address, token or not, and a thousand lines of
+    traceback in the log each time: the NUL check walked it by recursion, and past Python's
+    limit its parser raised RecursionError."""
+    body = "[" * depth + "]" * depth
+    answer = client.post(path, data=body, content_type="application/json")
+    assert answer.status_code in (400, 401, 404, 405), answer.status_code
+    wrapped = '{"a": "\\u0000", "b": ' + "[" * 800 + "]" * 800 + "}"
+    assert client.post(path, data=wrapped, content_type="application/json").status_code == 400
+
+
 def test_numbers_past_any_id_in_a_query_are_no_server_error(
     client, api_headers, editor_client, weekly
 ):
