@@ -102,12 +102,37 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_NAME_MAX = 100  # the column's
+
+
 def create_token(user: User, name: str = "") -> str:
     """A new API token; the plain value is shown once and never stored."""
+    if len(name) > TOKEN_NAME_MAX:
+        raise AccountError(f"a token's name can be at most {TOKEN_NAME_MAX} characters")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name))
     db.session.commit()
     return token
+
+
+def tokens_of(user: User | None = None) -> list[ApiToken]:
+    """Every token, or one user's, oldest first: what they are for, never their value."""
+    query = sa.select(ApiToken).order_by(ApiToken.id)
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def revoke_token(token_id: int) -> str:
+    """The token stops working at once: its row goes, and with it the hash it matched.
+    What it was, in words."""
+    found = db.session.get(ApiToken, token_id)
+    if found is None:
+        raise AccountError(f"there is no token {token_id}")
+    said = f"token {found.id} ({found.name or 'no name'}) of {found.user.email}"
+    db.session.delete(found)
+    db.session.commit()
+    return said
 
 
 def user_for_token(token: str) -> User | None:

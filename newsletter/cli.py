@@ -51,15 +51,47 @@ def tokens():
     pass
 
 
+def _user(email: str):
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user {email}; create one with `newsletter users create`.")
+    return user
+
+
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
 @with_appcontext
 def create_token(email: str, name: str):
-    user = accounts.find_user(email)
-    if user is None:
-        raise click.ClickException(f"No user {email}; create one with `newsletter users create`.")
-    click.echo(accounts.create_token(user, name))
+    """Print a new API token for the user EMAIL (shown once, stored hashed)."""
+    try:
+        click.echo(accounts.create_token(_user(email), name))
+    except NewsletterError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@tokens.command("list")
+@click.argument("email", required=False)
+@with_appcontext
+def list_tokens(email: str | None):
+    """Every API token (or EMAIL's): its number, whose, what for, made and last used."""
+    for token in accounts.tokens_of(_user(email) if email else None):
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M} UTC" if token.last_used_at else "never"
+        click.echo(
+            f"{token.id}\t{token.user.email}\t{token.name or '-'}\t"
+            f"made {token.created_at:%Y-%m-%d}\tlast used {used}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token(token_id: int):
+    """Stop the API token numbered TOKEN_ID (see `tokens list`) from working, at once."""
+    try:
+        click.echo(f"Revoked {accounts.revoke_token(token_id)}")
+    except NewsletterError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(help="DKIM signing keys.")

@@ -57,6 +57,38 @@ def test_tokens_create_for_an_unknown_user_fails_clearly(runner):
     assert result.exit_code != 0 and "No user" in result.output
 
 
+def test_a_token_is_listed_without_its_value_and_revoked_at_once(runner, client):
+    """A leaked token worked for good: nothing listed or revoked them."""
+    from builders import user
+
+    user("writer@example.org")
+    token = runner.invoke(args=["tokens", "create", "writer@example.org", "--name", "CMS ۱"])
+    value = token.output.strip()
+    headers = {"Authorization": f"Bearer {value}"}
+    assert client.get("/api/v1/lists", headers=headers).status_code == 200
+    listed = runner.invoke(args=["tokens", "list"])
+    assert listed.exit_code == 0 and "writer@example.org\tCMS ۱" in listed.output
+    assert value not in listed.output and "last used 20" in listed.output
+    number = listed.output.split("\t")[0]
+    revoked = runner.invoke(args=["tokens", "revoke", number])
+    assert revoked.exit_code == 0, revoked.output
+    assert f"Revoked token {number} (CMS ۱) of writer@example.org" in revoked.output
+    assert client.get("/api/v1/lists", headers=headers).status_code == 401
+    again = runner.invoke(args=["tokens", "revoke", number])
+    assert again.exit_code == 1 and f"there is no token {number}" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_a_token_s_name_past_its_column_is_a_clear_error(runner):
+    """On PostgreSQL a 150-character name was a traceback (its column holds 100)."""
+    from builders import user
+
+    user("writer@example.org")
+    result = runner.invoke(args=["tokens", "create", "writer@example.org", "--name", "x" * 150])
+    assert result.exit_code == 1 and "at most 100 characters" in result.output
+    assert ApiToken.query.count() == 0
+
+
 def test_api_calls_without_or_with_a_bad_token_are_401(client):
     for headers in ({}, {"Authorization": "Bearer nl_wrong"}, {"Authorization": "Basic x"}):
         answer = client.get("/api/v1/lists", headers=headers)
