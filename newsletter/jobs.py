@@ -8,8 +8,13 @@ Services never import the worker: this module sits below both.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from flask import current_app
+from kombu.exceptions import KombuError
+
+log = logging.getLogger(__name__)
 
 
 class Job:
@@ -20,6 +25,15 @@ class Job:
         """Queue the job; returns its id."""
         celery = current_app.extensions["celery"]
         return celery.send_task(self.name, args=args, countdown=countdown).id
+
+    def nudge(self, *args) -> None:
+        """Queue the job if the broker takes it; if not, say so in the log and go on. For jobs
+        beat runs anyway (dispatching due issues): the caller's change is committed, and an
+        error here answered "send now" with a 500 while the issue went out all the same."""
+        try:
+            self.delay(*args)
+        except (KombuError, OSError) as exc:
+            log.warning("%s not queued (%s): beat will run it", self.name, exc)
 
     def task(self, **options):
         """Decorate the function that does the job (in worker/tasks.py)."""

@@ -7,6 +7,7 @@ from builders import error_of
 from conftest import wait_until
 
 from newsletter import lists
+from newsletter.extensions import db
 from newsletter.models import Issue
 
 NEW_LIST = {
@@ -257,3 +258,16 @@ def test_scheduling_is_rejected_for_unknown_issues(api):
     send_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     answer = api.post("/issues/999999/schedule", {"send_at": send_at})
     assert answer.status_code == 404 and error_of(answer)["code"] == "not_found"
+
+
+def test_send_now_with_the_broker_down_answers_what_is_true(draft, make_app, api_headers):
+    """ "Send now" committed the issue as due, then failed to queue its dispatch and answered
+    500, while beat sent it all the same; a client retrying got a 409. Now it answers 200:
+    the issue is due, and beat dispatches it within its interval."""
+    broker_down = make_app(BROKER_URL="redis://127.0.0.1:1/0")
+    answer = broker_down.test_client().post(
+        f"/api/v1/issues/{draft['id']}/send", headers=api_headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json["status"] == "scheduled"
+    assert db.session.get(Issue, draft["id"]).send_at is not None

@@ -108,7 +108,7 @@ def send_issue_now(issue: Issue) -> None:
     _transition(
         issue, (IssueStatus.DRAFT, IssueStatus.SCHEDULED), IssueStatus.SCHEDULED, send_at=utcnow()
     )
-    jobs.dispatch_due_issues.delay()
+    jobs.dispatch_due_issues.nudge()  # due now: beat dispatches it within its interval anyway
 
 
 def pause_issue(issue: Issue) -> None:
