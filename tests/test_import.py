@@ -576,3 +576,18 @@ def test_a_spreadsheet_s_empty_rows_are_no_one_and_no_mistake(upload):
     report = upload("email,name,city\nana@example.org,Ana,\n,,\n , ,\nbob@example.org,,\n,,\n")
     assert (report["total"], report["imported"], report["rejected"]) == (2, 2, 0)
     assert report["errors"] == []
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Email Address,First Name,Last Name,City", "ایمیل,نام,نام خانوادگی,شهر"],
+    ids=["mailchimp", "persian"],
+)
+def test_the_api_reads_columns_as_the_mapping_screen_first_guesses_them(upload, heading):
+    """Through the API (no mapping screen) these files had "no 'email' column", or their two
+    name columns became attributes and the name stayed empty."""
+    report = upload(f"{heading}\nsara@example.org,سارا,رضایی,تهران\n")
+    assert (report["status"], report["imported"]) == ("done", 1), report
+    sara = Subscriber.query.one()
+    assert (sara.email, sara.name) == ("sara@example.org", "سارا رضایی")
+    assert list(sara.attributes.values()) == ["تهران"]

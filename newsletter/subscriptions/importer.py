@@ -107,9 +107,16 @@ def queue_import(
 def start_import(
     mailing_list: MailingList, upload, preconfirm: bool, encoding: str | None = None
 ) -> Import:
-    """Save and queue at once, for files whose columns are already email and name."""
+    """Save and queue at once (the API's import), its columns read as the mapping screen
+    would first guess them: "Email Address", "ایمیل", a given and a family name. Read by
+    their headings alone, those were attributes, and the name was left empty."""
     record = stage_import(mailing_list, upload, preconfirm, encoding)
-    queue_import(record)
+    try:
+        found = preview(record)
+    except (UnreadableFile, UnicodeError):
+        found = None  # the job says why the file cannot be read, in the import's report
+    guessed = columns.guess_mapping(found.header, found.rows) if found else {}
+    queue_import(record, guessed if list(guessed.values()).count("email") == 1 else None)
     return record
 
 
