@@ -271,3 +271,24 @@ def test_send_now_with_the_broker_down_answers_what_is_true(draft, make_app, api
     assert answer.status_code == 200, answer.text
     assert answer.json["status"] == "scheduled"
     assert db.session.get(Issue, draft["id"]).send_at is not None
+
+
+def test_attributes_the_api_keeps_are_what_an_export_imports_back(api, client, api_headers):
+    """A value of 140,000 characters (or 2 MB) was kept, and the list's export no longer
+    imported: the import takes a field of 131,072 at most."""
+    api.post("/lists", NEW_LIST)
+    made = api.post("/subscribers", {"email": "ana@example.org", "lists": ["weekly"]}).json
+    path = f"/subscribers/{made['id']}"
+    for attributes in (
+        {"note": "y" * 140_000},
+        {"x" * 101: "too long a name"},
+        {f"k{n}": n for n in range(101)},
+        {"deep": {"note": ["y" * 140_000]}},
+    ):
+        refused = api.patch(path, {"attributes": attributes})
+        assert refused.status_code == 422, list(attributes)[:1]
+        assert "attributes" in refused.json["error"]["fields"]
+    kept = {"note": "ی" * 131_000, "city": "تهران", "tags": ["a", "b"]}
+    assert api.patch(path, {"attributes": kept}).status_code == 200
+    exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers)
+    assert exported.status_code == 200 and "ی" * 131_000 in exported.text

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from flask import request
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.common import get_or_404, invalid, parse, route
@@ -14,7 +14,12 @@ from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber, Subscription
 from newsletter.statuses import SubscriberStatus
 from newsletter.subscriptions import service
+from newsletter.subscriptions.export import attribute_text
+from newsletter.subscriptions.importer import FIELD_LIMIT
 from newsletter.subscriptions.shapes import subscriber_json
+
+# What an export's columns and an import's fields hold, so that an export imports back.
+ATTRIBUTES_MAX, KEY_MAX = 100, 100
 
 
 class NewSubscriber(BaseModel):
@@ -33,11 +38,25 @@ class DeliveryChange(BaseModel):
 class SubscriberChanges(BaseModel):
     name: OneLine | None = Field(None, max_length=200)
     status: str | None = Field(None, pattern="^(active|blocklisted)$")
-    attributes: dict | None = None
+    attributes: dict | None = Field(None, max_length=ATTRIBUTES_MAX)
     time_zone: str | None = Field(None, max_length=64)  # "" for the list's
     locale: str | None = Field(None, max_length=16)  # "" for the list's
     no_tracking: StrictBool | None = None
     subscriptions: list[DeliveryChange] | None = Field(None, max_length=100)
+
+    @field_validator("attributes")
+    @classmethod
+    def _importable(cls, value: dict | None) -> dict | None:
+        """Each attribute as an export's cell holds it, which an import takes back: a value
+        of 140,000 characters was kept, and the export of it no longer imported."""
+        for key, item in (value or {}).items():
+            if len(key) > KEY_MAX:
+                raise ValueError(f"an attribute's name can be at most {KEY_MAX} characters")
+            if len(attribute_text(item)) > FIELD_LIMIT:
+                raise ValueError(
+                    f"the attribute {key[:40]!r} is longer than {FIELD_LIMIT} characters"
+                )
+        return value
 
 
 class Leave(BaseModel):
