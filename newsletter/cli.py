@@ -46,6 +46,10 @@ def create_user(email: str, role: str, password_stdin: bool):
     click.echo(f"Created {user.role} {user.email}")
 
 
+# A port a socket can take: 99999 was a traceback from deep in the server.
+PORT = click.IntRange(1, 65535)
+
+
 @click.group(help="API tokens.")
 def tokens():
     pass
@@ -107,8 +111,11 @@ def dkim_key(path: str):
     if Path(path).exists():
         raise click.ClickException(f"{path} exists; keys are not overwritten.")
     pem, record = signing.new_key()
-    Path(path).touch(mode=0o600)
-    Path(path).write_bytes(pem)
+    try:
+        Path(path).touch(mode=0o600)
+        Path(path).write_bytes(pem)
+    except OSError as exc:  # no such folder, no right to write there
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from exc
     config = current_app.config
     click.echo(f"Set NEWSLETTER_DKIM_KEY_FILE={path}, then publish this TXT record:")
     click.echo(f'{config["DKIM_SELECTOR"]}._domainkey.{config["DKIM_DOMAIN"]}. IN TXT "{record}"')
@@ -116,8 +123,8 @@ def dkim_key(path: str):
 
 @click.command(help="Run the web app on gunicorn.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256))
 def serve(host: str, port: int, workers: int):
     from gunicorn.app.base import BaseApplication
 
@@ -175,7 +182,7 @@ def _beat_schedule_file() -> str:
 
 @click.command(help="Everything in one command on the embedded defaults.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=PORT)
 @with_appcontext
 def dev(host: str, port: int):
     from flask_migrate import upgrade

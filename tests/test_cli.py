@@ -171,3 +171,31 @@ def test_the_schema_check_tells_an_old_database_from_a_new_one(tmp_path, monkeyp
             connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
         assert "(9999) is newer than this version knows" in schema.mismatch()
         db.engine.dispose()
+
+
+@pytest.mark.slow  # a server that cannot listen is given up on after aiosmtpd's wait
+def test_commands_given_what_cannot_work_say_why_in_a_line(app, runner, tmp_path):
+    """Each was a traceback: a port past 65535, a port taken, an address this machine does
+    not have, a key file in a folder that does not exist."""
+    import socket
+
+    app.config["BOUNCE_DOMAIN"] = "bounces.example.org"
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        cases = [
+            (["bounces", "serve", "--port", "99999"], 2, "99999 is not in the range"),
+            (["bounces", "serve", "--port", str(port)], 1, f"Cannot listen on 127.0.0.1:{port}"),
+            (["bounces", "serve", "--host", "192.0.2.1", "--port", str(port)], 1, "Cannot listen"),
+            (["dkim", "key", str(tmp_path / "no" / "such" / "key.pem")], 1, "Cannot write"),
+            (["serve", "--port", "99999"], 2, "99999 is not in the range"),
+            (["serve", "--workers", "0"], 2, "0 is not in the range"),
+        ]
+        for args, code, words in cases:
+            result = runner.invoke(args=args)
+            assert result.exit_code == code and words in result.output, (args, result.output)
+            assert "Traceback" not in result.output
+    finally:
+        taken.close()

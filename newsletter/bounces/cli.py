@@ -26,7 +26,7 @@ def bounces():
 
 @bounces.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=2526, show_default=True, type=int)
+@click.option("--port", default=2526, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (for a local MTA) rather than SMTP.")
 @with_appcontext
 def serve_bounces(host: str, port: int, lmtp: bool):
@@ -38,7 +38,14 @@ def serve_bounces(host: str, port: int, lmtp: bool):
         )
     schema.require_current()
     server = BounceServer(app, host, port, lmtp=lmtp)
-    server.start()
+    try:
+        server.start()
+    except OSError as exc:  # the port taken, or an address this machine does not have
+        raise click.ClickException(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    except RuntimeError as exc:  # aiosmtpd's word for a server that did not come up
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc}") from exc
     protocol = "LMTP" if lmtp else "SMTP"
     click.echo(f"Taking bounces for {server.handler.domain} over {protocol} on {host}:{port}")
     stop = threading.Event()
