@@ -1,12 +1,22 @@
 """The `newsletter` command: the app's commands, with the app made when one needs it."""
 
+import click
 from flask.cli import FlaskGroup
 
 from newsletter import create_app
 
 
+def _app():
+    """The app; a setting that cannot work is one line saying which and why (a bad number,
+    no secret key on a shared database), where it was a traceback of dozens of lines."""
+    try:
+        return create_app()
+    except (ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def main() -> None:
-    cli = FlaskGroup(create_app=create_app, help="Self-hosted weekly-digest newsletter.")
+    cli = FlaskGroup(create_app=_app, help="Self-hosted weekly-digest newsletter.")
     cli.main(prog_name="newsletter")
 
 

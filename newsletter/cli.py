@@ -47,7 +47,7 @@ def create_user(email: str, role: str, password_stdin: bool):
 
 
 # A port a socket can take: 99999 was a traceback from deep in the server.
-PORT = click.IntRange(1, 65535)
+PORT = click.IntRange(0, 65535)  # 0: any free port
 
 
 @click.group(help="API tokens.")

@@ -67,6 +67,22 @@ def _oauth() -> dict:
     return found
 
 
+def _read(name: str, default: str, kind: type, what: str):
+    value = _env(name, default)
+    try:
+        return kind(value)
+    except ValueError:  # "could not convert string to float" named no variable
+        raise ValueError(f"{ENV_PREFIX}{name} must be {what}, not {value!r}") from None
+
+
+def _whole(name: str, default: str) -> int:
+    return _read(name, default, int, "a whole number")
+
+
+def _real(name: str, default: str) -> float:
+    return _read(name, default, float, "a number")
+
+
 def _count(name: str, default: str) -> int:
     """A whole number of at least one: a batch, a window or a connection that carries
     nothing would never move the send."""
@@ -143,23 +159,23 @@ def load(instance: Path) -> dict:
         # The organisation's postal address, for lists created without their own.
         "POSTAL_ADDRESS": _env("POSTAL_ADDRESS"),
         # Soft bounces: the score halves every this many days; at the threshold, no more mail.
-        "BOUNCE_HALF_LIFE": float(_env("BOUNCE_HALF_LIFE", "30")),
-        "BOUNCE_THRESHOLD": float(_env("BOUNCE_THRESHOLD", "3")),
+        "BOUNCE_HALF_LIFE": _real("BOUNCE_HALF_LIFE", "30"),
+        "BOUNCE_THRESHOLD": _real("BOUNCE_THRESHOLD", "3"),
         # This many refusals of our mail by one receiving domain within the window (seconds),
         # for one issue, pause the issue; 0 never pauses.
-        "SENDER_REFUSALS_PAUSE": int(_env("SENDER_REFUSALS_PAUSE", "20")),
-        "SENDER_REFUSALS_WINDOW": float(_env("SENDER_REFUSALS_WINDOW", "3600")),
-        "SENDER_REFUSALS_HOLD": float(_env("SENDER_REFUSALS_HOLD", "21600")),
-        "SENDER_REFUSALS_DOMAINS": int(_env("SENDER_REFUSALS_DOMAINS", "3")),
+        "SENDER_REFUSALS_PAUSE": _whole("SENDER_REFUSALS_PAUSE", "20"),
+        "SENDER_REFUSALS_WINDOW": _real("SENDER_REFUSALS_WINDOW", "3600"),
+        "SENDER_REFUSALS_HOLD": _real("SENDER_REFUSALS_HOLD", "21600"),
+        "SENDER_REFUSALS_DOMAINS": _whole("SENDER_REFUSALS_DOMAINS", "3"),
         # Dead addresses en masse (bounces/breaker.py): this share of an issue's copies, and
         # at least this many, coming back as dead addresses is our fault; 0 never trips.
-        "DEAD_ADDRESSES_PAUSE": int(_env("DEAD_ADDRESSES_PAUSE", "10")),
-        "DEAD_ADDRESSES_SHARE": float(_env("DEAD_ADDRESSES_SHARE", "0.2")),
+        "DEAD_ADDRESSES_PAUSE": _whole("DEAD_ADDRESSES_PAUSE", "10"),
+        "DEAD_ADDRESSES_SHARE": _real("DEAD_ADDRESSES_SHARE", "0.2"),
         # imaps://user:password@host/INBOX or pop3s://…: polled by beat for bounces.
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         # Set, the mailbox's user signs in with XOAUTH2 and a token from this endpoint.
         **_oauth(),
-        "BOUNCE_POLL_INTERVAL": float(_env("BOUNCE_POLL_INTERVAL", "300")),
+        "BOUNCE_POLL_INTERVAL": _real("BOUNCE_POLL_INTERVAL", "300"),
         # Posts by email: only Authentication-Results headers with this authserv-id (the MTA
         # in front of `bounces serve`, which removes forged ones) are believed; unset, every
         # message to a posts address waits for an editor.
@@ -168,45 +184,45 @@ def load(instance: Path) -> dict:
         # <selector>._domainkey.<domain>.
         "DKIM_KEY_FILE": _env("DKIM_KEY_FILE"),
         "DKIM_SELECTOR": _env("DKIM_SELECTOR", "newsletter"),
-        "CONFIRM_MAX_AGE": int(_env("CONFIRM_MAX_AGE", str(7 * 24 * 3600))),
-        "PREFERENCES_MAX_AGE": int(_env("PREFERENCES_MAX_AGE", str(365 * 24 * 3600))),
+        "CONFIRM_MAX_AGE": _whole("CONFIRM_MAX_AGE", str(7 * 24 * 3600)),
+        "PREFERENCES_MAX_AGE": _whole("PREFERENCES_MAX_AGE", str(365 * 24 * 3600)),
         "BATCH_SIZE": _count("BATCH_SIZE", "2000"),
         # Beat starts due issues and restarts stopped sends this often.
-        "BEAT_INTERVAL": float(_env("BEAT_INTERVAL", "10")),
+        "BEAT_INTERVAL": _real("BEAT_INTERVAL", "10"),
         # Queued clicks and opens (with Redis) reach the database this often.
-        "CLICK_DRAIN_INTERVAL": float(_env("CLICK_DRAIN_INTERVAL", "5")),
-        "FEED_POLL_INTERVAL": float(_env("FEED_POLL_INTERVAL", "900")),
-        "FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "20")),
+        "CLICK_DRAIN_INTERVAL": _real("CLICK_DRAIN_INTERVAL", "5"),
+        "FEED_POLL_INTERVAL": _real("FEED_POLL_INTERVAL", "900"),
+        "FEED_TIMEOUT": _real("FEED_TIMEOUT", "20"),
         # One fetch of a feed, redirects and all, however slowly the server sends.
-        "FEED_DEADLINE": float(_env("FEED_DEADLINE", "60")),
+        "FEED_DEADLINE": _real("FEED_DEADLINE", "60"),
         # How long "fetch now" waits for the worker before answering 202 with the job.
-        "FEED_FETCH_WAIT": float(_env("FEED_FETCH_WAIT", "15")),
-        "FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),
-        "FEED_MAX_ITEMS": int(_env("FEED_MAX_ITEMS", "200")),
+        "FEED_FETCH_WAIT": _real("FEED_FETCH_WAIT", "15"),
+        "FEED_MAX_BYTES": _whole("FEED_MAX_BYTES", str(5 * 1024 * 1024)),
+        "FEED_MAX_ITEMS": _whole("FEED_MAX_ITEMS", "200"),
         # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.
         "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
-        "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "30")),
+        "SMTP_TIMEOUT": _real("SMTP_TIMEOUT", "30"),
         # What one SMTP session carries before the next is opened (Exim refuses more than
         # 1,000 by default).
         "SMTP_MESSAGES_PER_CONNECTION": _count("SMTP_MESSAGES_PER_CONNECTION", "1000"),
         # A live batch renews its rows every third of this; a dead one's come back after it.
-        "CLAIM_LEASE": float(_env("CLAIM_LEASE", "15")),
+        "CLAIM_LEASE": _real("CLAIM_LEASE", "15"),
         # Batches of one issue in flight at once, across all workers.
         "SEND_PARALLEL": _count("SEND_PARALLEL", "8"),
         # Results are written every this many messages: at most this many repeats per
         # killed worker.
         "SEND_WINDOW": _count("SEND_WINDOW", "50"),
-        "RATE_PER_SECOND": int(_env("RATE_PER_SECOND", "0")),
-        "RATE_PER_HOUR": int(_env("RATE_PER_HOUR", "0")),
-        "PAUSE_AFTER_ERRORS": int(_env("PAUSE_AFTER_ERRORS", "100")),
-        "AUTOPILOT_LEAD_HOURS": float(_env("AUTOPILOT_LEAD_HOURS", "3")),
+        "RATE_PER_SECOND": _whole("RATE_PER_SECOND", "0"),
+        "RATE_PER_HOUR": _whole("RATE_PER_HOUR", "0"),
+        "PAUSE_AFTER_ERRORS": _whole("PAUSE_AFTER_ERRORS", "100"),
+        "AUTOPILOT_LEAD_HOURS": _real("AUTOPILOT_LEAD_HOURS", "3"),
         # A send nothing has moved for this long (its queue lost with the broker) restarts.
-        "STALL_AFTER": float(_env("STALL_AFTER", "30")),
-        "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "8")),
-        "SEND_RETRY_BASE": float(_env("SEND_RETRY_BASE", "30")),
+        "STALL_AFTER": _real("STALL_AFTER", "30"),
+        "MAX_ATTEMPTS": _whole("MAX_ATTEMPTS", "8"),
+        "SEND_RETRY_BASE": _real("SEND_RETRY_BASE", "30"),
         "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
-        "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        "PROXY_COUNT": _whole("PROXY_COUNT", "0"),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         # A form's security token lasts a day, not Flask-WTF's hour: a reader who left the
         # subscribe form open over lunch could not send it.

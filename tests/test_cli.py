@@ -134,13 +134,22 @@ def test_dev_seeds_an_admin_a_token_and_a_list_once(app):
     "command", [["worker"], ["beat"], ["serve", "--port", "0"], ["bounces", "serve"]]
 )
 def test_a_long_running_command_on_a_database_never_upgraded_says_what_to_do(tmp_path, command):
+    done = _newsletter(tmp_path, *command)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "The database has no schema yet: run `newsletter db upgrade`." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _newsletter(tmp_path, *command: str, **settings: str) -> subprocess.CompletedProcess:
+    """`newsletter COMMAND` as its own process, on a new SQLite database in tmp_path."""
     env = {
         **os.environ,
         "NEWSLETTER_INSTANCE_PATH": str(tmp_path / "instance"),
         "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
         "NEWSLETTER_BOUNCE_DOMAIN": "bounces.example.org",
+        **{f"NEWSLETTER_{name}": value for name, value in settings.items()},
     }
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "newsletter", *command],
         cwd=tmp_path,
         env=env,
@@ -148,8 +157,29 @@ def test_a_long_running_command_on_a_database_never_upgraded_says_what_to_do(tmp
         text=True,
         timeout=60,
     )
-    assert done.returncode == 1, done.stderr[-2000:]
-    assert "The database has no schema yet: run `newsletter db upgrade`." in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "setting, value, words",
+    [
+        ("BEAT_INTERVAL", "abc", "NEWSLETTER_BEAT_INTERVAL must be a number, not 'abc'"),
+        ("SMTP_TIMEOUT", "30s", "NEWSLETTER_SMTP_TIMEOUT must be a number, not '30s'"),
+        ("BATCH_SIZE", "abc", "NEWSLETTER_BATCH_SIZE must be a whole number"),
+        ("BOUNCES_BY_ADDRESS", "maybe", "NEWSLETTER_BOUNCES_BY_ADDRESS must be yes or no"),
+        (
+            "BOUNCE_MAILBOX_OAUTH_TOKEN_URL",
+            "http://login.example.org/token",
+            "NEWSLETTER_BOUNCE_MAILBOX_OAUTH_TOKEN_URL must be an https:// URL",
+        ),
+    ],
+)
+def test_a_setting_that_cannot_work_is_one_line_not_a_traceback(tmp_path, setting, value, words):
+    """Each was a traceback of 24 to 153 lines; "could not convert string to float" named
+    no setting at all."""
+    done = _newsletter(tmp_path, "db", "upgrade", **{setting: value})
+    assert done.returncode == 1
+    assert f"Error: {words}" in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
 
 

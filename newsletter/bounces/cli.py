@@ -26,7 +26,7 @@ def bounces():
 
 @bounces.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=2526, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=2526, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (for a local MTA) rather than SMTP.")
 @with_appcontext
 def serve_bounces(host: str, port: int, lmtp: bool):
