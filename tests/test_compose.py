@@ -78,3 +78,11 @@ def test_the_dkim_key_is_mounted_read_only_where_the_setting_points(compose_conf
         environment = _environment(compose_config[name])
         assert environment["NEWSLETTER_DKIM_KEY_FILE"] == KEY_FILE, name
         assert _mounts(compose_config[name]).get(str(Path(KEY_FILE).parent)) is True, name
+
+
+def test_the_bounce_server_starts_only_when_asked_for(compose_config):
+    """Without NEWSLETTER_BOUNCE_DOMAIN it refuses to start, and `restart: unless-stopped`
+    restarted it for ever: it is in a profile of its own, which `up` leaves out unless
+    named (`--profile bounces`)."""
+    assert compose_config["bounces"].get("profiles") == ["bounces"]
+    assert all(not compose_config[name].get("profiles") for name in APP_SERVICES[:-1])
