@@ -38,6 +38,16 @@ def draft(api):
     ).json
 
 
+def test_every_list_field_the_api_takes_it_gives_back(api):
+    """calendar, each_post and each_post_hold were written by PATCH and never read back."""
+    made = api.post("/lists", NEW_LIST).json
+    changes = {"calendar": "persian", "language": "fa", "each_post": True, "each_post_hold": 45}
+    changed = api.patch(f"/lists/{made['id']}", changes)
+    assert changed.status_code == 200, changed.text
+    for answer in (changed.json, api.get(f"/lists/{made['id']}").json):
+        assert {name: answer[name] for name in changes} == changes
+
+
 def test_create_list_answers_201_with_id_and_slug(api):
     answer = api.post("/lists", NEW_LIST)
     assert answer.status_code == 201

@@ -13,9 +13,10 @@ from newsletter.sending import ab, ledger
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
-    "send_time timezone language direction footer postal_address autopilot autopilot_send "
-    "embed_return_urls track_clicks track_opens track_subscribers"
-).split()
+    "send_time timezone language direction calendar footer postal_address autopilot "
+    "autopilot_send each_post each_post_hold embed_return_urls track_clicks track_opens "
+    "track_subscribers"
+).split()  # every field a list's body can set is read back (calendar and each_post were not)
 
 
 def list_json(mailing_list: MailingList) -> dict:
@@ -201,6 +202,9 @@ LIST = schema(
     name="string",
     opt_in="string",
     embed_return_urls="string",
+    calendar="string",
+    each_post="boolean",
+    each_post_hold="integer",
 )
 FEED = schema("id", id="integer", url="string", last_error=NULLABLE_STRING)
 POST = schema("id", id="integer", title="string", url="string")
