@@ -1,7 +1,7 @@
 """The home page and the health check."""
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from newsletter.extensions import db
 from newsletter.models import MailingList
@@ -19,8 +19,34 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """200 {"status": "ok"} when the database and the broker answer; else 503, saying which
+    did not (a database gone was a 500 page in HTML, a broker gone went unseen)."""
+    failed = {name: why for name, check in CHECKS.items() if (why := _fails(check))}
+    if failed:
+        return {"status": "unavailable", **failed}, 503
     return {"status": "ok"}
+
+
+def _database() -> None:
+    db.session.execute(sa.text("SELECT 1"))
+
+
+def _broker() -> None:
+    with current_app.extensions["celery"].connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS = {"database": _database, "broker": _broker}
+
+
+def _fails(check) -> str | None:
+    """Why a check failed, in a line (the exception's kind: never a password in a URL)."""
+    try:
+        check()
+    except Exception as exc:  # any failure is "unavailable", said by its kind
+        db.session.rollback()
+        return type(exc).__name__
+    return None
 
 
 @bp.get("/favicon.ico")

@@ -229,3 +229,18 @@ def test_commands_given_what_cannot_work_say_why_in_a_line(app, runner, tmp_path
             assert "Traceback" not in result.output
     finally:
         taken.close()
+
+
+@pytest.mark.parametrize(
+    "settings, down",
+    [
+        ({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "database"),
+        ({"BROKER_URL": "redis://127.0.0.1:1/0"}, "broker"),
+    ],
+)
+def test_the_health_check_says_which_part_is_down(make_app, settings, down):
+    """A database gone was a 500 page in HTML; a broker gone was "ok"."""
+    answer = make_app(**settings).test_client().get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json["status"] == "unavailable" and down in answer.json
+    assert "127.0.0.1:1" not in answer.text and "nobody" not in answer.text
