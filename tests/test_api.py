@@ -302,3 +302,15 @@ def test_attributes_the_api_keeps_are_what_an_export_imports_back(api, client, a
     assert api.patch(path, {"attributes": kept}).status_code == 200
     exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers)
     assert exported.status_code == 200 and "ی" * 131_000 in exported.text
+
+
+def test_a_misspelt_or_unknown_field_is_named_not_ignored(api):
+    """PATCH {"nmae": …} answered 200 and changed nothing; broken JSON was "not an object"."""
+    made = api.post("/lists", NEW_LIST).json
+    answer = api.patch(f"/lists/{made['id']}", {"nmae": "Renamed", "name": "Weekly"})
+    assert answer.status_code == 422
+    assert answer.json["error"]["fields"] == {"nmae": "There is no such field."}
+    assert api.get(f"/lists/{made['id']}").json["name"] == "Weekly Digest"
+    broken = api.post("/lists", data='{"slug": "x",', content_type="application/json")
+    assert broken.status_code == 400
+    assert broken.json["error"]["message"] == "The body is not valid JSON."

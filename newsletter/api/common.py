@@ -53,8 +53,15 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
     """Validate a JSON body (or the given data); field errors become a 422 in the API shape."""
     if data is None:
         data = request.get_json(silent=True)
+        if data is None and request.get_data():
+            raise ApiError(400, "bad_request", "The body is not valid JSON.")
         if not isinstance(data, dict):
             raise ApiError(400, "bad_request", "The body must be a JSON object.")
+        # A misspelt field ("nmae") was ignored with a 200, and the change it meant not made.
+        unknown = sorted(set(data) - set(model.model_fields))
+        if unknown:
+            fields = {str(name)[:64]: "There is no such field." for name in unknown[:20]}
+            raise ApiError(422, "invalid", "Some fields are not known.", fields)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
