@@ -314,3 +314,14 @@ def test_a_misspelt_or_unknown_field_is_named_not_ignored(api):
     broken = api.post("/lists", data='{"slug": "x",', content_type="application/json")
     assert broken.status_code == 400
     assert broken.json["error"]["message"] == "The body is not valid JSON."
+
+
+@pytest.mark.parametrize("path", ["/issues", "/subscribers"])
+def test_a_status_filter_that_is_no_status_is_named(api, path):
+    """ "?status=nonsense" answered an empty list, as if there were none of a real status."""
+    answer = api.get(f"{path}?status=nonsense")
+    assert answer.status_code == 422
+    assert "status must be one of" in answer.json["error"]["fields"]["status"]
+    assert (
+        api.get(f"{path}?status=" + ("sent" if path == "/issues" else "active")).status_code == 200
+    )

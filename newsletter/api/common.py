@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from flask import Blueprint, g, request
@@ -70,6 +71,14 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
             name = ".".join(str(part) for part in error["loc"]) or "body"
             fields.setdefault(name, error["msg"])
         raise ApiError(422, "invalid", "Some fields are not valid.", fields) from exc
+
+
+def known_status(kind: type[StrEnum], value: str) -> str:
+    """A status filter's value, if it is one: "?status=nonsense" found nothing, as if there
+    were none of a real status."""
+    if value not in set(kind):
+        raise invalid("status", f"status must be one of {', '.join(kind)}.")
+    return value
 
 
 def invalid(field_name: str | None, message: str, status: int = 422) -> NewsletterError:

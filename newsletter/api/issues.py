@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import joinedload, selectinload
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import ApiError, get_or_404, invalid, parse, route
+from newsletter.api.common import ApiError, get_or_404, invalid, known_status, parse, route
 from newsletter.api.shapes import (
     ISSUE,
     issue_json,
@@ -29,6 +29,7 @@ from newsletter.lists import get_list
 from newsletter.models import Issue
 from newsletter.sending import lifecycle
 from newsletter.sending.proofs import send_proof
+from newsletter.statuses import IssueStatus
 
 
 class AbTest(BaseModel):
@@ -103,7 +104,7 @@ def all_issues():
     if request.args.get("list"):
         select = select.where(Issue.list_id == get_list(request.args["list"]).id)
     if request.args.get("status"):
-        select = select.where(Issue.status == request.args["status"])
+        select = select.where(Issue.status == known_status(IssueStatus, request.args["status"]))
     return {"items": issues_json(list(db.session.scalars(select)))}
 
 

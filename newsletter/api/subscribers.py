@@ -5,7 +5,7 @@ from flask import request
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import get_or_404, invalid, parse, route
+from newsletter.api.common import get_or_404, invalid, known_status, parse, route
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
 from newsletter.fields import OneLine
@@ -87,7 +87,7 @@ def find_subscribers():
             return {"items": []}
         select = select.where(Subscriber.email == email)
     if query.status:
-        select = select.where(Subscriber.status == query.status)
+        select = select.where(Subscriber.status == known_status(SubscriberStatus, query.status))
     if query.list:
         select = select.join(Subscription).where(Subscription.list_id == get_list(query.list).id)
     items = [subscriber_json(s) for s in db.session.scalars(select.limit(query.limit))]
