@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from newsletter.text import has_line_break
 
@@ -46,6 +46,14 @@ def _day_or_time(value):
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
+def one_line(max_length: int):
+    """OneLine of at most max_length characters, said so in characters: as an optional
+    field's Field(max_length=…), pydantic checked it after the validator and spoke of items."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_one_line)]
+
+
 Aware = Annotated[datetime, AfterValidator(_aware)]
 DayOrTime = Annotated[datetime, BeforeValidator(_day_or_time), AfterValidator(_aware)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]

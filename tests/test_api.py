@@ -325,3 +325,11 @@ def test_a_status_filter_that_is_no_status_is_named(api, path):
     assert (
         api.get(f"{path}?status=" + ("sent" if path == "/issues" else "active")).status_code == 200
     )
+
+
+def test_a_name_too_long_is_said_in_characters(api):
+    """It said "Value should have at most 200 items after validation"."""
+    made = api.post("/subscribers", {"email": "ana@example.org"}).json
+    answer = api.patch(f"/subscribers/{made['id']}", {"name": "ن" * 201})
+    assert answer.status_code == 422
+    assert answer.json["error"]["fields"]["name"] == "String should have at most 200 characters"

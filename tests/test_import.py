@@ -591,3 +591,16 @@ def test_the_api_reads_columns_as_the_mapping_screen_first_guesses_them(upload, 
     sara = Subscriber.query.one()
     assert (sara.email, sara.name) == ("sara@example.org", "سارا رضایی")
     assert list(sara.attributes.values()) == ["تهران"]
+
+
+def test_an_import_naming_no_list_says_so(client, api_headers):
+    answer = client.post(
+        "/api/v1/subscribers/import",
+        data={"file": (io.BytesIO(b"email\na@example.org\n"), "people.csv")},
+        headers=api_headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422
+    assert answer.json["error"]["fields"] == {
+        "list": "Name the list to import into: its slug, as 'list'."
+    }

@@ -60,6 +60,8 @@ def import_subscribers():
     preconfirm = request.form.get("preconfirm", "false").strip().lower()
     if preconfirm not in ("true", "false", "1", "0", "yes", "no"):
         raise invalid("preconfirm", "preconfirm must be true or false.")
+    if not request.form.get("list"):  # it said "There is no list 'None'."
+        raise invalid("list", "Name the list to import into: its slug, as 'list'.")
     mailing_list = get_list(request.form.get("list"))
     encoding = request.form.get("encoding") or None  # None: found in the file
     record = start_import(mailing_list, upload, preconfirm in ("true", "1", "yes"), encoding)

@@ -8,7 +8,7 @@ from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.common import get_or_404, invalid, known_status, parse, route
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
-from newsletter.fields import OneLine
+from newsletter.fields import OneLine, one_line
 from newsletter.hardening import MAX_ID
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber, Subscription
@@ -36,7 +36,7 @@ class DeliveryChange(BaseModel):
 
 
 class SubscriberChanges(BaseModel):
-    name: OneLine | None = Field(None, max_length=200)
+    name: one_line(200) | None = None
     status: str | None = Field(None, pattern="^(active|blocklisted)$")
     attributes: dict | None = Field(None, max_length=ATTRIBUTES_MAX)
     time_zone: str | None = Field(None, max_length=64)  # "" for the list's

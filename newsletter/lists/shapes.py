@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from newsletter import zones
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.fields import OneLine, Slug
+from newsletter.fields import OneLine, Slug, one_line
 
 
 def _email(value: str | None) -> str | None:
@@ -48,7 +48,7 @@ class ListChanges(BaseModel):
     name: OneLine | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     from_email: str | None = None
-    from_name: OneLine | None = Field(None, max_length=200)
+    from_name: one_line(200) | None = None
     reply_to: str | None = None
     opt_in: str | None = Field(None, pattern="^(double|single)$")
     public: bool | None = None
