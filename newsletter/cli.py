@@ -189,7 +189,6 @@ def dev(host: str, port: int):
     from werkzeug.serving import run_simple
 
     from newsletter import demo
-    from newsletter.config import DEFAULT_OUTBOX_PORT
     from newsletter.outbox.server import start_outbox
 
     app = current_app._get_current_object()
@@ -200,7 +199,14 @@ def dev(host: str, port: int):
     upgrade()
     outbox = None
     if app.config["OUTBOX_DIR"]:
-        outbox = start_outbox(app.config["OUTBOX_DIR"], "127.0.0.1", DEFAULT_OUTBOX_PORT)
+        outbox_port = app.config["OUTBOX_PORT"]
+        try:
+            outbox = start_outbox(app.config["OUTBOX_DIR"], "127.0.0.1", outbox_port)
+        except (OSError, RuntimeError) as exc:  # a traceback before: another dev runs
+            raise click.ClickException(
+                f"The outbox's port {outbox_port} is taken (another `newsletter dev`?): "
+                "set NEWSLETTER_OUTBOX_PORT to another."
+            ) from exc
     for line in demo.seed():
         click.echo(line)
     celery = subprocess.Popen(

@@ -131,6 +131,7 @@ def prepare_instance(settings: dict, instance: Path) -> None:
 def load(instance: Path) -> dict:
     """The settings, from the environment; writes nothing."""
     smtp_url = _env("SMTP_URL")
+    outbox_port = _whole("OUTBOX_PORT", str(DEFAULT_OUTBOX_PORT))
     base_url = _base_url()
     broker_dir = instance / "broker"
     mail_domain = _domain("MAIL_DOMAIN", urlsplit(base_url).hostname or "localhost")
@@ -140,7 +141,9 @@ def load(instance: Path) -> dict:
         "BROKER_URL": _env("BROKER_URL", "filesystem://"),
         "BROKER_DIR": _env("BROKER_DIR", str(broker_dir)),
         "TASK_QUEUE": _env("TASK_QUEUE", "newsletter"),
-        "SMTP_URL": smtp_url or f"smtp://127.0.0.1:{DEFAULT_OUTBOX_PORT}",
+        "SMTP_URL": smtp_url or f"smtp://127.0.0.1:{outbox_port}",
+        # The embedded outbox's port (`newsletter dev`): another instance beside it needs its own.
+        "OUTBOX_PORT": outbox_port,
         # The outbox page only exists when mail goes to the embedded outbox.
         "OUTBOX_DIR": None if smtp_url else str(instance / "outbox"),
         "BASE_URL": base_url,

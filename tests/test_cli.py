@@ -244,3 +244,25 @@ def test_the_health_check_says_which_part_is_down(make_app, settings, down):
     assert answer.status_code == 503
     assert answer.json["status"] == "unavailable" and down in answer.json
     assert "127.0.0.1:1" not in answer.text and "nobody" not in answer.text
+
+
+@pytest.mark.slow  # a server that cannot listen is given up on after aiosmtpd's wait
+def test_a_second_dev_beside_the_first_is_told_how(app, runner, tmp_path, monkeypatch):
+    """Its outbox's port, hard-coded, was taken: a traceback. Now a setting, and a line."""
+    import socket
+
+    from newsletter import config
+
+    monkeypatch.setenv("NEWSLETTER_OUTBOX_PORT", "2626")
+    loaded = config.load(tmp_path)
+    assert (loaded["OUTBOX_PORT"], loaded["SMTP_URL"]) == (2626, "smtp://127.0.0.1:2626")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    app.config.update(OUTBOX_DIR=str(tmp_path / "outbox"), OUTBOX_PORT=taken.getsockname()[1])
+    try:
+        result = runner.invoke(args=["dev", "--port", "0"])
+    finally:
+        taken.close()
+    assert result.exit_code == 1 and "set NEWSLETTER_OUTBOX_PORT" in result.output
+    assert "Traceback" not in result.output
