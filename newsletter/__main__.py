@@ -16,7 +16,11 @@ def _app():
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=_app, help="Self-hosted weekly-digest newsletter.")
+    cli = FlaskGroup(
+        create_app=_app, help="Self-hosted weekly-digest newsletter.", add_version_option=False
+    )
+    # Its own version: Flask's option printed Flask's and Python's.
+    click.version_option(package_name="newsletter", prog_name="newsletter")(cli)
     cli.main(prog_name="newsletter")
 
 

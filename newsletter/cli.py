@@ -35,6 +35,8 @@ def users():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_user(email: str, role: str, password_stdin: bool):
+    """Create a user of the admin and the API (asks for the password, or reads it from
+    standard input)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

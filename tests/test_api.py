@@ -333,3 +333,13 @@ def test_a_name_too_long_is_said_in_characters(api):
     answer = api.patch(f"/subscribers/{made['id']}", {"name": "ن" * 201})
     assert answer.status_code == 422
     assert answer.json["error"]["fields"]["name"] == "String should have at most 200 characters"
+
+
+def test_a_feed_url_too_long_is_said_to_be_too_long(api):
+    """A 5,000-character URL was told it "must start with http:// or https://"."""
+    api.post("/lists", NEW_LIST)
+    long = api.post("/feeds", {"url": "https://example.org/" + "a" * 5000, "list": "weekly"})
+    assert long.status_code == 422
+    assert long.json["error"]["fields"]["url"] == "The feed URL can be at most 2000 characters."
+    ftp = api.post("/feeds", {"url": "ftp://example.org/feed", "list": "weekly"})
+    assert ftp.json["error"]["fields"]["url"] == "The feed URL must start with http:// or https://."

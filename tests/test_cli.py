@@ -266,3 +266,11 @@ def test_a_second_dev_beside_the_first_is_told_how(app, runner, tmp_path, monkey
         taken.close()
     assert result.exit_code == 1 and "set NEWSLETTER_OUTBOX_PORT" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_the_version_is_the_newsletter_s(tmp_path):
+    """`newsletter --version` printed Flask's and Python's."""
+    done = _newsletter(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout.startswith("newsletter, version ")
+    assert "Flask" not in done.stdout

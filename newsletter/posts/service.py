@@ -18,12 +18,17 @@ TITLE_MAX = 500
 EXCERPT_MAX = 600
 
 
+URL_MAX = 2000  # as text.web_url takes them
+
+
 class PostError(NewsletterError, ValueError):
     """A feed or post cannot be added as asked; field names what was wrong."""
 
 
 def add_feed(mailing_list: MailingList, url: str) -> Feed:
     checked = web_url(url)
+    if checked is None and len((url or "").strip()) > URL_MAX:  # not a scheme's fault
+        raise PostError(f"The feed URL can be at most {URL_MAX} characters.", "url")
     if checked is None:
         raise PostError("The feed URL must start with http:// or https://.", "url")
     try:
