@@ -24,11 +24,22 @@ from bounce_mail import BOUNCE_DOMAIN
 from builders import PASSWORD, csrf, user
 from celery.contrib.testing.worker import start_worker
 from flask import g, request_started
+from hypothesis import settings
 
 from newsletter import create_app
 from newsletter.bounces.server import BounceServer
 from newsletter.extensions import db, limiter
 from newsletter.outbox.server import Pipelining, start_smtp
+
+# The quick loop (`-m "not slow"`) tries each property on 25 examples rather than
+# hypothesis's 100: the suite as CI runs it keeps all 100 (and what a test sets itself).
+settings.register_profile("quick", max_examples=25)
+
+
+def pytest_configure(config):
+    if config.getoption("markexpr", "") == "not slow":
+        settings.load_profile("quick")
+
 
 PG_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
