@@ -57,28 +57,18 @@ def issue(slug: str, number: int):
             Issue.list_id == mailing_list.id,
             Issue.kind == IssueKind.DIGEST,
             Issue.number == number,
-            Issue.status.in_(ARCHIVED),
         )
     )
+    if found is not None and found.status not in ARCHIVED:
+        # Not sent yet, so no one's to read; but an editor's "View in your browser" in a
+        # test email leads here: signed in, they get the editors' preview, not a 404.
+        if current_user.is_authenticated:
+            return redirect(url_for("admin.preview_html", issue_id=found.id))
+        found = None
     if found is None:
-        return _not_yet_sent(mailing_list, number)
+        abort(404)
     # The email's own HTML, with its inline styles and remote images.
     return issue_page(found), {"Content-Security-Policy": EMAIL_HTML}
-
-
-def _not_yet_sent(mailing_list: MailingList, number: int):
-    """An issue not sent yet is no one's to read, but an editor's "View in your browser" in a
-    test email leads here: signed in, they get the editors' preview rather than a 404."""
-    draft = db.session.scalar(
-        sa.select(Issue).where(
-            Issue.list_id == mailing_list.id,
-            Issue.kind == IssueKind.DIGEST,
-            Issue.number == number,
-        )
-    )
-    if draft is None or not current_user.is_authenticated:
-        abort(404)
-    return redirect(url_for("admin.preview_html", issue_id=draft.id))
 
 
 def summary(issue: Issue) -> str:
