@@ -343,3 +343,21 @@ def test_a_feed_url_too_long_is_said_to_be_too_long(api):
     assert long.json["error"]["fields"]["url"] == "The feed URL can be at most 2000 characters."
     ftp = api.post("/feeds", {"url": "ftp://example.org/feed", "list": "weekly"})
     assert ftp.json["error"]["fields"]["url"] == "The feed URL must start with http:// or https://."
+
+
+def test_what_is_created_says_where_it_is(api, draft):
+    """A 201 named its new resource in the body alone; Location says where it is."""
+    lists = api.get("/lists").json["items"]
+    made = api.post("/lists", NEW_LIST | {"slug": "other"})
+    subscriber = api.post("/subscribers", {"email": "ana@example.org"})
+    issue = api.post(
+        "/issues/compose", {"list": "weekly", "since": "2019-08-01", "until": "2019-08-08"}
+    )
+    for answer, path in (
+        (made, f"/api/v1/lists/{made.json['id']}"),
+        (subscriber, f"/api/v1/subscribers/{subscriber.json['id']}"),
+        (issue, f"/api/v1/issues/{issue.json['id']}"),
+    ):
+        assert answer.status_code == 201 and answer.headers["Location"].endswith(path)
+        assert api.get(path.removeprefix("/api/v1")).json["id"] == answer.json["id"]
+    assert len(lists) == 1

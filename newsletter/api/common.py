@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from newsletter import accounts
@@ -71,6 +71,12 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
             name = ".".join(str(part) for part in error["loc"]) or "body"
             fields.setdefault(name, error["msg"])
         raise ApiError(422, "invalid", "Some fields are not valid.", fields) from exc
+
+
+def created(body: dict, view: str, **ids: int):
+    """A 201 with the new resource's address in Location, as HTTP has it (RFC 9110 15.3.2):
+    a client followed up with the id from the body alone."""
+    return body, 201, {"Location": url_for(f".{view}", **ids)}
 
 
 def known_status(kind: type[StrEnum], value: str) -> str:

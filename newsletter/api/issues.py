@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import joinedload, selectinload
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import ApiError, get_or_404, invalid, known_status, parse, route
+from newsletter.api.common import ApiError, created, get_or_404, invalid, known_status, parse, route
 from newsletter.api.shapes import (
     ISSUE,
     issue_json,
@@ -130,7 +130,7 @@ def compose():
             db.session.delete(issue)
             db.session.commit()
             raise
-    return issue_json(issue), 201
+    return created(issue_json(issue), "get_issue", issue_id=issue.id)
 
 
 @route("/issues/<int:issue_id>", "GET", "An issue with its status and counts", response=ISSUE)

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from newsletter import lists
-from newsletter.api.common import get_or_404, parse, route
+from newsletter.api.common import created, get_or_404, parse, route
 from newsletter.api.shapes import LIST, list_json, list_of
 from newsletter.extensions import db
 from newsletter.lists.shapes import ListChanges, NewList
@@ -19,7 +19,8 @@ def all_lists():
 @route("/lists", "POST", "Create a list", body=NewList, response=LIST, status=201)
 def create_list():
     # A list without a postal_address gets NEWSLETTER_POSTAL_ADDRESS, or a visible notice.
-    return list_json(lists.create_list(parse(NewList))), 201
+    made = lists.create_list(parse(NewList))
+    return created(list_json(made), "get_list", list_id=made.id)
 
 
 @route("/lists/<int:list_id>", "GET", "One list", response=LIST)

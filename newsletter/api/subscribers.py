@@ -5,7 +5,7 @@ from flask import request
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import get_or_404, invalid, known_status, parse, route
+from newsletter.api.common import created, get_or_404, invalid, known_status, parse, route
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
 from newsletter.fields import OneLine, one_line
@@ -116,7 +116,7 @@ def add_subscriber():
     )
     if body.no_tracking:
         service.update_preferences(subscriber, None, set(), None, lists_too=False, tracking=False)
-    return subscriber_json(subscriber), 201
+    return created(subscriber_json(subscriber), "get_subscriber", subscriber_id=subscriber.id)
 
 
 @route("/subscribers/<int:subscriber_id>", "GET", "One subscriber", response=SUBSCRIBER)
