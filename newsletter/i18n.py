@@ -8,13 +8,15 @@ render inside `flask_babel.force_locale(locale_for(...))`. The admin stays Engli
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
 from babel.numbers import format_decimal
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, force_locale, get_locale, refresh
 from markupsafe import Markup
 
 from newsletter import jalali
@@ -47,6 +49,15 @@ def locale_for(subscriber=None, mailing_list=None) -> str:
     own = supported(subscriber.locale) if subscriber is not None else None
     listed = supported(mailing_list.language) if mailing_list is not None else None
     return own or listed or DEFAULT_LOCALE
+
+
+@contextmanager
+def in_language_of(mailing_list) -> Iterator[str]:
+    """Words translated in the list's language, outside a reader's request (a subject, a
+    snippet, a preview); gives the locale, for what else follows it."""
+    locale = locale_for(mailing_list=mailing_list)
+    with force_locale(locale):
+        yield locale
 
 
 def use_locale(subscriber=None, mailing_list=None) -> str:

@@ -7,6 +7,10 @@ from urllib.parse import quote, urlsplit
 
 import nh3
 
+# Arabic's yeh (and alef maksura) and kaf, which Persian is often typed with (a keyboard's
+# or Windows-1256's choice), and the Persian letters they stand for.
+PERSIAN_FOR_ARABIC = {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"}
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SPACES = re.compile(r"\s+")
 _RTL_BIDI = {"R", "AL"}

@@ -27,6 +27,7 @@ from newsletter.subscriptions import columns, csv_reading, importer, service
 from newsletter.subscriptions.export import attribute_text, csv_rows
 from newsletter.subscriptions.importer import stage_import
 from newsletter.subscriptions.shapes import subscriber_json
+from newsletter.text import PERSIAN_FOR_ARABIC
 
 PAGE = 100
 ATTRIBUTE_COLUMNS = 8
@@ -59,7 +60,7 @@ def _deliveries(subscriber: Subscriber, limit: int = 50):
 
 
 # Persian's yeh and kaf and Arabic's, which names are stored in as typed: either matches.
-_YEH_KAF = str.maketrans(dict.fromkeys("\u06cc\u064a\u0649\u06a9\u0643", "_"))
+_YEH_KAF = str.maketrans(dict.fromkeys({*PERSIAN_FOR_ARABIC, *PERSIAN_FOR_ARABIC.values()}, "_"))
 
 
 def _either_form(query: str) -> str:

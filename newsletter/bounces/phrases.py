@@ -18,19 +18,15 @@ from __future__ import annotations
 import re
 
 from newsletter import our_account
+from newsletter.text import PERSIAN_FOR_ARABIC
 
 # Persian and Arabic as people type them: a zero-width non-joiner, a tatweel or a direction
 # mark inside a word, the vowel marks, hamza on alef, Arabic yeh and kaf in Persian words
 # (a keyboard's choice): folded away in the phrases and in the words read alike, so one
 # phrase matches every spelling.
 _ONE_SPELLING = str.maketrans(
-    {
-        "\u064a": "\u06cc",
-        "\u0649": "\u06cc",
-        "\u0643": "\u06a9",
-        "\u0623": "\u0627",
-        "\u0625": "\u0627",
-    }
+    PERSIAN_FOR_ARABIC
+    | {"\u0623": "\u0627", "\u0625": "\u0627"}
     | dict.fromkeys([0x200C, 0x200D, 0x200E, 0x200F, 0x0640, *range(0x064B, 0x0660), 0x0670])
 )
 

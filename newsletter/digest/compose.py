@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
-from newsletter.i18n import format_date, locale_for
+from newsletter.i18n import format_date, in_language_of
 from newsletter.models import Issue, IssueItem, IssueVariant, MailingList, Post
 from newsletter.posts.excerpts import clean_excerpt
 from newsletter.statuses import IssueKind, IssueStatus
@@ -49,8 +49,7 @@ DIGEST_WORDS = ("digest", "گزیده")
 def default_subject(mailing_list: MailingList, until: datetime) -> str:
     """ "<list> Weekly Digest – <its last day>", in the list's language and calendar: the
     day before `until`, which the range leaves out, as the list's readers count days."""
-    locale = locale_for(mailing_list=mailing_list)
-    with force_locale(locale):
+    with in_language_of(mailing_list) as locale:
         kind = str(gettext("Weekly Digest"))
     name = mailing_list.name
     if not any(word in name.lower() for word in DIGEST_WORDS):

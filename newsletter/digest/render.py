@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from newsletter import mailer
-from newsletter.i18n import locale_for, supported
+from newsletter.i18n import in_language_of, locale_for, supported
 from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
 from newsletter.posts.excerpts import excerpt_html
@@ -225,7 +225,7 @@ def preview(issue: Issue) -> tuple[str, str]:
     """The email as a sample subscriber gets it, for editors' previews."""
     html, text = render_issue(issue)
     # Named in the list's language: a Persian issue greeted "سلام Reader".
-    with force_locale(locale_for(mailing_list=issue.mailing_list)):
+    with in_language_of(issue.mailing_list):
         sample = Personal(str(gettext("Reader")), "#unsubscribe", "#preferences")
     return (
         Personaliser(html, escape_values=True).fill(sample),

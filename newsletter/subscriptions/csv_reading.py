@@ -20,6 +20,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 
+from newsletter.text import PERSIAN_FOR_ARABIC
+
 SEPARATORS = ",;\t"  # the first wins a tie
 SAMPLE = 16 * 1024  # bytes of the lines beyond ASCII that choose a legacy code page
 _QUOTED = re.compile(r'"[^"]*"')
@@ -90,7 +92,7 @@ def reader(
 _PERSIAN = re.compile("[\u067e\u0686\u0698\u06af\u06a9]")
 # Windows-1256 has no Persian yeh: Persian was typed with Arabic's yeh and kaf, and a name read
 # as written ("كريمي") was found by no search typed on a Persian keyboard ("کریمی").
-_PERSIAN_LETTERS = str.maketrans({"\u064a": "\u06cc", "\u0643": "\u06a9", "\u0649": "\u06cc"})
+_PERSIAN_LETTERS = str.maketrans(PERSIAN_FOR_ARABIC)
 
 
 def _as_persian(text: Iterator[str]) -> Iterator[str]:

@@ -9,13 +9,12 @@ address gets the same answer, so nobody learns who is subscribed.
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
 from newsletter.addresses import InvalidEmail
 from newsletter.extensions import csrf, limiter
-from newsletter.i18n import direction, locale_for, use_locale
+from newsletter.i18n import direction, in_language_of, use_locale
 from newsletter.lists import get_list
 from newsletter.models import MailingList
 from newsletter.subscriptions import service
@@ -110,8 +109,7 @@ def embed_snippet(mailing_list: MailingList) -> str:
     honeypot bots fill in. With return addresses set, people come back to the first one.
     """
     action = f"{current_app.config['BASE_URL']}/embed/{mailing_list.slug}"
-    locale = locale_for(mailing_list=mailing_list)
-    with force_locale(locale):
+    with in_language_of(mailing_list) as locale:
         address, name, button = (str(_(words)) for words in ("Email address", "Name", "Subscribe"))
     lines = [
         f'<form method="post" action="{escape(action)}" lang="{locale}" dir="{direction(locale)}">',
