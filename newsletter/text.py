@@ -84,7 +84,7 @@ def direction(value: str) -> str:
 SUBJECT_PREFIXES = re.compile(
     r"^[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]*(?:\[[^\]\n]{1,20}\]\s*)?"
     r"(?:(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|i̇lt|ilt|ارسال|باز ?ارسال|پاسخ|رد|إعادة توجيه"
-    r"|转发|回复|轉寄|回覆)[\u200e\u200f]*\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    r"|转发|回复|轉寄|回覆)[\u200e\u200f]*\s*(?:\[\d+\]\s*)?[:：]\s*)+",
     re.IGNORECASE,
 )
 _WEB_URL = re.compile(r"(https?://)([^\s/$.?#][^\s/?#]*)([/?#].*)?", re.IGNORECASE | re.DOTALL)

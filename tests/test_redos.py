@@ -14,10 +14,12 @@ from pydantic import ValidationError
 
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.api.subscribers import NewSubscriber
+from newsletter.bounces import reasons
 from newsletter.bounces.reports import classify
 from newsletter.bounces.verdict import Verdict
 from newsletter.posts import entries, inbound
 from newsletter.subscriptions.service import clean_name
+from newsletter.text import SUBJECT_PREFIXES
 
 CPU_BUDGET = 1.0  # seconds
 
@@ -270,3 +272,18 @@ def test_a_form_field_is_read_in_time(value):
     assert email is None or "@" in email
     assert isinstance(name, str) and len(name) <= 200
     assert shape is None or isinstance(shape, NewSubscriber)
+
+
+# --- Below the entry points' cuts ------------------------------------------------------------
+# The readers collapse a subject's whitespace before these see it, so no stranger reaches
+# them with a long run today; a reader that forgets to must not make them minutes.
+# text.py SUBJECT_PREFIXES and reasons.py _ANSWER, match: "\s*(?:\[\d+\])?\s*[:：]" shared
+# a run of spaces between its two "\s*" every way. 40 KB: 8 s each.
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "pattern", [SUBJECT_PREFIXES, reasons._ANSWER], ids=["SUBJECT_PREFIXES", "_ANSWER"]
+)
+@pytest.mark.parametrize("space", [" ", "\t", "\u3000"])
+def test_a_prefix_pattern_reads_spaces_once(pattern, space):
+    assert within_budget(pattern.match, "Re" + space * 40_000 + "x") is None
+    assert within_budget(pattern.match, "Re" + space * 40_000 + "[2]" + space * 40_000 + ":")

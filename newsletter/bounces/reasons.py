@@ -167,7 +167,7 @@ def bounce_subject(subject: str) -> bool:
 
 # An answer's prefix, not a forward's: a forwarded bounce is still the bounce.
 _ANSWER = re.compile(
-    r"(?i)^\s*(?:re|aw|sv|vs|antw|odp|ynt|ответ|پاسخ|رد|回复|回覆|答复)\s*(?:\[\d+\])?\s*[:：]"
+    r"(?i)^\s*(?:re|aw|sv|vs|antw|odp|ynt|ответ|پاسخ|رد|回复|回覆|答复)\s*(?:\[\d+\]\s*)?[:：]"
 )
 
 
