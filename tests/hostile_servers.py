@@ -1,9 +1,11 @@
 """Real TCP servers on loopback that answer a feed fetch the way a hostile or broken server
-would: redirects anywhere, a byte at a time, huge bodies. Each records what reached it."""
+would: redirects anywhere, a byte at a time, huge bodies, over TCP or TLS. Each records what
+reached it."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -14,14 +16,14 @@ Answer = Callable[[socket.socket, bytes], None]
 class Server:
     """Accepts connections on 127.0.0.1; `answer(connection, request_head)` writes a reply."""
 
-    def __init__(self, answer: Answer):
-        self.answer = answer
+    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None):
+        self.answer, self.tls = answer, tls
         self.heads: list[bytes] = []
         self.connections = 0
         self.open: list[socket.socket] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.closed = threading.Event()
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -45,6 +47,8 @@ class Server:
             connection.settimeout(10)
             head = b""
             try:
+                if self.tls:
+                    connection = self.tls.wrap_socket(connection, server_side=True)
                 while b"\r\n\r\n" not in head:
                     data = connection.recv(4096)
                     if not data:
@@ -73,8 +77,8 @@ class Servers:
     def __init__(self):
         self.started: list[Server] = []
 
-    def start(self, answer: Answer) -> Server:
-        server = Server(answer)
+    def start(self, answer: Answer, tls: ssl.SSLContext | None = None) -> Server:
+        server = Server(answer, tls)
         self.started.append(server)
         return server
 

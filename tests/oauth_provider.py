@@ -8,7 +8,8 @@ platform documents its endpoints:
 - GET /me (Microsoft Graph's): who a bearer token belongs to, {"mail": …}, which Dovecot's
   oauth2 passdb asks (introspection_mode = auth, username_attribute = mail); 401 otherwise.
 
-`grants` counts the tokens given; `revoke()` ends every token given so far."""
+`grants` counts the tokens given; `revoke()` ends every token given so far; `drip` makes
+/token's answer trickle."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import json
 import secrets
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
@@ -40,6 +42,7 @@ class Provider:
         self.grants = 0
         self.answer: tuple[int, bytes | dict] | None = None  # set: /token answers this
         self.headers: dict[str, str] = {}  # and these headers with it
+        self.drip = 0.0  # set: the answer's body comes a byte every `drip` seconds
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certificate, key)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -111,6 +114,11 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             for name, value in provider.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not provider.drip:
+                return self.wfile.write(data)
+            for byte in data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(provider.drip)
 
     return Handler

@@ -233,6 +233,21 @@ def test_an_endpoint_that_does_not_answer_is_a_clear_error(app, box, provider):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(20)
+def test_an_endpoint_that_trickles_its_answer_is_given_up_at_the_deadline(provider):
+    """A byte every 0.2 s keeps each read within its timeout; the whole answer (about 750
+    bytes, two and a half minutes) may not have more than the deadline."""
+    provider.drip = 0.2
+    started = time.monotonic()
+    with pytest.raises(oauth.TokenError) as raised:
+        app_client(provider).token(timeout=1)
+    assert time.monotonic() - started < 5
+    assert str(raised.value) == "the token endpoint 127.0.0.1 gave no answer in 1 s"
+    provider.drip = 0
+    assert app_client(provider).token(timeout=1)  # the same endpoint answering in time
+
+
+@pytest.mark.slow
 def test_a_token_endpoint_whose_certificate_no_authority_vouches_for_gets_no_secret(
     app, box, provider, monkeypatch
 ):

@@ -8,14 +8,15 @@ minute before it ends, and forgotten when a poll fails, so the next poll asks af
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
+
+from newsletter.deadline import Deadline
 
 RESPONSE_MAX = 64 * 1024
 EARLY = 60  # seconds before its end that a token is renewed: a poll may last that long
@@ -82,23 +83,33 @@ def _ask(client: Client, timeout: float) -> tuple[str, float]:
         form["client_secret"] = client.client_secret  # client_secret_post: both providers'
     if client.scope:
         form["scope"] = client.scope
-    request = urllib.request.Request(
-        client.token_url,
-        data=urlencode(form).encode(),
-        headers={"Accept": "application/json"},
-        method="POST",
-    )
-    host = urlsplit(client.token_url).hostname
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()), _NoRedirects
+    parts = urlsplit(client.token_url)
+    host = parts.hostname
+    deadline = Deadline(timeout)
+    # http.client follows no redirect: one would carry the secret elsewhere.
+    connection = deadline.connection(
+        "https", host, parts.port or 443, timeout, context=ssl.create_default_context()
     )
     try:
-        with opener.open(request, timeout=timeout) as answer:
-            status, body = answer.status, answer.read(RESPONSE_MAX + 1)
-    except urllib.error.HTTPError as exc:
-        status, body = exc.code, exc.read(RESPONSE_MAX + 1)
-    except (OSError, ValueError) as exc:
-        raise TokenError(f"the token endpoint {host} could not be reached: {exc}") from exc
+        connection.request(
+            "POST",
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+            body=urlencode(form),
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        answer = connection.getresponse()
+        status, body = answer.status, answer.read(RESPONSE_MAX + 1)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if not deadline.expired:
+            raise TokenError(f"the token endpoint {host} could not be reached: {exc}") from exc
+    finally:
+        deadline.stop()
+        connection.close()
+    if deadline.expired:  # what the shut-down connection gave, if anything, was cut short
+        raise TokenError(f"the token endpoint {host} gave no answer in {timeout:g} s")
     said = _json(body)
     token, lasts = said.get("access_token"), said.get("expires_in", 3600)
     if status == 200 and isinstance(token, str) and token and _seconds(lasts) is not None:
@@ -127,10 +138,3 @@ def _seconds(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if 0 < seconds < 10**8 else None
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A token endpoint answers itself: a redirect would carry the secret elsewhere."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None

@@ -8,12 +8,11 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-import threading
-import time
 import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from newsletter.deadline import Deadline
 from newsletter.posts import guard
 
 ACCEPT_ENCODING = "gzip"
@@ -48,48 +47,8 @@ class Answer:
     content_type: str | None = None  # its charset outranks the XML declaration's
 
 
-class _Deadline:
-    """Shuts the open connection down when time is up, so a server that trickles a byte at a
-    time cannot outlast the deadline (socket timeouts only bound each read)."""
-
-    def __init__(self, seconds: float):
-        self.end = time.monotonic() + seconds
-        self.expired = False
-        self.sock = None
-        self.lock = threading.Lock()
-        self.timer = threading.Timer(seconds, self._expire)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def left(self, at_most: float) -> float:
-        left = self.end - time.monotonic()
-        if left <= 0 or self.expired:
-            raise FetchError("timed out")
-        return min(left, at_most)
-
-    def _expire(self):
-        with self.lock:
-            self.expired = True
-            if self.sock is None:
-                return
-            # A duplicate descriptor: shutting it down stops the reader's socket too.
-            try:
-                with socket.fromfd(self.sock.fileno(), self.sock.family, self.sock.type) as dup:
-                    dup.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
-
-    def watch(self, sock):
-        with self.lock:
-            self.sock = sock
-
-    def stop(self):
-        self.timer.cancel()
-        self.watch(None)
-
-
 def get(url: str, headers: dict[str, str], limits: Limits) -> Answer:
-    deadline = _Deadline(limits.deadline)
+    deadline = Deadline(limits.deadline)
     try:
         for _ in range(MAX_HOPS + 1):
             status, answer, location = _one_hop(url, headers, limits, deadline)
@@ -127,7 +86,7 @@ def _one_hop(url, headers, limits, deadline) -> tuple[int, Answer | None, str | 
     addresses = guard.resolve(host, port, deadline.left(limits.timeout))
     guard.check(host, port, addresses, limits.allow_hosts)
     family, address = addresses[0]
-    connection = _connection(scheme, host, port, family, address, deadline, limits)
+    connection = deadline.connection(scheme, host, port, limits.timeout, (family, address))
     try:
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -149,31 +108,7 @@ def _one_hop(url, headers, limits, deadline) -> tuple[int, Answer | None, str | 
         connection.close()
 
 
-def _connection(scheme, host, port, family, address, deadline, limits):
-    """http.client with the socket opened to the address that was checked, not the name:
-    the Host header, and for https the certificate check, still use the name."""
-
-    def connect(_host_port, timeout=None, source_address=None):
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(deadline.left(limits.timeout))
-            sock.connect(address)
-        except BaseException:
-            sock.close()
-            raise
-        deadline.watch(sock)
-        return sock
-
-    timeout = deadline.left(limits.timeout)
-    if scheme == "https":
-        connection = http.client.HTTPSConnection(host, port, timeout=timeout)
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-    connection._create_connection = connect  # the hook http.client opens its socket with
-    return connection
-
-
-def _read(response, max_bytes: int, deadline: _Deadline, timeout: float) -> bytes:
+def _read(response, max_bytes: int, deadline: Deadline, timeout: float) -> bytes:
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise TooLarge(max_bytes)
