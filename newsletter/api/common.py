@@ -58,11 +58,7 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
             raise ApiError(400, "bad_request", "The body is not valid JSON.")
         if not isinstance(data, dict):
             raise ApiError(400, "bad_request", "The body must be a JSON object.")
-        # A misspelt field ("nmae") was ignored with a 200, and the change it meant not made.
-        unknown = sorted(set(data) - set(model.model_fields))
-        if unknown:
-            fields = {str(name)[:64]: "There is no such field." for name in unknown[:20]}
-            raise ApiError(422, "invalid", "Some fields are not known.", fields)
+        _only_known(model, data, "field")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -71,6 +67,29 @@ def parse(model: type[BaseModel], data: Any = None) -> BaseModel:
             name = ".".join(str(part) for part in error["loc"]) or "body"
             fields.setdefault(name, error["msg"])
         raise ApiError(422, "invalid", "Some fields are not valid.", fields) from exc
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The query string's parameters, as `model` has them; a wrong value, or a parameter it
+    does not name, is a 422 naming it."""
+    data = request.args.to_dict()
+    _only_known(model, data, "parameter")
+    return parse(model, data)
+
+
+def _only_known(model: type[BaseModel], data: dict, what: str) -> None:
+    """A misspelt name ("nmae", "?stauts=") was ignored with a 200: the change it meant not
+    made, or every subscriber listed where some were asked for."""
+    names = {info.alias or name for name, info in model.model_fields.items()}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        fields = {str(name)[:64]: f"There is no such {what}." for name in unknown[:20]}
+        raise ApiError(422, "invalid", f"Some {what}s are not known.", fields)
+
+
+def next_page(items: list[dict], limit: int) -> int | None:
+    """Where the next page starts: the last item's id, when this page is full."""
+    return items[-1]["id"] if len(items) == limit else None
 
 
 def created(body: dict, view: str, **ids: int):
@@ -114,6 +133,7 @@ class Operation:
     content_type: str = "application/json"
     # Other successful answers: {status: response schema}.
     also: dict = field(default_factory=dict)
+    query: type[BaseModel] | None = None  # the query string's parameters
 
 
 OPERATIONS: list[Operation] = []
@@ -125,6 +145,7 @@ def route(
     summary: str,
     *,
     body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
     response: dict | None = None,
     status: int = 200,
     content_type: str = "application/json",
@@ -133,7 +154,15 @@ def route(
     """bp.route that also records the operation for openapi.json."""
     OPERATIONS.append(
         Operation(
-            rule, method.lower(), summary, body, response or {}, status, content_type, also or {}
+            rule,
+            method.lower(),
+            summary,
+            body,
+            response or {},
+            status,
+            content_type,
+            also or {},
+            query,
         )
     )
     return bp.route(rule, methods=[method])

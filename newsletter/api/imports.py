@@ -1,13 +1,17 @@
 """API: CSV import and export of subscribers."""
 
-from flask import Response, request, stream_with_context
+from typing import Literal
 
-from newsletter.api.common import invalid, not_found, route
+from flask import Response, request, stream_with_context
+from pydantic import BaseModel, Field
+
+from newsletter.api.common import invalid, known_status, not_found, parse_query, route
 from newsletter.api.shapes import NULLABLE_STRING, schema
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.lists import get_list
 from newsletter.models import Import
+from newsletter.statuses import SubscriberStatus
 from newsletter.subscriptions.export import csv_rows
 from newsletter.subscriptions.importer import start_import
 
@@ -76,16 +80,25 @@ def get_import(import_id: int):
     return import_json(record)
 
 
+class ExportQuery(BaseModel):
+    list: str | None = None
+    status: str | None = None
+    # "excel": UTF-8's byte-order mark in front, without which Excel misreads Persian.
+    for_: Literal["excel"] | None = Field(None, alias="for")
+
+
 @route(
     "/subscribers/export",
     "GET",
-    "Subscribers as CSV (?list=&status=&for=excel)",
+    "Subscribers as CSV",
+    query=ExportQuery,
     content_type="text/csv",
 )
 def export_subscribers():
-    list_id = get_list(request.args["list"]).id if request.args.get("list") else None
-    for_excel = request.args.get("for") == "excel"  # UTF-8's byte-order mark in front
-    rows = stream_with_context(csv_rows(list_id, request.args.get("status"), for_excel))
+    query = parse_query(ExportQuery)
+    list_id = get_list(query.list).id if query.list else None
+    status = known_status(SubscriberStatus, query.status) if query.status else None
+    rows = stream_with_context(csv_rows(list_id, status, query.for_ == "excel"))
     return Response(
         rows,
         mimetype="text/csv",

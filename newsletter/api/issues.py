@@ -10,7 +10,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import joinedload, selectinload
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import ApiError, created, get_or_404, invalid, known_status, parse, route
+from newsletter.api.common import (
+    ApiError,
+    created,
+    get_or_404,
+    invalid,
+    known_status,
+    next_page,
+    parse,
+    parse_query,
+    route,
+)
 from newsletter.api.shapes import (
     ISSUE,
     issue_json,
@@ -89,8 +99,22 @@ class TestSend(BaseModel):
     emails: list[str] | None = Field(None, max_length=10)
 
 
-@route("/issues", "GET", "Issues, newest first (?list=&status=)", response=list_of(ISSUE))
+class IssueQuery(BaseModel):
+    list: str | None = None
+    status: str | None = None
+    before: int | None = Field(None, ge=1, le=MAX_ID)  # the page after: issues older than it
+    limit: int = Field(200, ge=1, le=1000)
+
+
+@route(
+    "/issues",
+    "GET",
+    "Issues, newest first, a page at a time",
+    query=IssueQuery,
+    response=list_of(ISSUE, cursor="next_before"),
+)
 def all_issues():
+    query = parse_query(IssueQuery)
     select = (
         sa.select(Issue)
         .options(
@@ -99,13 +123,16 @@ def all_issues():
             selectinload(Issue.variants),
         )
         .order_by(Issue.id.desc())
-        .limit(200)
+        .limit(query.limit)
     )
-    if request.args.get("list"):
-        select = select.where(Issue.list_id == get_list(request.args["list"]).id)
-    if request.args.get("status"):
-        select = select.where(Issue.status == known_status(IssueStatus, request.args["status"]))
-    return {"items": issues_json(list(db.session.scalars(select)))}
+    if query.list:
+        select = select.where(Issue.list_id == get_list(query.list).id)
+    if query.status:
+        select = select.where(Issue.status == known_status(IssueStatus, query.status))
+    if query.before:
+        select = select.where(Issue.id < query.before)
+    items = issues_json(list(db.session.scalars(select)))
+    return {"items": items, "next_before": next_page(items, query.limit)}
 
 
 @route(

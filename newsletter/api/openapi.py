@@ -31,10 +31,27 @@ def _path(rule: str) -> tuple[str, list[dict]]:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
 
+def _query(model) -> list[dict]:
+    """A query model's fields as OpenAPI's query parameters."""
+    if model is None:
+        return []
+    described = model.model_json_schema()
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in described.get("required", []),
+            "schema": schema,
+        }
+        for name, schema in described["properties"].items()
+    ]
+
+
 def build_spec() -> dict:
     paths: dict = {}
     for op in OPERATIONS:
         path, params = _path(op.rule)
+        params += _query(op.query)
         success = {"description": "OK"}
         if op.status != 204:  # No Content has no body, so no media type
             success["content"] = {op.content_type: {"schema": op.response or {"type": "object"}}}

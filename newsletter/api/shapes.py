@@ -187,10 +187,13 @@ def schema(*required: str, **properties: str | list[str]) -> dict:
     }
 
 
-def list_of(item: dict) -> dict:
-    return schema("items", items="array") | {
-        "properties": {"items": {"type": "array", "items": item}}
-    }
+def list_of(item: dict, cursor: str | None = None) -> dict:
+    """A page of items; with `cursor`, the field naming where the next page starts (null on
+    the last page)."""
+    properties: dict = {"items": {"type": "array", "items": item}}
+    if cursor:
+        properties[cursor] = {"type": ["integer", "null"]}
+    return schema("items", items="array") | {"properties": properties}
 
 
 NULLABLE_STRING = ["string", "null"]

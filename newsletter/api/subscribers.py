@@ -5,7 +5,16 @@ from flask import request
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from newsletter.addresses import InvalidEmail, normalise_email
-from newsletter.api.common import created, get_or_404, invalid, known_status, parse, route
+from newsletter.api.common import (
+    created,
+    get_or_404,
+    invalid,
+    known_status,
+    next_page,
+    parse,
+    parse_query,
+    route,
+)
 from newsletter.api.shapes import SUBSCRIBER, list_of
 from newsletter.extensions import db
 from newsletter.fields import OneLine, one_line
@@ -74,11 +83,12 @@ class Query(BaseModel):
 @route(
     "/subscribers",
     "GET",
-    "Find subscribers (?email=&list=&status=&after=&limit=)",
-    response=list_of(SUBSCRIBER),
+    "Find subscribers, a page at a time",
+    query=Query,
+    response=list_of(SUBSCRIBER, cursor="next_after"),
 )
 def find_subscribers():
-    query = parse(Query, request.args.to_dict())
+    query = parse_query(Query)
     select = sa.select(Subscriber).where(Subscriber.id > query.after).order_by(Subscriber.id)
     if query.email is not None:
         try:
@@ -91,7 +101,7 @@ def find_subscribers():
     if query.list:
         select = select.join(Subscription).where(Subscription.list_id == get_list(query.list).id)
     items = [subscriber_json(s) for s in db.session.scalars(select.limit(query.limit))]
-    return {"items": items, "next_after": items[-1]["id"] if len(items) == query.limit else None}
+    return {"items": items, "next_after": next_page(items, query.limit)}
 
 
 @route(
