@@ -19,7 +19,7 @@ import premailer
 from flask import current_app, render_template
 
 from newsletter import our_account, signing
-from newsletter.addresses import ascii_domain
+from newsletter.addresses import InvalidEmail, ascii_domain
 from newsletter.text import has_line_break
 
 
@@ -171,8 +171,15 @@ def text_of(said: bytes | str) -> str:
 
 
 def smtp_address(email: str) -> str:
-    """The address as SMTP carries it: an internationalised domain in its ASCII form."""
+    """The address as SMTP carries it: an internationalised domain in its ASCII form.
+    InvalidEmail for letters beyond ASCII before the @ (no form takes them; older data may
+    hold them): they need SMTPUTF8 (RFC 6531), which we do not use."""
     local, _, domain = email.rpartition("@")
+    if not local.isascii():
+        raise InvalidEmail(
+            "Letters beyond ASCII before the @-sign need SMTPUTF8, which we do not use.",
+            "unsupported",
+        )
     return email if domain.isascii() else f"{local}@{ascii_domain(domain)}"
 
 
@@ -204,21 +211,25 @@ def encode_header(value: str) -> str:
     check_header(value)
     if _PLAIN_TEXT.fullmatch(value):
         return _fold(value.split(" "))
-    return _fold(_encoded_words(value, _WORD_BYTES))
+    return _fold(_encoded_words(value, WORD_BYTES))
 
 
 def phrase_words(value: str) -> list[str]:
-    """A display name or list name as phrase words: atoms when it is only those, else one
-    encoded word for the whole (never a quoted string, whose quotes a List-Id keeps).
+    """A display name or list name as phrase words: atoms when it is only those, else encoded
+    words (never a quoted string, whose quotes a List-Id keeps), each within RFC 2047's 75
+    characters and ending where a word of the name ends, its space kept inside.
 
-    One word, not 75-character pieces: RFC 2047 readers drop the space between adjacent
-    encoded words but CPython's address parser adds one, so only a name too long for
-    one line (over LONGEST_WORD bytes) is split, and reads back whole only in the former.
-    """
+    RFC 2047 readers join adjacent encoded words as they are; CPython's address parser adds
+    a space between them, which at a word's end only doubles one."""
     check_header(value)
     if _PLAIN_PHRASE.fullmatch(value):
         return value.split(" ")
-    return _encoded_words(value, LONGEST_WORD)
+    chunks = [""]
+    for word in re.findall(r"\S+\s*|\s+", value):
+        if chunks[-1] and len((chunks[-1] + word).encode()) > WORD_BYTES:
+            chunks.append("")
+        chunks[-1] += word
+    return [encoded for chunk in chunks for encoded in _encoded_words(chunk, WORD_BYTES)]
 
 
 # Left as they are: single-spaced words that no parser can read as anything but text.
@@ -228,10 +239,8 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,900}"
 _PLAIN_PHRASE = re.compile(rf"(?!.*=\?){_ATOM}(?: {_ATOM})*")
 # Bytes per encoded word: 52 base64 characters, so a word and the longest header name
 # we encode ("Reply-To: ") fit the 76 characters RFC 2047 allows a line.
-_WORD_BYTES = 39
+WORD_BYTES = 39
 _LINE = 76 - len("Reply-To: ")
-# The most a single encoded word may hold and still fit a 998-character line.
-LONGEST_WORD = (998 - len("Reply-To: =?utf-8?b??=")) // 4 * 3
 
 
 def _encoded_words(value: str, size: int) -> list[str]:

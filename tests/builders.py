@@ -12,6 +12,7 @@ import re
 import smtplib
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -191,6 +192,14 @@ def item(guid: str, title: str, link: str | None = None, description: str = "") 
 
 DKIM_SELECTOR = "news2026"
 DKIM_DOMAIN = "example.org"
+
+
+def as_rfc2047_reads_it(raw: str) -> str:
+    """The phrase of a raw `phrase <address>` header decoded as RFC 2047 says and mail
+    programs do (email.header does; CPython's address parser puts a space between adjacent
+    encoded words)."""
+    phrase = raw.replace("\r\n", "").strip().rsplit(" <", 1)[0]
+    return str(make_header(decode_header(phrase)))
 
 
 def error_of(answer) -> dict:

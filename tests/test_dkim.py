@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 import dkim
 from builders import DKIM_DOMAIN as DOMAIN
 from builders import DKIM_SELECTOR as SELECTOR
-from builders import add_subscribers, draft, send_one_batch
+from builders import add_subscribers, as_rfc2047_reads_it, draft, send_one_batch
 
 from newsletter.digest.render import render_issue
 from newsletter.sending.letter import IssueLetter
@@ -87,7 +87,9 @@ def test_copies_signed_from_what_an_issue_shares_each_verify(app, make_list, dns
         assert dkim.verify(raw, dnsfunc=dns)
         message = message_from_bytes(raw, policy=policy.default)
         [to] = message["To"].addresses
-        assert (to.display_name, to.username) == (name, email.split("@")[0])
+        assert to.username == email.split("@")[0]
+        if name:  # as mail programs read it (CPython's parser spaces encoded words apart)
+            assert as_rfc2047_reads_it(dict(message.raw_items())["To"]) == name
         unsubscribe = message["List-Unsubscribe"]
         assert unsubscribe.count("/unsubscribe/") == 1 and "unsubscribe%20" in unsubscribe
         # Each copy's own values are in its body, and tampering with them is caught.

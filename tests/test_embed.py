@@ -359,6 +359,8 @@ def test_a_persian_list_s_snippet_is_persian_and_right_to_left(app, persian_list
     page's direction."""
     snippet = embed_snippet(persian_list)
     assert 'lang="fa" dir="rtl"' in snippet
-    assert 'type="email" name="email"' in snippet and 'dir="ltr" required' in snippet
+    assert (
+        'type="text" inputmode="email" name="email"' in snippet and 'dir="ltr" required' in snippet
+    )
     assert 'placeholder="نام" dir="auto"' in snippet
     assert ">عضویت</button>" in snippet and "Your name" not in snippet

@@ -1,6 +1,8 @@
 """Subscribers: search, a page per subscriber, and what editors may do to a subscription."""
 
 import json
+import re
+import unicodedata
 
 import sqlalchemy as sa
 from flask import (
@@ -14,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from newsletter.addresses import InvalidEmail
+from newsletter.addresses import InvalidEmail, unicode_domain
 from newsletter.admin import bp
 from newsletter.bounces import history
 from newsletter.extensions import db
@@ -65,7 +67,10 @@ _YEH_KAF = str.maketrans(dict.fromkeys({*PERSIAN_FOR_ARABIC, *PERSIAN_FOR_ARABIC
 
 def _either_form(query: str) -> str:
     """A LIKE pattern matching the query's yeh and kaf in either form ("کریمی" finds the
-    "كريمي" of a Windows-1256 file); `_` is LIKE's one character."""
+    "كريمي" of a Windows-1256 file); `_` is LIKE's one character. A domain's ASCII form, as
+    a bounce report shows it ("xn--exmple-cua"), finds the Unicode form addresses are kept in."""
+    query = unicodedata.normalize("NFC", query).lower()
+    query = re.sub(r"xn--[a-z0-9-]+", lambda label: unicode_domain(label[0]), query)
     return query.translate(_YEH_KAF)
 
 
@@ -76,7 +81,7 @@ def subscribers(typed: dict | None = None, answer: int = 200):
     after = request.args.get("after", 0, type=database_int)
     select = sa.select(Subscriber)
     if query:
-        pattern = f"%{_either_form(query.lower())}%"
+        pattern = f"%{_either_form(query)}%"
         select = select.where(
             sa.or_(Subscriber.email.like(pattern), sa.func.lower(Subscriber.name).like(pattern))
         )

@@ -95,8 +95,26 @@ _PERSIAN = re.compile("[\u067e\u0686\u0698\u06af\u06a9]")
 _PERSIAN_LETTERS = str.maketrans(PERSIAN_FOR_ARABIC)
 
 
+# An address's letters are its domain's, as registered: "example.السعودية" is Saudi Arabia's,
+# with Arabic's yeh; only Iran's own domain (.ایران) is spelt with Persian's.
+_ADDRESS = re.compile(r'[^\s,;"<>]+@[^\s,;"<>]+')
+
+
 def _as_persian(text: Iterator[str]) -> Iterator[str]:
-    return (line.translate(_PERSIAN_LETTERS) for line in text)
+    return (
+        _persian_line(line) if "@" in line else line.translate(_PERSIAN_LETTERS) for line in text
+    )
+
+
+def _persian_line(line: str) -> str:
+    kept, at = [], 0
+    for address in _ADDRESS.finditer(line):
+        kept.append(line[at : address.start()].translate(_PERSIAN_LETTERS))
+        persian = address[0].translate(_PERSIAN_LETTERS)
+        kept.append(persian if persian.rstrip(".").endswith(".ایران") else address[0])
+        at = address.end()
+    kept.append(line[at:].translate(_PERSIAN_LETTERS))
+    return "".join(kept)
 
 
 def distinct(names: list[str]) -> list[str]:

@@ -303,7 +303,8 @@ class _Addresses:
     """normalise_email, with email-validator run once per domain rather than once per row.
 
     For an ASCII address whose local part is a plain dot-atom, email-validator's verdict
-    depends only on the domain and on the length, and its normal form is the address in
+    depends only on the domain and on the lengths (the whole's, and the local part's 64
+    octets, RFC 5321 4.5.3.1.1), and its normal form is the address in
     lower case when the domain's is. Such domains, once accepted, skip the validator;
     every other address, and every rejection, still goes through normalise_email.
     """
@@ -313,7 +314,8 @@ class _Addresses:
 
     def normalise(self, raw: str) -> str:
         local, _, domain = raw.partition("@")
-        if domain in self.domains and len(raw) <= 254 and _DOT_ATOM.fullmatch(local):
+        short = len(raw) <= 254 and len(local) <= 64
+        if domain in self.domains and short and _DOT_ATOM.fullmatch(local):
             return raw.lower()
         email = normalise_email(raw)
         if raw.isascii() and email == raw.lower() and _DOT_ATOM.fullmatch(local):

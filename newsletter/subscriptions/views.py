@@ -24,6 +24,19 @@ bp = Blueprint("subscriptions", __name__)
 HONEYPOT = "website"
 
 
+def address_error(exc: InvalidEmail) -> str:
+    """What a form tells a reader of an address it refused, in their language: of the text
+    typed only, never of who is subscribed."""
+    if exc.kind == "unsupported":
+        return _("This address is valid, but we cannot send to it yet. Please use another one.")
+    if exc.kind == "lookalike":
+        return _(
+            "This address mixes letters of different alphabets, as look-alike addresses do. "
+            "Please check it."
+        )
+    return _("Please enter a valid email address.")
+
+
 def _subscribe_limit() -> str:
     return current_app.config["SUBSCRIBE_RATE_LIMIT"]
 
@@ -56,8 +69,8 @@ def subscribe(slug: str):
             user_agent=request.headers.get("User-Agent"),
             time_zone=request.form.get("time_zone"),
         )
-    except InvalidEmail:
-        error = _("Please enter a valid email address.")
+    except InvalidEmail as exc:
+        error = address_error(exc)
         return render_template(
             "subscribe.html", mailing_list=mailing_list, values=values, error=error
         ), 400
