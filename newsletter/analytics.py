@@ -65,12 +65,14 @@ def copies(*columns) -> sa.Select:
             Delivery.issue_id,
             Delivery.subscriber_id,
             MailingList.track_subscribers,
-            Subscriber.no_tracking,
+            # An erased reader's copy is no one's to track: its clicks count in the totals.
+            sa.func.coalesce(Subscriber.no_tracking, sa.true()).label("no_tracking"),
             *columns,
         )
         .join(Issue, Issue.id == Delivery.issue_id)
         .join(MailingList, MailingList.id == Issue.list_id)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        # Outer: an erased reader's copy still leads to its links, counted as no one's.
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
     )
 
 
@@ -129,12 +131,14 @@ def record_open(value: str) -> bool:
 
 
 def _no_tracking():
-    """The delivery's subscriber has turned tracking off (since the copy was sent)."""
-    return (
+    """The delivery's subscriber has turned tracking off (since the copy was sent), or was
+    erased."""
+    turned_off = (
         sa.select(Subscriber.id)
         .where(Subscriber.id == Delivery.subscriber_id, Subscriber.no_tracking)
         .exists()
     )
+    return sa.or_(Delivery.subscriber_id.is_(None), turned_off)
 
 
 # Reading the numbers.

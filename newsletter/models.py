@@ -292,7 +292,10 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"))
+    # None once the subscriber is erased: the row stays, naming no one, in the figures.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(sa.String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
@@ -309,7 +312,7 @@ class Delivery(db.Model):
     # The A/B variant whose subject this copy had; None for the rest, who get the winner's.
     variant_id: Mapped[int | None]
 
-    subscriber: Mapped[Subscriber] = relationship()
+    subscriber: Mapped[Subscriber | None] = relationship()
     issue: Mapped[Issue] = relationship()
 
 
@@ -352,7 +355,7 @@ class LinkClick(db.Model):
     )
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     subscriber_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
     )
 
 
@@ -364,8 +367,8 @@ class Bounce(db.Model):
     __table_args__ = (sa.Index("ix_bounces_kind_received", "kind", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    subscriber_id: Mapped[int | None] = mapped_column(  # None once erased, as a delivery's
+        sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
     )
     delivery_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True

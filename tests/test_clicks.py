@@ -7,57 +7,24 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from builders import add_subscribers, csrf, draft, start_sending
+from builders import (
+    add_subscribers,
+    confirmed,
+    counted,
+    csrf,
+    draft,
+    needs_queue,
+    path_of,
+    sent_issue,
+    start_sending,
+    tracked_links,
+)
 from conftest import free_port, wait_until
-from flask import current_app
 
 from newsletter import analytics, click_queue, hardening, jobs, links, redirects
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList
 from newsletter.sending import loop
-
-TRACKED = re.compile(r'href="(https?://[^"]+/r/([0-9]+-[0-9a-f]+)/(\d+))"')
-
-
-def sent_issue(mailing_list, inbox, readers: int = 2) -> Issue:
-    """An issue with an intro link and one item, sent to `readers` subscribers."""
-    add_subscribers(mailing_list, readers)
-    issue = draft(mailing_list)
-    issue.intro = "Read [the report](https://example.org/report?a=1&b=2) first."
-    db.session.commit()
-    start_sending(issue)
-    loop.send_batch(issue.id)
-    inbox.wait_for(readers)
-    return issue
-
-
-def tracked_links(received) -> list[tuple[str, str, str]]:
-    return TRACKED.findall(received.part("html"))
-
-
-def path_of(url: str) -> str:
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
-
-
-def needs_queue(app) -> click_queue.ClickQueue:
-    """The app's click queue; the test is skipped without PostgreSQL and Redis."""
-    queue = click_queue.for_app(app.config)
-    if queue is None:
-        pytest.skip("clicks are queued only with PostgreSQL and Redis")
-    return queue
-
-
-def confirmed(app) -> None:
-    """Redis has taken every click the redirect sent it (it reads the replies in batches)."""
-    if isinstance(app.wsgi_app, redirects.Redirects):
-        app.wsgi_app.pushes.confirm()
-
-
-def counted() -> None:
-    """Queued clicks and opens reach the database, as beat's drain_clicks job has them do
-    (with no Redis they are written as they come, and this does nothing)."""
-    confirmed(current_app)
-    click_queue.drain()
 
 
 def test_a_click_in_a_received_email_redirects_to_the_link_and_is_counted(

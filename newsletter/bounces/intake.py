@@ -122,6 +122,8 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
     named = _delivery_by_return_path(by_path) or _delivery_by_message_id(by_message_id)
     if named is not None:
         subscriber = named.subscriber
+        if subscriber is None:  # an erased reader's copy: no one to act on, nothing to keep
+            return []
         failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
     complainer = _by_unsubscribe_link(verdict) if verdict.kind == BounceKind.COMPLAINT else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,7 +13,16 @@ from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
 from newsletter.i18n import LOCALES
-from newsletter.models import Delivery, Issue, MailingList, Subscriber, Subscription, utcnow
+from newsletter.mailer import smtp_address
+from newsletter.models import (
+    Bounce,
+    Delivery,
+    Issue,
+    MailingList,
+    Subscriber,
+    Subscription,
+    utcnow,
+)
 from newsletter.statuses import DeliveryMode, DeliveryStatus, SubscriberStatus, SubscriptionStatus
 from newsletter.text import single_line
 
@@ -357,8 +367,32 @@ def reactivate(subscriber: Subscriber) -> None:
 
 
 def erase(subscriber: Subscriber) -> None:
-    """Delete the subscriber with their subscriptions and deliveries; only a hash of the
-    address stays, on the suppression list, so nothing brings it back."""
+    """Delete the subscriber with their subscriptions; only a hash of the address stays, on
+    the suppression list, so nothing brings it back. Their copies, bounces and clicks stay
+    in the issues' figures naming no one (the database blanks who they were), with what
+    servers said of the address scrubbed from them; a copy not sent yet is not sent."""
     suppression.suppress(subscriber.email, reason="erased")
+    forms = {subscriber.email}
+    with contextlib.suppress(ValueError):  # an older row's address SMTP cannot carry
+        forms.add(smtp_address(subscriber.email))
+    for column, owner in ((Delivery.last_error, Delivery), (Bounce.detail, Bounce)):
+        said = column
+        for written in forms:
+            said = sa.func.replace(said, written, ERASED)
+        db.session.execute(
+            sa.update(owner).where(owner.subscriber_id == subscriber.id).values({column: said})
+        )
     db.session.delete(subscriber)
+    db.session.flush()
+    # After the delete, which waits for a ledger being written for them to commit: a
+    # pending copy that names no one could never be sent, and its issue never finish.
+    db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.subscriber_id.is_(None), Delivery.status == DeliveryStatus.PENDING
+        )
+    )
     db.session.commit()
+
+
+# What an erased reader's address reads as in a server's words kept in the figures.
+ERASED = "[erased]"
