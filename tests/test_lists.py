@@ -86,3 +86,24 @@ def test_the_api_adds_a_subscriber_through_the_service_checks(client, api_header
     assert again.status_code == 409 and again.json["error"]["fields"] == {"email": "taken"}
     bad = client.post("/api/v1/subscribers", json={"email": "nope"}, headers=api_headers)
     assert bad.status_code == 422 and list(bad.json["error"]["fields"]) == ["email"]
+
+
+@pytest.mark.parametrize(
+    ("language", "stored"), [("fa-IR", "fa"), ("FA", "fa"), ("en_GB", "en"), ("de", None)]
+)
+def test_a_list_s_language_is_one_its_readers_pages_exist_in(
+    client, api_headers, editor_client, language, stored
+):
+    """A list in German was taken, and its readers got English pages and emails unsaid."""
+    answer = client.post("/api/v1/lists", json=NEW | {"language": language}, headers=api_headers)
+    if stored is None:
+        assert answer.status_code == 422
+        assert "one of en, fa" in answer.json["error"]["fields"]["language"]
+        form = NEW | {"language": language, "postal_address": "1 Main Street"}
+        page = editor_client.post(
+            "/admin/lists/new", data=form | {"csrf_token": editor_client.token}
+        )
+        assert page.status_code == 422 and "one of en, fa" in page.text
+        assert MailingList.query.count() == 0
+    else:
+        assert answer.status_code == 201 and answer.json["language"] == stored

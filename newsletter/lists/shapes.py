@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 from newsletter import zones
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.fields import OneLine, Slug, one_line
+from newsletter.i18n import LOCALES, supported
 
 
 def _email(value: str | None) -> str | None:
@@ -90,6 +91,18 @@ class ListChanges(BaseModel):
         if len(lines) > RETURN_URLS_MAX:
             raise ValueError(f"at most {RETURN_URLS_MAX} addresses")
         return "\n".join(_return_url(line) for line in lines)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        """One we have the pages and emails in ("fa-IR" is "fa"): another read as English."""
+        if value is None:
+            return None
+        if supported(value) is None:
+            raise ValueError(
+                f"one of {', '.join(LOCALES)}: readers' pages and emails exist in those"
+            )
+        return supported(value)
 
     @field_validator("timezone")
     @classmethod
