@@ -227,7 +227,7 @@ def test_london_in_the_autumn_fold_takes_the_first_and_says_so(editor_client, lo
         ("2030-02-30T09:00", "is not a date and time"),
         ("1800-01-01T09:00", "between 1900 and 2999"),
         ("", "Send at: enter a date"),
-        ("2020-01-01T09:00", "in the past"),
+        ("2020-01-01T09:00", "Not scheduled: That time has passed: choose a later one."),
     ],
 )
 def test_a_bad_schedule_shows_the_page_again_and_saves_nothing(editor_client, tehran, typed, words):
@@ -333,7 +333,7 @@ def test_an_hour_in_the_lists_spring_gap_is_said(editor_client, london):
         ("08:00", "someday", "Date: “someday” is not a date like 2026-12-04."),
         ("08:00", "", "Date: enter a date."),
         ("8 am", "2030-03-01", "HH:MM"),
-        ("25:00", "2030-03-01", "Not scheduled: local_time is HH:MM from 00:00 to 23:59"),
+        ("25:00", "2030-03-01", "Not scheduled: The hour is HH:MM from 00:00 to 23:59"),
         ("08:00", "2020-01-01", "has passed everywhere"),
         ("08:00", "0999-01-01", "between 1900 and 2999"),
     ],

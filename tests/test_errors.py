@@ -43,7 +43,7 @@ def test_the_domain_errors_share_one_base_with_field_status_and_code():
         "conflict",
         None,
     )
-    assert ScheduleError("send_at is in the past.").field == "send_at"
+    assert ScheduleError("That time has passed: choose a later one.").field == "send_at"
     assert InvalidEmail("nope").field == "email"
     assert NewsletterError("x", status=409, code="taken").code == "taken"
 
@@ -86,8 +86,8 @@ def test_each_transition_names_its_own_field_or_none(api):
     past = _error(api("POST", path + "/schedule", {"send_at": "2020-01-01T09:00:00+00:00"}), 422)
     assert past == {
         "code": "invalid",
-        "message": "send_at is in the past.",
-        "fields": {"send_at": "send_at is in the past."},
+        "message": "That time has passed: choose a later one.",
+        "fields": {"send_at": "That time has passed: choose a later one."},
     }
     for action in ("unschedule", "pause", "resume"):
         refused = _error(api("POST", f"{path}/{action}"), 409)

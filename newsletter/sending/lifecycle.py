@@ -55,7 +55,7 @@ def schedule_issue(issue: Issue, send_at: datetime) -> None:
             "send_at needs a time zone offset, for example 2026-12-01T09:00:00+01:00."
         )
     if send_at < utcnow() - PAST_GRACE:
-        raise ScheduleError("send_at is in the past.")
+        raise ScheduleError("That time has passed: choose a later one.")
     if not issue.items:
         raise StateError("An issue with no items cannot be scheduled.")
     _transition(

@@ -24,7 +24,7 @@ def parse_hour(value: str) -> time:
         and int(hours) < 24
         and int(minutes) < 60
     ):
-        raise ValueError("local_time is HH:MM from 00:00 to 23:59, for example 08:00.")
+        raise ValueError("The hour is HH:MM from 00:00 to 23:59, for example 08:00.")
     return time(int(hours), int(minutes))
 
 
