@@ -2,14 +2,19 @@
 
 import hashlib
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from newsletter import accounts
-from newsletter.models import ApiToken, User
+from newsletter.extensions import db
+from newsletter.models import ApiToken, Subscriber, User
 
 
 def test_users_create_reads_the_password_from_stdin_and_stores_a_hash(runner):
@@ -274,3 +279,39 @@ def test_the_version_is_the_newsletter_s(tmp_path):
     done = _newsletter(tmp_path, "--version")
     assert done.returncode == 0 and done.stdout.startswith("newsletter, version ")
     assert "Flask" not in done.stdout
+
+
+def test_a_backup_of_a_running_sqlite_database_holds_what_its_log_holds(make_app, tmp_path):
+    """A copy of the file misses what waits in its write-ahead log: a copy made while the
+    system ran held none of the subscribers."""
+    live = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.sqlite'}")
+    with live.app_context():
+        upgrade()
+        db.engine.dispose()  # the last connection closed folds the log into the file
+        writer = db.engine.connect()  # open, as the web app's are: the log is not folded in
+        writer.execute(sa.insert(Subscriber).values(email="ana@example.org", name="آنا"))
+        writer.commit()
+        assert (tmp_path / "live.sqlite-wal").stat().st_size > 0
+        shutil.copy(tmp_path / "live.sqlite", tmp_path / "copied.sqlite")
+        answer = live.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup.sqlite")])
+        assert answer.exit_code == 0, answer.output
+        again = live.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup.sqlite")])
+        assert again.exit_code == 1 and "not overwritten" in again.output
+        writer.close()
+        db.engine.dispose()
+
+    def names(path) -> list:
+        with closing(sqlite3.connect(path)) as copy:
+            return copy.execute("SELECT name FROM subscribers").fetchall()
+
+    assert names(tmp_path / "backup.sqlite") == [("آنا",)]
+    assert names(tmp_path / "copied.sqlite") == []  # what README once said to do
+
+
+def test_a_backup_on_postgresql_names_its_own_tool(app, runner, tmp_path):
+    answer = runner.invoke(args=["backup", str(tmp_path / "copy.dump")])
+    if db.engine.dialect.name == "sqlite":
+        assert answer.exit_code == 0 and (tmp_path / "copy.dump").stat().st_size > 0
+    else:
+        assert answer.exit_code == 1 and "pg_dump --format=custom" in answer.output
+        assert db.engine.url.database in answer.output

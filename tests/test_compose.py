@@ -86,3 +86,12 @@ def test_the_bounce_server_starts_only_when_asked_for(compose_config):
     named (`--profile bounces`)."""
     assert compose_config["bounces"].get("profiles") == ["bounces"]
     assert all(not compose_config[name].get("profiles") for name in APP_SERVICES[:-1])
+
+
+def test_a_worker_is_given_time_to_finish_its_batch_and_logs_are_rotated(compose_config):
+    """Compose's 10 s stopped a worker mid-batch (a batch on a slow relay took 40 s)."""
+    grace = compose_config["worker"]["stop_grace_period"]
+    assert grace in ("2m", "2m0s", "120s") or grace == 120, grace
+    for name in APP_SERVICES:
+        options = compose_config[name]["logging"]["options"]
+        assert options["max-size"] == "10m" and str(options["max-file"]) == "5", name

@@ -21,7 +21,7 @@ CHECKBOXES = (
     "track_subscribers",
 )
 # Choices an older form (or a script) may leave out: empty keeps what the list has.
-LEFT_IF_EMPTY = ("calendar", "each_post_hold")
+LEFT_IF_EMPTY = ("calendar", "each_post_hold", "language")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FORM_FIELDS = (
     "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "

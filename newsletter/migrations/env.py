@@ -2,8 +2,10 @@ import logging
 from contextlib import contextmanager
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
+from sqlalchemy import event
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -94,11 +96,66 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection, _foreign_keys_off(connection):
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        _refuse_while_sending(connection)
+        # Inside: the pragma is a no-op in a transaction, and this begins one for anything.
+        with _one_transaction(connection):
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                # SQLite's DDL is transactional; alembic assumes not, and commits each one.
+                transactional_ddl=True,
+                **conf_args,
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
-            _check_foreign_keys(connection)
+            with context.begin_transaction():
+                context.run_migrations()
+                _check_foreign_keys(connection)
+
+
+@contextmanager
+def _one_transaction(connection):
+    """On SQLite, every migration of a run in one transaction, as on PostgreSQL. pysqlite
+    begins none before a CREATE or ALTER, so each ran on its own: an upgrade killed midway
+    left half a migration's tables behind its recorded revision, and a second run failed on
+    them. With the driver's own handling off, alembic's transaction is one BEGIN."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.isolation_level = None
+    event.listen(connection, "begin", _begin)
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", _begin)
+        driver.isolation_level = ""
+
+
+def _begin(connection):
+    connection.exec_driver_sql("BEGIN")
+
+
+def _refuse_while_sending(connection):
+    """A worker of the older version sending an issue meets a changed schema mid-batch and
+    pauses it with an SQL error; resumed, it sent copies twice. `-x sending=ok` goes on."""
+    if context.get_x_argument(as_dictionary=True).get("sending") == "ok":
+        return
+    try:
+        sending = (
+            "issues" in sa.inspect(connection).get_table_names()
+            and (
+                connection.exec_driver_sql("SELECT count(*) FROM issues WHERE status = 'sending'")
+            ).scalar()
+        )
+    finally:
+        # Alembic commits only a transaction it began: one left open here was never committed.
+        connection.rollback()
+    if sending:
+        raise SystemExit(
+            f"Error: {sending} issue(s) sending: pause them (or wait until they are sent) and "
+            "stop the workers before upgrading; `newsletter db upgrade -x sending=ok` "
+            "upgrades anyway."
+        )
 
 
 @contextmanager
