@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
-from newsletter.extensions import db, limiter
+from newsletter.extensions import db, limiter, network
 from newsletter.models import ApiToken, User, utcnow
 
 ROLES = ("admin", "editor")
@@ -172,6 +172,7 @@ class SignInError(NewsletterError):
 
 def _failure_limits(email: str, ip: str | None) -> list[tuple]:
     address = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    ip = network(ip)
     return [
         (RateLimitItemPerMinute(FAILURES_PER_ADDRESS, FAILURE_WINDOW_MINUTES), address, ip),
         (RateLimitItemPerMinute(FAILURES_PER_IP, FAILURE_WINDOW_MINUTES), "any", ip),

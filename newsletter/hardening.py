@@ -32,7 +32,9 @@ def content_policy(**changes: str) -> str:
 
 # Email HTML shown as a page (archive, previews): its own inline styles and remote images,
 # and nothing that runs.
-EMAIL_HTML = content_policy(default_src="'none'", style_src="'unsafe-inline'", img_src="* data:")
+EMAIL_HTML = content_policy(
+    default_src="'none'", script_src="'none'", style_src="'unsafe-inline'", img_src="* data:"
+)
 
 HEADERS = {
     "Content-Security-Policy": content_policy(),

@@ -70,6 +70,16 @@ def read(purpose: str, token: str) -> LinkTarget:
         raise TokenError("This link is not valid.") from exc
 
 
+def younger_than(purpose: str, token: str, seconds: int) -> bool:
+    """Whether a token already read was made within `seconds`: an unsubscribe link, which
+    never expires, gives a preferences link only while one of its own would still work."""
+    try:
+        _serializer(purpose).loads(token, max_age=seconds)
+    except (BadSignature, ValueError, TypeError):  # SignatureExpired among them
+        return False
+    return True
+
+
 def _target(payload) -> LinkTarget:
     subscriber_id, list_id, *version = payload
     return LinkTarget(int(subscriber_id), int(list_id), int(version[0]) if version else 0)

@@ -9,7 +9,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate, make_msgid
 from secrets import token_hex
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -32,7 +32,7 @@ class SmtpSettings:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # out of logs and tracebacks
     tls: str = ""  # "", "starttls" or "ssl"
     timeout: float = 30.0
     weight: float = 1.0  # share of the mail this server gets among several

@@ -1,8 +1,9 @@
 """The editors' web app under /admin: sign-in, roles, and the screens built on the services."""
 
+import time
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort, request, session
 from flask_login import LoginManager, current_user, login_required
 
 from newsletter import accounts
@@ -18,8 +19,20 @@ login_manager.session_protection = "strong"
 OPEN_ENDPOINTS = {"admin.login", "admin.invitation"}
 
 
+# A sign-in lasts this long at most (OWASP ASVS 3.3.2): Flask's cookie was accepted for 31
+# days. Counted here, not by the cookie's age, which the public forms' CSRF tokens share.
+SIGN_IN_MAX_AGE = 12 * 3600
+
+
+def signed_in() -> None:
+    """Marks the session's sign-in time, after login_user."""
+    session["signed_in_at"] = int(time.time())
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
+    if time.time() - session.get("signed_in_at", 0) > SIGN_IN_MAX_AGE:
+        return None
     return accounts.user_for_session(session_id)
 
 

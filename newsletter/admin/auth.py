@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from newsletter import accounts
-from newsletter.admin import bp
+from newsletter.admin import bp, signed_in
 from newsletter.extensions import limiter
 
 # Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so
@@ -39,6 +39,7 @@ def login():
             error = str(exc)
         else:
             login_user(user)
+            signed_in()
             return redirect(safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template(

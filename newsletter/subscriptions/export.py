@@ -97,8 +97,9 @@ def csv_rows(list_id: int | None, status: str | None, for_excel: bool = False) -
     out = io.StringIO()
     writer = csv.writer(out)
     keys = attribute_keys(list_id, status)
-    # A key named like a fixed column keeps both, told apart.
-    writer.writerow(COLUMNS + [f"attribute_{k}" if k in COLUMNS else k for k in keys])
+    # A key named like a fixed column keeps both, told apart; a key is a cell too, which a
+    # spreadsheet would run ('=HYPERLINK(…)' as a column name).
+    writer.writerow(COLUMNS + [_cell(f"attribute_{k}" if k in COLUMNS else k) for k in keys])
     after = 0
     while True:
         query = (

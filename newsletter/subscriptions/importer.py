@@ -250,6 +250,7 @@ def _json_object(cell: str | None) -> dict:
 
 def _attribute(column: str) -> str:
     """An attribute's name: our export writes one named like its own columns apart."""
+    column = export.uncelled(column)
     name = column.removeprefix("attribute_")
     return name if name in export.COLUMNS else column
 

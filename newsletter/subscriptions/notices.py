@@ -64,8 +64,10 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
         html, text = mailer.render_email(
             kind, mailing_list=mailing_list, subscriber=subscriber, subject=subject, **urls
         )
+    # A confirmation names no one: a stranger may have typed the name (as its greeting).
+    to_name = "" if kind == "confirm" else subscriber.name
     headers = mailer.standard_headers(
-        sender(mailing_list), (subscriber.name, subscriber.email), subject, mailing_list.reply_to
+        sender(mailing_list), (to_name, subscriber.email), subject, mailing_list.reply_to
     )
     if kind == "welcome":
         headers += list_headers(mailing_list, urls["unsubscribe_url"])

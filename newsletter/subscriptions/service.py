@@ -96,8 +96,7 @@ def _subscriber_for(email: str, name: str, time_zone: str | None = None) -> Subs
         subscriber = Subscriber(email=email, name=name, attributes={}, timezone=time_zone)
         db.session.add(subscriber)
         db.session.flush()
-    elif name and not subscriber.name:
-        subscriber.name = name
+    # A known subscriber's name stays theirs: anyone may type their address into the form.
     return subscriber
 
 

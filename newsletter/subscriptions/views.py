@@ -124,8 +124,9 @@ def _link_error(message: str, status: int, purpose: str = "", mailing_list=None)
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     subscription = _read_link(links.CONFIRM, token)
-    if request.method == "GET" and subscription.status != SubscriptionStatus.CONFIRMED:
-        # Mail scanners follow links: only the button's POST confirms.
+    if request.method != "POST" and subscription.status != SubscriptionStatus.CONFIRMED:
+        # Mail scanners follow links, with GET or HEAD (which Flask hands this view too):
+        # only the button's POST confirms.
         return render_template("confirm.html", subscription=subscription)
     service.confirm_subscription(subscription)
     return render_template("confirmed.html", subscription=subscription)
@@ -135,8 +136,13 @@ def confirm(token: str):
 @csrf.exempt  # RFC 8058 one-click: a bare POST from the mail provider, no cookie, no form token
 def unsubscribe(token: str):
     subscription = _read_link(links.UNSUBSCRIBE, token)
-    if request.method == "GET":
-        return render_template("unsubscribe.html", subscription=subscription, token=token)
+    if request.method != "POST":  # a scanner's HEAD too: only a POST unsubscribes
+        # Its preferences link only while one of those would still work: unsubscribe links
+        # never expire, and sit in headers anyone a copy reaches can read.
+        manage = links.younger_than(
+            links.UNSUBSCRIBE, token, current_app.config["PREFERENCES_MAX_AGE"]
+        )
+        return render_template("unsubscribe.html", subscription=subscription, manage=manage)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     reason = "one-click" if one_click else request.form.get("reason", "")
     service.unsubscribe(subscription, reason)
