@@ -176,6 +176,18 @@ def sign_in(client, email, password=PASSWORD, next_path=""):
 SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
 
 
+def try_sign_in(app, email: str, password: str, address: str):
+    """A sign-in from a new browser at a client address (REMOTE_ADDR)."""
+    where = {"REMOTE_ADDR": address}
+    visitor = app.test_client()
+    page = visitor.get("/admin/login", environ_base=where)
+    return visitor.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": csrf(page.text)},
+        environ_base=where,
+    )
+
+
 def rss(*items: str, title: str = "Example") -> bytes:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'

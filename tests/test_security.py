@@ -12,7 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
-from builders import PASSWORD, confirmed_subscriber, csrf, draft, sign_in, user
+from builders import PASSWORD, confirmed_subscriber, csrf, draft, sign_in, try_sign_in, user
 from conftest import free_port, wait_until
 
 from newsletter import accounts, links
@@ -20,8 +20,8 @@ from newsletter.extensions import db, limiter
 from newsletter.models import Issue, IssueItem, Subscription
 from newsletter.subscriptions import service
 
-ATTACKER = {"REMOTE_ADDR": "198.51.100.7"}
-OWNER = {"REMOTE_ADDR": "203.0.113.20"}
+ATTACKER = "198.51.100.7"
+OWNER = "203.0.113.20"
 
 
 @pytest.fixture
@@ -101,16 +101,6 @@ def test_a_new_password_ends_every_session(browser_app, owner):
 # Sign-in throttling
 
 
-def _try(app, email, password, where):
-    visitor = app.test_client()
-    page = visitor.get("/admin/login", environ_base=where)
-    return visitor.post(
-        "/admin/login",
-        data={"email": email, "password": password, "csrf_token": csrf(page.text)},
-        environ_base=where,
-    )
-
-
 def _error(answer) -> str:
     return re.search(r'role="alert">([^<]*)<', answer.text).group(1)
 
@@ -118,9 +108,9 @@ def _error(answer) -> str:
 def test_an_attacker_hammering_from_one_address_does_not_lock_the_owner_out(browser_app, owner):
     app = browser_app
     for _ in range(accounts.FAILURES_PER_ADDRESS + 3):
-        _try(app, "boss@example.org", "wrong password!", ATTACKER)
-    assert _try(app, "boss@example.org", PASSWORD, ATTACKER).status_code == 401
-    assert _try(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
+        try_sign_in(app, "boss@example.org", "wrong password!", ATTACKER)
+    assert try_sign_in(app, "boss@example.org", PASSWORD, ATTACKER).status_code == 401
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
 
 
 def test_known_unknown_and_throttled_addresses_get_the_same_answer(browser_app, owner, monkeypatch):
@@ -128,13 +118,13 @@ def test_known_unknown_and_throttled_addresses_get_the_same_answer(browser_app, 
     hashed = []
     real = accounts.check_password_hash
     monkeypatch.setattr(accounts, "check_password_hash", lambda *a: hashed.append(1) or real(*a))
-    known = _try(app, "boss@example.org", "wrong password!", ATTACKER)
-    unknown = _try(app, "nobody@example.org", "wrong password!", ATTACKER)
-    invalid = _try(app, "not an address", "wrong password!", ATTACKER)
+    known = try_sign_in(app, "boss@example.org", "wrong password!", ATTACKER)
+    unknown = try_sign_in(app, "nobody@example.org", "wrong password!", ATTACKER)
+    invalid = try_sign_in(app, "not an address", "wrong password!", ATTACKER)
     for _ in range(accounts.FAILURES_PER_ADDRESS):
-        _try(app, "boss@example.org", "wrong password!", ATTACKER)
+        try_sign_in(app, "boss@example.org", "wrong password!", ATTACKER)
     hashed.clear()
-    throttled = _try(app, "boss@example.org", PASSWORD, ATTACKER)
+    throttled = try_sign_in(app, "boss@example.org", PASSWORD, ATTACKER)
     assert hashed == [1], "a throttled try costs a password hash like any other"
     answers = [known, unknown, invalid, throttled]
     assert {a.status_code for a in answers} == {401}
@@ -146,9 +136,9 @@ def test_one_address_trying_many_accounts_is_throttled(browser_app, owner, monke
     app = browser_app
     monkeypatch.setattr(accounts, "FAILURES_PER_IP", 8)  # fewer password hashes to wait for
     for i in range(accounts.FAILURES_PER_IP):
-        _try(app, f"guess{i}@example.org", "wrong password!", ATTACKER)
-    assert _try(app, "boss@example.org", PASSWORD, ATTACKER).status_code == 401
-    assert _try(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
+        try_sign_in(app, f"guess{i}@example.org", "wrong password!", ATTACKER)
+    assert try_sign_in(app, "boss@example.org", PASSWORD, ATTACKER).status_code == 401
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
 
 
 # Links that outlive a change of mind
