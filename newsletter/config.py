@@ -1,5 +1,6 @@
 """Configuration read from the environment, with embedded defaults for a fresh machine."""
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -38,10 +39,24 @@ def _base_url() -> str:
     url = _env("BASE_URL", "http://localhost:5000").rstrip("/")
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        # "news.example.org" made every link in every email a relative one.
+        raise ValueError(
+            f"{ENV_PREFIX}BASE_URL must be an http:// or https:// address, not {url!r}"
+        )
     if host.isascii():
         return url
     netloc = _ascii_domain(host, ENV_PREFIX + "BASE_URL") + (f":{parts.port}" if parts.port else "")
     return parts._replace(netloc=netloc).geturl()
+
+
+def _check_smtp(urls: str) -> None:
+    from newsletter.mailer import smtp_servers
+
+    try:
+        smtp_servers(urls)
+    except ValueError as exc:  # "garbage" was taken, and every send failed on it later
+        raise ValueError(f"{ENV_PREFIX}SMTP_URL: {exc}") from None
 
 
 def _switch(name: str) -> bool:
@@ -80,7 +95,19 @@ def _whole(name: str, default: str) -> int:
 
 
 def _real(name: str, default: str) -> float:
-    return _read(name, default, float, "a number")
+    """A number of at least 0: "nan" and "inf" read as floats, and killed beat later."""
+    number = _read(name, default, float, "a number")
+    if not 0 <= number < math.inf:
+        raise ValueError(f"{ENV_PREFIX}{name} must be a number of at least 0, not {number!r}")
+    return number
+
+
+def _period(name: str, default: str) -> float:
+    """Seconds between or within runs: 0 made beat send 15,000 tasks in 12 seconds."""
+    number = _real(name, default)
+    if number <= 0:
+        raise ValueError(f"{ENV_PREFIX}{name} must be a number of seconds above 0, not {number!r}")
+    return number
 
 
 def _count(name: str, default: str) -> int:
@@ -97,10 +124,16 @@ def _count(name: str, default: str) -> int:
 
 
 def database_url(url: str) -> str:
-    """Use psycopg 3 for plain postgres URLs."""
+    """Use psycopg 3 for plain postgres URLs. PostgreSQL or SQLite, said in one line: another
+    was a traceback of 150 lines from deep in SQLAlchemy."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        raise ValueError(
+            f"{ENV_PREFIX}DATABASE_URL must be a postgresql:// or sqlite:/// URL, not one "
+            f"starting {url.split('://')[0][:20]!r}"  # the rest may hold a password
+        )
     return url
 
 
@@ -131,6 +164,8 @@ def prepare_instance(settings: dict, instance: Path) -> None:
 def load(instance: Path) -> dict:
     """The settings, from the environment; writes nothing."""
     smtp_url = _env("SMTP_URL")
+    if smtp_url:
+        _check_smtp(smtp_url)
     outbox_port = _whole("OUTBOX_PORT", str(DEFAULT_OUTBOX_PORT))
     base_url = _base_url()
     broker_dir = instance / "broker"
@@ -162,12 +197,12 @@ def load(instance: Path) -> dict:
         # The organisation's postal address, for lists created without their own.
         "POSTAL_ADDRESS": _env("POSTAL_ADDRESS"),
         # Soft bounces: the score halves every this many days; at the threshold, no more mail.
-        "BOUNCE_HALF_LIFE": _real("BOUNCE_HALF_LIFE", "30"),
+        "BOUNCE_HALF_LIFE": _period("BOUNCE_HALF_LIFE", "30"),
         "BOUNCE_THRESHOLD": _real("BOUNCE_THRESHOLD", "3"),
         # This many refusals of our mail by one receiving domain within the window (seconds),
         # for one issue, pause the issue; 0 never pauses.
         "SENDER_REFUSALS_PAUSE": _whole("SENDER_REFUSALS_PAUSE", "20"),
-        "SENDER_REFUSALS_WINDOW": _real("SENDER_REFUSALS_WINDOW", "3600"),
+        "SENDER_REFUSALS_WINDOW": _period("SENDER_REFUSALS_WINDOW", "3600"),
         "SENDER_REFUSALS_HOLD": _real("SENDER_REFUSALS_HOLD", "21600"),
         "SENDER_REFUSALS_DOMAINS": _whole("SENDER_REFUSALS_DOMAINS", "3"),
         # Dead addresses en masse (bounces/breaker.py): this share of an issue's copies, and
@@ -178,7 +213,7 @@ def load(instance: Path) -> dict:
         "BOUNCE_MAILBOX": _env("BOUNCE_MAILBOX"),
         # Set, the mailbox's user signs in with XOAUTH2 and a token from this endpoint.
         **_oauth(),
-        "BOUNCE_POLL_INTERVAL": _real("BOUNCE_POLL_INTERVAL", "300"),
+        "BOUNCE_POLL_INTERVAL": _period("BOUNCE_POLL_INTERVAL", "300"),
         # Posts by email: only Authentication-Results headers with this authserv-id (the MTA
         # in front of `bounces serve`, which removes forged ones) are believed; unset, every
         # message to a posts address waits for an editor.
@@ -191,25 +226,25 @@ def load(instance: Path) -> dict:
         "PREFERENCES_MAX_AGE": _whole("PREFERENCES_MAX_AGE", str(365 * 24 * 3600)),
         "BATCH_SIZE": _count("BATCH_SIZE", "2000"),
         # Beat starts due issues and restarts stopped sends this often.
-        "BEAT_INTERVAL": _real("BEAT_INTERVAL", "10"),
+        "BEAT_INTERVAL": _period("BEAT_INTERVAL", "10"),
         # Queued clicks and opens (with Redis) reach the database this often.
-        "CLICK_DRAIN_INTERVAL": _real("CLICK_DRAIN_INTERVAL", "5"),
-        "FEED_POLL_INTERVAL": _real("FEED_POLL_INTERVAL", "900"),
-        "FEED_TIMEOUT": _real("FEED_TIMEOUT", "20"),
+        "CLICK_DRAIN_INTERVAL": _period("CLICK_DRAIN_INTERVAL", "5"),
+        "FEED_POLL_INTERVAL": _period("FEED_POLL_INTERVAL", "900"),
+        "FEED_TIMEOUT": _period("FEED_TIMEOUT", "20"),
         # One fetch of a feed, redirects and all, however slowly the server sends.
-        "FEED_DEADLINE": _real("FEED_DEADLINE", "60"),
+        "FEED_DEADLINE": _period("FEED_DEADLINE", "60"),
         # How long "fetch now" waits for the worker before answering 202 with the job.
         "FEED_FETCH_WAIT": _real("FEED_FETCH_WAIT", "15"),
         "FEED_MAX_BYTES": _whole("FEED_MAX_BYTES", str(5 * 1024 * 1024)),
         "FEED_MAX_ITEMS": _whole("FEED_MAX_ITEMS", "200"),
         # Hosts ('host' or 'host:port', comma-separated) fetched even at private addresses.
         "FEED_ALLOW_HOSTS": _env("FEED_ALLOW_HOSTS", ""),
-        "SMTP_TIMEOUT": _real("SMTP_TIMEOUT", "30"),
+        "SMTP_TIMEOUT": _period("SMTP_TIMEOUT", "30"),
         # What one SMTP session carries before the next is opened (Exim refuses more than
         # 1,000 by default).
         "SMTP_MESSAGES_PER_CONNECTION": _count("SMTP_MESSAGES_PER_CONNECTION", "1000"),
         # A live batch renews its rows every third of this; a dead one's come back after it.
-        "CLAIM_LEASE": _real("CLAIM_LEASE", "15"),
+        "CLAIM_LEASE": _period("CLAIM_LEASE", "15"),
         # Batches of one issue in flight at once, across all workers.
         "SEND_PARALLEL": _count("SEND_PARALLEL", "8"),
         # Results are written every this many messages: at most this many repeats per
@@ -220,9 +255,9 @@ def load(instance: Path) -> dict:
         "PAUSE_AFTER_ERRORS": _whole("PAUSE_AFTER_ERRORS", "100"),
         "AUTOPILOT_LEAD_HOURS": _real("AUTOPILOT_LEAD_HOURS", "3"),
         # A send nothing has moved for this long (its queue lost with the broker) restarts.
-        "STALL_AFTER": _real("STALL_AFTER", "30"),
+        "STALL_AFTER": _period("STALL_AFTER", "30"),
         "MAX_ATTEMPTS": _whole("MAX_ATTEMPTS", "8"),
-        "SEND_RETRY_BASE": _real("SEND_RETRY_BASE", "30"),
+        "SEND_RETRY_BASE": _period("SEND_RETRY_BASE", "30"),
         "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
         "PROXY_COUNT": _whole("PROXY_COUNT", "0"),

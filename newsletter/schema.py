@@ -8,6 +8,7 @@ task with a traceback, where one line can say what to do.
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
@@ -39,6 +40,10 @@ def mismatch() -> str | None:
 
 def require_current() -> None:
     """Stop a command, saying why, unless the schema is this version's."""
-    problem = mismatch()
+    try:
+        problem = mismatch()
+    except sa.exc.OperationalError as exc:  # 126 lines of traceback, for a server not up
+        said = str(exc.orig or exc).strip().splitlines()[0][:300]
+        raise click.ClickException(f"The database cannot be reached: {said}") from None
     if problem:
         raise click.ClickException(problem)

@@ -1022,3 +1022,20 @@ def test_suppressed_addresses_cannot_come_back(app, weekly, client, inbox, api_h
     service.reactivate(stored_subscriber("reader0@example.org"))
     assert suppression.reason("reader0@example.org") is None
     assert stored_subscriber("reader0@example.org").status == "active"
+
+
+def test_the_log_says_what_a_bounce_did_without_the_address(
+    app, weekly, inbox, bounce_server, caplog
+):
+    """The server's words name the address: the worker's log printed them for every bounce."""
+    server = bounce_server()
+    send_one_batch(weekly, 1)
+    [copy] = inbox.messages
+    report = dsn("reader0@example.org", "5.1.1", said=UNKNOWN.format("reader0@example.org"))
+    with caplog.at_level("INFO", logger="newsletter"):
+        deliver(server, report, to=copy.sender)
+        deliver(server, dsn("stranger@example.net", "5.1.1"))
+    assert stored_subscriber("reader0@example.org").status == "bounced"
+    said = "\n".join(record.getMessage() for record in caplog.records)
+    assert "hard bounce (user_unknown, 5.1.1) for subscriber" in said
+    assert "@example.org" not in said and "stranger@" not in said

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from contextlib import closing
 
+import click
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -251,6 +252,30 @@ def test_the_health_check_says_which_part_is_down(make_app, settings, down):
     assert "127.0.0.1:1" not in answer.text and "nobody" not in answer.text
 
 
+@pytest.mark.slow  # waits its CHECK_SECONDS on purpose
+@pytest.mark.parametrize("down", ["database", "broker"])
+def test_a_server_that_never_answers_is_down_within_seconds(make_app, down):
+    """It takes the connection and says nothing: the check waited 30 s, and gunicorn killed
+    its worker, which answered a 500 page rather than a 503."""
+    import socket
+    import time
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel does), never speaks
+    port = silent.getsockname()[1]
+    settings = {
+        "database": {"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://x@127.0.0.1:{port}/x"},
+        "broker": {"BROKER_URL": f"redis://127.0.0.1:{port}/0"},
+    }[down]
+    client = make_app(**settings).test_client()
+    try:
+        started = time.monotonic()
+        answer = client.get("/healthz")
+        assert time.monotonic() - started < 6
+        assert answer.status_code == 503 and answer.json[down] == "no answer in time"
+    finally:
+        silent.close()
+
+
 @pytest.mark.slow  # a server that cannot listen is given up on after aiosmtpd's wait
 def test_a_second_dev_beside_the_first_is_told_how(app, runner, tmp_path, monkeypatch):
     """Its outbox's port, hard-coded, was taken: a traceback. Now a setting, and a line."""
@@ -315,3 +340,44 @@ def test_a_backup_on_postgresql_names_its_own_tool(app, runner, tmp_path):
     else:
         assert answer.exit_code == 1 and "pg_dump --format=custom" in answer.output
         assert db.engine.url.database in answer.output
+
+
+@pytest.mark.parametrize(
+    "setting, value, words",
+    [
+        ("BEAT_INTERVAL", "0", "NEWSLETTER_BEAT_INTERVAL must be a number of seconds above 0"),
+        ("BEAT_INTERVAL", "-5", "NEWSLETTER_BEAT_INTERVAL must be a number of at least 0"),
+        ("CLAIM_LEASE", "nan", "NEWSLETTER_CLAIM_LEASE must be a number of at least 0, not nan"),
+        ("FEED_TIMEOUT", "inf", "NEWSLETTER_FEED_TIMEOUT must be a number of at least 0"),
+        ("BASE_URL", "news.example.org", "NEWSLETTER_BASE_URL must be an http:// or https://"),
+        ("BASE_URL", "ftp://news.example.org", "NEWSLETTER_BASE_URL must be an http://"),
+        ("SMTP_URL", "garbage", "NEWSLETTER_SMTP_URL: SMTP URL must start with smtp://"),
+        ("SMTP_URL", "smtp://relay.example.org?tls=yes", "NEWSLETTER_SMTP_URL: tls must be"),
+        ("DATABASE_URL", "mysql://u:secret@db/news", "starting 'mysql'"),
+        ("DATABASE_URL", "not-a-url", "must be a postgresql:// or sqlite:/// URL"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_in_a_line(
+    tmp_path, monkeypatch, setting, value, words
+):
+    """Each was taken: an interval of 0 made beat send 15,000 tasks in 12 seconds, "nan"
+    killed it with a thousand lines, a base URL without its scheme made every link in every
+    email relative; a database URL of another kind was 150 lines from deep in SQLAlchemy."""
+    from newsletter import config
+
+    monkeypatch.setenv(f"NEWSLETTER_{setting}", value)
+    with pytest.raises(ValueError) as refused:
+        config.load(tmp_path)
+    assert words in str(refused.value) and "secret" not in str(refused.value)
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path, monkeypatch):
+    from newsletter import create_app, schema
+
+    monkeypatch.setenv("NEWSLETTER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    with create_app().app_context(), pytest.raises(click.ClickException) as refused:
+        schema.require_current()
+    said = refused.value.message
+    assert said.startswith("The database cannot be reached: ") and "\n" not in said

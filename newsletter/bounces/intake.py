@@ -63,7 +63,7 @@ def take(raw: bytes, envelope_recipients: list[str], source: str) -> list[Bounce
         return []
     targets = _targets(verdict, envelope_recipients)
     if not targets:
-        log.info("not a bounce, or about nobody we know: %s", verdict.detail or "no detail")
+        log.info("not a bounce, or about nobody we know (%s)", verdict.reason or "no reason")
     return _act(targets, source)
 
 
@@ -262,8 +262,14 @@ def _apply(
             if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
                 service.mark_unsubscribed(subscription, "complaint")
         service.stop_mail(subscriber, SubscriberStatus.COMPLAINED)
+    # The reason and status, not the server's words, which name the address: the log is no
+    # place for it (the subscriber's page shows them to the editors).
     log.info(
-        "%s bounce (%s) for subscriber %s: %s", kind, failure.reason, subscriber.id, bounce.detail
+        "%s bounce (%s, %s) for subscriber %s",
+        kind,
+        failure.reason,
+        bounce.status or "no status",
+        subscriber.id,
     )
     return bounce
 
