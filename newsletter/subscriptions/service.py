@@ -228,7 +228,10 @@ def mark_unsubscribed(subscription: Subscription, reason: str) -> None:
 
 
 class PreferenceError(NewsletterError, ValueError):
-    """A time zone, language or delivery mode we cannot use; `field` says which."""
+    """A time zone, language or delivery mode we cannot use; `field` says which, and
+    `list_id` whose delivery it was."""
+
+    list_id: int | None = None
 
 
 def check_time_zone(zone: str | None) -> str | None:
@@ -262,12 +265,16 @@ def set_delivery(subscription: Subscription, mode: str) -> None:
     """Digest, each post or both; each post only where the list sends posts on their own.
     The caller commits."""
     if mode not in set(DeliveryMode):
-        raise PreferenceError(f"Unknown delivery mode: {str(mode)[:16]}", field="delivery")
-    if mode != DeliveryMode.DIGEST and not subscription.mailing_list.each_post:
-        raise PreferenceError(
+        refusal = PreferenceError(f"Unknown delivery mode: {str(mode)[:16]}", field="delivery")
+    elif mode != DeliveryMode.DIGEST and not subscription.mailing_list.each_post:
+        refusal = PreferenceError(
             f"{subscription.mailing_list.name} sends only its digest.", field="delivery"
         )
-    subscription.delivery = mode
+    else:
+        subscription.delivery = mode
+        return
+    refusal.list_id = subscription.list_id
+    raise refusal
 
 
 def update_preferences(

@@ -72,7 +72,7 @@ def subscribe(slug: str):
     except InvalidEmail as exc:
         error = address_error(exc)
         return render_template(
-            "subscribe.html", mailing_list=mailing_list, values=values, error=error
+            "subscribe.html", mailing_list=mailing_list, values=values, error=error, refused="email"
         ), 400
     return render_template("subscribed.html", mailing_list=mailing_list)
 
@@ -168,7 +168,7 @@ def _preference_error(field: str | None) -> str:
 def preferences(token: str):
     subscription = _read_link(links.PREFERENCES, token)
     subscriber: Subscriber = subscription.subscriber
-    saved, error, status = False, None, 200
+    saved, error, refused, status = False, None, None, 200
     if request.method == "POST":
         wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
         modes = {
@@ -197,11 +197,14 @@ def preferences(token: str):
             db.session.rollback()  # a delivery mode may have been set before the refusal
             unknown = set(modes.values()) - set(DeliveryMode)
             error, status = _preference_error("delivery_choice" if unknown else exc.field), 400
+            refused = f"delivery-{exc.list_id}" if exc.field == "delivery" else exc.field
         use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
-    return _preferences_page(subscription, saved, error, status)
+    return _preferences_page(subscription, saved, error, status, refused)
 
 
-def _preferences_page(subscription, saved: bool = False, error: str | None = None, status=200):
+def _preferences_page(
+    subscription, saved: bool = False, error: str | None = None, status=200, refused=None
+):
     subscriber = subscription.subscriber
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
@@ -209,6 +212,10 @@ def _preferences_page(subscription, saved: bool = False, error: str | None = Non
     confirmed = {
         s.list_id: s for s in subscriber.subscriptions if s.status == SubscriptionStatus.CONFIRMED
     }
+    # The fields the page shows; a refusal of any other (a list's delivery posted by hand)
+    # puts the focus on the message.
+    shown = {"locale", "time_zone"}
+    shown |= {f"delivery-{m.id}" for m in lists if m.id in confirmed and m.each_post}
     return render_template(
         "preferences.html",
         subscription=subscription,
@@ -219,6 +226,7 @@ def _preferences_page(subscription, saved: bool = False, error: str | None = Non
         time_zones=zones.offered(subscriber.timezone),
         saved=saved,
         error=error,
+        refused=refused if refused in shown else None,
     ), status
 
 

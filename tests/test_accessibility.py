@@ -1,0 +1,144 @@
+"""What screen readers and keyboards are told, read from the pages' HTML (WCAG 2.2 AA; the
+audit's findings, in English and Persian). A refused form names its field and focuses it, and
+its title says so; words in another language than the page's carry their own `lang`. The
+browser's own reading (axe-core, the keyboard) is in test_accessibility_browser.py."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from builders import csrf
+
+from newsletter import links
+from newsletter.subscriptions import service
+
+
+class Elements(HTMLParser):
+    """Every element's tag and attributes, in document order, and the page's title."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.found: list[tuple[str, dict]] = []
+        self.title, self._in_title = "", False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+    def by_id(self, element_id: str) -> dict:
+        return next(attrs for _tag, attrs in self.found if attrs.get("id") == element_id)
+
+    def autofocused(self) -> list[str]:
+        return [attrs.get("id", tag) for tag, attrs in self.found if "autofocus" in attrs]
+
+
+def refused_field(page: Elements, field: str) -> None:
+    """The field says it is refused, names the message, and takes the focus alone."""
+    attrs = page.by_id(field)
+    assert attrs.get("aria-invalid") == "true"
+    assert attrs.get("aria-describedby") == "form-error"
+    assert page.by_id("form-error")
+    assert page.autofocused() == [field]
+
+
+def refused_form(page: Elements) -> None:
+    """Refused as a whole: the message takes the focus; no field is marked."""
+    assert page.autofocused() == ["form-error"]
+    assert page.by_id("form-error").get("tabindex") == "-1"
+    assert not [attrs for _tag, attrs in page.found if "aria-invalid" in attrs]
+
+
+def _path(purpose: str, subscription) -> str:
+    version = subscription.version if purpose == links.CONFIRM else None
+    token = links.make(purpose, subscription.subscriber_id, subscription.list_id, version)
+    return f"/{purpose}/{token}"
+
+
+# --- 1. Form errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "slug, title",
+    [("weekly", "Error: Subscribe to Weekly Digest"), ("interlink", "خطا: عضویت در «")],
+)
+def test_a_refused_address_is_named_focused_and_in_the_title(
+    client, weekly, persian_list, slug, title
+):
+    form = client.get(f"/subscribe/{slug}")
+    assert Elements(form.text).autofocused() == []
+    answer = client.post(f"/subscribe/{slug}", data={"email": "a@b", "csrf_token": csrf(form.text)})
+    assert answer.status_code == 400
+    page = Elements(answer.text)
+    assert page.title.startswith(title)
+    refused_field(page, "email")
+
+
+def test_a_stale_subscribe_form_focuses_its_message(client, weekly):
+    answer = client.post("/subscribe/weekly", data={"email": "a@example.org", "csrf_token": "x"})
+    assert answer.status_code == 400
+    page = Elements(answer.text)
+    assert page.title == "Error: Subscribe to Weekly Digest"
+    refused_form(page)
+
+
+def test_a_stale_confirm_button_focuses_its_message(client, persian_list):
+    pending = service.subscribe(persian_list, "sara@example.org", "")
+    answer = client.post(_path(links.CONFIRM, pending), data={"csrf_token": "stale"})
+    page = Elements(answer.text)
+    assert page.title == "خطا: تأیید عضویت"
+    refused_form(page)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("time_zone", "Mars/Olympus"), ("locale", "klingon"), ("delivery", "x")]
+)
+def test_a_refused_preference_names_its_field(client, make_list, field, value):
+    each = make_list(slug="posts", name="Every post", each_post=True)
+    reader = service.subscribe(each, "sara@example.org", "", preconfirmed=True)
+    path = _path(links.PREFERENCES, reader)
+    name = f"delivery-{each.id}" if field == "delivery" else field
+    answer = client.post(path, data={"csrf_token": csrf(client.get(path).text), name: value})
+    assert answer.status_code == 400
+    page = Elements(answer.text)
+    assert page.title == "Error: Your preferences"
+    refused_field(page, name)
+
+
+def test_a_refused_delivery_the_page_does_not_show_focuses_the_message(client, weekly):
+    reader = service.subscribe(weekly, "sara@example.org", "", preconfirmed=True)
+    path = _path(links.PREFERENCES, reader)
+    form = {"csrf_token": csrf(client.get(path).text), f"delivery-{weekly.id}": "each"}
+    answer = client.post(path, data=form)
+    assert answer.status_code == 400
+    refused_form(Elements(answer.text))
+
+
+def test_the_embed_s_check_address_page_focuses_its_message(client, persian_list):
+    answer = client.post("/embed/interlink", data={"email": "a@b"})
+    assert answer.status_code == 400
+    page = Elements(answer.text)
+    assert page.title == "خطا: نشانی را بررسی کنید"
+    refused_form(page)
+
+
+# --- 2. Saved preferences -------------------------------------------------------------------
+
+
+def test_saved_preferences_are_focused_so_they_are_read_out(client, weekly):
+    reader = service.subscribe(weekly, "sara@example.org", "", preconfirmed=True)
+    path = _path(links.PREFERENCES, reader)
+    assert Elements(client.get(path).text).autofocused() == []
+    answer = client.post(path, data={"csrf_token": csrf(client.get(path).text), "name": "Sara"})
+    page = Elements(answer.text)
+    assert page.autofocused() == ["form-saved"]
+    assert page.by_id("form-saved").get("tabindex") == "-1"
+    assert page.title == "Your preferences"
