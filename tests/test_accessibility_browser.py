@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from builders import PASSWORD, confirmed_subscriber, draft, user
+from playwright.sync_api import expect
+
+from newsletter import links
 from newsletter.models import Subscriber
 
 pytestmark = pytest.mark.slow
@@ -24,7 +29,7 @@ def test_a_refused_address_takes_the_keyboard_s_focus(
 ):
     slug = "interlink" if language == "fa" else "weekly"
     refuse_an_address(page, f"{live_server.url}/subscribe/{slug}")
-    assert page.evaluate("document.activeElement.id") == "email"
+    expect(page.locator("#email")).to_be_focused()  # autofocus lands once the page is drawn
     described = page.evaluate("document.activeElement.getAttribute('aria-describedby')")
     assert page.locator(f"#{described}").inner_text().strip()
     # What was typed is there to mend, from the keyboard alone.
@@ -33,3 +38,106 @@ def test_a_refused_address_takes_the_keyboard_s_focus(
     page.keyboard.press("Enter")
     page.wait_for_selector("form", state="detached")
     assert Subscriber.query.one().email == "a@b.example.org"
+
+
+def sign_in(page, base: str) -> None:
+    user("admin@example.com", "admin")
+    page.goto(base + "/admin/login")
+    page.fill("#email", "admin@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/admin/")
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two computed colours ("rgb(…)")."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# Each shown field's border and the colour around it (its nearest ancestor's background).
+BORDERS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea')]
+  .filter(e => e.offsetParent !== null)
+  .map(e => {
+    let around = e.parentElement, colour = 'rgba(0, 0, 0, 0)';
+    while (around && (colour = getComputedStyle(around).backgroundColor) === 'rgba(0, 0, 0, 0)')
+      around = around.parentElement;
+    const border = getComputedStyle(e).borderTopColor;
+    return [e.id || e.name, border, around ? colour : 'rgb(255, 255, 255)'];
+  })"""
+
+
+def on_each(page, base: str, paths, measure) -> dict:
+    """What `measure` finds on each page, by path."""
+    found = {}
+    for path in paths:
+        page.goto(base + path)
+        found[path] = measure(page)
+    return found
+
+
+def faint_fields(page) -> dict[str, float]:
+    fields = page.evaluate(BORDERS)
+    assert fields
+    ratios = {name: round(contrast(border, around), 2) for name, border, around in fields}
+    return {name: ratio for name, ratio in ratios.items() if ratio < 3}
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_field_s_border_stands_out_from_the_page(
+    page, live_server, weekly, persian_list, language
+):
+    mailing_list = persian_list if language == "fa" else weekly
+    reader = confirmed_subscriber(mailing_list, "reader@example.org", "Sara")
+    paths = (
+        f"/subscribe/{mailing_list.slug}",
+        "/preferences/" + links.make(links.PREFERENCES, reader.id, mailing_list.id),
+        "/unsubscribe/" + links.make(links.UNSUBSCRIBE, reader.id, mailing_list.id),
+    )
+    faint = on_each(page, live_server.url, paths, faint_fields)
+    assert faint == dict.fromkeys(faint, {})
+
+
+def test_the_admin_s_fields_stand_out(page, live_server, weekly):
+    issue = draft(weekly)
+    sign_in(page, live_server.url)
+    paths = (f"/admin/issues/{issue.id}", "/admin/lists/weekly/edit", "/admin/subscribers")
+    faint = on_each(page, live_server.url, paths, faint_fields)
+    assert faint == dict.fromkeys(faint, {})
+
+
+def test_the_admin_s_focus_ring_stands_out_from_the_panel_around_it(page, live_server, weekly):
+    issue = draft(weekly)
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/issues/{issue.id}")
+    page.focus("form[action$='/send'] input[name=confirm]")
+    page.keyboard.press("Tab")
+    expect(page.locator("button:has-text('Send now')")).to_be_focused()  # in the panel
+    ring, panel = page.evaluate(
+        """() => [getComputedStyle(document.activeElement).outlineColor,
+                  getComputedStyle(document.activeElement.closest('.actions')).backgroundColor]"""
+    )
+    assert contrast(ring, panel) >= 3
+
+
+def test_the_admin_reflows_on_a_320_px_screen(page, live_server, weekly):
+    """At 320 px "Sign out" was cut off: the page was 348 px wide."""
+    width = 320
+    issue = draft(weekly)
+    sign_in(page, live_server.url)
+    page.set_viewport_size({"width": width, "height": 800})
+    paths = ("/admin/", "/admin/lists", f"/admin/issues/{issue.id}", "/admin/subscribers")
+    wide = on_each(
+        page,
+        live_server.url,
+        paths,
+        lambda p: p.evaluate("document.documentElement.scrollWidth") - width,
+    )
+    assert wide == dict.fromkeys(wide, 0)
