@@ -12,6 +12,7 @@ from builders import csrf
 
 from newsletter import links
 from newsletter.subscriptions import service
+from newsletter.subscriptions.embed import embed_snippet
 
 
 class Elements(HTMLParser):
@@ -142,3 +143,27 @@ def test_saved_preferences_are_focused_so_they_are_read_out(client, weekly):
     assert page.autofocused() == ["form-saved"]
     assert page.by_id("form-saved").get("tabindex") == "-1"
     assert page.title == "Your preferences"
+
+
+# --- 4. The embed snippet -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["weekly", "interlink"])
+def test_the_embed_snippet_s_fields_have_labels_and_autocomplete(app, weekly, persian_list, slug):
+    snippet = Elements(embed_snippet(weekly if slug == "weekly" else persian_list))
+    labelled = {attrs["for"] for tag, attrs in snippet.found if tag == "label"}
+    fields = {
+        attrs["name"]: attrs
+        for tag, attrs in snippet.found
+        if tag == "input" and attrs.get("type") != "hidden" and attrs["name"] != "website"
+    }
+    assert {name: attrs.get("id") in labelled for name, attrs in fields.items()} == {
+        "email": True,
+        "name": True,
+    }
+    assert {name: attrs.get("autocomplete") for name, attrs in fields.items()} == {
+        "email": "email",
+        "name": "name",
+    }
+    # A text field: Chromium rewrites an email field's domain the IDNA 2003 way.
+    assert (fields["email"]["type"], fields["email"]["inputmode"]) == ("text", "email")

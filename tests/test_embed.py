@@ -362,5 +362,5 @@ def test_a_persian_list_s_snippet_is_persian_and_right_to_left(app, persian_list
     assert (
         'type="text" inputmode="email" name="email"' in snippet and 'dir="ltr" required' in snippet
     )
-    assert 'placeholder="نام" dir="auto"' in snippet
+    assert '<label for="newsletter-interlink-name">نام</label>' in snippet
     assert ">عضویت</button>" in snippet and "Your name" not in snippet

@@ -110,13 +110,17 @@ def embed_snippet(mailing_list: MailingList) -> str:
     action = f"{current_app.config['BASE_URL']}/embed/{mailing_list.slug}"
     with in_language_of(mailing_list) as locale:
         address, name, button = (str(_(words)) for words in ("Email address", "Name", "Subscribe"))
+    # Labels shown, for each field's id: named by the list, as a page may hold two forms.
+    field = escape(f"newsletter-{mailing_list.slug}")
     lines = [
         f'<form method="post" action="{escape(action)}" lang="{locale}" dir="{direction(locale)}">',
+        f'  <label for="{field}-email">{escape(address)}</label>',
         # Not type="email": Chromium rewrites its domain the IDNA 2003 way (faß.de: fass.de).
-        '  <input type="text" inputmode="email" name="email" autocomplete="email" '
-        'spellcheck="false" autocapitalize="off" placeholder="you@example.org" '
-        f'aria-label="{escape(address)}" dir="ltr" required>',
-        f'  <input type="text" name="name" placeholder="{escape(name)}" dir="auto">',
+        f'  <input id="{field}-email" type="text" inputmode="email" name="email" '
+        'autocomplete="email" spellcheck="false" autocapitalize="off" '
+        'placeholder="you@example.org" dir="ltr" required>',
+        f'  <label for="{field}-name">{escape(name)}</label>',
+        f'  <input id="{field}-name" type="text" name="name" autocomplete="name" dir="auto">',
         # Clipped, not moved off screen: on a right-to-left page that widens the page.
         '  <div style="position:absolute;width:1px;height:1px;overflow:hidden;'
         'clip-path:inset(50%)" aria-hidden="true">'
