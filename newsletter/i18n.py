@@ -133,10 +133,19 @@ def _local_number(value, grouped: bool = True) -> str:
     return format_number(value, current_locale(), grouped)
 
 
-def isolate(text: str) -> Markup:
+def language_attribute(language: str | None) -> Markup:
+    """` lang="…"` for words in another language than the page's (a list's name in its own
+    language), so a screen reader reads them in their own voice; nothing for the page's."""
+    if not language or language == current_locale():
+        return Markup("")
+    return Markup(' lang="{}"').format(language)
+
+
+def isolate(text: str, language: str | None = None) -> Markup:
     """Someone's text (a name, a title) inside a sentence: set apart, so a Persian name in an
-    English line, or the reverse, keeps its own direction and leaves the line's alone."""
-    return Markup('<bdi dir="auto">{}</bdi>').format(text)
+    English line, or the reverse, keeps its own direction and leaves the line's alone; with
+    its language when that is known and not the page's."""
+    return Markup('<bdi dir="auto"{}>{}</bdi>').format(language_attribute(language), text)
 
 
 def init_app(app: Flask) -> None:
@@ -148,4 +157,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(lambda: direction(current_locale()), "text_direction")
     app.add_template_filter(_local_date, "local_date")
     app.add_template_filter(isolate, "bdi")
+    app.add_template_global(language_attribute, "lang_of")
     app.add_template_filter(_local_number, "local_number")

@@ -11,6 +11,7 @@ import pytest
 from builders import csrf
 
 from newsletter import links
+from newsletter.extensions import db
 from newsletter.subscriptions import service
 from newsletter.subscriptions.embed import embed_snippet
 
@@ -167,3 +168,32 @@ def test_the_embed_snippet_s_fields_have_labels_and_autocomplete(app, weekly, pe
     }
     # A text field: Chromium rewrites an email field's domain the IDNA 2003 way.
     assert (fields["email"]["type"], fields["email"]["inputmode"]) == ("text", "email")
+
+
+# --- 5. Words in another language than the page's -------------------------------------------
+
+
+def test_a_list_s_name_and_description_carry_its_language_in_a_page_of_another(
+    client, weekly, persian_list
+):
+    reader = service.subscribe(persian_list, "sara@example.org", "", preconfirmed=True)
+    persian = client.get(_path(links.PREFERENCES, reader)).text
+    assert '<span dir="auto" lang="en">Weekly Digest</span>' in persian
+    assert '<span dir="auto">ایران اینترلینک — Weekly</span>' in persian  # the page's own
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert '<strong dir="auto" lang="fa">ایران اینترلینک — Weekly</strong>' in english
+    assert '<div class="muted" dir="auto" lang="fa">گزیدهٔ هفتگی' in english
+    reader.subscriber.locale = "en"
+    db.session.commit()
+    leave = client.get(_path(links.UNSUBSCRIBE, reader)).text
+    assert 'Unsubscribe from <bdi dir="auto" lang="fa">ایران اینترلینک — Weekly</bdi>' in leave
+
+
+def test_the_dashboard_sets_direction_and_language_on_the_list_s_name_only(
+    editor_client, persian_list
+):
+    page = editor_client.get("/admin/").text
+    assert '<section class="card">' in page  # its English words read left to right
+    assert '<h2 dir="auto" lang="fa">ایران اینترلینک — Weekly</h2>' in page
+    lists = editor_client.get("/admin/lists").text
+    assert '<tr><td dir="auto" lang="fa">ایران اینترلینک — Weekly</td>' in lists

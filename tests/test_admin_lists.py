@@ -27,7 +27,7 @@ def test_a_list_is_created_and_edited(editor_client):
     page = editor_client.get("/admin/lists/fa-weekly/edit")
     assert '<html lang="en" dir="ltr">' in page.text  # the admin stays English
     assert 'dir="auto"' in page.text and "خبرنامه هفتگی" in page.text
-    assert '<h1><bdi dir="auto">خبرنامه هفتگی</bdi></h1>' in page.text
+    assert '<h1><bdi dir="auto" lang="fa">خبرنامه هفتگی</bdi></h1>' in page.text
     editor_client.post(
         "/admin/lists/fa-weekly/edit",
         data=FORM | {"name": "Renamed", "reply_to": "", "csrf_token": editor_client.token},

@@ -269,9 +269,10 @@ def test_the_paused_alert_of_a_persian_list(app, persian, inbox):
     # A worker running for other tests may send the alert that pausing queued as well.
     alert = inbox.to("editor@example.org")[0]
     assert_headers(alert, subject)
-    # In the English sentence the Persian name and subject keep their own direction.
+    # In the English sentence the Persian name and subject keep their own direction, and the
+    # name, whose language is known, its language.
     html = alert.part("html")
-    assert f'<bdi dir="auto">{escape(PERSIAN_LIST)}</bdi>' in html
+    assert f'<bdi dir="auto" lang="fa">{escape(PERSIAN_LIST)}</bdi>' in html
     assert f'<bdi dir="auto">{escape(PERSIAN_SUBJECT)}</bdi>' in html
 
 

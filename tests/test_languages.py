@@ -285,7 +285,7 @@ def test_an_english_subscriber_of_a_persian_list_reads_english(client, persian_l
         assert '<html lang="en" dir="ltr">' in page
         assert "لغو اشتراک" not in page and "تنظیمات" not in page
     page = client.get(_path(links.UNSUBSCRIBE, english)).text
-    assert 'Unsubscribe from <bdi dir="auto">ایران اینترلینک — Weekly</bdi>' in page
+    assert 'Unsubscribe from <bdi dir="auto" lang="fa">ایران اینترلینک — Weekly</bdi>' in page
 
 
 def test_a_broken_link_follows_the_browsers_language(client):
