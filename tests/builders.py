@@ -72,6 +72,18 @@ def draft(mailing_list) -> Issue:
     return compose_issue(mailing_list, SINCE, UNTIL)
 
 
+def sectioned_issue(mailing_list, sections=("", "Top stories", "Top stories")) -> Issue:
+    """A sent issue, in the archive, of Gamma, Beta and Alpha, each in its section ("": none),
+    gone out on Friday 4 December 2026 (۱۳ آذر ۱۴۰۵)."""
+    three_posts(mailing_list)
+    issue = compose_issue(mailing_list, datetime.now(UTC) - timedelta(days=2), datetime.now(UTC))
+    for item, section in zip(issue.items, sections, strict=True):
+        item.section = section
+    issue.status, issue.started_at = "sent", datetime(2026, 12, 4, 9, tzinfo=UTC)
+    db.session.commit()
+    return issue
+
+
 def start_sending(issue: Issue) -> None:
     """Due now and claimed, as beat would: rendered, with its ledger."""
     lifecycle.schedule_issue(issue, datetime.now(UTC))

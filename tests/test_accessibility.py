@@ -5,12 +5,14 @@ browser's own reading (axe-core, the keyboard) is in test_accessibility_browser.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
-from builders import csrf
+from builders import csrf, sectioned_issue
 
 from newsletter import links
+from newsletter.digest import render
 from newsletter.extensions import db
 from newsletter.subscriptions import service
 from newsletter.subscriptions.embed import embed_snippet
@@ -197,3 +199,46 @@ def test_the_dashboard_sets_direction_and_language_on_the_list_s_name_only(
     assert '<h2 dir="auto" lang="fa">ایران اینترلینک — Weekly</h2>' in page
     lists = editor_client.get("/admin/lists").text
     assert '<tr><td dir="auto" lang="fa">ایران اینترلینک — Weekly</td>' in lists
+
+
+# --- 6 and 7. The digest: headings in order, a separator Persian does not read as zero ------
+
+
+def headings(html: str) -> list[int]:
+    return [int(tag[1]) for tag, _attrs in Elements(html).found if re.fullmatch(r"h[1-6]", tag)]
+
+
+def test_a_digest_s_sections_rank_above_their_items(app, weekly):
+    """Sections were h3 and their items h2: screen readers' lists of headings put each item
+    above the section it is in. An item outside any section ranks with the sections."""
+    issue = sectioned_issue(weekly)
+    assert [item.section for item in issue.items] == ["", "Top stories", "Top stories"]
+    for html in (render.render_issue(issue)[0], render.render_page(issue, personal=False)):
+        assert headings(html) == [1, 2, 2, 3, 3]
+    for item in issue.items:
+        item.section = ""
+    assert headings(render.render_issue(issue)[0]) == [1, 2, 2, 2]
+
+
+def test_persian_separates_an_issue_s_facts_with_a_comma_not_a_dot_read_as_zero(
+    client, persian_list, weekly
+):
+    sectioned_issue(persian_list)
+    sectioned_issue(weekly)
+    for page in (client.get("/archive/interlink").text, client.get("/archive/interlink/1").text):
+        assert "شمارهٔ ۱، ۱۳ آذر ۱۴۰۵" in page and "·" not in page
+    assert "Example News</span>، " in client.get("/archive/interlink/1").text  # source, date
+    assert "Issue 1 · December 4, 2026" in client.get("/archive/weekly").text
+
+
+# --- 8. The archive's issue page ------------------------------------------------------------
+
+
+def test_an_archived_issue_is_a_page_with_a_main_and_a_way_back(client, persian_list):
+    issue = sectioned_issue(persian_list)
+    page = Elements(client.get("/archive/interlink/1").text)
+    assert [tag for tag, _attrs in page.found].count("main") == 1
+    back = '<a href="http://newsletter.test/archive/interlink">همهٔ شماره‌ها</a>'
+    assert back in client.get("/archive/interlink/1").text
+    email = render.render_issue(issue)[0]  # the email itself is no page of ours
+    assert "<main" not in email and "همهٔ شماره‌ها" not in email

@@ -1,17 +1,36 @@
-"""The pages as Chromium reads them and as a keyboard walks them, in English and Persian."""
+"""The pages as Chromium reads them and as a keyboard walks them, in English and Persian:
+axe-core's WCAG 2.0 to 2.2 A and AA rules on the public pages in the states a reader meets (a
+refused address, saved preferences, an expired link, a missing page), held to heading order
+and one main landmark too; the fields' and focus ring's contrast; the admin at 320 px."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from builders import PASSWORD, confirmed_subscriber, draft, user
+from axe_playwright_python.sync_playwright import Axe
+from builders import PASSWORD, confirmed_subscriber, draft, sectioned_issue, user
 from playwright.sync_api import expect
 
 from newsletter import links
 from newsletter.models import Subscriber
+from newsletter.subscriptions import service
 
 pytestmark = pytest.mark.slow
+
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+}
+PUBLIC = WCAG | {
+    "rules": {"heading-order": {"enabled": True}, "landmark-one-main": {"enabled": True}}
+}
+
+
+def violations(page, options: dict = PUBLIC) -> list[str]:
+    """Each rule axe finds broken on the page, with the first elements that break it."""
+    found = Axe().run(page, options=options).response["violations"]
+    return [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}" for v in found]
 
 
 def refuse_an_address(page, url: str) -> None:
@@ -141,3 +160,30 @@ def test_the_admin_reflows_on_a_320_px_screen(page, live_server, weekly):
         lambda p: p.evaluate("document.documentElement.scrollWidth") - width,
     )
     assert wide == dict.fromkeys(wide, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_public_pages_break_no_wcag_rule(
+    page, live_server, app, weekly, persian_list, language
+):
+    mailing_list = persian_list if language == "fa" else weekly
+    page.set_extra_http_headers({"Accept-Language": language})  # the 404's language
+    reader = confirmed_subscriber(mailing_list, "reader@example.org", "Sara")
+    pending = service.subscribe(mailing_list, "new@example.org", "")
+    sectioned_issue(mailing_list, ("Top stories", "Top stories", "More"))
+    slug, base = mailing_list.slug, live_server.url
+    confirm = links.make(links.CONFIRM, pending.subscriber_id, pending.list_id, pending.version)
+    preferences = "/preferences/" + links.make(links.PREFERENCES, reader.id, mailing_list.id)
+    leave = "/unsubscribe/" + links.make(links.UNSUBSCRIBE, reader.id, mailing_list.id)
+    paths = [f"/subscribe/{slug}", f"/confirm/{confirm}", preferences]
+    found = on_each(page, base, paths, violations)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#form-saved")
+    found["preferences saved"] = violations(page)
+    refuse_an_address(page, f"{base}/subscribe/{slug}")
+    found["subscribe refused"] = violations(page)
+    paths = [leave, f"/archive/{slug}", f"/archive/{slug}/1", "/nowhere"]
+    found |= on_each(page, base, paths, violations)
+    app.config["PREFERENCES_MAX_AGE"] = -1
+    found["expired link"] = on_each(page, base, [preferences], violations)[preferences]
+    assert found == dict.fromkeys(found, []), json.dumps(found, ensure_ascii=False, indent=1)

@@ -17,13 +17,14 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
 
-# (selector, CSS property) -> colour, as getComputedStyle gives it.
+# (selector, CSS property) -> colour, as getComputedStyle gives it; the items, in sections,
+# are h3.
 LIGHT = {
     ("body", "background-color"): "rgb(243, 244, 246)",
     ("body", "color"): "rgb(29, 35, 48)",
     (".container", "background-color"): "rgb(255, 255, 255)",
     (".masthead h1", "color"): "rgb(29, 35, 48)",
-    (".item h2 a", "color"): "rgb(31, 95, 191)",
+    (".item h3 a", "color"): "rgb(31, 95, 191)",
     (".meta", "color"): "rgb(91, 100, 117)",
     (".footer", "color"): "rgb(91, 100, 117)",
 }
@@ -32,7 +33,7 @@ DARK = {
     ("body", "color"): "rgb(228, 231, 236)",
     (".container", "background-color"): "rgb(30, 33, 41)",
     (".masthead h1", "color"): "rgb(241, 243, 246)",
-    (".item h2 a", "color"): "rgb(138, 184, 255)",
+    (".item h3 a", "color"): "rgb(138, 184, 255)",
     (".meta", "color"): "rgb(167, 175, 189)",
     (".footer", "color"): "rgb(167, 175, 189)",
 }

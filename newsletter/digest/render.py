@@ -165,9 +165,12 @@ def sections(issue: Issue) -> list[tuple[str, list]]:
     return [(name, list(items)) for name, items in groupby(issue.items, key=lambda i: i.section)]
 
 
+def archive_index_url(mailing_list) -> str:
+    return f"{current_app.config['BASE_URL']}/archive/{mailing_list.slug}"
+
+
 def archive_url(issue: Issue) -> str:
-    base = current_app.config["BASE_URL"]
-    return f"{base}/archive/{issue.mailing_list.slug}/{issue.number}"
+    return f"{archive_index_url(issue.mailing_list)}/{issue.number}"
 
 
 def render_page(
@@ -198,6 +201,8 @@ def render_page(
             unsubscribe_url=markers[UNSUBSCRIBE_URL],
             preferences_url=markers[PREFERENCES_URL],
             archive_url=archive_url(issue),
+            # Shown as a page in the archive: a way back to the others (not in an email).
+            archive_index_url=None if personal else archive_index_url(mailing_list),
             subscribe_url=f"{current_app.config['BASE_URL']}/subscribe/{mailing_list.slug}",
         )
 
