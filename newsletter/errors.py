@@ -2,7 +2,9 @@
 under /admin). An unexpected error gets a short reference, logged with it and shown to people,
 so an editor's report finds its traceback."""
 
+import math
 import secrets
+import time
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
@@ -78,6 +80,18 @@ def _page(**values) -> str:
     return render_template("error.html", **values)
 
 
+def _minutes_to_wait() -> int | None:
+    """Whole minutes until the rate limit that refused this request lets one through, which
+    the Retry-After header gives in seconds; None when no limit of ours refused it."""
+    from newsletter.extensions import limiter
+
+    refused = limiter.current_limit
+    if refused is None:
+        return None
+    seconds = int(refused.reset_at - time.time())  # as the limiter writes Retry-After
+    return max(1, math.ceil(seconds / 60))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -86,7 +100,8 @@ def init_app(app: Flask) -> None:
             body = api_error(exc.code or 500, code, exc.description or exc.name)
             status = body.status_code
         else:
-            body = _page(code=exc.code, name=exc.name, description=exc.description)
+            wait = _minutes_to_wait() if exc.code == 429 else None
+            body = _page(code=exc.code, name=exc.name, description=exc.description, wait=wait)
             status = exc.code
         # The exception's own headers, such as Allow on a 405 and Retry-After on a 429.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]

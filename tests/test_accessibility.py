@@ -5,6 +5,7 @@ browser's own reading (axe-core, the keyboard) is in test_accessibility_browser.
 
 from __future__ import annotations
 
+import math
 import re
 from html.parser import HTMLParser
 
@@ -242,3 +243,47 @@ def test_an_archived_issue_is_a_page_with_a_main_and_a_way_back(client, persian_
     assert back in client.get("/archive/interlink/1").text
     email = render.render_issue(issue)[0]  # the email itself is no page of ours
     assert "<main" not in email and "همهٔ شماره‌ها" not in email
+
+
+# --- 9. The lesser public items -------------------------------------------------------------
+
+
+def test_the_preferences_name_field_says_it_is_a_name(client, weekly):
+    reader = service.subscribe(weekly, "sara@example.org", "", preconfirmed=True)
+    page = Elements(client.get(_path(links.PREFERENCES, reader)).text)
+    assert page.by_id("name").get("autocomplete") == "name"
+
+
+def test_the_archive_s_feed_is_named_in_the_head(client, weekly):
+    head = client.get("/archive/weekly").text.split("</head>")[0]
+    assert '<link rel="alternate" type="application/rss+xml"' in head
+    assert 'href="/archive/weekly/feed.xml"' in head
+
+
+@pytest.mark.parametrize("language, words", [("en", "The home page"), ("fa", "صفحهٔ نخست")])
+def test_the_missing_page_links_to_the_home_page(client, language, words):
+    answer = client.get("/no-such-page", headers={"Accept-Language": language})
+    assert answer.status_code == 404
+    assert f'<a href="/">{words}</a>' in answer.text
+
+
+@pytest.mark.parametrize(
+    "limit, language, words",
+    [
+        ("1 per hour", "en", "Please wait 60 minutes and try again."),
+        ("1 per minute", "en", "Please wait a minute and try again."),
+        ("1 per hour", "fa", "لطفاً ۶۰ دقیقه صبر کنید و دوباره بکوشید."),
+    ],
+)
+def test_the_too_many_requests_page_says_how_long_to_wait(
+    app, client, weekly, limit, language, words
+):
+    app.config["SUBSCRIBE_RATE_LIMIT"] = limit
+    refused = {"email": "x"}  # refused before the list's language is known: the browser's
+    headers = {"Accept-Language": language}
+    answers = [client.post("/embed/weekly", data=refused, headers=headers) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [400, 429]
+    assert words in answers[1].text
+    # What the Retry-After header says, in the page's whole minutes.
+    minutes = math.ceil(int(answers[1].headers["Retry-After"]) / 60)
+    assert minutes == (60 if limit == "1 per hour" else 1)
