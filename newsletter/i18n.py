@@ -67,8 +67,13 @@ def use_locale(subscriber=None, mailing_list=None) -> str:
     return g.reader_locale
 
 
+# Pages in English only: the admin, and the development outbox (it said lang="fa" dir="rtl"
+# over its English to a Persian browser).
+ENGLISH_ONLY = ("/admin", "/outbox")
+
+
 def _select_locale() -> str:
-    if not has_request_context() or request.path.startswith("/admin"):
+    if not has_request_context() or request.path.startswith(ENGLISH_ONLY):
         return DEFAULT_LOCALE
     chosen = g.get("reader_locale")
     # Pages that belong to no list (home, a broken link) follow the browser.

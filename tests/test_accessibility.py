@@ -10,7 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from builders import csrf, sectioned_issue
+from builders import confirmed_subscriber, csrf, draft, sectioned_issue, staged_import
 
 from newsletter import links
 from newsletter.digest import render
@@ -287,3 +287,69 @@ def test_the_too_many_requests_page_says_how_long_to_wait(
     # What the Retry-After header says, in the page's whole minutes.
     minutes = math.ceil(int(answers[1].headers["Retry-After"]) / 60)
     assert minutes == (60 if limit == "1 per hour" else 1)
+
+
+# --- 10 to 17. The admin ---------------------------------------------------------------------
+
+
+def test_a_refused_list_names_its_fields_by_their_labels_and_links_to_them(editor_client):
+    form = {"csrf_token": editor_client.token, "opt_in": "double", "send_weekday": "4"}
+    answer = editor_client.post("/admin/lists/new", data=form)
+    assert answer.status_code == 422
+    page = Elements(answer.text)
+    assert page.title.startswith("Error: ")
+    assert page.autofocused() == ["form-error"]
+    assert '<a href="#from_email">Sender address</a>: ' in answer.text
+    assert "from_email:" not in answer.text
+    field = page.by_id("from_email")
+    assert (field["aria-invalid"], field["aria-describedby"]) == ("true", "error-from_email")
+    assert page.by_id("error-from_email")
+    assert "aria-invalid" not in page.by_id("description")
+
+
+def test_the_admin_s_bars_come_before_the_main_landmark_with_a_link_past_them(editor_client):
+    html = editor_client.get("/admin/").text
+    before_main, _main = html.split("<main", 1)
+    assert '<nav class="admin"' in before_main
+    assert before_main.index('<a class="skip-link" href="#main">') < before_main.index("<nav")
+    assert 'id="main"' in _main.split(">", 1)[0]
+
+
+def test_every_admin_table_names_its_columns(editor_client, weekly):
+    reader = confirmed_subscriber(weekly, "reader@example.org")
+    issue = draft(weekly)
+    unnamed = {}
+    for path in ("/admin/lists", "/admin/lists/weekly/posts", f"/admin/subscribers/{reader.id}",
+                 f"/admin/issues/{issue.id}"):  # fmt: skip
+        html = editor_client.get(path).text
+        unnamed[path] = re.findall(r"<th[^>]*>\s*</th>", html)
+    assert unnamed == dict.fromkeys(unnamed, [])
+
+
+def test_the_issue_page_names_its_progress_groups_its_schedule_and_lets_the_text_scroll(
+    editor_client, weekly
+):
+    issue = draft(weekly)
+    html = editor_client.get(f"/admin/issues/{issue.id}").text
+    page = Elements(html)
+    assert page.by_id("bar").get("aria-label") == "Copies sent"
+    assert '<p role="status"><span id="sent">' in html  # the counts, as they change
+    text = page.by_id("text-preview")
+    assert (text.get("tabindex"), text.get("role"), text.get("dir")) == ("0", "region", "auto")
+    assert page.by_id(text["aria-labelledby"])
+    schedule = html.split(f'action="/admin/issues/{issue.id}/schedule"')[1].split("</form>")[0]
+    fieldset = schedule.split("<fieldset", 1)[1].split("</fieldset>")[0]
+    assert "<legend" in fieldset and fieldset.count('type="radio"') == 2
+
+
+def test_an_import_s_progress_is_named(editor_client, weekly):
+    mapping = staged_import(editor_client, b"email\nana@example.org\n")
+    html = editor_client.get(mapping.removesuffix("/map")).text
+    assert Elements(html).by_id("bar").get("aria-label") == "Rows read"
+    assert '<p role="status"><span id="imported">' in html
+
+
+def test_the_development_outbox_says_it_is_english_to_a_persian_browser(make_app, tmp_path):
+    outbox = make_app(OUTBOX_DIR=str(tmp_path / "outbox")).test_client()
+    page = outbox.get("/outbox/", headers={"Accept-Language": "fa"})
+    assert page.status_code == 200 and '<html lang="en" dir="ltr">' in page.text

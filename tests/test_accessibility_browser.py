@@ -187,3 +187,66 @@ def test_the_public_pages_break_no_wcag_rule(
     app.config["PREFERENCES_MAX_AGE"] = -1
     found["expired link"] = on_each(page, base, [preferences], violations)[preferences]
     assert found == dict.fromkeys(found, []), json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_the_admin_s_pages_break_no_wcag_rule(page, live_server, weekly, persian_list):
+    reader = confirmed_subscriber(persian_list, "reader@example.org", "سارا")
+    issue = draft(weekly)
+    base = live_server.url
+    page.goto(base + "/admin/login")
+    found = {"sign in": violations(page, WCAG)}
+    sign_in(page, base)
+    paths = [
+        "/admin/",
+        "/admin/lists",
+        "/admin/lists/new",
+        "/admin/lists/interlink/edit",
+        "/admin/lists/weekly/posts",
+        "/admin/lists/weekly/compose",
+        "/admin/lists/weekly/import",
+        "/admin/issues",
+        f"/admin/issues/{issue.id}",
+        "/admin/subscribers",
+        f"/admin/subscribers/{reader.id}",
+        "/admin/held",
+        "/admin/users",
+    ]
+    found |= on_each(page, base, paths, lambda p: violations(p, WCAG))
+    page.goto(base + "/admin/lists/new")
+    page.click("main button:has-text('Save')")  # every field missing
+    found["a new list refused"] = violations(page, WCAG)
+    page.goto(f"{base}/admin/issues/{issue.id}")
+    page.click("button:has-text('Cancel the issue')")
+    found["the dialog before cancelling"] = violations(page, WCAG)
+    assert found == dict.fromkeys(found, []), json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_a_keyboard_skips_the_admin_s_bars_and_names_the_dialog(page, live_server, weekly):
+    issue = draft(weekly)
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/issues/{issue.id}")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    assert skip.is_visible()  # shown once focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the first stop after the bars is in the main landmark
+    assert page.evaluate("!!document.activeElement.closest('main')")
+    page.click("button:has-text('Cancel the issue')")
+    expect(page.get_by_role("dialog", name=re.compile(r"^Cancel issue #1\?"))).to_be_visible()
+
+
+def test_the_growth_chart_s_lines_differ_in_more_than_colour(page, live_server, weekly):
+    service.subscribe(weekly, "reader@example.org", preconfirmed=True)  # a join this week
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/admin/")
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('.chart g[class^=series-]')].map(g => [
+             g.getAttribute('class'),
+             getComputedStyle(g.querySelector('path')).strokeDasharray,
+             getComputedStyle(document.querySelector('.key.' + g.getAttribute('class')),
+                              '::before').borderTopStyle])"""
+    )
+    assert len(lines) == 3
+    assert len({dashes for _name, dashes, _key in lines}) == 3, lines
+    assert len({key for _name, _dashes, key in lines}) == 3, lines

@@ -6,7 +6,9 @@
     if (!dialog) {
       dialog = document.createElement('dialog');
       dialog.className = 'confirm';
-      dialog.innerHTML = '<form method="dialog"><p></p><div class="buttons">' +
+      // Named by its question, which a screen reader reads as the dialog opens.
+      dialog.setAttribute('aria-labelledby', 'confirm-question');
+      dialog.innerHTML = '<form method="dialog"><p id="confirm-question"></p><div class="buttons">' +
         '<button class="secondary" value="no">Keep it</button><button class="danger" value="yes"></button></div></form>';
       document.body.appendChild(dialog);
     }
