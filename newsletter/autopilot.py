@@ -2,12 +2,16 @@
 
 Editors are emailed a link to review it; a list set to send unreviewed drafts has it
 scheduled for its send time. No new posts: no issue, and the editors are told.
+
+At most one slot a week is handled, a week being Monday to Sunday in the list's zone: an
+editor moving the slot later in a week already handled, or the zone westwards, gets no
+second issue that week; a slot moved into the next week is that week's.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -41,10 +45,17 @@ def send_time(mailing_list: MailingList, now: datetime) -> datetime:
     return slot.astimezone(UTC)
 
 
+def slot_week(mailing_list: MailingList, slot: datetime) -> date:
+    """The Monday of the slot's week in the list's zone."""
+    day = slot.astimezone(ZoneInfo(mailing_list.timezone)).date()
+    return day - timedelta(days=day.weekday())
+
+
 def due_send_time(mailing_list: MailingList, now: datetime) -> datetime | None:
-    """The send time whose compose time has come and which autopilot has not handled yet."""
+    """The send time whose compose time has come, in a week autopilot has not handled yet."""
     slot = send_time(mailing_list, now)
-    if mailing_list.autopilot_at is not None and mailing_list.autopilot_at >= slot:
+    handled = mailing_list.autopilot_week
+    if handled is not None and handled >= slot_week(mailing_list, slot):
         return None
     return slot
 
@@ -82,6 +93,7 @@ def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:
     if slot is None:
         return None
     mailing_list.autopilot_at = slot
+    mailing_list.autopilot_week = slot_week(mailing_list, slot)
     db.session.commit()
     try:
         issue = compose_issue(mailing_list, _since(mailing_list, slot), now)

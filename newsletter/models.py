@@ -76,10 +76,13 @@ class MailingList(db.Model):
     footer: Mapped[str] = mapped_column(sa.Text, default="")
     postal_address: Mapped[str] = mapped_column(sa.Text, default="")
     # Autopilot composes a draft each week before the send time; with autopilot_send it is
-    # scheduled without review. autopilot_at is the last weekly slot already handled.
+    # scheduled without review. autopilot_at is the last weekly slot already handled, and
+    # autopilot_week the Monday of its week in the list's zone then, which decides: a slot
+    # or zone moved later in that week is not a second slot.
     autopilot: Mapped[bool] = mapped_column(default=False)
     autopilot_send: Mapped[bool] = mapped_column(default=False)
     autopilot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    autopilot_week: Mapped[date | None] = mapped_column(sa.Date)
     # Analytics: clicks are counted per issue and link (through /r/), opens only when asked
     # for, and who clicked what only when the list opts in.
     track_clicks: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

@@ -110,7 +110,7 @@ def states(issue_id: int) -> dict[str, int]:
 DUE = datetime(2030, 3, 1, 3, 0, tzinfo=UTC)
 
 
-def post(mailing_list, guid, when):
+def post(mailing_list, guid, when, commit=True):
     db.session.add(
         Post(
             list_id=mailing_list.id,
@@ -120,7 +120,8 @@ def post(mailing_list, guid, when):
             published_at=when,
         )
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 # --- Bounces -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from builders import confirmed_subscriber, draft, post
 
+from newsletter import autopilot
 from newsletter.admin import times
 from newsletter.extensions import db
 from newsletter.models import Issue
@@ -261,6 +262,17 @@ def test_the_dashboard_shows_an_autopilot_lists_next_slot(editor_client, make_li
     make_list(slug="tehran", name=TEHRAN_NAME, timezone="Asia/Tehran", autopilot=True)
     page = editor_client.get("/admin/").text
     assert "next autopilot slot is" in page and ", 09:00 Asia/Tehran (05:30 UTC)" in page
+
+
+def test_the_next_slot_is_in_a_week_autopilot_has_not_handled(editor_client, tehran):
+    """Once autopilot has done a week, a slot moved later in that week is not its next."""
+    upcoming = times.next_slot(tehran).at
+    tehran.autopilot = True
+    tehran.autopilot_week = autopilot.slot_week(tehran, upcoming)
+    db.session.commit()
+    page = editor_client.get("/admin/lists/tehran/edit").text
+    later = times.shown(upcoming + timedelta(days=7), "Asia/Tehran")
+    assert f'id="next-slot">Next slot: {later}. Autopilot has done this week' in page
 
 
 def test_the_posts_page_dates_are_in_the_lists_zone(editor_client, tehran):

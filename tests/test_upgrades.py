@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
+from newsletter import schema
 from newsletter.extensions import db
 from newsletter.models import Issue, MailingList
 
@@ -37,7 +38,7 @@ def test_an_upgrade_that_fails_midway_leaves_the_database_as_it_was(make_app, tm
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE batch_claims")
         upgrade()
-        assert revision() == "0022" and {"issue_variants", "batch_claims"} <= tables()
+        assert schema.mismatch() is None and {"issue_variants", "batch_claims"} <= tables()
         # Foreign keys enforced again once the run is over, whatever it did.
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -48,13 +49,21 @@ def test_no_upgrade_starts_while_an_issue_is_sending(make_app, tmp_path, capsys)
     other = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with other.app_context():
         upgrade(revision="0021")
-        weekly = MailingList(slug="weekly", name="Weekly", from_email="news@example.org")
-        db.session.add(Issue(mailing_list=weekly, number=1, subject="Weekly", status="sending"))
-        db.session.commit()
+        # Rows as 0021 has them: the models have columns of later migrations.
+        with db.engine.begin() as connection:
+            weekly = sa.insert(MailingList.__table__).values(
+                slug="weekly", name="Weekly", from_email="news@example.org"
+            )
+            list_id = connection.execute(weekly).inserted_primary_key[0]
+            connection.execute(
+                sa.insert(Issue.__table__).values(
+                    list_id=list_id, number=1, subject="Weekly", status="sending"
+                )
+            )
         with pytest.raises(SystemExit) as refused:
             upgrade()
         assert "1 issue(s) sending: pause them" in str(refused.value)
         assert revision() == "0021"
         upgrade(x_arg=["sending=ok"])  # the operator's word
-        assert revision() == "0022"
+        assert schema.mismatch() is None
         db.engine.dispose()

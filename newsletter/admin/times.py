@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from newsletter import autopilot
 from newsletter.errors import NewsletterError
 from newsletter.models import MailingList, utcnow
 
@@ -131,7 +132,14 @@ def next_weekly(weekday: int, hhmm: str, zone_name: str, now: datetime) -> Readi
 
 
 def next_slot(mailing_list: MailingList) -> Reading:
-    """The list's next weekly send time (its autopilot slot)."""
-    return next_weekly(
-        mailing_list.send_weekday, mailing_list.send_time, mailing_list.timezone, utcnow()
-    )
+    """The list's next weekly send time (its autopilot slot): on autopilot, the first in a
+    week it has not handled yet, as it skips a slot moved later in a handled week."""
+    weekly = (mailing_list.send_weekday, mailing_list.send_time, mailing_list.timezone)
+    slot = next_weekly(*weekly, utcnow())
+    handled = mailing_list.autopilot_week
+    if not mailing_list.autopilot or handled is None:
+        return slot
+    if autopilot.slot_week(mailing_list, slot.at) > handled:
+        return slot
+    later = next_weekly(*weekly, slot.at)
+    return Reading(later.at, f"Autopilot has done this week's issue. {later.note}".strip())
