@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import RateLimitItemPerMinute
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from newsletter import macs
 from newsletter.addresses import normalise_email
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db, limiter, network
@@ -57,7 +58,8 @@ def invite_user(email: str, role: str) -> User:
 
 
 def _invitations() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="newsletter-invitation")
+    keys = macs.keys(current_app.config)
+    return URLSafeTimedSerializer(keys, salt="newsletter-invitation")
 
 
 def _hash_mark(user: User) -> str:

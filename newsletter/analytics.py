@@ -8,16 +8,17 @@ is not in that delivery's issue.
 
 from __future__ import annotations
 
-import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import macs
 from newsletter.extensions import db
-from newsletter.macs import LENGTH, short_mac
+from newsletter.macs import LENGTH
 from newsletter.models import (
     Delivery,
     Issue,
@@ -30,22 +31,25 @@ from newsletter.models import (
 from newsletter.statuses import DeliveryStatus
 
 _TOKEN = re.compile(rf"^(\d{{1,18}})-([0-9a-f]{{{LENGTH}}})$")
+_PURPOSE = b"newsletter-analytics"
 
 
 def token(delivery_id: int, secret: str | None = None) -> str:
     """The short, URL-safe token of one delivery's copy."""
     secret = secret or current_app.config["SECRET_KEY"]
-    return f"{delivery_id}-{short_mac(b'newsletter-analytics', delivery_id, secret)}"
+    return f"{delivery_id}-{macs.short_mac(_PURPOSE, delivery_id, secret)}"
 
 
-def delivery_id(value: str, secret: str | None = None) -> int | None:
-    """The delivery a token names, or None when it is forged or malformed. `secret` lets
-    the redirect layer in front of Flask check a token outside an app context."""
+def delivery_id(value: str, secrets: Sequence[str] | None = None) -> int | None:
+    """The delivery a token names, or None when it is forged or malformed. `secrets` (the
+    keys, macs.keys) lets the redirect layer in front of Flask check a token outside an app
+    context."""
     match = _TOKEN.match(value)
-    if not match:
+    if not match or match.group(1) != str(int(match.group(1))):  # one token a copy
         return None
     number = int(match.group(1))
-    return number if hmac.compare_digest(token(number, secret), value) else None
+    secrets = secrets or macs.keys(current_app.config)
+    return number if macs.matches(_PURPOSE, number, match.group(2), secrets) else None
 
 
 def click_prefix() -> str:

@@ -123,6 +123,19 @@ def _count(name: str, default: str) -> int:
     return number
 
 
+def _fallback_keys() -> list[str]:
+    """Older secret keys, comma-separated: what they signed is still accepted, nothing new
+    is signed with them."""
+    value = _env("SECRET_KEY_FALLBACKS")
+    found = [key.strip() for key in value.split(",")] if value else []
+    if "" in found:
+        raise ValueError(
+            f"{ENV_PREFIX}SECRET_KEY_FALLBACKS has an empty key: separate the older keys"
+            " with single commas"
+        )
+    return found
+
+
 def database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres URLs. PostgreSQL or SQLite, said in one line: another
     was a traceback of 150 lines from deep in SQLAlchemy."""
@@ -183,6 +196,8 @@ def load(instance: Path) -> dict:
         "OUTBOX_DIR": None if smtp_url else str(instance / "outbox"),
         "BASE_URL": base_url,
         "SECRET_KEY": _env("SECRET_KEY"),
+        # Flask's own name: it checks session cookies against these too.
+        "SECRET_KEY_FALLBACKS": _fallback_keys(),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

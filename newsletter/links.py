@@ -40,7 +40,8 @@ class LinkTarget:
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"newsletter-{purpose}")
+    keys = macs.keys(current_app.config)
+    return URLSafeTimedSerializer(keys, salt=f"newsletter-{purpose}")
 
 
 def make(purpose: str, subscriber_id: int, list_id: int, version: int | None = None) -> str:

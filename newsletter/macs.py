@@ -1,10 +1,16 @@
 """Short MACs of delivery ids from the app's secret: what VERP return paths and the tokens
-of an issue's copies carry, so that nobody can make one that names another delivery."""
+of an issue's copies carry, so that nobody can make one that names another delivery.
+
+And the keys every signature of ours is checked against: the current key, which signs, and
+the older ones still accepted (NEWSLETTER_SECRET_KEY_FALLBACKS), so that mail sent before
+the key changed keeps its links and return paths."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
 
 LENGTH = 16  # hex digits: 64 bits
 
@@ -34,7 +40,14 @@ class Keyed:
         return outer.digest()
 
 
-@functools.lru_cache(maxsize=8)
+def keys(config: Mapping) -> list[str]:
+    """The keys a signature is checked against, the current one last: itsdangerous signs
+    with the last of a list and accepts any."""
+    return [*config.get("SECRET_KEY_FALLBACKS", ()), config["SECRET_KEY"]]
+
+
+# Three purposes, each under the current key and a few older ones.
+@functools.lru_cache(maxsize=32)
 def _prepared(purpose: bytes, secret: str) -> Keyed:
     key = hashlib.sha256(purpose + b":" + secret.encode()).digest()
     return Keyed(key, "sha256")
@@ -44,3 +57,12 @@ def short_mac(purpose: bytes, delivery_id: int, secret: str) -> str:
     """The first LENGTH hex digits of the HMAC of the delivery id, under a key of its own
     for each purpose."""
     return _prepared(purpose, secret).digest(str(delivery_id).encode())[: LENGTH // 2].hex()
+
+
+def matches(purpose: bytes, delivery_id: int, mac: str, secrets: Sequence[str]) -> bool:
+    """Whether `mac` is the delivery's under any of the keys, the current one tried first."""
+    mac = mac.lower()
+    return any(
+        hmac.compare_digest(mac, short_mac(purpose, delivery_id, secret))
+        for secret in reversed(secrets)
+    )

@@ -9,10 +9,10 @@ time.
 
 from __future__ import annotations
 
-import hmac
 import re
+from collections.abc import Sequence
 
-from newsletter.macs import LENGTH, short_mac
+from newsletter.macs import LENGTH, matches, short_mac
 
 _PURPOSE = b"newsletter-message-id"
 _OURS = re.compile(rf"^<(\d+)\.([0-9a-f]{{{LENGTH}}})\.\d+\.[0-9a-f]+@[^<>@\s]+>$", re.IGNORECASE)
@@ -28,11 +28,11 @@ def in_our_form(message_id: str) -> bool:
     return bool(_OURS.match(message_id.strip()))
 
 
-def delivery_id(message_id: str, secret: str) -> int | None:
-    """The delivery a Message-ID names, or None when it is not one of ours or is forged."""
+def delivery_id(message_id: str, secrets: Sequence[str]) -> int | None:
+    """The delivery a Message-ID names, or None when it is not one of ours or is forged;
+    `secrets` are the keys it may be signed with (macs.keys)."""
     match = _OURS.match(message_id.strip())
     if not match:
         return None
     number = int(match.group(1))
-    mac = short_mac(_PURPOSE, number, secret)
-    return number if hmac.compare_digest(match.group(2).lower(), mac) else None
+    return number if matches(_PURPOSE, number, match.group(2), secrets) else None

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from newsletter import analytics, click_queue
+from newsletter import analytics, click_queue, macs
 from newsletter.analytics_views import gif, redirect_to
 from newsletter.extensions import db
 from newsletter.hardening import secure
@@ -62,7 +62,7 @@ class Redirects:
     def __init__(self, app: Flask, queue: click_queue.ClickQueue, behind):
         self.behind = behind
         self.pushes = click_queue.Pushes(app, queue)
-        self.secret = app.config["SECRET_KEY"]
+        self.secrets = macs.keys(app.config)
         self.copies = Copies(app)
         self.pixel = Answer.of(gif())
 
@@ -83,7 +83,7 @@ class Redirects:
 
     def click(self, path: str, counted: bool = True) -> Answer | None:
         match = CLICK.fullmatch(path)
-        number = match and analytics.delivery_id(match.group(1), self.secret)
+        number = match and analytics.delivery_id(match.group(1), self.secrets)
         if not number:
             return None
         position = int(match.group(2))
@@ -101,7 +101,7 @@ class Redirects:
 
     def open(self, path: str, counted: bool = True) -> Answer | None:
         match = OPEN.fullmatch(path)
-        number = match and analytics.delivery_id(match.group(1), self.secret)
+        number = match and analytics.delivery_id(match.group(1), self.secrets)
         if not number or (counted and not self.pushes.push(click_queue.open_record(number))):
             return None
         return self.pixel

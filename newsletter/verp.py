@@ -8,19 +8,18 @@ parts.
 
 from __future__ import annotations
 
-import hmac
 import re
 
 from flask import current_app
 
-from newsletter.macs import LENGTH, short_mac
+from newsletter import macs
+from newsletter.macs import LENGTH
 
 PREFIX = "bounces"
 _ADDRESS = re.compile(rf"^{PREFIX}\+(\d+)-([0-9a-f]{{{LENGTH}}})@(.+)$", re.IGNORECASE)
 
 
-def _mac(delivery_id: int) -> str:
-    return short_mac(b"newsletter-verp", delivery_id, current_app.config["SECRET_KEY"])
+_PURPOSE = b"newsletter-verp"
 
 
 def enabled() -> bool:
@@ -28,7 +27,8 @@ def enabled() -> bool:
 
 
 def return_path(delivery_id: int) -> str:
-    return f"{PREFIX}+{delivery_id}-{_mac(delivery_id)}@{current_app.config['BOUNCE_DOMAIN']}"
+    mac = macs.short_mac(_PURPOSE, delivery_id, current_app.config["SECRET_KEY"])
+    return f"{PREFIX}+{delivery_id}-{mac}@{current_app.config['BOUNCE_DOMAIN']}"
 
 
 def delivery_id(address: str) -> int | None:
@@ -36,8 +36,8 @@ def delivery_id(address: str) -> int | None:
     match = _ADDRESS.match(address.strip().strip("<>"))
     if not match or match.group(3).lower() != current_app.config["BOUNCE_DOMAIN"].lower():
         return None
-    number, mac = int(match.group(1)), match.group(2).lower()
-    return number if hmac.compare_digest(mac, _mac(number)) else None
+    number, mac = int(match.group(1)), match.group(2)
+    return number if macs.matches(_PURPOSE, number, mac, macs.keys(current_app.config)) else None
 
 
 # List-Unsubscribe's mailto: (RFC 2369) goes to this local part of the bounce domain.

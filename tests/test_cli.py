@@ -174,6 +174,12 @@ def _newsletter(tmp_path, *command: str, **settings: str) -> subprocess.Complete
         ("BATCH_SIZE", "abc", "NEWSLETTER_BATCH_SIZE must be a whole number"),
         ("BOUNCES_BY_ADDRESS", "maybe", "NEWSLETTER_BOUNCES_BY_ADDRESS must be yes or no"),
         (
+            "SECRET_KEY_FALLBACKS",
+            "an old key,",
+            "NEWSLETTER_SECRET_KEY_FALLBACKS has an empty key: separate the older keys with"
+            " single commas",
+        ),
+        (
             "BOUNCE_MAILBOX_OAUTH_TOKEN_URL",
             "http://login.example.org/token",
             "NEWSLETTER_BOUNCE_MAILBOX_OAUTH_TOKEN_URL must be an https:// URL",

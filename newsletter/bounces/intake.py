@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from newsletter import links, message_ids, verp
+from newsletter import links, macs, message_ids, verp
 from newsletter.addresses import InvalidEmail, normalise_email
 from newsletter.bounces import breaker, leaving, refusals
 from newsletter.bounces.reports import classify, judge_refusal
@@ -181,9 +181,9 @@ def _by_unsubscribe_link(verdict: Verdict) -> Subscriber | None:
 def _copies_named(return_paths: list[str], quoted: list[str]) -> tuple[list[int], list[int]]:
     """The deliveries our return paths (VERP) and our quoted Message-IDs name, MACs checked,
     in the order they come."""
-    secret = current_app.config["SECRET_KEY"]
+    secrets = macs.keys(current_app.config)
     by_path = [verp.delivery_id(a) for a in return_paths] if verp.enabled() else []
-    by_message_id = [message_ids.delivery_id(m, secret) for m in quoted]
+    by_message_id = [message_ids.delivery_id(m, secrets) for m in quoted]
     return (
         [n for n in by_path if n is not None],
         [n for n in by_message_id if n is not None],
