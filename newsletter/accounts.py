@@ -27,6 +27,10 @@ class AccountError(NewsletterError, ValueError):
     """A user cannot be created or changed as asked."""
 
 
+class UserExists(AccountError):
+    """A user of that address exists already."""
+
+
 def create_user(email: str, password: str, role: str) -> User:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -34,7 +38,7 @@ def create_user(email: str, password: str, role: str) -> User:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
     email = normalise_email(email)
     if db.session.scalar(sa.select(User).where(User.email == email)):
-        raise AccountError(f"a user {email} exists already")
+        raise UserExists(f"a user {email} exists already")
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(user)
     db.session.commit()

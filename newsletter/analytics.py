@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter import macs
+from newsletter import figures, macs
 from newsletter.extensions import db
 from newsletter.macs import LENGTH
 from newsletter.models import (
@@ -173,7 +173,13 @@ class IssueStats:
 def clicks_for_issues(issue_ids: list[int]) -> dict[int, dict]:
     """{"total", "unique"} clicks and the links with their clicks (most first) of each issue,
     in three grouped statements however many issues there are."""
-    result = {issue_id: {"total": 0, "unique": 0, "links": []} for issue_id in issue_ids}
+    kept = figures.kept(issue_ids, "clicks")
+    result = {
+        issue_id: {**counted, "links": [LinkCount(*link) for link in counted["links"]]}
+        for issue_id, counted in kept.items()
+    }
+    issue_ids = [i for i in issue_ids if i not in kept]
+    result.update({issue_id: {"total": 0, "unique": 0, "links": []} for issue_id in issue_ids})
     if not issue_ids:
         return result
     per_link = db.session.execute(
@@ -200,19 +206,11 @@ def clicks_for_issues(issue_ids: list[int]) -> dict[int, dict]:
 
 def issue_stats(issue: Issue) -> IssueStats:
     """What the issue's page shows: copies sent, clicks, unique clickers, opens, links."""
-    sent = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT
-        )
-    )
+    kept = figures.kept([issue.id], "counts")
+    sent = kept[issue.id]["sent"] if kept else _sent(issue.id)
     clicks = clicks_for_issues([issue.id])[issue.id]
-    opens = None
-    if issue.mailing_list.track_opens:
-        opens = db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Delivery.issue_id == issue.id, Delivery.opened_at.is_not(None)
-            )
-        )
+    opened = opens_for_issues([issue])[issue.id]
+    opens = None if opened is None else opened["unique"]
     over_time = clicks_over_time(issue.id) if clicks["total"] else []
     by_day = bool(over_time) and (over_time[-1][0] - over_time[0][0]).days >= 2
     if by_day:
@@ -222,11 +220,48 @@ def issue_stats(issue: Issue) -> IssueStats:
     )
 
 
+def _sent(issue_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
+        )
+    )
+
+
+def opens_for_issues(issues: list[Issue]) -> dict[int, dict | None]:
+    """{"total": None, "unique": copies opened} of each issue whose list counts opens, None
+    for the others; one grouped statement."""
+    result = {i.id: None for i in issues}
+    counted = [i.id for i in issues if i.mailing_list.track_opens]
+    copies_opened = opened(counted)
+    for issue_id in counted:
+        result[issue_id] = {"total": None, "unique": copies_opened.get(issue_id, 0)}
+    return result
+
+
+def opened(issue_ids: list[int]) -> dict[int, int]:
+    """Copies opened of each issue that has any, whether or not its list counts opens."""
+    found = figures.kept(issue_ids, "opens")
+    rest = [issue_id for issue_id in issue_ids if issue_id not in found]
+    if rest:
+        found.update(
+            db.session.execute(
+                sa.select(Delivery.issue_id, sa.func.count())
+                .where(Delivery.issue_id.in_(rest), Delivery.opened_at.is_not(None))
+                .group_by(Delivery.issue_id)
+            ).all()
+        )
+    return found
+
+
 def clicks_over_time(issue_id: int, by: str = "hour") -> list[tuple[datetime, int]]:
     """Clicks on the issue's links per hour (or "day", both UTC), oldest first; hours
     without clicks are left out. Grouped in the database: one row per hour, not per click."""
     if by not in BUCKET_FORMATS:
         raise ValueError(f"clicks by hour or day, not {by!r}")
+    kept = figures.kept([issue_id], "clicks_over_time")
+    if kept:
+        return [(figures.moment(at), n) for at, n in kept[issue_id][by]]
     # Literals, not bound values: PostgreSQL groups by the selected expression only if the
     # two are the same text.
     if db.engine.dialect.name == "postgresql":

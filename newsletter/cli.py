@@ -1,4 +1,5 @@
-"""The `newsletter` command: database, users, tokens, keys, bounces, web, worker, beat, dev."""
+"""The `newsletter` command: database, users, tokens, keys, bounces, pruning, web, worker,
+beat, dev."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from newsletter import accounts, schema, signing
+from newsletter import accounts, retention, schema, signing
 from newsletter.broker import control_queue
 from newsletter.errors import NewsletterError
 
@@ -22,7 +24,7 @@ from newsletter.errors import NewsletterError
 def register_app_commands(app: Flask) -> None:
     from newsletter.bounces.cli import bounces
 
-    for command in (users, tokens, dkim, backup, bounces, serve, worker, beat, dev):
+    for command in (users, tokens, dkim, backup, bounces, prune, serve, worker, beat, dev):
         app.cli.add_command(command)
 
 
@@ -31,23 +33,54 @@ def users():
     pass
 
 
+def _password_option(command):
+    return click.option(
+        "--password-stdin",
+        "--stdin",
+        "password_stdin",
+        is_flag=True,
+        help="Read the password from standard input (one line) instead of asking twice.",
+    )(command)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @users.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_password_option
 @with_appcontext
 def create_user(email: str, role: str, password_stdin: bool):
     """Create a user of the admin and the API (asks for the password, or reads it from
     standard input)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(email, password, role)
+        user = accounts.create_user(email, _password(password_stdin), role)
+    except accounts.UserExists as exc:
+        raise click.ClickException(
+            f"{exc}: `newsletter users set-password {email}` gives them a new password"
+        ) from exc
     except NewsletterError as exc:  # AccountError, InvalidEmail
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} {user.email}")
+
+
+@users.command("set-password")
+@click.argument("email")
+@_password_option
+@with_appcontext
+def set_password(email: str, password_stdin: bool):
+    """Give the user EMAIL a new password (asks for it twice, or reads it from standard
+    input); every session they have open ends, and any invitation link of theirs."""
+    user = _user(email)
+    try:
+        accounts.set_password(user, _password(password_stdin))
+    except NewsletterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"New password set for {user.email}; their sessions have ended")
 
 
 @click.command(help="Copy the SQLite database to PATH, consistent while the system runs.")
@@ -149,6 +182,33 @@ def dkim_key(path: str):
     config = current_app.config
     click.echo(f"Set NEWSLETTER_DKIM_KEY_FILE={path}, then publish this TXT record:")
     click.echo(f'{config["DKIM_SELECTOR"]}._domainkey.{config["DKIM_DOMAIN"]}. IN TXT "{record}"')
+
+
+@click.command(help="Delete what only grows, once nobody needs it (README: Backups and retention).")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    required=True,
+    metavar="DAYS",
+    help="Only what is older than this many days.",
+)
+@click.option(
+    "--deliveries",
+    is_flag=True,
+    help="Also the copies and link clicks of issues sent more than DAYS ago: their figures"
+    " are kept on the issue, but their tracked links stop redirecting.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@with_appcontext
+def prune(days: int, deliveries: bool, dry_run: bool):
+    schema.require_current()
+    done = retention.prune(timedelta(days=days), deliveries=deliveries, dry_run=dry_run)
+    click.echo(f"{'Would delete' if dry_run else 'Deleted'}, older than {days} days:")
+    for kind, count in done.items():
+        click.echo(f"  {kind}: {count}")
+    if not deliveries:
+        click.echo("  deliveries and link clicks: kept (--deliveries deletes those too)")
 
 
 @click.command(help="Run the web app on gunicorn.")

@@ -245,6 +245,9 @@ class Issue(db.Model):
     ab_wait_minutes: Mapped[int | None]
     ab_decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ab_winner: Mapped[int | None]
+    # Its figures as counted before `newsletter prune --deliveries` deleted its copies and
+    # their clicks (figures.py); None while they are counted from those rows.
+    figures: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
 
     mailing_list: Mapped[MailingList] = relationship()
     items: Mapped[list[IssueItem]] = relationship(

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from newsletter.admin import charts
 from newsletter.analytics import clicks_over_time
-from newsletter.extensions import db
-from newsletter.models import Bounce, Delivery, Issue, utcnow
+from newsletter.bounces import history
+from newsletter.models import Issue, utcnow
 
 HOURLY_FOR = timedelta(days=3)  # after that, clicks are counted per day
 
@@ -36,12 +34,7 @@ def for_issue(issue: Issue) -> IssueCharts | None:
 def bounce_charts(issue_id: int) -> list[charts.BarChart]:
     """By receiving domain and by reason, from one grouped statement; none when nothing
     came back."""
-    rows = db.session.execute(
-        sa.select(Bounce.domain, Bounce.reason, sa.func.count())
-        .join(Delivery, Delivery.id == Bounce.delivery_id)
-        .where(Delivery.issue_id == issue_id)
-        .group_by(Bounce.domain, Bounce.reason)
-    ).all()
+    rows = history.by_domain_and_reason(issue_id)
     by_domain: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     for domain, reason, n in rows:

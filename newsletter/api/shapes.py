@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from newsletter import analytics
 from newsletter.bounces import breaker, history
-from newsletter.extensions import db
 from newsletter.fields import iso
-from newsletter.models import Delivery, Feed, Issue, MailingList, Post
+from newsletter.models import Feed, Issue, MailingList, Post
 from newsletter.sending import ab, ledger
 
 LIST_FIELDS = (
@@ -61,7 +58,7 @@ def issue_json(
     """counts, bounces and clicks may be given, and opens by issue id, as issues_json does
     for many issues at once."""
     clicks = analytics.clicks_for_issues([issue.id])[issue.id] if clicks is None else clicks
-    opens = opens_for_issues([issue]) if opens is None else opens
+    opens = analytics.opens_for_issues([issue]) if opens is None else opens
     return {
         "id": issue.id,
         "list": issue.mailing_list.slug,
@@ -150,31 +147,11 @@ def issues_json(issues: list[Issue]) -> list[dict]:
     counts = ledger.counts_for_issues(ids)
     bounces = history.counts_for_issues(ids)
     clicks = analytics.clicks_for_issues(ids)
-    opens = opens_for_issues(issues)
+    opens = analytics.opens_for_issues(issues)
     return [
         issue_json(issue, counts[issue.id], bounces[issue.id], clicks[issue.id], opens)
         for issue in issues
     ]
-
-
-def opens_for_issues(issues: list[Issue]) -> dict[int, dict | None]:
-    """{"total": None, "unique": copies opened} of each issue whose list counts opens, None
-    for the others; one grouped statement. (Beside clicks_for_issues in analytics.py is
-    where this belongs; it is here while that module is being reworked.)"""
-    result = {i.id: None for i in issues}
-    counted = [i.id for i in issues if i.mailing_list.track_opens]
-    if not counted:
-        return result
-    opened = dict(
-        db.session.execute(
-            sa.select(Delivery.issue_id, sa.func.count())
-            .where(Delivery.issue_id.in_(counted), Delivery.opened_at.is_not(None))
-            .group_by(Delivery.issue_id)
-        ).all()
-    )
-    for issue_id in counted:
-        result[issue_id] = {"total": None, "unique": opened.get(issue_id, 0)}
-    return result
 
 
 def schema(*required: str, **properties: str | list[str]) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from newsletter import figures
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, Subscriber
 from newsletter.statuses import BounceKind
@@ -47,18 +48,19 @@ def counts_for_issue(issue_id: int) -> dict:
 
 def counts_for_issues(issue_ids: list[int]) -> dict[int, dict]:
     """counts_for_issue() of each issue, in one grouped statement however many there are."""
-    rows_of: dict[int, list] = {issue_id: [] for issue_id in issue_ids}
-    if issue_ids:
+    kept = figures.kept(issue_ids, "bounces")
+    rows_of: dict[int, list] = {i: [] for i in issue_ids if i not in kept}
+    if rows_of:
         rows = db.session.execute(
             sa.select(Delivery.issue_id, Bounce.kind, Bounce.reason, sa.func.count())
             .select_from(Bounce)
             .join(Delivery, Delivery.id == Bounce.delivery_id)
-            .where(Delivery.issue_id.in_(issue_ids))
+            .where(Delivery.issue_id.in_(list(rows_of)))
             .group_by(Delivery.issue_id, Bounce.kind, Bounce.reason)
         ).all()
         for issue_id, kind, reason, n in rows:
             rows_of[issue_id].append((kind, reason, n))
-    result = {}
+    result = dict(kept)
     for issue_id, rows in rows_of.items():
         counts: dict = {kind: 0 for kind in KINDS}
         by_reason: dict[str, int] = {}
@@ -70,6 +72,21 @@ def counts_for_issues(issue_ids: list[int]) -> dict[int, dict]:
         counts["by_reason"] = by_reason
         result[issue_id] = counts
     return result
+
+
+def by_domain_and_reason(issue_id: int) -> list[tuple[str, str, int]]:
+    """(receiving domain, reason, bounces and complaints) of the issue's copies."""
+    kept = figures.kept([issue_id], "bounces_by_domain")
+    if issue_id in kept:
+        return [tuple(row) for row in kept[issue_id]]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            _of_issue(issue_id, Bounce.domain, Bounce.reason, sa.func.count()).group_by(
+                Bounce.domain, Bounce.reason
+            )
+        )
+    ]
 
 
 def refusals_for_issue(issue_id: int) -> list[tuple[str, int, str]]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter import figures
 from newsletter.digest.render import retitle
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, UTCDateTime, utcnow
@@ -149,20 +150,24 @@ def results(issue: Issue) -> list[Result]:
     }
     if not found:
         return []
-    rows = db.session.execute(
-        sa.select(
-            Delivery.variant_id,
-            sa.func.count(),
-            sa.func.count(Delivery.clicked_at),
-            sa.func.count(Delivery.opened_at),
-        )
-        .where(
-            Delivery.issue_id == issue.id,
-            Delivery.variant_id.is_not(None),
-            Delivery.status == DeliveryStatus.SENT,
-        )
-        .group_by(Delivery.variant_id)
-    ).all()
+    kept = figures.kept([issue.id], "ab")
+    if kept:
+        rows = [(int(variant_id), *counted) for variant_id, counted in kept[issue.id].items()]
+    else:
+        rows = db.session.execute(
+            sa.select(
+                Delivery.variant_id,
+                sa.func.count(),
+                sa.func.count(Delivery.clicked_at),
+                sa.func.count(Delivery.opened_at),
+            )
+            .where(
+                Delivery.issue_id == issue.id,
+                Delivery.variant_id.is_not(None),
+                Delivery.status == DeliveryStatus.SENT,
+            )
+            .group_by(Delivery.variant_id)
+        ).all()
     for variant_id, sent, clicks, opens in rows:
         if variant_id in found:
             found[variant_id].sent, found[variant_id].clicks, found[variant_id].opens = (

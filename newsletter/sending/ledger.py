@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from newsletter import figures
 from newsletter.extensions import db
 from newsletter.i18n import LOCALES
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, UTCDateTime
@@ -99,6 +100,9 @@ class Wave:
 
 def waves(issue_id: int) -> list[Wave]:
     """An issue sent at a local hour, wave by wave: each moment with what is left and done."""
+    kept = figures.kept([issue_id], "waves")
+    if issue_id in kept:
+        return [Wave(figures.moment(at), *counted) for at, *counted in kept[issue_id]]
     found: dict[datetime, Wave] = {}
     rows = db.session.execute(
         sa.select(Delivery.not_before, Delivery.status, sa.func.count())
@@ -117,16 +121,17 @@ def counts(issue_id: int) -> dict[str, int]:
 
 def counts_for_issues(issue_ids: list[int]) -> dict[int, dict[str, int]]:
     """counts() of each issue, in one grouped statement however many there are."""
-    by_issue: dict[int, dict[str, int]] = {issue_id: {} for issue_id in issue_ids}
-    if issue_ids:
+    kept = figures.kept(issue_ids, "counts")
+    by_issue: dict[int, dict[str, int]] = {i: {} for i in issue_ids if i not in kept}
+    if by_issue:
         rows = db.session.execute(
             sa.select(Delivery.issue_id, Delivery.status, sa.func.count())
-            .where(Delivery.issue_id.in_(issue_ids))
+            .where(Delivery.issue_id.in_(list(by_issue)))
             .group_by(Delivery.issue_id, Delivery.status)
         ).all()
         for issue_id, status, n in rows:
             by_issue[issue_id][status] = n
-    result = {}
+    result = dict(kept)
     for issue_id, by_status in by_issue.items():
         result[issue_id] = {key: by_status.get(key, 0) for key in ("sent", "failed", "pending")}
         result[issue_id]["total"] = sum(by_status.values())

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -57,7 +57,7 @@ def stage_import(
 ) -> Import:
     """Keep the upload in the database, where any worker on any host can read it; it waits
     for a column mapping or start_import."""
-    _forget_abandoned()
+    forget_abandoned()
     record = Import(
         list_id=mailing_list.id,
         preconfirm=preconfirm,
@@ -73,19 +73,21 @@ def stage_import(
     return record
 
 
-def _forget_abandoned() -> None:
-    """Uploads staged more than STAGED_FOR ago and never started: their files are deleted."""
+def abandoned(now: datetime):
+    """Uploads staged more than STAGED_FOR ago and never started."""
+    return sa.and_(Import.status == ImportStatus.STAGED, Import.created_at < now - STAGED_FOR)
+
+
+def forget_abandoned() -> int:
+    """Abandoned uploads fail, and their files are deleted; the pieces deleted."""
     now = utcnow()
-    stale = db.session.scalars(
-        sa.select(Import).where(
-            Import.status == ImportStatus.STAGED, Import.created_at < now - STAGED_FOR
-        )
-    ).all()
-    for record in stale:
-        uploads.delete(record.id)
+    deleted = 0
+    for record in db.session.scalars(sa.select(Import).where(abandoned(now))).all():
+        deleted += uploads.delete(record.id)
         record.status = ImportStatus.FAILED
         record.finished_at = now
         record.errors = [{"row": None, "email": "", "reason": "Not started within a day."}]
+    return deleted
 
 
 def queue_import(

@@ -38,8 +38,11 @@ def read(import_id: int) -> io.BufferedReader:
     return io.BufferedReader(pieces, PIECE)
 
 
-def delete(import_id: int) -> None:
-    db.session.execute(sa.delete(ImportFile).where(ImportFile.import_id == import_id))
+def delete(import_id: int) -> int:
+    """The pieces deleted."""
+    return db.session.execute(
+        sa.delete(ImportFile).where(ImportFile.import_id == import_id)
+    ).rowcount
 
 
 class _Pieces(io.RawIOBase):
