@@ -54,7 +54,6 @@ MOMENTS = st.lists(st.integers(0, 3), min_size=0, max_size=14)  # few days: many
 
 
 @settings(
-    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -217,6 +217,7 @@ def test_csv_export_imports_back_as_it_was(client, api_headers, weekly, worker):
 # --- 2. The browser's own handling of the form ---------------------------------------------
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.parametrize("typed", ["v@faß.de", PERSIAN_DIGIT])
 def test_the_public_form_in_chromium_keeps_the_domain_as_typed(live_server, page, weekly, typed):
     """<input type=email> makes Chromium send IDNA 2003 (transitional) punycode: faß.de went
