@@ -227,8 +227,8 @@ def test_persian_separates_an_issue_s_facts_with_a_comma_not_a_dot_read_as_zero(
     sectioned_issue(persian_list)
     sectioned_issue(weekly)
     for page in (client.get("/archive/interlink").text, client.get("/archive/interlink/1").text):
-        assert "شمارهٔ ۱، ۱۳ آذر ۱۴۰۵" in page and "·" not in page
-    assert "Example News</span>، " in client.get("/archive/interlink/1").text  # source, date
+        assert "شمارهٔ ۱ – ۱۳ آذر ۱۴۰۵" in page and "·" not in page
+    assert "Example News</span> – " in client.get("/archive/interlink/1").text  # source, date
     assert "Issue 1 · December 4, 2026" in client.get("/archive/weekly").text
 
 

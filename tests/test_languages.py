@@ -164,7 +164,8 @@ def test_the_persian_catalog_is_persian():
         if message.id:
             words = re.sub(r"<[^>]+>|%\(\w+\)s|RSS|API|newsletter lists create", "", message.string)
             assert not re.search("[A-Za-z]", words), message.id
-            assert re.search("[\u0600-\u06ff]", words), message.id
+            if re.search("[A-Za-z]", message.id):  # words, not a separator's punctuation
+                assert re.search("[\u0600-\u06ff]", words), message.id
 
 
 def test_every_string_in_the_code_is_in_the_catalogs():
@@ -457,7 +458,7 @@ def test_the_digest_chrome_is_in_the_lists_language_or_the_one_asked_for(app, pe
     issue = _sent_issue(persian_list)
     html, text = render.render_issue(issue)
     assert '<html lang="fa" dir="rtl">' in html
-    assert "شمارهٔ ۱، ۱ فروردین ۱۴۰۳" in text  # the send date, Solar Hijri
+    assert "شمارهٔ ۱ – ۱ فروردین ۱۴۰۳" in text  # the send date, Solar Hijri
     assert "۲۸ اسفند ۱۴۰۲" in text  # the post's own date
     assert "لغو اشتراک" in text and "Unsubscribe" not in text
     assert re.search(r'<h2 dir="auto"[^>]*><a [^>]*>' + MIXED_TITLE, html)
@@ -471,7 +472,7 @@ def test_the_digest_chrome_is_in_the_lists_language_or_the_one_asked_for(app, pe
 def test_a_persian_gregorian_list_uses_persian_digits_and_month_names(app, make_list):
     mailing_list = make_list(language="fa", direction="rtl", calendar="gregorian")
     _html, text = render.render_issue(_sent_issue(mailing_list))
-    assert "شمارهٔ ۱، ۲۰ مارس ۲۰۲۴" in text
+    assert "شمارهٔ ۱ – ۲۰ مارس ۲۰۲۴" in text
     assert not re.search(r"\b20(19|24)\b", text.split("http")[0])
 
 
@@ -479,7 +480,7 @@ def test_the_archive_shows_one_date_per_issue_in_the_lists_calendar(client, pers
     _sent_issue(persian_list)
     index = client.get("/archive/interlink").text
     _is_persian_page(index)
-    assert "شمارهٔ ۱، ۱ فروردین ۱۴۰۳" in index
+    assert "شمارهٔ ۱ – ۱ فروردین ۱۴۰۳" in index
     assert '<a href="/archive/interlink/1" dir="auto">گزیدهٔ هفته: Iran &amp; the EU</a>' in index
     page = client.get("/archive/interlink/1").text
     assert '<html lang="fa" dir="rtl">' in page
