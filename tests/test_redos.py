@@ -287,3 +287,16 @@ def test_a_form_field_is_read_in_time(value):
 def test_a_prefix_pattern_reads_spaces_once(pattern, space):
     assert within_budget(pattern.match, "Re" + space * 40_000 + "x") is None
     assert within_budget(pattern.match, "Re" + space * 40_000 + "[2]" + space * 40_000 + ":")
+
+
+# csv_reading.py _ADDRESS, finditer: "[^\s,;]+@" restarted at each letter of a run with no
+# "@" after it, in a Windows-1256 Persian file. A field of 131,072 characters: about 30 s.
+@pytest.mark.timeout(30)
+def test_a_persian_windows_1256_import_reads_a_long_field_once():
+    import io
+
+    from newsletter.subscriptions.csv_reading import reader
+
+    data = ("email,name\nana@example.org,پري\n@" + "a" * 131_000 + ",x\n").encode("cp1256")
+    rows = within_budget(lambda: list(reader(io.BufferedReader(io.BytesIO(data)))))
+    assert rows[0]["name"] == "پري".replace("ي", "ی") and len(rows) == 2

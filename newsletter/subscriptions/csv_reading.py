@@ -96,8 +96,9 @@ _PERSIAN_LETTERS = str.maketrans(PERSIAN_FOR_ARABIC)
 
 
 # An address's letters are its domain's, as registered: "example.السعودية" is Saudi Arabia's,
-# with Arabic's yeh; only Iran's own domain (.ایران) is spelt with Persian's.
-_ADDRESS = re.compile(r'[^\s,;"<>]+@[^\s,;"<>]+')
+# with Arabic's yeh; only Iran's own domain (.ایران) is spelt with Persian's. Words are cut
+# at what ends an address, not matched by a pattern: "@aaa…" backtracked for each letter.
+_BETWEEN_WORDS = re.compile(r'([\s,;"<>]+)')
 
 
 def _as_persian(text: Iterator[str]) -> Iterator[str]:
@@ -107,14 +108,14 @@ def _as_persian(text: Iterator[str]) -> Iterator[str]:
 
 
 def _persian_line(line: str) -> str:
-    kept, at = [], 0
-    for address in _ADDRESS.finditer(line):
-        kept.append(line[at : address.start()].translate(_PERSIAN_LETTERS))
-        persian = address[0].translate(_PERSIAN_LETTERS)
-        kept.append(persian if persian.rstrip(".").endswith(".ایران") else address[0])
-        at = address.end()
-    kept.append(line[at:].translate(_PERSIAN_LETTERS))
-    return "".join(kept)
+    return "".join(_persian_word(word) for word in _BETWEEN_WORDS.split(line))
+
+
+def _persian_word(word: str) -> str:
+    persian = word.translate(_PERSIAN_LETTERS)
+    if "@" not in word or persian.rstrip(".").endswith(".ایران"):
+        return persian
+    return word
 
 
 def distinct(names: list[str]) -> list[str]:
