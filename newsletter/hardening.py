@@ -80,7 +80,15 @@ def has_nul(value) -> bool:
     return False
 
 
+# What a stranger may send to a public form: an address, a name, a few choices. The app's
+# limit (64 MB, for editors' imports) let anyone make every worker parse 64 MB a request.
+PUBLIC_BODY_MAX = 64 * 1024
+PUBLIC_BLUEPRINTS = {"subscriptions", "embed"}
+
+
 def _refuse_nul():
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        request.max_content_length = PUBLIC_BODY_MAX  # Werkzeug answers 413 past it
     # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
     try:

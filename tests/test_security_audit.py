@@ -536,3 +536,16 @@ def test_an_attribute_named_like_a_formula_imports_back_as_it_was():
 
     name = '=HYPERLINK("https://evil.example","open")'
     assert importer._attribute(export._cell(name)) == name
+
+
+@pytest.mark.parametrize("path", ["/subscribe/weekly", "/embed/weekly"])
+def test_a_public_form_takes_no_more_than_a_form_needs(client, weekly, path):
+    """The app's limit is 64 MB, for editors' imports: anyone could make a worker parse that
+    much a request through a public form."""
+    big = client.post(path, data={"email": "ana@example.org", "name": "x" * 70_000})
+    assert big.status_code == 413
+    page = client.get("/subscribe/weekly")
+    small = client.post(
+        path, data={"email": "ana@example.org", "name": "آنا", "csrf_token": csrf(page.text)}
+    )
+    assert small.status_code == 200
