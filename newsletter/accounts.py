@@ -67,12 +67,23 @@ def _invitations() -> URLSafeTimedSerializer:
 
 
 def _hash_mark(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """What a link is bound to: the password (setting one ends it) and the invitations sent
+    (a newer one ends it). Before any was counted, the password alone, as older links are."""
+    bound = user.password_hash + (f":{user.invitations}" if user.invitations else "")
+    return hashlib.sha256(bound.encode()).hexdigest()[:16]
 
 
 def invitation_token(user: User) -> str:
-    """The token of a link where the user sets their own password (a new one, if they had)."""
+    """The token of the user's latest invitation link."""
     return _invitations().dumps([user.id, _hash_mark(user)])
+
+
+def new_invitation(user: User) -> str:
+    """The token of a new link where the user sets their own password (a new one, if they
+    had); every link sent before it stops working."""
+    user.invitations += 1
+    db.session.commit()
+    return invitation_token(user)
 
 
 def user_for_invitation(token: str) -> User:

@@ -411,6 +411,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session's id: raising it (sign-out, a new password) ends them all.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Invitation links sent: each new one ends those before it (one lost, or gone astray).
+    invitations: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:

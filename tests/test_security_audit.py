@@ -154,6 +154,26 @@ def test_an_invitation_expires(app, client):
     assert client.get(f"/admin/invitation/{token}").status_code == 404
 
 
+def test_a_new_invitation_ends_the_older_link(app, client, monkeypatch):
+    """A second link is sent because the first was lost or went astray: the first must stop
+    working, as a reset link does once another is asked for. A link made before links were
+    counted (an upgrade's outstanding ones) works until then."""
+    invited = accounts.invite_user("new@example.org", "editor")
+    admin = user("boss@example.org", "admin")
+    older = accounts.invitation_token(invited)
+    sent = []
+    monkeypatch.setattr(
+        "newsletter.editors.email_invitation", lambda who, link, *a, **k: sent.append(link)
+    )
+    sign_in(client, admin.email)
+    assert client.get(f"/admin/invitation/{older}").status_code == 200
+    token = csrf(client.get("/admin/users").text)
+    client.post(f"/admin/users/{invited.id}/invitation", data={"csrf_token": token})
+    assert client.get(f"/admin/invitation/{older}").status_code == 404
+    [newer] = sent
+    assert client.get(newer.replace("http://newsletter.test", "")).status_code == 200
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 

@@ -38,7 +38,7 @@ def _invite(user: User):
     # From the configured address, like every link we send: behind a proxy the request's
     # own host may be one nobody outside can reach.
     link = current_app.config["BASE_URL"] + url_for(
-        "admin.invitation", token=accounts.invitation_token(user)
+        "admin.invitation", token=accounts.new_invitation(user)
     )
     try:
         editors.email_invitation(user, link, current_user.email, request.form.get("language"))
