@@ -52,13 +52,13 @@ def as_meant(raw: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at:
         return _typed(text)
-    return (
-        _typed(local)
-        + "@"
-        + ".".join(
-            _typed(label) if _typed(label).isascii() else label for label in domain.split(".")
-        )
-    )
+    return _typed(local) + "@" + ".".join(_label(label) for label in domain.split("."))
+
+
+def _label(label: str) -> str:
+    """A domain's label: typed as ASCII it is made so; one of other letters is kept whole."""
+    typed = _typed(label)
+    return typed if typed.isascii() else label
 
 
 def _typed(text: str) -> str:
