@@ -275,6 +275,9 @@ def load(instance: Path) -> dict:
         "SEND_RETRY_BASE": _period("SEND_RETRY_BASE", "30"),
         "SIGN_IN_RATE_LIMIT": _env("SIGN_IN_RATE_LIMIT", "20 per minute"),
         "SUBSCRIBE_RATE_LIMIT": _env("SUBSCRIBE_RATE_LIMIT", "10 per minute;100 per hour"),
+        # The public forms answer no sooner than this, so their time tells nobody who is
+        # subscribed: above what writing a new address takes.
+        "SUBSCRIBE_ANSWER_AFTER": _real("SUBSCRIBE_ANSWER_AFTER", "0.05"),
         "PROXY_COUNT": _whole("PROXY_COUNT", "0"),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         # A form's security token lasts a day, not Flask-WTF's hour: a reader who left the

@@ -551,6 +551,24 @@ def test_the_same_answer_for_known_and_unknown_addresses_on_the_form(client, wee
     assert strip(known.text) == strip(unknown.text)
 
 
+@pytest.mark.parametrize("path", ["/subscribe/weekly", "/embed/weekly"])
+def test_the_forms_answer_after_the_same_time_whoever_the_address_is(
+    app, client, weekly, path, tmp_path
+):
+    """A subscribed reader's answer came in 4 ms and a new address's in 6 to 11: anyone
+    timing the form learnt who reads us. Every kind of address now waits out one floor."""
+    app.config["SUBSCRIBE_ANSWER_AFTER"] = 0.3
+    confirmed_subscriber(weekly, "ana@example.org")
+    submit(client, "pending@example.org")
+    token = csrf(client.get("/subscribe/weekly").text)
+    for address in ("ana@example.org", "pending@example.org", "new@example.org", "not an address"):
+        started = time.monotonic()
+        answer = client.post(path, data={"email": address, "csrf_token": token})
+        assert time.monotonic() - started >= 0.3, address
+        assert answer.status_code == (400 if " " in address else 200), address
+    assert config.load(tmp_path)["SUBSCRIBE_ANSWER_AFTER"] >= 0.05  # and on by default
+
+
 def test_an_attribute_named_like_a_formula_imports_back_as_it_was():
     from newsletter.subscriptions import export, importer
 

@@ -17,16 +17,16 @@ from newsletter.extensions import csrf, limiter
 from newsletter.i18n import direction, in_language_of, use_locale
 from newsletter.lists import get_list
 from newsletter.models import MailingList
-from newsletter.subscriptions import service
-from newsletter.subscriptions.views import HONEYPOT, address_error
+from newsletter.subscriptions.views import (
+    HONEYPOT,
+    address_error,
+    subscribe_from_form,
+    subscribe_limit,
+)
 
 bp = Blueprint("embed", __name__)
 
 RETURN_TO_MAX = 2000
-
-
-def _subscribe_limit() -> str:
-    return current_app.config["SUBSCRIBE_RATE_LIMIT"]
 
 
 def allowed_return(mailing_list: MailingList, return_to: str) -> str | None:
@@ -72,7 +72,7 @@ def embed_form(slug: str):
 
 @bp.post("/embed/<slug>")
 @csrf.exempt
-@limiter.limit(_subscribe_limit, methods=["POST"])
+@limiter.limit(subscribe_limit, methods=["POST"])
 def embed_subscribe(slug: str):
     mailing_list = get_list(slug, public=True)
     use_locale(mailing_list=mailing_list)
@@ -81,13 +81,8 @@ def embed_subscribe(slug: str):
         # A bot: nothing is stored or sent, and it gets the answer a person gets.
         return _thanks(mailing_list)
     try:
-        service.subscribe(
-            mailing_list,
-            email,
-            name,
-            ip=request.remote_addr,
-            source=f"embed:{request.headers.get('Origin') or request.path}",
-            user_agent=request.headers.get("User-Agent"),
+        subscribe_from_form(
+            mailing_list, email, name, f"embed:{request.headers.get('Origin') or request.path}"
         )
     except InvalidEmail as exc:
         values = {"email": email[:254], "name": name[:200]}

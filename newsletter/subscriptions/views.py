@@ -1,5 +1,7 @@
 """Public pages for subscribing, confirming, unsubscribing and preferences."""
 
+import time
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
@@ -37,8 +39,29 @@ def address_error(exc: InvalidEmail) -> str:
     return _("Please enter a valid email address.")
 
 
-def _subscribe_limit() -> str:
+def subscribe_limit() -> str:
     return current_app.config["SUBSCRIBE_RATE_LIMIT"]
+
+
+def subscribe_from_form(mailing_list: MailingList, email: str, name: str, source: str, **more):
+    """service.subscribe for a stranger's form, answered no sooner than SUBSCRIBE_ANSWER_AFTER
+    whoever the address is: a subscribed reader's answer took 4 ms and a new address's 6 to
+    11 (rows written, a confirmation queued), which told anyone timing it who reads us."""
+    started = time.monotonic()
+    try:
+        service.subscribe(
+            mailing_list,
+            email,
+            name,
+            ip=request.remote_addr,
+            source=source,
+            user_agent=request.headers.get("User-Agent"),
+            **more,
+        )
+    finally:
+        rest = current_app.config["SUBSCRIBE_ANSWER_AFTER"] - (time.monotonic() - started)
+        if rest > 0:
+            time.sleep(rest)
 
 
 @bp.get("/subscribe/<slug>")
@@ -51,7 +74,7 @@ def subscribe_form(slug: str):
 
 
 @bp.post("/subscribe/<slug>")
-@limiter.limit(_subscribe_limit, methods=["POST"])
+@limiter.limit(subscribe_limit, methods=["POST"])
 def subscribe(slug: str):
     mailing_list = get_list(slug, public=True)
     use_locale(mailing_list=mailing_list)
@@ -60,13 +83,11 @@ def subscribe(slug: str):
         # A bot: nothing is stored or sent, and it gets the page a person gets.
         return render_template("subscribed.html", mailing_list=mailing_list)
     try:
-        service.subscribe(
+        subscribe_from_form(
             mailing_list,
             values["email"],
             values["name"],
-            ip=request.remote_addr,
-            source=f"form:{request.form.get('source') or request.path}",
-            user_agent=request.headers.get("User-Agent"),
+            f"form:{request.form.get('source') or request.path}",
             time_zone=request.form.get("time_zone"),
         )
     except InvalidEmail as exc:
