@@ -164,11 +164,17 @@ def user_for_token(token: str) -> User | None:
 
 
 # Wrong tries are counted per (address, client) and per client, in the rate-limit store, and
-# past either limit every try fails for a while. The owner, elsewhere, still signs in: no
-# lockout for anyone to trigger. Unknown addresses count the same, so nothing tells which exist.
+# past either limit every try fails for a while. Unknown addresses count the same, so nothing
+# tells which exist. A guesser spread over many networks met neither limit: the tries of
+# every client an account has not signed in from also count together, per address. A
+# client it has signed in from carries a signed cookie saying so (OWASP's device cookies)
+# and counts on its own, so the owner still signs in there while strangers are held off.
 FAILURE_WINDOW_MINUTES = 15
 FAILURES_PER_ADDRESS = 5
 FAILURES_PER_IP = 50
+FAILURES_PER_ACCOUNT = 20
+DEVICE_COOKIE = "newsletter_device"
+DEVICE_DAYS = 180
 WRONG = "Email or password is wrong. After many wrong tries, signing in from here waits a while."
 
 
@@ -187,20 +193,49 @@ class SignInError(NewsletterError):
     code = "unauthorized"
 
 
-def _failure_limits(email: str, ip: str | None) -> list[tuple]:
-    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+def _address_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(macs.keys(current_app.config), salt="newsletter-device")
+
+
+def device_cookie(email: str) -> str:
+    """The cookie a client gets when the address signs in there: its own name for the
+    client, bound to the address."""
+    return _devices().dumps([_address_key(email), secrets.token_hex(8)])
+
+
+def _device(email: str, cookie: str | None) -> str | None:
+    """The client's name, if its cookie is ours, young enough, and for this address."""
+    try:
+        address, device = _devices().loads(cookie or "", max_age=DEVICE_DAYS * 86400)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return device if address == _address_key(email) else None
+
+
+def _failure_limits(email: str, ip: str | None, device: str | None) -> list[tuple]:
+    address = _address_key(email)
+    if device:
+        return [
+            (RateLimitItemPerMinute(FAILURES_PER_ADDRESS, FAILURE_WINDOW_MINUTES), address, device)
+        ]
     ip = network(ip)
     return [
         (RateLimitItemPerMinute(FAILURES_PER_ADDRESS, FAILURE_WINDOW_MINUTES), address, ip),
         (RateLimitItemPerMinute(FAILURES_PER_IP, FAILURE_WINDOW_MINUTES), "any", ip),
+        (RateLimitItemPerMinute(FAILURES_PER_ACCOUNT, FAILURE_WINDOW_MINUTES), address, "new"),
     ]
 
 
-def sign_in(email: str, password: str, ip: str | None = None) -> User:
+def sign_in(email: str, password: str, ip: str | None = None, device: str | None = None) -> User:
     """The user whose password this is; one vague error, after one password hash, for every
-    way it can fail (unknown address, wrong password, too many tries)."""
+    way it can fail (unknown address, wrong password, too many tries). `device` is the
+    client's DEVICE_COOKIE, if it sent one."""
     counters = limiter.limiter
-    limits = _failure_limits(email, ip or "")
+    limits = _failure_limits(email, ip or "", _device(email, device))
     allowed = all(counters.test(item, "sign-in", *keys) for item, *keys in limits)
     try:
         user = find_user(email)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN
 from flask import current_app
 
-from newsletter import click_queue, redirects
+from newsletter import accounts, click_queue, redirects
 from newsletter.bounces.server import BounceServer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
@@ -189,10 +189,13 @@ def sign_in(client, email, password=PASSWORD, next_path=""):
 SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()
 
 
-def try_sign_in(app, email: str, password: str, address: str):
-    """A sign-in from a new browser at a client address (REMOTE_ADDR)."""
+def try_sign_in(app, email: str, password: str, address: str, device: str | None = None):
+    """A sign-in from a new browser at a client address (REMOTE_ADDR), which carries the
+    device cookie of an earlier sign-in if given."""
     where = {"REMOTE_ADDR": address}
     visitor = app.test_client()
+    if device:
+        visitor.set_cookie(accounts.DEVICE_COOKIE, device, path="/admin/login")
     page = visitor.get("/admin/login", environ_base=where)
     return visitor.post(
         "/admin/login",

@@ -141,6 +141,54 @@ def test_one_address_trying_many_accounts_is_throttled(browser_app, owner, monke
     assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
 
 
+def _guessed_from_many_networks(app, monkeypatch, email="boss@example.org"):
+    """A guesser with a botnet: each network under its own limits, the account over all."""
+    monkeypatch.setattr(accounts, "FAILURES_PER_ACCOUNT", 6)  # fewer password hashes to wait for
+    for i in range(accounts.FAILURES_PER_ACCOUNT):
+        assert try_sign_in(app, email, "wrong password!", f"198.51.100.{i + 1}").status_code == 401
+
+
+def _device_of(app, email) -> str:
+    """The device cookie a browser gets when the address signs in there."""
+    answer = try_sign_in(app, email, PASSWORD, OWNER)
+    assert answer.status_code == 302
+    set_cookie = answer.headers["Set-Cookie"]
+    for flag in ("HttpOnly", "SameSite=Lax", "Path=/admin/login", "Max-Age="):
+        assert flag in set_cookie
+    return re.search(rf"{accounts.DEVICE_COOKIE}=([^;]+)", set_cookie).group(1)
+
+
+def test_guesses_spread_over_many_networks_are_counted_for_the_account(app, owner, monkeypatch):
+    """Five wrong tries per network and fifty per network left a guesser with a thousand
+    addresses five thousand guesses a quarter hour at one account."""
+    _guessed_from_many_networks(app, monkeypatch)
+    assert try_sign_in(app, "boss@example.org", PASSWORD, "192.0.2.99").status_code == 401
+
+
+def test_the_owner_still_signs_in_where_they_signed_in_before(app, owner, monkeypatch):
+    device = _device_of(app, "boss@example.org")
+    _guessed_from_many_networks(app, monkeypatch)
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER, device).status_code == 302
+    # A browser never signed in from waits.
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER).status_code == 401
+
+
+def test_a_device_cookie_is_no_pass_for_another_account_nor_forged(app, owner, monkeypatch):
+    user("editor@example.org", "editor")
+    theirs = _device_of(app, "editor@example.org")
+    _guessed_from_many_networks(app, monkeypatch)
+    for device in (theirs, "WyJhIiwiYiJd.forged.signature"):
+        assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER, device).status_code == 401
+
+
+def test_wrong_tries_from_a_known_browser_are_limited_there(app, owner):
+    device = _device_of(app, "boss@example.org")
+    for _ in range(accounts.FAILURES_PER_ADDRESS):
+        try_sign_in(app, "boss@example.org", "wrong password!", OWNER, device)
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER, device).status_code == 401
+    assert try_sign_in(app, "boss@example.org", PASSWORD, OWNER).status_code == 302
+
+
 # Links that outlive a change of mind
 
 

@@ -34,13 +34,24 @@ def login():
                 request.form.get("email", ""),
                 request.form.get("password", ""),
                 request.remote_addr,
+                request.cookies.get(accounts.DEVICE_COOKIE),
             )
         except accounts.SignInError as exc:
             error = str(exc)
         else:
             login_user(user)
             signed_in()
-            return redirect(safe_next(request.args.get("next")))
+            answer = redirect(safe_next(request.args.get("next")))
+            answer.set_cookie(
+                accounts.DEVICE_COOKIE,
+                accounts.device_cookie(user.email),
+                max_age=accounts.DEVICE_DAYS * 86400,
+                path=url_for("admin.login"),
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Lax",
+            )
+            return answer
     status = 401 if error else 200
     return render_template(
         "admin/login.html", error=error, email=request.form.get("email", "")
