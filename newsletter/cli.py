@@ -222,6 +222,14 @@ def serve(host: str, port: int, workers: int):
     create_app = click.get_current_context().ensure_object(ScriptInfo).create_app
     with create_app().app_context():
         schema.require_current()
+        if current_app.config["OUTBOX_DIR"]:
+            # Mail would go to the development outbox, which `dev` runs, and its page, which
+            # shows every reader's links to anyone, would be served.
+            raise click.ClickException(
+                "Set NEWSLETTER_SMTP_URL to the server that sends your mail "
+                "(smtp://user:password@host:port). To try newsletter on this machine, "
+                "`newsletter dev` keeps every email in a local outbox."
+            )
 
     class Server(BaseApplication):
         def load_config(self):

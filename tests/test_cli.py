@@ -243,6 +243,15 @@ def test_commands_given_what_cannot_work_say_why_in_a_line(app, runner, tmp_path
         taken.close()
 
 
+def test_serve_without_a_mail_server_says_what_to_set(make_app, tmp_path):
+    """It served the development outbox's page, every reader's links in it, to anyone, and
+    sent mail to an outbox that only `newsletter dev` runs."""
+    app = make_app(OUTBOX_DIR=str(tmp_path / "outbox"))
+    result = app.test_cli_runner().invoke(args=["serve", "--port", "0"])
+    assert result.exit_code == 1, result.output
+    assert "Set NEWSLETTER_SMTP_URL" in result.output and "newsletter dev" in result.output
+
+
 @pytest.mark.parametrize(
     "settings, down",
     [
