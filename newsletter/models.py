@@ -511,3 +511,12 @@ class AllowedSender(db.Model):
     )
     email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Heartbeat(db.Model):
+    """When a periodic job last ran (heartbeats.py)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

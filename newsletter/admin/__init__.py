@@ -6,7 +6,7 @@ from functools import wraps
 from flask import Blueprint, Flask, abort, request, session
 from flask_login import LoginManager, current_user, login_required
 
-from newsletter import accounts
+from newsletter import accounts, heartbeats
 from newsletter.models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,6 +41,14 @@ def _require_sign_in():
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     return login_required(lambda: None)()
+
+
+@bp.context_processor
+def _scheduler():
+    """Said on every page while issues wait on a scheduler that stopped (heartbeats.py)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"scheduler_late": heartbeats.late_since()}
 
 
 def admin_only(view):

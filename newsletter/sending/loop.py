@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter import jobs, mailer, verp
+from newsletter import heartbeats, jobs, mailer, verp
 from newsletter.digest.render import render_issue, tracked_links
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, utcnow
@@ -67,6 +67,7 @@ MAX_QUEUED_WAIT = 900.0
 def dispatch(now: datetime | None = None) -> list[int]:
     """Start due issues, give back dead batches' subscribers, and restart sends that
     stopped moving (their queue was lost with the broker); returns the issues started."""
+    heartbeats.mark()
     started = claim_due_issues(now)
     dead_batches = Counter(release_stale_claims(now))
     # A stalled send has no chain left; one with dead batches has live ones besides, and
