@@ -26,9 +26,10 @@ from newsletter.models import (
     LinkClick,
     MailingList,
     Subscriber,
+    Subscription,
     utcnow,
 )
-from newsletter.statuses import DeliveryStatus
+from newsletter.statuses import DeliveryStatus, SubscriptionStatus
 
 _TOKEN = re.compile(rf"^(\d{{1,18}})-([0-9a-f]{{{LENGTH}}})$")
 _PURPOSE = b"newsletter-analytics"
@@ -163,6 +164,7 @@ class IssueStats:
     links: list[LinkCount]
     over_time: list[tuple[datetime, int]]
     by_day: bool = False  # over_time by day: clicks came over more than two days
+    unsubscribes: int = 0
 
     @property
     def click_rate(self) -> float:
@@ -216,7 +218,48 @@ def issue_stats(issue: Issue) -> IssueStats:
     if by_day:
         over_time = clicks_over_time(issue.id, by="day")
     return IssueStats(
-        sent, clicks["total"], clicks["unique"], opens, clicks["links"], over_time, by_day
+        sent,
+        clicks["total"],
+        clicks["unique"],
+        opens,
+        clicks["links"],
+        over_time,
+        by_day,
+        unsubscribes(issue),
+    )
+
+
+def unsubscribes(issue: Issue) -> int:
+    """Readers sent this issue who left its list after it and before another issue of the
+    list reached them: the issue they left from, as Mailchimp and listmonk count it. (Sent
+    copies are what it counts by: once `prune --deliveries` removes them, it counts none.)"""
+    if issue.started_at is None:
+        return 0
+    later = sa.orm.aliased(Delivery)
+    later_issue = sa.orm.aliased(Issue)
+    reached_later = (
+        sa.select(later.id)
+        .join(later_issue, later_issue.id == later.issue_id)
+        .where(
+            later.subscriber_id == Subscription.subscriber_id,
+            later.status == DeliveryStatus.SENT,
+            later_issue.list_id == issue.list_id,
+            later_issue.started_at > issue.started_at,
+            later_issue.started_at <= Subscription.unsubscribed_at,
+        )
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Subscription)
+        .join(Delivery, Delivery.subscriber_id == Subscription.subscriber_id)
+        .where(
+            Delivery.issue_id == issue.id,
+            Delivery.status == DeliveryStatus.SENT,
+            Subscription.list_id == issue.list_id,
+            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+            Subscription.unsubscribed_at >= issue.started_at,
+            ~reached_later.exists(),
+        )
     )
 
 

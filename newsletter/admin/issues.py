@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from newsletter import analytics
 from newsletter.admin import bp, issue_charts, times
+from newsletter.admin.users import LANGUAGES
 from newsletter.bounces import breaker, history
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue, posts_between
@@ -87,8 +88,8 @@ def issue(issue_id: int):
     return _issue_page(_issue(issue_id))
 
 
-def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
-    """The issue's page; after a refused schedule, with the error and what was typed."""
+def _issue_page(found: Issue, schedule_error: str = "", status: int = 200, edit_error: str = ""):
+    """The issue's page; after a refused schedule or edit, with the error and what was typed."""
     failures = db.session.execute(
         sa.select(Subscriber.email, Delivery.last_error)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
@@ -113,9 +114,11 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200):
         waves=ledger.waves(found.id) if found.local_time else [],
         ab_results=ab.results(found),
         schedule_error=schedule_error,
+        edit_error=edit_error,
         typed=request.form,
+        edit=_typed_edit() if edit_error else _saved_edit(found),
         preview_text=render.preview(found)[1],
-        other_posts=_other_posts(found),
+        languages=LANGUAGES,
     )
     return page, status, {"Content-Security-Policy": EDITOR_POLICY}
 
@@ -130,6 +133,54 @@ def _other_posts(issue: Issue) -> list:
         for post in posts_between(issue.mailing_list, issue.since, issue.until)
         if post.id not in included
     ]
+
+
+ROW_FIELDS = ("post_id", "url", "source", "section", "title", "excerpt")
+
+
+def _saved_edit(issue: Issue) -> dict:
+    """The editor's form as stored: the issue's items, then the range's other posts unticked."""
+    rows = [{**{f: getattr(item, f) for f in ROW_FIELDS}, "kept": True} for item in issue.items]
+    for post in _other_posts(issue):
+        rows.append(
+            {
+                "post_id": post.id,
+                "url": post.url,
+                "source": post.source,
+                "section": "",
+                "title": post.title,
+                "excerpt": post.excerpt,
+                "kept": False,
+            }
+        )
+    return {
+        "subject": issue.subject,
+        "preheader": issue.preheader,
+        "intro": issue.intro,
+        "rows": rows,
+    }
+
+
+def _typed_edit() -> dict:
+    """The editor's form as it was sent, in its order: a refused save loses nothing typed."""
+    form = request.form
+    keep = set(form.getlist("item_keep"))
+    columns = [form.getlist(f"item_{name}") for name in ("position", *ROW_FIELDS)]
+    rows = []
+    for index, (position, *values) in enumerate(zip(*columns, strict=False)):
+        row = {**dict(zip(ROW_FIELDS, values, strict=True)), "kept": str(index) in keep}
+        rows.append((_position(position, index), index, row))
+    return {
+        **{key: form.get(key, "") for key in ("subject", "preheader", "intro")},
+        "rows": [row for *_, row in sorted(rows, key=lambda r: r[:2])],
+    }
+
+
+def _position(text: str, index: int) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return index + 1
 
 
 def _items_from_form() -> list[dict]:
@@ -160,10 +211,13 @@ def save(issue_id: int):
     found = _issue(issue_id)
     try:
         edit_issue(found, _changes_from_form())
-        flash("Saved.")
     except (NewsletterError, ValueError) as exc:  # a ComposeError, or a bad position
         db.session.rollback()
-        flash(f"Not saved: {exc}")
+        # The page again with what was typed, to mend (a redirect would show the stored one).
+        return _issue_page(
+            found, status=getattr(exc, "status", 422), edit_error=f"Not saved: {exc}"
+        )
+    flash("Saved.")
     return _to_editor(found)
 
 
@@ -198,16 +252,21 @@ def live_preview(issue_id: int):
     return {"html": html, "text": text}
 
 
+def _preview(issue_id: int) -> tuple[str, str]:
+    """?lang=: the letter its readers of that language get (the send renders one each)."""
+    return render.preview(_issue(issue_id), request.args.get("lang"))
+
+
 @bp.get("/issues/<int:issue_id>/preview.html")
 def preview_html(issue_id: int):
-    page = Response(render.preview(_issue(issue_id))[0], mimetype="text/html")
+    page = Response(_preview(issue_id)[0], mimetype="text/html")
     page.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return page
 
 
 @bp.get("/issues/<int:issue_id>/preview.txt")
 def preview_text(issue_id: int):
-    return Response(render.preview(_issue(issue_id))[1], mimetype="text/plain")
+    return Response(_preview(issue_id)[1], mimetype="text/plain")
 
 
 @bp.post("/issues/<int:issue_id>/test")
@@ -242,7 +301,7 @@ def schedule(issue_id: int):
 def _schedule_moment(issue: Issue) -> str:
     zone = issue.mailing_list.timezone
     reading = times.read_local(request.form.get("send_at"), zone, "Send at")
-    lifecycle.schedule_issue(issue, reading.at)
+    lifecycle.schedule_issue(issue, reading.at, reschedule=True)
     return f"Scheduled for {times.shown(issue.send_at, zone)}. {reading.note}".strip()
 
 
@@ -250,7 +309,7 @@ def _schedule_local(issue: Issue) -> str:
     zone = issue.mailing_list.timezone
     day = times.read_day(request.form.get("local_date"), "Date")
     at = request.form.get("local_time", "").strip()
-    lifecycle.schedule_local(issue, day, at)
+    lifecycle.schedule_local(issue, day, at, reschedule=True)
     # The list's own zone stands for the rest: its clock change is the one worth saying.
     note = times.from_wall(datetime.combine(day, time.fromisoformat(at)), zone).note
     return (

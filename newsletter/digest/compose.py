@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -69,6 +70,13 @@ def clean_subject(subject: str) -> str:
     return subject
 
 
+def _range_text(mailing_list: MailingList, since: datetime, until: datetime) -> str:
+    """The range as the editor typed it: wall times in the list's zone, not UTC's."""
+    zone = ZoneInfo(mailing_list.timezone)
+    since, until = since.astimezone(zone), until.astimezone(zone)
+    return f"from {since:%Y-%m-%d %H:%M} until {until:%Y-%m-%d %H:%M} {mailing_list.timezone}"
+
+
 def item_from_post(post: Post, position: int, section: str = "") -> IssueItem:
     return IssueItem(
         post_id=post.id,
@@ -95,8 +103,7 @@ def compose_issue(
     posts = posts_between(mailing_list, since, until)
     if not posts:
         raise ComposeError(
-            f"There are no posts between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC.",
-            "since",
+            f"There are no posts {_range_text(mailing_list, since, until)}.", "since"
         )
     subject = clean_subject(subject or default_subject(mailing_list, until))
     issue = insert_numbered(

@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from newsletter import mailer
-from newsletter.i18n import in_language_of, locale_for, supported
+from newsletter.i18n import locale_for, supported
 from newsletter.mailer import html_to_text, inline_css
 from newsletter.models import Issue
 from newsletter.posts.excerpts import excerpt_html
@@ -226,11 +226,13 @@ def render_issue(
     )
 
 
-def preview(issue: Issue) -> tuple[str, str]:
-    """The email as a sample subscriber gets it, for editors' previews."""
-    html, text = render_issue(issue)
-    # Named in the list's language: a Persian issue greeted "سلام Reader".
-    with in_language_of(issue.mailing_list):
+def preview(issue: Issue, locale: str | None = None) -> tuple[str, str]:
+    """The email as a sample subscriber gets it, for editors' previews: in `locale` as its
+    readers of that language get it, by default in the list's language."""
+    locale = supported(locale) or locale_for(mailing_list=issue.mailing_list)
+    html, text = render_issue(issue, locale)
+    # Named in the reader's language: a Persian issue greeted "سلام Reader".
+    with force_locale(locale):
         sample = Personal(str(gettext("Reader")), "#unsubscribe", "#preferences")
     return (
         Personaliser(html, escape_values=True).fill(sample),

@@ -21,6 +21,9 @@ from newsletter.statuses import IssueStatus
 
 # A send_at this far in the past still counts as "now" (clock skew, slow forms).
 PAST_GRACE = timedelta(minutes=1)
+# The states a schedule starts from: a draft, or with reschedule=True (the admin's form on
+# a scheduled issue) a scheduled issue that has not started, moved in one step.
+SCHEDULABLE = {False: (IssueStatus.DRAFT,), True: (IssueStatus.DRAFT, IssueStatus.SCHEDULED)}
 
 
 class StateError(NewsletterError, ValueError):
@@ -49,7 +52,7 @@ def _transition(issue: Issue, allowed: tuple[str, ...], new_status: str, **value
     db.session.refresh(issue)
 
 
-def schedule_issue(issue: Issue, send_at: datetime) -> None:
+def schedule_issue(issue: Issue, send_at: datetime, reschedule: bool = False) -> None:
     if send_at.tzinfo is None:
         raise ScheduleError(
             "send_at needs a time zone offset, for example 2026-12-01T09:00:00+01:00."
@@ -60,7 +63,7 @@ def schedule_issue(issue: Issue, send_at: datetime) -> None:
         raise StateError("An issue with no items cannot be scheduled.")
     _transition(
         issue,
-        (IssueStatus.DRAFT,),
+        SCHEDULABLE[reschedule],
         IssueStatus.SCHEDULED,
         send_at=send_at.astimezone(UTC),
         local_time=None,
@@ -68,7 +71,7 @@ def schedule_issue(issue: Issue, send_at: datetime) -> None:
     )
 
 
-def schedule_local(issue: Issue, day: date, at: str) -> None:
+def schedule_local(issue: Issue, day: date, at: str, reschedule: bool = False) -> None:
     """Send at `at` ("08:00") on `day` in each subscriber's time zone (the list's for those
     who gave none): in waves, from the first zone to reach the hour to the last, up to 26
     hours apart. Zones whose hour has passed already get it at once; all passed is refused."""
@@ -83,7 +86,7 @@ def schedule_local(issue: Issue, day: date, at: str) -> None:
         raise ScheduleError(f"{at} on {day.isoformat()} has passed everywhere.", field="date")
     _transition(
         issue,
-        (IssueStatus.DRAFT,),
+        SCHEDULABLE[reschedule],
         IssueStatus.SCHEDULED,
         send_at=min(by_zone.values()),
         local_time=at,
