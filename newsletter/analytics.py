@@ -231,10 +231,13 @@ def issue_stats(issue: Issue) -> IssueStats:
 
 def unsubscribes(issue: Issue) -> int:
     """Readers sent this issue who left its list after it and before another issue of the
-    list reached them: the issue they left from, as Mailchimp and listmonk count it. (Sent
-    copies are what it counts by: once `prune --deliveries` removes them, it counts none.)"""
+    list reached them: the issue they left from, as Mailchimp and listmonk count it; kept on
+    the issue once `prune --deliveries` removes the copies it is counted by."""
     if issue.started_at is None:
         return 0
+    kept = figures.kept([issue.id], "unsubscribes")
+    if kept:
+        return kept[issue.id]
     later = sa.orm.aliased(Delivery)
     later_issue = sa.orm.aliased(Issue)
     reached_later = (

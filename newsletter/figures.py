@@ -23,7 +23,8 @@ def kept(issue_ids: Iterable[int], key: str) -> dict[int, Any]:
     rows = db.session.execute(
         sa.select(Issue.id, Issue.figures).where(Issue.id.in_(ids), Issue.figures.is_not(None))
     )
-    return {issue_id: figures[key] for issue_id, figures in rows}
+    # Figures kept before a key was counted have none of it.
+    return {issue_id: figures[key] for issue_id, figures in rows if key in figures}
 
 
 def moment(text: str) -> datetime:

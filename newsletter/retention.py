@@ -128,6 +128,7 @@ def keep_figures(issue: Issue) -> None:
             for by in analytics.BUCKET_FORMATS
         },
         "opens": analytics.opened([issue.id]).get(issue.id, 0),
+        "unsubscribes": analytics.unsubscribes(issue),
         "ab": {str(r.id): [r.sent, r.clicks, r.opens] for r in ab.results(issue)},
     }
     db.session.commit()

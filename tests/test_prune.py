@@ -32,6 +32,7 @@ from newsletter.models import (
     IssueVariant,
     LinkClick,
     Subscriber,
+    Subscription,
 )
 
 NOW = datetime.now(UTC)
@@ -81,6 +82,10 @@ def an_old_issue(weekly, client, inbox) -> Issue:
     )
     issue.ab_winner, issue.local_time = variants[0].id, "08:00"
     issue.started_at, issue.finished_at, issue.status = LONG_AGO, LONG_AGO, "sent"
+    leaver = db.session.scalar(
+        sa.select(Subscription).where(Subscription.subscriber_id == copies[2].subscriber_id)
+    )
+    leaver.status, leaver.unsubscribed_at = "unsubscribed", LONG_AGO + timedelta(days=1)
     db.session.commit()
     return issue
 
@@ -97,6 +102,7 @@ def test_deliveries_and_clicks_go_and_every_figure_stays(app, runner, client, we
     shown = everything_shown(issue)
     api, stats, charts = shown
     assert (api["counts"]["sent"], stats.clicks, stats.unique_clickers, stats.opens) == (3, 3, 2, 1)
+    assert stats.unsubscribes == 1
     assert api["bounces"]["soft"] == 1 and [v["sent"] for v in api["ab"]["variants"]] == [2, 1]
     assert len(api["waves"]) == 3 and charts.bounces and charts.clicks
     done, output = prune(runner, "--older-than", "90", "--deliveries")
