@@ -8,13 +8,14 @@ import hashlib
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.digest.render import render_page
+from newsletter.digest.render import render_page, retitle
 from newsletter.models import Issue
+from newsletter.sending import ab
 
 # Pages one process keeps; an archive is read most just after each send.
 MOST_PAGES = 64
 # What a send changes with every batch, and the frozen email renders: not on the page, so
-# they must not make a new key while the issue goes out.
+# they must not make a new key while the issue goes out. (ab_winner is on it: its subject.)
 SEND_BOOKKEEPING = {
     "status",
     "progress_at",
@@ -22,7 +23,6 @@ SEND_BOOKKEEPING = {
     "pause_reason",
     "finished_at",
     "ab_decide_at",
-    "ab_winner",
     "html",
     "text",
     "renders",
@@ -36,11 +36,17 @@ def issue_page(issue: Issue) -> str:
     key = version(issue)
     page = _pages.get(key)
     if page is None:
-        page = render_page(issue, personal=False)
+        page = retitle(render_page(issue, personal=False), shown_subject(issue))
         if len(_pages) >= MOST_PAGES:
             _pages.pop(next(iter(_pages)), None)
         _pages[key] = page
     return page
+
+
+def shown_subject(issue: Issue) -> str:
+    """The subject the archive shows: once an A/B test is decided, the winner's, which
+    most readers got (the issue's own may be a working title no one received)."""
+    return ab.subjects(issue)[None]
 
 
 def version(issue: Issue) -> str:

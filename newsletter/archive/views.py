@@ -3,14 +3,23 @@
 from email.utils import format_datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import escape
 
-from newsletter.archive.pages import issue_page
-from newsletter.digest.render import archive_url
+from newsletter.archive.pages import issue_page, shown_subject
+from newsletter.digest.render import archive_index_url, archive_url
 from newsletter.extensions import db
-from newsletter.hardening import EMAIL_HTML
+from newsletter.hardening import EMAIL_HTML, MAX_ID
 from newsletter.i18n import use_locale
 from newsletter.lists import get_list
 from newsletter.models import Issue, MailingList
@@ -22,9 +31,14 @@ bp = Blueprint("archive", __name__)
 # A digest joins the archive when it starts going out (a post issue is a post of the site's).
 ARCHIVED = (IssueStatus.SENDING, IssueStatus.SENT)
 FEED_LENGTH = 50
+# Issues on one page of the index; a weekly list fills one a year.
+ISSUES_A_PAGE = 50
+# How long a shared cache or a feed reader may keep an answer before asking again (with its
+# ETag, for a 304): every reader gets the same archive, and a new issue shows within this.
+MAX_AGE = 300
 
 
-def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list[Issue]:
+def archived_issues(mailing_list: MailingList, limit: int | None = None, offset: int = 0):
     return list(
         db.session.scalars(
             sa.select(Issue)
@@ -34,17 +48,53 @@ def archived_issues(mailing_list: MailingList, limit: int | None = None) -> list
                 Issue.status.in_(ARCHIVED),
             )
             .order_by(Issue.number.desc())
+            .offset(offset)
             .limit(limit)
         )
     )
 
 
+@bp.after_request
+def cacheable(response: Response) -> Response:
+    """The same archive for everyone: public, kept MAX_AGE, and a 304 to a reader whose
+    copy's ETag still matches (RFC 9110 13.1.2)."""
+    if response.status_code == 200:
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+def page_number() -> int:
+    """?page=N, the first by default; anything but a page's number is a page not there."""
+    given = request.args.get("page", "1")
+    if not (given.isascii() and given.isdigit() and len(given) <= len(str(MAX_ID))):
+        abort(404)
+    number = int(given)
+    if not 1 <= number <= MAX_ID:
+        abort(404)
+    return number
+
+
 @bp.get("/archive/<slug>")
 def index(slug: str):
     mailing_list = get_list(slug, public=True)
+    page = page_number()
+    # One more than a page, to know whether an older page follows.
+    issues = archived_issues(mailing_list, ISSUES_A_PAGE + 1, (page - 1) * ISSUES_A_PAGE)
+    if page > 1 and not issues:
+        abort(404)
     use_locale(mailing_list=mailing_list)
+    canonical = archive_index_url(mailing_list) + (f"?page={page}" if page > 1 else "")
     return render_template(
-        "archive/index.html", mailing_list=mailing_list, issues=archived_issues(mailing_list)
+        "archive/index.html",
+        mailing_list=mailing_list,
+        issues=issues[:ISSUES_A_PAGE],
+        page=page,
+        older=len(issues) > ISSUES_A_PAGE,
+        canonical=canonical,
+        subject=shown_subject,
     )
 
 
@@ -72,8 +122,10 @@ def issue(slug: str, number: int):
 
 
 def summary(issue: Issue) -> str:
-    """The issue's titles as HTML; a plain str, so the feed template escapes it as text."""
-    return "<ul>" + "".join(f"<li>{escape(item.title)}</li>" for item in issue.items) + "</ul>"
+    """The issue's titles as HTML; a plain str, so the feed template escapes it as text.
+    Each in its own direction: a feed reader shows a Persian title in an English frame."""
+    titles = (f'<li dir="auto">{escape(item.title)}</li>' for item in issue.items)
+    return "<ul>" + "".join(titles) + "</ul>"
 
 
 @bp.get("/archive/<slug>/feed.xml")
@@ -87,6 +139,7 @@ def feed(slug: str):
         archive_url=archive_url,
         rfc822=lambda moment: format_datetime(moment, usegmt=True),
         summary=summary,
+        subject=shown_subject,
     )
     return Response(
         xml_safe(body),
