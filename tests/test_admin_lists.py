@@ -37,6 +37,18 @@ def test_a_list_is_created_and_edited(editor_client):
     assert MailingList.query.one().public is True
 
 
+def test_the_form_sets_no_direction_the_language_sets_it(editor_client):
+    """The form offered "Text direction", which nothing read: an English list set to rtl
+    stayed left to right everywhere."""
+    form = FORM | {"direction": "ltr", "csrf_token": editor_client.token}
+    editor_client.post("/admin/lists/new", data=form)
+    assert MailingList.query.one().direction == "rtl"  # Persian, whatever was sent
+    assert 'name="direction"' not in editor_client.get("/admin/lists/fa-weekly/edit").text
+    editor_client.post("/admin/lists/fa-weekly/edit", data=form | {"language": "en"})
+    db.session.expire_all()
+    assert MailingList.query.one().direction == "ltr"
+
+
 def test_invalid_list_fields_are_shown_and_nothing_is_saved(editor_client):
     bad = FORM | {"from_email": "nope", "timezone": "Mars/Base", "csrf_token": editor_client.token}
     answer = editor_client.post("/admin/lists/new", data=bad)

@@ -48,6 +48,20 @@ def test_every_list_field_the_api_takes_it_gives_back(api):
         assert {name: answer[name] for name in changes} == changes
 
 
+def test_a_lists_direction_follows_its_language(api):
+    """An English list could be set to rtl, which changed nothing anywhere."""
+    made = api.post("/lists", NEW_LIST | {"language": "fa"}).json
+    assert made["direction"] == "rtl"
+    assert api.patch(f"/lists/{made['id']}", {"language": "en"}).json["direction"] == "ltr"
+    for body in ({"direction": "rtl"}, {"language": "fa", "direction": "ltr"}):
+        refused = api.patch(f"/lists/{made['id']}", body)
+        assert refused.status_code == 422 and "direction" in error_of(refused)["fields"], body
+    assert api.get(f"/lists/{made['id']}").json["language"] == "en"
+    wrong = api.post("/lists", NEW_LIST | {"slug": "other", "direction": "rtl"})
+    assert wrong.status_code == 422 and "follows the language" in wrong.text
+    assert api.patch(f"/lists/{made['id']}", {"direction": "ltr"}).status_code == 200
+
+
 def test_create_list_answers_201_with_id_and_slug(api):
     answer = api.post("/lists", NEW_LIST)
     assert answer.status_code == 201

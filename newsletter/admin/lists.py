@@ -25,7 +25,7 @@ LEFT_IF_EMPTY = ("calendar", "each_post_hold", "language")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FORM_FIELDS = (
     "slug name description from_email from_name reply_to opt_in send_weekday send_time timezone "
-    "language direction calendar each_post_hold footer postal_address embed_return_urls"
+    "language calendar each_post_hold footer postal_address embed_return_urls"
 ).split()
 
 
@@ -60,7 +60,6 @@ def new_list():
             "send_time": "09:00",
             "send_weekday": "4",
             "language": "en",
-            "direction": "ltr",
             "public": True,
             "track_clicks": True,
             "postal_address": current_app.config["POSTAL_ADDRESS"] or "",

@@ -9,6 +9,7 @@ from flask import current_app
 
 from newsletter.errors import NewsletterError, NotFoundError
 from newsletter.extensions import db
+from newsletter.i18n import direction
 from newsletter.models import MailingList, utcnow
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def create_list(new: NewList) -> MailingList:
     fields = new.model_dump(exclude_none=True)
     if db.session.scalar(sa.select(MailingList.id).where(MailingList.slug == fields["slug"])):
         raise SlugTaken()
+    fields["direction"] = _direction(fields.get("language") or "en", fields.get("direction"))
     mailing_list = MailingList(**fields)
     mailing_list.postal_address = mailing_list.postal_address or default_postal_address()
     _each_post_from_now(mailing_list, fields.get("each_post"))
@@ -81,12 +83,27 @@ def update_list(mailing_list: MailingList, changes: ListChanges) -> MailingList:
     """Apply the fields the changes set; a null leaves a field as it is, except reply_to,
     which null clears."""
     values = changes.model_dump(exclude_unset=True)
+    language = values.get("language") or mailing_list.language
+    values["direction"] = _direction(language, values.get("direction"))
     _each_post_from_now(mailing_list, values.get("each_post"))
     for name, value in values.items():
         if value is not None or name == "reply_to":
             setattr(mailing_list, name, value)
     db.session.commit()
     return mailing_list
+
+
+def _direction(language: str, asked: str | None) -> str:
+    """The list's text direction, which its language decides: an English list set to rtl
+    changed nothing anywhere, and the admin offered it as if it did."""
+    follows = direction(language)
+    if asked and asked != follows:
+        raise NewsletterError(
+            f"{asked} does not go with the language '{language}', which is written {follows}: "
+            "the direction follows the language.",
+            "direction",
+        )
+    return follows
 
 
 def _each_post_from_now(mailing_list: MailingList, each_post: bool | None) -> None:
