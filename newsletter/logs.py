@@ -1,5 +1,6 @@
 """Link tokens stay out of the logs: an access log line with /unsubscribe/<token> would let
-whoever reads it leave, confirm or change someone's subscription."""
+whoever reads it leave, confirm or change someone's subscription. And a log for the commands
+of ours no framework logs for."""
 
 from __future__ import annotations
 
@@ -35,3 +36,14 @@ def keep_tokens_out() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+
+
+def to_stderr() -> None:
+    """Info and worse, timed, on stderr, for a long-running command no framework logs for
+    (`bounces serve`): it said nothing of the bounces it took, Python's default showing
+    warnings alone. aiosmtpd's own line for every connection stays out."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -439,8 +439,9 @@ def persian_list(make_list):
 
 
 @pytest.fixture
-def worker_process(backends, inbox_server, tmp_path):
-    """Start `newsletter worker` as a separate OS process on the test backends."""
+def newsletter_process(backends, inbox_server, tmp_path):
+    """Start a `newsletter` command as a separate OS process on the test backends; its
+    output (stdout and stderr) goes to the file at .log_path."""
     started: list[subprocess.Popen] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen:
@@ -454,10 +455,10 @@ def worker_process(backends, inbox_server, tmp_path):
             "NEWSLETTER_SEND_RETRY_BASE": "0.2",
             **env,
         }
-        log_path = tmp_path / f"worker-{len(started)}.log"
+        log_path = tmp_path / f"process-{len(started)}.log"
         log = open(log_path, "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "newsletter", "worker", "--loglevel", "INFO", *args],
+            [sys.executable, "-m", "newsletter", *args],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -476,6 +477,12 @@ def worker_process(backends, inbox_server, tmp_path):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def worker_process(newsletter_process):
+    """Start `newsletter worker` as a separate OS process on the test backends."""
+    return lambda *args, **env: newsletter_process("worker", "--loglevel", "INFO", *args, **env)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from builders import (
     submit,
     user,
 )
-from conftest import wait_until
+from conftest import free_port, wait_until
 
 from newsletter import jobs, suppression, verp
 from newsletter.bounces.intake import add_soft_bounce
@@ -1039,3 +1039,22 @@ def test_the_log_says_what_a_bounce_did_without_the_address(
     said = "\n".join(record.getMessage() for record in caplog.records)
     assert "hard bounce (user_unknown, 5.1.1) for subscriber" in said
     assert "@example.org" not in said and "stranger@" not in said
+
+
+@pytest.mark.slow  # starts `newsletter bounces serve` as its own process
+def test_bounces_serve_logs_each_report_it_takes(app, newsletter_process):
+    """It said nothing of the bounces it took: Python's default shows warnings alone."""
+    port = free_port()
+    server = newsletter_process(
+        "bounces", "serve", "--port", str(port), NEWSLETTER_BOUNCE_DOMAIN=BOUNCE_DOMAIN
+    )
+    wait_until(lambda: b"Taking bounces" in server.log_path.read_bytes(), timeout=30)
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.sendmail("", [f"bounces@{BOUNCE_DOMAIN}"], dsn("nobody@example.net", "5.1.1"))
+    line = "not a bounce, or about nobody we know (user_unknown)"
+    wait_until(lambda: line.encode() in server.log_path.read_bytes(), timeout=10)
+    log = server.log_path.read_text()
+    assert re.search(
+        rf"\d\d:\d\d:\d\d,\d+ INFO newsletter\.bounces\.intake: {re.escape(line)}", log
+    )
+    assert "handling connection" not in log  # aiosmtpd's own line for every connection

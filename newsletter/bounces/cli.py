@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from newsletter import schema
+from newsletter import logs, schema
 from newsletter.bounces import oauth
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.bounces.reports import classify, split_mbox
@@ -37,6 +37,7 @@ def serve_bounces(host: str, port: int, lmtp: bool):
             "Set NEWSLETTER_BOUNCE_DOMAIN: the server takes mail for that domain only."
         )
     schema.require_current()
+    logs.to_stderr()
     server = BounceServer(app, host, port, lmtp=lmtp)
     try:
         server.start()
