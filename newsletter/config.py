@@ -269,6 +269,8 @@ def load(instance: Path) -> dict:
         "RATE_PER_HOUR": _whole("RATE_PER_HOUR", "0"),
         "PAUSE_AFTER_ERRORS": _whole("PAUSE_AFTER_ERRORS", "100"),
         "AUTOPILOT_LEAD_HOURS": _real("AUTOPILOT_LEAD_HOURS", "3"),
+        # Posts a list sends on their own in a day at most; the rest wait for the digest.
+        "EACH_POST_DAILY_MAX": _whole("EACH_POST_DAILY_MAX", "10"),
         # A send nothing has moved for this long (its queue lost with the broker) restarts.
         "STALL_AFTER": _period("STALL_AFTER", "30"),
         "MAX_ATTEMPTS": _whole("MAX_ATTEMPTS", "8"),

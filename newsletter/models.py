@@ -159,6 +159,8 @@ class Feed(db.Model):
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its first fetch that was read: the posts it brought are the site's back catalogue.
+    first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     mailing_list: Mapped[MailingList] = relationship()
 
@@ -177,6 +179,8 @@ class Post(db.Model):
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why it was not sent on its own to each-post readers (each_post.py), if it was not.
+    each_post_skipped: Mapped[str | None] = mapped_column(sa.String(40))
 
     @property
     def dated_at(self) -> datetime:

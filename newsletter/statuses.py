@@ -73,3 +73,11 @@ class HeldStatus(StrEnum):
     APPROVED = "approved"  # an editor made it a post
     REJECTED = "rejected"
     PUBLISHED = "published"  # a trusted sender's, a post at once
+
+
+class EachPostSkip(StrEnum):
+    """Why a post was not sent on its own to each-post readers: it waits for the digest."""
+
+    FIRST_FETCH = "first fetch"  # its feed's first: the site's back catalogue
+    OLD = "old"  # published days before it was first seen (a site's move, a late feed)
+    DAY_LIMIT = "day's limit"  # the list sent its day's most posts on their own

@@ -2,8 +2,9 @@
 engine and ledger as a digest, never twice, numbered apart from the digests."""
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
-from builders import add_subscribers, draft
+from builders import add_subscribers, draft, item, rss, user
 
 from newsletter import each_post
 from newsletter.digest.compose import compose_issue
@@ -11,6 +12,8 @@ from newsletter.extensions import db
 from newsletter.lists import update_list
 from newsletter.lists.shapes import ListChanges
 from newsletter.models import Delivery, Issue, Post
+from newsletter.posts import feeds
+from newsletter.posts.service import add_feed
 from newsletter.sending import loop
 
 TITLE = "گزارش تازه: Tehran's water crisis 🌊"
@@ -97,3 +100,65 @@ def test_post_issues_stay_out_of_the_archive(app, client, weekly, inbox):
     assert db.session.get(Issue, issue_id).status == "sent"
     assert client.get("/archive/weekly/1").status_code == 404  # post issue 1 is no digest
     assert "گزارش تازه" not in client.get("/archive/weekly").text  # (unescaped part)
+
+
+# --- Only news goes out on its own --------------------------------------------------------
+
+
+def _each_post_list(weekly):
+    readers_by_mode(weekly)
+    update_list(weekly, ListChanges(each_post=True, each_post_hold=0))
+
+
+def test_a_new_feeds_back_catalogue_waits_for_the_digest(app, weekly, web_files, editor_client):
+    """A feed added to a list that sends each post mailed every reader of it every post
+    the feed held: up to 200 emails each, at once."""
+    _each_post_list(weekly)
+    web_files.files["/f"] = rss(item("a", "First"), item("b", "Second"))
+    feed = add_feed(weekly, web_files.url + "/f")
+    assert feeds.fetch_feed(feed) == 2
+    assert each_post.send_new_posts(datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert {p.each_post_skipped for p in Post.query} == {"first fetch"}
+    page = editor_client.get(f"/admin/lists/{weekly.slug}/posts?since=2019-08-01").text
+    assert "Not sent on its own (its feed&#39;s first fetch" in page
+    now = format_datetime(datetime.now(UTC))
+    news = item("c", "Third").replace("Mon, 05 Aug 2019 09:00:00 +0000", now)
+    web_files.files["/f"] = rss(item("a", "First"), item("b", "Second"), news)
+    assert feeds.fetch_feed(feed) == 1
+    [issue_id] = each_post.send_new_posts(datetime.now(UTC) + timedelta(minutes=1))
+    assert db.session.get(Issue, issue_id).subject == "Third"
+
+
+def test_a_post_published_long_before_it_was_seen_waits_and_editors_hear(app, weekly, inbox):
+    _each_post_list(weekly)
+    user("editor@example.org")
+    moved = post(weekly, "moved", datetime.now(UTC), title="Moved: خبر قدیمی")
+    moved.published_at = datetime.now(UTC) - timedelta(days=10)
+    db.session.commit()
+    assert each_post.send_new_posts(datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert moved.each_post_skipped == "old"
+    [told] = inbox.wait_for(1)
+    assert told.recipients == ["editor@example.org"]
+    assert "1 posts not sent on their own" in told.message["Subject"]
+    assert "Moved: خبر قدیمی (published more than 2 days before" in told.part("plain")
+
+
+def test_past_the_days_limit_posts_wait_for_the_digest(app, weekly, inbox):
+    app.config["EACH_POST_DAILY_MAX"] = 2
+    _each_post_list(weekly)
+    user("editor@example.org")
+    now = datetime.now(UTC)
+    for n in range(3):
+        post(weekly, f"p{n}", now + timedelta(seconds=n), title=f"Post {n}")
+    later = now + timedelta(minutes=1)
+    assert len(each_post.send_new_posts(later)) == 2
+    assert [p.each_post_skipped for p in Post.query.order_by(Post.id)] == [
+        None,
+        None,
+        "day's limit",
+    ]
+    assert "Post 2 (past the day's limit" in inbox.wait_for(1)[0].part("plain")
+    # A day on, the waiting post stays for the digest; a new one goes.
+    post(weekly, "next-day", later + timedelta(days=1), title="Next day")
+    [issue_id] = each_post.send_new_posts(later + timedelta(days=1, minutes=1))
+    assert db.session.get(Issue, issue_id).subject == "Next day"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from newsletter import each_post
 from newsletter.admin import bp, times
 from newsletter.extensions import db
 from newsletter.hardening import database_int
@@ -74,6 +75,7 @@ def posts(slug: str):
         "admin/posts.html",
         mailing_list=mailing_list,
         posts=shown,
+        skipped_why=each_post.WHY,
         total=total,
         page=page,
         pages=pages,

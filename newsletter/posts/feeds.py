@@ -16,6 +16,7 @@ from newsletter.extensions import db
 from newsletter.models import Feed, Post, utcnow
 from newsletter.posts import entries, fetch
 from newsletter.posts.service import feeds_with_new
+from newsletter.statuses import EachPostSkip
 
 USER_AGENT = "newsletter-feed-fetcher/1.0"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
@@ -120,6 +121,11 @@ def fetch_feed(feed: Feed) -> int:
     found = entries.posts_of(feed, parsed, current_app.config["FEED_MAX_ITEMS"], answer.url)
     known = _known(feed.list_id, list(found))
     new = [post for guid, post in found.items() if guid not in known]
+    if feed.first_fetched_at is None:
+        # The site's back catalogue, not news: for the digest, never each on its own.
+        feed.first_fetched_at = started
+        for post in new:
+            post.each_post_skipped = EachPostSkip.FIRST_FETCH
     db.session.add_all(new)
     feed.last_error = None
     db.session.commit()
