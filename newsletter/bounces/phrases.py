@@ -314,7 +314,12 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             "邮箱已满",
             "信箱已满",
         ],
-        [],
+        [
+            # Persian: the (recipient's) mailbox "is full" or "has filled up"
+            r"صندوق(?: پستی| نامه)?(?: [^.،\d]{1,30}?)? پر (?:است|شده)",
+            # Chinese: the mailbox (its space, its capacity) "is full" or "is not enough"
+            r"(?:邮箱|信箱)(?:空间|容量)?(?:已满|不足)",
+        ],
     ),
     "too_large": (  # MesgTooBig, ExceedLimit, EmailTooLarge
         [
@@ -695,6 +700,8 @@ _PHRASES: dict[str, tuple[list[str], list[str]]] = {
             r"\brecipient e-?mail add?ress unknown\b",  # Strato, "adress" and all
             # Persian: the user, recipient or address "does not exist"; not the sender's
             r"(?:کاربر|گیرنده|نشانی|آدرس)(?!\s?ی?\s?فرستنده)[^.،]{0,40}?وجود ندارد",
+            # ... or "was not found" (یافت نشد, پیدا نشد)
+            r"(?:کاربر|گیرنده|نشانی|آدرس)(?!\s?ی?\s?فرستنده)[^.،]{0,40}?(?:یافت|پیدا) نشد",
             "<" + GAP + r">\.\.\. blocked by ",
             "account " + GAP + " does not exist at the organization",
             r"adresse d au moins un destinataire invalide\. invalid recipient\." + GAP + "41[68]",

@@ -57,7 +57,12 @@ ORIGINAL_STARTS = re.compile(
     r"original mail header|your message reads|included is (?:your original|a copy of)|"
     r"rfc822 headers? of|the headers of the original|"
     # SpamCop's report ("[ Offending message ]", "Offending message:" in its older one)
-    r"\[ ?offending message ?\]|offending message:"
+    r"\[ ?offending message ?\]|offending message:|"
+    # the same in the languages mail programs and servers write it in (Outlook's
+    # "-----Ursprüngliche Nachricht-----", "-----Message d'origine-----"...)
+    r"urspr(?:ü|ue)ngliche nachricht|kopie der nachricht|message d.origine|copie du message|"
+    r"mensaje original|copia del mensaje|messaggio originale|copia del messaggio|"
+    r"исходное сообщение|копия сообщения|پیام اصلی|رونوشت پیام|الرسالة الأصلية"
     r")",
     re.I | re.M,
 )
@@ -480,10 +485,24 @@ def cut_original(text: str) -> str:
     if match:
         text = text[: match.start()]
     lines = text.split("\n")
-    for i in range(len(lines) - 2):  # a header block of the original without a separator
-        if all(HEADER_LINE.match(line) for line in lines[i : i + 3]):
-            return "\n".join(lines[:i])
-    return text
+    start = _header_block(lines)
+    return text if start is None else "\n".join(lines[:start])
+
+
+def _header_block(lines: list[str]) -> int | None:
+    """Where a header block of the original begins that no separator we know announced (one
+    in the report's own language): three header lines in a row, a folded header's
+    continuation lines ("Received: from ..." then "\tby ...") among them."""
+    start, headers = 0, 0
+    for i, line in enumerate(lines):
+        if HEADER_LINE.match(line):
+            start = i if headers == 0 else start
+            headers += 1
+            if headers == 3:
+                return start
+        elif not (headers and line[:1] in (" ", "\t") and line.strip()):
+            headers = 0
+    return None
 
 
 def attached_messages(msg: Message) -> Iterator[Message]:

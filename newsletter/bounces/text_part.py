@@ -56,7 +56,8 @@ def text_failures(text: str, ours: set[str]) -> list[Evidence]:
         return []
     lowered = [line.lower() for line in lines]
     spots = sorted(
-        (_verdict_line(lines, lowered, address, i), address) for address, i in spots.items()
+        (_verdict_line(lines, lowered, address, i, set(spots) - {address}), address)
+        for address, i in spots.items()
     )
     found = []
     for n, (i, address) in enumerate(spots):
@@ -109,11 +110,15 @@ NOT_THE_RECIPIENT = re.compile(
 )
 
 
-def _verdict_line(lines: list[str], lowered: list[str], address: str, first: int) -> int:
+def _verdict_line(
+    lines: list[str], lowered: list[str], address: str, first: int, others: set[str]
+) -> int:
     """Where to read an address's failure from, the first line that names it unless: a
     transcript's RCPT TO for it (MDaemon names it first in a summary, "*  To:"), or, when no
-    server's code follows the first, a later line that has one close after it (Outlook's
-    "Your message to ... couldn't be delivered", the server's words far below)."""
+    server's code follows the first before another failed address (`others`) is named, a
+    later line that has one close after it (Outlook's "Your message to ... couldn't be
+    delivered", the server's words far below; Exchange's list of the failed recipients, each
+    one's reply under "Diagnostic information for administrators", in any language)."""
     named = [
         i
         for i in range(first, len(lines))
@@ -122,9 +127,17 @@ def _verdict_line(lines: list[str], lowered: list[str], address: str, first: int
     rcpt = next((i for i in named if RCPT_COMMAND.search(lowered[i])), None)
     if rcpt is not None:
         return rcpt
-    if SERVER_CODE.search(" ".join(lines[first : first + 12])):
+    if SERVER_CODE.search(" ".join(_own_lines(lines[first : first + 12], lowered, first, others))):
         return first
     return next((i for i in named if SERVER_CODE.search(" ".join(lines[i : i + 4]))), first)
+
+
+def _own_lines(window: list[str], lowered: list[str], first: int, others: set[str]) -> list[str]:
+    """The lines of `window` (from line `first`) up to one naming another failed address."""
+    for n in range(1, len(window)):
+        if any(other in lowered[first + n] for other in others):
+            return window[:n]
+    return window
 
 
 RCPT_COMMAND = re.compile(r"(?:>>>|-->)\s*rcpt\s+to\s*:")
