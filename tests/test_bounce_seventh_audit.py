@@ -45,6 +45,8 @@ from bounce_samples import (
     zoho,
 )
 
+OURS = "This week: spring issue"
+
 
 def _at(host: str, ip: str = "198.51.100.7") -> str:
     return f"{host}[{ip}]"
@@ -154,11 +156,11 @@ _EXCHANGE_WORDS = {
 _CHARSETS = {"ja": "iso-2022-jp", "zh": "gb2312"}
 
 
-def _exchange_localised(recipient: str, said: str, language: str) -> bytes:
-    return _exchange_many([(recipient, said)], language)
+def _exchange_localised(recipient: str, said: str, language: str, subject: str = OURS) -> bytes:
+    return _exchange_many([(recipient, said)], language, subject)
 
 
-def _exchange_many(failures: list[tuple[str, str]], language: str) -> bytes:
+def _exchange_many(failures: list[tuple[str, str]], language: str, subject: str = OURS) -> bytes:
     """Exchange's NDR in the sender's language, its text part alone (a relay dropped the
     status part), the subject an RFC 2047 encoded word; Japanese in ISO-2022-JP, Chinese in
     GB2312 and base64, the rest UTF-8 quoted-printable-free 8bit."""
@@ -170,7 +172,7 @@ def _exchange_many(failures: list[tuple[str, str]], language: str) -> bytes:
         + f"\n{admins}\n\n{server}: DB6PR07MB1234.eurprd07.prod.outlook.com\n\n"
         + "".join(f"{address}\n{returned.format(said=said)}\n\n" for address, said in failures)
         + "\n"
-        f"From: {SENDER_NAME} <{SENDER}>\nSubject: This week: spring issue\n"
+        f"From: {SENDER_NAME} <{SENDER}>\nSubject: {subject}\n"
         f"Message-ID: {MESSAGE_ID}\n"
     )
     charset = _CHARSETS.get(language, "utf-8")
@@ -182,7 +184,7 @@ def _exchange_many(failures: list[tuple[str, str]], language: str) -> bytes:
     head = (
         "From: postmaster@example.onmicrosoft.com\n"
         f"To: {verp(recipient)}\n"
-        f"Subject: {_encoded(prefix + ': This week: spring issue')}\n"
+        f"Subject: {_encoded(prefix + ': ' + subject)}\n"
         f"Date: {DATE}\nMIME-Version: 1.0\nX-MS-Exchange-Message-Is-Ndr: \n"
         f"Content-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: {cte}\n\n"
     )
@@ -239,22 +241,93 @@ def _postfix_japanese(recipient: str, status: str, said: str) -> bytes:
     )
 
 
+# Exchange's delay notice, per language: its subject's prefix, its heading, the words that
+# say it goes on trying, the administrators' heading and how it quotes the server
+_DELAY_WORDS = {
+    "en": (
+        "Delivery delayed",
+        "Delivery is delayed to these recipients or groups:",
+        "This message hasn't been delivered yet. Delivery will continue to be attempted.\n\n"
+        "The server will keep trying to deliver this message for the next 1 days, 19 hours "
+        "and 52 minutes.",
+        "Diagnostic information for administrators:",
+        "Server at mx.example.net (198.51.100.7) returned '{said}'",
+    ),
+    "de": (
+        "Zustellung verzögert",
+        "Die Zustellung an folgende Empfänger oder Gruppen wird verzögert:",
+        "Die Nachricht wurde noch nicht zugestellt. Es wird weiterhin versucht, die Nachricht"
+        " zuzustellen.\n\nDer Server versucht noch 1 Tage, 19 Stunden und 52 Minuten lang,"
+        " die Nachricht zu übermitteln.",
+        "Diagnoseinformationen für Administratoren:",
+        "Der Server bei mx.example.net (198.51.100.7) hat '{said}' zurückgegeben",
+    ),
+    "fr": (
+        "Remise différée",
+        "La remise aux destinataires ou groupes suivants est retardée :",
+        "Ce message n'a pas encore été remis. Nous allons continuer à essayer de le remettre."
+        "\n\nLe serveur va continuer à essayer de remettre ce message pendant 1 jours, 19"
+        " heures et 52 minutes.",
+        "Informations de diagnostic pour les administrateurs :",
+        "Le serveur mx.example.net (198.51.100.7) a retourné '{said}'",
+    ),
+    "es": (
+        "Entrega retrasada",
+        "Se retrasó la entrega a estos destinatarios o grupos:",
+        "Este mensaje todavía no se ha entregado. Se seguirá intentando la entrega.\n\n"
+        "El servidor seguirá intentando entregar este mensaje durante los próximos 1 días,"
+        " 19 horas y 52 minutos.",
+        "Información de diagnóstico para administradores:",
+        "El servidor en mx.example.net (198.51.100.7) devolvió '{said}'",
+    ),
+}
+DELAYED_SAID = (
+    '451 4.4.0 Primary target IP address responded with: "421 4.4.2 mx.example.net Error:'
+    ' timeout exceeded."'
+)
+
+
+def _exchange_delay(recipient: str, language: str) -> bytes:
+    """Exchange's delay notice (4.4.7 "Message delayed", then the last reply) in the
+    sender's language, its text alone."""
+    prefix, heading, still, admins, returned = _DELAY_WORDS[language]
+    text = (
+        f"{heading}\n\n{recipient}\n\nSubject: This week: spring issue\n\n{still}\n\n"
+        f"{admins}\n\nGenerating server: DB6PR07MB1234.eurprd07.prod.outlook.com\n\n"
+        f"{recipient}\n{returned.format(said='400 4.4.7 Message delayed')}\n"
+        f"{returned.format(said=DELAYED_SAID)}\n\nOriginal message headers:\n\n"
+        f"From: {SENDER_NAME} <{SENDER}>\nSubject: This week: spring issue\n"
+        f"Message-ID: {MESSAGE_ID}\n"
+    )
+    return _crlf(
+        f"From: postmaster@example.onmicrosoft.com\nTo: {verp(recipient)}\n"
+        f"Subject: {_encoded(prefix + ': This week: spring issue')}\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + text
+    )
+
+
 # --- Persian --------------------------------------------------------------------------------------
 
 
 PERSIAN_MARKER = "------ رونوشت پیام اصلی ------\n\n"
 
 
-def _persian_notice(recipient: str, said: str, marker: str = PERSIAN_MARKER) -> bytes:
-    return _persian_many([(recipient, said)], marker)
+def _persian_notice(
+    recipient: str, said: str, marker: str = PERSIAN_MARKER, subject: str = OURS
+) -> bytes:
+    return _persian_many([(recipient, said)], marker, subject)
 
 
-def _persian_many(failures: list[tuple[str, str]], marker: str = PERSIAN_MARKER) -> bytes:
+def _persian_many(
+    failures: list[tuple[str, str]], marker: str = PERSIAN_MARKER, subject: str = OURS
+) -> bytes:
     """An Iranian provider's own notice in Persian alone, no status part: the address, then
     the server's reply on the next line; our message below `marker` (its words for "copy of
     the original message"; none, and our headers follow at once)."""
     text = (
         "این پیام به صورت خودکار توسط سامانه پست الکترونیک ارسال شده است.\n\n"
+        f"موضوع: {subject}\n\n"
         "متأسفانه پیام شما به گیرنده زیر تحویل داده نشد:\n\n"
         + "".join(f"  {address}\n    {said}\n\n" for address, said in failures)
         + marker
@@ -262,11 +335,11 @@ def _persian_many(failures: list[tuple[str, str]], marker: str = PERSIAN_MARKER)
     recipient = failures[0][0]
     return _crlf(
         "Return-Path: <>\nFrom: Mail Delivery System <MAILER-DAEMON@mx.chmail.ir>\n"
-        f"To: {verp(recipient)}\nSubject: {_encoded('پیام تحویل داده نشد')}\n"
+        f"To: {verp(recipient)}\nSubject: {_encoded('پیام تحویل داده نشد: ' + subject)}\n"
         f"Date: {DATE}\nMIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
         + text
-        + original(recipient)
+        + original(recipient, subject=_encoded(subject))
     )
 
 
@@ -940,6 +1013,32 @@ CASES = [
             "unavailable: account is disabled",
         ),
         [(MAILRU, "soft", "mailbox_disabled")],
+    ),
+    # --- our subject says what a server might: it is ours, not the server's words
+    (
+        "exchange-zh-our-subject-says-full",
+        lambda: _exchange_localised(
+            "duzhe@gongsi.example.cn", "550 5.1.1 User unknown", "zh", subject="您的邮箱已满？"
+        ),
+        [("duzhe@gongsi.example.cn", "hard", "user_unknown")],
+    ),
+    (
+        "persian-our-subject-says-full",
+        lambda: _persian_notice(
+            CHMAIL,
+            f"550 5.1.1 <{CHMAIL}>: Recipient address rejected: User unknown",
+            subject="صندوق پستی پر است؟ راهنمای ما",
+        ),
+        [(CHMAIL, "hard", "user_unknown")],
+    ),
+    # --- Exchange's delay notices: still queued, whatever the language
+    *(
+        (
+            f"exchange-delay-{language}",
+            lambda language=language: _exchange_delay("leser@firma.example.de", language),
+            [("leser@firma.example.de", "soft", "delayed")],
+        )
+        for language in _DELAY_WORDS
     ),
     # --- RFC 6533
     (

@@ -31,7 +31,12 @@ STILL_TRYING = re.compile(
     r"will be retried|will be tried again|warning message only|you do not need to re-?send|"
     # OpenSMTPD's older warning: "A message is delayed for more than 4 hours ... This is
     # only a temporary failure report"
-    r"only a temporary failure report"
+    r"only a temporary failure report|"
+    # Exchange's delay notice in German, French and Spanish: "Die Zustellung an folgende
+    # Empfänger oder Gruppen wird verzögert ... Es wird weiterhin versucht", "Nous allons
+    # continuer à essayer de le remettre", "Se seguirá intentando la entrega"
+    r"zustellung an folgende empfänger [^.:]{0,40}(?:wird|wurde) verzögert|"
+    r"es wird weiterhin versucht|continuer à essayer|se seguirá intentando"
 )
 # ...unless the same words say it was given up: MDaemon's permanent failure ends "YOU DO NOT
 # NEED TO RESEND", as its warnings do.

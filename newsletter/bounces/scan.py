@@ -644,11 +644,15 @@ def original_headers(msg: Message) -> Message | None:
         match = ORIGINAL_STARTS.search(text)
         if match:
             block = text[match.end() :].split("\n", 1)[-1]
-            parsed = HeaderParser(policy=READABLE).parsestr(
-                EXIM_TRUNCATED.sub("", block).lstrip("\n")
-            )
-            if parsed.keys():
-                return parsed
+        else:  # quoted with no separator, or one in words we do not know
+            lines = text.split("\n")
+            start = _header_block(lines)
+            if start is None:
+                continue
+            block = "\n".join(lines[start:])
+        parsed = HeaderParser(policy=READABLE).parsestr(EXIM_TRUNCATED.sub("", block).lstrip("\n"))
+        if parsed.keys():
+            return parsed
     return None
 
 
