@@ -261,6 +261,12 @@ class Issue(db.Model):
         order_by="IssueVariant.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def dated(self) -> date | datetime | None:
+        """The day its readers see on it: the day it goes out; sent at an hour in each
+        reader's zone, that day (the first zone to reach the hour starts the day before)."""
+        return self.local_date or self.started_at or self.send_at
+
 
 class IssueVariant(db.Model):
     """One of the two to four subjects an A/B test tries."""

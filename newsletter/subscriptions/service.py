@@ -123,16 +123,21 @@ def subscribe(
     user_agent: str | None = None,
     preconfirmed: bool = False,
     time_zone: str | None = None,
+    delivery: str | None = None,
 ) -> Subscription | None:
     """Record consent and start opt-in. Callers answer the same whatever happens here.
 
     time_zone is the browser's guess, kept for someone new when we know the zone.
+    delivery (check_delivery's; PreferenceError before anything is written) is kept for a
+    subscription never confirmed: anyone may type a reader's address, and a reader who
+    comes back keeps the choice they made.
 
     Returns the subscription, or None when the address may not be subscribed
     (suppressed: bounced, complained, blocklisted or erased): that is not told to the
     person asking.
     """
     email = normalise_email(email)
+    mode = delivery and check_delivery(mailing_list, delivery)
     if suppression.reason(email):
         return None
     subscriber = _subscriber_for(email, clean_name(name), _known_zone(time_zone))
@@ -143,6 +148,8 @@ def subscribe(
     if subscription.status == SubscriptionStatus.CONFIRMED:
         db.session.commit()
         return subscription
+    if mode and subscription.confirmed_at is None:
+        subscription.delivery = mode
     now = utcnow()
     subscription.consent_at = now
     subscription.consent_ip = ip
@@ -261,20 +268,22 @@ def check_locale(locale: str | None) -> str | None:
     return locale
 
 
-def set_delivery(subscription: Subscription, mode: str) -> None:
-    """Digest, each post or both; each post only where the list sends posts on their own.
-    The caller commits."""
+def check_delivery(mailing_list: MailingList, mode: str) -> str:
+    """Digest, each post or both; each post only where the list sends posts on their own."""
     if mode not in set(DeliveryMode):
-        refusal = PreferenceError(f"Unknown delivery mode: {str(mode)[:16]}", field="delivery")
-    elif mode != DeliveryMode.DIGEST and not subscription.mailing_list.each_post:
-        refusal = PreferenceError(
-            f"{subscription.mailing_list.name} sends only its digest.", field="delivery"
-        )
-    else:
-        subscription.delivery = mode
-        return
-    refusal.list_id = subscription.list_id
-    raise refusal
+        raise PreferenceError(f"Unknown delivery mode: {str(mode)[:16]}", field="delivery")
+    if mode != DeliveryMode.DIGEST and not mailing_list.each_post:
+        raise PreferenceError(f"{mailing_list.name} sends only its digest.", field="delivery")
+    return mode
+
+
+def set_delivery(subscription: Subscription, mode: str) -> None:
+    """check_delivery's mode, kept; a refusal names the list. The caller commits."""
+    try:
+        subscription.delivery = check_delivery(subscription.mailing_list, mode)
+    except PreferenceError as refusal:
+        refusal.list_id = subscription.list_id
+        raise
 
 
 def update_preferences(

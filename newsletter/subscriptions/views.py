@@ -78,7 +78,7 @@ def subscribe_form(slug: str):
 def subscribe(slug: str):
     mailing_list = get_list(slug, public=True)
     use_locale(mailing_list=mailing_list)
-    values = {"email": request.form.get("email", ""), "name": request.form.get("name", "")}
+    values = _typed(request.form)
     if request.form.get(HONEYPOT):
         # A bot: nothing is stored or sent, and it gets the page a person gets.
         return render_template("subscribed.html", mailing_list=mailing_list)
@@ -89,13 +89,21 @@ def subscribe(slug: str):
             values["name"],
             f"form:{request.form.get('source') or request.path}",
             time_zone=request.form.get("time_zone"),
+            # Only a form that offered the choice makes one.
+            delivery=values["delivery"] if mailing_list.each_post else None,
         )
-    except InvalidEmail as exc:
-        error = address_error(exc)
+    except (InvalidEmail, service.PreferenceError) as exc:
+        refused = "email" if isinstance(exc, InvalidEmail) else "delivery"
+        error = address_error(exc) if refused == "email" else _preference_error("delivery_choice")
         return render_template(
-            "subscribe.html", mailing_list=mailing_list, values=values, error=error, refused="email"
+            "subscribe.html", mailing_list=mailing_list, values=values, error=error, refused=refused
         ), 400
     return render_template("subscribed.html", mailing_list=mailing_list)
+
+
+def _typed(form) -> dict:
+    """What the subscribe form sent, to show it again (a refused or stale form)."""
+    return {key: form.get(key, "")[:254] for key in ("email", "name", "delivery")}
 
 
 def _read_link(purpose: str, token: str):
@@ -189,7 +197,7 @@ def _preference_error(field: str | None) -> str:
 def preferences(token: str):
     subscription = _read_link(links.PREFERENCES, token)
     subscriber: Subscriber = subscription.subscriber
-    saved, error, refused, status = False, None, None, 200
+    saved, error, refused, status, sent = False, None, None, 200, None
     if request.method == "POST":
         wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
         modes = {
@@ -219,12 +227,43 @@ def preferences(token: str):
             unknown = set(modes.values()) - set(DeliveryMode)
             error, status = _preference_error("delivery_choice" if unknown else exc.field), 400
             refused = f"delivery-{exc.list_id}" if exc.field == "delivery" else exc.field
+            sent = _sent_choices(wanted, modes)
         use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
-    return _preferences_page(subscription, saved, error, status, refused)
+    return _preferences_page(subscription, saved, error, status, refused, sent)
+
+
+def _sent_choices(wanted: set[int], modes: dict[int, str]) -> dict:
+    """What a refused form asked for, to show it again as sent: the page showed the stored
+    choices, and a reader who had changed five fields lost four to fix one."""
+    form = request.form
+    return {
+        "name": form.get("name", ""),
+        "locale": form.get("locale", ""),
+        "time_zone": form.get("time_zone", ""),
+        "lists": wanted,
+        "delivery": modes,
+        "no_tracking": form.get("no_tracking") == "on",
+    }
+
+
+def _stored_choices(subscriber: Subscriber, confirmed: dict) -> dict:
+    return {
+        "name": subscriber.name,
+        "locale": subscriber.locale or "",
+        "time_zone": subscriber.timezone or "",
+        "lists": set(confirmed),
+        "delivery": {list_id: s.delivery for list_id, s in confirmed.items()},
+        "no_tracking": subscriber.no_tracking,
+    }
 
 
 def _preferences_page(
-    subscription, saved: bool = False, error: str | None = None, status=200, refused=None
+    subscription,
+    saved: bool = False,
+    error: str | None = None,
+    status=200,
+    refused=None,
+    sent: dict | None = None,
 ):
     subscriber = subscription.subscriber
     lists = db.session.scalars(
@@ -233,6 +272,7 @@ def _preferences_page(
     confirmed = {
         s.list_id: s for s in subscriber.subscriptions if s.status == SubscriptionStatus.CONFIRMED
     }
+    chosen = sent or _stored_choices(subscriber, confirmed)
     # The fields the page shows; a refusal of any other (a list's delivery posted by hand)
     # puts the focus on the message.
     shown = {"locale", "time_zone"}
@@ -243,8 +283,9 @@ def _preferences_page(
         subscriber=subscriber,
         lists=lists,
         confirmed=confirmed,
+        chosen=chosen,
         languages=LANGUAGES,
-        time_zones=zones.offered(subscriber.timezone),
+        time_zones=zones.offered(chosen["time_zone"]),
         saved=saved,
         error=error,
         refused=refused if refused in shown else None,
@@ -273,7 +314,7 @@ def _stale_page(stale: str, args: dict):
     if request.endpoint == "subscriptions.subscribe":
         mailing_list = get_list(args["slug"], public=True)
         use_locale(mailing_list=mailing_list)
-        values = {key: request.form.get(key, "")[:254] for key in ("email", "name")}
+        values = _typed(request.form)
         page = render_template(
             "subscribe.html", mailing_list=mailing_list, values=values, error=stale
         )
