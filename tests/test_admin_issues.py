@@ -126,6 +126,20 @@ def test_send_a_test_to_me(editor_client, weekly, inbox):
     assert mail.message["Subject"].startswith("[Test] ")
 
 
+def test_a_test_in_each_language_its_readers_read(editor_client, persian_list, inbox):
+    """Readers get the issue in their own language; the test came only in the list's, so an
+    editor of a Persian list never saw what its English readers get."""
+    add_post(persian_list, "a", "Alpha")
+    issue = compose(editor_client, persian_list.slug)
+    page = editor_client.get(f"/admin/issues/{issue.id}").text
+    assert '<option value="fa" selected>' in page and 'name="language"' in page
+    for language in ("fa", "en"):
+        form = {"csrf_token": editor_client.token, "language": language}
+        editor_client.post(f"/admin/issues/{issue.id}/test", data=form)
+    persian, english = inbox.wait_for(2, recipient="writer@example.org")
+    assert 'lang="fa"' in persian.part("html") and 'lang="en"' in english.part("html")
+
+
 def test_schedule_in_the_lists_time_zone_shows_utc_too(editor_client, make_list):
     tehran = make_list(slug="tehran", timezone="Asia/Tehran", language="fa", direction="rtl")
     add_post(tehran, "a", "خبر")

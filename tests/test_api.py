@@ -212,6 +212,15 @@ def test_a_test_send_reaches_the_editor(api, draft, inbox):
     assert api.get(f"/issues/{draft['id']}").json["status"] == "draft"
 
 
+def test_a_test_send_in_a_language_its_readers_read(api, draft, inbox):
+    answer = api.post(f"/issues/{draft['id']}/test", {"language": "fa"})
+    assert answer.status_code == 200
+    mail = inbox.wait_for(1, recipient="editor@example.org")[0]
+    assert 'lang="fa" dir="rtl"' in mail.part("html")
+    refused = api.post(f"/issues/{draft['id']}/test", {"language": "de"})
+    assert refused.status_code == 422 and "language" in error_of(refused)["fields"]
+
+
 def test_a_test_send_with_smtp_down_is_502(api, draft, inbox):
     inbox.stop()
     answer = api.post(f"/issues/{draft['id']}/test", {"emails": ["a@example.org"]})

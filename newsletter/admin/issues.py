@@ -273,7 +273,8 @@ def preview_text(issue_id: int):
 def test(issue_id: int):
     found = _issue(issue_id)
     try:
-        sent = send_proof(found, [current_user.email])
+        # The letter readers of that language get: each reads the issue in their own.
+        sent = send_proof(found, [current_user.email], request.form.get("language"))
         flash(
             f"{sent} tests, one per A/B subject, are on their way to {current_user.email}."
             if sent > 1

@@ -97,6 +97,8 @@ class DeadAddresses(BaseModel):
 
 class TestSend(BaseModel):
     emails: list[str] | None = Field(None, max_length=10)
+    # The letter its readers of this language get; by default the list's.
+    language: Literal["en", "fa"] | None = None
 
 
 class IssueQuery(BaseModel):
@@ -210,7 +212,7 @@ def test(issue_id: int):
     except InvalidEmail as exc:
         raise invalid("emails", str(exc)) from exc
     try:
-        return {"sent": send_proof(issue, addresses)}
+        return {"sent": send_proof(issue, addresses, body.language)}
     except (OSError, smtplib.SMTPException) as exc:
         raise ApiError(502, "smtp_error", f"The SMTP server did not take the test: {exc}") from exc
 

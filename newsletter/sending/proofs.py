@@ -22,10 +22,11 @@ def proof_subjects(issue: Issue) -> list[tuple[str, str]]:
     return [("[Test]", ab.subjects(issue)[None])]
 
 
-def send_proof(issue: Issue, addresses: list[str]) -> int:
+def send_proof(issue: Issue, addresses: list[str], locale: str | None = None) -> int:
     """Render the issue now and send each test to each address (subject in the header and
-    the <title>); returns how many messages went. Raises OSError when SMTP fails."""
-    html, text = render_issue(issue)
+    the <title>), as its readers of `locale` get it (by default the list's language);
+    returns how many messages went. Raises OSError when SMTP fails."""
+    html, text = render_issue(issue, locale)
     letters = [
         IssueLetter(issue, html=retitle(html, subject), text=text, subject=f"{mark} {subject}")
         for mark, subject in proof_subjects(issue)
