@@ -190,11 +190,21 @@ class ThirteenMonthsAgo(TimestampSigner):
         return int(time.time()) - 400 * 24 * 3600
 
 
+def test_an_expired_link_says_how_long_links_work_as_configured(app, client, weekly):
+    """It said "a week" whatever NEWSLETTER_CONFIRM_MAX_AGE was."""
+    app.config["CONFIRM_MAX_AGE"] = 86400
+    reader = service.subscribe(weekly, "en@example.org", "")
+    old = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="newsletter-confirm", signer=EightDaysAgo
+    ).dumps([reader.subscriber_id, reader.list_id])
+    assert "work for 1 day." in client.get(f"/confirm/{old}").text
+
+
 @pytest.mark.parametrize(
     "kind, signer, english, persian",
     [
-        ("confirm", EightDaysAgo, "work for a week", "تنها یک هفته"),
-        ("preferences", ThirteenMonthsAgo, "work for a year", "تا یک سال"),
+        ("confirm", EightDaysAgo, "work for 7 days", "تنها ۷ روز"),
+        ("preferences", ThirteenMonthsAgo, "work for 365 days", "تنظیمات ۳۶۵ روز"),
     ],
 )
 def test_an_expired_link_says_what_to_do_in_the_reader_s_language(

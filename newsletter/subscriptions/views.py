@@ -146,8 +146,19 @@ def _link_error(message: str, status: int, purpose: str = "", mailing_list=None)
         expired=status == 410,
         purpose=purpose,
         mailing_list=mailing_list,
+        days=_days_valid(purpose),
     )
     abort(make_response(page, status))
+
+
+def _days_valid(purpose: str) -> str | None:
+    """How long the purpose's links work, in days, as the reader writes numbers: the page
+    said "a week" whatever NEWSLETTER_CONFIRM_MAX_AGE was."""
+    age = {
+        links.CONFIRM: current_app.config["CONFIRM_MAX_AGE"],
+        links.PREFERENCES: current_app.config["PREFERENCES_MAX_AGE"],
+    }.get(purpose)
+    return None if age is None else max(1, round(age / 86400))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
