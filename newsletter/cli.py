@@ -3,6 +3,7 @@ beat, dev."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sqlite3
@@ -28,6 +29,18 @@ def register_app_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def with_schema(command):
+    """with_appcontext, and stop with what to do unless the schema is this version's: on a
+    database never upgraded, `users create` was a traceback of "no such table: users"."""
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        schema.require_current()
+        return command(*args, **kwargs)
+
+    return with_appcontext(checked)
+
+
 @click.group(help="Editors and admins.")
 def users():
     pass
@@ -51,9 +64,15 @@ def _password(from_stdin: bool) -> str:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(accounts.ROLES),
+    default="editor",
+    show_default=True,
+    help="Admins also manage users; editors do the rest.",
+)
 @_password_option
-@with_appcontext
+@with_schema
 def create_user(email: str, role: str, password_stdin: bool):
     """Create a user of the admin and the API (asks for the password, or reads it from
     standard input)."""
@@ -71,7 +90,7 @@ def create_user(email: str, role: str, password_stdin: bool):
 @users.command("set-password")
 @click.argument("email")
 @_password_option
-@with_appcontext
+@with_schema
 def set_password(email: str, password_stdin: bool):
     """Give the user EMAIL a new password (asks for it twice, or reads it from standard
     input); every session they have open ends, and any invitation link of theirs."""
@@ -111,6 +130,8 @@ def backup(path: str):
 
 # A port a socket can take: 99999 was a traceback from deep in the server.
 PORT = click.IntRange(0, 65535)  # 0: any free port
+HOST_HELP = "The address to listen on (0.0.0.0: every interface)."
+LOGLEVEL_HELP = "DEBUG, INFO, WARNING or ERROR."
 
 
 @click.group(help="API tokens.")
@@ -128,7 +149,7 @@ def _user(email: str):
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
-@with_appcontext
+@with_schema
 def create_token(email: str, name: str):
     """Print a new API token for the user EMAIL (shown once, stored hashed)."""
     try:
@@ -139,7 +160,7 @@ def create_token(email: str, name: str):
 
 @tokens.command("list")
 @click.argument("email", required=False)
-@with_appcontext
+@with_schema
 def list_tokens(email: str | None):
     """Every API token (or EMAIL's): its number, whose, what for, made and last used."""
     for token in accounts.tokens_of(_user(email) if email else None):
@@ -152,7 +173,7 @@ def list_tokens(email: str | None):
 
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
-@with_appcontext
+@with_schema
 def revoke_token(token_id: int):
     """Stop the API token numbered TOKEN_ID (see `tokens list`) from working, at once."""
     try:
@@ -188,7 +209,8 @@ def dkim_key(path: str):
 @click.option(
     "--older-than",
     "days",
-    type=click.IntRange(min=1),
+    # A century at most: past year 1, the cutoff was an OverflowError's traceback.
+    type=click.IntRange(min=1, max=36500),
     required=True,
     metavar="DAYS",
     help="Only what is older than this many days.",
@@ -212,9 +234,15 @@ def prune(days: int, deliveries: bool, dry_run: bool):
 
 
 @click.command(help="Run the web app on gunicorn.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=PORT)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256))
+@click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
+@click.option("--port", default=8000, show_default=True, type=PORT, help="The port to listen on.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Gunicorn worker processes, each answering one request at a time.",
+)
 def serve(host: str, port: int, workers: int):
     from gunicorn.app.base import BaseApplication
 
@@ -244,11 +272,22 @@ def serve(host: str, port: int, workers: int):
 
 
 @click.command(help="Run a Celery worker.")
-@click.option("--concurrency", type=int, default=None)
-@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tasks run at once (default: one per CPU).",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="Processes, threads, or one task at a time in this process.",
+)
 @click.option("--name", default=None, help="Node name, for example sender1@%h.")
 @click.option("--beat", "with_beat", is_flag=True, help="Run beat inside the worker too.")
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", default="INFO", show_default=True, help=LOGLEVEL_HELP)
 @with_appcontext
 def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool, loglevel: str):
     schema.require_current()
@@ -266,7 +305,7 @@ def worker(concurrency: int | None, pool: str, name: str | None, with_beat: bool
 
 
 @click.command(help="Run Celery beat: finds due issues, polls feeds.")
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", default="INFO", show_default=True, help=LOGLEVEL_HELP)
 @with_appcontext
 def beat(loglevel: str):
     schema.require_current()
@@ -279,8 +318,8 @@ def _beat_schedule_file() -> str:
 
 
 @click.command(help="Everything in one command on the embedded defaults.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=PORT)
+@click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
+@click.option("--port", default=5000, show_default=True, type=PORT, help="The web app's port.")
 @with_appcontext
 def dev(host: str, port: int):
     from flask_migrate import upgrade

@@ -17,6 +17,7 @@ from newsletter.bounces import oauth
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.bounces.reports import classify, split_mbox
 from newsletter.bounces.server import BounceServer
+from newsletter.cli import HOST_HELP, PORT
 
 
 @click.group(help="Bounces and complaints coming back.")
@@ -25,8 +26,8 @@ def bounces():
 
 
 @bounces.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=2526, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
+@click.option("--port", default=2526, show_default=True, type=PORT, help="The port to listen on.")
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (for a local MTA) rather than SMTP.")
 @with_appcontext
 def serve_bounces(host: str, port: int, lmtp: bool):
