@@ -1,8 +1,8 @@
 """Whether the database's schema is the one this version's code was written for.
 
 The long-running commands (the web server, the worker, beat, the bounce server) and those
-of users and tokens check it before they start: on a database never upgraded every page would fail with a 500 and every
-task with a traceback, where one line can say what to do.
+of users and tokens check it before they start: on a database never upgraded every page
+would fail with a 500 and every task with a traceback, where one line can say what to do.
 """
 
 from __future__ import annotations

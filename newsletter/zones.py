@@ -4,8 +4,14 @@ machine's own zone) and "Factory" (a zone of no offset meant as a placeholder)."
 
 from __future__ import annotations
 
-from functools import cache
-from zoneinfo import available_timezones
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel.core import get_global
+from babel.dates import get_timezone_location
+
+from newsletter.i18n import digits
 
 NO_PLACE = frozenset({"localtime", "Factory"})
 # The regions of the zone database's current names ("Asia/Tehran"); older aliases ("Iran",
@@ -36,3 +42,44 @@ def offered(chosen: str | None = None) -> tuple[str, ...]:
 @cache
 def _places() -> tuple[str, ...]:
     return tuple(sorted(name for name in names() if name.startswith(REGIONS))) + ("UTC",)
+
+
+def choices(locale: str, chosen: str | None = None) -> list[tuple[str, str]]:
+    """(name, label) of the zones `offered`, labelled in the reader's language with their
+    offset now ("Iran Time (UTC+03:30)", "وقت ایران (UTC+۰۳:۳۰)") and ordered by it: a list
+    of 490 names such as "Asia/Tehran", in English whatever the page's language. A place's
+    older names (America/Buenos_Aires beside America/Argentina/Buenos_Aires) are left out,
+    but for the reader's own."""
+    labelled = list(_labelled(locale, _this_hour()))
+    if valid(chosen) and chosen not in {name for name, _ in labelled}:
+        labelled.append((chosen, label(chosen, locale)))
+    return labelled
+
+
+def _this_hour() -> datetime:
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@lru_cache(maxsize=8)
+def _labelled(locale: str, hour: datetime) -> tuple[tuple[str, str], ...]:
+    """For each language, read again each hour: offsets move with the clocks."""
+    aliases = get_global("zone_aliases")
+    named = [name for name in _places() if name not in aliases]
+    offsets = {name: hour.astimezone(ZoneInfo(name)).utcoffset() for name in named}
+    labels = {name: label(name, locale, hour) for name in named}
+    return tuple(
+        (name, labels[name]) for name in sorted(named, key=lambda n: (offsets[n], labels[n]))
+    )
+
+
+def label(name: str, locale: str, hour: datetime | None = None) -> str:
+    """The zone as `choices` shows it, with its offset at `hour` (by default now)."""
+    offset = (hour or _this_hour()).astimezone(ZoneInfo(name)).strftime("%z")
+    utc = f"UTC{offset[0]}{offset[1:3]}:{offset[3:]}"
+    if name == "UTC":
+        return utc
+    try:
+        place = get_timezone_location(name, locale=locale)
+    except LookupError:  # a name the CLDR does not know
+        place = name
+    return digits(f"{place} ({utc})", locale)

@@ -42,3 +42,38 @@ def test_an_alias_a_reader_already_has_is_shown_chosen_and_kept_on_saving(client
     )
     assert saved.status_code == 200
     assert Subscriber.query.one().timezone == "Iran"
+
+
+@pytest.mark.parametrize(
+    "language, tehran, buenos_aires",
+    [
+        ("en", "Iran Time (UTC+03:30)", "Argentina (Buenos Aires) Time (UTC-03:00)"),
+        ("fa", "وقت ایران (UTC+۰۳:۳۰)", "وقت آرژانتین (بوئنوس\u200cآیرس) (UTC-۰۳:۰۰)"),
+    ],
+)
+def test_zones_are_named_in_the_readers_language_by_their_offset(
+    client, persian_list, language, tehran, buenos_aires
+):
+    """The page listed 490 names such as "Asia/Tehran", in English on a Persian page, in
+    alphabetical order, a place's older names beside its own."""
+    reader = service.subscribe(persian_list, "ana@example.org", "")
+    reader.subscriber.locale = language
+    path = "/preferences/" + links.make(links.PREFERENCES, reader.subscriber_id, persian_list.id)
+    page = client.get(path).text
+    assert f'<option value="Asia/Tehran" >{tehran}</option>' in page
+    assert f'<option value="America/Argentina/Buenos_Aires" >{buenos_aires}</option>' in page
+    assert 'value="America/Buenos_Aires"' not in page  # its older name
+    assert f"({tehran})</option>" in page  # the list's own zone, named the same way
+    shown = [name for name, _ in zones.choices(language)]
+    assert (
+        shown.index("Pacific/Pago_Pago")
+        < shown.index("Asia/Tehran")
+        < shown.index("Pacific/Kiritimati")
+    )
+
+
+def test_a_readers_older_zone_name_is_still_offered_chosen(client, weekly):
+    reader = service.subscribe(weekly, "ana@example.org", "", time_zone="America/Buenos_Aires")
+    path = "/preferences/" + links.make(links.PREFERENCES, reader.subscriber_id, weekly.id)
+    page = client.get(path).text
+    assert '<option value="America/Buenos_Aires" selected>' in page

@@ -13,7 +13,7 @@ from newsletter import links, zones
 from newsletter.addresses import InvalidEmail
 from newsletter.errors import NotFoundError
 from newsletter.extensions import csrf, db, limiter
-from newsletter.i18n import use_locale
+from newsletter.i18n import current_locale, use_locale
 from newsletter.lists import get_list
 from newsletter.models import MailingList, Subscriber
 from newsletter.statuses import DeliveryMode, SubscriptionStatus
@@ -296,7 +296,8 @@ def _preferences_page(
         confirmed=confirmed,
         chosen=chosen,
         languages=LANGUAGES,
-        time_zones=zones.offered(chosen["time_zone"]),
+        time_zones=zones.choices(current_locale(), chosen["time_zone"]),
+        list_zone=zones.label(subscription.mailing_list.timezone, current_locale()),
         saved=saved,
         error=error,
         refused=refused if refused in shown else None,
