@@ -25,6 +25,7 @@ from newsletter.i18n import isolate
 from newsletter.models import Issue, MailingList, utcnow
 from newsletter.sending import lifecycle
 from newsletter.statuses import IssueStatus
+from newsletter.zones import shown
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def run_list(mailing_list: MailingList, now: datetime) -> Issue | None:
     link = f"{current_app.config['BASE_URL']}/admin/issues/{issue.id}"
     if mailing_list.autopilot_send and slot > now:
         lifecycle.schedule_issue(issue, slot)
-        note = f"Issue {issue.number} is scheduled for {slot:%Y-%m-%d %H:%M} UTC."
+        note = f"Issue {issue.number} is scheduled for {shown(slot, mailing_list.timezone)}."
     else:
         note = f"Issue {issue.number} is a draft waiting for your review."
     _tell_editors(mailing_list, f"{mailing_list.name}: issue {issue.number} is ready", note, link)

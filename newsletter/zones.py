@@ -4,7 +4,7 @@ machine's own zone) and "Factory" (a zone of no offset meant as a placeholder)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -74,8 +74,7 @@ def _labelled(locale: str, hour: datetime) -> tuple[tuple[str, str], ...]:
 
 def label(name: str, locale: str, hour: datetime | None = None) -> str:
     """The zone as `choices` shows it, with its offset at `hour` (by default now)."""
-    offset = (hour or _this_hour()).astimezone(ZoneInfo(name)).strftime("%z")
-    utc = f"UTC{offset[0]}{offset[1:3]}:{offset[3:]}"
+    utc = offset_text((hour or _this_hour()).astimezone(ZoneInfo(name)))
     if name == "UTC":
         return utc
     try:
@@ -83,3 +82,38 @@ def label(name: str, locale: str, hour: datetime | None = None) -> str:
     except LookupError:  # a name the CLDR does not know
         place = name
     return digits(f"{place} ({utc})", locale)
+
+
+# Times as editors read them (the admin, their emails).
+# English whatever the server's locale: the admin speaks English.
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date) -> str:
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def offset_text(local: datetime) -> str:
+    """'UTC+03:30', of an aware local time."""
+    minutes = int(local.utcoffset().total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def shown(at: datetime | None, zone_name: str) -> str:
+    """'Fri 4 Dec 2026, 09:00 Asia/Tehran (05:30 UTC)'; the UTC date too when it differs."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(zone_name))
+    text = f"{day_text(local.date())}, {local:%H:%M} {zone_name}"
+    if zone_name == "UTC":
+        return text
+    utc = at.astimezone(UTC)
+    if utc.date() == local.date():
+        return f"{text} ({utc:%H:%M} UTC)"
+    if utc.year == local.year:
+        day = f"{DAYS[utc.weekday()]} {utc.day} {MONTHS[utc.month - 1]}"
+    else:
+        day = day_text(utc.date())
+    return f"{text} ({day}, {utc:%H:%M} UTC)"

@@ -47,6 +47,9 @@ def test_unreviewed_drafts_are_scheduled_for_the_send_time(tehran, inbox):
     post(tehran, "a", datetime(2030, 2, 27, tzinfo=UTC))
     issue = db.session.get(Issue, autopilot.run_autopilot(DUE)[0])
     assert issue.status == "scheduled" and issue.send_at == SEND
+    # In the list's zone, as every time an editor reads (it said "2030-03-01 05:30 UTC").
+    told = inbox.wait_for(1, recipient="writer@example.org")[0].part("plain")
+    assert "scheduled for Fri 1 Mar 2030, 09:00 Asia/Tehran (05:30 UTC)." in told
 
 
 def test_no_new_posts_means_no_issue_and_editors_are_told(tehran, inbox):

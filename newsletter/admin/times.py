@@ -14,10 +14,8 @@ from zoneinfo import ZoneInfo
 from newsletter import autopilot
 from newsletter.errors import NewsletterError
 from newsletter.models import MailingList, utcnow
+from newsletter.zones import day_text, offset_text, shown  # noqa: F401  (the admin's filters)
 
-# English whatever the server's locale: the admin speaks English.
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Far enough for any post or schedule, near enough that no offset overflows a datetime.
 YEARS = range(1900, 3000)
 
@@ -32,34 +30,6 @@ class Reading:
 
     at: datetime
     note: str = ""
-
-
-def day_text(day: date) -> str:
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _offset_text(local: datetime) -> str:
-    minutes = int(local.utcoffset().total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def shown(at: datetime | None, zone_name: str) -> str:
-    """'Fri 4 Dec 2026, 09:00 Asia/Tehran (05:30 UTC)'; the UTC date too when it differs."""
-    if at is None:
-        return ""
-    local = at.astimezone(ZoneInfo(zone_name))
-    text = f"{day_text(local.date())}, {local:%H:%M} {zone_name}"
-    if zone_name == "UTC":
-        return text
-    utc = at.astimezone(UTC)
-    if utc.date() == local.date():
-        return f"{text} ({utc:%H:%M} UTC)"
-    if utc.year == local.year:
-        day = f"{DAYS[utc.weekday()]} {utc.day} {MONTHS[utc.month - 1]}"
-    else:
-        day = day_text(utc.date())
-    return f"{text} ({day}, {utc:%H:%M} UTC)"
 
 
 def from_wall(wall: datetime, zone_name: str) -> Reading:
@@ -80,7 +50,7 @@ def from_wall(wall: datetime, zone_name: str) -> Reading:
     else:
         note = (
             f"{wall:%H:%M} happens twice {where}: the clocks go back. The first was used, "
-            f"{first:%H:%M} {first.tzname()} ({_offset_text(first)}), which is {at:%H:%M} UTC."
+            f"{first:%H:%M} {first.tzname()} ({offset_text(first)}), which is {at:%H:%M} UTC."
         )
     return Reading(at, note)
 
