@@ -19,6 +19,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from newsletter import accounts, retention, schema, signing
 from newsletter.broker import control_queue
+from newsletter.cli_options import HOST_HELP, PORT
 from newsletter.errors import NewsletterError
 
 
@@ -129,8 +130,6 @@ def backup(path: str):
 
 
 # A port a socket can take: 99999 was a traceback from deep in the server.
-PORT = click.IntRange(0, 65535)  # 0: any free port
-HOST_HELP = "The address to listen on (0.0.0.0: every interface)."
 LOGLEVEL_HELP = "DEBUG, INFO, WARNING or ERROR."
 
 

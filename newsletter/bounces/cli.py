@@ -17,7 +17,7 @@ from newsletter.bounces import oauth
 from newsletter.bounces.mailbox import MailboxError, fetch
 from newsletter.bounces.reports import classify, split_mbox
 from newsletter.bounces.server import BounceServer
-from newsletter.cli import HOST_HELP, PORT
+from newsletter.cli_options import HOST_HELP, PORT
 
 
 @click.group(help="Bounces and complaints coming back.")
