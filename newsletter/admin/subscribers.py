@@ -1,6 +1,5 @@
 """Subscribers: search, a page per subscriber, and what editors may do to a subscription."""
 
-import json
 import re
 import unicodedata
 
@@ -20,15 +19,13 @@ from newsletter.addresses import InvalidEmail, unicode_domain
 from newsletter.admin import bp
 from newsletter.bounces import history
 from newsletter.extensions import db
-from newsletter.fields import iso
 from newsletter.hardening import database_int
 from newsletter.lists import ListNotFound, get_list
-from newsletter.models import Delivery, Import, Issue, MailingList, Subscriber, Subscription
+from newsletter.models import Import, MailingList, Subscriber, Subscription
 from newsletter.statuses import ImportStatus
 from newsletter.subscriptions import columns, csv_reading, importer, service
-from newsletter.subscriptions.export import attribute_text, csv_rows
+from newsletter.subscriptions.export import attribute_text, csv_rows, data_download, deliveries_of
 from newsletter.subscriptions.importer import stage_import
-from newsletter.subscriptions.shapes import subscriber_json
 from newsletter.text import PERSIAN_FOR_ARABIC
 
 PAGE = 100
@@ -47,18 +44,6 @@ def _confirmed(action: str, subscriber: Subscriber) -> bool:
 
 def _subscriber(subscriber_id: int) -> Subscriber:
     return db.session.get(Subscriber, subscriber_id) or abort(404)
-
-
-def _deliveries(subscriber: Subscriber, limit: int = 50):
-    return db.session.execute(
-        sa.select(
-            Issue.subject, Issue.number, Delivery.status, Delivery.sent_at, Delivery.last_error
-        )
-        .join(Issue, Issue.id == Delivery.issue_id)
-        .where(Delivery.subscriber_id == subscriber.id)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    ).all()
 
 
 # Persian's yeh and kaf and Arabic's, which names are stored in as typed: either matches.
@@ -146,7 +131,7 @@ def subscriber(subscriber_id: int):
     return render_template(
         "admin/subscriber.html",
         subscriber=subscriber,
-        deliveries=_deliveries(subscriber),
+        deliveries=deliveries_of(subscriber),
         bounces=history.for_subscriber(subscriber.id),
     )
 
@@ -183,38 +168,7 @@ def change_subscriber(subscriber_id: int, action: str):
 @bp.get("/subscribers/<int:subscriber_id>/export.json")
 def export_subscriber(subscriber_id: int):
     """Everything held about one subscriber, for a data request."""
-    subscriber = _subscriber(subscriber_id)
-    data = subscriber_json(subscriber) | {
-        "deliveries": [
-            {
-                "issue": subject,
-                "number": number,
-                "status": status,
-                "sent_at": iso(sent_at),
-                "last_error": error,
-            }
-            for subject, number, status, sent_at, error in _deliveries(subscriber, limit=10_000)
-        ],
-        "bounces": [
-            {
-                "received_at": iso(at),
-                "kind": kind,
-                "reason": reason,
-                "detail": detail,
-                "source": source,
-                "issue": n,
-            }
-            for at, kind, reason, detail, source, n in history.for_subscriber(
-                subscriber.id, limit=10_000
-            )
-        ],
-        "bounce_score": subscriber.bounce_score,
-    }
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename=subscriber-{subscriber.id}.json"},
-    )
+    return data_download(_subscriber(subscriber_id))
 
 
 @bp.route("/lists/<slug>/import", methods=["GET", "POST"])

@@ -1,5 +1,8 @@
 """Subscribers as CSV, streamed in keyset pages so no list is ever loaded whole. Each key of
-the subscribers' attributes is a column of its own, after the fixed ones."""
+the subscribers' attributes is a column of its own, after the fixed ones.
+
+And everything held about one subscriber as JSON, for a data request: the one file both an
+editor's export and the reader's own download give."""
 
 import csv
 import io
@@ -7,9 +10,13 @@ import json
 from collections.abc import Iterator
 
 import sqlalchemy as sa
+from flask import Response
 
+from newsletter.bounces import history
 from newsletter.extensions import db
-from newsletter.models import Subscriber, Subscription
+from newsletter.fields import iso
+from newsletter.models import Delivery, Issue, Subscriber, Subscription
+from newsletter.subscriptions.shapes import subscriber_json
 
 EXPORT_PAGE = 1000
 COLUMNS = [
@@ -147,3 +154,62 @@ def csv_rows(list_id: int | None, status: str | None, for_excel: bool = False) -
         if len(page) < EXPORT_PAGE:
             return
         after = page[-1][0].id
+
+
+# Copies and bounces a data request lists at most.
+DATA_ROWS = 10_000
+
+
+def deliveries_of(subscriber: Subscriber, limit: int = 50):
+    """(subject, number, status, sent_at, last_error) of the subscriber's copies, newest first."""
+    return db.session.execute(
+        sa.select(
+            Issue.subject, Issue.number, Delivery.status, Delivery.sent_at, Delivery.last_error
+        )
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def subscriber_data(subscriber: Subscriber) -> dict:
+    """Everything held about one subscriber."""
+    return subscriber_json(subscriber) | {
+        "deliveries": [
+            {
+                "issue": subject,
+                "number": number,
+                "status": status,
+                "sent_at": iso(sent_at),
+                "last_error": error,
+            }
+            for subject, number, status, sent_at, error in deliveries_of(subscriber, DATA_ROWS)
+        ],
+        "bounces": [
+            {
+                "received_at": iso(at),
+                "kind": kind,
+                "reason": reason,
+                "detail": detail,
+                "source": source,
+                "issue": n,
+            }
+            for at, kind, reason, detail, source, n in history.for_subscriber(
+                subscriber.id, limit=DATA_ROWS
+            )
+        ],
+        "bounce_score": subscriber.bounce_score,
+    }
+
+
+def data_download(subscriber: Subscriber) -> Response:
+    """subscriber_data as a file to save, kept out of every cache on the way."""
+    return Response(
+        json.dumps(subscriber_data(subscriber), ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f"attachment; filename=subscriber-{subscriber.id}.json",
+            "Cache-Control": "no-store",
+        },
+    )
