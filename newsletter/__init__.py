@@ -66,11 +66,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     celery_init_app(app)
 
     from newsletter import admin, analytics_views, api, archive, errors, pages, subscriptions
-    from newsletter.subscriptions import embed
+    from newsletter.subscriptions import embed, own_data_views
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(subscriptions.bp)
     app.register_blueprint(embed.bp)  # the subscribe form pasted on other sites
+    app.register_blueprint(own_data_views.bp)  # a reader's copy of their data, or erasure
     app.register_blueprint(archive.bp)
     app.register_blueprint(analytics_views.bp)  # /r/ and /o/: tracked links, open pixel
     app.register_blueprint(api.bp, url_prefix="/api/v1")

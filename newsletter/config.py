@@ -239,6 +239,11 @@ def load(instance: Path) -> dict:
         "DKIM_SELECTOR": _env("DKIM_SELECTOR", "newsletter"),
         "CONFIRM_MAX_AGE": _whole("CONFIRM_MAX_AGE", str(7 * 24 * 3600)),
         "PREFERENCES_MAX_AGE": _whole("PREFERENCES_MAX_AGE", str(365 * 24 * 3600)),
+        # The links a reader asks for to download or erase their data.
+        "PRIVACY_LINK_MAX_AGE": _whole("PRIVACY_LINK_MAX_AGE", str(24 * 3600)),
+        # One such email of each kind per subscriber in this many minutes at most: a
+        # forwarded preferences link cannot flood its owner's mailbox.
+        "PRIVACY_EMAIL_EVERY_MINUTES": _whole("PRIVACY_EMAIL_EVERY_MINUTES", "10"),
         "BATCH_SIZE": _count("BATCH_SIZE", "2000"),
         # Beat starts due issues and restarts stopped sends this often.
         "BEAT_INTERVAL": _period("BEAT_INTERVAL", "10"),

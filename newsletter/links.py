@@ -1,8 +1,10 @@
-"""Signed links for confirming, leaving and managing a subscription."""
+"""Signed links for confirming, leaving and managing a subscription, and for a reader's own
+data (a copy, erasure)."""
 
 from __future__ import annotations
 
 import binascii
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -20,6 +22,10 @@ TEST_READER = 0
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
+# Emailed on request from the preferences page: whoever a preferences link is forwarded to
+# may change preferences, never read the data or erase it.
+DATA = "data"
+ERASE = "erase"
 
 
 class TokenError(NewsletterError):
@@ -55,6 +61,8 @@ def read(purpose: str, token: str) -> LinkTarget:
     max_age = {
         CONFIRM: current_app.config["CONFIRM_MAX_AGE"],
         PREFERENCES: current_app.config["PREFERENCES_MAX_AGE"],
+        DATA: current_app.config["PRIVACY_LINK_MAX_AGE"],
+        ERASE: current_app.config["PRIVACY_LINK_MAX_AGE"],
         # Leaving must always work, however old the email.
         UNSUBSCRIBE: None,
     }[purpose]
@@ -79,6 +87,13 @@ def younger_than(purpose: str, token: str, seconds: int) -> bool:
     except (BadSignature, ValueError, TypeError):  # SignatureExpired among them
         return False
     return True
+
+
+def address_check(email: str) -> int:
+    """A number a data or erase link carries for the address it was mailed to: the link opens
+    nothing once the subscriber's address has changed, or (on SQLite, which may give an
+    erased subscriber's id again) once the subscriber is someone else."""
+    return int.from_bytes(hashlib.sha256(email.encode()).digest()[:4], "big")
 
 
 def _target(payload) -> LinkTarget:

@@ -10,7 +10,7 @@ import re
 # The pages whose path carries a signed token (links.py, analytics.py, admin invitations):
 # the token is the segment after the page's name; /o/ tokens end in ".gif".
 TOKEN_PATH = re.compile(
-    r"(/(?:confirm|unsubscribe|preferences|invitation|r|o)/)[^\s\"'?/]+?(?=\.gif\b|[\s\"'?/]|$)"
+    r"(/(?:confirm|unsubscribe|preferences|data|erase|invitation|r|o)/)[^\s\"'?/]+?(?=\.gif\b|[\s\"'?/]|$)"
 )
 # The access loggers of gunicorn (`newsletter serve`) and of the development server.
 ACCESS_LOGGERS = ("gunicorn.access", "werkzeug")

@@ -106,8 +106,9 @@ def _typed(form) -> dict:
     return {key: form.get(key, "")[:254] for key in ("email", "name", "delivery")}
 
 
-def _read_link(purpose: str, token: str):
-    """The subscription a link points at, or an error page that says what went wrong."""
+def _read_link(purpose: str, token: str, gone=None):
+    """The subscription a link points at, or an error page that says what went wrong.
+    `gone(target)` may answer for a link whose subscription is no more."""
     try:
         target = links.read(purpose, token)
     except links.TokenError as exc:
@@ -123,10 +124,17 @@ def _read_link(purpose: str, token: str):
         _test_link(target.list_id)
     subscription = service.get_subscription(target.subscriber_id, target.list_id)
     if subscription is None:
+        if gone:
+            gone(target)
         _link_error(_("This link is not valid."), 404)
     use_locale(subscription.subscriber, subscription.mailing_list)
     if purpose == links.CONFIRM and target.version != subscription.version:
         # Sent before the subscriber left: leaving is the later choice, so it stands.
+        _link_error(_("This link is no longer valid."), 400)
+    if purpose in (links.DATA, links.ERASE) and target.version != links.address_check(
+        subscription.subscriber.email
+    ):
+        # Mailed to an address the subscriber no longer has: someone else's mailbox now.
         _link_error(_("This link is no longer valid."), 400)
     return subscription
 
@@ -275,7 +283,9 @@ def _preferences_page(
     status=200,
     refused=None,
     sent: dict | None = None,
+    asked: str | None = None,
 ):
+    """`asked`: the kind of email with a link to their data just asked for (own_data_views)."""
     subscriber = subscription.subscriber
     lists = db.session.scalars(
         sa.select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)
@@ -301,7 +311,14 @@ def _preferences_page(
         saved=saved,
         error=error,
         refused=refused if refused in shown else None,
+        asked=asked,
     ), status
+
+
+# Lazy: put into words once the page has chosen the reader's language.
+STALE = _l(
+    "This page was open too long, or your browser did not keep our cookie. Please send it again."
+)
 
 
 @bp.errorhandler(CSRFError)
@@ -309,13 +326,8 @@ def _stale_form(exc: CSRFError):
     """A form whose security token is missing or too old (a page left open a day, a browser
     that keeps no cookie of ours): its page again, in the reader's language, with what they
     typed and a fresh token, saying so; nothing is done. It was a bare English "Bad request"."""
-    # Lazy: put into words once the page has chosen the reader's language.
-    stale = _l(
-        "This page was open too long, or your browser did not keep our cookie. "
-        "Please send it again."
-    )
     try:
-        return _stale_page(stale, request.view_args or {})
+        return _stale_page(STALE, request.view_args or {})
     except HTTPException as answer:  # the page's own refusal: a link broken or too old
         return answer.get_response()
     except NotFoundError:
