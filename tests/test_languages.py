@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "newsletter" / "translations"
 PAGES = ["base", "home", "subscribe", "subscribed", "confirm", "confirmed", "unsubscribe",
          "unsubscribed", "preferences", "link_error", "error", "archive/index",
-         "embed_check_address", "erase_data", "data_erased", "data_gone"]  # fmt: skip
+         "embed_check_address", "erase_data", "data_erased", "data_gone",
+         "data_download"]  # fmt: skip
 EMAILS = ["layout", "digest", "confirm", "welcome", "goodbye", "invitation", "own_data", "data",
           "erase"]  # fmt: skip
 READER_TEMPLATES = [ROOT / "newsletter" / "templates" / f"{name}.html" for name in PAGES] + [

@@ -92,6 +92,24 @@ def test_the_preferences_page_offers_both_and_shows_no_data(client, weekly):
     assert CONSENT_IP not in page and "Shiraz" not in page
 
 
+def _download(client, link: str):
+    """The data link's page, then its button: the page alone holds none of the data."""
+    page = client.get(link)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert CONSENT_IP not in page.text
+    return client.post(link, data={"csrf_token": csrf(page.text)})
+
+
+def test_a_scanner_following_the_data_link_gets_no_data(client, weekly):
+    """Mail scanners fetch every link in a message: the download went to the first."""
+    ana = _reader(weekly)
+    link = "/data/" + links.make("data", ana.subscriber_id, ana.list_id, links.address_check(ANA))
+    for answer in (client.get(link), client.head(link)):
+        assert answer.status_code == 200 and answer.mimetype == "text/html"
+        assert CONSENT_IP not in answer.text and "Content-Disposition" not in answer.headers
+    assert client.post(link).status_code == 400  # no form token: the page again, no data
+
+
 def test_emailing_my_data_in_english(client, weekly, inbox, worker):
     ana = _reader(weekly)
     answer = _ask(client, ana, "data")
@@ -103,7 +121,7 @@ def test_emailing_my_data_in_english(client, weekly, inbox, worker):
     assert mail.message["Subject"] == "Your data from Weekly Digest"
     assert "Example News" in mail.message["From"] and "digest@example.org" in mail.message["From"]
     assert CONSENT_IP not in mail.data.decode()  # a link, never the data itself
-    download = client.get(_link(mail, "data"))
+    download = _download(client, _link(mail, "data"))
     assert download.status_code == 200
     assert download.mimetype == "application/json"
     assert download.headers["Content-Disposition"].startswith("attachment;")
@@ -123,14 +141,14 @@ def test_emailing_my_data_in_persian(client, persian_list, inbox, worker):
     html = mail.part("html")
     assert 'lang="fa" dir="rtl"' in html and "دریافت داده‌هایم" in html
     assert not re.search(r"\b(Hello|Download|hours|ignore)\b", mail.part("plain"))
-    assert client.get(_link(mail, "data")).json["name"] == "مریم"
+    assert _download(client, _link(mail, "data")).json["name"] == "مریم"
 
 
 def test_the_reader_gets_the_same_json_as_the_admin_export(editor_client, weekly, inbox, worker):
     ana = _reader(weekly, name="آنا <b>")
     _ask(editor_client, ana, "data")
     [mail] = inbox.wait_for(1)
-    mine = editor_client.get(_link(mail, "data"))
+    mine = _download(editor_client, _link(mail, "data"))
     assert mine.json == _admin_export(editor_client, ana.subscriber_id)
     # Both downloads are kept out of caches: the admin's too.
     admin = editor_client.get(f"/admin/subscribers/{ana.subscriber_id}/export.json")

@@ -1,5 +1,5 @@
 """A reader's own data: the preferences page's "Email me my data" and "Erase me", and the
-pages of the links those email (a download, an erase page with its button).
+pages of the links those email (a download page and an erase page, each with its button).
 
 A forwarded preferences link reaches these buttons too: they only email a link to the
 subscriber's own address, and the page says the same whether one went or not.
@@ -27,9 +27,18 @@ def ask(token: str, kind: str):
     return _preferences_page(subscription, asked=kind)
 
 
-@bp.get("/data/<token>")
+@bp.route("/data/<token>", methods=["GET", "POST"])
 def download(token: str):
-    return export.data_download(_own_link(links.DATA, token).subscriber)
+    subscription = _own_link(links.DATA, token)
+    if request.method != "POST":
+        # A page with a button, as for erasing: mail scanners fetch every link in a message,
+        # and the data went to whoever fetched it first.
+        return _download_page(subscription)
+    return export.data_download(subscription.subscriber)
+
+
+def _download_page(subscription, error: str | None = None):
+    return render_template("data_download.html", subscription=subscription, error=error)
 
 
 @bp.route("/erase/<token>", methods=["GET", "POST"])
@@ -75,6 +84,8 @@ def _stale_form(exc: CSRFError):
     try:
         if request.endpoint == "own_data.erase":
             return _erase_page(_own_link(links.ERASE, token), error=STALE), 400
+        if request.endpoint == "own_data.download":
+            return _download_page(_own_link(links.DATA, token), error=STALE), 400
         subscription = _read_link(links.PREFERENCES, token)
         return _preferences_page(subscription, error=STALE, status=400)
     except HTTPException as answer:  # the page's own refusal: a link broken or too old
