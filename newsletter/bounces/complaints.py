@@ -15,6 +15,7 @@ from newsletter.bounces.scan import (
     addresses_in,
     blocks_decoded,
     bounce_parts,
+    forwarded_in_text,
     from_daemon,
     header_text,
     headers,
@@ -49,6 +50,13 @@ NOT_A_PERSONS = re.compile(
     r"(?i)filter(?:s|ed)?\b|quarantin|\bnot (?:a )?spam\b|\bkein spam\b|"
     r"\brejected\b|could not be delivered|undeliver|nicht zugestellt"
 )
+# Our unsubscribe link as a forward's text keeps it ("Unsubscribe <https://...>"): its signed
+# token names the reader where the forward keeps no Message-ID.
+UNSUBSCRIBE_LINK = re.compile(r"<https?://[^<>\s]+/unsubscribe/[^<>\s/]+>")
+# What a loop writes in place of the reader's address (RFC 6650 section 3: redacted in the
+# report it sends): Yahoo's "redacted@", Microsoft's and others' run of x's. No address we
+# sent to.
+REDACTED = re.compile(r"(?i)^(?:redacted|x{3,}|\*+|undisclosed[\w.-]*)@")
 
 
 def complaint_recipients(
@@ -85,7 +93,13 @@ def complaint_recipients(
         or _microsoft_style(msg, original)
         or _spamcop(msg)
     ):
-        return None
+        forward = forwarded_copy(msg, original)
+        if forward is None:
+            return None
+        # Our issue forwarded in a person's text: its To is the reader, who may be the one
+        # forwarding it (its From is ours, the forward's To our abuse address).
+        ours = addresses_in(headers(forward, "From") + headers(msg, "To"))
+        return _readers(sorted(addressed(forward, "To") - ours)), "abuse"
     found: list[str] = list(abuse.recipients) if abuse is not None else []
     feedback = "abuse"
     fields = None if abuse is not None else feedback_fields(report)
@@ -93,14 +107,25 @@ def complaint_recipients(
         for name in ("Original-Rcpt-To", "Removal-Recipient"):
             found += filter(None, map(field_value, fields.get_all(name, [])))
         feedback = (fields.get("Feedback-Type") or "abuse").strip().lower()
-    if not found and original is not None:
+    found = _readers(found)
+    if original is not None:
         ours = not_recipients(msg, original)
+        sent = [
+            a for a in _readers(sorted(addressed(original, "To") - ours)) if not REDACTED.match(a)
+        ]
+        if len(sent) == 1 and found and sent[0] not in found:
+            # The loop's Original-Rcpt-To is where the reader's mail was forwarded to (an
+            # alias, a list): the copy's To, the address we sent to, comes first; the copy's
+            # return path or Message-ID, when ours, says whose it is.
+            found = sent + found
         for name in ("X-HmXmrOriginalRecipient", "To", "X-Original-To", "Delivered-To"):
-            found = sorted(addressed(original, name) - ours)
-            if found:
-                break
-    # Both fields often name the same reader: one complaint, one address.
-    return list(dict.fromkeys(a.lower() for a in found if "@" in a)), feedback
+            found = found or _readers(sorted(addressed(original, name) - ours))
+    return found, feedback
+
+
+def _readers(addresses: list[str]) -> list[str]:
+    """The addresses, lowercased, once each (both fields often name the same reader)."""
+    return list(dict.fromkeys(a.lower() for a in addresses if "@" in a))
 
 
 def feedback_fields(report: Message | None) -> Message | None:
@@ -139,6 +164,29 @@ def _spamcop(msg: Message) -> bool:
     """SpamCop's report, sent to the abuse address of our network: a reader's complaint, the
     reader's address masked in the message it quotes (our return path and Message-ID kept)."""
     return any(a.endswith("@reports.spamcop.net") for a in addresses_in(headers(msg, "From")))
+
+
+def forwarded_copy(msg: Message, original: Message | None) -> Message | None:
+    """Our issue forwarded in the text of a person's message (Gmail's "Forwarded message",
+    Outlook's "Original Message", in any language Gmail writes their fields in), their
+    words above it a complaint: the forward's own fields, whose To is the reader."""
+    if original is not None and original.get("Message-ID"):
+        return None  # attached, or quoted whole: read as a loop's or an abuse desk's
+    if from_daemon(msg) or reasons.marked_auto_reply(msg):
+        return None
+    forward = forwarded_in_text(msg, by_a_server=False)
+    if forward is None:
+        return None
+    said = f"{header_text(msg, 'Subject')} {forward.preamble}"
+    if FEEDBACK_WORDS.search(said) and not NOT_A_PERSONS.search(said):
+        return forward
+    return None
+
+
+def forwarded_links(msg: Message, original: Message | None) -> list[str]:
+    """The unsubscribe links (<url>) in the text of our issue forwarded to complain."""
+    forward = forwarded_copy(msg, original)
+    return UNSUBSCRIBE_LINK.findall(text_of(forward)) if forward is not None else []
 
 
 def _microsoft_style(msg: Message, original: Message | None) -> bool:

@@ -164,6 +164,8 @@ def _judge(
             # It failed the check and reached the reader all the same: no refusal to count
             # towards holding the domain (RFC 6591's Delivery-Result).
             verdict.reason = "delivered"
+        if verdict.reason == "complaint":
+            verdict.unsubscribe_links += complaints.forwarded_links(msg, original)
         said = f"feedback report: {feedback}"
         verdict.recipients = [Failure(a, verdict.reason, diagnostic=said) for a in addresses]
         return

@@ -596,19 +596,24 @@ _SUBJECT_NAMES |= {"тема", "موضوع", "主题", "主旨", "件名"}
 _QUOTED = re.compile(r"^[ \t]*>[ \t]?", re.M)
 
 
-def forwarded_in_text(msg: Message) -> Message | None:
+def forwarded_in_text(msg: Message, by_a_server: bool = True) -> Message | None:
     """A bounce someone forwarded in their own message's text (Gmail's "Forwarded message",
     Outlook's "Original Message", Thunderbird's, Apple Mail's, mutt's): the forward's header
     block names a mail server as the author, and the bounce's words follow it. The block
     was taken for the quoted original and everything after it cut, so the forward did
-    nothing."""
+    nothing. `by_a_server` False: a block whose author is no server (our issue, forwarded by
+    a reader or an abuse desk), whose words above it are kept as the message's preamble."""
     plain = [part for part, kind in bounce_parts(msg) if kind == "text/plain"]
     if not plain:
         return None
     lines = text_of(plain[0]).replace("\r\n", "\n").split("\n")
     for i, line in enumerate(lines):
         field = _FORWARDED_FIELD.match(line)
-        if not (field and field["name"].lower() in _FROM_NAMES and DAEMON.search(field["value"])):
+        if not (
+            field
+            and field["name"].lower() in _FROM_NAMES
+            and bool(DAEMON.search(field["value"])) == by_a_server
+        ):
             continue
         start = i  # the block may begin above its From (Date:, Subject: first)
         while start and _FORWARDED_FIELD.match(lines[start - 1]):
@@ -619,12 +624,15 @@ def forwarded_in_text(msg: Message) -> Message | None:
         block = [_FORWARDED_FIELD.match(x) for x in lines[start : end + 1]]
         subject = next((f["value"] for f in block if f["name"].lower() in _SUBJECT_NAMES), "")
         to = next((f["value"] for f in block if f["name"].lower() in _TO_NAMES), "")
+        if not (by_a_server or to):
+            continue  # a person's "From:" in their words, not a forward's block
         inner = Message()
         inner["From"] = field["value"].strip()
         inner["To"] = to.strip()  # the return path the bounce came back to: our copy's
         inner["Subject"] = subject.strip()
         # in UTF-8: as a bare str, its decoded bytes were Latin-1 (josé, an SMTPUTF8 reader)
         inner.set_payload(_QUOTED.sub("", "\n".join(lines[end + 1 :])), "utf-8")
+        inner.preamble = "\n".join(lines[:start])
         return inner
     return None
 
@@ -637,6 +645,10 @@ def original_headers(msg: Message) -> Message | None:
         # text/rfc822: RFC 9477's own example labels the whole original so
         if kind in ("text/rfc822-headers", "text/rfc822"):
             return HeaderParser(policy=READABLE).parsestr(text_of(part))
+    for part, kind in bounce_parts(msg):
+        # An abuse desk's ticket attaches the message it reports as a saved file
+        if kind == "application/octet-stream" and _EML.search(part.get_filename("") or ""):
+            return _forwarded_within(_attached_file(part))
     for part, kind in bounce_parts(msg):
         if kind != "text/plain":
             continue
