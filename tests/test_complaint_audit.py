@@ -652,3 +652,16 @@ def test_an_abuse_desk_attaching_our_copy_as_an_eml_file(copies):
         f"Content-Transfer-Encoding: base64\n\n{encoded}\n--{boundary}--\n"
     )
     complained(copies, raw)
+
+
+def test_taken_by_address_a_complaint_blames_the_address_we_sent_to_alone(copies, app):
+    """Without our return path or Message-ID (NEWSLETTER_BOUNCES_BY_ADDRESS), a report naming
+    the copy's To and, as Original-Rcpt-To, where it was forwarded, another reader's
+    address: one reader complained, the one we sent it to."""
+    app.config["BOUNCES_BY_ADDRESS"] = True
+    raw = arf(
+        f"To: {READERS[1]}\nSubject: Weekly\n",
+        attached="text/rfc822-headers",
+        fields=f"Original-Rcpt-To: {READERS[0]}\n",
+    )
+    complained(copies, raw)

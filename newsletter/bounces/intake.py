@@ -138,9 +138,15 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
             len(failures),
         )
         return []
+    subscribers = _subscribers(set(failures))
+    if verdict.kind == BounceKind.COMPLAINT:
+        # One reader complained: the first named that is one, the address we sent the copy
+        # to before where it was forwarded (complaints.complaint_recipients).
+        order = list(failures)
+        subscribers = sorted(subscribers, key=lambda s: order.index(s.email))[:1]
     return [
         (subscriber, _last_delivery(subscriber), failures[subscriber.email])
-        for subscriber in _subscribers(set(failures))
+        for subscriber in subscribers
     ]
 
 
