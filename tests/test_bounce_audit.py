@@ -568,9 +568,11 @@ def test_an_out_of_office_reply_by_its_exchange_marks_is_no_failure(headers, sub
 
 def test_please_resend_your_email_to_in_an_unmarked_reply_never_drops_the_reader():
     """An admin's script sets a leaver's auto-reply ("Please resend your email to x"); one
-    that carries none of RFC 3834's marks named a moved address, hard, on words alone: such
-    words, with no status and no stage, are a soft failure, as an unknown user's are."""
-    assert _kinds(_reply("")) == [("soft", "has_moved")]
+    that carries none of RFC 3834's marks named a moved address, hard, on words alone, then
+    soft: the address to write to, counted against the reader. The mailbox answered and
+    took our mail: a person's notice, nothing to do (test_autoreply_audit's leavers)."""
+    verdict = classified(_reply(""))
+    assert (verdict.kind, verdict.recipients) == ("none", [])
 
 
 @pytest.mark.parametrize(

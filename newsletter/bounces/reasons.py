@@ -129,6 +129,8 @@ MAILBOX_LIVES = [
 AUTO_REPLY_SUBJECT = re.compile(
     r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|out of (?:the )?office|"
     r"vacation|abwesenheit|absence|r[ée]ponse automatique|auto:|autoreply|"
+    # vacation(1)'s own example of a .vacation.msg
+    r"away from my (?:e-?)?mail|"
     # Outlook's "Automatic reply:" in the languages it writes it in
     r"automatische antwort|respuesta autom[áa]tica|risposta automatica|resposta autom[áa]tica|"
     r"automatisch antwoord|автоматический ответ|автоответ|автоматична відповідь|"
@@ -569,6 +571,24 @@ def marked_auto_reply(msg: Message) -> bool:
     )
 
 
+def a_mailbox_answering(msg: Message, subject: str) -> bool:
+    """Whether a mailbox answered our mail: written from a mailbox's address (no daemon's,
+    no list manager's or no-reply's), as a reply (In-Reply-To or References, or "Re:"), no
+    report and no bounce's subject. Its null return path (RFC 3834 asks an autoresponder
+    for one) makes it look like a server's; but the mailbox took our mail, and the
+    addresses its words name ("please resend your email to x", "this address is no longer
+    monitored") are a person's notice, not failed recipients."""
+    sender = header_text(msg, "From")
+    return bool(
+        "@" in sender
+        and not from_daemon(msg)
+        and not MACHINE_SENDER.search(sender)
+        and msg.get_content_type() != "multipart/report"
+        and not bounce_subject(subject)
+        and (msg.get("In-Reply-To") or msg.get("References") or _ANSWER.match(subject))
+    )
+
+
 def maybe_a_report(msg: Message, subject: str) -> bool:
     """Whether anything marks the message as written by a machine about our mail: a daemon, a
     no-reply address or a mailing list's manager wrote it, its subject says so (forwarded or
@@ -607,6 +627,8 @@ CHALLENGE = re.compile(
     r"(?:join|add(?:ed)? (?:yourself )?to|on) my (?:boxbe )?guest list|"
     r"verify (?:that )?your (?:message|e-?mail|mail)\b|"
     r"confirm (?:that )?you are (?:a )?(?:human|real person)|challenge[- ]response|"
+    # ChoiceMail's: "Please click the link below to request permission to email me"
+    r"request permission to e-?mail me|"
     r"(?:uses|is using|protected by) (?:boxbe|spam ?arrest|bluebottle|mailblocks|choicemail)"
 )
 LIST_GONE = re.compile(r"post script, list not found")

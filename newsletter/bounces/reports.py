@@ -190,7 +190,8 @@ def _judge(
     notice = None if found else reasons.no_failure(msg, background)
     # A vacation text names people, and so may a person's letter; a person forwarding our
     # issue attaches it, whom it was sent to and all.
-    machine = reasons.maybe_a_report(msg, subject)
+    answering = reasons.a_mailbox_answering(msg, subject)
+    machine = reasons.maybe_a_report(msg, subject) and not answering
     persons = not machine and "@" in scan.header_text(msg, "From")
     if not found and notice is None and not reasons.is_auto_reply(msg, subject) and machine:
         found = text_part.text_failures(context, ours)
