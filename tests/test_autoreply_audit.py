@@ -71,14 +71,15 @@ def reply(
     encoding: str = "8bit",
     return_path: str = "<>",
     charset: str = "utf-8",
+    threaded: bool = True,
 ) -> bytes:
     """A message from the reader's mailbox answering our copy: to our return path, with
-    In-Reply-To and References naming our Message-ID."""
+    In-Reply-To and References naming our Message-ID unless not `threaded`."""
+    thread = f"In-Reply-To: {OUR_ID}\nReferences: {OUR_ID}\n" if threaded else ""
     head = (
         f"Return-Path: {return_path}\n"
         f"From: {sender}\nTo: <{VERP}>\nSubject: {encoded(subject, charset)}\nDate: {DATE}\n"
-        f"Message-ID: <auto-{abs(hash(subject)) % 10**8}@mx.example.com>\n"
-        f"In-Reply-To: {OUR_ID}\nReferences: {OUR_ID}\n"
+        f"Message-ID: <auto-{len(subject)}@mx.example.com>\n{thread}"
         f"{headers}MIME-Version: 1.0\nContent-Type: {content_type}\n"
         f"Content-Transfer-Encoding: {encoding}\n\n"
     )
@@ -259,6 +260,21 @@ AUTO_REPLIES = {
         headers="Auto-Submitted: auto-replied\n",
         sender="Example Support <help@example.com>",
     ),
+    # Ticket systems that do not thread their receipt, and say so in words alone
+    "service-desk-receipt-unthreaded": reply(
+        f"[SUP-12] {SUBJECT}",
+        f"Your request SUP-12 has been received. We will reply to {READER} soon.\n",
+        headers="Auto-Submitted: auto-generated\n",
+        sender="Example Support <support@example.atlassian.net>",
+        threaded=False,
+    ),
+    "autoresponder-address-unthreaded": reply(
+        "Thank you for your email",
+        f"Thank you. {READER} is out of the office and your message will not be delivered\n"
+        "to them until 20 January.\n",
+        sender="Auto Reply <autoreply@example.com>",
+        threaded=False,
+    ),
     "boxbe-html-only": reply(
         "Request to join my Guest List (Action Required)",
         html(
@@ -432,6 +448,16 @@ NOTICES = {
         READER, "2.0.0", "", action="expanded", subject="Successful Mail Delivery Report"
     ),
     "ses-delivery": ses_delivered(),
+    # Postfix's success notice (bounce.cf's success_template) whose status part was lost
+    "postfix-success-in-words": reply(
+        "Successful Mail Delivery Report",
+        "This is the mail system at host mx.example.com.\n\n"
+        "Your message was successfully delivered to the destination(s)\nlisted below. If the "
+        "message was delivered to mailbox you will\nreceive no further notifications.\n\n"
+        f"<{READER}>: delivery via mx.example.com[192.0.2.1]:25: 250 2.0.0 Ok: queued\n",
+        sender="MAILER-DAEMON@mx.example.com (Mail Delivery System)",
+        threaded=False,
+    ),
 }
 
 

@@ -552,12 +552,19 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
     return marked_auto_reply(msg) or auto_reply_subject(subject)
 
 
+# An autoresponder's own address: "autoreply@", "auto-responder@", "out-of-office@"
+RESPONDER = re.compile(
+    r"(?i)(?:^|[<\s\"])(?:auto-?repl(?:y|ies)|auto-?respon(?:der|se|d)|out-?of-?office)@"
+)
+
+
 def marked_auto_reply(msg: Message) -> bool:
     """Whether its headers mark it as an automatic reply (RFC 3834, and others' marks)."""
     auto = (msg.get("Auto-Submitted") or "").strip().lower()
     precedence = (msg.get("Precedence") or "").strip().lower()
     return bool(
         auto.startswith("auto-replied")
+        or RESPONDER.search(header_text(msg, "From"))
         or precedence == "auto_reply"
         or msg.get("X-Autoreply")
         or msg.get("X-Autorespond")
@@ -693,7 +700,19 @@ DELIVERED = re.compile(
     r"delivery to these recipients or groups is complete|"
     # OpenSMTPD's older notices of success
     r"your message was (?:successfully delivered|relayed) to these recipients|"
-    r"your message\b.{0,400}? was (?:read|deleted without being read) on "
+    r"your message\b.{0,400}? was (?:read|deleted without being read) on |"
+    # Postfix's success notice (bounce.cf's success_template) and Sendmail's return receipt,
+    # read in their words where the status part did not come with them
+    r"your message was successfully delivered to the destination|"
+    r"the following addresses had successful delivery notifications"
+)
+# A ticket system's receipt ("Your request SUP-12 has been received", "a ticket has been
+# created"): the help desk's mailbox took our mail and answered by itself.
+TICKET_RECEIPT = re.compile(
+    r"\byour (?:support )?(?:request|ticket|case)\b[^.\n]{0,30}? has been "
+    r"(?:received|created|opened|logged)|"
+    r"\ba (?:support )?ticket (?:has been|was) (?:created|opened)\b|"
+    r"\bwe(?: have|'ve)? received your (?:request|ticket|enquiry|inquiry)\b"
 )
 
 
@@ -701,7 +720,7 @@ def no_failure(msg: Message, background: Background) -> str | None:
     """The reason of a machine's message that names a reader but reports no failure."""
     if msg.get_param("report-type", "").lower() == "disposition-notification":
         return "delivered"
-    if background.challenge:
+    if background.challenge or TICKET_RECEIPT.search(background.folded):
         return "auto_reply"
     return "delivered" if DELIVERED.search(background.folded) else None
 
