@@ -551,12 +551,83 @@ QUOTED_BOUNCE = reply(
 )
 
 
+FRIEND_BOUNCE = (
+    "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\nTo: {to}\n"
+    "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+    "--b\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+    "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+    "Final-Recipient: rfc822; friend@example.net\nAction: failed\nStatus: 5.1.1\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <friend@example.net>: Recipient address rejected: "
+    "User unknown\n\n--b\nContent-Type: text/rfc822-headers\n\n{original}\n--b--\n"
+)
+THEIR_FORWARD = (
+    "Return-Path: <{to}>\nFrom: {to}\nTo: friend@example.net\nSubject: Fwd: Weekly\n"
+    "Message-ID: <fwd-1@example.com>\n"
+)
+
+
+def forwarding(sender: str, bounce: str, to: str = VERP) -> bytes:
+    """A person forwarding a bounce they got, attached, to `to`."""
+    return _crlf(
+        f"From: {sender}\nTo: {to}\nSubject: Fwd: Undelivered Mail Returned to Sender\n"
+        f"Date: {DATE}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="m"\n\n'
+        "--m\nContent-Type: text/plain; charset=utf-8\n\n"
+        "I tried to pass your issue on to a friend; is their address wrong?\n"
+        "--m\nContent-Type: message/rfc822\n\n" + bounce + "\n--m--\n"
+    )
+
+
+def their_own_bounce(reader: str) -> str:
+    return FRIEND_BOUNCE.format(to=reader, original=THEIR_FORWARD.format(to=reader))
+
+
+FORWARDED_INLINE = reply(
+    "Fwd: Undelivered Mail Returned to Sender",
+    "Is my friend's address wrong?\n\n---------- Forwarded message ---------\n"
+    "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+    f"Date: Tue, 14 Jan 2025 at 10:02\nSubject: Undelivered Mail Returned to Sender\n"
+    f"To: <{READER}>\n\nThis is the mail system at host mx.example.net.\n\n"
+    "I'm sorry to have to inform you that your message could not\n"
+    "be delivered to one or more recipients.\n\n"
+    "<friend@example.net>: host mx.example.net[198.51.100.7] said: 550 5.1.1\n"
+    "    <friend@example.net>: Recipient address rejected: User unknown in local\n"
+    "    recipient table (in reply to RCPT TO command)\n",
+    return_path=f"<{READER}>",
+    threaded=False,
+)
+
 NOTHING = {
     **AUTO_REPLIES,
     **UNMARKED,
     **NOTICES,
     "reader-quoting-a-bounce-they-got": QUOTED_BOUNCE,
 }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [forwarding(READER, their_own_bounce(READER)), FORWARDED_INLINE],
+    ids=["attached", "in-their-text"],
+)
+def test_a_bounce_a_reader_forwards_of_their_own_mail_is_not_about_our_copy(raw):
+    """The friend's address is dead, as the bounce says; the reader's copy, which its
+    return path names, is not what failed (intake leaves the reader alone: end to end below)."""
+    v = classified(raw)
+    assert [(f.address, f.kind) for f in v.recipients] == [("friend@example.net", "hard")]
+    assert v.of_their_own_mail
+
+
+def test_a_bounce_of_our_copy_forwarded_from_the_lists_own_address_still_counts():
+    """Without a bounce domain our copies' bounces come back to the list's address; one its
+    owner forwards on is a report of our copy (its quoted headers say so)."""
+    ours = "news@example.org"
+    bounce = FRIEND_BOUNCE.format(to=ours, original=OUR_HEADERS).replace(
+        "friend@example.net", READER
+    )
+    v = classified(forwarding(ours, bounce, to=f"bounces@{BOUNCE_DOMAIN}"))
+    assert [(f.address, f.kind) for f in v.recipients] == [(READER, "hard")]
 
 
 @pytest.mark.parametrize("raw", NOTHING.values(), ids=NOTHING.keys())
@@ -594,10 +665,10 @@ def test_auto_replies_to_real_copies_change_nothing_and_a_bounce_like_one_counts
     app, weekly, inbox, bounce_server
 ):
     server = bounce_server()
-    send_one_batch(weekly, 4)
-    away, marked, unmarked, gone = (
+    send_one_batch(weekly, 5)
+    away, marked, unmarked, gone, passing_on = (
         next(m for m in inbox.messages if m.recipients == [f"reader{i}@example.org"])
-        for i in range(4)
+        for i in range(5)
     )
     office = EXCHANGE.format(topic="Weekly", language="en-US")
     deliver(server, answer_to(away, "Automatic reply: Weekly", AWAY, office), to=away.sender)
@@ -617,12 +688,15 @@ def test_auto_replies_to_real_copies_change_nothing_and_a_bounce_like_one_counts
         "--r\nContent-Type: text/rfc822-headers\n\n" + head + "\n\n--r--\n"
     )
     deliver(server, bounce, to=gone.sender)
-    readers = [stored_subscriber(f"reader{i}@example.org") for i in range(4)]
+    asking = forwarding("reader4@example.org", their_own_bounce("reader4@example.org"))
+    deliver(server, asking.replace(VERP.encode(), passing_on.sender.encode()), to=passing_on.sender)
+    readers = [stored_subscriber(f"reader{i}@example.org") for i in range(5)]
     assert [(r.status, r.bounce_score) for r in readers] == [
         ("active", 0),
         ("active", 0),
         ("active", 0),
         ("bounced", 0),
+        ("active", 0),
     ]
     assert db.session.scalars(sa.select(Bounce.kind)).all() == ["hard"]
 

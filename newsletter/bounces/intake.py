@@ -124,6 +124,8 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
         subscriber = named.subscriber
         if subscriber is None:  # an erased reader's copy: no one to act on, nothing to keep
             return []
+        if verdict.of_their_own_mail:
+            return []  # our copy reached them; what failed was mail of their own
         failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
     complainer = _by_unsubscribe_link(verdict) if verdict.kind == BounceKind.COMPLAINT else None

@@ -15,6 +15,7 @@ import re
 from dataclasses import replace
 from email.message import Message
 
+from newsletter import message_ids
 from newsletter.bounces import complaints, dsn, quoted, reasons, scan, ses, text_part, xarf
 from newsletter.bounces.verdict import Failure, Verdict
 from newsletter.text import SUBJECT_PREFIXES
@@ -77,6 +78,7 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         verdict.return_paths += abuse.return_paths
     _ours_in(msg, original, verdict)
     inner = None if msg.get_content_type() == "multipart/report" else _forwarded_report(msg)
+    verdict.of_their_own_mail = inner is not None and _of_their_own_mail(msg, inner)
     if inner is not None:  # someone forwarded a bounce to us: read the bounce
         msg, original, abuse = inner, scan.original_headers(inner), None
         # It came back to our copy's return path, which its own fields name (a VERP's MAC
@@ -88,6 +90,22 @@ def _read(raw: bytes, verdict: Verdict) -> None:
         # A report of one of our messages names one recipient: one naming hundreds, as a
         # forged one may, blames none of them (its reason stays, for its return path's).
         verdict.recipients = []
+
+
+def _of_their_own_mail(msg: Message, inner: Message) -> bool:
+    """Whether a forwarded bounce came back to the forwarder's own address, about mail they
+    sent, not a copy of ours: a reader who passed an issue on to a friend whose address is
+    dead, writing to us about it. A bounce of our copy comes back to its return path, and
+    one a postmaster forwards from the list's own address quotes our copy (its Message-ID,
+    its List-Unsubscribe)."""
+    returned_to = scan.addresses_in(scan.headers(inner, "To"))
+    if not returned_to or not returned_to <= scan.addresses_in(scan.headers(msg, "From")):
+        return False
+    original = scan.original_headers(inner)
+    return original is None or not (
+        message_ids.in_our_form(str(original.get("Message-ID") or ""))
+        or original.get("List-Unsubscribe")
+    )
 
 
 def _forwarded_report(msg: Message, deeper: int = scan.MOST_FORWARDS) -> Message | None:

@@ -98,6 +98,9 @@ class Verdict:
     # The quoted original's List-Unsubscribe: a mail of ours that is no issue's copy (the
     # welcome, a confirmation) names its reader by the signed token in it.
     unsubscribe_links: list[str] = field(default_factory=list)
+    # A bounce its forwarder got for mail of their own (a reader passing an issue on to a
+    # friend): whom it names failed, but not the copy of ours its return path names.
+    of_their_own_mail: bool = False
 
     @property
     def kind(self) -> str:
