@@ -184,6 +184,16 @@ def sign_in(client, email, password=PASSWORD, next_path=""):
     )
 
 
+def sign_in_page(page, base: str) -> None:
+    """A browser page signed in to the admin at `base` as a new admin."""
+    user("admin@example.com", "admin")
+    page.goto(base + "/admin/login")
+    page.fill("#email", "admin@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/admin/")
+
+
 # --- Feeds ---------------------------------------------------------------------------------
 
 SAMPLE = (Path(__file__).parent / "data" / "interlink-feed.xml").read_bytes()

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from builders import PASSWORD, confirmed_subscriber, draft, sectioned_issue, user
+from builders import confirmed_subscriber, draft, sectioned_issue, sign_in_page
 from playwright.sync_api import expect
 
 from newsletter import links
@@ -57,15 +57,6 @@ def test_a_refused_address_takes_the_keyboard_s_focus(
     page.keyboard.press("Enter")
     page.wait_for_selector("form", state="detached")
     assert Subscriber.query.one().email == "a@b.example.org"
-
-
-def sign_in(page, base: str) -> None:
-    user("admin@example.com", "admin")
-    page.goto(base + "/admin/login")
-    page.fill("#email", "admin@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/admin/")
 
 
 def contrast(one: str, other: str) -> float:
@@ -126,7 +117,7 @@ def test_a_field_s_border_stands_out_from_the_page(
 
 def test_the_admin_s_fields_stand_out(page, live_server, weekly):
     issue = draft(weekly)
-    sign_in(page, live_server.url)
+    sign_in_page(page, live_server.url)
     paths = (f"/admin/issues/{issue.id}", "/admin/lists/weekly/edit", "/admin/subscribers")
     faint = on_each(page, live_server.url, paths, faint_fields)
     assert faint == dict.fromkeys(faint, {})
@@ -134,7 +125,7 @@ def test_the_admin_s_fields_stand_out(page, live_server, weekly):
 
 def test_the_admin_s_focus_ring_stands_out_from_the_panel_around_it(page, live_server, weekly):
     issue = draft(weekly)
-    sign_in(page, live_server.url)
+    sign_in_page(page, live_server.url)
     page.goto(f"{live_server.url}/admin/issues/{issue.id}")
     page.focus("form[action$='/send'] input[name=confirm]")
     page.keyboard.press("Tab")
@@ -150,7 +141,7 @@ def test_the_admin_reflows_on_a_320_px_screen(page, live_server, weekly):
     """At 320 px "Sign out" was cut off: the page was 348 px wide."""
     width = 320
     issue = draft(weekly)
-    sign_in(page, live_server.url)
+    sign_in_page(page, live_server.url)
     page.set_viewport_size({"width": width, "height": 800})
     paths = ("/admin/", "/admin/lists", f"/admin/issues/{issue.id}", "/admin/subscribers")
     wide = on_each(
@@ -195,7 +186,7 @@ def test_the_admin_s_pages_break_no_wcag_rule(page, live_server, weekly, persian
     base = live_server.url
     page.goto(base + "/admin/login")
     found = {"sign in": violations(page, WCAG)}
-    sign_in(page, base)
+    sign_in_page(page, base)
     paths = [
         "/admin/",
         "/admin/lists",
@@ -223,7 +214,7 @@ def test_the_admin_s_pages_break_no_wcag_rule(page, live_server, weekly, persian
 
 def test_a_keyboard_skips_the_admin_s_bars_and_names_the_dialog(page, live_server, weekly):
     issue = draft(weekly)
-    sign_in(page, live_server.url)
+    sign_in_page(page, live_server.url)
     page.goto(f"{live_server.url}/admin/issues/{issue.id}")
     page.keyboard.press("Tab")
     skip = page.locator("a.skip-link")
@@ -238,7 +229,7 @@ def test_a_keyboard_skips_the_admin_s_bars_and_names_the_dialog(page, live_serve
 
 def test_the_growth_chart_s_lines_differ_in_more_than_colour(page, live_server, weekly):
     service.subscribe(weekly, "reader@example.org", preconfirmed=True)  # a join this week
-    sign_in(page, live_server.url)
+    sign_in_page(page, live_server.url)
     page.goto(live_server.url + "/admin/")
     lines = page.evaluate(
         """() => [...document.querySelectorAll('.chart g[class^=series-]')].map(g => [
