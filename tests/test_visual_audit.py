@@ -173,3 +173,13 @@ def test_the_issue_editor_s_items_leave_room_to_write_on_a_phone(page, live_serv
     )
     assert widths and min(widths) >= 190, widths
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
+
+
+def test_the_digest_ends_its_items_with_one_rule_not_two(page, weekly, inbox):
+    """The last item's rule and the footer's, 20 px apart, drew a double line under every
+    digest and archived issue."""
+    sent_issue(weekly, inbox, readers=1)
+    page.set_content(inbox.messages[0].part("html"))
+    last = page.locator(".item").last.evaluate("e => getComputedStyle(e).borderBottomWidth")
+    footer = page.locator(".footer").evaluate("e => getComputedStyle(e).borderTopWidth")
+    assert "0px" in (last, footer), (last, footer)
