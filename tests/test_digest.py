@@ -1,5 +1,6 @@
 """Composing and rendering: once per issue, then cheap and safe per reader."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -137,6 +138,15 @@ def test_a_right_to_left_list_renders_rtl(app, make_list):
     post(persian, "a", "خبر")
     html = render.render_page(compose_issue(persian, SINCE, UNTIL), personal=False)
     assert '<html lang="fa" dir="rtl">' in html
+
+
+def test_a_date_keeps_the_readers_direction_in_a_post_of_the_other(app, persian_list):
+    """A Persian date in an English post's line read "آذر ۱۴۰۵ ۱۶", its day moved to the end."""
+    post(persian_list, "en", "An English post", source="Reuters")
+    html = render.render_page(compose_issue(persian_list, SINCE, UNTIL), personal=False)
+    line = html[html.index('<p class="meta">') : html.index("</p>", html.index('class="meta"'))]
+    assert re.search(r'<bdi dir="rtl">[^<]*۱۳۹۸</bdi>', line)  # 2019 in the Solar Hijri
+    assert line.count('dir="rtl"') == 1 and "Reuters" in line
 
 
 def test_the_archive_version_has_no_personal_links(app, weekly):
