@@ -194,7 +194,14 @@ class SignInError(NewsletterError):
 
 
 def _address_key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    """The address as find_user reads it: each spelling that signs in as one account
+    ("mailto:", "<...>", invisible characters inside) is counted as that account, or a
+    guesser varying it was never held."""
+    try:
+        email = normalise_email(email)
+    except ValueError:  # no address: no account, counted as typed
+        email = email.strip().lower()
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 def _devices() -> URLSafeTimedSerializer:
