@@ -21,6 +21,10 @@ from bounce_mail import BOUNCE_DOMAIN
 from bounce_samples import _encoded, classified, sns_email
 from builders import deliver, send_one_batch, stored_subscriber
 
+from newsletter import suppression
+from newsletter.extensions import db
+from newsletter.models import Subscription
+
 FBL = f"fbl@{BOUNCE_DOMAIN}"
 DATE = "Tue, 14 Jan 2025 09:30:12 +0000"
 SOURCE_IP = "192.0.2.25"
@@ -150,7 +154,7 @@ def inline(original_message, *, by: str, words: str, rule: str, names: tuple) ->
 def copies(app, weekly, inbox, bounce_server):
     server = bounce_server()
     send_one_batch(weekly, len(READERS))
-    return SimpleNamespace(server=server, of=lambda n: inbox.to(READERS[n])[0])
+    return SimpleNamespace(server=server, of=lambda n: inbox.to(READERS[n])[0], list_id=weekly.id)
 
 
 def statuses() -> list[str]:
@@ -161,9 +165,11 @@ def named(raw: bytes) -> dict:
     return classified(raw).as_json("report.eml")
 
 
-def complained(copies, raw: bytes, reader: int = 1, to: str = FBL) -> dict:
+def complained(copies, raw: bytes, reader: int = 1, to: str = FBL, by_link: bool = False) -> dict:
     """Deliver the report; the reader of its copy, and only they, complained. The verdict's
-    JSON names none of our own addresses or ids."""
+    JSON names none of our own addresses or ids. `by_link`: only the copy's unsubscribe link
+    names the reader, so the complaint does what the link does: that list is left, and the
+    address is not stopped for good (whoever the issue was forwarded to holds the link)."""
     found = named(raw)
     assert found["kind"] == "complaint", found
     for failure in found["recipients"]:
@@ -172,7 +178,7 @@ def complained(copies, raw: bytes, reader: int = 1, to: str = FBL) -> dict:
         assert address != "digest@example.org", found
     deliver(copies.server, raw, to=to)
     want = ["active"] * len(READERS)
-    want[reader] = "complained"
+    want[reader] = "active" if by_link else "complained"
     assert statuses() == want
     assert {s.status for s in stored_subscriber(READERS[reader]).subscriptions} == {"unsubscribed"}
     return found
@@ -360,7 +366,7 @@ def test_a_reader_forwarding_our_copy_inline_to_complain(copies, rule, names, wo
     keeps no Return-Path or Message-ID: the verdict names the reader (the forward's To),
     never our sender, and the signed unsubscribe link the text keeps says whose copy it is."""
     raw = inline(copies.of(1), by=f"Reader One <{READERS[1]}>", words=words, rule=rule, names=names)
-    found = complained(copies, raw, to=f"abuse@{BOUNCE_DOMAIN}")
+    found = complained(copies, raw, to=f"abuse@{BOUNCE_DOMAIN}", by_link=True)
     assert [f["address"] for f in found["recipients"]] == [READERS[1]]
 
 
@@ -372,7 +378,7 @@ def test_an_abuse_desk_forwarding_our_copy_inline_blames_the_reader_not_itself(c
         rule="---------- Forwarded message ---------",
         names=GMAIL,
     )
-    found = complained(copies, raw, reader=2)
+    found = complained(copies, raw, reader=2, by_link=True)
     assert [f["address"] for f in found["recipients"]] == [READERS[2]]
 
 
@@ -665,3 +671,24 @@ def test_taken_by_address_a_complaint_blames_the_address_we_sent_to_alone(copies
         fields=f"Original-Rcpt-To: {READERS[0]}\n",
     )
     complained(copies, raw)
+
+
+def test_a_complaint_named_only_by_a_forwarded_link_leaves_that_list_alone(copies, make_list):
+    """Whoever a reader forwarded an issue to holds its unsubscribe link, and could write
+    us a "complaint" in its words: it stopped the reader on every list, for good."""
+    other = make_list(slug="other", name="Other")
+    reader = stored_subscriber(READERS[1])
+    db.session.add(Subscription(subscriber_id=reader.id, list_id=other.id, status="confirmed"))
+    db.session.commit()
+    raw = inline(
+        copies.of(1),
+        by="A Friend <friend@example.net>",
+        words="This is spam, I never subscribed.",
+        rule="---------- Forwarded message ---------",
+        names=GMAIL,
+    )
+    deliver(copies.server, raw, to=f"abuse@{BOUNCE_DOMAIN}")
+    reader = stored_subscriber(READERS[1])
+    left = {s.list_id: s.status for s in reader.subscriptions}
+    assert left == {copies.list_id: "unsubscribed", other.id: "confirmed"}
+    assert reader.status == "active" and not suppression.reason(READERS[1])

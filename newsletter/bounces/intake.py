@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -128,9 +129,10 @@ def _targets(verdict: Verdict, envelope_recipients: list[str]):
             return []  # our copy reached them; what failed was mail of their own
         failure = _own(verdict, subscriber.email) or Failure(subscriber.email, verdict.reason)
         return [(subscriber, named, failure)] if failure.kind != "none" else []
-    complainer = _by_unsubscribe_link(verdict) if verdict.kind == BounceKind.COMPLAINT else None
-    if complainer is not None:
-        return [(complainer, None, Failure(complainer.email, "complaint"))]
+    linked = _by_unsubscribe_link(verdict) if verdict.kind == BounceKind.COMPLAINT else None
+    if linked is not None:
+        complainer, list_id = linked
+        return [(complainer, None, LinkedComplaint(complainer.email, "complaint", list_id=list_id))]
     failures = {as_stored(f.address): f for f in verdict.recipients if f.kind != "none"}
     if failures and verp.enabled() and not current_app.config["BOUNCES_BY_ADDRESS"]:
         # Every bounce of our mail comes back to its return path; this may be a forgery.
@@ -170,10 +172,19 @@ def as_stored(address: str) -> str:
         return address.lower()
 
 
-def _by_unsubscribe_link(verdict: Verdict) -> Subscriber | None:
-    """The reader a complaint is about, by the unsubscribe link of the mail they marked as
-    spam where it was no issue's copy (the welcome): its token is theirs, signed. Not where
-    it quotes a copy's Message-ID that failed its check: a forgery."""
+@dataclass
+class LinkedComplaint(Failure):
+    """A complaint whose reader only one list's unsubscribe link names: it speaks for that
+    list alone, as the link does (whoever holds a forwarded copy holds the link)."""
+
+    list_id: int | None = None
+
+
+def _by_unsubscribe_link(verdict: Verdict) -> tuple[Subscriber, int] | None:
+    """The reader a complaint is about and the list, by the unsubscribe link of the mail
+    they marked as spam where it was no issue's copy (the welcome) or where their forward
+    keeps no Message-ID: its token is theirs, signed. Not where it quotes a copy's
+    Message-ID that failed its check: a forgery."""
     if any(message_ids.in_our_form(message_id) for message_id in verdict.message_ids):
         return None
     for value in verdict.unsubscribe_links:
@@ -182,7 +193,8 @@ def _by_unsubscribe_link(verdict: Verdict) -> Subscriber | None:
                 target = links.read(links.UNSUBSCRIBE, url.rstrip("/").rsplit("/", 1)[-1])
             except links.TokenError:
                 continue
-            return db.session.get(Subscriber, target.subscriber_id)
+            subscriber = db.session.get(Subscriber, target.subscriber_id)
+            return (subscriber, target.list_id) if subscriber is not None else None
     return None
 
 
@@ -266,10 +278,7 @@ def _apply(
         elif kind == BounceKind.SOFT and not delayed and add_soft_bounce(subscriber, utcnow()):
             service.stop_mail(subscriber, SubscriberStatus.BOUNCED)
     if kind == BounceKind.COMPLAINT:
-        for subscription in subscriber.subscriptions:
-            if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
-                service.mark_unsubscribed(subscription, "complaint")
-        service.stop_mail(subscriber, SubscriberStatus.COMPLAINED)
+        _complained(subscriber, failure.list_id if isinstance(failure, LinkedComplaint) else None)
     # The reason and status, not the server's words, which name the address: the log is no
     # place for it (the subscriber's page shows them to the editors).
     log.info(
@@ -280,6 +289,20 @@ def _apply(
         subscriber.id,
     )
     return bounce
+
+
+def _complained(subscriber: Subscriber, list_id: int | None) -> None:
+    """Every list left and the address stopped for good; a complaint that only one list's
+    unsubscribe link names does what that link does: anyone a reader forwarded an issue
+    to holds it, and could otherwise have them stopped everywhere for ever."""
+    for subscription in subscriber.subscriptions:
+        if subscription.status != SubscriptionStatus.UNSUBSCRIBED and list_id in (
+            None,
+            subscription.list_id,
+        ):
+            service.mark_unsubscribed(subscription, "complaint")
+    if list_id is None:
+        service.stop_mail(subscriber, SubscriberStatus.COMPLAINED)
 
 
 def _confirmed_since(subscriber: Subscriber, delivery: Delivery | None) -> bool:
