@@ -42,6 +42,17 @@ def test_an_empty_outbox_says_how_mail_gets_there(outbox):
     assert page.status_code == 200 and "No mail yet" in page.text
 
 
+def test_the_outbox_answers_this_machine_only(outbox):
+    """Every reader's links are in it: `newsletter dev --host 0.0.0.0` served it to anyone
+    on the network."""
+    client = outbox.test_client()
+    for address, status in (("127.0.0.1", 200), ("::1", 200), ("192.168.1.20", 404)):
+        assert client.get("/outbox/", environ_base={"REMOTE_ADDR": address}).status_code == status
+    # Nor can a stranger empty it (refused for want of its form token first).
+    stranger = {"REMOTE_ADDR": "10.0.0.5"}
+    assert client.post("/outbox/clear", environ_base=stranger).status_code in (400, 404)
+
+
 def test_sent_mail_is_listed_with_decoded_subjects_and_shown_with_its_links(outbox):
     outbox.send(
         "Bienvenue – café <b>", '<p>Hi <a href="http://newsletter.test/confirm/abc">go</a></p>'

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import ipaddress
 import mailbox
 import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 bp = Blueprint("outbox", __name__)
+
+
+@bp.before_request
+def _this_machine_only():
+    """Every reader's links are in the outbox: `newsletter dev --host 0.0.0.0` (a phone on
+    the same network, say) served it to anyone who could reach the port."""
+    try:
+        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        abort(404)
+
 
 SHOWN_HEADERS = (
     "From",
