@@ -228,3 +228,32 @@ def test_batches_running_at_once_never_both_send_to_one_subscriber(app, weekly, 
     assert len(inbox.messages) == 6
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "sent"
+
+
+def test_an_issue_moved_later_as_the_dispatcher_reads_it_waits(app, weekly, monkeypatch):
+    """The dispatcher read the due issues, an editor moved one to next week, and the claim,
+    which checked only that it was still scheduled, sent it at once."""
+    add_subscribers(weekly, 1)
+    issue = draft(weekly)
+    lifecycle.schedule_issue(issue, datetime.now(UTC))
+    later = datetime.now(UTC) + timedelta(days=7)
+    read = db.session.scalars
+
+    def read_then_reschedule(statement, *args, **kwargs):
+        due = read(statement, *args, **kwargs).all()
+        with db.engine.begin() as editor:  # the editor's own request, committed in between
+            editor.execute(sa.update(Issue).where(Issue.id == issue.id).values(send_at=later))
+        return _Rows(due)
+
+    monkeypatch.setattr(db.session, "scalars", read_then_reschedule)
+    assert loop.claim_due_issues(datetime.now(UTC) + timedelta(seconds=1)) == []
+    monkeypatch.undo()
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "scheduled"
+
+
+class _Rows(list):
+    """What .scalars() gives, as far as the claim reads it."""
+
+    def all(self) -> list:
+        return list(self)

@@ -95,9 +95,14 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
     ).all()
     claimed = []
     for issue_id in due:
+        # Still due: an editor may have moved it later since it was read (the reschedule).
         won = db.session.execute(
             sa.update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
+            .where(
+                Issue.id == issue_id,
+                Issue.status == IssueStatus.SCHEDULED,
+                Issue.send_at <= now,
+            )
             .values(status=IssueStatus.SENDING, started_at=now, progress_at=now)
         ).rowcount
         if won != 1:
