@@ -95,14 +95,6 @@ def test_a_stale_subscribe_form_focuses_its_message(client, weekly):
     refused_form(page)
 
 
-def test_a_stale_confirm_button_focuses_its_message(client, persian_list):
-    pending = service.subscribe(persian_list, "sara@example.org", "")
-    answer = client.post(_path(links.CONFIRM, pending), data={"csrf_token": "stale"})
-    page = Elements(answer.text)
-    assert page.title == "خطا: تأیید عضویت"
-    refused_form(page)
-
-
 @pytest.mark.parametrize(
     "field, value", [("time_zone", "Mars/Olympus"), ("locale", "klingon"), ("delivery", "x")]
 )

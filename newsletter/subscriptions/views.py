@@ -344,9 +344,6 @@ def _stale_page(stale: str, args: dict):
             "subscribe.html", mailing_list=mailing_list, values=values, error=stale
         )
         return page, 400
-    if request.endpoint == "subscriptions.confirm":
-        subscription = _read_link(links.CONFIRM, args["token"])
-        return render_template("confirm.html", subscription=subscription, error=stale), 400
     if request.endpoint == "subscriptions.preferences":
         return _preferences_page(
             _read_link(links.PREFERENCES, args["token"]), error=stale, status=400
