@@ -25,6 +25,10 @@ from newsletter import suppression
 from newsletter.extensions import db
 from newsletter.models import Subscription
 
+# An end-to-end audit, each case through a real send and the SMTP sink: in CI's full suite,
+# not the quick loop.
+pytestmark = pytest.mark.slow
+
 FBL = f"fbl@{BOUNCE_DOMAIN}"
 DATE = "Tue, 14 Jan 2025 09:30:12 +0000"
 SOURCE_IP = "192.0.2.25"

@@ -15,6 +15,10 @@ from conftest import wait_until
 from newsletter.extensions import db
 from newsletter.models import Subscriber, Subscription
 
+# An end-to-end audit, each case through a real send and the SMTP sink: in CI's full suite,
+# not the quick loop.
+pytestmark = pytest.mark.slow
+
 LIST = {
     "slug": "weekly",
     "name": "Weekly Digest",

@@ -17,6 +17,10 @@ from newsletter.models import Feed, Issue, Post
 from newsletter.posts import feeds
 from newsletter.posts.service import add_feed
 
+# An end-to-end audit, each case through a real send and the SMTP sink: in CI's full suite,
+# not the quick loop.
+pytestmark = pytest.mark.slow
+
 PERSIAN_TITLE = "گزارش تازه دربارهٔ اردوگاه اشرف"
 EMOJI_TITLE = "🇮🇷📰🔥"
 TWIN_TITLE = "Weekly Digest"

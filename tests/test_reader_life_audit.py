@@ -18,6 +18,10 @@ from newsletter.lists.shapes import ListChanges
 from newsletter.models import Issue, Post, Subscriber, Subscription
 from newsletter.sending import lifecycle, loop
 
+# An end-to-end audit, each case through a real send and the SMTP sink: in CI's full suite,
+# not the quick loop.
+pytestmark = pytest.mark.slow
+
 ZWNJ_NAME = "مریم حسینی‌زاده"
 BASE = "http://newsletter.test"
 

@@ -21,6 +21,10 @@ from newsletter.logs import redact
 from newsletter.models import Subscriber, Subscription
 from newsletter.subscriptions import service
 
+# An end-to-end audit, each case through a real send and the SMTP sink: in CI's full suite,
+# not the quick loop.
+pytestmark = pytest.mark.slow
+
 ANA = "ana@example.org"
 # What only the data itself holds: a page that shows it has given the data away.
 CONSENT_IP = "203.0.113.77"
