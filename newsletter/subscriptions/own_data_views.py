@@ -14,7 +14,7 @@ from newsletter.extensions import db
 from newsletter.i18n import use_locale
 from newsletter.models import MailingList
 from newsletter.subscriptions import data_requests, export, service
-from newsletter.subscriptions.views import STALE, _preferences_page, _read_link
+from newsletter.subscriptions.views import STALE, preferences_page, read_link
 
 bp = Blueprint("own_data", __name__)
 bp.add_app_template_global(data_requests.link_hours, "privacy_link_hours")
@@ -22,9 +22,9 @@ bp.add_app_template_global(data_requests.link_hours, "privacy_link_hours")
 
 @bp.post("/preferences/<token>/<any(data, erase):kind>")
 def ask(token: str, kind: str):
-    subscription = _read_link(links.PREFERENCES, token)
+    subscription = read_link(links.PREFERENCES, token)
     data_requests.email_link(subscription, kind)
-    return _preferences_page(subscription, asked=kind)
+    return preferences_page(subscription, asked=kind)
 
 
 @bp.route("/data/<token>", methods=["GET", "POST"])
@@ -64,7 +64,7 @@ def _erase_page(subscription, error: str | None = None):
 
 def _own_link(purpose: str, token: str):
     """The subscription a data or erase link was mailed for, or its error page."""
-    return _read_link(purpose, token, gone=_already_erased)
+    return read_link(purpose, token, gone=_already_erased)
 
 
 def _already_erased(target: links.LinkTarget) -> None:
@@ -86,7 +86,7 @@ def _stale_form(exc: CSRFError):
             return _erase_page(_own_link(links.ERASE, token), error=STALE), 400
         if request.endpoint == "own_data.download":
             return _download_page(_own_link(links.DATA, token), error=STALE), 400
-        subscription = _read_link(links.PREFERENCES, token)
-        return _preferences_page(subscription, error=STALE, status=400)
+        subscription = read_link(links.PREFERENCES, token)
+        return preferences_page(subscription, error=STALE, status=400)
     except HTTPException as answer:  # the page's own refusal: a link broken or too old
         return answer.get_response()

@@ -106,7 +106,7 @@ def _typed(form) -> dict:
     return {key: form.get(key, "")[:254] for key in ("email", "name", "delivery")}
 
 
-def _read_link(purpose: str, token: str, gone=None):
+def read_link(purpose: str, token: str, gone=None):
     """The subscription a link points at, or an error page that says what went wrong.
     `gone(target)` may answer for a link whose subscription is no more."""
     try:
@@ -172,7 +172,7 @@ def _days_valid(purpose: str) -> str | None:
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the signed token in the path is the proof, as for unsubscribing: a bare POST
 def confirm(token: str):
-    subscription = _read_link(links.CONFIRM, token)
+    subscription = read_link(links.CONFIRM, token)
     if request.method != "POST" and subscription.status != SubscriptionStatus.CONFIRMED:
         # Mail scanners follow links, with GET or HEAD (which Flask hands this view too):
         # only the button's POST confirms.
@@ -184,7 +184,7 @@ def confirm(token: str):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click: a bare POST from the mail provider, no cookie, no form token
 def unsubscribe(token: str):
-    subscription = _read_link(links.UNSUBSCRIBE, token)
+    subscription = read_link(links.UNSUBSCRIBE, token)
     if request.method != "POST":  # a scanner's HEAD too: only a POST unsubscribes
         # Its preferences link only while one of those would still work: unsubscribe links
         # never expire, and sit in headers anyone a copy reaches can read.
@@ -215,7 +215,7 @@ def _preference_error(field: str | None) -> str:
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 def preferences(token: str):
-    subscription = _read_link(links.PREFERENCES, token)
+    subscription = read_link(links.PREFERENCES, token)
     subscriber: Subscriber = subscription.subscriber
     saved, error, refused, status, sent = False, None, None, 200, None
     if request.method == "POST":
@@ -249,7 +249,7 @@ def preferences(token: str):
             refused = f"delivery-{exc.list_id}" if exc.field == "delivery" else exc.field
             sent = _sent_choices(wanted, modes)
         use_locale(subscriber, subscription.mailing_list)  # a new language shows at once
-    return _preferences_page(subscription, saved, error, status, refused, sent)
+    return preferences_page(subscription, saved, error, status, refused, sent)
 
 
 def _sent_choices(wanted: set[int], modes: dict[int, str]) -> dict:
@@ -277,7 +277,7 @@ def _stored_choices(subscriber: Subscriber, confirmed: dict) -> dict:
     }
 
 
-def _preferences_page(
+def preferences_page(
     subscription,
     saved: bool = False,
     error: str | None = None,
@@ -345,8 +345,8 @@ def _stale_page(stale: str, args: dict):
         )
         return page, 400
     if request.endpoint == "subscriptions.preferences":
-        return _preferences_page(
-            _read_link(links.PREFERENCES, args["token"]), error=stale, status=400
+        return preferences_page(
+            read_link(links.PREFERENCES, args["token"]), error=stale, status=400
         )
     return render_template("error.html", code=400), 400
 
