@@ -370,3 +370,12 @@ def test_a_suppressed_address_is_not_mailed_and_the_page_is_the_same(client, wee
 def test_data_and_erase_tokens_are_kept_out_of_log_lines():
     assert redact("GET /data/eyJh.c2ln HTTP/1.1") == "GET /data/[token] HTTP/1.1"
     assert redact("POST /erase/eyJh.c2ln HTTP/1.1") == "POST /erase/[token] HTTP/1.1"
+
+
+def test_an_hour_s_link_is_said_in_the_singular(app, client, weekly, inbox, worker):
+    """The page and the email said "1 hours" when the links were set to last an hour."""
+    app.config["PRIVACY_LINK_MAX_AGE"] = 3600
+    answer = _ask(client, _reader(weekly), "data")
+    assert "It works for 1 hour." in answer.text
+    [mail] = inbox.wait_for(1)
+    assert "it works for 1 hour." in mail.part("plain")
