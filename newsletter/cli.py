@@ -250,12 +250,13 @@ def serve(host: str, port: int, workers: int):
     with create_app().app_context():
         schema.require_current()
         if current_app.config["OUTBOX_DIR"]:
-            # Mail would go to the development outbox, which `dev` runs, and its page, which
-            # shows every reader's links to anyone, would be served.
-            raise click.ClickException(
-                "Set NEWSLETTER_SMTP_URL to the server that sends your mail "
-                "(smtp://user:password@host:port). To try newsletter on this machine, "
-                "`newsletter dev` keeps every email in a local outbox."
+            # It runs on the embedded defaults (DESIGN.md's contract), but an operator who
+            # forgot the setting should hear where the mail goes; its page answers loopback only.
+            click.echo(
+                "NEWSLETTER_SMTP_URL is not set: mail goes to the local outbox "
+                f"(127.0.0.1:{current_app.config['OUTBOX_PORT']}, which `newsletter dev` runs). "
+                "Set it to the server that sends your mail (smtp://user:password@host:port).",
+                err=True,
             )
 
     class Server(BaseApplication):

@@ -6,11 +6,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from contextlib import closing
 
 import click
 import pytest
 import sqlalchemy as sa
+from conftest import free_port, wait_until
 from flask_migrate import upgrade
 
 from newsletter import accounts
@@ -243,13 +245,37 @@ def test_commands_given_what_cannot_work_say_why_in_a_line(app, runner, tmp_path
         taken.close()
 
 
-def test_serve_without_a_mail_server_says_what_to_set(make_app, tmp_path):
-    """It served the development outbox's page, every reader's links in it, to anyone, and
-    sent mail to an outbox that only `newsletter dev` runs."""
-    app = make_app(OUTBOX_DIR=str(tmp_path / "outbox"))
-    result = app.test_cli_runner().invoke(args=["serve", "--port", "0"])
-    assert result.exit_code == 1, result.output
-    assert "Set NEWSLETTER_SMTP_URL" in result.output and "newsletter dev" in result.output
+@pytest.mark.slow  # starts `newsletter serve` (gunicorn) as its own process
+def test_serve_on_the_embedded_defaults_runs_and_says_where_mail_goes(app, tmp_path):
+    """DESIGN.md: unset, each setting has an embedded default that runs on a fresh machine.
+    Without NEWSLETTER_SMTP_URL `serve` refused to start for a while; it runs, and says the
+    mail goes to the local outbox (whose page answers this machine only)."""
+    assert _newsletter(tmp_path, "db", "upgrade").returncode == 0
+    port = free_port()
+    env = {**os.environ, "NEWSLETTER_INSTANCE_PATH": str(tmp_path / "instance"),
+           "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}  # fmt: skip
+    env.pop("NEWSLETTER_SMTP_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _answers(port), timeout=30, message="serve answers")
+    finally:
+        server.terminate()
+        said = server.communicate(timeout=20)[1]
+    assert "NEWSLETTER_SMTP_URL is not set: mail goes to the local outbox" in said
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize(
