@@ -135,9 +135,16 @@ def spamcop(original: str) -> bytes:
     )
 
 
-def inline(original_message, *, by: str, words: str, rule: str, names: tuple) -> bytes:
+GMAIL_RULE = "---------- Forwarded message ---------"
+
+
+def inline(
+    original_message, *, by: str, words: str, rule: str = GMAIL_RULE, names: tuple = ()
+) -> bytes:
     """A person forwarding our copy in their text: `rule` the mail program's line, `names`
-    its field names (From, Date/Sent, Subject, To) in the user's language."""
+    its field names (From, Date/Sent, Subject, To) in the user's language; Gmail's in
+    English by default."""
+    names = names or GMAIL
     msg = original_message.message
     fields = "\n".join(
         f"{name} {value}"
@@ -357,7 +364,7 @@ PERSIAN = ("از:", "تاریخ:", "موضوع:", "به:")
     "rule, names, words",
     [
         (
-            "---------- Forwarded message ---------",
+            GMAIL_RULE,
             GMAIL,
             "Spam from your list, I never subscribed.",
         ),
@@ -379,8 +386,6 @@ def test_an_abuse_desk_forwarding_our_copy_inline_blames_the_reader_not_itself(c
         copies.of(2),
         by="Abuse Desk <abuse@isp.example.net>",
         words="Our customer reports this unsolicited email.",
-        rule="---------- Forwarded message ---------",
-        names=GMAIL,
     )
     found = complained(copies, raw, reader=2, by_link=True)
     assert [f["address"] for f in found["recipients"]] == [READERS[2]]
@@ -392,8 +397,6 @@ def test_an_inline_forward_without_our_link_is_not_taken_at_its_word(copies):
         copies.of(2),
         by=f"<{READERS[2]}>",
         words="Stop sending me this spam.",
-        rule="---------- Forwarded message ---------",
-        names=GMAIL,
     )
     raw = re.sub(rb"https?://\S+", b"", raw)
     assert [f["address"] for f in named(raw)["recipients"]] == [READERS[2]]
@@ -688,8 +691,6 @@ def test_a_complaint_named_only_by_a_forwarded_link_leaves_that_list_alone(copie
         copies.of(1),
         by="A Friend <friend@example.net>",
         words="This is spam, I never subscribed.",
-        rule="---------- Forwarded message ---------",
-        names=GMAIL,
     )
     deliver(copies.server, raw, to=f"abuse@{BOUNCE_DOMAIN}")
     reader = stored_subscriber(READERS[1])
