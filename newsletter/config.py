@@ -244,6 +244,7 @@ def load(instance: Path) -> dict:
         # One such email of each kind per subscriber in this many minutes at most: a
         # forwarded preferences link cannot flood its owner's mailbox.
         "PRIVACY_EMAIL_EVERY_MINUTES": _whole("PRIVACY_EMAIL_EVERY_MINUTES", "10"),
+        "PRIVACY_EMAILS_A_DAY": _whole("PRIVACY_EMAILS_A_DAY", "3"),
         "BATCH_SIZE": _count("BATCH_SIZE", "2000"),
         # Beat starts due issues and restarts stopped sends this often.
         "BEAT_INTERVAL": _period("BEAT_INTERVAL", "10"),

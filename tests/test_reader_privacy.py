@@ -356,6 +356,23 @@ def test_one_email_of_each_kind_per_reader_and_the_same_page_either_way(
     assert data_requests().email_link(ana, "data") is False  # still held
 
 
+def test_a_day_holds_at_most_three_of_each_kind_however_often_asked(
+    app, client, weekly, inbox, worker
+):
+    """A forwarded email's preferences link is enough to ask: with the ten minutes between
+    asks gone by (turned off here), the day's cap still bounds what reaches the mailbox."""
+    app.config["PRIVACY_EMAIL_EVERY_MINUTES"] = 0
+    ana = _reader(weekly)
+    sent = [data_requests().email_link(ana, "data") for _ in range(5)]
+    assert sent == [True, True, True, False, False]
+    assert data_requests().email_link(ana, "erase") is True  # a kind of its own
+    assert "At most 3 of each kind a day." in _ask(client, ana, "data").text
+    assert len(inbox.wait_for(4, recipient=ANA)) == 4
+    app.config["PRIVACY_EMAILS_A_DAY"] = 0  # no cap: each ask is sent
+    assert data_requests().email_link(ana, "data") is True
+    assert "of each kind a day" not in _ask(client, ana, "data").text
+
+
 def test_a_suppressed_address_is_not_mailed_and_the_page_is_the_same(client, weekly, inbox, worker):
     ana = _reader(weekly)
     other = _reader(weekly, "other@example.org")

@@ -8,7 +8,7 @@ that link opens the data or the erase page (links.DATA, links.ERASE).
 from __future__ import annotations
 
 from flask import current_app
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItemPerDay, RateLimitItemPerMinute
 
 from newsletter import jobs
 from newsletter.extensions import limiter
@@ -22,19 +22,25 @@ KINDS = ("data", "erase")
 def email_link(subscription: Subscription, kind: str) -> bool:
     """Queue the email with the link for `kind` to the subscriber's address, in the
     language and from the sender of the subscription's list. False when none is sent: one
-    of that kind went out within PRIVACY_EMAIL_EVERY_MINUTES, or the address is suppressed
-    (never mailed again). The page asking answers the same either way."""
+    of that kind went out within PRIVACY_EMAIL_EVERY_MINUTES, PRIVACY_EMAILS_A_DAY did
+    within a day, or the address is suppressed (never mailed again). The page asking
+    answers the same either way."""
     assert kind in KINDS, kind
     if subscription.subscriber.status != SubscriberStatus.ACTIVE:
         return False
     minutes = current_app.config["PRIVACY_EMAIL_EVERY_MINUTES"]
+    a_day = current_app.config["PRIVACY_EMAILS_A_DAY"]
+    # A forwarded email's preferences link is enough to ask, so the day's cap bounds what a
+    # stranger can make a reader's mailbox receive; 0 turns either limit off.
+    held = [RateLimitItemPerMinute(1, minutes)] if minutes else []
+    held += [RateLimitItemPerDay(a_day)] if a_day else []
+    keys = ("privacy-email", kind, str(subscription.subscriber_id))
     # Counted where the sign-in throttle counts (Redis when there is one): every web
-    # process sees the same count.
-    every = RateLimitItemPerMinute(1, minutes or 1)
-    if minutes and not limiter.limiter.hit(
-        every, "privacy-email", kind, str(subscription.subscriber_id)
-    ):
+    # process sees the same count. Tested before any is hit: a refused request uses none.
+    if not all(limiter.limiter.test(item, *keys) for item in held):
         return False
+    for item in held:
+        limiter.limiter.hit(item, *keys)
     jobs.send_notice.delay(kind, subscription.id)
     return True
 
