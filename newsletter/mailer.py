@@ -308,6 +308,11 @@ def _quoted_printable(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
+def quoted_printable_size(text: str) -> int:
+    """How many bytes the text takes as a quoted-printable part."""
+    return len(_quoted_printable(text))
+
+
 # A soft line break: nothing in the decoded text, and it keeps every encoded line short.
 SOFT_BREAK = b"=\r\n"
 MAX_LINE = 76  # RFC 2045 6.7
@@ -524,10 +529,20 @@ def inline_css(html: str) -> str:
     )
 
 
+class _TextPart(html2text.HTML2Text):
+    """html2text, leaving text as it is written: it puts a backslash before a line's "1.",
+    "2019.", "-" or "+" (and before a backslash ahead of a mark), so that Markdown would not
+    read a list there, and readers of the text part saw "1\\. First point"."""
+
+    def handle_data(self, data: str, entity_char: bool = False) -> None:
+        # html2text escapes only what is not an entity's character; ours are all as written.
+        super().handle_data(data, entity_char=True)
+
+
 def html_to_text(html: str, plain: bool = False) -> str:
     """The text part of our HTML (Markdown's marks and links kept); `plain`: words only, as
     a post by email that came as HTML alone is shown."""
-    converter = html2text.HTML2Text()
+    converter = _TextPart()
     converter.body_width = 0  # wrapping would break long links
     converter.ignore_images = True
     converter.ignore_emphasis = plain

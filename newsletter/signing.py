@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim.canonicalization import CanonicalizationPolicy
 from flask import current_app, has_app_context
 
+from newsletter.addresses import ascii_domain
+
 POLICY = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
 # Made once: building them per signature costs as much as hashing the headers.
 PKCS1 = padding.PKCS1v15()
@@ -159,6 +161,22 @@ def configured() -> Signer | None:
     if not config.get("DKIM_KEY_FILE"):
         return None
     return _signer(config["DKIM_DOMAIN"], config["DKIM_SELECTOR"], config["DKIM_KEY_FILE"])
+
+
+def aligned(address: str) -> bool | None:
+    """Whether mail From `address` passes DMARC's relaxed alignment with our signature's d=,
+    which Gmail and Yahoo ask of bulk senders since 2024: the same domain, or one under the
+    other (with no list of public suffixes, two sibling subdomains read as not aligned).
+    None when nothing is signed."""
+    config = current_app.config
+    if not config.get("DKIM_KEY_FILE"):
+        return None
+    signer = config["DKIM_DOMAIN"].lower().rstrip(".")
+    try:
+        sender = ascii_domain(address.rpartition("@")[2]).lower()
+    except UnicodeError:  # no domain (older data): no signature can align with it
+        return False
+    return any(a == b or a.endswith("." + b) for a, b in ((sender, signer), (signer, sender)))
 
 
 def sign(message: bytes) -> bytes:

@@ -97,6 +97,7 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200, edit_
         .order_by(Subscriber.email)
         .limit(500)
     ).all()
+    preview_html, preview_text = render.preview(found)
     page = render_template(
         "admin/issue.html",
         issue=found,
@@ -117,7 +118,9 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200, edit_
         edit_error=edit_error,
         typed=request.form,
         edit=_typed_edit() if edit_error else _saved_edit(found),
-        preview_text=render.preview(found)[1],
+        preview_text=preview_text,
+        html_size=render.issue_html_size(found, preview_html),
+        clipped_past=render.CLIPPED_PAST,
         languages=LANGUAGES,
     )
     return page, status, {"Content-Security-Policy": EDITOR_POLICY}
@@ -249,7 +252,13 @@ def live_preview(issue_id: int):
         return {"error": str(exc)}, 422
     finally:
         db.session.rollback()
-    return {"html": html, "text": text}
+    size = render.html_size(html)
+    return {
+        "html": html,
+        "text": text,
+        "kilobytes": round(size.bytes / 1000),
+        "clipped": size.clipped,
+    }
 
 
 def _preview(issue_id: int) -> tuple[str, str]:

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
+from newsletter import signing
 from newsletter.admin import bp
 from newsletter.extensions import db
 from newsletter.lists import SlugTaken, create_list, get_list, update_list
@@ -117,6 +118,8 @@ def edit_list(slug: str):
         weekdays=WEEKDAYS,
         mailing_list=mailing_list,
         snippet=embed_snippet(mailing_list),
+        dkim_aligned=signing.aligned(mailing_list.from_email),
+        dkim_domain=current_app.config["DKIM_DOMAIN"],
     ), (422 if errors else 200)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from newsletter import analytics
+from newsletter import analytics, signing
 from newsletter.bounces import breaker, history
+from newsletter.digest import render
 from newsletter.fields import iso
 from newsletter.models import Feed, Issue, MailingList, Post
 from newsletter.sending import ab, ledger
@@ -19,6 +20,9 @@ LIST_FIELDS = (
 def list_json(mailing_list: MailingList) -> dict:
     body = {name: getattr(mailing_list, name) for name in LIST_FIELDS}
     body["created_at"] = iso(mailing_list.created_at)
+    # false: the sender's domain is not the DKIM signature's, so DMARC fails at Gmail and
+    # Yahoo, which ask it of bulk senders; null when nothing is signed.
+    body["dkim_aligned"] = signing.aligned(mailing_list.from_email)
     return body
 
 
@@ -54,9 +58,11 @@ def issue_json(
     bounces: dict | None = None,
     clicks: dict | None = None,
     opens: dict[int, dict | None] | None = None,
+    measure: bool = True,
 ) -> dict:
     """counts, bounces and clicks may be given, and opens by issue id, as issues_json does
-    for many issues at once."""
+    for many issues at once; `measure`: the size of its HTML, which takes a render for a
+    draft (a list of issues leaves it null)."""
     clicks = analytics.clicks_for_issues([issue.id])[issue.id] if clicks is None else clicks
     opens = analytics.opens_for_issues([issue]) if opens is None else opens
     return {
@@ -98,6 +104,8 @@ def issue_json(
         # a copy's first open is recorded, so there is no total of opens: null.
         "opens": opens[issue.id],
         "ab": ab_json(issue),
+        # Over the size Gmail shows before "[Message clipped]", `clipped` is true.
+        "html_size": html_size_json(render.issue_html_size(issue)) if measure else None,
         "items": [
             {
                 "id": item.id,
@@ -113,6 +121,10 @@ def issue_json(
             for item in issue.items
         ],
     }
+
+
+def html_size_json(size: render.HtmlSize) -> dict:
+    return {"bytes": size.bytes, "sent_bytes": size.sent_bytes, "clipped": size.clipped}
 
 
 def ab_json(issue: Issue) -> dict | None:
@@ -149,7 +161,7 @@ def issues_json(issues: list[Issue]) -> list[dict]:
     clicks = analytics.clicks_for_issues(ids)
     opens = analytics.opens_for_issues(issues)
     return [
-        issue_json(issue, counts[issue.id], bounces[issue.id], clicks[issue.id], opens)
+        issue_json(issue, counts[issue.id], bounces[issue.id], clicks[issue.id], opens, False)
         for issue in issues
     ]
 
@@ -185,6 +197,7 @@ LIST = schema(
     calendar="string",
     each_post="boolean",
     each_post_hold="integer",
+    dkim_aligned=["boolean", "null"],
 )
 FEED = schema("id", id="integer", url="string", last_error=NULLABLE_STRING)
 POST = schema("id", id="integer", title="string", url="string")
@@ -230,6 +243,9 @@ ISSUE["properties"]["ab"] = {"type": ["object", "null"]}
 ISSUE["properties"]["clicks"] = schema("total", "unique", total="integer", unique="integer")
 ISSUE["properties"]["opens"] = schema(
     "total", "unique", total=["integer", "null"], unique="integer"
+) | {"type": ["object", "null"]}
+ISSUE["properties"]["html_size"] = schema(
+    "bytes", "sent_bytes", "clipped", bytes="integer", sent_bytes="integer", clipped="boolean"
 ) | {"type": ["object", "null"]}
 ISSUE["properties"]["links"] = {
     "type": "array",

@@ -69,6 +69,7 @@ class RenderMarkers:
 
 
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
+_BODY = re.compile(r"<body\b[^>]*>")
 
 
 def retitle(html: str, subject: str) -> str:
@@ -219,11 +220,45 @@ def render_issue(
     html = render_page(issue, personal=True, markers=markers, locale=locale)
     inlined = inline_css(html)
     if pixel:
-        inlined = inlined.replace("</body>", markers[OPEN_PIXEL] + "</body>", 1)
+        # First in the body: Gmail clips a long email's end, and an open it did not load
+        # would go uncounted.
+        inlined = _BODY.sub(lambda body: body[0] + markers[OPEN_PIXEL], inlined, count=1)
     return (
         markers.settle(inlined, html=True),
         markers.settle(html_to_text(html), html=False),
     )
+
+
+# Gmail shows an email's HTML up to about 102 KB and hides the rest behind "[Message
+# clipped]" (spamresource.com measured 102-105 KB): the last items, the footer with its
+# unsubscribe link. Past this, which leaves room for a copy's own links, the editor is told.
+CLIPPED_PAST = 95_000
+
+
+@dataclass(frozen=True)
+class HtmlSize:
+    """How big an issue's HTML is: as a mail program decodes it (UTF-8, what the 102 KB is
+    commonly measured on) and as it travels (quoted-printable: a Persian letter takes 6
+    bytes; spamresource.com saw the limit move with the encoding)."""
+
+    bytes: int
+    sent_bytes: int
+
+    @property
+    def clipped(self) -> bool:
+        return self.bytes > CLIPPED_PAST
+
+
+def html_size(html: str) -> HtmlSize:
+    return HtmlSize(len(html.encode("utf-8")), mailer.quoted_printable_size(html))
+
+
+def issue_html_size(issue: Issue, previewed: str | None = None) -> HtmlSize:
+    """The size of the issue's HTML in its list's language: its frozen render once sending
+    started, else the editors' preview (`previewed` when the caller has it)."""
+    if issue.html is not None:
+        return html_size(issue.html)
+    return html_size(previewed if previewed is not None else preview(issue)[0])
 
 
 def preview(issue: Issue, locale: str | None = None) -> tuple[str, str]:

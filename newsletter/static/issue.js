@@ -9,7 +9,8 @@
       .then(function (r) { return r.json(); }).then(function (d) {
         var note = document.getElementById('preview-note');
         if (d.error) { note.textContent = '(' + d.error + ')'; return; }
-        note.textContent = '(unsaved changes shown)';
+        note.textContent = '(unsaved changes shown' +
+          (d.clipped ? '; ' + d.kilobytes + ' KB of HTML: Gmail clips it past about 102 KB' : '') + ')';
         document.querySelectorAll('.previews iframe').forEach(function (f) { f.srcdoc = d.html; });
         document.getElementById('text-preview').textContent = d.text;
       });
