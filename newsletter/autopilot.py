@@ -31,19 +31,21 @@ logger = logging.getLogger(__name__)
 
 
 def send_time(mailing_list: MailingList, now: datetime) -> datetime:
-    """The weekly send time whose compose time (a lead before it) came last, in UTC."""
+    """The weekly send time whose compose time (a lead before it) came last, in UTC.
+
+    Each week's slot is its wall time in the list's zone; the lead is elapsed hours, counted
+    in UTC: between two times in one zone Python subtracts wall times, so three hours before
+    03:00 on the night the clocks changed were two or four."""
     zone = ZoneInfo(mailing_list.timezone)
-    local = now.astimezone(zone)
+    today = now.astimezone(zone).date()
     hour, minute = (int(part) for part in mailing_list.send_time.split(":"))
-    day = local.date() - timedelta(days=(local.weekday() - mailing_list.send_weekday) % 7)
-    slot = datetime.combine(day, time(hour, minute), zone)
+    day = today - timedelta(days=(today.weekday() - mailing_list.send_weekday) % 7)
     lead = timedelta(hours=current_app.config["AUTOPILOT_LEAD_HOURS"])
-    week = timedelta(days=7)
-    if slot - lead > local:
-        slot -= week
-    elif slot + week - lead <= local:
-        slot += week
-    return slot.astimezone(UTC)
+    slots = [
+        datetime.combine(day + timedelta(weeks=weeks), time(hour, minute), zone).astimezone(UTC)
+        for weeks in (1, 0, -1)
+    ]
+    return next((slot for slot in slots if slot - lead <= now), slots[-1])
 
 
 def slot_week(mailing_list: MailingList, slot: datetime) -> date:

@@ -21,8 +21,9 @@ def _one_line(value: str) -> str:
     return value.strip()
 
 
-# A day's room at either end of what datetime holds, for the day added or taken away later.
-_FIRST, _LAST = date(1, 1, 2), date(9999, 12, 30)
+# A day's room at either end of what datetime holds, for the day added or taken away later,
+# or a zone's offset (an hour on the last day at -12 is in year 10000 in UTC).
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 
 def _aware(value: datetime) -> datetime:
@@ -32,7 +33,7 @@ def _aware(value: datetime) -> datetime:
         day = value.astimezone(UTC).date()
     except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
         day = None
-    if day is None or not _FIRST <= day <= _LAST:
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError("must fall between 0001-01-02 and 9999-12-30 in UTC")
     return value
 

@@ -108,12 +108,18 @@ def format_date(
     zone: str | None = None,
 ) -> str:
     """A day as the language writes it: "March 20, 2024", "۲۰ مارس ۲۰۲۴" or, on a Solar
-    Hijri list, "۱ فروردین ۱۴۰۳". English is always Gregorian. A datetime is read in `zone`."""
+    Hijri list, "۱ فروردین ۱۴۰۳". English is always Gregorian. A datetime is read in `zone`.
+    A day past the Solar Hijri arithmetic's reach (before 622 or after 3798: a post dated so
+    through the API) is Gregorian too, rather than no page at all."""
     if isinstance(value, datetime):
         value = value.astimezone(_zone(zone)).date()
     if locale == "fa" and calendar == Calendar.PERSIAN:
-        year, month, day = jalali.to_jalali(value)
-        return digits(f"{day} {JALALI_MONTHS[month - 1]} {year}", locale)
+        try:
+            year, month, day = jalali.to_jalali(value)
+        except ValueError:
+            pass
+        else:
+            return digits(f"{day} {JALALI_MONTHS[month - 1]} {year}", locale)
     return digits(babel_date(value, "long", locale=locale), locale)
 
 

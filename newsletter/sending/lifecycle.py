@@ -15,6 +15,7 @@ from newsletter import jobs
 from newsletter.addresses import unicode_domain
 from newsletter.errors import NewsletterError
 from newsletter.extensions import db
+from newsletter.fields import FIRST_DAY, LAST_DAY
 from newsletter.models import Issue, utcnow
 from newsletter.sending import holds, local_time, loop
 from newsletter.statuses import IssueStatus
@@ -79,6 +80,8 @@ def schedule_local(issue: Issue, day: date, at: str, reschedule: bool = False) -
         hour = local_time.parse_hour(at)
     except ValueError as exc:
         raise ScheduleError(str(exc), field="local_time") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ScheduleError(f"The date must fall between {FIRST_DAY} and {LAST_DAY}.", field="date")
     if not issue.items:
         raise StateError("An issue with no items cannot be scheduled.")
     by_zone = local_time.moments(issue.mailing_list, day, hour)

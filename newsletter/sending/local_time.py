@@ -1,16 +1,20 @@
 """Sending at an hour in each subscriber's own time zone: the moment that hour comes in
-each zone, and the zones a list's subscribers live in."""
+each zone, the zones a list's subscribers live in, and the first of them, which starts the
+send."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
 from newsletter.extensions import db
-from newsletter.models import MailingList, Subscriber, Subscription
-from newsletter.statuses import SubscriberStatus, SubscriptionStatus
+from newsletter.models import Issue, MailingList, Subscriber, Subscription
+from newsletter.statuses import IssueStatus, SubscriberStatus, SubscriptionStatus
+
+# An hour comes first at UTC+14 and last at UTC-12.
+SPREAD = timedelta(hours=26)
 
 
 def parse_hour(value: str) -> time:
@@ -73,3 +77,33 @@ def moments(mailing_list: MailingList, day: date, at: time) -> dict[str, datetim
     """Each zone in use, and the list's own, with its moment."""
     names = set(zones_in_use(mailing_list)) | {mailing_list.timezone}
     return {name: moment(day, at, name, mailing_list.timezone) for name in names}
+
+
+def bring_forward(now: datetime) -> None:
+    """Start a scheduled issue at a local hour when the first zone in use reaches it. Its
+    send_at was the first of the zones in use when it was scheduled; a subscriber who moved
+    east since, or joined from further east, got the hour late (a reader moved from London
+    to Kiritimati, at 22:00). Only an issue within SPREAD of its start can move."""
+    waiting = db.session.scalars(
+        sa.select(Issue).where(
+            Issue.status == IssueStatus.SCHEDULED,
+            Issue.local_time.is_not(None),
+            Issue.local_date.is_not(None),
+            Issue.send_at <= now + SPREAD,
+        )
+    ).all()
+    for issue in waiting:
+        at = parse_hour(issue.local_time)
+        first = min(moments(issue.mailing_list, issue.local_date, at).values())
+        if first < issue.send_at:
+            # Guarded: an editor may have moved or unscheduled it since it was read.
+            db.session.execute(
+                sa.update(Issue)
+                .where(
+                    Issue.id == issue.id,
+                    Issue.status == IssueStatus.SCHEDULED,
+                    Issue.send_at == issue.send_at,
+                )
+                .values(send_at=first)
+            )
+    db.session.commit()

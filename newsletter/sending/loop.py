@@ -23,7 +23,7 @@ from newsletter import heartbeats, jobs, mailer, verp
 from newsletter.digest.render import render_issue, tracked_links
 from newsletter.extensions import db
 from newsletter.models import Delivery, Issue, IssueLink, utcnow
-from newsletter.sending import ab, ledger
+from newsletter.sending import ab, ledger, local_time
 from newsletter.sending.claims import (
     Autocommit,
     Lease,
@@ -90,6 +90,7 @@ def claim_due_issues(now: datetime | None = None) -> list[int]:
     half-started. An issue that cannot be rendered pauses, saying why; the others start.
     """
     now = now or utcnow()
+    local_time.bring_forward(now)
     due = db.session.scalars(
         sa.select(Issue.id).where(Issue.status == IssueStatus.SCHEDULED, Issue.send_at <= now)
     ).all()
