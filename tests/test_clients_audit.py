@@ -196,9 +196,12 @@ def test_every_line_of_an_issue_of_hostile_values_fits_smtp_and_mime(app, persia
 
 
 @pytest.mark.slow
-def test_bulk_emails_carry_one_click_unsubscribe_and_transactional_ones_do_not(
-    app, persian_list, inbox
+def test_list_emails_carry_one_click_unsubscribe_and_personal_ones_do_not(
+    app, client, persian_list, inbox
 ):
+    """The issue, its test send, the welcome and the confirmation (a stranger may have
+    typed the address: its one-click ends the pending subscription); not the goodbye, nor
+    the emails with a link to the reader's own data."""
     user("editor@example.org")
     subscription = confirmed_subscriber(persian_list, "maryam@example.org").subscriptions[0]
     issue = issue_of(persian_list, 2)
@@ -206,19 +209,25 @@ def test_bulk_emails_carry_one_click_unsubscribe_and_transactional_ones_do_not(
     start_sending(issue)
     loop.send_batch(issue.id)
     # The test send and the reader's copy, then the welcome.
-    bulk = [received.data for received in inbox.wait_for(2)]
-    bulk.append(notices.build_notice("welcome", subscription.id).message)
-    transactional = [notices.build_notice(kind, subscription.id).message for kind in OWN_DATA]
-    for status, kind in (("unconfirmed", "confirm"), ("unsubscribed", "goodbye")):
-        subscription.status = status
-        db.session.commit()
-        transactional.append(notices.build_notice(kind, subscription.id).message)
-    for raw in bulk:
+    listed = [received.data for received in inbox.wait_for(2)]
+    listed.append(notices.build_notice("welcome", subscription.id).message)
+    personal = [notices.build_notice(kind, subscription.id).message for kind in OWN_DATA]
+    subscription.status = "unconfirmed"
+    db.session.commit()
+    listed.append(notices.build_notice("confirm", subscription.id).message)
+    for raw in listed:
         message = message_from_bytes(raw, policy=policy.default)
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert re.fullmatch(r"<http[^>]+>, <mailto:[^>]+>", message["List-Unsubscribe"])
         assert message["List-Id"].endswith("<interlink.newsletter.test>")
-    for raw in transactional:
+    # The confirmation's one-click: the pending subscription ends, and no goodbye is sent.
+    one_click = re.match(r"<http://newsletter\.test([^>]+)>", message["List-Unsubscribe"])[1]
+    answer = client.post(one_click, data={"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 200
+    db.session.refresh(subscription)
+    assert subscription.status == "unsubscribed"
+    personal.append(notices.build_notice("goodbye", subscription.id).message)
+    for raw in personal:
         assert message_from_bytes(raw, policy=policy.default)["List-Unsubscribe-Post"] is None
 
 

@@ -84,7 +84,10 @@ def build_notice(kind: str, subscription_id: int) -> Notice | None:
     headers = mailer.standard_headers(
         sender(mailing_list), (to_name, subscriber.email), subject, mailing_list.reply_to
     )
-    if kind == "welcome":
+    # The confirmation too (DESIGN.md: every email carries List-Unsubscribe): whoever a
+    # stranger signed up says "not me" with the mail program's Unsubscribe, not its
+    # "Report spam"; the pending subscription ends, no goodbye sent.
+    if kind in ("welcome", "confirm"):
         headers += list_headers(mailing_list, urls["unsubscribe_url"])
     message = mailer.mime_bytes(headers, text, html)
     return Notice(mailing_list.from_email, subscriber.email, message)
