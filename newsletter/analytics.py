@@ -8,10 +8,11 @@ is not in that delivery's issue.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -53,6 +54,39 @@ def delivery_id(value: str, secrets: Sequence[str] | None = None) -> int | None:
     return number if macs.matches(_PURPOSE, number, match.group(2), secrets) else None
 
 
+# Who fetches a link or the pixel with no reader behind it. Mail gateways' link scanners
+# (Microsoft Defender's Safe Links, Mimecast, Proofpoint, Barracuda) fetch every link of a
+# copy seconds after delivery, often from an HTTP library or naming themselves; Apple Mail
+# Privacy Protection loads every pixel, read or not, as "Mozilla/5.0" and nothing more.
+# Gmail's and Yahoo's image proxies fetch when the reader opens the message: people.
+MACHINE_WORDS = (
+    *("bot/", "bot;", "bot)", "bot-", "crawl", "spider", "scan", "preview", "headless"),
+    *("phantom", "python", "curl/", "wget", "go-http", "java/", "okhttp", "httpclient"),
+    *("libwww", "httpx", "aiohttp", "node-fetch", "axios", "undici", "ruby", "php/", "perl"),
+    *("proofpoint", "mimecast", "barracuda", "ms-office", "existence discovery"),
+)
+# Different links of one copy within this many seconds: a scanner walking them all, however
+# long after the send it comes (a gateway may hold the copy a while first).
+BURST_SECONDS = 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def machine_agent(agent: str | None) -> bool:
+    """Whether a request's User-Agent is a machine's; no agent at all is none of a browser's.
+    The redirect in front of Flask asks it for every click: the few agents most clicks come
+    with are answered from the cache."""
+    agent = (agent or "").strip().lower()
+    return agent in ("", "mozilla/5.0") or any(word in agent for word in MACHINE_WORDS)
+
+
+def likely_machine(by_agent: bool, moment: datetime, sent_at: datetime | None) -> bool:
+    """A click or open that looks like a machine's: by its agent, or so soon after the copy
+    was sent (LIKELY_MACHINE_SECONDS) that no reader can have seen it yet. Counted all the
+    same; the figures say it apart, as Mailchimp's bot filtering and Zoho's do."""
+    soon = timedelta(seconds=current_app.config["LIKELY_MACHINE_SECONDS"])
+    return by_agent or (sent_at is not None and moment - sent_at < soon)
+
+
 def click_prefix() -> str:
     return current_app.config["BASE_URL"] + "/r/"
 
@@ -69,6 +103,7 @@ def copies(*columns) -> sa.Select:
             Delivery.id,
             Delivery.issue_id,
             Delivery.subscriber_id,
+            Delivery.sent_at,
             MailingList.track_subscribers,
             # An erased reader's copy is no one's to track: its clicks count in the totals.
             sa.func.coalesce(Subscriber.no_tracking, sa.true()).label("no_tracking"),
@@ -87,16 +122,23 @@ def who_clicked(copy) -> int | None:
     return copy.subscriber_id if copy.track_subscribers and not copy.no_tracking else None
 
 
-def record_click(value: str, position: int, counted: bool = True) -> str | None:
+def record_click(
+    value: str, position: int, counted: bool = True, agent: str | None = None
+) -> str | None:
     """Count a click (unless not `counted`: a HEAD) and give the link's URL; None when the
     token or the position does not name a link of the delivery's issue. One read by keys,
-    one insert, and on a copy's first click one update. (With Redis, click_queue.py counts
-    clicks in batches instead.)"""
+    one insert, and on a copy's first click (or first that looks like a person's) one
+    update. (With Redis, click_queue.py counts clicks in batches instead.)"""
     number = delivery_id(value)
     if number is None:
         return None
     row = db.session.execute(
-        copies(Delivery.clicked_at, IssueLink.id.label("link_id"), IssueLink.url)
+        copies(
+            Delivery.clicked_at,
+            Delivery.clicked_by_machine,
+            IssueLink.id.label("link_id"),
+            IssueLink.url,
+        )
         .join(IssueLink, IssueLink.issue_id == Delivery.issue_id)
         .where(Delivery.id == number, IssueLink.position == position)
     ).first()
@@ -105,45 +147,66 @@ def record_click(value: str, position: int, counted: bool = True) -> str | None:
     if not counted:
         return row.url
     now = utcnow()
+    machine = likely_machine(machine_agent(agent), now, row.sent_at)
     db.session.execute(
         sa.insert(LinkClick).values(
-            link_id=row.link_id, clicked_at=now, subscriber_id=who_clicked(row)
+            link_id=row.link_id,
+            clicked_at=now,
+            subscriber_id=who_clicked(row),
+            likely_machine=machine,
         )
     )
     # A copy whose subscriber turned tracking off still counts on the link, as nobody's.
-    if row.clicked_at is None and not row.no_tracking:
-        db.session.execute(
-            sa.update(Delivery)
-            .where(Delivery.id == number, Delivery.clicked_at.is_(None))
-            .values(clicked_at=now)
-        )
+    if not row.no_tracking and (row.clicked_at is None or (row.clicked_by_machine and not machine)):
+        first_moments("clicked", {number: (now, machine)})
     db.session.commit()
     return row.url
 
 
-def record_open(value: str) -> bool:
-    """Count a copy's first open; False for a token that is not ours."""
+def record_open(value: str, agent: str | None = None) -> bool:
+    """Count a copy's first open (or first that looks like a person's); False for a token
+    that is not ours."""
     number = delivery_id(value)
     if number is None:
         return False
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id == number, Delivery.opened_at.is_(None), ~_no_tracking())
-        .values(opened_at=utcnow())
-    )
-    db.session.commit()
+    copy = db.session.execute(copies().where(Delivery.id == number)).first()
+    if copy is not None and not copy.no_tracking:
+        now = utcnow()
+        first_moments(
+            "opened", {number: (now, likely_machine(machine_agent(agent), now, copy.sent_at))}
+        )
+        db.session.commit()
     return True
 
 
-def _no_tracking():
-    """The delivery's subscriber has turned tracking off (since the copy was sent), or was
-    erased."""
-    turned_off = (
-        sa.select(Subscriber.id)
-        .where(Subscriber.id == Delivery.subscriber_id, Subscriber.no_tracking)
-        .exists()
+def first_moments(kind: str, moments: dict[int, tuple[datetime, bool]]) -> None:
+    """Each copy's first click (`kind` "clicked") or open ("opened") at its moment, unless it
+    has one already, and whether all of them so far look like a machine's: a person's after
+    a scanner's makes the copy a person's. One statement, not committed; here and in
+    click_queue.py."""
+    if not moments:
+        return
+    table = Delivery.__table__
+    at, by_machine = table.c[f"{kind}_at"], table.c[f"{kind}_by_machine"]
+    machine = sa.bindparam("machine", type_=sa.Boolean)
+    db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("copy"),
+            sa.or_(at.is_(None), sa.and_(by_machine, sa.not_(machine))),
+        )
+        .values(
+            {
+                at.name: sa.func.coalesce(at, sa.bindparam("moment", type_=at.type)),
+                by_machine.name: sa.case((at.is_(None), machine), else_=sa.false()),
+            }
+        ),
+        # In id order, as other writers of deliveries go, so none waits for the other.
+        [
+            {"copy": number, "moment": moment, "machine": machine_like}
+            for number, (moment, machine_like) in sorted(moments.items())
+        ],
     )
-    return sa.or_(Delivery.subscriber_id.is_(None), turned_off)
 
 
 # Reading the numbers.
@@ -153,6 +216,7 @@ def _no_tracking():
 class LinkCount:
     url: str
     clicks: int
+    likely_machine: int = 0  # of those clicks (kept figures from before had none)
 
 
 @dataclass(frozen=True)
@@ -165,6 +229,11 @@ class IssueStats:
     over_time: list[tuple[datetime, int]]
     by_day: bool = False  # over_time by day: clicks came over more than two days
     unsubscribes: int = 0
+    # Of the clicks, those that look like a machine's; the copies clicked by a person; of the
+    # copies opened, those only a machine opened (None when opens are not counted).
+    machine_clicks: int = 0
+    human_clickers: int = 0
+    machine_opens: int | None = None
 
     @property
     def click_rate(self) -> float:
@@ -173,36 +242,55 @@ class IssueStats:
 
 
 def clicks_for_issues(issue_ids: list[int]) -> dict[int, dict]:
-    """{"total", "unique"} clicks and the links with their clicks (most first) of each issue,
-    in three grouped statements however many issues there are."""
+    """{"total", "unique"} clicks, of them "likely_machine" clicks and "unique_human" copies
+    clicked by a person, and the links with their clicks (most first) of each issue, in three
+    grouped statements however many issues there are."""
     kept = figures.kept(issue_ids, "clicks")
     result = {
-        issue_id: {**counted, "links": [LinkCount(*link) for link in counted["links"]]}
+        # Figures kept before machines were told apart counted every click as a person's.
+        issue_id: {
+            "likely_machine": 0,
+            "unique_human": counted["unique"],
+            **counted,
+            "links": [LinkCount(*link) for link in counted["links"]],
+        }
         for issue_id, counted in kept.items()
     }
     issue_ids = [i for i in issue_ids if i not in kept]
-    result.update({issue_id: {"total": 0, "unique": 0, "links": []} for issue_id in issue_ids})
+    result.update(
+        {
+            issue_id: {"total": 0, "unique": 0, "likely_machine": 0, "unique_human": 0, "links": []}
+            for issue_id in issue_ids
+        }
+    )
     if not issue_ids:
         return result
+    clicks = sa.func.count(LinkClick.id)
     per_link = db.session.execute(
         sa.select(
-            IssueLink.issue_id, IssueLink.position, IssueLink.url, sa.func.count(LinkClick.id)
+            IssueLink.issue_id,
+            IssueLink.url,
+            clicks,
+            sa.func.count(LinkClick.id).filter(LinkClick.likely_machine),
         )
         .outerjoin(LinkClick, LinkClick.link_id == IssueLink.id)
         .where(IssueLink.issue_id.in_(issue_ids))
         .group_by(IssueLink.issue_id, IssueLink.position, IssueLink.url)
-        .order_by(IssueLink.issue_id, sa.func.count(LinkClick.id).desc(), IssueLink.position)
+        .order_by(IssueLink.issue_id, clicks.desc(), IssueLink.position)
     ).all()
-    for issue_id, _position, url, clicks in per_link:
-        result[issue_id]["links"].append(LinkCount(url, clicks))
-        result[issue_id]["total"] += clicks
+    for issue_id, url, n, machine in per_link:
+        result[issue_id]["links"].append(LinkCount(url, n, machine))
+        result[issue_id]["total"] += n
+        result[issue_id]["likely_machine"] += machine
     unique = db.session.execute(
-        sa.select(Delivery.issue_id, sa.func.count())
+        sa.select(
+            Delivery.issue_id, sa.func.count(), sa.func.count().filter(~Delivery.clicked_by_machine)
+        )
         .where(Delivery.issue_id.in_(issue_ids), Delivery.clicked_at.is_not(None))
         .group_by(Delivery.issue_id)
     ).all()
-    for issue_id, n in unique:
-        result[issue_id]["unique"] = n
+    for issue_id, n, human in unique:
+        result[issue_id]["unique"], result[issue_id]["unique_human"] = n, human
     return result
 
 
@@ -211,8 +299,7 @@ def issue_stats(issue: Issue) -> IssueStats:
     kept = figures.kept([issue.id], "counts")
     sent = kept[issue.id]["sent"] if kept else _sent(issue.id)
     clicks = clicks_for_issues([issue.id])[issue.id]
-    opened = opens_for_issues([issue])[issue.id]
-    opens = None if opened is None else opened["unique"]
+    opened = opens_for_issues([issue])[issue.id] or {"unique": None, "likely_machine": None}
     over_time = clicks_over_time(issue.id) if clicks["total"] else []
     by_day = bool(over_time) and (over_time[-1][0] - over_time[0][0]).days >= 2
     if by_day:
@@ -221,11 +308,14 @@ def issue_stats(issue: Issue) -> IssueStats:
         sent,
         clicks["total"],
         clicks["unique"],
-        opens,
+        opened["unique"],
         clicks["links"],
         over_time,
         by_day,
         unsubscribes(issue),
+        clicks["likely_machine"],
+        clicks["unique_human"],
+        opened["likely_machine"],
     )
 
 
@@ -275,28 +365,38 @@ def _sent(issue_id: int) -> int:
 
 
 def opens_for_issues(issues: list[Issue]) -> dict[int, dict | None]:
-    """{"total": None, "unique": copies opened} of each issue whose list counts opens, None
-    for the others; one grouped statement."""
+    """{"total": None, "unique": copies opened, "likely_machine": of them, those only a
+    machine opened} of each issue whose list counts opens, None for the others; one grouped
+    statement."""
     result = {i.id: None for i in issues}
     counted = [i.id for i in issues if i.mailing_list.track_opens]
     copies_opened = opened(counted)
     for issue_id in counted:
-        result[issue_id] = {"total": None, "unique": copies_opened.get(issue_id, 0)}
+        unique, machine = copies_opened.get(issue_id, (0, 0))
+        result[issue_id] = {"total": None, "unique": unique, "likely_machine": machine}
     return result
 
 
-def opened(issue_ids: list[int]) -> dict[int, int]:
-    """Copies opened of each issue that has any, whether or not its list counts opens."""
-    found = figures.kept(issue_ids, "opens")
+def opened(issue_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(copies opened, of them those only a machine opened) of each issue that has any,
+    whether or not its list counts opens."""
+    # Figures kept before machines were told apart are one number: all people's.
+    found = {
+        issue_id: tuple(n) if isinstance(n, list) else (n, 0)
+        for issue_id, n in figures.kept(issue_ids, "opens").items()
+    }
     rest = [issue_id for issue_id in issue_ids if issue_id not in found]
     if rest:
-        found.update(
-            db.session.execute(
-                sa.select(Delivery.issue_id, sa.func.count())
-                .where(Delivery.issue_id.in_(rest), Delivery.opened_at.is_not(None))
-                .group_by(Delivery.issue_id)
-            ).all()
-        )
+        rows = db.session.execute(
+            sa.select(
+                Delivery.issue_id,
+                sa.func.count(),
+                sa.func.count().filter(Delivery.opened_by_machine),
+            )
+            .where(Delivery.issue_id.in_(rest), Delivery.opened_at.is_not(None))
+            .group_by(Delivery.issue_id)
+        ).all()
+        found.update((issue_id, (n, machine)) for issue_id, n, machine in rows)
     return found
 
 

@@ -10,6 +10,7 @@ import base64
 import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
+from werkzeug.urls import iri_to_uri
 from werkzeug.utils import redirect
 
 from newsletter import analytics
@@ -27,7 +28,9 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 @bp.get("/r/<token>/<int:position>")
 def click(token: str, position: int):
     # A HEAD is a link checker's or a scanner's, no reader's: answered, not counted.
-    url = analytics.record_click(token, position, counted=request.method == "GET")
+    url = analytics.record_click(
+        token, position, counted=request.method == "GET", agent=request.user_agent.string
+    )
     if url is None:
         return _not_found(token)
     return redirect_to(url)
@@ -37,13 +40,16 @@ def click(token: str, position: int):
 def open_pixel(token: str):
     # The image answers whatever the token: a mail client shows no broken picture.
     if request.method == "GET":
-        analytics.record_open(token)
+        analytics.record_open(token, agent=request.user_agent.string)
     return gif()
 
 
 def redirect_to(url: str) -> Response:
-    """The answer to a click, here and in redirects.py (which answers before Flask)."""
-    response = redirect(url, 302)
+    """The answer to a click, here and in redirects.py (which answers before Flask). A link
+    with Persian in its path or host goes out as the URI it stands for (RFC 3987: percent-
+    encoded UTF-8, an IDNA host): a Location header is ASCII, and redirects.py sends the
+    headers as built, where Flask would have converted it."""
+    response = redirect(iri_to_uri(url), 302)
     response.headers.update(NO_STORE)  # every click counts; the link's site learns no token
     return response
 

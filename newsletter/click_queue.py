@@ -21,7 +21,13 @@ import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from newsletter.analytics import copies, who_clicked
+from newsletter.analytics import (
+    BURST_SECONDS,
+    copies,
+    first_moments,
+    likely_machine,
+    who_clicked,
+)
 from newsletter.extensions import db
 from newsletter.models import Delivery, IssueLink, LinkClick
 
@@ -46,12 +52,13 @@ class ClickQueue:
         return self.client.llen(self.key)
 
 
-def click_record(delivery_id: int, position: int) -> bytes:
-    return f"c {delivery_id} {position} {time.time():.3f}".encode()
+def click_record(delivery_id: int, position: int, machine: bool = False) -> bytes:
+    """A click; `machine`: its agent is a machine's (analytics.machine_agent)."""
+    return f"c {delivery_id} {position} {time.time():.3f} {machine:d}".encode()
 
 
-def open_record(delivery_id: int) -> bytes:
-    return f"o {delivery_id} {time.time():.3f}".encode()
+def open_record(delivery_id: int, machine: bool = False) -> bytes:
+    return f"o {delivery_id} {time.time():.3f} {machine:d}".encode()
 
 
 class Pushes:
@@ -178,38 +185,83 @@ def drain(batch: int = BATCH) -> int:
 
 def write(records: list[bytes]) -> None:
     """The rows of queued clicks and opens, as analytics.record_click and record_open write
-    them one by one; not committed. A record whose copy or link is gone is dropped."""
+    them one by one, each said to be a machine's or not as they say it (and, seen together
+    here, a copy's different links within a second: a scanner's); not committed. A record
+    whose copy or link is gone is dropped."""
     clicks, opens = _parse(records)
-    copies = _copies({number for number, *_ in clicks} | {number for number, _ in opens})
+    copies = _copies({number for number, *_ in clicks} | {number for number, *_ in opens})
     links = _links({copy.issue_id for copy in copies.values()})
+    scanned = _bursts(clicks)
     rows, clicked, opened = [], {}, {}
-    for number, position, moment in clicks:
+    for index, (number, position, moment, by_agent) in enumerate(clicks):
         copy = copies.get(number)
         link = links.get((copy.issue_id, position)) if copy else None
         if link is None:
             continue
-        rows.append({"link_id": link, "clicked_at": moment, "subscriber_id": who_clicked(copy)})
+        machine = index in scanned or likely_machine(by_agent, moment, copy.sent_at)
+        rows.append(
+            {
+                "link_id": link,
+                "clicked_at": moment,
+                "subscriber_id": who_clicked(copy),
+                "likely_machine": machine,
+            }
+        )
         if not copy.no_tracking:
-            clicked[number] = min(moment, clicked.get(number, moment))
-    for number, moment in opens:
+            clicked[number] = _earlier(clicked.get(number), moment, machine)
+    for number, moment, by_agent in opens:
         copy = copies.get(number)
         if copy and not copy.no_tracking:
-            opened[number] = min(moment, opened.get(number, moment))
+            machine = likely_machine(by_agent, moment, copy.sent_at)
+            opened[number] = _earlier(opened.get(number), moment, machine)
     if rows:
         db.session.execute(sa.insert(LinkClick), rows)
-    _first("clicked_at", clicked)
-    _first("opened_at", opened)
+    first_moments("clicked", clicked)
+    first_moments("opened", opened)
+
+
+def _earlier(
+    known: tuple[datetime, bool] | None, moment: datetime, machine: bool
+) -> tuple[datetime, bool]:
+    """A copy's first moment in the batch, and whether all its clicks (opens) in it look like
+    a machine's."""
+    if known is None:
+        return moment, machine
+    return min(known[0], moment), known[1] and machine
+
+
+def _bursts(clicks: list[tuple]) -> set[int]:
+    """The indexes of clicks on a copy's different links within BURST_SECONDS of each other:
+    a scanner walking every link of it. A person's double click is on one link."""
+    found: set[int] = set()
+    by_copy: dict[int, list[int]] = {}
+    for index, (number, *_) in enumerate(clicks):
+        by_copy.setdefault(number, []).append(index)
+    for indexes in by_copy.values():
+        if len(indexes) < 2:
+            continue
+        indexes.sort(key=lambda i: clicks[i][2])
+        for n, i in enumerate(indexes):
+            for j in indexes[n + 1 :]:
+                if (clicks[j][2] - clicks[i][2]).total_seconds() > BURST_SECONDS:
+                    break
+                if clicks[j][1] != clicks[i][1]:
+                    found.update((i, j))
+    return found
 
 
 def _parse(records: list[bytes]) -> tuple[list, list]:
+    """Clicks as (copy, position, moment, machine agent), opens as (copy, moment, machine
+    agent); records queued before agents were asked have none: a person's."""
     clicks, opens = [], []
     for record in records:
         try:
             kind, *fields = record.decode().split()
             if kind == "c":
-                clicks.append((int(fields[0]), int(fields[1]), _moment(fields[2])))
+                machine = fields[3:4] == ["1"]
+                clicks.append((int(fields[0]), int(fields[1]), _moment(fields[2]), machine))
             elif kind == "o":
-                opens.append((int(fields[0]), _moment(fields[1])))
+                opens.append((int(fields[0]), _moment(fields[1]), fields[2:3] == ["1"]))
         except (ValueError, IndexError):
             # Dropped, or it would hold up every click behind it.
             logger.warning("not a queued click: %r", record)
@@ -236,17 +288,3 @@ def _links(issue_ids: set[int]) -> dict[tuple[int, int], int]:
         )
     )
     return {(issue_id, position): link_id for issue_id, position, link_id in rows}
-
-
-def _first(column: str, moments: dict[int, datetime]) -> None:
-    """Each copy's first click (or open), unless it has one already: one statement."""
-    if not moments:
-        return
-    table = Delivery.__table__
-    db.session.execute(
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("copy"), table.c[column].is_(None))
-        .values({column: sa.bindparam("moment")}),
-        # In id order, as other writers of deliveries go, so none waits for the other.
-        [{"copy": number, "moment": moments[number]} for number in sorted(moments)],
-    )

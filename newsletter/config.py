@@ -250,6 +250,9 @@ def load(instance: Path) -> dict:
         "BEAT_INTERVAL": _period("BEAT_INTERVAL", "10"),
         # Queued clicks and opens (with Redis) reach the database this often.
         "CLICK_DRAIN_INTERVAL": _period("CLICK_DRAIN_INTERVAL", "5"),
+        # A click or open this soon after its copy was sent is likely a mail gateway's scan
+        # (analytics.likely_machine); 0: time says nothing.
+        "LIKELY_MACHINE_SECONDS": _real("LIKELY_MACHINE_SECONDS", "30"),
         "FEED_POLL_INTERVAL": _period("FEED_POLL_INTERVAL", "900"),
         "FEED_TIMEOUT": _period("FEED_TIMEOUT", "20"),
         # One fetch of a feed, redirects and all, however slowly the server sends.

@@ -325,6 +325,10 @@ class Delivery(db.Model):
     # The first click through /r/ and the first open: unique clickers and openers.
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every click (open) of the copy so far looked like a machine's (analytics.likely_machine):
+    # a gateway's link scanner, Apple's privacy proxy. A person's click later clears it.
+    clicked_by_machine: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    opened_by_machine: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The A/B variant whose subject this copy had; None for the rest, who get the winner's.
     variant_id: Mapped[int | None]
 
@@ -373,6 +377,8 @@ class LinkClick(db.Model):
     subscriber_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
     )
+    # Counted like any click; said apart in the figures (analytics.likely_machine).
+    likely_machine: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Bounce(db.Model):

@@ -73,15 +73,15 @@ class Redirects:
             path = environ.get("PATH_INFO", "")
             counted = method == "GET"  # a HEAD is a link checker's or a scanner's, no reader's
             if path.startswith("/r/"):
-                answer = self.click(path, counted)
+                answer = self.click(path, counted, environ.get("HTTP_USER_AGENT"))
             elif path.startswith("/o/"):
-                answer = self.open(path, counted)
+                answer = self.open(path, counted, environ.get("HTTP_USER_AGENT"))
         if answer is None:
             return self.behind(environ, start_response)
         start_response(answer.status, list(answer.headers))
         return [b"" if method == "HEAD" else answer.body]
 
-    def click(self, path: str, counted: bool = True) -> Answer | None:
+    def click(self, path: str, counted: bool = True, agent: str | None = None) -> Answer | None:
         match = CLICK.fullmatch(path)
         number = match and analytics.delivery_id(match.group(1), self.secrets)
         if not number:
@@ -95,14 +95,20 @@ class Redirects:
             return None
         if answer is None:
             return None
-        if counted and not self.pushes.push(click_queue.click_record(number, position)):
+        # Whether the agent is a machine's is asked here (one regular expression); whether
+        # the click came too soon after the send, where its copy is read (click_queue.write).
+        record = click_queue.click_record(number, position, analytics.machine_agent(agent))
+        if counted and not self.pushes.push(record):
             return None
         return answer
 
-    def open(self, path: str, counted: bool = True) -> Answer | None:
+    def open(self, path: str, counted: bool = True, agent: str | None = None) -> Answer | None:
         match = OPEN.fullmatch(path)
         number = match and analytics.delivery_id(match.group(1), self.secrets)
-        if not number or (counted and not self.pushes.push(click_queue.open_record(number))):
+        if not number:
+            return None
+        record = click_queue.open_record(number, analytics.machine_agent(agent))
+        if counted and not self.pushes.push(record):
             return None
         return self.pixel
 

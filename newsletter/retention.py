@@ -121,15 +121,17 @@ def keep_figures(issue: Issue) -> None:
         "clicks": {
             "total": clicks["total"],
             "unique": clicks["unique"],
-            "links": [[link.url, link.clicks] for link in clicks["links"]],
+            "likely_machine": clicks["likely_machine"],
+            "unique_human": clicks["unique_human"],
+            "links": [[link.url, link.clicks, link.likely_machine] for link in clicks["links"]],
         },
         "clicks_over_time": {
             by: [[iso(at), n] for at, n in analytics.clicks_over_time(issue.id, by)]
             for by in analytics.BUCKET_FORMATS
         },
-        "opens": analytics.opened([issue.id]).get(issue.id, 0),
+        "opens": list(analytics.opened([issue.id]).get(issue.id, (0, 0))),
         "unsubscribes": analytics.unsubscribes(issue),
-        "ab": {str(r.id): [r.sent, r.clicks, r.opens] for r in ab.results(issue)},
+        "ab": {str(r.id): [r.sent, r.clicks, r.opens, r.human_clicks] for r in ab.results(issue)},
     }
     db.session.commit()
 

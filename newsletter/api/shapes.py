@@ -98,10 +98,20 @@ def issue_json(
             {**issue.mass_bounce, "held": breaker.held_count(issue)} if issue.mass_bounce else None
         ),
         # Clicks through the issue's tracked links; unique: copies clicked at least once.
-        "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
-        "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],
+        # Beside them, every one counted in them: likely_machine, the clicks that look like
+        # a machine's (a mail gateway's link scanner: its agent, or seconds after the send,
+        # or a copy's links all at once), and unique_human, the copies a person clicked.
+        "clicks": {
+            name: clicks[name] for name in ("total", "unique", "likely_machine", "unique_human")
+        },
+        "links": [
+            {"url": link.url, "clicks": link.clicks, "likely_machine": link.likely_machine}
+            for link in clicks["links"]
+        ],
         # Copies opened (the pixel loaded), only where the list counts opens, else null. Only
-        # a copy's first open is recorded, so there is no total of opens: null.
+        # a copy's first open is recorded, so there is no total of opens: null. Of them,
+        # likely_machine: those only a machine opened (Apple Mail Privacy Protection loads
+        # every pixel; a gateway's scan).
         "opens": opens[issue.id],
         "ab": ab_json(issue),
         # Over the size Gmail shows before "[Message clipped]", `clipped` is true.
@@ -144,6 +154,7 @@ def ab_json(issue: Issue) -> dict | None:
                 "subject": r.subject,
                 "sent": r.sent,
                 "unique_clicks": r.clicks,
+                "unique_human_clicks": r.human_clicks,
                 "unique_opens": r.opens,
                 "click_rate": round(r.click_rate, 4),
                 "winner": r.winner,
@@ -240,16 +251,23 @@ ISSUE = schema(
 )
 ISSUE["properties"]["counts"] = COUNTS
 ISSUE["properties"]["ab"] = {"type": ["object", "null"]}
-ISSUE["properties"]["clicks"] = schema("total", "unique", total="integer", unique="integer")
+ISSUE["properties"]["clicks"] = schema(
+    "total",
+    "unique",
+    total="integer",
+    unique="integer",
+    likely_machine="integer",
+    unique_human="integer",
+)
 ISSUE["properties"]["opens"] = schema(
-    "total", "unique", total=["integer", "null"], unique="integer"
+    "total", "unique", total=["integer", "null"], unique="integer", likely_machine="integer"
 ) | {"type": ["object", "null"]}
 ISSUE["properties"]["html_size"] = schema(
     "bytes", "sent_bytes", "clipped", bytes="integer", sent_bytes="integer", clipped="boolean"
 ) | {"type": ["object", "null"]}
 ISSUE["properties"]["links"] = {
     "type": "array",
-    "items": schema("url", "clicks", url="string", clicks="integer"),
+    "items": schema("url", "clicks", url="string", clicks="integer", likely_machine="integer"),
 }
 BOUNCE_COUNTS = schema(
     "hard",
