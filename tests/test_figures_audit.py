@@ -207,6 +207,22 @@ def test_a_reader_with_tracking_off_counts_on_the_link_and_never_as_a_clicker(
     }
 
 
+def test_a_subscribers_clicks_say_which_were_likely_their_gateways(
+    editor_client, client, make_list, inbox
+):
+    keeping = make_list(track_subscribers=True)
+    sent_to(keeping, inbox, readers=1)
+    scanned_then_read(client, inbox, scanned=1)
+    counted()
+    subscriber = db.session.scalars(sa.select(Subscriber)).one()
+    page = editor_client.get(f"/admin/subscribers/{subscriber.id}/clicks").text
+    rows = re.findall(r"<tr><td class=\"muted\">.*?</tr>", page, re.S)
+    assert len(rows) == 2
+    newest, oldest = rows
+    assert POST in newest and "likely a mail scanner" not in newest
+    assert "example.org/report" in oldest and "likely a mail scanner" in oldest
+
+
 # --- Opens -----------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ class Click:
     number: int
     subject: str
     url: str
+    likely_machine: bool = False  # their mail gateway's link scanner, likely (analytics.py)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def clicks_of(subscriber: Subscriber, most: int = SHOWN) -> ClickHistory:
             Issue.number,
             Issue.subject,
             IssueLink.url,
+            LinkClick.likely_machine,
         )
         .order_by(LinkClick.clicked_at.desc(), LinkClick.id.desc())
         .limit(most)
