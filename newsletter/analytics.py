@@ -169,12 +169,15 @@ def record_open(value: str, agent: str | None = None) -> bool:
     number = delivery_id(value)
     if number is None:
         return False
-    copy = db.session.execute(copies().where(Delivery.id == number)).first()
-    if copy is not None and not copy.no_tracking:
-        now = utcnow()
-        first_moments(
-            "opened", {number: (now, likely_machine(machine_agent(agent), now, copy.sent_at))}
-        )
+    copy = db.session.execute(
+        copies(Delivery.opened_at, Delivery.opened_by_machine).where(Delivery.id == number)
+    ).first()
+    if copy is None or copy.no_tracking or (copy.opened_at and not copy.opened_by_machine):
+        return True  # nobody's to count, or a person's open counted already
+    now = utcnow()
+    machine = likely_machine(machine_agent(agent), now, copy.sent_at)
+    if copy.opened_at is None or not machine:
+        first_moments("opened", {number: (now, machine)})
         db.session.commit()
     return True
 
