@@ -96,6 +96,28 @@ def figures_of(api, issue: Issue) -> dict:
     return api.get(f"/issues/{issue.id}").json
 
 
+# The contract's figures count every click and open; `people` leaves out machines'. These
+# give what the two say apart.
+def clicks_split(body: dict) -> dict:
+    clicks, people = body["clicks"], body["people"]
+    return {
+        **clicks,
+        "likely_machine": clicks["total"] - people["clicks"],
+        "unique_human": people["unique"],
+    }
+
+
+def links_split(body: dict) -> list[int]:
+    """Each link's clicks that look like a machine's."""
+    people = {link["url"]: link["clicks"] for link in body["people"]["links"]}
+    return [link["clicks"] - people[link["url"]] for link in body["links"]]
+
+
+def opens_split(body: dict) -> dict:
+    opens = body["opens"]
+    return {**opens, "likely_machine": opens["unique"] - body["people"]["opens"]}
+
+
 # --- Clicks ----------------------------------------------------------------------------------
 
 
@@ -114,8 +136,8 @@ def test_a_link_scanner_is_redirected_and_counted_and_told_apart_from_the_reader
     assert body["clicks"]["total"] == 3 and body["clicks"]["unique"] == 2
     assert [(link["url"], link["clicks"]) for link in body["links"]] == [(POST, 2), (REPORT, 1)]
     # Beside them: which look like a machine's.
-    assert body["clicks"] == {"total": 3, "unique": 2, "likely_machine": 2, "unique_human": 1}
-    assert [link["likely_machine"] for link in body["links"]] == [1, 1]
+    assert clicks_split(body) == {"total": 3, "unique": 2, "likely_machine": 2, "unique_human": 1}
+    assert links_split(body) == [1, 1]
 
 
 def test_a_browser_that_clicks_seconds_after_the_send_is_likely_a_gateways_scan(
@@ -125,7 +147,7 @@ def test_a_browser_that_clicks_seconds_after_the_send_is_likely_a_gateways_scan(
     reader has seen the copy."""
     issue = sent_to(weekly, inbox, readers=1)
     reader.get(links_of(inbox, "reader0@example.org")[0], headers=BROWSER)
-    assert figures_of(api, issue)["clicks"] == {
+    assert clicks_split(figures_of(api, issue)) == {
         "total": 1,
         "unique": 1,
         "likely_machine": 1,
@@ -146,7 +168,7 @@ def scanned_then_read(reader, inbox, scanned: int = 2) -> None:
 def test_a_reader_who_clicks_after_the_scanner_is_a_human_clicker(api, reader, weekly, inbox):
     issue = sent_to(weekly, inbox, readers=1)
     scanned_then_read(reader, inbox)
-    assert figures_of(api, issue)["clicks"] == {
+    assert clicks_split(figures_of(api, issue)) == {
         "total": 3,
         "unique": 1,
         "likely_machine": 2,
@@ -167,7 +189,7 @@ def test_every_link_of_a_copy_at_once_is_a_machine_however_late_and_a_double_cli
     twice = links_of(inbox, "reader1@example.org")[0]
     client.get(twice, headers=BROWSER)
     client.get(twice, headers=BROWSER)
-    assert figures_of(api, issue)["clicks"] == {
+    assert clicks_split(figures_of(api, issue)) == {
         "total": 4,
         "unique": 2,
         "likely_machine": 2,
@@ -199,7 +221,7 @@ def test_a_reader_with_tracking_off_counts_on_the_link_and_never_as_a_clicker(
     db.session.execute(sa.update(Subscriber).values(no_tracking=True))
     db.session.commit()
     scanned_then_read(reader, inbox, scanned=1)
-    assert figures_of(api, issue)["clicks"] == {
+    assert clicks_split(figures_of(api, issue)) == {
         "total": 2,
         "unique": 0,
         "likely_machine": 1,
@@ -237,7 +259,11 @@ def test_apple_privacy_and_at_once_opens_count_and_are_said_to_be_machines(
     reader.get(pixel_of(inbox, "reader1@example.org"), headers=GMAIL_IMAGE_PROXY)
     reader.get(pixel_of(inbox, "reader2@example.org"), headers={"User-Agent": "YahooMailProxy"})
     reader.get(pixel_of(inbox, "reader3@example.org"), headers=BROWSER)  # seconds after
-    assert figures_of(api, issue)["opens"] == {"total": None, "unique": 4, "likely_machine": 2}
+    assert opens_split(figures_of(api, issue)) == {
+        "total": None,
+        "unique": 4,
+        "likely_machine": 2,
+    }
 
 
 # --- Around the figures ----------------------------------------------------------------------
@@ -294,17 +320,14 @@ def test_pruned_copies_keep_the_human_figures(app, api, runner, client, weekly, 
     issue.status, issue.started_at, issue.finished_at = "sent", long_ago, long_ago
     db.session.commit()
     before = figures_of(api, issue)
-    assert before["clicks"]["unique_human"] == 1 and before["opens"]["likely_machine"] == 1
+    assert before["people"]["unique"] == 1 and opens_split(before)["likely_machine"] == 1
     result = runner.invoke(args=["prune", "--older-than", "90", "--deliveries"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
     db.session.expire_all()
     after = figures_of(api, issue)
-    assert (after["clicks"], after["links"], after["opens"]) == (
-        before["clicks"],
-        before["links"],
-        before["opens"],
-    )
+    figures = ("clicks", "links", "opens", "people")
+    assert [after[name] for name in figures] == [before[name] for name in figures]
 
 
 def test_persian_links_redirect_to_a_valid_uri_of_the_same_page(api, reader, weekly, inbox):

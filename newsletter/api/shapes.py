@@ -98,21 +98,13 @@ def issue_json(
             {**issue.mass_bounce, "held": breaker.held_count(issue)} if issue.mass_bounce else None
         ),
         # Clicks through the issue's tracked links; unique: copies clicked at least once.
-        # Beside them, every one counted in them: likely_machine, the clicks that look like
-        # a machine's (a mail gateway's link scanner: its agent, or seconds after the send,
-        # or a copy's links all at once), and unique_human, the copies a person clicked.
-        "clicks": {
-            name: clicks[name] for name in ("total", "unique", "likely_machine", "unique_human")
-        },
-        "links": [
-            {"url": link.url, "clicks": link.clicks, "likely_machine": link.likely_machine}
-            for link in clicks["links"]
-        ],
+        # Every click, a machine's too: DESIGN.md's contract gives these shapes as they are.
+        "clicks": {"total": clicks["total"], "unique": clicks["unique"]},
+        "links": [{"url": link.url, "clicks": link.clicks} for link in clicks["links"]],
         # Copies opened (the pixel loaded), only where the list counts opens, else null. Only
-        # a copy's first open is recorded, so there is no total of opens: null. Of them,
-        # likely_machine: those only a machine opened (Apple Mail Privacy Protection loads
-        # every pixel; a gateway's scan).
-        "opens": opens[issue.id],
+        # a copy's first open is recorded, so there is no total of opens: null.
+        "opens": opens[issue.id] and {"total": None, "unique": opens[issue.id]["unique"]},
+        "people": people_json(clicks, opens[issue.id]),
         "ab": ab_json(issue),
         # Over the size Gmail shows before "[Message clipped]", `clipped` is true.
         "html_size": html_size_json(render.issue_html_size(issue)) if measure else None,
@@ -129,6 +121,22 @@ def issue_json(
                 "published_at": iso(item.published_at),
             }
             for item in issue.items
+        ],
+    }
+
+
+def people_json(clicks: dict, opens: dict | None) -> dict:
+    """The figures without what looks like a machine's (analytics.likely_machine: a mail
+    gateway's link scanner by its agent, seconds after the send or a copy's links all at
+    once; Apple Mail Privacy Protection loading every pixel): clicks, copies a person
+    clicked, copies a person opened (null where opens are not counted), and each link's."""
+    return {
+        "clicks": clicks["total"] - clicks["likely_machine"],
+        "unique": clicks["unique_human"],
+        "opens": opens and opens["unique"] - opens["likely_machine"],
+        "links": [
+            {"url": link.url, "clicks": link.clicks - link.likely_machine}
+            for link in clicks["links"]
         ],
     }
 
@@ -251,24 +259,27 @@ ISSUE = schema(
 )
 ISSUE["properties"]["counts"] = COUNTS
 ISSUE["properties"]["ab"] = {"type": ["object", "null"]}
-ISSUE["properties"]["clicks"] = schema(
-    "total",
-    "unique",
-    total="integer",
-    unique="integer",
-    likely_machine="integer",
-    unique_human="integer",
-)
+ISSUE["properties"]["clicks"] = schema("total", "unique", total="integer", unique="integer")
 ISSUE["properties"]["opens"] = schema(
-    "total", "unique", total=["integer", "null"], unique="integer", likely_machine="integer"
+    "total", "unique", total=["integer", "null"], unique="integer"
 ) | {"type": ["object", "null"]}
 ISSUE["properties"]["html_size"] = schema(
     "bytes", "sent_bytes", "clipped", bytes="integer", sent_bytes="integer", clipped="boolean"
 ) | {"type": ["object", "null"]}
 ISSUE["properties"]["links"] = {
     "type": "array",
-    "items": schema("url", "clicks", url="string", clicks="integer", likely_machine="integer"),
+    "items": schema("url", "clicks", url="string", clicks="integer"),
 }
+ISSUE["properties"]["people"] = schema(
+    "clicks",
+    "unique",
+    "opens",
+    "links",
+    clicks="integer",
+    unique="integer",
+    opens=["integer", "null"],
+)
+ISSUE["properties"]["people"]["properties"]["links"] = ISSUE["properties"]["links"]
 BOUNCE_COUNTS = schema(
     "hard",
     "soft",
