@@ -188,6 +188,17 @@ class Post(db.Model):
         return self.published_at or self.first_seen_at
 
 
+# Pages of posts, newest first by the day they count as published (the admin's, of a list,
+# and the API's, of one list or all): an index walk to the page, not a sort of every post.
+sa.Index(
+    "ix_posts_list_dated",
+    Post.list_id,
+    sa.func.coalesce(Post.published_at, Post.first_seen_at),
+    Post.id,
+)
+sa.Index("ix_posts_dated", sa.func.coalesce(Post.published_at, Post.first_seen_at), Post.id)
+
+
 class Issue(db.Model):
     __tablename__ = "issues"
     # Digests and post issues are numbered apart.

@@ -24,7 +24,7 @@ from newsletter import accounts, click_queue, redirects
 from newsletter.bounces.server import BounceServer
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
-from newsletter.models import Issue, Post, Subscriber, Subscription
+from newsletter.models import Bounce, Delivery, Issue, IssueItem, Post, Subscriber, Subscription
 from newsletter.sending import ledger, lifecycle, loop
 
 # --- Issues and sending --------------------------------------------------------------------
@@ -254,19 +254,37 @@ def error_of(answer) -> dict:
 
 
 @contextmanager
-def counting_statements():
+def counting_statements(with_parameters: bool = False):
     """The SQL statements sent while the block runs, to show a page costs the same for many
-    rows as for few."""
-    seen: list[str] = []
+    rows as for few; `with_parameters`, each as (statement, parameters), to EXPLAIN one."""
+    seen: list = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
+        seen.append((statement, parameters) if with_parameters else statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def issues_sent_to(list_id: int, reader_id: int, first: int, n: int) -> None:
+    """Issues numbered from `first`, each with two items, a copy sent to the reader and a
+    soft bounce of it."""
+    for number in range(first, first + n):
+        issue = Issue(list_id=list_id, number=number, subject=f"Issue {number}")
+        issue.items = [
+            IssueItem(position=p, title=f"Post {p}", url=f"https://example.org/{number}/{p}")
+            for p in range(2)
+        ]
+        db.session.add(issue)
+        db.session.flush()
+        delivery = Delivery(issue_id=issue.id, subscriber_id=reader_id, status="sent")
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.add(Bounce(subscriber_id=reader_id, delivery_id=delivery.id, kind="soft"))
+    db.session.commit()
 
 
 def three_posts(mailing_list, excerpt: str = "About {title}.") -> None:

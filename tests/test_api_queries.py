@@ -1,25 +1,9 @@
 """The issue list costs the same number of SQL statements for 5 issues as for 50."""
 
-from builders import counting_statements
+from builders import counting_statements, issues_sent_to
 
 from newsletter.extensions import db
-from newsletter.models import Bounce, Delivery, Issue, IssueItem, Subscriber
-
-
-def _add_issues(list_id: int, reader_id: int, first: int, n: int) -> None:
-    for number in range(first, first + n):
-        issue = Issue(list_id=list_id, number=number, subject=f"Issue {number}")
-        issue.items = [
-            IssueItem(position=p, title=f"Post {p}", url=f"https://example.org/{number}/{p}")
-            for p in range(2)
-        ]
-        db.session.add(issue)
-        db.session.flush()
-        delivery = Delivery(issue_id=issue.id, subscriber_id=reader_id, status="sent")
-        db.session.add(delivery)
-        db.session.flush()
-        db.session.add(Bounce(subscriber_id=reader_id, delivery_id=delivery.id, kind="soft"))
-    db.session.commit()
+from newsletter.models import Issue, Subscriber
 
 
 def _add_rendered(list_id: int, number: int) -> None:
@@ -43,11 +27,11 @@ def test_listing_issues_runs_as_many_statements_for_50_issues_as_for_5(client, a
     db.session.commit()
     list_id, reader_id = weekly.id, reader.id
 
-    _add_issues(list_id, reader_id, 1, 5)
+    issues_sent_to(list_id, reader_id, 1, 5)
     few, listed = _statements_for_listing(client, api_headers)
     assert len(listed["items"]) == 5
 
-    _add_issues(list_id, reader_id, 6, 45)
+    issues_sent_to(list_id, reader_id, 6, 45)
     many, listed = _statements_for_listing(client, api_headers)
     assert len(listed["items"]) == 50
 

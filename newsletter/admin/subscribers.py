@@ -26,6 +26,7 @@ from newsletter.statuses import ImportStatus
 from newsletter.subscriptions import columns, csv_reading, importer, service
 from newsletter.subscriptions.export import attribute_text, csv_rows, data_download, deliveries_of
 from newsletter.subscriptions.importer import stage_import
+from newsletter.subscriptions.shapes import with_subscriptions
 from newsletter.text import PERSIAN_FOR_ARABIC
 
 PAGE = 100
@@ -81,7 +82,7 @@ def subscribers(typed: dict | None = None, answer: int = 200):
             select = select.join(Subscription).where(Subscription.list_id == mailing_list.id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
     subscribers = db.session.scalars(
-        select.where(Subscriber.id > after).order_by(Subscriber.id).limit(PAGE)
+        with_subscriptions(select.where(Subscriber.id > after).order_by(Subscriber.id).limit(PAGE))
     ).all()
     lists = db.session.scalars(sa.select(MailingList).order_by(MailingList.name)).all()
     return render_template(

@@ -25,7 +25,7 @@ from newsletter.statuses import SubscriberStatus
 from newsletter.subscriptions import service
 from newsletter.subscriptions.export import attribute_text
 from newsletter.subscriptions.importer import FIELD_LIMIT
-from newsletter.subscriptions.shapes import subscriber_json
+from newsletter.subscriptions.shapes import subscriber_json, with_subscriptions
 
 # What an export's columns and an import's fields hold, so that an export imports back.
 ATTRIBUTES_MAX, KEY_MAX = 100, 100
@@ -100,7 +100,10 @@ def find_subscribers():
         select = select.where(Subscriber.status == known_status(SubscriberStatus, query.status))
     if query.list:
         select = select.join(Subscription).where(Subscription.list_id == get_list(query.list).id)
-    items = [subscriber_json(s) for s in db.session.scalars(select.limit(query.limit))]
+    items = [
+        subscriber_json(s)
+        for s in db.session.scalars(with_subscriptions(select.limit(query.limit)))
+    ]
     return {"items": items, "next_after": next_page(items, query.limit)}
 
 

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import escape
+from sqlalchemy.orm import selectinload
 
 from newsletter.archive.pages import issue_page, shown_subject
 from newsletter.digest.render import archive_index_url, archive_url
@@ -38,10 +39,16 @@ ISSUES_A_PAGE = 50
 MAX_AGE = 300
 
 
-def archived_issues(mailing_list: MailingList, limit: int | None = None, offset: int = 0):
+def archived_issues(
+    mailing_list: MailingList, limit: int | None = None, offset: int = 0, *options
+) -> list[Issue]:
+    """A page of the list's archive, newest first, with the A/B variants its subjects are
+    shown from (and `options`, what else the page reads of each) loaded with it: a set
+    number of statements however many issues the page shows."""
     return list(
         db.session.scalars(
             sa.select(Issue)
+            .options(selectinload(Issue.variants), *options)
             .where(
                 Issue.list_id == mailing_list.id,
                 Issue.kind == IssueKind.DIGEST,
@@ -134,7 +141,7 @@ def feed(slug: str):
     body = render_template(
         "archive/feed.xml",
         mailing_list=mailing_list,
-        issues=archived_issues(mailing_list, FEED_LENGTH),
+        issues=archived_issues(mailing_list, FEED_LENGTH, 0, selectinload(Issue.items)),
         base_url=current_app.config["BASE_URL"],
         archive_url=archive_url,
         rfc822=lambda moment: format_datetime(moment, usegmt=True),
