@@ -4,14 +4,14 @@ dashboard counts each list's confirmed subscribers from an index on (list_id, st
 also serves what the index on list_id did, and reads its weeks of joins and leaves through
 indexes on confirmed_at and unsubscribed_at instead of every subscription
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
