@@ -1,6 +1,6 @@
 """An issue's figures kept on its row (Issue.figures) once `newsletter prune --deliveries`
 has deleted the rows they were counted from: its copies and their clicks. Each reader of a
-figure (ledger, history, analytics, ab) takes the kept one for such an issue, so its pages,
+figure (ledger, bounce_history, analytics, ab) takes the kept one for such an issue, so its pages,
 charts and the API show what they showed before; retention.py counts and keeps them."""
 
 from __future__ import annotations

@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from newsletter import analytics
-from newsletter.bounces import history
+from newsletter import analytics, bounce_history
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.models import (
@@ -116,8 +115,8 @@ def keep_figures(issue: Issue) -> None:
     issue.figures = {
         "counts": ledger.counts(issue.id),
         "waves": [[iso(w.not_before), w.pending, w.sent, w.failed] for w in ledger.waves(issue.id)],
-        "bounces": history.counts_for_issue(issue.id),
-        "bounces_by_domain": [list(row) for row in history.by_domain_and_reason(issue.id)],
+        "bounces": bounce_history.counts_for_issue(issue.id),
+        "bounces_by_domain": [list(row) for row in bounce_history.by_domain_and_reason(issue.id)],
         "clicks": {
             "total": clicks["total"],
             "unique": clicks["unique"],

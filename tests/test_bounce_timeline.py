@@ -13,8 +13,8 @@ from bounce_mail import BOUNCE_DOMAIN, complaint, dsn
 from builders import SINCE, UNTIL, confirmed_subscriber, draft, start_sending, stored_subscriber
 from builders import user as editor
 
-from newsletter import suppression, verp
-from newsletter.bounces import history, intake
+from newsletter import bounce_history, suppression, verp
+from newsletter.bounces import intake
 from newsletter.digest.compose import compose_issue
 from newsletter.extensions import db
 from newsletter.mailer import smtp_address
@@ -139,7 +139,7 @@ def test_the_same_report_delivered_twice_counts_once(app, weekly, kind):
     for _ in range(2):
         REPORTS[kind](copy)
     assert len(recorded()) == 1, recorded()
-    assert history.counts_for_issue(issue.id)[kind] == 1
+    assert bounce_history.counts_for_issue(issue.id)[kind] == 1
     assert stored_subscriber(REZA[0]).bounce_score == (1 if kind == "soft" else 0)
 
 
@@ -434,4 +434,4 @@ def test_reports_delivered_twice_do_not_trip_the_mass_bounce_guard(app, weekly):
     now = db.session.get(Issue, issue.id)
     after = (now.status, now.mass_bounce, [stored_subscriber(e).status for e in sent[:2]])
     assert after == ("sending", None, ["bounced", "bounced"])
-    assert history.counts_for_issue(issue.id)["hard"] == 2
+    assert bounce_history.counts_for_issue(issue.id)["hard"] == 2

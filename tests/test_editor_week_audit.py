@@ -408,7 +408,7 @@ def test_after_the_send_the_issue_page_and_the_archive_show_what_readers_did(
 
 
 def issue_bounces(issue_id: int) -> int:
-    from newsletter.bounces import history
+    from newsletter import bounce_history
 
-    counts = history.counts_for_issue(issue_id)
+    counts = bounce_history.counts_for_issue(issue_id)
     return counts["hard"] + counts["soft"]

@@ -22,8 +22,7 @@ from builders import (
     tracked_links,
 )
 
-from newsletter import analytics
-from newsletter.bounces import history
+from newsletter import analytics, bounce_history
 from newsletter.extensions import db
 from newsletter.models import Bounce, Delivery, Issue, LinkClick, Subscriber
 from newsletter.sending import loop
@@ -37,7 +36,7 @@ def figures(issue_id: int) -> dict:
     clicks = analytics.clicks_for_issues([issue_id])[issue_id]
     return {
         "ledger": states(issue_id),
-        "bounces": history.counts_for_issues([issue_id])[issue_id],
+        "bounces": bounce_history.counts_for_issues([issue_id])[issue_id],
         "clicks": (clicks["total"], clicks["unique"]),
         "links": [(link.url, link.clicks) for link in clicks["links"]],
     }

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN, dsn
 from builders import deliver, draft, start_sending, stored_subscriber, user
 
-from newsletter import jobs, verp
-from newsletter.bounces import history, intake, refusals
+from newsletter import bounce_history, jobs, verp
+from newsletter.bounces import intake, refusals
 from newsletter.digest.compose import edit_issue
 from newsletter.extensions import db
 from newsletter.mailer import smtp_address
@@ -145,7 +145,7 @@ def test_late_refusals_after_the_send_hold_nothing_but_are_reported(app, weekly,
     answer = api.get(f"/issues/{issue.id}").json
     assert answer["held"] == []
     assert answer["bounces"]["sender"] == 3 and sum(answer["bounces"]["by_reason"].values()) == 3
-    assert history.refusals_for_issue(issue.id) == [("outlook.example", 3, REFUSED)]
+    assert bounce_history.refusals_for_issue(issue.id) == [("outlook.example", 3, REFUSED)]
     assert {(p.status, p.bounce_score) for p in map(stored_subscriber, refusing)} == {("active", 0)}
 
 
@@ -196,7 +196,7 @@ def test_the_same_report_delivered_twice_counts_once_toward_the_threshold(app, w
     for email in (refusing[0], refusing[0], refusing[1], refusing[1], refusing[0]):
         refuse(issue, email)
     assert held(issue) == {} and queued == []
-    assert history.counts_for_issue(issue.id)["sender"] == 2
+    assert bounce_history.counts_for_issue(issue.id)["sender"] == 2
     refuse(issue, refusing[2])
     assert "outlook.example" in held(issue)
 
@@ -371,7 +371,7 @@ def test_reports_arriving_at_once_hold_the_domain_once(app, weekly, queued, boun
 
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(report, refusing[:6]))
-    assert history.counts_for_issue(issue.id)["sender"] == 6
+    assert bounce_history.counts_for_issue(issue.id)["sender"] == 6
     # One hold, one email: not one a connection that saw the threshold reached.
     assert alerts_of(queued) == [(issue.id, "outlook.example")]
     assert held(issue)["outlook.example"]["copies"] == 2

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from newsletter import bounce_history
 from newsletter.admin import charts
 from newsletter.analytics import clicks_over_time
-from newsletter.bounces import history
 from newsletter.models import Issue, utcnow
 
 HOURLY_FOR = timedelta(days=3)  # after that, clicks are counted per day
@@ -34,7 +34,7 @@ def for_issue(issue: Issue) -> IssueCharts | None:
 def bounce_charts(issue_id: int) -> list[charts.BarChart]:
     """By receiving domain and by reason, from one grouped statement; none when nothing
     came back."""
-    rows = history.by_domain_and_reason(issue_id)
+    rows = bounce_history.by_domain_and_reason(issue_id)
     by_domain: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     for domain, reason, n in rows:

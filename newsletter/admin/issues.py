@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from newsletter import analytics
+from newsletter import analytics, bounce_history
 from newsletter.admin import bp, issue_charts, times
 from newsletter.admin.users import LANGUAGES
-from newsletter.bounces import breaker, history
+from newsletter.bounces import breaker
 from newsletter.digest import render
 from newsletter.digest.compose import compose_issue, edit_issue, posts_between
 from newsletter.errors import NewsletterError
@@ -104,9 +104,9 @@ def _issue_page(found: Issue, schedule_error: str = "", status: int = 200, edit_
         mailing_list=found.mailing_list,
         counts=ledger.counts(found.id),
         failures=failures,
-        bounce_counts=history.counts_for_issue(found.id),
-        bounces=history.for_issue(found.id),
-        refused_by=history.refusals_for_issue(found.id),
+        bounce_counts=bounce_history.counts_for_issue(found.id),
+        bounces=bounce_history.for_issue(found.id),
+        refused_by=bounce_history.refusals_for_issue(found.id),
         held_now=holds.held(found),
         held_dead=breaker.held_count(found),
         mass_bounce_reason=breaker.reason(found.mass_bounce) if found.mass_bounce else "",

@@ -15,9 +15,9 @@ from flask import (
     url_for,
 )
 
+from newsletter import bounce_history
 from newsletter.addresses import InvalidEmail, unicode_domain
 from newsletter.admin import bp
-from newsletter.bounces import history
 from newsletter.extensions import db
 from newsletter.hardening import database_int
 from newsletter.lists import ListNotFound, get_list
@@ -133,7 +133,7 @@ def subscriber(subscriber_id: int):
         "admin/subscriber.html",
         subscriber=subscriber,
         deliveries=deliveries_of(subscriber),
-        bounces=history.for_subscriber(subscriber.id),
+        bounces=bounce_history.for_subscriber(subscriber.id),
     )
 
 

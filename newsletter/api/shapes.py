@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsletter import analytics, signing
-from newsletter.bounces import breaker, history
+from newsletter import analytics, bounce_history, signing
+from newsletter.bounces import breaker
 from newsletter.digest import render
 from newsletter.fields import iso
 from newsletter.models import Feed, Issue, MailingList, Post
@@ -89,7 +89,7 @@ def issue_json(
         "started_at": iso(issue.started_at),
         "finished_at": iso(issue.finished_at),
         "counts": ledger.counts(issue.id) if counts is None else counts,
-        "bounces": history.counts_for_issue(issue.id) if bounces is None else bounces,
+        "bounces": bounce_history.counts_for_issue(issue.id) if bounces is None else bounces,
         # Receiving domains whose copies were held back while they refused our mail.
         "held": [{"domain": d, **hold} for d, hold in sorted((issue.held_domains or {}).items())],
         # Its copies came back as dead addresses en masse: the count, what was said, the
@@ -176,7 +176,7 @@ def issues_json(issues: list[Issue]) -> list[dict]:
     """issue_json of each, with the counts of all of them in one statement each."""
     ids = [issue.id for issue in issues]
     counts = ledger.counts_for_issues(ids)
-    bounces = history.counts_for_issues(ids)
+    bounces = bounce_history.counts_for_issues(ids)
     clicks = analytics.clicks_for_issues(ids)
     opens = analytics.opens_for_issues(issues)
     return [

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import jobs
-from newsletter.bounces.history import words
+from newsletter.bounce_history import words
 from newsletter.extensions import db, writer_first
 from newsletter.models import Bounce, Delivery, Issue, utcnow
 from newsletter.sending import holds, loop

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from flask import Response
 
-from newsletter.bounces import history
+from newsletter import bounce_history
 from newsletter.extensions import db
 from newsletter.fields import iso
 from newsletter.models import Delivery, Issue, Subscriber, Subscription
@@ -216,7 +216,7 @@ def subscriber_data(subscriber: Subscriber) -> dict:
                 "source": source,
                 "issue": n,
             }
-            for at, kind, reason, detail, source, n in history.for_subscriber(
+            for at, kind, reason, detail, source, n in bounce_history.for_subscriber(
                 subscriber.id, limit=DATA_ROWS
             )
         ],
