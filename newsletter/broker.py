@@ -17,6 +17,9 @@ from kombu.utils.json import dumps
 from newsletter import jobs
 from newsletter.extensions import db
 
+# Seconds between beat's looks for feeds whose next poll has come (posts/feeds.py).
+FEEDS_DUE_EVERY = 60.0
+
 
 def _write_whole(path: str, data: bytes) -> None:
     """Readers see the old file or the new one, never a half-written one."""
@@ -115,7 +118,8 @@ def _celery_config(config) -> dict:
             "each-post": {"task": jobs.send_new_posts.name, "schedule": config["BEAT_INTERVAL"]},
             "poll-feeds": {
                 "task": jobs.poll_feeds.name,
-                "schedule": config["FEED_POLL_INTERVAL"],
+                # Beat looks for feeds due this often; each keeps its own interval.
+                "schedule": min(config["FEED_POLL_INTERVAL"], FEEDS_DUE_EVERY),
             },
             "fetch-bounces": {
                 "task": jobs.fetch_bounces.name,

@@ -253,7 +253,10 @@ def load(instance: Path) -> dict:
         # A click or open this soon after its copy was sent is likely a mail gateway's scan
         # (analytics.likely_machine); 0: time says nothing.
         "LIKELY_MACHINE_SECONDS": _real("LIKELY_MACHINE_SECONDS", "30"),
+        # Seconds between polls of each feed; longer where a feed or its server asks.
         "FEED_POLL_INTERVAL": _period("FEED_POLL_INTERVAL", "900"),
+        # The longest a failing feed waits between tries, and the most a feed may ask.
+        "FEED_BACKOFF_MAX": _period("FEED_BACKOFF_MAX", "86400"),
         "FEED_TIMEOUT": _period("FEED_TIMEOUT", "20"),
         # One fetch of a feed, redirects and all, however slowly the server sends.
         "FEED_DEADLINE": _period("FEED_DEADLINE", "60"),

@@ -166,6 +166,16 @@ class Feed(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Its first fetch that was read: the posts it brought are the site's back catalogue.
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its schedule (posts/feeds.py): polled once next_fetch_at has passed (None: at once, or
+    # never once gone); never before not_before, the site's own Retry-After.
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")  # in a row
+    # Seconds the feed asks between polls (<ttl>, sy:updatePeriod), when more than ours.
+    min_interval: Mapped[int | None]
+    # Its site answered 410 Gone: kept, and no longer polled until an editor fetches it.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     mailing_list: Mapped[MailingList] = relationship()
 

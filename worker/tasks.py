@@ -85,12 +85,18 @@ def send_new_posts() -> list[int]:
 
 @jobs.poll_feeds.task()
 def poll_feeds() -> int:
-    return feeds.poll_all()
+    """Beat: a job for each feed whose next poll has come."""
+    return len(feeds.queue_due())
 
 
 @jobs.fetch_feed.task()
 def fetch_feed(feed_id: int) -> int:
     return feeds.fetch_by_id(feed_id)
+
+
+@jobs.tell_editors_of_gone_feed.task()
+def tell_editors_of_gone_feed(feed_id: int) -> int:
+    return feeds.tell_editors_gone(feed_id)
 
 
 @jobs.run_import.task()

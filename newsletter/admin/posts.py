@@ -106,8 +106,15 @@ def new_feed(slug: str):
 @bp.post("/feeds/<int:feed_id>/fetch")
 def fetch_now(feed_id: int):
     feed = db.session.get(Feed, feed_id) or abort(404)
-    feeds.queue_fetch(feed)
-    flash(f"Fetching {feed.title or feed.url}: reload this page in a moment for its new posts.")
+    waiting = feeds.waiting_until(feed)
+    if waiting:
+        flash(
+            f"The site of {feed.title or feed.url} asked us to wait until "
+            f"{times.shown(waiting, feed.mailing_list.timezone)}: it is fetched then."
+        )
+    else:
+        feeds.queue_fetch(feed)
+        flash(f"Fetching {feed.title or feed.url}: reload this page in a moment for its new posts.")
     return redirect(url_for("admin.posts", slug=feed.mailing_list.slug))
 
 

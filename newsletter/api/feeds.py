@@ -15,7 +15,17 @@ from newsletter.posts.service import add_feed, feeds_with_new
 JOB = schema("job", "requested_at", job="string", feed="integer", requested_at="string")
 # The feed, and how many posts its last fetch added.
 FEED_FETCHED = schema(
-    "id", id="integer", url="string", last_error="string", last_fetched_at="string", new="integer"
+    "id",
+    id="integer",
+    url="string",
+    last_error="string",
+    last_fetched_at="string",
+    new="integer",
+    last_success_at="string",
+    next_fetch_at="string",
+    not_before="string",
+    failures="integer",
+    gone_at="string",
 )
 
 
@@ -57,20 +67,35 @@ def delete_feed(feed_id: int):
 
 
 FETCHED_NOW = schema(
-    "new", "job", "feed", new="integer", job="string", feed="integer", last_error="string"
+    "new",
+    "feed",
+    new="integer",
+    job="string",
+    feed="integer",
+    last_error="string",
+    not_before="string",
 )
 
 
 @route(
     "/feeds/<int:feed_id>/fetch",
     "POST",
-    "Fetch a feed now, in a worker: {new} when it finishes within NEWSLETTER_FEED_FETCH_WAIT "
-    "seconds, else 202 with the job (GET the feed for its outcome)",
+    "Fetch a feed now, in a worker, whatever its backoff: {new} when it finishes within "
+    "NEWSLETTER_FEED_FETCH_WAIT seconds, else 202 with the job (GET the feed for its outcome); "
+    "while its site's Retry-After has not passed, {new: 0, not_before} at once, unfetched",
     response=FETCHED_NOW,
     also={202: JOB},
 )
 def fetch_feed(feed_id: int):
     feed = get_or_404(Feed, feed_id, "feed")
+    waiting = feeds.waiting_until(feed)
+    if waiting:
+        return {
+            "new": 0,
+            "feed": feed.id,
+            "not_before": iso(waiting),
+            "last_error": feed.last_error,
+        }
     requested_at = utcnow()
     queued = {"job": feeds.queue_fetch(feed), "feed": feed.id, "requested_at": iso(requested_at)}
     done = feeds.wait_for_fetch(feed.id, requested_at, current_app.config["FEED_FETCH_WAIT"])

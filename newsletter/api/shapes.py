@@ -34,6 +34,13 @@ def feed_json(feed: Feed) -> dict:
         "title": feed.title,
         "last_fetched_at": iso(feed.last_fetched_at),
         "last_error": feed.last_error,
+        # Its schedule: when it last worked, when it is next polled (null: at the next look,
+        # or never once gone), the site's own "not before" (Retry-After), failures in a row.
+        "last_success_at": iso(feed.last_success_at),
+        "next_fetch_at": iso(feed.next_fetch_at),
+        "not_before": iso(feed.not_before),
+        "failures": feed.failures or 0,
+        "gone_at": iso(feed.gone_at),
     }
 
 

@@ -155,6 +155,25 @@ def feed_title(parsed) -> str:
     return single_line(strip_html(field(text_of(parsed.feed, "title"))), 300)
 
 
+# RSS 1.0's syndication module: how often a feed says it changes (WordPress: hourly, once).
+PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
+           "yearly": 365 * 86400}  # fmt: skip
+
+
+def asked_interval(parsed) -> int | None:
+    """Seconds the feed asks between reads: RSS's <ttl> (minutes), or sy:updatePeriod over
+    sy:updateFrequency, whichever is longer; None when it asks nothing."""
+    asked = []
+    ttl = text_of(parsed.feed, "ttl").strip()
+    if ttl.isdigit():
+        asked.append(int(ttl[:9]) * 60)
+    period = PERIODS.get(text_of(parsed.feed, "sy_updateperiod").strip().lower())
+    if period:
+        frequency = text_of(parsed.feed, "sy_updatefrequency").strip()
+        asked.append(period // max(int(frequency[:9]), 1) if frequency.isdigit() else period)
+    return max(asked, default=None)
+
+
 def _guid(entry) -> str:
     guid = text_of(entry, "id") or text_of(entry, "link")
     if guid:
