@@ -2,15 +2,15 @@
 floor on the interval), how many fetches in a row failed, when it last worked, and whether
 its site said it is gone (410)
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
