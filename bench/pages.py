@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_database, in_process_app  # noqa: E402
+from common import fresh_database, in_process_app, kept_database  # noqa: E402
 
 BIG_TABLES = (
     "subscribers",
@@ -129,6 +129,14 @@ DATA = [
        WHERE i.status = 'sent' AND NOT EXISTS (SELECT 1 FROM deliveries d
                                                WHERE d.issue_id = i.id)
        ON CONFLICT DO NOTHING""",
+    # Each sent issue's copy counts, kept at its finish (ledger.keep_final_counts).
+    """UPDATE issues SET final_counts = json_build_object('sent', c.sent, 'failed', c.failed,
+                                                       'pending', c.pending, 'total', c.total)
+       FROM (SELECT issue_id, count(*) FILTER (WHERE status = 'sent') AS sent,
+                    count(*) FILTER (WHERE status = 'failed') AS failed,
+                    count(*) FILTER (WHERE status = 'pending') AS pending, count(*) AS total
+             FROM deliveries GROUP BY issue_id) AS c
+       WHERE c.issue_id = issues.id AND issues.status = 'sent'""",
     # 100,000 clicks after their sends: half on the newest issue (in its first two days), the
     # rest spread over a year after each send; a third against a subscriber.
     """INSERT INTO link_clicks (link_id, clicked_at, subscriber_id)
@@ -146,9 +154,9 @@ DATA = [
             + (k * 31) % (SELECT count(*) FROM issue_links)
        JOIN issues i ON i.id = l.issue_id""",
     # 20,000 bounce reports: a quarter about the newest issue's copies.
-    """INSERT INTO bounces (subscriber_id, delivery_id, kind, reason, status, domain, detail,
-        source, received_at)
-       SELECT d.subscriber_id, d.id,
+    """INSERT INTO bounces (subscriber_id, delivery_id, issue_id, kind, reason, status, domain,
+        detail, source, received_at)
+       SELECT d.subscriber_id, d.id, d.issue_id,
               (ARRAY['hard','soft','sender','complaint'])[1 + k % 4],
               (ARRAY['no_such_user','mailbox_full','spam_blocked','policy','complaint',
                      'unknown'])[1 + k % 6],
@@ -197,6 +205,17 @@ def build(app, subscribers: int) -> None:
             print(f"  {first:<40} {time.perf_counter() - started:6.1f} s", flush=True)
 
 
+def built(app) -> bool:
+    """Whether the database holds the data already (a kept one, from a run before)."""
+    import sqlalchemy as sa
+
+    from newsletter.extensions import db
+    from newsletter.models import Issue
+
+    with app.app_context():
+        return bool(db.session.scalar(sa.select(sa.func.count()).select_from(Issue)))
+
+
 def pages(app) -> list[tuple[str, str]]:
     """(name, path) of each page, with the ids of the rows the data made."""
     import sqlalchemy as sa
@@ -216,6 +235,12 @@ def pages(app) -> list[tuple[str, str]]:
         token = links.make(links.PREFERENCES, reader.id, subscription.list_id)
         imported = db.session.scalar(sa.select(sa.func.max(Import.id)))
         farsi = db.session.scalar(sa.select(MailingList.id).where(MailingList.slug == "farsi"))
+        # Sent a year ago, clicked since (the clicks spread over 400 days after each send).
+        year_old = db.session.scalar(
+            sa.select(Issue.id)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .where(MailingList.slug == "bench", Issue.number == 200)
+        )
     assert farsi
     return [
         ("admin dashboard", "/admin/"),
@@ -230,6 +255,7 @@ def pages(app) -> list[tuple[str, str]]:
         ("admin subscriber clicks", f"/admin/subscribers/{reader.id}/clicks"),
         ("admin issues", "/admin/issues"),
         ("admin issue (200k copies)", f"/admin/issues/{newest}"),
+        ("admin issue (a year of clicks)", f"/admin/issues/{year_old}"),
         ("admin issue progress", f"/admin/issues/{newest}/progress.json"),
         ("admin posts", "/admin/lists/bench/posts"),
         ("admin posts, 3 years", "/admin/lists/bench/posts?since=2020-01-01&page=200"),
@@ -259,7 +285,10 @@ def signed_in(app):
     from newsletter.extensions import db
 
     with app.app_context():
-        user = accounts.create_user("editor@example.org", PASSWORD, "editor")
+        try:
+            user = accounts.create_user("editor@example.org", PASSWORD, "editor")
+        except accounts.UserExists:  # a kept database's, from a run before
+            user = accounts.find_user("editor@example.org")
         headers = {"Authorization": f"Bearer {accounts.create_token(user)}"}
         db.session.commit()
     client = app.test_client()
@@ -341,9 +370,11 @@ def measure(app, client, headers, name, path, views: int, plans: bool, profile=F
     spent, worst, parameters = max(recorded.seen, default=(0, "", {}), key=lambda r: r[0])
     plan = explain(app, worst, parameters) if worst else []
     flags = ", ".join(warnings_in(plan))
+    # A chart's points (the clicks over time), each also a row of its table.
+    points = answer.text.count('class="point"') if "text/html" in answer.content_type else 0
     print(
-        f"{name:<28} {status:>3} {len(recorded.seen):>4} stmts {statistics.median(times):8.1f} ms"
-        f"  worst {spent * 1000:7.1f} ms  {flags}",
+        f"{name:<30} {status:>3} {len(recorded.seen):>4} stmts {statistics.median(times):8.1f} ms"
+        f"  worst {spent * 1000:7.1f} ms  {flags}" + (f"  {points} chart points" if points else ""),
         flush=True,
     )
     if plans:
@@ -391,14 +422,26 @@ def main() -> None:
     parser.add_argument("--only", default="", help="pages whose name contains this")
     parser.add_argument("--profile", action="store_true", help="where each page's time goes")
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
+    parser.add_argument(
+        "--database",
+        help="a database of this name on that server, kept: built when empty, else reused "
+        "(after a change, its migrations run first, timed); default: a throwaway one",
+    )
     args = parser.parse_args()
-    with (
-        fresh_database(args.database_url) as database_url,
-        tempfile.TemporaryDirectory(prefix="bench-pages-") as folder,
-    ):
+    where = (
+        kept_database(args.database_url, args.database)
+        if args.database
+        else fresh_database(args.database_url)
+    )
+    with where as database_url, tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
+        started = time.perf_counter()
         app = in_process_app(database_url, Path(folder))
-        print(f"building the data ({args.subscribers} subscribers)", flush=True)
-        build(app, args.subscribers)
+        print(f"schema up to date in {time.perf_counter() - started:.1f} s", flush=True)
+        if built(app):
+            print("reusing the data of a run before", flush=True)
+        else:
+            print(f"building the data ({args.subscribers} subscribers)", flush=True)
+            build(app, args.subscribers)
         client, headers = signed_in(app)
         for name, path in pages(app):
             if args.only in name:

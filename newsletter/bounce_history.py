@@ -33,12 +33,8 @@ def for_subscriber(subscriber_id: int, limit: int = 50) -> list:
 
 
 def _of_issue(issue_id: int, *columns):
-    return (
-        sa.select(*columns)
-        .select_from(Bounce)
-        .join(Delivery, Delivery.id == Bounce.delivery_id)
-        .where(Delivery.issue_id == issue_id)
-    )
+    # By the issue kept on the bounce (its delivery's): not through all the issue's copies.
+    return sa.select(*columns).select_from(Bounce).where(Bounce.issue_id == issue_id)
 
 
 def counts_for_issue(issue_id: int) -> dict:
@@ -52,11 +48,9 @@ def counts_for_issues(issue_ids: list[int]) -> dict[int, dict]:
     rows_of: dict[int, list] = {i: [] for i in issue_ids if i not in kept}
     if rows_of:
         rows = db.session.execute(
-            sa.select(Delivery.issue_id, Bounce.kind, Bounce.reason, sa.func.count())
-            .select_from(Bounce)
-            .join(Delivery, Delivery.id == Bounce.delivery_id)
-            .where(Delivery.issue_id.in_(list(rows_of)))
-            .group_by(Delivery.issue_id, Bounce.kind, Bounce.reason)
+            sa.select(Bounce.issue_id, Bounce.kind, Bounce.reason, sa.func.count())
+            .where(Bounce.issue_id.in_(list(rows_of)))
+            .group_by(Bounce.issue_id, Bounce.kind, Bounce.reason)
         ).all()
         for issue_id, kind, reason, n in rows:
             rows_of[issue_id].append((kind, reason, n))
@@ -119,10 +113,8 @@ def words(bounce: Bounce) -> str:
 def for_issue(issue_id: int, limit: int = 500) -> list:
     """(email, kind, reason, detail), by address."""
     return db.session.execute(
-        sa.select(Subscriber.email, Bounce.kind, Bounce.reason, Bounce.detail)
-        .join(Delivery, Delivery.id == Bounce.delivery_id)
+        _of_issue(issue_id, Subscriber.email, Bounce.kind, Bounce.reason, Bounce.detail)
         .join(Subscriber, Subscriber.id == Bounce.subscriber_id)
-        .where(Delivery.issue_id == issue_id)
         .order_by(Subscriber.email, Bounce.id)
         .limit(limit)
     ).all()

@@ -278,6 +278,9 @@ class Issue(db.Model):
     # Its figures as counted before `newsletter prune --deliveries` deleted its copies and
     # their clicks (figures.py); None while they are counted from those rows.
     figures: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
+    # Its copies' counts {sent, failed, pending, total} once sent, when they change no more:
+    # counted once, not on every look (ledger.keep_final_counts).
+    final_counts: Mapped[dict | None] = mapped_column(sa.JSON)
 
     mailing_list: Mapped[MailingList] = relationship()
     items: Mapped[list[IssueItem]] = relationship(
@@ -330,6 +333,18 @@ class Delivery(db.Model):
         sa.UniqueConstraint("subscriber_id", "issue_id", name="uq_deliveries_subscriber_issue"),
         # Batches claim the lowest subscriber ids still pending: an index walk, not a sort.
         sa.Index("ix_deliveries_issue_status_subscriber", "issue_id", "status", "subscriber_id"),
+        # Each issue's copies clicked and opened, counted from these alone (the issues'
+        # figures); a copy enters one at its first click or open, never while it is sent.
+        *(
+            sa.Index(
+                f"ix_deliveries_{kind}",
+                "issue_id",
+                f"{kind}_by_machine",
+                postgresql_where=sa.text(f"{kind}_at IS NOT NULL"),
+                sqlite_where=sa.text(f"{kind}_at IS NOT NULL"),
+            )
+            for kind in ("clicked", "opened")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -394,11 +409,11 @@ class LinkClick(db.Model):
     """One click on a link: when, and who only when the list tracks subscribers."""
 
     __tablename__ = "link_clicks"
+    # Each link's clicks, a machine's said apart, counted from the index alone.
+    __table_args__ = (sa.Index("ix_link_clicks_link_machine", "link_id", "likely_machine"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    link_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("issue_links.id", ondelete="CASCADE"), index=True
-    )
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("issue_links.id", ondelete="CASCADE"))
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     subscriber_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
@@ -407,12 +422,27 @@ class LinkClick(db.Model):
     likely_machine: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
+def _delivery_issue(context) -> int | None:
+    """A new bounce's issue when it names a delivery and not its issue."""
+    delivery_id = context.get_current_parameters().get("delivery_id")
+    if delivery_id is None:
+        return None
+    deliveries = Delivery.__table__
+    return context.connection.scalar(
+        sa.select(deliveries.c.issue_id).where(deliveries.c.id == delivery_id)
+    )
+
+
 class Bounce(db.Model):
     """A bounce or complaint about one subscriber, and the delivery it came back from."""
 
     __tablename__ = "bounces"
-    # An issue's dead addresses are counted as they come in (bounces/breaker.py).
-    __table_args__ = (sa.Index("ix_bounces_kind_received", "kind", "received_at"),)
+    __table_args__ = (
+        # An issue's dead addresses are counted as they come in (bounces/breaker.py).
+        sa.Index("ix_bounces_kind_received", "kind", "received_at"),
+        # An issue's bounces by kind and reason, from the index alone.
+        sa.Index("ix_bounces_issue_kind_reason", "issue_id", "kind", "reason"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int | None] = mapped_column(  # None once erased, as a delivery's
@@ -420,6 +450,11 @@ class Bounce(db.Model):
     )
     delivery_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    # The delivery's issue, kept on the report so an issue's bounces are found without
+    # reading its copies; intake gives it, else it is looked up from the delivery.
+    issue_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issues.id", ondelete="SET NULL"), default=_delivery_issue
     )
     kind: Mapped[str] = mapped_column(sa.String(10))  # hard | soft | sender | complaint
     reason: Mapped[str] = mapped_column(sa.String(32), default="")  # verdict.REASONS

@@ -375,3 +375,33 @@ def counted() -> None:
     (with no Redis they are written as they come, and this does nothing)."""
     confirmed(current_app)
     click_queue.drain()
+
+
+# --- Migrations on SQLite ------------------------------------------------------------------
+
+
+def sqlite_row(connection, table: str, every_column: bool = True, **given) -> None:
+    """A row of a SQLite table, its columns as `given`, the others a value of their type:
+    every key 1, row 1 of the table it points at (foreign keys are on); unless
+    `every_column`, the columns that may be null are left null."""
+    values = {}
+    for _, name, kind, required, _, _ in connection.exec_driver_sql(
+        f'PRAGMA table_info("{table}")'
+    ):
+        kind = kind.upper()
+        if not (required or every_column):
+            values[name] = None
+        elif "INT" in kind or "BOOL" in kind:
+            values[name] = 1
+        elif "DATE" in kind or "TIME" in kind:
+            values[name] = "2026-01-01 00:00:00.000000"
+        elif "JSON" in kind:
+            values[name] = "{}"
+        else:
+            values[name] = f"{table}.{name}@example.org"
+    values.update(given)
+    marks = ", ".join("?" * len(values))
+    names = ", ".join(f'"{name}"' for name in values)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', tuple(values.values())
+    )

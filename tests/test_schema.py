@@ -3,6 +3,7 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from builders import sqlite_row
 
 from newsletter.extensions import db
 
@@ -82,31 +83,10 @@ def _fill(connection, tables: list[str]) -> None:
         ready = [table for table in waiting if not (_points_at(connection, table) & set(waiting))]
         assert ready, f"tables that point at each other: {waiting}"
         for table in ready:
-            _add_a_row(connection, table)
+            sqlite_row(connection, table)
             waiting.remove(table)
 
 
 def _points_at(connection, table: str) -> set[str]:
     keys = connection.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")')
     return {row[2] for row in keys} - {table}
-
-
-def _add_a_row(connection, table: str) -> None:
-    """A row whose every column has a value; every key points at row 1 of its table, which
-    the tables it points at were given first (foreign keys are on)."""
-    values = {}
-    for _, name, kind, _, _, _ in connection.exec_driver_sql(f'PRAGMA table_info("{table}")'):
-        kind = kind.upper()
-        if "INT" in kind or "BOOL" in kind:
-            values[name] = 1
-        elif "DATE" in kind or "TIME" in kind:
-            values[name] = "2026-01-01 00:00:00.000000"
-        elif "JSON" in kind:
-            values[name] = "{}"
-        else:
-            values[name] = f"{table}.{name}@example.org"
-    marks = ", ".join("?" * len(values))
-    names = ", ".join(f'"{name}"' for name in values)
-    connection.exec_driver_sql(
-        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', tuple(values.values())
-    )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from newsletter import bounce_history
 from newsletter.admin import charts
-from newsletter.analytics import clicks_over_time
+from newsletter.analytics import clicks_over_time, in_groups
 from newsletter.models import Issue, utcnow
 
 HOURLY_FOR = timedelta(days=3)  # after that, clicks are counted per day
@@ -53,26 +53,30 @@ def bounce_charts(issue_id: int) -> list[charts.BarChart]:
 
 def click_chart(issue: Issue, now: datetime | None = None) -> charts.LineChart | None:
     """Clicks per hour since the send (per day once it is older than three days), hours
-    without clicks as zeros, in the list's time zone; None without clicks."""
+    without clicks as zeros, in the list's time zone; None without clicks. Past
+    analytics.MOST_MOMENTS hours (days), per group of as few as keep within it."""
     if issue.started_at is None:
         return None
     now = now or utcnow()
     by = "hour" if now - issue.started_at <= HOURLY_FOR else "day"
-    counted = dict(clicks_over_time(issue.id, by))
+    counted = clicks_over_time(issue.id, by)
     if not counted:
         return None
     step = timedelta(hours=1) if by == "hour" else timedelta(days=1)
     at = issue.started_at.replace(minute=0, second=0, microsecond=0)
     if by == "day":
         at = at.replace(hour=0)
-    at = min(at, min(counted))
+    at = min(at, counted[0][0])
+    grouped, every = in_groups(counted, at, step)
+    counted = dict(grouped)
+    step *= every
     moments = []
     while at <= max(counted):
         moments.append(at)
         at += step
     zone = ZoneInfo(issue.mailing_list.timezone)
-    shape = "%-d %b %H:00" if by == "hour" else "%-d %b"
-    per = "an hour" if by == "hour" else "a day"
+    shape = "%-d %b %H:00" if by == "hour" else "%-d %b" if every == 1 else "%-d %b %Y"
+    per = ("an hour" if by == "hour" else "a day") if every == 1 else f"every {every} {by}s"
     return charts.line_chart(
         "clicks",
         f"Clicks {per} ({zone.key})",

@@ -263,6 +263,7 @@ def _apply(
     bounce = Bounce(
         subscriber_id=subscriber.id,
         delivery=delivery,
+        issue_id=delivery.issue_id if delivery else None,  # its issue's figures count it
         kind=kind,
         reason=failure.reason[:32],
         status=storable(failure.status)[:16],

@@ -16,6 +16,7 @@ from newsletter.statuses import (
     DeliveryMode,
     DeliveryStatus,
     IssueKind,
+    IssueStatus,
     SubscriberStatus,
     SubscriptionStatus,
 )
@@ -120,8 +121,10 @@ def counts(issue_id: int) -> dict[str, int]:
 
 
 def counts_for_issues(issue_ids: list[int]) -> dict[int, dict[str, int]]:
-    """counts() of each issue, in one grouped statement however many there are."""
+    """counts() of each issue: kept ones as kept (pruned, or final), the others in one
+    grouped statement however many there are."""
     kept = figures.kept(issue_ids, "counts")
+    kept.update(figures.final(i for i in issue_ids if i not in kept))
     by_issue: dict[int, dict[str, int]] = {i: {} for i in issue_ids if i not in kept}
     if by_issue:
         rows = db.session.execute(
@@ -136,6 +139,22 @@ def counts_for_issues(issue_ids: list[int]) -> dict[int, dict[str, int]]:
         result[issue_id] = {key: by_status.get(key, 0) for key in ("sent", "failed", "pending")}
         result[issue_id]["total"] = sum(by_status.values())
     return result
+
+
+def keep_final_counts(issue_id: int) -> None:
+    """Count a sent issue's copies once and keep the counts on it: nothing is pending, so
+    they change no more (a cancelled one's pending copies go as their readers leave: it is
+    counted on each look). Committed."""
+    db.session.execute(
+        sa.update(Issue)
+        .where(
+            Issue.id == issue_id,
+            Issue.status == IssueStatus.SENT,
+            Issue.final_counts.is_(None),
+        )
+        .values(final_counts=counts_for_issues([issue_id])[issue_id])
+    )
+    db.session.commit()
 
 
 def due_count(issue_id: int) -> int:

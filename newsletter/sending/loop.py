@@ -458,7 +458,7 @@ def pause_itself(issue_id: int, reason: str, was: tuple[str, ...] = (IssueStatus
 
 
 def finish_if_done(issue_id: int) -> bool:
-    """Mark the issue sent once nothing is pending."""
+    """Mark the issue sent once nothing is pending, and keep its counts, final now."""
     deliveries, issues = Delivery.__table__, Issue.__table__  # Core: run after every batch
     pending = sa.exists().where(
         deliveries.c.issue_id == issues.c.id, deliveries.c.status == DeliveryStatus.PENDING
@@ -469,4 +469,7 @@ def finish_if_done(issue_id: int) -> bool:
         .values(status=IssueStatus.SENT, finished_at=utcnow())
     )
     db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    ledger.keep_final_counts(issue_id)
+    return True
