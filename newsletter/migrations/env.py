@@ -11,9 +11,11 @@ from sqlalchemy import event
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The ini file's logging (its INFO lines on stderr) where nobody has set up logging yet, as
+# `newsletter db upgrade` runs it; a process that logs its own way (tests capturing it, an
+# app upgrading itself) keeps its handlers rather than one on whatever stderr was then.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
