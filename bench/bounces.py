@@ -49,6 +49,10 @@ RESET = [
     "UPDATE subscribers SET status = 'active', bounce_score = 0, bounce_score_at = NULL",
     "DELETE FROM bounces",
     "DELETE FROM suppressions",
+    # The mass-bounce breaker's tally of the issue: left, the next run's dead addresses added
+    # to this one's and tripped it, holding every reader (0 bounced).
+    """UPDATE issues SET mass_bounce = NULL, dead_since = NULL, dead_count = 0, dead_need = 0,
+       dead_horizon = NULL""",
 ]
 
 
