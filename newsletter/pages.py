@@ -1,6 +1,7 @@
 """The home page and the health check."""
 
-from concurrent.futures import ThreadPoolExecutor, TimeoutError
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, url_for
@@ -26,7 +27,7 @@ def healthz():
     CHECK_SECONDS: a server that takes the connection and never answers held the check for
     30 s, past the proxy's and gunicorn's patience, which answered a 500 page instead."""
     app = current_app._get_current_object()
-    running = {name: _checks.submit(_fails, app, check) for name, check in CHECKS.items()}
+    running = {name: _check(app, name, check) for name, check in CHECKS.items()}
     failed = {}
     for name, future in running.items():
         try:
@@ -44,6 +45,22 @@ CHECK_SECONDS = 3
 # A check that never returns keeps its thread until its server lets go: a few threads, shared,
 # not a new one for each probe of a health checker that asks every few seconds.
 _checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+# The checks still running, by app and name. A probe while one runs waits for that one: with
+# a server that never answers, each probe queued two more behind the held threads, without
+# end, and all of them ran at once when it came back.
+_in_flight: dict[tuple, Future] = {}
+_in_flight_lock = threading.Lock()
+
+
+def _check(app, name: str, check) -> Future:
+    """The check's answer to come: the one running, or a new one."""
+    key = (app, name)
+    with _in_flight_lock:
+        future = _in_flight.get(key)
+        if future is None:
+            future = _in_flight[key] = _checks.submit(_fails, app, check)
+            future.add_done_callback(lambda _: _in_flight.pop(key, None))
+    return future
 
 
 def _database() -> None:

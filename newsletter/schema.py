@@ -45,5 +45,10 @@ def require_current() -> None:
     except sa.exc.OperationalError as exc:  # 126 lines of traceback, for a server not up
         said = str(exc.orig or exc).strip().splitlines()[0][:300]
         raise click.ClickException(f"The database cannot be reached: {said}") from None
+    finally:
+        # The check's connection is closed, not kept in the pool: gunicorn's arbiter and
+        # beat never use the database again, and each held a session open for its life
+        # (and handed its socket to every process it forked). Who needs one connects anew.
+        db.engine.dispose()
     if problem:
         raise click.ClickException(problem)

@@ -100,6 +100,50 @@ def send_one_batch(mailing_list, readers: int) -> Issue:
     return issue
 
 
+def weekly_issue(mailing_list, number: int) -> Issue:
+    """A draft of the week's one new post, as each week's feed gives: one a call, each with
+    its own post, for as many issues in a row as a test sends."""
+    now = datetime.now(UTC)
+    db.session.add(
+        Post(
+            list_id=mailing_list.id,
+            guid=f"week-{number}",
+            url=f"https://example.org/week/{number}",
+            title=f"What happened in week {number}",
+            source="Example",
+            excerpt=f"The news of week {number}.",
+            published_at=now - timedelta(minutes=1),
+        )
+    )
+    db.session.commit()
+    return compose_issue(mailing_list, now - timedelta(minutes=2), now)
+
+
+def archived_issues(mailing_list, count: int, first: int = 1) -> list[Issue]:
+    """`count` sent issues numbered from `first`, each with one item, in the archive."""
+    made = [
+        Issue(
+            list_id=mailing_list.id,
+            number=number,
+            subject=f"Issue {number}",
+            status="sent",
+            started_at=datetime(2019, 8, 1, 9, tzinfo=UTC) + timedelta(days=7 * number),
+            items=[
+                IssueItem(
+                    position=1,
+                    title=f"A post of issue {number}",
+                    url=f"https://example.org/issue/{number}",
+                    source="Example",
+                )
+            ],
+        )
+        for number in range(first, first + count)
+    ]
+    db.session.add_all(made)
+    db.session.commit()
+    return made
+
+
 def states(issue_id: int) -> dict[str, int]:
     return ledger.counts(issue_id)
 

@@ -120,6 +120,13 @@ class _LocalWindows:
                     wait = max(wait, (current + 1) * window - now)
                 keys.append((window, current))
             if grant > 0:
+                # Only this window and the last count, as in Redis, where the keys EXPIRE
+                # after two windows: a process that sent for months kept every second's.
+                self.counts = {
+                    (window, n): count
+                    for (window, n), count in self.counts.items()
+                    if n >= int(now // window) - 1
+                }
                 for key in keys:
                     self.counts[key] = self.counts.get(key, 0) + grant
             return grant, int(wait * 1000)
