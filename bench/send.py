@@ -44,6 +44,7 @@ from common import (
     memory_peak,
     need_postfix,
     serve_folder,
+    wait_for_port,
 )  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -444,19 +445,6 @@ def watch_memory(workers: list[subprocess.Popen], peaks: dict[int, int]) -> None
         for worker in workers:
             peaks[worker.pid] = max(peaks[worker.pid], memory_peak(worker.pid))
         time.sleep(1)
-
-
-def wait_for_port(port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("smtp-sink did not start")
 
 
 def batches_at_once(tmp: Path) -> dict[int, float]:
