@@ -318,13 +318,16 @@ def test_a_worker_holds_as_much_after_many_issues_as_after_a_few(
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's sessions are counted")
     add_subscribers(weekly, 60)
+    # No lease renewed during the test: a renewal while a batch holds its two connections
+    # opens a third, kept in the pool after (bounded by the pool, not by the issues).
     worker = worker_process(
         "--pool",
         pool,
         "--concurrency",
-        "2",
+        "1",
         NEWSLETTER_BATCH_SIZE="20",
         NEWSLETTER_SEND_PARALLEL="2",
+        NEWSLETTER_CLAIM_LEASE="900",
     )
     _ready(worker, " ready.")
     samples = []
@@ -425,4 +428,6 @@ def test_the_bounce_server_holds_as_much_after_hundreds_of_reports(app, weekly, 
         timeout=10,
         message=f"{_holds(server.pid)} after 300 reports, {before} before",
     )
-    assert _holds(server.pid)["threads"] == before["threads"]
+    # The main thread, the server's event loop, and the loop's default executor, which
+    # starts threads as reports overlap, up to its bound.
+    assert _holds(server.pid)["threads"] <= 2 + min(32, (os.cpu_count() or 1) + 4)
