@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,6 +29,7 @@ from newsletter.models import Feed, Post, utcnow
 from newsletter.posts import entries, fetch
 from newsletter.posts.service import feeds_with_new
 from newsletter.statuses import EachPostSkip
+from newsletter.text import web_url
 
 PRODUCT = "newsletter-feed-fetcher/1.0"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
@@ -195,7 +197,7 @@ def _interval(feed: Feed, max_age: int | None = None) -> float:
 
 def _worked(feed: Feed, answer: fetch.Answer, parsed, started: datetime) -> None:
     """The feed answered: its validators, what it asks, and its next poll, an interval on."""
-    moved_to = answer.moved_to
+    moved_to = _keeps(feed.url, answer.moved_to)
     if moved_to and moved_to != feed.url and not _reads(feed.list_id, moved_to):
         feed.url = moved_to  # every hop passed the guard, as it will at each fetch
     if parsed is not None:
@@ -209,6 +211,17 @@ def _worked(feed: Feed, answer: fetch.Answer, parsed, started: datetime) -> None
     feed.last_fetched_at = feed.last_success_at = started
     feed.last_error, feed.failures, feed.not_before, feed.gone_at = None, 0, None, None
     feed.next_fetch_at = _later(_interval(feed, answer.max_age), started)
+
+
+def _keeps(url: str, moved_to: str | None) -> str | None:
+    """Where a feed moved for good, to be fetched there from now on: an address an editor
+    could have given (one line, within the column), and never from https down to http,
+    where anyone on the path could answer for the site, and move it again, from then on."""
+    if not moved_to or web_url(moved_to) != moved_to:
+        return None
+    if urlsplit(url).scheme.lower() == "https" and urlsplit(moved_to).scheme.lower() != "https":
+        return None
+    return moved_to
 
 
 def _failed(feed: Feed, error: FeedError, started: datetime) -> bool:
@@ -261,8 +274,11 @@ def fetch_feed(feed: Feed) -> int:
     if waiting_until(feed):
         return 0
     url, started = feed.url, utcnow()
+    # Validators only when every list reading the address holds the same: another list's
+    # would have the site answer 304 to a list that has never read it.
+    validators = {(reader.etag, reader.modified) for reader in _readers(url)}
     try:
-        answer, parsed = _download(feed), None
+        answer, parsed = _download(feed, None if len(validators) == 1 else url), None
         if answer.body is not None:
             try:
                 parsed = entries.parse(answer.body, answer.content_type)
