@@ -311,3 +311,21 @@ def test_a_fetch_now_meeting_the_beat_s_fetch_of_a_new_feed_stores_each_post_onc
     row = stored(feed)
     assert row.last_error is None and row.failures == 0
     assert db.session.scalar(sa.select(sa.func.count()).where(Post.list_id == weekly.id)) == 2
+
+
+# --- Numbers a site writes oddly ---------------------------------------------------------
+
+
+def test_a_superscript_for_a_number_in_max_age_retry_after_or_ttl_reads_as_none(weekly, servers):
+    """str.isdigit() says yes to "²", which int() refuses: the feed's answer was thrown away
+    as 'the connection failed' (max-age) or 'The feed could not be read.' (<ttl>), at every
+    fetch. Digits int() reads, Persian ones among them, still count."""
+    body = rss(item("a", "First")).replace(b"<title>Example", b"<ttl>\xc2\xb2</ttl><title>Ex")
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n"
+    raw = head + b"Cache-Control: max-age=\xb2\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    site = servers.start(answers(raw))
+    feed = add_feed(weekly, site.url + "/feed")
+    assert feeds.fetch_by_id(feed.id) == 1
+    assert stored(feed).last_error is None
+    assert fetch.retry_after("\xb2") is None
+    assert fetch.max_age("max-age=۶۰") == 60

@@ -165,12 +165,12 @@ def asked_interval(parsed) -> int | None:
     sy:updateFrequency, whichever is longer; None when it asks nothing."""
     asked = []
     ttl = text_of(parsed.feed, "ttl").strip()
-    if ttl.isdigit():
+    if ttl.isdecimal():
         asked.append(int(ttl[:9]) * 60)
     period = PERIODS.get(text_of(parsed.feed, "sy_updateperiod").strip().lower())
     if period:
         frequency = text_of(parsed.feed, "sy_updatefrequency").strip()
-        asked.append(period // max(int(frequency[:9]), 1) if frequency.isdigit() else period)
+        asked.append(period // max(int(frequency[:9]), 1) if frequency.isdecimal() else period)
     return max(asked, default=None)
 
 

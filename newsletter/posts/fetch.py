@@ -149,7 +149,7 @@ def _one_hop(url, headers, limits, deadline) -> tuple[int, Answer, str | None]:
 
 def _read(response, max_bytes: int, deadline: Deadline, timeout: float) -> bytes:
     length = response.getheader("Content-Length")
-    if length and length.isdigit() and int(length) > max_bytes:
+    if length and length.isdecimal() and int(length) > max_bytes:
         raise TooLarge(max_bytes)
     unpack = _unpacker(response.getheader("Content-Encoding"))
     chunks, size = [], 0
@@ -188,7 +188,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> datetime | No
     None for none or one that reads as neither."""
     value = (value or "").strip()
     now = now or datetime.now(UTC)
-    if value.isdigit():
+    if value.isdecimal():
         return now + min(timedelta(seconds=int(value[:12])), RETRY_AFTER_MAX)
     try:
         moment = parsedate_to_datetime(value)
@@ -202,6 +202,6 @@ def retry_after(value: str | None, now: datetime | None = None) -> datetime | No
 def max_age(cache_control: str | None) -> int | None:
     for directive in (cache_control or "").split(","):
         name, _, value = directive.strip().partition("=")
-        if name.strip().lower() == "max-age" and value.strip().strip('"').isdigit():
+        if name.strip().lower() == "max-age" and value.strip().strip('"').isdecimal():
             return int(value.strip().strip('"')[:12])
     return None
