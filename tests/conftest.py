@@ -18,6 +18,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 from bounce_mail import BOUNCE_DOMAIN
@@ -686,3 +687,37 @@ def dns(app, tmp_path):
         return records.get(name.decode() if isinstance(name, bytes) else name)
 
     return resolve
+
+
+class Templates(jinja2.BaseLoader):
+    """The app's templates, with some replaced and some missing; counts lookups of those."""
+
+    def __init__(self, inner: jinja2.BaseLoader, replaced: dict[str, str], missing: set[str]):
+        self.inner, self.replaced, self.missing = inner, replaced, missing
+        self.asked: list[str] = []
+
+    def get_source(self, environment, template):
+        if template in self.missing:
+            self.asked.append(template)
+            raise jinja2.TemplateNotFound(template)
+        if template in self.replaced:
+            return self.replaced[template], None, lambda: False
+        return self.inner.get_source(environment, template)
+
+
+@pytest.fixture
+def templates(app):
+    """Change the app's email templates for one test; they are put back afterwards."""
+    original = app.jinja_env.loader
+    made = []
+
+    def change(replaced: dict[str, str] | None = None, missing: set[str] = frozenset()):
+        loader = Templates(original, replaced or {}, set(missing))
+        app.jinja_env.loader = loader
+        app.jinja_env.cache.clear()
+        made.append(loader)
+        return loader
+
+    yield change
+    app.jinja_env.loader = original
+    app.jinja_env.cache.clear()

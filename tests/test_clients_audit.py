@@ -82,6 +82,19 @@ def test_a_weeks_issue_of_ordinary_size_is_not_flagged(app, weekly, api):
     assert 20_000 < size["bytes"] < render.CLIPPED_PAST
 
 
+def test_a_draft_that_cannot_be_rendered_is_still_answered_without_its_size(
+    app, weekly, api, templates
+):
+    """Measuring a draft renders it; a template that is not there (an operator's own, left
+    half-installed) stops the render, its send would pause saying why, but not the API's
+    answer about the issue."""
+    issue = issue_of(weekly, 3, persian=False)
+    templates(missing={"email/digest.html"})
+    answer = api.get(f"/issues/{issue.id}")
+    assert answer.status_code == 200
+    assert answer.json["html_size"] is None and answer.json["status"] == "draft"
+
+
 def test_the_editor_is_warned_on_the_issue_page_and_in_the_live_preview(
     app, persian_list, editor_client
 ):

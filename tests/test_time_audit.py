@@ -236,6 +236,23 @@ def test_a_reader_who_moves_east_after_scheduling_gets_the_hour_in_the_new_zone(
     assert db.session.get(Issue, issue.id).send_at == kiritimati
 
 
+def test_a_local_hour_that_cannot_be_read_holds_back_no_other_issue(app, weekly, make_list):
+    """Bringing local-hour issues forward runs before any due issue is claimed: one whose
+    hour cannot be read (a row edited by hand) keeps its time and stops nothing else."""
+    weekly.timezone = "Europe/London"
+    readers_in(weekly, None)
+    later = draft(weekly)
+    day = (datetime.now(UTC) + timedelta(days=3)).date()
+    lifecycle.schedule_local(later, day, "08:00")
+    later.local_time = "25:99"
+    london = datetime.combine(day, EIGHT, UTC)
+    due = draft(make_list(slug="other"))
+    due.status, due.send_at = "scheduled", london - timedelta(hours=3)
+    db.session.commit()
+    assert loop.claim_due_issues(london - timedelta(hours=2)) == [due.id]
+    assert db.session.get(Issue, later.id).send_at == london
+
+
 def test_a_reader_moving_west_after_scheduling_changes_nothing_early(app, weekly):
     weekly.timezone = "Asia/Tehran"
     [mover] = readers_in(weekly, "Pacific/Kiritimati")

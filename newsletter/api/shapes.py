@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from newsletter import analytics, bounce_history, signing
 from newsletter.bounces import breaker
 from newsletter.digest import render
 from newsletter.fields import iso
 from newsletter.models import Feed, Issue, MailingList, Post
 from newsletter.sending import ab, ledger
+
+logger = logging.getLogger(__name__)
 
 LIST_FIELDS = (
     "id slug name description from_email from_name reply_to opt_in public send_weekday "
@@ -114,7 +118,7 @@ def issue_json(
         "people": people_json(clicks, opens[issue.id]),
         "ab": ab_json(issue),
         # Over the size Gmail shows before "[Message clipped]", `clipped` is true.
-        "html_size": html_size_json(render.issue_html_size(issue)) if measure else None,
+        "html_size": measured_size(issue) if measure else None,
         "items": [
             {
                 "id": item.id,
@@ -146,6 +150,16 @@ def people_json(clicks: dict, opens: dict | None) -> dict:
             for link in clicks["links"]
         ],
     }
+
+
+def measured_size(issue: Issue) -> dict | None:
+    """html_size_json of the issue, or None where its draft cannot be rendered: an answer
+    about an issue never fails on a measure of it (its send would pause, saying why)."""
+    try:
+        return html_size_json(render.issue_html_size(issue))
+    except Exception:
+        logger.exception("issue %s: its HTML could not be measured", issue.id)
+        return None
 
 
 def html_size_json(size: render.HtmlSize) -> dict:

@@ -4,6 +4,7 @@ send."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from newsletter.extensions import db
 from newsletter.models import Issue, MailingList, Subscriber, Subscription
 from newsletter.statuses import IssueStatus, SubscriberStatus, SubscriptionStatus
+
+logger = logging.getLogger(__name__)
 
 # An hour comes first at UTC+14 and last at UTC-12.
 SPREAD = timedelta(hours=26)
@@ -89,12 +92,19 @@ def bring_forward(now: datetime) -> None:
             Issue.status == IssueStatus.SCHEDULED,
             Issue.local_time.is_not(None),
             Issue.local_date.is_not(None),
+            Issue.send_at > now,  # one already due starts as it is
             Issue.send_at <= now + SPREAD,
         )
     ).all()
     for issue in waiting:
-        at = parse_hour(issue.local_time)
-        first = min(moments(issue.mailing_list, issue.local_date, at).values())
+        try:
+            at = parse_hour(issue.local_time)
+            first = min(moments(issue.mailing_list, issue.local_date, at).values())
+        except Exception:
+            # This runs before any due issue is claimed: one issue's trouble (an hour edited
+            # by hand into what it cannot read) leaves it at its time, and stops no other.
+            logger.exception("issue %s: its local hour's first zone could not be read", issue.id)
+            continue
         if first < issue.send_at:
             # Guarded: an editor may have moved or unscheduled it since it was read.
             db.session.execute(
