@@ -292,6 +292,8 @@ FILL = [
 TABLES = ("subscribers", "issues", "deliveries", "issue_links", "link_clicks", "bounces")
 
 
+# 200,000 copies made and vacuumed: in CI's full suite, not the quick loop.
+@pytest.mark.slow
 def test_the_planner_counts_an_issues_figures_from_the_new_indexes(
     postgresql, client, api_headers, weekly
 ):
