@@ -70,12 +70,21 @@ MACHINE_WORDS = (
 BURST_SECONDS = 1.0
 
 
-@functools.lru_cache(maxsize=4096)
+# Of an agent, what is read: browsers' are under 300 characters, and the cache below keeps
+# at most this much of each (a stranger's 8 KB headers would have held 32 MB in it).
+AGENT_READ = 512
+
+
 def machine_agent(agent: str | None) -> bool:
     """Whether a request's User-Agent is a machine's; no agent at all is none of a browser's.
     The redirect in front of Flask asks it for every click: the few agents most clicks come
     with are answered from the cache."""
-    agent = (agent or "").strip().lower()
+    return _machine_agent((agent or "")[:AGENT_READ])
+
+
+@functools.lru_cache(maxsize=4096)
+def _machine_agent(agent: str) -> bool:
+    agent = agent.strip().lower()
     return agent in ("", "mozilla/5.0") or any(word in agent for word in MACHINE_WORDS)
 
 

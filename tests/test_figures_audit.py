@@ -391,3 +391,14 @@ def test_the_ab_winner_has_the_most_human_clickers_not_the_most_scanned(
     assert ab.winner(issue) == second.id
     variants = api.get(f"/issues/{issue.id}").json["ab"]["variants"]
     assert [(v["unique_clicks"], v["unique_human_clicks"]) for v in variants] == [(3, 0), (1, 1)]
+
+
+def test_only_an_agents_first_characters_are_read_and_kept():
+    """The redirect asks of every click's agent, through a cache of 4,096: an agent is read
+    (and kept) only so far, or a stranger's 8 KB headers would hold 32 MB of it."""
+    padding = "x" * 8000
+    assert analytics.machine_agent("python-requests/2.31 " + padding) is True
+    browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 "
+    assert analytics.machine_agent(browser + padding) is False
+    # A machine's word past what is read is not seen: what is kept is that much at most.
+    assert analytics.machine_agent(browser + " " * analytics.AGENT_READ + "curl/8.0") is False
