@@ -109,8 +109,10 @@ class Subscriber(db.Model):
     no_tracking: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # In the order they were made, wherever they are shown (loaded with a page's readers,
+    # a set's order is whatever the database gave).
     subscriptions: Mapped[list[Subscription]] = relationship(
-        back_populates="subscriber", cascade="all, delete-orphan"
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"
     )
 
 

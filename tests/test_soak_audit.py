@@ -270,13 +270,35 @@ def _holds(pid: int) -> dict[str, int]:
     return found
 
 
-def _sessions() -> int:
-    """PostgreSQL sessions on the test database, this process's own left out."""
+def _ports(pid: int) -> set[int]:
+    """The local TCP ports of a process's and its descendants' sockets."""
+    inodes, ports = set(), set()
+    for each in _tree(pid):
+        for fd in Path(f"/proc/{each}/fd").iterdir():
+            try:
+                link = os.readlink(fd)
+            except OSError:  # closed meanwhile
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+        for table in ("tcp", "tcp6"):
+            for line in Path(f"/proc/{each}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _sessions(pid: int) -> int:
+    """PostgreSQL sessions on the test database of a process and its descendants: by their
+    sockets' ports, as this test process's own pool (the session's worker thread among it)
+    holds sessions of its own."""
     count = db.session.scalar(
         sa.text(
             "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+            "WHERE datname = current_database() AND client_port = ANY(:ports)"
+        ),
+        {"ports": sorted(_ports(pid)) or [-1]},
     )
     db.session.commit()
     return count
@@ -335,7 +357,7 @@ def test_a_worker_holds_as_much_after_many_issues_as_after_a_few(
         _sent_by_beat(weekly_issue(weekly, number))
         if number in (5, 15):  # the first five are the warm-up
             time.sleep(0.5)  # the last batch's lease thread and SMTP session end
-            samples.append({**_holds(worker.pid), "sessions": _sessions()})
+            samples.append({**_holds(worker.pid), "sessions": _sessions(worker.pid)})
     assert samples[1] == samples[0]
     inbox.wait_for(15 * 60, timeout=30)
 
@@ -390,11 +412,10 @@ def test_the_web_server_s_arbiter_holds_no_database_session(app, newsletter_proc
     web = newsletter_process("serve", "--port", str(port), "--workers", "2")
     wait_until(lambda: _port_open(port), timeout=60)
     wait_until(lambda: len(_tree(web.pid)) == 3, timeout=20)  # the arbiter and two workers
-    # (a session of an earlier test's process may take a moment to end)
-    wait_until(lambda: _sessions() == 0, timeout=10, message="a session is held")
+    wait_until(lambda: _sessions(web.pid) == 0, timeout=10, message="a session is held")
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
         assert answer.status == 200
-    assert _sessions() == 1  # the worker that answered
+    assert _sessions(web.pid) == 1  # the worker that answered
 
 
 @pytest.mark.slow
