@@ -358,7 +358,9 @@ def test_a_worker_holds_as_much_after_many_issues_as_after_a_few(
         if number in (5, 15):  # the first five are the warm-up
             time.sleep(0.5)  # the last batch's lease thread and SMTP session end
             samples.append({**_holds(worker.pid), "sessions": _sessions(worker.pid)})
-    assert samples[1] == samples[0]
+    # No more of any after ten more issues (one fewer fd: a session that ended meanwhile).
+    first, last = samples
+    assert all(last[name] <= first[name] for name in first), (first, last)
     inbox.wait_for(15 * 60, timeout=30)
 
 
