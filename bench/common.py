@@ -77,6 +77,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_sink(port: int) -> subprocess.Popen:
+    """Postfix's smtp-sink on 127.0.0.1:`port`, taking every message and keeping none; the
+    caller waits for its port (wait_for_port) and ends it."""
+    return subprocess.Popen(
+        ["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1024"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def wait_for_port(port: int, what: str = "smtp-sink", seconds: float = 10) -> None:
     """Until something listens on the local port."""
     deadline = time.monotonic() + seconds

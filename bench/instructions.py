@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database, need_postfix  # noqa: E402
+from common import free_port, fresh_database, need_postfix, start_sink  # noqa: E402
 from send import prepare, wait_for_port  # noqa: E402
 
 MEASURED = "NEWSLETTER_BENCH_UNDER_CALLGRIND"  # names the folder the counts go to
@@ -72,11 +72,7 @@ def measure(args, out: Path) -> None:
         )
         from newsletter import create_app
 
-        sink = subprocess.Popen(
-            ["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1024"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        sink = start_sink(port)
         try:
             wait_for_port(port)
             with create_app().app_context():

@@ -44,6 +44,7 @@ from common import (
     memory_peak,
     need_postfix,
     serve_folder,
+    start_sink,
     wait_for_port,
 )  # noqa: E402
 
@@ -107,11 +108,7 @@ def run(args, database_url: str, tmp: Path) -> None:
         message = sample_message(issue_id)
         built = build_cost(issue_id)
     (tmp / "message.txt").write_bytes(message.replace(b"\r\n", b"\n"))
-    sink = subprocess.Popen(
-        ["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "1024"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sink = start_sink(sink_port)
     workers = []
     try:
         wait_for_port(sink_port)

@@ -36,7 +36,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database, need_postfix, wait_for_port  # noqa: E402
+from common import (  # noqa: E402
+    free_port,
+    fresh_database,
+    need_postfix,
+    start_sink,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUNCE_DOMAIN = "bounces.news.example.org"
@@ -89,11 +95,7 @@ def run(args, database_url: str, broker_url: str, tmp: Path) -> None:
     with app.app_context():
         upgrade(directory=str(ROOT / "newsletter" / "migrations"))
         list_id = prepare(args.readers)
-    sink = subprocess.Popen(
-        ["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "1024"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sink = start_sink(sink_port)
     try:
         wait_for_port(sink_port)
         with app.app_context():
