@@ -126,6 +126,7 @@ def move_decision_to_the_past(issue: Issue) -> None:
     db.session.commit()
 
 
+@pytest.mark.slow
 def test_paused_before_the_decision_it_decides_on_resume(app, weekly, inbox):
     issue = ab_issue(weekly, readers=100)
     start_sending(issue)
@@ -250,6 +251,7 @@ def test_a_test_cannot_change_once_the_send_started(app, weekly):
     assert refused.value.field == "subjects"
 
 
+@pytest.mark.slow
 def test_the_migration_goes_down_and_up_again(app, weekly):
     """On the database this run uses (PostgreSQL when there is one, else SQLite)."""
     from flask_migrate import downgrade, upgrade
@@ -265,6 +267,7 @@ def test_the_migration_goes_down_and_up_again(app, weekly):
     assert "variant_id" in {c["name"] for c in sa.inspect(db.engine).get_columns("deliveries")}
 
 
+@pytest.mark.slow
 def test_the_issue_page_sets_a_test_and_shows_the_results(editor_client, weekly, inbox):
     issue = draft(weekly)
     form = {
@@ -316,6 +319,7 @@ def test_a_subscriber_reading_another_language_gets_the_variant_in_it(app, weekl
     assert sorted(m.message["Subject"] for m in inbox.messages) == ["One", "Two"]
 
 
+@pytest.mark.slow
 def test_each_variants_copy_has_its_subject_in_the_title(app, weekly, inbox):
     issue = ab_issue(weekly, readers=30)
     start_sending(issue)

@@ -95,6 +95,7 @@ def test_a_stale_subscribe_form_focuses_its_message(client, weekly):
     refused_form(page)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "field, value", [("time_zone", "Mars/Olympus"), ("locale", "klingon"), ("delivery", "x")]
 )

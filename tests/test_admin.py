@@ -72,6 +72,7 @@ def test_an_editor_cannot_reach_user_management(client, editor):
     assert "Users</a>" not in client.get("/admin/").text
 
 
+@pytest.mark.slow
 def test_an_admin_manages_users(client, admin_user):
     sign_in(client, "boss@example.org")
     page = client.get("/admin/users")

@@ -138,6 +138,7 @@ def shown_link(page: str) -> str:
     )
 
 
+@pytest.mark.slow
 def test_the_invitation_is_emailed_and_shown(admin_client, inbox):
     link = invite(admin_client)
     mail = inbox.wait_for(1, recipient="new@example.org")[0]
@@ -150,6 +151,7 @@ def test_the_invitation_is_emailed_and_shown(admin_client, inbox):
     assert "invitation-link" not in page.text
 
 
+@pytest.mark.slow
 def test_an_invitation_in_persian(admin_client, inbox):
     link = invite(admin_client, language="fa")
     mail = inbox.wait_for(1, recipient="new@example.org")[0]
@@ -159,6 +161,7 @@ def test_an_invitation_in_persian(admin_client, inbox):
     assert '<bdi dir="auto">boss@example.org</bdi>' in body and link in body
 
 
+@pytest.mark.slow
 def test_a_fresh_invitation_link_is_emailed_too(admin_client, inbox):
     invite(admin_client)
     newcomer = accounts.find_user("new@example.org")
@@ -169,6 +172,7 @@ def test_a_fresh_invitation_link_is_emailed_too(admin_client, inbox):
     assert shown_link(answer.text) in inbox.to("new@example.org")[1].part("plain")
 
 
+@pytest.mark.slow
 def test_without_mail_the_admin_still_gets_the_link(admin_client, inbox):
     inbox.stop()  # nothing listens: as when mail is not set up
     link = invite(admin_client)
@@ -181,12 +185,14 @@ def test_without_mail_the_admin_still_gets_the_link(admin_client, inbox):
     assert "could not be sent" in answer.text and "send them this link yourself" in answer.text
 
 
+@pytest.mark.slow
 def test_an_unknown_language_is_emailed_in_the_default_one(admin_client, inbox):
     invite(admin_client, language="xx<script>")
     mail = inbox.wait_for(1, recipient="new@example.org")[0]
     assert mail.message["Subject"] == "Your invitation to edit the newsletters"
 
 
+@pytest.mark.slow
 def test_adding_a_user_gives_a_link_where_they_set_their_own_password(admin_client, app):
     page = admin_client.get("/admin/users").text
     assert 'name="password"' not in page
@@ -229,6 +235,7 @@ def test_a_forged_invitation_sets_nothing(app, admin_client):
     assert answer.status_code == 404 and "not valid" in answer.text
 
 
+@pytest.mark.slow
 def test_no_admin_page_shows_a_password(admin_client, weekly):
     issue = draft(weekly)
     someone = person(weekly, "sam@example.org", city="Oslo")

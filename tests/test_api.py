@@ -223,6 +223,7 @@ def test_a_test_send_with_smtp_down_is_502(api, draft, inbox):
     assert answer.status_code == 502 and error_of(answer)["code"] == "smtp_error"
 
 
+@pytest.mark.slow
 def test_send_now_pause_resume_and_cancel_follow_the_states(api, draft, worker):
     """With the worker running, as it may be for any test once one has started it: "send
     now" answers scheduled, and the issue (to nobody) is sent at once. Cancelling raced
@@ -289,6 +290,7 @@ def test_scheduling_is_rejected_for_unknown_issues(api):
     assert answer.status_code == 404 and error_of(answer)["code"] == "not_found"
 
 
+@pytest.mark.slow
 def test_send_now_with_the_broker_down_answers_what_is_true(draft, make_app, api_headers):
     """ "Send now" committed the issue as due, then failed to queue its dispatch and answered
     500, while beat sent it all the same; a client retrying got a 409. Now it answers 200:
@@ -302,6 +304,7 @@ def test_send_now_with_the_broker_down_answers_what_is_true(draft, make_app, api
     assert db.session.get(Issue, draft["id"]).send_at is not None
 
 
+@pytest.mark.slow
 def test_attributes_the_api_keeps_are_what_an_export_imports_back(api, client, api_headers):
     """A value of 140,000 characters (or 2 MB) was kept, and the list's export no longer
     imported: the import takes a field of 131,072 at most."""

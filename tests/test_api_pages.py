@@ -4,6 +4,7 @@ An integrator syncing four years of weekly issues got the newest 200 and no way 
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from builders import error_of
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +28,7 @@ def pages(client, headers, path: str, cursor: str, limit: int, **params) -> list
         assert len(found) < 1000, "the pages never end"
 
 
+@pytest.mark.slow
 def test_issues_come_a_page_at_a_time_past_the_first_200(client, api_headers, weekly):
     db.session.add_all(
         Issue(list_id=weekly.id, number=n, subject=f"شماره {n} 🗞") for n in range(1, 231)

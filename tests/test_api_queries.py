@@ -1,5 +1,6 @@
 """The issue list costs the same number of SQL statements for 5 issues as for 50."""
 
+import pytest
 from builders import counting_statements, issues_sent_to
 
 from newsletter.extensions import db
@@ -21,6 +22,7 @@ def _statements_for_listing(client, api_headers) -> tuple[int, dict]:
     return len(seen), answer.json
 
 
+@pytest.mark.slow
 def test_listing_issues_runs_as_many_statements_for_50_issues_as_for_5(client, api_headers, weekly):
     reader = Subscriber(email="reader@example.org")
     db.session.add(reader)

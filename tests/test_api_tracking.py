@@ -20,6 +20,7 @@ def test_an_issue_has_opens_only_where_the_list_counts_them(api, client, weekly,
     assert api.get(f"/issues/{issue.id}").json["opens"] == {"total": None, "unique": 0}
 
 
+@pytest.mark.slow
 def test_opens_count_each_copy_once(api, client, make_list, inbox):
     counting = make_list(track_opens=True)
     issue = send_one_batch(counting, 2)

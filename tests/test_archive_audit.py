@@ -183,6 +183,7 @@ def test_head_answers_like_get_without_a_body(client, weekly, path):
 # --- The index: pages of issues -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_long_archive_comes_in_pages(client, weekly):
     for number in range(1, 61):
         archived(weekly, number)

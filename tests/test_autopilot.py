@@ -119,6 +119,7 @@ def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_a_slot_moved_later_in_a_handled_week_is_not_a_second_issue(make_list):
     """The operator's case: 08:00's issue was scheduled at 05:00, a post came, and the slot
     became 10:00; at 07:00 a second issue was scheduled for 10:00, and both went out."""
@@ -130,6 +131,7 @@ def test_a_slot_moved_later_in_a_handled_week_is_not_a_second_issue(make_list):
     assert send_times(weekly) == [utc(2030, 3, 4, 8, 0), utc(2030, 3, 11, 10, 0)]
 
 
+@pytest.mark.slow
 def test_a_zone_moved_west_in_a_handled_week_is_not_a_second_issue(make_list):
     """Monday 08:00 in London is 08:00 UTC; moved to New York once it is scheduled, the same
     Monday's 08:00 there (13:00 UTC) is the same week. The week after, New York's clocks
@@ -146,6 +148,7 @@ def test_a_zone_moved_west_in_a_handled_week_is_not_a_second_issue(make_list):
     assert send_times(weekly) == [utc(2030, 3, 4, 8, 0), utc(2030, 3, 11, 12, 0)]
 
 
+@pytest.mark.slow
 def test_a_slot_moved_into_the_next_week_is_that_weeks(make_list):
     """Friday's issue is done; moved to Monday, the coming Monday (the next week) has one,
     and moved to Sunday after it, that week has no other: the next is a week on."""
@@ -166,6 +169,7 @@ def test_a_slot_moved_into_the_next_week_is_that_weeks(make_list):
     ]
 
 
+@pytest.mark.slow
 def test_the_week_is_the_lists_own_in_tehran(make_list):
     """Monday 01:00 in Tehran (+03:30) is Sunday 21:30 UTC, in the UTC week before Monday
     09:00 there (05:30 UTC), but in the same week in Tehran: moved to 09:00, no second."""
@@ -181,6 +185,7 @@ def test_the_week_is_the_lists_own_in_tehran(make_list):
     assert send_times(tehran) == [utc(2030, 3, 3, 21, 30), utc(2030, 3, 11, 5, 30)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "start, moved, expected",
     [

@@ -661,6 +661,7 @@ def answer_to(copy, subject: str, body: str, headers: str = "") -> bytes:
     )
 
 
+@pytest.mark.slow
 def test_auto_replies_to_real_copies_change_nothing_and_a_bounce_like_one_counts(
     app, weekly, inbox, bounce_server
 ):

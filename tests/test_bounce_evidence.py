@@ -505,6 +505,7 @@ def test_a_codec_no_mail_is_in_is_known_by_any_spelling_of_its_name():
     assert classified(raw.replace(b"charset=utf-8", b"charset=-punycode!", 1)).kind == "hard"
 
 
+@pytest.mark.slow
 def test_a_status_parts_blocks_are_read_as_fields_only_and_so_many_at_most():
     """The email package makes an object of each block of fields in a status part; walked
     as the bounce's parts, each of 80,000 blocks (250 KB of "x" and blank lines) was read as

@@ -25,6 +25,7 @@ def returned(inbox, index: int, status: str, said: str = "") -> bytes:
     return f"Delivered-To: {message.sender}\r\n".encode() + body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", SERVERS)
 def test_bounces_in_a_mailbox_are_read_and_deleted(app, weekly, inbox, scheme):
     app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
@@ -55,6 +56,7 @@ def test_a_wrong_password_is_a_clear_error_and_deletes_nothing(app, scheme):
     assert len(box.messages) == 1 and box.deleted == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", SERVERS)
 def test_a_dead_database_leaves_the_messages_in_the_box(app, weekly, inbox, make_app, scheme):
     app.config["BOUNCE_DOMAIN"] = BOUNCE_DOMAIN
@@ -95,6 +97,7 @@ def certificate(tmp_path_factory):
     return SimpleNamespace(pem=str(pem), context=context)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", SERVERS)
 def test_a_box_over_tls_is_read_only_when_its_certificate_checks_out(
     app, certificate, monkeypatch, scheme

@@ -217,6 +217,7 @@ SPELLINGS = st.lists(
 )
 
 
+@pytest.mark.slow
 @given(SPELLINGS, st.booleans())
 def test_a_phrase_is_known_however_persian_is_typed(marks, arabic_letters):
     text = REFUSE_FA.format(

@@ -508,6 +508,7 @@ MAILBOX_WORDS = [
 REFUSAL_WORDS = ["(policy)", "filter", "suspicious", "see our reputation page", "rbl", "spf"]
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(MAILBOX_WORDS),
     st.sampled_from(REFUSAL_WORDS),

@@ -2586,6 +2586,7 @@ def test_arbitrary_bytes_never_raise(raw):
     assert v.kind in KINDS
 
 
+@pytest.mark.slow
 @FAST
 @given(st.text(max_size=2000), st.text(max_size=200))
 def test_arbitrary_text_never_raises(body, subject):
@@ -2599,6 +2600,7 @@ def test_arbitrary_text_never_raises(body, subject):
     assert classified(body.encode("utf-8", "surrogatepass")).kind in KINDS
 
 
+@pytest.mark.slow
 @FAST
 @given(st.text(max_size=1500), st.text(max_size=300))
 def test_arbitrary_report_parts_never_raise(text, status_part):
@@ -2632,6 +2634,7 @@ ALARMING = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @FAST
 @given(
     st.integers(0, 7),
@@ -2816,6 +2819,7 @@ CHARSETS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FAST
 @given(WORLD_TEXT, CHARSETS)
 def test_raw_8bit_text_in_any_field_the_reader_consults_loses_nothing(text, charset):
@@ -2875,6 +2879,7 @@ def test_a_complaint_whose_report_part_cannot_be_printed_again_is_read():
     assert (v.kind, [f.address for f in v.recipients]) == ("complaint", [address]), describe(v)
 
 
+@pytest.mark.slow
 def test_a_message_read_is_let_go():
     """What a reading keeps of each part (their walk, their text) dies with the message: a
     bounce server reads for months."""
@@ -3479,6 +3484,7 @@ def test_a_report_is_read_from_its_start_however_large_the_original_it_returns()
     assert got.message_ids == expected.message_ids == [MESSAGE_ID]
 
 
+@pytest.mark.slow
 def test_reading_stops_at_its_bound_and_runs_of_blank_lines_count_as_one():
     from newsletter.bounces.reports import READ_AT_MOST
 
@@ -3533,6 +3539,7 @@ def test_a_report_naming_more_recipients_than_a_bounce_would_blames_nobody():
 FRAGMENTS = ["<script>", "</script>", "<SCRIPT a=1>", "</Script>", "<style", "</style>", "<", ">"]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([*FRAGMENTS, "x", " "]), max_size=40))
 def test_scripts_and_styles_are_left_out_as_one_pattern_from_tag_to_end_tag_would(pieces):
@@ -3544,6 +3551,7 @@ def test_scripts_and_styles_are_left_out_as_one_pattern_from_tag_to_end_tag_woul
     assert _without_scripts(html) == re.sub(r"(?is)<(script|style).*?</\1>", " ", html)
 
 
+@pytest.mark.slow
 def test_parts_nested_past_any_real_report_are_read_as_nothing(caplog):
     inner = "Content-Type: text/plain\n\nreader@example.net: 550 5.1.1 unknown\n"
     for depth in range(2000):

@@ -130,6 +130,7 @@ def head_of(message: bytes) -> bytes:
 # --- The same report twice -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", REPORTS)
 def test_the_same_report_delivered_twice_counts_once(app, weekly, kind):
     """A mailbox fetched again, or a server retrying after our reply was lost: one report."""
@@ -198,6 +199,7 @@ def full_mailbox_for(mailing_list, email: str, issues: int, days_apart: float, c
     return stored_subscriber(email).status
 
 
+@pytest.mark.slow
 def test_a_mailbox_full_for_four_weekly_issues_stops_mail(app, weekly, clock):
     """README: "a mailbox full on four weekly issues in a row stops"."""
     confirmed_subscriber(weekly, *FATIMA)
@@ -206,6 +208,7 @@ def test_a_mailbox_full_for_four_weekly_issues_stops_mail(app, weekly, clock):
     assert suppression.reason(FATIMA[0]) == "bounced"
 
 
+@pytest.mark.slow
 def test_a_mailbox_full_now_and_then_never_stops_mail(app, weekly, clock):
     """README: "one full week now and then does not": the score decays between them."""
     confirmed_subscriber(weekly, *FATIMA)
@@ -213,6 +216,7 @@ def test_a_mailbox_full_now_and_then_never_stops_mail(app, weekly, clock):
     assert stored_subscriber(FATIMA[0]).bounce_score < 2
 
 
+@pytest.mark.slow
 def test_a_mailbox_full_for_one_busy_day_is_not_given_up(app, weekly, clock):
     """intake.py: "a mailbox full for a month of weekly issues is given up, a full day is
     not". A list that sends each post may send three on one day; the mailbox is the same
@@ -266,6 +270,7 @@ def test_a_bounce_after_erasure_touches_nothing(app, weekly):
     assert stored_subscriber(MING[0]).status == "active"
 
 
+@pytest.mark.slow
 def test_a_bounce_of_an_old_address_stops_only_that_address(app, weekly):
     """The reader moved: they left from the old address and joined from a new one. The old
     copy's "no such user" is about the old address alone."""
@@ -295,6 +300,7 @@ def test_a_complaint_after_unsubscribing_leaves_every_list(app, weekly, daily):
     assert (on_daily.status, on_daily.unsubscribe_reason) == ("unsubscribed", "complaint")
 
 
+@pytest.mark.slow
 def test_a_dead_address_on_one_list_stops_every_list(app, weekly, daily):
     """The address is dead, whichever list's copy found it out: the other list's copy that
     waits to be sent is dropped, and its next issue leaves the reader out."""
@@ -413,6 +419,7 @@ def test_a_bounce_of_a_deleted_lists_issue_blames_nobody(app, weekly, daily):
 # --- The mass-bounce guard near its threshold ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_reports_delivered_twice_do_not_trip_the_mass_bounce_guard(app, weekly):
     """Two dead addresses of six copies, under the guard's threshold of three, while the
     issue still sends; each report fetched twice is still two dead addresses, not four: the

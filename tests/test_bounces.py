@@ -51,6 +51,7 @@ REFUSED = (
 )
 
 
+@pytest.mark.slow
 def test_only_a_dead_address_stops_the_subscriber(app, weekly, inbox, bounce_server):
     server = bounce_server()
     first = send_one_batch(weekly, 5)
@@ -110,6 +111,7 @@ BLOCKED = (
 )
 
 
+@pytest.mark.slow
 def test_the_issue_report_and_the_subscriber_page_show_bounces(
     app, weekly, inbox, bounce_server, editor_client, api_headers
 ):
@@ -176,6 +178,7 @@ def test_soft_bounces_add_up_decay_and_count_once_per_message(app, weekly, inbox
     assert add_soft_bounce(person, start + timedelta(days=32))  # 2.41 + 1: past the threshold
 
 
+@pytest.mark.slow
 def test_soft_bounces_past_the_threshold_stop_mail(app, weekly, inbox, bounce_server):
     app.config["BOUNCE_THRESHOLD"] = 1.5
     server = bounce_server()
@@ -200,6 +203,7 @@ def next_issue(mailing_list):
     return compose_issue(mailing_list, SINCE, UNTIL)
 
 
+@pytest.mark.slow
 def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     app, weekly, make_list, inbox, bounce_server, client
 ):
@@ -227,6 +231,7 @@ def test_a_complaint_unsubscribes_everywhere_and_suppresses(
     assert inbox.messages == []
 
 
+@pytest.mark.slow
 def test_a_redacted_complaint_finds_the_reader_by_its_original_mail_from(
     app, weekly, inbox, bounce_server
 ):
@@ -523,6 +528,7 @@ def add_subscribers_at(mailing_list, domain: str, count: int) -> list[str]:
     return emails
 
 
+@pytest.mark.slow
 def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     app, weekly, inbox, bounce_server, worker, monkeypatch
 ):
@@ -581,6 +587,7 @@ def test_refusals_of_our_mail_pile_up_and_pause_the_issue_once(
     assert inbox.to("editor@example.org") == [alert]
 
 
+@pytest.mark.slow
 def test_after_a_resume_only_refusals_of_mail_sent_since_count(
     app, weekly, inbox, bounce_server, worker
 ):
@@ -637,6 +644,7 @@ def test_after_a_resume_only_refusals_of_mail_sent_since_count(
     assert {stored_subscriber(email).bounce_score for email in refusing} == {0}
 
 
+@pytest.mark.slow
 def test_a_refusing_domain_is_held_back_and_the_rest_goes_on(
     app, weekly, inbox, bounce_server, worker, api, editor_client
 ):
@@ -752,6 +760,7 @@ def test_a_held_domain_s_copies_go_when_the_hold_ends(app, weekly, inbox):
     assert all(inbox.to(email) for email in held)
 
 
+@pytest.mark.slow
 def test_the_api_releases_a_held_domain_and_says_which_is_not(app, weekly, api, inbox, worker):
     app.config["SENDER_REFUSALS_HOLD"] = 86400
     held = add_subscribers_at(weekly, "outlook.example", 2)
@@ -770,6 +779,7 @@ def test_the_api_releases_a_held_domain_and_says_which_is_not(app, weekly, api, 
     assert api.post(f"/issues/{issue.id}/release", json={}).status_code == 422
 
 
+@pytest.mark.slow
 def test_several_domains_held_at_once_pause_the_issue_and_resuming_ends_the_holds(
     app, weekly, inbox, bounce_server
 ):
@@ -902,6 +912,7 @@ def test_a_command_past_its_limit_is_still_refused(app, bounce_server):
     assert code == 500 and b"too long" in said
 
 
+@pytest.mark.slow
 def test_a_line_feed_and_dot_does_not_end_the_data(app, bounce_server):
     """SMTP smuggling: LF.CRLF inside the data is data, not its end, so commands hidden
     after it are never run (the longer lines let in must not change that): the server
@@ -980,6 +991,7 @@ def test_a_report_to_several_copies_return_paths_acts_on_each(app, weekly, inbox
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bounce)) == 3
 
 
+@pytest.mark.slow
 def test_one_report_delivered_on_several_connections_at_once_counts_once(
     app, weekly, inbox, bounce_server
 ):

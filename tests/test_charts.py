@@ -206,6 +206,7 @@ def _statements_for_dashboard(client) -> int:
     return len(seen)
 
 
+@pytest.mark.slow
 def test_the_dashboard_costs_the_same_statements_for_six_lists_as_for_one(editor_client, make_list):
     _busy_list(make_list, "list0")
     few = _statements_for_dashboard(editor_client)

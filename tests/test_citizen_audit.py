@@ -201,6 +201,7 @@ def test_validators_go_back_exactly_as_the_server_gave_them(weekly, servers):
     assert stored(feed).last_error is None and stored(feed).last_success_at is not None
 
 
+@pytest.mark.slow
 def test_a_304_with_a_new_etag_replaces_the_stored_one(weekly, servers):
     site = servers.start(answers(ok(ONE, ETag='"one"'), response("304 Not Modified", ETag='"two"')))
     feed = add_feed(weekly, site.url + "/feed")
@@ -288,6 +289,7 @@ def test_a_hanging_feed_holds_up_only_itself(weekly, servers, worker):
     assert stored(slow).last_fetched_at is None  # still trickling
 
 
+@pytest.mark.slow
 def test_polls_are_spread_not_all_at_the_same_second(weekly, servers):
     site = servers.start(answers(ok(ONE)))
     made = [add_feed(weekly, f"{site.url}/{n}") for n in range(12)]
@@ -359,6 +361,7 @@ def test_an_item_retitled_after_it_was_taken_is_updated_not_taken_twice(weekly, 
 # --- The editors' view --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_api_shows_last_success_the_error_in_words_and_the_next_poll(api, weekly, servers):
     site = servers.start(answers(ok(ONE), response("500 Internal Server Error")))
     created = api.post("/feeds", json={"url": site.url + "/feed", "list": "weekly"})

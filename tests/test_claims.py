@@ -134,6 +134,7 @@ def test_a_batch_of_the_smallest_share_or_less_is_never_made_smaller(app, issue)
     assert len(claims.claim_batch(issue.id, 10)[1]) == 10
 
 
+@pytest.mark.slow
 def test_the_migration_goes_down_and_up_again(app, issue):
     """On the database this run uses (PostgreSQL when there is one, else SQLite): a claim
     held in a range before, the token column back after a downgrade, and gone again."""

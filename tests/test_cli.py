@@ -20,6 +20,7 @@ from newsletter.extensions import db
 from newsletter.models import ApiToken, Subscriber, User
 
 
+@pytest.mark.slow
 def test_users_create_reads_the_password_from_stdin_and_stores_a_hash(runner):
     result = runner.invoke(
         args=["users", "create", "Editor@Example.org", "--role", "admin", "--password-stdin"],
@@ -45,6 +46,7 @@ def test_users_create_refuses_short_passwords_and_bad_roles(runner):
     assert User.query.count() == 0
 
 
+@pytest.mark.slow
 def test_tokens_create_prints_a_token_that_is_stored_only_as_a_hash(runner, client):
     runner.invoke(
         args=["users", "create", "a@example.org", "--password-stdin"],
@@ -120,6 +122,7 @@ def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client, weekly):
     assert icon.data.startswith(b"<svg")
 
 
+@pytest.mark.slow
 def test_dev_seeds_an_admin_a_token_and_a_list_once(app):
     from newsletter.demo import seed
     from newsletter.models import MailingList, User
@@ -197,6 +200,7 @@ def test_a_setting_that_cannot_work_is_one_line_not_a_traceback(tmp_path, settin
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_the_schema_check_tells_an_old_database_from_a_new_one(tmp_path, monkeypatch):
     from flask_migrate import upgrade
 
@@ -347,6 +351,7 @@ def test_the_version_is_the_newsletter_s(tmp_path):
     assert "Flask" not in done.stdout
 
 
+@pytest.mark.slow
 def test_a_backup_of_a_running_sqlite_database_holds_what_its_log_holds(make_app, tmp_path):
     """A copy of the file misses what waits in its write-ahead log: a copy made while the
     system ran held none of the subscribers."""

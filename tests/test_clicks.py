@@ -27,6 +27,7 @@ from newsletter.models import Delivery, Issue, IssueLink, LinkClick, MailingList
 from newsletter.sending import loop
 
 
+@pytest.mark.slow
 def test_a_click_in_a_received_email_redirects_to_the_link_and_is_counted(
     app, client, weekly, inbox
 ):
@@ -71,6 +72,7 @@ def test_each_copy_has_its_own_token(app, weekly, inbox):
     assert len(tokens) == 2
 
 
+@pytest.mark.slow
 def test_the_redirect_refuses_anything_not_in_its_issue(app, client, weekly, inbox):
     sent_issue(weekly, inbox)
     url, token, _ = tracked_links(inbox.to("reader0@example.org")[0])[0]
@@ -149,6 +151,7 @@ def test_opens_are_counted_once_per_copy_when_the_list_asks(app, client, weekly,
     assert stats.opens == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("queued", [True, False], ids=["queued", "written-as-they-come"])
 def test_a_head_request_is_answered_but_counts_no_click_or_open(
     app, make_app, weekly, inbox, queued
@@ -182,6 +185,7 @@ def test_opens_are_off_by_default(app, weekly, inbox):
     assert "/o/" not in inbox.messages[0].part("html")
 
 
+@pytest.mark.slow
 def test_a_list_that_tracks_subscribers_keeps_who_clicked(app, client, weekly, inbox):
     weekly.track_subscribers = True
     db.session.commit()
@@ -202,6 +206,7 @@ def test_a_token_is_short_and_cannot_be_forged(app):
     assert analytics.delivery_id("12345") is None
 
 
+@pytest.mark.slow
 def test_the_issue_page_and_the_api_show_clicks(app, editor_client, api_headers, weekly, inbox):
     weekly.track_opens = True
     db.session.commit()
@@ -238,6 +243,7 @@ def test_the_issue_page_and_the_api_show_clicks(app, editor_client, api_headers,
     }
 
 
+@pytest.mark.slow
 def test_a_subscriber_turns_tracking_off_on_the_preferences_page(app, client, weekly):
     subscriber = add_subscribers(weekly, 1)[0]
     token = links.make(links.PREFERENCES, subscriber.id, weekly.id)
@@ -280,6 +286,7 @@ def statements(on_app, path: str, times: int = 2) -> list[list[str]]:
     return runs
 
 
+@pytest.mark.slow
 def test_a_written_click_costs_one_read_and_one_write_and_the_first_one_more(
     app, make_app, weekly, inbox
 ):
@@ -332,6 +339,7 @@ def test_the_list_form_says_what_is_counted_clicks_by_default(app, editor_client
     )
 
 
+@pytest.mark.slow
 def test_clicks_over_time_by_hour_and_by_day(app, editor_client, weekly, inbox):
     issue = sent_issue(weekly, inbox, readers=1)
     link = db.session.scalars(sa.select(IssueLink).where(IssueLink.issue_id == issue.id)).first()
@@ -387,6 +395,7 @@ def test_a_click_is_queued_and_counted_once_the_drain_has_run(app, client, weekl
     assert click_queue.drain() == 0  # nothing twice
 
 
+@pytest.mark.slow
 def test_beats_drain_job_counts_queued_clicks_in_the_worker(app, client, weekly, inbox, worker):
     needs_queue(app)
     issue = sent_issue(weekly, inbox, readers=1)
@@ -396,6 +405,7 @@ def test_beats_drain_job_counts_queued_clicks_in_the_worker(app, client, weekly,
     wait_until(lambda: analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1)
 
 
+@pytest.mark.slow
 def test_a_batch_stays_queued_until_its_transaction_commits(app, client, weekly, inbox):
     """A drain that fails (here: a row another transaction holds) takes nothing off the
     list, and the next one counts every click once."""
@@ -417,6 +427,7 @@ def test_a_batch_stays_queued_until_its_transaction_commits(app, client, weekly,
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 2
 
 
+@pytest.mark.slow
 def test_a_record_that_is_not_a_click_is_dropped_without_holding_up_the_rest(
     app, client, weekly, inbox
 ):
@@ -429,6 +440,7 @@ def test_a_record_that_is_not_a_click_is_dropped_without_holding_up_the_rest(
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
 
+@pytest.mark.slow
 def test_with_redis_away_a_click_is_written_directly(app, make_app, weekly, inbox):
     needs_queue(app)
     issue = sent_issue(weekly, inbox, readers=1)
@@ -438,6 +450,7 @@ def test_with_redis_away_a_click_is_written_directly(app, make_app, weekly, inbo
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
 
+@pytest.mark.slow
 def test_a_click_redis_refuses_is_written_directly(app, client, weekly, inbox):
     queue = needs_queue(app)
     issue = sent_issue(weekly, inbox, readers=1)
@@ -450,6 +463,7 @@ def test_a_click_redis_refuses_is_written_directly(app, client, weekly, inbox):
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
 
+@pytest.mark.slow
 def test_without_redis_each_click_is_written_as_it_comes(app, make_app, weekly, inbox):
     issue = sent_issue(weekly, inbox, readers=1)
     fallback = make_app(BROKER_URL="filesystem://")
@@ -460,6 +474,7 @@ def test_without_redis_each_click_is_written_as_it_comes(app, make_app, weekly, 
     assert analytics.clicks_for_issues([issue.id])[issue.id]["total"] == 1
 
 
+@pytest.mark.slow
 def test_the_redirect_and_the_pixel_carry_the_apps_security_headers(app, reader, weekly, inbox):
     weekly.track_opens = True
     db.session.commit()
@@ -476,6 +491,7 @@ def test_the_redirect_and_the_pixel_carry_the_apps_security_headers(app, reader,
     assert reader.head(path_of(tracked_links(inbox.messages[0])[0][0])).status_code == 302
 
 
+@pytest.mark.slow
 def test_a_forged_token_or_a_foreign_position_gets_the_404_page(app, reader, weekly, inbox):
     sent_issue(weekly, inbox, readers=1)
     token = tracked_links(inbox.messages[0])[0][1]
@@ -495,6 +511,7 @@ def test_a_forged_token_or_a_foreign_position_gets_the_404_page(app, reader, wee
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LinkClick)) == 0
 
 
+@pytest.mark.slow
 def test_a_subscriber_who_turned_tracking_off_since_is_not_named_by_clicks_or_opens(
     app, reader, weekly, inbox
 ):

@@ -95,6 +95,7 @@ def test_a_draft_that_cannot_be_rendered_is_still_answered_without_its_size(
     assert answer.json["html_size"] is None and answer.json["status"] == "draft"
 
 
+@pytest.mark.slow
 def test_the_editor_is_warned_on_the_issue_page_and_in_the_live_preview(
     app, persian_list, editor_client
 ):

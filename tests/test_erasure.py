@@ -51,6 +51,7 @@ def everything_stored() -> str:
     return "\n".join(rows)
 
 
+@pytest.mark.slow
 def test_an_issue_s_figures_stay_when_a_reader_who_clicked_and_bounced_is_erased(
     app, client, weekly, inbox, bounce_server, api_headers
 ):
@@ -122,6 +123,7 @@ def test_what_comes_back_for_an_erased_reader_s_copy_acts_on_no_one(
     assert analytics.clicks_for_issues([issue.id])[issue.id]["unique"] == 0
 
 
+@pytest.mark.slow
 def test_a_reader_erased_while_the_ledger_is_written_leaves_no_copy_to_wait_for(app, weekly):
     """The ledger is one transaction; erasing a reader it holds waits for it, then their
     pending copy (blanked by the database) goes: one that names no one could never be sent,

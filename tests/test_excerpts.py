@@ -54,6 +54,7 @@ def test_the_html_is_paragraphs_and_breaks_each_finding_its_direction():
     assert excerpt_html("") == ""
 
 
+@pytest.mark.slow
 def test_the_issue_editor_keeps_line_breaks_through_preview_and_the_email(
     editor_client, weekly, inbox
 ):

@@ -129,6 +129,7 @@ def _counted_through_the_copies(issue_id: int) -> dict:
 # --- The same figures --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_issues_figures_are_the_same_counted_from_its_copies_or_kept_at_its_finish(
     api, editor_client, weekly
 ):
@@ -228,6 +229,7 @@ def test_a_bounce_written_with_only_its_delivery_gets_the_deliverys_issue(weekly
 # --- Statements a call: the same for 50 issues as for 5 ----------------------------------
 
 
+@pytest.mark.slow
 def test_listing_50_issues_with_their_figures_costs_as_many_statements_as_5(
     client, api_headers, weekly
 ):
@@ -369,6 +371,7 @@ def test_a_chart_within_the_bound_keeps_one_moment_an_hour_as_before(weekly):
 # --- The migration -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_migration_gives_old_bounces_their_issue_and_finished_issues_their_counts(
     make_app, tmp_path
 ):

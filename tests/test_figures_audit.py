@@ -121,6 +121,7 @@ def opens_split(body: dict) -> dict:
 # --- Clicks ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_link_scanner_is_redirected_and_counted_and_told_apart_from_the_reader(
     api, reader, weekly, inbox
 ):
@@ -165,6 +166,7 @@ def scanned_then_read(reader, inbox, scanned: int = 2) -> None:
     reader.get(links_of(inbox, "reader0@example.org")[1], headers=BROWSER)
 
 
+@pytest.mark.slow
 def test_a_reader_who_clicks_after_the_scanner_is_a_human_clicker(api, reader, weekly, inbox):
     issue = sent_to(weekly, inbox, readers=1)
     scanned_then_read(reader, inbox)
@@ -197,6 +199,7 @@ def test_every_link_of_a_copy_at_once_is_a_machine_however_late_and_a_double_cli
     }
 
 
+@pytest.mark.slow
 def test_the_issue_page_shows_human_figures_beside_all_and_says_why(
     editor_client, client, weekly, inbox
 ):
@@ -214,6 +217,7 @@ def test_the_issue_page_shows_human_figures_beside_all_and_says_why(
     assert "2 look like mail scanners" in human
 
 
+@pytest.mark.slow
 def test_a_reader_with_tracking_off_counts_on_the_link_and_never_as_a_clicker(
     api, reader, weekly, inbox
 ):
@@ -229,6 +233,7 @@ def test_a_reader_with_tracking_off_counts_on_the_link_and_never_as_a_clicker(
     }
 
 
+@pytest.mark.slow
 def test_a_subscribers_clicks_say_which_were_likely_their_gateways(
     editor_client, client, make_list, inbox
 ):
@@ -248,6 +253,7 @@ def test_a_subscribers_clicks_say_which_were_likely_their_gateways(
 # --- Opens -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_apple_privacy_and_at_once_opens_count_and_are_said_to_be_machines(
     api, reader, weekly, inbox
 ):
@@ -269,6 +275,7 @@ def test_apple_privacy_and_at_once_opens_count_and_are_said_to_be_machines(
 # --- Around the figures ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_scanner_on_the_unsubscribe_and_preferences_links_changes_nothing(
     api, client, weekly, inbox
 ):
@@ -288,6 +295,7 @@ def test_a_scanner_on_the_unsubscribe_and_preferences_links_changes_nothing(
     assert analytics.unsubscribes(issue) == 0
 
 
+@pytest.mark.slow
 def test_bounces_are_counted_by_reason_on_their_issue(api, weekly, inbox):
     issue = sent_to(weekly, inbox, readers=3)
     copies = db.session.scalars(sa.select(Delivery).order_by(Delivery.id)).all()
@@ -306,6 +314,7 @@ def test_bounces_are_counted_by_reason_on_their_issue(api, weekly, inbox):
     assert bounces["by_reason"] == {"no_such_user": 1, "mailbox_full": 2}
 
 
+@pytest.mark.slow
 def test_pruned_copies_keep_the_human_figures(app, api, runner, client, weekly, inbox):
     weekly.track_opens = True
     db.session.commit()
@@ -330,6 +339,7 @@ def test_pruned_copies_keep_the_human_figures(app, api, runner, client, weekly, 
     assert [after[name] for name in figures] == [before[name] for name in figures]
 
 
+@pytest.mark.slow
 def test_persian_links_redirect_to_a_valid_uri_of_the_same_page(api, reader, weekly, inbox):
     article = "https://example.org/مقاله/۱?q=سلام"
     idn = "https://ایران.example/خبر"
@@ -361,6 +371,7 @@ def test_a_link_twice_in_an_issue_is_one_link_and_both_count(api, client, weekly
 # --- A/B subjects ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_ab_winner_has_the_most_human_clickers_not_the_most_scanned(
     app, api, client, weekly, inbox
 ):

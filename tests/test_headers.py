@@ -66,6 +66,7 @@ def examples(test):
     return test
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
 @examples
@@ -94,6 +95,7 @@ def test_a_plain_name_on_one_line_is_the_folded_header_unchanged(name, email):
     assert mailer.address_header(name, email) == folded
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
 @examples
@@ -122,6 +124,7 @@ def test_any_display_name_comes_back_whole(name):
             assert parsed_address.display_name == re.sub(r" \s*", " ", name)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
 @examples
@@ -212,6 +215,7 @@ def assert_headers(received, subject: str, to_name: str = "", list_name: str | N
     assert all(len(line) <= 998 for line in received.data.split(b"\r\n"))
 
 
+@pytest.mark.slow
 def test_a_digest_with_a_long_persian_subject_is_sent_and_signed(app, persian, inbox, dns):
     stored_subscriber(persian)
     issue = persian_issue(persian)

@@ -43,6 +43,7 @@ def test_a_feed_answering_in_smtp_fails_alone_and_the_poll_goes_on(weekly, web_f
     assert Post.query.one().title == PERSIAN
 
 
+@pytest.mark.slow
 def test_fetch_now_is_queued_and_its_outcome_is_on_the_feed(
     client, api_headers, weekly, web_files, inbox_server, worker
 ):
@@ -298,6 +299,7 @@ def test_a_gzipped_feed_is_read_and_asked_for(weekly, servers):
     assert b"\r\nAccept-Encoding: gzip\r\n" in served.heads[0]
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_cut_off_at_the_cap_on_what_it_unpacks_to(weekly, servers):
     bomb = gzip.compress(rss(item("a", "x" * 50_000_000)), compresslevel=9)
     assert len(bomb) < 100_000  # a hundred kilobytes that would unpack to 50 MB

@@ -74,6 +74,7 @@ def test_preconfirmed_imports_are_confirmed_with_a_consent_record(upload):
     assert subscription.consent_source.startswith("import:")
 
 
+@pytest.mark.slow
 def test_an_import_cannot_bring_back_blocked_or_unsubscribed_subscribers(upload, weekly):
     blocked = Subscriber(email="blocked@example.org", status="blocklisted", attributes={})
     left = Subscriber(email="left@example.org", attributes={})
@@ -134,6 +135,7 @@ def test_a_missing_file_or_list_is_an_error_in_the_api_shape(client, api_headers
     assert Import.query.count() == 0
 
 
+@pytest.mark.slow
 def test_thousands_of_rows_import_in_chunks(upload):
     rows = "".join(f"reader{i}@example.org,Reader {i}\n" for i in range(5000))
     report = upload("email,name\n" + rows, preconfirm="true")
@@ -153,6 +155,7 @@ def test_export_streams_csv_and_neutralises_formulas(client, api_headers, upload
     assert rows[1]["consent_source"].startswith("import:") and rows[1]["consent_at"]
 
 
+@pytest.mark.slow
 def test_no_tracking_round_trips_through_export_and_import(client, api_headers, upload, make_list):
     upload("email,no_tracking\nana@example.org,true\nbob@example.org,false\n", preconfirm="true")
     exported = client.get("/api/v1/subscribers/export?list=weekly", headers=api_headers).text
@@ -272,6 +275,7 @@ def test_the_mapping_screen_guesses_the_address_and_the_name(header, row, email,
     assert all(guess[h] == h.lower() for h in kept)
 
 
+@pytest.mark.slow
 def test_an_export_imports_back_as_it_was(client, api_headers, upload, make_list):
     """A list moved to another install: names and attributes come back unchanged (the
     apostrophe that keeps a spreadsheet from running a cell is taken off again), and the
@@ -295,6 +299,7 @@ def test_an_export_imports_back_as_it_was(client, api_headers, upload, make_list
     assert {s.email: (s.name, s.attributes) for s in Subscriber.query} == before
 
 
+@pytest.mark.slow
 def test_rows_the_file_marks_as_gone_are_not_subscribed(upload):
     """An export's own record is the only one another install has: who left, bounced or
     complained is not subscribed, nor confirmed who never confirmed."""
@@ -474,6 +479,7 @@ def test_listmonk_s_export_imports_with_its_attributes_opened_up(upload):
     assert kept["cara@example.org"]["attributes"] == DEEP
 
 
+@pytest.mark.slow
 def test_readers_own_choices_move_with_the_list(client, api_headers, upload, make_list):
     """Language, time zone and delivery are what a reader chose; a list moved to another
     install keeps them (a list that sends no post on its own sends its digest)."""
@@ -534,6 +540,7 @@ def test_a_rejected_row_is_named_by_its_line_in_the_file(upload, text, line):
     assert {s.email: s.name for s in Subscriber.query}["ana@example.org"] in ("Ana", "")
 
 
+@pytest.mark.slow
 def test_the_export_for_excel_carries_the_mark_excel_needs_and_imports_back(
     client, api_headers, upload, editor_client, make_list
 ):

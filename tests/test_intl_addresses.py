@@ -111,6 +111,7 @@ def test_an_eai_address_is_refused_everywhere_with_a_reason_that_says_so(
     assert _emails() == []
 
 
+@pytest.mark.slow
 def test_u_label_a_label_case_and_full_width_are_one_subscriber(client, api, weekly):
     for typed in (IDN, IDN_ASCII, "ANA@EXÄMPLE.COM", "ana@ｅｘäｍｐｌｅ．ｃｏｍ"):
         assert submit(client, typed).status_code == 200
@@ -418,6 +419,7 @@ def test_rfc_6533_escapes_in_an_ascii_report_name_the_address():
     assert [f.address for f in classify(raw).recipients] == [EAI[0]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("report", [postfix_smtputf8_dsn, exim_smtputf8_dsn, gmail_dsn])
 @pytest.mark.parametrize("written", [IDN, IDN_ASCII])
 def test_a_bounce_to_an_idn_reader_s_return_path_stops_that_reader(
@@ -443,6 +445,7 @@ def test_a_complaint_naming_an_idn_reader_in_utf8_finds_them(app, weekly, bounce
     assert stored_subscriber("ana@example.com").status == "active"
 
 
+@pytest.mark.slow
 def test_one_click_and_mailto_unsubscribe_work_for_an_idn_reader(
     app, weekly, make_list, client, inbox, bounce_server
 ):

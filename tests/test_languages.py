@@ -182,6 +182,7 @@ def test_the_persian_catalog_is_persian():
                 assert re.search("[\u0600-\u06ff]", words), message.id
 
 
+@pytest.mark.slow
 def test_every_string_in_the_code_is_in_the_catalogs():
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
@@ -275,6 +276,7 @@ def test_a_bad_address_is_refused_in_persian(client, persian_list):
     assert "لطفاً یک نشانی ایمیل معتبر وارد کنید." in answer.text
 
 
+@pytest.mark.slow
 def test_persian_confirm_unsubscribe_and_preferences_pages(client, persian_list):
     pending = _member(persian_list, status="unconfirmed")
     confirm = client.get(_path(links.CONFIRM, pending)).text

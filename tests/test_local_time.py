@@ -162,6 +162,7 @@ def test_the_api_changes_time_zone_language_and_delivery(api, weekly, make_list)
     assert api.patch(path, {"time_zone": "", "locale": ""}).json["time_zone"] is None
 
 
+@pytest.mark.slow
 def test_each_subscriber_gets_the_digest_in_their_language(app, weekly, inbox):
     """A Persian list: a subscriber who chose English gets the English chrome, the rest the
     Persian; both copies carry message ids of the same issue."""
@@ -184,6 +185,7 @@ def test_each_subscriber_gets_the_digest_in_their_language(app, weekly, inbox):
     assert stored == {m.message["Message-ID"] for m in got.values()}
 
 
+@pytest.mark.slow
 def test_pause_resume_and_cancel_keep_the_waves(app, weekly, inbox):
     readers_in_zones(weekly, per_zone=1)
     issue = draft(weekly)

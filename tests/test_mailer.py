@@ -111,6 +111,7 @@ _TEXT = st.text(
 _QUOTED_PRINTABLE = re.compile(rb"(?:[\x00-\x3c\x3e-\x7f]|=\r\n|=[0-9A-F]{2})*")
 
 
+@pytest.mark.slow
 @given(_TEXT, _TEXT, _TEXT)
 @settings(max_examples=300, deadline=None)
 def test_any_value_filled_in_decodes_to_itself_in_lines_smtp_takes(before, value, after):
@@ -128,6 +129,7 @@ _REST = st.one_of(_TEXT, st.from_regex(r"\.?[A-Za-z0-9_.=-]{0,90} ?", fullmatch=
 _SUFFIX = st.one_of(st.just(""), _TEXT, st.just('.gif" width="1" height="1" alt=""'))
 
 
+@pytest.mark.slow
 @given(_TEXT, _PREFIX, _REST, _SUFFIX, _TEXT)
 @settings(max_examples=300, deadline=None)
 def test_a_token_framed_between_its_prefix_and_suffix_decodes_in_lines_smtp_takes(

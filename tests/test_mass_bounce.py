@@ -84,6 +84,7 @@ def breaker(app):
     user("chief@example.org")
 
 
+@pytest.mark.slow
 def test_a_relay_that_says_everyone_is_dead_pauses_the_issue_and_drops_nobody(
     app, weekly, inbox, bounce_server, worker, api, breaker
 ):
@@ -143,6 +144,7 @@ def test_a_relay_that_says_everyone_is_dead_pauses_the_issue_and_drops_nobody(
     assert "holds no dead addresses" in error_of(again)["message"]
 
 
+@pytest.mark.slow
 def test_an_editor_drops_a_list_that_really_was_that_stale(
     app, weekly, inbox, bounce_server, editor_client, breaker
 ):
@@ -176,6 +178,7 @@ def test_an_editor_drops_a_list_that_really_was_that_stale(
     assert nonsense.status_code == 200 and "Decide dropped or kept." in nonsense.text
 
 
+@pytest.mark.slow
 def test_an_issue_sent_before_its_copies_came_back_dead_tells_the_editors(
     app, weekly, inbox, bounce_server, worker, breaker
 ):
@@ -192,6 +195,7 @@ def test_an_issue_sent_before_its_copies_came_back_dead_tells_the_editors(
     assert issue_now(issue.id).status == "sent"
 
 
+@pytest.mark.slow
 def test_a_few_dead_addresses_in_a_healthy_send_are_dropped_at_once(
     app, weekly, inbox, bounce_server, breaker
 ):
@@ -204,6 +208,7 @@ def test_a_few_dead_addresses_in_a_healthy_send_are_dropped_at_once(
     assert issue_now(issue.id).mass_bounce is None
 
 
+@pytest.mark.slow
 def test_the_share_is_of_the_copies_sent_up_to_the_last_one_that_came_back(
     app, weekly, inbox, bounce_server, breaker
 ):
@@ -228,6 +233,7 @@ def test_the_share_is_of_the_copies_sent_up_to_the_last_one_that_came_back(
     assert statuses(emails) == ["active"] * 10
 
 
+@pytest.mark.slow
 def test_zero_turns_the_breaker_off(app, weekly, inbox, bounce_server, breaker):
     app.config["DEAD_ADDRESSES_PAUSE"] = 0
     server = bounce_server()
@@ -238,6 +244,7 @@ def test_zero_turns_the_breaker_off(app, weekly, inbox, bounce_server, breaker):
     assert issue_now(issue.id).mass_bounce is None
 
 
+@pytest.mark.slow
 def test_reports_racing_in_on_many_connections_drop_nobody(
     app, weekly, inbox, bounce_server, editor_client, breaker
 ):
@@ -283,6 +290,7 @@ def counted(reports, copies_until, pause: int, share: float):
     return None
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     copies=st.lists(_MOMENTS, min_size=1, max_size=80),
@@ -324,6 +332,7 @@ def test_a_stale_list_s_dead_addresses_cost_one_count_of_the_copies():
     assert len(counts) == 1
 
 
+@pytest.mark.slow
 def test_dropping_a_stale_list_stops_every_held_subscriber_at_once(
     app, weekly, inbox, bounce_server, breaker, monkeypatch
 ):

@@ -363,6 +363,7 @@ def test_newsletter_help_says_what_it_is_and_lists_the_readme_s_commands(tmp_pat
     assert commands - {name for name, _help in listed} == set()
 
 
+@pytest.mark.slow
 def test_the_readme_s_first_steps_run_as_shown(app, runner, tmp_path):
     """The production steps and the Command line block, in order, as an operator types
     them: each does what its comment says."""
@@ -489,6 +490,7 @@ def test_every_api_call_the_readme_names_is_in_the_spec(client):
     assert missing == [], missing
 
 
+@pytest.mark.slow
 def test_every_path_the_spec_gives_answers_for_its_method(client, api_headers, weekly):
     """With real ids, a 404 or 405 is a route that is not there."""
     feed = client.post(

@@ -118,6 +118,7 @@ def test_without_an_authserv_id_every_message_is_held(app, inbound_server):
     assert posts() == [] and held()[0].status == "held"
 
 
+@pytest.mark.slow
 def test_a_strangers_mail_is_held_then_approved_as_a_post(inbound_server, editor_client):
     post_by_email(inbound_server, mail("Sam <sam@example.net>", "News from Sam"))
     [record] = held()
@@ -284,6 +285,7 @@ def test_what_mail_programs_write_outside_the_standard_is_read(inbound_server):
     ]
 
 
+@pytest.mark.slow
 def test_a_huge_message_is_refused_and_a_long_text_is_cut(inbound_server):
     huge = mail(body="x" * (MAX_SIZE + 1024))
     with pytest.raises(smtplib.SMTPException) as refused:
@@ -297,6 +299,7 @@ def test_a_huge_message_is_refused_and_a_long_text_is_cut(inbound_server):
     assert record.note == f"The text was cut at {inbound.TEXT_MAX:,} characters"
 
 
+@pytest.mark.slow
 def test_a_message_far_past_an_editors_email_is_dropped_unread(inbound_server, caplog):
     """Within the server's 10 MB, shapes the modern header parser takes quadratic memory or
     time over are dropped before it reads them (a Subject of 50,000 encoded words took

@@ -97,6 +97,7 @@ def everything_shown(issue: Issue) -> tuple:
     return shapes.issue_json(issue), analytics.issue_stats(issue), issue_charts.for_issue(issue)
 
 
+@pytest.mark.slow
 def test_deliveries_and_clicks_go_and_every_figure_stays(app, runner, client, weekly, inbox):
     issue = an_old_issue(weekly, client, inbox)
     shown = everything_shown(issue)
@@ -121,6 +122,7 @@ def test_deliveries_and_clicks_go_and_every_figure_stays(app, runner, client, we
     assert everything_shown(issue) == shown
 
 
+@pytest.mark.slow
 def test_without_the_flag_or_in_a_dry_run_no_copy_or_click_goes(app, runner, client, weekly, inbox):
     issue = an_old_issue(weekly, client, inbox)
     shown = everything_shown(issue)
@@ -135,6 +137,7 @@ def test_without_the_flag_or_in_a_dry_run_no_copy_or_click_goes(app, runner, cli
     assert everything_shown(issue) == shown
 
 
+@pytest.mark.slow
 def test_a_recent_issues_rows_stay_and_deletes_go_in_batches(
     app, runner, weekly, inbox, monkeypatch
 ):
@@ -242,6 +245,7 @@ def signed_in(make_app):
     return browser
 
 
+@pytest.mark.slow
 def test_set_password_from_stdin_ends_every_session(runner, signed_in):
     result = runner.invoke(
         args=["users", "set-password", "Boss@Example.org", "--stdin"],
@@ -253,6 +257,7 @@ def test_set_password_from_stdin_ends_every_session(runner, signed_in):
     assert signed_in.get("/admin/").status_code == 302  # to the sign-in page
 
 
+@pytest.mark.slow
 def test_set_password_asks_twice_at_a_terminal(runner, signed_in):
     result = runner.invoke(
         args=["users", "set-password", "boss@example.org"],
@@ -263,6 +268,7 @@ def test_set_password_asks_twice_at_a_terminal(runner, signed_in):
     assert accounts.check_password(accounts.find_user("boss@example.org"), "the long password")
 
 
+@pytest.mark.slow
 def test_set_password_refuses_a_short_one_and_an_unknown_user(runner, signed_in):
     short = runner.invoke(
         args=["users", "set-password", "boss@example.org", "--stdin"], input="short\n"

@@ -111,6 +111,7 @@ BOUNCES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("raw", BOUNCES)
 def test_the_bounce_reader_finishes(raw):

@@ -129,6 +129,7 @@ def alerts_of(queued, name: str = HOLD_ALERT) -> list[tuple]:
     return [args for job, args in queued if job == name]
 
 
+@pytest.mark.slow
 def test_late_refusals_after_the_send_hold_nothing_but_are_reported(app, weekly, queued, api):
     """DSNs trail a send by minutes: an issue already sent has nothing to hold nor pause, and
     the refusals still belong to its report, against no reader."""
@@ -168,6 +169,7 @@ def test_the_threshold_holds_at_exactly_pause_refusals(app, weekly, queued, api)
     ]
 
 
+@pytest.mark.slow
 def test_a_refusal_older_than_the_window_does_not_count(app, weekly, queued):
     """19 refusals within the hour and 1 from before it are not 20 within the hour."""
     app.config["SENDER_REFUSALS_PAUSE"] = 20
@@ -188,6 +190,7 @@ def test_a_refusal_older_than_the_window_does_not_count(app, weekly, queued):
     assert held(issue)["outlook.example"]["copies"] == 1
 
 
+@pytest.mark.slow
 def test_the_same_report_delivered_twice_counts_once_toward_the_threshold(app, weekly, queued):
     """A mailbox fetched again, a server retrying after our reply was lost: one refusal."""
     app.config["SENDER_REFUSALS_PAUSE"] = 3
@@ -201,6 +204,7 @@ def test_the_same_report_delivered_twice_counts_once_toward_the_threshold(app, w
     assert "outlook.example" in held(issue)
 
 
+@pytest.mark.slow
 def test_a_hold_ends_its_copies_go_and_a_second_hold_tells_the_editors_again(
     app, weekly, inbox, queued
 ):
@@ -230,6 +234,7 @@ def test_a_hold_ends_its_copies_go_and_a_second_hold_tells_the_editors_again(
     assert alerts_of(queued) == [(issue.id, "outlook.example")] * 2
 
 
+@pytest.mark.slow
 def test_an_internationalised_domain_written_two_ways_is_one_domain(app, weekly, queued, api):
     """One server writes the domain in ASCII (xn--), another, with SMTPUTF8, in Unicode:
     two refusals by one domain, held in the form subscribers are kept in; an editor who
@@ -247,6 +252,7 @@ def test_an_internationalised_domain_written_two_ways_is_one_domain(app, weekly,
     assert delivery(issue, refusing[2]).retry_at is None  # due now
 
 
+@pytest.mark.slow
 def test_one_providers_domains_are_counted_and_held_apart(app, weekly, queued):
     """Microsoft answers for outlook.com, hotmail.com and live.com from the same hosts; the
     README counts "per receiving domain": each is its own, and three held pause the issue."""
@@ -268,6 +274,7 @@ def test_one_providers_domains_are_counted_and_held_apart(app, weekly, queued):
     assert len(alerts_of(queued)) == 2 and len(alerts_of(queued, PAUSE_ALERT)) == 1
 
 
+@pytest.mark.slow
 def test_two_issues_sending_at_once_count_their_own_refusals(app, weekly, make_list, queued):
     daily = make_list(slug="daily", name="Daily", from_email="daily@example.org")
     refusing = readers_at(weekly, "outlook.example", 4)
@@ -287,6 +294,7 @@ def test_two_issues_sending_at_once_count_their_own_refusals(app, weekly, make_l
     assert alerts_of(queued) == [(second.id, "outlook.example")]
 
 
+@pytest.mark.slow
 def test_after_a_pause_old_refusals_do_not_count_and_a_release_while_paused_waits(
     app, weekly, inbox, queued, api
 ):
@@ -327,6 +335,7 @@ def test_after_a_pause_old_refusals_do_not_count_and_a_release_while_paused_wait
     assert len(alerts_of(queued, PAUSE_ALERT)) == 1
 
 
+@pytest.mark.slow
 def test_the_editors_alert_names_the_domain_in_unicode_and_escapes_the_servers_words(
     app, make_list, inbox, queued
 ):
@@ -357,6 +366,7 @@ def test_the_editors_alert_names_the_domain_in_unicode_and_escapes_the_servers_w
     assert "Its 1 waiting copies are held back" in text
 
 
+@pytest.mark.slow
 def test_reports_arriving_at_once_hold_the_domain_once(app, weekly, queued, bounce_server):
     """A busy provider returns its DSNs over several connections at once."""
     app.config["SENDER_REFUSALS_PAUSE"] = 3
@@ -377,6 +387,7 @@ def test_reports_arriving_at_once_hold_the_domain_once(app, weekly, queued, boun
     assert held(issue)["outlook.example"]["copies"] == 2
 
 
+@pytest.mark.slow
 def test_a_held_domain_waits_out_an_ab_test_and_gets_the_winners_subject(
     app, weekly, inbox, queued
 ):

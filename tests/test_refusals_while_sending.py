@@ -46,6 +46,7 @@ def _status(subscriber_id: int) -> str:
     return db.session.get(Subscriber, subscriber_id).status
 
 
+@pytest.mark.slow
 def test_a_dead_address_refused_at_the_door_stops_the_reader(app, weekly, inbox, worker):
     issue, people = _send(
         weekly,
@@ -61,6 +62,7 @@ def test_a_dead_address_refused_at_the_door_stops_the_reader(app, weekly, inbox,
     assert [_status(p) for p in (people[0], people[2], people[3])] == ["active"] * 3
 
 
+@pytest.mark.slow
 def test_a_full_mailbox_refused_at_the_door_adds_to_the_score(app, weekly, inbox, worker):
     _, people = _send(weekly, {0: "552 5.2.2 Mailbox full: quota exceeded"}, inbox)
     wait_until(lambda: _bounces(), message="no bounce recorded")
@@ -99,6 +101,7 @@ def test_a_refusal_of_our_mail_at_the_door_judges_no_reader(app, weekly, inbox, 
     assert (_bounces(), _status(people[0])) == ([], "active")
 
 
+@pytest.mark.slow
 def test_a_relay_refusing_everyone_at_the_door_trips_the_mass_bounce_guard(
     app, weekly, inbox, worker
 ):

@@ -244,6 +244,7 @@ def test_migrations_0028_to_0031_go_up_and_down_on_postgresql_with_rows_kept(mak
 # --- The embedded defaults: SQLite ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_beat_s_feed_claim_and_local_hour_check_run_on_sqlite(make_app, tmp_path, monkeypatch):
     from datetime import date
 

@@ -173,6 +173,7 @@ def test_the_admin_posts_page_and_the_api_posts_cost_the_same_for_50_posts_as_fo
     assert many == few
 
 
+@pytest.mark.slow
 def test_the_issue_page_shows_50_links_and_bounce_reasons_in_as_many_statements_as_5(
     editor_client, weekly
 ):
@@ -206,6 +207,7 @@ def test_the_issue_page_shows_50_links_and_bounce_reasons_in_as_many_statements_
     _same_for_5_and_50(editor_client, f"/admin/issues/{issue_id}", add)
 
 
+@pytest.mark.slow
 def test_a_subscribers_page_shows_50_copies_and_bounces_in_as_many_statements_as_5(
     editor_client, weekly
 ):
@@ -292,6 +294,7 @@ POSTS = """INSERT INTO posts (list_id, guid, url, title, source, excerpt, publis
     FROM generate_series(1, 20000) AS k"""
 
 
+@pytest.mark.slow
 def test_a_page_of_posts_newest_first_walks_an_index_not_a_sort_of_every_post(
     postgresql, editor_client, api_headers, weekly
 ):
@@ -314,6 +317,7 @@ SUBSCRIBERS = """INSERT INTO subscribers (email, name, status, attributes, bounc
     SELECT id, {list_id}, 'confirmed', 0, 'digest', now() FROM subscribers"""
 
 
+@pytest.mark.slow
 def test_the_api_finds_a_subscriber_by_address_and_pages_by_id_through_indexes(
     postgresql, client, api_headers, weekly
 ):
@@ -328,6 +332,7 @@ def test_the_api_finds_a_subscriber_by_address_and_pages_by_id_through_indexes(
     assert [item["email"] for item in found.json["items"]] == ["reader777@example.org"]
 
 
+@pytest.mark.slow
 def test_an_issues_copies_are_counted_through_the_ledgers_index(
     postgresql, client, api_headers, weekly
 ):
@@ -359,6 +364,7 @@ def test_an_issues_copies_are_counted_through_the_ledgers_index(
     assert "Seq Scan on deliveries" not in plan, plan
 
 
+@pytest.mark.slow
 def test_the_dashboard_counts_subscribers_and_their_weeks_through_indexes(
     postgresql, editor_client, weekly
 ):

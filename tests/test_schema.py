@@ -17,6 +17,7 @@ def test_the_migrated_schema_is_the_models(app):
     assert differences == []
 
 
+@pytest.mark.slow
 def test_migrating_a_sqlite_database_keeps_every_row(make_app, tmp_path):
     """Walked up one revision at a time, a row in every table at each step, then down
     again: no row is lost, no value changes, but for the tables and columns a step drops.

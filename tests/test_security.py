@@ -88,6 +88,7 @@ def test_a_saved_cookie_does_not_open_the_admin_after_signing_out(browser_app, o
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.slow
 def test_a_new_password_ends_every_session(browser_app, owner):
     client = browser_app.test_client()
     sign_in(client, "boss@example.org")
@@ -132,6 +133,7 @@ def test_known_unknown_and_throttled_addresses_get_the_same_answer(browser_app, 
     assert "Too many" not in throttled.text
 
 
+@pytest.mark.slow
 def test_one_address_trying_many_accounts_is_throttled(browser_app, owner, monkeypatch):
     app = browser_app
     monkeypatch.setattr(accounts, "FAILURES_PER_IP", 8)  # fewer password hashes to wait for
@@ -285,6 +287,7 @@ def test_json_nested_past_any_use_is_a_400_on_any_address_with_no_token(
     assert client.post(path, data=wrapped, content_type="application/json").status_code == 400
 
 
+@pytest.mark.slow
 def test_numbers_past_any_id_in_a_query_are_no_server_error(
     client, api_headers, editor_client, weekly
 ):

@@ -78,6 +78,7 @@ def test_a_cookie_planted_before_sign_in_is_replaced(make_app):
     assert stranger.get("/admin/").status_code == 302
 
 
+@pytest.mark.slow
 def test_a_session_ends_after_at_most_twelve_hours(make_app, monkeypatch):
     """ASVS 3.3.2 (L2): re-authentication after 12 hours at most. Flask's signed cookie
     is accepted for PERMANENT_SESSION_LIFETIME, 31 days by default."""
@@ -133,6 +134,7 @@ def test_x_forwarded_for_is_not_believed_without_a_proxy(app, client, weekly):
 # --- Invitations ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_invitation_is_single_use_and_bound_to_its_account(app, client):
     invited = accounts.invite_user("new@example.org", "editor")
     other = accounts.invite_user("other@example.org", "editor")
@@ -154,6 +156,7 @@ def test_an_invitation_expires(app, client):
     assert client.get(f"/admin/invitation/{token}").status_code == 404
 
 
+@pytest.mark.slow
 def test_a_new_invitation_ends_the_older_link(app, client, monkeypatch):
     """A second link is sent because the first was lost or went astray: the first must stop
     working, as a reset link does once another is asked for. A link made before links were
@@ -290,6 +293,7 @@ def test_a_confirmation_email_carries_no_text_a_stranger_chose(client, weekly, i
     assert "evil.example" not in mail.message.as_string()
 
 
+@pytest.mark.slow
 def test_names_and_titles_are_escaped_everywhere_they_are_shown(editor_client, weekly):
     reader = confirmed_subscriber(weekly, "x@example.org", "N" + PAYLOAD)
     weekly.name = "L" + PAYLOAD
@@ -553,6 +557,7 @@ def test_the_same_answer_for_known_and_unknown_addresses_on_the_form(client, wee
     assert strip(known.text) == strip(unknown.text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/subscribe/weekly", "/embed/weekly"])
 def test_the_forms_answer_after_the_same_time_whoever_the_address_is(
     app, client, weekly, path, tmp_path

@@ -77,6 +77,7 @@ def test_every_confirmed_subscriber_gets_one_personal_email(app, weekly, inbox, 
     assert set(message_ids) == ids
 
 
+@pytest.mark.slow
 def test_smtp_down_keeps_deliveries_pending_and_retries(app, weekly, inbox, worker):
     add_subscribers(weekly, 2)
     issue = draft(weekly)
@@ -97,6 +98,7 @@ def test_smtp_down_keeps_deliveries_pending_and_retries(app, weekly, inbox, work
     assert len(inbox.messages) == 2
 
 
+@pytest.mark.slow
 def test_a_permanent_refusal_is_recorded_as_failed_with_its_reason(app, weekly, inbox, worker):
     add_subscribers(weekly, 3)
     inbox.handler.refuse["reader1@example.org"] = "550 5.1.1 No such user"
@@ -120,6 +122,7 @@ def test_a_refusal_in_words_no_database_keeps_is_recorded(app, weekly, inbox):
     assert failed.last_error == "550 5.1.1 No such user \U0001f6ab"
 
 
+@pytest.mark.slow
 def test_a_temporary_refusal_is_retried(app, weekly, inbox, worker):
     add_subscribers(weekly, 2)
     inbox.handler.refuse["reader0@example.org"] = "451 4.7.1 Try again later"
@@ -207,6 +210,7 @@ def test_a_stalled_send_is_picked_up_again(app, weekly):
     assert loop.stalled_issues() == []
 
 
+@pytest.mark.slow
 def test_batches_running_at_once_never_both_send_to_one_subscriber(app, weekly, inbox):
 
     app.config["BATCH_SIZE"] = 4

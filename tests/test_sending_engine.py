@@ -50,6 +50,7 @@ def test_a_pipelined_send_arrives_intact_and_dots_survive(inbox):
     assert received.data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n") + b"\n"
 
 
+@pytest.mark.slow
 def test_a_message_larger_than_the_sockets_buffers_arrives_whole(inbox):
     # Far more than the kernel takes in one write: the rest goes after a partial one.
     lines = b"".join(b"line %07d of a long message\r\n" % n for n in range(300_000))
@@ -397,6 +398,7 @@ def test_mail_goes_to_the_server_that_answers(app, weekly, inbox):
     assert len(inbox.messages) == 2
 
 
+@pytest.mark.slow
 def test_two_servers_share_an_issue_by_weight(app, weekly, inbox):
     second = Inbox()
     try:
@@ -416,6 +418,7 @@ def test_two_servers_share_an_issue_by_weight(app, weekly, inbox):
 # Stopping by itself, and being stopped mid-batch
 
 
+@pytest.mark.slow
 def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox, worker):
     app.config["PAUSE_AFTER_ERRORS"] = 4
     app.config["SEND_WINDOW"] = 2
@@ -441,6 +444,7 @@ def test_errors_in_a_row_pause_the_issue_and_tell_the_editors(app, weekly, inbox
     assert (issue.error_streak, issue.pause_reason) == (0, None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "reply",
     [
@@ -468,6 +472,7 @@ def test_a_relay_refusing_our_sending_at_rcpt_fails_no_reader(app, weekly, inbox
     assert states(issue.id) == {"total": 6, "sent": 0, "failed": 0, "pending": 6}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "where, reply",
     [
@@ -522,6 +527,7 @@ def test_a_success_resets_the_count_of_errors(app, weekly, inbox):
     assert states(issue.id) == {"total": 6, "sent": 2, "failed": 4, "pending": 0}
 
 
+@pytest.mark.slow
 def test_a_subscriber_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
     app.config["SEND_WINDOW"] = 5
     readers = add_subscribers(weekly, 30)
@@ -544,6 +550,7 @@ def test_a_subscriber_who_leaves_mid_batch_is_not_mailed(app, weekly, inbox):
     assert db.session.get(Issue, issue.id).status == "sent"
 
 
+@pytest.mark.slow
 def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly, inbox):
     """A window's bookkeeping (the last window marked sent, the next one's check) is one
     round trip: no BEGIN and COMMIT of its own around it, which cost as much again."""
@@ -586,6 +593,7 @@ def test_a_window_is_one_statement_that_commits_itself_on_postgresql(app, weekly
     assert len(checkouts) < 12, f"{len(checkouts)} connections checked out for 12 windows"
 
 
+@pytest.mark.slow
 def test_a_database_connection_lost_mid_batch_mends_itself(app, weekly, inbox):
     """The database dropping the workers' connections (a restart, a failover) is no reason
     to pause: the batch ends with the error, the issue keeps sending, and the next batch
@@ -639,6 +647,7 @@ def test_a_database_connection_lost_mid_batch_mends_itself(app, weekly, inbox):
     assert len(received) - len(emails) <= 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ["pause", "cancel"])
 def test_pause_and_cancel_take_effect_within_the_window(app, weekly, inbox, action):
     app.config["SEND_WINDOW"] = 5

@@ -42,6 +42,7 @@ from newsletter.sending import lifecycle, loop, throttle
 # --- Caches: each has a bound --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_archive_keeps_at_most_its_page_budget_however_many_issues_are_read(client, weekly):
     archive_pages._pages.clear()
     most = archive_pages.MOST_PAGES
@@ -55,6 +56,7 @@ def test_the_archive_keeps_at_most_its_page_budget_however_many_issues_are_read(
     assert len(archive_pages._pages) == most
 
 
+@pytest.mark.slow
 def test_the_redirect_table_keeps_at_most_its_issues_links_and_runs(app, weekly):
     reader = confirmed_subscriber(weekly, "reader@example.org")
     issues = archived_issues(weekly, redirects.MOST_ISSUES + 50)
@@ -158,6 +160,7 @@ def test_every_cache_keyed_by_what_grows_has_a_maxsize():
     assert unbounded == set()
 
 
+@pytest.mark.slow
 def test_web_rate_limits_in_memory_forget_clients_after_their_window(app):
     """Without Redis, the limiter's counters of thousands of clients (sign-in failures,
     subscribe forms) are gone once their window has passed."""
@@ -179,6 +182,7 @@ def test_web_rate_limits_in_memory_forget_clients_after_their_window(app):
 # --- Health checks: a hung server is asked once at a time ----------------------------------
 
 
+@pytest.mark.slow
 def test_a_hung_database_is_asked_once_however_often_the_probe_comes(client, monkeypatch):
     """A database that takes the connection and never answers held each probe's check in a
     thread; the pool's four threads were soon all held and every later probe queued two more
@@ -228,6 +232,7 @@ def _send_whole(issue: Issue) -> None:
     assert db.session.get(Issue, issue.id).status == "sent"
 
 
+@pytest.mark.slow
 def test_a_send_gives_back_its_connections_threads_and_sockets(app, weekly, inbox):
     """After each issue, the engine's pool has every connection back, no lease thread is left
     and the SMTP sockets are closed: a worker that sends every week for a year holds what it

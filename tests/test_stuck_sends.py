@@ -30,6 +30,7 @@ def editors():
     user("editor@example.org")
 
 
+@pytest.mark.slow
 def test_a_render_that_fails_pauses_the_issue_and_tells_the_editors(
     app, make_list, inbox, worker, templates
 ):
@@ -166,6 +167,7 @@ def test_a_notice_whose_template_is_missing_is_not_retried(app, weekly, template
     assert loader.asked == ["email/welcome.html"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "refused_at, reply, retried",
     [

@@ -30,6 +30,7 @@ def clicks_page(editor_client, subscriber: Subscriber) -> str:
     return answer.text
 
 
+@pytest.mark.slow
 def test_a_list_that_keeps_who_clicked_shows_their_clicks(editor_client, make_list, inbox):
     keeping = make_list(track_subscribers=True, timezone="Asia/Tehran")
     reader, issue = sent_and_clicked(keeping, clicks=2)

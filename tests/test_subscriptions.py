@@ -56,6 +56,7 @@ def test_an_address_is_taken_as_its_owner_meant_it(client, weekly, typed):
     assert [s.email for s in Subscriber.query] == ["ali123@example.org"]
 
 
+@pytest.mark.slow
 @given(st.emails())
 def test_a_valid_address_is_never_changed_by_reading_it_as_meant(email):
     assert as_meant(email) == email
@@ -106,6 +107,7 @@ def test_unknown_or_private_lists_have_no_form(client, make_list):
     assert client.get("/subscribe/nope").status_code == 404
 
 
+@pytest.mark.slow
 def test_confirmation_link_in_mail_shows_a_button_and_only_post_confirms(
     client, weekly, inbox, worker
 ):
@@ -131,6 +133,7 @@ def test_single_opt_in_lists_confirm_at_once(client, make_list, inbox, worker):
     assert mail.message["Subject"].startswith("Welcome")
 
 
+@pytest.mark.slow
 def test_a_repeated_request_does_not_flood_the_inbox(client, weekly, inbox, worker):
     for _ in range(3):
         submit(client, "ana@example.org")
@@ -272,6 +275,7 @@ def test_preferences_change_name_and_lists(app, client, weekly, make_list, pendi
     assert states == {"weekly": "unsubscribed", "alerts": "confirmed"}
 
 
+@pytest.mark.slow
 def test_the_subscribe_form_is_rate_limited_per_address(app, client, weekly):
     limiter.reset()
     app.config["SUBSCRIBE_RATE_LIMIT"] = "10 per minute"
@@ -296,6 +300,7 @@ def test_blocklisted_addresses_get_the_same_answer_and_no_mail(client, weekly, i
     assert Subscription.query.count() == 1
 
 
+@pytest.mark.slow
 def test_every_notice_says_why_it_came_and_carries_the_postal_address(
     client, weekly, inbox, worker
 ):

@@ -36,6 +36,7 @@ def utc(*parts) -> datetime:
 FIRST, LAST = jalali.new_year(1300), jalali.new_year(1501)
 
 
+@pytest.mark.slow
 def test_every_day_of_1300_to_1500_is_the_day_jdatetime_says():
     day = FIRST
     while day < LAST:
@@ -147,6 +148,7 @@ def test_a_zones_older_name_gives_its_current_names_hour(old, current):
 ZONE_NAMES = sorted(zones.names())
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from(ZONE_NAMES),
@@ -294,6 +296,7 @@ def test_autopilot_composes_a_real_lead_before_a_slot_across_the_autumn_change(a
     assert autopilot.due_send_time(london, utc(2027, 10, 31, 0, 0)) == utc(2027, 10, 31, 3, 0)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -317,6 +320,7 @@ def test_the_weekly_slot_is_the_last_whose_lead_has_passed(app, zone, weekday, h
     assert slot - lead <= now < local_time.moment(day + timedelta(days=7), at, zone) - lead
 
 
+@pytest.mark.slow
 def test_one_issue_in_each_week_across_the_year_end_and_iso_week_53(app, make_list):
     """Monday 00:30 at +14: the weeks of 21 and 28 December 2026 (ISO 2026-W53) and of
     4 January 2027 each get one issue, at 10:30 UTC on the Sunday before."""

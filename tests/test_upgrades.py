@@ -21,6 +21,7 @@ def tables() -> set[str]:
     return set(sa.inspect(db.engine).get_table_names())
 
 
+@pytest.mark.slow
 def test_an_upgrade_that_fails_midway_leaves_the_database_as_it_was(make_app, tmp_path):
     """0014 makes issue_variants, 0015 changes deliveries, 0016 makes batch_claims: a table
     of that name already there (as a killed run left it) stops 0016. Each migration was
@@ -45,6 +46,7 @@ def test_an_upgrade_that_fails_midway_leaves_the_database_as_it_was(make_app, tm
         db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_no_upgrade_starts_while_an_issue_is_sending(make_app, tmp_path, capsys):
     other = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with other.app_context():
