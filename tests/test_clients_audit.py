@@ -5,6 +5,7 @@ emails carry one-click unsubscribe, for realistic Persian and English issues."""
 import re
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from html import unescape
 
 import pytest
 from builders import add_subscribers, confirmed_subscriber, start_sending, user
@@ -131,6 +132,36 @@ def test_the_open_pixel_comes_before_the_content_so_clipping_cannot_hide_it(app,
     html = inbox.wait_for(1)[0].part("html")
     pixel = re.search(r'<img src="[^"]+/o/[^"]+\.gif"', html)
     assert pixel and pixel.start() < html.index("part 0") < html.index("Unsubscribe")
+
+
+# --- The inbox's preview after the preheader -------------------------------------------------
+
+
+def preview(html: str, length: int = 200) -> str:
+    """What an inbox shows beside the subject: the body's first text as it comes, tags and
+    style left out, spaces run together (as Gmail, Apple Mail and Outlook build it)."""
+    body = html[html.index("<body") :]
+    text = re.sub(r"<style.*?</style>|<[^>]+>", " ", body, flags=re.S)
+    return re.sub(r"[ \t\r\n]+", " ", unescape(text)).strip()[:length]
+
+
+def test_the_preview_shows_the_preheader_and_then_nothing_of_the_masthead(app, persian_list):
+    issue = issue_of(persian_list, 2)
+    issue.preheader = "اعدام‌ها در سال ۱۴۰۲ 📈 — and what the UN asks of Tehran"
+    db.session.commit()
+    html, text = render.render_issue(issue)
+    shown = preview(html)
+    assert shown.startswith(issue.preheader)
+    # What follows it in the first 200 characters is only the invisible filler.
+    assert set(shown[len(issue.preheader) :]) <= {"\u034f", "\u200c", "\u00a0"}
+    assert persian_list.name not in shown
+    # The text part has the preheader with its half-space, and none of the filler.
+    assert issue.preheader in text and "\u034f" not in text
+
+
+def test_without_a_preheader_there_is_no_filler(app, persian_list):
+    html, _ = render.render_issue(issue_of(persian_list, 2))
+    assert "\u034f" not in html and "&#847;" not in html
 
 
 # --- Outlook for Windows (Word) ignores max-width on a div ----------------------------------
