@@ -103,6 +103,10 @@ def secure(response: Response) -> Response:
     """The security headers on an answer (also on those redirects.py gives before Flask)."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    # A page may show an editor's readers or a reader's own address and links: no cache
+    # keeps it, the browser's own included (Back after signing out at a shared computer),
+    # unless its view says it is public (the archive) or it is a static file.
+    response.headers.setdefault("Cache-Control", "no-store")
     if response.status_code == 204:
         # No content, so no content type (Flask adds text/html to every response).
         response.headers.pop("Content-Type", None)
