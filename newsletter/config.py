@@ -257,6 +257,9 @@ def load(instance: Path) -> dict:
         "FEED_POLL_INTERVAL": _period("FEED_POLL_INTERVAL", "900"),
         # The longest a failing feed waits between tries, and the most a feed may ask.
         "FEED_BACKOFF_MAX": _period("FEED_BACKOFF_MAX", "86400"),
+        # A feed not read for this long (failing since it last read, or since it was added):
+        # the editors are told, once, as the week's issue would go without its posts.
+        "FEED_FAILING_AFTER": _period("FEED_FAILING_AFTER", str(3 * 86400)),
         "FEED_TIMEOUT": _period("FEED_TIMEOUT", "20"),
         # One fetch of a feed, redirects and all, however slowly the server sends.
         "FEED_DEADLINE": _period("FEED_DEADLINE", "60"),

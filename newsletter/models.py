@@ -178,6 +178,8 @@ class Feed(db.Model):
     min_interval: Mapped[int | None]
     # Its site answered 410 Gone: kept, and no longer polled until an editor fetches it.
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The editors were told it has not been read for FEED_FAILING_AFTER: once a streak.
+    failing_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     mailing_list: Mapped[MailingList] = relationship()
 

@@ -147,6 +147,69 @@ def test_a_feed_that_keeps_failing_backs_off_to_a_day_and_comes_back_on_success(
     assert INTERVAL <= seconds_from_now(row.next_fetch_at) <= INTERVAL * 1.1 + 5
 
 
+def unread_since(feed: Feed, days: float) -> None:
+    """The feed last read `days` ago (when it was added, if it never was)."""
+    row = stored(feed)
+    row.created_at = datetime.now(UTC) - timedelta(days=days)
+    if row.last_success_at is not None:
+        row.last_success_at = row.created_at
+    db.session.commit()
+
+
+@pytest.mark.slow
+def test_a_feed_unread_for_three_days_is_told_to_the_editors_once_a_streak(
+    app, weekly, servers, inbox, worker
+):
+    user("chief@example.org")
+    site = servers.start(answers(response("404 Not Found"), response("404 Not Found"), ok(ONE)))
+    feed = add_feed(weekly, site.url + "/feed")
+    stored(feed).title = "خبرنامهٔ ایران 🌷 Iran news"
+    db.session.commit()
+    unread_since(feed, 3.5)
+    feeds.fetch_by_id(feed.id)
+    told_at = stored(feed).failing_told_at
+    assert told_at is not None
+    [told] = inbox.wait_for(1, recipient="chief@example.org")
+    assert (
+        told.message["Subject"]
+        == "Weekly Digest: the feed خبرنامهٔ ایران 🌷 Iran news cannot be read"
+    )
+    text = told.part("plain")
+    assert "3 days" in text and "404" in text and site.url + "/feed" in text
+    # Failing on, it is not told again: the moment it was told stays.
+    feeds.fetch_by_id(feed.id)
+    assert stored(feed).failing_told_at == told_at and stored(feed).failures == 2
+    # Read again, the streak is over; a new one, once as long, is told again.
+    feeds.fetch_by_id(feed.id)
+    assert stored(feed).failing_told_at is None
+
+
+def test_a_feed_unread_for_less_than_the_setting_is_not_told(app, weekly, servers):
+    site = servers.start(answers(response("503 Service Unavailable")))
+    feed = add_feed(weekly, site.url + "/feed")
+    unread_since(feed, 2.9)
+    feeds.fetch_by_id(feed.id)
+    assert stored(feed).failing_told_at is None and stored(feed).failures == 1
+    app.config["FEED_FAILING_AFTER"] = 2 * DAY
+    feeds.fetch_by_id(feed.id)
+    assert stored(feed).failing_told_at is not None
+
+
+def test_a_feed_told_of_and_then_gone_is_told_of_as_gone(app, weekly, servers, inbox):
+    user("chief@example.org")
+    site = servers.start(answers(response("404 Not Found"), response("410 Gone")))
+    feed = add_feed(weekly, site.url + "/feed")
+    unread_since(feed, 4)
+    feeds.fetch_by_id(feed.id)
+    feeds.fetch_by_id(feed.id)
+    row = stored(feed)
+    assert row.gone_at is not None and row.failing_told_at is not None
+    # Told here, whether or not a worker thread of an earlier test took the nudges too.
+    assert feeds.tell_editors_of_feed(feed.id) == 1
+    subjects = [m.message["Subject"] for m in inbox.to("chief@example.org")]
+    assert any(subject.endswith("/feed is gone") for subject in subjects), subjects
+
+
 @pytest.mark.parametrize(
     "status, moves",
     [

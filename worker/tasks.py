@@ -94,9 +94,9 @@ def fetch_feed(feed_id: int) -> int:
     return feeds.fetch_by_id(feed_id)
 
 
-@jobs.tell_editors_of_gone_feed.task()
-def tell_editors_of_gone_feed(feed_id: int) -> int:
-    return feeds.tell_editors_gone(feed_id)
+@jobs.tell_editors_of_feed.task()
+def tell_editors_of_feed(feed_id: int) -> int:
+    return feeds.tell_editors_of_feed(feed_id)
 
 
 @jobs.run_import.task()

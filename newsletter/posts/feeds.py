@@ -210,6 +210,7 @@ def _worked(feed: Feed, answer: fetch.Answer, parsed, started: datetime) -> None
         feed.modified = _fits(answer.modified, Feed.modified) or feed.modified
     feed.last_fetched_at = feed.last_success_at = started
     feed.last_error, feed.failures, feed.not_before, feed.gone_at = None, 0, None, None
+    feed.failing_told_at = None
     feed.next_fetch_at = _later(_interval(feed, answer.max_age), started)
 
 
@@ -226,7 +227,8 @@ def _keeps(url: str, moved_to: str | None) -> str | None:
 
 def _failed(feed: Feed, error: FeedError, started: datetime) -> bool:
     """The fetch failed: the next poll backs off, twice as far each time in a row, and never
-    before what the site asked; a feed gone is no longer polled. True if it is newly gone."""
+    before what the site asked; a feed gone is no longer polled. True if the editors are to
+    be told now: it is newly gone, or newly unread for FEED_FAILING_AFTER."""
     feed.last_fetched_at, feed.last_error = started, str(error)
     feed.failures = (feed.failures or 0) + 1
     if error.gone:
@@ -237,7 +239,21 @@ def _failed(feed: Feed, error: FeedError, started: datetime) -> bool:
     backoff = max(base, min(base * 2 ** min(feed.failures - 1, 30), most))
     feed.not_before = error.not_before
     feed.next_fetch_at = max(_later(backoff, started), error.not_before or started)
-    return False
+    return _newly_failing(feed, started)
+
+
+def _newly_failing(feed: Feed, now: datetime) -> bool:
+    """Not read since it last read, or since it was added, for FEED_FAILING_AFTER, and the
+    editors not told of this streak yet: then they are to be."""
+    unread = now - (feed.last_success_at or feed.created_at)
+    if feed.failing_told_at is not None or unread.total_seconds() < _failing_after():
+        return False
+    feed.failing_told_at = now
+    return True
+
+
+def _failing_after() -> float:
+    return current_app.config["FEED_FAILING_AFTER"]
 
 
 def _reads(list_id: int, url: str) -> bool:
@@ -252,13 +268,13 @@ def _readers(url: str) -> list[Feed]:
 
 def _store_error(url: str, error: FeedError) -> None:
     db.session.rollback()
-    started, gone = utcnow(), []
+    started, to_tell = utcnow(), []
     for feed in _readers(url):
         if _failed(feed, error, started):
-            gone.append(feed.id)
+            to_tell.append(feed.id)
     db.session.commit()
-    for feed_id in gone:
-        jobs.tell_editors_of_gone_feed.nudge(feed_id)
+    for feed_id in to_tell:
+        jobs.tell_editors_of_feed.nudge(feed_id)
 
 
 def waiting_until(feed: Feed) -> datetime | None:
@@ -361,16 +377,24 @@ def queue_due() -> list[int]:
     return queued
 
 
-def tell_editors_gone(feed_id: int) -> int:
-    """Email the editors that a feed's site says it is gone; how many were told."""
+def tell_editors_of_feed(feed_id: int) -> int:
+    """Email the editors that a feed's site says it is gone, or that it has not been read
+    for FEED_FAILING_AFTER; how many were told. Nothing once it reads again."""
     feed = db.session.get(Feed, feed_id)
-    if feed is None or feed.gone_at is None:
+    if feed is None:
+        return 0
+    if feed.gone_at is not None:
+        template, said = "feed_gone", "is gone"
+    elif feed.failing_told_at is not None:
+        template, said = "feed_failing", "cannot be read"
+    else:
         return 0
     mailing_list = feed.mailing_list
-    subject = f"{mailing_list.name}: the feed {feed.title or feed.url} is gone"
+    subject = f"{mailing_list.name}: the feed {feed.title or feed.url} {said}"
     page = f"{current_app.config['BASE_URL']}/admin/lists/{mailing_list.slug}/posts"
+    unread = utcnow() - (feed.last_success_at or feed.created_at)
     html, text = mailer.render_email(
-        "feed_gone", feed=feed, mailing_list=mailing_list, subject=subject, page=page
+        template, feed=feed, mailing_list=mailing_list, subject=subject, page=page, unread=unread
     )
     return email_editors(mailing_list, subject, html, text)
 
